@@ -1,0 +1,1 @@
+//! Sans-IO ESP datapath (RFC 4303).
