@@ -1,6 +1,40 @@
-//! Sans-IO IKEv2 engine.
+//! Sans-IO IKEv2 engine (RFC 7296) with IKE fragmentation (RFC 7383), IKE_INTERMEDIATE
+//! (RFC 9242), multiple key exchanges with ML-KEM (RFC 9370) and post-quantum preshared keys
+//! (RFC 8784).
 //!
 //! This crate does no I/O, reads no clock and spawns nothing: datagrams and `now` go in;
-//! datagrams, deadlines and events come out.
+//! datagrams, deadlines and events come out of an [`Endpoint`]. All cryptography and randomness
+//! come from an [`ipsec_crypto::CryptoProvider`].
 
+mod config;
+mod endpoint;
+mod error;
+mod event;
+mod fragment;
+mod keys;
+mod proposal;
+mod protect;
+mod sa;
+mod stats;
+mod ts;
 pub mod wire;
+
+pub use config::{
+    AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
+    PpkConfig, RetransmitConfig,
+};
+pub use endpoint::{Endpoint, Transmit};
+pub use error::Error;
+pub use event::{ChildSa, Event, IkeSaInfo, SaId};
+pub use fragment::ReassemblyLimits;
+pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
+pub use stats::Stats;
+
+/// The provider unit tests run with: the default one when compiled in, else the pure-Rust one.
+#[cfg(test)]
+pub(crate) fn test_provider() -> &'static dyn ipsec_crypto::CryptoProvider {
+    #[cfg(feature = "default-provider")]
+    return ipsec_crypto::default_provider();
+    #[cfg(not(feature = "default-provider"))]
+    return ipsec_crypto::rustcrypto_provider();
+}

@@ -1,0 +1,151 @@
+//! Connection configuration as the engine sees it (the daemon builds it from TOML).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipsec_crypto::SecretBytes;
+
+use crate::fragment::ReassemblyLimits;
+use crate::proposal::ProposalSpec;
+use crate::wire::{IdType, Identification, IpSelector};
+
+/// An IKE identity (IDi/IDr).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity(pub Identification);
+
+impl Identity {
+    /// ID_FQDN.
+    pub fn fqdn(name: &str) -> Self {
+        Self(Identification { id_type: IdType::FQDN, data: name.as_bytes().to_vec() })
+    }
+
+    /// ID_RFC822_ADDR.
+    pub fn email(addr: &str) -> Self {
+        Self(Identification { id_type: IdType::RFC822_ADDR, data: addr.as_bytes().to_vec() })
+    }
+
+    /// ID_IPV4_ADDR or ID_IPV6_ADDR.
+    pub fn ip(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(a) => Self(Identification { id_type: IdType::IPV4_ADDR, data: a.octets().to_vec() }),
+            IpAddr::V6(a) => Self(Identification { id_type: IdType::IPV6_ADDR, data: a.octets().to_vec() }),
+        }
+    }
+
+    /// The ID payload body after the generic header: type, three reserved octets, data.
+    pub(crate) fn body(&self) -> Vec<u8> {
+        let mut out = vec![self.0.id_type.0, 0, 0, 0];
+        out.extend_from_slice(&self.0.data);
+        out
+    }
+}
+
+/// How this end authenticates.
+#[non_exhaustive]
+pub enum AuthConfig {
+    /// A pre-shared key (RFC 7296 §2.15), used in both directions.
+    Psk(SecretBytes),
+}
+
+/// A post-quantum preshared key (RFC 8784).
+pub struct PpkConfig {
+    /// PPK_ID sent as PPK_ID_FIXED.
+    pub id: Vec<u8>,
+    pub key: SecretBytes,
+    /// Fail unless the PPK is used (no NO_PPK_AUTH fallback).
+    pub required: bool,
+}
+
+/// Retransmission schedule (RFC 7296 §2.1: only the initiator of an exchange retransmits).
+#[derive(Clone, Copy, Debug)]
+pub struct RetransmitConfig {
+    pub initial: Duration,
+    pub max_interval: Duration,
+    /// Number of retransmissions after the first send before giving up.
+    pub max_retransmits: u32,
+}
+
+impl Default for RetransmitConfig {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(500),
+            max_interval: Duration::from_secs(8),
+            max_retransmits: 6,
+        }
+    }
+}
+
+/// A Child SA template.
+pub struct ChildConfig {
+    pub name: String,
+    pub esp_proposals: Vec<ProposalSpec>,
+    /// Our side of the traffic (TSi when we initiate, TSr when we respond).
+    pub local_ts: Vec<IpSelector>,
+    pub remote_ts: Vec<IpSelector>,
+}
+
+/// One connection: identities, credentials, proposals and children.
+pub struct ConnectionConfig {
+    pub name: String,
+    pub local_id: Identity,
+    /// `None` accepts any peer identity that authenticates with our credentials.
+    pub remote_id: Option<Identity>,
+    pub auth: AuthConfig,
+    pub ike_proposals: Vec<ProposalSpec>,
+    pub children: Vec<ChildConfig>,
+    pub ppk: Option<PpkConfig>,
+    /// Largest IKE datagram we send before fragmenting (RFC 7383), or `None` to never fragment.
+    pub fragment_size: Option<usize>,
+    pub retransmit: RetransmitConfig,
+}
+
+impl ConnectionConfig {
+    /// A connection with defaults for everything but identities, PSK and proposals.
+    pub fn new(name: &str, local_id: Identity, psk: &[u8], ike_proposals: Vec<ProposalSpec>) -> Self {
+        Self {
+            name: name.into(),
+            local_id,
+            remote_id: None,
+            auth: AuthConfig::Psk(SecretBytes::from_slice(psk)),
+            ike_proposals,
+            children: Vec::new(),
+            ppk: None,
+            fragment_size: Some(DEFAULT_FRAGMENT_SIZE),
+            retransmit: RetransmitConfig::default(),
+        }
+    }
+
+    /// Whether any proposal has an additional key exchange.
+    pub(crate) fn wants_intermediate(&self) -> bool {
+        self.ike_proposals.iter().any(|p| p.ke[1..].iter().any(|s| !s.is_empty()))
+    }
+}
+
+/// Endpoint-wide settings.
+pub struct EndpointConfig {
+    /// Connections we accept as responder (and may initiate).
+    pub connections: Vec<Arc<ConnectionConfig>>,
+    /// Half-open IKE SAs above which IKE_SA_INIT requests must carry a COOKIE (RFC 7296 §2.6).
+    pub cookie_threshold: usize,
+    /// Half-open IKE SAs above which new IKE_SA_INIT requests are dropped.
+    pub half_open_limit: usize,
+    /// How long a responder keeps a half-open IKE SA.
+    pub half_open_timeout: Duration,
+    pub reassembly: ReassemblyLimits,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            connections: Vec::new(),
+            cookie_threshold: 1000,
+            half_open_limit: 50_000,
+            half_open_timeout: Duration::from_secs(30),
+            reassembly: ReassemblyLimits::default(),
+        }
+    }
+}
+
+/// strongSwan's default `fragment_size`, the whole IP datagram; we subtract IP and UDP headers.
+pub const DEFAULT_FRAGMENT_SIZE: usize = 1280 - 40 - 8;

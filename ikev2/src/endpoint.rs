@@ -1,0 +1,266 @@
+//! The endpoint: demultiplexes datagrams to IKE SAs by SPI, answers new IKE_SA_INIT requests
+//! (with COOKIE under load), and collects transmits, deadlines and events.
+//!
+//! Call order, as in quinn-proto: feed inputs with [`Endpoint::handle_datagram`],
+//! [`Endpoint::handle_timeout`] and commands such as [`Endpoint::connect`]; then drain
+//! [`Endpoint::poll_transmit`] and [`Endpoint::poll_event`], and arm a timer for
+//! [`Endpoint::poll_timeout`]. `now` must never go backwards.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes, ct_eq};
+
+use crate::config::{ConnectionConfig, EndpointConfig};
+use crate::error::Error;
+use crate::event::{Event, SaId};
+use crate::sa::{Ctx, IkeSa, InitReject, RespondInit, find_notify, random_bytes};
+use crate::sa::reject_init;
+use crate::stats::Stats;
+use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
+
+/// Builds a [`Ctx`] borrowing the endpoint's queues (a macro so the SA map stays borrowable).
+macro_rules! ctx {
+    ($ep:ident) => {
+        Ctx {
+            provider: $ep.provider,
+            config: &$ep.config,
+            transmits: &mut $ep.transmits,
+            events: &mut $ep.events,
+            stats: &mut $ep.stats,
+        }
+    };
+}
+
+/// A datagram to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub data: Vec<u8>,
+}
+
+/// A sans-IO IKEv2 endpoint holding any number of IKE SAs.
+pub struct Endpoint {
+    config: EndpointConfig,
+    provider: &'static dyn CryptoProvider,
+    sas: HashMap<u64, IkeSa>,
+    /// Responder SAs by the initiator's SPI and address, to spot retransmitted or replayed
+    /// IKE_SA_INIT requests.
+    by_initiator: HashMap<(u64, SocketAddr), u64>,
+    /// Responder SAs still in their initial exchanges.
+    half_open: usize,
+    cookie_secret: Option<SecretBytes>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+impl Endpoint {
+    /// A new endpoint using `provider` for all crypto and randomness.
+    pub fn new(config: EndpointConfig, provider: &'static dyn CryptoProvider) -> Self {
+        Self {
+            config,
+            provider,
+            sas: HashMap::new(),
+            by_initiator: HashMap::new(),
+            half_open: 0,
+            cookie_secret: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Starts an IKE SA as initiator.
+    ///
+    /// # Errors
+    /// When the connection has no usable proposal or the provider lacks an algorithm.
+    pub fn connect(&mut self, now: Instant, conn: Arc<ConnectionConfig>, local: SocketAddr, remote: SocketAddr) -> Result<SaId, Error> {
+        let spi = self.fresh_spi().ok_or(Error::Internal("rng"))?;
+        let mut ctx = ctx!(self);
+        let sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
+        let id = sa.id;
+        self.sas.insert(spi, sa);
+        Ok(id)
+    }
+
+    /// Handles one received datagram (without any non-ESP marker).
+    pub fn handle_datagram(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+        self.stats.datagrams_received += 1;
+        let Ok(header) = Header::parse(data) else {
+            self.stats.dropped_malformed += 1;
+            return;
+        };
+        let new_request = header.exchange == ExchangeType::IKE_SA_INIT && !header.flags.is_response() && header.spi_r.0 == 0;
+        if new_request {
+            self.handle_init_request(now, local, remote, &header, data);
+            return;
+        }
+        // The original initiator sets the I flag; our SPI is the other side's.
+        let ours = if header.flags.is_initiator() { header.spi_r.0 } else { header.spi_i.0 };
+        let mut ctx = ctx!(self);
+        let Some(sa) = self.sas.get_mut(&ours) else {
+            ctx.stats.dropped_unknown_spi += 1;
+            return;
+        };
+        if sa.remote != remote && !sa.is_half_open() {
+            // Address changes are handled with NAT traversal; for now the SA stays where it is.
+            tracing::debug!(sa = ?sa.id, %remote, "datagram from a new address");
+        }
+        sa.handle(now, data, &header, &mut ctx);
+        self.reap(ours);
+    }
+
+    /// Fires expired timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<u64> = self.sas.iter().filter(|(_, sa)| sa.poll_timeout().is_some_and(|t| t <= now)).map(|(k, _)| *k).collect();
+        for spi in due {
+            let mut ctx = ctx!(self);
+            if let Some(sa) = self.sas.get_mut(&spi) {
+                sa.handle_timeout(now, &mut ctx);
+            }
+            self.reap(spi);
+        }
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let t = self.transmits.pop_front()?;
+        self.stats.datagrams_sent += 1;
+        Some(t)
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The earliest deadline; call [`Endpoint::handle_timeout`] then.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sas.values().filter_map(IkeSa::poll_timeout).min()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Number of IKE SAs, half-open ones included.
+    pub fn sa_count(&self) -> usize {
+        self.sas.len()
+    }
+
+    /// Whether an IKE SA with this id exists.
+    pub fn has_sa(&self, id: SaId) -> bool {
+        self.sas.contains_key(&id.0.0)
+    }
+
+    fn handle_init_request(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, header: &Header, data: &[u8]) {
+        let spi_i = header.spi_i.0;
+        if let Some(ours) = self.by_initiator.get(&(spi_i, remote)).copied() {
+            let mut ctx = ctx!(self);
+            if let Some(sa) = self.sas.get_mut(&ours) {
+                // A retransmitted IKE_SA_INIT gets the cached response; a replay is dropped.
+                sa.handle(now, data, header, &mut ctx);
+            }
+            return;
+        }
+        let half_open = self.half_open;
+        if half_open >= self.config.half_open_limit {
+            self.stats.dropped_half_open_limit += 1;
+            return;
+        }
+        let Ok(msg) = Message::parse(data) else {
+            self.stats.dropped_malformed += 1;
+            return;
+        };
+        if half_open >= self.config.cookie_threshold && !self.cookie_ok(&msg, remote) {
+            self.send_cookie(&msg, local, remote);
+            return;
+        }
+        let Some(spi_r) = self.fresh_spi() else { return };
+        let conns = self.config.connections.clone();
+        let mut ctx = ctx!(self);
+        let req = RespondInit { msg: &msg, datagram: data, local, remote, spi_r };
+        match IkeSa::respond_init(now, &conns, req, &mut ctx) {
+            Ok(sa) => {
+                self.by_initiator.insert((spi_i, remote), spi_r);
+                self.half_open += 1;
+                self.sas.insert(spi_r, sa);
+            }
+            Err(InitReject::Notify(t, d)) => {
+                tracing::debug!(%remote, notify = ?t, "IKE_SA_INIT rejected");
+                reject_init(header, local, remote, t, d, &mut ctx);
+            }
+            Err(InitReject::Drop) => ctx.stats.dropped_malformed += 1,
+        }
+    }
+
+    /// RFC 7296 §2.6: `Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>)`.
+    fn cookie_for(&mut self, msg: &Message, remote: SocketAddr) -> Option<Vec<u8>> {
+        if self.cookie_secret.is_none() {
+            self.cookie_secret = Some(SecretBytes::new(random_bytes(self.provider, 32)?));
+        }
+        let secret = self.cookie_secret.as_ref()?;
+        let ni = msg.payloads.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.as_slice()) } else { None })?;
+        let prf = self.provider.prf(PrfAlgorithm::HmacSha256)?;
+        let ip = remote.ip().to_string();
+        let mut out = vec![0u8; 1 + prf.output_len()];
+        prf.key(secret.expose()).compute(&[ni, ip.as_bytes(), &msg.header.spi_i.0.to_be_bytes()], &mut out[1..]);
+        Some(out)
+    }
+
+    fn cookie_ok(&mut self, msg: &Message, remote: SocketAddr) -> bool {
+        let Some(got) = find_notify(&msg.payloads, NotifyType::COOKIE).map(|n| n.data.clone()) else { return false };
+        self.cookie_for(msg, remote).is_some_and(|want| ct_eq(&want, &got))
+    }
+
+    fn send_cookie(&mut self, msg: &Message, local: SocketAddr, remote: SocketAddr) {
+        let Some(cookie) = self.cookie_for(msg, remote) else { return };
+        self.stats.cookies_sent += 1;
+        let mut ctx = ctx!(self);
+        reject_init(&msg.header, local, remote, NotifyType::COOKIE, cookie, &mut ctx);
+    }
+
+    /// Keeps the half-open count true and removes a dead SA with its index entry.
+    fn reap(&mut self, spi: u64) {
+        let Some(sa) = self.sas.get_mut(&spi) else { return };
+        if sa.counted_half_open && (!sa.is_half_open() || sa.is_dead()) {
+            sa.counted_half_open = false;
+            self.half_open -= 1;
+        }
+        if sa.is_dead() {
+            let key = (sa.spi_i, sa.remote);
+            if self.by_initiator.get(&key) == Some(&spi) {
+                self.by_initiator.remove(&key);
+            }
+            let id = sa.id;
+            self.sas.remove(&spi);
+            self.events.push_back(Event::IkeSaClosed { sa: id });
+        }
+    }
+
+    fn fresh_spi(&self) -> Option<u64> {
+        for _ in 0..8 {
+            let b = random_bytes(self.provider, 8)?;
+            let spi = u64::from_be_bytes(b.try_into().ok()?);
+            if spi != 0 && !self.sas.contains_key(&spi) {
+                return Some(spi);
+            }
+        }
+        None
+    }
+}
+
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint").field("sas", &self.sas.len()).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,78 @@
+//! What the engine tells its driver.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use ipsec_crypto::SecretBytes;
+
+use crate::error::Error;
+use crate::proposal::Negotiated;
+use crate::wire::{IkeSpi, IpSelector};
+
+/// Identifies an IKE SA within an [`Endpoint`](crate::Endpoint): our own SPI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SaId(pub IkeSpi);
+
+/// An output of the engine, in the order things happened.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// The IKE SA is established (IKE_AUTH completed).
+    IkeSaEstablished { sa: SaId, info: IkeSaInfo },
+    /// A Child SA is ready: its keys move to whoever installs it in the datapath.
+    ChildSaEstablished { sa: SaId, child: ChildSa },
+    /// The IKE SA failed before or during establishment, or was torn down by an error.
+    IkeSaFailed { sa: SaId, error: Error },
+    /// The IKE SA is gone.
+    IkeSaClosed { sa: SaId },
+}
+
+/// Facts about an established IKE SA, for listings and logs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct IkeSaInfo {
+    pub connection: String,
+    pub initiator: bool,
+    pub local_spi: IkeSpi,
+    pub remote_spi: IkeSpi,
+    pub remote: SocketAddr,
+    /// strongSwan-style name of the negotiated algorithms.
+    pub proposal: String,
+    /// Whether a PPK was mixed into the keys (RFC 8784).
+    pub ppk_used: bool,
+    /// Whether either side is behind a NAT (RFC 7296 §2.23).
+    pub nat_detected: bool,
+    /// Number of IKE_INTERMEDIATE exchanges run.
+    pub intermediate_exchanges: u8,
+}
+
+/// A Child SA handed to the datapath. The key material is moved, not copied: dropping this
+/// value zeroizes it.
+#[non_exhaustive]
+pub struct ChildSa {
+    pub name: String,
+    pub suite: Negotiated,
+    /// SPI of packets we receive (chosen by us).
+    pub inbound_spi: u32,
+    /// SPI of packets we send (chosen by the peer).
+    pub outbound_spi: u32,
+    /// Key material for packets we receive (AEAD: key || salt).
+    pub inbound_keys: SecretBytes,
+    /// Key material for packets we send.
+    pub outbound_keys: SecretBytes,
+    pub local_ts: Vec<IpSelector>,
+    pub remote_ts: Vec<IpSelector>,
+}
+
+impl fmt::Debug for ChildSa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSa")
+            .field("name", &self.name)
+            .field("suite", &self.suite.to_string())
+            .field("inbound_spi", &format_args!("{:08x}", self.inbound_spi))
+            .field("outbound_spi", &format_args!("{:08x}", self.outbound_spi))
+            .field("local_ts", &self.local_ts)
+            .field("remote_ts", &self.remote_ts)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,92 @@
+//! RFC 7383 §2.6 reassembly with bounds on count, bytes and time.
+
+use std::time::{Duration, Instant};
+
+use crate::wire::PayloadType;
+
+/// Limits on one reassembly.
+#[derive(Clone, Copy, Debug)]
+pub struct ReassemblyLimits {
+    /// Most fragments accepted for one message.
+    pub max_fragments: u16,
+    /// Most plaintext octets buffered for one message.
+    pub max_bytes: usize,
+    /// How long a partial message is kept.
+    pub timeout: Duration,
+}
+
+impl Default for ReassemblyLimits {
+    fn default() -> Self {
+        Self { max_fragments: 64, max_bytes: 64 * 1024, timeout: Duration::from_secs(30) }
+    }
+}
+
+/// What adding a (verified) fragment gave.
+pub(crate) enum Added {
+    /// Complete: the first inner payload type and the whole plaintext.
+    Complete(PayloadType, Vec<u8>),
+    Pending,
+    /// Dropped: over a limit, a smaller total than the stored one, or a duplicate.
+    Dropped,
+}
+
+/// A message being reassembled (one per direction per IKE SA).
+pub(crate) struct Reassembly {
+    message_id: u32,
+    total: u16,
+    first_inner: PayloadType,
+    parts: Vec<Option<Vec<u8>>>,
+    bytes: usize,
+    pub(crate) deadline: Instant,
+}
+
+impl Reassembly {
+    /// Adds fragment `number` of `total` whose ICV has already been verified.
+    pub(crate) fn add(
+        slot: &mut Option<Self>,
+        now: Instant,
+        limits: &ReassemblyLimits,
+        message_id: u32,
+        (number, total): (u16, u16),
+        first_inner: PayloadType,
+        plain: Vec<u8>,
+    ) -> Added {
+        if total > limits.max_fragments || number == 0 || number > total {
+            return Added::Dropped;
+        }
+        let restart = match slot {
+            Some(r) => r.message_id != message_id || total > r.total || now >= r.deadline,
+            None => true,
+        };
+        if restart {
+            *slot = Some(Self {
+                message_id,
+                total,
+                first_inner: PayloadType::NONE,
+                parts: vec![None; usize::from(total)],
+                bytes: 0,
+                deadline: now + limits.timeout,
+            });
+        }
+        let Some(r) = slot.as_mut() else { return Added::Dropped };
+        let idx = usize::from(number - 1);
+        if total < r.total || r.parts[idx].is_some() || r.bytes + plain.len() > limits.max_bytes {
+            return Added::Dropped;
+        }
+        if number == 1 {
+            r.first_inner = first_inner;
+        }
+        r.bytes += plain.len();
+        r.parts[idx] = Some(plain);
+        if r.parts.iter().any(Option::is_none) {
+            return Added::Pending;
+        }
+        let done = slot.take();
+        let Some(r) = done else { return Added::Dropped };
+        let mut whole = Vec::with_capacity(r.bytes);
+        for p in r.parts.into_iter().flatten() {
+            whole.extend_from_slice(&p);
+        }
+        Added::Complete(r.first_inner, whole)
+    }
+}

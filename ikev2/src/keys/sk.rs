@@ -1,0 +1,105 @@
+//! The IKE SA keys SK_d, SK_a*, SK_e*, SK_p* and how they evolve.
+
+use ipsec_crypto::{Prf, SecretBytes};
+
+use super::prf_plus;
+
+/// Lengths of the keys derived for an IKE SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyLengths {
+    /// SK_d, SK_pi, SK_pr: the PRF output length.
+    pub(crate) prf: usize,
+    /// SK_ai, SK_ar: zero for an AEAD.
+    pub(crate) integ: usize,
+    /// SK_ei, SK_er: cipher key plus salt for an AEAD.
+    pub(crate) encr: usize,
+}
+
+impl KeyLengths {
+    fn total(self) -> usize {
+        3 * self.prf + 2 * self.integ + 2 * self.encr
+    }
+}
+
+/// `{SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr}` of one key generation.
+pub(crate) struct IkeKeys {
+    pub(crate) sk_d: SecretBytes,
+    pub(crate) sk_ai: SecretBytes,
+    pub(crate) sk_ar: SecretBytes,
+    pub(crate) sk_ei: SecretBytes,
+    pub(crate) sk_er: SecretBytes,
+    pub(crate) sk_pi: SecretBytes,
+    pub(crate) sk_pr: SecretBytes,
+    lengths: KeyLengths,
+}
+
+impl IkeKeys {
+    /// RFC 7296 §2.14: `SKEYSEED = prf(Ni | Nr, g^ir)`, then the keys from
+    /// `prf+(SKEYSEED, Ni | Nr | SPIi | SPIr)`.
+    pub(crate) fn initial(
+        prf: &dyn Prf,
+        lengths: KeyLengths,
+        shared: &SecretBytes,
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+    ) -> Option<Self> {
+        let mut nonce_key = Vec::with_capacity(ni.len() + nr.len());
+        nonce_key.extend_from_slice(ni);
+        nonce_key.extend_from_slice(nr);
+        let mut skeyseed = SecretBytes::zeroed(prf.output_len());
+        prf.key(&nonce_key).compute(&[shared.expose()], skeyseed.expose_mut());
+        Self::from_skeyseed(prf, lengths, &skeyseed, ni, nr, spi_i, spi_r)
+    }
+
+    /// RFC 9370 §2.2.2: after additional key exchange `n` with secret `SK(n)`,
+    /// `SKEYSEED(n) = prf(SK_d(n-1), SK(n) | Ni | Nr)` and all keys are derived anew.
+    pub(crate) fn update_with_addke(
+        &self,
+        prf: &dyn Prf,
+        shared: &SecretBytes,
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+    ) -> Option<Self> {
+        let mut skeyseed = SecretBytes::zeroed(prf.output_len());
+        prf.key(self.sk_d.expose()).compute(&[shared.expose(), ni, nr], skeyseed.expose_mut());
+        Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
+    }
+
+    /// RFC 8784 §3: `SK_d' = prf+(PPK, SK_d)`, `SK_pi' = prf+(PPK, SK_pi)`,
+    /// `SK_pr' = prf+(PPK, SK_pr)`; the other keys stay.
+    pub(crate) fn mix_ppk_rfc8784(&mut self, prf: &dyn Prf, ppk: &SecretBytes) -> Option<()> {
+        let n = self.lengths.prf;
+        self.sk_d = prf_plus(prf, ppk.expose(), &[self.sk_d.expose()], n)?;
+        self.sk_pi = prf_plus(prf, ppk.expose(), &[self.sk_pi.expose()], n)?;
+        self.sk_pr = prf_plus(prf, ppk.expose(), &[self.sk_pr.expose()], n)?;
+        Some(())
+    }
+
+    fn from_skeyseed(
+        prf: &dyn Prf,
+        lengths: KeyLengths,
+        skeyseed: &SecretBytes,
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+    ) -> Option<Self> {
+        let spi_i = spi_i.to_be_bytes();
+        let spi_r = spi_r.to_be_bytes();
+        let mut all = prf_plus(prf, skeyseed.expose(), &[ni, nr, &spi_i, &spi_r], lengths.total())?;
+        Some(Self {
+            sk_d: all.split_prefix(lengths.prf),
+            sk_ai: all.split_prefix(lengths.integ),
+            sk_ar: all.split_prefix(lengths.integ),
+            sk_ei: all.split_prefix(lengths.encr),
+            sk_er: all.split_prefix(lengths.encr),
+            sk_pi: all.split_prefix(lengths.prf),
+            sk_pr: all.split_prefix(lengths.prf),
+            lengths,
+        })
+    }
+}

@@ -1,0 +1,514 @@
+//! Proposals written as strongSwan writes them (`aes256gcm16-prfsha384-x25519-ke1_mlkem768`),
+//! their wire form, and the responder's selection (RFC 7296 §3.3.6, RFC 9370 §2.2.1).
+
+use std::fmt;
+
+use ipsec_crypto::{AeadAlgorithm, CbcAlgorithm, IntegAlgorithm, KeGroup, PrfAlgorithm};
+
+use crate::wire::{
+    EncrId, EsnId, IntegId, KeId, PrfId, Proposal, ProtocolId, Transform, TransformType,
+};
+
+/// Number of key exchange slots: type 4 plus ADDKE1..7.
+pub const KE_SLOTS: usize = 8;
+
+/// One proposal as configured: the acceptable algorithms of each transform type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProposalSpec {
+    pub encr: Vec<(EncrId, Option<u16>)>,
+    pub integ: Vec<IntegId>,
+    pub prf: Vec<PrfId>,
+    /// Slot 0 is transform type 4 (KE); slots 1..=7 are ADDKE1..7. `KeId::NONE` marks an
+    /// optional additional exchange.
+    pub ke: [Vec<KeId>; KE_SLOTS],
+    pub esn: Vec<EsnId>,
+}
+
+/// What the two peers agreed on: one algorithm per transform type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    pub encr: (EncrId, Option<u16>),
+    pub integ: Option<IntegId>,
+    pub prf: Option<PrfId>,
+    /// `None` where the slot is absent or negotiated as NONE.
+    pub ke: [Option<KeId>; KE_SLOTS],
+    pub esn: Option<EsnId>,
+}
+
+/// A proposal string that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProposalError {
+    pub proposal: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ProposalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "proposal '{}': {}", self.proposal, self.reason)
+    }
+}
+
+impl std::error::Error for ProposalError {}
+
+impl ProposalSpec {
+    /// Parses an IKE proposal such as `aes256gcm16-prfsha384-x25519-ke1_mlkem768`.
+    ///
+    /// # Errors
+    /// Unknown tokens, or a proposal missing ENCR, PRF (or integrity for a CBC cipher) or KE.
+    pub fn parse_ike(s: &str) -> Result<Self, ProposalError> {
+        let mut spec = Self::parse_tokens(s, true)?;
+        let err = |reason: &str| ProposalError { proposal: s.into(), reason: reason.into() };
+        if spec.encr.is_empty() {
+            return Err(err("no encryption algorithm"));
+        }
+        let has_cbc = spec.encr.iter().any(|(e, _)| *e == EncrId::AES_CBC);
+        if has_cbc && spec.integ.is_empty() {
+            return Err(err("a CBC cipher needs an integrity algorithm (e.g. sha256)"));
+        }
+        if spec.prf.is_empty() {
+            // strongSwan derives the PRF from the integrity algorithm when none is given.
+            spec.prf = spec.integ.iter().filter_map(|i| prf_for_integ(*i)).collect();
+        }
+        if spec.prf.is_empty() {
+            return Err(err("no PRF (e.g. prfsha384)"));
+        }
+        if spec.ke[0].is_empty() {
+            return Err(err("no key exchange method (e.g. x25519 or mlkem768)"));
+        }
+        Ok(spec)
+    }
+
+    /// Parses an ESP proposal such as `aes256gcm16-x25519-ke1_mlkem768-esn`. The key exchange
+    /// methods are used only for CREATE_CHILD_SA (PFS); the first Child SA takes its keys from
+    /// the IKE SA.
+    ///
+    /// # Errors
+    /// Unknown tokens, or no encryption algorithm.
+    pub fn parse_esp(s: &str) -> Result<Self, ProposalError> {
+        let mut spec = Self::parse_tokens(s, false)?;
+        let err = |reason: &str| ProposalError { proposal: s.into(), reason: reason.into() };
+        if spec.encr.is_empty() {
+            return Err(err("no encryption algorithm"));
+        }
+        if spec.encr.iter().any(|(e, _)| *e == EncrId::AES_CBC) && spec.integ.is_empty() {
+            return Err(err("a CBC cipher needs an integrity algorithm (e.g. sha256)"));
+        }
+        if spec.esn.is_empty() {
+            spec.esn = vec![EsnId::NO_ESN];
+        }
+        Ok(spec)
+    }
+
+    fn parse_tokens(s: &str, ike: bool) -> Result<Self, ProposalError> {
+        let mut spec = Self::default();
+        for token in s.split('-').map(str::trim) {
+            let err = |reason: String| ProposalError { proposal: s.into(), reason };
+            if token.is_empty() {
+                return Err(err("empty algorithm name".into()));
+            }
+            if let Some(e) = encr_token(token) {
+                spec.encr.push(e);
+            } else if let Some(p) = token.strip_prefix("prf").and_then(hash_prf) {
+                if !ike {
+                    return Err(err(format!("'{token}' is not valid in an ESP proposal")));
+                }
+                spec.prf.push(p);
+            } else if let Some(i) = integ_token(token) {
+                spec.integ.push(i);
+            } else if token == "esn" || token == "noesn" {
+                if ike {
+                    return Err(err(format!("'{token}' is only valid in an ESP proposal")));
+                }
+                spec.esn.push(if token == "esn" { EsnId::ESN } else { EsnId::NO_ESN });
+            } else if let Some((slot, ke)) = ke_token(token) {
+                spec.ke[slot].push(ke);
+            } else {
+                return Err(err(format!("unknown algorithm '{token}'")));
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The wire proposal for this spec.
+    pub fn to_wire(&self, number: u8, protocol: ProtocolId, spi: Vec<u8>) -> Proposal {
+        let mut transforms = Vec::new();
+        for (id, bits) in &self.encr {
+            transforms.push(Transform::encr(*id, *bits));
+        }
+        for p in &self.prf {
+            transforms.push(Transform::new(TransformType::PRF, p.0));
+        }
+        for i in &self.integ {
+            transforms.push(Transform::new(TransformType::INTEG, i.0));
+        }
+        for (slot, kes) in self.ke.iter().enumerate() {
+            for k in kes {
+                transforms.push(Transform::ke(slot_type(slot), *k));
+            }
+        }
+        for e in &self.esn {
+            transforms.push(Transform::new(TransformType::ESN, e.0));
+        }
+        Proposal { number, protocol, spi, transforms }
+    }
+
+    /// The first KE method of slot 0, which the initiator guesses in its KE payload.
+    pub fn first_ke(&self) -> Option<KeId> {
+        self.ke[0].first().copied()
+    }
+
+    /// Whether `ke` is acceptable in slot 0.
+    pub fn accepts_ke(&self, ke: KeId) -> bool {
+        self.ke[0].contains(&ke)
+    }
+
+    /// Tries to match one proposal received from the peer against this spec. The peer's order
+    /// decides between acceptable algorithms (RFC 7296 §2.7: the initiator lists its preferences).
+    pub fn select(&self, offered: &Proposal, ike: bool) -> Option<Negotiated> {
+        let pick = |ty: TransformType| -> Vec<&Transform> {
+            offered.transforms.iter().filter(|t| t.transform_type == ty).collect()
+        };
+        let encr = pick(TransformType::ENCR)
+            .into_iter()
+            .map(|t| (EncrId(t.id), t.key_length()))
+            .find(|e| self.encr.contains(e))?;
+        let aead = is_aead(encr.0);
+        let integ = self.select_integ(&pick(TransformType::INTEG), aead)?;
+        let prf = if ike {
+            Some(pick(TransformType::PRF).into_iter().map(|t| PrfId(t.id)).find(|p| self.prf.contains(p))?)
+        } else {
+            None
+        };
+        let mut ke = [None; KE_SLOTS];
+        for (slot, chosen) in ke.iter_mut().enumerate() {
+            *chosen = self.select_ke(slot, &pick(slot_type(slot)))?;
+        }
+        if ike && ke[0].is_none() {
+            return None;
+        }
+        let esn = if ike {
+            None
+        } else {
+            let offered_esn: Vec<EsnId> = pick(TransformType::ESN).iter().map(|t| EsnId(t.id)).collect();
+            let offered_esn = if offered_esn.is_empty() { vec![EsnId::NO_ESN] } else { offered_esn };
+            Some(offered_esn.into_iter().find(|e| self.esn.contains(e))?)
+        };
+        Some(Negotiated { encr, integ, prf, ke, esn })
+    }
+
+    fn select_integ(&self, offered: &[&Transform], aead: bool) -> Option<Option<IntegId>> {
+        let offered: Vec<IntegId> = offered.iter().map(|t| IntegId(t.id)).collect();
+        if aead {
+            // RFC 5282 §8: with an AEAD, integrity is absent or NONE.
+            return offered.iter().all(|i| *i == IntegId::NONE).then_some(None);
+        }
+        offered.into_iter().find(|i| self.integ.contains(i)).map(Some)
+    }
+
+    /// `Some(None)`: slot negotiated as absent/NONE; `Some(Some(ke))`: chosen; `None`: no match.
+    fn select_ke(&self, slot: usize, offered: &[&Transform]) -> Option<Option<KeId>> {
+        let ours = &self.ke[slot];
+        let offered: Vec<KeId> = offered.iter().map(|t| KeId(t.id)).collect();
+        if offered.is_empty() {
+            // Peer does not propose this slot: fine if we have nothing or only NONE there.
+            return (ours.is_empty() || ours.contains(&KeId::NONE)).then_some(None);
+        }
+        if ours.is_empty() {
+            // RFC 9370 §2.2.1: we can only decline an optional slot.
+            return offered.contains(&KeId::NONE).then_some(None);
+        }
+        let chosen = offered.into_iter().find(|k| ours.contains(k))?;
+        Some((chosen != KeId::NONE).then_some(chosen))
+    }
+}
+
+impl Negotiated {
+    /// The single-transform proposal the responder sends back.
+    pub fn to_wire(&self, number: u8, protocol: ProtocolId, spi: Vec<u8>) -> Proposal {
+        let mut transforms = vec![Transform::encr(self.encr.0, self.encr.1)];
+        if let Some(p) = self.prf {
+            transforms.push(Transform::new(TransformType::PRF, p.0));
+        }
+        if let Some(i) = self.integ {
+            transforms.push(Transform::new(TransformType::INTEG, i.0));
+        }
+        for (slot, ke) in self.ke.iter().enumerate() {
+            if let Some(k) = ke {
+                transforms.push(Transform::ke(slot_type(slot), *k));
+            }
+        }
+        if let Some(e) = self.esn {
+            transforms.push(Transform::new(TransformType::ESN, e.0));
+        }
+        Proposal { number, protocol, spi, transforms }
+    }
+
+    /// Parses the responder's answer: exactly one transform per type, and it must be one we
+    /// offered (RFC 7296 §3.3.6: anything else is a protocol error).
+    pub fn from_response(ours: &[ProposalSpec], answer: &Proposal, ike: bool) -> Option<Self> {
+        let mut seen = [false; 13];
+        for t in &answer.transforms {
+            let idx = usize::from(t.transform_type.0);
+            if idx == 0 || idx >= seen.len() || std::mem::replace(&mut seen[idx], true) {
+                return None;
+            }
+        }
+        ours.iter().find_map(|spec| spec.select(answer, ike))
+    }
+
+    /// The additional key exchanges in order (ADDKE1 first), skipping NONE slots.
+    pub fn additional_kes(&self) -> Vec<KeId> {
+        self.ke[1..].iter().flatten().copied().collect()
+    }
+
+    /// The AEAD, if the cipher is one.
+    pub fn aead(&self) -> Option<AeadAlgorithm> {
+        aead_algorithm(self.encr.0, self.encr.1)
+    }
+
+    /// The CBC cipher and integrity algorithm, if the cipher is CBC.
+    pub fn cbc(&self) -> Option<(CbcAlgorithm, IntegAlgorithm)> {
+        let cbc = match (self.encr.0, self.encr.1) {
+            (EncrId::AES_CBC, Some(128)) => CbcAlgorithm::Aes128Cbc,
+            (EncrId::AES_CBC, Some(256)) => CbcAlgorithm::Aes256Cbc,
+            _ => return None,
+        };
+        Some((cbc, integ_algorithm(self.integ?)?))
+    }
+
+    /// The PRF algorithm.
+    pub fn prf_algorithm(&self) -> Option<PrfAlgorithm> {
+        prf_algorithm(self.prf?)
+    }
+
+    /// Whether ESN was negotiated (Child SAs).
+    pub fn esn_enabled(&self) -> bool {
+        self.esn == Some(EsnId::ESN)
+    }
+}
+
+impl fmt::Display for Negotiated {
+    /// strongSwan-style name of the negotiated algorithms.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = vec![encr_name(self.encr)];
+        if let Some(i) = self.integ {
+            parts.push(integ_name(i).into());
+        }
+        if let Some(p) = self.prf {
+            parts.push(format!("prf{}", prf_hash_name(p)));
+        }
+        for (slot, ke) in self.ke.iter().enumerate() {
+            if let Some(k) = ke {
+                let name = ke_name(*k);
+                parts.push(if slot == 0 { name.into() } else { format!("ke{slot}_{name}") });
+            }
+        }
+        if self.esn == Some(EsnId::ESN) {
+            parts.push("esn".into());
+        }
+        f.write_str(&parts.join("-"))
+    }
+}
+
+/// The provider's key exchange for a KE transform ID.
+pub fn ke_group(id: KeId) -> Option<KeGroup> {
+    Some(match id {
+        KeId::MODP_2048 => KeGroup::Modp2048,
+        KeId::ECP_256 => KeGroup::Ecp256,
+        KeId::ECP_384 => KeGroup::Ecp384,
+        KeId::CURVE25519 => KeGroup::X25519,
+        KeId::ML_KEM_512 => KeGroup::MlKem512,
+        KeId::ML_KEM_768 => KeGroup::MlKem768,
+        KeId::ML_KEM_1024 => KeGroup::MlKem1024,
+        _ => return None,
+    })
+}
+
+/// The AEAD for an ENCR transform, if it is one.
+pub fn aead_algorithm(id: EncrId, bits: Option<u16>) -> Option<AeadAlgorithm> {
+    Some(match (id, bits) {
+        (EncrId::AES_GCM_16, Some(128)) => AeadAlgorithm::Aes128Gcm16,
+        (EncrId::AES_GCM_16, Some(256)) => AeadAlgorithm::Aes256Gcm16,
+        (EncrId::CHACHA20_POLY1305, None) => AeadAlgorithm::ChaCha20Poly1305,
+        _ => return None,
+    })
+}
+
+/// The PRF for a PRF transform.
+pub fn prf_algorithm(id: PrfId) -> Option<PrfAlgorithm> {
+    Some(match id {
+        PrfId::HMAC_SHA2_256 => PrfAlgorithm::HmacSha256,
+        PrfId::HMAC_SHA2_384 => PrfAlgorithm::HmacSha384,
+        PrfId::HMAC_SHA2_512 => PrfAlgorithm::HmacSha512,
+        _ => return None,
+    })
+}
+
+/// The integrity algorithm for an INTEG transform.
+pub fn integ_algorithm(id: IntegId) -> Option<IntegAlgorithm> {
+    Some(match id {
+        IntegId::HMAC_SHA2_256_128 => IntegAlgorithm::HmacSha256_128,
+        IntegId::HMAC_SHA2_384_192 => IntegAlgorithm::HmacSha384_192,
+        IntegId::HMAC_SHA2_512_256 => IntegAlgorithm::HmacSha512_256,
+        _ => return None,
+    })
+}
+
+fn is_aead(id: EncrId) -> bool {
+    matches!(id, EncrId::AES_GCM_16 | EncrId::CHACHA20_POLY1305)
+}
+
+fn slot_type(slot: usize) -> TransformType {
+    if slot == 0 { TransformType::KE } else { TransformType(5 + slot as u8) }
+}
+
+fn encr_token(t: &str) -> Option<(EncrId, Option<u16>)> {
+    Some(match t {
+        "aes128gcm16" | "aes128gcm" => (EncrId::AES_GCM_16, Some(128)),
+        "aes256gcm16" | "aes256gcm" => (EncrId::AES_GCM_16, Some(256)),
+        "chacha20poly1305" => (EncrId::CHACHA20_POLY1305, None),
+        "aes128" | "aes128cbc" => (EncrId::AES_CBC, Some(128)),
+        "aes256" | "aes256cbc" => (EncrId::AES_CBC, Some(256)),
+        _ => return None,
+    })
+}
+
+fn integ_token(t: &str) -> Option<IntegId> {
+    Some(match t {
+        "sha256" | "sha2_256" => IntegId::HMAC_SHA2_256_128,
+        "sha384" | "sha2_384" => IntegId::HMAC_SHA2_384_192,
+        "sha512" | "sha2_512" => IntegId::HMAC_SHA2_512_256,
+        _ => return None,
+    })
+}
+
+fn hash_prf(t: &str) -> Option<PrfId> {
+    Some(match t {
+        "sha256" => PrfId::HMAC_SHA2_256,
+        "sha384" => PrfId::HMAC_SHA2_384,
+        "sha512" => PrfId::HMAC_SHA2_512,
+        _ => return None,
+    })
+}
+
+fn prf_for_integ(i: IntegId) -> Option<PrfId> {
+    Some(match i {
+        IntegId::HMAC_SHA2_256_128 => PrfId::HMAC_SHA2_256,
+        IntegId::HMAC_SHA2_384_192 => PrfId::HMAC_SHA2_384,
+        IntegId::HMAC_SHA2_512_256 => PrfId::HMAC_SHA2_512,
+        _ => return None,
+    })
+}
+
+fn ke_token(t: &str) -> Option<(usize, KeId)> {
+    let (slot, name) = match t.strip_prefix("ke").and_then(|r| r.split_once('_')) {
+        Some((n, name)) => (n.parse::<usize>().ok().filter(|n| (1..=7).contains(n))?, name),
+        None => (0, t),
+    };
+    let id = match name {
+        "x25519" | "curve25519" => KeId::CURVE25519,
+        "ecp256" => KeId::ECP_256,
+        "ecp384" => KeId::ECP_384,
+        "modp2048" => KeId::MODP_2048,
+        "mlkem512" => KeId::ML_KEM_512,
+        "mlkem768" => KeId::ML_KEM_768,
+        "mlkem1024" => KeId::ML_KEM_1024,
+        "none" if slot > 0 => KeId::NONE,
+        _ => return None,
+    };
+    Some((slot, id))
+}
+
+fn encr_name((id, bits): (EncrId, Option<u16>)) -> String {
+    match id {
+        EncrId::AES_GCM_16 => format!("aes{}gcm16", bits.unwrap_or(0)),
+        EncrId::CHACHA20_POLY1305 => "chacha20poly1305".into(),
+        EncrId::AES_CBC => format!("aes{}", bits.unwrap_or(0)),
+        other => format!("{other:?}"),
+    }
+}
+
+fn integ_name(i: IntegId) -> &'static str {
+    match i {
+        IntegId::HMAC_SHA2_256_128 => "sha256",
+        IntegId::HMAC_SHA2_384_192 => "sha384",
+        IntegId::HMAC_SHA2_512_256 => "sha512",
+        _ => "unknown",
+    }
+}
+
+fn prf_hash_name(p: PrfId) -> &'static str {
+    match p {
+        PrfId::HMAC_SHA2_256 => "sha256",
+        PrfId::HMAC_SHA2_384 => "sha384",
+        PrfId::HMAC_SHA2_512 => "sha512",
+        _ => "unknown",
+    }
+}
+
+/// strongSwan's name for a key exchange method.
+pub fn ke_name(k: KeId) -> &'static str {
+    match k {
+        KeId::CURVE25519 => "x25519",
+        KeId::ECP_256 => "ecp256",
+        KeId::ECP_384 => "ecp384",
+        KeId::MODP_2048 => "modp2048",
+        KeId::ML_KEM_512 => "mlkem512",
+        KeId::ML_KEM_768 => "mlkem768",
+        KeId::ML_KEM_1024 => "mlkem1024",
+        KeId::NONE => "none",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hybrid_ike_proposal() {
+        let p = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("valid");
+        assert_eq!(p.encr, vec![(EncrId::AES_GCM_16, Some(256))]);
+        assert_eq!(p.prf, vec![PrfId::HMAC_SHA2_384]);
+        assert_eq!(p.ke[0], vec![KeId::CURVE25519]);
+        assert_eq!(p.ke[1], vec![KeId::ML_KEM_768]);
+        assert!(p.integ.is_empty());
+    }
+
+    #[test]
+    fn rejects_unknown_token_with_its_name() {
+        let e = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_kyber").expect_err("bad");
+        assert!(e.to_string().contains("ke1_kyber"), "{e}");
+        let e = ProposalSpec::parse_ike("aes256gcm16-x25519").expect_err("no prf");
+        assert!(e.to_string().contains("PRF"), "{e}");
+    }
+
+    #[test]
+    fn cbc_ike_proposal_takes_prf_from_integrity() {
+        let p = ProposalSpec::parse_ike("aes128-sha256-modp2048").expect("valid");
+        assert_eq!(p.prf, vec![PrfId::HMAC_SHA2_256]);
+        assert_eq!(p.integ, vec![IntegId::HMAC_SHA2_256_128]);
+    }
+
+    #[test]
+    fn selection_respects_optional_addke() {
+        let ours = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke1_none").expect("valid");
+        let peer_classic = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519").expect("valid");
+        let n = ours.select(&peer_classic.to_wire(1, ProtocolId::IKE, vec![]), true).expect("match");
+        assert_eq!(n.additional_kes(), vec![]);
+        let strict = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("valid");
+        assert!(strict.select(&peer_classic.to_wire(1, ProtocolId::IKE, vec![]), true).is_none());
+        let n = strict.select(&ours.to_wire(1, ProtocolId::IKE, vec![]), true).expect("match");
+        assert_eq!(n.additional_kes(), vec![KeId::ML_KEM_768]);
+        assert_eq!(n.to_string(), "aes256gcm16-prfsha384-x25519-ke1_mlkem768");
+    }
+
+    #[test]
+    fn esp_proposal_defaults_to_no_esn() {
+        let p = ProposalSpec::parse_esp("aes256gcm16").expect("valid");
+        assert_eq!(p.esn, vec![EsnId::NO_ESN]);
+        let peer = ProposalSpec::parse_esp("aes256gcm16-esn-noesn").expect("valid");
+        let n = p.select(&peer.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false).expect("match");
+        assert!(!n.esn_enabled());
+    }
+}

@@ -1,0 +1,497 @@
+//! One IKE SA: the message layer (Message IDs, retransmission, cached responses, reassembly)
+//! and the exchanges of the initial handshake.
+
+mod auth;
+mod child;
+mod init;
+mod intermediate;
+mod nat;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ipsec_crypto::{ActiveKeyExchange, CryptoProvider, Prf, SecretBytes};
+
+use crate::config::{ConnectionConfig, EndpointConfig};
+use crate::endpoint::Transmit;
+use crate::error::Error;
+use crate::event::{Event, SaId};
+use crate::fragment::{Added, Reassembly};
+use crate::keys::{IkeKeys, IntAuthChain};
+use crate::proposal::Negotiated;
+use crate::protect::{Protection, seal_fragments};
+use crate::stats::Stats;
+use crate::wire::{
+    ExchangeType, Flags, Header, IKE_VERSION, IkeSpi, Message, MessageId, Notify, NotifyType,
+    Payload, PayloadType, emit_payloads, parse_payloads,
+};
+
+pub(crate) use init::{InitReject, RespondInit, reject_init};
+
+/// What a handler needs from the endpoint.
+pub(crate) struct Ctx<'a> {
+    pub(crate) provider: &'static dyn CryptoProvider,
+    pub(crate) config: &'a EndpointConfig,
+    pub(crate) transmits: &'a mut VecDeque<Transmit>,
+    pub(crate) events: &'a mut VecDeque<Event>,
+    pub(crate) stats: &'a mut Stats,
+}
+
+/// Where the handshake is.
+enum State {
+    /// Initiator: IKE_SA_INIT sent.
+    InitSent { ke: Box<dyn ActiveKeyExchange>, cookie: Option<Vec<u8>>, ke_retries: u8 },
+    /// Initiator: IKE_INTERMEDIATE for additional exchange `index` sent.
+    IntermediateSent { index: usize, ke: Box<dyn ActiveKeyExchange> },
+    /// Initiator: IKE_AUTH sent.
+    AuthSent(auth::AuthSent),
+    /// Responder: waiting for the IKE_INTERMEDIATE of additional exchange `index`.
+    AwaitIntermediate { index: usize },
+    /// Responder: waiting for IKE_AUTH.
+    AwaitAuth,
+    Established,
+    /// Failed or closed; the endpoint removes the SA.
+    Dead,
+}
+
+/// What the peer announced in IKE_SA_INIT.
+#[derive(Clone, Copy, Debug, Default)]
+struct PeerCaps {
+    fragmentation: bool,
+    intermediate: bool,
+    use_ppk: bool,
+}
+
+/// Our outstanding request.
+struct Pending {
+    message_id: u32,
+    datagrams: Vec<Vec<u8>>,
+    retransmits: u32,
+    deadline: Instant,
+}
+
+/// Our last response, resent when the request is retransmitted (RFC 7296 §2.1).
+struct CachedResponse {
+    message_id: u32,
+    datagrams: Vec<Vec<u8>>,
+}
+
+/// An IKE SA.
+pub(crate) struct IkeSa {
+    pub(crate) id: SaId,
+    pub(crate) conn: Arc<ConnectionConfig>,
+    pub(crate) initiator: bool,
+    pub(crate) spi_i: u64,
+    pub(crate) spi_r: u64,
+    pub(crate) local: SocketAddr,
+    pub(crate) remote: SocketAddr,
+    state: State,
+    suite: Option<Negotiated>,
+    ni: Vec<u8>,
+    nr: Vec<u8>,
+    keys: Option<IkeKeys>,
+    prot_out: Option<Protection>,
+    prot_in: Option<Protection>,
+    int_auth: IntAuthChain,
+    intermediate_count: u8,
+    /// RealMessage1 and RealMessage2 of RFC 7296 §2.15.
+    msg1: Vec<u8>,
+    msg2: Vec<u8>,
+    peer: PeerCaps,
+    nat_detected: bool,
+    next_message_id: u32,
+    pending: Option<Pending>,
+    expected_request_id: u32,
+    cached_response: Option<CachedResponse>,
+    reassembly: Option<Reassembly>,
+    /// Responder: when a half-open SA is given up.
+    half_open_deadline: Option<Instant>,
+    ppk_used: bool,
+    /// Whether the endpoint counts this SA as half-open.
+    pub(crate) counted_half_open: bool,
+}
+
+impl IkeSa {
+    fn blank(conn: Arc<ConnectionConfig>, initiator: bool, spi_i: u64, spi_r: u64, local: SocketAddr, remote: SocketAddr) -> Self {
+        let own = if initiator { spi_i } else { spi_r };
+        Self {
+            id: SaId(IkeSpi(own)),
+            conn,
+            initiator,
+            spi_i,
+            spi_r,
+            local,
+            remote,
+            state: State::Dead,
+            suite: None,
+            ni: Vec::new(),
+            nr: Vec::new(),
+            keys: None,
+            prot_out: None,
+            prot_in: None,
+            int_auth: IntAuthChain::new(),
+            intermediate_count: 0,
+            msg1: Vec::new(),
+            msg2: Vec::new(),
+            peer: PeerCaps::default(),
+            nat_detected: false,
+            next_message_id: 0,
+            pending: None,
+            expected_request_id: 0,
+            cached_response: None,
+            reassembly: None,
+            half_open_deadline: None,
+            ppk_used: false,
+            counted_half_open: false,
+        }
+    }
+
+    /// Whether the endpoint should remove this SA.
+    pub(crate) fn is_dead(&self) -> bool {
+        matches!(self.state, State::Dead)
+    }
+
+    /// Whether the SA is still in its initial handshake as responder (counts as half-open).
+    pub(crate) fn is_half_open(&self) -> bool {
+        self.half_open_deadline.is_some()
+    }
+
+    /// The earliest deadline of this SA.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.pending.as_ref().map(|p| p.deadline),
+            self.half_open_deadline,
+            self.reassembly.as_ref().map(|r| r.deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Fires expired timers: retransmission, give-up, half-open expiry, reassembly expiry.
+    pub(crate) fn handle_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if self.reassembly.as_ref().is_some_and(|r| r.deadline <= now) {
+            self.reassembly = None;
+        }
+        if self.half_open_deadline.is_some_and(|d| d <= now) {
+            self.fail(Error::Timeout, ctx);
+            return;
+        }
+        let Some(p) = self.pending.as_mut() else { return };
+        if p.deadline > now {
+            return;
+        }
+        let rt = &self.conn.retransmit;
+        if p.retransmits >= rt.max_retransmits {
+            self.fail(Error::Timeout, ctx);
+            return;
+        }
+        p.retransmits += 1;
+        let backoff = rt.initial.saturating_mul(1u32 << p.retransmits.min(16));
+        p.deadline = now + backoff.min(rt.max_interval);
+        ctx.stats.retransmits += 1;
+        for d in &p.datagrams {
+            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+        }
+    }
+
+    /// Handles a datagram addressed to this SA (`header` is its parsed header).
+    pub(crate) fn handle(&mut self, now: Instant, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
+        let mid = header.message_id.0;
+        if header.flags.is_response() {
+            if self.pending.as_ref().is_none_or(|p| p.message_id != mid) {
+                ctx.stats.dropped_unexpected += 1;
+                return;
+            }
+            if header.exchange == ExchangeType::IKE_SA_INIT {
+                self.handle_init_response(now, datagram, ctx);
+                return;
+            }
+            let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
+            self.pending = None;
+            self.dispatch_response(now, header, first, plain, ctx);
+            return;
+        }
+        if mid.wrapping_add(1) == self.expected_request_id {
+            self.resend_response(datagram, header, ctx);
+            return;
+        }
+        if mid != self.expected_request_id || header.exchange == ExchangeType::IKE_SA_INIT {
+            ctx.stats.dropped_unexpected += 1;
+            return;
+        }
+        let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
+        self.dispatch_request(now, header, first, plain, ctx);
+    }
+
+    fn dispatch_response(&mut self, now: Instant, header: &Header, first: PayloadType, plain: Vec<u8>, ctx: &mut Ctx<'_>) {
+        let Ok(payloads) = parse_payloads(first, &plain) else {
+            ctx.stats.dropped_malformed += 1;
+            self.fail(Error::InvalidSyntax("malformed protected response"), ctx);
+            return;
+        };
+        let state = std::mem::replace(&mut self.state, State::Dead);
+        match (header.exchange, state) {
+            (ExchangeType::IKE_INTERMEDIATE, State::IntermediateSent { index, ke }) => {
+                self.handle_intermediate_response(now, header, first, &plain, &payloads, index, ke, ctx);
+            }
+            (ExchangeType::IKE_AUTH, State::AuthSent(sent)) => {
+                self.handle_auth_response(&payloads, sent, ctx);
+            }
+            (_, other) => {
+                self.state = other;
+                ctx.stats.dropped_unexpected += 1;
+            }
+        }
+    }
+
+    fn dispatch_request(&mut self, now: Instant, header: &Header, first: PayloadType, plain: Vec<u8>, ctx: &mut Ctx<'_>) {
+        let payloads = match parse_payloads(first, &plain) {
+            Ok(p) => p,
+            Err(_) => {
+                ctx.stats.dropped_malformed += 1;
+                // RFC 7296 §2.21.2: a protected request that is malformed gets INVALID_SYNTAX.
+                self.respond(now, header.exchange, vec![notify(NotifyType::INVALID_SYNTAX, vec![])], ctx);
+                self.fail(Error::InvalidSyntax("malformed protected request"), ctx);
+                return;
+            }
+        };
+        if let Some(t) = unsupported_critical(&payloads) {
+            self.respond(now, header.exchange, vec![notify(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![t.0])], ctx);
+            return;
+        }
+        let state = std::mem::replace(&mut self.state, State::Dead);
+        match (header.exchange, state) {
+            (ExchangeType::IKE_INTERMEDIATE, State::AwaitIntermediate { index }) => {
+                self.handle_intermediate_request(now, header, first, &plain, &payloads, index, ctx);
+            }
+            (ExchangeType::IKE_AUTH, State::AwaitAuth) => {
+                self.handle_auth_request(now, &payloads, ctx);
+            }
+            (ExchangeType::INFORMATIONAL, state @ State::Established) => {
+                self.state = state;
+                // Liveness checks and DELETE come with the SA lifecycle; answer empty for now.
+                self.respond(now, ExchangeType::INFORMATIONAL, Vec::new(), ctx);
+            }
+            (_, other) => {
+                self.state = other;
+                ctx.stats.dropped_unexpected += 1;
+            }
+        }
+    }
+
+    /// Verifies and decrypts an SK or SKF message; `None` when dropped or still reassembling.
+    fn open(&mut self, now: Instant, datagram: &[u8], ctx: &mut Ctx<'_>) -> Option<(PayloadType, Vec<u8>)> {
+        let Ok(msg) = Message::parse(datagram) else {
+            ctx.stats.dropped_malformed += 1;
+            return None;
+        };
+        let prot = self.prot_in.as_ref()?;
+        match msg.payloads.last() {
+            Some(Payload::Sk(sk)) => match prot.open(datagram, sk.body.len()) {
+                Ok(plain) => Some((sk.first_inner, plain)),
+                Err(_) => {
+                    ctx.stats.dropped_integrity += 1;
+                    None
+                }
+            },
+            Some(Payload::Skf(f)) if self.peer.fragmentation => {
+                // RFC 7383 §2.6: verify each fragment before it is stored.
+                let Ok(plain) = prot.open(datagram, f.body.len()) else {
+                    ctx.stats.dropped_integrity += 1;
+                    return None;
+                };
+                let limits = &ctx.config.reassembly;
+                let part = (f.fragment_number, f.total_fragments);
+                match Reassembly::add(&mut self.reassembly, now, limits, msg.header.message_id.0, part, f.first_inner, plain) {
+                    Added::Complete(first, whole) => Some((first, whole)),
+                    Added::Pending => None,
+                    Added::Dropped => {
+                        ctx.stats.dropped_fragments += 1;
+                        None
+                    }
+                }
+            }
+            _ => {
+                ctx.stats.dropped_malformed += 1;
+                None
+            }
+        }
+    }
+
+    /// Resends the cached response for a retransmitted request; for a fragmented request only
+    /// on fragment 1, and only once its integrity is verified (RFC 7383 §2.6.1).
+    fn resend_response(&mut self, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
+        let Some(cached) = self.cached_response.as_ref().filter(|c| c.message_id == header.message_id.0) else {
+            ctx.stats.dropped_unexpected += 1;
+            return;
+        };
+        if header.exchange != ExchangeType::IKE_SA_INIT {
+            let Ok(msg) = Message::parse(datagram) else {
+                ctx.stats.dropped_malformed += 1;
+                return;
+            };
+            let body = match msg.payloads.last() {
+                Some(Payload::Sk(sk)) => sk.body.len(),
+                Some(Payload::Skf(f)) if f.fragment_number == 1 => f.body.len(),
+                _ => {
+                    ctx.stats.dropped_unexpected += 1;
+                    return;
+                }
+            };
+            if self.prot_in.as_ref().is_none_or(|p| p.open(datagram, body).is_err()) {
+                ctx.stats.dropped_integrity += 1;
+                return;
+            }
+        }
+        ctx.stats.responses_resent += 1;
+        for d in &cached.datagrams {
+            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+        }
+    }
+
+    fn header(&self, exchange: ExchangeType, response: bool, message_id: u32) -> Header {
+        Header {
+            spi_i: IkeSpi(self.spi_i),
+            spi_r: IkeSpi(self.spi_r),
+            next_payload: PayloadType::NONE,
+            version: IKE_VERSION,
+            exchange,
+            flags: Flags::new(self.initiator, response),
+            message_id: MessageId(message_id),
+            length: 0,
+        }
+    }
+
+    /// Protects `payloads` into one datagram, or into fragments when it is too large and the
+    /// peer supports RFC 7383. Returns the datagrams and the plaintext (for IntAuth).
+    fn protect(&self, header: &Header, payloads: &[Payload], ctx: &Ctx<'_>) -> Option<(Vec<Vec<u8>>, PayloadType, Vec<u8>)> {
+        let prot = self.prot_out.as_ref()?;
+        let mut plain = Vec::new();
+        let first = emit_payloads(payloads, &mut plain);
+        let whole = prot.seal(ctx.provider, header, first, None, &plain)?;
+        let limit = self.conn.fragment_size.filter(|_| self.peer.fragmentation);
+        let datagrams = match limit {
+            Some(max) if whole.len() > max => seal_fragments(prot, ctx.provider, header, first, &plain, max)?,
+            _ => vec![whole],
+        };
+        Some((datagrams, first, plain))
+    }
+
+    /// Sends a protected request; returns its header, first inner type and plaintext.
+    fn send_request(&mut self, now: Instant, exchange: ExchangeType, payloads: &[Payload], ctx: &mut Ctx<'_>) -> Option<(Header, PayloadType, Vec<u8>)> {
+        let header = self.header(exchange, false, self.next_message_id);
+        let Some((datagrams, first, plain)) = self.protect(&header, payloads, ctx) else {
+            self.fail(Error::Internal("could not protect a request"), ctx);
+            return None;
+        };
+        self.queue_request(now, datagrams, ctx);
+        Some((header, first, plain))
+    }
+
+    /// Records and sends request datagrams with the next Message ID.
+    fn queue_request(&mut self, now: Instant, datagrams: Vec<Vec<u8>>, ctx: &mut Ctx<'_>) {
+        for d in &datagrams {
+            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+        }
+        self.pending = Some(Pending {
+            message_id: self.next_message_id,
+            datagrams,
+            retransmits: 0,
+            deadline: now + self.conn.retransmit.initial,
+        });
+        self.next_message_id = self.next_message_id.wrapping_add(1);
+    }
+
+    /// Sends a protected response to the current request and caches it.
+    fn respond(&mut self, _now: Instant, exchange: ExchangeType, payloads: Vec<Payload>, ctx: &mut Ctx<'_>) -> Option<(Header, PayloadType, Vec<u8>)> {
+        let header = self.header(exchange, true, self.expected_request_id);
+        let (datagrams, first, plain) = self.protect(&header, &payloads, ctx)?;
+        self.cache_and_send_response(datagrams, ctx);
+        Some((header, first, plain))
+    }
+
+    fn cache_and_send_response(&mut self, datagrams: Vec<Vec<u8>>, ctx: &mut Ctx<'_>) {
+        for d in &datagrams {
+            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+        }
+        self.cached_response = Some(CachedResponse { message_id: self.expected_request_id, datagrams });
+        self.expected_request_id = self.expected_request_id.wrapping_add(1);
+    }
+
+    /// Marks the SA failed and tells the driver.
+    fn fail(&mut self, error: Error, ctx: &mut Ctx<'_>) {
+        if self.is_dead() {
+            return;
+        }
+        tracing::info!(sa = ?self.id, %error, "IKE SA failed");
+        self.state = State::Dead;
+        self.pending = None;
+        ctx.stats.ike_sas_failed += 1;
+        ctx.events.push_back(Event::IkeSaFailed { sa: self.id, error });
+    }
+
+    /// Installs keys of a new generation for both directions.
+    fn install_keys(&mut self, keys: IkeKeys, ctx: &Ctx<'_>) -> Option<()> {
+        let suite = self.suite.as_ref()?;
+        let (out_e, out_a, in_e, in_a) = if self.initiator {
+            (&keys.sk_ei, &keys.sk_ai, &keys.sk_er, &keys.sk_ar)
+        } else {
+            (&keys.sk_er, &keys.sk_ar, &keys.sk_ei, &keys.sk_ai)
+        };
+        self.prot_out = Some(Protection::new(ctx.provider, suite, out_e, out_a)?);
+        self.prot_in = Some(Protection::new(ctx.provider, suite, in_e, in_a)?);
+        self.keys = Some(keys);
+        Some(())
+    }
+
+    fn prf(&self, ctx: &Ctx<'_>) -> Option<&'static dyn Prf> {
+        ctx.provider.prf(self.suite.as_ref()?.prf_algorithm()?)
+    }
+}
+
+/// A notify payload with no SPI.
+pub(crate) fn notify(t: NotifyType, data: Vec<u8>) -> Payload {
+    Payload::Notify(Notify::new(t, data))
+}
+
+/// The first notify of type `t` in `payloads`.
+pub(crate) fn find_notify(payloads: &[Payload], t: NotifyType) -> Option<&Notify> {
+    payloads.iter().find_map(|p| match p {
+        Payload::Notify(n) if n.notify_type == t => Some(n),
+        _ => None,
+    })
+}
+
+/// The first error notify in `payloads`.
+pub(crate) fn first_error_notify(payloads: &[Payload]) -> Option<NotifyType> {
+    payloads.iter().find_map(|p| match p {
+        Payload::Notify(n) if n.notify_type.is_error() => Some(n.notify_type),
+        _ => None,
+    })
+}
+
+/// RFC 7296 §2.5: an unknown payload with the critical bit set must be rejected.
+pub(crate) fn unsupported_critical(payloads: &[Payload]) -> Option<PayloadType> {
+    payloads.iter().find_map(|p| match p {
+        Payload::Unknown { payload_type, critical: true, .. } => Some(*payload_type),
+        _ => None,
+    })
+}
+
+/// A random value from the provider.
+pub(crate) fn random_bytes(provider: &dyn CryptoProvider, n: usize) -> Option<Vec<u8>> {
+    let mut v = vec![0; n];
+    provider.fill_random(&mut v).ok()?;
+    Some(v)
+}
+
+/// Nonce length we send: at least half the PRF key size and at least 128 bits (RFC 7296 §2.10).
+pub(crate) const NONCE_LEN: usize = 32;
+
+/// A secret copy that travels into a Child SA or fallback state.
+pub(crate) fn dup(s: &SecretBytes) -> SecretBytes {
+    s.dangerous_duplicate()
+}

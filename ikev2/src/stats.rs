@@ -1,0 +1,28 @@
+//! Counters: every dropped or rejected datagram is counted, never logged one by one.
+
+/// Endpoint-wide counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    pub datagrams_received: u64,
+    pub datagrams_sent: u64,
+    /// Header or payload chain did not parse.
+    pub dropped_malformed: u64,
+    /// SK/SKF integrity check failed.
+    pub dropped_integrity: u64,
+    /// No IKE SA with that SPI.
+    pub dropped_unknown_spi: u64,
+    /// A response we were not waiting for, or a request outside the window.
+    pub dropped_unexpected: u64,
+    /// Fragments refused by the reassembly limits.
+    pub dropped_fragments: u64,
+    /// IKE_SA_INIT requests dropped above the half-open limit.
+    pub dropped_half_open_limit: u64,
+    pub retransmits: u64,
+    /// Cached responses resent for duplicate requests.
+    pub responses_resent: u64,
+    pub cookies_sent: u64,
+    pub ike_sas_established: u64,
+    pub ike_sas_failed: u64,
+    pub child_sas_established: u64,
+}
