@@ -11,6 +11,25 @@
 
 mod secret;
 
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
+mod cbc_aes;
+#[cfg(feature = "default-provider")]
+mod default;
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
+mod hmac_sha2;
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
+mod ke_wire;
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
+mod modp;
+#[cfg(feature = "rustcrypto")]
+mod rustcrypto;
+#[cfg(all(test, any(feature = "default-provider", feature = "rustcrypto")))]
+mod tests;
+
+#[cfg(feature = "default-provider")]
+pub use default::default_provider;
+#[cfg(feature = "rustcrypto")]
+pub use rustcrypto::rustcrypto_provider;
 pub use secret::{SecretBytes, ct_eq};
 
 /// Length of the explicit IV that IKEv2 SK payloads and ESP carry for the AEADs (RFC 4106 §3.1,

@@ -76,13 +76,52 @@ impl Default for RetransmitConfig {
     }
 }
 
+/// When an SA is rekeyed and when it expires (strongSwan's `rekey_time`, `life_time`,
+/// `rand_time`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetime {
+    /// Soft lifetime: start a rekey after this long (minus up to `jitter`). `None` never rekeys.
+    pub rekey_after: Option<Duration>,
+    /// Hard lifetime: delete the SA after this long if the rekey has not succeeded.
+    pub expire_after: Option<Duration>,
+    /// Random reduction of the soft lifetime, so both peers do not rekey at once.
+    pub jitter: Duration,
+}
+
+impl Lifetime {
+    /// strongSwan's Child SA defaults: rekey after 1 h (less up to 6 min), expire at 1 h 6 min.
+    pub const CHILD_DEFAULT: Self = Self {
+        rekey_after: Some(Duration::from_secs(3600)),
+        expire_after: Some(Duration::from_secs(3960)),
+        jitter: Duration::from_secs(360),
+    };
+    /// strongSwan's IKE SA defaults: rekey after 4 h (less up to 24 min), expire at 4 h 24 min.
+    pub const IKE_DEFAULT: Self = Self {
+        rekey_after: Some(Duration::from_secs(14_400)),
+        expire_after: Some(Duration::from_secs(15_840)),
+        jitter: Duration::from_secs(1440),
+    };
+    /// Never rekey, never expire.
+    pub const NONE: Self = Self { rekey_after: None, expire_after: None, jitter: Duration::ZERO };
+}
+
 /// A Child SA template.
 pub struct ChildConfig {
     pub name: String,
+    /// ESP proposals; a KE method in them (e.g. `aes256gcm16-x25519-ke1_mlkem768`) is used for
+    /// PFS in CREATE_CHILD_SA (RFC 7296 §1.3, RFC 9370 §2.2.4).
     pub esp_proposals: Vec<ProposalSpec>,
     /// Our side of the traffic (TSi when we initiate, TSr when we respond).
     pub local_ts: Vec<IpSelector>,
     pub remote_ts: Vec<IpSelector>,
+    pub lifetime: Lifetime,
+}
+
+impl ChildConfig {
+    /// A child with strongSwan's default lifetimes.
+    pub fn new(name: &str, esp_proposals: Vec<ProposalSpec>, local_ts: Vec<IpSelector>, remote_ts: Vec<IpSelector>) -> Self {
+        Self { name: name.into(), esp_proposals, local_ts, remote_ts, lifetime: Lifetime::CHILD_DEFAULT }
+    }
 }
 
 /// One connection: identities, credentials, proposals and children.
@@ -98,6 +137,10 @@ pub struct ConnectionConfig {
     /// Largest IKE datagram we send before fragmenting (RFC 7383), or `None` to never fragment.
     pub fragment_size: Option<usize>,
     pub retransmit: RetransmitConfig,
+    /// Liveness check interval (RFC 7296 §2.4): an empty INFORMATIONAL request after this long
+    /// without a message from the peer. `None` disables it.
+    pub dpd_delay: Option<Duration>,
+    pub ike_lifetime: Lifetime,
 }
 
 impl ConnectionConfig {
@@ -113,6 +156,8 @@ impl ConnectionConfig {
             ppk: None,
             fragment_size: Some(DEFAULT_FRAGMENT_SIZE),
             retransmit: RetransmitConfig::default(),
+            dpd_delay: None,
+            ike_lifetime: Lifetime::IKE_DEFAULT,
         }
     }
 

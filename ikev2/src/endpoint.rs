@@ -15,8 +15,8 @@ use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes, ct_eq};
 
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::error::Error;
-use crate::event::{Event, SaId};
-use crate::sa::{Ctx, IkeSa, InitReject, RespondInit, find_notify, random_bytes};
+use crate::event::{Event, SaId, SaSnapshot};
+use crate::sa::{Ctx, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
 use crate::sa::reject_init;
 use crate::stats::Stats;
 use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
@@ -30,6 +30,7 @@ macro_rules! ctx {
             transmits: &mut $ep.transmits,
             events: &mut $ep.events,
             stats: &mut $ep.stats,
+            spawned: &mut $ep.spawned,
         }
     };
 }
@@ -56,6 +57,7 @@ pub struct Endpoint {
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
+    spawned: Vec<IkeSa>,
 }
 
 impl Endpoint {
@@ -71,6 +73,7 @@ impl Endpoint {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
+            spawned: Vec::new(),
         }
     }
 
@@ -111,6 +114,7 @@ impl Endpoint {
             tracing::debug!(sa = ?sa.id, %remote, "datagram from a new address");
         }
         sa.handle(now, data, &header, &mut ctx);
+        self.adopt();
         self.reap(ours);
     }
 
@@ -122,6 +126,7 @@ impl Endpoint {
             if let Some(sa) = self.sas.get_mut(&spi) {
                 sa.handle_timeout(now, &mut ctx);
             }
+            self.adopt();
             self.reap(spi);
         }
     }
@@ -154,6 +159,13 @@ impl Endpoint {
     /// Number of IKE SAs, half-open ones included.
     pub fn sa_count(&self) -> usize {
         self.sas.len()
+    }
+
+    /// Snapshots of every IKE SA, ordered by id.
+    pub fn sas(&self) -> Vec<SaSnapshot> {
+        let mut v: Vec<SaSnapshot> = self.sas.values().map(IkeSa::snapshot).collect();
+        v.sort_by_key(|s| s.id);
+        v
     }
 
     /// Whether an IKE SA with this id exists.
@@ -244,6 +256,60 @@ impl Endpoint {
             self.sas.remove(&spi);
             self.events.push_back(Event::IkeSaClosed { sa: id });
         }
+    }
+
+    /// Takes in the IKE SAs that rekeys created.
+    fn adopt(&mut self) {
+        for sa in self.spawned.drain(..) {
+            let own = if sa.initiator { sa.spi_i } else { sa.spi_r };
+            if !sa.initiator {
+                self.by_initiator.insert((sa.spi_i, sa.remote), own);
+            }
+            self.sas.insert(own, sa);
+        }
+    }
+
+    /// Runs `f` on an SA (a command), then adopts and reaps. `false` if there is no such SA.
+    fn command(&mut self, sa: SaId, f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>)) -> bool {
+        let spi = sa.0.0;
+        let mut ctx = ctx!(self);
+        let Some(s) = self.sas.get_mut(&spi) else { return false };
+        f(s, &mut ctx);
+        self.adopt();
+        self.reap(spi);
+        true
+    }
+
+    /// Deletes an IKE SA and its Child SAs (INFORMATIONAL with DELETE). `false` if unknown.
+    pub fn close(&mut self, now: Instant, sa: SaId) -> bool {
+        self.command(sa, |s, ctx| s.queue(now, Task::DeleteIke, ctx))
+    }
+
+    /// Rekeys an IKE SA now (CREATE_CHILD_SA, RFC 7296 §1.3.2).
+    pub fn rekey_ike(&mut self, now: Instant, sa: SaId) -> bool {
+        self.command(sa, |s, ctx| s.queue(now, Task::RekeyIke, ctx))
+    }
+
+    /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3).
+    pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
+        self.command(sa, |s, ctx| s.queue(now, Task::RekeyChild { inbound_spi }, ctx))
+    }
+
+    /// Deletes one Child SA.
+    pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
+        self.command(sa, |s, ctx| s.queue(now, Task::DeleteChild { inbound_spi }, ctx))
+    }
+
+    /// Creates another Child SA from the connection's template `name` (RFC 7296 §1.3.1).
+    pub fn create_child(&mut self, now: Instant, sa: SaId, name: &str) -> bool {
+        let Some(config) = self.sas.get(&sa.0.0).and_then(|s| s.conn.children.iter().position(|c| c.name == name)) else { return false };
+        self.command(sa, |s, ctx| s.queue(now, Task::CreateChild { config }, ctx))
+    }
+
+    /// The datapath reports a byte or packet lifetime: soft starts a rekey, hard deletes.
+    pub fn child_sa_expired(&mut self, now: Instant, sa: SaId, inbound_spi: u32, hard: bool) -> bool {
+        let task = if hard { Task::DeleteChild { inbound_spi } } else { Task::RekeyChild { inbound_spi } };
+        self.command(sa, |s, ctx| s.queue(now, task, ctx))
     }
 
     fn fresh_spi(&self) -> Option<u64> {

@@ -19,8 +19,14 @@ pub struct SaId(pub IkeSpi);
 pub enum Event {
     /// The IKE SA is established (IKE_AUTH completed).
     IkeSaEstablished { sa: SaId, info: IkeSaInfo },
-    /// A Child SA is ready: its keys move to whoever installs it in the datapath.
+    /// A Child SA is ready: its keys move to whoever installs it in the datapath. When it
+    /// replaces a rekeyed SA, the old one stays until its [`Event::ChildSaDeleted`] (make before
+    /// break).
     ChildSaEstablished { sa: SaId, child: ChildSa },
+    /// A Child SA is gone: remove it from the datapath.
+    ChildSaDeleted { sa: SaId, inbound_spi: u32, outbound_spi: u32 },
+    /// The IKE SA was rekeyed: its Child SAs now belong to `new`; `old` closes next.
+    IkeSaRekeyed { old: SaId, new: SaId },
     /// The IKE SA failed before or during establishment, or was torn down by an error.
     IkeSaFailed { sa: SaId, error: Error },
     /// The IKE SA is gone.
@@ -62,6 +68,8 @@ pub struct ChildSa {
     pub outbound_keys: SecretBytes,
     pub local_ts: Vec<IpSelector>,
     pub remote_ts: Vec<IpSelector>,
+    /// Inbound SPI of the Child SA this one rekeys, if any.
+    pub replaces: Option<u32>,
 }
 
 impl fmt::Debug for ChildSa {
@@ -73,6 +81,35 @@ impl fmt::Debug for ChildSa {
             .field("outbound_spi", &format_args!("{:08x}", self.outbound_spi))
             .field("local_ts", &self.local_ts)
             .field("remote_ts", &self.remote_ts)
+            .field("replaces", &self.replaces)
             .finish_non_exhaustive()
     }
+}
+
+/// A snapshot of one IKE SA and its Child SAs, for listings.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SaSnapshot {
+    pub id: SaId,
+    pub connection: String,
+    pub initiator: bool,
+    /// `CONNECTING`, `ESTABLISHED`, `REKEYED` (waiting for deletion) or `DELETING`.
+    pub state: &'static str,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub proposal: String,
+    pub ppk_used: bool,
+    pub children: Vec<ChildSnapshot>,
+}
+
+/// A Child SA as listed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ChildSnapshot {
+    pub name: String,
+    pub inbound_spi: u32,
+    pub outbound_spi: u32,
+    pub proposal: String,
+    pub local_ts: Vec<IpSelector>,
+    pub remote_ts: Vec<IpSelector>,
 }

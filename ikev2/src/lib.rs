@@ -21,11 +21,11 @@ pub mod wire;
 
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
-    PpkConfig, RetransmitConfig,
+    Lifetime, PpkConfig, RetransmitConfig,
 };
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
-pub use event::{ChildSa, Event, IkeSaInfo, SaId};
+pub use event::{ChildSa, ChildSnapshot, Event, IkeSaInfo, SaId, SaSnapshot};
 pub use fragment::ReassemblyLimits;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
 pub use stats::Stats;

@@ -311,7 +311,7 @@ impl fmt::Display for Negotiated {
 }
 
 /// The provider's key exchange for a KE transform ID.
-pub fn ke_group(id: KeId) -> Option<KeGroup> {
+pub(crate) fn ke_group(id: KeId) -> Option<KeGroup> {
     Some(match id {
         KeId::MODP_2048 => KeGroup::Modp2048,
         KeId::ECP_256 => KeGroup::Ecp256,
@@ -325,7 +325,7 @@ pub fn ke_group(id: KeId) -> Option<KeGroup> {
 }
 
 /// The AEAD for an ENCR transform, if it is one.
-pub fn aead_algorithm(id: EncrId, bits: Option<u16>) -> Option<AeadAlgorithm> {
+pub(crate) fn aead_algorithm(id: EncrId, bits: Option<u16>) -> Option<AeadAlgorithm> {
     Some(match (id, bits) {
         (EncrId::AES_GCM_16, Some(128)) => AeadAlgorithm::Aes128Gcm16,
         (EncrId::AES_GCM_16, Some(256)) => AeadAlgorithm::Aes256Gcm16,
@@ -335,7 +335,7 @@ pub fn aead_algorithm(id: EncrId, bits: Option<u16>) -> Option<AeadAlgorithm> {
 }
 
 /// The PRF for a PRF transform.
-pub fn prf_algorithm(id: PrfId) -> Option<PrfAlgorithm> {
+pub(crate) fn prf_algorithm(id: PrfId) -> Option<PrfAlgorithm> {
     Some(match id {
         PrfId::HMAC_SHA2_256 => PrfAlgorithm::HmacSha256,
         PrfId::HMAC_SHA2_384 => PrfAlgorithm::HmacSha384,
@@ -345,7 +345,7 @@ pub fn prf_algorithm(id: PrfId) -> Option<PrfAlgorithm> {
 }
 
 /// The integrity algorithm for an INTEG transform.
-pub fn integ_algorithm(id: IntegId) -> Option<IntegAlgorithm> {
+pub(crate) fn integ_algorithm(id: IntegId) -> Option<IntegAlgorithm> {
     Some(match id {
         IntegId::HMAC_SHA2_256_128 => IntegAlgorithm::HmacSha256_128,
         IntegId::HMAC_SHA2_384_192 => IntegAlgorithm::HmacSha384_192,

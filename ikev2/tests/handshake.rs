@@ -27,8 +27,18 @@ fn run(ike_i: &str, ike_r: &str) -> Pair {
     pair
 }
 
+/// Request exchanges in order, one entry per request (fragments and retransmits counted once).
 fn exchanges(pair: &Pair) -> Vec<ExchangeType> {
-    pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| !h.flags.is_response()).map(|h| h.exchange).collect()
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for h in pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| !h.flags.is_response()) {
+        let key = (h.spi_i, h.message_id, h.exchange);
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(h.exchange);
+        }
+    }
+    out
 }
 
 #[test]
@@ -123,7 +133,7 @@ fn no_common_proposal_gives_no_proposal_chosen() {
 fn invalid_ke_payload_then_success_with_the_requested_group() {
     let pair = run("aes256gcm16-prfsha256-x25519-ecp256", "aes256gcm16-prfsha256-ecp256");
     assert_eq!(pair.a_established().expect("up").proposal, "aes256gcm16-prfsha256-ecp256");
-    let inits = exchanges(&pair).iter().filter(|e| **e == ExchangeType::IKE_SA_INIT).count();
+    let inits = pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| h.exchange == ExchangeType::IKE_SA_INIT && !h.flags.is_response()).count();
     assert_eq!(inits, 2, "one retry after INVALID_KE_PAYLOAD");
     pair.assert_child_keys_match();
 }
@@ -249,4 +259,29 @@ fn esn_is_negotiated_when_both_allow_it() {
     pair.drive(1000);
     pair.assert_child_keys_match();
     assert!(pair.a_children()[0].suite.esn_enabled());
+}
+
+#[test]
+fn mlkem_key_failing_the_modulus_check_gets_invalid_syntax() {
+    use ikev2::wire::{Message, Payload};
+    let ike = "aes256gcm16-prfsha384-mlkem768";
+    let (mut pair, c) = pair_with(ike, ike);
+    // Set the first 12-bit coefficient of the encapsulation key to 4095 >= q = 3329.
+    pair.mutate = Some(Box::new(|from_a, data: &mut Vec<u8>| {
+        let Ok(mut msg) = Message::parse(data) else { return };
+        if !from_a || msg.header.exchange != ExchangeType::IKE_SA_INIT || msg.header.flags.is_response() {
+            return;
+        }
+        for p in &mut msg.payloads {
+            if let Payload::Ke(k) = p {
+                k.data[0] = 0xff;
+                k.data[1] |= 0x0f;
+            }
+        }
+        *data = msg.emit();
+    }));
+    pair.connect(c);
+    pair.drive(1000);
+    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::INVALID_SYNTAX)));
+    assert_eq!(pair.b.sa_count(), 0);
 }

@@ -12,25 +12,23 @@ pub(crate) use sk::{IkeKeys, KeyLengths};
 use ipsec_crypto::{Prf, SecretBytes};
 
 /// Child SA key material, in the order of RFC 7296 §2.17: initiator→responder keys first.
+///
+/// `KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr [| SK(1) | … | SK(n)])` (RFC 7296 §2.17,
+/// RFC 9370 §2.2.4), where Ni and Nr are the nonces of the exchange that created the SA.
 pub(crate) fn child_keymat(
     prf: &dyn Prf,
     sk_d: &SecretBytes,
-    shared: &[&[u8]],
+    ke: Option<&[u8]>,
     ni: &[u8],
     nr: &[u8],
+    additional: &[&[u8]],
     per_direction: usize,
 ) -> Option<(SecretBytes, SecretBytes)> {
-    // RFC 7296 §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr); RFC 9370 §2.2.4 appends the
-    // additional shared secrets after the nonces.
-    let (first, rest) = match shared.split_first() {
-        Some((f, r)) => (Some(*f), r),
-        None => (None, &[][..]),
-    };
-    let mut seed: Vec<&[u8]> = Vec::with_capacity(3 + rest.len());
-    seed.extend(first);
+    let mut seed: Vec<&[u8]> = Vec::with_capacity(3 + additional.len());
+    seed.extend(ke);
     seed.push(ni);
     seed.push(nr);
-    seed.extend_from_slice(rest);
+    seed.extend_from_slice(additional);
     let mut keymat = prf_plus(prf, sk_d.expose(), &seed, 2 * per_direction)?;
     let i_to_r = keymat.split_prefix(per_direction);
     Some((i_to_r, keymat))

@@ -69,6 +69,29 @@ impl IkeKeys {
         Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
     }
 
+    /// RFC 7296 §2.18 and RFC 9370 §2.2.4: IKE SA rekey,
+    /// `SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr | SK(1) | … | SK(n))`, then the keys of
+    /// the new SA from its own nonces and SPIs with its (possibly new) PRF.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn rekeyed(
+        &self,
+        old_prf: &dyn Prf,
+        new_prf: &dyn Prf,
+        lengths: KeyLengths,
+        ke: &[u8],
+        additional: &[&[u8]],
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+    ) -> Option<Self> {
+        let mut input: Vec<&[u8]> = vec![ke, ni, nr];
+        input.extend_from_slice(additional);
+        let mut skeyseed = SecretBytes::zeroed(old_prf.output_len());
+        old_prf.key(self.sk_d.expose()).compute(&input, skeyseed.expose_mut());
+        Self::from_skeyseed(new_prf, lengths, &skeyseed, ni, nr, spi_i, spi_r)
+    }
+
     /// RFC 8784 §3: `SK_d' = prf+(PPK, SK_d)`, `SK_pi' = prf+(PPK, SK_pi)`,
     /// `SK_pr' = prf+(PPK, SK_pr)`; the other keys stay.
     pub(crate) fn mix_ppk_rfc8784(&mut self, prf: &dyn Prf, ppk: &SecretBytes) -> Option<()> {

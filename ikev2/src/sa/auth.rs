@@ -81,7 +81,7 @@ impl IkeSa {
     }
 
     /// Initiator: verifies the responder's AUTH and completes the handshake.
-    pub(super) fn handle_auth_response(&mut self, payloads: &[Payload], sent: AuthSent, ctx: &mut Ctx<'_>) {
+    pub(super) fn handle_auth_response(&mut self, now: Instant, payloads: &[Payload], sent: AuthSent, ctx: &mut Ctx<'_>) {
         if let Some(e) = first_error_notify(payloads).filter(|e| is_ike_fatal(*e)) {
             return self.fail(Error::PeerError(e), ctx);
         }
@@ -110,8 +110,8 @@ impl IkeSa {
             return self.fail(Error::AuthenticationFailed("responder AUTH does not verify"), ctx);
         }
         self.ppk_used = ppk_used;
-        self.established(ctx);
-        match sent.child.map(|req| self.child_from_response(req, payloads, ctx)) {
+        self.established(now, ctx);
+        match sent.child.map(|req| self.child_from_response(now, req, payloads, ctx)) {
             Some(Ok(child)) => {
                 ctx.stats.child_sas_established += 1;
                 ctx.events.push_back(Event::ChildSaEstablished { sa: self.id, child });
@@ -143,7 +143,7 @@ impl IkeSa {
         if self.ppk_used {
             out.push(notify(NotifyType::PPK_IDENTITY, Vec::new()));
         }
-        let child = match self.child_respond(payloads, ctx) {
+        let child = match self.child_respond(now, payloads, ctx) {
             Ok((child, mut p)) => {
                 out.append(&mut p);
                 Some(child)
@@ -156,7 +156,7 @@ impl IkeSa {
         if self.respond(now, ExchangeType::IKE_AUTH, out, ctx).is_none() {
             return self.fail(Error::Internal("could not protect a response"), ctx);
         }
-        self.established(ctx);
+        self.established(now, ctx);
         if let Some(child) = child {
             ctx.stats.child_sas_established += 1;
             ctx.events.push_back(Event::ChildSaEstablished { sa: self.id, child });
@@ -202,9 +202,10 @@ impl IkeSa {
         Ok(())
     }
 
-    fn established(&mut self, ctx: &mut Ctx<'_>) {
+    fn established(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         self.state = State::Established;
         self.half_open_deadline = None;
+        self.arm_timers(now, ctx);
         ctx.stats.ike_sas_established += 1;
         let info = IkeSaInfo {
             connection: self.conn.name.clone(),

@@ -3,9 +3,13 @@
 
 mod auth;
 mod child;
+mod children;
+mod create_child;
+mod informational;
 mod init;
 mod intermediate;
 mod nat;
+mod tasks;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -29,6 +33,11 @@ use crate::wire::{
 };
 
 pub(crate) use init::{InitReject, RespondInit, reject_init};
+pub(crate) use tasks::Task;
+
+use children::ChildEntry;
+use create_child::CcExchange;
+use tasks::Active;
 
 /// What a handler needs from the endpoint.
 pub(crate) struct Ctx<'a> {
@@ -37,6 +46,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) transmits: &'a mut VecDeque<Transmit>,
     pub(crate) events: &'a mut VecDeque<Event>,
     pub(crate) stats: &'a mut Stats,
+    /// IKE SAs created by a rekey, for the endpoint to adopt.
+    pub(crate) spawned: &'a mut Vec<IkeSa>,
 }
 
 /// Where the handshake is.
@@ -111,6 +122,19 @@ pub(crate) struct IkeSa {
     ppk_used: bool,
     /// Whether the endpoint counts this SA as half-open.
     pub(crate) counted_half_open: bool,
+    /// Failure already reported.
+    failed: bool,
+    children: Vec<ChildEntry>,
+    tasks: VecDeque<Task>,
+    active: Option<Active>,
+    /// Responder state of a CREATE_CHILD_SA waiting for IKE_FOLLOWUP_KE.
+    followup: Option<Box<CcExchange>>,
+    /// This SA was replaced by a rekey and only waits to be deleted.
+    rekeyed: bool,
+    ike_rekey_at: Option<Instant>,
+    ike_expire_at: Option<Instant>,
+    dpd_at: Option<Instant>,
+    last_heard: Option<Instant>,
 }
 
 impl IkeSa {
@@ -145,6 +169,16 @@ impl IkeSa {
             half_open_deadline: None,
             ppk_used: false,
             counted_half_open: false,
+            failed: false,
+            children: Vec::new(),
+            tasks: VecDeque::new(),
+            active: None,
+            followup: None,
+            rekeyed: false,
+            ike_rekey_at: None,
+            ike_expire_at: None,
+            dpd_at: None,
+            last_heard: None,
         }
     }
 
@@ -164,6 +198,7 @@ impl IkeSa {
             self.pending.as_ref().map(|p| p.deadline),
             self.half_open_deadline,
             self.reassembly.as_ref().map(|r| r.deadline),
+            self.lifecycle_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -179,6 +214,7 @@ impl IkeSa {
             self.fail(Error::Timeout, ctx);
             return;
         }
+        self.lifecycle_timeout(now, ctx);
         let Some(p) = self.pending.as_mut() else { return };
         if p.deadline > now {
             return;
@@ -211,7 +247,9 @@ impl IkeSa {
             }
             let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
             self.pending = None;
+            self.last_heard = Some(now);
             self.dispatch_response(now, header, first, plain, ctx);
+            self.kick(now, ctx);
             return;
         }
         if mid.wrapping_add(1) == self.expected_request_id {
@@ -223,7 +261,9 @@ impl IkeSa {
             return;
         }
         let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
+        self.last_heard = Some(now);
         self.dispatch_request(now, header, first, plain, ctx);
+        self.kick(now, ctx);
     }
 
     fn dispatch_response(&mut self, now: Instant, header: &Header, first: PayloadType, plain: Vec<u8>, ctx: &mut Ctx<'_>) {
@@ -238,7 +278,19 @@ impl IkeSa {
                 self.handle_intermediate_response(now, header, first, &plain, &payloads, index, ke, ctx);
             }
             (ExchangeType::IKE_AUTH, State::AuthSent(sent)) => {
-                self.handle_auth_response(&payloads, sent, ctx);
+                self.handle_auth_response(now, &payloads, sent, ctx);
+            }
+            (ex, State::Established) => {
+                self.state = State::Established;
+                match (ex, self.active.take()) {
+                    (ExchangeType::CREATE_CHILD_SA, Some(Active::CreateChild(cc))) => self.handle_create_child_response(now, &payloads, cc, ctx),
+                    (ExchangeType::IKE_FOLLOWUP_KE, Some(Active::CreateChild(cc))) => self.handle_followup_response(now, &payloads, cc, ctx),
+                    (ExchangeType::INFORMATIONAL, Some(Active::Informational(kind))) => self.handle_informational_response(kind, ctx),
+                    (_, active) => {
+                        self.active = active;
+                        ctx.stats.dropped_unexpected += 1;
+                    }
+                }
             }
             (_, other) => {
                 self.state = other;
@@ -270,10 +322,14 @@ impl IkeSa {
             (ExchangeType::IKE_AUTH, State::AwaitAuth) => {
                 self.handle_auth_request(now, &payloads, ctx);
             }
-            (ExchangeType::INFORMATIONAL, state @ State::Established) => {
-                self.state = state;
-                // Liveness checks and DELETE come with the SA lifecycle; answer empty for now.
-                self.respond(now, ExchangeType::INFORMATIONAL, Vec::new(), ctx);
+            (ex, State::Established) => {
+                self.state = State::Established;
+                match ex {
+                    ExchangeType::INFORMATIONAL => self.handle_informational_request(now, &payloads, ctx),
+                    ExchangeType::CREATE_CHILD_SA => self.handle_create_child_request(now, &payloads, ctx),
+                    ExchangeType::IKE_FOLLOWUP_KE => self.handle_followup_request(now, &payloads, ctx),
+                    _ => ctx.stats.dropped_unexpected += 1,
+                }
             }
             (_, other) => {
                 self.state = other;
@@ -423,12 +479,13 @@ impl IkeSa {
 
     /// Marks the SA failed and tells the driver.
     fn fail(&mut self, error: Error, ctx: &mut Ctx<'_>) {
-        if self.is_dead() {
+        // The state may be a `Dead` placeholder while a handler runs; `failed` is the truth.
+        if self.failed {
             return;
         }
+        self.failed = true;
         tracing::info!(sa = ?self.id, %error, "IKE SA failed");
-        self.state = State::Dead;
-        self.pending = None;
+        self.close(ctx);
         ctx.stats.ike_sas_failed += 1;
         ctx.events.push_back(Event::IkeSaFailed { sa: self.id, error });
     }

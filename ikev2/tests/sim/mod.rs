@@ -35,6 +35,11 @@ pub struct Seen {
 
 pub type Policy = Box<dyn FnMut(&Seen) -> Fate>;
 
+/// [`Pair::drive`] stops when nothing happens for this long.
+pub const IDLE_HORIZON: Duration = Duration::from_secs(100);
+/// Rewrites a datagram in flight (an active attacker or a broken middlebox).
+pub type Mutator = Box<dyn FnMut(bool, &mut Vec<u8>)>;
+
 pub struct Pair {
     pub now: Instant,
     pub a: Endpoint,
@@ -45,6 +50,7 @@ pub struct Pair {
     /// Datagrams larger than this are dropped, as an IP path would.
     pub mtu: usize,
     pub policy: Policy,
+    pub mutate: Option<Mutator>,
     pub wire: Vec<Seen>,
     pub a_events: Vec<Event>,
     pub b_events: Vec<Event>,
@@ -62,6 +68,7 @@ impl Pair {
             latency: Duration::from_millis(5),
             mtu: 65_535,
             policy: Box::new(|_| Fate::Deliver),
+            mutate: None,
             wire: Vec::new(),
             a_events: Vec::new(),
             b_events: Vec::new(),
@@ -74,27 +81,51 @@ impl Pair {
         self.a.connect(self.now, conn, self.a_addr, self.b_addr).expect("connect")
     }
 
-    /// Runs until nothing is in flight and no timer is pending, or `max_steps` steps.
+    /// Runs until the network is idle: nothing in flight and no timer due within
+    /// [`IDLE_HORIZON`] of the last activity (so hour-long lifetimes do not run), or
+    /// `max_steps` steps.
     pub fn drive(&mut self, max_steps: usize) {
+        let mut last_activity = self.now;
         for _ in 0..max_steps {
-            self.collect();
-            if let Some(pos) = self.next_delivery() {
-                let (at, to_b, data) = self.in_flight.remove(pos).expect("pos");
-                self.now = self.now.max(at);
-                if to_b {
-                    self.b.handle_datagram(self.now, self.b_addr, self.a_addr, &data);
-                } else {
-                    self.a.handle_datagram(self.now, self.a_addr, self.b_addr, &data);
-                }
-                continue;
+            if self.step(Some(last_activity + IDLE_HORIZON)) {
+                last_activity = self.now;
+            } else {
+                break;
             }
-            let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
-            let Some(t) = next else { break };
-            self.now = self.now.max(t);
-            self.a.handle_timeout(self.now);
-            self.b.handle_timeout(self.now);
         }
         self.collect();
+    }
+
+    /// Runs every delivery and timer until virtual time reaches `until` (bounded steps).
+    pub fn run_until(&mut self, until: Instant) {
+        for _ in 0..1_000_000 {
+            if self.now >= until || !self.step(Some(until)) {
+                break;
+            }
+        }
+        self.now = self.now.max(until);
+        self.collect();
+    }
+
+    /// One delivery or one timer firing no later than `limit`; false when there is none.
+    fn step(&mut self, limit: Option<Instant>) -> bool {
+        self.collect();
+        if let Some(pos) = self.next_delivery() {
+            let (at, to_b, data) = self.in_flight.remove(pos).expect("pos");
+            self.now = self.now.max(at);
+            if to_b {
+                self.b.handle_datagram(self.now, self.b_addr, self.a_addr, &data);
+            } else {
+                self.a.handle_datagram(self.now, self.a_addr, self.b_addr, &data);
+            }
+            return true;
+        }
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
+        let Some(t) = next.filter(|t| limit.is_none_or(|l| *t <= l)) else { return false };
+        self.now = self.now.max(t);
+        self.a.handle_timeout(self.now);
+        self.b.handle_timeout(self.now);
+        true
     }
 
     fn next_delivery(&self) -> Option<usize> {
@@ -116,7 +147,10 @@ impl Pair {
         }
     }
 
-    fn send(&mut self, from_a: bool, data: Vec<u8>) {
+    fn send(&mut self, from_a: bool, mut data: Vec<u8>) {
+        if let Some(m) = self.mutate.as_mut() {
+            m(from_a, &mut data);
+        }
         let seen = Seen { from_a, data, index: self.wire.len() };
         let fate = if seen.data.len() > self.mtu { Fate::Drop } else { (self.policy)(&seen) };
         let at = self.now + self.latency;
@@ -166,6 +200,21 @@ impl Pair {
         failure(&self.b_events)
     }
 
+    /// Asserts the live Child SAs of both ends pair up: crossed SPIs and equal keys per
+    /// direction. Returns how many there are.
+    pub fn assert_live_children_match(&self) -> usize {
+        let (a, b) = (live_children(&self.a_events), live_children(&self.b_events));
+        assert_eq!(a.len(), b.len(), "initiator {a:?}\nresponder {b:?}");
+        for x in &a {
+            let y = b.iter().find(|y| y.inbound_spi == x.outbound_spi).unwrap_or_else(|| panic!("no peer for {x:?} in {b:?}"));
+            assert_eq!(x.inbound_spi, y.outbound_spi);
+            assert!(x.outbound_keys.ct_eq(y.inbound_keys.expose()), "keys differ for {x:?}");
+            assert!(x.inbound_keys.ct_eq(y.outbound_keys.expose()), "keys differ for {x:?}");
+            assert_eq!(x.suite, y.suite);
+        }
+        a.len()
+    }
+
     /// Asserts both ends have one matching Child SA: crossed SPIs and equal keys per direction.
     pub fn assert_child_keys_match(&self) {
         let (a, b) = (self.a_children(), self.b_children());
@@ -179,6 +228,32 @@ impl Pair {
         assert!(!a.outbound_keys.ct_eq(a.inbound_keys.expose()), "directions must differ");
         assert_eq!(a.suite, b.suite);
     }
+}
+
+/// Child SAs established and not deleted since, in order.
+pub fn live_children(events: &[Event]) -> Vec<&ChildSa> {
+    let mut live: Vec<&ChildSa> = Vec::new();
+    for e in events {
+        match e {
+            Event::ChildSaEstablished { child, .. } => live.push(child),
+            Event::ChildSaDeleted { inbound_spi, .. } => live.retain(|c| c.inbound_spi != *inbound_spi),
+            _ => {}
+        }
+    }
+    live
+}
+
+/// The current id of the IKE SA on one side (following rekeys).
+pub fn current_sa(events: &[Event]) -> Option<SaId> {
+    let mut id = None;
+    for e in events {
+        match e {
+            Event::IkeSaEstablished { sa, .. } => id = Some(*sa),
+            Event::IkeSaRekeyed { new, .. } => id = Some(*new),
+            _ => {}
+        }
+    }
+    id
 }
 
 fn children(events: &[Event]) -> Vec<&ChildSa> {
@@ -212,12 +287,7 @@ pub fn conn(side: &str, psk: &[u8], ike: &str, esp: &str) -> ConnectionConfig {
     } else {
         (subnet("10.2.0.0", "10.2.255.255"), subnet("10.1.0.0", "10.1.255.255"))
     };
-    c.children.push(ChildConfig {
-        name: "net".into(),
-        esp_proposals: vec![ProposalSpec::parse_esp(esp).expect("esp proposal")],
-        local_ts: vec![local],
-        remote_ts: vec![remote],
-    });
+    c.children.push(ChildConfig::new("net", vec![ProposalSpec::parse_esp(esp).expect("esp proposal")], vec![local], vec![remote]));
     c
 }
 

@@ -1,0 +1,565 @@
+//! Validation of the raw file into the model, collecting every error with its line and field.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ikev2::{Identity, Lifetime, ProposalSpec};
+use ipsec_crypto::SecretBytes;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use tracing_subscriber::EnvFilter;
+
+use super::error::{ConfigError, ConfigErrors, line_of};
+use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
+use super::values::{duration, identity, secret, traffic_selector};
+use super::{
+    Child, Config, Connection, DEFAULT_SOCKET_PATH, DaemonSettings, DpdAction, PpkRef,
+    RemoteAddr, StartAction,
+};
+
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
+    let mut v = Validator { file: path, text, errors: Vec::new(), warnings: Vec::new() };
+    let daemon = v.daemon(&raw.daemon);
+    let secrets = v.secrets(&raw.secrets);
+    let has_qkd = v.qkd(&raw);
+    let mut entries: Vec<_> = raw.connections.iter().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    let mut connections = Vec::new();
+    for (name, conn) in entries {
+        if let Some(c) = v.connection(name, conn, &daemon, &secrets, has_qkd) {
+            connections.push(c);
+        }
+    }
+    if v.errors.is_empty() {
+        Ok(Config { path: path.to_path_buf(), daemon, connections, warnings: v.warnings })
+    } else {
+        v.errors.sort_by_key(|e| e.line);
+        Err(ConfigErrors(v.errors))
+    }
+}
+
+/// A warning when the file (which may hold secrets) is readable by others.
+pub(crate) fn permission_warning(path: &Path) -> Option<String> {
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| format!("{}: readable by group or others (mode {:o}); it may hold secrets, chmod 600 it", path.display(), mode & 0o777))
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+    warnings: Vec<String>,
+}
+
+/// A pre-shared key and the identities it is for.
+struct IkeSecret {
+    name: String,
+    ids: Vec<Identity>,
+    secret: SecretBytes,
+}
+
+struct PpkSecret {
+    id: String,
+    secret: SecretBytes,
+}
+
+struct Secrets {
+    ike: Vec<IkeSecret>,
+    ppk: Vec<PpkSecret>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
+        self.errors.push(ConfigError::at(self.file, self.text, span, field, message.into()));
+    }
+
+    fn warn(&mut self, span: &Range<usize>, field: &str, message: &str) {
+        let line = line_of(self.text, span.start);
+        self.warnings.push(format!("{}:{line}: {field}: {message}", self.file.display()));
+    }
+
+    fn daemon(&mut self, raw: &RawDaemon) -> DaemonSettings {
+        let socket = match &raw.socket {
+            Some(s) if !Path::new(s.get_ref()).is_absolute() => {
+                self.error(&s.span(), "daemon.socket", "must be an absolute path");
+                PathBuf::from(DEFAULT_SOCKET_PATH)
+            }
+            Some(s) => PathBuf::from(s.get_ref()),
+            None => PathBuf::from(DEFAULT_SOCKET_PATH),
+        };
+        let mut listen = Vec::new();
+        for a in raw.listen.iter().flatten() {
+            match a.get_ref().parse::<IpAddr>() {
+                Ok(ip) if listen.contains(&ip) => self.error(&a.span(), "daemon.listen", format!("{ip} is listed twice")),
+                Ok(ip) => listen.push(ip),
+                Err(_) => self.error(&a.span(), "daemon.listen", format!("'{}' is not an IP address", a.get_ref())),
+            }
+        }
+        if raw.listen.is_none() {
+            listen.push(IpAddr::from([0, 0, 0, 0]));
+        } else if listen.is_empty() && self.errors.is_empty() {
+            self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.listen".into(), message: "needs at least one address".into() });
+        }
+        let ike_port = raw.ike_port.unwrap_or(500);
+        let natt_port = match raw.natt_port.unwrap_or(4500) {
+            0 => None,
+            p if p == ike_port => {
+                self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.natt_port".into(), message: "must differ from ike_port".into() });
+                None
+            }
+            p => Some(p),
+        };
+        let metrics = raw.metrics.as_ref().and_then(|m| match m.get_ref().parse::<SocketAddr>() {
+            Ok(a) if a.ip().is_loopback() => Some(a),
+            Ok(_) => {
+                self.error(&m.span(), "daemon.metrics", "must be a loopback address (the endpoint has no authentication)");
+                None
+            }
+            Err(_) => {
+                self.error(&m.span(), "daemon.metrics", format!("'{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9716)", m.get_ref()));
+                None
+            }
+        });
+        let log = raw.log.clone().unwrap_or_else(|| "info".into());
+        if let Err(e) = EnvFilter::try_new(&log) {
+            self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.log".into(), message: format!("invalid filter: {e}") });
+        }
+        DaemonSettings { socket, listen, ike_port, natt_port, metrics, log }
+    }
+
+    fn secrets(&mut self, raw: &RawSecrets) -> Secrets {
+        let mut out = Secrets { ike: Vec::new(), ppk: Vec::new() };
+        for (name, s) in &raw.ike {
+            let field = format!("secrets.ike.{}", name.get_ref());
+            let mut ids = Vec::new();
+            for id in &s.get_ref().ids {
+                match identity(id.get_ref()) {
+                    Ok(i) => ids.push(i),
+                    Err(e) => self.error(&id.span(), &format!("{field}.ids"), e),
+                }
+            }
+            let (secret_field, file_field) = (&s.get_ref().secret, &s.get_ref().file);
+            if let Some(secret) = self.secret_value(&field, &s.span(), secret_field.as_ref(), file_field.as_ref()) {
+                out.ike.push(IkeSecret { name: name.get_ref().clone(), ids, secret });
+            }
+        }
+        for (name, s) in &raw.ppk {
+            let field = format!("secrets.ppk.{}", name.get_ref());
+            let p = s.get_ref();
+            if p.id.get_ref().is_empty() {
+                self.error(&p.id.span(), &format!("{field}.id"), "empty PPK identity");
+            } else if out.ppk.iter().any(|q| q.id == *p.id.get_ref()) {
+                self.error(&p.id.span(), &format!("{field}.id"), format!("PPK identity '{}' is defined twice", p.id.get_ref()));
+            }
+            let Some(secret) = self.secret_value(&field, &s.span(), p.secret.as_ref(), p.file.as_ref()) else { continue };
+            if secret.len() < 32 {
+                let span = p.secret.as_ref().or(p.file.as_ref()).map_or_else(|| s.span(), Spanned::span);
+                self.error(&span, &field, format!("a PPK needs at least 32 bytes (256 bits) of key material, this one has {}", secret.len()));
+                continue;
+            }
+            out.ppk.push(PpkSecret { id: p.id.get_ref().clone(), secret });
+        }
+        out
+    }
+
+    /// Exactly one of `secret` (inline) and `file` (relative to the configuration's directory).
+    fn secret_value(&mut self, field: &str, span: &Range<usize>, inline: Option<&Spanned<String>>, file: Option<&Spanned<String>>) -> Option<SecretBytes> {
+        match (inline, file) {
+            (Some(s), None) => secret(s.get_ref()).map_err(|e| self.error(&s.span(), &format!("{field}.secret"), e)).ok(),
+            (None, Some(f)) => {
+                let dir = self.file.parent().unwrap_or(Path::new("."));
+                let path = dir.join(f.get_ref());
+                match std::fs::read_to_string(&path) {
+                    Ok(t) => secret(t.trim_end_matches(['\n', '\r'])).map_err(|e| self.error(&f.span(), &format!("{field}.file"), format!("{}: {e}", path.display()))).ok(),
+                    Err(e) => {
+                        self.error(&f.span(), &format!("{field}.file"), format!("cannot read {}: {e}", path.display()));
+                        None
+                    }
+                }
+            }
+            (Some(s), Some(_)) => {
+                self.error(&s.span(), field, "give either 'secret' or 'file', not both");
+                None
+            }
+            (None, None) => {
+                self.error(span, field, "needs 'secret' or 'file'");
+                None
+            }
+        }
+    }
+
+    /// Checks `[qkd]`; returns whether it is present.
+    fn qkd(&mut self, raw: &RawFile) -> bool {
+        let Some(q) = &raw.qkd else { return false };
+        let q = q.get_ref();
+        if !q.kme_url.get_ref().starts_with("https://") {
+            self.error(&q.kme_url.span(), "qkd.kme_url", "must be an https:// URL (ETSI GS QKD 014 requires TLS)");
+        }
+        for (field, v) in [("qkd.sae_id", &q.sae_id), ("qkd.ca", &q.ca), ("qkd.cert", &q.cert), ("qkd.key", &q.key)] {
+            if v.get_ref().is_empty() {
+                self.error(&v.span(), field, "must not be empty");
+            }
+        }
+        true
+    }
+
+    fn connection(&mut self, name: &Spanned<String>, raw: &Spanned<RawConnection>, daemon: &DaemonSettings, secrets: &Secrets, has_qkd: bool) -> Option<Connection> {
+        let base = format!("connections.{}", name.get_ref());
+        let errors_before = self.errors.len();
+        self.check_name(name, "connections");
+        let c = raw.get_ref();
+        let f = |s: &str| format!("{base}.{s}");
+        let local_addrs = self.local_addrs(&f("local_addrs"), &c.local_addrs, daemon);
+        let remote_addrs = self.remote_addrs(&f("remote_addrs"), &c.remote_addrs);
+        let (proposals, ike_specs) = self.proposals(&f("proposals"), &c.proposals, ProposalSpec::parse_ike);
+        let start_action = self.start_action(&f("start_action"), c.start_action.as_ref(), &remote_addrs);
+        let fragment_size = self.fragment_size(&f("fragment_size"), c);
+        let dpd_delay = self.opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref()).filter(|d| !d.is_zero());
+        let ike_lifetime = self.ike_lifetime(&base, c);
+        let reauth_time = self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref());
+        let (local_id, local_identity) = self.auth_side(&f("local"), &c.local, local_addrs.first().copied());
+        let (remote_id, remote_identity) = self.auth_side(&f("remote"), &c.remote, None);
+        let mut children = Vec::new();
+        let mut child_entries: Vec<_> = c.children.iter().collect();
+        child_entries.sort_by_key(|(n, _)| n.span().start);
+        for (child_name, child) in child_entries {
+            children.extend(self.child(&format!("{base}.children"), child_name, child));
+        }
+        if c.children.is_empty() {
+            self.error(&raw.span(), &f("children"), "at least one child ([connections.NAME.children.CHILD]) is required");
+        }
+        let (ppk, ppk_key) = self.ppk(&base, c, secrets, has_qkd);
+        if let Some(r) = &c.reauth_time {
+            self.warn(&r.span(), &f("reauth_time"), "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)");
+        }
+        let psk = self.find_psk(&base, &c.local, local_identity.as_ref(), remote_identity.as_ref(), secrets);
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        let (Some(local_identity), Some(psk)) = (local_identity, psk) else { return None };
+        let mut conn = Connection {
+            name: name.get_ref().clone(),
+            local_addrs,
+            remote_addrs,
+            remote_port: c.remote_port.unwrap_or(if daemon.ike_port == 0 { 500 } else { daemon.ike_port }),
+            proposals,
+            start_action,
+            fragment_size,
+            dpd_delay,
+            ike_lifetime,
+            reauth_time,
+            local_id: local_id.unwrap_or_default(),
+            remote_id,
+            children,
+            ppk,
+            local_identity,
+            remote_identity,
+            ike_specs,
+            psk,
+            ppk_key,
+            fingerprint: [0; 32],
+        };
+        conn.fingerprint = fingerprint(&conn);
+        Some(conn)
+    }
+
+    fn check_name(&mut self, name: &Spanned<String>, table: &str) {
+        let n = name.get_ref();
+        let ok = !n.is_empty() && n.len() <= 64 && n.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        if !ok {
+            self.error(&name.span(), &format!("{table}.{n}"), "names are 1-64 characters of A-Z, a-z, 0-9, '-', '_' and '.'");
+        }
+    }
+
+    fn local_addrs(&mut self, field: &str, raw: &[Spanned<String>], daemon: &DaemonSettings) -> Vec<IpAddr> {
+        let mut out = Vec::new();
+        for a in raw {
+            let Ok(ip) = a.get_ref().parse::<IpAddr>() else {
+                self.error(&a.span(), field, format!("'{}' is not an IP address", a.get_ref()));
+                continue;
+            };
+            let covered = daemon.listen.iter().any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
+            if !covered {
+                self.error(&a.span(), field, format!("{ip} is not covered by daemon.listen"));
+            }
+            out.push(ip);
+        }
+        out
+    }
+
+    fn remote_addrs(&mut self, field: &str, raw: &[Spanned<String>]) -> Vec<RemoteAddr> {
+        let mut out = Vec::new();
+        for a in raw {
+            match a.get_ref().as_str() {
+                "%any" => out.push(RemoteAddr::Any),
+                s => match s.parse::<IpAddr>() {
+                    Ok(ip) => out.push(RemoteAddr::Ip(ip)),
+                    Err(_) => self.error(&a.span(), field, format!("'{s}' is not an IP address or %any (host names are not resolved)")),
+                },
+            }
+        }
+        if raw.is_empty() {
+            out.push(RemoteAddr::Any);
+        }
+        out
+    }
+
+    fn proposals(&mut self, field: &str, raw: &Spanned<Vec<Spanned<String>>>, parse: fn(&str) -> Result<ProposalSpec, ikev2::ProposalError>) -> (Vec<String>, Vec<ProposalSpec>) {
+        let mut texts = Vec::new();
+        let mut specs = Vec::new();
+        for p in raw.get_ref() {
+            match parse(p.get_ref()) {
+                Ok(spec) => {
+                    texts.push(p.get_ref().clone());
+                    specs.push(spec);
+                }
+                Err(e) => self.error(&p.span(), field, e.reason),
+            }
+        }
+        if raw.get_ref().is_empty() {
+            self.error(&raw.span(), field, "needs at least one proposal");
+        }
+        (texts, specs)
+    }
+
+    fn start_action(&mut self, field: &str, raw: Option<&Spanned<String>>, remotes: &[RemoteAddr]) -> StartAction {
+        let Some(s) = raw else { return StartAction::None };
+        let action = match s.get_ref().as_str() {
+            "none" => StartAction::None,
+            "start" => StartAction::Start,
+            "trap" => {
+                self.warn(&s.span(), field, "\"trap\" needs the datapath and acts like \"none\" for now");
+                StartAction::Trap
+            }
+            other => {
+                self.error(&s.span(), field, format!("unknown start action '{other}' (use none, start or trap)"));
+                return StartAction::None;
+            }
+        };
+        if action != StartAction::None && !remotes.iter().any(|r| matches!(r, RemoteAddr::Ip(_))) {
+            self.error(&s.span(), field, "needs a concrete address in remote_addrs to initiate to");
+        }
+        action
+    }
+
+    fn fragment_size(&mut self, field: &str, c: &RawConnection) -> Option<u32> {
+        let size = c.fragment_size.as_ref().map_or(1280, |s| *s.get_ref());
+        if let Some(s) = &c.fragment_size
+            && !(576..=65_535).contains(s.get_ref())
+        {
+            self.error(&s.span(), field, format!("{} is outside 576..65535", s.get_ref()));
+        }
+        c.fragmentation.unwrap_or(true).then_some(size)
+    }
+
+    fn opt_duration(&mut self, field: &str, raw: Option<&Spanned<String>>) -> Option<Duration> {
+        let s = raw?;
+        duration(s.get_ref()).map_err(|e| self.error(&s.span(), field, e)).ok()
+    }
+
+    /// Returns the identity as written and parsed. For `local`, a missing id defaults to the
+    /// first local address, as in swanctl.
+    fn auth_side(&mut self, field: &str, raw: &Spanned<RawAuth>, default_ip: Option<IpAddr>) -> (Option<String>, Option<Identity>) {
+        let a = raw.get_ref();
+        match a.auth.get_ref().as_str() {
+            "psk" => {}
+            "pubkey" => self.error(&a.auth.span(), &format!("{field}.auth"), "\"pubkey\" (certificates) is not supported by the engine yet; use \"psk\""),
+            other => self.error(&a.auth.span(), &format!("{field}.auth"), format!("unknown method '{other}' (use psk)")),
+        }
+        for (name, list) in [("certs", &a.certs), ("cacerts", &a.cacerts)] {
+            if let Some(first) = list.first() {
+                self.error(&first.span(), &format!("{field}.{name}"), "certificates need auth = \"pubkey\", which is not supported yet");
+            }
+        }
+        let is_local = default_ip.is_some() || field.ends_with(".local");
+        match (&a.id, default_ip) {
+            (Some(id), _) => match identity(id.get_ref()) {
+                Ok(i) => (Some(id.get_ref().clone()), Some(i)),
+                Err(e) => {
+                    self.error(&id.span(), &format!("{field}.id"), e);
+                    (None, None)
+                }
+            },
+            (None, Some(ip)) => (Some(ip.to_string()), Some(Identity::ip(ip))),
+            (None, None) if is_local => {
+                self.error(&raw.span(), &format!("{field}.id"), "required (or set local_addrs to use the address as identity)");
+                (None, None)
+            }
+            (None, None) => (None, None),
+        }
+    }
+
+    fn child(&mut self, table: &str, name: &Spanned<String>, raw: &Spanned<RawChild>) -> Option<Child> {
+        self.check_name(name, table);
+        let field = format!("{table}.{}", name.get_ref());
+        let errors_before = self.errors.len();
+        let c = raw.get_ref();
+        let local_ts = self.selectors(&format!("{field}.local_ts"), &c.local_ts);
+        let remote_ts = self.selectors(&format!("{field}.remote_ts"), &c.remote_ts);
+        let (esp_proposals, esp_specs) = match &c.esp_proposals {
+            Some(p) => self.proposals(&format!("{field}.esp_proposals"), p, ProposalSpec::parse_esp),
+            None => {
+                let default = "aes256gcm16";
+                (vec![default.to_string()], ProposalSpec::parse_esp(default).into_iter().collect())
+            }
+        };
+        if let Some(m) = &c.mode
+            && m.get_ref() != "tunnel"
+        {
+            let msg = if m.get_ref() == "transport" { "only \"tunnel\" is supported (the datapath is a TUN device)".to_string() } else { format!("unknown mode '{}' (use tunnel)", m.get_ref()) };
+            self.error(&m.span(), &format!("{field}.mode"), msg);
+        }
+        let lifetime = self.child_lifetime(&field, c);
+        let dpd_action = match c.dpd_action.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+            None | Some(("clear", _)) => DpdAction::Clear,
+            Some(("restart", _)) => DpdAction::Restart,
+            Some(("trap", _)) => DpdAction::Trap,
+            Some((other, span)) => {
+                self.error(&span, &format!("{field}.dpd_action"), format!("unknown action '{other}' (use clear, restart or trap)"));
+                DpdAction::Clear
+            }
+        };
+        if let Some(a) = c.dpd_action.as_ref().filter(|_| dpd_action != DpdAction::Clear) {
+            self.warn(&a.span(), &format!("{field}.dpd_action"), "accepted but not enforced yet (a dead peer's SAs are cleared)");
+        }
+        (self.errors.len() == errors_before).then(|| Child { name: name.get_ref().clone(), local_ts, remote_ts, esp_proposals, lifetime, dpd_action, esp_specs })
+    }
+
+    /// strongSwan's IKE rules: rekey after `rekey_time` (4h; 0 never rekeys) less up to
+    /// `rand_time` (default `over_time`), give up `over_time` (default 10 % of `rekey_time`)
+    /// later.
+    fn ike_lifetime(&mut self, base: &str, c: &RawConnection) -> Lifetime {
+        let rekey = self.opt_duration(&format!("{base}.rekey_time"), c.rekey_time.as_ref()).unwrap_or(Duration::from_secs(4 * 3600));
+        if rekey.is_zero() {
+            return Lifetime::NONE;
+        }
+        let over = self.opt_duration(&format!("{base}.over_time"), c.over_time.as_ref()).unwrap_or(rekey / 10);
+        let jitter = self.opt_duration(&format!("{base}.rand_time"), c.rand_time.as_ref()).unwrap_or(over);
+        if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
+            self.error(&r.span(), &format!("{base}.rand_time"), "must be shorter than rekey_time");
+        }
+        Lifetime { rekey_after: Some(rekey), expire_after: Some(rekey + over), jitter }
+    }
+
+    /// strongSwan's Child SA rules: rekey after `rekey_time` (1h; 0 never rekeys) less up to
+    /// `rand_time` (default `life_time - rekey_time`), expire at `life_time` (default 110 % of
+    /// `rekey_time`).
+    fn child_lifetime(&mut self, field: &str, c: &RawChild) -> Lifetime {
+        let rekey = self.opt_duration(&format!("{field}.rekey_time"), c.rekey_time.as_ref()).unwrap_or(Duration::from_secs(3600));
+        let life = self.opt_duration(&format!("{field}.life_time"), c.life_time.as_ref());
+        if rekey.is_zero() {
+            return Lifetime { rekey_after: None, expire_after: life.filter(|l| !l.is_zero()), jitter: Duration::ZERO };
+        }
+        let life = life.unwrap_or(rekey + rekey / 10);
+        if let Some(l) = c.life_time.as_ref().filter(|_| life <= rekey) {
+            self.error(&l.span(), &format!("{field}.life_time"), "must be longer than rekey_time");
+            return Lifetime::CHILD_DEFAULT;
+        }
+        let jitter = self.opt_duration(&format!("{field}.rand_time"), c.rand_time.as_ref()).unwrap_or(life - rekey);
+        if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
+            self.error(&r.span(), &format!("{field}.rand_time"), "must be shorter than rekey_time");
+        }
+        Lifetime { rekey_after: Some(rekey), expire_after: Some(life), jitter }
+    }
+
+    fn selectors(&mut self, field: &str, raw: &Spanned<Vec<Spanned<String>>>) -> Vec<ikev2::wire::IpSelector> {
+        if raw.get_ref().is_empty() {
+            self.error(&raw.span(), field, "needs at least one traffic selector");
+        }
+        raw.get_ref().iter().filter_map(|s| traffic_selector(s.get_ref()).map_err(|e| self.error(&s.span(), field, e)).ok()).collect()
+    }
+
+    fn ppk(&mut self, base: &str, c: &RawConnection, secrets: &Secrets, has_qkd: bool) -> (Option<PpkRef>, Option<SecretBytes>) {
+        let source = c.ppk_source.as_ref().map(|s| (s.get_ref().as_str(), s.span()));
+        match source {
+            None | Some(("secrets", _)) => {}
+            Some(("qkd", span)) => {
+                if !has_qkd {
+                    self.error(&span, &format!("{base}.ppk_source"), "\"qkd\" needs a [qkd] section");
+                } else if c.qkd_peer_sae_id.is_none() {
+                    self.error(&span, &format!("{base}.qkd_peer_sae_id"), "required with ppk_source = \"qkd\"");
+                } else {
+                    self.error(&span, &format!("{base}.ppk_source"), "\"qkd\" is not supported by the engine yet; use ppk_id with a [secrets.ppk.NAME] entry");
+                }
+                return (None, None);
+            }
+            Some((other, span)) => {
+                self.error(&span, &format!("{base}.ppk_source"), format!("unknown source '{other}' (use secrets or qkd)"));
+                return (None, None);
+            }
+        }
+        if let Some(q) = &c.qkd_peer_sae_id
+            && source.is_none()
+        {
+            self.error(&q.span(), &format!("{base}.qkd_peer_sae_id"), "only used with ppk_source = \"qkd\"");
+        }
+        let Some(id) = &c.ppk_id else {
+            if c.ppk_required {
+                self.errors.push(ConfigError { file: self.file.into(), line: None, field: format!("{base}.ppk_required"), message: "needs ppk_id".into() });
+            }
+            return (None, None);
+        };
+        let Some(found) = secrets.ppk.iter().find(|p| p.id == *id.get_ref()) else {
+            self.error(&id.span(), &format!("{base}.ppk_id"), format!("no [secrets.ppk.*] entry has id = \"{}\"", id.get_ref()));
+            return (None, None);
+        };
+        (Some(PpkRef { id: id.get_ref().clone(), required: c.ppk_required }), Some(found.secret.dangerous_duplicate()))
+    }
+
+    /// The PSK for a connection, strongSwan-style: the `[secrets.ike.*]` entry whose `ids` match
+    /// most of our and the peer's identities; an entry without `ids` matches anyone.
+    fn find_psk(&mut self, base: &str, local: &Spanned<RawAuth>, local_id: Option<&Identity>, remote_id: Option<&Identity>, secrets: &Secrets) -> Option<SecretBytes> {
+        let score = |s: &IkeSecret| -> Option<usize> {
+            if s.ids.is_empty() {
+                return Some(0);
+            }
+            let n = [local_id, remote_id].into_iter().flatten().filter(|id| s.ids.contains(id)).count();
+            (n > 0).then_some(n)
+        };
+        let mut ranked: BTreeMap<usize, Vec<&IkeSecret>> = BTreeMap::new();
+        for s in &secrets.ike {
+            if let Some(n) = score(s) {
+                ranked.entry(n).or_default().push(s);
+            }
+        }
+        let span = local.get_ref().auth.span();
+        let Some((_, best)) = ranked.into_iter().next_back() else {
+            self.error(&span, &format!("{base}.local.auth"), "no [secrets.ike.*] entry matches this connection's identities");
+            return None;
+        };
+        if best.len() > 1 {
+            let names: Vec<&str> = best.iter().map(|s| s.name.as_str()).collect();
+            self.error(&span, &format!("{base}.local.auth"), format!("ambiguous: secrets {} match equally well", names.join(" and ")));
+            return None;
+        }
+        best.first().map(|s| s.secret.dangerous_duplicate())
+    }
+}
+
+/// A digest of everything the engine sees, secrets included, to tell changed connections apart
+/// on reload. It is compared, never shown.
+fn fingerprint(c: &Connection) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut put = |b: &[u8]| {
+        h.update((b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
+    let public = format!(
+        "{}|{:?}|{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+        c.name, c.local_addrs, c.remote_addrs, c.remote_port, c.proposals, c.start_action.as_str(), c.fragment_size, c.dpd_delay, c.ike_lifetime, c.reauth_time, c.local_id, c.remote_id, c.ppk,
+    );
+    put(public.as_bytes());
+    for ch in &c.children {
+        put(format!("{ch:?}").as_bytes());
+    }
+    put(c.psk.expose());
+    if let Some(k) = &c.ppk_key {
+        put(k.expose());
+    }
+    h.finalize().into()
+}

@@ -1,0 +1,242 @@
+//! The daemon's configuration: a TOML file with swanctl-like concepts (connections, children,
+//! secrets), validated into [`Config`] and turned into [`ikev2::ConnectionConfig`]s.
+//!
+//! Every error names the file, the line and the field, e.g.
+//! `/etc/iked/iked.toml:12: connections.site-b.proposals: unknown algorithm 'ke1_kyber'`.
+//! The format is documented in `docs/config.md`; `examples/iked.toml` is an annotated example.
+//!
+//! Some settings are accepted and checked but not enforced yet, because the engine or the
+//! datapath does not have the feature: `reauth_time`, `dpd_action` other than `clear`, and
+//! `start_action = "trap"`. Loading a file that uses them succeeds with a warning. Settings
+//! whose absence would weaken security (certificate authentication, QKD key sources) are
+//! refused with an error until they exist.
+
+mod error;
+mod load;
+mod raw;
+mod values;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ikev2::wire::IpSelector;
+use ikev2::{ChildConfig, ConnectionConfig, Identity, Lifetime, PpkConfig, ProposalSpec};
+use ipsec_crypto::SecretBytes;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use values::format_selector;
+
+/// The default configuration file.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/iked/iked.toml";
+/// The default control socket.
+pub const DEFAULT_SOCKET_PATH: &str = "/run/iked/iked.sock";
+
+/// A validated configuration file.
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub daemon: DaemonSettings,
+    /// Connections in file order (the engine, as responder, takes the first whose proposals
+    /// match).
+    pub connections: Vec<Connection>,
+    /// Accepted settings that are not enforced yet, and risky choices, as `FILE:LINE: FIELD:
+    /// MESSAGE`.
+    pub warnings: Vec<String>,
+}
+
+/// `[daemon]`: process-wide settings, applied at start only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DaemonSettings {
+    pub socket: PathBuf,
+    /// Addresses the IKE sockets are bound to.
+    pub listen: Vec<IpAddr>,
+    /// 0 picks a free port (tests).
+    pub ike_port: u16,
+    /// RFC 3948 port with the non-ESP marker; `None` when disabled (`natt_port = 0`).
+    pub natt_port: Option<u16>,
+    /// Prometheus text endpoint on a loopback address; off when `None`.
+    pub metrics: Option<SocketAddr>,
+    /// `tracing` filter, e.g. `info` or `iked=debug,ikev2=debug`.
+    pub log: String,
+}
+
+/// What the daemon does with a connection by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAction {
+    /// Only on `ikectl up` (or as responder).
+    None,
+    /// Initiate when the daemon starts or the connection is loaded.
+    Start,
+    /// Initiate on matching traffic; needs the datapath, so it acts as `None` for now.
+    Trap,
+}
+
+/// A remote address: a host, or any (responder only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoteAddr {
+    Any,
+    Ip(IpAddr),
+}
+
+/// What happens to a Child SA whose peer stopped answering (not enforced yet: no DPD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DpdAction {
+    Clear,
+    Restart,
+    Trap,
+}
+
+/// `[connections.NAME]`, validated. Holds the resolved pre-shared key and PPK, so it is neither
+/// `Clone` nor `Debug`.
+pub struct Connection {
+    pub name: String,
+    pub local_addrs: Vec<IpAddr>,
+    pub remote_addrs: Vec<RemoteAddr>,
+    pub remote_port: u16,
+    /// IKE proposals as written.
+    pub proposals: Vec<String>,
+    pub start_action: StartAction,
+    /// The largest IP datagram before IKE fragmentation (RFC 7383), as strongSwan counts it;
+    /// `None` when fragmentation is off.
+    pub fragment_size: Option<u32>,
+    /// Liveness check after this long without traffic from the peer; `None` when off.
+    pub dpd_delay: Option<Duration>,
+    /// IKE SA rekeying (`rekey_time`, `over_time`, `rand_time`).
+    pub ike_lifetime: Lifetime,
+    /// Not enforced yet (the engine rekeys, it does not reauthenticate).
+    pub reauth_time: Option<Duration>,
+    /// Our identity as written.
+    pub local_id: String,
+    /// The peer's identity as written; `None` accepts any peer that proves the PSK.
+    pub remote_id: Option<String>,
+    pub children: Vec<Child>,
+    /// The PPK_ID (RFC 8784) and whether it is required.
+    pub ppk: Option<PpkRef>,
+    local_identity: Identity,
+    remote_identity: Option<Identity>,
+    ike_specs: Vec<ProposalSpec>,
+    psk: SecretBytes,
+    ppk_key: Option<SecretBytes>,
+    fingerprint: [u8; 32],
+}
+
+/// A PPK by reference: its identity, never its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PpkRef {
+    pub id: String,
+    pub required: bool,
+}
+
+/// `[connections.NAME.children.CHILD]`, validated.
+#[derive(Clone, Debug)]
+pub struct Child {
+    pub name: String,
+    pub local_ts: Vec<IpSelector>,
+    pub remote_ts: Vec<IpSelector>,
+    /// ESP proposals as written.
+    pub esp_proposals: Vec<String>,
+    /// Child SA rekeying (`rekey_time`, `life_time`, `rand_time`).
+    pub lifetime: Lifetime,
+    /// Only `clear` is enforced so far.
+    pub dpd_action: DpdAction,
+    esp_specs: Vec<ProposalSpec>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    ///
+    /// # Errors
+    /// Every problem found, each with file, line and field.
+    pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: None,
+            field: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let mut config = Self::parse(path, &text)?;
+        if let Some(w) = load::permission_warning(path) {
+            config.warnings.push(w);
+        }
+        Ok(config)
+    }
+
+    /// Validates configuration text; `path` names it in messages and anchors relative secret
+    /// files.
+    ///
+    /// # Errors
+    /// Every problem found, each with file, line and field.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigErrors> {
+        load::parse(path, text)
+    }
+
+    /// The connection named `name`.
+    pub fn connection(&self, name: &str) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.name == name)
+    }
+}
+
+impl Connection {
+    /// The engine's view of this connection.
+    pub fn to_engine(&self) -> ConnectionConfig {
+        let mut c = ConnectionConfig::new(&self.name, self.local_identity.clone(), self.psk.expose(), self.ike_specs.clone());
+        c.remote_id = self.remote_identity.clone();
+        c.dpd_delay = self.dpd_delay;
+        c.ike_lifetime = self.ike_lifetime;
+        c.children = self.children.iter().map(Child::to_engine).collect();
+        c.ppk = match (&self.ppk, &self.ppk_key) {
+            (Some(r), Some(key)) => Some(PpkConfig { id: r.id.as_bytes().to_vec(), key: key.dangerous_duplicate(), required: r.required }),
+            _ => None,
+        };
+        c.fragment_size = self.fragment_size.map(|ip| {
+            let all_v4 = self.remote_addrs.iter().all(|a| matches!(a, RemoteAddr::Ip(IpAddr::V4(_))));
+            let ip_header = if all_v4 && !self.remote_addrs.is_empty() { 20 } else { 40 };
+            // fragment_size counts the IP datagram; the engine counts the UDP payload.
+            (ip as usize).saturating_sub(ip_header + 8)
+        });
+        c
+    }
+
+    /// The first concrete remote address, which `ikectl up` and `start_action` initiate to.
+    pub fn initiate_to(&self) -> Option<SocketAddr> {
+        self.remote_addrs.iter().find_map(|a| match a {
+            RemoteAddr::Ip(ip) => Some(SocketAddr::new(*ip, self.remote_port)),
+            RemoteAddr::Any => None,
+        })
+    }
+
+    /// Whether two loads of this connection are the same, secrets included (compared by
+    /// digest, never shown).
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+
+impl Child {
+    fn to_engine(&self) -> ChildConfig {
+        let mut c = ChildConfig::new(&self.name, self.esp_specs.clone(), self.local_ts.clone(), self.remote_ts.clone());
+        c.lifetime = self.lifetime;
+        c
+    }
+}
+
+impl StartAction {
+    /// The name used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Start => "start",
+            Self::Trap => "trap",
+        }
+    }
+}
+
+impl std::fmt::Display for RemoteAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Any => f.write_str("%any"),
+            Self::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}

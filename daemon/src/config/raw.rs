@@ -1,0 +1,127 @@
+//! The TOML file as serde sees it: every value that needs checking after parsing keeps its span,
+//! so errors can name the line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    #[serde(default)]
+    pub(crate) daemon: RawDaemon,
+    #[serde(default)]
+    pub(crate) connections: BTreeMap<Spanned<String>, Spanned<RawConnection>>,
+    #[serde(default)]
+    pub(crate) secrets: RawSecrets,
+    pub(crate) qkd: Option<Spanned<RawQkd>>,
+}
+
+/// `[daemon]`: process-wide settings.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDaemon {
+    pub(crate) socket: Option<Spanned<String>>,
+    pub(crate) listen: Option<Vec<Spanned<String>>>,
+    pub(crate) ike_port: Option<u16>,
+    pub(crate) natt_port: Option<u16>,
+    pub(crate) metrics: Option<Spanned<String>>,
+    pub(crate) log: Option<String>,
+}
+
+/// `[connections.NAME]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConnection {
+    #[serde(default)]
+    pub(crate) local_addrs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) remote_addrs: Vec<Spanned<String>>,
+    pub(crate) remote_port: Option<u16>,
+    pub(crate) proposals: Spanned<Vec<Spanned<String>>>,
+    pub(crate) start_action: Option<Spanned<String>>,
+    pub(crate) fragmentation: Option<bool>,
+    pub(crate) fragment_size: Option<Spanned<u32>>,
+    pub(crate) dpd_delay: Option<Spanned<String>>,
+    pub(crate) rekey_time: Option<Spanned<String>>,
+    pub(crate) over_time: Option<Spanned<String>>,
+    pub(crate) rand_time: Option<Spanned<String>>,
+    pub(crate) reauth_time: Option<Spanned<String>>,
+    pub(crate) ppk_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) ppk_required: bool,
+    pub(crate) ppk_source: Option<Spanned<String>>,
+    pub(crate) qkd_peer_sae_id: Option<Spanned<String>>,
+    pub(crate) local: Spanned<RawAuth>,
+    pub(crate) remote: Spanned<RawAuth>,
+    #[serde(default)]
+    pub(crate) children: BTreeMap<Spanned<String>, Spanned<RawChild>>,
+}
+
+/// `[connections.NAME.local]` and `[connections.NAME.remote]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAuth {
+    pub(crate) auth: Spanned<String>,
+    pub(crate) id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) certs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) cacerts: Vec<Spanned<String>>,
+}
+
+/// `[connections.NAME.children.CHILD]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChild {
+    pub(crate) local_ts: Spanned<Vec<Spanned<String>>>,
+    pub(crate) remote_ts: Spanned<Vec<Spanned<String>>>,
+    pub(crate) esp_proposals: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) mode: Option<Spanned<String>>,
+    pub(crate) rekey_time: Option<Spanned<String>>,
+    pub(crate) life_time: Option<Spanned<String>>,
+    pub(crate) rand_time: Option<Spanned<String>>,
+    pub(crate) dpd_action: Option<Spanned<String>>,
+}
+
+/// `[secrets]`: `[secrets.ike.NAME]` and `[secrets.ppk.NAME]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecrets {
+    #[serde(default)]
+    pub(crate) ike: BTreeMap<Spanned<String>, Spanned<RawIkeSecret>>,
+    #[serde(default)]
+    pub(crate) ppk: BTreeMap<Spanned<String>, Spanned<RawPpkSecret>>,
+}
+
+/// `[secrets.ike.NAME]`: a pre-shared key and the identities it is for.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIkeSecret {
+    #[serde(default)]
+    pub(crate) ids: Vec<Spanned<String>>,
+    pub(crate) secret: Option<Spanned<String>>,
+    pub(crate) file: Option<Spanned<String>>,
+}
+
+/// `[secrets.ppk.NAME]`: a static post-quantum preshared key (RFC 8784).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPpkSecret {
+    pub(crate) id: Spanned<String>,
+    pub(crate) secret: Option<Spanned<String>>,
+    pub(crate) file: Option<Spanned<String>>,
+}
+
+/// `[qkd]`: an ETSI GS QKD 014 key management entity.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawQkd {
+    pub(crate) kme_url: Spanned<String>,
+    pub(crate) sae_id: Spanned<String>,
+    pub(crate) ca: Spanned<String>,
+    pub(crate) cert: Spanned<String>,
+    pub(crate) key: Spanned<String>,
+}

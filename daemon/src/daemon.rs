@@ -1,0 +1,116 @@
+//! Starting and stopping the daemon's tasks.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::control::{self, ControlCtx};
+use crate::driver::{Driver, Inputs};
+use crate::metrics;
+use crate::net::Sockets;
+use crate::proto::{ErrorCode, LoadView};
+use crate::sink::ChildSaSink;
+
+/// A running daemon: the engine task, the UDP receivers, the control socket and (optionally)
+/// the metrics endpoint, all on the current tokio runtime.
+pub struct Daemon {
+    ike_addrs: Vec<SocketAddr>,
+    socket_path: PathBuf,
+    metrics_addr: Option<SocketAddr>,
+    ctx: Arc<ControlCtx>,
+    shutdown: watch::Sender<bool>,
+    driver: JoinHandle<()>,
+}
+
+/// Why the daemon could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl Daemon {
+    /// Binds the sockets and starts every task.
+    ///
+    /// # Errors
+    /// When a socket cannot be bound (address in use, permission) or the control socket belongs
+    /// to a running daemon.
+    pub async fn start(config: Config, sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
+        let settings = config.daemon.clone();
+        let sockets = Arc::new(Sockets::bind(&settings).await.map_err(|e| StartError(e.to_string()))?);
+        let (listener, owner) = control::bind(&settings.socket).map_err(|e| StartError(format!("control socket {}: {e}", settings.socket.display())))?;
+        let metrics_listener = match settings.metrics {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| StartError(format!("metrics endpoint {addr}: {e}")))?),
+            None => None,
+        };
+        let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let (cmd_tx, cmd_rx) = mpsc::channel(64);
+        let (dgram_tx, dgram_rx) = mpsc::channel(1024);
+        sockets.spawn_receivers(&dgram_tx);
+        let ike_addrs = sockets.ike_addrs();
+        let config_path = config.path.clone();
+        let provider = ipsec_crypto::default_provider();
+        let driver = Driver::new(config, provider, sink, Arc::clone(&sockets), events.clone());
+        let inputs = Inputs { datagrams: dgram_rx, commands: cmd_rx, shutdown: shutdown_rx.clone() };
+        let driver = tokio::spawn(driver.run(inputs));
+        let ctx = Arc::new(ControlCtx { commands: cmd_tx.clone(), events, config_path: Mutex::new(config_path), shutdown: shutdown_rx.clone() });
+        tokio::spawn(control::serve(listener, owner, Arc::clone(&ctx)));
+        if let Some(l) = metrics_listener {
+            tokio::spawn(metrics::serve(l, cmd_tx, shutdown_rx));
+        }
+        tracing::info!(ike = ?ike_addrs, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
+        Ok(Self { ike_addrs, socket_path: settings.socket, metrics_addr, ctx, shutdown, driver })
+    }
+
+    /// Re-reads the configuration file, as SIGHUP does.
+    ///
+    /// # Errors
+    /// The load errors (file, line, field); the running configuration is then unchanged.
+    pub async fn reload(&self) -> Result<LoadView, String> {
+        control::reload(&self.ctx, None).await.map_err(|(code, msg)| match code {
+            ErrorCode::Config => msg,
+            _ => format!("{code:?}: {msg}"),
+        })
+    }
+
+    /// Closes every SA, stops every task and removes the control socket.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.driver.await {
+            tracing::error!(error = %e, "engine task ended abnormally");
+        }
+        let _ = std::fs::remove_file(&self.socket_path);
+        tracing::info!("iked stopped");
+    }
+
+    /// The bound IKE addresses (not NAT-T), useful with `ike_port = 0`.
+    pub fn ike_addrs(&self) -> &[SocketAddr] {
+        &self.ike_addrs
+    }
+
+    /// The control socket.
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_path
+    }
+
+    /// The bound metrics address, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Events kept for a slow `monitor` client before it is told it lagged.
+const EVENT_BACKLOG: usize = 1024;

@@ -1,0 +1,92 @@
+//! `iked`: the IKEv2/IPsec daemon. See `docs/config.md` for the configuration file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use iked::config::{Config, DEFAULT_CONFIG_PATH};
+use iked::{Daemon, LoggingSink};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::EnvFilter;
+
+/// IKEv2/IPsec daemon with hybrid post-quantum key exchange (ML-KEM) and PPKs.
+///
+/// Control it with `ikectl`. SIGHUP reloads the configuration; SIGTERM or SIGINT stops it.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Configuration file.
+    #[arg(short, long, default_value = DEFAULT_CONFIG_PATH)]
+    config: PathBuf,
+    /// Check the configuration, print any warnings and exit (0 if valid, 1 if not).
+    #[arg(long)]
+    check: bool,
+    /// Log filter, overriding `daemon.log` (RUST_LOG overrides both), e.g. `iked=debug,info`.
+    #[arg(long)]
+    log: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    if args.check {
+        for w in &config.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("{}: OK ({} connections)", args.config.display(), config.connections.len());
+        return ExitCode::SUCCESS;
+    }
+    let filter = std::env::var("RUST_LOG").ok().or(args.log).unwrap_or_else(|| config.daemon.log.clone());
+    tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter)).with_target(false).init();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("iked: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+async fn run(config: Config) -> ExitCode {
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let (mut hup, mut term, mut int) = match (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(h), Ok(t), Ok(i)) => (h, t, i),
+        _ => {
+            eprintln!("iked: cannot install signal handlers");
+            return ExitCode::from(1);
+        }
+    };
+    let daemon = match Daemon::start(config, Box::new(LoggingSink::new())).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => match daemon.reload().await {
+                Ok(v) => {
+                    for w in &v.warnings {
+                        tracing::warn!("{w}");
+                    }
+                }
+                Err(e) => tracing::error!("reload failed, keeping the running configuration:\n{e}"),
+            },
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    tracing::info!("shutting down");
+    daemon.shutdown().await;
+    ExitCode::SUCCESS
+}

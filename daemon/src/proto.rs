@@ -1,0 +1,289 @@
+//! The control protocol between `ikectl` and `iked`: one JSON object per line over a Unix stream
+//! socket.
+//!
+//! A client sends a [`Request`]; the daemon answers with one [`Response`]. For `monitor`, the
+//! first response is followed by one [`EventLine`] per event until the client hangs up. Every
+//! line carries `"version"`; a daemon answers a request of another version with the error code
+//! [`ErrorCode::UnsupportedVersion`].
+//!
+//! ```text
+//! → {"version":1,"command":"up","name":"site-b"}
+//! ← {"version":1,"ok":true,"result":{"ike_sa":{...}}}
+//! → {"version":1,"command":"down","name":"nope"}
+//! ← {"version":1,"ok":false,"error":{"code":"not-found","message":"no connection named 'nope'"}}
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The longest request line the daemon reads.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A request line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub version: u32,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+/// What a client asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Command {
+    /// Reload the configuration (the file the daemon runs with, or `path`).
+    Load { path: Option<PathBuf> },
+    /// Initiate a connection and wait until its IKE SA is up or failed.
+    Up { name: String, timeout_ms: Option<u64> },
+    /// Close every IKE SA of a connection.
+    Down { name: String },
+    ListConns,
+    ListSas,
+    /// Stream events until the client hangs up.
+    Monitor,
+    Stats,
+    Version,
+}
+
+/// A response line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub version: u32,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+/// Why a request failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Error classes, stable for scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// The line was not a request.
+    BadRequest,
+    /// The configuration did not load; the running one is unchanged.
+    Config,
+    /// The engine refused or the IKE SA failed.
+    Engine,
+    /// The peer's credentials do not allow control.
+    Forbidden,
+    /// No connection or SA by that name.
+    NotFound,
+    /// The daemon is stopping.
+    ShuttingDown,
+    /// The operation did not finish in time; it may still complete.
+    Timeout,
+    /// The request's version is not [`PROTOCOL_VERSION`].
+    UnsupportedVersion,
+}
+
+/// One streamed `monitor` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventLine {
+    pub version: u32,
+    pub event: MonitorEvent,
+}
+
+/// Something that happened, as `monitor` shows it. Keys never appear here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum MonitorEvent {
+    Initiating { connection: String, ike_sa: String, remote: String },
+    IkeSaEstablished { ike_sa: IkeSaView },
+    ChildSaInstalled { connection: String, ike_sa: String, child: ChildSaView },
+    ChildSaRetired { connection: String, ike_sa: String, child: String, inbound_spi: String },
+    IkeSaFailed { connection: Option<String>, ike_sa: String, error: String },
+    IkeSaClosed { connection: Option<String>, ike_sa: String, reason: String },
+    ConfigLoaded { load: LoadView },
+    /// The client fell behind and this many events were dropped.
+    Lagged { missed: u64 },
+}
+
+/// Result of `load`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadView {
+    pub file: String,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Result of `up`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpView {
+    /// Whether the SA was already up (nothing was initiated).
+    pub already_up: bool,
+    pub ike_sa: IkeSaView,
+}
+
+/// Result of `down`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownView {
+    pub closed: Vec<String>,
+    /// Whether the peer was told with INFORMATIONAL DELETE.
+    pub delete_sent: bool,
+}
+
+/// A configured connection (`list-conns`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnView {
+    pub name: String,
+    pub local_addrs: Vec<String>,
+    pub remote_addrs: Vec<String>,
+    pub remote_port: u16,
+    pub local_id: String,
+    pub remote_id: Option<String>,
+    pub auth: String,
+    pub proposals: Vec<String>,
+    pub start_action: String,
+    pub fragment_size: Option<u32>,
+    pub ppk_id: Option<String>,
+    pub ppk_required: bool,
+    pub children: Vec<ChildConfView>,
+    /// IKE SAs of this connection that the daemon tracks.
+    pub ike_sas: usize,
+}
+
+/// A configured child.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildConfView {
+    pub name: String,
+    pub local_ts: Vec<String>,
+    pub remote_ts: Vec<String>,
+    pub esp_proposals: Vec<String>,
+}
+
+/// An IKE SA (`list-sas`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IkeSaView {
+    /// Our SPI in hex, which names the SA in every output.
+    pub id: String,
+    pub connection: String,
+    /// `connecting` or `established`.
+    pub state: String,
+    pub initiator: bool,
+    pub local: String,
+    pub remote: String,
+    pub local_spi: String,
+    pub remote_spi: Option<String>,
+    /// strongSwan-style name of the negotiated algorithms.
+    pub proposal: Option<String>,
+    pub ppk_used: bool,
+    pub nat_detected: bool,
+    pub intermediate_exchanges: u8,
+    /// Seconds since establishment.
+    pub established_secs: Option<u64>,
+    pub children: Vec<ChildSaView>,
+}
+
+/// An installed Child SA.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildSaView {
+    pub name: String,
+    pub inbound_spi: String,
+    pub outbound_spi: String,
+    pub proposal: String,
+    pub local_ts: Vec<String>,
+    pub remote_ts: Vec<String>,
+    pub installed_secs: u64,
+    pub counters: ChildSaCounters,
+}
+
+/// Per-Child-SA datapath counters (zero until a datapath reports them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildSaCounters {
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub packets_in: u64,
+    pub packets_out: u64,
+    pub drops: u64,
+}
+
+/// Result of `stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsView {
+    pub uptime_secs: u64,
+    /// The engine's counters by name (`ikev2::Stats` fields).
+    pub engine: BTreeMap<String, u64>,
+    pub ike_sas: usize,
+    pub ike_sas_established: usize,
+    pub child_sas: usize,
+    pub children: Vec<ChildStatsView>,
+}
+
+/// One Child SA's counters in `stats`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildStatsView {
+    pub connection: String,
+    pub ike_sa: String,
+    pub child: String,
+    pub inbound_spi: String,
+    pub outbound_spi: String,
+    pub counters: ChildSaCounters,
+}
+
+/// Result of `version`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub daemon: String,
+    pub protocol: u32,
+}
+
+impl Request {
+    /// A request of the current version.
+    pub fn new(command: Command) -> Self {
+        Self { version: PROTOCOL_VERSION, command }
+    }
+}
+
+impl Response {
+    /// A success carrying `result`.
+    pub fn ok(result: &impl Serialize) -> Self {
+        match serde_json::to_value(result) {
+            Ok(v) => Self { version: PROTOCOL_VERSION, ok: true, result: Some(v), error: None },
+            Err(e) => Self::error(ErrorCode::Engine, format!("cannot encode the result: {e}")),
+        }
+    }
+
+    /// A failure.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { version: PROTOCOL_VERSION, ok: false, result: None, error: Some(ErrorBody { code, message: message.into() }) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_have_a_stable_wire_form() {
+        let up = Request::new(Command::Up { name: "site-b".into(), timeout_ms: None });
+        assert_eq!(serde_json::to_string(&up).expect("json"), r#"{"version":1,"command":"up","name":"site-b","timeout_ms":null}"#);
+        let list = Request::new(Command::ListSas);
+        assert_eq!(serde_json::to_string(&list).expect("json"), r#"{"version":1,"command":"list-sas"}"#);
+        let back: Request = serde_json::from_str(r#"{"version":1,"command":"load"}"#).expect("parse");
+        assert_eq!(back.command, Command::Load { path: None });
+    }
+
+    #[test]
+    fn errors_have_a_stable_wire_form() {
+        let r = Response::error(ErrorCode::NotFound, "no connection named 'x'");
+        assert_eq!(serde_json::to_string(&r).expect("json"), r#"{"version":1,"ok":false,"error":{"code":"not-found","message":"no connection named 'x'"}}"#);
+    }
+}

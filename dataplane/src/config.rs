@@ -1,0 +1,212 @@
+//! What the dataplane is started with, what is installed into it, and what comes out of it.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use esp::{DropCounters, EspError, SaConfig, SaEvent, TrafficSelector};
+
+/// How ESP packets travel between the gateways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Encapsulation {
+    /// IP protocol 50 (needs `CAP_NET_RAW`; no GSO or GRO on this path).
+    Raw,
+    /// ESP in UDP (RFC 3948) from this local port, normally 4500. IKE messages share the port
+    /// behind the non-ESP marker and are handed to the daemon as [`DataplaneEvent::IkePacket`].
+    Udp {
+        /// Local UDP port.
+        port: u16,
+    },
+}
+
+/// The TUN device the dataplane creates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TunConfig {
+    /// Interface name (at most 15 bytes; empty lets the kernel choose).
+    pub name: String,
+    /// MTU of the inner packets. 1420 leaves room for IPv4 + UDP + ESP with a 16-byte ICV in a
+    /// 1500-byte path.
+    pub mtu: u32,
+    /// Addresses with prefix length to put on the device.
+    pub addresses: Vec<(IpAddr, u8)>,
+    /// Virtio-net headers with checksum and TCP segmentation offload (64 KiB per read and
+    /// write). Off: one packet per system call.
+    pub offloads: bool,
+}
+
+impl TunConfig {
+    /// A device called `name` with the default MTU and offloads on.
+    pub fn new(name: &str) -> Self {
+        Self { name: name.to_owned(), mtu: 1420, addresses: Vec::new(), offloads: true }
+    }
+}
+
+/// Everything [`crate::Dataplane::start`] needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataplaneConfig {
+    /// The TUN device.
+    pub tun: TunConfig,
+    /// Local outer address (the sockets bind to it).
+    pub local: IpAddr,
+    /// ESP in UDP or raw ESP.
+    pub encapsulation: Encapsulation,
+    /// Number of workers; 0 means one per core. Never more than the cores.
+    pub workers: usize,
+    /// Pin worker `i` to core `i`.
+    pub pin_workers: bool,
+    /// Check the TCP checksum of decrypted segments before merging them (the merged packet is
+    /// handed on with a partial checksum the kernel does not check again).
+    pub verify_inner_checksums: bool,
+    /// Socket buffer size in bytes for each direction.
+    pub socket_buffer: usize,
+    /// Capacity of the event channel; events beyond it are counted and dropped.
+    pub event_capacity: usize,
+}
+
+impl DataplaneConfig {
+    /// A configuration with defaults for everything but the device, address and encapsulation.
+    pub fn new(tun: TunConfig, local: IpAddr, encapsulation: Encapsulation) -> Self {
+        Self {
+            tun,
+            local,
+            encapsulation,
+            workers: 0,
+            pin_workers: false,
+            verify_inner_checksums: true,
+            socket_buffer: 4 << 20,
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// A CHILD_SA pair to install: traffic matching `selector` (from our side: `local` is ours) is
+/// sealed with `outbound` and sent to `peer`; ESP arriving with `inbound`'s SPI is opened and
+/// must match the selector seen from the other side.
+pub struct ChildSa {
+    /// Traffic selector (RFC 7296 §2.9), local side first.
+    pub selector: TrafficSelector,
+    /// The peer's outer address (the port is ignored for raw ESP).
+    pub peer: SocketAddr,
+    /// The SA we receive with.
+    pub inbound: SaConfig,
+    /// The SA we send with.
+    pub outbound: SaConfig,
+}
+
+/// Names an installed CHILD_SA pair by its SPIs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChildSaId {
+    /// SPI of the inbound SA (chosen by us).
+    pub inbound_spi: u32,
+    /// SPI of the outbound SA (chosen by the peer).
+    pub outbound_spi: u32,
+}
+
+/// Which way an SA carries traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the peer to us.
+    Inbound,
+    /// From us to the peer.
+    Outbound,
+}
+
+/// What the dataplane reports to its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataplaneEvent {
+    /// An SA reached a lifetime or ran out of sequence numbers.
+    Sa {
+        /// The SA.
+        spi: u32,
+        /// Its direction.
+        direction: Direction,
+        /// What happened.
+        event: SaEvent,
+    },
+    /// An IKE message arrived on the UDP port (non-ESP marker removed).
+    IkePacket {
+        /// The sender.
+        from: SocketAddr,
+        /// The IKE message.
+        message: Vec<u8>,
+    },
+}
+
+/// Traffic and drop counters of one SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaStats {
+    /// The SA.
+    pub spi: u32,
+    /// Its direction.
+    pub direction: Direction,
+    /// Inner packets sealed or opened.
+    pub packets: u64,
+    /// Inner bytes sealed or opened.
+    pub bytes: u64,
+    /// Packets dropped by the ESP layer, per reason.
+    pub drops: DropCounters,
+    /// Inbound packets that decrypted but did not match the SA's traffic selector.
+    pub selector_mismatches: u64,
+    /// Outbound: whether the SPD sends through this SA now.
+    pub is_active: bool,
+}
+
+/// Why starting the dataplane or installing an SA failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DataplaneError {
+    /// A system call failed while setting up `what`.
+    Io {
+        /// What was being set up.
+        what: &'static str,
+        /// The error.
+        source: io::Error,
+    },
+    /// The ESP layer refused an SA (key length, cipher, replay window).
+    Esp(EspError),
+    /// An SA with this SPI and direction is already installed.
+    SpiInUse(u32),
+    /// No CHILD_SA has these SPIs.
+    UnknownChildSa(ChildSaId),
+    /// Sending IKE needs UDP encapsulation.
+    NotUdp,
+}
+
+impl fmt::Display for DataplaneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { what, source } => write!(f, "{what}: {source}"),
+            Self::Esp(e) => write!(f, "SA refused: {e}"),
+            Self::SpiInUse(spi) => write!(f, "SPI 0x{spi:08x} is already installed"),
+            Self::UnknownChildSa(id) => write!(
+                f,
+                "no CHILD_SA with SPIs 0x{:08x}/0x{:08x}",
+                id.inbound_spi, id.outbound_spi
+            ),
+            Self::NotUdp => f.write_str("IKE messages need UDP encapsulation"),
+        }
+    }
+}
+
+impl std::error::Error for DataplaneError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Esp(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<EspError> for DataplaneError {
+    fn from(e: EspError) -> Self {
+        Self::Esp(e)
+    }
+}
+
+/// Attaches what was being done to an I/O error.
+pub(crate) fn io_err(what: &'static str) -> impl FnOnce(io::Error) -> DataplaneError {
+    move |source| DataplaneError::Io { what, source }
+}

@@ -1,0 +1,306 @@
+//! Starting the workers, and the control API the daemon (or `esp-tunnel`) drives them with.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+
+use esp::{InboundSa, OutboundSa, SaHandle, SpdEntry, natt};
+use ipsec_crypto::CryptoProvider;
+use ipsec_sys::{
+    EventFd, RawEspSocket, RecvMeta, SocketOptions, Tun, TunOptions, UdpSocket, interface,
+    pin_current_thread,
+};
+
+use crate::coalesce::Coalescer;
+use crate::config::{
+    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
+    Encapsulation, SaStats, io_err,
+};
+use crate::stats::{DataplaneStats, SharedCounters};
+use crate::table::{InboundEntry, OutboundEntry, TableCell, lock};
+use crate::tx::{Net, TxBatch};
+use crate::worker::{
+    COALESCE_ARENA, COALESCE_ENTRIES, RX_SLOTS, RX_STRIDE, Shared, TUN_BUF_LEN, TX_BUF_LEN, Worker,
+};
+
+/// The userspace ESP dataplane.
+#[derive(Debug)]
+pub struct Dataplane;
+
+impl Dataplane {
+    /// Creates the TUN device and sockets and starts one worker per core (or
+    /// `config.workers`). Events (SA lifetimes, IKE messages on the UDP port) come out of the
+    /// returned receiver. Needs `CAP_NET_ADMIN` (and `CAP_NET_RAW` for raw ESP).
+    ///
+    /// # Errors
+    /// [`DataplaneError::Io`] naming the step that failed.
+    pub fn start(
+        config: DataplaneConfig,
+        provider: &'static dyn CryptoProvider,
+    ) -> Result<(DataplaneHandle, Receiver<DataplaneEvent>), DataplaneError> {
+        let cores = thread::available_parallelism().map_or(1, usize::from);
+        let workers = if config.workers == 0 { cores } else { config.workers.min(cores) };
+        let tuns = open_tun(&config, workers)?;
+        let (sockets, gso) = open_sockets(&config, workers)?;
+        let (events_tx, events_rx) = mpsc::sync_channel(config.event_capacity.max(1));
+        let shared = Arc::new(Shared {
+            table: TableCell::default(),
+            counters: SharedCounters::default(),
+            stop: AtomicBool::new(false),
+            events: events_tx,
+        });
+        let ike_socket = match &sockets[0] {
+            Net::Udp(s) => Some(Arc::clone(s)),
+            Net::Raw(_) => None,
+        };
+        let mut threads = Vec::with_capacity(workers);
+        let mut wakes = Vec::with_capacity(workers);
+        for (i, (tun, net)) in tuns.into_iter().zip(sockets).enumerate() {
+            let wake = Arc::new(EventFd::new().map_err(io_err("eventfd"))?);
+            wakes.push(Arc::clone(&wake));
+            let worker = Worker {
+                shared: Arc::clone(&shared),
+                tun,
+                receives: net.is_udp() || i == 0,
+                net,
+                wake,
+                table: shared.table.load(),
+                generation: shared.table.generation(),
+                tun_buf: vec![0; TUN_BUF_LEN],
+                tx: TxBatch::new(TX_BUF_LEN, gso),
+                rx_buf: vec![0; RX_STRIDE * RX_SLOTS],
+                rx_meta: vec![RecvMeta::default(); RX_SLOTS],
+                coalescer: Coalescer::new(
+                    COALESCE_ARENA,
+                    COALESCE_ENTRIES,
+                    config.verify_inner_checksums,
+                ),
+                stats: DataplaneStats::default(),
+            };
+            let pin = config.pin_workers;
+            let thread = thread::Builder::new()
+                .name(format!("esp-worker-{i}"))
+                .spawn(move || {
+                    if pin {
+                        // Best effort: an unpinned worker still works.
+                        let _ = pin_current_thread(i);
+                    }
+                    worker.run();
+                })
+                .map_err(io_err("spawning a worker"))?;
+            threads.push(thread);
+        }
+        let handle = DataplaneHandle {
+            shared,
+            provider,
+            threads: Mutex::new(threads),
+            wakes,
+            ike_socket,
+            tun_name: config.tun.name.clone(),
+        };
+        Ok((handle, events_rx))
+    }
+}
+
+/// Controls a running dataplane; dropping it stops the workers.
+pub struct DataplaneHandle {
+    shared: Arc<Shared>,
+    provider: &'static dyn CryptoProvider,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    wakes: Vec<Arc<EventFd>>,
+    ike_socket: Option<Arc<UdpSocket>>,
+    tun_name: String,
+}
+
+impl DataplaneHandle {
+    /// Installs a CHILD_SA pair. The inbound SA is usable at once. If an SPD entry with exactly
+    /// this selector exists, it switches to the new outbound SA in one step (make-before-break
+    /// rekeying: workers pick it up at their next batch, the old SAs stay installed until
+    /// [`DataplaneHandle::remove_child_sa`]); otherwise a new SPD entry is added.
+    ///
+    /// # Errors
+    /// [`DataplaneError::Esp`] when an SA is refused; [`DataplaneError::SpiInUse`] when either
+    /// SPI is already installed in its direction.
+    pub fn install_child_sa(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
+        let ChildSa { selector, peer, inbound, outbound } = child;
+        let inbound = InboundSa::new(self.provider, inbound)?;
+        let outbound = OutboundSa::new(self.provider, outbound)?;
+        let id = ChildSaId { inbound_spi: inbound.spi(), outbound_spi: outbound.spi() };
+        self.shared.table.update(|t| {
+            if t.inbound.contains_key(&id.inbound_spi) {
+                return Err(DataplaneError::SpiInUse(id.inbound_spi));
+            }
+            if t.outbound.contains_key(&id.outbound_spi) {
+                return Err(DataplaneError::SpiInUse(id.outbound_spi));
+            }
+            let entry = InboundEntry {
+                sa: Mutex::new(inbound),
+                selector,
+                selector_mismatches: AtomicU64::new(0),
+            };
+            t.inbound.insert(id.inbound_spi, Arc::new(entry));
+            t.outbound.insert(id.outbound_spi, Arc::new(OutboundEntry { sa: Mutex::new(outbound), peer }));
+            let new = SaHandle(id.outbound_spi);
+            match t.spd.entries().iter().find(|e| e.selector == selector).map(|e| e.sa) {
+                Some(old) => {
+                    t.spd.replace_sa(old, new);
+                }
+                None => t.spd.insert(SpdEntry { selector, sa: new }),
+            }
+            Ok(id)
+        })
+    }
+
+    /// Removes a CHILD_SA pair. If its outbound SA is still the active one, its SPD entry goes
+    /// too, and matching traffic is dropped (counted as `no_policy`) until another is installed.
+    ///
+    /// # Errors
+    /// [`DataplaneError::UnknownChildSa`] when neither SA is installed.
+    pub fn remove_child_sa(&self, id: ChildSaId) -> Result<(), DataplaneError> {
+        self.shared.table.update(|t| {
+            let had_in = t.inbound.remove(&id.inbound_spi).is_some();
+            let had_out = t.outbound.remove(&id.outbound_spi).is_some();
+            t.spd.remove(SaHandle(id.outbound_spi));
+            if had_in || had_out { Ok(()) } else { Err(DataplaneError::UnknownChildSa(id)) }
+        })
+    }
+
+    /// Sends an IKE message to `to` from the ESP-in-UDP port, behind the non-ESP marker
+    /// (RFC 3948 §2.2).
+    ///
+    /// # Errors
+    /// [`DataplaneError::NotUdp`] with raw ESP; [`DataplaneError::Io`] when sending fails.
+    pub fn send_ike(&self, to: SocketAddr, message: &[u8]) -> Result<(), DataplaneError> {
+        let sock = self.ike_socket.as_ref().ok_or(DataplaneError::NotUdp)?;
+        sock.send_to(&natt::with_non_esp_marker(message), to).map_err(io_err("sending IKE"))?;
+        Ok(())
+    }
+
+    /// Dataplane-wide counters.
+    pub fn stats(&self) -> DataplaneStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Counters of every installed SA (each SA is locked briefly).
+    pub fn sa_stats(&self) -> Vec<SaStats> {
+        let table = self.shared.table.load();
+        let mut out = Vec::with_capacity(table.inbound.len() + table.outbound.len());
+        for (&spi, e) in &table.inbound {
+            let sa = lock(&e.sa);
+            let c = sa.counters();
+            out.push(SaStats {
+                spi,
+                direction: Direction::Inbound,
+                packets: c.packets,
+                bytes: c.bytes,
+                drops: *sa.drops(),
+                selector_mismatches: e.selector_mismatches.load(Ordering::Relaxed),
+                is_active: true,
+            });
+        }
+        for (&spi, e) in &table.outbound {
+            let sa = lock(&e.sa);
+            let c = sa.counters();
+            out.push(SaStats {
+                spi,
+                direction: Direction::Outbound,
+                packets: c.packets,
+                bytes: c.bytes,
+                drops: *sa.drops(),
+                selector_mismatches: 0,
+                is_active: table.is_active(spi),
+            });
+        }
+        out.sort_by_key(|s| (s.spi, s.direction == Direction::Outbound));
+        out
+    }
+
+    /// The TUN device's name.
+    pub fn tun_name(&self) -> &str {
+        &self.tun_name
+    }
+
+    /// Stops the workers and waits for them.
+    pub fn shutdown(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        for w in &self.wakes {
+            // A worker that cannot be woken still sees the flag within its idle poll.
+            let _ = w.notify();
+        }
+        let threads = std::mem::take(&mut *lock(&self.threads));
+        for t in threads {
+            // A worker that panicked has nothing left to clean up.
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for DataplaneHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for DataplaneHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataplaneHandle")
+            .field("tun", &self.tun_name)
+            .field("workers", &self.wakes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_tun(config: &DataplaneConfig, workers: usize) -> Result<Vec<Tun>, DataplaneError> {
+    let options = TunOptions {
+        vnet_hdr: config.tun.offloads,
+        multi_queue: workers > 1,
+        offloads: if config.tun.offloads { ipsec_sys::Offloads::TCP } else { ipsec_sys::Offloads::NONE },
+    };
+    let tuns = Tun::open_queues(&config.tun.name, &options, workers).map_err(io_err("opening TUN"))?;
+    let name = tuns[0].name().to_owned();
+    for t in &tuns {
+        t.set_nonblocking(true).map_err(io_err("TUN non-blocking"))?;
+    }
+    interface::set_mtu(&name, config.tun.mtu).map_err(io_err("setting the TUN MTU"))?;
+    for &(addr, prefix) in &config.tun.addresses {
+        match addr {
+            IpAddr::V4(a) => interface::set_ipv4_address(&name, a, prefix),
+            IpAddr::V6(a) => interface::add_ipv6_address(&name, a, prefix),
+        }
+        .map_err(io_err("setting a TUN address"))?;
+    }
+    interface::set_up(&name).map_err(io_err("bringing TUN up"))?;
+    Ok(tuns)
+}
+
+/// One socket per worker (UDP with `SO_REUSEPORT`), or one shared raw socket. Also tells whether
+/// UDP GSO can be used.
+fn open_sockets(config: &DataplaneConfig, workers: usize) -> Result<(Vec<Net>, bool), DataplaneError> {
+    let buffer = config.socket_buffer;
+    match config.encapsulation {
+        Encapsulation::Raw => {
+            let raw = RawEspSocket::open(config.local, buffer, buffer)
+                .map_err(io_err("opening the raw ESP socket"))?;
+            let raw = Arc::new(raw);
+            Ok(((0..workers).map(|_| Net::Raw(Arc::clone(&raw))).collect(), false))
+        }
+        Encapsulation::Udp { port } => {
+            let opts = SocketOptions {
+                reuse_port: true,
+                gro: true,
+                recv_buffer: buffer,
+                send_buffer: buffer,
+            };
+            let addr = SocketAddr::new(config.local, port);
+            let mut out = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                let s = UdpSocket::bind(addr, &opts).map_err(io_err("binding the UDP socket"))?;
+                out.push(s);
+            }
+            let gso = out[0].is_gso_supported();
+            Ok((out.into_iter().map(|s| Net::Udp(Arc::new(s))).collect(), gso))
+        }
+    }
+}

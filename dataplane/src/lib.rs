@@ -1,0 +1,40 @@
+//! Userspace ESP datapath: the I/O workers around the sans-IO `esp` crate.
+//!
+//! The kernel here has no ESP, so this is the only datapath. It is built for throughput on few
+//! cores, from measurements on the target machines (per-packet system calls dominate, not
+//! crypto):
+//!
+//! - the TUN device runs with virtio-net headers and TSO, so one read brings a 64 KiB TCP
+//!   super-packet, cut here by [`Segmenter`] straight into the ESP buffer;
+//! - ESP-in-UDP leaves with UDP GSO (one `sendmmsg` for many packets) and arrives with UDP GRO;
+//!   decrypted TCP segments are merged again by [`Coalescer`] into one TUN write;
+//! - raw ESP (IP protocol 50) uses `sendmmsg`/`recvmmsg` batches;
+//! - one worker per core ([`DataplaneConfig::workers`]), each with its own TUN queue and
+//!   `SO_REUSEPORT` socket, handling bounded batches per wake-up and allocating nothing per
+//!   packet.
+//!
+//! The control API ([`Dataplane::start`], [`DataplaneHandle`]) installs manually keyed or
+//! IKE-negotiated CHILD_SAs, switches outbound SAs atomically for make-before-break rekeying,
+//! reports per-SA counters and sends SA events and received IKE messages through a channel.
+//! [`manual`] reads RFC 9061-style (IKE-less) SA files for the `esp-tunnel` tool.
+
+mod checksum;
+mod coalesce;
+mod config;
+mod handle;
+pub mod manual;
+mod packet;
+mod segment;
+mod stats;
+mod table;
+mod tx;
+mod worker;
+
+pub use coalesce::{CoalesceStats, Coalescer, Full};
+pub use config::{
+    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
+    Encapsulation, SaStats, TunConfig,
+};
+pub use handle::{Dataplane, DataplaneHandle};
+pub use segment::{SegmentError, Segmenter};
+pub use stats::DataplaneStats;

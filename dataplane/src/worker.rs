@@ -1,0 +1,340 @@
+//! One worker per core: it owns a TUN queue and a socket and moves packets both ways, in
+//! bounded batches per wake-up, without allocating per packet.
+//!
+//! Outbound: TUN read (up to a 64 KiB super-packet) → SPD lookup → segment straight into the
+//! send buffer → `OutboundSa::seal` in place → UDP GSO trains or raw ESP → one `sendmmsg`.
+//! Inbound: `recvmmsg` (UDP GRO trains or raw ESP) → NAT-T classification → `InboundSa::open`
+//! in place → selector check → coalesce TCP runs → one TUN write per run.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, MutexGuard};
+use std::time::Duration;
+
+use esp::natt::{self, NatTPayload};
+use esp::{InboundSa, OutboundSa};
+use ipsec_sys::{EventFd, RecvMeta, Tun, VirtioNetHdr, poll_readable};
+
+use crate::coalesce::{Coalescer, Full};
+use crate::config::{DataplaneEvent, Direction};
+use crate::segment::Segmenter;
+use crate::stats::{DataplaneStats, SharedCounters};
+use crate::table::{InboundEntry, SaTable, TableCell, lock};
+use crate::tx::{Net, TxBatch};
+
+/// What the workers share with the control handle.
+pub(crate) struct Shared {
+    pub(crate) table: TableCell,
+    pub(crate) counters: SharedCounters,
+    pub(crate) stop: std::sync::atomic::AtomicBool,
+    pub(crate) events: SyncSender<DataplaneEvent>,
+}
+
+impl Shared {
+    /// Queues an event without blocking; a full channel loses it (counted).
+    pub(crate) fn emit(&self, event: DataplaneEvent, stats: &mut DataplaneStats) {
+        if let Err(TrySendError::Full(_)) = self.events.try_send(event) {
+            stats.events_dropped += 1;
+        }
+    }
+}
+
+/// A worker's I/O and buffers.
+pub(crate) struct Worker {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) tun: Tun,
+    pub(crate) net: Net,
+    /// Whether this worker reads the socket (raw sockets all see every packet: only one does).
+    pub(crate) receives: bool,
+    pub(crate) wake: Arc<EventFd>,
+    pub(crate) table: Arc<SaTable>,
+    pub(crate) generation: u64,
+    pub(crate) tun_buf: Vec<u8>,
+    pub(crate) tx: TxBatch,
+    pub(crate) rx_buf: Vec<u8>,
+    pub(crate) rx_meta: Vec<RecvMeta>,
+    pub(crate) coalescer: Coalescer,
+    pub(crate) stats: DataplaneStats,
+}
+
+impl Worker {
+    /// Runs until the handle asks to stop.
+    pub(crate) fn run(mut self) {
+        let mut ready = [false; 3];
+        while !self.shared.stop.load(Ordering::Relaxed) {
+            self.refresh_table();
+            let mut busy = self.drain_tun();
+            if self.receives {
+                busy |= self.drain_net();
+            }
+            self.stats.drain_into(&self.shared.counters);
+            if !busy {
+                let fds = [self.tun.as_fd(), self.wake.as_fd(), self.net.as_fd()];
+                let n = if self.receives { 3 } else { 2 };
+                if poll_readable(&fds[..n], IDLE_POLL, &mut ready[..n]).is_ok() && ready[1] {
+                    self.wake.drain();
+                }
+            }
+        }
+    }
+
+    fn refresh_table(&mut self) {
+        let generation = self.shared.table.generation();
+        if generation != self.generation {
+            self.table = self.shared.table.load();
+            self.generation = generation;
+        }
+    }
+
+    /// Reads and sends up to [`TUN_READS_PER_WAKE`] packets; returns whether there was any.
+    fn drain_tun(&mut self) -> bool {
+        let mut busy = false;
+        for _ in 0..TUN_READS_PER_WAKE {
+            match self.tun.read(&mut self.tun_buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    busy = true;
+                    self.stats.tun_reads += 1;
+                    self.seal_tun_packet(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.stats.tun_errors += 1;
+                    break;
+                }
+            }
+        }
+        if !self.tx.is_empty() {
+            self.tx.flush(&self.net, &mut self.stats);
+        }
+        busy
+    }
+
+    /// Segments, seals and queues the packet in `tun_buf[..n]`.
+    fn seal_tun_packet(&mut self, n: usize) {
+        let Self { tun, tun_buf, table, tx, net, stats, shared, .. } = self;
+        let (hdr, pkt) = if tun.has_vnet_hdr() {
+            let Some(hdr) = VirtioNetHdr::parse(&tun_buf[..n]) else {
+                stats.segment_errors += 1;
+                return;
+            };
+            (hdr, &tun_buf[VirtioNetHdr::LEN..n])
+        } else {
+            (VirtioNetHdr::plain(), &tun_buf[..n])
+        };
+        let Some(entry) = table.outbound_for(pkt) else {
+            stats.no_policy += 1;
+            return;
+        };
+        let mut segments = match Segmenter::new(&hdr, pkt) {
+            Ok(s) => s,
+            Err(_) => {
+                stats.segment_errors += 1;
+                return;
+            }
+        };
+        let mut sa = lock(&entry.sa);
+        let headroom = sa.headroom();
+        // Bounded by the packet: each round consumes one segment of at least one byte.
+        while let Some(len) = segments.next_len() {
+            if !tx.has_room(headroom + len + OutboundSa::TAILROOM) {
+                tx.flush(net, stats);
+            }
+            let (at, buf) = tx.next_slot();
+            let inner = at + headroom;
+            segments.write_next(&mut buf[inner..]);
+            stats.segments_out += 1;
+            // A refused packet is counted in the SA's drop counters.
+            if let Ok(range) = sa.seal(buf, inner, len) {
+                tx.push(entry.peer, range);
+            }
+        }
+        while let Some(event) = sa.poll_event() {
+            let spi = sa.spi();
+            shared.emit(DataplaneEvent::Sa { spi, direction: Direction::Outbound, event }, stats);
+        }
+    }
+
+    /// Receives and delivers up to [`NET_BATCHES_PER_WAKE`] batches; returns whether there was
+    /// any.
+    fn drain_net(&mut self) -> bool {
+        let mut busy = false;
+        for _ in 0..NET_BATCHES_PER_WAKE {
+            match self.net.recv_batch(&mut self.rx_buf, RX_STRIDE, &mut self.rx_meta) {
+                Ok(0) => break,
+                Ok(n) => {
+                    busy = true;
+                    self.stats.recv_calls += 1;
+                    self.open_batch(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.stats.malformed += 1;
+                    break;
+                }
+            }
+        }
+        busy
+    }
+
+    /// Opens the `n` received messages and writes what they carry to the TUN device.
+    fn open_batch(&mut self, n: usize) {
+        let table = Arc::clone(&self.table);
+        let Self { rx_buf, rx_meta, coalescer, tun, stats, shared, net, .. } = self;
+        let udp = net.is_udp();
+        let mut out = Delivery { tun, coalescer, stats };
+        let mut current: Option<Current<'_>> = None;
+        for m in &rx_meta[..n] {
+            if m.truncated || m.len == 0 {
+                out.stats.malformed += 1;
+                continue;
+            }
+            let data = &mut rx_buf[m.offset..m.offset + m.len];
+            for datagram in data.chunks_mut(m.segment_size.max(1)) {
+                out.stats.datagrams_in += 1;
+                if udp && !is_esp(datagram, m.src, shared, out.stats) {
+                    continue;
+                }
+                open_one(datagram, &table, &mut current, &mut out, shared);
+            }
+        }
+        if let Some(c) = current.take() {
+            c.release(shared, out.stats);
+        }
+        out.flush();
+    }
+}
+
+/// Sorts a UDP/4500 payload (RFC 3948 §2.2): ESP goes on; IKE goes to the daemon; keepalives
+/// and junk are counted and dropped.
+fn is_esp(
+    datagram: &[u8],
+    from: SocketAddr,
+    shared: &Shared,
+    stats: &mut DataplaneStats,
+) -> bool {
+    match natt::classify(datagram) {
+        Some(NatTPayload::Esp(_)) => true,
+        Some(NatTPayload::Keepalive) => {
+            stats.keepalives += 1;
+            false
+        }
+        Some(NatTPayload::Ike(message)) => {
+            stats.ike_packets += 1;
+            shared.emit(DataplaneEvent::IkePacket { from, message: message.to_vec() }, stats);
+            false
+        }
+        None => {
+            stats.malformed += 1;
+            false
+        }
+    }
+}
+
+/// The inbound SA in use, kept locked across consecutive packets with its SPI.
+struct Current<'t> {
+    spi: u32,
+    entry: &'t InboundEntry,
+    sa: MutexGuard<'t, InboundSa>,
+}
+
+impl Current<'_> {
+    /// Reports the SA's events and unlocks it.
+    fn release(mut self, shared: &Shared, stats: &mut DataplaneStats) {
+        while let Some(event) = self.sa.poll_event() {
+            let ev = DataplaneEvent::Sa { spi: self.spi, direction: Direction::Inbound, event };
+            shared.emit(ev, stats);
+        }
+    }
+}
+
+/// Opens one ESP packet in place and delivers its inner packet.
+fn open_one<'t>(
+    packet: &mut [u8],
+    table: &'t SaTable,
+    current: &mut Option<Current<'t>>,
+    out: &mut Delivery<'_>,
+    shared: &Shared,
+) {
+    let Some(spi_bytes) = packet.first_chunk::<4>() else {
+        out.stats.malformed += 1;
+        return;
+    };
+    let spi = u32::from_be_bytes(*spi_bytes);
+    if current.as_ref().is_none_or(|c| c.spi != spi) {
+        if let Some(c) = current.take() {
+            c.release(shared, out.stats);
+        }
+        let Some(entry) = table.inbound.get(&spi) else {
+            out.stats.unknown_spi += 1;
+            return;
+        };
+        *current = Some(Current { spi, entry, sa: lock(&entry.sa) });
+    }
+    let Some(c) = current.as_mut() else { return };
+    // A refused packet is counted in the SA's drop counters.
+    let Ok(opened) = c.sa.open(packet) else { return };
+    let inner = &packet[opened.inner];
+    if c.entry.admits(inner) {
+        out.deliver(inner);
+    }
+}
+
+/// Where decrypted packets go: the coalescer (virtio-net header mode) or straight to TUN.
+struct Delivery<'a> {
+    tun: &'a Tun,
+    coalescer: &'a mut Coalescer,
+    stats: &'a mut DataplaneStats,
+}
+
+impl Delivery<'_> {
+    fn deliver(&mut self, inner: &[u8]) {
+        if !self.tun.has_vnet_hdr() {
+            write_tun(self.tun, inner, self.stats);
+            return;
+        }
+        if let Err(Full) = self.coalescer.push(inner) {
+            self.flush();
+            // An empty coalescer takes any packet up to 64 KiB; a refusal here cannot happen,
+            // and would only lose this packet.
+            let _ = self.coalescer.push(inner);
+        }
+    }
+
+    fn flush(&mut self) {
+        let before = self.coalescer.stats();
+        let (tun, stats) = (self.tun, &mut *self.stats);
+        self.coalescer.flush(|bytes| write_tun(tun, bytes, stats));
+        let after = self.coalescer.stats();
+        self.stats.coalesced += after.merged - before.merged;
+        self.stats.inner_bad_checksums += after.bad_checksums - before.bad_checksums;
+    }
+}
+
+fn write_tun(tun: &Tun, bytes: &[u8], stats: &mut DataplaneStats) {
+    match tun.write(bytes) {
+        Ok(_) => stats.tun_writes += 1,
+        Err(_) => stats.tun_errors += 1,
+    }
+}
+
+/// Super-packets read from TUN per wake-up before the socket gets its turn.
+const TUN_READS_PER_WAKE: usize = 32;
+/// `recvmmsg` batches per wake-up before TUN gets its turn.
+const NET_BATCHES_PER_WAKE: usize = 4;
+/// Receive slot size: a whole UDP GRO train (or raw IPv4 packet) fits.
+pub(crate) const RX_STRIDE: usize = 65_536;
+/// Receive slots per `recvmmsg`.
+pub(crate) const RX_SLOTS: usize = 32;
+/// TUN read buffer: virtio-net header plus the largest IP packet.
+pub(crate) const TUN_BUF_LEN: usize = VirtioNetHdr::LEN + 65_535;
+/// Send buffer: room for several super-packets' worth of ESP.
+pub(crate) const TX_BUF_LEN: usize = 1 << 20;
+/// Coalescer arena and entries.
+pub(crate) const COALESCE_ARENA: usize = 4 << 20;
+pub(crate) const COALESCE_ENTRIES: usize = 512;
+/// How long an idle worker sleeps before looking at the stop flag again.
+const IDLE_POLL: Duration = Duration::from_millis(200);

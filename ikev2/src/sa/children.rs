@@ -1,0 +1,48 @@
+//! The Child SAs an IKE SA owns, with their lifetimes.
+
+use std::time::{Duration, Instant};
+
+use ipsec_crypto::CryptoProvider;
+
+use crate::config::Lifetime;
+use crate::proposal::Negotiated;
+use crate::wire::IpSelector;
+
+/// One installed Child SA (its keys went to the datapath; only the facts stay here).
+pub(crate) struct ChildEntry {
+    /// Index of its template in the connection's children.
+    pub(crate) config: usize,
+    pub(crate) inbound_spi: u32,
+    pub(crate) outbound_spi: u32,
+    pub(crate) suite: Negotiated,
+    pub(crate) local_ts: Vec<IpSelector>,
+    pub(crate) remote_ts: Vec<IpSelector>,
+    pub(crate) rekey_at: Option<Instant>,
+    pub(crate) expire_at: Option<Instant>,
+    /// A rekey of this SA is queued or in flight (ours).
+    pub(crate) rekeying: bool,
+    /// The peer rekeyed this SA: lowest nonce of its exchange and the new SA's inbound SPI, to
+    /// resolve a simultaneous rekey (RFC 7296 §2.8.1).
+    pub(crate) rekeyed_by_peer: Option<(Vec<u8>, u32)>,
+}
+
+/// Soft and hard deadlines for an SA created at `now`.
+pub(crate) fn deadlines(now: Instant, life: &Lifetime, provider: &dyn CryptoProvider) -> (Option<Instant>, Option<Instant>) {
+    let jitter = random_fraction(provider, life.jitter);
+    let rekey = life.rekey_after.map(|d| now + d.saturating_sub(jitter));
+    (rekey, life.expire_after.map(|d| now + d))
+}
+
+/// A uniformly random duration in `[0, max)` (0 when the RNG fails: no jitter is safe).
+fn random_fraction(provider: &dyn CryptoProvider, max: Duration) -> Duration {
+    let mut b = [0u8; 4];
+    if max.is_zero() || provider.fill_random(&mut b).is_err() {
+        return Duration::ZERO;
+    }
+    max.mul_f64(f64::from(u32::from_be_bytes(b)) / (f64::from(u32::MAX) + 1.0))
+}
+
+/// The lower of two nonces, compared as RFC 7296 §2.8.1 does (octet strings).
+pub(crate) fn lowest<'a>(a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
+    if a <= b { a } else { b }
+}

@@ -1,0 +1,71 @@
+//! INFORMATIONAL exchanges (RFC 7296 §1.4): DELETE of Child SAs and of the IKE SA, and the
+//! empty request used as a liveness check (§2.4).
+
+use std::time::Instant;
+
+use super::tasks::{Active, InfoKind};
+use super::{Ctx, IkeSa};
+use crate::wire::{Delete, ExchangeType, Payload, ProtocolId};
+
+impl IkeSa {
+    /// Sends an INFORMATIONAL request for `kind`.
+    pub(super) fn send_informational(&mut self, now: Instant, kind: InfoKind, ctx: &mut Ctx<'_>) {
+        let payloads = match kind {
+            InfoKind::Dpd => Vec::new(),
+            InfoKind::DeleteChild { inbound_spi } => vec![esp_delete(&[inbound_spi])],
+            InfoKind::DeleteIke => vec![Payload::Delete(Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() })],
+        };
+        if self.send_request(now, ExchangeType::INFORMATIONAL, &payloads, ctx).is_some() {
+            self.active = Some(Active::Informational(kind));
+        }
+    }
+
+    /// The response to one of our INFORMATIONAL requests.
+    pub(super) fn handle_informational_response(&mut self, kind: InfoKind, ctx: &mut Ctx<'_>) {
+        match kind {
+            InfoKind::Dpd => {}
+            InfoKind::DeleteChild { inbound_spi } => {
+                self.remove_child(inbound_spi, ctx);
+            }
+            InfoKind::DeleteIke => self.close(ctx),
+        }
+    }
+
+    /// An INFORMATIONAL request from the peer.
+    pub(super) fn handle_informational_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
+        let mut ours = Vec::new();
+        let mut delete_ike = false;
+        for d in payloads.iter().filter_map(|p| if let Payload::Delete(d) = p { Some(d) } else { None }) {
+            match d.protocol {
+                ProtocolId::IKE => delete_ike = true,
+                ProtocolId::ESP => {
+                    for spi in d.spis.iter().filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok()) {
+                        // The peer names its inbound SPI, which is our outbound one.
+                        let spi = u32::from_be_bytes(spi);
+                        let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else { continue };
+                        let inbound = c.inbound_spi;
+                        let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
+                        self.remove_child(inbound, ctx);
+                        // RFC 7296 §1.4.1: an SA we are deleting ourselves is not repeated.
+                        if !deleting {
+                            ours.push(inbound);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if delete_ike {
+            self.respond(now, ExchangeType::INFORMATIONAL, Vec::new(), ctx);
+            tracing::info!(sa = ?self.id, "peer deleted the IKE SA");
+            self.close(ctx);
+            return;
+        }
+        let out = if ours.is_empty() { Vec::new() } else { vec![esp_delete(&ours)] };
+        self.respond(now, ExchangeType::INFORMATIONAL, out, ctx);
+    }
+}
+
+fn esp_delete(spis: &[u32]) -> Payload {
+    Payload::Delete(Delete { protocol: ProtocolId::ESP, spi_size: 4, spis: spis.iter().map(|s| s.to_be_bytes().to_vec()).collect() })
+}

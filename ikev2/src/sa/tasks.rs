@@ -1,0 +1,192 @@
+//! Work on an established IKE SA: one exchange of ours at a time (window size 1), the rest
+//! queued; lifetimes and liveness timers that queue work.
+
+use std::time::Instant;
+
+use super::create_child::{CcExchange, CcKind};
+use super::{Ctx, IkeSa, State};
+use crate::event::Event;
+
+/// Something we want to do on an established IKE SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Task {
+    CreateChild { config: usize },
+    RekeyChild { inbound_spi: u32 },
+    DeleteChild { inbound_spi: u32 },
+    RekeyIke,
+    DeleteIke,
+    Dpd,
+}
+
+/// Our exchange in flight on an established SA.
+pub(crate) enum Active {
+    CreateChild(Box<CcExchange>),
+    Informational(InfoKind),
+}
+
+/// What an INFORMATIONAL request of ours was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InfoKind {
+    Dpd,
+    DeleteChild { inbound_spi: u32 },
+    DeleteIke,
+}
+
+impl IkeSa {
+    /// Queues `task` and starts it if nothing else is in flight.
+    pub(crate) fn queue(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
+        if !self.tasks.contains(&task) {
+            self.tasks.push_back(task);
+        }
+        self.kick(now, ctx);
+    }
+
+    /// Starts the next queued task when the SA is idle.
+    pub(super) fn kick(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        while matches!(self.state, State::Established) && self.pending.is_none() && self.active.is_none() {
+            let Some(task) = self.tasks.pop_front() else { return };
+            self.start_task(now, task, ctx);
+        }
+    }
+
+    fn start_task(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
+        let result = match task {
+            Task::CreateChild { config } => self.start_create_child(now, CcKind::NewChild { config }, ctx),
+            Task::RekeyChild { inbound_spi } => {
+                let Some(c) = self.children.iter_mut().find(|c| c.inbound_spi == inbound_spi) else { return };
+                c.rekeying = true;
+                let config = c.config;
+                self.start_create_child(now, CcKind::RekeyChild { config, old_inbound: inbound_spi }, ctx)
+            }
+            Task::RekeyIke if !self.rekeyed => self.start_create_child(now, CcKind::RekeyIke, ctx),
+            Task::RekeyIke => return,
+            Task::DeleteChild { inbound_spi } => {
+                if !self.children.iter().any(|c| c.inbound_spi == inbound_spi) {
+                    return;
+                }
+                self.send_informational(now, InfoKind::DeleteChild { inbound_spi }, ctx);
+                Ok(())
+            }
+            Task::DeleteIke => {
+                self.send_informational(now, InfoKind::DeleteIke, ctx);
+                Ok(())
+            }
+            Task::Dpd => {
+                self.send_informational(now, InfoKind::Dpd, ctx);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(sa = ?self.id, ?task, error = %e, "could not start exchange");
+        }
+    }
+
+    /// Sets the IKE SA rekey/expiry deadlines and the liveness timer from the configuration.
+    pub(crate) fn arm_timers(&mut self, now: Instant, ctx: &Ctx<'_>) {
+        let (rekey, expire) = super::children::deadlines(now, &self.conn.ike_lifetime, ctx.provider);
+        self.ike_rekey_at = rekey;
+        self.ike_expire_at = expire;
+        self.last_heard = Some(now);
+        self.dpd_at = self.conn.dpd_delay.map(|d| now + d);
+    }
+
+    /// The earliest lifecycle deadline (established SAs only).
+    pub(super) fn lifecycle_deadline(&self) -> Option<Instant> {
+        if !matches!(self.state, State::Established) {
+            return None;
+        }
+        let children = self.children.iter().flat_map(|c| [if c.rekeying { None } else { c.rekey_at }, c.expire_at]);
+        children.chain([self.ike_rekey_at, self.ike_expire_at, self.dpd_at]).flatten().min()
+    }
+
+    /// Queues the work whose time has come.
+    pub(super) fn lifecycle_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if !matches!(self.state, State::Established) {
+            return;
+        }
+        let mut due = Vec::new();
+        for c in &mut self.children {
+            if c.expire_at.is_some_and(|t| t <= now) {
+                c.expire_at = None;
+                due.push(Task::DeleteChild { inbound_spi: c.inbound_spi });
+            } else if !c.rekeying && c.rekey_at.is_some_and(|t| t <= now) {
+                c.rekey_at = None;
+                due.push(Task::RekeyChild { inbound_spi: c.inbound_spi });
+            }
+        }
+        if self.ike_expire_at.is_some_and(|t| t <= now) {
+            self.ike_expire_at = None;
+            due.push(Task::DeleteIke);
+        } else if self.ike_rekey_at.is_some_and(|t| t <= now) {
+            self.ike_rekey_at = None;
+            due.push(Task::RekeyIke);
+        }
+        if self.dpd_at.is_some_and(|t| t <= now) {
+            let heard = self.last_heard.unwrap_or(now);
+            let delay = self.conn.dpd_delay.unwrap_or_default();
+            if heard + delay <= now {
+                due.push(Task::Dpd);
+                self.dpd_at = Some(now + delay);
+            } else {
+                self.dpd_at = Some(heard + delay);
+            }
+        }
+        for t in due {
+            self.queue(now, t, ctx);
+        }
+    }
+
+    /// Closes the SA without error: every Child SA goes too.
+    pub(super) fn close(&mut self, ctx: &mut Ctx<'_>) {
+        for c in self.children.drain(..) {
+            ctx.events.push_back(Event::ChildSaDeleted { sa: self.id, inbound_spi: c.inbound_spi, outbound_spi: c.outbound_spi });
+        }
+        self.pending = None;
+        self.active = None;
+        self.state = State::Dead;
+    }
+
+    /// Removes a Child SA and tells the driver.
+    pub(super) fn remove_child(&mut self, inbound_spi: u32, ctx: &mut Ctx<'_>) -> Option<u32> {
+        let pos = self.children.iter().position(|c| c.inbound_spi == inbound_spi)?;
+        let c = self.children.remove(pos);
+        ctx.events.push_back(Event::ChildSaDeleted { sa: self.id, inbound_spi: c.inbound_spi, outbound_spi: c.outbound_spi });
+        Some(c.outbound_spi)
+    }
+}
+
+impl IkeSa {
+    /// What listings show of this SA.
+    pub(crate) fn snapshot(&self) -> crate::event::SaSnapshot {
+        let state = match (&self.state, self.rekeyed) {
+            (State::Established, true) => "REKEYED",
+            (State::Established, false) if matches!(self.active, Some(Active::Informational(InfoKind::DeleteIke))) => "DELETING",
+            (State::Established, false) => "ESTABLISHED",
+            (State::Dead, _) => "DELETING",
+            _ => "CONNECTING",
+        };
+        let children = self
+            .children
+            .iter()
+            .map(|c| crate::event::ChildSnapshot {
+                name: self.conn.children.get(c.config).map(|t| t.name.clone()).unwrap_or_default(),
+                inbound_spi: c.inbound_spi,
+                outbound_spi: c.outbound_spi,
+                proposal: c.suite.to_string(),
+                local_ts: c.local_ts.clone(),
+                remote_ts: c.remote_ts.clone(),
+            })
+            .collect();
+        crate::event::SaSnapshot {
+            id: self.id,
+            connection: self.conn.name.clone(),
+            initiator: self.initiator,
+            state,
+            local: self.local,
+            remote: self.remote,
+            proposal: self.suite.as_ref().map(ToString::to_string).unwrap_or_default(),
+            ppk_used: self.ppk_used,
+            children,
+        }
+    }
+}

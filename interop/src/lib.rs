@@ -1,0 +1,34 @@
+//! Network-namespace lab for interop tests against strongSwan 6.
+//!
+//! `interop/setup.sh` builds (once per machine) a Debian root filesystem with strongSwan 6 and
+//! ML-KEM. A [`Lab`] is two network namespaces joined by a veth pair; a [`Charon`] runs
+//! strongSwan from that root filesystem inside one of them, with kernel-libipsec (userspace ESP
+//! on a TUN device, since this kernel has no ESP transforms). Tests drive charon with swanctl,
+//! read [`IkeSa`]s from `swanctl --list-sas`, send traffic through the tunnel ([`ping`],
+//! [`tcp_transfer`]) and take phase timings from charon's log ([`timelines`],
+//! [`PhaseTimings`]). Tests call [`lab_or_skip`] first: without root they print a loud
+//! `SKIPPED` banner and pass.
+//!
+//! Everything runs as external processes (`ip`, `unshare`, `nsenter`, the root filesystem's
+//! tools), so this crate needs no `unsafe` and tests only see the peer through the network.
+
+mod charon;
+mod cmd;
+mod lab;
+mod rootfs;
+mod sas;
+mod timing;
+mod traffic;
+
+pub use charon::{Charon, CharonConfig};
+pub use cmd::{Error, Result, run, run_ok, run_with_input, wait_until};
+pub use lab::{Addressing, Lab, NETNS_PREFIX, Node, VETH};
+pub use rootfs::{DEFAULT_CACHE, DEFAULT_SUITE, Rootfs, is_root, lab_or_skip, report};
+pub use sas::{Algorithms, ChildSa, IkeSa, Vici, parse_list_sas, parse_pretty};
+pub use timing::{
+    Exchange, IkeSaTimeline, LogLine, PhaseSummary, PhaseTimings, Timestamp, median, parse_log_line,
+    timelines,
+};
+pub use traffic::{
+    FirstPacket, FirstPacketProbe, PingStats, Transfer, pattern, ping, probe_binary, tcp_transfer,
+};
