@@ -65,7 +65,7 @@ pub fn connection(s: &Scenario, initiator: bool) -> ConnectionConfig {
     let ike = ProposalSpec::parse_ike(&s.ike).expect("scenario IKE proposal");
     let mut c = ConnectionConfig::new("bench", Identity::fqdn(me), b"benchmark pre-shared key 0123456789", vec![ike]);
     c.children.push(ChildConfig::new("net", vec![ProposalSpec::parse_esp(&s.esp).expect("scenario ESP proposal")], vec![local], vec![remote]));
-    c.ppk = s.ppk.as_ref().map(|k| PpkConfig { id: b"bench-ppk".to_vec(), key: SecretBytes::from_slice(k), required: true });
+    c.ppk = s.ppk.as_ref().map(|k| PpkConfig::fixed(b"bench-ppk", SecretBytes::from_slice(k), true));
     c
 }
 

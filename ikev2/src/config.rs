@@ -50,11 +50,33 @@ pub enum AuthConfig {
 
 /// A post-quantum preshared key (RFC 8784).
 pub struct PpkConfig {
-    /// PPK_ID sent as PPK_ID_FIXED.
-    pub id: Vec<u8>,
-    pub key: SecretBytes,
-    /// Fail unless the PPK is used (no NO_PPK_AUTH fallback).
+    pub source: PpkSource,
+    /// Fail unless the PPK is used (no NO_PPK_AUTH fallback). With an external source this is
+    /// "fail closed": an unreachable or empty key source fails the IKE SA.
     pub required: bool,
+}
+
+/// Where a PPK comes from.
+pub enum PpkSource {
+    /// A configured PPK_ID (sent as PPK_ID_FIXED) and key.
+    Static { id: Vec<u8>, key: SecretBytes },
+    /// Asked for per IKE SA with [`Event::PpkNeeded`](crate::Event::PpkNeeded) and supplied with
+    /// [`Endpoint::provide_ppk`](crate::Endpoint::provide_ppk): QKD keys from an ETSI GS QKD 014
+    /// KME. The initiator gets a fresh key and its ID; the responder gets the key for the ID the
+    /// initiator sent. Without an answer within `timeout`, the PPK counts as unavailable.
+    External { timeout: Duration },
+}
+
+impl PpkConfig {
+    /// A static PPK.
+    pub fn fixed(id: &[u8], key: SecretBytes, required: bool) -> Self {
+        Self { source: PpkSource::Static { id: id.to_vec(), key }, required }
+    }
+
+    /// A PPK fetched per IKE SA by the driver (QKD).
+    pub fn external(timeout: Duration, required: bool) -> Self {
+        Self { source: PpkSource::External { timeout }, required }
+    }
 }
 
 /// Retransmission schedule (RFC 7296 §2.1: only the initiator of an exchange retransmits).

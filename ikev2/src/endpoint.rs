@@ -312,6 +312,12 @@ impl Endpoint {
         self.command(sa, |s, ctx| s.queue(now, task, ctx))
     }
 
+    /// Supplies the PPK asked for with [`Event::PpkNeeded`]: its ID and key, or `None` when the
+    /// source could not provide it (the connection's policy then fails closed or falls back).
+    pub fn provide_ppk(&mut self, now: Instant, sa: SaId, ppk: Option<(Vec<u8>, SecretBytes)>) -> bool {
+        self.command(sa, |s, ctx| s.provide_ppk(now, ppk, ctx))
+    }
+
     fn fresh_spi(&self) -> Option<u64> {
         for _ in 0..8 {
             let b = random_bytes(self.provider, 8)?;

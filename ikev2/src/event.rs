@@ -31,6 +31,11 @@ pub enum Event {
     IkeSaFailed { sa: SaId, error: Error },
     /// The IKE SA is gone.
     IkeSaClosed { sa: SaId },
+    /// An IKE SA with an external PPK source needs its PPK: with `ppk_id` `None` a fresh key
+    /// (initiator: e.g. ETSI GS QKD 014 `enc_keys`), otherwise the key with that ID (responder:
+    /// `dec_keys`). Answer with [`Endpoint::provide_ppk`](crate::Endpoint::provide_ppk); the
+    /// exchange waits for it, up to the configured timeout.
+    PpkNeeded { sa: SaId, ppk_id: Option<Vec<u8>> },
 }
 
 /// Facts about an established IKE SA, for listings and logs.

@@ -152,7 +152,7 @@ fn cookie_is_required_above_the_threshold_and_the_initiator_retries() {
 }
 
 fn ppk(id: &[u8], key: &[u8], required: bool) -> Option<PpkConfig> {
-    Some(PpkConfig { id: id.to_vec(), key: SecretBytes::from_slice(key), required })
+    Some(PpkConfig::fixed(id, SecretBytes::from_slice(key), required))
 }
 
 fn run_ppk(i: Option<PpkConfig>, r: Option<PpkConfig>) -> Pair {

@@ -189,9 +189,15 @@ fn garbage_truncated_and_replayed_datagrams_never_change_an_established_sa() {
         pair.inject(false, &junk);
     }
     pair.drive(1000);
-    assert!(pair.a_error().is_none() && pair.b_error().is_none(), "{:?} {:?}", pair.a_error(), pair.b_error());
-    assert_eq!(pair.a.sa_count(), 1);
-    assert_eq!(pair.b.sa_count(), 1);
+    // Bit-flipped IKE_SA_INIT requests are new requests and may create (and expire) half-open
+    // SAs; the established SA itself must see no failure and no close.
+    let ids = [sim::current_sa(&pair.a_events).expect("a"), sim::current_sa(&pair.b_events).expect("b")];
+    let touched = pair.a_events.iter().chain(&pair.b_events).any(|e| match e {
+        ikev2::Event::IkeSaFailed { sa, .. } | ikev2::Event::IkeSaClosed { sa } => ids.contains(sa),
+        _ => false,
+    });
+    assert!(!touched, "the established SA was disturbed");
+    assert!(pair.a.has_sa(ids[0]) && pair.b.has_sa(ids[1]));
     assert_eq!(pair.a_children().len(), 1);
     assert_eq!(pair.b_children().len(), 1);
     assert!(pair.a.stats().dropped_malformed + pair.a.stats().dropped_integrity + pair.a.stats().dropped_unexpected > before_a.dropped_malformed);

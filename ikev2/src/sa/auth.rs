@@ -5,6 +5,7 @@ use std::time::Instant;
 use ipsec_crypto::{Prf, SecretBytes, ct_eq};
 
 use super::child::ChildRequest;
+use super::ppk::PpkLookup;
 use super::{Ctx, IkeSa, State, dup, find_notify, first_error_notify, notify};
 use crate::config::AuthConfig;
 use crate::error::Error;
@@ -22,6 +23,13 @@ pub(crate) struct AuthSent {
     pre_ppk: Option<PrePpkKeys>,
 }
 
+/// Whether the responder could decide on an IKE_AUTH request.
+enum Verified {
+    Done,
+    /// Waiting for an external PPK.
+    Parked,
+}
+
 /// SK_d, SK_pi, SK_pr as they were before RFC 8784 mixing.
 struct PrePpkKeys {
     sk_d: SecretBytes,
@@ -34,12 +42,24 @@ impl IkeSa {
     pub(super) fn send_auth(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         let conn = self.conn.clone();
         let Some(prf) = self.prf(ctx) else { return self.fail(Error::Internal("prf"), ctx) };
-        let int_auth = self.int_auth.finish(self.next_message_id);
-        let use_ppk = self.peer.use_ppk && conn.ppk.is_some();
-        if let Some(ppk) = conn.ppk.as_ref().filter(|p| p.required && !use_ppk) {
-            let _ = ppk;
+        let required = conn.ppk.as_ref().is_some_and(|p| p.required);
+        let ppk = if self.peer.use_ppk {
+            match self.initiator_ppk() {
+                PpkLookup::Wait => {
+                    self.auth_paused = true;
+                    self.state = State::AwaitPpk;
+                    return;
+                }
+                PpkLookup::Use(id, key) => Some((id, key)),
+                PpkLookup::Without if required => return self.ppk_missing(ctx),
+                PpkLookup::Without => None,
+            }
+        } else if required {
             return self.fail(Error::AuthenticationFailed("PPK required but the peer did not send USE_PPK"), ctx);
-        }
+        } else {
+            None
+        };
+        let int_auth = self.int_auth.finish(self.next_message_id);
         let id_body = conn.local_id.body();
         let mut payloads = vec![Payload::IdI(conn.local_id.0.clone())];
         if let Some(r) = &conn.remote_id {
@@ -47,21 +67,21 @@ impl IkeSa {
         }
         let mut pre_ppk = None;
         let mut no_ppk_auth = None;
-        if let (true, Some(ppk), Some(keys)) = (use_ppk, conn.ppk.as_ref(), self.keys.as_mut()) {
-            if !ppk.required {
+        if let (Some((_, key)), Some(keys)) = (ppk.as_ref(), self.keys.as_mut()) {
+            if !required {
                 no_ppk_auth = Some(auth_value(prf, &conn.auth, &[&self.msg1, &self.nr, &maced_id(prf, &keys.sk_pi, &id_body), &int_auth]));
             }
             pre_ppk = Some(PrePpkKeys { sk_d: dup(&keys.sk_d), sk_pi: dup(&keys.sk_pi), sk_pr: dup(&keys.sk_pr) });
-            if keys.mix_ppk_rfc8784(prf, &ppk.key).is_none() {
+            if keys.mix_ppk_rfc8784(prf, key).is_none() {
                 return self.fail(Error::Internal("PPK mixing"), ctx);
             }
         }
         let Some(keys) = self.keys.as_ref() else { return self.fail(Error::Internal("keys"), ctx) };
         let auth = auth_value(prf, &conn.auth, &[&self.msg1, &self.nr, &maced_id(prf, &keys.sk_pi, &id_body), &int_auth]);
         payloads.push(Payload::Auth(AuthPayload { method: AuthMethod::SHARED_KEY_MIC, data: auth.expose().to_vec() }));
-        if let (true, Some(ppk)) = (use_ppk, conn.ppk.as_ref()) {
+        if let Some((id, _)) = &ppk {
             let mut data = vec![PpkIdType::PPK_ID_FIXED.0];
-            data.extend_from_slice(&ppk.id);
+            data.extend_from_slice(id);
             payloads.push(notify(NotifyType::PPK_IDENTITY, data));
             if let Some(n) = no_ppk_auth {
                 payloads.push(notify(NotifyType::NO_PPK_AUTH, n.expose().to_vec()));
@@ -123,8 +143,14 @@ impl IkeSa {
 
     /// Responder: verifies IKE_AUTH, applies the PPK policy and answers.
     pub(super) fn handle_auth_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
-        match self.verify_initiator(payloads, ctx) {
-            Ok(()) => {}
+        match self.verify_initiator(now, payloads, ctx) {
+            Ok(Verified::Done) => {}
+            Ok(Verified::Parked) => {
+                // Waiting for the PPK from its source; retransmissions are dropped meanwhile.
+                self.parked = Some(payloads.to_vec());
+                self.state = State::AwaitAuth;
+                return;
+            }
             Err(e) => {
                 let n = e.notify().unwrap_or(NotifyType::AUTHENTICATION_FAILED);
                 self.respond(now, ExchangeType::IKE_AUTH, vec![notify(n, Vec::new())], ctx);
@@ -164,7 +190,7 @@ impl IkeSa {
     }
 
     /// Responder: identity, PPK policy and AUTH checks on an IKE_AUTH request.
-    fn verify_initiator(&mut self, payloads: &[Payload], ctx: &Ctx<'_>) -> Result<(), Error> {
+    fn verify_initiator(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) -> Result<Verified, Error> {
         let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
         let (Some(idi), Some(auth)) = (find_id(payloads, true), find_auth(payloads)) else {
             return Err(Error::InvalidSyntax("IKE_AUTH request without IDi or AUTH"));
@@ -176,30 +202,40 @@ impl IkeSa {
         if auth.method != AuthMethod::SHARED_KEY_MIC {
             return Err(Error::AuthenticationFailed("unsupported authentication method"));
         }
+        let required = conn.ppk.as_ref().is_some_and(|p| p.required);
+        let offered = find_notify(payloads, NotifyType::PPK_IDENTITY).filter(|_| self.peer.use_ppk).map(|n| ppk_id(&n.data));
+        let ppk = match offered {
+            Some(Some(id)) => match self.responder_ppk(now, id, ctx) {
+                PpkLookup::Wait => return Ok(Verified::Parked),
+                PpkLookup::Use(_, key) => Some(key),
+                PpkLookup::Without => None,
+            },
+            Some(None) => return Err(Error::InvalidSyntax("malformed PPK_IDENTITY")),
+            None => None,
+        };
         let int_auth = self.int_auth.finish(self.expected_request_id);
-        let ppk_id = find_notify(payloads, NotifyType::PPK_IDENTITY).filter(|_| self.peer.use_ppk);
-        let our_ppk = conn.ppk.as_ref();
-        let matching = our_ppk.filter(|p| ppk_id.is_some_and(|n| ppk_id_matches(&n.data, &p.id)));
         let idb = id_body(idi);
         let keys = self.keys.as_mut().ok_or(Error::Internal("keys"))?;
-        let (checked, ppk_used) = if let Some(ppk) = matching {
-            keys.mix_ppk_rfc8784(prf, &ppk.key).ok_or(Error::Internal("PPK mixing"))?;
-            (auth.data.clone(), true)
-        } else if our_ppk.is_some_and(|p| p.required) {
-            return Err(Error::AuthenticationFailed(if ppk_id.is_some() { "unknown PPK_ID and PPK is required" } else { "PPK required but none offered" }));
-        } else if ppk_id.is_some() {
+        let checked = if let Some(key) = ppk {
+            keys.mix_ppk_rfc8784(prf, &key).ok_or(Error::Internal("PPK mixing"))?;
+            self.ppk_used = true;
+            auth.data.clone()
+        } else if required {
+            return Err(Error::AuthenticationFailed(if offered.is_some() { "PPK required but not available for the offered PPK_ID" } else { "PPK required but none offered" }));
+        } else if offered.is_some() {
             // RFC 8784 §3: without the PPK, fall back to NO_PPK_AUTH if the peer allows it.
-            let n = find_notify(payloads, NotifyType::NO_PPK_AUTH).ok_or(Error::AuthenticationFailed("unknown PPK_ID and no NO_PPK_AUTH"))?;
-            (n.data.clone(), false)
+            let n = find_notify(payloads, NotifyType::NO_PPK_AUTH).ok_or(Error::AuthenticationFailed("PPK not available and no NO_PPK_AUTH"))?;
+            n.data.clone()
         } else {
-            (auth.data.clone(), false)
+            auth.data.clone()
         };
+        let keys = self.keys.as_ref().ok_or(Error::Internal("keys"))?;
         let expected = auth_value(prf, &conn.auth, &[&self.msg1, &self.nr, &maced_id(prf, &keys.sk_pi, &idb), &int_auth]);
         if !ct_eq(expected.expose(), &checked) {
+            self.ppk_used = false;
             return Err(Error::AuthenticationFailed("initiator AUTH does not verify"));
         }
-        self.ppk_used = ppk_used;
-        Ok(())
+        Ok(Verified::Done)
     }
 
     fn established(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
@@ -242,11 +278,11 @@ fn is_ike_fatal(n: NotifyType) -> bool {
     )
 }
 
-/// PPK_IDENTITY data: one type octet (OPAQUE or FIXED) and the ID.
-fn ppk_id_matches(data: &[u8], id: &[u8]) -> bool {
+/// The ID in PPK_IDENTITY data: one type octet (OPAQUE or FIXED) and the ID.
+fn ppk_id(data: &[u8]) -> Option<&[u8]> {
     match data.split_first() {
-        Some((&t, rest)) if t == PpkIdType::PPK_ID_FIXED.0 || t == PpkIdType::PPK_ID_OPAQUE.0 => rest == id,
-        _ => false,
+        Some((&t, rest)) if (t == PpkIdType::PPK_ID_FIXED.0 || t == PpkIdType::PPK_ID_OPAQUE.0) && !rest.is_empty() => Some(rest),
+        _ => None,
     }
 }
 

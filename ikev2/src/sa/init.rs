@@ -53,6 +53,7 @@ impl IkeSa {
         let group = sa.conn.ike_proposals.first().and_then(|p| p.first_ke()).ok_or(Error::Internal("no key exchange configured"))?;
         sa.ni = random_bytes(ctx.provider, NONCE_LEN).ok_or(Error::Internal("rng"))?;
         sa.start_init(now, group, None, 0, ctx)?;
+        sa.request_initiator_ppk(now, ctx);
         Ok(sa)
     }
 
@@ -225,6 +226,7 @@ impl IkeSa {
         if sa.derive_initial(suite, &shared, ctx).is_err() {
             return Err(InitReject::Drop);
         }
+        sa.current_request = req.datagram.to_vec();
         sa.cache_and_send_response(vec![sa.msg2.clone()], ctx);
         sa.half_open_deadline = Some(now + ctx.config.half_open_timeout);
         sa.counted_half_open = true;

@@ -9,6 +9,7 @@ mod informational;
 mod init;
 mod intermediate;
 mod nat;
+mod ppk;
 mod tasks;
 
 use std::collections::VecDeque;
@@ -56,6 +57,8 @@ enum State {
     InitSent { ke: Box<dyn ActiveKeyExchange>, cookie: Option<Vec<u8>>, ke_retries: u8 },
     /// Initiator: IKE_INTERMEDIATE for additional exchange `index` sent.
     IntermediateSent { index: usize, ke: Box<dyn ActiveKeyExchange> },
+    /// Initiator: IKE_AUTH waits for the PPK from an external source.
+    AwaitPpk,
     /// Initiator: IKE_AUTH sent.
     AuthSent(auth::AuthSent),
     /// Responder: waiting for the IKE_INTERMEDIATE of additional exchange `index`.
@@ -87,6 +90,10 @@ struct Pending {
 struct CachedResponse {
     message_id: u32,
     datagrams: Vec<Vec<u8>>,
+    /// The request as received (fragment 1 if fragmented): a retransmission is byte-identical.
+    /// Comparing bytes works across the RFC 9370 key update, after which the old request no
+    /// longer verifies with the current keys.
+    request: Vec<u8>,
 }
 
 /// An IKE SA.
@@ -122,6 +129,10 @@ pub(crate) struct IkeSa {
     ppk_used: bool,
     /// Whether the endpoint counts this SA as half-open.
     pub(crate) counted_half_open: bool,
+    /// The request being answered, as received (fragment 1 if fragmented).
+    current_request: Vec<u8>,
+    /// Fragment 1 of the message being reassembled.
+    reassembly_first: Vec<u8>,
     /// Failure already reported.
     failed: bool,
     children: Vec<ChildEntry>,
@@ -135,6 +146,11 @@ pub(crate) struct IkeSa {
     ike_expire_at: Option<Instant>,
     dpd_at: Option<Instant>,
     last_heard: Option<Instant>,
+    ppk_state: ppk::PpkState,
+    /// Initiator: IKE_AUTH waits for an external PPK.
+    auth_paused: bool,
+    /// Responder: the IKE_AUTH request waiting for an external PPK.
+    parked: Option<Vec<Payload>>,
 }
 
 impl IkeSa {
@@ -169,6 +185,8 @@ impl IkeSa {
             half_open_deadline: None,
             ppk_used: false,
             counted_half_open: false,
+            current_request: Vec::new(),
+            reassembly_first: Vec::new(),
             failed: false,
             children: Vec::new(),
             tasks: VecDeque::new(),
@@ -179,6 +197,9 @@ impl IkeSa {
             ike_expire_at: None,
             dpd_at: None,
             last_heard: None,
+            ppk_state: ppk::PpkState::Idle,
+            auth_paused: false,
+            parked: None,
         }
     }
 
@@ -199,6 +220,7 @@ impl IkeSa {
             self.half_open_deadline,
             self.reassembly.as_ref().map(|r| r.deadline),
             self.lifecycle_deadline(),
+            self.ppk_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -214,6 +236,7 @@ impl IkeSa {
             self.fail(Error::Timeout, ctx);
             return;
         }
+        self.ppk_timeout(now, ctx);
         self.lifecycle_timeout(now, ctx);
         let Some(p) = self.pending.as_mut() else { return };
         if p.deadline > now {
@@ -256,12 +279,17 @@ impl IkeSa {
             self.resend_response(datagram, header, ctx);
             return;
         }
-        if mid != self.expected_request_id || header.exchange == ExchangeType::IKE_SA_INIT {
+        if mid != self.expected_request_id || header.exchange == ExchangeType::IKE_SA_INIT || self.parked.is_some() {
             ctx.stats.dropped_unexpected += 1;
             return;
         }
         let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
         self.last_heard = Some(now);
+        if self.reassembly_first.is_empty() {
+            self.current_request = datagram.to_vec();
+        } else {
+            self.current_request = std::mem::take(&mut self.reassembly_first);
+        }
         self.dispatch_request(now, header, first, plain, ctx);
         self.kick(now, ctx);
     }
@@ -361,6 +389,9 @@ impl IkeSa {
                 };
                 let limits = &ctx.config.reassembly;
                 let part = (f.fragment_number, f.total_fragments);
+                if f.fragment_number == 1 && !msg.header.flags.is_response() {
+                    self.reassembly_first = datagram.to_vec();
+                }
                 match Reassembly::add(&mut self.reassembly, now, limits, msg.header.message_id.0, part, f.first_inner, plain) {
                     Added::Complete(first, whole) => Some((first, whole)),
                     Added::Pending => None,
@@ -377,31 +408,14 @@ impl IkeSa {
         }
     }
 
-    /// Resends the cached response for a retransmitted request; for a fragmented request only
-    /// on fragment 1, and only once its integrity is verified (RFC 7383 §2.6.1).
+    /// Resends the cached response for a retransmitted request: only for a byte-identical copy
+    /// of the request, so for a fragmented request only on fragment 1 (RFC 7383 §2.6.1).
     fn resend_response(&mut self, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
-        let Some(cached) = self.cached_response.as_ref().filter(|c| c.message_id == header.message_id.0) else {
+        let cached = self.cached_response.as_ref().filter(|c| c.message_id == header.message_id.0 && c.request == datagram);
+        let Some(cached) = cached else {
             ctx.stats.dropped_unexpected += 1;
             return;
         };
-        if header.exchange != ExchangeType::IKE_SA_INIT {
-            let Ok(msg) = Message::parse(datagram) else {
-                ctx.stats.dropped_malformed += 1;
-                return;
-            };
-            let body = match msg.payloads.last() {
-                Some(Payload::Sk(sk)) => sk.body.len(),
-                Some(Payload::Skf(f)) if f.fragment_number == 1 => f.body.len(),
-                _ => {
-                    ctx.stats.dropped_unexpected += 1;
-                    return;
-                }
-            };
-            if self.prot_in.as_ref().is_none_or(|p| p.open(datagram, body).is_err()) {
-                ctx.stats.dropped_integrity += 1;
-                return;
-            }
-        }
         ctx.stats.responses_resent += 1;
         for d in &cached.datagrams {
             ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
@@ -473,7 +487,8 @@ impl IkeSa {
         for d in &datagrams {
             ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
         }
-        self.cached_response = Some(CachedResponse { message_id: self.expected_request_id, datagrams });
+        let request = std::mem::take(&mut self.current_request);
+        self.cached_response = Some(CachedResponse { message_id: self.expected_request_id, datagrams, request });
         self.expected_request_id = self.expected_request_id.wrapping_add(1);
     }
 

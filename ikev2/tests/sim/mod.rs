@@ -35,6 +35,15 @@ pub struct Seen {
 
 pub type Policy = Box<dyn FnMut(&Seen) -> Fate>;
 
+/// A key source's answer to `PpkNeeded`: after `delay`, this PPK (or none).
+pub struct PpkAnswer {
+    pub delay: Duration,
+    pub ppk: Option<(Vec<u8>, ipsec_crypto::SecretBytes)>,
+}
+
+/// Answers `PpkNeeded` for side A (`true`) or B with the requested ID; `None` never answers.
+pub type KeySource = Box<dyn FnMut(bool, Option<&[u8]>) -> Option<PpkAnswer>>;
+
 /// [`Pair::drive`] stops when nothing happens for this long.
 pub const IDLE_HORIZON: Duration = Duration::from_secs(100);
 /// Rewrites a datagram in flight (an active attacker or a broken middlebox).
@@ -51,6 +60,8 @@ pub struct Pair {
     pub mtu: usize,
     pub policy: Policy,
     pub mutate: Option<Mutator>,
+    pub key_source: Option<KeySource>,
+    ppk_answers: Vec<(Instant, bool, SaId, Option<(Vec<u8>, ipsec_crypto::SecretBytes)>)>,
     pub wire: Vec<Seen>,
     pub a_events: Vec<Event>,
     pub b_events: Vec<Event>,
@@ -69,6 +80,8 @@ impl Pair {
             mtu: 65_535,
             policy: Box::new(|_| Fate::Deliver),
             mutate: None,
+            key_source: None,
+            ppk_answers: Vec::new(),
             wire: Vec::new(),
             a_events: Vec::new(),
             b_events: Vec::new(),
@@ -110,7 +123,21 @@ impl Pair {
     /// One delivery or one timer firing no later than `limit`; false when there is none.
     fn step(&mut self, limit: Option<Instant>) -> bool {
         self.collect();
-        if let Some(pos) = self.next_delivery() {
+        let next_answer = self.ppk_answers.iter().enumerate().min_by_key(|(_, a)| a.0).map(|(i, a)| (i, a.0));
+        let next_packet = self.next_delivery().map(|i| self.in_flight[i].0);
+        let next_timer = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
+        let first = |at: &Instant| next_packet.is_none_or(|p| *at <= p) && next_timer.is_none_or(|t| *at <= t);
+        if let Some((i, at)) = next_answer.filter(|(_, at)| first(at) && limit.is_none_or(|l| *at <= l)) {
+            let (_, to_a, sa, ppk) = self.ppk_answers.remove(i);
+            self.now = self.now.max(at);
+            if to_a {
+                self.a.provide_ppk(self.now, sa, ppk);
+            } else {
+                self.b.provide_ppk(self.now, sa, ppk);
+            }
+            return true;
+        }
+        if let Some(pos) = self.next_delivery().filter(|i| next_timer.is_none_or(|t| self.in_flight[*i].0 <= t)) {
             let (at, to_b, data) = self.in_flight.remove(pos).expect("pos");
             self.now = self.now.max(at);
             if to_b {
@@ -140,10 +167,20 @@ impl Pair {
             self.send(false, t.data);
         }
         while let Some(e) = self.a.poll_event() {
+            self.ask_key_source(true, &e);
             self.a_events.push(e);
         }
         while let Some(e) = self.b.poll_event() {
+            self.ask_key_source(false, &e);
             self.b_events.push(e);
+        }
+    }
+
+    fn ask_key_source(&mut self, is_a: bool, e: &Event) {
+        let Event::PpkNeeded { sa, ppk_id } = e else { return };
+        let Some(source) = self.key_source.as_mut() else { return };
+        if let Some(answer) = source(is_a, ppk_id.as_deref()) {
+            self.ppk_answers.push((self.now + answer.delay, is_a, *sa, answer.ppk));
         }
     }
 

@@ -1,0 +1,106 @@
+//! Where an IKE SA gets its PPK: the static one of the connection, or one the driver fetches
+//! (QKD) after [`Event::PpkNeeded`], with a deadline.
+
+use std::time::Instant;
+
+use ipsec_crypto::SecretBytes;
+
+use super::{Ctx, IkeSa, dup};
+use crate::config::PpkSource;
+use crate::error::Error;
+use crate::event::Event;
+
+/// The PPK of one IKE SA from an external source.
+pub(crate) enum PpkState {
+    Idle,
+    Waiting { deadline: Instant },
+    Ready { id: Vec<u8>, key: SecretBytes },
+    Unavailable,
+}
+
+/// The answer to "which PPK do we use?".
+pub(super) enum PpkLookup {
+    Use(Vec<u8>, SecretBytes),
+    Without,
+    Wait,
+}
+
+impl IkeSa {
+    /// Initiator: with an external source, ask for a fresh PPK right away so that the key
+    /// fetch overlaps IKE_SA_INIT and IKE_INTERMEDIATE.
+    pub(super) fn request_initiator_ppk(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if let Some(PpkSource::External { timeout }) = self.conn.ppk.as_ref().map(|p| &p.source) {
+            self.ppk_state = PpkState::Waiting { deadline: now + *timeout };
+            ctx.events.push_back(Event::PpkNeeded { sa: self.id, ppk_id: None });
+        }
+    }
+
+    /// Initiator: the PPK to use in IKE_AUTH.
+    pub(super) fn initiator_ppk(&self) -> PpkLookup {
+        let Some(cfg) = self.conn.ppk.as_ref() else { return PpkLookup::Without };
+        match (&cfg.source, &self.ppk_state) {
+            (PpkSource::Static { id, key }, _) => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::External { .. }, PpkState::Ready { id, key }) => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::External { .. }, PpkState::Waiting { .. }) => PpkLookup::Wait,
+            (PpkSource::External { .. }, _) => PpkLookup::Without,
+        }
+    }
+
+    /// Responder: the PPK for the PPK_ID the initiator sent; asks the driver once.
+    pub(super) fn responder_ppk(&mut self, now: Instant, ppk_id: &[u8], ctx: &mut Ctx<'_>) -> PpkLookup {
+        let Some(cfg) = self.conn.ppk.as_ref() else { return PpkLookup::Without };
+        match (&cfg.source, &self.ppk_state) {
+            (PpkSource::Static { id, key }, _) if id == ppk_id => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::Static { .. }, _) => PpkLookup::Without,
+            (PpkSource::External { .. }, PpkState::Ready { id, key }) if id == ppk_id => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::External { timeout }, PpkState::Idle) => {
+                self.ppk_state = PpkState::Waiting { deadline: now + *timeout };
+                ctx.events.push_back(Event::PpkNeeded { sa: self.id, ppk_id: Some(ppk_id.to_vec()) });
+                PpkLookup::Wait
+            }
+            (PpkSource::External { .. }, PpkState::Waiting { .. }) => PpkLookup::Wait,
+            (PpkSource::External { .. }, _) => PpkLookup::Without,
+        }
+    }
+
+    /// The driver's answer: the PPK and its ID, or `None` when the source could not supply it.
+    pub(crate) fn provide_ppk(&mut self, now: Instant, ppk: Option<(Vec<u8>, SecretBytes)>, ctx: &mut Ctx<'_>) {
+        if !matches!(self.ppk_state, PpkState::Waiting { .. }) {
+            return;
+        }
+        self.ppk_state = match ppk {
+            Some((id, key)) => PpkState::Ready { id, key },
+            None => PpkState::Unavailable,
+        };
+        self.resume_after_ppk(now, ctx);
+    }
+
+    pub(super) fn ppk_deadline(&self) -> Option<Instant> {
+        match self.ppk_state {
+            PpkState::Waiting { deadline } => Some(deadline),
+            _ => None,
+        }
+    }
+
+    /// The source did not answer in time: the PPK is unavailable.
+    pub(super) fn ppk_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if self.ppk_deadline().is_some_and(|d| d <= now) {
+            tracing::warn!(sa = ?self.id, "PPK source did not answer in time");
+            self.ppk_state = PpkState::Unavailable;
+            self.resume_after_ppk(now, ctx);
+        }
+    }
+
+    fn resume_after_ppk(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if std::mem::take(&mut self.auth_paused) {
+            self.send_auth(now, ctx);
+        } else if let Some(payloads) = self.parked.take() {
+            self.handle_auth_request(now, &payloads, ctx);
+        }
+    }
+
+    /// Initiator with a required PPK that will not come.
+    pub(super) fn ppk_missing(&mut self, ctx: &mut Ctx<'_>) {
+        self.fail(Error::AuthenticationFailed("required PPK not available from its source"), ctx);
+    }
+}
