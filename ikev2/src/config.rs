@@ -163,6 +163,11 @@ pub struct ConnectionConfig {
     /// without a message from the peer. `None` disables it.
     pub dpd_delay: Option<Duration>,
     pub ike_lifetime: Lifetime,
+    /// Force UDP encapsulation of ESP even without a NAT (strongSwan's `encap = yes`): we send
+    /// a NAT_DETECTION_SOURCE_IP that cannot match, so both sides float to port 4500.
+    pub force_encap: bool,
+    /// Interval of NAT keepalives when we are behind a NAT (RFC 3948 §2.3).
+    pub nat_keepalive: Duration,
 }
 
 impl ConnectionConfig {
@@ -180,6 +185,8 @@ impl ConnectionConfig {
             retransmit: RetransmitConfig::default(),
             dpd_delay: None,
             ike_lifetime: Lifetime::IKE_DEFAULT,
+            force_encap: false,
+            nat_keepalive: Duration::from_secs(20),
         }
     }
 

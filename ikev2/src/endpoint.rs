@@ -35,12 +35,22 @@ macro_rules! ctx {
     };
 }
 
-/// A datagram to send.
+/// A datagram to send from `local` to `remote`.
+///
+/// On port 4500 the driver prepends the 4-octet non-ESP marker to IKE messages (RFC 3948 §2.2);
+/// a NAT keepalive ([`Transmit::is_nat_keepalive`]) is sent as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transmit {
     pub local: SocketAddr,
     pub remote: SocketAddr,
     pub data: Vec<u8>,
+}
+
+impl Transmit {
+    /// The one-octet 0xFF NAT keepalive of RFC 3948 §2.3 (no IKE message is that short).
+    pub fn is_nat_keepalive(&self) -> bool {
+        self.data == [0xff]
+    }
 }
 
 /// A sans-IO IKEv2 endpoint holding any number of IKE SAs.
@@ -109,11 +119,7 @@ impl Endpoint {
             ctx.stats.dropped_unknown_spi += 1;
             return;
         };
-        if sa.remote != remote && !sa.is_half_open() {
-            // Address changes are handled with NAT traversal; for now the SA stays where it is.
-            tracing::debug!(sa = ?sa.id, %remote, "datagram from a new address");
-        }
-        sa.handle(now, data, &header, &mut ctx);
+        sa.handle(now, local, remote, data, &header, &mut ctx);
         self.adopt();
         self.reap(ours);
     }
@@ -179,7 +185,7 @@ impl Endpoint {
             let mut ctx = ctx!(self);
             if let Some(sa) = self.sas.get_mut(&ours) {
                 // A retransmitted IKE_SA_INIT gets the cached response; a replay is dropped.
-                sa.handle(now, data, header, &mut ctx);
+                sa.handle(now, local, remote, data, header, &mut ctx);
             }
             return;
         }
@@ -248,7 +254,7 @@ impl Endpoint {
             self.half_open -= 1;
         }
         if sa.is_dead() {
-            let key = (sa.spi_i, sa.remote);
+            let key = (sa.spi_i, sa.origin);
             if self.by_initiator.get(&key) == Some(&spi) {
                 self.by_initiator.remove(&key);
             }
@@ -263,7 +269,7 @@ impl Endpoint {
         for sa in self.spawned.drain(..) {
             let own = if sa.initiator { sa.spi_i } else { sa.spi_r };
             if !sa.initiator {
-                self.by_initiator.insert((sa.spi_i, sa.remote), own);
+                self.by_initiator.insert((sa.spi_i, sa.origin), own);
             }
             self.sas.insert(own, sa);
         }

@@ -75,6 +75,13 @@ pub struct ChildSa {
     pub remote_ts: Vec<IpSelector>,
     /// Inbound SPI of the Child SA this one rekeys, if any.
     pub replaces: Option<u32>,
+    /// Our outer address (and the port of the UDP encapsulation, if any).
+    pub local: SocketAddr,
+    /// The peer's outer address (and port, with UDP encapsulation).
+    pub remote: SocketAddr,
+    /// ESP in UDP on port 4500 (RFC 3948) because of a NAT or forced encapsulation; otherwise
+    /// raw ESP (IP protocol 50).
+    pub udp_encapsulation: bool,
 }
 
 impl fmt::Debug for ChildSa {
@@ -87,6 +94,9 @@ impl fmt::Debug for ChildSa {
             .field("local_ts", &self.local_ts)
             .field("remote_ts", &self.remote_ts)
             .field("replaces", &self.replaces)
+            .field("local", &self.local)
+            .field("remote", &self.remote)
+            .field("udp_encapsulation", &self.udp_encapsulation)
             .finish_non_exhaustive()
     }
 }

@@ -8,6 +8,7 @@
 #                  ASan a run executes several times more inputs; "address" also works)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
 seconds=${FUZZ_SECONDS:-20}
 sanitizer=${FUZZ_SANITIZER:-none}
 
@@ -21,19 +22,22 @@ export RUSTC_BOOTSTRAP=1
 opts=(--fuzz-dir fuzz --sanitizer "$sanitizer" --debug-assertions)
 mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
 [ ${#targets[@]} -gt 0 ] || { echo "no fuzz targets found" >&2; exit 1; }
+# Build every target once, then run the binaries directly (cargo-fuzz's own `run` would rebuild).
 cargo fuzz build "${opts[@]}"
+bin_dir="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=()
 for target in "${targets[@]}"; do
     # New inputs go to a scratch directory first, so the committed corpus stays as it is.
-    mkdir -p "$work/$target"
+    mkdir -p "$work/$target" "fuzz/artifacts/$target"
     log="$work/$target.log"
     status=ok
-    if ! cargo fuzz run "${opts[@]}" "$target" "$work/$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
-        status=FAILED
+    if ! "$bin_dir/$target" -max_total_time="$seconds" -print_final_stats=1 \
+        -artifact_prefix="fuzz/artifacts/$target/" "$work/$target" "fuzz/corpus/$target" \
+        >"$log" 2>&1; then
+        status=CRASHED
         failed+=("$target")
         tail -n 40 "$log"
     fi

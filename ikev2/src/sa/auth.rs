@@ -242,6 +242,9 @@ impl IkeSa {
         self.state = State::Established;
         self.half_open_deadline = None;
         self.arm_timers(now, ctx);
+        if self.nat_local {
+            self.keepalive_at = Some(now + self.conn.nat_keepalive);
+        }
         ctx.stats.ike_sas_established += 1;
         let info = IkeSaInfo {
             connection: self.conn.name.clone(),
@@ -251,7 +254,7 @@ impl IkeSa {
             remote: self.remote,
             proposal: self.suite.as_ref().map(ToString::to_string).unwrap_or_default(),
             ppk_used: self.ppk_used,
-            nat_detected: self.nat_detected,
+            nat_detected: self.nat_detected(),
             intermediate_exchanges: self.intermediate_count,
         };
         tracing::info!(sa = ?self.id, proposal = %info.proposal, ppk = info.ppk_used, "IKE SA established");

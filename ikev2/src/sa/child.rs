@@ -139,6 +139,9 @@ impl IkeSa {
             local_ts: p.local_ts,
             remote_ts: p.remote_ts,
             replaces: p.replaces,
+            local: self.local,
+            remote: self.remote,
+            udp_encapsulation: self.nat_detected(),
         })
     }
 }

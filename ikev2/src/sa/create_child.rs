@@ -369,7 +369,10 @@ impl IkeSa {
             sa.suite = Some(suite);
             sa.install_keys(keys, ctx)?;
             sa.peer = self.peer;
-            sa.nat_detected = self.nat_detected;
+            sa.nat_local = self.nat_local;
+            sa.nat_peer = self.nat_peer;
+            sa.keepalive_at = self.keepalive_at;
+            sa.origin = self.origin;
             sa.ppk_used = self.ppk_used;
             sa.ni = cc.ni.clone();
             sa.nr = cc.nr.clone();

@@ -68,7 +68,7 @@ impl IkeSa {
         payloads.push(Payload::Sa(proposals));
         payloads.push(Payload::Ke(KeyExchangePayload { group, data: ke.public().to_vec() }));
         payloads.push(Payload::Nonce(self.ni.clone()));
-        payloads.push(notify(NotifyType::NAT_DETECTION_SOURCE_IP, nat_hash(self.spi_i, 0, self.local)));
+        payloads.push(notify(NotifyType::NAT_DETECTION_SOURCE_IP, source_hash(self.conn.force_encap, self.spi_i, 0, self.local, ctx)));
         payloads.push(notify(NotifyType::NAT_DETECTION_DESTINATION_IP, nat_hash(self.spi_i, 0, self.remote)));
         if self.conn.fragment_size.is_some() {
             payloads.push(notify(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED, Vec::new()));
@@ -132,6 +132,7 @@ impl IkeSa {
             return self.fail(e, ctx);
         }
         self.pending = None;
+        self.float_to_nat_t();
         self.next_step_after_keys(now, ctx);
     }
 
@@ -159,7 +160,8 @@ impl IkeSa {
         if !suite.additional_kes().is_empty() && !self.peer.intermediate {
             return Err(syntax("additional key exchanges without INTERMEDIATE_EXCHANGE_SUPPORTED"));
         }
-        self.nat_detected = nat_detected(p, self.spi_i, self.spi_r, self.local, self.remote);
+        (self.nat_local, self.nat_peer) = nat_detected(p, self.spi_i, self.spi_r, self.local, self.remote);
+        self.nat_local |= self.conn.force_encap;
         let shared = ke.complete(&kep.data).map_err(|e| ke_error(e, "responder KE"))?;
         self.msg2 = datagram.to_vec();
         self.derive_initial(suite, &shared, ctx)
@@ -201,13 +203,14 @@ impl IkeSa {
         };
         sa.ni = ni.to_vec();
         sa.nr = random_bytes(ctx.provider, NONCE_LEN).ok_or(InitReject::Drop)?;
-        sa.nat_detected = nat_detected(p, spi_i, 0, req.local, req.remote);
+        (sa.nat_local, sa.nat_peer) = nat_detected(p, spi_i, 0, req.local, req.remote);
+        sa.nat_local |= conn.force_encap;
         sa.msg1 = req.datagram.to_vec();
         let mut out = vec![
             Payload::Sa(vec![suite.to_wire(number, ProtocolId::IKE, Vec::new())]),
             Payload::Ke(KeyExchangePayload { group, data: ker }),
             Payload::Nonce(sa.nr.clone()),
-            notify(NotifyType::NAT_DETECTION_SOURCE_IP, nat_hash(spi_i, req.spi_r, req.local)),
+            notify(NotifyType::NAT_DETECTION_SOURCE_IP, source_hash(conn.force_encap, spi_i, req.spi_r, req.local, ctx)),
             notify(NotifyType::NAT_DETECTION_DESTINATION_IP, nat_hash(spi_i, req.spi_r, req.remote)),
         ];
         if sa.peer.fragmentation {
@@ -317,12 +320,30 @@ fn caps(p: &[Payload]) -> PeerCaps {
     }
 }
 
-/// Whether the peer's NAT_DETECTION hashes disagree with the addresses we see.
-fn nat_detected(p: &[Payload], spi_i: u64, spi_r: u64, local: SocketAddr, remote: SocketAddr) -> bool {
-    let src = find_notify(p, NotifyType::NAT_DETECTION_SOURCE_IP);
+/// RFC 7296 §2.23: `(we are behind a NAT, the peer is behind a NAT)` from the peer's hashes:
+/// its DESTINATION hash is of our address as it saw it, its SOURCE hash of its own address.
+fn nat_detected(p: &[Payload], spi_i: u64, spi_r: u64, local: SocketAddr, remote: SocketAddr) -> (bool, bool) {
     let dst = find_notify(p, NotifyType::NAT_DETECTION_DESTINATION_IP);
-    match (src, dst) {
-        (Some(s), Some(d)) => s.data != nat_hash(spi_i, spi_r, remote) || d.data != nat_hash(spi_i, spi_r, local),
-        _ => false,
+    let sources: Vec<_> = p.iter().filter_map(|x| match x {
+        Payload::Notify(n) if n.notify_type == NotifyType::NAT_DETECTION_SOURCE_IP => Some(&n.data),
+        _ => None,
+    }).collect();
+    match dst {
+        Some(d) if !sources.is_empty() => {
+            let ours = nat_hash(spi_i, spi_r, local);
+            let theirs = nat_hash(spi_i, spi_r, remote);
+            (d.data != ours, !sources.iter().any(|s| **s == theirs))
+        }
+        _ => (false, false),
     }
+}
+
+/// Our NAT_DETECTION_SOURCE_IP: the real hash, or a random one to force UDP encapsulation.
+fn source_hash(force: bool, spi_i: u64, spi_r: u64, local: SocketAddr, ctx: &Ctx<'_>) -> Vec<u8> {
+    if force {
+        if let Some(r) = random_bytes(ctx.provider, 20) {
+            return r;
+        }
+    }
+    nat_hash(spi_i, spi_r, local)
 }

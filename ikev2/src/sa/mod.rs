@@ -105,6 +105,8 @@ pub(crate) struct IkeSa {
     pub(crate) spi_r: u64,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
+    /// The peer address the SA was created with (the endpoint's index key).
+    pub(crate) origin: SocketAddr,
     state: State,
     suite: Option<Negotiated>,
     ni: Vec<u8>,
@@ -118,7 +120,11 @@ pub(crate) struct IkeSa {
     msg1: Vec<u8>,
     msg2: Vec<u8>,
     peer: PeerCaps,
-    nat_detected: bool,
+    /// We are behind a NAT: the peer saw another address than ours (we send keepalives).
+    nat_local: bool,
+    /// The peer is behind a NAT (or forces encapsulation).
+    nat_peer: bool,
+    keepalive_at: Option<Instant>,
     next_message_id: u32,
     pending: Option<Pending>,
     expected_request_id: u32,
@@ -164,6 +170,7 @@ impl IkeSa {
             spi_r,
             local,
             remote,
+            origin: remote,
             state: State::Dead,
             suite: None,
             ni: Vec::new(),
@@ -176,7 +183,9 @@ impl IkeSa {
             msg1: Vec::new(),
             msg2: Vec::new(),
             peer: PeerCaps::default(),
-            nat_detected: false,
+            nat_local: false,
+            nat_peer: false,
+            keepalive_at: None,
             next_message_id: 0,
             pending: None,
             expected_request_id: 0,
@@ -221,6 +230,7 @@ impl IkeSa {
             self.reassembly.as_ref().map(|r| r.deadline),
             self.lifecycle_deadline(),
             self.ppk_deadline(),
+            self.keepalive_at,
         ]
         .into_iter()
         .flatten()
@@ -237,6 +247,7 @@ impl IkeSa {
             return;
         }
         self.ppk_timeout(now, ctx);
+        self.keepalive_timeout(now, ctx);
         self.lifecycle_timeout(now, ctx);
         let Some(p) = self.pending.as_mut() else { return };
         if p.deadline > now {
@@ -257,7 +268,7 @@ impl IkeSa {
     }
 
     /// Handles a datagram addressed to this SA (`header` is its parsed header).
-    pub(crate) fn handle(&mut self, now: Instant, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
+    pub(crate) fn handle(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
         let mid = header.message_id.0;
         if header.flags.is_response() {
             if self.pending.as_ref().is_none_or(|p| p.message_id != mid) {
@@ -271,6 +282,7 @@ impl IkeSa {
             let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
             self.pending = None;
             self.last_heard = Some(now);
+            self.follow_peer(local, remote);
             self.dispatch_response(now, header, first, plain, ctx);
             self.kick(now, ctx);
             return;
@@ -285,6 +297,7 @@ impl IkeSa {
         }
         let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
         self.last_heard = Some(now);
+        self.follow_peer(local, remote);
         if self.reassembly_first.is_empty() {
             self.current_request = datagram.to_vec();
         } else {
@@ -419,6 +432,40 @@ impl IkeSa {
         ctx.stats.responses_resent += 1;
         for d in &cached.datagrams {
             ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+        }
+    }
+
+    /// RFC 7296 §2.23: with a NAT in the path, the peer's address is the one of its latest
+    /// authenticated message (NAT bindings change; the initiator floats to port 4500).
+    fn follow_peer(&mut self, local: SocketAddr, remote: SocketAddr) {
+        if (local, remote) == (self.local, self.remote) || !(self.nat_detected() || local.port() == NAT_T_PORT) {
+            return;
+        }
+        tracing::info!(sa = ?self.id, from = %self.remote, to = %remote, "peer address changed");
+        self.local = local;
+        self.remote = remote;
+    }
+
+    /// Whether either side is behind a NAT (or encapsulation is forced).
+    pub(crate) fn nat_detected(&self) -> bool {
+        self.nat_local || self.nat_peer
+    }
+
+    /// Moves IKE to port 4500 after NAT detection (RFC 7296 §2.23, RFC 3948).
+    fn float_to_nat_t(&mut self) {
+        if self.nat_detected() && self.local.port() != NAT_T_PORT {
+            self.local.set_port(NAT_T_PORT);
+            if self.remote.port() == IKE_PORT {
+                self.remote.set_port(NAT_T_PORT);
+            }
+        }
+    }
+
+    /// Sends a NAT keepalive when due (we are behind the NAT).
+    fn keepalive_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if self.keepalive_at.is_some_and(|t| t <= now) {
+            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: vec![0xff] });
+            self.keepalive_at = Some(now + self.conn.nat_keepalive);
         }
     }
 
@@ -559,6 +606,10 @@ pub(crate) fn random_bytes(provider: &dyn CryptoProvider, n: usize) -> Option<Ve
     provider.fill_random(&mut v).ok()?;
     Some(v)
 }
+
+/// IKE's port and the NAT-T port (RFC 3948).
+pub(crate) const IKE_PORT: u16 = 500;
+pub(crate) const NAT_T_PORT: u16 = 4500;
 
 /// Nonce length we send: at least half the PRF key size and at least 128 bits (RFC 7296 §2.10).
 pub(crate) const NONCE_LEN: usize = 32;

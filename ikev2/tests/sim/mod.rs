@@ -65,7 +65,43 @@ pub struct Pair {
     pub wire: Vec<Seen>,
     pub a_events: Vec<Event>,
     pub b_events: Vec<Event>,
-    in_flight: VecDeque<(Instant, bool, Vec<u8>)>,
+    /// A NAT in front of A, rewriting A's source address and port.
+    pub nat: Option<Nat>,
+    in_flight: VecDeque<(Instant, bool, SocketAddr, SocketAddr, Vec<u8>)>,
+}
+
+/// An address- and port-rewriting NAT in front of endpoint A.
+pub struct Nat {
+    pub public: std::net::IpAddr,
+    map: Vec<(SocketAddr, u16)>,
+    next_port: u16,
+}
+
+impl Nat {
+    pub fn new(public: &str) -> Self {
+        Self { public: public.parse().expect("addr"), map: Vec::new(), next_port: 40_000 }
+    }
+
+    /// Forgets every binding, as a NAT does after a timeout or reboot.
+    pub fn rebind(&mut self) {
+        self.map.clear();
+    }
+
+    fn outbound(&mut self, src: SocketAddr) -> SocketAddr {
+        let port = match self.map.iter().find(|(a, _)| *a == src) {
+            Some((_, p)) => *p,
+            None => {
+                self.next_port += 1;
+                self.map.push((src, self.next_port));
+                self.next_port
+            }
+        };
+        SocketAddr::new(self.public, port)
+    }
+
+    fn inbound(&self, dst: SocketAddr) -> Option<SocketAddr> {
+        self.map.iter().find(|(_, p)| dst.ip() == self.public && *p == dst.port()).map(|(a, _)| *a)
+    }
 }
 
 impl Pair {
@@ -81,6 +117,7 @@ impl Pair {
             policy: Box::new(|_| Fate::Deliver),
             mutate: None,
             key_source: None,
+            nat: None,
             ppk_answers: Vec::new(),
             wire: Vec::new(),
             a_events: Vec::new(),
@@ -138,12 +175,12 @@ impl Pair {
             return true;
         }
         if let Some(pos) = self.next_delivery().filter(|i| next_timer.is_none_or(|t| self.in_flight[*i].0 <= t)) {
-            let (at, to_b, data) = self.in_flight.remove(pos).expect("pos");
+            let (at, to_b, dst, src, data) = self.in_flight.remove(pos).expect("pos");
             self.now = self.now.max(at);
             if to_b {
-                self.b.handle_datagram(self.now, self.b_addr, self.a_addr, &data);
+                self.b.handle_datagram(self.now, dst, src, &data);
             } else {
-                self.a.handle_datagram(self.now, self.a_addr, self.b_addr, &data);
+                self.a.handle_datagram(self.now, dst, src, &data);
             }
             return true;
         }
@@ -156,15 +193,15 @@ impl Pair {
     }
 
     fn next_delivery(&self) -> Option<usize> {
-        self.in_flight.iter().enumerate().min_by_key(|(_, (at, _, _))| *at).map(|(i, _)| i)
+        self.in_flight.iter().enumerate().min_by_key(|(_, f)| f.0).map(|(i, _)| i)
     }
 
     fn collect(&mut self) {
         while let Some(t) = self.a.poll_transmit() {
-            self.send(true, t.data);
+            self.send(true, t);
         }
         while let Some(t) = self.b.poll_transmit() {
-            self.send(false, t.data);
+            self.send(false, t);
         }
         while let Some(e) = self.a.poll_event() {
             self.ask_key_source(true, &e);
@@ -184,22 +221,31 @@ impl Pair {
         }
     }
 
-    fn send(&mut self, from_a: bool, mut data: Vec<u8>) {
+    fn send(&mut self, from_a: bool, t: ikev2::Transmit) {
+        let (mut src, mut dst, mut data) = (t.local, t.remote, t.data);
         if let Some(m) = self.mutate.as_mut() {
             m(from_a, &mut data);
+        }
+        if let Some(nat) = self.nat.as_mut() {
+            if from_a {
+                src = nat.outbound(src);
+            } else {
+                let Some(inside) = nat.inbound(dst) else { return };
+                dst = inside;
+            }
         }
         let seen = Seen { from_a, data, index: self.wire.len() };
         let fate = if seen.data.len() > self.mtu { Fate::Drop } else { (self.policy)(&seen) };
         let at = self.now + self.latency;
         self.wire.push(seen.clone());
         match fate {
-            Fate::Deliver => self.in_flight.push_back((at, from_a, seen.data)),
+            Fate::Deliver => self.in_flight.push_back((at, from_a, dst, src, seen.data)),
             Fate::Drop => {}
             Fate::Duplicate => {
-                self.in_flight.push_back((at, from_a, seen.data.clone()));
-                self.in_flight.push_back((at + Duration::from_millis(1), from_a, seen.data));
+                self.in_flight.push_back((at, from_a, dst, src, seen.data.clone()));
+                self.in_flight.push_back((at + Duration::from_millis(1), from_a, dst, src, seen.data));
             }
-            Fate::Delay(d) => self.in_flight.push_back((at + d, from_a, seen.data)),
+            Fate::Delay(d) => self.in_flight.push_back((at + d, from_a, dst, src, seen.data)),
         }
     }
 
