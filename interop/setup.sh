@@ -136,12 +136,21 @@ debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log
         echo "deb $SECURITY_MIRROR $SUITE-security main"
     fi
 } >"$ROOT/etc/apt/sources.list"
+# The mirror is used under this machine's own apt policy: where the host accepts expired
+# Release files (a frozen mirror or snapshot), so does the root filesystem.
+if apt-config dump Acquire::Check-Valid-Until 2>/dev/null | grep -qi '"false"'; then
+    echo 'Acquire::Check-Valid-Until "false";' >"$ROOT/etc/apt/apt.conf.d/99pqike-mirror"
+fi
 # No service is ever started by package scripts inside the root filesystem.
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 
 log "installing ${PACKAGES[*]}"
-in_root "$ROOT" "apt-get update -qq && apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends ${PACKAGES[*]} >/dev/null && apt-get -y -qq upgrade >/dev/null"
+in_root "$ROOT" "apt-get update -qq && apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends ${PACKAGES[*]} && apt-get -y -qq upgrade" \
+    >"$WORK/install.log" 2>&1 || {
+    tail -n 30 "$WORK/install.log" >&2
+    exit 1
+}
 VERSION=$(chroot "$ROOT" dpkg-query -W -f='${Version}' libstrongswan)
 OPENSSL_VERSION=$(chroot "$ROOT" dpkg-query -W -f='${Version}' libssl3t64 2>/dev/null || echo unknown)
 log "strongSwan $VERSION, OpenSSL $OPENSSL_VERSION"
@@ -165,7 +174,10 @@ if [ "$KE_PROVIDER" = ml ]; then
         export CFLAGS=\"\$(dpkg-buildflags --get CFLAGS)\" LDFLAGS=\"\$(dpkg-buildflags --get LDFLAGS)\"
         ./configure -q --disable-defaults --enable-ml >/build/configure.log 2>&1 || { tail -n 20 /build/configure.log; exit 1; }
         make -s -C src/libstrongswan/plugins/ml >/build/make.log 2>&1 || { tail -n 20 /build/make.log; exit 1; }
-    "
+    " >"$WORK/build.log" 2>&1 || {
+        tail -n 30 "$WORK/build.log" >&2
+        exit 1
+    }
     install -m 644 "$BUILD/build/src/src/libstrongswan/plugins/ml/.libs/libstrongswan-ml.so" \
         "$ROOT/usr/lib/ipsec/plugins/libstrongswan-ml.so"
     printf 'ml {\n    load = yes\n}\n' >"$ROOT/etc/strongswan.d/charon/ml.conf"
@@ -219,7 +231,7 @@ if ! grep -q "ML_KEM_768\[$KE_PROVIDER\]" "$CHECK/algs.txt"; then
     exit 1
 fi
 CHARON_VERSION=$(sed -n 's/.*Starting IKE charon daemon (strongSwan \([^,]*\),.*/\1/p' "$CHECK/charon.log" | head -n1)
-KEMS=$(grep -o "ML_KEM_[0-9]*\[$KE_PROVIDER\]" "$CHECK/algs.txt" | tr '\n' ' ')
+KEMS=$(grep -o "ML_KEM_[0-9]*\[$KE_PROVIDER\]" "$CHECK/algs.txt" | awk '!seen[$0]++' | tr '\n' ' ')
 
 NAME=strongswan-$SUITE-$VERSION
 DEST=$CACHE/$NAME

@@ -63,15 +63,32 @@ impl CharonConfig {
     /// and ML-KEM is silently disabled), `kernel-libipsec` before `kernel-netlink` (userspace ESP
     /// on a TUN device; kernel-netlink still manages addresses and routes).
     pub fn plugins(&self, rootfs: &Rootfs) -> Vec<String> {
-        let mut p: Vec<String> = ["random", "nonce", "drbg", "test-vectors"].map(String::from).into();
+        let mut p: Vec<String> = ["random", "nonce", "drbg", "test-vectors"]
+            .map(String::from)
+            .into();
         if rootfs.ke_provider() == "ml" {
             p.push("ml".into());
         }
         p.extend(
             [
-                "openssl", "aes", "sha1", "sha2", "hmac", "kdf", "curve25519", "pem", "pkcs1",
-                "pkcs8", "pubkey", "x509", "revocation", "constraints", "kernel-libipsec",
-                "kernel-netlink", "socket-default", "vici",
+                "openssl",
+                "aes",
+                "sha1",
+                "sha2",
+                "hmac",
+                "kdf",
+                "curve25519",
+                "pem",
+                "pkcs1",
+                "pkcs8",
+                "pubkey",
+                "x509",
+                "revocation",
+                "constraints",
+                "kernel-libipsec",
+                "kernel-netlink",
+                "socket-default",
+                "vici",
             ]
             .map(String::from),
         );
@@ -96,14 +113,23 @@ impl CharonConfig {
         let _ = writeln!(s, "            path = /run/charon.log");
         let _ = writeln!(s, "            time_format = %Y-%m-%dT%H:%M:%S");
         let _ = writeln!(s, "            time_precision = us");
-        let _ = writeln!(s, "            ike_name = yes\n            flush_line = yes\n            append = no");
+        let _ = writeln!(
+            s,
+            "            ike_name = yes\n            flush_line = yes\n            append = no"
+        );
         for (group, level) in &self.log_levels {
             let _ = writeln!(s, "            {group} = {level}");
         }
         let _ = writeln!(s, "        }}\n    }}");
         let raw_esp = if self.raw_esp { "yes" } else { "no" };
-        let _ = writeln!(s, "    plugins {{\n        kernel-libipsec {{\n            raw_esp = {raw_esp}\n        }}\n    }}");
-        let _ = writeln!(s, "    syslog {{\n        daemon {{\n            default = -1\n        }}\n    }}");
+        let _ = writeln!(
+            s,
+            "    plugins {{\n        kernel-libipsec {{\n            raw_esp = {raw_esp}\n        }}\n    }}"
+        );
+        let _ = writeln!(
+            s,
+            "    syslog {{\n        daemon {{\n            default = -1\n        }}\n    }}"
+        );
         for line in self.charon_options.lines() {
             let _ = writeln!(s, "    {line}");
         }
@@ -113,7 +139,10 @@ impl CharonConfig {
             "swanctl {{\n    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints\n}}"
         );
         let on_add = if self.crypto_test_on_add { "yes" } else { "no" };
-        let _ = writeln!(s, "libstrongswan {{\n    crypto_test {{\n        on_add = {on_add}\n    }}\n}}");
+        let _ = writeln!(
+            s,
+            "libstrongswan {{\n    crypto_test {{\n        on_add = {on_add}\n    }}\n}}"
+        );
         s
     }
 }
@@ -141,14 +170,27 @@ impl Charon {
         let _ = fs::remove_dir_all(&run_dir);
         fs::create_dir_all(run_dir.join("swanctl"))
             .map_err(|e| Error::io(format_args!("creating {}", run_dir.display()), e))?;
-        write(&run_dir.join("strongswan.conf"), &config.strongswan_conf(rootfs))?;
+        write(
+            &run_dir.join("strongswan.conf"),
+            &config.strongswan_conf(rootfs),
+        )?;
         let stdout = File::create(run_dir.join("charon.stdout"))
             .map_err(|e| Error::io("creating charon.stdout", e))?;
-        let stderr = stdout.try_clone().map_err(|e| Error::io("charon.stdout", e))?;
+        let stderr = stdout
+            .try_clone()
+            .map_err(|e| Error::io("charon.stdout", e))?;
 
         let mut c = Command::new("setpriv");
         c.args(["--pdeathsig", "KILL", "ip", "netns", "exec", node.netns()])
-            .args(["unshare", "-m", "--propagation", "private", "--", "sh", "-c"])
+            .args([
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "--",
+                "sh",
+                "-c",
+            ])
             .arg(
                 r#"mount -t proc proc "$0/proc" && mount --bind /dev "$0/dev" &&
                    mount --bind "$1" "$0/run" && mount -t tmpfs tmpfs "$0/tmp" &&
@@ -227,14 +269,19 @@ impl Charon {
 
     /// Current log length, to wait for lines written after this point with [`Self::wait_log`].
     pub fn log_mark(&self) -> usize {
-        fs::metadata(self.log_path()).map(|m| m.len() as usize).unwrap_or(0)
+        fs::metadata(self.log_path())
+            .map(|m| m.len() as usize)
+            .unwrap_or(0)
     }
 
     /// Waits until the log after `mark` contains a line with `needle`; returns that line.
     pub fn wait_log(&self, mark: usize, needle: &str, timeout: Duration) -> Result<String> {
         wait_until(timeout, || {
             let log = self.log();
-            log.get(mark..)?.lines().find(|l| l.contains(needle)).map(str::to_owned)
+            log.get(mark..)?
+                .lines()
+                .find(|l| l.contains(needle))
+                .map(str::to_owned)
         })
         .ok_or_else(|| {
             Error::new(format!(
@@ -248,7 +295,8 @@ impl Charon {
     /// A command run inside charon's namespaces and root filesystem (sees its `/run`).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new("nsenter");
-        c.args(["-t", &self.pid.to_string(), "-m", "-n", "-r", "-w", "--"]).args(args);
+        c.args(["-t", &self.pid.to_string(), "-m", "-n", "-r", "-w", "--"])
+            .args(args);
         set_env(&mut c);
         c
     }
@@ -278,19 +326,22 @@ impl Charon {
     /// Initiates a CHILD_SA (and its IKE_SA) and waits until it is established.
     pub fn initiate(&self, child: &str) -> Result<()> {
         let t = SWANCTL_BLOCK_SECS.to_string();
-        self.swanctl(&["--initiate", "--child", child, "--timeout", &t]).map(drop)
+        self.swanctl(&["--initiate", "--child", child, "--timeout", &t])
+            .map(drop)
     }
 
     /// Initiates an IKE_SA only (no CHILD_SA) and waits until it is established.
     pub fn initiate_ike(&self, ike: &str) -> Result<()> {
         let t = SWANCTL_BLOCK_SECS.to_string();
-        self.swanctl(&["--initiate", "--ike", ike, "--timeout", &t]).map(drop)
+        self.swanctl(&["--initiate", "--ike", ike, "--timeout", &t])
+            .map(drop)
     }
 
     /// Terminates the IKE_SAs of connection `ike` and waits until they are gone.
     pub fn terminate_ike(&self, ike: &str) -> Result<()> {
         let t = SWANCTL_BLOCK_SECS.to_string();
-        self.swanctl(&["--terminate", "--ike", ike, "--timeout", &t]).map(drop)
+        self.swanctl(&["--terminate", "--ike", ike, "--timeout", &t])
+            .map(drop)
     }
 
     /// Starts rekeying the CHILD_SA named `child` (asynchronous: wait on the log or on
@@ -328,7 +379,9 @@ impl Charon {
     }
 
     fn shutdown(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         if let Ok(None) = child.try_wait() {
             // The shell's builtin kill, so no procps is needed; charon is our own child.
             let _ = cmd::run(
@@ -338,7 +391,11 @@ impl Charon {
             cmd::wait_child(&mut child, STOP_TIMEOUT);
         }
         if std::thread::panicking() || std::env::var_os("PQIO_KEEP").is_some() {
-            report(&format!("charon {} kept its files in {}", self.name, self.run_dir.display()));
+            report(&format!(
+                "charon {} kept its files in {}",
+                self.name,
+                self.run_dir.display()
+            ));
         } else {
             let _ = fs::remove_dir_all(&self.run_dir);
         }

@@ -14,7 +14,9 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 
     pub(crate) fn io(what: impl fmt::Display, err: std::io::Error) -> Self {
@@ -85,12 +87,22 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<Output> {
 }
 
 /// Like [`run`], feeding `input` to the command's stdin.
-pub fn run_with_input(cmd: &mut Command, input: Option<Vec<u8>>, timeout: Duration) -> Result<Output> {
+pub fn run_with_input(
+    cmd: &mut Command,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+) -> Result<Output> {
     let what = describe(cmd);
-    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| Error::io(format_args!("spawning `{what}`"), e))?;
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io(format_args!("spawning `{what}`"), e))?;
     let writer = match (input, child.stdin.take()) {
         (Some(data), Some(mut stdin)) => Some(thread::spawn(move || {
             use std::io::Write;
@@ -107,7 +119,11 @@ pub fn run_with_input(cmd: &mut Command, input: Option<Vec<u8>>, timeout: Durati
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     match status {
-        Some(status) => Ok(Output { status, stdout, stderr }),
+        Some(status) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
         None => Err(Error::new(format!(
             "`{what}` did not finish within {timeout:?}; stdout: {} stderr: {}",
             String::from_utf8_lossy(&stdout).trim(),

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use crate::cmd::{self, Result};
+use crate::cmd::{self, Error, Result};
 use crate::rootfs::Rootfs;
 
 /// Prefix of every namespace the lab creates: `pqio-<tag>-<pid>-<n>-{l,r}`.
@@ -53,8 +53,12 @@ impl Node {
     /// this namespace: `ip netns exec NS chroot ROOTFS args...`.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.netns, "chroot"]).arg(&self.root).args(args);
-        c.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").env("LC_ALL", "C");
+        c.args(["netns", "exec", &self.netns, "chroot"])
+            .arg(&self.root)
+            .args(args);
+        c.env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("LC_ALL", "C");
         c
     }
 
@@ -85,7 +89,10 @@ impl Default for Addressing {
     fn default() -> Self {
         Self {
             outer: (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2)),
-            inner: (Ipv4Addr::new(198, 51, 100, 1), Ipv4Addr::new(198, 51, 100, 2)),
+            inner: (
+                Ipv4Addr::new(198, 51, 100, 1),
+                Ipv4Addr::new(198, 51, 100, 2),
+            ),
         }
     }
 }
@@ -108,6 +115,13 @@ impl Lab {
 
     /// Creates a lab with the given addresses.
     pub fn with_addressing(rootfs: &Rootfs, tag: &str, addr: &Addressing) -> Result<Self> {
+        if tag.is_empty()
+            || !tag
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(Error::new(format!("lab tag {tag:?}: use [a-z0-9]+")));
+        }
         remove_stale_namespaces();
         let base = format!(
             "{NETNS_PREFIX}{tag}-{}-{}",
@@ -130,22 +144,44 @@ impl Lab {
             ip(&["netns", "add", &n])?;
             lab.created.push(n.clone());
             // Before any interface exists, so none gets an IPv6 (link-local) address: MOBIKE
-            // would announce those.
+            // would announce those. No ICMP rate limit: FirstPacketProbe counts on the far end
+            // answering every run with a port unreachable.
             cmd::run_ok(
-                Command::new("ip").args(["netns", "exec", &n, "sh", "-c"]).arg(
-                    "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && \
-                     echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6",
-                ),
+                Command::new("ip")
+                    .args(["netns", "exec", &n, "sh", "-c"])
+                    .arg(
+                        "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && \
+                     echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && \
+                     echo 0 > /proc/sys/net/ipv4/icmp_ratelimit",
+                    ),
                 TIMEOUT,
             )?;
             ip(&["-n", &n, "link", "set", "lo", "up"])?;
         }
         let (l, r) = (lab.left.netns.clone(), lab.right.netns.clone());
-        ip(&["-n", &l, "link", "add", VETH, "type", "veth", "peer", "name", VETH, "netns", &r])?;
+        ip(&[
+            "-n", &l, "link", "add", VETH, "type", "veth", "peer", "name", VETH, "netns", &r,
+        ])?;
         for node in [&lab.left, &lab.right] {
             let ns = node.netns.as_str();
-            ip(&["-n", ns, "addr", "add", &format!("{}/24", node.outer), "dev", VETH])?;
-            ip(&["-n", ns, "addr", "add", &format!("{}/32", node.inner), "dev", "lo"])?;
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{}/24", node.outer),
+                "dev",
+                VETH,
+            ])?;
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{}/32", node.inner),
+                "dev",
+                "lo",
+            ])?;
             ip(&["-n", ns, "link", "set", VETH, "up"])?;
         }
         Ok(lab)
@@ -179,20 +215,37 @@ fn ip(args: &[&str]) -> Result<Output> {
     cmd::run_ok(Command::new("ip").args(args), TIMEOUT)
 }
 
-/// Deletes `pqio-<tag>-<pid>-...` namespaces whose creating process is gone (a test that was
-/// killed before its `Drop` ran).
+/// The pid in a lab name `pqio-<tag>-<pid>-<seq>-...` (namespaces and charon run directories).
+fn owner_pid(name: &str) -> Option<u32> {
+    name.strip_prefix(NETNS_PREFIX)?
+        .split('-')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Deletes lab namespaces and charon run directories whose creating process is gone (a test
+/// that was killed before its `Drop` ran; its charons died with it, see [`crate::Charon`]).
 fn remove_stale_namespaces() {
-    let Ok(out) = cmd::run(Command::new("ip").args(["netns", "list"]), TIMEOUT) else {
-        return;
-    };
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Some(name) = line.split_whitespace().next() else { continue };
-        let Some(rest) = name.strip_prefix(NETNS_PREFIX) else { continue };
-        // <tag>-<pid>-<seq>-<side>
-        let parts: Vec<&str> = rest.rsplitn(4, '-').collect();
-        let Some(pid) = parts.get(2).and_then(|p| p.parse::<u32>().ok()) else { continue };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = ip(&["netns", "del", name]);
+    let alive = |pid: u32| Path::new(&format!("/proc/{pid}")).exists();
+    if let Ok(out) = cmd::run(Command::new("ip").args(["netns", "list"]), TIMEOUT) {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some(name) = line.split_whitespace().next() else {
+                continue;
+            };
+            if owner_pid(name).is_some_and(|pid| !alive(pid)) {
+                let _ = ip(&["netns", "del", name]);
+            }
+        }
+    }
+    if let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in dir.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if owner_pid(&name).is_some_and(|pid| !alive(pid))
+                && entry.path().join("strongswan.conf").exists()
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
         }
     }
 }

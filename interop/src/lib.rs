@@ -12,6 +12,8 @@
 //! Everything runs as external processes (`ip`, `unshare`, `nsenter`, the root filesystem's
 //! tools), so this crate needs no `unsafe` and tests only see the peer through the network.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod charon;
 mod cmd;
 mod lab;
@@ -26,8 +28,8 @@ pub use lab::{Addressing, Lab, NETNS_PREFIX, Node, VETH};
 pub use rootfs::{DEFAULT_CACHE, DEFAULT_SUITE, Rootfs, is_root, lab_or_skip, report};
 pub use sas::{Algorithms, ChildSa, IkeSa, Vici, parse_list_sas, parse_pretty};
 pub use timing::{
-    Exchange, IkeSaTimeline, LogLine, PhaseSummary, PhaseTimings, Timestamp, median, parse_log_line,
-    timelines,
+    Exchange, IkeSaTimeline, LogLine, PhaseSummary, PhaseTimings, Timestamp, median,
+    parse_log_line, timelines,
 };
 pub use traffic::{
     FirstPacket, FirstPacketProbe, PingStats, Transfer, pattern, ping, probe_binary, tcp_transfer,

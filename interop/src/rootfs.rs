@@ -28,7 +28,8 @@ impl Rootfs {
             Some(d) => PathBuf::from(d),
             None => {
                 let cache = std::env::var("PQIKE_CACHE").unwrap_or_else(|_| DEFAULT_CACHE.into());
-                let suite = std::env::var("PQIKE_SS_SUITE").unwrap_or_else(|_| DEFAULT_SUITE.into());
+                let suite =
+                    std::env::var("PQIKE_SS_SUITE").unwrap_or_else(|_| DEFAULT_SUITE.into());
                 Path::new(&cache).join(format!("strongswan-{suite}"))
             }
         };
@@ -39,7 +40,10 @@ impl Rootfs {
     pub fn open(dir: &Path) -> Result<Self> {
         let stamp_path = dir.join("stamp");
         let text = std::fs::read_to_string(&stamp_path).map_err(|e| {
-            Error::io(format_args!("{} (run interop/setup.sh as root)", stamp_path.display()), e)
+            Error::io(
+                format_args!("{} (run interop/setup.sh as root)", stamp_path.display()),
+                e,
+            )
         })?;
         let stamp = text
             .lines()
@@ -48,9 +52,16 @@ impl Rootfs {
             .collect();
         let root = dir.join("rootfs");
         if !root.join("usr/lib/ipsec/charon").exists() {
-            return Err(Error::new(format!("{}: no charon in the root filesystem", root.display())));
+            return Err(Error::new(format!(
+                "{}: no charon in the root filesystem",
+                root.display()
+            )));
         }
-        Ok(Self { dir: dir.to_owned(), root, stamp })
+        Ok(Self {
+            dir: dir.to_owned(),
+            root,
+            stamp,
+        })
     }
 
     /// The build directory (holds `rootfs/` and `stamp`).
@@ -114,7 +125,9 @@ pub fn report(text: &str) {
 
 fn banner(test: &str, reason: &str, hint: &str) {
     let bar = "!".repeat(78);
-    report(&format!("{bar}\n!!! SKIPPED: {test}: {reason}\n!!! {hint}\n{bar}"));
+    report(&format!(
+        "{bar}\n!!! SKIPPED: {reason} ({test})\n!!! {hint}\n{bar}"
+    ));
 }
 
 /// The lab for a test, or `None` after printing a loud `SKIPPED` banner: when not root, or when
@@ -123,7 +136,10 @@ fn banner(test: &str, reason: &str, hint: &str) {
 pub fn lab_or_skip(test: &str) -> Option<Rootfs> {
     let required = std::env::var("PQIKE_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
     if !is_root() {
-        assert!(!required, "{test}: PQIKE_INTEROP_REQUIRED=1 but not running as root");
+        assert!(
+            !required,
+            "{test}: PQIKE_INTEROP_REQUIRED=1 but not running as root"
+        );
         banner(
             test,
             "needs root",
@@ -135,7 +151,11 @@ pub fn lab_or_skip(test: &str) -> Option<Rootfs> {
         Ok(r) => Some(r),
         Err(e) => {
             assert!(!required, "{test}: the strongSwan lab is not built: {e}");
-            banner(test, "the strongSwan root filesystem is not built", &format!("{e}"));
+            banner(
+                test,
+                "the strongSwan root filesystem is not built",
+                &format!("{e}"),
+            );
             None
         }
     }

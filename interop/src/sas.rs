@@ -68,23 +68,39 @@ pub fn parse_pretty(text: &str) -> Result<Vec<(String, Vici)>> {
         if let Some((_, items)) = list.as_mut() {
             if line == "]" {
                 let (key, items) = list.take().ok_or_else(bad)?;
-                stack.last_mut().ok_or_else(bad)?.1.push((key, Vici::List(items)));
+                stack
+                    .last_mut()
+                    .ok_or_else(bad)?
+                    .1
+                    .push((key, Vici::List(items)));
             } else {
                 items.push(line.to_owned());
             }
         } else if line == "}" {
             let (name, items) = stack.pop().ok_or_else(bad)?;
-            stack.last_mut().ok_or_else(bad)?.1.push((name, Vici::Section(items)));
+            stack
+                .last_mut()
+                .ok_or_else(bad)?
+                .1
+                .push((name, Vici::Section(items)));
         } else if let Some(name) = line.strip_suffix('{') {
             stack.push((name.trim().to_owned(), Vec::new()));
         } else if let Some((k, v)) = line.split_once(" = ") {
             if v == "[" {
                 list = Some((k.to_owned(), Vec::new()));
             } else {
-                stack.last_mut().ok_or_else(bad)?.1.push((k.to_owned(), Vici::Value(v.to_owned())));
+                stack
+                    .last_mut()
+                    .ok_or_else(bad)?
+                    .1
+                    .push((k.to_owned(), Vici::Value(v.to_owned())));
             }
         } else if let Some(k) = line.strip_suffix(" =") {
-            stack.last_mut().ok_or_else(bad)?.1.push((k.to_owned(), Vici::Value(String::new())));
+            stack
+                .last_mut()
+                .ok_or_else(bad)?
+                .1
+                .push((k.to_owned(), Vici::Value(String::new())));
         } else {
             return Err(bad());
         }
@@ -148,7 +164,11 @@ impl Algorithms {
         parts.extend(self.integ.clone());
         parts.extend(self.prf.clone());
         parts.extend(self.ke.clone());
-        parts.extend(self.additional_kes.iter().map(|(n, m)| format!("KE{n}_{m}")));
+        parts.extend(
+            self.additional_kes
+                .iter()
+                .map(|(n, m)| format!("KE{n}_{m}")),
+        );
         parts.join("/")
     }
 }
@@ -360,11 +380,20 @@ list-sas reply {
         assert_eq!(sa.state, "ESTABLISHED");
         assert_eq!(sa.local_id, "C=CH, O=strongSwan, CN=left");
         assert!(sa.initiator);
-        assert_eq!(sa.proposal(), "AES_GCM_16-256/PRF_HMAC_SHA2_384/CURVE_25519/KE1_ML_KEM_768");
+        assert_eq!(
+            sa.proposal(),
+            "AES_GCM_16-256/PRF_HMAC_SHA2_384/CURVE_25519/KE1_ML_KEM_768"
+        );
         assert_eq!(sa.algorithms.key_exchanges(), ["CURVE_25519", "ML_KEM_768"]);
         let c = &sa.children[0];
-        assert_eq!((c.name.as_str(), c.unique_id, c.state.as_str()), ("net", 2, "INSTALLED"));
-        assert_eq!(c.algorithms.describe(), "AES_GCM_16-256/CURVE_25519/KE1_ML_KEM_768");
+        assert_eq!(
+            (c.name.as_str(), c.unique_id, c.state.as_str()),
+            ("net", 2, "INSTALLED")
+        );
+        assert_eq!(
+            c.algorithms.describe(),
+            "AES_GCM_16-256/CURVE_25519/KE1_ML_KEM_768"
+        );
         assert_eq!((c.bytes_in, c.packets_out), (168, 2));
         assert_eq!(c.remote_ts, ["198.51.100.2/32"]);
         assert!(!c.encap);

@@ -32,7 +32,10 @@ impl Timestamp {
         let micros = match s.get(19..) {
             Some(f) if f.starts_with('.') => {
                 let digits = &f[1..];
-                if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                if digits.is_empty()
+                    || digits.len() > 6
+                    || !digits.bytes().all(|c| c.is_ascii_digit())
+                {
                     return None;
                 }
                 digits.parse::<u64>().ok()? * 10u64.pow(6 - digits.len() as u32)
@@ -42,7 +45,9 @@ impl Timestamp {
         };
         let days = days_from_civil(y, mo, d);
         let secs = days * 86_400 + h * 3600 + mi * 60 + sec;
-        u64::try_from(secs).ok().map(|s| Self(s * 1_000_000 + micros))
+        u64::try_from(secs)
+            .ok()
+            .map(|s| Self(s * 1_000_000 + micros))
     }
 
     /// `self - earlier`, zero if `earlier` is later.
@@ -53,7 +58,11 @@ impl Timestamp {
 
 impl From<SystemTime> for Timestamp {
     fn from(t: SystemTime) -> Self {
-        Self(t.duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0))
+        Self(
+            t.duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as u64)
+                .unwrap_or(0),
+        )
     }
 }
 
@@ -100,7 +109,13 @@ pub fn parse_log_line(line: &str) -> Option<LogLine<'_>> {
         }
         None => (None, rest),
     };
-    Some(LogLine { time, thread, group, ike_sa, message })
+    Some(LogLine {
+        time,
+        thread,
+        group,
+        ike_sa,
+        message,
+    })
 }
 
 /// One IKE exchange (request and response) as seen in one log.
@@ -160,17 +175,31 @@ pub fn timelines(log: &str) -> Vec<IkeSaTimeline> {
     let mut order: Vec<u32> = Vec::new();
     let mut by_id: BTreeMap<u32, IkeSaTimeline> = BTreeMap::new();
     for line in log.lines().filter_map(parse_log_line) {
-        let Some((name, id)) = line.ike_sa else { continue };
+        let Some((name, id)) = line.ike_sa else {
+            continue;
+        };
         let t = by_id.entry(id).or_insert_with(|| {
             order.push(id);
-            IkeSaTimeline { name: name.to_owned(), unique_id: id, ..Default::default() }
+            IkeSaTimeline {
+                name: name.to_owned(),
+                unique_id: id,
+                ..Default::default()
+            }
         });
         let m = line.message;
-        let ex = |requester: bool, rest: &str| split_exchange(rest).map(|(k, n)| (k.to_owned(), n, requester));
+        let ex = |requester: bool, rest: &str| {
+            split_exchange(rest).map(|(k, n)| (k.to_owned(), n, requester))
+        };
         let (found, is_start) = if let Some(rest) = m.strip_prefix("generating ") {
-            (ex(rest.contains(" request "), rest), rest.contains(" request "))
+            (
+                ex(rest.contains(" request "), rest),
+                rest.contains(" request "),
+            )
         } else if let Some(rest) = m.strip_prefix("parsed ") {
-            (ex(rest.contains(" response "), rest), rest.contains(" request "))
+            (
+                ex(rest.contains(" response "), rest),
+                rest.contains(" request "),
+            )
         } else {
             (None, false)
         };
@@ -209,7 +238,10 @@ pub fn timelines(log: &str) -> Vec<IkeSaTimeline> {
             t.retransmits += 1;
         }
     }
-    order.into_iter().filter_map(|id| by_id.remove(&id)).collect()
+    order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect()
 }
 
 /// Phase timings of one IKE_SA, from the initiator's log.
@@ -237,7 +269,11 @@ impl PhaseTimings {
     /// The phases of `t`, which must come from the initiator's log.
     pub fn from_timeline(t: &IkeSaTimeline) -> Self {
         let mine: Vec<&Exchange> = t.exchanges.iter().filter(|e| e.requester).collect();
-        let one = |kind: &str| mine.iter().find(|e| e.kind == kind).and_then(|e| e.duration());
+        let one = |kind: &str| {
+            mine.iter()
+                .find(|e| e.kind == kind)
+                .and_then(|e| e.duration())
+        };
         let auth: Vec<&&Exchange> = mine.iter().filter(|e| e.kind == "IKE_AUTH").collect();
         let ike_auth = match (auth.first(), auth.last().and_then(|e| e.end)) {
             (Some(first), Some(end)) => Some(end.since(first.start)),
@@ -249,7 +285,10 @@ impl PhaseTimings {
                 continue;
             }
             let mut end = e.end;
-            for f in mine[i + 1..].iter().take_while(|f| f.kind == "IKE_FOLLOWUP_KE") {
+            for f in mine[i + 1..]
+                .iter()
+                .take_while(|f| f.kind == "IKE_FOLLOWUP_KE")
+            {
                 end = f.end.or(end);
             }
             if let Some(end) = end {
@@ -305,16 +344,29 @@ impl PhaseSummary {
     /// Collects the samples of every phase.
     pub fn new(runs: &[PhaseTimings]) -> Self {
         let opt = |f: fn(&PhaseTimings) -> Option<Duration>| runs.iter().filter_map(f).collect();
-        let all = |f: fn(&PhaseTimings) -> &Vec<Duration>| runs.iter().flat_map(f).copied().collect();
+        let all =
+            |f: fn(&PhaseTimings) -> &Vec<Duration>| runs.iter().flat_map(f).copied().collect();
         Self {
             rows: vec![
                 ("IKE_SA_INIT", opt(|p| p.ike_sa_init)),
                 ("IKE_INTERMEDIATE", all(|p| &p.ike_intermediate)),
                 ("IKE_AUTH", opt(|p| p.ike_auth)),
-                ("CREATE_CHILD_SA (+FOLLOWUP_KE)", all(|p| &p.create_child_sa)),
-                ("initiate -> IKE_SA established", opt(|p| p.initiate_to_established)),
-                ("initiate -> CHILD_SA installed", opt(|p| p.initiate_to_child_installed)),
-                ("initiate -> first packet", opt(|p| p.initiate_to_first_packet)),
+                (
+                    "CREATE_CHILD_SA (+FOLLOWUP_KE)",
+                    all(|p| &p.create_child_sa),
+                ),
+                (
+                    "initiate -> IKE_SA established",
+                    opt(|p| p.initiate_to_established),
+                ),
+                (
+                    "initiate -> CHILD_SA installed",
+                    opt(|p| p.initiate_to_child_installed),
+                ),
+                (
+                    "initiate -> first packet",
+                    opt(|p| p.initiate_to_first_packet),
+                ),
             ],
             runs: runs.len(),
         }
@@ -322,7 +374,10 @@ impl PhaseSummary {
 
     /// The median of one phase, by its row name.
     pub fn median(&self, phase: &str) -> Option<Duration> {
-        self.rows.iter().find(|(n, _)| *n == phase).and_then(|(_, v)| median(v))
+        self.rows
+            .iter()
+            .find(|(n, _)| *n == phase)
+            .and_then(|(_, v)| median(v))
     }
 }
 
@@ -332,7 +387,11 @@ fn ms(d: Duration) -> String {
 
 impl fmt::Display for PhaseSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<34} {:>10} {:>10} {:>10} {:>4}", "phase (ms)", "median", "min", "max", "n")?;
+        writeln!(
+            f,
+            "{:<34} {:>10} {:>10} {:>10} {:>4}",
+            "phase (ms)", "median", "min", "max", "n"
+        )?;
         for (name, v) in &self.rows {
             match median(v) {
                 Some(m) => writeln!(
@@ -381,10 +440,16 @@ mod tests {
 
     #[test]
     fn parses_timestamps() {
-        assert_eq!(Timestamp::parse("1970-01-01T00:00:00.000001"), Some(Timestamp(1)));
+        assert_eq!(
+            Timestamp::parse("1970-01-01T00:00:00.000001"),
+            Some(Timestamp(1))
+        );
         let t = Timestamp::parse("2026-11-23T09:08:04.405034").unwrap();
         assert_eq!(t.0, 1_795_424_884_405_034);
-        assert_eq!(Timestamp::parse("2026-11-23T09:08:04.5").unwrap().0 % 1_000_000, 500_000);
+        assert_eq!(
+            Timestamp::parse("2026-11-23T09:08:04.5").unwrap().0 % 1_000_000,
+            500_000
+        );
         assert!(Timestamp::parse("09:08:04.405034").is_none());
     }
 
@@ -421,7 +486,10 @@ mod tests {
     #[test]
     fn median_of_even_count_is_the_mean_of_the_middle() {
         let ms = Duration::from_millis;
-        assert_eq!(median(&[ms(4), ms(1), ms(3), ms(2)]), Some(Duration::from_micros(2500)));
+        assert_eq!(
+            median(&[ms(4), ms(1), ms(3), ms(2)]),
+            Some(Duration::from_micros(2500))
+        );
         assert_eq!(median(&[]), None);
     }
 }

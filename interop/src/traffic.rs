@@ -26,17 +26,26 @@ pub struct PingStats {
 pub fn ping(from: &Node, dst: Ipv4Addr, count: u32) -> Result<PingStats> {
     let src = from.inner().to_string();
     let (dst, n) = (dst.to_string(), count.to_string());
-    let mut c = from.command(&["ping", "-n", "-q", "-I", &src, "-c", &n, "-i", "0.05", "-W", "1", &dst]);
+    let mut c = from.command(&[
+        "ping", "-n", "-q", "-I", &src, "-c", &n, "-i", "0.05", "-W", "1", &dst,
+    ]);
     let timeout = Duration::from_millis(50) * count + Duration::from_secs(5);
     let out = cmd::run(&mut c, timeout)?;
     let text = String::from_utf8_lossy(&out.stdout);
     let stats = text.lines().find_map(|l| {
         let (tx, rest) = l.split_once(" packets transmitted, ")?;
         let rx = rest.split_whitespace().next()?;
-        Some(PingStats { transmitted: tx.trim().parse().ok()?, received: rx.parse().ok()? })
+        Some(PingStats {
+            transmitted: tx.trim().parse().ok()?,
+            received: rx.parse().ok()?,
+        })
     });
     stats.ok_or_else(|| {
-        Error::new(format!("ping {dst} from {}: no statistics: {text} {}", from.netns(), String::from_utf8_lossy(&out.stderr)))
+        Error::new(format!(
+            "ping {dst} from {}: no statistics: {text} {}",
+            from.netns(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     })
 }
 
@@ -64,11 +73,19 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
 
 /// Sends `bytes` bytes over TCP from `from`'s inner address to `to`'s inner address, port
 /// `port`, with `nc` from the root filesystem, and checks that exactly those bytes arrived.
-pub fn tcp_transfer(from: &Node, to: &Node, port: u16, bytes: usize, timeout: Duration) -> Result<Transfer> {
+pub fn tcp_transfer(
+    from: &Node,
+    to: &Node,
+    port: u16,
+    bytes: usize,
+    timeout: Duration,
+) -> Result<Transfer> {
     let data = pattern(bytes, bytes as u64 ^ u64::from(port));
     let (dst, p) = (to.inner().to_string(), port.to_string());
     let mut rx = to.command(&["nc", "-l", "-n", "-N", &dst, &p]);
-    rx.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    rx.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut receiver = rx.spawn().map_err(|e| Error::io("spawning nc -l", e))?;
     let stdout = receiver.stdout.take();
     let collected = thread::spawn(move || {
@@ -82,9 +99,16 @@ pub fn tcp_transfer(from: &Node, to: &Node, port: u16, bytes: usize, timeout: Du
         let listening = format!("{dst}:{port}");
         wait_until(Duration::from_secs(5), || {
             let out = cmd::run(&mut to.command(&["ss", "-ltnH"]), Duration::from_secs(5)).ok()?;
-            String::from_utf8_lossy(&out.stdout).contains(&listening).then_some(())
+            String::from_utf8_lossy(&out.stdout)
+                .contains(&listening)
+                .then_some(())
         })
-        .ok_or_else(|| Error::new(format!("nc did not listen on {listening} in {}", to.netns())))?;
+        .ok_or_else(|| {
+            Error::new(format!(
+                "nc did not listen on {listening} in {}",
+                to.netns()
+            ))
+        })?;
         let start = Instant::now();
         let src = from.inner().to_string();
         let mut tx = from.command(&["nc", "-N", "-n", "-s", &src, &dst, &p]);
@@ -104,14 +128,21 @@ pub fn tcp_transfer(from: &Node, to: &Node, port: u16, bytes: usize, timeout: Du
         return Err(Error::new(format!("nc (receiver) exited with {status}")));
     }
     if received != data {
-        let at = received.iter().zip(&data).position(|(a, b)| a != b).unwrap_or(received.len().min(data.len()));
+        let at = received
+            .iter()
+            .zip(&data)
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| received.len().min(data.len()));
         return Err(Error::new(format!(
             "TCP transfer corrupted: sent {} bytes, received {}, first difference at {at}",
             data.len(),
             received.len()
         )));
     }
-    Ok(Transfer { bytes: received.len(), elapsed })
+    Ok(Transfer {
+        bytes: received.len(),
+        elapsed,
+    })
 }
 
 /// The probe binary built with this crate (`pqio-probe`): `$PQIO_PROBE`, else next to the
@@ -128,7 +159,9 @@ pub fn probe_binary() -> Result<PathBuf> {
         .take(2)
         .map(|d| d.join("pqio-probe"))
         .find(|p| p.exists())
-        .ok_or_else(|| Error::new("pqio-probe not found; run `cargo build --release -p interop --bins`"))
+        .ok_or_else(|| {
+            Error::new("pqio-probe not found; run `cargo build --release -p interop --bins`")
+        })
 }
 
 /// When the first packet crossed the tunnel, as seen by [`FirstPacketProbe`].
@@ -168,8 +201,12 @@ impl FirstPacketProbe {
             "--timeout-ms",
             &max.as_millis().to_string(),
         ]);
-        c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-        let mut child = c.spawn().map_err(|e| Error::io(format_args!("spawning {}", bin.display()), e))?;
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = c
+            .spawn()
+            .map_err(|e| Error::io(format_args!("spawning {}", bin.display()), e))?;
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take();
         thread::spawn(move || {
@@ -181,7 +218,10 @@ impl FirstPacketProbe {
                 }
             }
         });
-        let probe = Self { child: Some(child), lines: rx };
+        let probe = Self {
+            child: Some(child),
+            lines: rx,
+        };
         match probe.lines.recv_timeout(Duration::from_secs(5)) {
             Ok(l) if l == "ready" => Ok(probe),
             other => Err(Error::new(format!("pqio-probe did not start: {other:?}"))),
@@ -194,10 +234,11 @@ impl FirstPacketProbe {
         let mut route = None;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .map_err(|_| Error::new(format!("no packet came back through the tunnel within {timeout:?}")))?;
+            let line = self.lines.recv_timeout(left).map_err(|_| {
+                Error::new(format!(
+                    "no packet came back through the tunnel within {timeout:?}"
+                ))
+            })?;
             let mut it = line.split_whitespace();
             let (what, us) = (it.next(), it.next().and_then(|v| v.parse().ok()));
             match (what, us) {
@@ -205,7 +246,10 @@ impl FirstPacketProbe {
                 (Some("reply"), Some(us)) => {
                     self.stop();
                     let reply = Timestamp(us);
-                    return Ok(FirstPacket { route: route.unwrap_or(reply), reply });
+                    return Ok(FirstPacket {
+                        route: route.unwrap_or(reply),
+                        reply,
+                    });
                 }
                 (Some("timeout"), _) => return Err(Error::new("pqio-probe timed out")),
                 _ => {}

@@ -13,7 +13,10 @@ use std::net::{Ipv4Addr, UdpSocket};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn now_us() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0)
 }
 
 fn say(line: &str) {
@@ -23,11 +26,17 @@ fn say(line: &str) {
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: Option<T>) -> T {
-    let v = args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
+    let v = args
+        .iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok());
     match v.or(default) {
         Some(v) => v,
         None => {
-            eprintln!("usage: pqio-probe --src A --dst B [--port 9] [--interval-us 100] [--timeout-ms 10000]");
+            eprintln!(
+                "usage: pqio-probe --src A --dst B [--port 9] [--interval-us 100] [--timeout-ms 10000]"
+            );
             std::process::exit(2)
         }
     }
@@ -63,7 +72,9 @@ fn main() {
         let sent = sock.send(b"pqio first-packet probe");
         let refused = match sent {
             Err(e) => e.kind() == ErrorKind::ConnectionRefused,
-            Ok(_) => matches!(sock.recv(&mut buf), Err(e) if e.kind() == ErrorKind::ConnectionRefused),
+            Ok(_) => {
+                matches!(sock.recv(&mut buf), Err(e) if e.kind() == ErrorKind::ConnectionRefused)
+            }
         };
         if refused {
             say(&format!("reply {}", now_us()));
