@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# iked and ikectl parts that need root: the control socket admits only root (checked as an
+# unprivileged user), and two daemons on the real IKE ports 500/4500 in a network namespace
+# bring up a hybrid X25519+ML-KEM-768 IKE SA. The rest runs without root in `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+
+if ! is_root; then
+    skip_loudly "70-daemon needs root (socket ownership, ports 500/4500, network namespaces)"
+    exit 0
+fi
+
+cargo build --release -p iked -p ikectl
+bin="${CARGO_TARGET_DIR:-target}/release"
+iked="$PWD/$bin/iked"
+ikectl="$PWD/$bin/ikectl"
+
+work=$(mktemp -d /tmp/pqd-daemon.XXXXXX)
+chmod 755 "$work"
+ns="pqd-iked-$$"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Polls a command until it succeeds: up to $1 tries, 0.1 s apart.
+retry() {
+    local n=$1; shift
+    for _ in $(seq "$n"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# $1 file, $2 socket, $3 listen address, $4 ike port, $5 natt port, $6 connection body
+write_config() {
+    cat >"$1" <<TOML
+[daemon]
+socket = "$2"
+listen = ["$3"]
+ike_port = $4
+natt_port = $5
+log = "info"
+$6
+TOML
+    chmod 600 "$1"
+}
+
+# $1 name, $2 own id, $3 peer id, $4 remote_addrs line, $5 start action, $6 local TS, $7 remote TS
+connection() {
+    cat <<TOML
+[connections.$1]
+$4
+proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
+start_action = "$5"
+[connections.$1.local]
+auth = "psk"
+id = "$2"
+[connections.$1.remote]
+auth = "psk"
+id = "$3"
+[connections.$1.children.net]
+local_ts = ["$6"]
+remote_ts = ["$7"]
+[secrets.ike.$1]
+ids = ["$2", "$3"]
+secret = "0sVGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgZGFlbW9uIHRlc3Rz"
+TOML
+}
+
+echo "--- control socket: root only"
+sock="$work/iked.sock"
+write_config "$work/perm.toml" "$sock" 127.0.0.1 0 0 \
+    "$(connection peer a.example b.example 'remote_addrs = ["127.0.0.1"]' none 10.1.0.0/16 10.2.0.0/16)"
+"$iked" --config "$work/perm.toml" 2>"$work/perm.log" &
+pids+=($!)
+retry 100 "$ikectl" --socket "$sock" version || fail "iked did not start: $(cat "$work/perm.log")"
+[ "$(stat -c '%a %U' "$sock")" = "600 root" ] || fail "socket is $(stat -c '%a %U' "$sock"), want 600 root"
+set +e
+setpriv --reuid=65534 --regid=65534 --clear-groups "$ikectl" --socket "$sock" version 2>"$work/err"
+rc=$?
+set -e
+[ "$rc" -eq 3 ] || fail "unprivileged ikectl exited $rc, want 3: $(cat "$work/err")"
+grep -q "Permission denied" "$work/err" || fail "unexpected message: $(cat "$work/err")"
+# Even with a careless chmod the daemon checks the peer's credentials.
+chmod 666 "$sock"
+set +e
+setpriv --reuid=65534 --regid=65534 --clear-groups "$ikectl" --socket "$sock" list-sas 2>"$work/err"
+rc=$?
+set -e
+[ "$rc" -eq 3 ] || fail "unprivileged ikectl on a 0666 socket exited $rc, want 3"
+grep -q "permission denied: only root may control iked" "$work/err" || fail "unexpected message: $(cat "$work/err")"
+"$ikectl" --socket "$sock" version >/dev/null || fail "root cannot use the socket"
+echo "ok: mode 600 root, unprivileged users refused (exit 3), root admitted"
+
+echo "--- two daemons on UDP 500/4500 in network namespace $ns"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+write_config "$work/b.toml" "$work/b.sock" 127.0.0.2 500 4500 \
+    "$(connection site-a b.example a.example 'remote_addrs = ["%any"]' none 10.2.0.0/16 10.1.0.0/16)"
+write_config "$work/a.toml" "$work/a.sock" 127.0.0.1 500 4500 \
+    "$(connection site-b a.example b.example 'remote_addrs = ["127.0.0.2"]' start 10.1.0.0/16 10.2.0.0/16)"
+ip netns exec "$ns" "$iked" --config "$work/b.toml" 2>"$work/b.log" &
+pids+=($!)
+retry 100 "$ikectl" --socket "$work/b.sock" version || fail "daemon B did not start: $(cat "$work/b.log")"
+ip netns exec "$ns" "$iked" --config "$work/a.toml" 2>"$work/a.log" &
+pids+=($!)
+established() {
+    "$ikectl" --socket "$1" list-sas --json | grep -q '"state": "established"'
+}
+retry 200 established "$work/a.sock" || fail "no IKE SA on A: $(cat "$work/a.log")"
+retry 50 established "$work/b.sock" || fail "no IKE SA on B: $(cat "$work/b.log")"
+"$ikectl" --socket "$work/a.sock" list-sas | tee "$work/a.sas"
+grep -q "aes256gcm16-prfsha384-x25519-ke1_mlkem768" "$work/a.sas" || fail "unexpected proposal"
+grep -q "127.0.0.2:500" "$work/a.sas" || fail "not on port 500"
+echo "ok: start_action = start brought up the hybrid IKE SA on port 500"
+
+# Graceful shutdown: SIGTERM ends both daemons with status 0.
+for p in "${pids[@]}"; do kill -TERM "$p"; done
+for p in "${pids[@]}"; do wait "$p" || fail "iked (pid $p) exited with $?"; done
+pids=()
+echo "ok: SIGTERM stopped every daemon cleanly"
