@@ -204,6 +204,10 @@ pub struct EndpointConfig {
     pub cookie_threshold: usize,
     /// Half-open IKE SAs above which new IKE_SA_INIT requests are dropped.
     pub half_open_limit: usize,
+    /// Half-open IKE SAs from one IP address above which its requests must carry a COOKIE.
+    pub cookie_threshold_per_source: usize,
+    /// Half-open IKE SAs from one IP address above which its requests are dropped.
+    pub half_open_limit_per_source: usize,
     /// How long a responder keeps a half-open IKE SA.
     pub half_open_timeout: Duration,
     pub reassembly: ReassemblyLimits,
@@ -215,6 +219,8 @@ impl Default for EndpointConfig {
             connections: Vec::new(),
             cookie_threshold: 1000,
             half_open_limit: 50_000,
+            cookie_threshold_per_source: 10,
+            half_open_limit_per_source: 100,
             half_open_timeout: Duration::from_secs(30),
             reassembly: ReassemblyLimits::default(),
         }

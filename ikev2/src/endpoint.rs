@@ -7,7 +7,7 @@
 //! [`Endpoint::poll_timeout`]. `now` must never go backwards.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,8 +61,9 @@ pub struct Endpoint {
     /// Responder SAs by the initiator's SPI and address, to spot retransmitted or replayed
     /// IKE_SA_INIT requests.
     by_initiator: HashMap<(u64, SocketAddr), u64>,
-    /// Responder SAs still in their initial exchanges.
+    /// Responder SAs still in their initial exchanges, in all and per source address.
     half_open: usize,
+    half_open_by_ip: HashMap<IpAddr, usize>,
     cookie_secret: Option<SecretBytes>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -79,6 +80,7 @@ impl Endpoint {
             sas: HashMap::new(),
             by_initiator: HashMap::new(),
             half_open: 0,
+            half_open_by_ip: HashMap::new(),
             cookie_secret: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -190,7 +192,8 @@ impl Endpoint {
             return;
         }
         let half_open = self.half_open;
-        if half_open >= self.config.half_open_limit {
+        let from_source = self.half_open_by_ip.get(&remote.ip()).copied().unwrap_or(0);
+        if half_open >= self.config.half_open_limit || from_source >= self.config.half_open_limit_per_source {
             self.stats.dropped_half_open_limit += 1;
             return;
         }
@@ -198,7 +201,8 @@ impl Endpoint {
             self.stats.dropped_malformed += 1;
             return;
         };
-        if half_open >= self.config.cookie_threshold && !self.cookie_ok(&msg, remote) {
+        let busy = half_open >= self.config.cookie_threshold || from_source >= self.config.cookie_threshold_per_source;
+        if busy && !self.cookie_ok(&msg, remote) {
             self.send_cookie(&msg, local, remote);
             return;
         }
@@ -210,6 +214,7 @@ impl Endpoint {
             Ok(sa) => {
                 self.by_initiator.insert((spi_i, remote), spi_r);
                 self.half_open += 1;
+                *self.half_open_by_ip.entry(remote.ip()).or_default() += 1;
                 self.sas.insert(spi_r, sa);
             }
             Err(InitReject::Notify(t, d)) => {
@@ -252,6 +257,13 @@ impl Endpoint {
         if sa.counted_half_open && (!sa.is_half_open() || sa.is_dead()) {
             sa.counted_half_open = false;
             self.half_open -= 1;
+            let ip = sa.origin.ip();
+            if let Some(n) = self.half_open_by_ip.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    self.half_open_by_ip.remove(&ip);
+                }
+            }
         }
         if sa.is_dead() {
             let key = (sa.spi_i, sa.origin);
