@@ -54,6 +54,18 @@ pub struct PpkConfig {
     /// Fail unless the PPK is used (no NO_PPK_AUTH fallback). With an external source this is
     /// "fail closed": an unreachable or empty key source fails the IKE SA.
     pub required: bool,
+    /// Which way the PPK is mixed in.
+    pub mode: PpkMode,
+}
+
+/// How a PPK is mixed into the keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PpkMode {
+    /// RFC 8784: in IKE_AUTH (SK_d, SK_pi, SK_pr); what strongSwan and libreswan speak.
+    Rfc8784,
+    /// RFC 9867: in the last IKE_INTERMEDIATE, so the whole initial IKE SA is protected;
+    /// RFC 8784 is still offered for peers without it.
+    Rfc9867,
 }
 
 /// Where a PPK comes from.
@@ -70,12 +82,12 @@ pub enum PpkSource {
 impl PpkConfig {
     /// A static PPK.
     pub fn fixed(id: &[u8], key: SecretBytes, required: bool) -> Self {
-        Self { source: PpkSource::Static { id: id.to_vec(), key }, required }
+        Self { source: PpkSource::Static { id: id.to_vec(), key }, required, mode: PpkMode::Rfc8784 }
     }
 
     /// A PPK fetched per IKE SA by the driver (QKD).
     pub fn external(timeout: Duration, required: bool) -> Self {
-        Self { source: PpkSource::External { timeout }, required }
+        Self { source: PpkSource::External { timeout }, required, mode: PpkMode::Rfc8784 }
     }
 }
 
@@ -190,9 +202,14 @@ impl ConnectionConfig {
         }
     }
 
-    /// Whether any proposal has an additional key exchange.
+    /// Whether any proposal has an additional key exchange, or RFC 9867 is configured.
     pub(crate) fn wants_intermediate(&self) -> bool {
-        self.ike_proposals.iter().any(|p| p.ke[1..].iter().any(|s| !s.is_empty()))
+        self.ike_proposals.iter().any(|p| p.ke[1..].iter().any(|s| !s.is_empty())) || self.wants_ppk_int()
+    }
+
+    /// Whether we offer RFC 9867 (USE_PPK_INT).
+    pub(crate) fn wants_ppk_int(&self) -> bool {
+        self.ppk.as_ref().is_some_and(|p| p.mode == PpkMode::Rfc9867)
     }
 }
 

@@ -21,7 +21,7 @@ pub mod wire;
 
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
-    Lifetime, PpkConfig, PpkSource, RetransmitConfig,
+    Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
 };
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;

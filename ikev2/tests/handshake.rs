@@ -285,3 +285,4 @@ fn mlkem_key_failing_the_modulus_check_gets_invalid_syntax() {
     assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::INVALID_SYNTAX)));
     assert_eq!(pair.b.sa_count(), 0);
 }
+

@@ -102,6 +102,13 @@ impl IkeKeys {
         Some(())
     }
 
+    /// RFC 9867 §3: `SKEYSEED' = prf+(PPK, SK_d)` and every key derived anew from it, after the
+    /// last RFC 9370 update.
+    pub(crate) fn mix_ppk_rfc9867(&self, prf: &dyn Prf, ppk: &SecretBytes, ni: &[u8], nr: &[u8], spi_i: u64, spi_r: u64) -> Option<Self> {
+        let skeyseed = prf_plus(prf, ppk.expose(), &[self.sk_d.expose()], prf.output_len())?;
+        Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
+    }
+
     fn from_skeyseed(
         prf: &dyn Prf,
         lengths: KeyLengths,

@@ -54,7 +54,7 @@ impl IkeSa {
                 PpkLookup::Without if required => return self.ppk_missing(ctx),
                 PpkLookup::Without => None,
             }
-        } else if required {
+        } else if required && !self.peer.use_ppk_int {
             return self.fail(Error::AuthenticationFailed("PPK required but the peer did not send USE_PPK"), ctx);
         } else {
             None
@@ -129,7 +129,8 @@ impl IkeSa {
         if auth.method != AuthMethod::SHARED_KEY_MIC || !ct_eq(expected.expose(), &auth.data) {
             return self.fail(Error::AuthenticationFailed("responder AUTH does not verify"), ctx);
         }
-        self.ppk_used = ppk_used;
+        // RFC 9867 mixed the PPK in IKE_INTERMEDIATE already; RFC 8784 does it here.
+        self.ppk_used |= ppk_used;
         self.established(now, ctx);
         match sent.child.map(|req| self.child_from_response(now, req, payloads, ctx)) {
             Some(Ok(child)) => {
@@ -220,7 +221,7 @@ impl IkeSa {
             keys.mix_ppk_rfc8784(prf, &key).ok_or(Error::Internal("PPK mixing"))?;
             self.ppk_used = true;
             auth.data.clone()
-        } else if required {
+        } else if required && !self.peer.use_ppk_int {
             return Err(Error::AuthenticationFailed(if offered.is_some() { "PPK required but not available for the offered PPK_ID" } else { "PPK required but none offered" }));
         } else if offered.is_some() {
             // RFC 8784 §3: without the PPK, fall back to NO_PPK_AUTH if the peer allows it.

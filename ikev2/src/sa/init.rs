@@ -76,7 +76,11 @@ impl IkeSa {
         if self.conn.wants_intermediate() {
             payloads.push(notify(NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED, Vec::new()));
         }
+        if self.conn.wants_ppk_int() {
+            payloads.push(notify(NotifyType::USE_PPK_INT, Vec::new()));
+        }
         if self.conn.ppk.is_some() {
+            // Also for RFC 9867: peers without it fall back to RFC 8784.
             payloads.push(notify(NotifyType::USE_PPK, Vec::new()));
         }
         let header = self.header(ExchangeType::IKE_SA_INIT, false, 0);
@@ -157,6 +161,8 @@ impl IkeSa {
             return Err(syntax("responder SPI is zero"));
         }
         self.peer = caps(p);
+        self.peer.use_ppk_int &= self.conn.wants_ppk_int() && self.peer.intermediate;
+        self.peer.use_ppk &= !self.peer.use_ppk_int;
         if !suite.additional_kes().is_empty() && !self.peer.intermediate {
             return Err(syntax("additional key exchanges without INTERMEDIATE_EXCHANGE_SUPPORTED"));
         }
@@ -196,10 +202,12 @@ impl IkeSa {
         let spi_i = req.msg.header.spi_i.0;
         let mut sa = Self::blank(conn.clone(), false, spi_i, req.spi_r, req.local, req.remote);
         let peer = caps(p);
+        let use_ppk_int = peer.use_ppk_int && peer.intermediate && conn.wants_ppk_int();
         sa.peer = PeerCaps {
             fragmentation: peer.fragmentation && conn.fragment_size.is_some(),
             intermediate: peer.intermediate,
-            use_ppk: peer.use_ppk && conn.ppk.is_some(),
+            use_ppk: peer.use_ppk && conn.ppk.is_some() && !use_ppk_int,
+            use_ppk_int,
         };
         sa.ni = ni.to_vec();
         sa.nr = random_bytes(ctx.provider, NONCE_LEN).ok_or(InitReject::Drop)?;
@@ -216,12 +224,14 @@ impl IkeSa {
         if sa.peer.fragmentation {
             out.push(notify(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED, Vec::new()));
         }
-        if peer.intermediate && !suite.additional_kes().is_empty() {
+        if peer.intermediate && (!suite.additional_kes().is_empty() || use_ppk_int) {
             out.push(notify(NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED, Vec::new()));
         } else if !suite.additional_kes().is_empty() {
             return Err(InitReject::Notify(NotifyType::NO_PROPOSAL_CHOSEN, Vec::new()));
         }
-        if sa.peer.use_ppk {
+        if use_ppk_int {
+            out.push(notify(NotifyType::USE_PPK_INT, Vec::new()));
+        } else if sa.peer.use_ppk {
             out.push(notify(NotifyType::USE_PPK, Vec::new()));
         }
         let header = sa.header(ExchangeType::IKE_SA_INIT, true, 0);
@@ -233,8 +243,7 @@ impl IkeSa {
         sa.cache_and_send_response(vec![sa.msg2.clone()], ctx);
         sa.half_open_deadline = Some(now + ctx.config.half_open_timeout);
         sa.counted_half_open = true;
-        let adds = sa.suite.as_ref().map_or(0, |s| s.additional_kes().len());
-        sa.state = if adds > 0 { State::AwaitIntermediate { index: 0 } } else { State::AwaitAuth };
+        sa.state = if sa.intermediate_total() > 0 { State::AwaitIntermediate { index: 0 } } else { State::AwaitAuth };
         Ok(sa)
     }
 
@@ -248,14 +257,22 @@ impl IkeSa {
         self.install_keys(keys, ctx).ok_or(internal("cipher setup"))
     }
 
-    /// After IKE_SA_INIT or an IKE_INTERMEDIATE: the next additional exchange, or IKE_AUTH.
+    /// After IKE_SA_INIT or an IKE_INTERMEDIATE: the next IKE_INTERMEDIATE, or IKE_AUTH.
     pub(super) fn next_step_after_keys(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         let adds = self.suite.as_ref().map(|s| s.additional_kes()).unwrap_or_default();
         let done = usize::from(self.intermediate_count);
-        match adds.get(done) {
-            Some(group) => self.send_intermediate(now, done, *group, ctx),
-            None => self.send_auth(now, ctx),
+        if done < self.intermediate_total() {
+            self.send_intermediate(now, done, adds.get(done).copied(), ctx);
+        } else {
+            self.send_auth(now, ctx);
         }
+    }
+
+    /// IKE_INTERMEDIATE exchanges of the initial handshake: one per additional key exchange,
+    /// and at least one when the RFC 9867 PPK is mixed in.
+    pub(super) fn intermediate_total(&self) -> usize {
+        let adds = self.suite.as_ref().map_or(0, |s| s.additional_kes().len());
+        adds.max(usize::from(self.peer.use_ppk_int))
     }
 }
 
@@ -317,6 +334,7 @@ fn caps(p: &[Payload]) -> PeerCaps {
         fragmentation: find_notify(p, NotifyType::IKEV2_FRAGMENTATION_SUPPORTED).is_some(),
         intermediate: find_notify(p, NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED).is_some(),
         use_ppk: find_notify(p, NotifyType::USE_PPK).is_some(),
+        use_ppk_int: find_notify(p, NotifyType::USE_PPK_INT).is_some(),
     }
 }
 

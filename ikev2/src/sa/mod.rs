@@ -55,8 +55,8 @@ pub(crate) struct Ctx<'a> {
 enum State {
     /// Initiator: IKE_SA_INIT sent.
     InitSent { ke: Box<dyn ActiveKeyExchange>, cookie: Option<Vec<u8>>, ke_retries: u8 },
-    /// Initiator: IKE_INTERMEDIATE for additional exchange `index` sent.
-    IntermediateSent { index: usize, ke: Box<dyn ActiveKeyExchange> },
+    /// Initiator: IKE_INTERMEDIATE sent.
+    IntermediateSent(intermediate::IntermediateSent),
     /// Initiator: IKE_AUTH waits for the PPK from an external source.
     AwaitPpk,
     /// Initiator: IKE_AUTH sent.
@@ -75,7 +75,10 @@ enum State {
 struct PeerCaps {
     fragmentation: bool,
     intermediate: bool,
+    /// RFC 8784 PPK in IKE_AUTH.
     use_ppk: bool,
+    /// RFC 9867 PPK in IKE_INTERMEDIATE (then `use_ppk` is false).
+    use_ppk_int: bool,
 }
 
 /// Our outstanding request.
@@ -157,6 +160,9 @@ pub(crate) struct IkeSa {
     auth_paused: bool,
     /// Responder: the IKE_AUTH request waiting for an external PPK.
     parked: Option<Vec<Payload>>,
+    /// Responder: the IKE_INTERMEDIATE request (header, first inner type, plaintext) waiting
+    /// for an external PPK (RFC 9867).
+    parked_intermediate: Option<(Header, PayloadType, Vec<u8>)>,
 }
 
 impl IkeSa {
@@ -209,6 +215,7 @@ impl IkeSa {
             ppk_state: ppk::PpkState::Idle,
             auth_paused: false,
             parked: None,
+            parked_intermediate: None,
         }
     }
 
@@ -291,7 +298,7 @@ impl IkeSa {
             self.resend_response(datagram, header, ctx);
             return;
         }
-        if mid != self.expected_request_id || header.exchange == ExchangeType::IKE_SA_INIT || self.parked.is_some() {
+        if mid != self.expected_request_id || header.exchange == ExchangeType::IKE_SA_INIT || self.parked.is_some() || self.parked_intermediate.is_some() {
             ctx.stats.dropped_unexpected += 1;
             return;
         }
@@ -315,8 +322,8 @@ impl IkeSa {
         };
         let state = std::mem::replace(&mut self.state, State::Dead);
         match (header.exchange, state) {
-            (ExchangeType::IKE_INTERMEDIATE, State::IntermediateSent { index, ke }) => {
-                self.handle_intermediate_response(now, header, first, &plain, &payloads, index, ke, ctx);
+            (ExchangeType::IKE_INTERMEDIATE, State::IntermediateSent(sent)) => {
+                self.handle_intermediate_response(now, header, first, &plain, &payloads, sent, ctx);
             }
             (ExchangeType::IKE_AUTH, State::AuthSent(sent)) => {
                 self.handle_auth_response(now, &payloads, sent, ctx);

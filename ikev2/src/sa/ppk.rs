@@ -93,10 +93,21 @@ impl IkeSa {
 
     fn resume_after_ppk(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         if std::mem::take(&mut self.auth_paused) {
-            self.send_auth(now, ctx);
+            // Whatever waited (the last IKE_INTERMEDIATE or IKE_AUTH) is the next step.
+            self.next_step_after_keys(now, ctx);
         } else if let Some(payloads) = self.parked.take() {
             self.handle_auth_request(now, &payloads, ctx);
+        } else if let Some((header, first, plain)) = self.parked_intermediate.take() {
+            self.dispatch_request(now, &header, first, plain, ctx);
         }
+    }
+
+    /// The RFC 9867 §3.1 PPK Confirmation: the first 8 octets of `prf(PPK, Ni | Nr | SPIi | SPIr)`.
+    pub(super) fn ppk_confirmation(&self, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<[u8; 8]> {
+        let prf = self.prf(ctx)?;
+        let mut out = vec![0; prf.output_len()];
+        prf.key(ppk.expose()).compute(&[&self.ni, &self.nr, &self.spi_i.to_be_bytes(), &self.spi_r.to_be_bytes()], &mut out);
+        out.get(..8)?.try_into().ok()
     }
 
     /// Initiator with a required PPK that will not come.
