@@ -134,7 +134,7 @@ pub(crate) fn down(name: &str, v: &DownView) -> String {
     if v.closed.is_empty() {
         return format!("{name}: no IKE SA to close\n");
     }
-    let note = if v.delete_sent { "" } else { " (peer not notified: DELETE is not supported yet)" };
+    let note = if v.delete_sent { " (DELETE sent to the peer)" } else { " (peer not notified)" };
     format!("{name}: closed IKE SA {}{note}\n", v.closed.join(", "))
 }
 

@@ -46,7 +46,13 @@ impl Client {
     /// I/O, protocol or daemon errors.
     pub fn call(&mut self, command: Command, timeout: Option<Duration>) -> Result<serde_json::Value, ClientError> {
         self.writer.set_read_timeout(timeout).map_err(ClientError::Io)?;
-        self.send(&Request::new(command))?;
+        if let Err(e) = self.send(&Request::new(command)) {
+            // The daemon may have refused us and hung up before reading: its reason is waiting.
+            return match self.receive::<Response>() {
+                Ok(Some(Response { error: Some(body), .. })) => Err(ClientError::Daemon(body)),
+                _ => Err(e),
+            };
+        }
         let response: Response = self.receive()?.ok_or_else(|| ClientError::Protocol("the daemon closed the connection".into()))?;
         if response.version != PROTOCOL_VERSION {
             return Err(ClientError::Protocol(format!("the daemon speaks protocol version {}, this client {PROTOCOL_VERSION}", response.version)));

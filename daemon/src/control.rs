@@ -125,7 +125,7 @@ fn parse_request(line: &str) -> Result<Request, Response> {
     let value: serde_json::Value = serde_json::from_str(line).map_err(|e| Response::error(ErrorCode::BadRequest, format!("not JSON: {e}")))?;
     let version = value.get("version").and_then(serde_json::Value::as_u64);
     if version != Some(u64::from(PROTOCOL_VERSION)) {
-        return Err(Response::error(ErrorCode::UnsupportedVersion, format!("this daemon speaks protocol version {PROTOCOL_VERSION}, the request has {}", version.map_or("none".into(), |v| v.to_string()))));
+        return Err(Response::error(ErrorCode::UnsupportedVersion, format!("this daemon speaks protocol version {PROTOCOL_VERSION}, the request has {}", version.map_or_else(|| "none".into(), |v| v.to_string()))));
     }
     serde_json::from_value(value).map_err(|e| Response::error(ErrorCode::BadRequest, format!("invalid request: {e}")))
 }
@@ -147,7 +147,7 @@ async fn handle(command: Command, ctx: &ControlCtx) -> Response {
 async fn up(ctx: &ControlCtx, name: String, timeout_ms: Option<u64>) -> Result<Response, (ErrorCode, String)> {
     let start = ask(ctx, |reply| DriverCommand::Up { name: name.clone(), reply }).await??;
     let rx = match start {
-        UpStart::AlreadyUp(ike_sa) => return Ok(Response::ok(&UpView { already_up: true, ike_sa })),
+        UpStart::AlreadyUp(ike_sa) => return Ok(Response::ok(&UpView { already_up: true, ike_sa: *ike_sa })),
         UpStart::Pending(rx) => rx,
     };
     let wait = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_UP_TIMEOUT_MS));

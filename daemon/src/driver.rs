@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ikev2::wire::Header;
 use ikev2::{ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Stats};
@@ -32,7 +32,7 @@ pub(crate) enum DriverCommand {
 
 /// How `up` proceeds.
 pub(crate) enum UpStart {
-    AlreadyUp(IkeSaView),
+    AlreadyUp(Box<IkeSaView>),
     /// Resolves when the IKE SA is established (with its Child SAs) or fails.
     Pending(oneshot::Receiver<Result<IkeSaView, String>>),
 }
@@ -50,13 +50,16 @@ pub(crate) struct Driver {
     settings: DaemonSettings,
     conns: Vec<ConnEntry>,
     sas: BTreeMap<SaId, SaEntry>,
-    /// SAs closed on our side that the engine still holds (it cannot delete yet); their late
-    /// events are ignored.
+    /// SAs we closed that the engine still holds while DELETE completes; their late events are
+    /// ignored.
     detached: HashSet<SaId>,
     sink: Box<dyn ChildSaSink>,
     sockets: Arc<Sockets>,
     events: broadcast::Sender<MonitorEvent>,
     waiters: HashMap<SaId, Vec<oneshot::Sender<Result<IkeSaView, String>>>>,
+    /// SAs established since the last flush, whose `up` waiters are answered then (after their
+    /// Child SAs arrived).
+    just_established: Vec<SaId>,
     /// The engine still answers with an older connection list (see [`Driver::apply`]).
     responder_list_stale: bool,
     /// Counters of endpoints replaced by a reload.
@@ -112,6 +115,7 @@ impl Driver {
             sockets,
             events,
             waiters: HashMap::new(),
+            just_established: Vec::new(),
             responder_list_stale: false,
             stats_base: BTreeMap::new(),
             started: Instant::now(),
@@ -146,7 +150,29 @@ impl Driver {
             }
         }
         self.close_all("daemon shutting down");
-        self.flush().await;
+        self.linger(inputs.datagrams).await;
+    }
+
+    /// After DELETE went out at shutdown, handles the peers' answers (and retransmits) until
+    /// every IKE SA is gone or [`SHUTDOWN_GRACE`] passes.
+    async fn linger(&mut self, mut datagrams: mpsc::Receiver<Datagram>) {
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        loop {
+            self.flush().await;
+            if self.endpoint.sa_count() == 0 {
+                return;
+            }
+            let timer = self.endpoint.poll_timeout().map_or(deadline, |t| t.min(deadline));
+            tokio::select! {
+                Some(d) = datagrams.recv() => self.datagram(&d),
+                () = sleep_until(Some(timer)) => {
+                    if Instant::now() >= deadline {
+                        return;
+                    }
+                    self.endpoint.handle_timeout(Instant::now());
+                }
+            }
+        }
     }
 
     fn datagram(&mut self, d: &Datagram) {
@@ -163,25 +189,21 @@ impl Driver {
         };
         let _guard = span.enter();
         self.endpoint.handle_datagram(Instant::now(), d.local, d.remote, &d.data);
+        self.drain_events(Some(d.local));
     }
 
     /// Drains events first (so our state is current before the peer sees our answer), then
     /// datagrams.
     async fn flush(&mut self) {
-        let mut established = Vec::new();
-        while let Some(event) = self.endpoint.poll_event() {
-            if let Some(sa) = self.event(event) {
-                established.push(sa);
-            }
-        }
-        for sa in established {
+        self.drain_events(None);
+        for sa in std::mem::take(&mut self.just_established) {
             let (Some(waiters), Some(view)) = (self.waiters.remove(&sa), self.sas.get(&sa).map(|e| self.sa_view(sa, e))) else { continue };
             for w in waiters {
                 let _ = w.send(Ok(view.clone()));
             }
         }
         while let Some(t) = self.endpoint.poll_transmit() {
-            if let Err(e) = self.sockets.send(t.local, t.remote, &t.data).await {
+            if let Err(e) = self.sockets.send(t.local, t.remote, &t.data, t.is_nat_keepalive()).await {
                 tracing::warn!(local = %t.local, remote = %t.remote, error = %e, "cannot send IKE datagram");
             }
         }
@@ -190,10 +212,20 @@ impl Driver {
         }
     }
 
+    /// Handles the engine's events; `local` is the address the last datagram came in on, which
+    /// a new responder SA is listed with.
+    fn drain_events(&mut self, local: Option<SocketAddr>) {
+        while let Some(event) = self.endpoint.poll_event() {
+            if let Some(sa) = self.event(event, local) {
+                self.just_established.push(sa);
+            }
+        }
+    }
+
     /// Handles one engine event; returns the SA if it just became established.
-    fn event(&mut self, event: Event) -> Option<SaId> {
+    fn event(&mut self, event: Event, local: Option<SocketAddr>) -> Option<SaId> {
         match event {
-            Event::IkeSaEstablished { sa, info } => return self.established(sa, info),
+            Event::IkeSaEstablished { sa, info } => return self.established(sa, info, local),
             Event::ChildSaEstablished { sa, child } => self.child_established(sa, child),
             Event::ChildSaDeleted { sa, inbound_spi, .. } => self.child_deleted(sa, inbound_spi),
             Event::IkeSaRekeyed { old, new } => {
@@ -235,7 +267,7 @@ impl Driver {
         None
     }
 
-    fn established(&mut self, sa: SaId, info: IkeSaInfo) -> Option<SaId> {
+    fn established(&mut self, sa: SaId, info: IkeSaInfo, local: Option<SocketAddr>) -> Option<SaId> {
         if self.detached.contains(&sa) {
             return None;
         }
@@ -243,7 +275,7 @@ impl Driver {
         let entry = self.sas.entry(sa).or_insert_with(|| SaEntry {
             connection: info.connection.clone(),
             initiator: info.initiator,
-            local: info.remote,
+            local: local.unwrap_or(info.remote),
             remote: info.remote,
             state: SaState::Connecting,
             info: None,
@@ -279,7 +311,7 @@ impl Driver {
             installed_at: Instant::now(),
         };
         let _guard = entry.span.clone().entered();
-        if let Err(e) = self.sink.install(sa, &entry.connection, child) {
+        if let Err(e) = self.sink.install(sa, &entry.connection, entry.remote, child) {
             tracing::error!(child = %record.name, error = %e, "cannot install Child SA");
             return;
         }
@@ -330,7 +362,7 @@ impl Driver {
         let existing = self.sas.iter().filter(|(_, e)| e.connection == name).min_by_key(|(_, e)| e.state != SaState::Established);
         if let Some((id, e)) = existing {
             if e.state == SaState::Established {
-                return Ok(UpStart::AlreadyUp(self.sa_view(*id, e)));
+                return Ok(UpStart::AlreadyUp(Box::new(self.sa_view(*id, e))));
             }
             let id = *id;
             return Ok(UpStart::Pending(self.wait_for(id)));
@@ -382,23 +414,28 @@ impl Driver {
         if !self.conns.iter().any(|c| c.conn.name == name) && !self.sas.values().any(|e| e.connection == name) {
             return Err((ErrorCode::NotFound, format!("no connection named '{name}'")));
         }
-        let closed = self.detach_connection(name, "closed by ikectl down");
-        Ok(DownView { closed, delete_sent: false })
+        let (closed, delete_sent) = self.detach_connection(name, "closed by ikectl down");
+        Ok(DownView { closed, delete_sent })
     }
 
-    /// Closes every SA of a connection on our side. The engine has no way to send DELETE or
-    /// drop an IKE SA yet, so the SA is forgotten here and its Child SAs leave the datapath.
-    fn detach_connection(&mut self, name: &str, reason: &str) -> Vec<String> {
+    /// Closes every SA of a connection; returns their names and whether the peer was sent
+    /// DELETE for all of them.
+    fn detach_connection(&mut self, name: &str, reason: &str) -> (Vec<String>, bool) {
         let ids: Vec<SaId> = self.sas.iter().filter(|(_, e)| e.connection == name).map(|(id, _)| *id).collect();
+        let mut all_sent = true;
         for id in &ids {
-            self.detach(*id, reason);
+            all_sent &= self.detach(*id, reason);
         }
-        ids.into_iter().map(sa_name).collect()
+        (ids.into_iter().map(sa_name).collect(), all_sent)
     }
 
-    fn detach(&mut self, sa: SaId, reason: &str) {
-        let Some(entry) = self.sas.remove(&sa) else { return };
-        entry.span.in_scope(|| tracing::info!(reason, "IKE SA closed locally (DELETE not sent: not supported by the engine yet)"));
+    /// Closes an IKE SA: the engine sends INFORMATIONAL DELETE (RFC 7296 §1.4.1) and finishes
+    /// on its own, while its Child SAs leave the datapath at once and its later events are
+    /// ignored. Returns whether DELETE was sent.
+    fn detach(&mut self, sa: SaId, reason: &str) -> bool {
+        let Some(entry) = self.sas.remove(&sa) else { return false };
+        let delete_sent = self.endpoint.close(Instant::now(), sa);
+        entry.span.in_scope(|| tracing::info!(reason, delete_sent, "closing IKE SA"));
         let connection = Some(entry.connection.clone());
         self.retire_children(sa, entry);
         if self.endpoint.has_sa(sa) {
@@ -408,6 +445,7 @@ impl Driver {
             let _ = w.send(Err(format!("IKE SA closed: {reason}")));
         }
         let _ = self.events.send(MonitorEvent::IkeSaClosed { connection, ike_sa: sa_name(sa), reason: reason.into() });
+        delete_sent
     }
 
     fn retire_children(&mut self, sa: SaId, entry: SaEntry) {
@@ -420,7 +458,7 @@ impl Driver {
     fn close_all(&mut self, reason: &str) {
         let ids: Vec<SaId> = self.sas.keys().copied().collect();
         for id in ids {
-            self.detach(id, reason);
+            let _ = self.detach(id, reason);
         }
     }
 
@@ -440,7 +478,7 @@ impl Driver {
                 }
                 Some(_) => {
                     view.changed.push(conn.name.clone());
-                    self.detach_connection(&conn.name, "connection changed by reload");
+                    let _ = self.detach_connection(&conn.name, "connection changed by reload");
                     if conn.start_action == StartAction::Start {
                         to_start.push(conn.name.clone());
                     }
@@ -457,7 +495,7 @@ impl Driver {
         }
         for gone in old.into_iter().flatten() {
             view.removed.push(gone.conn.name.clone());
-            self.detach_connection(&gone.conn.name, "connection removed by reload");
+            let _ = self.detach_connection(&gone.conn.name, "connection removed by reload");
         }
         if config.daemon != self.settings {
             view.warnings.push("[daemon] settings changed; they apply when iked restarts".into());
@@ -637,3 +675,5 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 const MAX_DATAGRAMS_PER_WAKE: usize = 64;
+/// How long shutdown waits for the peers to acknowledge DELETE.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);

@@ -1,5 +1,6 @@
 //! `iked`: the IKEv2/IPsec daemon. See `docs/config.md` for the configuration file.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,11 +40,17 @@ fn main() -> ExitCode {
         for w in &config.warnings {
             eprintln!("warning: {w}");
         }
-        println!("{}: OK ({} connections)", args.config.display(), config.connections.len());
+        let n = config.connections.len();
+        println!("{}: OK ({n} connection{})", args.config.display(), if n == 1 { "" } else { "s" });
         return ExitCode::SUCCESS;
     }
     let filter = std::env::var("RUST_LOG").ok().or(args.log).unwrap_or_else(|| config.daemon.log.clone());
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter)).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -58,12 +65,9 @@ async fn run(config: Config) -> ExitCode {
     for w in &config.warnings {
         tracing::warn!("{w}");
     }
-    let (mut hup, mut term, mut int) = match (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(h), Ok(t), Ok(i)) => (h, t, i),
-        _ => {
-            eprintln!("iked: cannot install signal handlers");
-            return ExitCode::from(1);
-        }
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        eprintln!("iked: cannot install signal handlers");
+        return ExitCode::from(1);
     };
     let daemon = match Daemon::start(config, Box::new(LoggingSink::new())).await {
         Ok(d) => d,

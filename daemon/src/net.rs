@@ -66,15 +66,16 @@ impl Sockets {
         self.all.iter().map(AsRef::as_ref).find(|s| !s.natt && s.local.is_ipv4() == remote.is_ipv4())
     }
 
-    /// Sends one IKE message from the socket bound to `local` (or to its wildcard address).
-    pub(crate) async fn send(&self, local: SocketAddr, remote: SocketAddr, data: &[u8]) -> io::Result<()> {
+    /// Sends one IKE message from the socket bound to `local` (or to its wildcard address). A
+    /// NAT keepalive goes out without the non-ESP marker.
+    pub(crate) async fn send(&self, local: SocketAddr, remote: SocketAddr, data: &[u8], keepalive: bool) -> io::Result<()> {
         let socket = self.all.iter().find(|s| s.local == local).or_else(|| {
             self.all.iter().find(|s| s.local.port() == local.port() && s.local.ip().is_unspecified() && s.local.is_ipv4() == local.is_ipv4())
         });
         let Some(s) = socket else {
             return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, format!("no IKE socket for {local}")));
         };
-        if s.natt {
+        if s.natt && !keepalive {
             let mut framed = Vec::with_capacity(data.len() + NON_ESP_MARKER.len());
             framed.extend_from_slice(&NON_ESP_MARKER);
             framed.extend_from_slice(data);

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 
 use ikev2::{ChildSa, SaId};
 
@@ -13,11 +14,12 @@ use crate::proto::ChildSaCounters;
 /// [`install`](Self::install) takes the [`ChildSa`] by value: its keys move into the datapath
 /// (or are zeroized when the value is dropped) and are never copied by the daemon.
 pub trait ChildSaSink: Send + 'static {
-    /// Installs both directions of a Child SA.
+    /// Installs both directions of a Child SA whose ESP goes to and comes from `peer` (the IKE
+    /// SA's remote address).
     ///
     /// # Errors
     /// When the datapath cannot take the SA; the daemon logs it and keeps the IKE SA.
-    fn install(&mut self, ike_sa: SaId, connection: &str, child: ChildSa) -> Result<(), SinkError>;
+    fn install(&mut self, ike_sa: SaId, connection: &str, peer: SocketAddr, child: ChildSa) -> Result<(), SinkError>;
 
     /// Removes a Child SA, identified by the SPI of the packets we receive.
     fn retire(&mut self, ike_sa: SaId, inbound_spi: u32);
@@ -60,11 +62,12 @@ impl LoggingSink {
 }
 
 impl ChildSaSink for LoggingSink {
-    fn install(&mut self, ike_sa: SaId, connection: &str, child: ChildSa) -> Result<(), SinkError> {
+    fn install(&mut self, ike_sa: SaId, connection: &str, peer: SocketAddr, child: ChildSa) -> Result<(), SinkError> {
         let local: Vec<String> = child.local_ts.iter().map(format_selector).collect();
         let remote: Vec<String> = child.remote_ts.iter().map(format_selector).collect();
         tracing::info!(
             child = %child.name,
+            %peer,
             inbound_spi = %format_args!("{:08x}", child.inbound_spi),
             outbound_spi = %format_args!("{:08x}", child.outbound_spi),
             proposal = %child.suite,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ipsec_crypto::SecretBytes;
 
+use crate::cert::CertificateAuth;
 use crate::fragment::ReassemblyLimits;
 use crate::proposal::ProposalSpec;
 use crate::wire::{IdType, Identification, IpSelector};
@@ -33,6 +34,11 @@ impl Identity {
         }
     }
 
+    /// ID_DER_ASN1_DN: the DER encoding of an X.501 Name (a certificate's subject).
+    pub fn dn(der: &[u8]) -> Self {
+        Self(Identification { id_type: IdType::DER_ASN1_DN, data: der.to_vec() })
+    }
+
     /// The ID payload body after the generic header: type, three reserved octets, data.
     pub(crate) fn body(&self) -> Vec<u8> {
         let mut out = vec![self.0.id_type.0, 0, 0, 0];
@@ -41,11 +47,31 @@ impl Identity {
     }
 }
 
-/// How this end authenticates.
+/// How this end authenticates, and how it checks the peer.
 #[non_exhaustive]
 pub enum AuthConfig {
     /// A pre-shared key (RFC 7296 §2.15), used in both directions.
     Psk(SecretBytes),
+    /// X.509 certificates in both directions. We send our chain in CERT payloads and sign with
+    /// RFC 7427 (method 14), or with method 1 for an RSA key when the peer does not send
+    /// SIGNATURE_HASH_ALGORITHMS; the peer's chain must lead to a trusted CA and name its
+    /// identity (IDi/IDr). Validity is checked against the time given with
+    /// [`Endpoint::set_unix_time`](crate::Endpoint::set_unix_time).
+    Certificate(CertificateAuth),
+    /// EAP for the initiator (RFC 7296 §2.16); the inner credentials (PSK or certificate, not
+    /// EAP again) are the responder's.
+    ///
+    /// As responder we authenticate with the inner credentials. An initiator that sends no
+    /// AUTH is authenticated by EAP, whose method the driver runs:
+    /// [`Event::EapStarted`](crate::Event::EapStarted), then
+    /// [`Event::EapMessage`](crate::Event::EapMessage) for each EAP Response, each answered with
+    /// [`Endpoint::eap_respond`](crate::Endpoint::eap_respond). An initiator that sends AUTH is
+    /// verified with the inner credentials.
+    ///
+    /// As initiator we send no AUTH, run the EAP peer through the same event and command, and
+    /// verify the responder with the inner credentials (for certificates
+    /// [`CertificateAuth::verify_only`] is enough).
+    Eap(Box<AuthConfig>),
 }
 
 /// A post-quantum preshared key (RFC 8784).
@@ -164,6 +190,8 @@ pub struct ConnectionConfig {
     pub local_id: Identity,
     /// `None` accepts any peer identity that authenticates with our credentials.
     pub remote_id: Option<Identity>,
+    /// Peer addresses this connection answers as responder; empty accepts any.
+    pub remote_addrs: Vec<IpAddr>,
     pub auth: AuthConfig,
     pub ike_proposals: Vec<ProposalSpec>,
     pub children: Vec<ChildConfig>,
@@ -189,6 +217,7 @@ impl ConnectionConfig {
             name: name.into(),
             local_id,
             remote_id: None,
+            remote_addrs: Vec::new(),
             auth: AuthConfig::Psk(SecretBytes::from_slice(psk)),
             ike_proposals,
             children: Vec::new(),
@@ -228,6 +257,9 @@ pub struct EndpointConfig {
     /// How long a responder keeps a half-open IKE SA.
     pub half_open_timeout: Duration,
     pub reassembly: ReassemblyLimits,
+    /// Emit [`Event::IkeSaKeys`](crate::Event::IkeSaKeys) for a key log (debugging only: it
+    /// exports secrets).
+    pub export_keys: bool,
 }
 
 impl Default for EndpointConfig {
@@ -240,6 +272,7 @@ impl Default for EndpointConfig {
             half_open_limit_per_source: 100,
             half_open_timeout: Duration::from_secs(30),
             reassembly: ReassemblyLimits::default(),
+            export_keys: false,
         }
     }
 }

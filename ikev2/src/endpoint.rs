@@ -159,6 +159,12 @@ impl Endpoint {
         self.sas.values().filter_map(IkeSa::poll_timeout).min()
     }
 
+    /// Replaces the connections (configuration reload). New IKE SAs use the new list; existing
+    /// ones keep the configuration they were made with until the driver closes them.
+    pub fn set_connections(&mut self, connections: Vec<Arc<ConnectionConfig>>) {
+        self.config.connections = connections;
+    }
+
     /// Counters.
     pub fn stats(&self) -> &Stats {
         &self.stats

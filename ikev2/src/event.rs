@@ -36,6 +36,9 @@ pub enum Event {
     /// `dec_keys`). Answer with [`Endpoint::provide_ppk`](crate::Endpoint::provide_ppk); the
     /// exchange waits for it, up to the configured timeout.
     PpkNeeded { sa: SaId, ppk_id: Option<Vec<u8>> },
+    /// The keys of an IKE SA, for a key log that Wireshark can read; only with
+    /// [`EndpointConfig::export_keys`](crate::EndpointConfig::export_keys).
+    IkeSaKeys { sa: SaId, keys: IkeKeyExport },
 }
 
 /// Facts about an established IKE SA, for listings and logs.
@@ -46,6 +49,7 @@ pub struct IkeSaInfo {
     pub initiator: bool,
     pub local_spi: IkeSpi,
     pub remote_spi: IkeSpi,
+    pub local: SocketAddr,
     pub remote: SocketAddr,
     /// strongSwan-style name of the negotiated algorithms.
     pub proposal: String,
@@ -127,4 +131,23 @@ pub struct ChildSnapshot {
     pub proposal: String,
     pub local_ts: Vec<IpSelector>,
     pub remote_ts: Vec<IpSelector>,
+}
+
+/// IKE SA keys as Wireshark's `ikev2_decryption_table` wants them.
+#[non_exhaustive]
+pub struct IkeKeyExport {
+    pub spi_i: IkeSpi,
+    pub spi_r: IkeSpi,
+    /// The negotiated algorithms (strongSwan-style).
+    pub proposal: String,
+    pub sk_ei: SecretBytes,
+    pub sk_er: SecretBytes,
+    pub sk_ai: SecretBytes,
+    pub sk_ar: SecretBytes,
+}
+
+impl fmt::Debug for IkeKeyExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IkeKeyExport").field("spi_i", &self.spi_i).field("spi_r", &self.spi_r).finish_non_exhaustive()
+    }
 }

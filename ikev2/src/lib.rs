@@ -25,7 +25,7 @@ pub use config::{
 };
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
-pub use event::{ChildSa, ChildSnapshot, Event, IkeSaInfo, SaId, SaSnapshot};
+pub use event::{ChildSa, ChildSnapshot, Event, IkeKeyExport, IkeSaInfo, SaId, SaSnapshot};
 pub use fragment::ReassemblyLimits;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
 pub use stats::Stats;

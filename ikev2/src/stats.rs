@@ -26,3 +26,25 @@ pub struct Stats {
     pub ike_sas_failed: u64,
     pub child_sas_established: u64,
 }
+
+impl Stats {
+    /// Every counter with a stable snake_case name, for metrics and listings.
+    pub fn fields(&self) -> [(&'static str, u64); 14] {
+        [
+            ("datagrams_received", self.datagrams_received),
+            ("datagrams_sent", self.datagrams_sent),
+            ("dropped_malformed", self.dropped_malformed),
+            ("dropped_integrity", self.dropped_integrity),
+            ("dropped_unknown_spi", self.dropped_unknown_spi),
+            ("dropped_unexpected", self.dropped_unexpected),
+            ("dropped_fragments", self.dropped_fragments),
+            ("dropped_half_open_limit", self.dropped_half_open_limit),
+            ("retransmits", self.retransmits),
+            ("responses_resent", self.responses_resent),
+            ("cookies_sent", self.cookies_sent),
+            ("ike_sas_established", self.ike_sas_established),
+            ("ike_sas_failed", self.ike_sas_failed),
+            ("child_sas_established", self.child_sas_established),
+        ]
+    }
+}

@@ -286,3 +286,32 @@ fn mlkem_key_failing_the_modulus_check_gets_invalid_syntax() {
     assert_eq!(pair.b.sa_count(), 0);
 }
 
+
+#[test]
+fn responder_picks_the_connection_for_the_peer_address() {
+    let p = default_provider();
+    let mut other = conn("responder", b"a psk for another peer entirely", HYBRID, "aes256gcm16");
+    other.remote_addrs = vec!["198.51.100.99".parse().expect("addr")];
+    let mut ours = conn("responder", PSK, HYBRID, "aes256gcm16");
+    ours.remote_addrs = vec!["192.0.2.1".parse().expect("addr")];
+    let cfg = EndpointConfig { connections: vec![Arc::new(other), Arc::new(ours)], ..EndpointConfig::default() };
+    let mut pair = Pair::new(EndpointConfig::default(), p, cfg, p);
+    pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
+    pair.drive(1000);
+    pair.assert_child_keys_match();
+}
+
+#[test]
+fn reloaded_connections_apply_to_new_sas_and_keys_can_be_exported() {
+    let p = default_provider();
+    let mut rc = responder(conn("responder", b"old secret that no longer matches", HYBRID, "aes256gcm16"));
+    rc.export_keys = true;
+    let mut pair = Pair::new(EndpointConfig::default(), p, rc, p);
+    pair.b.set_connections(vec![Arc::new(conn("responder", PSK, HYBRID, "aes256gcm16"))]);
+    pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
+    pair.drive(1000);
+    pair.assert_child_keys_match();
+    let exported = pair.b_events.iter().find_map(|e| if let ikev2::Event::IkeSaKeys { keys, .. } = e { Some(keys) } else { None }).expect("keys exported");
+    assert_eq!(exported.sk_ei.len(), 36, "AES-256-GCM key and salt");
+    assert!(pair.a_events.iter().all(|e| !matches!(e, ikev2::Event::IkeSaKeys { .. })), "off by default");
+}

@@ -123,7 +123,14 @@ grep -q "aes256gcm16-prfsha384-x25519-ke1_mlkem768" "$work/a.sas" || fail "unexp
 grep -q "127.0.0.2:500" "$work/a.sas" || fail "not on port 500"
 echo "ok: start_action = start brought up the hybrid IKE SA on port 500"
 
-# Graceful shutdown: SIGTERM ends both daemons with status 0.
+# Graceful shutdown: SIGTERM on A sends DELETE, so B drops the SA; every daemon exits with 0.
+a_pid=${pids[-1]}
+kill -TERM "$a_pid"
+wait "$a_pid" || fail "iked A exited with $?"
+unset 'pids[-1]'
+no_sas() { "$ikectl" --socket "$1" list-sas | grep -q "^no IKE SAs$"; }
+retry 100 no_sas "$work/b.sock" || fail "B still lists the SA after A's shutdown"
+echo "ok: A's shutdown sent DELETE and B closed the SA"
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || fail "iked (pid $p) exited with $?"; done
 pids=()

@@ -71,6 +71,10 @@ struct PpkSecret {
 struct Secrets {
     ike: Vec<IkeSecret>,
     ppk: Vec<PpkSecret>,
+    /// Some entry failed to load, so "no matching secret" would be a misleading follow-up.
+    ike_invalid: bool,
+    /// PPK ids of entries that failed to load.
+    ppk_invalid: Vec<String>,
 }
 
 impl Validator<'_> {
@@ -133,7 +137,7 @@ impl Validator<'_> {
     }
 
     fn secrets(&mut self, raw: &RawSecrets) -> Secrets {
-        let mut out = Secrets { ike: Vec::new(), ppk: Vec::new() };
+        let mut out = Secrets { ike: Vec::new(), ppk: Vec::new(), ike_invalid: false, ppk_invalid: Vec::new() };
         for (name, s) in &raw.ike {
             let field = format!("secrets.ike.{}", name.get_ref());
             let mut ids = Vec::new();
@@ -144,8 +148,9 @@ impl Validator<'_> {
                 }
             }
             let (secret_field, file_field) = (&s.get_ref().secret, &s.get_ref().file);
-            if let Some(secret) = self.secret_value(&field, &s.span(), secret_field.as_ref(), file_field.as_ref()) {
-                out.ike.push(IkeSecret { name: name.get_ref().clone(), ids, secret });
+            match self.secret_value(&field, &s.span(), secret_field.as_ref(), file_field.as_ref()) {
+                Some(secret) => out.ike.push(IkeSecret { name: name.get_ref().clone(), ids, secret }),
+                None => out.ike_invalid = true,
             }
         }
         for (name, s) in &raw.ppk {
@@ -156,10 +161,14 @@ impl Validator<'_> {
             } else if out.ppk.iter().any(|q| q.id == *p.id.get_ref()) {
                 self.error(&p.id.span(), &format!("{field}.id"), format!("PPK identity '{}' is defined twice", p.id.get_ref()));
             }
-            let Some(secret) = self.secret_value(&field, &s.span(), p.secret.as_ref(), p.file.as_ref()) else { continue };
+            let Some(secret) = self.secret_value(&field, &s.span(), p.secret.as_ref(), p.file.as_ref()) else {
+                out.ppk_invalid.push(p.id.get_ref().clone());
+                continue;
+            };
             if secret.len() < 32 {
                 let span = p.secret.as_ref().or(p.file.as_ref()).map_or_else(|| s.span(), Spanned::span);
                 self.error(&span, &field, format!("a PPK needs at least 32 bytes (256 bits) of key material, this one has {}", secret.len()));
+                out.ppk_invalid.push(p.id.get_ref().clone());
                 continue;
             }
             out.ppk.push(PpkSecret { id: p.id.get_ref().clone(), secret });
@@ -172,7 +181,7 @@ impl Validator<'_> {
         match (inline, file) {
             (Some(s), None) => secret(s.get_ref()).map_err(|e| self.error(&s.span(), &format!("{field}.secret"), e)).ok(),
             (None, Some(f)) => {
-                let dir = self.file.parent().unwrap_or(Path::new("."));
+                let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
                 let path = dir.join(f.get_ref());
                 match std::fs::read_to_string(&path) {
                     Ok(t) => secret(t.trim_end_matches(['\n', '\r'])).map_err(|e| self.error(&f.span(), &format!("{field}.file"), format!("{}: {e}", path.display()))).ok(),
@@ -505,6 +514,9 @@ impl Validator<'_> {
             return (None, None);
         };
         let Some(found) = secrets.ppk.iter().find(|p| p.id == *id.get_ref()) else {
+            if secrets.ppk_invalid.contains(id.get_ref()) {
+                return (None, None);
+            }
             self.error(&id.span(), &format!("{base}.ppk_id"), format!("no [secrets.ppk.*] entry has id = \"{}\"", id.get_ref()));
             return (None, None);
         };
@@ -529,6 +541,9 @@ impl Validator<'_> {
         }
         let span = local.get_ref().auth.span();
         let Some((_, best)) = ranked.into_iter().next_back() else {
+            if secrets.ike_invalid {
+                return None;
+            }
             self.error(&span, &format!("{base}.local.auth"), "no [secrets.ike.*] entry matches this connection's identities");
             return None;
         };

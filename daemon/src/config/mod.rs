@@ -186,7 +186,7 @@ impl Connection {
         c.ike_lifetime = self.ike_lifetime;
         c.children = self.children.iter().map(Child::to_engine).collect();
         c.ppk = match (&self.ppk, &self.ppk_key) {
-            (Some(r), Some(key)) => Some(PpkConfig { id: r.id.as_bytes().to_vec(), key: key.dangerous_duplicate(), required: r.required }),
+            (Some(r), Some(key)) => Some(PpkConfig::fixed(r.id.as_bytes(), key.dangerous_duplicate(), r.required)),
             _ => None,
         };
         c.fragment_size = self.fragment_size.map(|ip| {

@@ -252,6 +252,7 @@ impl IkeSa {
             initiator: self.initiator,
             local_spi: IkeSpi(if self.initiator { self.spi_i } else { self.spi_r }),
             remote_spi: IkeSpi(if self.initiator { self.spi_r } else { self.spi_i }),
+            local: self.local,
             remote: self.remote,
             proposal: self.suite.as_ref().map(ToString::to_string).unwrap_or_default(),
             ppk_used: self.ppk_used,
@@ -260,6 +261,7 @@ impl IkeSa {
         };
         tracing::info!(sa = ?self.id, proposal = %info.proposal, ppk = info.ppk_used, "IKE SA established");
         ctx.events.push_back(Event::IkeSaEstablished { sa: self.id, info });
+        self.export_keys(ctx);
     }
 }
 

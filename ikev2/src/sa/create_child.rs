@@ -387,6 +387,7 @@ impl IkeSa {
         };
         let new_id = SaId(IkeSpi(if cc.we_initiated { new.spi_i } else { new.spi_r }));
         ctx.events.push_back(Event::IkeSaRekeyed { old: self.id, new: new_id });
+        new.export_keys(ctx);
         ctx.spawned.push(new);
         self.rekeyed = true;
         if cc.we_initiated {

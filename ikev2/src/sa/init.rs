@@ -183,7 +183,7 @@ impl IkeSa {
             return Err(InitReject::Notify(NotifyType::INVALID_SYNTAX, Vec::new()));
         };
         // The first connection with a matching proposal answers; IKE_AUTH checks identities.
-        let chosen = conns.iter().find_map(|c| {
+        let chosen = conns.iter().filter(|c| c.remote_addrs.is_empty() || c.remote_addrs.contains(&req.remote.ip())).find_map(|c| {
             offered.iter().find_map(|o| c.ike_proposals.iter().find_map(|s| s.select(o, true)).map(|n| (c, o.number, n)))
         });
         let Some((conn, number, suite)) = chosen else {

@@ -190,3 +190,20 @@ impl IkeSa {
         }
     }
 }
+
+impl IkeSa {
+    /// Hands the IKE SA keys to a key log when the endpoint is configured to.
+    pub(super) fn export_keys(&self, ctx: &mut Ctx<'_>) {
+        let (Some(keys), true) = (self.keys.as_ref(), ctx.config.export_keys) else { return };
+        let keys = crate::event::IkeKeyExport {
+            spi_i: crate::wire::IkeSpi(self.spi_i),
+            spi_r: crate::wire::IkeSpi(self.spi_r),
+            proposal: self.suite.as_ref().map(ToString::to_string).unwrap_or_default(),
+            sk_ei: keys.sk_ei.dangerous_duplicate(),
+            sk_er: keys.sk_er.dangerous_duplicate(),
+            sk_ai: keys.sk_ai.dangerous_duplicate(),
+            sk_ar: keys.sk_ar.dangerous_duplicate(),
+        };
+        ctx.events.push_back(Event::IkeSaKeys { sa: self.id, keys });
+    }
+}

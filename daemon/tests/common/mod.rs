@@ -1,0 +1,118 @@
+//! Daemons started in-process on 127.0.0.1 with free ports and sockets in a temporary
+//! directory.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use iked::client::Client;
+use iked::config::Config;
+use iked::{Daemon, LoggingSink};
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+
+pub const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+
+/// A daemon on its own runtime; shut down on drop.
+pub struct TestDaemon {
+    pub rt: Runtime,
+    pub daemon: Option<Daemon>,
+    pub dir: TempDir,
+    pub socket: PathBuf,
+    pub config_path: PathBuf,
+}
+
+impl TestDaemon {
+    /// Starts a daemon whose configuration is `body` after a generated `[daemon]` section.
+    pub fn start(body: &str, daemon_extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("iked.sock");
+        let config_path = dir.path().join("iked.toml");
+        write_config(&config_path, &socket, body, daemon_extra);
+        let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let daemon = rt.block_on(Daemon::start(config, Box::new(LoggingSink::new()))).expect("daemon starts");
+        Self { rt, daemon: Some(daemon), dir, socket, config_path }
+    }
+
+    pub fn daemon(&self) -> &Daemon {
+        self.daemon.as_ref().expect("running")
+    }
+
+    pub fn ike_port(&self) -> u16 {
+        self.daemon().ike_addrs()[0].port()
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(&self.socket).expect("connect")
+    }
+
+    /// Rewrites the configuration file (for `load`).
+    pub fn rewrite(&self, body: &str, daemon_extra: &str) {
+        write_config(&self.config_path, &self.socket, body, daemon_extra);
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(d) = self.daemon.take() {
+            self.rt.block_on(d.shutdown());
+        }
+    }
+}
+
+fn write_config(path: &Path, socket: &Path, body: &str, daemon_extra: &str) {
+    let text = format!("[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nike_port = 0\nnatt_port = 0\n{daemon_extra}\n{body}", socket.display());
+    std::fs::write(path, text).expect("write config");
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+}
+
+/// One side of a site-to-site pair: `me` and `peer` are "a" or "b". With `peer_port` the
+/// connection can initiate to 127.0.0.1 on that port; without, it only responds.
+pub fn site(name: &str, me: &str, peer: &str, peer_port: Option<u16>, start: &str, ike: &str) -> String {
+    let (local_net, remote_net) = if me == "a" { ("10.1.0.0/16", "10.2.0.0/16") } else { ("10.2.0.0/16", "10.1.0.0/16") };
+    let remote = match peer_port {
+        Some(p) => format!("remote_addrs = [\"127.0.0.1\"]\nremote_port = {p}"),
+        None => "remote_addrs = [\"%any\"]".into(),
+    };
+    format!(
+        r#"
+[connections.{name}]
+{remote}
+proposals = ["{ike}"]
+start_action = "{start}"
+
+[connections.{name}.local]
+auth = "psk"
+id = "{me}.example"
+
+[connections.{name}.remote]
+auth = "psk"
+id = "{peer}.example"
+
+[connections.{name}.children.net]
+local_ts = ["{local_net}"]
+remote_ts = ["{remote_net}"]
+esp_proposals = ["aes256gcm16"]
+
+[secrets.ike.{name}]
+ids = ["{me}.example", "{peer}.example"]
+secret = "0sVGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgZGFlbW9uIHRlc3Rz"
+"#
+    )
+}
+
+/// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
+pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,129 @@
+//! Path validation of the peer's certificates (RFC 5280 §6, the parts IKE needs): from the
+//! end-entity certificate through the intermediates the peer sent to a configured trust anchor,
+//! checking each link's signature, validity period, CA flag, path length and key usage.
+//!
+//! Not done: revocation (CRL, OCSP), name constraints (a critical one fails the chain),
+//! certificate policies, and extended key usage.
+
+use ipsec_crypto::{CryptoProvider, SignatureScheme};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::FromDer;
+
+use super::TrustAnchor;
+use super::identity::matches_identity;
+use super::signature::scheme_of;
+use crate::wire::Identification;
+
+/// Most intermediates we follow between the end entity and a trust anchor.
+const MAX_INTERMEDIATES: usize = 6;
+
+/// Validates the peer's chain (`certs[0]` is the end entity) at `unix_time` for identity `id`
+/// and returns the end entity's SubjectPublicKeyInfo (DER).
+///
+/// # Errors
+/// A static reason, reported as AUTHENTICATION_FAILED.
+pub(crate) fn verify_peer(provider: &dyn CryptoProvider, anchors: &[TrustAnchor], certs: &[&[u8]], unix_time: i64, id: &Identification) -> Result<Vec<u8>, &'static str> {
+    let (&ee_der, rest) = certs.split_first().ok_or("peer sent no certificate")?;
+    let ee = parse(ee_der).ok_or("peer certificate is malformed")?;
+    let validity = ee.validity();
+    if unix_time > validity.not_after.timestamp() {
+        return Err("peer certificate has expired");
+    }
+    if unix_time < validity.not_before.timestamp() {
+        return Err("peer certificate is not yet valid");
+    }
+    check_extensions(&ee, false)?;
+    if anchors.is_empty() {
+        return Err("no trusted CA configured for certificate authentication");
+    }
+    let pool: Vec<X509Certificate<'_>> = rest.iter().filter_map(|d| parse(d)).collect();
+    let mut used = vec![false; pool.len()];
+    let mut current = &ee;
+    let mut intermediates = 0;
+    let mut reason = "peer certificate is not issued by a trusted CA";
+    loop {
+        let issuer = current.issuer().as_raw();
+        for anchor in anchors.iter().filter(|a| a.subject == issuer) {
+            match verify_link(provider, current, &anchor.spki) {
+                Ok(()) => {
+                    matches_identity(&ee, id)?;
+                    return Ok(ee.public_key().raw.to_vec());
+                }
+                Err(why) => reason = why,
+            }
+        }
+        if intermediates == MAX_INTERMEDIATES {
+            return Err("certificate chain too long");
+        }
+        let mut next = None;
+        for (i, cand) in pool.iter().enumerate().filter(|(i, c)| !used[*i] && c.subject().as_raw() == issuer) {
+            match verify_link(provider, current, cand.public_key().raw) {
+                Ok(()) => {
+                    next = Some(i);
+                    break;
+                }
+                Err(why) => reason = why,
+            }
+        }
+        let Some(i) = next else { return Err(reason) };
+        let ca = &pool[i];
+        check_ca(ca, intermediates, unix_time)?;
+        used[i] = true;
+        intermediates += 1;
+        current = ca;
+    }
+}
+
+/// A whole DER certificate with nothing after it.
+pub(super) fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
+    match X509Certificate::from_der(der) {
+        Ok((rest, cert)) if rest.is_empty() => Some(cert),
+        _ => None,
+    }
+}
+
+/// `cert`'s signature with the issuer key `issuer_spki`. SHA-1 signatures are refused.
+fn verify_link(provider: &dyn CryptoProvider, cert: &X509Certificate<'_>, issuer_spki: &[u8]) -> Result<(), &'static str> {
+    let scheme = scheme_of(&cert.signature_algorithm)
+        .filter(|s| *s != SignatureScheme::RsaPkcs1Sha1)
+        .ok_or("certificate signature algorithm not supported")?;
+    let verifier = provider.signature(scheme).ok_or("certificate signature algorithm not in the crypto provider")?;
+    verifier
+        .verify(issuer_spki, cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+        .map_err(|_| "certificate signature does not verify")
+}
+
+/// An intermediate CA `below` intermediates above the end entity.
+fn check_ca(ca: &X509Certificate<'_>, below: usize, unix_time: i64) -> Result<(), &'static str> {
+    let validity = ca.validity();
+    if unix_time > validity.not_after.timestamp() || unix_time < validity.not_before.timestamp() {
+        return Err("intermediate CA certificate has expired or is not yet valid");
+    }
+    let constraints = ca.basic_constraints().map_err(|_| "intermediate CA certificate is malformed")?;
+    let Some(bc) = constraints.filter(|b| b.value.ca) else {
+        return Err("intermediate certificate is not a CA");
+    };
+    if bc.value.path_len_constraint.is_some_and(|n| usize::try_from(n).is_ok_and(|n| below > n)) {
+        return Err("intermediate CA path length constraint exceeded");
+    }
+    check_extensions(ca, true)
+}
+
+/// Key usage (if present) and critical extensions we do not implement.
+fn check_extensions(cert: &X509Certificate<'_>, ca: bool) -> Result<(), &'static str> {
+    let ku = cert.key_usage().map_err(|_| "certificate has duplicate extensions")?;
+    if let Some(ku) = ku {
+        let ok = if ca { ku.value.key_cert_sign() } else { ku.value.digital_signature() || ku.value.non_repudiation() };
+        if !ok {
+            return Err(if ca { "CA certificate key usage does not allow certificate signing" } else { "peer certificate key usage does not allow signatures" });
+        }
+    }
+    let unsupported = cert.extensions().iter().any(|e| {
+        e.critical && matches!(e.parsed_extension(), ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. } | ParsedExtension::NameConstraints(_))
+    });
+    if unsupported {
+        return Err("certificate has an unsupported critical extension");
+    }
+    Ok(())
+}
