@@ -113,8 +113,21 @@ if perf record -e cpu-clock -o "$WORK/probe.data" true >/dev/null 2>&1; then
     perf record -q -e cpu-clock -F 1999 -a -o "$WORK/perf.data" -- sleep "$SECS" >/dev/null 2>&1 || true
     wait "$iperf_pid" || true
     stop_tunnels
-    PROFILE=$(perf report -i "$WORK/perf.data" --stdio --no-children --sort comm,dso,symbol \
-        --percent-limit 1.2 2>/dev/null | grep -E '^ +[0-9]' | head -40)
+    trim() { sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//'; }
+    PROFILE="by thread:
+$(perf report -i "$WORK/perf.data" --stdio --no-children -g none --sort comm \
+        --percent-limit 1 2>/dev/null | grep -E '^ +[0-9]' | trim)
+
+by symbol:
+$(perf report -i "$WORK/perf.data" --stdio --no-children -g none --sort comm,dso,symbol \
+        --percent-limit 0.8 2>/dev/null | grep -E '^ +[0-9]' | trim | head -40)"
+fi
+
+# The user-space share per packet, without I/O (best of several runs).
+cargo build --release -q -p dataplane --example pipeline
+PIPELINE=$(target/release/examples/pipeline)
+if false; then
+    :
 fi
 
 TABLE=$(python3 benches/datapath/report.py "$WORK/tcp.tsv" "$WORK/udp.tsv")
@@ -148,7 +161,27 @@ STATS_B=$(grep -o 'DataplaneStats {.*}' "$WORK/stats-b.log" | tail -1)
     echo "- sender end: \`$STATS_A\`"
     echo "- receiver end: \`$STATS_B\`"
     echo
-    echo "## CPU profile under one TCP stream (perf, cpu-clock, whole machine, entries >= 1.2 %)"
+    cat <<'NOTES'
+## Reading these numbers
+
+- Targets (issue): at least 4x boringtun and 0.5x the plain veth without offloads, aiming for 6x
+  boringtun. The ratios above are taken within each round, medians over the rounds.
+- UDP rows: iperf3 offers unlimited load (`-b 0`) from the same 2 cores, so most datagrams are
+  dropped before the tunnel (TUN queue, socket buffers); "received packets/s" is what the path
+  carried. Inner UDP is not coalesced (one TUN read and one TUN write per datagram).
+- Raw ESP (IP protocol 50) has no GSO/GRO: one datagram per ESP packet each way, batched only by
+  sendmmsg/recvmmsg, hence its lower rate.
+- Idle time (swapper) under one stream shows that the two tunnel ends and iperf3 leave the cores
+  idle part of the time: the hand-offs between them, not only the CPU per packet, limit the rate.
+NOTES
+    echo
+    echo "## User-space work per packet, no I/O (\`cargo run --release -p dataplane --example pipeline\`)"
+    echo
+    echo '```'
+    echo "$PIPELINE"
+    echo '```'
+    echo
+    echo "## CPU profile under one TCP stream (perf, cpu-clock sampling, whole machine)"
     echo
     echo '```'
     echo "$PROFILE"

@@ -101,7 +101,12 @@ impl Coalescer {
             }
             _ => None,
         };
-        let reserve = VirtioNetHdr::LEN + if seg.is_some() { RUN_RESERVE } else { pkt.len() };
+        let reserve = VirtioNetHdr::LEN
+            + if seg.is_some() {
+                RUN_RESERVE
+            } else {
+                pkt.len()
+            };
         if self.entries.len() == self.max_entries || self.used + reserve > self.arena.len() {
             return Err(Full);
         }
@@ -120,7 +125,12 @@ impl Coalescer {
             closed: s.flags & TCP_PSH != 0,
         });
         let verified = run.is_some() && self.verify_checksums;
-        self.entries.push(Entry { start, len: VirtioNetHdr::LEN + pkt.len(), run, verified });
+        self.entries.push(Entry {
+            start,
+            len: VirtioNetHdr::LEN + pkt.len(),
+            run,
+            verified,
+        });
         self.used += reserve;
         self.stats.packets += 1;
         Ok(())
@@ -134,7 +144,10 @@ impl Coalescer {
             let (hdr_bytes, pkt) = buf.split_at_mut(VirtioNetHdr::LEN);
             let hdr = match &e.run {
                 Some(run) if run.segments > 1 => finish_run(run, pkt),
-                _ if e.verified => VirtioNetHdr { flags: VirtioNetHdr::F_DATA_VALID, ..VirtioNetHdr::plain() },
+                _ if e.verified => VirtioNetHdr {
+                    flags: VirtioNetHdr::F_DATA_VALID,
+                    ..VirtioNetHdr::plain()
+                },
                 _ => VirtioNetHdr::plain(),
             };
             hdr.emit(hdr_bytes);
@@ -156,9 +169,13 @@ impl Coalescer {
     }
 
     fn try_append(&mut self, s: &Segment, pkt: &[u8]) -> bool {
-        let Some(i) = self.latest_of_flow(s, pkt) else { return false };
+        let Some(i) = self.latest_of_flow(s, pkt) else {
+            return false;
+        };
         let e = &mut self.entries[i];
-        let Some(run) = e.run.as_mut() else { return false };
+        let Some(run) = e.run.as_mut() else {
+            return false;
+        };
         let stored = &self.arena[e.start + VirtioNetHdr::LEN..e.start + e.len];
         let fits = e.len - VirtioNetHdr::LEN + s.payload_len <= MAX_IP_LEN;
         if run.closed
@@ -190,10 +207,10 @@ impl Coalescer {
 
     /// Closes the newest run of the packet's flow, so nothing joins it past this packet.
     fn close_flow(&mut self, s: &Segment, pkt: &[u8]) {
-        if let Some(i) = self.latest_of_flow(s, pkt) {
-            if let Some(run) = self.entries[i].run.as_mut() {
-                run.closed = true;
-            }
+        if let Some(i) = self.latest_of_flow(s, pkt)
+            && let Some(run) = self.entries[i].run.as_mut()
+        {
+            run.closed = true;
         }
     }
 
@@ -292,7 +309,11 @@ fn finish_run(run: &Run, pkt: &mut [u8]) -> VirtioNetHdr {
     pkt[t + 16..t + 18].copy_from_slice(&checksum::fold(ps).to_be_bytes());
     VirtioNetHdr {
         flags: VirtioNetHdr::F_NEEDS_CSUM,
-        gso_type: if run.ip.version == 4 { GsoType::TcpV4 } else { GsoType::TcpV6 },
+        gso_type: if run.ip.version == 4 {
+            GsoType::TcpV4
+        } else {
+            GsoType::TcpV6
+        },
         ecn: false,
         hdr_len: (t + run.tcp_len) as u16,
         gso_size: run.gso_size as u16,
@@ -315,7 +336,12 @@ mod tests {
 
     fn flush_all(c: &mut Coalescer) -> Vec<(VirtioNetHdr, Vec<u8>)> {
         let mut out = Vec::new();
-        c.flush(|b| out.push((VirtioNetHdr::parse(b).unwrap(), b[VirtioNetHdr::LEN..].to_vec())));
+        c.flush(|b| {
+            out.push((
+                VirtioNetHdr::parse(b).unwrap(),
+                b[VirtioNetHdr::LEN..].to_vec(),
+            ))
+        });
         out
     }
 
@@ -342,7 +368,10 @@ mod tests {
             let out = flush_all(&mut c);
             assert_eq!(out.len(), 1, "one super-packet (v6 {v6})");
             let (hdr, big) = &out[0];
-            assert_eq!(hdr.gso_type, if v6 { GsoType::TcpV6 } else { GsoType::TcpV4 });
+            assert_eq!(
+                hdr.gso_type,
+                if v6 { GsoType::TcpV6 } else { GsoType::TcpV4 }
+            );
             assert_eq!(hdr.gso_size, 1000);
             assert!(hdr.needs_csum());
             assert_eq!(Ip::parse(big).unwrap().total_len, big.len());
@@ -437,7 +466,10 @@ mod tests {
         let out = flush_all(&mut c);
         assert!(out.iter().all(|(_, p)| p.len() <= MAX_IP_LEN));
         assert!(out.len() >= 2, "a run is cut before 64 KiB");
-        assert_eq!(out.iter().map(|(_, p)| payload_of(p).len()).sum::<usize>(), pushed * 1400);
+        assert_eq!(
+            out.iter().map(|(_, p)| payload_of(p).len()).sum::<usize>(),
+            pushed * 1400
+        );
         assert!(c.is_empty());
     }
 

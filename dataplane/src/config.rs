@@ -38,7 +38,12 @@ pub struct TunConfig {
 impl TunConfig {
     /// A device called `name` with the default MTU and offloads on.
     pub fn new(name: &str) -> Self {
-        Self { name: name.to_owned(), mtu: 1420, addresses: Vec::new(), offloads: true }
+        Self {
+            name: name.to_owned(),
+            mtu: 1420,
+            addresses: Vec::new(),
+            offloads: true,
+        }
     }
 }
 

@@ -9,14 +9,14 @@ use std::thread::{self, JoinHandle};
 use esp::{InboundSa, OutboundSa, SaHandle, SpdEntry, natt};
 use ipsec_crypto::CryptoProvider;
 use ipsec_sys::{
-    EventFd, RawEspSocket, RecvMeta, SocketOptions, Tun, TunOptions, UdpSocket, interface,
-    pin_current_thread,
+    EventFd, Offloads, RawEspSocket, RecvMeta, SocketOptions, Tun, TunOptions, UdpSocket,
+    interface, pin_current_thread,
 };
 
 use crate::coalesce::Coalescer;
 use crate::config::{
-    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
-    Encapsulation, SaStats, io_err,
+    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction, Encapsulation,
+    SaStats, io_err,
 };
 use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, OutboundEntry, TableCell, lock};
@@ -41,7 +41,11 @@ impl Dataplane {
         provider: &'static dyn CryptoProvider,
     ) -> Result<(DataplaneHandle, Receiver<DataplaneEvent>), DataplaneError> {
         let cores = thread::available_parallelism().map_or(1, usize::from);
-        let workers = if config.workers == 0 { cores } else { config.workers.min(cores) };
+        let workers = if config.workers == 0 {
+            cores
+        } else {
+            config.workers.min(cores)
+        };
         let tuns = open_tun(&config, workers)?;
         let (sockets, gso) = open_sockets(&config, workers)?;
         let (events_tx, events_rx) = mpsc::sync_channel(config.event_capacity.max(1));
@@ -77,6 +81,7 @@ impl Dataplane {
                     COALESCE_ENTRIES,
                     config.verify_inner_checksums,
                 ),
+                coalesce_seen: Default::default(),
                 stats: DataplaneStats::default(),
             };
             let pin = config.pin_workers;
@@ -124,10 +129,18 @@ impl DataplaneHandle {
     /// [`DataplaneError::Esp`] when an SA is refused; [`DataplaneError::SpiInUse`] when either
     /// SPI is already installed in its direction.
     pub fn install_child_sa(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
-        let ChildSa { selector, peer, inbound, outbound } = child;
+        let ChildSa {
+            selector,
+            peer,
+            inbound,
+            outbound,
+        } = child;
         let inbound = InboundSa::new(self.provider, inbound)?;
         let outbound = OutboundSa::new(self.provider, outbound)?;
-        let id = ChildSaId { inbound_spi: inbound.spi(), outbound_spi: outbound.spi() };
+        let id = ChildSaId {
+            inbound_spi: inbound.spi(),
+            outbound_spi: outbound.spi(),
+        };
         self.shared.table.update(|t| {
             if t.inbound.contains_key(&id.inbound_spi) {
                 return Err(DataplaneError::SpiInUse(id.inbound_spi));
@@ -141,9 +154,21 @@ impl DataplaneHandle {
                 selector_mismatches: AtomicU64::new(0),
             };
             t.inbound.insert(id.inbound_spi, Arc::new(entry));
-            t.outbound.insert(id.outbound_spi, Arc::new(OutboundEntry { sa: Mutex::new(outbound), peer }));
+            t.outbound.insert(
+                id.outbound_spi,
+                Arc::new(OutboundEntry {
+                    sa: Mutex::new(outbound),
+                    peer,
+                }),
+            );
             let new = SaHandle(id.outbound_spi);
-            match t.spd.entries().iter().find(|e| e.selector == selector).map(|e| e.sa) {
+            match t
+                .spd
+                .entries()
+                .iter()
+                .find(|e| e.selector == selector)
+                .map(|e| e.sa)
+            {
                 Some(old) => {
                     t.spd.replace_sa(old, new);
                 }
@@ -163,7 +188,11 @@ impl DataplaneHandle {
             let had_in = t.inbound.remove(&id.inbound_spi).is_some();
             let had_out = t.outbound.remove(&id.outbound_spi).is_some();
             t.spd.remove(SaHandle(id.outbound_spi));
-            if had_in || had_out { Ok(()) } else { Err(DataplaneError::UnknownChildSa(id)) }
+            if had_in || had_out {
+                Ok(())
+            } else {
+                Err(DataplaneError::UnknownChildSa(id))
+            }
         })
     }
 
@@ -174,7 +203,8 @@ impl DataplaneHandle {
     /// [`DataplaneError::NotUdp`] with raw ESP; [`DataplaneError::Io`] when sending fails.
     pub fn send_ike(&self, to: SocketAddr, message: &[u8]) -> Result<(), DataplaneError> {
         let sock = self.ike_socket.as_ref().ok_or(DataplaneError::NotUdp)?;
-        sock.send_to(&natt::with_non_esp_marker(message), to).map_err(io_err("sending IKE"))?;
+        sock.send_to(&natt::with_non_esp_marker(message), to)
+            .map_err(io_err("sending IKE"))?;
         Ok(())
     }
 
@@ -256,12 +286,23 @@ fn open_tun(config: &DataplaneConfig, workers: usize) -> Result<Vec<Tun>, Datapl
     let options = TunOptions {
         vnet_hdr: config.tun.offloads,
         multi_queue: workers > 1,
-        offloads: if config.tun.offloads { ipsec_sys::Offloads::TCP } else { ipsec_sys::Offloads::NONE },
+        offloads: if config.tun.offloads {
+            Offloads::TCP
+        } else {
+            Offloads::NONE
+        },
     };
-    let tuns = Tun::open_queues(&config.tun.name, &options, workers).map_err(io_err("opening TUN"))?;
+    let tuns =
+        Tun::open_queues(&config.tun.name, &options, workers).map_err(io_err("opening TUN"))?;
     let name = tuns[0].name().to_owned();
     for t in &tuns {
-        t.set_nonblocking(true).map_err(io_err("TUN non-blocking"))?;
+        t.set_nonblocking(true)
+            .map_err(io_err("TUN non-blocking"))?;
+        if config.tun.offloads {
+            // UDP segmentation offload (kernel 6.2+) lets applications' UDP GSO trains through
+            // whole; the segmenter cuts them. Older kernels refuse it, which costs nothing.
+            let _ = t.set_offloads(Offloads::TCP.union(Offloads::USO));
+        }
     }
     interface::set_mtu(&name, config.tun.mtu).map_err(io_err("setting the TUN MTU"))?;
     for &(addr, prefix) in &config.tun.addresses {
@@ -277,14 +318,20 @@ fn open_tun(config: &DataplaneConfig, workers: usize) -> Result<Vec<Tun>, Datapl
 
 /// One socket per worker (UDP with `SO_REUSEPORT`), or one shared raw socket. Also tells whether
 /// UDP GSO can be used.
-fn open_sockets(config: &DataplaneConfig, workers: usize) -> Result<(Vec<Net>, bool), DataplaneError> {
+fn open_sockets(
+    config: &DataplaneConfig,
+    workers: usize,
+) -> Result<(Vec<Net>, bool), DataplaneError> {
     let buffer = config.socket_buffer;
     match config.encapsulation {
         Encapsulation::Raw => {
             let raw = RawEspSocket::open(config.local, buffer, buffer)
                 .map_err(io_err("opening the raw ESP socket"))?;
             let raw = Arc::new(raw);
-            Ok(((0..workers).map(|_| Net::Raw(Arc::clone(&raw))).collect(), false))
+            Ok((
+                (0..workers).map(|_| Net::Raw(Arc::clone(&raw))).collect(),
+                false,
+            ))
         }
         Encapsulation::Udp { port } => {
             let opts = SocketOptions {
@@ -300,7 +347,10 @@ fn open_sockets(config: &DataplaneConfig, workers: usize) -> Result<(Vec<Net>, b
                 out.push(s);
             }
             let gso = out[0].is_gso_supported();
-            Ok((out.into_iter().map(|s| Net::Udp(Arc::new(s))).collect(), gso))
+            Ok((
+                out.into_iter().map(|s| Net::Udp(Arc::new(s))).collect(),
+                gso,
+            ))
         }
     }
 }

@@ -32,8 +32,8 @@ mod worker;
 
 pub use coalesce::{CoalesceStats, Coalescer, Full};
 pub use config::{
-    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
-    Encapsulation, SaStats, TunConfig,
+    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction, Encapsulation,
+    SaStats, TunConfig,
 };
 pub use handle::{Dataplane, DataplaneHandle};
 pub use segment::{SegmentError, Segmenter};

@@ -98,7 +98,11 @@ fn build(raw: &mut RawFile, at: &Locator<'_>) -> Result<ManualConfig, ConfigErro
     let local: IpAddr = at.parse(&t.local, "tunnel.local")?;
     let remote: IpAddr = at.parse(&t.remote, "tunnel.remote")?;
     if local.is_ipv4() != remote.is_ipv4() {
-        return Err(at.error(t.remote.span(), "tunnel.remote", "not the family of tunnel.local"));
+        return Err(at.error(
+            t.remote.span(),
+            "tunnel.remote",
+            "not the family of tunnel.local",
+        ));
     }
     let port = t.port.unwrap_or(4500);
     let encapsulation = match t.encapsulation.get_ref().as_str() {
@@ -116,8 +120,12 @@ fn build(raw: &mut RawFile, at: &Locator<'_>) -> Result<ManualConfig, ConfigErro
         let (addr, len) = at.prefix(a, "tun.addresses")?;
         tun.addresses.push((addr, len));
     }
-    let routes =
-        raw.tun.routes.iter().map(|r| at.prefix(r, "tun.routes")).collect::<Result<_, _>>()?;
+    let routes = raw
+        .tun
+        .routes
+        .iter()
+        .map(|r| at.prefix(r, "tun.routes"))
+        .collect::<Result<_, _>>()?;
     let mut dataplane = DataplaneConfig::new(tun, local, encapsulation);
     dataplane.workers = t.workers.unwrap_or(0);
     let peer = SocketAddr::new(remote, port);
@@ -133,7 +141,11 @@ fn build(raw: &mut RawFile, at: &Locator<'_>) -> Result<ManualConfig, ConfigErro
             message: "no [[child]] SA pair".into(),
         });
     }
-    Ok(ManualConfig { dataplane, children, routes })
+    Ok(ManualConfig {
+        dataplane,
+        children,
+        routes,
+    })
 }
 
 fn child(
@@ -146,7 +158,11 @@ fn child(
     let local = at.range(&c.local_ts, &name("local_ts"))?;
     let remote = at.range(&c.remote_ts, &name("remote_ts"))?;
     if local.start().is_ipv4() != remote.start().is_ipv4() {
-        return Err(at.error(c.remote_ts.span(), &name("remote_ts"), "not the family of local_ts"));
+        return Err(at.error(
+            c.remote_ts.span(),
+            &name("remote_ts"),
+            "not the family of local_ts",
+        ));
     }
     let mut selector = TrafficSelector::new(local, remote);
     if let Some(p) = &c.protocol {
@@ -156,13 +172,20 @@ fn child(
             "icmp" => 1,
             "icmpv6" => 58,
             other => other.parse().map_err(|_| {
-                at.error(p.span(), &name("protocol"), "expected tcp, udp, icmp, icmpv6 or 0-255")
+                at.error(
+                    p.span(),
+                    &name("protocol"),
+                    "expected tcp, udp, icmp, icmpv6 or 0-255",
+                )
             })?,
         });
     }
-    selector.local_ports = c.local_ports.map_or(PortRange::ANY, |(s, e)| PortRange { start: s, end: e });
-    selector.remote_ports =
-        c.remote_ports.map_or(PortRange::ANY, |(s, e)| PortRange { start: s, end: e });
+    selector.local_ports = c
+        .local_ports
+        .map_or(PortRange::ANY, |(s, e)| PortRange { start: s, end: e });
+    selector.remote_ports = c
+        .remote_ports
+        .map_or(PortRange::ANY, |(s, e)| PortRange { start: s, end: e });
     let (cipher, keymat_len) = cipher(&c.algorithm, &name("algorithm"), at)?;
     let lifetime = Lifetime {
         soft_bytes: c.soft_bytes,
@@ -172,14 +195,23 @@ fn child(
     };
     let sa = |raw: &mut RawSa, dir: &str| -> Result<SaConfig, ConfigError> {
         let spi_field = name(&format!("{dir}.spi"));
-        let spi = parse_spi(raw.spi.get_ref())
-            .ok_or_else(|| at.error(raw.spi.span(), &spi_field, "expected a non-zero SPI of 32 bits, e.g. \"0x00001001\""))?;
+        let spi = parse_spi(raw.spi.get_ref()).ok_or_else(|| {
+            at.error(
+                raw.spi.span(),
+                &spi_field,
+                "expected a non-zero SPI of 32 bits, e.g. \"0x00001001\"",
+            )
+        })?;
         if spi < 256 {
-            return Err(at.error(raw.spi.span(), &spi_field, "SPIs 1-255 are reserved (RFC 4303 §2.1)"));
+            return Err(at.error(
+                raw.spi.span(),
+                &spi_field,
+                "SPIs 1-255 are reserved (RFC 4303 §2.1)",
+            ));
         }
         let key_field = name(&format!("{dir}.key"));
         let span = raw.key.span();
-        let key = decode_key(raw.key.get_mut(), keymat_len)
+        let key = decode_key(raw.key.get_ref(), keymat_len)
             .map_err(|m| at.error(span, &key_field, &m))?;
         let mut cfg = SaConfig::new(spi, cipher, key);
         cfg.esn = c.esn.unwrap_or(false);
@@ -189,7 +221,12 @@ fn child(
     };
     let outbound = sa(&mut c.outbound, "outbound")?;
     let inbound = sa(&mut c.inbound, "inbound")?;
-    Ok(ChildSa { selector, peer, inbound, outbound })
+    Ok(ChildSa {
+        selector,
+        peer,
+        inbound,
+        outbound,
+    })
 }
 
 /// The cipher and its key material length for an algorithm name (strongSwan's spelling).
@@ -203,10 +240,30 @@ fn cipher(
         "aes128gcm16" => (Cipher::Aead(AeadAlgorithm::Aes128Gcm16), 16 + 4),
         "aes256gcm16" => (Cipher::Aead(AeadAlgorithm::Aes256Gcm16), 32 + 4),
         "chacha20poly1305" => (Cipher::Aead(AeadAlgorithm::ChaCha20Poly1305), 32 + 4),
-        "aes128-sha256" => cbc(CbcAlgorithm::Aes128Cbc, 16, IntegAlgorithm::HmacSha256_128, 32),
-        "aes256-sha256" => cbc(CbcAlgorithm::Aes256Cbc, 32, IntegAlgorithm::HmacSha256_128, 32),
-        "aes256-sha384" => cbc(CbcAlgorithm::Aes256Cbc, 32, IntegAlgorithm::HmacSha384_192, 48),
-        "aes256-sha512" => cbc(CbcAlgorithm::Aes256Cbc, 32, IntegAlgorithm::HmacSha512_256, 64),
+        "aes128-sha256" => cbc(
+            CbcAlgorithm::Aes128Cbc,
+            16,
+            IntegAlgorithm::HmacSha256_128,
+            32,
+        ),
+        "aes256-sha256" => cbc(
+            CbcAlgorithm::Aes256Cbc,
+            32,
+            IntegAlgorithm::HmacSha256_128,
+            32,
+        ),
+        "aes256-sha384" => cbc(
+            CbcAlgorithm::Aes256Cbc,
+            32,
+            IntegAlgorithm::HmacSha384_192,
+            48,
+        ),
+        "aes256-sha512" => cbc(
+            CbcAlgorithm::Aes256Cbc,
+            32,
+            IntegAlgorithm::HmacSha512_256,
+            64,
+        ),
         _ => {
             let msg = "expected aes128gcm16, aes256gcm16, chacha20poly1305, aes128-sha256, \
                        aes256-sha256, aes256-sha384 or aes256-sha512";
@@ -225,9 +282,12 @@ fn parse_spi(s: &str) -> Option<u32> {
 
 /// Decodes a hex key (spaces, colons and `_` allowed, optional `0x`) of `len` bytes. The
 /// message never contains key bytes.
-fn decode_key(text: &mut String, len: usize) -> Result<SecretBytes, String> {
-    let mut digits: String =
-        text.trim_start_matches("0x").chars().filter(|c| !matches!(c, ' ' | ':' | '_')).collect();
+fn decode_key(text: &str, len: usize) -> Result<SecretBytes, String> {
+    let mut digits: String = text
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| !matches!(c, ' ' | ':' | '_'))
+        .collect();
     let decoded = hex::decode(&digits);
     digits.zeroize();
     let mut bytes = decoded.map_err(|_| "expected hexadecimal digits".to_owned())?;
@@ -251,7 +311,11 @@ struct Locator<'a> {
 impl Locator<'_> {
     fn line(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn error(&self, span: Range<usize>, field: &str, message: &str) -> ConfigError {
@@ -263,13 +327,25 @@ impl Locator<'_> {
         }
     }
 
-    fn parse<T: std::str::FromStr>(&self, v: &Spanned<String>, field: &str) -> Result<T, ConfigError> {
-        v.get_ref().parse().map_err(|_| self.error(v.span(), field, "not a valid address"))
+    fn parse<T: std::str::FromStr>(
+        &self,
+        v: &Spanned<String>,
+        field: &str,
+    ) -> Result<T, ConfigError> {
+        v.get_ref()
+            .parse()
+            .map_err(|_| self.error(v.span(), field, "not a valid address"))
     }
 
     /// `addr/len` (a bare address is a host prefix).
     fn prefix(&self, v: &Spanned<String>, field: &str) -> Result<(IpAddr, u8), ConfigError> {
-        let bad = || self.error(v.span(), field, "expected an address with prefix, e.g. 10.0.0.1/24");
+        let bad = || {
+            self.error(
+                v.span(),
+                field,
+                "expected an address with prefix, e.g. 10.0.0.1/24",
+            )
+        };
         let s = v.get_ref();
         let (addr, len) = match s.split_once('/') {
             Some((a, l)) => {
@@ -395,7 +471,10 @@ key = "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:1
     fn parses_a_complete_file() {
         let c = parse(GOOD, Path::new("t.toml")).unwrap();
         assert_eq!(c.dataplane.encapsulation, Encapsulation::Udp { port: 4500 });
-        assert_eq!(c.dataplane.tun.addresses, [("10.99.0.1".parse().unwrap(), 24)]);
+        assert_eq!(
+            c.dataplane.tun.addresses,
+            [("10.99.0.1".parse().unwrap(), 24)]
+        );
         assert_eq!(c.children.len(), 1);
         let ch = &c.children[0];
         assert_eq!(ch.peer, "192.0.2.2:4500".parse().unwrap());
@@ -407,21 +486,45 @@ key = "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:1
     }
 
     #[test]
+    fn the_annotated_example_parses() {
+        let text = include_str!("../examples/esp-tunnel.toml");
+        let c = parse(text, Path::new("esp-tunnel.toml")).unwrap();
+        assert_eq!(c.children[0].outbound.spi, 0x1001);
+        assert_eq!(c.dataplane.tun.mtu, 1420);
+    }
+
+    #[test]
     fn errors_name_file_line_and_field_without_key_bytes() {
         let e = err(&GOOD.replace("0x2001", "0x0"));
-        assert_eq!((e.line, e.field.as_deref()), (Some(20), Some("child[0].inbound.spi")));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(19), Some("child[0].inbound.spi"))
+        );
         let e = err(&GOOD.replace(" 01020304", " 0102"));
-        assert_eq!((e.line, e.field.as_deref()), (Some(18), Some("child[0].outbound.key")));
-        assert!(e.to_string().starts_with("t.toml:18: field `child[0].outbound.key`"), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(17), Some("child[0].outbound.key"))
+        );
+        assert!(
+            e.to_string()
+                .starts_with("t.toml:17: field `child[0].outbound.key`"),
+            "{e}"
+        );
         assert!(!e.to_string().contains("0001"), "no key bytes in messages");
         let e = err(&GOOD.replace("aes256gcm16", "aes256gcm8"));
         assert_eq!(e.line, Some(14));
         let e = err(&GOOD.replace("\"udp\"", "\"tcp\""));
-        assert_eq!((e.line, e.field.as_deref()), (Some(5), Some("tunnel.encapsulation")));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(5), Some("tunnel.encapsulation"))
+        );
         let e = err(&GOOD.replace("name = ", "nmae = "));
         assert_eq!(e.line, Some(8), "{e}");
         let e = err(&GOOD.replace("10.99.0.1/24", "10.99.0.1/33"));
-        assert_eq!((e.line, e.field.as_deref()), (Some(9), Some("tun.addresses")));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(9), Some("tun.addresses"))
+        );
         let e = err(&GOOD.replace("remote = \"192.0.2.2\"", "remote = \"2001:db8::2\""));
         assert_eq!(e.field.as_deref(), Some("tunnel.remote"));
     }

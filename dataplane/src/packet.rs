@@ -51,7 +51,13 @@ impl Ip {
                 if pkt.len() < 40 || total_len > pkt.len() {
                     return None;
                 }
-                Some(Self { version: 6, header_len: 40, proto: pkt[6], total_len, is_fragment: false })
+                Some(Self {
+                    version: 6,
+                    header_len: 40,
+                    proto: pkt[6],
+                    total_len,
+                    is_fragment: false,
+                })
             }
             _ => None,
         }
@@ -59,12 +65,20 @@ impl Ip {
 
     /// Source address bytes (4 or 16).
     pub(crate) fn src<'a>(&self, pkt: &'a [u8]) -> &'a [u8] {
-        if self.version == 4 { &pkt[12..16] } else { &pkt[8..24] }
+        if self.version == 4 {
+            &pkt[12..16]
+        } else {
+            &pkt[8..24]
+        }
     }
 
     /// Destination address bytes (4 or 16).
     pub(crate) fn dst<'a>(&self, pkt: &'a [u8]) -> &'a [u8] {
-        if self.version == 4 { &pkt[16..20] } else { &pkt[24..40] }
+        if self.version == 4 {
+            &pkt[16..20]
+        } else {
+            &pkt[24..40]
+        }
     }
 
     /// Writes the length fields for a packet of `total_len` bytes (and the IPv4 header
@@ -131,7 +145,7 @@ pub(crate) mod tests {
         p.extend_from_slice(&443u16.to_be_bytes());
         p.extend_from_slice(&seq.to_be_bytes());
         p.extend_from_slice(&7u32.to_be_bytes());
-        p.push(((20 + options.len()) / 4 << 4) as u8);
+        p.push((((20 + options.len()) / 4) << 4) as u8);
         p.push(flags);
         p.extend_from_slice(&512u16.to_be_bytes());
         p.extend_from_slice(&[0, 0, 0, 0]);
@@ -169,12 +183,18 @@ pub(crate) mod tests {
     fn parses_v4_and_v6_and_rejects_lies() {
         let p4 = tcp_packet(false, 1, TCP_ACK, &[], b"abc");
         let ip = Ip::parse(&p4).unwrap();
-        assert_eq!((ip.version, ip.header_len, ip.proto, ip.total_len), (4, 20, 6, 43));
+        assert_eq!(
+            (ip.version, ip.header_len, ip.proto, ip.total_len),
+            (4, 20, 6, 43)
+        );
         assert!(l4_checksum_ok(&p4));
         let p6 = tcp_packet(true, 1, TCP_ACK, &[], b"abc");
         assert_eq!(Ip::parse(&p6).unwrap().total_len, 63);
         assert!(l4_checksum_ok(&p6));
-        assert!(Ip::parse(&p4[..30]).is_none(), "claimed length beyond the slice");
+        assert!(
+            Ip::parse(&p4[..30]).is_none(),
+            "claimed length beyond the slice"
+        );
         assert!(Ip::parse(&p6[..39]).is_none());
         assert!(Ip::parse(&[0x45]).is_none());
         assert!(Ip::parse(&[]).is_none());

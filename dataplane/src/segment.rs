@@ -53,7 +53,14 @@ enum Plan {
     /// Copy and store the folded sum from `start` at `start + offset`.
     CompleteChecksum { start: usize, offset: usize },
     /// TSO/USO: repeat the `header_len` bytes of headers before each `mss` of payload.
-    Segments { ip: Ip, l4_start: usize, header_len: usize, mss: usize, tcp: bool },
+    Segments {
+        ip: Ip,
+        l4_start: usize,
+        header_len: usize,
+        mss: usize,
+        tcp: bool,
+        addr_sum: u32,
+    },
 }
 
 impl<'a> Segmenter<'a> {
@@ -78,14 +85,26 @@ impl<'a> Segmenter<'a> {
             Plan::Segments { header_len, .. } => *header_len,
             _ => 0,
         };
-        Ok(Self { pkt, plan, next, index: 0 })
+        Ok(Self {
+            pkt,
+            plan,
+            next,
+            index: 0,
+        })
     }
 
     /// How many bytes the next segment needs; `None` when all are written.
     pub fn next_len(&self) -> Option<usize> {
         match &self.plan {
-            Plan::Whole | Plan::CompleteChecksum { .. } => (self.index == 0).then_some(self.pkt.len()),
-            Plan::Segments { ip, header_len, mss, .. } => {
+            Plan::Whole | Plan::CompleteChecksum { .. } => {
+                (self.index == 0).then_some(self.pkt.len())
+            }
+            Plan::Segments {
+                ip,
+                header_len,
+                mss,
+                ..
+            } => {
                 let left = ip.total_len.checked_sub(self.next).filter(|&l| l > 0)?;
                 Some(header_len + left.min(*mss))
             }
@@ -107,7 +126,14 @@ impl<'a> Segmenter<'a> {
                 let c = if c == 0 { 0xffff } else { c };
                 out[start + offset..start + offset + 2].copy_from_slice(&c.to_be_bytes());
             }
-            Plan::Segments { ip, l4_start, header_len, tcp, .. } => {
+            Plan::Segments {
+                ip,
+                l4_start,
+                header_len,
+                tcp,
+                addr_sum,
+                ..
+            } => {
                 let payload_len = len - header_len;
                 out[..*header_len].copy_from_slice(&self.pkt[..*header_len]);
                 out[*header_len..].copy_from_slice(&self.pkt[self.next..self.next + payload_len]);
@@ -117,7 +143,8 @@ impl<'a> Segmenter<'a> {
                 ip.set_len(out, len, id);
                 let l4 = *l4_start;
                 let csum_at = if *tcp {
-                    let seq = u32::from_be_bytes([out[l4 + 4], out[l4 + 5], out[l4 + 6], out[l4 + 7]]);
+                    let seq =
+                        u32::from_be_bytes([out[l4 + 4], out[l4 + 5], out[l4 + 6], out[l4 + 7]]);
                     let seq = seq.wrapping_add((self.next - header_len) as u32);
                     out[l4 + 4..l4 + 8].copy_from_slice(&seq.to_be_bytes());
                     if !is_last {
@@ -133,7 +160,7 @@ impl<'a> Segmenter<'a> {
                 };
                 out[csum_at..csum_at + 2].fill(0);
                 let proto = if *tcp { PROTO_TCP } else { PROTO_UDP };
-                let ps = checksum::pseudo_header(ip.src(out), ip.dst(out), proto, len - l4);
+                let ps = checksum::pseudo_header_from(*addr_sum, proto, len - l4);
                 let c = checksum::finish(checksum::add(ps, checksum::sum(&out[l4..])));
                 let c = if c == 0 && !*tcp { 0xffff } else { c };
                 out[csum_at..csum_at + 2].copy_from_slice(&c.to_be_bytes());
@@ -168,7 +195,15 @@ fn plan_segments(hdr: &VirtioNetHdr, pkt: &[u8]) -> Result<Plan, SegmentError> {
     if header_len > ip.total_len || mss == 0 {
         return Err(SegmentError::Malformed);
     }
-    Ok(Plan::Segments { ip, l4_start, header_len, mss, tcp })
+    let addr_sum = checksum::add(checksum::sum(ip.src(pkt)), checksum::sum(ip.dst(pkt)));
+    Ok(Plan::Segments {
+        ip,
+        l4_start,
+        header_len,
+        mss,
+        tcp,
+        addr_sum,
+    })
 }
 
 #[cfg(test)]
@@ -205,7 +240,13 @@ mod tests {
         for v6 in [false, true] {
             let payload: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
             let opts = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2];
-            let big = tcp_packet(v6, 0xffff_f000, TCP_ACK | TCP_PSH | TCP_CWR, &opts, &payload);
+            let big = tcp_packet(
+                v6,
+                0xffff_f000,
+                TCP_ACK | TCP_PSH | TCP_CWR,
+                &opts,
+                &payload,
+            );
             let segs = all_segments(&gso_hdr(v6, 1448), &big);
             assert_eq!(segs.len(), 7);
             let mut joined = Vec::new();
@@ -274,7 +315,10 @@ mod tests {
         assert_eq!(lens, [1228, 1228, 628]);
         for s in &segs {
             assert!(l4_checksum_ok(s));
-            assert_eq!(usize::from(u16::from_be_bytes([s[24], s[25]])), s.len() - 20);
+            assert_eq!(
+                usize::from(u16::from_be_bytes([s[24], s[25]])),
+                s.len() - 20
+            );
         }
     }
 
@@ -282,13 +326,33 @@ mod tests {
     fn lies_are_errors_not_panics() {
         let p = tcp_packet(false, 1, TCP_ACK, &[], &[0; 100]);
         let mut hdr = gso_hdr(true, 50);
-        assert_eq!(Segmenter::new(&hdr, &p).unwrap_err(), SegmentError::Malformed);
+        assert_eq!(
+            Segmenter::new(&hdr, &p).unwrap_err(),
+            SegmentError::Malformed
+        );
         hdr = gso_hdr(false, 0);
-        assert_eq!(Segmenter::new(&hdr, &p).unwrap_err(), SegmentError::Malformed);
-        hdr = VirtioNetHdr { flags: 1, csum_start: 130, csum_offset: 16, ..VirtioNetHdr::plain() };
-        assert_eq!(Segmenter::new(&hdr, &p).unwrap_err(), SegmentError::BadChecksumOffset);
-        hdr = VirtioNetHdr { gso_type: GsoType::Unknown(3), ..VirtioNetHdr::plain() };
-        assert_eq!(Segmenter::new(&hdr, &p).unwrap_err(), SegmentError::UnsupportedGso);
+        assert_eq!(
+            Segmenter::new(&hdr, &p).unwrap_err(),
+            SegmentError::Malformed
+        );
+        hdr = VirtioNetHdr {
+            flags: 1,
+            csum_start: 130,
+            csum_offset: 16,
+            ..VirtioNetHdr::plain()
+        };
+        assert_eq!(
+            Segmenter::new(&hdr, &p).unwrap_err(),
+            SegmentError::BadChecksumOffset
+        );
+        hdr = VirtioNetHdr {
+            gso_type: GsoType::Unknown(3),
+            ..VirtioNetHdr::plain()
+        };
+        assert_eq!(
+            Segmenter::new(&hdr, &p).unwrap_err(),
+            SegmentError::UnsupportedGso
+        );
         let mut bad = p.clone();
         bad[32] = 0xf0; // TCP data offset of 60 bytes, beyond the packet's end is fine here, but
         bad.truncate(70); // the claimed IP length no longer fits

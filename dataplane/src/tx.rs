@@ -64,7 +64,12 @@ pub(crate) struct TxBatch {
 impl TxBatch {
     /// A batch over a buffer of `capacity` bytes; `gso` merges equal-sized packets to one peer.
     pub(crate) fn new(capacity: usize, gso: bool) -> Self {
-        Self { buf: vec![0; capacity], cursor: 0, msgs: Vec::with_capacity(MAX_BATCH), gso }
+        Self {
+            buf: vec![0; capacity],
+            cursor: 0,
+            msgs: Vec::with_capacity(MAX_BATCH),
+            gso,
+        }
     }
 
     /// Whether `need` more bytes and one more message fit.
@@ -81,16 +86,25 @@ impl TxBatch {
     pub(crate) fn push(&mut self, dst: SocketAddr, range: Range<usize>) {
         let len = range.len();
         self.cursor = range.end;
-        if self.gso {
-            if let Some(last) = self.msgs.last_mut() {
-                if can_extend(last, dst, range.start, len) {
-                    last.len += len;
-                    return;
-                }
-            }
+        if self.gso
+            && let Some(last) = self.msgs.last_mut()
+            && can_extend(last, dst, range.start, len)
+        {
+            last.len += len;
+            return;
         }
         let segment_size = u16::try_from(len).unwrap_or(0);
-        self.msgs.push(Transmit { dst, offset: range.start, len, segment_size });
+        self.msgs.push(Transmit {
+            dst,
+            offset: range.start,
+            len,
+            segment_size,
+        });
+    }
+
+    /// Bytes queued.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.cursor
     }
 
     /// Whether nothing is queued.
@@ -141,7 +155,7 @@ fn can_extend(last: &Transmit, dst: SocketAddr, start: usize, len: usize) -> boo
         && last.dst == dst
         && last.offset + last.len == start
         && len <= seg
-        && last.len % seg == 0
+        && last.len.is_multiple_of(seg)
         && last.len / seg < MAX_GSO_SEGMENTS
         && last.len + len <= MAX_GSO_BYTES
 }
@@ -165,7 +179,12 @@ fn send_one_by_one(net: &Net, buf: &[u8], train: Transmit, stats: &mut Dataplane
     let mut at = train.offset;
     while at < train.offset + train.len && n < MAX_BATCH {
         let len = seg.min(train.offset + train.len - at);
-        singles[n] = Transmit { dst: train.dst, offset: at, len, segment_size: 0 };
+        singles[n] = Transmit {
+            dst: train.dst,
+            offset: at,
+            len,
+            segment_size: 0,
+        };
         n += 1;
         at += len;
     }
@@ -216,9 +235,15 @@ mod tests {
         push(&mut t, a, 60); // a new one
         push(&mut t, b, 60); // another peer
         push(&mut t, b, 80); // longer than the train's segments
-        let got: Vec<(usize, usize, u16)> =
-            t.msgs.iter().map(|m| (m.offset, m.len, m.segment_size)).collect();
-        assert_eq!(got, [(0, 360, 100), (360, 60, 60), (420, 60, 60), (480, 80, 80)]);
+        let got: Vec<(usize, usize, u16)> = t
+            .msgs
+            .iter()
+            .map(|m| (m.offset, m.len, m.segment_size))
+            .collect();
+        assert_eq!(
+            got,
+            [(0, 360, 100), (360, 60, 60), (420, 60, 60), (480, 80, 80)]
+        );
         assert_eq!(t.msgs.iter().map(datagrams).sum::<u64>(), 7);
     }
 
@@ -229,7 +254,11 @@ mod tests {
         for i in 0..100 {
             t.push(a, i * 1456..(i + 1) * 1456);
         }
-        assert!(t.msgs.iter().all(|m| m.len <= MAX_GSO_BYTES && datagrams(m) <= 64));
+        assert!(
+            t.msgs
+                .iter()
+                .all(|m| m.len <= MAX_GSO_BYTES && datagrams(m) <= 64)
+        );
         assert_eq!(t.msgs.iter().map(datagrams).sum::<u64>(), 100);
         let mut raw = TxBatch::new(1 << 20, false);
         raw.push(a, 0..100);

@@ -18,7 +18,7 @@ use esp::natt::{self, NatTPayload};
 use esp::{InboundSa, OutboundSa};
 use ipsec_sys::{EventFd, RecvMeta, Tun, VirtioNetHdr, poll_readable};
 
-use crate::coalesce::{Coalescer, Full};
+use crate::coalesce::{CoalesceStats, Coalescer, Full};
 use crate::config::{DataplaneEvent, Direction};
 use crate::segment::Segmenter;
 use crate::stats::{DataplaneStats, SharedCounters};
@@ -57,6 +57,8 @@ pub(crate) struct Worker {
     pub(crate) rx_buf: Vec<u8>,
     pub(crate) rx_meta: Vec<RecvMeta>,
     pub(crate) coalescer: Coalescer,
+    /// The coalescer's counters already added to `stats`.
+    pub(crate) coalesce_seen: CoalesceStats,
     pub(crate) stats: DataplaneStats,
 }
 
@@ -99,6 +101,9 @@ impl Worker {
                     busy = true;
                     self.stats.tun_reads += 1;
                     self.seal_tun_packet(n);
+                    if self.tx.queued_bytes() >= TX_FLUSH_BYTES {
+                        self.tx.flush(&self.net, &mut self.stats);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => {
@@ -115,7 +120,16 @@ impl Worker {
 
     /// Segments, seals and queues the packet in `tun_buf[..n]`.
     fn seal_tun_packet(&mut self, n: usize) {
-        let Self { tun, tun_buf, table, tx, net, stats, shared, .. } = self;
+        let Self {
+            tun,
+            tun_buf,
+            table,
+            tx,
+            net,
+            stats,
+            shared,
+            ..
+        } = self;
         let (hdr, pkt) = if tun.has_vnet_hdr() {
             let Some(hdr) = VirtioNetHdr::parse(&tun_buf[..n]) else {
                 stats.segment_errors += 1;
@@ -129,12 +143,9 @@ impl Worker {
             stats.no_policy += 1;
             return;
         };
-        let mut segments = match Segmenter::new(&hdr, pkt) {
-            Ok(s) => s,
-            Err(_) => {
-                stats.segment_errors += 1;
-                return;
-            }
+        let Ok(mut segments) = Segmenter::new(&hdr, pkt) else {
+            stats.segment_errors += 1;
+            return;
         };
         let mut sa = lock(&entry.sa);
         let headroom = sa.headroom();
@@ -154,7 +165,14 @@ impl Worker {
         }
         while let Some(event) = sa.poll_event() {
             let spi = sa.spi();
-            shared.emit(DataplaneEvent::Sa { spi, direction: Direction::Outbound, event }, stats);
+            shared.emit(
+                DataplaneEvent::Sa {
+                    spi,
+                    direction: Direction::Outbound,
+                    event,
+                },
+                stats,
+            );
         }
     }
 
@@ -163,7 +181,10 @@ impl Worker {
     fn drain_net(&mut self) -> bool {
         let mut busy = false;
         for _ in 0..NET_BATCHES_PER_WAKE {
-            match self.net.recv_batch(&mut self.rx_buf, RX_STRIDE, &mut self.rx_meta) {
+            match self
+                .net
+                .recv_batch(&mut self.rx_buf, RX_STRIDE, &mut self.rx_meta)
+            {
                 Ok(0) => break,
                 Ok(n) => {
                     busy = true;
@@ -183,9 +204,22 @@ impl Worker {
     /// Opens the `n` received messages and writes what they carry to the TUN device.
     fn open_batch(&mut self, n: usize) {
         let table = Arc::clone(&self.table);
-        let Self { rx_buf, rx_meta, coalescer, tun, stats, shared, net, .. } = self;
+        let Self {
+            rx_buf,
+            rx_meta,
+            coalescer,
+            tun,
+            stats,
+            shared,
+            net,
+            ..
+        } = self;
         let udp = net.is_udp();
-        let mut out = Delivery { tun, coalescer, stats };
+        let mut out = Delivery {
+            tun,
+            coalescer,
+            stats,
+        };
         let mut current: Option<Current<'_>> = None;
         for m in &rx_meta[..n] {
             if m.truncated || m.len == 0 {
@@ -205,17 +239,16 @@ impl Worker {
             c.release(shared, out.stats);
         }
         out.flush();
+        let now = self.coalescer.stats();
+        self.stats.coalesced += now.merged - self.coalesce_seen.merged;
+        self.stats.inner_bad_checksums += now.bad_checksums - self.coalesce_seen.bad_checksums;
+        self.coalesce_seen = now;
     }
 }
 
 /// Sorts a UDP/4500 payload (RFC 3948 §2.2): ESP goes on; IKE goes to the daemon; keepalives
 /// and junk are counted and dropped.
-fn is_esp(
-    datagram: &[u8],
-    from: SocketAddr,
-    shared: &Shared,
-    stats: &mut DataplaneStats,
-) -> bool {
+fn is_esp(datagram: &[u8], from: SocketAddr, shared: &Shared, stats: &mut DataplaneStats) -> bool {
     match natt::classify(datagram) {
         Some(NatTPayload::Esp(_)) => true,
         Some(NatTPayload::Keepalive) => {
@@ -224,7 +257,13 @@ fn is_esp(
         }
         Some(NatTPayload::Ike(message)) => {
             stats.ike_packets += 1;
-            shared.emit(DataplaneEvent::IkePacket { from, message: message.to_vec() }, stats);
+            shared.emit(
+                DataplaneEvent::IkePacket {
+                    from,
+                    message: message.to_vec(),
+                },
+                stats,
+            );
             false
         }
         None => {
@@ -245,7 +284,11 @@ impl Current<'_> {
     /// Reports the SA's events and unlocks it.
     fn release(mut self, shared: &Shared, stats: &mut DataplaneStats) {
         while let Some(event) = self.sa.poll_event() {
-            let ev = DataplaneEvent::Sa { spi: self.spi, direction: Direction::Inbound, event };
+            let ev = DataplaneEvent::Sa {
+                spi: self.spi,
+                direction: Direction::Inbound,
+                event,
+            };
             shared.emit(ev, stats);
         }
     }
@@ -272,11 +315,17 @@ fn open_one<'t>(
             out.stats.unknown_spi += 1;
             return;
         };
-        *current = Some(Current { spi, entry, sa: lock(&entry.sa) });
+        *current = Some(Current {
+            spi,
+            entry,
+            sa: lock(&entry.sa),
+        });
     }
     let Some(c) = current.as_mut() else { return };
     // A refused packet is counted in the SA's drop counters.
-    let Ok(opened) = c.sa.open(packet) else { return };
+    let Ok(opened) = c.sa.open(packet) else {
+        return;
+    };
     let inner = &packet[opened.inner];
     if c.entry.admits(inner) {
         out.deliver(inner);
@@ -305,12 +354,8 @@ impl Delivery<'_> {
     }
 
     fn flush(&mut self) {
-        let before = self.coalescer.stats();
         let (tun, stats) = (self.tun, &mut *self.stats);
         self.coalescer.flush(|bytes| write_tun(tun, bytes, stats));
-        let after = self.coalescer.stats();
-        self.stats.coalesced += after.merged - before.merged;
-        self.stats.inner_bad_checksums += after.bad_checksums - before.bad_checksums;
     }
 }
 
@@ -322,13 +367,15 @@ fn write_tun(tun: &Tun, bytes: &[u8], stats: &mut DataplaneStats) {
 }
 
 /// Super-packets read from TUN per wake-up before the socket gets its turn.
-const TUN_READS_PER_WAKE: usize = 32;
+const TUN_READS_PER_WAKE: usize = 16;
+/// Queued ESP bytes that trigger a send between TUN reads (keeps the peer busy meanwhile).
+const TX_FLUSH_BYTES: usize = 256 << 10;
 /// `recvmmsg` batches per wake-up before TUN gets its turn.
 const NET_BATCHES_PER_WAKE: usize = 4;
 /// Receive slot size: a whole UDP GRO train (or raw IPv4 packet) fits.
 pub(crate) const RX_STRIDE: usize = 65_536;
 /// Receive slots per `recvmmsg`.
-pub(crate) const RX_SLOTS: usize = 32;
+pub(crate) const RX_SLOTS: usize = 16;
 /// TUN read buffer: virtio-net header plus the largest IP packet.
 pub(crate) const TUN_BUF_LEN: usize = VirtioNetHdr::LEN + 65_535;
 /// Send buffer: room for several super-packets' worth of ESP.

@@ -20,7 +20,9 @@ fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(msg) => {
-            eprintln!("esp-tunnel: {msg}\nusage: esp-tunnel CONFIG.toml [--stats SECONDS] [--ready-file PATH] [--workers N]");
+            eprintln!(
+                "esp-tunnel: {msg}\nusage: esp-tunnel CONFIG.toml [--stats SECONDS] [--ready-file PATH] [--workers N]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -46,13 +48,23 @@ fn main() -> ExitCode {
 fn run(config: ManualConfig, args: &Args) -> Result<(), String> {
     // Before any thread starts, so that every thread inherits the blocked mask.
     let signals = TerminationSignals::block().map_err(|e| format!("blocking signals: {e}"))?;
-    let ManualConfig { dataplane, children, routes } = config;
+    let ManualConfig {
+        dataplane,
+        children,
+        routes,
+    } = config;
     let workers = dataplane.workers;
     let (handle, events) =
         Dataplane::start(dataplane, ipsec_crypto::default_provider()).map_err(|e| e.to_string())?;
     for (addr, len) in &routes {
         let status = Command::new("ip")
-            .args(["route", "replace", &format!("{addr}/{len}"), "dev", handle.tun_name()])
+            .args([
+                "route",
+                "replace",
+                &format!("{addr}/{len}"),
+                "dev",
+                handle.tun_name(),
+            ])
             .status()
             .map_err(|e| format!("running ip route: {e}"))?;
         if !status.success() {
@@ -66,7 +78,11 @@ fn run(config: ManualConfig, args: &Args) -> Result<(), String> {
     eprintln!(
         "esp-tunnel: up: device {}, {n} CHILD_SA pair(s), workers {}",
         handle.tun_name(),
-        if workers == 0 { "one per core".to_owned() } else { workers.to_string() }
+        if workers == 0 {
+            "one per core".to_owned()
+        } else {
+            workers.to_string()
+        }
     );
     if let Some(path) = &args.ready_file {
         std::fs::write(path, b"ready\n").map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -78,7 +94,12 @@ fn run(config: ManualConfig, args: &Args) -> Result<(), String> {
             break;
         }
         for event in events.try_iter() {
-            if let DataplaneEvent::Sa { spi, direction, event } = event {
+            if let DataplaneEvent::Sa {
+                spi,
+                direction,
+                event,
+            } = event
+            {
                 eprintln!("esp-tunnel: SA 0x{spi:08x} ({direction:?}): {event:?}");
             }
         }
@@ -123,7 +144,12 @@ struct Args {
 impl Args {
     fn parse(mut it: impl Iterator<Item = String>) -> Result<Self, String> {
         let mut config = None;
-        let mut args = Self { config: PathBuf::new(), stats: None, ready_file: None, workers: None };
+        let mut args = Self {
+            config: PathBuf::new(),
+            stats: None,
+            ready_file: None,
+            workers: None,
+        };
         while let Some(a) = it.next() {
             let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
             match a.as_str() {
@@ -135,7 +161,10 @@ impl Args {
                 "--ready-file" => args.ready_file = Some(value("--ready-file")?.into()),
                 "--workers" => {
                     let v = value("--workers")?;
-                    args.workers = Some(v.parse().map_err(|_| format!("bad --workers value {v:?}"))?);
+                    args.workers = Some(
+                        v.parse()
+                            .map_err(|_| format!("bad --workers value {v:?}"))?,
+                    );
                 }
                 _ if a.starts_with('-') => return Err(format!("unknown option {a}")),
                 _ if config.is_none() => config = Some(PathBuf::from(a)),
