@@ -21,9 +21,13 @@ pub(crate) struct AesCbc {
 }
 
 /// ENCR_AES_CBC with a 128-bit key.
-pub(crate) static AES_128_CBC: AesCbc = AesCbc { alg: CbcAlgorithm::Aes128Cbc };
+pub(crate) static AES_128_CBC: AesCbc = AesCbc {
+    alg: CbcAlgorithm::Aes128Cbc,
+};
 /// ENCR_AES_CBC with a 256-bit key.
-pub(crate) static AES_256_CBC: AesCbc = AesCbc { alg: CbcAlgorithm::Aes256Cbc };
+pub(crate) static AES_256_CBC: AesCbc = AesCbc {
+    alg: CbcAlgorithm::Aes256Cbc,
+};
 
 /// The CBC cipher for `alg`.
 pub(crate) fn cbc(alg: CbcAlgorithm) -> Option<&'static dyn BlockCipher> {
@@ -77,7 +81,7 @@ where
 
 /// Checks the IV length and that `data` is whole blocks.
 fn check_lengths(iv: &[u8], data: &[u8]) -> Result<(), CryptoError> {
-    if iv.len() != AES_BLOCK_LEN || data.len() % AES_BLOCK_LEN != 0 {
+    if iv.len() != AES_BLOCK_LEN || !data.len().is_multiple_of(AES_BLOCK_LEN) {
         return Err(CryptoError::InvalidLength);
     }
     Ok(())
@@ -85,13 +89,7 @@ fn check_lengths(iv: &[u8], data: &[u8]) -> Result<(), CryptoError> {
 
 impl<C> BlockCipherKey for AesCbcKey<C>
 where
-    C: KeyInit
-        + RcBlockCipher<BlockSize = U16>
-        + BlockEncrypt
-        + BlockDecrypt
-        + Clone
-        + Send
-        + Sync,
+    C: KeyInit + RcBlockCipher<BlockSize = U16> + BlockEncrypt + BlockDecrypt + Clone + Send + Sync,
 {
     fn encrypt_in_place(&self, iv: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
         check_lengths(iv, data)?;

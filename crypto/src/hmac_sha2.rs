@@ -17,11 +17,17 @@ pub(crate) struct HmacPrf {
 }
 
 /// PRF_HMAC_SHA2_256.
-pub(crate) static PRF_HMAC_SHA256: HmacPrf = HmacPrf { alg: PrfAlgorithm::HmacSha256 };
+pub(crate) static PRF_HMAC_SHA256: HmacPrf = HmacPrf {
+    alg: PrfAlgorithm::HmacSha256,
+};
 /// PRF_HMAC_SHA2_384.
-pub(crate) static PRF_HMAC_SHA384: HmacPrf = HmacPrf { alg: PrfAlgorithm::HmacSha384 };
+pub(crate) static PRF_HMAC_SHA384: HmacPrf = HmacPrf {
+    alg: PrfAlgorithm::HmacSha384,
+};
 /// PRF_HMAC_SHA2_512.
-pub(crate) static PRF_HMAC_SHA512: HmacPrf = HmacPrf { alg: PrfAlgorithm::HmacSha512 };
+pub(crate) static PRF_HMAC_SHA512: HmacPrf = HmacPrf {
+    alg: PrfAlgorithm::HmacSha512,
+};
 
 /// The PRF for `alg`.
 pub(crate) fn prf(alg: PrfAlgorithm) -> Option<&'static dyn Prf> {
@@ -91,7 +97,10 @@ fn new_hmac<M: Mac + KeyInit>(key: &[u8]) -> M {
 
 impl<M: Mac + KeyInit + Clone + Send + Sync> PrfKey for KeyedHmac<M> {
     fn compute(&self, data: &[&[u8]], out: &mut [u8]) {
-        debug_assert_eq!(out.len(), <M as hmac::digest::OutputSizeUser>::output_size());
+        debug_assert_eq!(
+            out.len(),
+            <M as hmac::digest::OutputSizeUser>::output_size()
+        );
         self.compute_into(data, out);
     }
 }
@@ -102,14 +111,17 @@ pub(crate) struct HmacInteg {
 }
 
 /// AUTH_HMAC_SHA2_256_128.
-pub(crate) static INTEG_HMAC_SHA256_128: HmacInteg =
-    HmacInteg { alg: IntegAlgorithm::HmacSha256_128 };
+pub(crate) static INTEG_HMAC_SHA256_128: HmacInteg = HmacInteg {
+    alg: IntegAlgorithm::HmacSha256_128,
+};
 /// AUTH_HMAC_SHA2_384_192.
-pub(crate) static INTEG_HMAC_SHA384_192: HmacInteg =
-    HmacInteg { alg: IntegAlgorithm::HmacSha384_192 };
+pub(crate) static INTEG_HMAC_SHA384_192: HmacInteg = HmacInteg {
+    alg: IntegAlgorithm::HmacSha384_192,
+};
 /// AUTH_HMAC_SHA2_512_256.
-pub(crate) static INTEG_HMAC_SHA512_256: HmacInteg =
-    HmacInteg { alg: IntegAlgorithm::HmacSha512_256 };
+pub(crate) static INTEG_HMAC_SHA512_256: HmacInteg = HmacInteg {
+    alg: IntegAlgorithm::HmacSha512_256,
+};
 
 /// The integrity algorithm for `alg`.
 pub(crate) fn integ(alg: IntegAlgorithm) -> Option<&'static dyn Integ> {
@@ -145,9 +157,15 @@ impl Integ for HmacInteg {
         }
         let tag_len = self.tag_len();
         Ok(match self.alg {
-            IntegAlgorithm::HmacSha256_128 => Box::new(TruncatedHmac::<Hmac<Sha256>>::new(key, tag_len)),
-            IntegAlgorithm::HmacSha384_192 => Box::new(TruncatedHmac::<Hmac<Sha384>>::new(key, tag_len)),
-            IntegAlgorithm::HmacSha512_256 => Box::new(TruncatedHmac::<Hmac<Sha512>>::new(key, tag_len)),
+            IntegAlgorithm::HmacSha256_128 => {
+                Box::new(TruncatedHmac::<Hmac<Sha256>>::new(key, tag_len))
+            }
+            IntegAlgorithm::HmacSha384_192 => {
+                Box::new(TruncatedHmac::<Hmac<Sha384>>::new(key, tag_len))
+            }
+            IntegAlgorithm::HmacSha512_256 => {
+                Box::new(TruncatedHmac::<Hmac<Sha512>>::new(key, tag_len))
+            }
         })
     }
 }
@@ -160,7 +178,10 @@ struct TruncatedHmac<M> {
 
 impl<M: Mac + KeyInit + Clone> TruncatedHmac<M> {
     fn new(key: &[u8], tag_len: usize) -> Self {
-        Self { keyed: KeyedHmac::new(key), tag_len }
+        Self {
+            keyed: KeyedHmac::new(key),
+            tag_len,
+        }
     }
 }
 

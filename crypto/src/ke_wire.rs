@@ -155,31 +155,52 @@ mod tests {
         assert_eq!(check_mlkem_ek(KeGroup::MlKem512, &ek), Ok(()));
         // c1 = 3329 = 0xd01 in the second coefficient: bytes 00 10 d0.
         ek[..3].copy_from_slice(&[0x00, 0x10, 0xd0]);
-        assert_eq!(check_mlkem_ek(KeGroup::MlKem512, &ek), Err(KeError::InvalidPublic));
+        assert_eq!(
+            check_mlkem_ek(KeGroup::MlKem512, &ek),
+            Err(KeError::InvalidPublic)
+        );
         // The last coefficient before rho counts too.
         ek[..3].fill(0);
         ek[765..768].copy_from_slice(&[0xff, 0xff, 0xff]);
-        assert_eq!(check_mlkem_ek(KeGroup::MlKem512, &ek), Err(KeError::InvalidPublic));
+        assert_eq!(
+            check_mlkem_ek(KeGroup::MlKem512, &ek),
+            Err(KeError::InvalidPublic)
+        );
         // rho (the last 32 bytes) is not decoded.
         ek[765..768].fill(0);
         ek[768..].fill(0xff);
         assert_eq!(check_mlkem_ek(KeGroup::MlKem512, &ek), Ok(()));
-        assert_eq!(check_mlkem_ek(KeGroup::MlKem512, &ek[1..]), Err(KeError::InvalidLength));
+        assert_eq!(
+            check_mlkem_ek(KeGroup::MlKem512, &ek[1..]),
+            Err(KeError::InvalidLength)
+        );
     }
 
     #[test]
     fn ecp_framing_round_trips() {
         let xy = [7u8; 64];
-        let sec1 = ecp_peer_to_sec1(KeGroup::Ecp256, &xy).unwrap();
+        let sec1 = ecp_peer_to_sec1(KeGroup::Ecp256, &xy).expect("64 octets");
         assert_eq!(sec1[0], 0x04);
-        assert_eq!(ecp_public_from_sec1(KeGroup::Ecp256, &sec1).unwrap(), xy);
-        assert_eq!(ecp_peer_to_sec1(KeGroup::Ecp256, &sec1), Err(KeError::InvalidLength));
-        assert_eq!(ecp_peer_to_sec1(KeGroup::Ecp384, &xy), Err(KeError::InvalidLength));
+        assert_eq!(
+            ecp_public_from_sec1(KeGroup::Ecp256, &sec1).expect("65 octets"),
+            xy
+        );
+        assert_eq!(
+            ecp_peer_to_sec1(KeGroup::Ecp256, &sec1),
+            Err(KeError::InvalidLength)
+        );
+        assert_eq!(
+            ecp_peer_to_sec1(KeGroup::Ecp384, &xy),
+            Err(KeError::InvalidLength)
+        );
     }
 
     #[test]
     fn x25519_all_zero_is_refused() {
-        assert!(matches!(x25519_shared(&[0; 32]), Err(KeError::InvalidPublic)));
+        assert!(matches!(
+            x25519_shared(&[0; 32]),
+            Err(KeError::InvalidPublic)
+        ));
         assert!(x25519_shared(&[1; 32]).is_ok());
     }
 }

@@ -10,6 +10,7 @@
 //! Secrets cross this API only as [`SecretBytes`] (zeroized, no `Clone`, no `Debug`).
 
 mod secret;
+mod sign;
 
 #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
 mod cbc_aes;
@@ -31,6 +32,7 @@ pub use default::default_provider;
 #[cfg(feature = "rustcrypto")]
 pub use rustcrypto::rustcrypto_provider;
 pub use secret::{SecretBytes, ct_eq};
+pub use sign::{KeyType, SignatureAlgorithm, SignatureError, SignatureScheme, SigningKey};
 
 /// Length of the explicit IV that IKEv2 SK payloads and ESP carry for the AEADs (RFC 4106 §3.1,
 /// RFC 7634 §2).
@@ -60,6 +62,20 @@ pub trait CryptoProvider: Send + Sync + 'static {
     fn integ(&self, alg: IntegAlgorithm) -> Option<&'static dyn Integ>;
     /// A key exchange method (Diffie-Hellman or KEM).
     fn key_exchange(&self, group: KeGroup) -> Option<&'static dyn KeyExchange>;
+    /// A signature scheme as a verifier, if supported (RFC 7427 authentication and X.509 chains).
+    fn signature(&self, scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
+        let _ = scheme;
+        None
+    }
+    /// Loads a private key from an unencrypted PKCS#8 DER document (RFC 5208 / RFC 5958).
+    ///
+    /// # Errors
+    /// [`SignatureError::InvalidKey`] for a malformed or unsupported key;
+    /// [`SignatureError::Unsupported`] when the provider does not sign at all.
+    fn signing_key(&self, pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, SignatureError> {
+        let _ = pkcs8;
+        Err(SignatureError::Unsupported)
+    }
 }
 
 /// PRFs (RFC 7296 §3.3.2 transform type 2).

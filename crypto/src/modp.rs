@@ -88,7 +88,9 @@ fn public_value(exponent: &U256) -> Vec<u8> {
 /// The shared secret `y ^ x`, left-padded to 256 octets.
 fn shared_secret(peer: &[u8], exponent: &U256) -> Result<SecretBytes, KeError> {
     let y = peer_element(peer)?;
-    Ok(SecretBytes::from_slice(exponentiate(&y, exponent).as_slice()))
+    Ok(SecretBytes::from_slice(
+        exponentiate(&y, exponent).as_slice(),
+    ))
 }
 
 impl KeyExchange for Modp2048 {
@@ -130,7 +132,9 @@ impl ActiveModp2048 {
         }
         let mut padded = Zeroizing::new([0u8; EXPONENT_BITS / 8]);
         padded[EXPONENT_BITS / 8 - exponent.len()..].copy_from_slice(exponent);
-        Some(Self::new(Zeroizing::new(U256::from_be_slice(padded.as_slice()))))
+        Some(Self::new(Zeroizing::new(U256::from_be_slice(
+            padded.as_slice(),
+        ))))
     }
 }
 

@@ -13,10 +13,11 @@ use std::time::Instant;
 
 use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes, ct_eq};
 
+use crate::cert::WallClock;
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::error::Error;
 use crate::event::{Event, SaId, SaSnapshot};
-use crate::sa::{Ctx, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
+use crate::sa::{Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
 use crate::sa::reject_init;
 use crate::stats::Stats;
 use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
@@ -31,6 +32,7 @@ macro_rules! ctx {
             events: &mut $ep.events,
             stats: &mut $ep.stats,
             spawned: &mut $ep.spawned,
+            wall_clock: $ep.wall_clock,
         }
     };
 }
@@ -69,6 +71,7 @@ pub struct Endpoint {
     events: VecDeque<Event>,
     stats: Stats,
     spawned: Vec<IkeSa>,
+    wall_clock: Option<WallClock>,
 }
 
 impl Endpoint {
@@ -86,6 +89,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: Stats::default(),
             spawned: Vec::new(),
+            wall_clock: None,
         }
     }
 
@@ -340,6 +344,29 @@ impl Endpoint {
     /// source could not provide it (the connection's policy then fails closed or falls back).
     pub fn provide_ppk(&mut self, now: Instant, sa: SaId, ppk: Option<(Vec<u8>, SecretBytes)>) -> bool {
         self.command(sa, |s, ctx| s.provide_ppk(now, ppk, ctx))
+    }
+
+    /// The driver's EAP step for [`Event::EapStarted`] or [`Event::EapMessage`] (RFC 7296
+    /// §2.16): the next EAP packet, or, when the method is done, success with its MSK or
+    /// failure. `false` if there is no such SA.
+    pub fn eap_respond(&mut self, now: Instant, sa: SaId, step: EapStep) -> bool {
+        self.command(sa, |s, ctx| s.eap_respond(now, step, ctx))
+    }
+
+    /// Tells the engine the wall-clock time, `unix_secs` seconds since the Unix epoch, at
+    /// `now`. Certificate validity periods are checked against this time advanced by each
+    /// later `now`; call it at start and after the system clock is stepped. Until it is
+    /// called, certificate authentication fails.
+    pub fn set_unix_time(&mut self, now: Instant, unix_secs: u64) {
+        self.wall_clock = Some(WallClock::new(now, unix_secs));
+    }
+
+    /// The datapath received ESP from `remote` for an SPI it does not know: report INVALID_SPI
+    /// to that peer in its established IKE SA (RFC 7296 §1.5). `false` if there is none.
+    pub fn report_invalid_spi(&mut self, now: Instant, remote: IpAddr, spi: u32) -> bool {
+        let found = self.sas.iter().find(|(_, s)| s.remote.ip() == remote && s.snapshot().state == "ESTABLISHED").map(|(k, _)| *k);
+        let Some(own) = found else { return false };
+        self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| s.send_invalid_spi(now, spi, ctx))
     }
 
     fn fresh_spi(&self) -> Option<u64> {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use ipsec_crypto::SecretBytes;
 
+use crate::config::Identity;
 use crate::error::Error;
 use crate::proposal::Negotiated;
 use crate::wire::{IkeSpi, IpSelector};
@@ -39,6 +40,14 @@ pub enum Event {
     /// The keys of an IKE SA, for a key log that Wireshark can read; only with
     /// [`EndpointConfig::export_keys`](crate::EndpointConfig::export_keys).
     IkeSaKeys { sa: SaId, keys: IkeKeyExport },
+    /// Responder: the initiator `peer_id` asked for EAP authentication (an IKE_AUTH without
+    /// AUTH, RFC 7296 §2.16). Start the EAP method with
+    /// [`Endpoint::eap_respond`](crate::Endpoint::eap_respond) and its first EAP Request.
+    EapStarted { sa: SaId, peer_id: Identity },
+    /// An EAP packet for the driver's EAP method: as responder (EAP server) the initiator's EAP
+    /// Response; as initiator (EAP peer) the responder's EAP Request or EAP-Success. Answer
+    /// with [`Endpoint::eap_respond`](crate::Endpoint::eap_respond).
+    EapMessage { sa: SaId, message: Vec<u8> },
 }
 
 /// Facts about an established IKE SA, for listings and logs.

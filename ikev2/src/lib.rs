@@ -6,6 +6,7 @@
 //! datagrams, deadlines and events come out of an [`Endpoint`]. All cryptography and randomness
 //! come from an [`ipsec_crypto::CryptoProvider`].
 
+mod cert;
 mod config;
 mod endpoint;
 mod error;
@@ -23,10 +24,12 @@ pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
 };
+pub use cert::{CertificateAuth, CertificateError};
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
 pub use event::{ChildSa, ChildSnapshot, Event, IkeKeyExport, IkeSaInfo, SaId, SaSnapshot};
 pub use fragment::ReassemblyLimits;
+pub use sa::EapStep;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
 pub use stats::Stats;
 

@@ -234,3 +234,35 @@ fn soft_lifetimes_rekey_and_hard_lifetimes_hold() {
     assert_eq!(pair.a.sa_count(), 1);
     assert_eq!(pair.b.sa_count(), 1);
 }
+
+#[test]
+fn simultaneous_ike_rekeys_settle_on_one_new_ike_sa() {
+    let mut pair = established_pair(no_timers);
+    let (a0, b0) = (current_sa(&pair.a_events).expect("a"), current_sa(&pair.b_events).expect("b"));
+    let now = pair.now;
+    assert!(pair.a.rekey_ike(now, a0));
+    assert!(pair.b.rekey_ike(now, b0));
+    let until = pair.now + Duration::from_secs(120);
+    pair.run_until(until);
+    assert!(pair.a_error().is_none() && pair.b_error().is_none(), "{:?} {:?}", pair.a_error(), pair.b_error());
+    assert_eq!(pair.a.sa_count(), 1);
+    assert_eq!(pair.b.sa_count(), 1);
+    assert_ne!(current_sa(&pair.a_events), Some(a0));
+    assert_eq!(pair.assert_live_children_match(), 1);
+}
+
+#[test]
+fn invalid_spi_from_the_peer_removes_the_half_closed_child() {
+    let mut pair = established_pair(no_timers);
+    let a_child = live_children(&pair.a_events)[0];
+    let (spi, a_ip) = (a_child.outbound_spi, pair.a_addr.ip());
+    let now = pair.now;
+    // B's datapath gets ESP for an SPI it does not know (as after a datapath restart).
+    assert!(pair.b.report_invalid_spi(now, a_ip, spi));
+    pair.drive(1000);
+    assert!(live_children(&pair.a_events).is_empty(), "A dropped the Child SA B no longer has");
+    assert!(pair.a_error().is_none() && pair.b_error().is_none());
+    let now = pair.now;
+    assert!(pair.b.report_invalid_spi(now, a_ip, spi), "reported once per SPI");
+    assert!(pair.b.poll_transmit().is_none());
+}

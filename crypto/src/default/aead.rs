@@ -2,7 +2,9 @@
 //! followed by a 4-octet salt, and the nonce is `salt | 8-octet explicit IV`
 //! (RFC 4106 §3-4, RFC 7634 §2).
 
-use ring::aead::{AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey};
+use ring::aead::{
+    AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, Tag, UnboundKey,
+};
 use zeroize::Zeroizing;
 
 use crate::{AEAD_IV_LEN, AEAD_SALT_LEN, AEAD_TAG_LEN, Aead, AeadAlgorithm, AeadKey, CryptoError};
@@ -13,10 +15,18 @@ struct RingAead {
     ring_alg: &'static ring::aead::Algorithm,
 }
 
-static AES_128_GCM_16: RingAead = RingAead { alg: AeadAlgorithm::Aes128Gcm16, ring_alg: &AES_128_GCM };
-static AES_256_GCM_16: RingAead = RingAead { alg: AeadAlgorithm::Aes256Gcm16, ring_alg: &AES_256_GCM };
-static CHACHA20_POLY1305_IPSEC: RingAead =
-    RingAead { alg: AeadAlgorithm::ChaCha20Poly1305, ring_alg: &CHACHA20_POLY1305 };
+static AES_128_GCM_16: RingAead = RingAead {
+    alg: AeadAlgorithm::Aes128Gcm16,
+    ring_alg: &AES_128_GCM,
+};
+static AES_256_GCM_16: RingAead = RingAead {
+    alg: AeadAlgorithm::Aes256Gcm16,
+    ring_alg: &AES_256_GCM,
+};
+static CHACHA20_POLY1305_IPSEC: RingAead = RingAead {
+    alg: AeadAlgorithm::ChaCha20Poly1305,
+    ring_alg: &CHACHA20_POLY1305,
+};
 
 /// The AEAD for `alg`.
 pub(super) fn aead(alg: AeadAlgorithm) -> Option<&'static dyn Aead> {
@@ -44,7 +54,10 @@ impl Aead for RingAead {
         let key = UnboundKey::new(self.ring_alg, key).map_err(|_| CryptoError::InvalidLength)?;
         let mut salt_array = Zeroizing::new([0u8; AEAD_SALT_LEN]);
         salt_array.copy_from_slice(salt);
-        Ok(Box::new(RingAeadKey { key: LessSafeKey::new(key), salt: salt_array }))
+        Ok(Box::new(RingAeadKey {
+            key: LessSafeKey::new(key),
+            salt: salt_array,
+        }))
     }
 }
 

@@ -10,9 +10,18 @@ struct AwsDh {
     alg: &'static agreement::Algorithm,
 }
 
-static X25519_DH: AwsDh = AwsDh { group: KeGroup::X25519, alg: &X25519 };
-static ECP_256: AwsDh = AwsDh { group: KeGroup::Ecp256, alg: &ECDH_P256 };
-static ECP_384: AwsDh = AwsDh { group: KeGroup::Ecp384, alg: &ECDH_P384 };
+static X25519_DH: AwsDh = AwsDh {
+    group: KeGroup::X25519,
+    alg: &X25519,
+};
+static ECP_256: AwsDh = AwsDh {
+    group: KeGroup::Ecp256,
+    alg: &ECDH_P256,
+};
+static ECP_384: AwsDh = AwsDh {
+    group: KeGroup::Ecp384,
+    alg: &ECDH_P384,
+};
 
 /// The Diffie-Hellman group for `group`, if it is one of ours.
 pub(super) fn key_exchange(group: KeGroup) -> Option<&'static dyn KeyExchange> {
@@ -27,7 +36,9 @@ pub(super) fn key_exchange(group: KeGroup) -> Option<&'static dyn KeyExchange> {
 impl AwsDh {
     /// Our public value in IKEv2 format.
     fn public_value(&self, private: &PrivateKey) -> Result<Vec<u8>, KeError> {
-        let public = private.compute_public_key().map_err(|_| KeError::Internal)?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| KeError::Internal)?;
         match self.group {
             KeGroup::X25519 => Ok(public.as_ref().to_vec()),
             group => ke_wire::ecp_public_from_sec1(group, public.as_ref()),
@@ -41,7 +52,12 @@ impl AwsDh {
                 let peer = ke_wire::x25519_public(peer)?;
                 let peer = UnparsedPublicKey::new(self.alg, peer);
                 // aws-lc refuses low-order points itself; the shared check backs it up.
-                agreement::agree(private, peer, KeError::InvalidPublic, ke_wire::x25519_shared)
+                agreement::agree(
+                    private,
+                    peer,
+                    KeError::InvalidPublic,
+                    ke_wire::x25519_shared,
+                )
             }
             group => {
                 let sec1 = ke_wire::ecp_peer_to_sec1(group, peer)?;
@@ -92,7 +108,11 @@ impl ActiveAwsDh {
     fn new(group: KeGroup, private: PrivateKey) -> Result<Self, KeError> {
         let dh = dh_static(group)?;
         let public = dh.public_value(&private)?;
-        Ok(Self { dh, private, public })
+        Ok(Self {
+            dh,
+            private,
+            public,
+        })
     }
 }
 

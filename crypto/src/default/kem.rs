@@ -14,9 +14,18 @@ struct AwsMlKem {
     alg: &'static aws_lc_rs::kem::Algorithm<AlgorithmId>,
 }
 
-static MLKEM_512: AwsMlKem = AwsMlKem { group: KeGroup::MlKem512, alg: &ML_KEM_512 };
-static MLKEM_768: AwsMlKem = AwsMlKem { group: KeGroup::MlKem768, alg: &ML_KEM_768 };
-static MLKEM_1024: AwsMlKem = AwsMlKem { group: KeGroup::MlKem1024, alg: &ML_KEM_1024 };
+static MLKEM_512: AwsMlKem = AwsMlKem {
+    group: KeGroup::MlKem512,
+    alg: &ML_KEM_512,
+};
+static MLKEM_768: AwsMlKem = AwsMlKem {
+    group: KeGroup::MlKem768,
+    alg: &ML_KEM_768,
+};
+static MLKEM_1024: AwsMlKem = AwsMlKem {
+    group: KeGroup::MlKem1024,
+    alg: &ML_KEM_1024,
+};
 
 /// The ML-KEM parameter set for `group`, if it is one.
 pub(super) fn key_exchange(group: KeGroup) -> Option<&'static dyn KeyExchange> {
@@ -40,8 +49,16 @@ impl KeyExchange for AwsMlKem {
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, KeError> {
         let dk = DecapsulationKey::generate(self.alg).map_err(|_| KeError::Internal)?;
         let ek = dk.encapsulation_key().map_err(|_| KeError::Internal)?;
-        let ek = ek.key_bytes().map_err(|_| KeError::Internal)?.as_ref().to_vec();
-        Ok(Box::new(ActiveAwsMlKem { group: self.group, dk, ek }))
+        let ek = ek
+            .key_bytes()
+            .map_err(|_| KeError::Internal)?
+            .as_ref()
+            .to_vec();
+        Ok(Box::new(ActiveAwsMlKem {
+            group: self.group,
+            dk,
+            ek,
+        }))
     }
 
     fn respond(&self, peer: &[u8]) -> Result<(Vec<u8>, SecretBytes), KeError> {
@@ -49,7 +66,10 @@ impl KeyExchange for AwsMlKem {
         let ek = EncapsulationKey::new(self.alg, peer).map_err(|_| KeError::InvalidPublic)?;
         let (ct, shared) = ek.encapsulate().map_err(|_| KeError::Internal)?;
         // `shared` (aws-lc-rs `SharedSecret`) zeroizes itself on drop.
-        Ok((ct.as_ref().to_vec(), SecretBytes::from_slice(shared.as_ref())))
+        Ok((
+            ct.as_ref().to_vec(),
+            SecretBytes::from_slice(shared.as_ref()),
+        ))
     }
 }
 
@@ -72,7 +92,10 @@ impl ActiveKeyExchange for ActiveAwsMlKem {
 
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SecretBytes, KeError> {
         ke_wire::check_mlkem_ct(self.group, peer)?;
-        let shared = self.dk.decapsulate(Ciphertext::from(peer)).map_err(|_| KeError::Internal)?;
+        let shared = self
+            .dk
+            .decapsulate(Ciphertext::from(peer))
+            .map_err(|_| KeError::Internal)?;
         Ok(SecretBytes::from_slice(shared.as_ref()))
     }
 }

@@ -1,8 +1,10 @@
 //! The default provider: the fastest library measured on the target machines for each primitive
 //! (`/work/shared/docs/performance.md`).
 //!
-//! - AEADs: ring (AES-GCM 1.6× faster than aws-lc-rs and 1.7–2.3× faster than RustCrypto here);
+//! - AEADs: ring (AES-256-GCM 1.6× faster than aws-lc-rs and 3× faster than RustCrypto here);
 //! - ML-KEM, X25519, ECP-256/384: aws-lc-rs;
+//! - signatures (Ed25519, ECDSA, RSA PKCS#1 v1.5 and PSS): aws-lc-rs, fastest measured for
+//!   Ed25519 and ECDSA;
 //! - HMAC PRFs and integrity: RustCrypto `hmac` + `sha2`, fastest here for short inputs;
 //! - AES-CBC (legacy peers): RustCrypto `aes` + `cbc`;
 //! - MODP-2048: the shared constant-time `crypto-bigint` code;
@@ -11,11 +13,13 @@
 mod aead;
 mod dh;
 mod kem;
+mod sign;
 
 use crate::modp::Modp2048;
 use crate::{
     Aead, AeadAlgorithm, BlockCipher, CbcAlgorithm, CryptoError, CryptoProvider, Integ,
-    IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, cbc_aes, hmac_sha2,
+    IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, SignatureAlgorithm, SignatureError,
+    SignatureScheme, SigningKey, cbc_aes, hmac_sha2,
 };
 
 /// The provider type behind [`default_provider`].
@@ -66,6 +70,14 @@ impl CryptoProvider for DefaultProvider {
             KeGroup::Ecp256 | KeGroup::Ecp384 | KeGroup::X25519 => dh::key_exchange(group),
             KeGroup::MlKem512 | KeGroup::MlKem768 | KeGroup::MlKem1024 => kem::key_exchange(group),
         }
+    }
+
+    fn signature(&self, scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
+        sign::algorithm(scheme)
+    }
+
+    fn signing_key(&self, pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, SignatureError> {
+        sign::signing_key(pkcs8)
     }
 }
 

@@ -19,9 +19,15 @@ struct RcAead {
     alg: AeadAlgorithm,
 }
 
-static AES_128_GCM_16: RcAead = RcAead { alg: AeadAlgorithm::Aes128Gcm16 };
-static AES_256_GCM_16: RcAead = RcAead { alg: AeadAlgorithm::Aes256Gcm16 };
-static CHACHA20_POLY1305: RcAead = RcAead { alg: AeadAlgorithm::ChaCha20Poly1305 };
+static AES_128_GCM_16: RcAead = RcAead {
+    alg: AeadAlgorithm::Aes128Gcm16,
+};
+static AES_256_GCM_16: RcAead = RcAead {
+    alg: AeadAlgorithm::Aes256Gcm16,
+};
+static CHACHA20_POLY1305: RcAead = RcAead {
+    alg: AeadAlgorithm::ChaCha20Poly1305,
+};
 
 /// The AEAD for `alg`.
 pub(super) fn aead(alg: AeadAlgorithm) -> Option<&'static dyn Aead> {
@@ -77,7 +83,10 @@ impl<C: KeyInit> RcAeadKey<C> {
         let cipher = C::new_from_slice(key).map_err(|_| CryptoError::InvalidLength)?;
         let mut salt_array = Zeroizing::new([0u8; AEAD_SALT_LEN]);
         salt_array.copy_from_slice(salt);
-        Ok(Self { cipher, salt: salt_array })
+        Ok(Self {
+            cipher,
+            salt: salt_array,
+        })
     }
 
     /// The 12-octet nonce `salt | iv`.

@@ -2,12 +2,12 @@
 
 use std::marker::PhantomData;
 
+use p256::NistP256;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ModulusSize, ToEncodedPoint};
 use p256::elliptic_curve::{
-    AffinePoint, CurveArithmetic, FieldBytesSize, PublicKey, SecretKey, ecdh,
+    AffinePoint, CurveArithmetic, FieldBytesSize, NonZeroScalar, PublicKey, SecretKey, ecdh,
 };
 use p384::NistP384;
-use p256::NistP256;
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
@@ -102,7 +102,10 @@ struct RcEcp<C> {
 
 impl<C> RcEcp<C> {
     const fn new(group: KeGroup) -> Self {
-        Self { group, curve: PhantomData }
+        Self {
+            group,
+            curve: PhantomData,
+        }
     }
 }
 
@@ -137,8 +140,10 @@ where
         let sec1 = ke_wire::ecp_peer_to_sec1(self.group, peer)?;
         let peer = PublicKey::<C>::from_sec1_bytes(&sec1).map_err(|_| KeError::InvalidPublic)?;
         let scalar = Zeroizing::new(secret.to_nonzero_scalar());
+        // Borrowed, so that the only copy of the scalar is the one zeroized on return.
+        let scalar_ref: &NonZeroScalar<C> = &scalar;
         // `SharedSecret` zeroizes itself on drop.
-        let shared = ecdh::diffie_hellman(&*scalar, peer.as_affine());
+        let shared = ecdh::diffie_hellman(scalar_ref, peer.as_affine());
         ke_wire::ecp_shared(self.group, shared.raw_secret_bytes())
     }
 }
@@ -181,7 +186,11 @@ where
     fn new(group: KeGroup, secret: SecretKey<C>) -> Result<Self, KeError> {
         let ecp = RcEcp::new(group);
         let public = ecp.public_value(&secret)?;
-        Ok(Self { ecp, secret, public })
+        Ok(Self {
+            ecp,
+            secret,
+            public,
+        })
     }
 }
 

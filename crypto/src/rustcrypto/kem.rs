@@ -7,8 +7,8 @@
 
 use ml_kem::array::Array;
 use ml_kem::{
-    B32, Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem512, MlKem768,
-    MlKem1024, Seed,
+    B32, Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem512, MlKem768, MlKem1024,
+    Seed,
 };
 use zeroize::{Zeroize, Zeroizing};
 
@@ -102,7 +102,12 @@ macro_rules! ml_kem_group {
 
 ml_kem_group!(RcMlKem512, ActiveRcMlKem512, MlKem512, KeGroup::MlKem512);
 ml_kem_group!(RcMlKem768, ActiveRcMlKem768, MlKem768, KeGroup::MlKem768);
-ml_kem_group!(RcMlKem1024, ActiveRcMlKem1024, MlKem1024, KeGroup::MlKem1024);
+ml_kem_group!(
+    RcMlKem1024,
+    ActiveRcMlKem1024,
+    MlKem1024,
+    KeGroup::MlKem1024
+);
 
 static MLKEM_512: RcMlKem512 = RcMlKem512;
 static MLKEM_768: RcMlKem768 = RcMlKem768;

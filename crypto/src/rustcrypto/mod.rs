@@ -3,17 +3,20 @@
 //! - AEADs: `aes-gcm`, `chacha20poly1305`;
 //! - ML-KEM: `ml-kem` 0.3 (0.2 looks up secret-indexed tables in its CBD sampler, fixed in 0.3.3);
 //! - X25519: `x25519-dalek`; ECP-256/384: `p256`, `p384`;
+//! - signatures: `ed25519-dalek`, `p256`/`p384` ECDSA, `rsa`;
 //! - HMAC, AES-CBC and MODP-2048: the code shared with the default provider;
 //! - randomness: the operating system (`getrandom`).
 
 mod aead;
 mod dh;
 mod kem;
+mod sign;
 
 use crate::modp::Modp2048;
 use crate::{
     Aead, AeadAlgorithm, BlockCipher, CbcAlgorithm, CryptoError, CryptoProvider, Integ,
-    IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, cbc_aes, hmac_sha2,
+    IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, SignatureAlgorithm, SignatureError,
+    SignatureScheme, SigningKey, cbc_aes, hmac_sha2,
 };
 
 /// The provider type behind [`rustcrypto_provider`].
@@ -64,6 +67,14 @@ impl CryptoProvider for RustCryptoProvider {
             KeGroup::Ecp256 | KeGroup::Ecp384 | KeGroup::X25519 => dh::key_exchange(group),
             KeGroup::MlKem512 | KeGroup::MlKem768 | KeGroup::MlKem1024 => kem::key_exchange(group),
         }
+    }
+
+    fn signature(&self, scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
+        sign::algorithm(scheme)
+    }
+
+    fn signing_key(&self, pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, SignatureError> {
+        sign::signing_key(pkcs8)
     }
 }
 

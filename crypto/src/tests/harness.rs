@@ -4,6 +4,7 @@
 use crate::{ActiveKeyExchange, CryptoProvider, KeError, KeGroup, SecretBytes};
 
 /// One provider under test.
+#[allow(clippy::type_complexity)] // Plain function pointers; the house style has no type aliases.
 pub(crate) struct Harness {
     /// The provider.
     pub(crate) provider: &'static dyn CryptoProvider,
@@ -16,7 +17,6 @@ pub(crate) struct Harness {
     /// generation.
     pub(crate) kem_from_seed: Option<fn(KeGroup, &[u8; 64]) -> Option<Box<dyn ActiveKeyExchange>>>,
     /// ML-KEM encapsulation with a fixed message `m`, where the library allows it.
-    #[allow(clippy::type_complexity)]
     pub(crate) kem_encapsulate_deterministic:
         Option<fn(KeGroup, &[u8], &[u8; 32]) -> Result<(Vec<u8>, SecretBytes), KeError>>,
 }
@@ -28,7 +28,10 @@ pub(crate) fn vector_file(text: &str) -> Vec<(&str, Vec<u8>)> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| {
             let (name, value) = line.split_once('=').expect("vector line has '='");
-            (name.trim(), hex::decode(value.trim()).expect("vector value is hex"))
+            (
+                name.trim(),
+                hex::decode(value.trim()).expect("vector value is hex"),
+            )
         })
         .collect()
 }

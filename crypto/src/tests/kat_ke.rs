@@ -5,7 +5,14 @@ use crate::KeGroup;
 
 /// Checks one Diffie-Hellman case: an initiator with private key `private` publishes
 /// `public` (when given) and derives `shared` from the peer's value.
-fn dh_case(harness: &Harness, group: KeGroup, private: &[u8], public: Option<&[u8]>, peer: &[u8], shared: &[u8]) {
+fn dh_case(
+    harness: &Harness,
+    group: KeGroup,
+    private: &[u8],
+    public: Option<&[u8]>,
+    peer: &[u8],
+    shared: &[u8],
+) {
     let active = (harness.dh_from_private)(group, private).expect("fixed private key accepted");
     assert_eq!(active.group(), group);
     if let Some(public) = public {
@@ -38,8 +45,22 @@ pub(crate) fn x25519_rfc7748(harness: &Harness) {
     let bob_private = h("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
     let bob_public = h("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
     let shared = h("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
-    dh_case(harness, KeGroup::X25519, &alice_private, Some(&alice_public), &bob_public, &shared);
-    dh_case(harness, KeGroup::X25519, &bob_private, Some(&bob_public), &alice_public, &shared);
+    dh_case(
+        harness,
+        KeGroup::X25519,
+        &alice_private,
+        Some(&alice_public),
+        &bob_public,
+        &shared,
+    );
+    dh_case(
+        harness,
+        KeGroup::X25519,
+        &bob_private,
+        Some(&bob_public),
+        &alice_public,
+        &shared,
+    );
 }
 
 /// RFC 5903 §8.1 (ECP-256) and §8.2 (ECP-384): the values there are already in IKEv2 format
@@ -93,14 +114,18 @@ pub(crate) fn modp2048_fixed_exponent(harness: &Harness) {
     );
 }
 
-/// NIST ACVP ML-KEM-512 vectors (`vectors/mlkem512_*.txt`): decapsulation from the expanded key
-/// on every provider; key generation from `d | z` and encapsulation with a fixed `m` where the
-/// provider's library allows.
+/// NIST ACVP ML-KEM-512 vector (`vectors/mlkem512_encap_decap.txt`): decapsulation from the
+/// expanded key on every provider; encapsulation with a fixed `m` where the provider's library
+/// allows.
 pub(crate) fn mlkem512_acvp(harness: &Harness) {
     let group = KeGroup::MlKem512;
     let encap = vector_file(include_str!("vectors/mlkem512_encap_decap.txt"));
-    let (ek, dk, c, k) =
-        (field(&encap, "ek"), field(&encap, "dk"), field(&encap, "c"), field(&encap, "k"));
+    let (ek, dk, c, k) = (
+        field(&encap, "ek"),
+        field(&encap, "dk"),
+        field(&encap, "c"),
+        field(&encap, "k"),
+    );
 
     let active = (harness.kem_from_expanded_dk)(group, dk).expect("expanded key accepted");
     assert_eq!(active.public(), ek);
@@ -112,15 +137,18 @@ pub(crate) fn mlkem512_acvp(harness: &Harness) {
         assert_eq!(ct, c);
         assert_eq!(shared.expose(), k);
     }
+}
 
-    if let Some(from_seed) = harness.kem_from_seed {
-        let keygen = vector_file(include_str!("vectors/mlkem512_keygen.txt"));
-        let mut seed = [0u8; 64];
-        seed[..32].copy_from_slice(field(&keygen, "d"));
-        seed[32..].copy_from_slice(field(&keygen, "z"));
-        let active = from_seed(group, &seed).expect("seed accepted");
-        assert_eq!(active.public(), field(&keygen, "ek"));
-    }
+/// ML-KEM-768 key generation from a seed (`vectors/mlkem768_keygen.txt`), where the provider's
+/// library has deterministic key generation.
+pub(crate) fn mlkem768_keygen_from_seed(harness: &Harness) {
+    let Some(from_seed) = harness.kem_from_seed else {
+        return;
+    };
+    let keygen = vector_file(include_str!("vectors/mlkem768_keygen.txt"));
+    let seed: [u8; 64] = field(&keygen, "seed").try_into().expect("64-octet seed");
+    let active = from_seed(KeGroup::MlKem768, &seed).expect("seed accepted");
+    assert_eq!(active.public(), field(&keygen, "ek"));
 }
 
 /// Decapsulating a ciphertext that does not match gives the implicit-rejection key
@@ -131,7 +159,9 @@ pub(crate) fn mlkem_implicit_rejection(harness: &Harness) {
     c[0] ^= 0x01;
     let active = (harness.kem_from_expanded_dk)(KeGroup::MlKem512, field(&encap, "dk"))
         .expect("expanded key accepted");
-    let rejected = active.complete(&c).expect("implicit rejection is not an error");
+    let rejected = active
+        .complete(&c)
+        .expect("implicit rejection is not an error");
     assert_eq!(rejected.len(), 32);
     assert!(!rejected.ct_eq(field(&encap, "k")));
 }
@@ -148,21 +178,35 @@ pub(crate) fn ke_data_lengths(harness: &Harness) {
         (KeGroup::MlKem1024, 1568, 1568),
     ];
     for (group, initiator_len, responder_len) in lengths {
-        let ke = harness.provider.key_exchange(group).expect("group supported");
+        let ke = harness
+            .provider
+            .key_exchange(group)
+            .expect("group supported");
         assert_eq!(ke.group(), group);
         let active = ke.start().expect("start");
         assert_eq!(active.group(), group);
-        assert_eq!(active.public().len(), initiator_len, "{group:?} initiator data");
+        assert_eq!(
+            active.public().len(),
+            initiator_len,
+            "{group:?} initiator data"
+        );
         let (response, responder_secret) = ke.respond(active.public()).expect("respond");
         assert_eq!(response.len(), responder_len, "{group:?} responder data");
         let initiator_secret = active.complete(&response).expect("complete");
-        assert!(initiator_secret.ct_eq(responder_secret.expose()), "{group:?} secrets differ");
+        assert!(
+            initiator_secret.ct_eq(responder_secret.expose()),
+            "{group:?} secrets differ"
+        );
         let secret_len = match group {
             KeGroup::Modp2048 => 256,
             KeGroup::Ecp256 => 32,
             KeGroup::Ecp384 => 48,
             _ => 32,
         };
-        assert_eq!(initiator_secret.len(), secret_len, "{group:?} secret length");
+        assert_eq!(
+            initiator_secret.len(),
+            secret_len,
+            "{group:?} secret length"
+        );
     }
 }

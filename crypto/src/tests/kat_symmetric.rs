@@ -98,7 +98,12 @@ pub(crate) fn hmac_prf_rfc4231(harness: &Harness) {
 /// as the hash output).
 pub(crate) fn hmac_integ_rfc4868(harness: &Harness) {
     let cases: [(IntegAlgorithm, Vec<u8>, &[u8], &str); 6] = [
-        (IntegAlgorithm::HmacSha256_128, vec![0x0b; 32], b"Hi There", "198a607eb44bfbc69903a0f1cf2bbdc5"),
+        (
+            IntegAlgorithm::HmacSha256_128,
+            vec![0x0b; 32],
+            b"Hi There",
+            "198a607eb44bfbc69903a0f1cf2bbdc5",
+        ),
         (
             IntegAlgorithm::HmacSha256_128,
             b"JefeJefeJefeJefeJefeJefeJefeJefe".to_vec(),
@@ -131,7 +136,10 @@ pub(crate) fn hmac_integ_rfc4868(harness: &Harness) {
         ),
     ];
     for (alg, key, data, expected) in cases {
-        let integ = harness.provider.integ(alg).expect("integrity algorithm supported");
+        let integ = harness
+            .provider
+            .integ(alg)
+            .expect("integrity algorithm supported");
         assert_eq!(integ.algorithm(), alg);
         assert_eq!(integ.key_len(), key.len());
         let expected = h(expected);
@@ -232,7 +240,9 @@ pub(crate) fn aead_gcm_and_chacha_vectors(harness: &Harness) {
         assert_eq!(aead.algorithm(), case.alg);
         let keymat = h(case.keymat);
         assert_eq!(aead.keymat_len(), keymat.len());
-        let key = aead.new_key(&keymat).expect("key material of the right length");
+        let key = aead
+            .new_key(&keymat)
+            .expect("key material of the right length");
         let iv: [u8; AEAD_IV_LEN] = h(case.iv).try_into().expect("8-octet IV");
         let aad = h(case.aad);
         let mut data = h(case.plaintext);
@@ -281,8 +291,10 @@ pub(crate) fn aead_tampering_fails(harness: &Harness) {
 /// NIST SP 800-38A appendix F.2.1-F.2.6 (CBC-AES128 and CBC-AES256, encrypt and decrypt).
 pub(crate) fn aes_cbc_sp800_38a(harness: &Harness) {
     let iv = h("000102030405060708090a0b0c0d0e0f");
-    let plaintext = h("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51\
-                       30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+    let plaintext = h(
+        "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51\
+                       30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710",
+    );
     let cases = [
         (
             CbcAlgorithm::Aes128Cbc,
@@ -313,7 +325,8 @@ pub(crate) fn aes_cbc_sp800_38a(harness: &Harness) {
         // gives the last two plaintext blocks.
         let ciphertext = h(ciphertext);
         let mut tail = ciphertext[32..].to_vec();
-        key.decrypt_in_place(&ciphertext[16..32], &mut tail).expect("decrypt tail");
+        key.decrypt_in_place(&ciphertext[16..32], &mut tail)
+            .expect("decrypt tail");
         assert_eq!(tail, plaintext[32..]);
     }
 }

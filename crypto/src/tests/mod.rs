@@ -48,6 +48,7 @@ macro_rules! all_cases {
             kat_ke::ecp_rfc5903,
             kat_ke::modp2048_fixed_exponent,
             kat_ke::mlkem512_acvp,
+            kat_ke::mlkem768_keygen_from_seed,
             kat_ke::mlkem_implicit_rejection,
             kat_ke::ke_data_lengths,
             negative::ke_wrong_lengths,

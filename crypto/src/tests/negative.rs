@@ -8,12 +8,19 @@ use crate::{
 /// Every group refuses peer data of the wrong length, on both sides.
 pub(crate) fn ke_wrong_lengths(harness: &Harness) {
     for group in super::ALL_GROUPS {
-        let ke = harness.provider.key_exchange(group).expect("group supported");
+        let ke = harness
+            .provider
+            .key_exchange(group)
+            .expect("group supported");
         let active = ke.start().expect("start");
         let good_len = active.public().len();
         for len in [0, 1, good_len - 1, good_len + 1] {
             let peer = vec![0x42; len];
-            assert_eq!(ke.respond(&peer).err(), Some(KeError::InvalidLength), "{group:?} respond {len}");
+            assert_eq!(
+                ke.respond(&peer).err(),
+                Some(KeError::InvalidLength),
+                "{group:?} respond {len}"
+            );
         }
         let (response, _) = ke.respond(active.public()).expect("respond");
         for len in [0, response.len() - 1, response.len() + 1] {
@@ -32,20 +39,31 @@ pub(crate) fn ke_wrong_lengths(harness: &Harness) {
 /// modulus check.
 pub(crate) fn mlkem_ek_modulus_check(harness: &Harness) {
     for group in [KeGroup::MlKem512, KeGroup::MlKem768, KeGroup::MlKem1024] {
-        let ke = harness.provider.key_exchange(group).expect("group supported");
+        let ke = harness
+            .provider
+            .key_exchange(group)
+            .expect("group supported");
         let valid = ke.start().expect("start").public().to_vec();
         assert!(ke.respond(&valid).is_ok());
         // First coefficient = 3329 (0xd01): low byte 0x01, then low nibble 0xd.
         let mut ek = valid.clone();
         ek[0] = 0x01;
         ek[1] = (ek[1] & 0xf0) | 0x0d;
-        assert_eq!(ke.respond(&ek).err(), Some(KeError::InvalidPublic), "{group:?} c0 = q");
+        assert_eq!(
+            ke.respond(&ek).err(),
+            Some(KeError::InvalidPublic),
+            "{group:?} c0 = q"
+        );
         // Last coefficient before rho = 4095.
         let mut ek = valid.clone();
         let end = ek.len() - 32;
         ek[end - 2] |= 0xf0;
         ek[end - 1] = 0xff;
-        assert_eq!(ke.respond(&ek).err(), Some(KeError::InvalidPublic), "{group:?} last = 4095");
+        assert_eq!(
+            ke.respond(&ek).err(),
+            Some(KeError::InvalidPublic),
+            "{group:?} last = 4095"
+        );
         // rho is not range-checked.
         let mut ek = valid;
         let end = ek.len();
@@ -56,7 +74,10 @@ pub(crate) fn mlkem_ek_modulus_check(harness: &Harness) {
 
 /// X25519 points of small order (RFC 7748 §6.1) give an all-zero secret: refused.
 pub(crate) fn x25519_low_order_points(harness: &Harness) {
-    let ke = harness.provider.key_exchange(KeGroup::X25519).expect("X25519 supported");
+    let ke = harness
+        .provider
+        .key_exchange(KeGroup::X25519)
+        .expect("X25519 supported");
     let low_order = [
         h("0000000000000000000000000000000000000000000000000000000000000000"),
         h("0100000000000000000000000000000000000000000000000000000000000000"),
@@ -65,32 +86,54 @@ pub(crate) fn x25519_low_order_points(harness: &Harness) {
         h("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
     ];
     for point in &low_order {
-        assert_eq!(ke.respond(point).err(), Some(KeError::InvalidPublic), "respond");
+        assert_eq!(
+            ke.respond(point).err(),
+            Some(KeError::InvalidPublic),
+            "respond"
+        );
         let active = ke.start().expect("start");
-        assert_eq!(active.complete(point).err(), Some(KeError::InvalidPublic), "complete");
+        assert_eq!(
+            active.complete(point).err(),
+            Some(KeError::InvalidPublic),
+            "complete"
+        );
     }
 }
 
 /// ECP points that are not on the curve, or are all zero, are refused.
 pub(crate) fn ecp_points_off_curve(harness: &Harness) {
     for group in [KeGroup::Ecp256, KeGroup::Ecp384] {
-        let ke = harness.provider.key_exchange(group).expect("group supported");
+        let ke = harness
+            .provider
+            .key_exchange(group)
+            .expect("group supported");
         let valid = ke.start().expect("start").public().to_vec();
         let mut off_curve = valid.clone();
         let last = off_curve.len() - 1;
         off_curve[last] ^= 0x01;
         let zero = vec![0u8; valid.len()];
         for bad in [off_curve, zero] {
-            assert_eq!(ke.respond(&bad).err(), Some(KeError::InvalidPublic), "{group:?} respond");
+            assert_eq!(
+                ke.respond(&bad).err(),
+                Some(KeError::InvalidPublic),
+                "{group:?} respond"
+            );
             let active = ke.start().expect("start");
-            assert_eq!(active.complete(&bad).err(), Some(KeError::InvalidPublic), "{group:?}");
+            assert_eq!(
+                active.complete(&bad).err(),
+                Some(KeError::InvalidPublic),
+                "{group:?}"
+            );
         }
     }
 }
 
 /// MODP public values outside 1 < y < p - 1 are refused (RFC 6989 §2.1).
 pub(crate) fn modp_out_of_range(harness: &Harness) {
-    let ke = harness.provider.key_exchange(KeGroup::Modp2048).expect("MODP supported");
+    let ke = harness
+        .provider
+        .key_exchange(KeGroup::Modp2048)
+        .expect("MODP supported");
     let mut p = [0xff; 256];
     p[8..248].copy_from_slice(&h(
         "C90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD\
@@ -121,29 +164,58 @@ pub(crate) fn modp_out_of_range(harness: &Harness) {
 
 /// Symmetric algorithms refuse keys, IVs and buffers of the wrong length.
 pub(crate) fn symmetric_wrong_lengths(harness: &Harness) {
-    for alg in [AeadAlgorithm::Aes128Gcm16, AeadAlgorithm::Aes256Gcm16, AeadAlgorithm::ChaCha20Poly1305] {
+    for alg in [
+        AeadAlgorithm::Aes128Gcm16,
+        AeadAlgorithm::Aes256Gcm16,
+        AeadAlgorithm::ChaCha20Poly1305,
+    ] {
         let aead = harness.provider.aead(alg).expect("AEAD supported");
         let len = aead.keymat_len();
         for bad in [len - 4, len - 1, len + 1] {
-            assert_eq!(aead.new_key(&vec![0; bad]).err(), Some(CryptoError::InvalidLength));
+            assert_eq!(
+                aead.new_key(&vec![0; bad]).err(),
+                Some(CryptoError::InvalidLength)
+            );
         }
     }
     for alg in [CbcAlgorithm::Aes128Cbc, CbcAlgorithm::Aes256Cbc] {
         let cbc = harness.provider.cbc(alg).expect("CBC supported");
-        assert_eq!(cbc.new_key(&vec![0; cbc.key_len() + 1]).err(), Some(CryptoError::InvalidLength));
+        assert_eq!(
+            cbc.new_key(&vec![0; cbc.key_len() + 1]).err(),
+            Some(CryptoError::InvalidLength)
+        );
         let key = cbc.new_key(&vec![0; cbc.key_len()]).expect("key");
         let mut unaligned = vec![0; 17];
-        assert_eq!(key.encrypt_in_place(&[0; 16], &mut unaligned), Err(CryptoError::InvalidLength));
-        assert_eq!(key.decrypt_in_place(&[0; 16], &mut unaligned), Err(CryptoError::InvalidLength));
+        assert_eq!(
+            key.encrypt_in_place(&[0; 16], &mut unaligned),
+            Err(CryptoError::InvalidLength)
+        );
+        assert_eq!(
+            key.decrypt_in_place(&[0; 16], &mut unaligned),
+            Err(CryptoError::InvalidLength)
+        );
         let mut block = vec![0; 16];
-        assert_eq!(key.encrypt_in_place(&[0; 8], &mut block), Err(CryptoError::InvalidLength));
-        assert_eq!(key.decrypt_in_place(&[0; 17], &mut block), Err(CryptoError::InvalidLength));
+        assert_eq!(
+            key.encrypt_in_place(&[0; 8], &mut block),
+            Err(CryptoError::InvalidLength)
+        );
+        assert_eq!(
+            key.decrypt_in_place(&[0; 17], &mut block),
+            Err(CryptoError::InvalidLength)
+        );
         let mut empty = Vec::new();
         assert_eq!(key.encrypt_in_place(&[0; 16], &mut empty), Ok(()));
     }
-    for alg in [IntegAlgorithm::HmacSha256_128, IntegAlgorithm::HmacSha384_192, IntegAlgorithm::HmacSha512_256] {
+    for alg in [
+        IntegAlgorithm::HmacSha256_128,
+        IntegAlgorithm::HmacSha384_192,
+        IntegAlgorithm::HmacSha512_256,
+    ] {
         let integ = harness.provider.integ(alg).expect("integrity supported");
-        assert_eq!(integ.new_key(&[0; 20]).err(), Some(CryptoError::InvalidLength));
+        assert_eq!(
+            integ.new_key(&[0; 20]).err(),
+            Some(CryptoError::InvalidLength)
+        );
         let key = integ.new_key(&vec![1; integ.key_len()]).expect("key");
         let mut tag = vec![0; integ.tag_len()];
         key.sign(&[b"data"], &mut tag);
@@ -161,7 +233,11 @@ pub(crate) fn symmetric_wrong_lengths(harness: &Harness) {
 
 /// AEAD round trips over several lengths, with a random key and IV from the provider.
 pub(crate) fn aead_random_round_trips(harness: &Harness) {
-    for alg in [AeadAlgorithm::Aes128Gcm16, AeadAlgorithm::Aes256Gcm16, AeadAlgorithm::ChaCha20Poly1305] {
+    for alg in [
+        AeadAlgorithm::Aes128Gcm16,
+        AeadAlgorithm::Aes256Gcm16,
+        AeadAlgorithm::ChaCha20Poly1305,
+    ] {
         let aead = harness.provider.aead(alg).expect("AEAD supported");
         let mut keymat = vec![0; aead.keymat_len()];
         harness.provider.fill_random(&mut keymat).expect("random");
@@ -172,10 +248,12 @@ pub(crate) fn aead_random_round_trips(harness: &Harness) {
             let plaintext: Vec<u8> = (0..len).map(|i| i as u8).collect();
             let mut data = plaintext.clone();
             let tag = key.seal_in_place(&iv, b"header", &mut data).expect("seal");
-            if len > 0 {
+            // Shorter ciphertexts can equal the plaintext by chance (2^-8 for one octet).
+            if len >= 15 {
                 assert_ne!(data, plaintext);
             }
-            key.open_in_place(&iv, b"header", &mut data, &tag).expect("open");
+            key.open_in_place(&iv, b"header", &mut data, &tag)
+                .expect("open");
             assert_eq!(data, plaintext, "{alg:?} {len}");
         }
     }

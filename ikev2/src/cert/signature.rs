@@ -230,4 +230,44 @@ mod tests {
         assert!(verify_auth(p, &[], AuthMethod::RSA_SIG, &[1, 2], b"x").is_err());
         assert!(verify_auth(p, &[], AuthMethod::SHARED_KEY_MIC, &[1, 2], b"x").is_err());
     }
+
+    fn key(alg: &'static rcgen::SignatureAlgorithm) -> (Box<dyn SigningKey>, Vec<u8>) {
+        let kp = rcgen::KeyPair::generate_for(alg).expect("key");
+        let key = crate::test_provider().signing_key(&kp.serialize_der()).expect("loads");
+        (key, rcgen::PublicKeyData::subject_public_key_info(&kp))
+    }
+
+    #[test]
+    fn rsa_uses_pss_with_rfc7427_and_method_1_without() {
+        let p = crate::test_provider();
+        let (key, spki) = key(&rcgen::PKCS_RSA_SHA256);
+        let auth = sign_auth(key.as_ref(), Some(&OUR_HASHES), b"octets").expect("signs");
+        assert_eq!(auth.method, AuthMethod::DIGITAL_SIGNATURE);
+        assert_eq!(&auth.data[1..=RSA_PSS_SHA256_ALG.len()], &RSA_PSS_SHA256_ALG);
+        assert_eq!(verify_auth(p, &spki, auth.method, &auth.data, b"octets"), Ok(()));
+        assert!(verify_auth(p, &spki, auth.method, &auth.data, b"other").is_err());
+        // A peer that only announced SHA-384 gets PSS with SHA-384.
+        let auth = sign_auth(key.as_ref(), Some(&[HashAlgorithm::SHA2_384]), b"octets").expect("signs");
+        assert_eq!(&auth.data[1..=RSA_PSS_SHA384_ALG.len()], &RSA_PSS_SHA384_ALG);
+        // Without SIGNATURE_HASH_ALGORITHMS: RFC 7296 method 1.
+        let legacy = sign_auth(key.as_ref(), None, b"octets").expect("signs");
+        assert_eq!(legacy.method, AuthMethod::RSA_SIG);
+        assert_eq!(verify_auth(p, &spki, legacy.method, &legacy.data, b"octets"), Ok(()));
+        assert!(verify_auth(p, &spki, legacy.method, &legacy.data, b"other").is_err());
+    }
+
+    #[test]
+    fn scheme_follows_the_peer_hash_list() {
+        let p = crate::test_provider();
+        let (ed, ed_spki) = key(&rcgen::PKCS_ED25519);
+        assert_eq!(sign_auth(ed.as_ref(), Some(&[HashAlgorithm::SHA2_256]), b"x").err(), Some("no signature hash algorithm in common with the peer"));
+        let auth = sign_auth(ed.as_ref(), None, b"x").expect("Ed25519 still uses method 14");
+        assert_eq!(auth.method, AuthMethod::DIGITAL_SIGNATURE);
+        assert_eq!(verify_auth(p, &ed_spki, auth.method, &auth.data, b"x"), Ok(()));
+        let (ec, ec_spki) = key(&rcgen::PKCS_ECDSA_P384_SHA384);
+        let auth = sign_auth(ec.as_ref(), Some(&OUR_HASHES), b"x").expect("signs");
+        assert_eq!(verify_auth(p, &ec_spki, auth.method, &auth.data, b"x"), Ok(()));
+        // The signature of one key does not verify with another.
+        assert!(verify_auth(p, &ed_spki, auth.method, &auth.data, b"x").is_err());
+    }
 }

@@ -33,6 +33,11 @@ pub(crate) fn deadlines(now: Instant, life: &Lifetime, provider: &dyn CryptoProv
     (rekey, life.expire_after.map(|d| now + d))
 }
 
+/// A uniformly random duration in `[0, max)` (0 when the RNG fails).
+pub(crate) fn random_below(provider: &dyn CryptoProvider, max: Duration) -> Duration {
+    random_fraction(provider, max)
+}
+
 /// A uniformly random duration in `[0, max)` (0 when the RNG fails: no jitter is safe).
 fn random_fraction(provider: &dyn CryptoProvider, max: Duration) -> Duration {
     let mut b = [0u8; 4];

@@ -221,8 +221,9 @@ impl IkeSa {
         let nr = random_bytes(ctx.provider, NONCE_LEN).ok_or(fail(NotifyType::TEMPORARY_FAILURE))?;
         let is_ike = payloads.iter().any(|p| matches!(p, Payload::Sa(v) if v.first().is_some_and(|x| x.protocol == ProtocolId::IKE)));
         let (kind, suite, our_spi, peer_spi, child, mut out) = if is_ike {
-            if self.active.is_some() || self.tasks.iter().any(|t| matches!(t, super::tasks::Task::RekeyIke)) && self.active.is_some() {
-                // RFC 7296 §2.25.2: busy with an exchange of our own on this IKE SA.
+            if self.active.is_some() || self.rekeyed {
+                // RFC 7296 §2.25.2: busy with an exchange of our own on this IKE SA (a
+                // simultaneous IKE rekey included); the peer retries after a random delay.
                 return Err(fail(NotifyType::TEMPORARY_FAILURE));
             }
             let offered = payloads.iter().find_map(|p| if let Payload::Sa(v) = p { Some(v) } else { None }).ok_or(fail(NotifyType::INVALID_SYNTAX))?;
@@ -397,21 +398,24 @@ impl IkeSa {
         }
     }
 
-    /// Initiator: give up this exchange (the IKE SA stays); retry a rekey later.
-    fn abandon_cc(&mut self, now: Instant, cc: &CcExchange, e: Error, _ctx: &mut Ctx<'_>) {
+    /// Initiator: give up this exchange (the IKE SA stays); retry a rekey later, after a random
+    /// delay so that two peers refusing each other's simultaneous rekeys do not collide again.
+    fn abandon_cc(&mut self, now: Instant, cc: &CcExchange, e: Error, ctx: &mut Ctx<'_>) {
         tracing::info!(sa = ?self.id, kind = ?cc.kind, error = %e, "CREATE_CHILD_SA failed");
+        let retry = now + RETRY_MIN + super::children::random_below(ctx.provider, RETRY_JITTER);
         match cc.kind {
             CcKind::RekeyChild { old_inbound, .. } => {
                 if let Some(c) = self.children.iter_mut().find(|c| c.inbound_spi == old_inbound) {
                     c.rekeying = false;
-                    c.rekey_at = Some(now + RETRY_AFTER);
+                    c.rekey_at = Some(retry);
                 }
             }
-            CcKind::RekeyIke => self.ike_rekey_at = Some(now + RETRY_AFTER),
+            CcKind::RekeyIke => self.ike_rekey_at = Some(retry),
             CcKind::NewChild { .. } => {}
         }
     }
 }
 
-/// How long to wait before retrying a failed or refused rekey.
-const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+/// A failed or refused rekey is retried after `RETRY_MIN` plus up to `RETRY_JITTER`.
+const RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(2);
+const RETRY_JITTER: std::time::Duration = std::time::Duration::from_secs(10);

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use super::tasks::{Active, InfoKind};
 use super::{Ctx, IkeSa};
-use crate::wire::{Delete, ExchangeType, Payload, ProtocolId};
+use crate::wire::{Delete, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
 
 impl IkeSa {
     /// Sends an INFORMATIONAL request for `kind`.
     pub(super) fn send_informational(&mut self, now: Instant, kind: InfoKind, ctx: &mut Ctx<'_>) {
         let payloads = match kind {
             InfoKind::Dpd => Vec::new(),
+            InfoKind::Notify => std::mem::take(&mut self.pending_notifies),
             InfoKind::DeleteChild { inbound_spi } => vec![esp_delete(&[inbound_spi])],
             InfoKind::DeleteIke => vec![Payload::Delete(Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() })],
         };
@@ -23,7 +24,7 @@ impl IkeSa {
     /// The response to one of our INFORMATIONAL requests.
     pub(super) fn handle_informational_response(&mut self, kind: InfoKind, ctx: &mut Ctx<'_>) {
         match kind {
-            InfoKind::Dpd => {}
+            InfoKind::Dpd | InfoKind::Notify => {}
             InfoKind::DeleteChild { inbound_spi } => {
                 self.remove_child(inbound_spi, ctx);
             }
@@ -33,6 +34,7 @@ impl IkeSa {
 
     /// An INFORMATIONAL request from the peer.
     pub(super) fn handle_informational_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
+        self.handle_invalid_spi(payloads, ctx);
         let mut ours = Vec::new();
         let mut delete_ike = false;
         for d in payloads.iter().filter_map(|p| if let Payload::Delete(d) = p { Some(d) } else { None }) {
@@ -63,6 +65,40 @@ impl IkeSa {
         }
         let out = if ours.is_empty() { Vec::new() } else { vec![esp_delete(&ours)] };
         self.respond(now, ExchangeType::INFORMATIONAL, out, ctx);
+    }
+}
+
+impl IkeSa {
+    /// Queues an INFORMATIONAL request carrying `payloads` (notifies).
+    fn queue_informational(&mut self, now: Instant, mut payloads: Vec<Payload>, ctx: &mut Ctx<'_>) {
+        self.pending_notifies.append(&mut payloads);
+        self.queue(now, super::tasks::Task::Notify, ctx);
+    }
+
+    /// RFC 7296 §1.5: the datapath got ESP for an SPI of ours it does not know; tell the peer so
+    /// it can drop its half of that SA (at most once per SPI).
+    pub(crate) fn send_invalid_spi(&mut self, now: Instant, spi: u32, ctx: &mut Ctx<'_>) {
+        if self.invalid_spis_sent.contains(&spi) || self.invalid_spis_sent.len() >= 64 {
+            return;
+        }
+        self.invalid_spis_sent.push(spi);
+        let n = Notify { protocol: ProtocolId::ESP, spi: Vec::new(), notify_type: NotifyType::INVALID_SPI, data: spi.to_be_bytes().to_vec() };
+        self.queue_informational(now, vec![Payload::Notify(n)], ctx);
+    }
+
+    /// The peer does not know an SPI we send with: that Child SA is half-closed; drop it.
+    fn handle_invalid_spi(&mut self, payloads: &[Payload], ctx: &mut Ctx<'_>) {
+        for n in payloads.iter().filter_map(|p| if let Payload::Notify(n) = p { Some(n) } else { None }) {
+            let Ok(spi) = <[u8; 4]>::try_from(n.data.as_slice()) else { continue };
+            if n.notify_type != NotifyType::INVALID_SPI {
+                continue;
+            }
+            let spi = u32::from_be_bytes(spi);
+            if let Some(inbound) = self.children.iter().find(|c| c.outbound_spi == spi).map(|c| c.inbound_spi) {
+                tracing::info!(sa = ?self.id, spi = format_args!("{spi:08x}"), "peer reported INVALID_SPI; Child SA removed");
+                self.remove_child(inbound, ctx);
+            }
+        }
     }
 }
 

@@ -83,6 +83,7 @@ impl IkeSa {
             // Also for RFC 9867: peers without it fall back to RFC 8784.
             payloads.push(notify(NotifyType::USE_PPK, Vec::new()));
         }
+        payloads.extend(super::auth::init_auth_payloads(&self.conn, false));
         let header = self.header(ExchangeType::IKE_SA_INIT, false, 0);
         let msg = Message { header, payloads };
         self.msg1 = msg.emit();
@@ -234,6 +235,7 @@ impl IkeSa {
         } else if sa.peer.use_ppk {
             out.push(notify(NotifyType::USE_PPK, Vec::new()));
         }
+        out.extend(super::auth::init_auth_payloads(conn, true));
         let header = sa.header(ExchangeType::IKE_SA_INIT, true, 0);
         sa.msg2 = Message { header, payloads: out }.emit();
         if sa.derive_initial(suite, &shared, ctx).is_err() {

@@ -5,6 +5,7 @@ mod auth;
 mod child;
 mod children;
 mod create_child;
+mod eap;
 mod informational;
 mod init;
 mod intermediate;
@@ -35,6 +36,7 @@ use crate::wire::{
 
 pub(crate) use init::{InitReject, RespondInit, reject_init};
 pub(crate) use tasks::Task;
+pub use eap::EapStep;
 
 use children::ChildEntry;
 use create_child::CcExchange;
@@ -49,6 +51,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) stats: &'a mut Stats,
     /// IKE SAs created by a rekey, for the endpoint to adopt.
     pub(crate) spawned: &'a mut Vec<IkeSa>,
+    /// The driver's wall-clock time, for certificate validity.
+    pub(crate) wall_clock: Option<crate::cert::WallClock>,
 }
 
 /// Where the handshake is.
@@ -138,6 +142,10 @@ pub(crate) struct IkeSa {
     ppk_used: bool,
     /// Whether the endpoint counts this SA as half-open.
     pub(crate) counted_half_open: bool,
+    /// Notifies waiting for an INFORMATIONAL of ours.
+    pending_notifies: Vec<Payload>,
+    /// SPIs we already reported as INVALID_SPI (bounded).
+    invalid_spis_sent: Vec<u32>,
     /// The request being answered, as received (fragment 1 if fragmented).
     current_request: Vec<u8>,
     /// Fragment 1 of the message being reassembled.
@@ -163,6 +171,8 @@ pub(crate) struct IkeSa {
     /// Responder: the IKE_INTERMEDIATE request (header, first inner type, plaintext) waiting
     /// for an external PPK (RFC 9867).
     parked_intermediate: Option<(Header, PayloadType, Vec<u8>)>,
+    /// Responder: EAP authentication of the initiator in progress (RFC 7296 §2.16).
+    eap: Option<Box<eap::EapServer>>,
 }
 
 impl IkeSa {
@@ -200,6 +210,8 @@ impl IkeSa {
             half_open_deadline: None,
             ppk_used: false,
             counted_half_open: false,
+            pending_notifies: Vec::new(),
+            invalid_spis_sent: Vec::new(),
             current_request: Vec::new(),
             reassembly_first: Vec::new(),
             failed: false,
@@ -216,6 +228,7 @@ impl IkeSa {
             auth_paused: false,
             parked: None,
             parked_intermediate: None,
+            eap: None,
         }
     }
 

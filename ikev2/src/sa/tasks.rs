@@ -16,6 +16,8 @@ pub(crate) enum Task {
     RekeyIke,
     DeleteIke,
     Dpd,
+    /// An INFORMATIONAL with the queued notifies (INVALID_SPI).
+    Notify,
 }
 
 /// Our exchange in flight on an established SA.
@@ -28,6 +30,7 @@ pub(crate) enum Active {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum InfoKind {
     Dpd,
+    Notify,
     DeleteChild { inbound_spi: u32 },
     DeleteIke,
 }
@@ -73,6 +76,10 @@ impl IkeSa {
             }
             Task::Dpd => {
                 self.send_informational(now, InfoKind::Dpd, ctx);
+                Ok(())
+            }
+            Task::Notify => {
+                self.send_informational(now, InfoKind::Notify, ctx);
                 Ok(())
             }
         };
