@@ -79,15 +79,20 @@ fn duplicated_and_reordered_datagrams_do_not_disturb_the_handshake() {
     pair.assert_child_keys_match();
 }
 
-#[test]
-fn fragmented_request_lost_fragment_is_recovered_by_retransmission() {
+/// ML-KEM-1024 with a small fragment size: every protected message is several fragments.
+fn fragmenting_pair(size: usize) -> (Pair, ikev2::ConnectionConfig) {
     let p = default_provider();
     let ike = "aes256gcm16-prfsha384-x25519-ke1_mlkem1024";
     let mut r = conn("responder", PSK, ike, "aes256gcm16");
     let mut i = conn("initiator", PSK, ike, "aes256gcm16");
-    r.fragment_size = Some(400);
-    i.fragment_size = Some(400);
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
+    r.fragment_size = Some(size);
+    i.fragment_size = Some(size);
+    (Pair::new(EndpointConfig::default(), p, responder(r), p), i)
+}
+
+#[test]
+fn fragmented_request_lost_fragment_is_recovered_by_retransmission() {
+    let (mut pair, i) = fragmenting_pair(400);
     // Drop the second datagram of the first IKE_INTERMEDIATE request (a non-first fragment).
     let mut seen = 0;
     pair.policy = Box::new(move |s| {
@@ -107,13 +112,7 @@ fn fragmented_request_lost_fragment_is_recovered_by_retransmission() {
 
 #[test]
 fn fragmented_response_is_resent_only_on_first_fragment() {
-    let p = default_provider();
-    let ike = "aes256gcm16-prfsha384-x25519-ke1_mlkem1024";
-    let mut r = conn("responder", PSK, ike, "aes256gcm16");
-    let mut i = conn("initiator", PSK, ike, "aes256gcm16");
-    r.fragment_size = Some(400);
-    i.fragment_size = Some(400);
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
+    let (mut pair, i) = fragmenting_pair(400);
     // Lose the whole first IKE_INTERMEDIATE response (every fragment of it).
     let mut first_mid = None;
     pair.policy = Box::new(move |s| {
