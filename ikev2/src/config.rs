@@ -71,7 +71,7 @@ pub enum AuthConfig {
     /// As initiator we send no AUTH, run the EAP peer through the same event and command, and
     /// verify the responder with the inner credentials (for certificates
     /// [`CertificateAuth::verify_only`] is enough).
-    Eap(Box<AuthConfig>),
+    Eap(Box<Self>),
 }
 
 /// A post-quantum preshared key (RFC 8784).

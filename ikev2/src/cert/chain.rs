@@ -78,7 +78,7 @@ pub(crate) fn verify_peer(provider: &dyn CryptoProvider, anchors: &[TrustAnchor]
 /// A whole DER certificate with nothing after it.
 pub(super) fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Some(cert),
+        Ok(([], cert)) => Some(cert),
         _ => None,
     }
 }

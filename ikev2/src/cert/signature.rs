@@ -65,9 +65,8 @@ pub(crate) fn verify_auth(provider: &dyn CryptoProvider, spki: &[u8], method: Au
                 return Err("AUTH AlgorithmIdentifier truncated");
             }
             let (alg, sig) = rest.split_at(len);
-            let alg = match AlgorithmIdentifier::from_der(alg) {
-                Ok((tail, alg)) if tail.is_empty() => alg,
-                _ => return Err("AUTH AlgorithmIdentifier malformed"),
+            let Ok(([], alg)) = AlgorithmIdentifier::from_der(alg) else {
+                return Err("AUTH AlgorithmIdentifier malformed");
             };
             let scheme = scheme_of(&alg).filter(|s| *s != SignatureScheme::RsaPkcs1Sha1).ok_or("AUTH signature algorithm not supported")?;
             if verify(scheme, sig) { Ok(()) } else { Err("AUTH signature does not verify") }

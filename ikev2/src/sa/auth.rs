@@ -99,10 +99,10 @@ impl IkeSa {
                 }
                 pre_ppk = Some(PrePpkKeys { sk_d: dup(&keys.sk_d), sk_pi: dup(&keys.sk_pi), sk_pr: dup(&keys.sk_pr) });
             }
-            if let (Some((_, key)), Some(keys)) = (ppk.as_ref(), self.keys.as_mut()) {
-                if keys.mix_ppk_rfc8784(prf, key).is_none() {
-                    return self.fail(Error::Internal("PPK mixing"), ctx);
-                }
+            if let (Some((_, key)), Some(keys)) = (ppk.as_ref(), self.keys.as_mut())
+                && keys.mix_ppk_rfc8784(prf, key).is_none()
+            {
+                return self.fail(Error::Internal("PPK mixing"), ctx);
             }
             let Some(keys) = self.keys.as_ref() else { return self.fail(Error::Internal("keys"), ctx) };
             let maced = maced_id(prf, &keys.sk_pi, &id_body);
