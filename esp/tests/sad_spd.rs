@@ -172,3 +172,37 @@ fn spd_seal_sad_open_path() {
         assert_eq!(&packet[opened.inner], &inner[..]);
     }
 }
+
+#[test]
+fn udp_4500_payloads_reach_the_sad() {
+    let provider = providers()[0];
+    let (mut out, inb) = pair(provider, CIPHERS[0], false);
+    let mut sad = Sad::new();
+    sad.insert(inb);
+    let inner = ipv4(80, 1);
+    let packet = seal(&mut out, &inner);
+    let Some(esp::natt::NatTPayload::Esp(esp)) = esp::natt::classify(&packet) else {
+        panic!("an ESP packet classified as something else");
+    };
+    let mut esp = esp.to_vec();
+    let opened = sad.open(&mut esp).unwrap();
+    assert_eq!(&esp[opened.inner], &inner[..]);
+    let ike = esp::natt::with_non_esp_marker(&[0x11; 28]);
+    assert_eq!(
+        esp::natt::classify(&ike),
+        Some(esp::natt::NatTPayload::Ike(&[0x11; 28]))
+    );
+    assert_eq!(
+        esp::natt::classify(&[esp::natt::KEEPALIVE]),
+        Some(esp::natt::NatTPayload::Keepalive)
+    );
+}
+
+#[test]
+fn sas_and_databases_can_move_to_worker_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<OutboundSa>();
+    send_sync::<InboundSa>();
+    send_sync::<Sad>();
+    send_sync::<Spd>();
+}

@@ -89,3 +89,4 @@ fn falls_back_to_rfc8784_with_a_peer_that_only_knows_it() {
     pair.assert_child_keys_match();
 }
 
+

@@ -155,9 +155,8 @@ impl IkeSa {
             return self.complete_cc(now, *cc, ctx);
         };
         let started = ke_group(group).and_then(|g| ctx.provider.key_exchange(g)).ok_or(KeError::Internal).and_then(|k| k.start());
-        let ke = match started {
-            Ok(ke) => ke,
-            Err(_) => return self.abandon_cc(now, &cc, Error::Internal("additional key exchange"), ctx),
+        let Ok(ke) = started else {
+            return self.abandon_cc(now, &cc, Error::Internal("additional key exchange"), ctx);
         };
         let payloads = [
             Payload::Ke(KeyExchangePayload { group, data: ke.public().to_vec() }),
@@ -217,8 +216,8 @@ impl IkeSa {
 
     fn answer_cc_request(&mut self, payloads: &[Payload], ctx: &Ctx<'_>) -> Result<(CcExchange, Vec<Payload>), (NotifyType, Vec<u8>)> {
         let fail = |n: NotifyType| (n, Vec::new());
-        let ni = nonce(payloads).ok_or(fail(NotifyType::INVALID_SYNTAX))?.to_vec();
-        let nr = random_bytes(ctx.provider, NONCE_LEN).ok_or(fail(NotifyType::TEMPORARY_FAILURE))?;
+        let ni = nonce(payloads).ok_or_else(|| fail(NotifyType::INVALID_SYNTAX))?.to_vec();
+        let nr = random_bytes(ctx.provider, NONCE_LEN).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
         let is_ike = payloads.iter().any(|p| matches!(p, Payload::Sa(v) if v.first().is_some_and(|x| x.protocol == ProtocolId::IKE)));
         let (kind, suite, our_spi, peer_spi, child, mut out) = if is_ike {
             if self.active.is_some() || self.rekeyed {
@@ -226,13 +225,13 @@ impl IkeSa {
                 // simultaneous IKE rekey included); the peer retries after a random delay.
                 return Err(fail(NotifyType::TEMPORARY_FAILURE));
             }
-            let offered = payloads.iter().find_map(|p| if let Payload::Sa(v) = p { Some(v) } else { None }).ok_or(fail(NotifyType::INVALID_SYNTAX))?;
+            let offered = payloads.iter().find_map(|p| if let Payload::Sa(v) = p { Some(v) } else { None }).ok_or_else(|| fail(NotifyType::INVALID_SYNTAX))?;
             let (number, suite, peer_spi) = offered
                 .iter()
                 .filter(|o| o.spi.len() == 8)
                 .find_map(|o| self.conn.ike_proposals.iter().find_map(|s| s.select(o, true)).map(|n| (o.number, n, o.spi.clone())))
-                .ok_or(fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
-            let spi = random_bytes(ctx.provider, 8).ok_or(fail(NotifyType::TEMPORARY_FAILURE))?;
+                .ok_or_else(|| fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
+            let spi = random_bytes(ctx.provider, 8).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
             let out = vec![Payload::Sa(vec![suite.to_wire(number, ProtocolId::IKE, spi.clone())])];
             (CcKind::RekeyIke, suite, spi, peer_spi, None, out)
         } else {
@@ -261,7 +260,7 @@ impl IkeSa {
         let mut front = vec![out.remove(0), Payload::Nonce(nr.clone())];
         let first_secret = match (suite.ke[0], ke_payload(payloads)) {
             (Some(g), Some(kep)) if kep.group == g => {
-                let kex = ke_group(g).and_then(|x| ctx.provider.key_exchange(x)).ok_or(fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
+                let kex = ke_group(g).and_then(|x| ctx.provider.key_exchange(x)).ok_or_else(|| fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
                 let (data, shared) = kex.respond(&kep.data).map_err(|_| fail(NotifyType::INVALID_SYNTAX))?;
                 front.push(Payload::Ke(KeyExchangePayload { group: g, data }));
                 Some(shared)
@@ -271,7 +270,7 @@ impl IkeSa {
         };
         front.append(&mut out);
         let remaining = suite.additional_kes();
-        let link = if remaining.is_empty() { Vec::new() } else { random_bytes(ctx.provider, 8).ok_or(fail(NotifyType::TEMPORARY_FAILURE))? };
+        let link = if remaining.is_empty() { Vec::new() } else { random_bytes(ctx.provider, 8).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))? };
         let cc = CcExchange { kind, we_initiated: false, our_spi, peer_spi, ni, nr, ke: None, suite: Some(suite), child, first_secret, additional: Vec::new(), remaining, link };
         Ok((cc, front))
     }
@@ -356,7 +355,7 @@ impl IkeSa {
 
     /// The new IKE SA of a rekey: keys from the old SK_d, Child SAs moved over.
     fn complete_ike_rekey(&mut self, now: Instant, cc: &CcExchange, additional: &[&[u8]], ctx: &mut Ctx<'_>) {
-        let mut build = || -> Option<IkeSa> {
+        let mut build = || -> Option<Self> {
             let suite = cc.suite.clone()?;
             let old_prf = self.prf(ctx)?;
             let new_prf = ctx.provider.prf(suite.prf_algorithm()?)?;
@@ -366,7 +365,7 @@ impl IkeSa {
             let spi_r = u64::from_be_bytes(spi_r.as_slice().try_into().ok()?);
             let ke = cc.first_secret.as_ref()?;
             let keys = self.keys.as_ref()?.rekeyed(old_prf, new_prf, lengths, ke.expose(), additional, &cc.ni, &cc.nr, spi_i, spi_r)?;
-            let mut sa = IkeSa::blank(self.conn.clone(), cc.we_initiated, spi_i, spi_r, self.local, self.remote);
+            let mut sa = Self::blank(self.conn.clone(), cc.we_initiated, spi_i, spi_r, self.local, self.remote);
             sa.suite = Some(suite);
             sa.install_keys(keys, ctx)?;
             sa.peer = self.peer;

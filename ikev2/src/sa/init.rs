@@ -148,15 +148,15 @@ impl IkeSa {
     fn accept_init_response(&mut self, msg: &Message, datagram: &[u8], ke: Box<dyn ActiveKeyExchange>, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         let p = &msg.payloads;
         let syntax = Error::InvalidSyntax;
-        let [answer] = sa_payload(p).ok_or(syntax("IKE_SA_INIT response without SA"))? else {
+        let [answer] = sa_payload(p).ok_or_else(|| syntax("IKE_SA_INIT response without SA"))? else {
             return Err(syntax("responder must choose exactly one proposal"));
         };
-        let suite = Negotiated::from_response(&self.conn.ike_proposals, answer, true).ok_or(syntax("responder chose a proposal we did not offer"))?;
-        let kep = ke_payload(p).ok_or(syntax("IKE_SA_INIT response without KE"))?;
+        let suite = Negotiated::from_response(&self.conn.ike_proposals, answer, true).ok_or_else(|| syntax("responder chose a proposal we did not offer"))?;
+        let kep = ke_payload(p).ok_or_else(|| syntax("IKE_SA_INIT response without KE"))?;
         if Some(kep.group) != suite.ke[0] || ke_group(kep.group) != Some(ke.group()) {
             return Err(syntax("KE group does not match the chosen proposal"));
         }
-        self.nr = nonce(p).ok_or(syntax("bad or missing nonce"))?.to_vec();
+        self.nr = nonce(p).ok_or_else(|| syntax("bad or missing nonce"))?.to_vec();
         self.spi_r = msg.header.spi_r.0;
         if self.spi_r == 0 {
             return Err(syntax("responder SPI is zero"));
@@ -252,11 +252,11 @@ impl IkeSa {
     /// SKEYSEED and the first key generation (RFC 7296 §2.14).
     fn derive_initial(&mut self, suite: Negotiated, shared: &SecretBytes, ctx: &Ctx<'_>) -> Result<(), Error> {
         let internal = Error::Internal;
-        let prf = ctx.provider.prf(suite.prf_algorithm().ok_or(internal("prf"))?).ok_or(internal("prf not in provider"))?;
-        let lengths = key_lengths(&suite, prf.output_len(), ctx).ok_or(internal("cipher not in provider"))?;
-        let keys = IkeKeys::initial(prf, lengths, shared, &self.ni, &self.nr, self.spi_i, self.spi_r).ok_or(internal("key derivation"))?;
+        let prf = ctx.provider.prf(suite.prf_algorithm().ok_or_else(|| internal("prf"))?).ok_or_else(|| internal("prf not in provider"))?;
+        let lengths = key_lengths(&suite, prf.output_len(), ctx).ok_or_else(|| internal("cipher not in provider"))?;
+        let keys = IkeKeys::initial(prf, lengths, shared, &self.ni, &self.nr, self.spi_i, self.spi_r).ok_or_else(|| internal("key derivation"))?;
         self.suite = Some(suite);
-        self.install_keys(keys, ctx).ok_or(internal("cipher setup"))
+        self.install_keys(keys, ctx).ok_or_else(|| internal("cipher setup"))
     }
 
     /// After IKE_SA_INIT or an IKE_INTERMEDIATE: the next IKE_INTERMEDIATE, or IKE_AUTH.
@@ -360,10 +360,9 @@ fn nat_detected(p: &[Payload], spi_i: u64, spi_r: u64, local: SocketAddr, remote
 
 /// Our NAT_DETECTION_SOURCE_IP: the real hash, or a random one to force UDP encapsulation.
 fn source_hash(force: bool, spi_i: u64, spi_r: u64, local: SocketAddr, ctx: &Ctx<'_>) -> Vec<u8> {
-    if force {
-        if let Some(r) = random_bytes(ctx.provider, 20) {
+    if force
+        && let Some(r) = random_bytes(ctx.provider, 20) {
             return r;
         }
-    }
     nat_hash(spi_i, spi_r, local)
 }

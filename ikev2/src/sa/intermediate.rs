@@ -61,6 +61,7 @@ impl IkeSa {
     }
 
     /// Initiator: the response; completes the key exchange, updates the keys, mixes the PPK.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_intermediate_response(&mut self, now: Instant, header: &Header, first: PayloadType, plain: &[u8], payloads: &[Payload], sent: IntermediateSent, ctx: &mut Ctx<'_>) {
         if let Some(e) = first_error_notify(payloads) {
             return self.fail(Error::PeerError(e), ctx);
@@ -82,21 +83,23 @@ impl IkeSa {
             return self.fail(Error::Internal("key update"), ctx);
         }
         let accepted = find_notify(payloads, NotifyType::PPK_IDENTITY).is_some();
-        match sent.ppk {
+        let used = match sent.ppk {
             Some(ppk) if accepted => {
                 if self.mix_ppk_int(&ppk, ctx).is_none() {
                     return self.fail(Error::Internal("PPK mixing"), ctx);
                 }
+                true
             }
-            _ if self.peer.use_ppk_int && self.ppk_int_required() && self.is_last_intermediate() => {
-                return self.fail(Error::AuthenticationFailed("responder did not use the required PPK"), ctx);
-            }
-            _ => {}
+            _ => false,
+        };
+        if !used && self.peer.use_ppk_int && self.ppk_int_required() && self.is_last_intermediate() {
+            return self.fail(Error::AuthenticationFailed("responder did not use the required PPK"), ctx);
         }
         self.next_step_after_keys(now, ctx);
     }
 
     /// Responder: an IKE_INTERMEDIATE request.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_intermediate_request(&mut self, now: Instant, header: &Header, first: PayloadType, plain: &[u8], payloads: &[Payload], index: usize, ctx: &mut Ctx<'_>) {
         let last = index + 1 == self.intermediate_total();
         let ppk = if last && self.peer.use_ppk_int {
@@ -149,10 +152,10 @@ impl IkeSa {
         if self.update_keys(shared.as_ref(), ctx).is_none() {
             return self.fail(Error::Internal("key update"), ctx);
         }
-        if let Some((_, key)) = ppk {
-            if self.mix_ppk_int(&key, ctx).is_none() {
-                return self.fail(Error::Internal("PPK mixing"), ctx);
-            }
+        if let Some((_, key)) = ppk
+            && self.mix_ppk_int(&key, ctx).is_none()
+        {
+            return self.fail(Error::Internal("PPK mixing"), ctx);
         }
         let done = usize::from(self.intermediate_count);
         self.state = if done < self.intermediate_total() { State::AwaitIntermediate { index: done } } else { State::AwaitAuth };

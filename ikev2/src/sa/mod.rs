@@ -361,15 +361,12 @@ impl IkeSa {
     }
 
     fn dispatch_request(&mut self, now: Instant, header: &Header, first: PayloadType, plain: Vec<u8>, ctx: &mut Ctx<'_>) {
-        let payloads = match parse_payloads(first, &plain) {
-            Ok(p) => p,
-            Err(_) => {
-                ctx.stats.dropped_malformed += 1;
-                // RFC 7296 §2.21.2: a protected request that is malformed gets INVALID_SYNTAX.
-                self.respond(now, header.exchange, vec![notify(NotifyType::INVALID_SYNTAX, vec![])], ctx);
-                self.fail(Error::InvalidSyntax("malformed protected request"), ctx);
-                return;
-            }
+        let Ok(payloads) = parse_payloads(first, &plain) else {
+            ctx.stats.dropped_malformed += 1;
+            // RFC 7296 §2.21.2: a protected request that is malformed gets INVALID_SYNTAX.
+            self.respond(now, header.exchange, vec![notify(NotifyType::INVALID_SYNTAX, vec![])], ctx);
+            self.fail(Error::InvalidSyntax("malformed protected request"), ctx);
+            return;
         };
         if let Some(t) = unsupported_critical(&payloads) {
             self.respond(now, header.exchange, vec![notify(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![t.0])], ctx);
