@@ -10,6 +10,8 @@
 //! Secrets cross this API only as [`SecretBytes`] (zeroized, no `Clone`, no `Debug`).
 
 mod secret;
+// Parsing helpers in `sign` serve the providers; without both compiled in, some go unused.
+#[cfg_attr(not(all(feature = "default-provider", feature = "rustcrypto")), allow(dead_code))]
 mod sign;
 
 #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]

@@ -31,7 +31,7 @@ trap 'rm -rf "$work"' EXIT
 failed=()
 for target in "${targets[@]}"; do
     # New inputs go to a scratch directory first, so the committed corpus stays as it is.
-    mkdir -p "$work/$target" "fuzz/artifacts/$target"
+    mkdir -p "$work/$target" "fuzz/artifacts/$target" "fuzz/corpus/$target"
     log="$work/$target.log"
     status=ok
     if ! "$bin_dir/$target" -max_total_time="$seconds" -print_final_stats=1 \
