@@ -52,11 +52,23 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
                 s.remote.clone(),
                 s.established_secs.map_or_else(|| "-".into(), age),
                 flags(s),
+                if s.hybrid.is_empty() { "-".into() } else { s.hybrid.clone() },
                 s.proposal.clone().unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
-    let mut out = table(&["CONNECTION", "IKE SA", "STATE", "ROLE", "LOCAL", "REMOTE", "AGE", "FLAGS", "PROPOSAL"], rows);
+    let mut out = table(&["CONNECTION", "IKE SA", "STATE", "ROLE", "LOCAL", "REMOTE", "AGE", "FLAGS", "POLICY", "PROPOSAL"], rows);
+    let ppks: Vec<Vec<String>> = sas
+        .iter()
+        .filter_map(|s| {
+            let p = s.ppk.as_ref()?;
+            Some(vec![s.id.clone(), p.source.clone(), if p.used { "yes".into() } else { "no".into() }, p.id.clone().unwrap_or_else(|| "-".into()), p.reason.clone()])
+        })
+        .collect();
+    if !ppks.is_empty() {
+        out.push('\n');
+        out.push_str(&table(&["IKE SA", "PPK", "USED", "PPK ID", "WHY"], ppks));
+    }
     let children: Vec<Vec<String>> = sas
         .iter()
         .flat_map(|s| {
@@ -70,6 +82,9 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
                     c.remote_ts.join(","),
                     c.counters.bytes_in.to_string(),
                     c.counters.bytes_out.to_string(),
+                    c.counters.packets_in.to_string(),
+                    c.counters.packets_out.to_string(),
+                    c.counters.drops.to_string(),
                     c.proposal.clone(),
                 ]
             })
@@ -77,7 +92,7 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
         .collect();
     if !children.is_empty() {
         out.push('\n');
-        out.push_str(&table(&["IKE SA", "CHILD", "IN SPI", "OUT SPI", "LOCAL TS", "REMOTE TS", "BYTES IN", "BYTES OUT", "PROPOSAL"], children));
+        out.push_str(&table(&["IKE SA", "CHILD", "IN SPI", "OUT SPI", "LOCAL TS", "REMOTE TS", "BYTES IN", "BYTES OUT", "PKTS IN", "PKTS OUT", "DROPS", "PROPOSAL"], children));
     }
     out
 }
@@ -92,17 +107,34 @@ pub(crate) fn stats(s: &StatsView) -> String {
     );
     let engine = s.engine.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect();
     out.push_str(&table(&["ENGINE COUNTER", "VALUE"], engine));
+    for (title, map) in [("DAEMON COUNTER", &s.daemon), ("DATAPATH COUNTER", &s.datapath)] {
+        if !map.is_empty() {
+            out.push('\n');
+            out.push_str(&table(&[title, "VALUE"], map.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect()));
+        }
+    }
     if !s.children.is_empty() {
         let rows = s
             .children
             .iter()
             .map(|c| {
-                let n = c.counters;
-                vec![c.connection.clone(), c.child.clone(), c.inbound_spi.clone(), n.bytes_in.to_string(), n.bytes_out.to_string(), n.packets_in.to_string(), n.packets_out.to_string(), n.drops.to_string()]
+                let n = &c.counters;
+                let reasons: Vec<String> = n.drop_reasons.iter().map(|(r, k)| format!("{r}={k}")).collect();
+                vec![
+                    c.connection.clone(),
+                    c.child.clone(),
+                    c.inbound_spi.clone(),
+                    n.bytes_in.to_string(),
+                    n.bytes_out.to_string(),
+                    n.packets_in.to_string(),
+                    n.packets_out.to_string(),
+                    n.drops.to_string(),
+                    reasons.join(","),
+                ]
             })
             .collect();
         out.push('\n');
-        out.push_str(&table(&["CONNECTION", "CHILD", "IN SPI", "BYTES IN", "BYTES OUT", "PACKETS IN", "PACKETS OUT", "DROPS"], rows));
+        out.push_str(&table(&["CONNECTION", "CHILD", "IN SPI", "BYTES IN", "BYTES OUT", "PACKETS IN", "PACKETS OUT", "DROPS", "DROP REASONS"], rows));
     }
     out
 }
@@ -126,6 +158,12 @@ pub(crate) fn up(v: &UpView) -> String {
     let mut out = format!("{}: IKE SA {} {what} with {} ({})\n", s.connection, s.id, s.remote, s.proposal.as_deref().unwrap_or("-"));
     for c in &s.children {
         out.push_str(&format!("  child {}: in {} out {} {} === {} ({})\n", c.name, c.inbound_spi, c.outbound_spi, c.local_ts.join(","), c.remote_ts.join(","), c.proposal));
+    }
+    if let Some(p) = &s.ppk {
+        out.push_str(&format!("  ppk: {} {}{}: {}\n", p.source, if p.used { "used" } else { "not used" }, p.id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default(), p.reason));
+    }
+    for t in &s.timings {
+        out.push_str(&format!("  {:<28} {:>9.3} ms\n", t.phase, t.micros as f64 / 1000.0));
     }
     out
 }
@@ -152,6 +190,10 @@ pub(crate) fn event(e: &MonitorEvent) -> String {
         MonitorEvent::ChildSaRetired { connection, ike_sa, child, inbound_spi } => format!("child-sa-retired    {connection} {ike_sa} {child} in {inbound_spi}"),
         MonitorEvent::IkeSaFailed { connection, ike_sa, error } => format!("ike-sa-failed       {} {ike_sa}: {error}", connection.as_deref().unwrap_or("-")),
         MonitorEvent::IkeSaClosed { connection, ike_sa, reason } => format!("ike-sa-closed       {} {ike_sa}: {reason}", connection.as_deref().unwrap_or("-")),
+        MonitorEvent::PpkResolved { connection, ike_sa, ppk } => format!("ppk-resolved        {} {ike_sa} {}: {}", connection.as_deref().unwrap_or("-"), ppk.source, ppk.reason),
+        MonitorEvent::ChildSaExpired { connection, ike_sa, child, inbound_spi, hard } => {
+            format!("child-sa-expired    {connection} {ike_sa} {child} in {inbound_spi} ({})", if *hard { "hard: deleting" } else { "soft: rekeying" })
+        }
         MonitorEvent::ConfigLoaded { load } => format!("config-loaded       {} (+{} ~{} -{})", load.file, load.added.len(), load.changed.len(), load.removed.len()),
         MonitorEvent::Lagged { missed } => format!("lagged              {missed} events dropped"),
         other => format!("{other:?}"),
@@ -213,7 +255,7 @@ fn age(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use iked::proto::{ChildConfView, ChildSaCounters, ChildSaView};
+    use iked::proto::{ChildConfView, ChildSaCounters, ChildSaView, PhaseView, PpkView};
 
     use super::*;
 
@@ -232,6 +274,9 @@ mod tests {
             nat_detected: false,
             intermediate_exchanges: 1,
             established_secs: Some(185),
+            hybrid: "pqc+qkd".into(),
+            ppk: Some(PpkView { source: "qkd".into(), used: true, id: Some("6f1c0c3e-6a4e-4b4e-9a55-0f2d7c1b9e21".into()), reason: "QKD key from enc_keys".into() }),
+            timings: vec![PhaseView { phase: "IKE_SA_INIT".into(), micros: 812 }, PhaseView { phase: "initiate -> child installed".into(), micros: 4321 }],
             children: vec![ChildSaView {
                 name: "net".into(),
                 inbound_spi: "c0ffee01".into(),
@@ -248,11 +293,14 @@ mod tests {
     #[test]
     fn list_sas_table() {
         let expected = "\
-CONNECTION  IKE SA            STATE        ROLE       LOCAL            REMOTE           AGE    FLAGS  PROPOSAL
-site-b      0123456789abcdef  established  initiator  127.0.0.1:40000  127.0.0.1:40001  3m05s  int:1  aes256gcm16-prfsha384-x25519-ke1_mlkem768
+CONNECTION  IKE SA            STATE        ROLE       LOCAL            REMOTE           AGE    FLAGS  POLICY   PROPOSAL
+site-b      0123456789abcdef  established  initiator  127.0.0.1:40000  127.0.0.1:40001  3m05s  int:1  pqc+qkd  aes256gcm16-prfsha384-x25519-ke1_mlkem768
 
-IKE SA            CHILD  IN SPI    OUT SPI   LOCAL TS     REMOTE TS    BYTES IN  BYTES OUT  PROPOSAL
-0123456789abcdef  net    c0ffee01  0badf00d  10.1.0.0/16  10.2.0.0/16  1500      42         aes256gcm16
+IKE SA            PPK  USED  PPK ID                                WHY
+0123456789abcdef  qkd  yes   6f1c0c3e-6a4e-4b4e-9a55-0f2d7c1b9e21  QKD key from enc_keys
+
+IKE SA            CHILD  IN SPI    OUT SPI   LOCAL TS     REMOTE TS    BYTES IN  BYTES OUT  PKTS IN  PKTS OUT  DROPS  PROPOSAL
+0123456789abcdef  net    c0ffee01  0badf00d  10.1.0.0/16  10.2.0.0/16  1500      42         0        0         0      aes256gcm16
 ";
         assert_eq!(list_sas(&[sa()]), expected);
         assert_eq!(list_sas(&[]), "no IKE SAs\n");
@@ -273,6 +321,10 @@ IKE SA            CHILD  IN SPI    OUT SPI   LOCAL TS     REMOTE TS    BYTES IN 
             fragment_size: Some(1280),
             ppk_id: Some("qkd-1".into()),
             ppk_required: true,
+            ppk_source: Some("secrets".into()),
+            hybrid: "pqc (inferred)".into(),
+            qkd_fallback: false,
+            qkd_peer_sae_id: None,
             children: vec![ChildConfView { name: "net".into(), local_ts: vec!["10.1.0.0/16".into()], remote_ts: vec!["10.2.0.0/16".into(), "10.3.0.0/16".into()], esp_proposals: vec!["aes256gcm16".into()] }],
             ike_sas: 1,
         };
@@ -289,7 +341,14 @@ site-b      net    10.1.0.0/16  10.2.0.0/16,10.3.0.0/16  aes256gcm16
     #[test]
     fn up_and_events() {
         let v = UpView { already_up: false, ike_sa: sa() };
-        assert_eq!(up(&v), "site-b: IKE SA 0123456789abcdef established with 127.0.0.1:40001 (aes256gcm16-prfsha384-x25519-ke1_mlkem768)\n  child net: in c0ffee01 out 0badf00d 10.1.0.0/16 === 10.2.0.0/16 (aes256gcm16)\n");
+        assert_eq!(
+            up(&v),
+            "site-b: IKE SA 0123456789abcdef established with 127.0.0.1:40001 (aes256gcm16-prfsha384-x25519-ke1_mlkem768)\n  \
+             child net: in c0ffee01 out 0badf00d 10.1.0.0/16 === 10.2.0.0/16 (aes256gcm16)\n  \
+             ppk: qkd used (6f1c0c3e-6a4e-4b4e-9a55-0f2d7c1b9e21): QKD key from enc_keys\n  \
+             IKE_SA_INIT                      0.812 ms\n  \
+             initiate -> child installed      4.321 ms\n"
+        );
         let e = MonitorEvent::IkeSaFailed { connection: Some("site-b".into()), ike_sa: "0123456789abcdef".into(), error: "no proposal chosen".into() };
         assert_eq!(event(&e), "ike-sa-failed       site-b 0123456789abcdef: no proposal chosen");
         assert_eq!(down("site-b", &DownView::default()), "site-b: no IKE SA to close\n");

@@ -38,9 +38,10 @@ impl Daemon {
     /// # Errors
     /// When a socket cannot be bound (address in use, permission) or the control socket belongs
     /// to a running daemon.
-    pub async fn start(config: Config, sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
+    pub async fn start(config: Config, mut sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
         let settings = config.daemon.clone();
-        let sockets = Arc::new(Sockets::bind(&settings).await.map_err(|e| StartError(e.to_string()))?);
+        let datapath_ike = sink.ike_address();
+        let sockets = Arc::new(Sockets::bind(&settings, datapath_ike.is_some()).await.map_err(|e| StartError(e.to_string()))?);
         let (listener, owner) = control::bind(&settings.socket).map_err(|e| StartError(format!("control socket {}: {e}", settings.socket.display())))?;
         let metrics_listener = match settings.metrics {
             Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| StartError(format!("metrics endpoint {addr}: {e}")))?),
@@ -55,15 +56,16 @@ impl Daemon {
         let ike_addrs = sockets.ike_addrs();
         let config_path = config.path.clone();
         let provider = ipsec_crypto::default_provider();
+        let datapath = sink.take_events();
         let driver = Driver::new(config, provider, sink, Arc::clone(&sockets), events.clone());
-        let inputs = Inputs { datagrams: dgram_rx, commands: cmd_rx, shutdown: shutdown_rx.clone() };
+        let inputs = Inputs { datagrams: dgram_rx, commands: cmd_rx, shutdown: shutdown_rx.clone(), datapath };
         let driver = tokio::spawn(driver.run(inputs));
         let ctx = Arc::new(ControlCtx { commands: cmd_tx.clone(), events, config_path: Mutex::new(config_path), shutdown: shutdown_rx.clone() });
         tokio::spawn(control::serve(listener, owner, Arc::clone(&ctx)));
         if let Some(l) = metrics_listener {
             tokio::spawn(metrics::serve(l, cmd_tx, shutdown_rx));
         }
-        tracing::info!(ike = ?ike_addrs, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
+        tracing::info!(ike = ?ike_addrs, natt_in_datapath = ?datapath_ike, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
         Ok(Self { ike_addrs, socket_path: settings.socket, metrics_addr, ctx, shutdown, driver })
     }
 

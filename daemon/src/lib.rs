@@ -3,9 +3,13 @@
 //! - [`config`]: the TOML configuration, validated with file:line:field errors and turned into
 //!   [`ikev2::ConnectionConfig`]s.
 //! - [`Daemon`]: one task owns the endpoint and feeds it datagrams from the UDP sockets (500,
-//!   and 4500 behind the RFC 3948 non-ESP marker), commands from the control socket and one
-//!   timer re-armed from `poll_timeout`; it sends what `poll_transmit` returns, hands Child SAs
-//!   to a [`ChildSaSink`] and publishes events for `ikectl monitor`.
+//!   and 4500 behind the RFC 3948 non-ESP marker), commands from the control socket, QKD keys
+//!   fetched by spawned tasks and one timer re-armed from `poll_timeout`; it sends what
+//!   `poll_transmit` returns, hands Child SAs to a [`ChildSaSink`] and publishes events for
+//!   `ikectl monitor`.
+//! - [`DataplaneSink`]: the userspace ESP datapath (TUN device and workers) as that sink. With
+//!   ESP in UDP it owns port 4500 and carries IKE on it too (non-ESP marker classification);
+//!   its SA lifetime events become rekeys and deletes in the engine.
 //! - [`proto`] and [`client`]: the line-delimited JSON control protocol and a blocking client.
 //! - A Prometheus text endpoint ([`render_metrics`]), off by default.
 
@@ -13,6 +17,7 @@ pub mod client;
 pub mod config;
 mod control;
 mod daemon;
+mod datapath;
 mod driver;
 mod metrics;
 mod net;
@@ -21,4 +26,5 @@ mod sink;
 
 pub use daemon::{Daemon, StartError};
 pub use metrics::render as render_metrics;
-pub use sink::{ChildSaSink, Installed, LoggingSink, SinkError};
+pub use datapath::DataplaneSink;
+pub use sink::{ChildSaSink, DatapathEvent, Installed, LifetimeKind, LoggingSink, SinkError};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use iked::config::{Config, DEFAULT_CONFIG_PATH};
-use iked::{Daemon, LoggingSink};
+use iked::{ChildSaSink, Daemon, DataplaneSink, LoggingSink};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -69,7 +69,20 @@ async fn run(config: Config) -> ExitCode {
         eprintln!("iked: cannot install signal handlers");
         return ExitCode::from(1);
     };
-    let daemon = match Daemon::start(config, Box::new(LoggingSink::new())).await {
+    let sink: Box<dyn ChildSaSink> = match &config.dataplane {
+        Some(d) => match DataplaneSink::start(d, config.daemon.natt_port, ipsec_crypto::default_provider()) {
+            Ok(s) => Box::new(s),
+            Err(e) => {
+                tracing::error!("cannot start the datapath: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        None => {
+            tracing::warn!("no [dataplane] section: Child SAs are negotiated and listed but carry no traffic");
+            Box::new(LoggingSink::new())
+        }
+    };
+    let daemon = match Daemon::start(config, sink).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("cannot start: {e}");

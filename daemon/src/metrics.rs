@@ -41,6 +41,13 @@ pub fn render(stats: &StatsView) -> String {
         let _ = writeln!(out, "# TYPE iked_ike_{name}_total counter");
         let _ = writeln!(out, "iked_ike_{name}_total {value}");
     }
+    for (prefix, what, map) in [("", "daemon", &stats.daemon), ("datapath_", "datapath", &stats.datapath)] {
+        for (name, value) in map {
+            let _ = writeln!(out, "# HELP iked_{prefix}{name}_total The {what} counter '{name}'.");
+            let _ = writeln!(out, "# TYPE iked_{prefix}{name}_total counter");
+            let _ = writeln!(out, "iked_{prefix}{name}_total {value}");
+        }
+    }
     let connecting = stats.ike_sas - stats.ike_sas_established;
     out.push_str("# HELP iked_ike_sas IKE SAs tracked by the daemon, by state.\n# TYPE iked_ike_sas gauge\n");
     let _ = writeln!(out, "iked_ike_sas{{state=\"established\"}} {}", stats.ike_sas_established);

@@ -34,11 +34,13 @@ pub(crate) struct Sockets {
 }
 
 impl Sockets {
-    /// Binds the IKE (and NAT-T) port on every listen address.
-    pub(crate) async fn bind(settings: &DaemonSettings) -> io::Result<Self> {
+    /// Binds the IKE port, and the NAT-T port unless the datapath owns it, on every listen
+    /// address.
+    pub(crate) async fn bind(settings: &DaemonSettings, natt_in_datapath: bool) -> io::Result<Self> {
         let mut all = Vec::new();
+        let natt = settings.natt_port.filter(|_| !natt_in_datapath);
         for ip in &settings.listen {
-            let ports = std::iter::once((settings.ike_port, false)).chain(settings.natt_port.map(|p| (p, true)));
+            let ports = std::iter::once((settings.ike_port, false)).chain(natt.map(|p| (p, true)));
             for (port, natt) in ports {
                 let addr = SocketAddr::new(*ip, port);
                 let socket = UdpSocket::bind(addr).await.map_err(|e| io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}")))?;
@@ -110,7 +112,7 @@ async fn receive(s: Arc<IkeSocket>, tx: mpsc::Sender<Datagram>) {
         let ike = if s.natt {
             match data.split_first_chunk::<4>() {
                 Some((marker, rest)) if *marker == NON_ESP_MARKER => rest,
-                // A NAT-keepalive (RFC 3948 §2.3) or ESP in UDP, which the datapath will take.
+                // A NAT-keepalive (RFC 3948 §2.3), or ESP in UDP without a datapath on this port.
                 _ => continue,
             }
         } else {

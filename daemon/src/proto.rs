@@ -108,6 +108,10 @@ pub enum MonitorEvent {
     ChildSaRetired { connection: String, ike_sa: String, child: String, inbound_spi: String },
     IkeSaFailed { connection: Option<String>, ike_sa: String, error: String },
     IkeSaClosed { connection: Option<String>, ike_sa: String, reason: String },
+    /// A PPK request to the KME (QKD) finished, with or without a key.
+    PpkResolved { connection: Option<String>, ike_sa: String, ppk: PpkView },
+    /// The datapath reported a byte or packet lifetime of a Child SA.
+    ChildSaExpired { connection: String, ike_sa: String, child: String, inbound_spi: String, hard: bool },
     ConfigLoaded { load: LoadView },
     /// The client fell behind and this many events were dropped.
     Lagged { missed: u64 },
@@ -155,6 +159,16 @@ pub struct ConnView {
     pub fragment_size: Option<u32>,
     pub ppk_id: Option<String>,
     pub ppk_required: bool,
+    /// `secrets` or `qkd`, when a PPK is configured.
+    #[serde(default)]
+    pub ppk_source: Option<String>,
+    /// `classical`, `pqc`, `qkd` or `pqc+qkd`, with ` (inferred)` when not set in the file.
+    #[serde(default)]
+    pub hybrid: String,
+    #[serde(default)]
+    pub qkd_fallback: bool,
+    #[serde(default)]
+    pub qkd_peer_sae_id: Option<String>,
     pub children: Vec<ChildConfView>,
     /// IKE SAs of this connection that the daemon tracks.
     pub ike_sas: usize,
@@ -189,7 +203,39 @@ pub struct IkeSaView {
     pub intermediate_exchanges: u8,
     /// Seconds since establishment.
     pub established_secs: Option<u64>,
+    /// The connection's post-quantum policy (`classical`, `pqc`, `qkd`, `pqc+qkd`).
+    #[serde(default)]
+    pub hybrid: String,
+    /// Where the PPK came from and why it was or was not used; `None` without a PPK.
+    #[serde(default)]
+    pub ppk: Option<PpkView>,
+    /// How long each exchange and step took (initiator only), in order.
+    #[serde(default)]
+    pub timings: Vec<PhaseView>,
     pub children: Vec<ChildSaView>,
+}
+
+/// The PPK of an IKE SA.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PpkView {
+    /// `static` or `qkd`.
+    pub source: String,
+    pub used: bool,
+    /// The PPK_ID: the static one, or the KME's key_ID (a UUID) with QKD.
+    pub id: Option<String>,
+    /// Why it was used or not, e.g. `QKD key from enc_keys` or `KME unreachable: …; fell back
+    /// to ML-KEM only (qkd_fallback)`.
+    pub reason: String,
+}
+
+/// One timed step of bringing an IKE SA up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseView {
+    /// An exchange (`IKE_SA_INIT`, `IKE_INTERMEDIATE`, `IKE_AUTH`: request sent to last
+    /// response datagram), `qkd enc_keys`/`qkd dec_keys`, `initiate -> established` or
+    /// `initiate -> child installed`.
+    pub phase: String,
+    pub micros: u64,
 }
 
 /// An installed Child SA.
@@ -205,14 +251,19 @@ pub struct ChildSaView {
     pub counters: ChildSaCounters,
 }
 
-/// Per-Child-SA datapath counters (zero until a datapath reports them).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Per-Child-SA datapath counters (zero without a datapath). Bytes and packets count inner
+/// (plaintext) traffic.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChildSaCounters {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub packets_in: u64,
     pub packets_out: u64,
+    /// Packets dropped on this SA, both directions, every reason.
     pub drops: u64,
+    /// The non-zero drop counts by reason (`authentication`, `replay`, `selector_mismatch`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drop_reasons: BTreeMap<String, u64>,
 }
 
 /// Result of `stats`.
@@ -225,6 +276,12 @@ pub struct StatsView {
     pub ike_sas_established: usize,
     pub child_sas: usize,
     pub children: Vec<ChildStatsView>,
+    /// The daemon's own counters (QKD keys, PPK fallbacks, policy refusals, datapath events).
+    #[serde(default)]
+    pub daemon: BTreeMap<String, u64>,
+    /// The datapath's counters; empty without `[dataplane]`.
+    #[serde(default)]
+    pub datapath: BTreeMap<String, u64>,
 }
 
 /// One Child SA's counters in `stats`.

@@ -5,27 +5,79 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use ikev2::{ChildSa, SaId};
+use tokio::sync::mpsc;
 
-use crate::config::format_selector;
+use crate::config::{TrafficLimits, format_selector};
 use crate::proto::ChildSaCounters;
 
 /// Receives the Child SAs the engine negotiates and retires them when their IKE SA goes.
 ///
 /// [`install`](Self::install) takes the [`ChildSa`] by value: its keys move into the datapath
 /// (or are zeroized when the value is dropped) and are never copied by the daemon.
+///
+/// A datapath that owns the NAT-T port (ESP in UDP, RFC 3948) also carries IKE on it:
+/// [`ike_address`](Self::ike_address) names the port, [`send_ike`](Self::send_ike) sends
+/// there, and received IKE messages arrive as [`DatapathEvent::Ike`].
 pub trait ChildSaSink: Send + 'static {
-    /// Installs both directions of a Child SA whose ESP goes to and comes from `peer` (the IKE
-    /// SA's remote address).
+    /// Installs both directions of a Child SA (its outer addresses and encapsulation are in
+    /// `child`), with the byte and packet `limits` of its template.
     ///
     /// # Errors
     /// When the datapath cannot take the SA; the daemon logs it and keeps the IKE SA.
-    fn install(&mut self, ike_sa: SaId, connection: &str, peer: SocketAddr, child: ChildSa) -> Result<(), SinkError>;
+    fn install(&mut self, ike_sa: SaId, connection: &str, child: ChildSa, limits: TrafficLimits) -> Result<(), SinkError>;
 
     /// Removes a Child SA, identified by the SPI of the packets we receive.
     fn retire(&mut self, ike_sa: SaId, inbound_spi: u32);
 
-    /// Traffic counters of an installed Child SA.
-    fn counters(&self, inbound_spi: u32) -> ChildSaCounters;
+    /// Traffic counters of every installed Child SA, by inbound SPI.
+    fn counters(&self) -> BTreeMap<u32, ChildSaCounters>;
+
+    /// Datapath-wide counters by name; empty without a datapath.
+    fn datapath_stats(&self) -> BTreeMap<String, u64> {
+        BTreeMap::new()
+    }
+
+    /// The socket address on which the datapath carries IKE behind the non-ESP marker; the
+    /// daemon then leaves that port to it.
+    fn ike_address(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    /// Sends an IKE message (not a NAT keepalive) from [`ike_address`](Self::ike_address),
+    /// behind the non-ESP marker.
+    ///
+    /// # Errors
+    /// When there is no such socket or sending fails.
+    fn send_ike(&self, remote: SocketAddr, message: &[u8]) -> Result<(), SinkError> {
+        let _ = (remote, message);
+        Err(SinkError("this datapath carries no IKE".into()))
+    }
+
+    /// The datapath's events; the daemon takes them once, at start.
+    fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
+        None
+    }
+}
+
+/// What a datapath reports to the daemon.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DatapathEvent {
+    /// An IKE message received on the datapath's UDP port, without the non-ESP marker.
+    Ike { local: SocketAddr, remote: SocketAddr, data: Vec<u8> },
+    /// An SA reached a byte or packet lifetime or used up its sequence numbers.
+    Lifetime { spi: u32, outbound: bool, kind: LifetimeKind },
+}
+
+/// Which limit an SA reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifetimeKind {
+    /// Rekey the Child SA.
+    Soft,
+    /// The SA stopped; delete the Child SA.
+    Hard,
+    /// No sequence number is left to send with (RFC 4303 §3.3.3); rekey it.
+    SequenceExhausted,
 }
 
 /// A sink that could not install a Child SA.
@@ -62,12 +114,12 @@ impl LoggingSink {
 }
 
 impl ChildSaSink for LoggingSink {
-    fn install(&mut self, ike_sa: SaId, connection: &str, peer: SocketAddr, child: ChildSa) -> Result<(), SinkError> {
+    fn install(&mut self, ike_sa: SaId, connection: &str, child: ChildSa, _limits: TrafficLimits) -> Result<(), SinkError> {
         let local: Vec<String> = child.local_ts.iter().map(format_selector).collect();
         let remote: Vec<String> = child.remote_ts.iter().map(format_selector).collect();
         tracing::info!(
             child = %child.name,
-            %peer,
+            peer = %child.remote,
             inbound_spi = %format_args!("{:08x}", child.inbound_spi),
             outbound_spi = %format_args!("{:08x}", child.outbound_spi),
             proposal = %child.suite,
@@ -92,8 +144,8 @@ impl ChildSaSink for LoggingSink {
         }
     }
 
-    fn counters(&self, _inbound_spi: u32) -> ChildSaCounters {
-        ChildSaCounters::default()
+    fn counters(&self) -> BTreeMap<u32, ChildSaCounters> {
+        BTreeMap::new()
     }
 }
 

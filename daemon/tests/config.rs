@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use iked::config::{Config, StartAction};
-use ikev2::{Identity, Lifetime};
+use iked::config::{Config, Encapsulation, HybridPolicy, StartAction};
+use ikev2::{Identity, Lifetime, PpkMode, PpkSource};
 
 const FILE: &str = "/etc/iked/iked.toml";
 
@@ -144,15 +144,123 @@ fn ppk_must_exist_and_be_long_enough() {
     assert_eq!(error_of(&short), "/etc/iked/iked.toml:28: secrets.ppk.one: a PPK needs at least 32 bytes (256 bits) of key material, this one has 9");
 }
 
+/// A `[qkd]` section whose PEM files exist in `dir`.
+fn qkd_section(dir: &Path) -> String {
+    for f in ["ca.pem", "a.pem", "a.key"] {
+        std::fs::write(dir.join(f), "-----BEGIN CERTIFICATE-----\n").expect("write");
+    }
+    "\n[qkd]\nkme_url = \"https://127.0.0.1:8443\"\nsae_id = \"SAE-A\"\nca = \"ca.pem\"\ncert = \"a.pem\"\nkey = \"a.key\"\ntimeout = \"2s\"\n".into()
+}
+
+fn parse_in(dir: &Path, text: &str) -> Result<Config, String> {
+    Config::parse(&dir.join("iked.toml"), text).map_err(|e| e.to_string().replace(&dir.display().to_string(), "DIR"))
+}
+
 #[test]
-fn qkd_source_is_validated_then_refused() {
-    let text = edit("start_action = \"start\"", "start_action = \"start\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"SAE-B\"");
-    let with_kme = format!("{text}\n[qkd]\nkme_url = \"http://kme\"\nsae_id = \"SAE-A\"\nca = \"ca.pem\"\ncert = \"a.pem\"\nkey = \"a.key\"\n");
+fn qkd_source_reaches_the_engine_as_an_external_required_ppk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = edit("start_action = \"start\"", "start_action = \"start\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"SAE-B\"\nppk_mode = \"rfc9867\"");
+    let config = parse_in(dir.path(), &format!("{text}{}", qkd_section(dir.path()))).expect("valid");
+    let qkd = config.qkd.as_ref().expect("qkd");
+    assert_eq!((qkd.key_size, qkd.timeout, qkd.sae_id.as_str()), (256, Duration::from_secs(2), "SAE-A"));
+    assert_eq!(qkd.cert, dir.path().join("a.pem"));
+    let conn = &config.connections[0];
+    assert_eq!(conn.hybrid, HybridPolicy::PqcQkd);
+    assert!(!conn.hybrid_explicit);
+    assert_eq!(conn.qkd_peer_sae_id.as_deref(), Some("SAE-B"));
+    let ppk = conn.to_engine().ppk.expect("ppk");
+    assert!(ppk.required, "QKD fails closed unless qkd_fallback");
+    assert_eq!(ppk.mode, PpkMode::Rfc9867);
+    assert!(matches!(ppk.source, PpkSource::External { timeout } if timeout == Duration::from_secs(3)));
+    let fallback = text.replace("ppk_mode = \"rfc9867\"", "hybrid = \"pqc+qkd\"\nqkd_fallback = true");
+    let config = parse_in(dir.path(), &format!("{fallback}{}", qkd_section(dir.path()))).expect("valid");
+    assert!(config.connections[0].hybrid_explicit);
+    assert!(!config.connections[0].to_engine().ppk.expect("ppk").required, "qkd_fallback allows ML-KEM alone");
+}
+
+#[test]
+fn qkd_errors_name_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = edit("start_action = \"start\"", "start_action = \"start\"\nppk_source = \"qkd\"\nppk_id = \"x\"");
     assert_eq!(
-        error_of(&with_kme),
-        "/etc/iked/iked.toml:8: connections.site-b.ppk_source: \"qkd\" is not supported by the engine yet; use ppk_id with a [secrets.ppk.NAME] entry\n\
-         /etc/iked/iked.toml:28: qkd.kme_url: must be an https:// URL (ETSI GS QKD 014 requires TLS)"
+        parse_in(dir.path(), &text).err().expect("error"),
+        "DIR/iked.toml:8: connections.site-b.qkd_peer_sae_id: required with ppk_source = \"qkd\"\n\
+         DIR/iked.toml:8: connections.site-b.ppk_source: \"qkd\" needs a [qkd] section\n\
+         DIR/iked.toml:9: connections.site-b.ppk_id: not used with ppk_source = \"qkd\" (the KME's key_ID is the PPK_ID)"
     );
+    let kme = qkd_section(dir.path()).replace("https://", "http://").replace("a.key", "missing.key").replace("timeout = \"2s\"", "key_size = 100");
+    assert_eq!(
+        parse_in(dir.path(), &format!("{BASE}{kme}")).err().expect("error"),
+        "DIR/iked.toml:26: qkd.kme_url: must be an https:// URL (ETSI GS QKD 014 requires TLS)\n\
+         DIR/iked.toml:30: qkd.key: cannot read DIR/missing.key: No such file or directory (os error 2)\n\
+         DIR/iked.toml:31: qkd.key_size: 100 bits: use a multiple of 8 from 256 to 8192 (a PPK needs at least 256 bits)"
+    );
+}
+
+#[test]
+fn hybrid_policy_is_checked_against_the_proposals() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let classical = edit("x25519-ke1_mlkem768\"]", "x25519\"]\nhybrid = \"pqc\"");
+    assert_eq!(
+        error_of(&classical),
+        "/etc/iked/iked.toml:7: connections.site-b.hybrid: \"pqc\" needs an ML-KEM key exchange in every IKE proposal; 'aes256gcm16-prfsha384-x25519' has none that is mandatory (add e.g. ke1_mlkem768)"
+    );
+    let optional = edit("x25519-ke1_mlkem768\"]", "x25519-ke1_mlkem768-ke1_none\"]\nhybrid = \"pqc\"");
+    assert!(error_of(&optional).contains("has none that is mandatory"));
+    let no_qkd = edit("start_action = \"start\"", "start_action = \"start\"\nhybrid = \"pqc+qkd\"");
+    assert_eq!(error_of(&no_qkd), "/etc/iked/iked.toml:8: connections.site-b.hybrid: \"pqc+qkd\" needs ppk_source = \"qkd\"");
+    let unknown = edit("start_action = \"start\"", "start_action = \"start\"\nhybrid = \"quantum\"");
+    assert_eq!(error_of(&unknown), "/etc/iked/iked.toml:8: connections.site-b.hybrid: unknown policy 'quantum' (use classical, pqc, qkd or pqc+qkd)");
+    let to_classical = edit("x25519-ke1_mlkem768\"]", "x25519\"]\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"B\"\nqkd_fallback = true");
+    assert_eq!(
+        parse_in(dir.path(), &format!("{to_classical}{}", qkd_section(dir.path()))).err().expect("error"),
+        "DIR/iked.toml:9: connections.site-b.qkd_fallback: would fall back to a classical key exchange; it needs hybrid = \"pqc+qkd\" (an ML-KEM key exchange in every proposal)"
+    );
+    let fallback_without_qkd = edit("start_action = \"start\"", "start_action = \"start\"\nqkd_fallback = true");
+    assert_eq!(error_of(&fallback_without_qkd), "/etc/iked/iked.toml:8: connections.site-b.qkd_fallback: only used with ppk_source = \"qkd\"");
+    let inferred = parse(BASE).expect("valid");
+    assert_eq!((inferred.connections[0].hybrid, inferred.connections[0].hybrid_explicit), (HybridPolicy::Pqc, false));
+}
+
+#[test]
+fn dataplane_section_is_validated() {
+    let section = "\n[dataplane]\ntun = \"pqm0\"\nmtu = 1400\naddresses = [\"10.1.0.1/24\"]\nroutes = [\"10.2.0.0/16\"]\n";
+    let config = parse(&format!("{BASE}{section}")).expect("valid");
+    let d = config.dataplane.as_ref().expect("dataplane");
+    assert_eq!((d.tun.as_str(), d.mtu, d.encapsulation), ("pqm0", 1400, Encapsulation::Udp));
+    assert_eq!(d.local, "127.0.0.1".parse::<std::net::IpAddr>().expect("ip"), "the only listen address");
+    assert_eq!(d.routes, vec![("10.2.0.0".parse().expect("ip"), 16)]);
+    assert!(config.connections[0].to_engine().force_encap, "ESP in UDP forces encapsulation");
+    let raw = parse(&format!("{BASE}{section}encapsulation = \"raw\"\n")).expect("valid");
+    assert!(!raw.connections[0].to_engine().force_encap);
+    let bad = format!("{BASE}\n[dataplane]\ntun = \"a-very-long-interface-name\"\naddresses = [\"10.1.0.1\"]\nroutes = [\"10.2.0.1/16\"]\nlocal = \"192.0.2.1\"\nencapsulation = \"gre\"\n");
+    assert_eq!(
+        error_of(&bad),
+        "/etc/iked/iked.toml:26: dataplane.tun: an interface name is 1-15 characters without '/', '%' or blanks\n\
+         /etc/iked/iked.toml:27: dataplane.addresses: '10.1.0.1' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)\n\
+         /etc/iked/iked.toml:28: dataplane.routes: '10.2.0.1/16' has host bits set (did you mean 10.2.0.0/16?)\n\
+         /etc/iked/iked.toml:29: dataplane.local: 192.0.2.1 is not covered by daemon.listen\n\
+         /etc/iked/iked.toml:30: dataplane.encapsulation: unknown encapsulation 'gre' (use udp or raw)"
+    );
+    let no_natt = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nnatt_port = 0");
+    assert_eq!(error_of(&format!("{no_natt}{section}")), "/etc/iked/iked.toml:26: dataplane.encapsulation: \"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)");
+    let wildcard = edit("listen = [\"127.0.0.1\"]", "listen = [\"0.0.0.0\"]");
+    assert_eq!(
+        error_of(&format!("{wildcard}{section}")),
+        "/etc/iked/iked.toml:25: dataplane.local: required unless daemon.listen holds exactly one concrete address (ESP and IKE must share our outer address)"
+    );
+}
+
+#[test]
+fn child_traffic_limits_are_checked() {
+    let limits = edit("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"]\nrekey_bytes = \"500M\"\nlife_bytes = \"1G\"\nlife_packets = 1000000");
+    let config = parse(&limits).expect("valid");
+    let l = config.connections[0].children[0].limits;
+    assert_eq!((l.rekey_bytes, l.life_bytes, l.rekey_packets, l.life_packets), (Some(500 << 20), Some(1 << 30), None, Some(1_000_000)));
+    let reversed = limits.replace("life_bytes = \"1G\"", "life_bytes = \"100M\"");
+    assert_eq!(error_of(&reversed), "/etc/iked/iked.toml:21: connections.site-b.children.net.life_bytes: must be larger than rekey_bytes");
+    let unit = limits.replace("\"500M\"", "\"5 parsecs\"");
+    assert_eq!(error_of(&unit), "/etc/iked/iked.toml:20: connections.site-b.children.net.rekey_bytes: unknown unit ' parsecs' in '5 parsecs' (use K, M, G or T)");
 }
 
 #[test]
@@ -224,7 +332,7 @@ fn optional_settings_reach_the_engine() {
     let ppk = engine.ppk.as_ref().expect("ppk");
     assert!(ppk.required);
     match &ppk.source {
-        ikev2::PpkSource::Static { id, key } => {
+        PpkSource::Static { id, key } => {
             assert_eq!(id, b"qkd-1");
             assert_eq!(key.expose(), &[0xab; 32]);
         }
@@ -241,7 +349,7 @@ fn not_enforced_settings_warn() {
     assert_eq!(
         config.warnings,
         vec![
-            "/etc/iked/iked.toml:7: connections.site-b.start_action: \"trap\" needs the datapath and acts like \"none\" for now".to_string(),
+            "/etc/iked/iked.toml:7: connections.site-b.start_action: \"trap\" needs acquires from the datapath and acts like \"none\" for now".to_string(),
             "/etc/iked/iked.toml:8: connections.site-b.reauth_time: accepted but not enforced yet (the engine rekeys, it does not reauthenticate)".to_string(),
         ]
     );

@@ -17,8 +17,8 @@ use super::error::{ConfigError, ConfigErrors, line_of};
 use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
 use super::{
-    Child, Config, Connection, DEFAULT_SOCKET_PATH, DaemonSettings, DpdAction, PpkRef,
-    RemoteAddr, StartAction,
+    Child, Config, Connection, DEFAULT_SOCKET_PATH, DaemonSettings, DataplaneSettings, DpdAction,
+    Encapsulation, QkdSettings, RemoteAddr, StartAction,
 };
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
@@ -26,17 +26,19 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let mut v = Validator { file: path, text, errors: Vec::new(), warnings: Vec::new() };
     let daemon = v.daemon(&raw.daemon);
     let secrets = v.secrets(&raw.secrets);
-    let has_qkd = v.qkd(&raw);
+    let qkd = v.qkd(raw.qkd.as_ref());
+    let dataplane = v.dataplane(raw.dataplane.as_ref(), &daemon);
     let mut entries: Vec<_> = raw.connections.iter().collect();
     entries.sort_by_key(|(name, _)| name.span().start);
     let mut connections = Vec::new();
+    let ctx = ConnCtx { daemon: &daemon, secrets: &secrets, qkd: qkd.as_ref(), dataplane: dataplane.as_ref() };
     for (name, conn) in entries {
-        if let Some(c) = v.connection(name, conn, &daemon, &secrets, has_qkd) {
+        if let Some(c) = v.connection(name, conn, &ctx) {
             connections.push(c);
         }
     }
     if v.errors.is_empty() {
-        Ok(Config { path: path.to_path_buf(), daemon, connections, warnings: v.warnings })
+        Ok(Config { path: path.to_path_buf(), daemon, connections, qkd, dataplane, warnings: v.warnings })
     } else {
         v.errors.sort_by_key(|e| e.line);
         Err(ConfigErrors(v.errors))
@@ -49,11 +51,11 @@ pub(crate) fn permission_warning(path: &Path) -> Option<String> {
     (mode & 0o077 != 0).then(|| format!("{}: readable by group or others (mode {:o}); it may hold secrets, chmod 600 it", path.display(), mode & 0o777))
 }
 
-struct Validator<'a> {
-    file: &'a Path,
-    text: &'a str,
-    errors: Vec<ConfigError>,
-    warnings: Vec<String>,
+pub(super) struct Validator<'a> {
+    pub(super) file: &'a Path,
+    pub(super) text: &'a str,
+    pub(super) errors: Vec<ConfigError>,
+    pub(super) warnings: Vec<String>,
 }
 
 /// A pre-shared key and the identities it is for.
@@ -63,26 +65,34 @@ struct IkeSecret {
     secret: SecretBytes,
 }
 
-struct PpkSecret {
-    id: String,
-    secret: SecretBytes,
+pub(super) struct PpkSecret {
+    pub(super) id: String,
+    pub(super) secret: SecretBytes,
 }
 
-struct Secrets {
+pub(super) struct Secrets {
     ike: Vec<IkeSecret>,
-    ppk: Vec<PpkSecret>,
+    pub(super) ppk: Vec<PpkSecret>,
     /// Some entry failed to load, so "no matching secret" would be a misleading follow-up.
     ike_invalid: bool,
     /// PPK ids of entries that failed to load.
-    ppk_invalid: Vec<String>,
+    pub(super) ppk_invalid: Vec<String>,
+}
+
+/// What every connection is validated against.
+pub(super) struct ConnCtx<'a> {
+    pub(super) daemon: &'a DaemonSettings,
+    pub(super) secrets: &'a Secrets,
+    pub(super) qkd: Option<&'a QkdSettings>,
+    pub(super) dataplane: Option<&'a DataplaneSettings>,
 }
 
 impl Validator<'_> {
-    fn error(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
+    pub(super) fn error(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
         self.errors.push(ConfigError::at(self.file, self.text, span, field, message.into()));
     }
 
-    fn warn(&mut self, span: &Range<usize>, field: &str, message: &str) {
+    pub(super) fn warn(&mut self, span: &Range<usize>, field: &str, message: &str) {
         let line = line_of(self.text, span.start);
         self.warnings.push(format!("{}:{line}: {field}: {message}", self.file.display()));
     }
@@ -202,22 +212,8 @@ impl Validator<'_> {
         }
     }
 
-    /// Checks `[qkd]`; returns whether it is present.
-    fn qkd(&mut self, raw: &RawFile) -> bool {
-        let Some(q) = &raw.qkd else { return false };
-        let q = q.get_ref();
-        if !q.kme_url.get_ref().starts_with("https://") {
-            self.error(&q.kme_url.span(), "qkd.kme_url", "must be an https:// URL (ETSI GS QKD 014 requires TLS)");
-        }
-        for (field, v) in [("qkd.sae_id", &q.sae_id), ("qkd.ca", &q.ca), ("qkd.cert", &q.cert), ("qkd.key", &q.key)] {
-            if v.get_ref().is_empty() {
-                self.error(&v.span(), field, "must not be empty");
-            }
-        }
-        true
-    }
-
-    fn connection(&mut self, name: &Spanned<String>, raw: &Spanned<RawConnection>, daemon: &DaemonSettings, secrets: &Secrets, has_qkd: bool) -> Option<Connection> {
+    fn connection(&mut self, name: &Spanned<String>, raw: &Spanned<RawConnection>, ctx: &ConnCtx<'_>) -> Option<Connection> {
+        let (daemon, secrets) = (ctx.daemon, ctx.secrets);
         let base = format!("connections.{}", name.get_ref());
         let errors_before = self.errors.len();
         self.check_name(name, "connections");
@@ -242,7 +238,7 @@ impl Validator<'_> {
         if c.children.is_empty() {
             self.error(&raw.span(), &f("children"), "at least one child ([connections.NAME.children.CHILD]) is required");
         }
-        let (ppk, ppk_key) = self.ppk(&base, c, secrets, has_qkd);
+        let ppk = self.ppk_policy(&base, c, &ike_specs, ctx);
         if let Some(r) = &c.reauth_time {
             self.warn(&r.span(), &f("reauth_time"), "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)");
         }
@@ -265,19 +261,24 @@ impl Validator<'_> {
             local_id: local_id.unwrap_or_default(),
             remote_id,
             children,
-            ppk,
+            ppk: ppk.ppk,
+            hybrid: ppk.hybrid,
+            hybrid_explicit: ppk.hybrid_explicit,
+            qkd_fallback: ppk.qkd_fallback,
+            qkd_peer_sae_id: ppk.peer_sae_id,
+            force_encap: ctx.dataplane.is_some_and(|d| d.encapsulation == Encapsulation::Udp),
             local_identity,
             remote_identity,
             ike_specs,
             psk,
-            ppk_key,
+            ppk_key: ppk.key,
             fingerprint: [0; 32],
         };
         conn.fingerprint = fingerprint(&conn);
         Some(conn)
     }
 
-    fn check_name(&mut self, name: &Spanned<String>, table: &str) {
+    pub(super) fn check_name(&mut self, name: &Spanned<String>, table: &str) {
         let n = name.get_ref();
         let ok = !n.is_empty() && n.len() <= 64 && n.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
         if !ok {
@@ -342,7 +343,7 @@ impl Validator<'_> {
             "none" => StartAction::None,
             "start" => StartAction::Start,
             "trap" => {
-                self.warn(&s.span(), field, "\"trap\" needs the datapath and acts like \"none\" for now");
+                self.warn(&s.span(), field, "\"trap\" needs acquires from the datapath and acts like \"none\" for now");
                 StartAction::Trap
             }
             other => {
@@ -366,7 +367,7 @@ impl Validator<'_> {
         c.fragmentation.unwrap_or(true).then_some(size)
     }
 
-    fn opt_duration(&mut self, field: &str, raw: Option<&Spanned<String>>) -> Option<Duration> {
+    pub(super) fn opt_duration(&mut self, field: &str, raw: Option<&Spanned<String>>) -> Option<Duration> {
         let s = raw?;
         duration(s.get_ref()).map_err(|e| self.error(&s.span(), field, e)).ok()
     }
@@ -424,6 +425,7 @@ impl Validator<'_> {
             self.error(&m.span(), &format!("{field}.mode"), msg);
         }
         let lifetime = self.child_lifetime(&field, c);
+        let limits = self.traffic_limits(&field, c);
         let dpd_action = match c.dpd_action.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
             None | Some(("clear", _)) => DpdAction::Clear,
             Some(("restart", _)) => DpdAction::Restart,
@@ -436,7 +438,7 @@ impl Validator<'_> {
         if let Some(a) = c.dpd_action.as_ref().filter(|_| dpd_action != DpdAction::Clear) {
             self.warn(&a.span(), &format!("{field}.dpd_action"), "accepted but not enforced yet (a dead peer's SAs are cleared)");
         }
-        (self.errors.len() == errors_before).then(|| Child { name: name.get_ref().clone(), local_ts, remote_ts, esp_proposals, lifetime, dpd_action, esp_specs })
+        (self.errors.len() == errors_before).then(|| Child { name: name.get_ref().clone(), local_ts, remote_ts, esp_proposals, lifetime, dpd_action, limits, esp_specs })
     }
 
     /// strongSwan's IKE rules: rekey after `rekey_time` (4h; 0 never rekeys) less up to
@@ -483,46 +485,6 @@ impl Validator<'_> {
         raw.get_ref().iter().filter_map(|s| traffic_selector(s.get_ref()).map_err(|e| self.error(&s.span(), field, e)).ok()).collect()
     }
 
-    fn ppk(&mut self, base: &str, c: &RawConnection, secrets: &Secrets, has_qkd: bool) -> (Option<PpkRef>, Option<SecretBytes>) {
-        let source = c.ppk_source.as_ref().map(|s| (s.get_ref().as_str(), s.span()));
-        match source {
-            None | Some(("secrets", _)) => {}
-            Some(("qkd", span)) => {
-                if !has_qkd {
-                    self.error(&span, &format!("{base}.ppk_source"), "\"qkd\" needs a [qkd] section");
-                } else if c.qkd_peer_sae_id.is_none() {
-                    self.error(&span, &format!("{base}.qkd_peer_sae_id"), "required with ppk_source = \"qkd\"");
-                } else {
-                    self.error(&span, &format!("{base}.ppk_source"), "\"qkd\" is not supported by the engine yet; use ppk_id with a [secrets.ppk.NAME] entry");
-                }
-                return (None, None);
-            }
-            Some((other, span)) => {
-                self.error(&span, &format!("{base}.ppk_source"), format!("unknown source '{other}' (use secrets or qkd)"));
-                return (None, None);
-            }
-        }
-        if let Some(q) = &c.qkd_peer_sae_id
-            && source.is_none()
-        {
-            self.error(&q.span(), &format!("{base}.qkd_peer_sae_id"), "only used with ppk_source = \"qkd\"");
-        }
-        let Some(id) = &c.ppk_id else {
-            if c.ppk_required {
-                self.errors.push(ConfigError { file: self.file.into(), line: None, field: format!("{base}.ppk_required"), message: "needs ppk_id".into() });
-            }
-            return (None, None);
-        };
-        let Some(found) = secrets.ppk.iter().find(|p| p.id == *id.get_ref()) else {
-            if secrets.ppk_invalid.contains(id.get_ref()) {
-                return (None, None);
-            }
-            self.error(&id.span(), &format!("{base}.ppk_id"), format!("no [secrets.ppk.*] entry has id = \"{}\"", id.get_ref()));
-            return (None, None);
-        };
-        (Some(PpkRef { id: id.get_ref().clone(), required: c.ppk_required }), Some(found.secret.dangerous_duplicate()))
-    }
-
     /// The PSK for a connection, strongSwan-style: the `[secrets.ike.*]` entry whose `ids` match
     /// most of our and the peer's identities; an entry without `ids` matches anyone.
     fn find_psk(&mut self, base: &str, local: &Spanned<RawAuth>, local_id: Option<&Identity>, remote_id: Option<&Identity>, secrets: &Secrets) -> Option<SecretBytes> {
@@ -565,8 +527,25 @@ fn fingerprint(c: &Connection) -> [u8; 32] {
         h.update(b);
     };
     let public = format!(
-        "{}|{:?}|{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
-        c.name, c.local_addrs, c.remote_addrs, c.remote_port, c.proposals, c.start_action.as_str(), c.fragment_size, c.dpd_delay, c.ike_lifetime, c.reauth_time, c.local_id, c.remote_id, c.ppk,
+        "{}|{:?}|{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
+        c.name,
+        c.local_addrs,
+        c.remote_addrs,
+        c.remote_port,
+        c.proposals,
+        c.start_action.as_str(),
+        c.fragment_size,
+        c.dpd_delay,
+        c.ike_lifetime,
+        c.reauth_time,
+        c.local_id,
+        c.remote_id,
+        c.ppk,
+        c.hybrid,
+        c.hybrid_explicit,
+        c.qkd_fallback,
+        c.qkd_peer_sae_id,
+        c.force_encap,
     );
     put(public.as_bytes());
     for ch in &c.children {

@@ -8,24 +8,29 @@
 //! Some settings are accepted and checked but not enforced yet, because the engine or the
 //! datapath does not have the feature: `reauth_time`, `dpd_action` other than `clear`, and
 //! `start_action = "trap"`. Loading a file that uses them succeeds with a warning. Settings
-//! whose absence would weaken security (certificate authentication, QKD key sources) are
-//! refused with an error until they exist.
+//! whose absence would weaken security (certificate authentication) are refused with an error
+//! until they exist.
 
 mod error;
 mod load;
+mod policy;
 mod raw;
+mod sections;
 mod values;
 
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ikev2::wire::IpSelector;
-use ikev2::{ChildConfig, ConnectionConfig, Identity, Lifetime, PpkConfig, ProposalSpec};
+use ikev2::{ChildConfig, ConnectionConfig, Identity, Lifetime, PpkConfig, PpkMode, ProposalSpec};
 use ipsec_crypto::SecretBytes;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use values::format_selector;
+#[cfg(test)]
+pub(crate) use values::traffic_selector;
 
 /// The default configuration file.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/iked/iked.toml";
@@ -40,6 +45,10 @@ pub struct Config {
     /// Connections in file order (the engine, as responder, takes the first whose proposals
     /// match).
     pub connections: Vec<Connection>,
+    /// `[qkd]`: the ETSI GS QKD 014 key management entity, if any.
+    pub qkd: Option<QkdSettings>,
+    /// `[dataplane]`: the userspace ESP datapath; without it Child SAs are only recorded.
+    pub dataplane: Option<DataplaneSettings>,
     /// Accepted settings that are not enforced yet, and risky choices, as `FILE:LINE: FIELD:
     /// MESSAGE`.
     pub warnings: Vec<String>,
@@ -61,6 +70,86 @@ pub struct DaemonSettings {
     pub log: String,
 }
 
+/// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QkdSettings {
+    /// `https://host[:port][/prefix]` of our KME.
+    pub kme_url: String,
+    /// Our SAE ID (the KME derives it from `cert`; kept for logs and listings).
+    pub sae_id: String,
+    /// CA certificate(s) the KME's certificate must chain to.
+    pub ca: PathBuf,
+    /// Our client certificate chain and private key for mutual TLS.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Size of each key requested, in bits (a multiple of 8, at least 256).
+    pub key_size: u32,
+    /// Limit for one key request, retries included; the IKE exchange waits at most this long.
+    pub timeout: Duration,
+}
+
+/// `[dataplane]`: the TUN device and the ESP workers, applied at start only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataplaneSettings {
+    /// TUN device name (at most 15 bytes).
+    pub tun: String,
+    /// MTU of the inner packets.
+    pub mtu: u32,
+    /// Addresses (with prefix length) put on the TUN device.
+    pub addresses: Vec<(IpAddr, u8)>,
+    /// Networks routed into the TUN device.
+    pub routes: Vec<(IpAddr, u8)>,
+    /// Our outer address: ESP is sent from and received on it.
+    pub local: IpAddr,
+    pub encapsulation: Encapsulation,
+    /// Worker threads; 0 is one per core.
+    pub workers: usize,
+    /// TUN offloads (virtio-net headers, TSO); off moves one packet per system call.
+    pub offloads: bool,
+}
+
+/// How ESP travels between the gateways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encapsulation {
+    /// ESP in UDP on `daemon.natt_port` (RFC 3948), for every Child SA: the port is shared
+    /// with IKE behind the non-ESP marker, and the engine forces encapsulation.
+    Udp,
+    /// IP protocol 50; a Child SA that needs UDP encapsulation (NAT) cannot be installed.
+    Raw,
+}
+
+/// Which post-quantum protections a connection requires (`hybrid`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HybridPolicy {
+    /// Nothing beyond the configured key exchanges.
+    Classical,
+    /// Every IKE proposal includes an ML-KEM key exchange.
+    Pqc,
+    /// A QKD key is mixed in as PPK (RFC 8784 / RFC 9867).
+    Qkd,
+    /// Both.
+    PqcQkd,
+}
+
+/// Where a connection's PPK comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PpkSourceKind {
+    /// A `[secrets.ppk.*]` entry.
+    Secrets,
+    /// A fresh QKD key per IKE SA from the KME in `[qkd]`.
+    Qkd,
+}
+
+/// Byte and packet limits of a Child SA, enforced by the datapath: the soft ones start a
+/// rekey, the hard ones delete the SA.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrafficLimits {
+    pub rekey_bytes: Option<u64>,
+    pub life_bytes: Option<u64>,
+    pub rekey_packets: Option<u64>,
+    pub life_packets: Option<u64>,
+}
+
 /// What the daemon does with a connection by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StartAction {
@@ -68,7 +157,8 @@ pub enum StartAction {
     None,
     /// Initiate when the daemon starts or the connection is loaded.
     Start,
-    /// Initiate on matching traffic; needs the datapath, so it acts as `None` for now.
+    /// Initiate on matching traffic; needs acquires from the datapath, so it acts as `None`
+    /// for now.
     Trap,
 }
 
@@ -111,8 +201,18 @@ pub struct Connection {
     /// The peer's identity as written; `None` accepts any peer that proves the PSK.
     pub remote_id: Option<String>,
     pub children: Vec<Child>,
-    /// The PPK_ID (RFC 8784) and whether it is required.
+    /// The PPK: its source, ID (static ones) and whether it is required.
     pub ppk: Option<PpkRef>,
+    /// The required post-quantum protections; `hybrid_explicit` tells whether the file set
+    /// them or they were inferred from the proposals and the PPK source.
+    pub hybrid: HybridPolicy,
+    pub hybrid_explicit: bool,
+    /// With QKD: fall back to ML-KEM alone when no QKD key can be had (only with `pqc+qkd`).
+    pub qkd_fallback: bool,
+    /// With QKD: the peer's SAE ID at the KME.
+    pub qkd_peer_sae_id: Option<String>,
+    /// Force UDP encapsulation of ESP (set when the datapath runs ESP in UDP).
+    pub force_encap: bool,
     local_identity: Identity,
     remote_identity: Option<Identity>,
     ike_specs: Vec<ProposalSpec>,
@@ -124,8 +224,13 @@ pub struct Connection {
 /// A PPK by reference: its identity, never its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PpkRef {
+    pub source: PpkSourceKind,
+    /// The PPK_ID of a static PPK; empty with QKD (the KME's key_ID is the PPK_ID).
     pub id: String,
     pub required: bool,
+    pub mode: PpkMode,
+    /// With QKD: how long the engine waits for the key.
+    pub timeout: Duration,
 }
 
 /// `[connections.NAME.children.CHILD]`, validated.
@@ -140,6 +245,8 @@ pub struct Child {
     pub lifetime: Lifetime,
     /// Only `clear` is enforced so far.
     pub dpd_action: DpdAction,
+    /// Byte and packet lifetimes, enforced by the datapath.
+    pub limits: TrafficLimits,
     esp_specs: Vec<ProposalSpec>,
 }
 
@@ -178,6 +285,11 @@ impl Config {
 }
 
 impl Connection {
+    /// The child template called `name`.
+    pub fn child(&self, name: &str) -> Option<&Child> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
     /// The engine's view of this connection.
     pub fn to_engine(&self) -> ConnectionConfig {
         let mut c = ConnectionConfig::new(&self.name, self.local_identity.clone(), self.psk.expose(), self.ike_specs.clone());
@@ -186,9 +298,14 @@ impl Connection {
         c.ike_lifetime = self.ike_lifetime;
         c.children = self.children.iter().map(Child::to_engine).collect();
         c.ppk = match (&self.ppk, &self.ppk_key) {
-            (Some(r), Some(key)) => Some(PpkConfig::fixed(r.id.as_bytes(), key.dangerous_duplicate(), r.required)),
+            (Some(r), Some(key)) if r.source == PpkSourceKind::Secrets => Some(PpkConfig::fixed(r.id.as_bytes(), key.dangerous_duplicate(), r.required)),
+            (Some(r), _) if r.source == PpkSourceKind::Qkd => Some(PpkConfig::external(r.timeout, r.required)),
             _ => None,
         };
+        if let (Some(p), Some(r)) = (c.ppk.as_mut(), self.ppk.as_ref()) {
+            p.mode = r.mode;
+        }
+        c.force_encap = self.force_encap;
         c.fragment_size = self.fragment_size.map(|ip| {
             let all_v4 = self.remote_addrs.iter().all(|a| matches!(a, RemoteAddr::Ip(IpAddr::V4(_))));
             let ip_header = if all_v4 && !self.remote_addrs.is_empty() { 20 } else { 40 };
@@ -221,6 +338,35 @@ impl Child {
     }
 }
 
+impl HybridPolicy {
+    /// The name used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classical => "classical",
+            Self::Pqc => "pqc",
+            Self::Qkd => "qkd",
+            Self::PqcQkd => "pqc+qkd",
+        }
+    }
+
+    /// Whether ML-KEM is required.
+    pub fn needs_pqc(self) -> bool {
+        matches!(self, Self::Pqc | Self::PqcQkd)
+    }
+
+    /// Whether a QKD PPK is wanted.
+    pub fn needs_qkd(self) -> bool {
+        matches!(self, Self::Qkd | Self::PqcQkd)
+    }
+}
+
+impl TrafficLimits {
+    /// Whether no limit is set.
+    pub fn is_unlimited(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 impl StartAction {
     /// The name used in the file.
     pub fn as_str(self) -> &'static str {
@@ -232,8 +378,8 @@ impl StartAction {
     }
 }
 
-impl std::fmt::Display for RemoteAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for RemoteAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Any => f.write_str("%any"),
             Self::Ip(ip) => write!(f, "{ip}"),

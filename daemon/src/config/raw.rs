@@ -17,6 +17,7 @@ pub(crate) struct RawFile {
     #[serde(default)]
     pub(crate) secrets: RawSecrets,
     pub(crate) qkd: Option<Spanned<RawQkd>>,
+    pub(crate) dataplane: Option<Spanned<RawDataplane>>,
 }
 
 /// `[daemon]`: process-wide settings.
@@ -50,10 +51,12 @@ pub(crate) struct RawConnection {
     pub(crate) rand_time: Option<Spanned<String>>,
     pub(crate) reauth_time: Option<Spanned<String>>,
     pub(crate) ppk_id: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) ppk_required: bool,
+    pub(crate) ppk_required: Option<Spanned<bool>>,
     pub(crate) ppk_source: Option<Spanned<String>>,
+    pub(crate) ppk_mode: Option<Spanned<String>>,
     pub(crate) qkd_peer_sae_id: Option<Spanned<String>>,
+    pub(crate) hybrid: Option<Spanned<String>>,
+    pub(crate) qkd_fallback: Option<Spanned<bool>>,
     pub(crate) local: Spanned<RawAuth>,
     pub(crate) remote: Spanned<RawAuth>,
     #[serde(default)]
@@ -84,6 +87,18 @@ pub(crate) struct RawChild {
     pub(crate) life_time: Option<Spanned<String>>,
     pub(crate) rand_time: Option<Spanned<String>>,
     pub(crate) dpd_action: Option<Spanned<String>>,
+    pub(crate) rekey_bytes: Option<Spanned<Amount>>,
+    pub(crate) life_bytes: Option<Spanned<Amount>>,
+    pub(crate) rekey_packets: Option<Spanned<Amount>>,
+    pub(crate) life_packets: Option<Spanned<Amount>>,
+}
+
+/// A byte or packet count: a number, or text with a K/M/G suffix (powers of 1024).
+#[derive(Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Amount {
+    Number(u64),
+    Text(String),
 }
 
 /// `[secrets]`: `[secrets.ike.NAME]` and `[secrets.ppk.NAME]`.
@@ -124,4 +139,22 @@ pub(crate) struct RawQkd {
     pub(crate) ca: Spanned<String>,
     pub(crate) cert: Spanned<String>,
     pub(crate) key: Spanned<String>,
+    pub(crate) key_size: Option<Spanned<u32>>,
+    pub(crate) timeout: Option<Spanned<String>>,
+}
+
+/// `[dataplane]`: the TUN device and the ESP workers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDataplane {
+    pub(crate) tun: Option<Spanned<String>>,
+    pub(crate) mtu: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(crate) addresses: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) routes: Vec<Spanned<String>>,
+    pub(crate) local: Option<Spanned<String>>,
+    pub(crate) encapsulation: Option<Spanned<String>>,
+    pub(crate) workers: Option<usize>,
+    pub(crate) offloads: Option<bool>,
 }

@@ -10,6 +10,8 @@ use ikev2::Identity;
 use ikev2::wire::IpSelector;
 use ipsec_crypto::SecretBytes;
 
+use super::raw::Amount;
+
 /// Parses `30s`, `5m`, `4h`, `1d`, `250ms` or a bare number of seconds.
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -112,6 +114,44 @@ pub(crate) fn secret(s: &str) -> Result<SecretBytes, String> {
         return Err("empty secret".into());
     }
     Ok(SecretBytes::new(bytes))
+}
+
+/// Parses a byte or packet count: a number, or text such as `500M` (K, M, G, T: powers of
+/// 1024).
+pub(crate) fn amount(a: &Amount) -> Result<u64, String> {
+    let s = match a {
+        Amount::Number(n) => return Ok(*n),
+        Amount::Text(s) => s.trim(),
+    };
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| format!("'{s}' is not a count (e.g. 1000000, 500M, 4G)"))?;
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown unit '{unit}' in '{s}' (use K, M, G or T)")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// Parses `address/prefix`. With `host_bits` the address may lie inside the network (an
+/// interface address such as `10.1.0.1/24`); without, it must be the network itself.
+pub(crate) fn prefix(s: &str, host_bits: bool) -> Result<(IpAddr, u8), String> {
+    let (a, l) = s.split_once('/').ok_or_else(|| format!("'{s}' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)"))?;
+    let addr = ip(a)?;
+    let len: u8 = l.trim().parse().map_err(|_| format!("'{l}' is not a prefix length"))?;
+    if host_bits {
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        if len > bits {
+            return Err(format!("prefix length /{len} is too long for {addr}"));
+        }
+        return Ok((addr, len));
+    }
+    address_range(s)?;
+    Ok((addr, len))
 }
 
 fn address_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
@@ -259,6 +299,18 @@ mod tests {
         assert_eq!(identity("vpn.example").expect("fqdn"), Identity::fqdn("vpn.example"));
         assert_eq!(identity("alice@example.org").expect("email"), Identity::email("alice@example.org"));
         assert!(identity("CN=vpn, O=Example").is_err());
+    }
+
+    #[test]
+    fn amounts_and_prefixes() {
+        assert_eq!(amount(&Amount::Number(42)), Ok(42));
+        assert_eq!(amount(&Amount::Text("500M".into())), Ok(500 << 20));
+        assert_eq!(amount(&Amount::Text("4G".into())), Ok(4 << 30));
+        assert_eq!(amount(&Amount::Text("12 bananas".into())).expect_err("invalid"), "unknown unit ' bananas' in '12 bananas' (use K, M, G or T)");
+        assert_eq!(prefix("10.1.0.1/24", true), Ok(("10.1.0.1".parse().expect("ip"), 24)));
+        assert_eq!(prefix("10.1.0.1/24", false).expect_err("host bits"), "'10.1.0.1/24' has host bits set (did you mean 10.1.0.0/24?)");
+        assert_eq!(prefix("10.2.0.0/16", false), Ok(("10.2.0.0".parse().expect("ip"), 16)));
+        assert_eq!(prefix("10.2.0.0", false).expect_err("no prefix"), "'10.2.0.0' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)");
     }
 
     #[test]

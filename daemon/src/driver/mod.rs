@@ -1,24 +1,32 @@
-//! The task that owns the [`Endpoint`]: datagrams and commands in, datagrams, Child SAs and
-//! events out, one timer re-armed from `poll_timeout` after every wake-up.
+//! The task that owns the [`Endpoint`]: datagrams (from the UDP sockets and the datapath),
+//! commands and PPK answers in; datagrams, Child SAs and events out; one timer re-armed from
+//! `poll_timeout` after every wake-up.
+//!
+//! Nothing here blocks: QKD keys are fetched by spawned tasks whose answers come back on a
+//! channel ([`qkd`]), and the datapath's events arrive on another.
+
+mod qkd;
+mod timing;
+mod views;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::wire::Header;
-use ikev2::{ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Stats};
+use ikev2::wire::{Header, IkeSpi};
+use ikev2::{ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Transmit};
 use ipsec_crypto::CryptoProvider;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::Span;
 
-use crate::config::{Config, Connection, DaemonSettings, StartAction, format_selector};
+use crate::config::{Config, Connection, DaemonSettings, QkdSettings, StartAction, format_selector};
 use crate::net::{Datagram, Sockets, route_source};
-use crate::proto::{
-    ChildConfView, ChildSaView, ChildStatsView, ConnView, DownView, ErrorCode, IkeSaView,
-    LoadView, MonitorEvent, StatsView,
-};
-use crate::sink::ChildSaSink;
+use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView};
+use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind};
+
+use self::qkd::{PpkAnswer, PpkRecord, QkdSource};
+use self::timing::Timings;
 
 /// A command for the driver, answered on its `reply` channel.
 pub(crate) enum DriverCommand {
@@ -42,11 +50,12 @@ pub(crate) struct Inputs {
     pub(crate) datagrams: mpsc::Receiver<Datagram>,
     pub(crate) commands: mpsc::Receiver<DriverCommand>,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// IKE on the datapath's port and SA lifetimes, when a datapath is attached.
+    pub(crate) datapath: Option<mpsc::Receiver<DatapathEvent>>,
 }
 
 pub(crate) struct Driver {
     endpoint: Endpoint,
-    provider: &'static dyn CryptoProvider,
     settings: DaemonSettings,
     conns: Vec<ConnEntry>,
     sas: BTreeMap<SaId, SaEntry>,
@@ -60,10 +69,15 @@ pub(crate) struct Driver {
     /// SAs established since the last flush, whose `up` waiters are answered then (after their
     /// Child SAs arrived).
     just_established: Vec<SaId>,
-    /// The engine still answers with an older connection list (see [`Driver::apply`]).
-    responder_list_stale: bool,
-    /// Counters of endpoints replaced by a reload.
-    stats_base: BTreeMap<String, u64>,
+    /// The KME client, with `[qkd]`.
+    qkd: Option<QkdSource>,
+    /// PPK requests and their outcomes, per IKE SA (responder SAs have no [`SaEntry`] yet
+    /// when their PPK is fetched).
+    ppk: HashMap<SaId, PpkRecord>,
+    ppk_tx: mpsc::Sender<PpkAnswer>,
+    ppk_rx: Option<mpsc::Receiver<PpkAnswer>>,
+    /// The daemon's own counters, by name.
+    counters: BTreeMap<&'static str, u64>,
     started: Instant,
 }
 
@@ -87,6 +101,7 @@ struct SaEntry {
     info: Option<IkeSaInfo>,
     established_at: Option<Instant>,
     children: Vec<ChildRecord>,
+    timings: Timings,
     span: Span,
 }
 
@@ -98,15 +113,17 @@ struct ChildRecord {
     local_ts: Vec<String>,
     remote_ts: Vec<String>,
     installed_at: Instant,
+    /// A lifetime event already asked the engine to rekey it.
+    rekey_requested: bool,
 }
 
 impl Driver {
     pub(crate) fn new(config: Config, provider: &'static dyn CryptoProvider, sink: Box<dyn ChildSaSink>, sockets: Arc<Sockets>, events: broadcast::Sender<MonitorEvent>) -> Self {
         let conns: Vec<ConnEntry> = config.connections.into_iter().map(ConnEntry::new).collect();
         let endpoint = Endpoint::new(endpoint_config(&conns), provider);
+        let (ppk_tx, ppk_rx) = mpsc::channel(PPK_BACKLOG);
         Self {
             endpoint,
-            provider,
             settings: config.daemon,
             conns,
             sas: BTreeMap::new(),
@@ -116,8 +133,11 @@ impl Driver {
             events,
             waiters: HashMap::new(),
             just_established: Vec::new(),
-            responder_list_stale: false,
-            stats_base: BTreeMap::new(),
+            qkd: config.qkd.as_ref().and_then(QkdSource::new),
+            ppk: HashMap::new(),
+            ppk_tx,
+            ppk_rx: Some(ppk_rx),
+            counters: BTreeMap::new(),
             started: Instant::now(),
         }
     }
@@ -130,6 +150,7 @@ impl Driver {
                 tracing::warn!(connection = %name, error = %e, "start_action = start: cannot initiate");
             }
         }
+        let mut ppk_rx = self.ppk_rx.take();
         loop {
             self.flush().await;
             let timer = self.endpoint.poll_timeout();
@@ -137,6 +158,8 @@ impl Driver {
                 biased;
                 _ = inputs.shutdown.changed() => break,
                 Some(cmd) = inputs.commands.recv() => self.command(cmd),
+                Some(answer) = recv(&mut ppk_rx) => self.ppk_answer(answer),
+                Some(event) = recv(&mut inputs.datapath) => self.datapath_event(event),
                 Some(d) = inputs.datagrams.recv() => {
                     self.datagram(&d);
                     // Bounded batch per wake-up, then the timer and commands get a turn.
@@ -150,12 +173,12 @@ impl Driver {
             }
         }
         self.close_all("daemon shutting down");
-        self.linger(inputs.datagrams).await;
+        self.linger(inputs.datagrams, inputs.datapath).await;
     }
 
     /// After DELETE went out at shutdown, handles the peers' answers (and retransmits) until
     /// every IKE SA is gone or [`SHUTDOWN_GRACE`] passes.
-    async fn linger(&mut self, mut datagrams: mpsc::Receiver<Datagram>) {
+    async fn linger(&mut self, mut datagrams: mpsc::Receiver<Datagram>, mut datapath: Option<mpsc::Receiver<DatapathEvent>>) {
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         loop {
             self.flush().await;
@@ -165,6 +188,7 @@ impl Driver {
             let timer = self.endpoint.poll_timeout().map_or(deadline, |t| t.min(deadline));
             tokio::select! {
                 Some(d) = datagrams.recv() => self.datagram(&d),
+                Some(event) = recv(&mut datapath) => self.datapath_event(event),
                 () = sleep_until(Some(timer)) => {
                     if Instant::now() >= deadline {
                         return;
@@ -179,8 +203,13 @@ impl Driver {
         let span = match Header::parse(&d.data) {
             Ok(h) => {
                 // The original initiator sets the I flag; our SPI is then the responder's.
-                let ours = if h.flags.is_initiator() { h.spi_r } else { h.spi_i };
-                match self.sas.get(&SaId(ours)) {
+                let ours = SaId(if h.flags.is_initiator() { h.spi_r } else { h.spi_i });
+                if h.flags.is_response()
+                    && let Some(sa) = self.sas.get_mut(&ours)
+                {
+                    sa.timings.response_received(h.message_id.0, Instant::now());
+                }
+                match self.sas.get(&ours) {
                     Some(sa) => sa.span.clone(),
                     None => tracing::debug_span!("ike_sa", spi_i = %format_args!("{:016x}", h.spi_i.0), spi_r = %format_args!("{:016x}", h.spi_r.0)),
                 }
@@ -189,45 +218,70 @@ impl Driver {
         };
         let _guard = span.enter();
         self.endpoint.handle_datagram(Instant::now(), d.local, d.remote, &d.data);
-        self.drain_events(Some(d.local));
+        self.drain_events();
     }
 
     /// Drains events first (so our state is current before the peer sees our answer), then
     /// datagrams.
     async fn flush(&mut self) {
-        self.drain_events(None);
+        self.drain_events();
         for sa in std::mem::take(&mut self.just_established) {
-            let (Some(waiters), Some(view)) = (self.waiters.remove(&sa), self.sas.get(&sa).map(|e| self.sa_view(sa, e))) else { continue };
+            let (Some(waiters), Some(view)) = (self.waiters.remove(&sa), self.sas.get(&sa).map(|e| self.sa_view(sa, e, &BTreeMap::new()))) else { continue };
             for w in waiters {
                 let _ = w.send(Ok(view.clone()));
             }
         }
         while let Some(t) = self.endpoint.poll_transmit() {
-            if let Err(e) = self.sockets.send(t.local, t.remote, &t.data, t.is_nat_keepalive()).await {
-                tracing::warn!(local = %t.local, remote = %t.remote, error = %e, "cannot send IKE datagram");
-            }
-        }
-        if self.responder_list_stale && self.endpoint.sa_count() == 0 {
-            self.replace_endpoint();
+            self.note_request(&t);
+            self.send(&t).await;
         }
     }
 
-    /// Handles the engine's events; `local` is the address the last datagram came in on, which
-    /// a new responder SA is listed with.
-    fn drain_events(&mut self, local: Option<SocketAddr>) {
+    /// Sends through the datapath's socket when it owns the port, else through ours.
+    async fn send(&mut self, t: &Transmit) {
+        if self.sink.ike_address().is_some_and(|a| a.port() == t.local.port()) {
+            if t.is_nat_keepalive() {
+                // The datapath sends IKE only behind the non-ESP marker; a keepalive has none.
+                self.count("nat_keepalives_unsent");
+                tracing::debug!(remote = %t.remote, "NAT keepalive not sent: the datapath cannot send one");
+                return;
+            }
+            if let Err(e) = self.sink.send_ike(t.remote, &t.data) {
+                tracing::warn!(remote = %t.remote, error = %e, "cannot send IKE datagram through the datapath");
+            }
+            return;
+        }
+        if let Err(e) = self.sockets.send(t.local, t.remote, &t.data, t.is_nat_keepalive()).await {
+            tracing::warn!(local = %t.local, remote = %t.remote, error = %e, "cannot send IKE datagram");
+        }
+    }
+
+    /// Starts the clock of an exchange we initiate on a connecting SA.
+    fn note_request(&mut self, t: &Transmit) {
+        let Ok(h) = Header::parse(&t.data) else { return };
+        if h.flags.is_response() || !h.flags.is_initiator() {
+            return;
+        }
+        if let Some(sa) = self.sas.get_mut(&SaId(h.spi_i)).filter(|e| e.state == SaState::Connecting) {
+            sa.timings.request_sent(h.exchange, h.message_id.0, Instant::now());
+        }
+    }
+
+    fn drain_events(&mut self) {
         while let Some(event) = self.endpoint.poll_event() {
-            if let Some(sa) = self.event(event, local) {
+            if let Some(sa) = self.event(event) {
                 self.just_established.push(sa);
             }
         }
     }
 
     /// Handles one engine event; returns the SA if it just became established.
-    fn event(&mut self, event: Event, local: Option<SocketAddr>) -> Option<SaId> {
+    fn event(&mut self, event: Event) -> Option<SaId> {
         match event {
-            Event::IkeSaEstablished { sa, info } => return self.established(sa, info, local),
+            Event::IkeSaEstablished { sa, info } => return self.established(sa, info),
             Event::ChildSaEstablished { sa, child } => self.child_established(sa, child),
             Event::ChildSaDeleted { sa, inbound_spi, .. } => self.child_deleted(sa, inbound_spi),
+            Event::PpkNeeded { sa, ppk_id } => self.ppk_needed(sa, ppk_id),
             Event::IkeSaRekeyed { old, new } => {
                 // The Child SAs move to the new IKE SA; the old one closes next.
                 if let Some(mut entry) = self.sas.remove(&old) {
@@ -235,24 +289,14 @@ impl Driver {
                     entry.span = sa_span(&entry.connection, new);
                     self.sas.insert(new, entry);
                 }
-            }
-            Event::IkeSaFailed { sa, error } => {
-                let entry = self.sas.remove(&sa);
-                let connection = entry.as_ref().map(|e| e.connection.clone());
-                let span = entry.as_ref().map_or_else(Span::none, |e| e.span.clone());
-                span.in_scope(|| tracing::warn!(%error, "IKE SA failed"));
-                if let Some(e) = entry {
-                    self.retire_children(sa, e);
-                }
-                for w in self.waiters.remove(&sa).into_iter().flatten() {
-                    let _ = w.send(Err(error.to_string()));
-                }
-                if !self.detached.contains(&sa) {
-                    let _ = self.events.send(MonitorEvent::IkeSaFailed { connection, ike_sa: sa_name(sa), error: error.to_string() });
+                if let Some(r) = self.ppk.remove(&old) {
+                    self.ppk.insert(new, r);
                 }
             }
+            Event::IkeSaFailed { sa, error } => self.failed(sa, &error.to_string()),
             Event::IkeSaClosed { sa } => {
                 let was_detached = self.detached.remove(&sa);
+                self.ppk.remove(&sa);
                 if let Some(e) = self.sas.remove(&sa) {
                     e.span.in_scope(|| tracing::info!("IKE SA closed"));
                     let connection = Some(e.connection.clone());
@@ -267,7 +311,28 @@ impl Driver {
         None
     }
 
-    fn established(&mut self, sa: SaId, info: IkeSaInfo, local: Option<SocketAddr>) -> Option<SaId> {
+    fn failed(&mut self, sa: SaId, error: &str) {
+        let entry = self.sas.remove(&sa);
+        let ppk_error = self.ppk.remove(&sa).and_then(|r| r.error);
+        let error = match ppk_error {
+            Some(e) => format!("{error} (QKD: {e})"),
+            None => error.to_string(),
+        };
+        let connection = entry.as_ref().map(|e| e.connection.clone());
+        let span = entry.as_ref().map_or_else(Span::none, |e| e.span.clone());
+        span.in_scope(|| tracing::warn!(%error, "IKE SA failed"));
+        if let Some(e) = entry {
+            self.retire_children(sa, e);
+        }
+        for w in self.waiters.remove(&sa).into_iter().flatten() {
+            let _ = w.send(Err(error.clone()));
+        }
+        if !self.detached.contains(&sa) {
+            let _ = self.events.send(MonitorEvent::IkeSaFailed { connection, ike_sa: sa_name(sa), error });
+        }
+    }
+
+    fn established(&mut self, sa: SaId, info: IkeSaInfo) -> Option<SaId> {
         if self.detached.contains(&sa) {
             return None;
         }
@@ -275,22 +340,33 @@ impl Driver {
         let entry = self.sas.entry(sa).or_insert_with(|| SaEntry {
             connection: info.connection.clone(),
             initiator: info.initiator,
-            local: local.unwrap_or(info.remote),
+            local: info.local,
             remote: info.remote,
             state: SaState::Connecting,
             info: None,
             established_at: None,
             children: Vec::new(),
+            timings: Timings::default(),
             span: sa_span(&info.connection, sa),
         });
         entry.state = SaState::Established;
+        entry.local = info.local;
         entry.remote = info.remote;
         entry.established_at = Some(now);
+        entry.timings.established(now);
         entry.span.in_scope(|| {
             tracing::info!(proposal = %info.proposal, remote = %info.remote, initiator = info.initiator, ppk = info.ppk_used, intermediate = info.intermediate_exchanges, "IKE SA established");
         });
+        let connection = info.connection.clone();
+        let (ppk_used, proposal) = (info.ppk_used, info.proposal.clone());
         entry.info = Some(info);
-        let view = self.sa_view(sa, &self.sas[&sa]);
+        if let Some(reason) = self.policy_violation(&connection, ppk_used, &proposal) {
+            self.count("ike_sas_refused_policy");
+            self.detach(sa, &reason);
+            return None;
+        }
+        self.count_ppk_outcome(sa, &connection, ppk_used);
+        let view = self.sa_view(sa, &self.sas[&sa], &BTreeMap::new());
         let _ = self.events.send(MonitorEvent::IkeSaEstablished { ike_sa: view });
         Some(sa)
     }
@@ -309,13 +385,21 @@ impl Driver {
             local_ts: child.local_ts.iter().map(format_selector).collect(),
             remote_ts: child.remote_ts.iter().map(format_selector).collect(),
             installed_at: Instant::now(),
+            rekey_requested: false,
         };
+        let replaces = child.replaces;
+        let limits = self.conns.iter().find(|c| c.conn.name == entry.connection).and_then(|c| c.conn.child(&child.name)).map(|c| c.limits).unwrap_or_default();
         let _guard = entry.span.clone().entered();
-        if let Err(e) = self.sink.install(sa, &entry.connection, entry.remote, child) {
+        if let Err(e) = self.sink.install(sa, &entry.connection, child, limits) {
             tracing::error!(child = %record.name, error = %e, "cannot install Child SA");
+            self.count("child_sa_install_failures");
             return;
         }
-        let view = child_view(&record, self.sink.as_ref());
+        if let Some(old) = replaces {
+            tracing::info!(child = %record.name, old = %format_args!("{old:08x}"), new = %format_args!("{:08x}", record.inbound_spi), "Child SA rekeyed: traffic moved to the new SA, the old one stays until deleted");
+        }
+        entry.timings.child_installed(record.installed_at);
+        let view = views::child_view(&record, &BTreeMap::new());
         entry.children.push(record);
         let connection = entry.connection.clone();
         let _ = self.events.send(MonitorEvent::ChildSaInstalled { connection, ike_sa: sa_name(sa), child: view });
@@ -329,6 +413,32 @@ impl Driver {
         let connection = entry.connection.clone();
         self.sink.retire(sa, inbound_spi);
         let _ = self.events.send(MonitorEvent::ChildSaRetired { connection, ike_sa: sa_name(sa), child: record.name, inbound_spi: format!("{inbound_spi:08x}") });
+    }
+
+    /// IKE on the datapath's port goes to the engine; a lifetime becomes a rekey (soft) or a
+    /// delete (hard) of the Child SA.
+    fn datapath_event(&mut self, event: DatapathEvent) {
+        let (spi, outbound, kind) = match event {
+            DatapathEvent::Ike { local, remote, data } => return self.datagram(&Datagram { local, remote, data }),
+            DatapathEvent::Lifetime { spi, outbound, kind } => (spi, outbound, kind),
+        };
+        let found = self.sas.iter_mut().find_map(|(id, e)| {
+            let child = e.children.iter_mut().find(|c| if outbound { c.outbound_spi == spi } else { c.inbound_spi == spi })?;
+            Some((*id, e.connection.clone(), e.span.clone(), child))
+        });
+        let Some((sa, connection, span, child)) = found else {
+            tracing::debug!(spi = %format_args!("{spi:08x}"), ?kind, "lifetime event of an SA no longer listed");
+            return;
+        };
+        let hard = kind == LifetimeKind::Hard;
+        if !hard && std::mem::replace(&mut child.rekey_requested, true) {
+            return;
+        }
+        let (name, inbound_spi) = (child.name.clone(), child.inbound_spi);
+        span.in_scope(|| tracing::info!(child = %name, inbound_spi = %format_args!("{inbound_spi:08x}"), ?kind, "datapath lifetime reached: {}", if hard { "deleting the Child SA" } else { "rekeying the Child SA" }));
+        self.count(if hard { "child_sa_hard_lifetimes" } else { "child_sa_soft_lifetimes" });
+        self.endpoint.child_sa_expired(Instant::now(), sa, inbound_spi, hard);
+        let _ = self.events.send(MonitorEvent::ChildSaExpired { connection, ike_sa: sa_name(sa), child: name, inbound_spi: format!("{inbound_spi:08x}"), hard });
     }
 
     fn command(&mut self, cmd: DriverCommand) {
@@ -347,7 +457,8 @@ impl Driver {
                 let _ = reply.send(self.conns.iter().map(|c| self.conn_view(&c.conn)).collect());
             }
             DriverCommand::ListSas { reply } => {
-                let _ = reply.send(self.sas.iter().map(|(id, e)| self.sa_view(*id, e)).collect());
+                let counters = self.sink.counters();
+                let _ = reply.send(self.sas.iter().map(|(id, e)| self.sa_view(*id, e, &counters)).collect());
             }
             DriverCommand::Stats { reply } => {
                 let _ = reply.send(self.stats());
@@ -362,7 +473,7 @@ impl Driver {
         let existing = self.sas.iter().filter(|(_, e)| e.connection == name).min_by_key(|(_, e)| e.state != SaState::Established);
         if let Some((id, e)) = existing {
             if e.state == SaState::Established {
-                return Ok(UpStart::AlreadyUp(Box::new(self.sa_view(*id, e))));
+                return Ok(UpStart::AlreadyUp(Box::new(self.sa_view(*id, e, &self.sink.counters()))));
             }
             let id = *id;
             return Ok(UpStart::Pending(self.wait_for(id)));
@@ -392,7 +503,8 @@ impl Driver {
             .ok_or_else(|| (ErrorCode::Engine, format!("no route to {remote}")))?;
         let local = SocketAddr::new(local_ip, socket.local.port());
         let engine = Arc::clone(&entry.engine);
-        let sa = self.endpoint.connect(Instant::now(), engine, local, remote).map_err(|e| (ErrorCode::Engine, e.to_string()))?;
+        let now = Instant::now();
+        let sa = self.endpoint.connect(now, engine, local, remote).map_err(|e| (ErrorCode::Engine, e.to_string()))?;
         let span = sa_span(name, sa);
         span.in_scope(|| tracing::info!(%local, %remote, "initiating"));
         self.sas.insert(sa, SaEntry {
@@ -404,6 +516,7 @@ impl Driver {
             info: None,
             established_at: None,
             children: Vec::new(),
+            timings: Timings::initiated(now),
             span,
         });
         let _ = self.events.send(MonitorEvent::Initiating { connection: name.into(), ike_sa: sa_name(sa), remote: remote.to_string() });
@@ -434,6 +547,7 @@ impl Driver {
     /// ignored. Returns whether DELETE was sent.
     fn detach(&mut self, sa: SaId, reason: &str) -> bool {
         let Some(entry) = self.sas.remove(&sa) else { return false };
+        self.ppk.remove(&sa);
         let delete_sent = self.endpoint.close(Instant::now(), sa);
         entry.span.in_scope(|| tracing::info!(reason, delete_sent, "closing IKE SA"));
         let connection = Some(entry.connection.clone());
@@ -464,7 +578,7 @@ impl Driver {
 
     /// Applies a new configuration: unchanged connections keep their SAs; SAs of changed or
     /// removed connections are closed; new and changed connections with `start_action =
-    /// "start"` are initiated.
+    /// "start"` are initiated. The engine takes the new list at once for new IKE SAs.
     fn apply(&mut self, config: Config) -> LoadView {
         let mut view = LoadView { file: config.path.display().to_string(), warnings: config.warnings, ..LoadView::default() };
         let mut old: Vec<Option<ConnEntry>> = std::mem::take(&mut self.conns).into_iter().map(Some).collect();
@@ -500,15 +614,8 @@ impl Driver {
         if config.daemon != self.settings {
             view.warnings.push("[daemon] settings changed; they apply when iked restarts".into());
         }
-        let responder_changed = !view.added.is_empty() || !view.changed.is_empty() || !view.removed.is_empty();
-        if responder_changed {
-            if self.endpoint.sa_count() == 0 {
-                self.replace_endpoint();
-            } else {
-                self.responder_list_stale = true;
-                view.warnings.push("as responder the engine keeps the previous connection list until it holds no IKE SA (it cannot swap the list of a running endpoint yet)".into());
-            }
-        }
+        self.reload_qkd(config.qkd.as_ref());
+        self.endpoint.set_connections(self.conns.iter().map(|c| Arc::clone(&c.engine)).collect());
         for name in to_start {
             if let Err((_, e)) = self.initiate(&name) {
                 view.warnings.push(format!("connections.{name}: start_action = start: {e}"));
@@ -519,95 +626,20 @@ impl Driver {
         view
     }
 
-    /// Builds a new endpoint with the current connections; only called with no IKE SA left.
-    fn replace_endpoint(&mut self) {
-        for (k, v) in stats_map(self.endpoint.stats()) {
-            *self.stats_base.entry(k).or_default() += v;
-        }
-        self.endpoint = Endpoint::new(endpoint_config(&self.conns), self.provider);
-        self.detached.clear();
-        self.responder_list_stale = false;
-        tracing::debug!("engine connection list replaced");
-    }
-
-    fn stats(&self) -> StatsView {
-        let mut engine = self.stats_base.clone();
-        for (k, v) in stats_map(self.endpoint.stats()) {
-            *engine.entry(k).or_default() += v;
-        }
-        let children = self
-            .sas
-            .iter()
-            .flat_map(|(id, e)| {
-                e.children.iter().map(move |c| ChildStatsView {
-                    connection: e.connection.clone(),
-                    ike_sa: sa_name(*id),
-                    child: c.name.clone(),
-                    inbound_spi: format!("{:08x}", c.inbound_spi),
-                    outbound_spi: format!("{:08x}", c.outbound_spi),
-                    counters: self.sink.counters(c.inbound_spi),
-                })
-            })
-            .collect::<Vec<_>>();
-        StatsView {
-            uptime_secs: self.started.elapsed().as_secs(),
-            engine,
-            ike_sas: self.sas.len(),
-            ike_sas_established: self.sas.values().filter(|e| e.state == SaState::Established).count(),
-            child_sas: children.len(),
-            children,
+    /// Rebuilds the KME client when `[qkd]` changed; running fetches finish with the old one.
+    fn reload_qkd(&mut self, settings: Option<&QkdSettings>) {
+        if self.qkd.as_ref().map(|q| &q.settings) != settings {
+            self.qkd = settings.and_then(QkdSource::new);
+            tracing::info!(kme = ?settings.map(|s| &s.kme_url), "[qkd] settings applied");
         }
     }
 
-    fn conn_view(&self, c: &Connection) -> ConnView {
-        ConnView {
-            name: c.name.clone(),
-            local_addrs: c.local_addrs.iter().map(ToString::to_string).collect(),
-            remote_addrs: c.remote_addrs.iter().map(ToString::to_string).collect(),
-            remote_port: c.remote_port,
-            local_id: c.local_id.clone(),
-            remote_id: c.remote_id.clone(),
-            auth: "psk".into(),
-            proposals: c.proposals.clone(),
-            start_action: c.start_action.as_str().into(),
-            fragment_size: c.fragment_size,
-            ppk_id: c.ppk.as_ref().map(|p| p.id.clone()),
-            ppk_required: c.ppk.as_ref().is_some_and(|p| p.required),
-            children: c
-                .children
-                .iter()
-                .map(|ch| ChildConfView {
-                    name: ch.name.clone(),
-                    local_ts: ch.local_ts.iter().map(format_selector).collect(),
-                    remote_ts: ch.remote_ts.iter().map(format_selector).collect(),
-                    esp_proposals: ch.esp_proposals.clone(),
-                })
-                .collect(),
-            ike_sas: self.sas.values().filter(|e| e.connection == c.name).count(),
-        }
+    fn count(&mut self, name: &'static str) {
+        *self.counters.entry(name).or_default() += 1;
     }
 
-    fn sa_view(&self, id: SaId, e: &SaEntry) -> IkeSaView {
-        let info = e.info.as_ref();
-        IkeSaView {
-            id: sa_name(id),
-            connection: e.connection.clone(),
-            state: match e.state {
-                SaState::Connecting => "connecting".into(),
-                SaState::Established => "established".into(),
-            },
-            initiator: e.initiator,
-            local: e.local.to_string(),
-            remote: e.remote.to_string(),
-            local_spi: sa_name(id),
-            remote_spi: info.map(|i| format!("{:016x}", i.remote_spi.0)),
-            proposal: info.map(|i| i.proposal.clone()),
-            ppk_used: info.is_some_and(|i| i.ppk_used),
-            nat_detected: info.is_some_and(|i| i.nat_detected),
-            intermediate_exchanges: info.map_or(0, |i| i.intermediate_exchanges),
-            established_secs: e.established_at.map(|t| t.elapsed().as_secs()),
-            children: e.children.iter().map(|c| child_view(c, self.sink.as_ref())).collect(),
-        }
+    fn conn(&self, name: &str) -> Option<&Connection> {
+        self.conns.iter().find(|c| c.conn.name == name).map(|c| &c.conn)
     }
 }
 
@@ -622,45 +654,10 @@ fn endpoint_config(conns: &[ConnEntry]) -> EndpointConfig {
     EndpointConfig { connections: conns.iter().map(|c| Arc::clone(&c.engine)).collect(), ..EndpointConfig::default() }
 }
 
-fn child_view(c: &ChildRecord, sink: &dyn ChildSaSink) -> ChildSaView {
-    ChildSaView {
-        name: c.name.clone(),
-        inbound_spi: format!("{:08x}", c.inbound_spi),
-        outbound_spi: format!("{:08x}", c.outbound_spi),
-        proposal: c.proposal.clone(),
-        local_ts: c.local_ts.clone(),
-        remote_ts: c.remote_ts.clone(),
-        installed_secs: c.installed_at.elapsed().as_secs(),
-        counters: sink.counters(c.inbound_spi),
-    }
-}
-
-/// The engine's counters by field name.
-pub(crate) fn stats_map(s: &Stats) -> BTreeMap<String, u64> {
-    [
-        ("datagrams_received", s.datagrams_received),
-        ("datagrams_sent", s.datagrams_sent),
-        ("dropped_malformed", s.dropped_malformed),
-        ("dropped_integrity", s.dropped_integrity),
-        ("dropped_unknown_spi", s.dropped_unknown_spi),
-        ("dropped_unexpected", s.dropped_unexpected),
-        ("dropped_fragments", s.dropped_fragments),
-        ("dropped_half_open_limit", s.dropped_half_open_limit),
-        ("retransmits", s.retransmits),
-        ("responses_resent", s.responses_resent),
-        ("cookies_sent", s.cookies_sent),
-        ("ike_sas_established", s.ike_sas_established),
-        ("ike_sas_failed", s.ike_sas_failed),
-        ("child_sas_established", s.child_sas_established),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
 /// Our SPI in hex, the name of an IKE SA in all outputs.
 fn sa_name(sa: SaId) -> String {
-    format!("{:016x}", sa.0.0)
+    let SaId(IkeSpi(spi)) = sa;
+    format!("{spi:016x}")
 }
 
 fn sa_span(connection: &str, sa: SaId) -> Span {
@@ -674,6 +671,19 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// Receives from an optional channel; a missing or closed one never yields.
+async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    let Some(r) = rx.as_mut() else { return std::future::pending().await };
+    let got = r.recv().await;
+    if got.is_none() {
+        *rx = None;
+        return std::future::pending().await;
+    }
+    got
+}
+
 const MAX_DATAGRAMS_PER_WAKE: usize = 64;
 /// How long shutdown waits for the peers to acknowledge DELETE.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+/// PPK answers waiting for the driver.
+const PPK_BACKLOG: usize = 64;

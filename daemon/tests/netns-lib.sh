@@ -1,0 +1,245 @@
+# Shared by scripts/main-job.sh and scripts/tests/75-e2e-netns.sh: two iked gateways in network
+# namespaces joined by a veth pair, and an ETSI GS QKD 014 KME simulator in a third namespace.
+#
+# Source it with P set to a unique prefix starting with `pqm-` (e.g. pqm-$$-) and WORK to a
+# scratch directory; call pqm_cleanup from an EXIT trap. Needs root.
+#
+#   namespace ${P}a: veth 10.250.0.1/24, iked "a", TUN ${stem}ta
+#   namespace ${P}b: veth 10.250.0.2/24, iked "b", TUN ${stem}tb
+#   namespace ${P}k: qkd-kme-sim on 127.0.0.1:8441 (KME A) and :8442 (KME B). The simulator
+#     listens on loopback only (and its certificates name only loopback), so each gateway
+#     reaches its KME through a socat relay on its own 127.0.0.1 that enters ${P}k.
+
+OUTER_A=10.250.0.1
+OUTER_B=10.250.0.2
+KME_PORT_A=8441
+KME_PORT_B=8442
+PQM_PIDS=()
+declare -A IKED_PID=()
+
+# Interface names are limited to 15 bytes: pqm + up to 8 digits of the prefix + a suffix.
+pqm_stem() { printf 'pqm%s' "$(printf '%s' "$P" | tr -cd '0-9' | tail -c 8)"; }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds or time runs out.
+wait_until() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 20; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# in_ns SIDE COMMAND...: runs COMMAND in namespace ${P}SIDE.
+in_ns() { local side=$1; shift; nsenter "--net=/run/netns/${P}$side" -- "$@"; }
+
+# bg_ns SIDE COMMAND...: starts COMMAND in the background in ${P}SIDE and sets BG_PID to the
+# command's own PID (nsenter execs it; `ip netns exec` would fork), so it can be signalled.
+bg_ns() {
+    local side=$1
+    shift
+    nsenter "--net=/run/netns/${P}$side" -- "$@" &
+    BG_PID=$!
+}
+
+pqm_netns_up() {
+    local s; s=$(pqm_stem)
+    ip netns add "${P}a"
+    ip netns add "${P}b"
+    ip netns add "${P}k"
+    ip link add "${s}va" netns "${P}a" type veth peer name "${s}vb" netns "${P}b"
+    ip -n "${P}a" addr add "$OUTER_A/24" dev "${s}va"
+    ip -n "${P}b" addr add "$OUTER_B/24" dev "${s}vb"
+    for side in a b k; do
+        ip netns exec "${P}$side" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
+        ip -n "${P}$side" link set lo up
+    done
+    ip -n "${P}a" link set "${s}va" up
+    ip -n "${P}b" link set "${s}vb" up
+}
+
+# pqm_kme_up BIN_DIR: certificates for SAEs gw-a and gw-b, the KME pair, and the relays.
+pqm_kme_up() {
+    local bin=$1
+    mkdir -p "$WORK/kme"
+    "$bin/qkd-kme-sim" certs --dir "$WORK/kme" --sae gw-a --sae gw-b 2>"$WORK/kme-certs.log"
+    pqm_kme_start "$bin"
+    local side port
+    for side in a b; do
+        port=$KME_PORT_A
+        [ "$side" = b ] && port=$KME_PORT_B
+        printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s -- socat STDIO TCP:127.0.0.1:%s\n' "${P}k" "$port" >"$WORK/relay-$side.sh"
+        chmod 700 "$WORK/relay-$side.sh"
+        bg_ns "$side" socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "EXEC:$WORK/relay-$side.sh" 2>>"$WORK/relay-$side.log"
+        PQM_PIDS+=("$BG_PID")
+        wait_until 5 in_ns "$side" sh -c "ss -ltn | grep -q '127.0.0.1:$port '" || { echo "relay in $side did not start" >&2; return 1; }
+    done
+}
+
+# pqm_kme_start BIN_DIR: (re)starts the KME pair in ${P}k.
+pqm_kme_start() {
+    local bin=$1
+    rm -f "$WORK/kme.ports"
+    bg_ns k "$bin/qkd-kme-sim" serve --certs "$WORK/kme" --listen-a "127.0.0.1:$KME_PORT_A" \
+        --listen-b "127.0.0.1:$KME_PORT_B" --port-file "$WORK/kme.ports" 2>>"$WORK/kme.log"
+    KME_PID=$BG_PID
+    wait_until 10 test -s "$WORK/kme.ports" || { echo "KME simulator did not start: $(cat "$WORK/kme.log")" >&2; return 1; }
+}
+
+pqm_kme_stop() {
+    [ -n "${KME_PID:-}" ] || return 0
+    kill "$KME_PID" 2>/dev/null || true
+    wait "$KME_PID" 2>/dev/null || true
+    KME_PID=
+}
+
+# pqm_daemon_section SIDE: [daemon], [dataplane] and (when the KME exists) [qkd] for a side.
+# Inner networks: A 10.1.X.0/24, B 10.2.X.0/24 for X in $INNER_NETS (default "1").
+pqm_daemon_section() {
+    local side=$1 outer peer_side me mine theirs x
+    local s; s=$(pqm_stem)
+    if [ "$side" = a ]; then outer=$OUTER_A me=1 peer_side=2; else outer=$OUTER_B me=2 peer_side=1; fi
+    mine="" theirs=""
+    for x in ${INNER_NETS:-1}; do
+        mine+="\"10.$me.$x.1/24\", "
+        theirs+="\"10.$peer_side.$x.0/24\", "
+    done
+    cat <<TOML
+[daemon]
+socket = "$WORK/$side.sock"
+listen = ["$outer"]
+log = "${IKED_LOG:-info}"
+
+[dataplane]
+tun = "${s}t$side"
+mtu = 1400
+addresses = [${mine%, }]
+routes = [${theirs%, }]
+TOML
+    if [ -d "$WORK/kme" ]; then
+        local port=$KME_PORT_A
+        [ "$side" = b ] && port=$KME_PORT_B
+        cat <<TOML
+
+[qkd]
+kme_url = "https://127.0.0.1:$port"
+sae_id = "gw-$side"
+ca = "kme/ca.pem"
+cert = "kme/sae-gw-$side.pem"
+key = "kme/sae-gw-$side.key"
+timeout = "3s"
+TOML
+    fi
+}
+
+# pqm_connection SIDE NAME X PROPOSAL PPK: a connection between the gateways for inner network
+# X. A initiates (start_action none: `ikectl up`), B responds. PPK is "none", "static" or "qkd".
+# Keys and PPK_IDs are derived from X, so both sides of pair X agree.
+pqm_connection() {
+    local side=$1 name=$2 x=$3 proposal=$4 ppk=$5 me peer remote lnet rnet
+    if [ "$side" = a ]; then
+        me=a peer=b remote=$OUTER_B lnet="10.1.$x.0/24" rnet="10.2.$x.0/24"
+    else
+        me=b peer=a remote=$OUTER_A lnet="10.2.$x.0/24" rnet="10.1.$x.0/24"
+    fi
+    cat <<TOML
+
+[connections.$name]
+remote_addrs = ["$remote"]
+proposals = ["$proposal"]
+TOML
+    case "$ppk" in
+        static) printf 'ppk_id = "pair%s-ppk"\nppk_required = true\n' "$x" ;;
+        qkd) printf 'hybrid = "pqc+qkd"\nppk_source = "qkd"\nqkd_peer_sae_id = "gw-%s"\n' "$peer" ;;
+    esac
+    cat <<TOML
+
+[connections.$name.local]
+auth = "psk"
+id = "gw-$me.example"
+
+[connections.$name.remote]
+auth = "psk"
+id = "gw-$peer.example"
+
+[connections.$name.children.net]
+local_ts = ["$lnet"]
+remote_ts = ["$rnet"]
+esp_proposals = ["aes256gcm16"]
+
+[secrets.ike.$name]
+ids = ["gw-$me.example", "gw-$peer.example"]
+secret = "0x$(printf 'pair%s-psk' "$x" | sha256sum | cut -c1-64)"
+TOML
+    if [ "$ppk" = static ]; then
+        printf '\n[secrets.ppk.%s]\nid = "pair%s-ppk"\nsecret = "0x%s"\n' "$name" "$x" "$(printf 'pair%s-ppk' "$x" | sha256sum | cut -c1-64)"
+    fi
+}
+
+# pqm_iked_start SIDE BIN_DIR: starts iked in its namespace with $WORK/SIDE.toml and waits for
+# its control socket.
+pqm_iked_start() {
+    local side=$1 bin=$2
+    chmod 600 "$WORK/$side.toml"
+    bg_ns "$side" "$bin/iked" --config "$WORK/$side.toml" 2>>"$WORK/$side.log" </dev/null >/dev/null
+    IKED_PID[$side]=$BG_PID
+    wait_until 10 "$bin/ikectl" --socket "$WORK/$side.sock" version ||
+        { echo "iked $side did not start:" >&2; tail -20 "$WORK/$side.log" >&2; return 1; }
+}
+
+# pqm_iked_stop SIDE: SIGTERM and wait; fails if iked exits with an error.
+pqm_iked_stop() {
+    local side=$1 pid=${IKED_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    local rc=0
+    wait "$pid" || rc=$?
+    unset 'IKED_PID[$side]'
+    return "$rc"
+}
+
+pqm_cleanup() {
+    local side pid
+    for side in "${!IKED_PID[@]}"; do
+        kill -TERM "${IKED_PID[$side]}" 2>/dev/null || true
+    done
+    for side in "${!IKED_PID[@]}"; do
+        wait "${IKED_PID[$side]}" 2>/dev/null || true
+    done
+    IKED_PID=()
+    pqm_kme_stop
+    for pid in "${PQM_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PQM_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    PQM_PIDS=()
+    for side in a b k; do
+        ip netns del "${P}$side" 2>/dev/null || true
+    done
+}
+
+# tcp_transfer FROM_SIDE TO_ADDR [BIND_ADDR] [MB]: sends MB (default 32) random MiB over TCP
+# through the tunnel, checks the SHA-256 on arrival, prints the throughput in Mbit/s.
+tcp_transfer() {
+    local from=$1 to=$2 bind=${3:-} mb=${4:-32} to_side=b
+    [ "$from" = b ] && to_side=a
+    head -c "$((mb << 20))" /dev/urandom >"$WORK/payload"
+    rm -f "$WORK/received"
+    bg_ns "$to_side" timeout 60 socat -u TCP-LISTEN:5001,reuseaddr "OPEN:$WORK/received,creat,trunc"
+    local listener=$BG_PID
+    wait_until 5 in_ns "$to_side" sh -c "ss -ltn | grep -q ':5001 '" || { kill "$listener" 2>/dev/null; return 1; }
+    local target="TCP:$to:5001" start end
+    [ -n "$bind" ] && target+=",bind=$bind"
+    start=$(date +%s.%N)
+    in_ns "$from" timeout 60 socat -u "OPEN:$WORK/payload" "$target" || { kill "$listener" 2>/dev/null; return 1; }
+    wait "$listener" || return 1
+    end=$(date +%s.%N)
+    local want got
+    want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
+    got=$(sha256sum <"$WORK/received" | cut -d' ' -f1)
+    [ "$got" = "$want" ] || { echo "sha256 mismatch: got $got want $want" >&2; return 1; }
+    awk -v b="$((mb << 20))" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", b * 8 / (e - s) / 1e6 }'
+}
