@@ -401,3 +401,16 @@ fn the_annotated_example_is_valid() {
     assert!(site_b.ppk.as_ref().is_some_and(|p| p.required));
     assert_eq!(site_b.children[0].esp_proposals.len(), 2);
 }
+
+#[test]
+fn key_log_warns_and_is_relative_to_the_file() {
+    let text = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nkey_log = \"wireshark\"");
+    let config = parse(&text).expect("valid");
+    assert_eq!(config.daemon.key_log.as_deref(), Some(Path::new("/etc/iked/wireshark")));
+    assert_eq!(
+        config.warnings,
+        vec!["/etc/iked/iked.toml:3: daemon.key_log: IKE and ESP keys are written there for Wireshark: anyone who reads them can decrypt the traffic (debugging only)".to_string()]
+    );
+    let empty = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nkey_log = \"\"");
+    assert_eq!(error_of(&empty), "/etc/iked/iked.toml:3: daemon.key_log: must not be empty");
+}

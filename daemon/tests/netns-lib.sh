@@ -110,12 +110,14 @@ pqm_daemon_section() {
 socket = "$WORK/$side.sock"
 listen = ["$outer"]
 log = "${IKED_LOG:-info}"
+$([ "$side" = a ] && [ -n "${KEY_LOG_A:-}" ] && printf 'key_log = "%s"' "$KEY_LOG_A")
 
 [dataplane]
 tun = "${s}t$side"
 mtu = 1400
 addresses = [${mine%, }]
 routes = [${theirs%, }]
+encapsulation = "${ENCAP:-udp}"
 TOML
     if [ -d "$WORK/kme" ]; then
         local port=$KME_PORT_A
@@ -133,11 +135,12 @@ TOML
     fi
 }
 
-# pqm_connection SIDE NAME X PROPOSAL PPK: a connection between the gateways for inner network
-# X. A initiates (start_action none: `ikectl up`), B responds. PPK is "none", "static" or "qkd".
-# Keys and PPK_IDs are derived from X, so both sides of pair X agree.
+# pqm_connection SIDE NAME X PROPOSAL PPK [CONN_EXTRA] [CHILD_EXTRA]: a connection between the
+# gateways for inner network X. A initiates (start_action none: `ikectl up`), B responds. PPK
+# is "none", "static" or "qkd". Keys and PPK_IDs are derived from X, so both sides of pair X
+# agree. The extras are TOML lines added to the connection and to its child.
 pqm_connection() {
-    local side=$1 name=$2 x=$3 proposal=$4 ppk=$5 me peer remote lnet rnet
+    local side=$1 name=$2 x=$3 proposal=$4 ppk=$5 conn_extra=${6:-} child_extra=${7:-} me peer remote lnet rnet
     if [ "$side" = a ]; then
         me=a peer=b remote=$OUTER_B lnet="10.1.$x.0/24" rnet="10.2.$x.0/24"
     else
@@ -153,23 +156,25 @@ TOML
         static) printf 'ppk_id = "pair%s-ppk"\nppk_required = true\n' "$x" ;;
         qkd) printf 'hybrid = "pqc+qkd"\nppk_source = "qkd"\nqkd_peer_sae_id = "gw-%s"\n' "$peer" ;;
     esac
+    [ -n "$conn_extra" ] && printf '%s\n' "$conn_extra"
     cat <<TOML
 
 [connections.$name.local]
 auth = "psk"
-id = "gw-$me.example"
+id = "gw-$me-$x.example"
 
 [connections.$name.remote]
 auth = "psk"
-id = "gw-$peer.example"
+id = "gw-$peer-$x.example"
 
 [connections.$name.children.net]
 local_ts = ["$lnet"]
 remote_ts = ["$rnet"]
 esp_proposals = ["aes256gcm16"]
+$child_extra
 
 [secrets.ike.$name]
-ids = ["gw-$me.example", "gw-$peer.example"]
+ids = ["gw-$me-$x.example", "gw-$peer-$x.example"]
 secret = "0x$(printf 'pair%s-psk' "$x" | sha256sum | cut -c1-64)"
 TOML
     if [ "$ppk" = static ]; then

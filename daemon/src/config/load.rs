@@ -143,7 +143,16 @@ impl Validator<'_> {
         if let Err(e) = EnvFilter::try_new(&log) {
             self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.log".into(), message: format!("invalid filter: {e}") });
         }
-        DaemonSettings { socket, listen, ike_port, natt_port, metrics, log }
+        let key_log = raw.key_log.as_ref().map(|k| {
+            let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
+            if k.get_ref().is_empty() {
+                self.error(&k.span(), "daemon.key_log", "must not be empty");
+            } else {
+                self.warn(&k.span(), "daemon.key_log", "IKE and ESP keys are written there for Wireshark: anyone who reads them can decrypt the traffic (debugging only)");
+            }
+            dir.join(k.get_ref())
+        });
+        DaemonSettings { socket, listen, ike_port, natt_port, metrics, log, key_log }
     }
 
     fn secrets(&mut self, raw: &RawSecrets) -> Secrets {

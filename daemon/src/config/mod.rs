@@ -68,6 +68,9 @@ pub struct DaemonSettings {
     pub metrics: Option<SocketAddr>,
     /// `tracing` filter, e.g. `info` or `iked=debug,ikev2=debug`.
     pub log: String,
+    /// Directory for Wireshark's `ikev2_decryption_table` and `esp_sa` key files (debugging
+    /// only: it holds every IKE and ESP key).
+    pub key_log: Option<PathBuf>,
 }
 
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.

@@ -30,6 +30,7 @@ pub(crate) struct RawDaemon {
     pub(crate) natt_port: Option<u16>,
     pub(crate) metrics: Option<Spanned<String>>,
     pub(crate) log: Option<String>,
+    pub(crate) key_log: Option<Spanned<String>>,
 }
 
 /// `[connections.NAME]`.

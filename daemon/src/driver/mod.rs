@@ -16,11 +16,15 @@ use std::time::{Duration, Instant};
 
 use ikev2::wire::{Header, IkeSpi};
 use ikev2::{ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Transmit};
-use ipsec_crypto::CryptoProvider;
+use ipsec_crypto::{CryptoProvider, KeGroup};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::Span;
 
-use crate::config::{Config, Connection, DaemonSettings, QkdSettings, StartAction, format_selector};
+use crate::config::{
+    Config, Connection, DaemonSettings, DataplaneSettings, QkdSettings, StartAction,
+    format_selector,
+};
+use crate::keylog::KeyLog;
 use crate::net::{Datagram, Sockets, route_source};
 use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView};
 use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind};
@@ -57,6 +61,8 @@ pub(crate) struct Inputs {
 pub(crate) struct Driver {
     endpoint: Endpoint,
     settings: DaemonSettings,
+    /// `[dataplane]` as started (it is not restarted by a reload).
+    dataplane: Option<DataplaneSettings>,
     conns: Vec<ConnEntry>,
     sas: BTreeMap<SaId, SaEntry>,
     /// SAs we closed that the engine still holds while DELETE completes; their late events are
@@ -78,6 +84,8 @@ pub(crate) struct Driver {
     ppk_rx: Option<mpsc::Receiver<PpkAnswer>>,
     /// The daemon's own counters, by name.
     counters: BTreeMap<&'static str, u64>,
+    /// Wireshark key files, with `daemon.key_log`.
+    key_log: Option<KeyLog>,
     started: Instant,
 }
 
@@ -120,11 +128,25 @@ struct ChildRecord {
 impl Driver {
     pub(crate) fn new(config: Config, provider: &'static dyn CryptoProvider, sink: Box<dyn ChildSaSink>, sockets: Arc<Sockets>, events: broadcast::Sender<MonitorEvent>) -> Self {
         let conns: Vec<ConnEntry> = config.connections.into_iter().map(ConnEntry::new).collect();
-        let endpoint = Endpoint::new(endpoint_config(&conns), provider);
+        warm_up(provider);
+        let key_log = config.daemon.key_log.as_deref().and_then(|dir| match KeyLog::open(dir) {
+            Ok(k) => {
+                tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
+                Some(k)
+            }
+            Err(e) => {
+                tracing::error!(dir = %dir.display(), error = %e, "cannot open the key log; keys are not logged");
+                None
+            }
+        });
+        let mut endpoint_config = endpoint_config(&conns);
+        endpoint_config.export_keys = key_log.is_some();
+        let endpoint = Endpoint::new(endpoint_config, provider);
         let (ppk_tx, ppk_rx) = mpsc::channel(PPK_BACKLOG);
         Self {
             endpoint,
             settings: config.daemon,
+            dataplane: config.dataplane,
             conns,
             sas: BTreeMap::new(),
             detached: HashSet::new(),
@@ -138,12 +160,14 @@ impl Driver {
             ppk_tx,
             ppk_rx: Some(ppk_rx),
             counters: BTreeMap::new(),
+            key_log,
             started: Instant::now(),
         }
     }
 
     /// Runs until shutdown, then closes every SA.
     pub(crate) async fn run(mut self, mut inputs: Inputs) {
+        self.probe_kme();
         let names: Vec<String> = self.conns.iter().filter(|c| c.conn.start_action == StartAction::Start).map(|c| c.conn.name.clone()).collect();
         for name in names {
             if let Err((_, e)) = self.initiate(&name) {
@@ -282,6 +306,11 @@ impl Driver {
             Event::ChildSaEstablished { sa, child } => self.child_established(sa, child),
             Event::ChildSaDeleted { sa, inbound_spi, .. } => self.child_deleted(sa, inbound_spi),
             Event::PpkNeeded { sa, ppk_id } => self.ppk_needed(sa, ppk_id),
+            Event::IkeSaKeys { sa, keys } => {
+                if let Some(Err(e)) = self.key_log.as_mut().map(|k| k.ike(&keys)) {
+                    tracing::warn!(ike_sa = %sa_name(sa), error = %e, "cannot write the key log");
+                }
+            }
             Event::IkeSaRekeyed { old, new } => {
                 // The Child SAs move to the new IKE SA; the old one closes next.
                 if let Some(mut entry) = self.sas.remove(&old) {
@@ -390,6 +419,9 @@ impl Driver {
         let replaces = child.replaces;
         let limits = self.conns.iter().find(|c| c.conn.name == entry.connection).and_then(|c| c.conn.child(&child.name)).map(|c| c.limits).unwrap_or_default();
         let _guard = entry.span.clone().entered();
+        if let Some(Err(e)) = self.key_log.as_mut().map(|k| k.esp(child.local.ip(), &child)) {
+            tracing::warn!(error = %e, "cannot write the key log");
+        }
         if let Err(e) = self.sink.install(sa, &entry.connection, child, limits) {
             tracing::error!(child = %record.name, error = %e, "cannot install Child SA");
             self.count("child_sa_install_failures");
@@ -614,7 +646,12 @@ impl Driver {
         if config.daemon != self.settings {
             view.warnings.push("[daemon] settings changed; they apply when iked restarts".into());
         }
-        self.reload_qkd(config.qkd.as_ref());
+        if config.dataplane != self.dataplane {
+            view.warnings.push("[dataplane] settings changed; they apply when iked restarts".into());
+        }
+        if self.reload_qkd(config.qkd.as_ref()) || !view.added.is_empty() || !view.changed.is_empty() {
+            self.probe_kme();
+        }
         self.endpoint.set_connections(self.conns.iter().map(|c| Arc::clone(&c.engine)).collect());
         for name in to_start {
             if let Err((_, e)) = self.initiate(&name) {
@@ -626,12 +663,15 @@ impl Driver {
         view
     }
 
-    /// Rebuilds the KME client when `[qkd]` changed; running fetches finish with the old one.
-    fn reload_qkd(&mut self, settings: Option<&QkdSettings>) {
-        if self.qkd.as_ref().map(|q| &q.settings) != settings {
-            self.qkd = settings.and_then(QkdSource::new);
-            tracing::info!(kme = ?settings.map(|s| &s.kme_url), "[qkd] settings applied");
+    /// Rebuilds the KME client when `[qkd]` changed (running fetches finish with the old
+    /// one); returns whether it did.
+    fn reload_qkd(&mut self, settings: Option<&QkdSettings>) -> bool {
+        if self.qkd.as_ref().map(|q| &q.settings) == settings {
+            return false;
         }
+        self.qkd = settings.and_then(QkdSource::new);
+        tracing::info!(kme = ?settings.map(|s| &s.kme_url), "[qkd] settings applied");
+        true
     }
 
     fn count(&mut self, name: &'static str) {
@@ -648,6 +688,20 @@ impl ConnEntry {
         let engine = Arc::new(conn.to_engine());
         Self { conn, engine }
     }
+}
+
+/// Runs the key exchanges once, so that the first IKE SA does not pay for the crypto library's
+/// lazy initialisation (tens of milliseconds on the first use).
+fn warm_up(provider: &'static dyn CryptoProvider) {
+    let start = Instant::now();
+    for group in [KeGroup::X25519, KeGroup::MlKem768] {
+        if let Some(kex) = provider.key_exchange(group) {
+            let _ = kex.start();
+        }
+    }
+    let mut nonce = [0u8; 32];
+    let _ = provider.fill_random(&mut nonce);
+    tracing::debug!(micros = start.elapsed().as_micros(), "crypto provider warmed up");
 }
 
 fn endpoint_config(conns: &[ConnEntry]) -> EndpointConfig {

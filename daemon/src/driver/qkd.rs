@@ -61,6 +61,26 @@ impl QkdSource {
 }
 
 impl Driver {
+    /// Asks the KME for the status of every peer SAE a connection uses, in the background: it
+    /// reports an unreachable KME at start rather than at the first IKE SA, and leaves a TLS
+    /// connection open for the first key request. Takes no key.
+    pub(super) fn probe_kme(&self) {
+        let Some(qkd) = self.qkd.as_ref() else { return };
+        let mut peers: Vec<String> = self.conns.iter().filter_map(|c| c.conn.qkd_peer_sae_id.clone()).collect();
+        peers.sort();
+        peers.dedup();
+        for peer in peers {
+            let (client, url) = (Arc::clone(&qkd.client), qkd.settings.kme_url.clone());
+            tokio::spawn(async move {
+                match tokio::time::timeout(PROBE_LIMIT, client.status(&peer)).await {
+                    Ok(Ok(s)) => tracing::info!(kme = %url, peer_sae = %peer, stored_keys = s.stored_key_count, key_size = s.key_size, "KME reachable"),
+                    Ok(Err(e)) => tracing::warn!(kme = %url, peer_sae = %peer, error = %e, "KME status failed; QKD connections will fail closed until it answers"),
+                    Err(_) => tracing::warn!(kme = %url, peer_sae = %peer, "KME status: no answer; QKD connections will fail closed until it answers"),
+                }
+            });
+        }
+    }
+
     /// Starts the KME request for an IKE SA; never blocks the endpoint task.
     pub(super) fn ppk_needed(&mut self, sa: SaId, ppk_id: Option<Vec<u8>>) {
         let operation = if ppk_id.is_none() { "enc_keys" } else { "dec_keys" };
@@ -188,6 +208,9 @@ async fn request(client: &KmeClient, peer: &str, bits: u32, ppk_id: Option<Vec<u
     let key = keys.pop().ok_or_else(|| "the KME answered without a key".to_string())?;
     Ok(key.into_secret())
 }
+
+/// How long the start-up KME probe may take.
+const PROBE_LIMIT: Duration = Duration::from_secs(5);
 
 fn qkd_reason(record: Option<&PpkRecord>, used: Option<bool>, fallback: bool) -> String {
     let Some(r) = record else {
