@@ -41,7 +41,11 @@ pub struct Scenario {
 impl Scenario {
     /// X25519 + ML-KEM-768, AES-256-GCM, PSK, optional PPK.
     pub fn hybrid(ppk: Option<Vec<u8>>) -> Self {
-        Self { ike: "aes256gcm16-prfsha384-x25519-ke1_mlkem768".into(), esp: "aes256gcm16".into(), ppk }
+        Self {
+            ike: "aes256gcm16-prfsha384-x25519-ke1_mlkem768".into(),
+            esp: "aes256gcm16".into(),
+            ppk,
+        }
     }
 }
 
@@ -58,14 +62,35 @@ fn selector(start: &str, end: &str) -> IpSelector {
 /// A connection for one side of the scenario.
 pub fn connection(s: &Scenario, initiator: bool) -> ConnectionConfig {
     let (me, local, remote) = if initiator {
-        ("initiator.example", selector("10.1.0.0", "10.1.255.255"), selector("10.2.0.0", "10.2.255.255"))
+        (
+            "initiator.example",
+            selector("10.1.0.0", "10.1.255.255"),
+            selector("10.2.0.0", "10.2.255.255"),
+        )
     } else {
-        ("responder.example", selector("10.2.0.0", "10.2.255.255"), selector("10.1.0.0", "10.1.255.255"))
+        (
+            "responder.example",
+            selector("10.2.0.0", "10.2.255.255"),
+            selector("10.1.0.0", "10.1.255.255"),
+        )
     };
     let ike = ProposalSpec::parse_ike(&s.ike).expect("scenario IKE proposal");
-    let mut c = ConnectionConfig::new("bench", Identity::fqdn(me), b"benchmark pre-shared key 0123456789", vec![ike]);
-    c.children.push(ChildConfig::new("net", vec![ProposalSpec::parse_esp(&s.esp).expect("scenario ESP proposal")], vec![local], vec![remote]));
-    c.ppk = s.ppk.as_ref().map(|k| PpkConfig::fixed(b"bench-ppk", SecretBytes::from_slice(k), true));
+    let mut c = ConnectionConfig::new(
+        "bench",
+        Identity::fqdn(me),
+        b"benchmark pre-shared key 0123456789",
+        vec![ike],
+    );
+    c.children.push(ChildConfig::new(
+        "net",
+        vec![ProposalSpec::parse_esp(&s.esp).expect("scenario ESP proposal")],
+        vec![local],
+        vec![remote],
+    ));
+    c.ppk = s
+        .ppk
+        .as_ref()
+        .map(|k| PpkConfig::fixed(b"bench-ppk", SecretBytes::from_slice(k), true));
     c
 }
 
@@ -73,14 +98,28 @@ pub fn connection(s: &Scenario, initiator: bool) -> ConnectionConfig {
 ///
 /// # Panics
 /// If the handshake does not complete (a benchmark of a failing handshake is meaningless).
-pub fn run_handshake(s: &Scenario, pi: &'static dyn CryptoProvider, pr: &'static dyn CryptoProvider) -> HandshakeRun {
+pub fn run_handshake(
+    s: &Scenario,
+    pi: &'static dyn CryptoProvider,
+    pr: &'static dyn CryptoProvider,
+) -> HandshakeRun {
     let a_addr: SocketAddr = "192.0.2.1:500".parse().expect("literal address");
     let b_addr: SocketAddr = "192.0.2.2:500".parse().expect("literal address");
-    let rcfg = EndpointConfig { connections: vec![Arc::new(connection(s, false))], ..EndpointConfig::default() };
+    let rcfg = EndpointConfig {
+        connections: vec![Arc::new(connection(s, false))],
+        ..EndpointConfig::default()
+    };
     let mut a = Endpoint::new(EndpointConfig::default(), pi);
     let mut b = Endpoint::new(rcfg, pr);
     let conn = Arc::new(connection(s, true));
-    let mut run = HandshakeRun { initiator: SideTimes::default(), responder: SideTimes::default(), proposal: String::new(), ppk_used: false, datagrams: 0, bytes: 0 };
+    let mut run = HandshakeRun {
+        initiator: SideTimes::default(),
+        responder: SideTimes::default(),
+        proposal: String::new(),
+        ppk_used: false,
+        datagrams: 0,
+        bytes: 0,
+    };
     let now = Instant::now();
     let t = Instant::now();
     a.connect(now, conn, a_addr, b_addr).expect("connect");
@@ -123,7 +162,12 @@ pub fn run_handshake(s: &Scenario, pi: &'static dyn CryptoProvider, pr: &'static
             up_b |= matches!(e, Event::IkeSaEstablished { .. });
         }
     }
-    assert!(up_a && up_b, "handshake did not complete: {:?} {:?}", a.stats(), b.stats());
+    assert!(
+        up_a && up_b,
+        "handshake did not complete: {:?} {:?}",
+        a.stats(),
+        b.stats()
+    );
     run
 }
 

@@ -98,12 +98,18 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<(), Failure> {
     let mut client = Client::connect(&cli.socket).map_err(|e| {
-        Failure::Unreachable(format!("cannot reach iked at {}: {e} (is it running? are you root? see --socket)", cli.socket.display()))
+        Failure::Unreachable(format!(
+            "cannot reach iked at {}: {e} (is it running? are you root? see --socket)",
+            cli.socket.display()
+        ))
     })?;
     match &cli.command {
         Cmd::Load { file } => {
             let path = match file {
-                Some(f) => Some(std::path::absolute(f).map_err(|e| Failure::Daemon(format!("{}: {e}", f.display())))?),
+                Some(f) => Some(
+                    std::path::absolute(f)
+                        .map_err(|e| Failure::Daemon(format!("{}: {e}", f.display())))?,
+                ),
                 None => None,
             };
             let v: LoadView = call(&mut client, Command::Load { path }, None)?;
@@ -112,7 +118,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Cmd::Up { name, timeout } => {
             let ms = timeout.saturating_mul(1000);
             let wait = Duration::from_secs(timeout.saturating_add(5));
-            let v: UpView = call(&mut client, Command::Up { name: name.clone(), timeout_ms: Some(ms) }, Some(wait))?;
+            let v: UpView = call(
+                &mut client,
+                Command::Up {
+                    name: name.clone(),
+                    timeout_ms: Some(ms),
+                },
+                Some(wait),
+            )?;
             print(cli.json, &v, output::up)
         }
         Cmd::Down { name } => {
@@ -134,7 +147,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Cmd::Version => {
             let v: VersionView = call(&mut client, Command::Version, None)?;
             let both = serde_json::json!({ "ikectl": env!("CARGO_PKG_VERSION"), "daemon": v.daemon, "protocol": v.protocol });
-            print(cli.json, &both, |_| output::version(env!("CARGO_PKG_VERSION"), &v))
+            print(cli.json, &both, |_| {
+                output::version(env!("CARGO_PKG_VERSION"), &v)
+            })
         }
         Cmd::Monitor => monitor(&mut client, cli.json),
     }
@@ -144,29 +159,48 @@ fn monitor(client: &mut Client, json: bool) -> Result<(), Failure> {
     let _: serde_json::Value = call(client, Command::Monitor, None)?;
     loop {
         match client.next_event(None) {
-            Ok(Some(line)) if json => println!("{}", serde_json::to_string(&line.event).unwrap_or_default()),
+            Ok(Some(line)) if json => {
+                println!("{}", serde_json::to_string(&line.event).unwrap_or_default())
+            }
             Ok(Some(line)) => println!("{}", output::event(&line.event)),
-            Ok(None) => return Err(Failure::Unreachable("the daemon closed the connection".into())),
+            Ok(None) => {
+                return Err(Failure::Unreachable(
+                    "the daemon closed the connection".into(),
+                ));
+            }
             Err(e) => return Err(failure(e)),
         }
     }
 }
 
-fn call<T: DeserializeOwned>(client: &mut Client, command: Command, timeout: Option<Duration>) -> Result<T, Failure> {
-    client.call_as(command, timeout.or(Some(DEFAULT_TIMEOUT))).map_err(failure)
+fn call<T: DeserializeOwned>(
+    client: &mut Client,
+    command: Command,
+    timeout: Option<Duration>,
+) -> Result<T, Failure> {
+    client
+        .call_as(command, timeout.or(Some(DEFAULT_TIMEOUT)))
+        .map_err(failure)
 }
 
 fn failure(e: ClientError) -> Failure {
     match e {
-        ClientError::Daemon(body) if body.code == ErrorCode::Forbidden => Failure::Unreachable(body.message),
+        ClientError::Daemon(body) if body.code == ErrorCode::Forbidden => {
+            Failure::Unreachable(body.message)
+        }
         ClientError::Io(e) => Failure::Unreachable(format!("connection to iked failed: {e}")),
         other => Failure::Daemon(other.to_string()),
     }
 }
 
-fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) -> Result<(), Failure> {
+fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&T) -> String,
+) -> Result<(), Failure> {
     if json {
-        let text = serde_json::to_string_pretty(value).map_err(|e| Failure::Daemon(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| Failure::Daemon(e.to_string()))?;
         println!("{text}");
     } else {
         print!("{}", human(value));

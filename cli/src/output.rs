@@ -11,7 +11,16 @@ pub(crate) fn list_conns(conns: &[ConnView]) -> String {
     let rows = conns
         .iter()
         .map(|c| {
-            let ppk = c.ppk_id.as_ref().map_or_else(|| "-".into(), |p| if c.ppk_required { format!("{p} (required)") } else { p.clone() });
+            let ppk = c.ppk_id.as_ref().map_or_else(
+                || "-".into(),
+                |p| {
+                    if c.ppk_required {
+                        format!("{p} (required)")
+                    } else {
+                        p.clone()
+                    }
+                },
+            );
             vec![
                 c.name.clone(),
                 c.local_id.clone(),
@@ -26,13 +35,46 @@ pub(crate) fn list_conns(conns: &[ConnView]) -> String {
             ]
         })
         .collect();
-    let mut out = table(&["NAME", "LOCAL ID", "REMOTE ADDRS", "PORT", "REMOTE ID", "AUTH", "PPK", "START", "IKE SAS", "PROPOSALS"], rows);
+    let mut out = table(
+        &[
+            "NAME",
+            "LOCAL ID",
+            "REMOTE ADDRS",
+            "PORT",
+            "REMOTE ID",
+            "AUTH",
+            "PPK",
+            "START",
+            "IKE SAS",
+            "PROPOSALS",
+        ],
+        rows,
+    );
     let children = conns
         .iter()
-        .flat_map(|c| c.children.iter().map(move |ch| vec![c.name.clone(), ch.name.clone(), ch.local_ts.join(","), ch.remote_ts.join(","), ch.esp_proposals.join(",")]))
+        .flat_map(|c| {
+            c.children.iter().map(move |ch| {
+                vec![
+                    c.name.clone(),
+                    ch.name.clone(),
+                    ch.local_ts.join(","),
+                    ch.remote_ts.join(","),
+                    ch.esp_proposals.join(","),
+                ]
+            })
+        })
         .collect();
     out.push('\n');
-    out.push_str(&table(&["CONNECTION", "CHILD", "LOCAL TS", "REMOTE TS", "ESP PROPOSALS"], children));
+    out.push_str(&table(
+        &[
+            "CONNECTION",
+            "CHILD",
+            "LOCAL TS",
+            "REMOTE TS",
+            "ESP PROPOSALS",
+        ],
+        children,
+    ));
     out
 }
 
@@ -52,17 +94,41 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
                 s.remote.clone(),
                 s.established_secs.map_or_else(|| "-".into(), age),
                 flags(s),
-                if s.hybrid.is_empty() { "-".into() } else { s.hybrid.clone() },
+                if s.hybrid.is_empty() {
+                    "-".into()
+                } else {
+                    s.hybrid.clone()
+                },
                 s.proposal.clone().unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
-    let mut out = table(&["CONNECTION", "IKE SA", "STATE", "ROLE", "LOCAL", "REMOTE", "AGE", "FLAGS", "POLICY", "PROPOSAL"], rows);
+    let mut out = table(
+        &[
+            "CONNECTION",
+            "IKE SA",
+            "STATE",
+            "ROLE",
+            "LOCAL",
+            "REMOTE",
+            "AGE",
+            "FLAGS",
+            "POLICY",
+            "PROPOSAL",
+        ],
+        rows,
+    );
     let ppks: Vec<Vec<String>> = sas
         .iter()
         .filter_map(|s| {
             let p = s.ppk.as_ref()?;
-            Some(vec![s.id.clone(), p.source.clone(), if p.used { "yes".into() } else { "no".into() }, p.id.clone().unwrap_or_else(|| "-".into()), p.reason.clone()])
+            Some(vec![
+                s.id.clone(),
+                p.source.clone(),
+                if p.used { "yes".into() } else { "no".into() },
+                p.id.clone().unwrap_or_else(|| "-".into()),
+                p.reason.clone(),
+            ])
         })
         .collect();
     if !ppks.is_empty() {
@@ -92,7 +158,23 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
         .collect();
     if !children.is_empty() {
         out.push('\n');
-        out.push_str(&table(&["IKE SA", "CHILD", "IN SPI", "OUT SPI", "LOCAL TS", "REMOTE TS", "BYTES IN", "BYTES OUT", "PKTS IN", "PKTS OUT", "DROPS", "PROPOSAL"], children));
+        out.push_str(&table(
+            &[
+                "IKE SA",
+                "CHILD",
+                "IN SPI",
+                "OUT SPI",
+                "LOCAL TS",
+                "REMOTE TS",
+                "BYTES IN",
+                "BYTES OUT",
+                "PKTS IN",
+                "PKTS OUT",
+                "DROPS",
+                "PROPOSAL",
+            ],
+            children,
+        ));
     }
     out
 }
@@ -105,12 +187,24 @@ pub(crate) fn stats(s: &StatsView) -> String {
         s.ike_sas_established,
         s.child_sas
     );
-    let engine = s.engine.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect();
+    let engine = s
+        .engine
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .collect();
     out.push_str(&table(&["ENGINE COUNTER", "VALUE"], engine));
-    for (title, map) in [("DAEMON COUNTER", &s.daemon), ("DATAPATH COUNTER", &s.datapath)] {
+    for (title, map) in [
+        ("DAEMON COUNTER", &s.daemon),
+        ("DATAPATH COUNTER", &s.datapath),
+    ] {
         if !map.is_empty() {
             out.push('\n');
-            out.push_str(&table(&[title, "VALUE"], map.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect()));
+            out.push_str(&table(
+                &[title, "VALUE"],
+                map.iter()
+                    .map(|(k, v)| vec![k.clone(), v.to_string()])
+                    .collect(),
+            ));
         }
     }
     if !s.children.is_empty() {
@@ -119,7 +213,11 @@ pub(crate) fn stats(s: &StatsView) -> String {
             .iter()
             .map(|c| {
                 let n = &c.counters;
-                let reasons: Vec<String> = n.drop_reasons.iter().map(|(r, k)| format!("{r}={k}")).collect();
+                let reasons: Vec<String> = n
+                    .drop_reasons
+                    .iter()
+                    .map(|(r, k)| format!("{r}={k}"))
+                    .collect();
                 vec![
                     c.connection.clone(),
                     c.child.clone(),
@@ -134,14 +232,32 @@ pub(crate) fn stats(s: &StatsView) -> String {
             })
             .collect();
         out.push('\n');
-        out.push_str(&table(&["CONNECTION", "CHILD", "IN SPI", "BYTES IN", "BYTES OUT", "PACKETS IN", "PACKETS OUT", "DROPS", "DROP REASONS"], rows));
+        out.push_str(&table(
+            &[
+                "CONNECTION",
+                "CHILD",
+                "IN SPI",
+                "BYTES IN",
+                "BYTES OUT",
+                "PACKETS IN",
+                "PACKETS OUT",
+                "DROPS",
+                "DROP REASONS",
+            ],
+            rows,
+        ));
     }
     out
 }
 
 pub(crate) fn load(v: &LoadView) -> String {
     let mut out = format!("loaded {}\n", v.file);
-    for (label, names) in [("added", &v.added), ("changed", &v.changed), ("removed", &v.removed), ("unchanged", &v.unchanged)] {
+    for (label, names) in [
+        ("added", &v.added),
+        ("changed", &v.changed),
+        ("removed", &v.removed),
+        ("unchanged", &v.unchanged),
+    ] {
         if !names.is_empty() {
             out.push_str(&format!("  {label:<10} {}\n", names.join(", ")));
         }
@@ -154,16 +270,44 @@ pub(crate) fn load(v: &LoadView) -> String {
 
 pub(crate) fn up(v: &UpView) -> String {
     let s = &v.ike_sa;
-    let what = if v.already_up { "already up" } else { "established" };
-    let mut out = format!("{}: IKE SA {} {what} with {} ({})\n", s.connection, s.id, s.remote, s.proposal.as_deref().unwrap_or("-"));
+    let what = if v.already_up {
+        "already up"
+    } else {
+        "established"
+    };
+    let mut out = format!(
+        "{}: IKE SA {} {what} with {} ({})\n",
+        s.connection,
+        s.id,
+        s.remote,
+        s.proposal.as_deref().unwrap_or("-")
+    );
     for c in &s.children {
-        out.push_str(&format!("  child {}: in {} out {} {} === {} ({})\n", c.name, c.inbound_spi, c.outbound_spi, c.local_ts.join(","), c.remote_ts.join(","), c.proposal));
+        out.push_str(&format!(
+            "  child {}: in {} out {} {} === {} ({})\n",
+            c.name,
+            c.inbound_spi,
+            c.outbound_spi,
+            c.local_ts.join(","),
+            c.remote_ts.join(","),
+            c.proposal
+        ));
     }
     if let Some(p) = &s.ppk {
-        out.push_str(&format!("  ppk: {} {}{}: {}\n", p.source, if p.used { "used" } else { "not used" }, p.id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default(), p.reason));
+        out.push_str(&format!(
+            "  ppk: {} {}{}: {}\n",
+            p.source,
+            if p.used { "used" } else { "not used" },
+            p.id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default(),
+            p.reason
+        ));
     }
     for t in &s.timings {
-        out.push_str(&format!("  {:<28} {:>9.3} ms\n", t.phase, t.micros as f64 / 1000.0));
+        out.push_str(&format!(
+            "  {:<28} {:>9.3} ms\n",
+            t.phase,
+            t.micros as f64 / 1000.0
+        ));
     }
     out
 }
@@ -172,29 +316,105 @@ pub(crate) fn down(name: &str, v: &DownView) -> String {
     if v.closed.is_empty() {
         return format!("{name}: no IKE SA to close\n");
     }
-    let note = if v.delete_sent { " (DELETE sent to the peer)" } else { " (peer not notified)" };
+    let note = if v.delete_sent {
+        " (DELETE sent to the peer)"
+    } else {
+        " (peer not notified)"
+    };
     format!("{name}: closed IKE SA {}{note}\n", v.closed.join(", "))
 }
 
 pub(crate) fn version(ikectl: &str, v: &VersionView) -> String {
-    format!("ikectl {ikectl}\niked   {}\ncontrol protocol {}\n", v.daemon, v.protocol)
+    format!(
+        "ikectl {ikectl}\niked   {}\ncontrol protocol {}\n",
+        v.daemon, v.protocol
+    )
 }
 
 pub(crate) fn event(e: &MonitorEvent) -> String {
     match e {
-        MonitorEvent::Initiating { connection, ike_sa, remote } => format!("initiating          {connection} {ike_sa} to {remote}"),
-        MonitorEvent::IkeSaEstablished { ike_sa: s } => format!("ike-sa-established  {} {} {} {} {}", s.connection, s.id, role(s.initiator), s.remote, s.proposal.as_deref().unwrap_or("-")),
-        MonitorEvent::ChildSaInstalled { connection, ike_sa, child } => {
-            format!("child-sa-installed  {connection} {ike_sa} {} in {} out {} {} === {}", child.name, child.inbound_spi, child.outbound_spi, child.local_ts.join(","), child.remote_ts.join(","))
+        MonitorEvent::Initiating {
+            connection,
+            ike_sa,
+            remote,
+        } => format!("initiating          {connection} {ike_sa} to {remote}"),
+        MonitorEvent::IkeSaEstablished { ike_sa: s } => format!(
+            "ike-sa-established  {} {} {} {} {}",
+            s.connection,
+            s.id,
+            role(s.initiator),
+            s.remote,
+            s.proposal.as_deref().unwrap_or("-")
+        ),
+        MonitorEvent::ChildSaInstalled {
+            connection,
+            ike_sa,
+            child,
+        } => {
+            format!(
+                "child-sa-installed  {connection} {ike_sa} {} in {} out {} {} === {}",
+                child.name,
+                child.inbound_spi,
+                child.outbound_spi,
+                child.local_ts.join(","),
+                child.remote_ts.join(",")
+            )
         }
-        MonitorEvent::ChildSaRetired { connection, ike_sa, child, inbound_spi } => format!("child-sa-retired    {connection} {ike_sa} {child} in {inbound_spi}"),
-        MonitorEvent::IkeSaFailed { connection, ike_sa, error } => format!("ike-sa-failed       {} {ike_sa}: {error}", connection.as_deref().unwrap_or("-")),
-        MonitorEvent::IkeSaClosed { connection, ike_sa, reason } => format!("ike-sa-closed       {} {ike_sa}: {reason}", connection.as_deref().unwrap_or("-")),
-        MonitorEvent::PpkResolved { connection, ike_sa, ppk } => format!("ppk-resolved        {} {ike_sa} {}: {}", connection.as_deref().unwrap_or("-"), ppk.source, ppk.reason),
-        MonitorEvent::ChildSaExpired { connection, ike_sa, child, inbound_spi, hard } => {
-            format!("child-sa-expired    {connection} {ike_sa} {child} in {inbound_spi} ({})", if *hard { "hard: deleting" } else { "soft: rekeying" })
+        MonitorEvent::ChildSaRetired {
+            connection,
+            ike_sa,
+            child,
+            inbound_spi,
+        } => format!("child-sa-retired    {connection} {ike_sa} {child} in {inbound_spi}"),
+        MonitorEvent::IkeSaFailed {
+            connection,
+            ike_sa,
+            error,
+        } => format!(
+            "ike-sa-failed       {} {ike_sa}: {error}",
+            connection.as_deref().unwrap_or("-")
+        ),
+        MonitorEvent::IkeSaClosed {
+            connection,
+            ike_sa,
+            reason,
+        } => format!(
+            "ike-sa-closed       {} {ike_sa}: {reason}",
+            connection.as_deref().unwrap_or("-")
+        ),
+        MonitorEvent::PpkResolved {
+            connection,
+            ike_sa,
+            ppk,
+        } => format!(
+            "ppk-resolved        {} {ike_sa} {}: {}",
+            connection.as_deref().unwrap_or("-"),
+            ppk.source,
+            ppk.reason
+        ),
+        MonitorEvent::ChildSaExpired {
+            connection,
+            ike_sa,
+            child,
+            inbound_spi,
+            hard,
+        } => {
+            format!(
+                "child-sa-expired    {connection} {ike_sa} {child} in {inbound_spi} ({})",
+                if *hard {
+                    "hard: deleting"
+                } else {
+                    "soft: rekeying"
+                }
+            )
         }
-        MonitorEvent::ConfigLoaded { load } => format!("config-loaded       {} (+{} ~{} -{})", load.file, load.added.len(), load.changed.len(), load.removed.len()),
+        MonitorEvent::ConfigLoaded { load } => format!(
+            "config-loaded       {} (+{} ~{} -{})",
+            load.file,
+            load.added.len(),
+            load.changed.len(),
+            load.removed.len()
+        ),
         MonitorEvent::Lagged { missed } => format!("lagged              {missed} events dropped"),
         other => format!("{other:?}"),
     }
@@ -240,7 +460,11 @@ fn flags(s: &IkeSaView) -> String {
     if s.nat_detected {
         f.push("nat".into());
     }
-    if f.is_empty() { "-".into() } else { f.join(",") }
+    if f.is_empty() {
+        "-".into()
+    } else {
+        f.join(",")
+    }
 }
 
 /// `42s`, `3m05s`, `2h03m`, `1d02h`.
@@ -275,8 +499,22 @@ mod tests {
             intermediate_exchanges: 1,
             established_secs: Some(185),
             hybrid: "pqc+qkd".into(),
-            ppk: Some(PpkView { source: "qkd".into(), used: true, id: Some("6f1c0c3e-6a4e-4b4e-9a55-0f2d7c1b9e21".into()), reason: "QKD key from enc_keys".into() }),
-            timings: vec![PhaseView { phase: "IKE_SA_INIT".into(), micros: 812 }, PhaseView { phase: "initiate -> child installed".into(), micros: 4321 }],
+            ppk: Some(PpkView {
+                source: "qkd".into(),
+                used: true,
+                id: Some("6f1c0c3e-6a4e-4b4e-9a55-0f2d7c1b9e21".into()),
+                reason: "QKD key from enc_keys".into(),
+            }),
+            timings: vec![
+                PhaseView {
+                    phase: "IKE_SA_INIT".into(),
+                    micros: 812,
+                },
+                PhaseView {
+                    phase: "initiate -> child installed".into(),
+                    micros: 4321,
+                },
+            ],
             children: vec![ChildSaView {
                 name: "net".into(),
                 inbound_spi: "c0ffee01".into(),
@@ -285,7 +523,11 @@ mod tests {
                 local_ts: vec!["10.1.0.0/16".into()],
                 remote_ts: vec!["10.2.0.0/16".into()],
                 installed_secs: 185,
-                counters: ChildSaCounters { bytes_in: 1500, bytes_out: 42, ..ChildSaCounters::default() },
+                counters: ChildSaCounters {
+                    bytes_in: 1500,
+                    bytes_out: 42,
+                    ..ChildSaCounters::default()
+                },
             }],
         }
     }
@@ -325,7 +567,12 @@ IKE SA            CHILD  IN SPI    OUT SPI   LOCAL TS     REMOTE TS    BYTES IN 
             hybrid: "pqc (inferred)".into(),
             qkd_fallback: false,
             qkd_peer_sae_id: None,
-            children: vec![ChildConfView { name: "net".into(), local_ts: vec!["10.1.0.0/16".into()], remote_ts: vec!["10.2.0.0/16".into(), "10.3.0.0/16".into()], esp_proposals: vec!["aes256gcm16".into()] }],
+            children: vec![ChildConfView {
+                name: "net".into(),
+                local_ts: vec!["10.1.0.0/16".into()],
+                remote_ts: vec!["10.2.0.0/16".into(), "10.3.0.0/16".into()],
+                esp_proposals: vec!["aes256gcm16".into()],
+            }],
             ike_sas: 1,
         };
         let expected = "\
@@ -340,7 +587,10 @@ site-b      net    10.1.0.0/16  10.2.0.0/16,10.3.0.0/16  aes256gcm16
 
     #[test]
     fn up_and_events() {
-        let v = UpView { already_up: false, ike_sa: sa() };
+        let v = UpView {
+            already_up: false,
+            ike_sa: sa(),
+        };
         assert_eq!(
             up(&v),
             "site-b: IKE SA 0123456789abcdef established with 127.0.0.1:40001 (aes256gcm16-prfsha384-x25519-ke1_mlkem768)\n  \
@@ -349,9 +599,19 @@ site-b      net    10.1.0.0/16  10.2.0.0/16,10.3.0.0/16  aes256gcm16
              IKE_SA_INIT                      0.812 ms\n  \
              initiate -> child installed      4.321 ms\n"
         );
-        let e = MonitorEvent::IkeSaFailed { connection: Some("site-b".into()), ike_sa: "0123456789abcdef".into(), error: "no proposal chosen".into() };
-        assert_eq!(event(&e), "ike-sa-failed       site-b 0123456789abcdef: no proposal chosen");
-        assert_eq!(down("site-b", &DownView::default()), "site-b: no IKE SA to close\n");
+        let e = MonitorEvent::IkeSaFailed {
+            connection: Some("site-b".into()),
+            ike_sa: "0123456789abcdef".into(),
+            error: "no proposal chosen".into(),
+        };
+        assert_eq!(
+            event(&e),
+            "ike-sa-failed       site-b 0123456789abcdef: no proposal chosen"
+        );
+        assert_eq!(
+            down("site-b", &DownView::default()),
+            "site-b: no IKE SA to close\n"
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@
 
 mod secret;
 // Parsing helpers in `sign` serve the providers; without both compiled in, some go unused.
-#[cfg_attr(not(all(feature = "default-provider", feature = "rustcrypto")), allow(dead_code))]
+#[cfg_attr(
+    not(all(feature = "default-provider", feature = "rustcrypto")),
+    allow(dead_code)
+)]
 mod sign;
 
 #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]

@@ -216,7 +216,9 @@ impl<'a> Der<'a> {
             }
             let (len_octets, tail) = after_len.split_at(n);
             after_len = tail;
-            len_octets.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+            len_octets
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
         };
         if after_len.len() < len {
             return None;
@@ -299,7 +301,10 @@ mod tests {
 
     /// Round trips and failures for every key type through one provider.
     #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
-    fn sign_and_verify_each_key(signer: &dyn crate::CryptoProvider, verifier: &dyn crate::CryptoProvider) {
+    fn sign_and_verify_each_key(
+        signer: &dyn crate::CryptoProvider,
+        verifier: &dyn crate::CryptoProvider,
+    ) {
         let keys = [
             (ED25519_PKCS8, ED25519_SPKI, KeyType::Ed25519),
             (P256_PKCS8, P256_SPKI, KeyType::EcdsaP256),
@@ -308,29 +313,51 @@ mod tests {
         ];
         let message = b"InitiatorSignedOctets";
         for (pkcs8, spki, key_type) in keys {
-            let (pkcs8, spki) = (hex::decode(pkcs8).expect("hex"), hex::decode(spki).expect("hex"));
-            let key = signer.signing_key(&pkcs8).unwrap_or_else(|e| panic!("{key_type:?} key loads: {e}"));
+            let (pkcs8, spki) = (
+                hex::decode(pkcs8).expect("hex"),
+                hex::decode(spki).expect("hex"),
+            );
+            let key = signer
+                .signing_key(&pkcs8)
+                .unwrap_or_else(|e| panic!("{key_type:?} key loads: {e}"));
             assert_eq!(key.key_type(), key_type);
-            assert_eq!(parse_spki(&spki).expect("spki").1, key.public_key(), "{key_type:?} public key");
+            assert_eq!(
+                parse_spki(&spki).expect("spki").1,
+                key.public_key(),
+                "{key_type:?} public key"
+            );
             assert!(!key.schemes().is_empty());
             for &scheme in key.schemes() {
                 let sig = key.sign(scheme, message).expect("signs");
                 let v = verifier.signature(scheme).expect("verifier");
                 assert_eq!(v.scheme(), scheme);
                 assert_eq!(v.verify(&spki, message, &sig), Ok(()), "{scheme:?}");
-                assert_eq!(v.verify(&spki, b"other octets", &sig), Err(SignatureError::BadSignature), "{scheme:?}");
+                assert_eq!(
+                    v.verify(&spki, b"other octets", &sig),
+                    Err(SignatureError::BadSignature),
+                    "{scheme:?}"
+                );
                 let mut bent = sig.clone();
                 if let Some(last) = bent.last_mut() {
                     *last ^= 1;
                 }
                 assert!(v.verify(&spki, message, &bent).is_err(), "{scheme:?}");
                 assert!(v.verify(&spki, message, &[]).is_err(), "{scheme:?}");
-                assert!(v.verify(&spki[..spki.len() - 1], message, &sig).is_err(), "{scheme:?}");
+                assert!(
+                    v.verify(&spki[..spki.len() - 1], message, &sig).is_err(),
+                    "{scheme:?}"
+                );
             }
-            let wrong = SignatureScheme::ALL.into_iter().find(|s| !s.fits(key_type)).expect("a scheme that does not fit");
+            let wrong = SignatureScheme::ALL
+                .into_iter()
+                .find(|s| !s.fits(key_type))
+                .expect("a scheme that does not fit");
             assert_eq!(key.sign(wrong, message), Err(SignatureError::WrongKeyType));
             let v = verifier.signature(wrong).expect("verifier");
-            assert_eq!(v.verify(&spki, message, &[0; 64]), Err(SignatureError::WrongKeyType));
+            assert_eq!(
+                v.verify(&spki, message, &[0; 64]),
+                Err(SignatureError::WrongKeyType)
+            );
         }
         assert!(signer.signing_key(b"not a key").is_err());
         assert!(signer.signing_key(&[]).is_err());
@@ -341,10 +368,17 @@ mod tests {
     fn verify_legacy_sha1(p: &dyn crate::CryptoProvider) {
         let spki = hex::decode(RSA_SPKI).expect("hex");
         let sig = hex::decode(RSA_SHA1_SIG).expect("hex");
-        let v = p.signature(SignatureScheme::RsaPkcs1Sha1).expect("verifier");
+        let v = p
+            .signature(SignatureScheme::RsaPkcs1Sha1)
+            .expect("verifier");
         assert_eq!(v.verify(&spki, b"RFC 7296 method 1", &sig), Ok(()));
-        assert_eq!(v.verify(&spki, b"RFC 7296 method 2", &sig), Err(SignatureError::BadSignature));
-        let key = p.signing_key(&hex::decode(RSA_PKCS8).expect("hex")).expect("key");
+        assert_eq!(
+            v.verify(&spki, b"RFC 7296 method 2", &sig),
+            Err(SignatureError::BadSignature)
+        );
+        let key = p
+            .signing_key(&hex::decode(RSA_PKCS8).expect("hex"))
+            .expect("key");
         assert!(key.sign(SignatureScheme::RsaPkcs1Sha1, b"x").is_err());
     }
 
@@ -375,7 +409,8 @@ mod tests {
         "302e020100300506032b65700422042072e03700dff66a494a147cd7a9af9c73ec8afbdfda1ad870210a7d4791cc",
         "aed2",
     );
-    const ED25519_SPKI: &str = "302a300506032b6570032100ecdeb71dedf5adfd6437c0730942709a5cf053da564b58316fe01b26ae2b4221";
+    const ED25519_SPKI: &str =
+        "302a300506032b6570032100ecdeb71dedf5adfd6437c0730942709a5cf053da564b58316fe01b26ae2b4221";
     const P256_PKCS8: &str = concat!(
         "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420c2deea3a08036c2e2816",
         "1092add895b91d81dc8558ce9a1c920c96e02c81ccf5a1440342000470a354ac198a45efc2f043d6387880997652",

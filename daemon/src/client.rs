@@ -44,23 +44,38 @@ impl Client {
     ///
     /// # Errors
     /// I/O, protocol or daemon errors.
-    pub fn call(&mut self, command: Command, timeout: Option<Duration>) -> Result<serde_json::Value, ClientError> {
-        self.writer.set_read_timeout(timeout).map_err(ClientError::Io)?;
+    pub fn call(
+        &mut self,
+        command: Command,
+        timeout: Option<Duration>,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.writer
+            .set_read_timeout(timeout)
+            .map_err(ClientError::Io)?;
         if let Err(e) = self.send(&Request::new(command)) {
             // The daemon may have refused us and hung up before reading: its reason is waiting.
             return match self.receive::<Response>() {
-                Ok(Some(Response { error: Some(body), .. })) => Err(ClientError::Daemon(body)),
+                Ok(Some(Response {
+                    error: Some(body), ..
+                })) => Err(ClientError::Daemon(body)),
                 _ => Err(e),
             };
         }
-        let response: Response = self.receive()?.ok_or_else(|| ClientError::Protocol("the daemon closed the connection".into()))?;
+        let response: Response = self
+            .receive()?
+            .ok_or_else(|| ClientError::Protocol("the daemon closed the connection".into()))?;
         if response.version != PROTOCOL_VERSION {
-            return Err(ClientError::Protocol(format!("the daemon speaks protocol version {}, this client {PROTOCOL_VERSION}", response.version)));
+            return Err(ClientError::Protocol(format!(
+                "the daemon speaks protocol version {}, this client {PROTOCOL_VERSION}",
+                response.version
+            )));
         }
         match (response.ok, response.result, response.error) {
             (true, result, _) => Ok(result.unwrap_or(serde_json::Value::Null)),
             (false, _, Some(e)) => Err(ClientError::Daemon(e)),
-            (false, _, None) => Err(ClientError::Protocol("error response without an error".into())),
+            (false, _, None) => Err(ClientError::Protocol(
+                "error response without an error".into(),
+            )),
         }
     }
 
@@ -68,17 +83,27 @@ impl Client {
     ///
     /// # Errors
     /// I/O, protocol or daemon errors.
-    pub fn call_as<T: DeserializeOwned>(&mut self, command: Command, timeout: Option<Duration>) -> Result<T, ClientError> {
+    pub fn call_as<T: DeserializeOwned>(
+        &mut self,
+        command: Command,
+        timeout: Option<Duration>,
+    ) -> Result<T, ClientError> {
         let value = self.call(command, timeout)?;
-        serde_json::from_value(value).map_err(|e| ClientError::Protocol(format!("unexpected result: {e}")))
+        serde_json::from_value(value)
+            .map_err(|e| ClientError::Protocol(format!("unexpected result: {e}")))
     }
 
     /// The next `monitor` event, or `None` when the daemon closed the stream.
     ///
     /// # Errors
     /// I/O or protocol errors.
-    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<EventLine>, ClientError> {
-        self.writer.set_read_timeout(timeout).map_err(ClientError::Io)?;
+    pub fn next_event(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<EventLine>, ClientError> {
+        self.writer
+            .set_read_timeout(timeout)
+            .map_err(ClientError::Io)?;
         self.receive()
     }
 
@@ -87,12 +112,16 @@ impl Client {
     /// # Errors
     /// I/O errors.
     pub fn send_raw(&mut self, line: &str) -> Result<Option<Response>, ClientError> {
-        self.writer.write_all(line.as_bytes()).and_then(|()| self.writer.write_all(b"\n")).map_err(ClientError::Io)?;
+        self.writer
+            .write_all(line.as_bytes())
+            .and_then(|()| self.writer.write_all(b"\n"))
+            .map_err(ClientError::Io)?;
         self.receive()
     }
 
     fn send(&mut self, request: &Request) -> Result<(), ClientError> {
-        let mut line = serde_json::to_vec(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let mut line =
+            serde_json::to_vec(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
         line.push(b'\n');
         self.writer.write_all(&line).map_err(ClientError::Io)
     }
@@ -102,7 +131,9 @@ impl Client {
         if self.reader.read_line(&mut line).map_err(ClientError::Io)? == 0 {
             return Ok(None);
         }
-        serde_json::from_str(&line).map(Some).map_err(|e| ClientError::Protocol(format!("bad line from the daemon: {e}")))
+        serde_json::from_str(&line)
+            .map(Some)
+            .map_err(|e| ClientError::Protocol(format!("bad line from the daemon: {e}")))
     }
 }
 

@@ -31,12 +31,21 @@ pub(crate) struct ControlCtx {
 /// Binds the socket: creates its directory (0700) if needed, refuses to steal the socket of a
 /// running daemon, removes a stale one, and restricts the file to mode 0600.
 pub(crate) fn bind(path: &Path) -> io::Result<(UnixListener, u32)> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(io::Error::new(io::ErrorKind::AddrInUse, format!("{} is in use by a running daemon", path.display())));
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("{} is in use by a running daemon", path.display()),
+            ));
         }
         std::fs::remove_file(path)?;
     }
@@ -66,16 +75,36 @@ pub(crate) async fn serve(listener: UnixListener, owner: u32, ctx: Arc<ControlCt
 
 /// Reloads the configuration from `path` or the current file. A file that fails to load leaves
 /// the running configuration in place.
-pub(crate) async fn reload(ctx: &ControlCtx, path: Option<PathBuf>) -> Result<LoadView, (ErrorCode, String)> {
+pub(crate) async fn reload(
+    ctx: &ControlCtx,
+    path: Option<PathBuf>,
+) -> Result<LoadView, (ErrorCode, String)> {
     let path = match path {
         Some(p) => p,
-        None => ctx.config_path.lock().map_err(|_| (ErrorCode::Engine, "lock poisoned".to_string()))?.clone(),
+        None => ctx
+            .config_path
+            .lock()
+            .map_err(|_| (ErrorCode::Engine, "lock poisoned".to_string()))?
+            .clone(),
     };
     let p = path.clone();
-    let loaded = tokio::task::spawn_blocking(move || Config::load(&p)).await.map_err(|e| (ErrorCode::Engine, e.to_string()))?;
-    let config = loaded.map_err(|e| (ErrorCode::Config, format!("{e}\nthe running configuration is unchanged")))?;
+    let loaded = tokio::task::spawn_blocking(move || Config::load(&p))
+        .await
+        .map_err(|e| (ErrorCode::Engine, e.to_string()))?;
+    let config = loaded.map_err(|e| {
+        (
+            ErrorCode::Config,
+            format!("{e}\nthe running configuration is unchanged"),
+        )
+    })?;
     let (reply, rx) = oneshot::channel();
-    ctx.commands.send(DriverCommand::Apply { config: Box::new(config), reply }).await.map_err(|_| shutting_down())?;
+    ctx.commands
+        .send(DriverCommand::Apply {
+            config: Box::new(config),
+            reply,
+        })
+        .await
+        .map_err(|_| shutting_down())?;
     let view = rx.await.map_err(|_| shutting_down())?;
     if let Ok(mut current) = ctx.config_path.lock() {
         *current = path;
@@ -85,10 +114,20 @@ pub(crate) async fn reload(ctx: &ControlCtx, path: Option<PathBuf>) -> Result<Lo
 
 async fn connection(stream: UnixStream, owner: u32, ctx: Arc<ControlCtx>) {
     let (read, mut write) = stream.into_split();
-    let allowed = write.as_ref().peer_cred().is_ok_and(|c| c.uid() == 0 || c.uid() == owner);
+    let allowed = write
+        .as_ref()
+        .peer_cred()
+        .is_ok_and(|c| c.uid() == 0 || c.uid() == owner);
     if !allowed {
         tracing::warn!("control connection refused: peer is neither root nor the daemon's user");
-        let _ = send(&mut write, &Response::error(ErrorCode::Forbidden, "permission denied: only root may control iked")).await;
+        let _ = send(
+            &mut write,
+            &Response::error(
+                ErrorCode::Forbidden,
+                "permission denied: only root may control iked",
+            ),
+        )
+        .await;
         return;
     }
     let mut reader = BufReader::new(read);
@@ -122,55 +161,118 @@ async fn connection(stream: UnixStream, owner: u32, ctx: Arc<ControlCtx>) {
 }
 
 fn parse_request(line: &str) -> Result<Request, Response> {
-    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| Response::error(ErrorCode::BadRequest, format!("not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| Response::error(ErrorCode::BadRequest, format!("not JSON: {e}")))?;
     let version = value.get("version").and_then(serde_json::Value::as_u64);
     if version != Some(u64::from(PROTOCOL_VERSION)) {
-        return Err(Response::error(ErrorCode::UnsupportedVersion, format!("this daemon speaks protocol version {PROTOCOL_VERSION}, the request has {}", version.map_or_else(|| "none".into(), |v| v.to_string()))));
+        return Err(Response::error(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "this daemon speaks protocol version {PROTOCOL_VERSION}, the request has {}",
+                version.map_or_else(|| "none".into(), |v| v.to_string())
+            ),
+        ));
     }
-    serde_json::from_value(value).map_err(|e| Response::error(ErrorCode::BadRequest, format!("invalid request: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| Response::error(ErrorCode::BadRequest, format!("invalid request: {e}")))
 }
 
 async fn handle(command: Command, ctx: &ControlCtx) -> Response {
     let result = match command {
-        Command::Version => Ok(Response::ok(&VersionView { daemon: env!("CARGO_PKG_VERSION").into(), protocol: PROTOCOL_VERSION })),
+        Command::Version => Ok(Response::ok(&VersionView {
+            daemon: env!("CARGO_PKG_VERSION").into(),
+            protocol: PROTOCOL_VERSION,
+        })),
         Command::Load { path } => reload(ctx, path).await.map(|v| Response::ok(&v)),
         Command::Up { name, timeout_ms } => up(ctx, name, timeout_ms).await,
-        Command::Down { name } => ask(ctx, |reply| DriverCommand::Down { name, reply }).await.and_then(|r| r.map(|v| Response::ok(&v))),
-        Command::ListConns => ask(ctx, |reply| DriverCommand::ListConns { reply }).await.map(|v| Response::ok(&v)),
-        Command::ListSas => ask(ctx, |reply| DriverCommand::ListSas { reply }).await.map(|v| Response::ok(&v)),
-        Command::Stats => ask(ctx, |reply| DriverCommand::Stats { reply }).await.map(|v| Response::ok(&v)),
-        Command::Monitor => Err((ErrorCode::BadRequest, "monitor is handled by the connection".into())),
+        Command::Down { name } => ask(ctx, |reply| DriverCommand::Down { name, reply })
+            .await
+            .and_then(|r| r.map(|v| Response::ok(&v))),
+        Command::ListConns => ask(ctx, |reply| DriverCommand::ListConns { reply })
+            .await
+            .map(|v| Response::ok(&v)),
+        Command::ListSas => ask(ctx, |reply| DriverCommand::ListSas { reply })
+            .await
+            .map(|v| Response::ok(&v)),
+        Command::Stats => ask(ctx, |reply| DriverCommand::Stats { reply })
+            .await
+            .map(|v| Response::ok(&v)),
+        Command::Monitor => Err((
+            ErrorCode::BadRequest,
+            "monitor is handled by the connection".into(),
+        )),
     };
     result.unwrap_or_else(|(code, msg)| Response::error(code, msg))
 }
 
-async fn up(ctx: &ControlCtx, name: String, timeout_ms: Option<u64>) -> Result<Response, (ErrorCode, String)> {
-    let start = ask(ctx, |reply| DriverCommand::Up { name: name.clone(), reply }).await??;
+async fn up(
+    ctx: &ControlCtx,
+    name: String,
+    timeout_ms: Option<u64>,
+) -> Result<Response, (ErrorCode, String)> {
+    let start = ask(ctx, |reply| DriverCommand::Up {
+        name: name.clone(),
+        reply,
+    })
+    .await??;
     let rx = match start {
-        UpStart::AlreadyUp(ike_sa) => return Ok(Response::ok(&UpView { already_up: true, ike_sa: *ike_sa })),
+        UpStart::AlreadyUp(ike_sa) => {
+            return Ok(Response::ok(&UpView {
+                already_up: true,
+                ike_sa: *ike_sa,
+            }));
+        }
         UpStart::Pending(rx) => rx,
     };
     let wait = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_UP_TIMEOUT_MS));
     match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(Ok(ike_sa))) => Ok(Response::ok(&UpView { already_up: false, ike_sa })),
-        Ok(Ok(Err(e))) => Err((ErrorCode::Engine, format!("connection '{name}' failed: {e}"))),
+        Ok(Ok(Ok(ike_sa))) => Ok(Response::ok(&UpView {
+            already_up: false,
+            ike_sa,
+        })),
+        Ok(Ok(Err(e))) => Err((
+            ErrorCode::Engine,
+            format!("connection '{name}' failed: {e}"),
+        )),
         Ok(Err(_)) => Err(shutting_down()),
-        Err(_) => Err((ErrorCode::Timeout, format!("connection '{name}' not up after {} ms; the daemon keeps trying", wait.as_millis()))),
+        Err(_) => Err((
+            ErrorCode::Timeout,
+            format!(
+                "connection '{name}' not up after {} ms; the daemon keeps trying",
+                wait.as_millis()
+            ),
+        )),
     }
 }
 
 /// Sends a command to the driver and waits for its answer.
-async fn ask<T>(ctx: &ControlCtx, make: impl FnOnce(oneshot::Sender<T>) -> DriverCommand) -> Result<T, (ErrorCode, String)> {
+async fn ask<T>(
+    ctx: &ControlCtx,
+    make: impl FnOnce(oneshot::Sender<T>) -> DriverCommand,
+) -> Result<T, (ErrorCode, String)> {
     let (reply, rx) = oneshot::channel();
-    ctx.commands.send(make(reply)).await.map_err(|_| shutting_down())?;
+    ctx.commands
+        .send(make(reply))
+        .await
+        .map_err(|_| shutting_down())?;
     rx.await.map_err(|_| shutting_down())
 }
 
 /// Streams events until the client hangs up or the daemon stops.
-async fn monitor<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, write: &mut tokio::net::unix::OwnedWriteHalf, ctx: &ControlCtx) {
+async fn monitor<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    ctx: &ControlCtx,
+) {
     let mut events = ctx.events.subscribe();
     let mut shutdown = ctx.shutdown.clone();
-    if send(write, &Response::ok(&serde_json::json!({ "monitoring": true }))).await.is_err() {
+    if send(
+        write,
+        &Response::ok(&serde_json::json!({ "monitoring": true })),
+    )
+    .await
+    .is_err()
+    {
         return;
     }
     let mut scratch = Vec::new();
@@ -185,32 +287,55 @@ async fn monitor<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, write: &mut to
                 Err(broadcast::error::RecvError::Closed) => return,
             },
         };
-        if send(write, &EventLine { version: PROTOCOL_VERSION, event }).await.is_err() {
+        if send(
+            write,
+            &EventLine {
+                version: PROTOCOL_VERSION,
+                event,
+            },
+        )
+        .await
+        .is_err()
+        {
             return;
         }
     }
 }
 
-async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Option<String>, String> {
+async fn read_line<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+) -> Result<Option<String>, String> {
     let mut buf = Vec::new();
-    let n = (&mut *reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf).await.map_err(|e| e.to_string())?;
+    let n = (&mut *reader)
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)
+        .await
+        .map_err(|e| e.to_string())?;
     if n == 0 {
         return Ok(None);
     }
     if buf.len() > MAX_LINE {
         return Err(format!("request longer than {MAX_LINE} bytes"));
     }
-    String::from_utf8(buf).map(|s| Some(s.trim_end().to_string())).map_err(|_| "request is not UTF-8".into())
+    String::from_utf8(buf)
+        .map(|s| Some(s.trim_end().to_string()))
+        .map_err(|_| "request is not UTF-8".into())
 }
 
-async fn send(write: &mut tokio::net::unix::OwnedWriteHalf, value: &impl serde::Serialize) -> io::Result<()> {
+async fn send(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    value: &impl serde::Serialize,
+) -> io::Result<()> {
     let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
     line.push(b'\n');
     write.write_all(&line).await
 }
 
 fn shutting_down() -> (ErrorCode, String) {
-    (ErrorCode::ShuttingDown, "the daemon is shutting down".into())
+    (
+        ErrorCode::ShuttingDown,
+        "the daemon is shutting down".into(),
+    )
 }
 
 const DEFAULT_UP_TIMEOUT_MS: u64 = 30_000;

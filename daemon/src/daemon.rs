@@ -41,10 +41,20 @@ impl Daemon {
     pub async fn start(config: Config, mut sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
         let settings = config.daemon.clone();
         let datapath_ike = sink.ike_address();
-        let sockets = Arc::new(Sockets::bind(&settings, datapath_ike.is_some()).await.map_err(|e| StartError(e.to_string()))?);
-        let (listener, owner) = control::bind(&settings.socket).map_err(|e| StartError(format!("control socket {}: {e}", settings.socket.display())))?;
+        let sockets = Arc::new(
+            Sockets::bind(&settings, datapath_ike.is_some())
+                .await
+                .map_err(|e| StartError(e.to_string()))?,
+        );
+        let (listener, owner) = control::bind(&settings.socket).map_err(|e| {
+            StartError(format!("control socket {}: {e}", settings.socket.display()))
+        })?;
         let metrics_listener = match settings.metrics {
-            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| StartError(format!("metrics endpoint {addr}: {e}")))?),
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| StartError(format!("metrics endpoint {addr}: {e}")))?,
+            ),
             None => None,
         };
         let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
@@ -58,15 +68,32 @@ impl Daemon {
         let provider = ipsec_crypto::default_provider();
         let datapath = sink.take_events();
         let driver = Driver::new(config, provider, sink, Arc::clone(&sockets), events.clone());
-        let inputs = Inputs { datagrams: dgram_rx, commands: cmd_rx, shutdown: shutdown_rx.clone(), datapath };
+        let inputs = Inputs {
+            datagrams: dgram_rx,
+            commands: cmd_rx,
+            shutdown: shutdown_rx.clone(),
+            datapath,
+        };
         let driver = tokio::spawn(driver.run(inputs));
-        let ctx = Arc::new(ControlCtx { commands: cmd_tx.clone(), events, config_path: Mutex::new(config_path), shutdown: shutdown_rx.clone() });
+        let ctx = Arc::new(ControlCtx {
+            commands: cmd_tx.clone(),
+            events,
+            config_path: Mutex::new(config_path),
+            shutdown: shutdown_rx.clone(),
+        });
         tokio::spawn(control::serve(listener, owner, Arc::clone(&ctx)));
         if let Some(l) = metrics_listener {
             tokio::spawn(metrics::serve(l, cmd_tx, shutdown_rx));
         }
         tracing::info!(ike = ?ike_addrs, natt_in_datapath = ?datapath_ike, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
-        Ok(Self { ike_addrs, socket_path: settings.socket, metrics_addr, ctx, shutdown, driver })
+        Ok(Self {
+            ike_addrs,
+            socket_path: settings.socket,
+            metrics_addr,
+            ctx,
+            shutdown,
+            driver,
+        })
     }
 
     /// Re-reads the configuration file, as SIGHUP does.
@@ -74,10 +101,12 @@ impl Daemon {
     /// # Errors
     /// The load errors (file, line, field); the running configuration is then unchanged.
     pub async fn reload(&self) -> Result<LoadView, String> {
-        control::reload(&self.ctx, None).await.map_err(|(code, msg)| match code {
-            ErrorCode::Config => msg,
-            _ => format!("{code:?}: {msg}"),
-        })
+        control::reload(&self.ctx, None)
+            .await
+            .map_err(|(code, msg)| match code {
+                ErrorCode::Config => msg,
+                _ => format!("{code:?}: {msg}"),
+            })
     }
 
     /// Closes every SA, stops every task and removes the control socket.

@@ -37,28 +37,54 @@ impl DataplaneSink {
     /// # Errors
     /// When a step needs privileges the process lacks, the device or port is taken, or `ip
     /// route` fails.
-    pub fn start(settings: &DataplaneSettings, natt_port: Option<u16>, provider: &'static dyn CryptoProvider) -> Result<Self, SinkError> {
+    pub fn start(
+        settings: &DataplaneSettings,
+        natt_port: Option<u16>,
+        provider: &'static dyn CryptoProvider,
+    ) -> Result<Self, SinkError> {
         let mut tun = TunConfig::new(&settings.tun);
         tun.mtu = settings.mtu;
         tun.offloads = settings.offloads;
         // The dataplane sets an IPv4 address (SIOCSIFADDR), so a second one would replace the
         // first: it takes the first IPv4 address and the IPv6 ones, `ip addr` adds the rest.
         let first_v4 = settings.addresses.iter().position(|(a, _)| a.is_ipv4());
-        let (direct, extra): (Vec<_>, Vec<_>) = settings.addresses.iter().enumerate().partition(|(i, (a, _))| a.is_ipv6() || Some(*i) == first_v4);
+        let (direct, extra): (Vec<_>, Vec<_>) = settings
+            .addresses
+            .iter()
+            .enumerate()
+            .partition(|(i, (a, _))| a.is_ipv6() || Some(*i) == first_v4);
         tun.addresses = direct.into_iter().map(|(_, a)| *a).collect();
         let (encapsulation, ike_address) = match (settings.encapsulation, natt_port) {
-            (Encapsulation::Udp, Some(port)) => (dataplane::Encapsulation::Udp { port }, Some(SocketAddr::new(settings.local, port))),
-            (Encapsulation::Udp, None) => return Err(SinkError("ESP in UDP needs daemon.natt_port".into())),
+            (Encapsulation::Udp, Some(port)) => (
+                dataplane::Encapsulation::Udp { port },
+                Some(SocketAddr::new(settings.local, port)),
+            ),
+            (Encapsulation::Udp, None) => {
+                return Err(SinkError("ESP in UDP needs daemon.natt_port".into()));
+            }
             (Encapsulation::Raw, _) => (dataplane::Encapsulation::Raw, None),
         };
         let mut config = DataplaneConfig::new(tun, settings.local, encapsulation);
         config.workers = settings.workers;
-        let (handle, events) = Dataplane::start(config, provider).map_err(|e| SinkError(format!("dataplane: {e}")))?;
+        let (handle, events) =
+            Dataplane::start(config, provider).map_err(|e| SinkError(format!("dataplane: {e}")))?;
         for (_, &(addr, len)) in extra {
-            ip(&["addr", "add", &format!("{addr}/{len}"), "dev", handle.tun_name()])?;
+            ip(&[
+                "addr",
+                "add",
+                &format!("{addr}/{len}"),
+                "dev",
+                handle.tun_name(),
+            ])?;
         }
         for &(net, len) in &settings.routes {
-            ip(&["route", "replace", &format!("{net}/{len}"), "dev", handle.tun_name()])?;
+            ip(&[
+                "route",
+                "replace",
+                &format!("{net}/{len}"),
+                "dev",
+                handle.tun_name(),
+            ])?;
         }
         let (tx, rx) = mpsc::channel(EVENT_BACKLOG);
         let local = ike_address;
@@ -67,12 +93,24 @@ impl DataplaneSink {
             .spawn(move || forward_events(&events, &tx, local))
             .map_err(|e| SinkError(format!("dataplane event thread: {e}")))?;
         tracing::info!(tun = %handle.tun_name(), local = %settings.local, encapsulation = ?settings.encapsulation, routes = settings.routes.len(), "datapath started");
-        Ok(Self { handle, encapsulation: settings.encapsulation, ike_address, installed: HashMap::new(), events: Some(rx) })
+        Ok(Self {
+            handle,
+            encapsulation: settings.encapsulation,
+            ike_address,
+            installed: HashMap::new(),
+            events: Some(rx),
+        })
     }
 }
 
 impl ChildSaSink for DataplaneSink {
-    fn install(&mut self, _ike_sa: SaId, connection: &str, child: ChildSa, limits: TrafficLimits) -> Result<(), SinkError> {
+    fn install(
+        &mut self,
+        _ike_sa: SaId,
+        connection: &str,
+        child: ChildSa,
+        limits: TrafficLimits,
+    ) -> Result<(), SinkError> {
         let udp = self.encapsulation == Encapsulation::Udp;
         if child.udp_encapsulation && !udp {
             return Err(SinkError("a NAT was detected and this Child SA needs ESP in UDP, but the datapath runs raw ESP (dataplane.encapsulation = \"raw\")".into()));
@@ -86,9 +124,19 @@ impl ChildSaSink for DataplaneSink {
         }
         let cipher = cipher(&child.suite)?;
         let esn = child.suite.esn_enabled();
-        let peer = if udp { child.remote } else { SocketAddr::new(child.remote.ip(), 0) };
+        let peer = if udp {
+            child.remote
+        } else {
+            SocketAddr::new(child.remote.ip(), 0)
+        };
         let name = child.name.clone();
-        let ChildSa { inbound_spi, outbound_spi, inbound_keys, outbound_keys, .. } = child;
+        let ChildSa {
+            inbound_spi,
+            outbound_spi,
+            inbound_keys,
+            outbound_keys,
+            ..
+        } = child;
         let lifetime = esp_lifetime(limits);
         let sa = |spi, keys| {
             let mut c = SaConfig::new(spi, cipher, keys);
@@ -98,7 +146,15 @@ impl ChildSaSink for DataplaneSink {
         };
         let inbound = sa(inbound_spi, inbound_keys);
         let outbound = sa(outbound_spi, outbound_keys);
-        let id = self.handle.install_child_sa(dataplane::ChildSa { selector, peer, inbound, outbound }).map_err(|e| SinkError(e.to_string()))?;
+        let id = self
+            .handle
+            .install_child_sa(dataplane::ChildSa {
+                selector,
+                peer,
+                inbound,
+                outbound,
+            })
+            .map_err(|e| SinkError(e.to_string()))?;
         self.installed.insert(inbound_spi, id);
         tracing::info!(
             %connection,
@@ -113,15 +169,25 @@ impl ChildSaSink for DataplaneSink {
     }
 
     fn retire(&mut self, _ike_sa: SaId, inbound_spi: u32) {
-        let Some(id) = self.installed.remove(&inbound_spi) else { return };
+        let Some(id) = self.installed.remove(&inbound_spi) else {
+            return;
+        };
         match self.handle.remove_child_sa(id) {
-            Ok(()) => tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA removed from the datapath"),
-            Err(e) => tracing::warn!(inbound_spi = %format_args!("{inbound_spi:08x}"), error = %e, "cannot remove Child SA from the datapath"),
+            Ok(()) => {
+                tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA removed from the datapath")
+            }
+            Err(e) => {
+                tracing::warn!(inbound_spi = %format_args!("{inbound_spi:08x}"), error = %e, "cannot remove Child SA from the datapath")
+            }
         }
     }
 
     fn counters(&self) -> BTreeMap<u32, ChildSaCounters> {
-        let by_outbound: HashMap<u32, u32> = self.installed.iter().map(|(i, id)| (id.outbound_spi, *i)).collect();
+        let by_outbound: HashMap<u32, u32> = self
+            .installed
+            .iter()
+            .map(|(i, id)| (id.outbound_spi, *i))
+            .collect();
         let mut out: BTreeMap<u32, ChildSaCounters> = BTreeMap::new();
         for s in self.handle.sa_stats() {
             let key = match s.direction {
@@ -146,7 +212,9 @@ impl ChildSaSink for DataplaneSink {
     }
 
     fn send_ike(&self, remote: SocketAddr, message: &[u8]) -> Result<(), SinkError> {
-        self.handle.send_ike(remote, message).map_err(|e| SinkError(e.to_string()))
+        self.handle
+            .send_ike(remote, message)
+            .map_err(|e| SinkError(e.to_string()))
     }
 
     fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
@@ -156,20 +224,36 @@ impl ChildSaSink for DataplaneSink {
 
 /// Runs on its own thread: the dataplane's channel is a blocking one. Ends when the dataplane
 /// stops (its sender goes) or the daemon stops listening.
-fn forward_events(events: &std::sync::mpsc::Receiver<DataplaneEvent>, tx: &mpsc::Sender<DatapathEvent>, ike_address: Option<SocketAddr>) {
+fn forward_events(
+    events: &std::sync::mpsc::Receiver<DataplaneEvent>,
+    tx: &mpsc::Sender<DatapathEvent>,
+    ike_address: Option<SocketAddr>,
+) {
     for event in events {
         let out = match event {
             DataplaneEvent::IkePacket { from, message } => match ike_address {
-                Some(local) => DatapathEvent::Ike { local, remote: from, data: message },
+                Some(local) => DatapathEvent::Ike {
+                    local,
+                    remote: from,
+                    data: message,
+                },
                 None => continue,
             },
-            DataplaneEvent::Sa { spi, direction, event } => {
+            DataplaneEvent::Sa {
+                spi,
+                direction,
+                event,
+            } => {
                 let kind = match event {
                     SaEvent::SoftLifetime => LifetimeKind::Soft,
                     SaEvent::HardLifetime => LifetimeKind::Hard,
                     SaEvent::SequenceExhausted => LifetimeKind::SequenceExhausted,
                 };
-                DatapathEvent::Lifetime { spi, outbound: direction == Direction::Outbound, kind }
+                DatapathEvent::Lifetime {
+                    spi,
+                    outbound: direction == Direction::Outbound,
+                    kind,
+                }
             }
             _ => continue,
         };
@@ -181,12 +265,21 @@ fn forward_events(events: &std::sync::mpsc::Receiver<DataplaneEvent>, tx: &mpsc:
 
 /// The engine's selectors as the datapath's single selector pair (the first pair of one
 /// address family whose protocols agree), and the number of usable pairs.
-fn selector(local: &[IpSelector], remote: &[IpSelector]) -> Result<(TrafficSelector, usize), SinkError> {
-    let mut usable = local.iter().flat_map(|l| remote.iter().filter_map(move |r| pair(l, r)));
+fn selector(
+    local: &[IpSelector],
+    remote: &[IpSelector],
+) -> Result<(TrafficSelector, usize), SinkError> {
+    let mut usable = local
+        .iter()
+        .flat_map(|l| remote.iter().filter_map(move |r| pair(l, r)));
     let Some(first) = usable.next() else {
         let l: Vec<String> = local.iter().map(format_selector).collect();
         let r: Vec<String> = remote.iter().map(format_selector).collect();
-        return Err(SinkError(format!("no selector pair the datapath can enforce in {} === {}", l.join(","), r.join(","))));
+        return Err(SinkError(format!(
+            "no selector pair the datapath can enforce in {} === {}",
+            l.join(","),
+            r.join(",")
+        )));
     };
     Ok((first, 1 + usable.count()))
 }
@@ -198,13 +291,22 @@ fn pair(l: &IpSelector, r: &IpSelector) -> Option<TrafficSelector> {
         (a, b) if a == b => Some(a),
         _ => return None,
     };
-    let mut ts = TrafficSelector::new(AddrRange::new(l.start_addr, l.end_addr)?, AddrRange::new(r.start_addr, r.end_addr)?);
+    let mut ts = TrafficSelector::new(
+        AddrRange::new(l.start_addr, l.end_addr)?,
+        AddrRange::new(r.start_addr, r.end_addr)?,
+    );
     if l.start_addr.is_ipv4() != r.start_addr.is_ipv4() {
         return None;
     }
     ts.protocol = protocol;
-    ts.local_ports = PortRange { start: l.start_port, end: l.end_port };
-    ts.remote_ports = PortRange { start: r.start_port, end: r.end_port };
+    ts.local_ports = PortRange {
+        start: l.start_port,
+        end: l.end_port,
+    };
+    ts.remote_ports = PortRange {
+        start: r.start_port,
+        end: r.end_port,
+    };
     Some(ts)
 }
 
@@ -215,17 +317,26 @@ fn cipher(suite: &Negotiated) -> Result<Cipher, SinkError> {
     if let Some((cipher, integ)) = suite.cbc() {
         return Ok(Cipher::Cbc { cipher, integ });
     }
-    Err(SinkError(format!("the datapath has no ESP transform for {suite}")))
+    Err(SinkError(format!(
+        "the datapath has no ESP transform for {suite}"
+    )))
 }
 
 fn esp_lifetime(l: TrafficLimits) -> Lifetime {
-    Lifetime { soft_bytes: l.rekey_bytes, hard_bytes: l.life_bytes, soft_packets: l.rekey_packets, hard_packets: l.life_packets }
+    Lifetime {
+        soft_bytes: l.rekey_bytes,
+        hard_bytes: l.life_bytes,
+        soft_packets: l.rekey_packets,
+        hard_packets: l.life_packets,
+    }
 }
 
 fn add_counters(c: &mut ChildSaCounters, s: &SaStats) {
     let mut drops = s.selector_mismatches;
     if s.selector_mismatches != 0 {
-        *c.drop_reasons.entry("selector_mismatch".into()).or_default() += s.selector_mismatches;
+        *c.drop_reasons
+            .entry("selector_mismatch".into())
+            .or_default() += s.selector_mismatches;
     }
     for r in DropReason::ALL {
         let n = s.drops.get(r);
@@ -277,9 +388,16 @@ fn stats_map(s: &DataplaneStats) -> BTreeMap<String, u64> {
 /// Runs `ip ARGS…` (routes, and IPv4 addresses beyond the first): `ipsec-sys` has no call for
 /// them yet.
 fn ip(args: &[&str]) -> Result<(), SinkError> {
-    let out = Command::new("ip").args(args).output().map_err(|e| SinkError(format!("running ip: {e}")))?;
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| SinkError(format!("running ip: {e}")))?;
     if !out.status.success() {
-        return Err(SinkError(format!("ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(SinkError(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
     Ok(())
 }
@@ -303,15 +421,36 @@ mod tests {
         assert_eq!(sel.remote_ports, PortRange::single(443));
         assert_eq!(sel.local_ports, PortRange::ANY);
         assert!(sel.local.contains("10.1.2.3".parse().expect("ip")));
-        let (_, n) = selector(&[ts("10.1.0.0/16"), ts("::/0")], &[ts("10.2.0.0/16"), ts("fd00::/8")]).expect("pairs");
+        let (_, n) = selector(
+            &[ts("10.1.0.0/16"), ts("::/0")],
+            &[ts("10.2.0.0/16"), ts("fd00::/8")],
+        )
+        .expect("pairs");
         assert_eq!(n, 2);
-        let e = selector(&[ts("10.1.0.0/16[udp]")], &[ts("10.2.0.0/16[tcp]")]).expect_err("disjoint");
-        assert_eq!(e.0, "no selector pair the datapath can enforce in 10.1.0.0/16[udp] === 10.2.0.0/16[tcp]");
+        let e =
+            selector(&[ts("10.1.0.0/16[udp]")], &[ts("10.2.0.0/16[tcp]")]).expect_err("disjoint");
+        assert_eq!(
+            e.0,
+            "no selector pair the datapath can enforce in 10.1.0.0/16[udp] === 10.2.0.0/16[tcp]"
+        );
     }
 
     #[test]
     fn limits_map_to_esp_lifetimes() {
-        let l = esp_lifetime(TrafficLimits { rekey_bytes: Some(1), life_bytes: Some(2), rekey_packets: None, life_packets: Some(4) });
-        assert_eq!(l, Lifetime { soft_bytes: Some(1), hard_bytes: Some(2), soft_packets: None, hard_packets: Some(4) });
+        let l = esp_lifetime(TrafficLimits {
+            rekey_bytes: Some(1),
+            life_bytes: Some(2),
+            rekey_packets: None,
+            life_packets: Some(4),
+        });
+        assert_eq!(
+            l,
+            Lifetime {
+                soft_bytes: Some(1),
+                hard_bytes: Some(2),
+                soft_packets: None,
+                hard_packets: Some(4)
+            }
+        );
     }
 }

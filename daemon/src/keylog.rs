@@ -22,16 +22,33 @@ pub(crate) struct KeyLog {
 impl KeyLog {
     /// Creates `dir` (mode 0700) if needed and opens both files for appending.
     pub(crate) fn open(dir: &Path) -> io::Result<Self> {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-        let open = |name: &str| OpenOptions::new().create(true).append(true).mode(0o600).open(dir.join(name));
-        Ok(Self { ike: open("ikev2_decryption_table")?, esp: open("esp_sa")? })
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let open = |name: &str| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(dir.join(name))
+        };
+        Ok(Self {
+            ike: open("ikev2_decryption_table")?,
+            esp: open("esp_sa")?,
+        })
     }
 
     /// One `ikev2_decryption_table` line: SPIs, SK_ei, SK_er, cipher, SK_ai, SK_ar, integrity
     /// (byte fields as bare hex, names quoted, as Wireshark writes the table).
     pub(crate) fn ike(&mut self, keys: &IkeKeyExport) -> io::Result<()> {
         let Some((encr, integ)) = ike_algorithms(&keys.proposal) else {
-            return writeln!(self.ike, "# {}: Wireshark cannot decrypt {}", spi_pair(keys), keys.proposal);
+            return writeln!(
+                self.ike,
+                "# {}: Wireshark cannot decrypt {}",
+                spi_pair(keys),
+                keys.proposal
+            );
         };
         let line = format!(
             "{:016x},{:016x},{},{},\"{encr}\",{},{},\"{integ}\"",
@@ -56,14 +73,33 @@ impl KeyLog {
             (None, None) => None,
         };
         let Some((encr, encr_len, auth)) = transform else {
-            writeln!(self.esp, "# SPIs {:08x}/{:08x}: Wireshark cannot decrypt {}", child.inbound_spi, child.outbound_spi, child.suite)?;
+            writeln!(
+                self.esp,
+                "# SPIs {:08x}/{:08x}: Wireshark cannot decrypt {}",
+                child.inbound_spi, child.outbound_spi, child.suite
+            )?;
             return self.esp.flush();
         };
-        for (src, dst, spi, keys) in [(remote, local, child.inbound_spi, &child.inbound_keys), (local, remote, child.outbound_spi, &child.outbound_keys)] {
+        for (src, dst, spi, keys) in [
+            (remote, local, child.inbound_spi, &child.inbound_keys),
+            (local, remote, child.outbound_spi, &child.outbound_keys),
+        ] {
             let k = keys.expose();
-            let (ek, ak) = if encr_len == 0 { (k, &[][..]) } else { k.split_at(encr_len.min(k.len())) };
-            let ak = if ak.is_empty() { String::new() } else { format!("0x{}", hex::encode(ak)) };
-            writeln!(self.esp, "\"{family}\",\"{src}\",\"{dst}\",\"0x{spi:08x}\",\"{encr}\",\"0x{}\",\"{auth}\",\"{ak}\"", hex::encode(ek))?;
+            let (ek, ak) = if encr_len == 0 {
+                (k, &[][..])
+            } else {
+                k.split_at(encr_len.min(k.len()))
+            };
+            let ak = if ak.is_empty() {
+                String::new()
+            } else {
+                format!("0x{}", hex::encode(ak))
+            };
+            writeln!(
+                self.esp,
+                "\"{family}\",\"{src}\",\"{dst}\",\"0x{spi:08x}\",\"{encr}\",\"0x{}\",\"{auth}\",\"{ak}\"",
+                hex::encode(ek)
+            )?;
         }
         self.esp.flush()
     }
@@ -99,7 +135,9 @@ fn ike_algorithms(proposal: &str) -> Option<(&'static str, &'static str)> {
 /// Wireshark's name for an ESP AEAD (its key field takes key || salt).
 fn esp_aead(a: AeadAlgorithm) -> Option<&'static str> {
     match a {
-        AeadAlgorithm::Aes128Gcm16 | AeadAlgorithm::Aes256Gcm16 => Some("AES-GCM with 16 octet ICV [RFC4106]"),
+        AeadAlgorithm::Aes128Gcm16 | AeadAlgorithm::Aes256Gcm16 => {
+            Some("AES-GCM with 16 octet ICV [RFC4106]")
+        }
         // Wireshark 4.0 has no ESP ChaCha20-Poly1305.
         _ => None,
     }
@@ -127,8 +165,14 @@ mod tests {
 
     #[test]
     fn proposals_map_to_wireshark_names() {
-        assert_eq!(ike_algorithms("aes256gcm16-prfsha384-x25519-ke1_mlkem768"), Some(("AES-GCM-256 with 16 octet ICV [RFC5282]", "NONE [RFC4306]")));
-        assert_eq!(ike_algorithms("aes128-sha256-prfsha256-ecp256"), Some(("AES-CBC-128 [RFC3602]", "HMAC_SHA2_256_128 [RFC4868]")));
+        assert_eq!(
+            ike_algorithms("aes256gcm16-prfsha384-x25519-ke1_mlkem768"),
+            Some(("AES-GCM-256 with 16 octet ICV [RFC5282]", "NONE [RFC4306]"))
+        );
+        assert_eq!(
+            ike_algorithms("aes128-sha256-prfsha256-ecp256"),
+            Some(("AES-CBC-128 [RFC3602]", "HMAC_SHA2_256_128 [RFC4868]"))
+        );
         assert_eq!(ike_algorithms("chacha20poly1305-prfsha256-x25519"), None);
     }
 }

@@ -26,6 +26,6 @@ pub mod proto;
 mod sink;
 
 pub use daemon::{Daemon, StartError};
-pub use metrics::render as render_metrics;
 pub use datapath::DataplaneSink;
+pub use metrics::render as render_metrics;
 pub use sink::{ChildSaSink, DatapathEvent, Installed, LifetimeKind, LoggingSink, SinkError};

@@ -41,17 +41,27 @@ fn main() -> ExitCode {
             eprintln!("warning: {w}");
         }
         let n = config.connections.len();
-        println!("{}: OK ({n} connection{})", args.config.display(), if n == 1 { "" } else { "s" });
+        println!(
+            "{}: OK ({n} connection{})",
+            args.config.display(),
+            if n == 1 { "" } else { "s" }
+        );
         return ExitCode::SUCCESS;
     }
-    let filter = std::env::var("RUST_LOG").ok().or(args.log).unwrap_or_else(|| config.daemon.log.clone());
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .or(args.log)
+        .unwrap_or_else(|| config.daemon.log.clone());
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_target(false)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("iked: cannot start the runtime: {e}");
@@ -65,20 +75,29 @@ async fn run(config: Config) -> ExitCode {
     for w in &config.warnings {
         tracing::warn!("{w}");
     }
-    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         eprintln!("iked: cannot install signal handlers");
         return ExitCode::from(1);
     };
     let sink: Box<dyn ChildSaSink> = match &config.dataplane {
-        Some(d) => match DataplaneSink::start(d, config.daemon.natt_port, ipsec_crypto::default_provider()) {
-            Ok(s) => Box::new(s),
-            Err(e) => {
-                tracing::error!("cannot start the datapath: {e}");
-                return ExitCode::from(1);
+        Some(d) => {
+            match DataplaneSink::start(d, config.daemon.natt_port, ipsec_crypto::default_provider())
+            {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    tracing::error!("cannot start the datapath: {e}");
+                    return ExitCode::from(1);
+                }
             }
-        },
+        }
         None => {
-            tracing::warn!("no [dataplane] section: Child SAs are negotiated and listed but carry no traffic");
+            tracing::warn!(
+                "no [dataplane] section: Child SAs are negotiated and listed but carry no traffic"
+            );
             Box::new(LoggingSink::new())
         }
     };

@@ -36,16 +36,25 @@ pub(crate) struct Sockets {
 impl Sockets {
     /// Binds the IKE port, and the NAT-T port unless the datapath owns it, on every listen
     /// address.
-    pub(crate) async fn bind(settings: &DaemonSettings, natt_in_datapath: bool) -> io::Result<Self> {
+    pub(crate) async fn bind(
+        settings: &DaemonSettings,
+        natt_in_datapath: bool,
+    ) -> io::Result<Self> {
         let mut all = Vec::new();
         let natt = settings.natt_port.filter(|_| !natt_in_datapath);
         for ip in &settings.listen {
             let ports = std::iter::once((settings.ike_port, false)).chain(natt.map(|p| (p, true)));
             for (port, natt) in ports {
                 let addr = SocketAddr::new(*ip, port);
-                let socket = UdpSocket::bind(addr).await.map_err(|e| io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}")))?;
+                let socket = UdpSocket::bind(addr).await.map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}"))
+                })?;
                 let local = socket.local_addr()?;
-                all.push(Arc::new(IkeSocket { socket, local, natt }));
+                all.push(Arc::new(IkeSocket {
+                    socket,
+                    local,
+                    natt,
+                }));
             }
         }
         Ok(Self { all })
@@ -60,22 +69,42 @@ impl Sockets {
 
     /// The addresses of the plain IKE sockets (not NAT-T).
     pub(crate) fn ike_addrs(&self) -> Vec<SocketAddr> {
-        self.all.iter().filter(|s| !s.natt).map(|s| s.local).collect()
+        self.all
+            .iter()
+            .filter(|s| !s.natt)
+            .map(|s| s.local)
+            .collect()
     }
 
     /// The plain IKE socket to initiate to `remote` from.
     pub(crate) fn for_initiating(&self, remote: SocketAddr) -> Option<&IkeSocket> {
-        self.all.iter().map(AsRef::as_ref).find(|s| !s.natt && s.local.is_ipv4() == remote.is_ipv4())
+        self.all
+            .iter()
+            .map(AsRef::as_ref)
+            .find(|s| !s.natt && s.local.is_ipv4() == remote.is_ipv4())
     }
 
     /// Sends one IKE message from the socket bound to `local` (or to its wildcard address). A
     /// NAT keepalive goes out without the non-ESP marker.
-    pub(crate) async fn send(&self, local: SocketAddr, remote: SocketAddr, data: &[u8], keepalive: bool) -> io::Result<()> {
+    pub(crate) async fn send(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+        keepalive: bool,
+    ) -> io::Result<()> {
         let socket = self.all.iter().find(|s| s.local == local).or_else(|| {
-            self.all.iter().find(|s| s.local.port() == local.port() && s.local.ip().is_unspecified() && s.local.is_ipv4() == local.is_ipv4())
+            self.all.iter().find(|s| {
+                s.local.port() == local.port()
+                    && s.local.ip().is_unspecified()
+                    && s.local.is_ipv4() == local.is_ipv4()
+            })
         });
         let Some(s) = socket else {
-            return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, format!("no IKE socket for {local}")));
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("no IKE socket for {local}"),
+            ));
         };
         if s.natt && !keepalive {
             let mut framed = Vec::with_capacity(data.len() + NON_ESP_MARKER.len());
@@ -91,7 +120,11 @@ impl Sockets {
 
 /// The source address the kernel would use towards `remote`, found with an unsent connect.
 pub(crate) fn route_source(remote: SocketAddr) -> Option<IpAddr> {
-    let any: SocketAddr = if remote.is_ipv4() { (IpAddr::from([0u8; 4]), 0).into() } else { (IpAddr::from([0u16; 8]), 0).into() };
+    let any: SocketAddr = if remote.is_ipv4() {
+        (IpAddr::from([0u8; 4]), 0).into()
+    } else {
+        (IpAddr::from([0u16; 8]), 0).into()
+    };
     let probe = std::net::UdpSocket::bind(any).ok()?;
     probe.connect(remote).ok()?;
     probe.local_addr().ok().map(|a| a.ip())
@@ -118,7 +151,11 @@ async fn receive(s: Arc<IkeSocket>, tx: mpsc::Sender<Datagram>) {
         } else {
             data
         };
-        let d = Datagram { local: s.local, remote, data: ike.to_vec() };
+        let d = Datagram {
+            local: s.local,
+            remote,
+            data: ike.to_vec(),
+        };
         if tx.send(d).await.is_err() {
             return;
         }

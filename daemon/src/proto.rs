@@ -37,11 +37,18 @@ pub struct Request {
 #[non_exhaustive]
 pub enum Command {
     /// Reload the configuration (the file the daemon runs with, or `path`).
-    Load { path: Option<PathBuf> },
+    Load {
+        path: Option<PathBuf>,
+    },
     /// Initiate a connection and wait until its IKE SA is up or failed.
-    Up { name: String, timeout_ms: Option<u64> },
+    Up {
+        name: String,
+        timeout_ms: Option<u64>,
+    },
     /// Close every IKE SA of a connection.
-    Down { name: String },
+    Down {
+        name: String,
+    },
     ListConns,
     ListSas,
     /// Stream events until the client hangs up.
@@ -102,19 +109,56 @@ pub struct EventLine {
 #[serde(tag = "type", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum MonitorEvent {
-    Initiating { connection: String, ike_sa: String, remote: String },
-    IkeSaEstablished { ike_sa: IkeSaView },
-    ChildSaInstalled { connection: String, ike_sa: String, child: ChildSaView },
-    ChildSaRetired { connection: String, ike_sa: String, child: String, inbound_spi: String },
-    IkeSaFailed { connection: Option<String>, ike_sa: String, error: String },
-    IkeSaClosed { connection: Option<String>, ike_sa: String, reason: String },
+    Initiating {
+        connection: String,
+        ike_sa: String,
+        remote: String,
+    },
+    IkeSaEstablished {
+        ike_sa: IkeSaView,
+    },
+    ChildSaInstalled {
+        connection: String,
+        ike_sa: String,
+        child: ChildSaView,
+    },
+    ChildSaRetired {
+        connection: String,
+        ike_sa: String,
+        child: String,
+        inbound_spi: String,
+    },
+    IkeSaFailed {
+        connection: Option<String>,
+        ike_sa: String,
+        error: String,
+    },
+    IkeSaClosed {
+        connection: Option<String>,
+        ike_sa: String,
+        reason: String,
+    },
     /// A PPK request to the KME (QKD) finished, with or without a key.
-    PpkResolved { connection: Option<String>, ike_sa: String, ppk: PpkView },
+    PpkResolved {
+        connection: Option<String>,
+        ike_sa: String,
+        ppk: PpkView,
+    },
     /// The datapath reported a byte or packet lifetime of a Child SA.
-    ChildSaExpired { connection: String, ike_sa: String, child: String, inbound_spi: String, hard: bool },
-    ConfigLoaded { load: LoadView },
+    ChildSaExpired {
+        connection: String,
+        ike_sa: String,
+        child: String,
+        inbound_spi: String,
+        hard: bool,
+    },
+    ConfigLoaded {
+        load: LoadView,
+    },
     /// The client fell behind and this many events were dropped.
-    Lagged { missed: u64 },
+    Lagged {
+        missed: u64,
+    },
 }
 
 /// Result of `load`.
@@ -305,7 +349,10 @@ pub struct VersionView {
 impl Request {
     /// A request of the current version.
     pub fn new(command: Command) -> Self {
-        Self { version: PROTOCOL_VERSION, command }
+        Self {
+            version: PROTOCOL_VERSION,
+            command,
+        }
     }
 }
 
@@ -313,14 +360,27 @@ impl Response {
     /// A success carrying `result`.
     pub fn ok(result: &impl Serialize) -> Self {
         match serde_json::to_value(result) {
-            Ok(v) => Self { version: PROTOCOL_VERSION, ok: true, result: Some(v), error: None },
+            Ok(v) => Self {
+                version: PROTOCOL_VERSION,
+                ok: true,
+                result: Some(v),
+                error: None,
+            },
             Err(e) => Self::error(ErrorCode::Engine, format!("cannot encode the result: {e}")),
         }
     }
 
     /// A failure.
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { version: PROTOCOL_VERSION, ok: false, result: None, error: Some(ErrorBody { code, message: message.into() }) }
+        Self {
+            version: PROTOCOL_VERSION,
+            ok: false,
+            result: None,
+            error: Some(ErrorBody {
+                code,
+                message: message.into(),
+            }),
+        }
     }
 }
 
@@ -330,17 +390,30 @@ mod tests {
 
     #[test]
     fn requests_have_a_stable_wire_form() {
-        let up = Request::new(Command::Up { name: "site-b".into(), timeout_ms: None });
-        assert_eq!(serde_json::to_string(&up).expect("json"), r#"{"version":1,"command":"up","name":"site-b","timeout_ms":null}"#);
+        let up = Request::new(Command::Up {
+            name: "site-b".into(),
+            timeout_ms: None,
+        });
+        assert_eq!(
+            serde_json::to_string(&up).expect("json"),
+            r#"{"version":1,"command":"up","name":"site-b","timeout_ms":null}"#
+        );
         let list = Request::new(Command::ListSas);
-        assert_eq!(serde_json::to_string(&list).expect("json"), r#"{"version":1,"command":"list-sas"}"#);
-        let back: Request = serde_json::from_str(r#"{"version":1,"command":"load"}"#).expect("parse");
+        assert_eq!(
+            serde_json::to_string(&list).expect("json"),
+            r#"{"version":1,"command":"list-sas"}"#
+        );
+        let back: Request =
+            serde_json::from_str(r#"{"version":1,"command":"load"}"#).expect("parse");
         assert_eq!(back.command, Command::Load { path: None });
     }
 
     #[test]
     fn errors_have_a_stable_wire_form() {
         let r = Response::error(ErrorCode::NotFound, "no connection named 'x'");
-        assert_eq!(serde_json::to_string(&r).expect("json"), r#"{"version":1,"ok":false,"error":{"code":"not-found","message":"no connection named 'x'"}}"#);
+        assert_eq!(
+            serde_json::to_string(&r).expect("json"),
+            r#"{"version":1,"ok":false,"error":{"code":"not-found","message":"no connection named 'x'"}}"#
+        );
     }
 }

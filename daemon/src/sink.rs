@@ -24,7 +24,13 @@ pub trait ChildSaSink: Send + 'static {
     ///
     /// # Errors
     /// When the datapath cannot take the SA; the daemon logs it and keeps the IKE SA.
-    fn install(&mut self, ike_sa: SaId, connection: &str, child: ChildSa, limits: TrafficLimits) -> Result<(), SinkError>;
+    fn install(
+        &mut self,
+        ike_sa: SaId,
+        connection: &str,
+        child: ChildSa,
+        limits: TrafficLimits,
+    ) -> Result<(), SinkError>;
 
     /// Removes a Child SA, identified by the SPI of the packets we receive.
     fn retire(&mut self, ike_sa: SaId, inbound_spi: u32);
@@ -64,9 +70,17 @@ pub trait ChildSaSink: Send + 'static {
 #[non_exhaustive]
 pub enum DatapathEvent {
     /// An IKE message received on the datapath's UDP port, without the non-ESP marker.
-    Ike { local: SocketAddr, remote: SocketAddr, data: Vec<u8> },
+    Ike {
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: Vec<u8>,
+    },
     /// An SA reached a byte or packet lifetime or used up its sequence numbers.
-    Lifetime { spi: u32, outbound: bool, kind: LifetimeKind },
+    Lifetime {
+        spi: u32,
+        outbound: bool,
+        kind: LifetimeKind,
+    },
 }
 
 /// Which limit an SA reached.
@@ -114,7 +128,13 @@ impl LoggingSink {
 }
 
 impl ChildSaSink for LoggingSink {
-    fn install(&mut self, ike_sa: SaId, connection: &str, child: ChildSa, _limits: TrafficLimits) -> Result<(), SinkError> {
+    fn install(
+        &mut self,
+        ike_sa: SaId,
+        connection: &str,
+        child: ChildSa,
+        _limits: TrafficLimits,
+    ) -> Result<(), SinkError> {
         let local: Vec<String> = child.local_ts.iter().map(format_selector).collect();
         let remote: Vec<String> = child.remote_ts.iter().map(format_selector).collect();
         tracing::info!(

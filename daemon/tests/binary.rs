@@ -11,19 +11,30 @@ use iked::client::Client;
 use iked::proto::{Command as Ctl, ConnView};
 
 fn write(path: &Path, socket: &Path, body: &str) {
-    let text = format!("[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nike_port = 0\nnatt_port = 0\n{body}", socket.display());
+    let text = format!(
+        "[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nike_port = 0\nnatt_port = 0\n{body}",
+        socket.display()
+    );
     std::fs::write(path, text).expect("write");
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
 }
 
 fn signal(child: &Child, name: &str) {
-    let ok = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().expect("kill").success();
+    let ok = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill")
+        .success();
     assert!(ok, "kill -{name} failed");
 }
 
 fn conns(socket: &Path) -> Option<Vec<String>> {
     let mut c = Client::connect(socket).ok()?;
-    let v: Vec<ConnView> = c.call_as(Ctl::ListConns, Some(Duration::from_secs(5))).ok()?;
+    let v: Vec<ConnView> = c
+        .call_as(Ctl::ListConns, Some(Duration::from_secs(5)))
+        .ok()?;
     Some(v.into_iter().map(|c| c.name).collect())
 }
 
@@ -31,14 +42,41 @@ fn conns(socket: &Path) -> Option<Vec<String>> {
 fn check_reports_errors_with_exit_status() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = dir.path().join("iked.toml");
-    write(&config, &dir.path().join("s"), &site("ok", "a", "b", Some(9), "none", HYBRID));
-    let o = Command::new(env!("CARGO_BIN_EXE_iked")).arg("--check").arg("--config").arg(&config).output().expect("run");
+    write(
+        &config,
+        &dir.path().join("s"),
+        &site("ok", "a", "b", Some(9), "none", HYBRID),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_iked"))
+        .arg("--check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{}: OK (1 connection)\n", config.display()));
-    write(&config, &dir.path().join("s"), &site("ok", "a", "b", Some(9), "sometimes", HYBRID));
-    let o = Command::new(env!("CARGO_BIN_EXE_iked")).arg("--check").arg("--config").arg(&config).output().expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("{}: OK (1 connection)\n", config.display())
+    );
+    write(
+        &config,
+        &dir.path().join("s"),
+        &site("ok", "a", "b", Some(9), "sometimes", HYBRID),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_iked"))
+        .arg("--check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), format!("{}:11: connections.ok.start_action: unknown start action 'sometimes' (use none, start or trap)\n", config.display()));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "{}:11: connections.ok.start_action: unknown start action 'sometimes' (use none, start or trap)\n",
+            config.display()
+        )
+    );
 }
 
 #[test]
@@ -46,8 +84,19 @@ fn sighup_reloads_and_sigterm_stops() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = dir.path().join("iked.toml");
     let socket = dir.path().join("iked.sock");
-    write(&config, &socket, &site("one", "a", "b", Some(9), "none", HYBRID));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iked")).arg("--config").arg(&config).arg("--log").arg("warn").stderr(Stdio::null()).spawn().expect("spawn iked");
+    write(
+        &config,
+        &socket,
+        &site("one", "a", "b", Some(9), "none", HYBRID),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iked"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--log")
+        .arg("warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn iked");
     let started = wait_for(Duration::from_secs(10), || conns(&socket));
     if started.is_none() {
         let _ = child.kill();
@@ -56,15 +105,29 @@ fn sighup_reloads_and_sigterm_stops() {
     }
     assert_eq!(started, Some(vec!["one".to_string()]));
 
-    write(&config, &socket, &format!("{}{}", site("one", "a", "b", Some(9), "none", HYBRID), site("two", "a", "c", Some(9), "none", HYBRID)));
+    write(
+        &config,
+        &socket,
+        &format!(
+            "{}{}",
+            site("one", "a", "b", Some(9), "none", HYBRID),
+            site("two", "a", "c", Some(9), "none", HYBRID)
+        ),
+    );
     signal(&child, "HUP");
-    let reloaded = wait_for(Duration::from_secs(10), || conns(&socket).filter(|c| c.len() == 2));
+    let reloaded = wait_for(Duration::from_secs(10), || {
+        conns(&socket).filter(|c| c.len() == 2)
+    });
     assert_eq!(reloaded, Some(vec!["one".to_string(), "two".to_string()]));
 
     // A broken file is refused; the daemon keeps running with the previous configuration.
     write(&config, &socket, "this is not toml");
     signal(&child, "HUP");
-    assert_eq!(wait_for(Duration::from_secs(2), || conns(&socket).filter(|c| c.len() != 2)), None);
+    assert_eq!(
+        wait_for(Duration::from_secs(2), || conns(&socket)
+            .filter(|c| c.len() != 2)),
+        None
+    );
 
     signal(&child, "TERM");
     let status = wait_for(Duration::from_secs(10), || child.try_wait().expect("wait"));
@@ -72,6 +135,9 @@ fn sighup_reloads_and_sigterm_stops() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    assert!(status.is_some_and(|s| s.success()), "iked did not exit cleanly: {status:?}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "iked did not exit cleanly: {status:?}"
+    );
     assert!(!socket.exists(), "socket removed on exit");
 }

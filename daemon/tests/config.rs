@@ -54,13 +54,22 @@ fn edit(from: &str, to: &str) -> String {
 #[test]
 fn unknown_algorithm_names_file_line_and_field() {
     let text = edit("x25519-ke1_mlkem768\"]", "x25519-ke1_kyber\"]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:6: connections.site-b.proposals: unknown algorithm 'ke1_kyber'");
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:6: connections.site-b.proposals: unknown algorithm 'ke1_kyber'"
+    );
 }
 
 #[test]
 fn second_proposal_error_points_at_its_own_line() {
-    let text = edit("proposals = [\"aes256gcm16-prfsha384-x25519-ke1_mlkem768\"]", "proposals = [\n  \"aes256gcm16-prfsha384-x25519\",\n  \"aes256gcm16-x25519\",\n]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:8: connections.site-b.proposals: no PRF (e.g. prfsha384)");
+    let text = edit(
+        "proposals = [\"aes256gcm16-prfsha384-x25519-ke1_mlkem768\"]",
+        "proposals = [\n  \"aes256gcm16-prfsha384-x25519\",\n  \"aes256gcm16-x25519\",\n]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:8: connections.site-b.proposals: no PRF (e.g. prfsha384)"
+    );
 }
 
 #[test]
@@ -72,44 +81,86 @@ fn unknown_field_is_named_with_its_table() {
 
 #[test]
 fn unknown_field_in_a_child() {
-    let text = edit("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"]\nesp = \"aes256gcm16\"");
+    let text = edit(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"]\nesp = \"aes256gcm16\"",
+    );
     let e = error_of(&text);
-    assert!(e.starts_with("/etc/iked/iked.toml:20: connections.site-b.children.net.esp: unknown field `esp`"), "{e}");
+    assert!(
+        e.starts_with(
+            "/etc/iked/iked.toml:20: connections.site-b.children.net.esp: unknown field `esp`"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn wrong_type_names_the_field() {
-    let text = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nike_port = \"500\"");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:3: daemon.ike_port: invalid type: string \"500\", expected u16");
+    let text = edit(
+        "listen = [\"127.0.0.1\"]",
+        "listen = [\"127.0.0.1\"]\nike_port = \"500\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:3: daemon.ike_port: invalid type: string \"500\", expected u16"
+    );
 }
 
 #[test]
 fn missing_required_field_names_the_table() {
-    let text = edit("proposals = [\"aes256gcm16-prfsha384-x25519-ke1_mlkem768\"]\n", "");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:4: connections.site-b: missing field `proposals`");
+    let text = edit(
+        "proposals = [\"aes256gcm16-prfsha384-x25519-ke1_mlkem768\"]\n",
+        "",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:4: connections.site-b: missing field `proposals`"
+    );
 }
 
 #[test]
 fn syntax_error_has_a_line() {
-    let text = edit("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:21: missing comma between array elements, expected `,`");
+    let text = edit(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:21: missing comma between array elements, expected `,`"
+    );
 }
 
 #[test]
 fn bad_traffic_selector() {
-    let text = edit("local_ts = [\"10.1.0.0/16\"]", "local_ts = [\"10.1.0.1/16\"]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:18: connections.site-b.children.net.local_ts: '10.1.0.1/16' has host bits set (did you mean 10.1.0.0/16?)");
+    let text = edit(
+        "local_ts = [\"10.1.0.0/16\"]",
+        "local_ts = [\"10.1.0.1/16\"]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:18: connections.site-b.children.net.local_ts: '10.1.0.1/16' has host bits set (did you mean 10.1.0.0/16?)"
+    );
 }
 
 #[test]
 fn bad_esp_proposal() {
-    let text = edit("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"]\nesp_proposals = [\"aes256gcm16-prfsha256\"]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:20: connections.site-b.children.net.esp_proposals: 'prfsha256' is not valid in an ESP proposal");
+    let text = edit(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"]\nesp_proposals = [\"aes256gcm16-prfsha256\"]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:20: connections.site-b.children.net.esp_proposals: 'prfsha256' is not valid in an ESP proposal"
+    );
 }
 
 #[test]
 fn several_errors_are_all_reported_in_line_order() {
-    let text = edit("start_action = \"start\"", "start_action = \"later\"\ndpd_delay = \"30 parsecs\"").replace("id = \"site-b.example\"", "id = \"CN=site-b\"");
+    let text = edit(
+        "start_action = \"start\"",
+        "start_action = \"later\"\ndpd_delay = \"30 parsecs\"",
+    )
+    .replace("id = \"site-b.example\"", "id = \"CN=site-b\"");
     assert_eq!(
         error_of(&text),
         "/etc/iked/iked.toml:7: connections.site-b.start_action: unknown start action 'later' (use none, start or trap)\n\
@@ -120,28 +171,54 @@ fn several_errors_are_all_reported_in_line_order() {
 
 #[test]
 fn psk_must_match_an_identity() {
-    let text = edit("ids = [\"site-a.example\", \"site-b.example\"]", "ids = [\"other.example\"]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:10: connections.site-b.local.auth: no [secrets.ike.*] entry matches this connection's identities");
+    let text = edit(
+        "ids = [\"site-a.example\", \"site-b.example\"]",
+        "ids = [\"other.example\"]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:10: connections.site-b.local.auth: no [secrets.ike.*] entry matches this connection's identities"
+    );
 }
 
 #[test]
 fn psk_ambiguity_is_an_error() {
-    let text = format!("{BASE}\n[secrets.ike.again]\nids = [\"site-b.example\", \"site-a.example\"]\nsecret = \"x\"\n");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:10: connections.site-b.local.auth: ambiguous: secrets ab and again match equally well");
+    let text = format!(
+        "{BASE}\n[secrets.ike.again]\nids = [\"site-b.example\", \"site-a.example\"]\nsecret = \"x\"\n"
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:10: connections.site-b.local.auth: ambiguous: secrets ab and again match equally well"
+    );
 }
 
 #[test]
 fn certificates_are_refused_until_supported() {
-    let text = edit("auth = \"psk\"\nid = \"site-a.example\"", "auth = \"pubkey\"\nid = \"site-a.example\"");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:10: connections.site-b.local.auth: \"pubkey\" (certificates) is not supported by the engine yet; use \"psk\"");
+    let text = edit(
+        "auth = \"psk\"\nid = \"site-a.example\"",
+        "auth = \"pubkey\"\nid = \"site-a.example\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:10: connections.site-b.local.auth: \"pubkey\" (certificates) is not supported by the engine yet; use \"psk\""
+    );
 }
 
 #[test]
 fn ppk_must_exist_and_be_long_enough() {
-    let text = edit("start_action = \"start\"", "start_action = \"start\"\nppk_id = \"qkd-1\"");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:8: connections.site-b.ppk_id: no [secrets.ppk.*] entry has id = \"qkd-1\"");
+    let text = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nppk_id = \"qkd-1\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:8: connections.site-b.ppk_id: no [secrets.ppk.*] entry has id = \"qkd-1\""
+    );
     let short = format!("{text}\n[secrets.ppk.one]\nid = \"qkd-1\"\nsecret = \"too short\"\n");
-    assert_eq!(error_of(&short), "/etc/iked/iked.toml:28: secrets.ppk.one: a PPK needs at least 32 bytes (256 bits) of key material, this one has 9");
+    assert_eq!(
+        error_of(&short),
+        "/etc/iked/iked.toml:28: secrets.ppk.one: a PPK needs at least 32 bytes (256 bits) of key material, this one has 9"
+    );
 }
 
 /// A `[qkd]` section whose PEM files exist in `dir`.
@@ -153,16 +230,24 @@ fn qkd_section(dir: &Path) -> String {
 }
 
 fn parse_in(dir: &Path, text: &str) -> Result<Config, String> {
-    Config::parse(&dir.join("iked.toml"), text).map_err(|e| e.to_string().replace(&dir.display().to_string(), "DIR"))
+    Config::parse(&dir.join("iked.toml"), text)
+        .map_err(|e| e.to_string().replace(&dir.display().to_string(), "DIR"))
 }
 
 #[test]
 fn qkd_source_reaches_the_engine_as_an_external_required_ppk() {
     let dir = tempfile::tempdir().expect("tmp");
-    let text = edit("start_action = \"start\"", "start_action = \"start\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"SAE-B\"\nppk_mode = \"rfc9867\"");
-    let config = parse_in(dir.path(), &format!("{text}{}", qkd_section(dir.path()))).expect("valid");
+    let text = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"SAE-B\"\nppk_mode = \"rfc9867\"",
+    );
+    let config =
+        parse_in(dir.path(), &format!("{text}{}", qkd_section(dir.path()))).expect("valid");
     let qkd = config.qkd.as_ref().expect("qkd");
-    assert_eq!((qkd.key_size, qkd.timeout, qkd.sae_id.as_str()), (256, Duration::from_secs(2), "SAE-A"));
+    assert_eq!(
+        (qkd.key_size, qkd.timeout, qkd.sae_id.as_str()),
+        (256, Duration::from_secs(2), "SAE-A")
+    );
     assert_eq!(qkd.cert, dir.path().join("a.pem"));
     let conn = &config.connections[0];
     assert_eq!(conn.hybrid, HybridPolicy::PqcQkd);
@@ -171,26 +256,46 @@ fn qkd_source_reaches_the_engine_as_an_external_required_ppk() {
     let ppk = conn.to_engine().ppk.expect("ppk");
     assert!(ppk.required, "QKD fails closed unless qkd_fallback");
     assert_eq!(ppk.mode, PpkMode::Rfc9867);
-    assert!(matches!(ppk.source, PpkSource::External { timeout } if timeout == Duration::from_secs(3)));
-    let fallback = text.replace("ppk_mode = \"rfc9867\"", "hybrid = \"pqc+qkd\"\nqkd_fallback = true");
-    let config = parse_in(dir.path(), &format!("{fallback}{}", qkd_section(dir.path()))).expect("valid");
+    assert!(
+        matches!(ppk.source, PpkSource::External { timeout } if timeout == Duration::from_secs(3))
+    );
+    let fallback = text.replace(
+        "ppk_mode = \"rfc9867\"",
+        "hybrid = \"pqc+qkd\"\nqkd_fallback = true",
+    );
+    let config = parse_in(
+        dir.path(),
+        &format!("{fallback}{}", qkd_section(dir.path())),
+    )
+    .expect("valid");
     assert!(config.connections[0].hybrid_explicit);
-    assert!(!config.connections[0].to_engine().ppk.expect("ppk").required, "qkd_fallback allows ML-KEM alone");
+    assert!(
+        !config.connections[0].to_engine().ppk.expect("ppk").required,
+        "qkd_fallback allows ML-KEM alone"
+    );
 }
 
 #[test]
 fn qkd_errors_name_file_line_and_field() {
     let dir = tempfile::tempdir().expect("tmp");
-    let text = edit("start_action = \"start\"", "start_action = \"start\"\nppk_source = \"qkd\"\nppk_id = \"x\"");
+    let text = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nppk_source = \"qkd\"\nppk_id = \"x\"",
+    );
     assert_eq!(
         parse_in(dir.path(), &text).err().expect("error"),
         "DIR/iked.toml:8: connections.site-b.qkd_peer_sae_id: required with ppk_source = \"qkd\"\n\
          DIR/iked.toml:8: connections.site-b.ppk_source: \"qkd\" needs a [qkd] section\n\
          DIR/iked.toml:9: connections.site-b.ppk_id: not used with ppk_source = \"qkd\" (the KME's key_ID is the PPK_ID)"
     );
-    let kme = qkd_section(dir.path()).replace("https://", "http://").replace("a.key", "missing.key").replace("timeout = \"2s\"", "key_size = 100");
+    let kme = qkd_section(dir.path())
+        .replace("https://", "http://")
+        .replace("a.key", "missing.key")
+        .replace("timeout = \"2s\"", "key_size = 100");
     assert_eq!(
-        parse_in(dir.path(), &format!("{BASE}{kme}")).err().expect("error"),
+        parse_in(dir.path(), &format!("{BASE}{kme}"))
+            .err()
+            .expect("error"),
         "DIR/iked.toml:26: qkd.kme_url: must be an https:// URL (ETSI GS QKD 014 requires TLS)\n\
          DIR/iked.toml:30: qkd.key: cannot read DIR/missing.key: No such file or directory (os error 2)\n\
          DIR/iked.toml:31: qkd.key_size: 100 bits: use a multiple of 8 from 256 to 8192 (a PPK needs at least 256 bits)"
@@ -205,21 +310,56 @@ fn hybrid_policy_is_checked_against_the_proposals() {
         error_of(&classical),
         "/etc/iked/iked.toml:7: connections.site-b.hybrid: \"pqc\" needs an ML-KEM key exchange in every IKE proposal; 'aes256gcm16-prfsha384-x25519' has none that is mandatory (add e.g. ke1_mlkem768)"
     );
-    let optional = edit("x25519-ke1_mlkem768\"]", "x25519-ke1_mlkem768-ke1_none\"]\nhybrid = \"pqc\"");
+    let optional = edit(
+        "x25519-ke1_mlkem768\"]",
+        "x25519-ke1_mlkem768-ke1_none\"]\nhybrid = \"pqc\"",
+    );
     assert!(error_of(&optional).contains("has none that is mandatory"));
-    let no_qkd = edit("start_action = \"start\"", "start_action = \"start\"\nhybrid = \"pqc+qkd\"");
-    assert_eq!(error_of(&no_qkd), "/etc/iked/iked.toml:8: connections.site-b.hybrid: \"pqc+qkd\" needs ppk_source = \"qkd\"");
-    let unknown = edit("start_action = \"start\"", "start_action = \"start\"\nhybrid = \"quantum\"");
-    assert_eq!(error_of(&unknown), "/etc/iked/iked.toml:8: connections.site-b.hybrid: unknown policy 'quantum' (use classical, pqc, qkd or pqc+qkd)");
-    let to_classical = edit("x25519-ke1_mlkem768\"]", "x25519\"]\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"B\"\nqkd_fallback = true");
+    let no_qkd = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nhybrid = \"pqc+qkd\"",
+    );
     assert_eq!(
-        parse_in(dir.path(), &format!("{to_classical}{}", qkd_section(dir.path()))).err().expect("error"),
+        error_of(&no_qkd),
+        "/etc/iked/iked.toml:8: connections.site-b.hybrid: \"pqc+qkd\" needs ppk_source = \"qkd\""
+    );
+    let unknown = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nhybrid = \"quantum\"",
+    );
+    assert_eq!(
+        error_of(&unknown),
+        "/etc/iked/iked.toml:8: connections.site-b.hybrid: unknown policy 'quantum' (use classical, pqc, qkd or pqc+qkd)"
+    );
+    let to_classical = edit(
+        "x25519-ke1_mlkem768\"]",
+        "x25519\"]\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"B\"\nqkd_fallback = true",
+    );
+    assert_eq!(
+        parse_in(
+            dir.path(),
+            &format!("{to_classical}{}", qkd_section(dir.path()))
+        )
+        .err()
+        .expect("error"),
         "DIR/iked.toml:9: connections.site-b.qkd_fallback: would fall back to a classical key exchange; it needs hybrid = \"pqc+qkd\" (an ML-KEM key exchange in every proposal)"
     );
-    let fallback_without_qkd = edit("start_action = \"start\"", "start_action = \"start\"\nqkd_fallback = true");
-    assert_eq!(error_of(&fallback_without_qkd), "/etc/iked/iked.toml:8: connections.site-b.qkd_fallback: only used with ppk_source = \"qkd\"");
+    let fallback_without_qkd = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nqkd_fallback = true",
+    );
+    assert_eq!(
+        error_of(&fallback_without_qkd),
+        "/etc/iked/iked.toml:8: connections.site-b.qkd_fallback: only used with ppk_source = \"qkd\""
+    );
     let inferred = parse(BASE).expect("valid");
-    assert_eq!((inferred.connections[0].hybrid, inferred.connections[0].hybrid_explicit), (HybridPolicy::Pqc, false));
+    assert_eq!(
+        (
+            inferred.connections[0].hybrid,
+            inferred.connections[0].hybrid_explicit
+        ),
+        (HybridPolicy::Pqc, false)
+    );
 }
 
 #[test]
@@ -227,13 +367,25 @@ fn dataplane_section_is_validated() {
     let section = "\n[dataplane]\ntun = \"pqm0\"\nmtu = 1400\naddresses = [\"10.1.0.1/24\"]\nroutes = [\"10.2.0.0/16\"]\n";
     let config = parse(&format!("{BASE}{section}")).expect("valid");
     let d = config.dataplane.as_ref().expect("dataplane");
-    assert_eq!((d.tun.as_str(), d.mtu, d.encapsulation), ("pqm0", 1400, Encapsulation::Udp));
-    assert_eq!(d.local, "127.0.0.1".parse::<std::net::IpAddr>().expect("ip"), "the only listen address");
+    assert_eq!(
+        (d.tun.as_str(), d.mtu, d.encapsulation),
+        ("pqm0", 1400, Encapsulation::Udp)
+    );
+    assert_eq!(
+        d.local,
+        "127.0.0.1".parse::<std::net::IpAddr>().expect("ip"),
+        "the only listen address"
+    );
     assert_eq!(d.routes, vec![("10.2.0.0".parse().expect("ip"), 16)]);
-    assert!(config.connections[0].to_engine().force_encap, "ESP in UDP forces encapsulation");
+    assert!(
+        config.connections[0].to_engine().force_encap,
+        "ESP in UDP forces encapsulation"
+    );
     let raw = parse(&format!("{BASE}{section}encapsulation = \"raw\"\n")).expect("valid");
     assert!(!raw.connections[0].to_engine().force_encap);
-    let bad = format!("{BASE}\n[dataplane]\ntun = \"a-very-long-interface-name\"\naddresses = [\"10.1.0.1\"]\nroutes = [\"10.2.0.1/16\"]\nlocal = \"192.0.2.1\"\nencapsulation = \"gre\"\n");
+    let bad = format!(
+        "{BASE}\n[dataplane]\ntun = \"a-very-long-interface-name\"\naddresses = [\"10.1.0.1\"]\nroutes = [\"10.2.0.1/16\"]\nlocal = \"192.0.2.1\"\nencapsulation = \"gre\"\n"
+    );
     assert_eq!(
         error_of(&bad),
         "/etc/iked/iked.toml:26: dataplane.tun: an interface name is 1-15 characters without '/', '%' or blanks\n\
@@ -242,8 +394,14 @@ fn dataplane_section_is_validated() {
          /etc/iked/iked.toml:29: dataplane.local: 192.0.2.1 is not covered by daemon.listen\n\
          /etc/iked/iked.toml:30: dataplane.encapsulation: unknown encapsulation 'gre' (use udp or raw)"
     );
-    let no_natt = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nnatt_port = 0");
-    assert_eq!(error_of(&format!("{no_natt}{section}")), "/etc/iked/iked.toml:26: dataplane.encapsulation: \"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)");
+    let no_natt = edit(
+        "listen = [\"127.0.0.1\"]",
+        "listen = [\"127.0.0.1\"]\nnatt_port = 0",
+    );
+    assert_eq!(
+        error_of(&format!("{no_natt}{section}")),
+        "/etc/iked/iked.toml:26: dataplane.encapsulation: \"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)"
+    );
     let wildcard = edit("listen = [\"127.0.0.1\"]", "listen = [\"0.0.0.0\"]");
     assert_eq!(
         error_of(&format!("{wildcard}{section}")),
@@ -253,64 +411,127 @@ fn dataplane_section_is_validated() {
 
 #[test]
 fn child_traffic_limits_are_checked() {
-    let limits = edit("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"]\nrekey_bytes = \"500M\"\nlife_bytes = \"1G\"\nlife_packets = 1000000");
+    let limits = edit(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"]\nrekey_bytes = \"500M\"\nlife_bytes = \"1G\"\nlife_packets = 1000000",
+    );
     let config = parse(&limits).expect("valid");
     let l = config.connections[0].children[0].limits;
-    assert_eq!((l.rekey_bytes, l.life_bytes, l.rekey_packets, l.life_packets), (Some(500 << 20), Some(1 << 30), None, Some(1_000_000)));
+    assert_eq!(
+        (l.rekey_bytes, l.life_bytes, l.rekey_packets, l.life_packets),
+        (Some(500 << 20), Some(1 << 30), None, Some(1_000_000))
+    );
     let reversed = limits.replace("life_bytes = \"1G\"", "life_bytes = \"100M\"");
-    assert_eq!(error_of(&reversed), "/etc/iked/iked.toml:21: connections.site-b.children.net.life_bytes: must be larger than rekey_bytes");
+    assert_eq!(
+        error_of(&reversed),
+        "/etc/iked/iked.toml:21: connections.site-b.children.net.life_bytes: must be larger than rekey_bytes"
+    );
     let unit = limits.replace("\"500M\"", "\"5 parsecs\"");
-    assert_eq!(error_of(&unit), "/etc/iked/iked.toml:20: connections.site-b.children.net.rekey_bytes: unknown unit ' parsecs' in '5 parsecs' (use K, M, G or T)");
+    assert_eq!(
+        error_of(&unit),
+        "/etc/iked/iked.toml:20: connections.site-b.children.net.rekey_bytes: unknown unit ' parsecs' in '5 parsecs' (use K, M, G or T)"
+    );
 }
 
 #[test]
 fn metrics_must_stay_on_loopback() {
-    let text = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nmetrics = \"0.0.0.0:9716\"");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:3: daemon.metrics: must be a loopback address (the endpoint has no authentication)");
+    let text = edit(
+        "listen = [\"127.0.0.1\"]",
+        "listen = [\"127.0.0.1\"]\nmetrics = \"0.0.0.0:9716\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:3: daemon.metrics: must be a loopback address (the endpoint has no authentication)"
+    );
 }
 
 #[test]
 fn start_needs_a_concrete_peer() {
-    let text = edit("remote_addrs = [\"192.0.2.2\"]", "remote_addrs = [\"%any\"]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:7: connections.site-b.start_action: needs a concrete address in remote_addrs to initiate to");
+    let text = edit(
+        "remote_addrs = [\"192.0.2.2\"]",
+        "remote_addrs = [\"%any\"]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:7: connections.site-b.start_action: needs a concrete address in remote_addrs to initiate to"
+    );
 }
 
 #[test]
 fn local_addrs_must_be_listened_on() {
-    let text = edit("remote_addrs = [\"192.0.2.2\"]", "remote_addrs = [\"192.0.2.2\"]\nlocal_addrs = [\"192.0.2.1\"]");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:6: connections.site-b.local_addrs: 192.0.2.1 is not covered by daemon.listen");
+    let text = edit(
+        "remote_addrs = [\"192.0.2.2\"]",
+        "remote_addrs = [\"192.0.2.2\"]\nlocal_addrs = [\"192.0.2.1\"]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:6: connections.site-b.local_addrs: 192.0.2.1 is not covered by daemon.listen"
+    );
 }
 
 #[test]
 fn child_lifetimes_are_checked() {
-    let text = edit("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"]\nrekey_time = \"1h\"\nlife_time = \"30m\"");
-    assert_eq!(error_of(&text), "/etc/iked/iked.toml:21: connections.site-b.children.net.life_time: must be longer than rekey_time");
+    let text = edit(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"]\nrekey_time = \"1h\"\nlife_time = \"30m\"",
+    );
+    assert_eq!(
+        error_of(&text),
+        "/etc/iked/iked.toml:21: connections.site-b.children.net.life_time: must be longer than rekey_time"
+    );
 }
 
 #[test]
 fn converts_to_the_engine_config() {
     let config = parse(BASE).expect("valid");
-    assert_eq!(config.daemon.listen, vec!["127.0.0.1".parse::<std::net::IpAddr>().expect("ip")]);
+    assert_eq!(
+        config.daemon.listen,
+        vec!["127.0.0.1".parse::<std::net::IpAddr>().expect("ip")]
+    );
     assert_eq!(config.daemon.ike_port, 500);
     assert_eq!(config.daemon.natt_port, Some(4500));
     let conn = config.connection("site-b").expect("site-b");
     assert_eq!(conn.start_action, StartAction::Start);
-    assert_eq!(conn.initiate_to(), Some("192.0.2.2:500".parse().expect("addr")));
+    assert_eq!(
+        conn.initiate_to(),
+        Some("192.0.2.2:500".parse().expect("addr"))
+    );
     let engine = conn.to_engine();
     assert_eq!(engine.name, "site-b");
     assert_eq!(engine.local_id, Identity::fqdn("site-a.example"));
     assert_eq!(engine.remote_id, Some(Identity::fqdn("site-b.example")));
-    assert_eq!(engine.ike_proposals, vec![ikev2::ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("p")]);
+    assert_eq!(
+        engine.ike_proposals,
+        vec![
+            ikev2::ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("p")
+        ]
+    );
     // strongSwan's fragment_size counts the IPv4 datagram; the engine counts the UDP payload.
     assert_eq!(engine.fragment_size, Some(1280 - 20 - 8));
     assert_eq!(engine.dpd_delay, None);
-    assert_eq!(engine.ike_lifetime, Lifetime { rekey_after: Some(Duration::from_secs(14_400)), expire_after: Some(Duration::from_secs(15_840)), jitter: Duration::from_secs(1440) });
+    assert_eq!(
+        engine.ike_lifetime,
+        Lifetime {
+            rekey_after: Some(Duration::from_secs(14_400)),
+            expire_after: Some(Duration::from_secs(15_840)),
+            jitter: Duration::from_secs(1440)
+        }
+    );
     assert!(engine.ppk.is_none());
     let child = &engine.children[0];
     assert_eq!(child.name, "net");
-    assert_eq!(child.esp_proposals, vec![ikev2::ProposalSpec::parse_esp("aes256gcm16").expect("p")]);
-    assert_eq!(iked::config::format_selector(&child.local_ts[0]), "10.1.0.0/16");
-    assert_eq!(iked::config::format_selector(&child.remote_ts[0]), "10.2.0.0/16");
+    assert_eq!(
+        child.esp_proposals,
+        vec![ikev2::ProposalSpec::parse_esp("aes256gcm16").expect("p")]
+    );
+    assert_eq!(
+        iked::config::format_selector(&child.local_ts[0]),
+        "10.1.0.0/16"
+    );
+    assert_eq!(
+        iked::config::format_selector(&child.remote_ts[0]),
+        "10.2.0.0/16"
+    );
     assert_eq!(child.lifetime, Lifetime::CHILD_DEFAULT);
     match &engine.auth {
         ikev2::AuthConfig::Psk(k) => assert_eq!(k.expose(), &(0u8..16).collect::<Vec<_>>()[..]),
@@ -322,13 +543,22 @@ fn converts_to_the_engine_config() {
 fn optional_settings_reach_the_engine() {
     let text = edit("start_action = \"start\"", "start_action = \"none\"\ndpd_delay = \"30s\"\nrekey_time = \"1h\"\nfragmentation = false\nppk_id = \"qkd-1\"\nppk_required = true")
         .replace("remote_ts = [\"10.2.0.0/16\"]", "remote_ts = [\"10.2.0.0/16\"]\nrekey_time = \"10m\"\nlife_time = \"12m\"");
-    let text = format!("{text}\n[secrets.ppk.one]\nid = \"qkd-1\"\nsecret = \"0x{}\"\n", "ab".repeat(32));
+    let text = format!(
+        "{text}\n[secrets.ppk.one]\nid = \"qkd-1\"\nsecret = \"0x{}\"\n",
+        "ab".repeat(32)
+    );
     let config = parse(&text).expect("valid");
     let engine = config.connections[0].to_engine();
     assert_eq!(engine.dpd_delay, Some(Duration::from_secs(30)));
     assert_eq!(engine.fragment_size, None);
-    assert_eq!(engine.ike_lifetime.rekey_after, Some(Duration::from_secs(3600)));
-    assert_eq!(engine.ike_lifetime.expire_after, Some(Duration::from_secs(3960)));
+    assert_eq!(
+        engine.ike_lifetime.rekey_after,
+        Some(Duration::from_secs(3600))
+    );
+    assert_eq!(
+        engine.ike_lifetime.expire_after,
+        Some(Duration::from_secs(3960))
+    );
     let ppk = engine.ppk.as_ref().expect("ppk");
     assert!(ppk.required);
     match &ppk.source {
@@ -339,12 +569,22 @@ fn optional_settings_reach_the_engine() {
         _ => panic!("static PPK expected"),
     }
     let child = &engine.children[0].lifetime;
-    assert_eq!(*child, Lifetime { rekey_after: Some(Duration::from_secs(600)), expire_after: Some(Duration::from_secs(720)), jitter: Duration::from_secs(120) });
+    assert_eq!(
+        *child,
+        Lifetime {
+            rekey_after: Some(Duration::from_secs(600)),
+            expire_after: Some(Duration::from_secs(720)),
+            jitter: Duration::from_secs(120)
+        }
+    );
 }
 
 #[test]
 fn not_enforced_settings_warn() {
-    let text = edit("start_action = \"start\"", "start_action = \"trap\"\nreauth_time = \"8h\"");
+    let text = edit(
+        "start_action = \"start\"",
+        "start_action = \"trap\"\nreauth_time = \"8h\"",
+    );
     let config = parse(&text).expect("valid");
     assert_eq!(
         config.warnings,
@@ -359,15 +599,27 @@ fn not_enforced_settings_warn() {
 fn secret_from_a_file_next_to_the_config() {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("ab.psk"), "0x0a0b\n").expect("write");
-    let text = BASE.replace("secret = \"0x000102030405060708090a0b0c0d0e0f\"", "file = \"ab.psk\"");
+    let text = BASE.replace(
+        "secret = \"0x000102030405060708090a0b0c0d0e0f\"",
+        "file = \"ab.psk\"",
+    );
     let config = Config::parse(&dir.path().join("iked.toml"), &text).expect("valid");
     match &config.connections[0].to_engine().auth {
         ikev2::AuthConfig::Psk(k) => assert_eq!(k.expose(), &[0x0a, 0x0b]),
         _ => panic!("psk expected"),
     }
-    let missing = BASE.replace("secret = \"0x000102030405060708090a0b0c0d0e0f\"", "file = \"nope.psk\"");
-    let e = Config::parse(&dir.path().join("iked.toml"), &missing).err().expect("error").to_string();
-    assert!(e.contains("iked.toml:23: secrets.ike.ab.file: cannot read "), "{e}");
+    let missing = BASE.replace(
+        "secret = \"0x000102030405060708090a0b0c0d0e0f\"",
+        "file = \"nope.psk\"",
+    );
+    let e = Config::parse(&dir.path().join("iked.toml"), &missing)
+        .err()
+        .expect("error")
+        .to_string();
+    assert!(
+        e.contains("iked.toml:23: secrets.ike.ab.file: cannot read "),
+        "{e}"
+    );
     assert_eq!(e.lines().count(), 1, "{e}");
 }
 
@@ -404,13 +656,25 @@ fn the_annotated_example_is_valid() {
 
 #[test]
 fn key_log_warns_and_is_relative_to_the_file() {
-    let text = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nkey_log = \"wireshark\"");
+    let text = edit(
+        "listen = [\"127.0.0.1\"]",
+        "listen = [\"127.0.0.1\"]\nkey_log = \"wireshark\"",
+    );
     let config = parse(&text).expect("valid");
-    assert_eq!(config.daemon.key_log.as_deref(), Some(Path::new("/etc/iked/wireshark")));
+    assert_eq!(
+        config.daemon.key_log.as_deref(),
+        Some(Path::new("/etc/iked/wireshark"))
+    );
     assert_eq!(
         config.warnings,
         vec!["/etc/iked/iked.toml:3: daemon.key_log: IKE and ESP keys are written there for Wireshark: anyone who reads them can decrypt the traffic (debugging only)".to_string()]
     );
-    let empty = edit("listen = [\"127.0.0.1\"]", "listen = [\"127.0.0.1\"]\nkey_log = \"\"");
-    assert_eq!(error_of(&empty), "/etc/iked/iked.toml:3: daemon.key_log: must not be empty");
+    let empty = edit(
+        "listen = [\"127.0.0.1\"]",
+        "listen = [\"127.0.0.1\"]\nkey_log = \"\"",
+    );
+    assert_eq!(
+        error_of(&empty),
+        "/etc/iked/iked.toml:3: daemon.key_log: must not be empty"
+    );
 }

@@ -17,16 +17,38 @@ const T: Option<Duration> = Some(Duration::from_secs(20));
 
 /// A connection keyed with X25519 + ML-KEM-768 and a QKD PPK, and the `[qkd]` section for SAE
 /// `gw-ME` at `kme_url`, with the simulator's certificates in `pki`.
-fn qkd_site(name: &str, me: &str, peer: &str, peer_port: Option<u16>, fallback: bool, pki: &Path, kme_url: &str) -> String {
+fn qkd_site(
+    name: &str,
+    me: &str,
+    peer: &str,
+    peer_port: Option<u16>,
+    fallback: bool,
+    pki: &Path,
+    kme_url: &str,
+) -> String {
     let body = common::site(name, me, peer, peer_port, "none", HYBRID);
-    let policy = format!("hybrid = \"pqc+qkd\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"gw-{peer}\"\nqkd_fallback = {fallback}\n");
-    let body = body.replacen("start_action = \"none\"\n", &format!("start_action = \"none\"\n{policy}"), 1);
+    let policy = format!(
+        "hybrid = \"pqc+qkd\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"gw-{peer}\"\nqkd_fallback = {fallback}\n"
+    );
+    let body = body.replacen(
+        "start_action = \"none\"\n",
+        &format!("start_action = \"none\"\n{policy}"),
+        1,
+    );
     let dir = pki.display();
-    format!("{body}\n[qkd]\nkme_url = \"{kme_url}\"\nsae_id = \"gw-{me}\"\nca = \"{dir}/ca.pem\"\ncert = \"{dir}/sae-gw-{me}.pem\"\nkey = \"{dir}/sae-gw-{me}.key\"\ntimeout = \"2s\"\n")
+    format!(
+        "{body}\n[qkd]\nkme_url = \"{kme_url}\"\nsae_id = \"gw-{me}\"\nca = \"{dir}/ca.pem\"\ncert = \"{dir}/sae-gw-{me}.pem\"\nkey = \"{dir}/sae-gw-{me}.key\"\ntimeout = \"2s\"\n"
+    )
 }
 
 fn up(d: &TestDaemon, name: &str) -> Result<UpView, ClientError> {
-    d.client().call_as(Command::Up { name: name.into(), timeout_ms: Some(15_000) }, T)
+    d.client().call_as(
+        Command::Up {
+            name: name.into(),
+            timeout_ms: Some(15_000),
+        },
+        T,
+    )
 }
 
 fn daemon_counter(d: &TestDaemon, name: &str) -> u64 {
@@ -39,20 +61,61 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
     let pki_dir = tempfile::tempdir().expect("tmp");
     let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
     pki.write_to_dir(pki_dir.path()).expect("write pki");
-    let kme_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let sim = kme_rt.block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls()))).expect("KMEs");
-    let b = TestDaemon::start(&qkd_site("from-a", "b", "a", None, false, pki_dir.path(), &sim.url_b()), "");
-    let a = TestDaemon::start(&qkd_site("to-b", "a", "b", Some(b.ike_port()), false, pki_dir.path(), &sim.url_a()), "");
+    let kme_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = kme_rt
+        .block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls())))
+        .expect("KMEs");
+    let b = TestDaemon::start(
+        &qkd_site(
+            "from-a",
+            "b",
+            "a",
+            None,
+            false,
+            pki_dir.path(),
+            &sim.url_b(),
+        ),
+        "",
+    );
+    let a = TestDaemon::start(
+        &qkd_site(
+            "to-b",
+            "a",
+            "b",
+            Some(b.ike_port()),
+            false,
+            pki_dir.path(),
+            &sim.url_a(),
+        ),
+        "",
+    );
 
     let v = up(&a, "to-b").expect("up with a QKD key");
     assert!(v.ike_sa.ppk_used);
     assert_eq!(v.ike_sa.hybrid, "pqc+qkd");
     let ppk = v.ike_sa.ppk.as_ref().expect("ppk");
-    assert_eq!((ppk.source.as_str(), ppk.used, ppk.reason.as_str()), ("qkd", true, "QKD key from enc_keys"));
+    assert_eq!(
+        (ppk.source.as_str(), ppk.used, ppk.reason.as_str()),
+        ("qkd", true, "QKD key from enc_keys")
+    );
     let key_id = ppk.id.clone().expect("key_ID");
-    assert_eq!(key_id.len(), 36, "the KME's key_ID (a UUID) is the PPK_ID: {key_id}");
+    assert_eq!(
+        key_id.len(),
+        36,
+        "the KME's key_ID (a UUID) is the PPK_ID: {key_id}"
+    );
     let phases: Vec<&str> = v.ike_sa.timings.iter().map(|p| p.phase.as_str()).collect();
-    for p in ["IKE_SA_INIT", "IKE_INTERMEDIATE", "IKE_AUTH", "qkd enc_keys", "initiate -> child installed"] {
+    for p in [
+        "IKE_SA_INIT",
+        "IKE_INTERMEDIATE",
+        "IKE_AUTH",
+        "qkd enc_keys",
+        "initiate -> child installed",
+    ] {
         assert!(phases.contains(&p), "{p} missing from {phases:?}");
     }
     let responder = wait_for(Duration::from_secs(5), || {
@@ -61,17 +124,32 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
     })
     .expect("B lists the SA");
     let b_ppk = responder.ppk.expect("B's ppk");
-    assert_eq!((b_ppk.id.as_deref(), b_ppk.reason.as_str()), (Some(key_id.as_str()), "QKD key from dec_keys"));
+    assert_eq!(
+        (b_ppk.id.as_deref(), b_ppk.reason.as_str()),
+        (Some(key_id.as_str()), "QKD key from dec_keys")
+    );
     assert_eq!(daemon_counter(&a, "qkd_keys_received"), 1);
     assert_eq!(daemon_counter(&b, "qkd_keys_received"), 1);
 
-    a.client().call(Command::Down { name: "to-b".into() }, T).expect("down");
+    a.client()
+        .call(
+            Command::Down {
+                name: "to-b".into(),
+            },
+            T,
+        )
+        .expect("down");
     drop(sim);
     let e = up(&a, "to-b").expect_err("no KME: fail closed");
     match e {
         ClientError::Daemon(body) => {
             assert_eq!(body.code, ErrorCode::Engine);
-            assert!(body.message.contains("required PPK not available") && body.message.contains("(QKD: "), "{}", body.message);
+            assert!(
+                body.message.contains("required PPK not available")
+                    && body.message.contains("(QKD: "),
+                "{}",
+                body.message
+            );
         }
         other => panic!("daemon error expected, got {other}"),
     }
@@ -87,13 +165,34 @@ fn qkd_fallback_keys_with_ml_kem_alone_and_says_why() {
     pki.write_to_dir(pki_dir.path()).expect("write pki");
     // Nothing listens there: every key request fails at once.
     let dead = "https://127.0.0.1:9";
-    let b = TestDaemon::start(&qkd_site("from-a", "b", "a", None, true, pki_dir.path(), dead), "");
-    let a = TestDaemon::start(&qkd_site("to-b", "a", "b", Some(b.ike_port()), true, pki_dir.path(), dead), "");
+    let b = TestDaemon::start(
+        &qkd_site("from-a", "b", "a", None, true, pki_dir.path(), dead),
+        "",
+    );
+    let a = TestDaemon::start(
+        &qkd_site(
+            "to-b",
+            "a",
+            "b",
+            Some(b.ike_port()),
+            true,
+            pki_dir.path(),
+            dead,
+        ),
+        "",
+    );
     let v = up(&a, "to-b").expect("up on ML-KEM alone");
     assert!(!v.ike_sa.ppk_used);
     assert_eq!(v.ike_sa.proposal.as_deref(), Some(HYBRID));
     let ppk = v.ike_sa.ppk.expect("ppk");
     assert!(!ppk.used);
-    assert!(ppk.reason.starts_with("KME enc_keys: ") && ppk.reason.ends_with("; keyed by ML-KEM alone (qkd_fallback)"), "{}", ppk.reason);
+    assert!(
+        ppk.reason.starts_with("KME enc_keys: ")
+            && ppk
+                .reason
+                .ends_with("; keyed by ML-KEM alone (qkd_fallback)"),
+        "{}",
+        ppk.reason
+    );
     assert_eq!(daemon_counter(&a, "qkd_fallbacks"), 1);
 }

@@ -8,7 +8,7 @@
 //!    inner-length checks see arbitrary bytes; whatever opens must be a prefix of the input.
 #![no_main]
 
-use esp::{Cipher, InboundSa, OutboundSa, Sad, SaConfig};
+use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Sad};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes};
 use libfuzzer_sys::fuzz_target;
 
@@ -43,11 +43,15 @@ fuzz_target!(|data: &[u8]| {
         Ok(range) => range,
         Err(_) => {
             buf[start..start + data.len()].copy_from_slice(data);
-            out.seal_dummy(&mut buf, start, data.len()).expect("dummy packet")
+            out.seal_dummy(&mut buf, start, data.len())
+                .expect("dummy packet")
         }
     };
     let mut packet = buf[range].to_vec();
     if let Ok(opened) = sad.open(&mut packet) {
-        assert!(data.starts_with(&packet[opened.inner]), "opened bytes differ from the input");
+        assert!(
+            data.starts_with(&packet[opened.inner]),
+            "opened bytes differ from the input"
+        );
     }
 });

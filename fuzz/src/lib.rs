@@ -8,10 +8,16 @@ use ikev2::wire::{
 /// Parses `datagram`; when it is accepted, checks that emitting and parsing again gives the same
 /// message and the same number of octets.
 pub fn message_round_trip(datagram: &[u8]) {
-    let Ok(msg) = Message::parse(datagram) else { return };
+    let Ok(msg) = Message::parse(datagram) else {
+        return;
+    };
     let bytes = msg.emit();
     assert_eq!(bytes.len(), datagram.len(), "emit changed the length");
-    assert_eq!(Message::parse(&bytes).as_ref(), Ok(&msg), "emit then parse changed the message");
+    assert_eq!(
+        Message::parse(&bytes).as_ref(),
+        Ok(&msg),
+        "emit then parse changed the message"
+    );
 }
 
 /// Parses the chain `bytes` starting with `first`; when it is accepted, checks that emitting and

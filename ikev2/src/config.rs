@@ -18,25 +18,40 @@ pub struct Identity(pub Identification);
 impl Identity {
     /// ID_FQDN.
     pub fn fqdn(name: &str) -> Self {
-        Self(Identification { id_type: IdType::FQDN, data: name.as_bytes().to_vec() })
+        Self(Identification {
+            id_type: IdType::FQDN,
+            data: name.as_bytes().to_vec(),
+        })
     }
 
     /// ID_RFC822_ADDR.
     pub fn email(addr: &str) -> Self {
-        Self(Identification { id_type: IdType::RFC822_ADDR, data: addr.as_bytes().to_vec() })
+        Self(Identification {
+            id_type: IdType::RFC822_ADDR,
+            data: addr.as_bytes().to_vec(),
+        })
     }
 
     /// ID_IPV4_ADDR or ID_IPV6_ADDR.
     pub fn ip(addr: IpAddr) -> Self {
         match addr {
-            IpAddr::V4(a) => Self(Identification { id_type: IdType::IPV4_ADDR, data: a.octets().to_vec() }),
-            IpAddr::V6(a) => Self(Identification { id_type: IdType::IPV6_ADDR, data: a.octets().to_vec() }),
+            IpAddr::V4(a) => Self(Identification {
+                id_type: IdType::IPV4_ADDR,
+                data: a.octets().to_vec(),
+            }),
+            IpAddr::V6(a) => Self(Identification {
+                id_type: IdType::IPV6_ADDR,
+                data: a.octets().to_vec(),
+            }),
         }
     }
 
     /// ID_DER_ASN1_DN: the DER encoding of an X.501 Name (a certificate's subject).
     pub fn dn(der: &[u8]) -> Self {
-        Self(Identification { id_type: IdType::DER_ASN1_DN, data: der.to_vec() })
+        Self(Identification {
+            id_type: IdType::DER_ASN1_DN,
+            data: der.to_vec(),
+        })
     }
 
     /// The ID payload body after the generic header: type, three reserved octets, data.
@@ -108,12 +123,23 @@ pub enum PpkSource {
 impl PpkConfig {
     /// A static PPK.
     pub fn fixed(id: &[u8], key: SecretBytes, required: bool) -> Self {
-        Self { source: PpkSource::Static { id: id.to_vec(), key }, required, mode: PpkMode::Rfc8784 }
+        Self {
+            source: PpkSource::Static {
+                id: id.to_vec(),
+                key,
+            },
+            required,
+            mode: PpkMode::Rfc8784,
+        }
     }
 
     /// A PPK fetched per IKE SA by the driver (QKD).
     pub fn external(timeout: Duration, required: bool) -> Self {
-        Self { source: PpkSource::External { timeout }, required, mode: PpkMode::Rfc8784 }
+        Self {
+            source: PpkSource::External { timeout },
+            required,
+            mode: PpkMode::Rfc8784,
+        }
     }
 }
 
@@ -162,7 +188,11 @@ impl Lifetime {
         jitter: Duration::from_secs(1440),
     };
     /// Never rekey, never expire.
-    pub const NONE: Self = Self { rekey_after: None, expire_after: None, jitter: Duration::ZERO };
+    pub const NONE: Self = Self {
+        rekey_after: None,
+        expire_after: None,
+        jitter: Duration::ZERO,
+    };
 }
 
 /// A Child SA template.
@@ -179,8 +209,19 @@ pub struct ChildConfig {
 
 impl ChildConfig {
     /// A child with strongSwan's default lifetimes.
-    pub fn new(name: &str, esp_proposals: Vec<ProposalSpec>, local_ts: Vec<IpSelector>, remote_ts: Vec<IpSelector>) -> Self {
-        Self { name: name.into(), esp_proposals, local_ts, remote_ts, lifetime: Lifetime::CHILD_DEFAULT }
+    pub fn new(
+        name: &str,
+        esp_proposals: Vec<ProposalSpec>,
+        local_ts: Vec<IpSelector>,
+        remote_ts: Vec<IpSelector>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            esp_proposals,
+            local_ts,
+            remote_ts,
+            lifetime: Lifetime::CHILD_DEFAULT,
+        }
     }
 }
 
@@ -212,7 +253,12 @@ pub struct ConnectionConfig {
 
 impl ConnectionConfig {
     /// A connection with defaults for everything but identities, PSK and proposals.
-    pub fn new(name: &str, local_id: Identity, psk: &[u8], ike_proposals: Vec<ProposalSpec>) -> Self {
+    pub fn new(
+        name: &str,
+        local_id: Identity,
+        psk: &[u8],
+        ike_proposals: Vec<ProposalSpec>,
+    ) -> Self {
         Self {
             name: name.into(),
             local_id,
@@ -233,12 +279,17 @@ impl ConnectionConfig {
 
     /// Whether any proposal has an additional key exchange, or RFC 9867 is configured.
     pub(crate) fn wants_intermediate(&self) -> bool {
-        self.ike_proposals.iter().any(|p| p.ke[1..].iter().any(|s| !s.is_empty())) || self.wants_ppk_int()
+        self.ike_proposals
+            .iter()
+            .any(|p| p.ke[1..].iter().any(|s| !s.is_empty()))
+            || self.wants_ppk_int()
     }
 
     /// Whether we offer RFC 9867 (USE_PPK_INT).
     pub(crate) fn wants_ppk_int(&self) -> bool {
-        self.ppk.as_ref().is_some_and(|p| p.mode == PpkMode::Rfc9867)
+        self.ppk
+            .as_ref()
+            .is_some_and(|p| p.mode == PpkMode::Rfc9867)
     }
 }
 

@@ -17,8 +17,8 @@ use crate::cert::WallClock;
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::error::Error;
 use crate::event::{Event, SaId, SaSnapshot};
-use crate::sa::{Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
 use crate::sa::reject_init;
+use crate::sa::{Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
 use crate::stats::Stats;
 use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
 
@@ -97,7 +97,13 @@ impl Endpoint {
     ///
     /// # Errors
     /// When the connection has no usable proposal or the provider lacks an algorithm.
-    pub fn connect(&mut self, now: Instant, conn: Arc<ConnectionConfig>, local: SocketAddr, remote: SocketAddr) -> Result<SaId, Error> {
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        conn: Arc<ConnectionConfig>,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<SaId, Error> {
         let spi = self.fresh_spi().ok_or(Error::Internal("rng"))?;
         let mut ctx = ctx!(self);
         let sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
@@ -107,19 +113,31 @@ impl Endpoint {
     }
 
     /// Handles one received datagram (without any non-ESP marker).
-    pub fn handle_datagram(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
         self.stats.datagrams_received += 1;
         let Ok(header) = Header::parse(data) else {
             self.stats.dropped_malformed += 1;
             return;
         };
-        let new_request = header.exchange == ExchangeType::IKE_SA_INIT && !header.flags.is_response() && header.spi_r.0 == 0;
+        let new_request = header.exchange == ExchangeType::IKE_SA_INIT
+            && !header.flags.is_response()
+            && header.spi_r.0 == 0;
         if new_request {
             self.handle_init_request(now, local, remote, &header, data);
             return;
         }
         // The original initiator sets the I flag; our SPI is the other side's.
-        let ours = if header.flags.is_initiator() { header.spi_r.0 } else { header.spi_i.0 };
+        let ours = if header.flags.is_initiator() {
+            header.spi_r.0
+        } else {
+            header.spi_i.0
+        };
         let mut ctx = ctx!(self);
         let Some(sa) = self.sas.get_mut(&ours) else {
             ctx.stats.dropped_unknown_spi += 1;
@@ -132,7 +150,12 @@ impl Endpoint {
 
     /// Fires expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<u64> = self.sas.iter().filter(|(_, sa)| sa.poll_timeout().is_some_and(|t| t <= now)).map(|(k, _)| *k).collect();
+        let due: Vec<u64> = self
+            .sas
+            .iter()
+            .filter(|(_, sa)| sa.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(k, _)| *k)
+            .collect();
         for spi in due {
             let mut ctx = ctx!(self);
             if let Some(sa) = self.sas.get_mut(&spi) {
@@ -191,7 +214,14 @@ impl Endpoint {
         self.sas.contains_key(&id.0.0)
     }
 
-    fn handle_init_request(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, header: &Header, data: &[u8]) {
+    fn handle_init_request(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        header: &Header,
+        data: &[u8],
+    ) {
         let spi_i = header.spi_i.0;
         if let Some(ours) = self.by_initiator.get(&(spi_i, remote)).copied() {
             let mut ctx = ctx!(self);
@@ -203,7 +233,9 @@ impl Endpoint {
         }
         let half_open = self.half_open;
         let from_source = self.half_open_by_ip.get(&remote.ip()).copied().unwrap_or(0);
-        if half_open >= self.config.half_open_limit || from_source >= self.config.half_open_limit_per_source {
+        if half_open >= self.config.half_open_limit
+            || from_source >= self.config.half_open_limit_per_source
+        {
             self.stats.dropped_half_open_limit += 1;
             return;
         }
@@ -211,15 +243,24 @@ impl Endpoint {
             self.stats.dropped_malformed += 1;
             return;
         };
-        let busy = half_open >= self.config.cookie_threshold || from_source >= self.config.cookie_threshold_per_source;
+        let busy = half_open >= self.config.cookie_threshold
+            || from_source >= self.config.cookie_threshold_per_source;
         if busy && !self.cookie_ok(&msg, remote) {
             self.send_cookie(&msg, local, remote);
             return;
         }
-        let Some(spi_r) = self.fresh_spi() else { return };
+        let Some(spi_r) = self.fresh_spi() else {
+            return;
+        };
         let conns = self.config.connections.clone();
         let mut ctx = ctx!(self);
-        let req = RespondInit { msg: &msg, datagram: data, local, remote, spi_r };
+        let req = RespondInit {
+            msg: &msg,
+            datagram: data,
+            local,
+            remote,
+            spi_r,
+        };
         match IkeSa::respond_init(now, &conns, req, &mut ctx) {
             Ok(sa) => {
                 self.by_initiator.insert((spi_i, remote), spi_r);
@@ -241,29 +282,53 @@ impl Endpoint {
             self.cookie_secret = Some(SecretBytes::new(random_bytes(self.provider, 32)?));
         }
         let secret = self.cookie_secret.as_ref()?;
-        let ni = msg.payloads.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.as_slice()) } else { None })?;
+        let ni = msg.payloads.iter().find_map(|p| {
+            if let Payload::Nonce(n) = p {
+                Some(n.as_slice())
+            } else {
+                None
+            }
+        })?;
         let prf = self.provider.prf(PrfAlgorithm::HmacSha256)?;
         let ip = remote.ip().to_string();
         let mut out = vec![0u8; 1 + prf.output_len()];
-        prf.key(secret.expose()).compute(&[ni, ip.as_bytes(), &msg.header.spi_i.0.to_be_bytes()], &mut out[1..]);
+        prf.key(secret.expose()).compute(
+            &[ni, ip.as_bytes(), &msg.header.spi_i.0.to_be_bytes()],
+            &mut out[1..],
+        );
         Some(out)
     }
 
     fn cookie_ok(&mut self, msg: &Message, remote: SocketAddr) -> bool {
-        let Some(got) = find_notify(&msg.payloads, NotifyType::COOKIE).map(|n| n.data.clone()) else { return false };
-        self.cookie_for(msg, remote).is_some_and(|want| ct_eq(&want, &got))
+        let Some(got) = find_notify(&msg.payloads, NotifyType::COOKIE).map(|n| n.data.clone())
+        else {
+            return false;
+        };
+        self.cookie_for(msg, remote)
+            .is_some_and(|want| ct_eq(&want, &got))
     }
 
     fn send_cookie(&mut self, msg: &Message, local: SocketAddr, remote: SocketAddr) {
-        let Some(cookie) = self.cookie_for(msg, remote) else { return };
+        let Some(cookie) = self.cookie_for(msg, remote) else {
+            return;
+        };
         self.stats.cookies_sent += 1;
         let mut ctx = ctx!(self);
-        reject_init(&msg.header, local, remote, NotifyType::COOKIE, cookie, &mut ctx);
+        reject_init(
+            &msg.header,
+            local,
+            remote,
+            NotifyType::COOKIE,
+            cookie,
+            &mut ctx,
+        );
     }
 
     /// Keeps the half-open count true and removes a dead SA with its index entry.
     fn reap(&mut self, spi: u64) {
-        let Some(sa) = self.sas.get_mut(&spi) else { return };
+        let Some(sa) = self.sas.get_mut(&spi) else {
+            return;
+        };
         if sa.counted_half_open && (!sa.is_half_open() || sa.is_dead()) {
             sa.counted_half_open = false;
             self.half_open -= 1;
@@ -301,7 +366,9 @@ impl Endpoint {
     fn command(&mut self, sa: SaId, f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>)) -> bool {
         let spi = sa.0.0;
         let mut ctx = ctx!(self);
-        let Some(s) = self.sas.get_mut(&spi) else { return false };
+        let Some(s) = self.sas.get_mut(&spi) else {
+            return false;
+        };
         f(s, &mut ctx);
         self.adopt();
         self.reap(spi);
@@ -320,29 +387,54 @@ impl Endpoint {
 
     /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3).
     pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
-        self.command(sa, |s, ctx| s.queue(now, Task::RekeyChild { inbound_spi }, ctx))
+        self.command(sa, |s, ctx| {
+            s.queue(now, Task::RekeyChild { inbound_spi }, ctx)
+        })
     }
 
     /// Deletes one Child SA.
     pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
-        self.command(sa, |s, ctx| s.queue(now, Task::DeleteChild { inbound_spi }, ctx))
+        self.command(sa, |s, ctx| {
+            s.queue(now, Task::DeleteChild { inbound_spi }, ctx)
+        })
     }
 
     /// Creates another Child SA from the connection's template `name` (RFC 7296 §1.3.1).
     pub fn create_child(&mut self, now: Instant, sa: SaId, name: &str) -> bool {
-        let Some(config) = self.sas.get(&sa.0.0).and_then(|s| s.conn.children.iter().position(|c| c.name == name)) else { return false };
+        let Some(config) = self
+            .sas
+            .get(&sa.0.0)
+            .and_then(|s| s.conn.children.iter().position(|c| c.name == name))
+        else {
+            return false;
+        };
         self.command(sa, |s, ctx| s.queue(now, Task::CreateChild { config }, ctx))
     }
 
     /// The datapath reports a byte or packet lifetime: soft starts a rekey, hard deletes.
-    pub fn child_sa_expired(&mut self, now: Instant, sa: SaId, inbound_spi: u32, hard: bool) -> bool {
-        let task = if hard { Task::DeleteChild { inbound_spi } } else { Task::RekeyChild { inbound_spi } };
+    pub fn child_sa_expired(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        inbound_spi: u32,
+        hard: bool,
+    ) -> bool {
+        let task = if hard {
+            Task::DeleteChild { inbound_spi }
+        } else {
+            Task::RekeyChild { inbound_spi }
+        };
         self.command(sa, |s, ctx| s.queue(now, task, ctx))
     }
 
     /// Supplies the PPK asked for with [`Event::PpkNeeded`]: its ID and key, or `None` when the
     /// source could not provide it (the connection's policy then fails closed or falls back).
-    pub fn provide_ppk(&mut self, now: Instant, sa: SaId, ppk: Option<(Vec<u8>, SecretBytes)>) -> bool {
+    pub fn provide_ppk(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        ppk: Option<(Vec<u8>, SecretBytes)>,
+    ) -> bool {
         self.command(sa, |s, ctx| s.provide_ppk(now, ppk, ctx))
     }
 
@@ -364,9 +456,15 @@ impl Endpoint {
     /// The datapath received ESP from `remote` for an SPI it does not know: report INVALID_SPI
     /// to that peer in its established IKE SA (RFC 7296 §1.5). `false` if there is none.
     pub fn report_invalid_spi(&mut self, now: Instant, remote: IpAddr, spi: u32) -> bool {
-        let found = self.sas.iter().find(|(_, s)| s.remote.ip() == remote && s.snapshot().state == "ESTABLISHED").map(|(k, _)| *k);
+        let found = self
+            .sas
+            .iter()
+            .find(|(_, s)| s.remote.ip() == remote && s.snapshot().state == "ESTABLISHED")
+            .map(|(k, _)| *k);
         let Some(own) = found else { return false };
-        self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| s.send_invalid_spi(now, spi, ctx))
+        self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| {
+            s.send_invalid_spi(now, spi, ctx)
+        })
     }
 
     fn fresh_spi(&self) -> Option<u64> {
@@ -381,9 +479,11 @@ impl Endpoint {
     }
 }
 
-
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint").field("sas", &self.sas.len()).field("stats", &self.stats).finish_non_exhaustive()
+        f.debug_struct("Endpoint")
+            .field("sas", &self.sas.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
     }
 }

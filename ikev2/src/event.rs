@@ -25,7 +25,11 @@ pub enum Event {
     /// break).
     ChildSaEstablished { sa: SaId, child: ChildSa },
     /// A Child SA is gone: remove it from the datapath.
-    ChildSaDeleted { sa: SaId, inbound_spi: u32, outbound_spi: u32 },
+    ChildSaDeleted {
+        sa: SaId,
+        inbound_spi: u32,
+        outbound_spi: u32,
+    },
     /// The IKE SA was rekeyed: its Child SAs now belong to `new`; `old` closes next.
     IkeSaRekeyed { old: SaId, new: SaId },
     /// The IKE SA failed before or during establishment, or was torn down by an error.
@@ -157,6 +161,9 @@ pub struct IkeKeyExport {
 
 impl fmt::Debug for IkeKeyExport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IkeKeyExport").field("spi_i", &self.spi_i).field("spi_r", &self.spi_r).finish_non_exhaustive()
+        f.debug_struct("IkeKeyExport")
+            .field("spi_i", &self.spi_i)
+            .field("spi_r", &self.spi_r)
+            .finish_non_exhaustive()
     }
 }

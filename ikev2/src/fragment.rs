@@ -17,7 +17,11 @@ pub struct ReassemblyLimits {
 
 impl Default for ReassemblyLimits {
     fn default() -> Self {
-        Self { max_fragments: 64, max_bytes: 64 * 1024, timeout: Duration::from_secs(30) }
+        Self {
+            max_fragments: 64,
+            max_bytes: 64 * 1024,
+            timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -68,7 +72,9 @@ impl Reassembly {
                 deadline: now + limits.timeout,
             });
         }
-        let Some(r) = slot.as_mut() else { return Added::Dropped };
+        let Some(r) = slot.as_mut() else {
+            return Added::Dropped;
+        };
         let idx = usize::from(number - 1);
         if total < r.total || r.parts[idx].is_some() || r.bytes + plain.len() > limits.max_bytes {
             return Added::Dropped;

@@ -20,17 +20,17 @@ mod stats;
 mod ts;
 pub mod wire;
 
+pub use cert::{CertificateAuth, CertificateError};
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
 };
-pub use cert::{CertificateAuth, CertificateError};
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
 pub use event::{ChildSa, ChildSnapshot, Event, IkeKeyExport, IkeSaInfo, SaId, SaSnapshot};
 pub use fragment::ReassemblyLimits;
-pub use sa::EapStep;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
+pub use sa::EapStep;
 pub use stats::Stats;
 
 /// The provider unit tests run with: the default one when compiled in, else the pure-Rust one.

@@ -57,17 +57,26 @@ impl ProposalSpec {
     /// Unknown tokens, or a proposal missing ENCR, PRF (or integrity for a CBC cipher) or KE.
     pub fn parse_ike(s: &str) -> Result<Self, ProposalError> {
         let mut spec = Self::parse_tokens(s, true)?;
-        let err = |reason: &str| ProposalError { proposal: s.into(), reason: reason.into() };
+        let err = |reason: &str| ProposalError {
+            proposal: s.into(),
+            reason: reason.into(),
+        };
         if spec.encr.is_empty() {
             return Err(err("no encryption algorithm"));
         }
         let has_cbc = spec.encr.iter().any(|(e, _)| *e == EncrId::AES_CBC);
         if has_cbc && spec.integ.is_empty() {
-            return Err(err("a CBC cipher needs an integrity algorithm (e.g. sha256)"));
+            return Err(err(
+                "a CBC cipher needs an integrity algorithm (e.g. sha256)",
+            ));
         }
         if spec.prf.is_empty() {
             // strongSwan derives the PRF from the integrity algorithm when none is given.
-            spec.prf = spec.integ.iter().filter_map(|i| prf_for_integ(*i)).collect();
+            spec.prf = spec
+                .integ
+                .iter()
+                .filter_map(|i| prf_for_integ(*i))
+                .collect();
         }
         if spec.prf.is_empty() {
             return Err(err("no PRF (e.g. prfsha384)"));
@@ -86,12 +95,17 @@ impl ProposalSpec {
     /// Unknown tokens, or no encryption algorithm.
     pub fn parse_esp(s: &str) -> Result<Self, ProposalError> {
         let mut spec = Self::parse_tokens(s, false)?;
-        let err = |reason: &str| ProposalError { proposal: s.into(), reason: reason.into() };
+        let err = |reason: &str| ProposalError {
+            proposal: s.into(),
+            reason: reason.into(),
+        };
         if spec.encr.is_empty() {
             return Err(err("no encryption algorithm"));
         }
         if spec.encr.iter().any(|(e, _)| *e == EncrId::AES_CBC) && spec.integ.is_empty() {
-            return Err(err("a CBC cipher needs an integrity algorithm (e.g. sha256)"));
+            return Err(err(
+                "a CBC cipher needs an integrity algorithm (e.g. sha256)",
+            ));
         }
         if spec.esn.is_empty() {
             spec.esn = vec![EsnId::NO_ESN];
@@ -102,7 +116,10 @@ impl ProposalSpec {
     fn parse_tokens(s: &str, ike: bool) -> Result<Self, ProposalError> {
         let mut spec = Self::default();
         for token in s.split('-').map(str::trim) {
-            let err = |reason: String| ProposalError { proposal: s.into(), reason };
+            let err = |reason: String| ProposalError {
+                proposal: s.into(),
+                reason,
+            };
             if token.is_empty() {
                 return Err(err("empty algorithm name".into()));
             }
@@ -119,7 +136,11 @@ impl ProposalSpec {
                 if ike {
                     return Err(err(format!("'{token}' is only valid in an ESP proposal")));
                 }
-                spec.esn.push(if token == "esn" { EsnId::ESN } else { EsnId::NO_ESN });
+                spec.esn.push(if token == "esn" {
+                    EsnId::ESN
+                } else {
+                    EsnId::NO_ESN
+                });
             } else if let Some((slot, ke)) = ke_token(token) {
                 spec.ke[slot].push(ke);
             } else {
@@ -149,7 +170,12 @@ impl ProposalSpec {
         for e in &self.esn {
             transforms.push(Transform::new(TransformType::ESN, e.0));
         }
-        Proposal { number, protocol, spi, transforms }
+        Proposal {
+            number,
+            protocol,
+            spi,
+            transforms,
+        }
     }
 
     /// The first KE method of slot 0, which the initiator guesses in its KE payload.
@@ -166,7 +192,11 @@ impl ProposalSpec {
     /// decides between acceptable algorithms (RFC 7296 §2.7: the initiator lists its preferences).
     pub fn select(&self, offered: &Proposal, ike: bool) -> Option<Negotiated> {
         let pick = |ty: TransformType| -> Vec<&Transform> {
-            offered.transforms.iter().filter(|t| t.transform_type == ty).collect()
+            offered
+                .transforms
+                .iter()
+                .filter(|t| t.transform_type == ty)
+                .collect()
         };
         let encr = pick(TransformType::ENCR)
             .into_iter()
@@ -175,7 +205,12 @@ impl ProposalSpec {
         let aead = is_aead(encr.0);
         let integ = self.select_integ(&pick(TransformType::INTEG), aead)?;
         let prf = if ike {
-            Some(pick(TransformType::PRF).into_iter().map(|t| PrfId(t.id)).find(|p| self.prf.contains(p))?)
+            Some(
+                pick(TransformType::PRF)
+                    .into_iter()
+                    .map(|t| PrfId(t.id))
+                    .find(|p| self.prf.contains(p))?,
+            )
         } else {
             None
         };
@@ -189,11 +224,24 @@ impl ProposalSpec {
         let esn = if ike {
             None
         } else {
-            let offered_esn: Vec<EsnId> = pick(TransformType::ESN).iter().map(|t| EsnId(t.id)).collect();
-            let offered_esn = if offered_esn.is_empty() { vec![EsnId::NO_ESN] } else { offered_esn };
+            let offered_esn: Vec<EsnId> = pick(TransformType::ESN)
+                .iter()
+                .map(|t| EsnId(t.id))
+                .collect();
+            let offered_esn = if offered_esn.is_empty() {
+                vec![EsnId::NO_ESN]
+            } else {
+                offered_esn
+            };
             Some(offered_esn.into_iter().find(|e| self.esn.contains(e))?)
         };
-        Some(Negotiated { encr, integ, prf, ke, esn })
+        Some(Negotiated {
+            encr,
+            integ,
+            prf,
+            ke,
+            esn,
+        })
     }
 
     fn select_integ(&self, offered: &[&Transform], aead: bool) -> Option<Option<IntegId>> {
@@ -202,7 +250,10 @@ impl ProposalSpec {
             // RFC 5282 §8: with an AEAD, integrity is absent or NONE.
             return offered.iter().all(|i| *i == IntegId::NONE).then_some(None);
         }
-        offered.into_iter().find(|i| self.integ.contains(i)).map(Some)
+        offered
+            .into_iter()
+            .find(|i| self.integ.contains(i))
+            .map(Some)
     }
 
     /// `Some(None)`: slot negotiated as absent/NONE; `Some(Some(ke))`: chosen; `None`: no match.
@@ -240,7 +291,12 @@ impl Negotiated {
         if let Some(e) = self.esn {
             transforms.push(Transform::new(TransformType::ESN, e.0));
         }
-        Proposal { number, protocol, spi, transforms }
+        Proposal {
+            number,
+            protocol,
+            spi,
+            transforms,
+        }
     }
 
     /// Parses the responder's answer: exactly one transform per type, and it must be one we
@@ -300,7 +356,11 @@ impl fmt::Display for Negotiated {
         for (slot, ke) in self.ke.iter().enumerate() {
             if let Some(k) = ke {
                 let name = ke_name(*k);
-                parts.push(if slot == 0 { name.into() } else { format!("ke{slot}_{name}") });
+                parts.push(if slot == 0 {
+                    name.into()
+                } else {
+                    format!("ke{slot}_{name}")
+                });
             }
         }
         if self.esn == Some(EsnId::ESN) {
@@ -359,7 +419,11 @@ fn is_aead(id: EncrId) -> bool {
 }
 
 fn slot_type(slot: usize) -> TransformType {
-    if slot == 0 { TransformType::KE } else { TransformType(5 + slot as u8) }
+    if slot == 0 {
+        TransformType::KE
+    } else {
+        TransformType(5 + slot as u8)
+    }
 }
 
 fn encr_token(t: &str) -> Option<(EncrId, Option<u16>)> {
@@ -402,7 +466,10 @@ fn prf_for_integ(i: IntegId) -> Option<PrfId> {
 
 fn ke_token(t: &str) -> Option<(usize, KeId)> {
     let (slot, name) = match t.strip_prefix("ke").and_then(|r| r.split_once('_')) {
-        Some((n, name)) => (n.parse::<usize>().ok().filter(|n| (1..=7).contains(n))?, name),
+        Some((n, name)) => (
+            n.parse::<usize>().ok().filter(|n| (1..=7).contains(n))?,
+            name,
+        ),
         None => (0, t),
     };
     let id = match name {
@@ -467,7 +534,8 @@ mod tests {
 
     #[test]
     fn parses_hybrid_ike_proposal() {
-        let p = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("valid");
+        let p =
+            ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("valid");
         assert_eq!(p.encr, vec![(EncrId::AES_GCM_16, Some(256))]);
         assert_eq!(p.prf, vec![PrfId::HMAC_SHA2_384]);
         assert_eq!(p.ke[0], vec![KeId::CURVE25519]);
@@ -492,13 +560,23 @@ mod tests {
 
     #[test]
     fn selection_respects_optional_addke() {
-        let ours = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke1_none").expect("valid");
+        let ours = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke1_none")
+            .expect("valid");
         let peer_classic = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519").expect("valid");
-        let n = ours.select(&peer_classic.to_wire(1, ProtocolId::IKE, vec![]), true).expect("match");
+        let n = ours
+            .select(&peer_classic.to_wire(1, ProtocolId::IKE, vec![]), true)
+            .expect("match");
         assert_eq!(n.additional_kes(), vec![]);
-        let strict = ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("valid");
-        assert!(strict.select(&peer_classic.to_wire(1, ProtocolId::IKE, vec![]), true).is_none());
-        let n = strict.select(&ours.to_wire(1, ProtocolId::IKE, vec![]), true).expect("match");
+        let strict =
+            ProposalSpec::parse_ike("aes256gcm16-prfsha384-x25519-ke1_mlkem768").expect("valid");
+        assert!(
+            strict
+                .select(&peer_classic.to_wire(1, ProtocolId::IKE, vec![]), true)
+                .is_none()
+        );
+        let n = strict
+            .select(&ours.to_wire(1, ProtocolId::IKE, vec![]), true)
+            .expect("match");
         assert_eq!(n.additional_kes(), vec![KeId::ML_KEM_768]);
         assert_eq!(n.to_string(), "aes256gcm16-prfsha384-x25519-ke1_mlkem768");
     }
@@ -508,7 +586,9 @@ mod tests {
         let p = ProposalSpec::parse_esp("aes256gcm16").expect("valid");
         assert_eq!(p.esn, vec![EsnId::NO_ESN]);
         let peer = ProposalSpec::parse_esp("aes256gcm16-esn-noesn").expect("valid");
-        let n = p.select(&peer.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false).expect("match");
+        let n = p
+            .select(&peer.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false)
+            .expect("match");
         assert!(!n.esn_enabled());
     }
 }

@@ -11,7 +11,12 @@ use crate::wire::{GENERIC_HEADER_LEN, HEADER_LEN, Header, PayloadType};
 /// The keys protecting one direction of an IKE SA.
 pub(crate) enum Protection {
     Aead(Box<dyn AeadKey>),
-    Cbc { cipher: Box<dyn BlockCipherKey>, integ: Box<dyn IntegKey>, block: usize, icv: usize },
+    Cbc {
+        cipher: Box<dyn BlockCipherKey>,
+        integ: Box<dyn IntegKey>,
+        block: usize,
+        icv: usize,
+    },
 }
 
 /// Why an inbound SK/SKF payload was rejected. All of these are silent drops (RFC 7296 §2.21.2).
@@ -69,14 +74,20 @@ impl Protection {
     ) -> Option<Vec<u8>> {
         let (iv_len, pad, icv) = match self {
             Self::Aead(_) => (AEAD_IV_LEN, 0, AEAD_TAG_LEN),
-            Self::Cbc { block, icv, .. } => (*block, (block - (plain.len() + 1) % block) % block, *icv),
+            Self::Cbc { block, icv, .. } => {
+                (*block, (block - (plain.len() + 1) % block) % block, *icv)
+            }
         };
         let extra = if fragment.is_some() { SKF_EXTRA } else { 0 };
         let ct_len = plain.len() + pad + 1;
         let payload_len = GENERIC_HEADER_LEN + extra + iv_len + ct_len + icv;
         let total = HEADER_LEN + payload_len;
         let mut h = header.clone();
-        h.next_payload = if fragment.is_some() { PayloadType::SKF } else { PayloadType::SK };
+        h.next_payload = if fragment.is_some() {
+            PayloadType::SKF
+        } else {
+            PayloadType::SK
+        };
         h.length = u32::try_from(total).ok()?;
         let mut out = Vec::with_capacity(total);
         h.emit(&mut out);
@@ -103,7 +114,9 @@ impl Protection {
                 let tag = key.seal_in_place(iv, aad, &mut rest[AEAD_IV_LEN..]).ok()?;
                 out.extend_from_slice(&tag);
             }
-            Self::Cbc { cipher, integ, icv, .. } => {
+            Self::Cbc {
+                cipher, integ, icv, ..
+            } => {
                 cipher.encrypt_in_place(&iv, &mut out[ct_start..]).ok()?;
                 let mut tag = vec![0; *icv];
                 integ.sign(&[&out], &mut tag);
@@ -116,7 +129,10 @@ impl Protection {
     /// Verifies and decrypts the SK/SKF body that ends `datagram` (the body is the last
     /// `body_len` octets). Returns the inner plaintext without padding.
     pub(crate) fn open(&self, datagram: &[u8], body_len: usize) -> Result<Vec<u8>, OpenError> {
-        let aad_end = datagram.len().checked_sub(body_len).ok_or(OpenError::Truncated)?;
+        let aad_end = datagram
+            .len()
+            .checked_sub(body_len)
+            .ok_or(OpenError::Truncated)?;
         let (aad, body) = datagram.split_at(aad_end);
         let mut plain = match self {
             Self::Aead(key) => {
@@ -128,10 +144,16 @@ impl Protection {
                 let iv: &[u8; AEAD_IV_LEN] = iv.try_into().map_err(|_| OpenError::Truncated)?;
                 let tag: &[u8; AEAD_TAG_LEN] = tag.try_into().map_err(|_| OpenError::Truncated)?;
                 let mut buf = ct.to_vec();
-                key.open_in_place(iv, aad, &mut buf, tag).map_err(|_| OpenError::Integrity)?;
+                key.open_in_place(iv, aad, &mut buf, tag)
+                    .map_err(|_| OpenError::Integrity)?;
                 buf
             }
-            Self::Cbc { cipher, integ, block, icv } => {
+            Self::Cbc {
+                cipher,
+                integ,
+                block,
+                icv,
+            } => {
                 if body.len() < block + block + icv || (body.len() - block - icv) % block != 0 {
                     return Err(OpenError::Truncated);
                 }
@@ -141,7 +163,9 @@ impl Protection {
                 }
                 let (iv, ct) = body[..body.len() - icv].split_at(*block);
                 let mut buf = ct.to_vec();
-                cipher.decrypt_in_place(iv, &mut buf).map_err(|_| OpenError::Integrity)?;
+                cipher
+                    .decrypt_in_place(iv, &mut buf)
+                    .map_err(|_| OpenError::Integrity)?;
                 buf
             }
         };
@@ -191,7 +215,11 @@ pub(crate) fn seal_fragments(
         .enumerate()
         .map(|(i, chunk)| {
             let number = i as u16 + 1;
-            let inner = if number == 1 { first_inner } else { PayloadType::NONE };
+            let inner = if number == 1 {
+                first_inner
+            } else {
+                PayloadType::NONE
+            };
             prot.seal(provider, header, inner, Some((number, total)), chunk)
         })
         .collect()

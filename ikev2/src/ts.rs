@@ -20,7 +20,9 @@ pub(crate) fn narrow(proposed: &[TrafficSelector], allowed: &[IpSelector]) -> Ve
 
 /// Whether `inner` lies within one of `outer` (a responder must not widen what we proposed).
 pub(crate) fn all_within(inner: &[IpSelector], outer: &[IpSelector]) -> bool {
-    inner.iter().all(|i| outer.iter().any(|o| intersect(i, o).as_ref() == Some(i)))
+    inner
+        .iter()
+        .all(|i| outer.iter().any(|o| intersect(i, o).as_ref() == Some(i)))
 }
 
 fn intersect(a: &IpSelector, b: &IpSelector) -> Option<IpSelector> {
@@ -39,7 +41,13 @@ fn intersect(a: &IpSelector, b: &IpSelector) -> Option<IpSelector> {
     if key(start_addr)? > key(end_addr)? {
         return None;
     }
-    Some(IpSelector { ip_protocol, start_port, end_port, start_addr, end_addr })
+    Some(IpSelector {
+        ip_protocol,
+        start_port,
+        end_port,
+        start_addr,
+        end_addr,
+    })
 }
 
 /// Addresses as comparable integers; `None` across families.
@@ -80,14 +88,27 @@ mod tests {
 
     #[test]
     fn narrows_to_the_intersection() {
-        let proposed = [TrafficSelector::Ip(sel("10.0.0.0", "10.0.255.255", 0, (0, 65535)))];
+        let proposed = [TrafficSelector::Ip(sel(
+            "10.0.0.0",
+            "10.0.255.255",
+            0,
+            (0, 65535),
+        ))];
         let allowed = [sel("10.0.1.0", "10.0.1.255", 6, (443, 443))];
-        assert_eq!(narrow(&proposed, &allowed), vec![sel("10.0.1.0", "10.0.1.255", 6, (443, 443))]);
+        assert_eq!(
+            narrow(&proposed, &allowed),
+            vec![sel("10.0.1.0", "10.0.1.255", 6, (443, 443))]
+        );
     }
 
     #[test]
     fn disjoint_or_cross_family_gives_nothing() {
-        let proposed = [TrafficSelector::Ip(sel("10.0.0.0", "10.0.0.255", 0, (0, 65535)))];
+        let proposed = [TrafficSelector::Ip(sel(
+            "10.0.0.0",
+            "10.0.0.255",
+            0,
+            (0, 65535),
+        ))];
         assert!(narrow(&proposed, &[sel("10.0.1.0", "10.0.1.255", 0, (0, 65535))]).is_empty());
         assert!(narrow(&proposed, &[sel("::", "ffff::", 0, (0, 65535))]).is_empty());
         assert!(narrow(&proposed, &[sel("10.0.0.0", "10.0.0.255", 17, (0, 65535))]).len() == 1);
@@ -96,7 +117,13 @@ mod tests {
     #[test]
     fn within_detects_widening() {
         let ours = [sel("10.0.0.0", "10.0.0.255", 0, (0, 65535))];
-        assert!(all_within(&[sel("10.0.0.1", "10.0.0.1", 0, (0, 65535))], &ours));
-        assert!(!all_within(&[sel("10.0.0.0", "10.0.1.255", 0, (0, 65535))], &ours));
+        assert!(all_within(
+            &[sel("10.0.0.1", "10.0.0.1", 0, (0, 65535))],
+            &ours
+        ));
+        assert!(!all_within(
+            &[sel("10.0.0.0", "10.0.1.255", 0, (0, 65535))],
+            &ours
+        ));
     }
 }

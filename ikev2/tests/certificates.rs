@@ -8,7 +8,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ikev2::wire::{CertEncoding, HashAlgorithm, Message, NotifyType, Payload};
-use ikev2::{AuthConfig, CertificateAuth, CertificateError, ConnectionConfig, EndpointConfig, Error, Identity, PpkConfig};
+use ikev2::{
+    AuthConfig, CertificateAuth, CertificateError, ConnectionConfig, EndpointConfig, Error,
+    Identity, PpkConfig,
+};
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
@@ -33,8 +36,17 @@ struct Leaf {
 
 impl Pki {
     fn new(alg: &'static SignatureAlgorithm, name: &str) -> Self {
-        let root = CertifiedIssuer::self_signed(ca_params(&format!("{name} Root CA"), None), KeyPair::generate_for(alg).expect("key")).expect("root");
-        let intermediate = CertifiedIssuer::signed_by(ca_params(&format!("{name} Intermediate CA"), Some(0)), KeyPair::generate_for(alg).expect("key"), &root).expect("intermediate");
+        let root = CertifiedIssuer::self_signed(
+            ca_params(&format!("{name} Root CA"), None),
+            KeyPair::generate_for(alg).expect("key"),
+        )
+        .expect("root");
+        let intermediate = CertifiedIssuer::signed_by(
+            ca_params(&format!("{name} Intermediate CA"), Some(0)),
+            KeyPair::generate_for(alg).expect("key"),
+            &root,
+        )
+        .expect("intermediate");
         Self { root, intermediate }
     }
 
@@ -47,29 +59,51 @@ impl Pki {
     }
 
     /// A leaf signed by the intermediate, for `sans`, valid `from` to `until` (years).
-    fn leaf(&self, alg: &'static SignatureAlgorithm, sans: Vec<SanType>, from: i32, until: i32) -> Leaf {
+    fn leaf(
+        &self,
+        alg: &'static SignatureAlgorithm,
+        sans: Vec<SanType>,
+        from: i32,
+        until: i32,
+    ) -> Leaf {
         let key = KeyPair::generate_for(alg).expect("key");
         let mut p = CertificateParams::default();
         p.distinguished_name.push(DnType::CommonName, "end entity");
-        p.distinguished_name.push(DnType::OrganizationName, "Example");
+        p.distinguished_name
+            .push(DnType::OrganizationName, "Example");
         p.subject_alt_names = sans;
         p.not_before = rcgen::date_time_ymd(from, 1, 1);
         p.not_after = rcgen::date_time_ymd(until, 1, 1);
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         let cert = p.signed_by(&key, &self.intermediate).expect("leaf");
-        Leaf { cert: cert.der().to_vec(), key: key.serialize_der() }
+        Leaf {
+            cert: cert.der().to_vec(),
+            key: key.serialize_der(),
+        }
     }
 
     fn fqdn_leaf(&self, alg: &'static SignatureAlgorithm, name: &str) -> Leaf {
-        self.leaf(alg, vec![SanType::DnsName(name.try_into().expect("dns name"))], 2020, 2040)
+        self.leaf(
+            alg,
+            vec![SanType::DnsName(name.try_into().expect("dns name"))],
+            2020,
+            2040,
+        )
     }
 }
 
 fn ca_params(cn: &str, path_len: Option<u8>) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name.push(DnType::CommonName, cn);
-    p.is_ca = IsCa::Ca(path_len.map_or(BasicConstraints::Unconstrained, BasicConstraints::Constrained));
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.is_ca = IsCa::Ca(path_len.map_or(
+        BasicConstraints::Unconstrained,
+        BasicConstraints::Constrained,
+    ));
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p.not_before = rcgen::date_time_ymd(2020, 1, 1);
     p.not_after = rcgen::date_time_ymd(2040, 1, 1);
     p
@@ -81,7 +115,12 @@ fn test_time() -> u64 {
 }
 
 /// Certificate credentials: `leaf` plus `intermediates`, trusting `cas`.
-fn cert_auth(p: &dyn CryptoProvider, leaf: &Leaf, intermediates: &[Vec<u8>], cas: &[Vec<u8>]) -> AuthConfig {
+fn cert_auth(
+    p: &dyn CryptoProvider,
+    leaf: &Leaf,
+    intermediates: &[Vec<u8>],
+    cas: &[Vec<u8>],
+) -> AuthConfig {
     let key = p.signing_key(&leaf.key).expect("key loads");
     let mut chain = vec![leaf.cert.clone()];
     chain.extend_from_slice(intermediates);
@@ -95,7 +134,12 @@ fn with_auth(side: &str, ike: &str, auth: AuthConfig) -> ConnectionConfig {
 }
 
 /// Runs A (initiator) against B (responder) with both clocks set.
-fn run_pair(a: ConnectionConfig, pa: &'static dyn CryptoProvider, b: ConnectionConfig, pb: &'static dyn CryptoProvider) -> Pair {
+fn run_pair(
+    a: ConnectionConfig,
+    pa: &'static dyn CryptoProvider,
+    b: ConnectionConfig,
+    pb: &'static dyn CryptoProvider,
+) -> Pair {
     let mut pair = Pair::new(EndpointConfig::default(), pa, responder(b), pb);
     pair.a.set_unix_time(pair.now, test_time());
     pair.b.set_unix_time(pair.now, test_time());
@@ -105,9 +149,17 @@ fn run_pair(a: ConnectionConfig, pa: &'static dyn CryptoProvider, b: ConnectionC
 }
 
 /// Both sides with chains of `alg` from one PKI, each trusting its root.
-fn run_alg(alg: &'static SignatureAlgorithm, pa: &'static dyn CryptoProvider, pb: &'static dyn CryptoProvider, ike: &str) -> Pair {
+fn run_alg(
+    alg: &'static SignatureAlgorithm,
+    pa: &'static dyn CryptoProvider,
+    pb: &'static dyn CryptoProvider,
+    ike: &str,
+) -> Pair {
     let pki = Pki::new(alg, "Test");
-    let (li, lr) = (pki.fqdn_leaf(alg, "initiator.example"), pki.fqdn_leaf(alg, "responder.example"));
+    let (li, lr) = (
+        pki.fqdn_leaf(alg, "initiator.example"),
+        pki.fqdn_leaf(alg, "responder.example"),
+    );
     let ints = [pki.intermediate_der()];
     let cas = [pki.root_der()];
     let a = with_auth("initiator", ike, cert_auth(pa, &li, &ints, &cas));
@@ -116,8 +168,16 @@ fn run_alg(alg: &'static SignatureAlgorithm, pa: &'static dyn CryptoProvider, pb
 }
 
 fn assert_up(pair: &Pair) {
-    assert!(pair.a_error().is_none(), "initiator failed: {:?}", pair.a_error());
-    assert!(pair.b_error().is_none(), "responder failed: {:?}", pair.b_error());
+    assert!(
+        pair.a_error().is_none(),
+        "initiator failed: {:?}",
+        pair.a_error()
+    );
+    assert!(
+        pair.b_error().is_none(),
+        "responder failed: {:?}",
+        pair.b_error()
+    );
     assert!(pair.a_established().is_some() && pair.b_established().is_some());
     pair.assert_child_keys_match();
 }
@@ -125,7 +185,10 @@ fn assert_up(pair: &Pair) {
 /// The failure on each side, expecting the `side_b` responder to reject the initiator.
 fn assert_responder_rejects(pair: &Pair, reason: &'static str) {
     assert_eq!(pair.b_error(), Some(&Error::AuthenticationFailed(reason)));
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED)));
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED))
+    );
     assert!(pair.a_established().is_none() && pair.b_established().is_none());
 }
 
@@ -139,11 +202,17 @@ fn ed25519_chain_with_intermediate_establishes() {
     let init_resp = Message::parse(&pair.wire[1].data).expect("IKE_SA_INIT response");
     for m in [&init_req, &init_resp] {
         let hashes = m.payloads.iter().find_map(|p| match p {
-            Payload::Notify(n) if n.notify_type == NotifyType::SIGNATURE_HASH_ALGORITHMS => Some(n.data.clone()),
+            Payload::Notify(n) if n.notify_type == NotifyType::SIGNATURE_HASH_ALGORITHMS => {
+                Some(n.data.clone())
+            }
             _ => None,
         });
         let hashes = hashes.expect("SIGNATURE_HASH_ALGORITHMS");
-        assert!(hashes.chunks(2).any(|c| c == HashAlgorithm::IDENTITY.0.to_be_bytes()));
+        assert!(
+            hashes
+                .chunks(2)
+                .any(|c| c == HashAlgorithm::IDENTITY.0.to_be_bytes())
+        );
     }
     let certreq = init_resp.payloads.iter().find_map(|p| match p {
         Payload::CertReq(c) => Some(c.clone()),
@@ -177,8 +246,16 @@ fn rsa_chain_signs_auth_with_pss() {
 #[cfg(all(feature = "default-provider", feature = "rustcrypto"))]
 #[test]
 fn certificates_across_providers() {
-    let (d, r) = (ipsec_crypto::default_provider(), ipsec_crypto::rustcrypto_provider());
-    for alg in [&rcgen::PKCS_ED25519, &rcgen::PKCS_ECDSA_P256_SHA256, &rcgen::PKCS_ECDSA_P384_SHA384, &rcgen::PKCS_RSA_SHA256] {
+    let (d, r) = (
+        ipsec_crypto::default_provider(),
+        ipsec_crypto::rustcrypto_provider(),
+    );
+    for alg in [
+        &rcgen::PKCS_ED25519,
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+        &rcgen::PKCS_RSA_SHA256,
+    ] {
         assert_up(&run_alg(alg, d, r, IKE));
         assert_up(&run_alg(alg, r, d, IKE));
     }
@@ -189,11 +266,22 @@ fn expired_end_entity_certificate_fails() {
     let p = default_provider();
     let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
     let pki = Pki::new(alg, "Test");
-    let expired = pki.leaf(alg, vec![SanType::DnsName("initiator.example".try_into().expect("dns"))], 2020, 2025);
+    let expired = pki.leaf(
+        alg,
+        vec![SanType::DnsName(
+            "initiator.example".try_into().expect("dns"),
+        )],
+        2020,
+        2025,
+    );
     let ints = [pki.intermediate_der()];
     let cas = [pki.root_der()];
     let a = with_auth("initiator", IKE, cert_auth(p, &expired, &ints, &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas));
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
+    );
     assert_responder_rejects(&run_pair(a, p, b, p), "peer certificate has expired");
 }
 
@@ -202,11 +290,22 @@ fn not_yet_valid_end_entity_certificate_fails() {
     let p = default_provider();
     let alg = &rcgen::PKCS_ED25519;
     let pki = Pki::new(alg, "Test");
-    let future = pki.leaf(alg, vec![SanType::DnsName("initiator.example".try_into().expect("dns"))], 2030, 2035);
+    let future = pki.leaf(
+        alg,
+        vec![SanType::DnsName(
+            "initiator.example".try_into().expect("dns"),
+        )],
+        2030,
+        2035,
+    );
     let ints = [pki.intermediate_der()];
     let cas = [pki.root_der()];
     let a = with_auth("initiator", IKE, cert_auth(p, &future, &ints, &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas));
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
+    );
     assert_responder_rejects(&run_pair(a, p, b, p), "peer certificate is not yet valid");
 }
 
@@ -215,9 +314,30 @@ fn certificate_from_an_unknown_ca_fails() {
     let p = default_provider();
     let alg = &rcgen::PKCS_ED25519;
     let (ours, theirs) = (Pki::new(alg, "Ours"), Pki::new(alg, "Theirs"));
-    let a = with_auth("initiator", IKE, cert_auth(p, &theirs.fqdn_leaf(alg, "initiator.example"), &[theirs.intermediate_der()], &[ours.root_der()]));
-    let b = with_auth("responder", IKE, cert_auth(p, &ours.fqdn_leaf(alg, "responder.example"), &[ours.intermediate_der()], &[ours.root_der()]));
-    assert_responder_rejects(&run_pair(a, p, b, p), "peer certificate is not issued by a trusted CA");
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(
+            p,
+            &theirs.fqdn_leaf(alg, "initiator.example"),
+            &[theirs.intermediate_der()],
+            &[ours.root_der()],
+        ),
+    );
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(
+            p,
+            &ours.fqdn_leaf(alg, "responder.example"),
+            &[ours.intermediate_der()],
+            &[ours.root_der()],
+        ),
+    );
+    assert_responder_rejects(
+        &run_pair(a, p, b, p),
+        "peer certificate is not issued by a trusted CA",
+    );
 }
 
 #[test]
@@ -226,9 +346,25 @@ fn missing_intermediate_fails() {
     let alg = &rcgen::PKCS_ED25519;
     let pki = Pki::new(alg, "Test");
     let cas = [pki.root_der()];
-    let a = with_auth("initiator", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &[], &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &[pki.intermediate_der()], &cas));
-    assert_responder_rejects(&run_pair(a, p, b, p), "peer certificate is not issued by a trusted CA");
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &[], &cas),
+    );
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(
+            p,
+            &pki.fqdn_leaf(alg, "responder.example"),
+            &[pki.intermediate_der()],
+            &cas,
+        ),
+    );
+    assert_responder_rejects(
+        &run_pair(a, p, b, p),
+        "peer certificate is not issued by a trusted CA",
+    );
 }
 
 #[test]
@@ -239,15 +375,44 @@ fn intermediate_without_ca_flag_fails() {
     // A leaf that issues another leaf: no basicConstraints CA.
     let mut not_ca = ca_params("Not a CA", None);
     not_ca.is_ca = IsCa::ExplicitNoCa;
-    let rogue = CertifiedIssuer::signed_by(not_ca, KeyPair::generate_for(alg).expect("key"), &pki.intermediate).expect("rogue");
+    let rogue = CertifiedIssuer::signed_by(
+        not_ca,
+        KeyPair::generate_for(alg).expect("key"),
+        &pki.intermediate,
+    )
+    .expect("rogue");
     let key = KeyPair::generate_for(alg).expect("key");
     let mut lp = CertificateParams::new(vec!["initiator.example".to_string()]).expect("params");
     lp.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    let leaf = Leaf { cert: lp.signed_by(&key, &rogue).expect("leaf").der().to_vec(), key: key.serialize_der() };
+    let leaf = Leaf {
+        cert: lp.signed_by(&key, &rogue).expect("leaf").der().to_vec(),
+        key: key.serialize_der(),
+    };
     let cas = [pki.root_der()];
-    let a = with_auth("initiator", IKE, cert_auth(p, &leaf, &[rogue.der().to_vec(), pki.intermediate_der()], &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &[pki.intermediate_der()], &cas));
-    assert_responder_rejects(&run_pair(a, p, b, p), "intermediate certificate is not a CA");
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(
+            p,
+            &leaf,
+            &[rogue.der().to_vec(), pki.intermediate_der()],
+            &cas,
+        ),
+    );
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(
+            p,
+            &pki.fqdn_leaf(alg, "responder.example"),
+            &[pki.intermediate_der()],
+            &cas,
+        ),
+    );
+    assert_responder_rejects(
+        &run_pair(a, p, b, p),
+        "intermediate certificate is not a CA",
+    );
 }
 
 #[test]
@@ -256,9 +421,20 @@ fn identity_not_in_certificate_fails() {
     let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
     let pki = Pki::new(alg, "Test");
     let (ints, cas) = ([pki.intermediate_der()], [pki.root_der()]);
-    let a = with_auth("initiator", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "someone-else.example"), &ints, &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas));
-    assert_responder_rejects(&run_pair(a, p, b, p), "peer identity does not match its certificate");
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "someone-else.example"), &ints, &cas),
+    );
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
+    );
+    assert_responder_rejects(
+        &run_pair(a, p, b, p),
+        "peer identity does not match its certificate",
+    );
 }
 
 #[test]
@@ -267,10 +443,23 @@ fn initiator_rejects_responder_with_wrong_identity() {
     let alg = &rcgen::PKCS_ED25519;
     let pki = Pki::new(alg, "Test");
     let (ints, cas) = ([pki.intermediate_der()], [pki.root_der()]);
-    let a = with_auth("initiator", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "impostor.example"), &ints, &cas));
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas),
+    );
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "impostor.example"), &ints, &cas),
+    );
     let pair = run_pair(a, p, b, p);
-    assert_eq!(pair.a_error(), Some(&Error::AuthenticationFailed("peer identity does not match its certificate")));
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::AuthenticationFailed(
+            "peer identity does not match its certificate"
+        ))
+    );
     assert!(pair.a_established().is_none());
 }
 
@@ -283,13 +472,25 @@ fn email_ip_and_dn_identities_match_their_certificate() {
     let responder_leaf = pki.fqdn_leaf(alg, "responder.example");
     let addr: IpAddr = "192.0.2.1".parse().expect("ip");
     let v6: IpAddr = "2001:db8::1".parse().expect("ip");
-    let email = pki.leaf(alg, vec![SanType::Rfc822Name("alice@example.org".try_into().expect("email"))], 2020, 2040);
+    let email = pki.leaf(
+        alg,
+        vec![SanType::Rfc822Name(
+            "alice@example.org".try_into().expect("email"),
+        )],
+        2020,
+        2040,
+    );
     let ipv4 = pki.leaf(alg, vec![SanType::IpAddress(addr)], 2020, 2040);
     let ipv6 = pki.leaf(alg, vec![SanType::IpAddress(v6)], 2020, 2040);
     let dn_leaf = pki.leaf(alg, Vec::new(), 2020, 2040);
     let (_, parsed) = x509_parser::parse_x509_certificate(&dn_leaf.cert).expect("parses");
     let dn = Identity::dn(parsed.subject().as_raw());
-    for (leaf, id) in [(&email, Identity::email("alice@example.org")), (&ipv4, Identity::ip(addr)), (&ipv6, Identity::ip(v6)), (&dn_leaf, dn)] {
+    for (leaf, id) in [
+        (&email, Identity::email("alice@example.org")),
+        (&ipv4, Identity::ip(addr)),
+        (&ipv6, Identity::ip(v6)),
+        (&dn_leaf, dn),
+    ] {
         let mut a = with_auth("initiator", IKE, cert_auth(p, leaf, &ints, &cas));
         a.local_id = id.clone();
         let mut b = with_auth("responder", IKE, cert_auth(p, &responder_leaf, &ints, &cas));
@@ -300,7 +501,10 @@ fn email_ip_and_dn_identities_match_their_certificate() {
     let mut a = with_auth("initiator", IKE, cert_auth(p, &ipv4, &ints, &cas));
     a.local_id = Identity::ip("192.0.2.99".parse().expect("ip"));
     let b = with_auth("responder", IKE, cert_auth(p, &responder_leaf, &ints, &cas));
-    assert_responder_rejects(&run_pair(a, p, b, p), "peer identity does not match its certificate");
+    assert_responder_rejects(
+        &run_pair(a, p, b, p),
+        "peer identity does not match its certificate",
+    );
 }
 
 #[test]
@@ -309,15 +513,30 @@ fn psk_on_one_side_and_certificates_on_the_other_fail() {
     let alg = &rcgen::PKCS_ED25519;
     let pki = Pki::new(alg, "Test");
     let (ints, cas) = ([pki.intermediate_der()], [pki.root_der()]);
-    let psk = || AuthConfig::Psk(SecretBytes::from_slice(b"a pre-shared key of decent length"));
+    let psk = || {
+        AuthConfig::Psk(SecretBytes::from_slice(
+            b"a pre-shared key of decent length",
+        ))
+    };
     // PSK initiator, certificate responder: no CERT to validate.
     let a = with_auth("initiator", IKE, psk());
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas));
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
+    );
     assert_responder_rejects(&run_pair(a, p, b, p), "peer sent no certificate");
     // Certificate initiator, PSK responder: a signature where a MAC is expected.
-    let a = with_auth("initiator", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas));
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas),
+    );
     let b = with_auth("responder", IKE, psk());
-    assert_responder_rejects(&run_pair(a, p, b, p), "peer used another authentication method than our PSK");
+    assert_responder_rejects(
+        &run_pair(a, p, b, p),
+        "peer used another authentication method than our PSK",
+    );
 }
 
 #[test]
@@ -326,7 +545,10 @@ fn certificates_with_ppk_mix_the_ppk() {
     let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
     let pki = Pki::new(alg, "Test");
     let (ints, cas) = ([pki.intermediate_der()], [pki.root_der()]);
-    let (li, lr) = (pki.fqdn_leaf(alg, "initiator.example"), pki.fqdn_leaf(alg, "responder.example"));
+    let (li, lr) = (
+        pki.fqdn_leaf(alg, "initiator.example"),
+        pki.fqdn_leaf(alg, "responder.example"),
+    );
     let ppk = || SecretBytes::from_slice(&[0x42; 32]);
     for required in [false, true] {
         let mut a = with_auth("initiator", IKE, cert_auth(p, &li, &ints, &cas));
@@ -335,7 +557,10 @@ fn certificates_with_ppk_mix_the_ppk() {
         b.ppk = Some(PpkConfig::fixed(b"qkd-1", ppk(), required));
         let pair = run_pair(a, p, b, p);
         assert_up(&pair);
-        assert!(pair.a_established().expect("up").ppk_used && pair.b_established().expect("up").ppk_used);
+        assert!(
+            pair.a_established().expect("up").ppk_used
+                && pair.b_established().expect("up").ppk_used
+        );
     }
     // The responder does not know the offered PPK_ID: NO_PPK_AUTH carries the signature.
     let mut a = with_auth("initiator", IKE, cert_auth(p, &li, &ints, &cas));
@@ -344,7 +569,9 @@ fn certificates_with_ppk_mix_the_ppk() {
     b.ppk = Some(PpkConfig::fixed(b"qkd-2", ppk(), false));
     let pair = run_pair(a, p, b, p);
     assert_up(&pair);
-    assert!(!pair.a_established().expect("up").ppk_used && !pair.b_established().expect("up").ppk_used);
+    assert!(
+        !pair.a_established().expect("up").ppk_used && !pair.b_established().expect("up").ppk_used
+    );
 }
 
 #[test]
@@ -353,13 +580,25 @@ fn without_wall_clock_certificates_fail_closed() {
     let alg = &rcgen::PKCS_ED25519;
     let pki = Pki::new(alg, "Test");
     let (ints, cas) = ([pki.intermediate_der()], [pki.root_der()]);
-    let a = with_auth("initiator", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas));
-    let b = with_auth("responder", IKE, cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas));
+    let a = with_auth(
+        "initiator",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas),
+    );
+    let b = with_auth(
+        "responder",
+        IKE,
+        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
+    );
     let mut pair = Pair::new(EndpointConfig::default(), p, responder(b), p);
     pair.a.set_unix_time(pair.now, test_time());
     pair.connect(Arc::new(a));
     pair.drive(1000);
-    assert!(matches!(pair.b_error(), Some(Error::Internal(_))), "{:?}", pair.b_error());
+    assert!(
+        matches!(pair.b_error(), Some(Error::Internal(_))),
+        "{:?}",
+        pair.b_error()
+    );
     assert!(pair.a_established().is_none());
 }
 
@@ -368,11 +607,26 @@ fn certificate_config_rejects_mismatched_key_and_garbage() {
     let p = default_provider();
     let alg = &rcgen::PKCS_ED25519;
     let pki = Pki::new(alg, "Test");
-    let (l1, l2) = (pki.fqdn_leaf(alg, "a.example"), pki.fqdn_leaf(alg, "b.example"));
+    let (l1, l2) = (
+        pki.fqdn_leaf(alg, "a.example"),
+        pki.fqdn_leaf(alg, "b.example"),
+    );
     let key = |l: &Leaf| p.signing_key(&l.key).expect("key");
-    assert_eq!(CertificateAuth::new(vec![l1.cert.clone()], key(&l2), &[]).err(), Some(CertificateError::KeyMismatch));
-    assert_eq!(CertificateAuth::new(Vec::new(), key(&l1), &[]).err(), Some(CertificateError::EmptyChain));
-    assert_eq!(CertificateAuth::new(vec![l1.cert.clone(), vec![0x30, 0x00]], key(&l1), &[]).err(), Some(CertificateError::MalformedChain { index: 1 }));
-    assert_eq!(CertificateAuth::verify_only(&[b"junk".to_vec()]).err(), Some(CertificateError::MalformedTrustAnchor { index: 0 }));
+    assert_eq!(
+        CertificateAuth::new(vec![l1.cert.clone()], key(&l2), &[]).err(),
+        Some(CertificateError::KeyMismatch)
+    );
+    assert_eq!(
+        CertificateAuth::new(Vec::new(), key(&l1), &[]).err(),
+        Some(CertificateError::EmptyChain)
+    );
+    assert_eq!(
+        CertificateAuth::new(vec![l1.cert.clone(), vec![0x30, 0x00]], key(&l1), &[]).err(),
+        Some(CertificateError::MalformedChain { index: 1 })
+    );
+    assert_eq!(
+        CertificateAuth::verify_only(&[b"junk".to_vec()]).err(),
+        Some(CertificateError::MalformedTrustAnchor { index: 0 })
+    );
     assert!(CertificateAuth::new(vec![l1.cert.clone()], key(&l1), &[pki.root_der()]).is_ok());
 }

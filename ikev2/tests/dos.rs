@@ -19,7 +19,13 @@ fn init_requests(n: usize) -> Vec<Vec<u8>> {
     let now = std::time::Instant::now();
     (0..n)
         .map(|_| {
-            ep.connect(now, c.clone(), "203.0.113.9:500".parse().expect("addr"), "192.0.2.2:500".parse().expect("addr")).expect("connect");
+            ep.connect(
+                now,
+                c.clone(),
+                "203.0.113.9:500".parse().expect("addr"),
+                "192.0.2.2:500".parse().expect("addr"),
+            )
+            .expect("connect");
             ep.poll_transmit().expect("request").data
         })
         .collect()
@@ -53,11 +59,22 @@ fn a_flood_of_ike_sa_init_gets_cookies_and_bounded_state_while_the_sa_keeps_work
         pair.b.handle_datagram(now, pair.b_addr, attacker, &req);
         while let Some(t) = pair.b.poll_transmit() {
             let msg = Message::parse(&t.data).expect("response parses");
-            cookies += msg.payloads.iter().filter(|p| matches!(p, Payload::Notify(n) if n.notify_type == NotifyType::COOKIE)).count();
+            cookies += msg
+                .payloads
+                .iter()
+                .filter(|p| matches!(p, Payload::Notify(n) if n.notify_type == NotifyType::COOKIE))
+                .count();
         }
     }
-    assert_eq!(pair.b.sa_count(), 1 + 5, "only the threshold's worth of half-open SAs were created");
-    assert_eq!(cookies, 195, "every later request was answered with a COOKIE, before any key exchange");
+    assert_eq!(
+        pair.b.sa_count(),
+        1 + 5,
+        "only the threshold's worth of half-open SAs were created"
+    );
+    assert_eq!(
+        cookies, 195,
+        "every later request was answered with a COOKIE, before any key exchange"
+    );
     assert_eq!(pair.b.stats().cookies_sent, 195);
 
     // The established SA still rekeys during the flood.
@@ -80,15 +97,28 @@ fn requests_above_the_per_source_limit_are_dropped_even_with_cookies_disabled() 
     let mut b = Endpoint::new(rc, p);
     let now = std::time::Instant::now();
     for req in init_requests(30) {
-        b.handle_datagram(now, "192.0.2.2:500".parse().expect("addr"), "203.0.113.9:500".parse().expect("addr"), &req);
+        b.handle_datagram(
+            now,
+            "192.0.2.2:500".parse().expect("addr"),
+            "203.0.113.9:500".parse().expect("addr"),
+            &req,
+        );
         while b.poll_transmit().is_some() {}
     }
     assert_eq!(b.sa_count(), 7);
     assert_eq!(b.stats().dropped_half_open_limit, 23);
     // Another source is not affected.
     let req = &init_requests(1)[0];
-    b.handle_datagram(now, "192.0.2.2:500".parse().expect("addr"), "203.0.113.10:500".parse().expect("addr"), req);
+    b.handle_datagram(
+        now,
+        "192.0.2.2:500".parse().expect("addr"),
+        "203.0.113.10:500".parse().expect("addr"),
+        req,
+    );
     assert_eq!(b.sa_count(), 8);
     let t = b.poll_transmit().expect("answered");
-    assert_eq!(Header::parse(&t.data).expect("header").exchange, ExchangeType::IKE_SA_INIT);
+    assert_eq!(
+        Header::parse(&t.data).expect("header").exchange,
+        ExchangeType::IKE_SA_INIT
+    );
 }

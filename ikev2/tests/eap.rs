@@ -10,7 +10,9 @@ mod sim;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::{AuthConfig, CertificateAuth, ConnectionConfig, EapStep, EndpointConfig, Error, Event, SaId};
+use ikev2::{
+    AuthConfig, CertificateAuth, ConnectionConfig, EapStep, EndpointConfig, Error, Event, SaId,
+};
 use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes};
 use sim::{Pair, conn, default_provider, responder};
 
@@ -37,7 +39,9 @@ struct Peer {
 }
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let prf = default_provider().prf(PrfAlgorithm::HmacSha256).expect("prf");
+    let prf = default_provider()
+        .prf(PrfAlgorithm::HmacSha256)
+        .expect("prf");
     let mut out = vec![0; prf.output_len()];
     prf.key(key).compute(parts, &mut out);
     out
@@ -60,7 +64,12 @@ fn packet(code: u8, id: u8, typ: u8, data: &[u8]) -> Vec<u8> {
 
 impl Server {
     fn new(password: &'static [u8], with_msk: bool) -> Self {
-        Self { password, with_msk, challenge: *b"0123456789abcdef", identity: None }
+        Self {
+            password,
+            with_msk,
+            challenge: *b"0123456789abcdef",
+            identity: None,
+        }
     }
 
     fn start(&mut self) -> EapStep {
@@ -74,7 +83,9 @@ impl Server {
                 EapStep::Message(packet(1, 2, TYPE_TEST, &self.challenge))
             }
             Some(&TYPE_TEST) if m[5..] == hmac(self.password, &[&self.challenge])[..] => {
-                EapStep::Success { msk: self.with_msk.then(|| msk(self.password, &self.challenge)) }
+                EapStep::Success {
+                    msk: self.with_msk.then(|| msk(self.password, &self.challenge)),
+                }
             }
             _ => EapStep::Failure,
         }
@@ -83,17 +94,31 @@ impl Server {
 
 impl Peer {
     fn new(password: &'static [u8], with_msk: bool) -> Self {
-        Self { identity: b"alice", password, with_msk, challenge: Vec::new() }
+        Self {
+            identity: b"alice",
+            password,
+            with_msk,
+            challenge: Vec::new(),
+        }
     }
 
     fn on_request(&mut self, m: &[u8]) -> EapStep {
         match (m[0], m.get(4)) {
-            (1, Some(&TYPE_IDENTITY)) => EapStep::Message(packet(2, m[1], TYPE_IDENTITY, self.identity)),
+            (1, Some(&TYPE_IDENTITY)) => {
+                EapStep::Message(packet(2, m[1], TYPE_IDENTITY, self.identity))
+            }
             (1, Some(&TYPE_TEST)) => {
                 self.challenge = m[5..].to_vec();
-                EapStep::Message(packet(2, m[1], TYPE_TEST, &hmac(self.password, &[&self.challenge])))
+                EapStep::Message(packet(
+                    2,
+                    m[1],
+                    TYPE_TEST,
+                    &hmac(self.password, &[&self.challenge]),
+                ))
             }
-            (3, _) => EapStep::Success { msk: self.with_msk.then(|| msk(self.password, &self.challenge)) },
+            (3, _) => EapStep::Success {
+                msk: self.with_msk.then(|| msk(self.password, &self.challenge)),
+            },
             _ => EapStep::Failure,
         }
     }
@@ -112,7 +137,9 @@ fn run(pair: &mut Pair, server: &mut Server, peer: &mut Peer, think: Duration) -
                     assert_eq!(peer_id.0.data, b"initiator.example");
                     due.push((pair.now + think, false, *sa, server.start()));
                 }
-                Event::EapMessage { sa, message } => due.push((pair.now + think, false, *sa, server.on_response(message))),
+                Event::EapMessage { sa, message } => {
+                    due.push((pair.now + think, false, *sa, server.on_response(message)))
+                }
                 _ => {}
             }
         }
@@ -132,7 +159,10 @@ fn run(pair: &mut Pair, server: &mut Server, peer: &mut Peer, think: Duration) -
             }
         }
         let done = |up: bool, err: bool| up || err;
-        if done(pair.a_established().is_some(), pair.a_error().is_some()) && done(pair.b_established().is_some(), pair.b_error().is_some()) && due.is_empty() {
+        if done(pair.a_established().is_some(), pair.a_error().is_some())
+            && done(pair.b_established().is_some(), pair.b_error().is_some())
+            && due.is_empty()
+        {
             break;
         }
     }
@@ -156,8 +186,16 @@ fn start(a: ConnectionConfig, b: ConnectionConfig, p: &'static dyn CryptoProvide
 }
 
 fn assert_up(pair: &Pair) {
-    assert!(pair.a_error().is_none(), "initiator failed: {:?}", pair.a_error());
-    assert!(pair.b_error().is_none(), "responder failed: {:?}", pair.b_error());
+    assert!(
+        pair.a_error().is_none(),
+        "initiator failed: {:?}",
+        pair.a_error()
+    );
+    assert!(
+        pair.b_error().is_none(),
+        "responder failed: {:?}",
+        pair.b_error()
+    );
     assert!(pair.a_established().is_some() && pair.b_established().is_some());
     pair.assert_child_keys_match();
 }
@@ -165,7 +203,12 @@ fn assert_up(pair: &Pair) {
 #[test]
 fn eap_with_msk_establishes_the_ike_sa_and_child() {
     let mut pair = psk_pair(IKE);
-    let rounds = run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", true), Duration::ZERO);
+    let rounds = run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", true),
+        Duration::ZERO,
+    );
     assert_up(&pair);
     // Identity, challenge, success.
     assert_eq!(rounds, 3);
@@ -174,14 +217,24 @@ fn eap_with_msk_establishes_the_ike_sa_and_child() {
 #[test]
 fn eap_method_without_msk_uses_sk_pi_and_sk_pr() {
     let mut pair = psk_pair(IKE);
-    run(&mut pair, &mut Server::new(b"secret", false), &mut Peer::new(b"secret", false), Duration::ZERO);
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", false),
+        &mut Peer::new(b"secret", false),
+        Duration::ZERO,
+    );
     assert_up(&pair);
 }
 
 #[test]
 fn eap_after_intermediate_exchange_uses_the_first_ike_auth_intauth() {
     let mut pair = psk_pair(HYBRID);
-    run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", true), Duration::ZERO);
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", true),
+        Duration::ZERO,
+    );
     assert_up(&pair);
     assert_eq!(pair.a_established().expect("up").intermediate_exchanges, 1);
 }
@@ -189,17 +242,38 @@ fn eap_after_intermediate_exchange_uses_the_first_ike_auth_intauth() {
 #[test]
 fn slow_eap_method_survives_initiator_retransmissions() {
     let mut pair = psk_pair(IKE);
-    run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", true), Duration::from_secs(3));
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", true),
+        Duration::from_secs(3),
+    );
     assert_up(&pair);
-    assert!(pair.a.stats().retransmits > 0, "the test should exercise retransmission");
+    assert!(
+        pair.a.stats().retransmits > 0,
+        "the test should exercise retransmission"
+    );
 }
 
 #[test]
 fn wrong_password_fails_with_authentication_failed() {
     let mut pair = psk_pair(IKE);
-    run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"guess", true), Duration::ZERO);
-    assert_eq!(pair.b_error(), Some(&Error::AuthenticationFailed("EAP authentication of the initiator failed")));
-    assert_eq!(pair.a_error(), Some(&Error::AuthenticationFailed("responder sent EAP-Failure")));
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"guess", true),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        pair.b_error(),
+        Some(&Error::AuthenticationFailed(
+            "EAP authentication of the initiator failed"
+        ))
+    );
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::AuthenticationFailed("responder sent EAP-Failure"))
+    );
     assert!(pair.a_established().is_none() && pair.b_established().is_none());
 }
 
@@ -207,8 +281,18 @@ fn wrong_password_fails_with_authentication_failed() {
 fn different_msk_fails_the_final_auth() {
     let mut pair = psk_pair(IKE);
     // The peer's method says it has no MSK while the server has one: the AUTH keys differ.
-    run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", false), Duration::ZERO);
-    assert_eq!(pair.b_error(), Some(&Error::AuthenticationFailed("initiator AUTH from the EAP MSK does not verify")));
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", false),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        pair.b_error(),
+        Some(&Error::AuthenticationFailed(
+            "initiator AUTH from the EAP MSK does not verify"
+        ))
+    );
     assert!(pair.a_error().is_some());
     assert!(pair.a_established().is_none() && pair.b_established().is_none());
 }
@@ -219,9 +303,24 @@ fn responder_without_eap_rejects_an_eap_initiator() {
     a.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
     let b = conn("responder", PSK, IKE, "aes256gcm16");
     let mut pair = start(a, b, default_provider());
-    run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", true), Duration::ZERO);
-    assert_eq!(pair.b_error(), Some(&Error::AuthenticationFailed("initiator sent no AUTH (EAP), which this connection does not allow")));
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(ikev2::wire::NotifyType::AUTHENTICATION_FAILED)));
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", true),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        pair.b_error(),
+        Some(&Error::AuthenticationFailed(
+            "initiator sent no AUTH (EAP), which this connection does not allow"
+        ))
+    );
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(
+            ikev2::wire::NotifyType::AUTHENTICATION_FAILED
+        ))
+    );
 }
 
 #[test]
@@ -230,7 +329,12 @@ fn eap_responder_still_accepts_psk_initiators() {
     let mut b = conn("responder", PSK, IKE, "aes256gcm16");
     b.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
     let mut pair = start(a, b, default_provider());
-    let rounds = run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", true), Duration::ZERO);
+    let rounds = run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", true),
+        Duration::ZERO,
+    );
     assert_up(&pair);
     assert_eq!(rounds, 0);
 }
@@ -244,16 +348,28 @@ fn eap_responder_authenticates_with_a_certificate() {
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let issuer = rcgen::CertifiedIssuer::self_signed(ca, ca_key).expect("ca");
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
-    let leaf = CertificateParams::new(vec!["responder.example".to_string()]).expect("params").signed_by(&key, &issuer).expect("leaf");
+    let leaf = CertificateParams::new(vec!["responder.example".to_string()])
+        .expect("params")
+        .signed_by(&key, &issuer)
+        .expect("leaf");
     let signing = p.signing_key(&key.serialize_der()).expect("key");
     let mut a = conn("initiator", PSK, IKE, "aes256gcm16");
-    a.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(CertificateAuth::verify_only(&[issuer.der().to_vec()]).expect("ca"))));
+    a.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(
+        CertificateAuth::verify_only(&[issuer.der().to_vec()]).expect("ca"),
+    )));
     let mut b = conn("responder", PSK, IKE, "aes256gcm16");
-    b.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(CertificateAuth::new(vec![leaf.der().to_vec()], signing, &[]).expect("cert"))));
+    b.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(
+        CertificateAuth::new(vec![leaf.der().to_vec()], signing, &[]).expect("cert"),
+    )));
     let mut pair = start(a, b, p);
     let unix = u64::try_from(rcgen::date_time_ymd(2030, 1, 1).unix_timestamp()).expect("time");
     pair.a.set_unix_time(pair.now, unix);
     pair.b.set_unix_time(pair.now, unix);
-    run(&mut pair, &mut Server::new(b"secret", true), &mut Peer::new(b"secret", true), Duration::ZERO);
+    run(
+        &mut pair,
+        &mut Server::new(b"secret", true),
+        &mut Peer::new(b"secret", true),
+        Duration::ZERO,
+    );
     assert_up(&pair);
 }

@@ -31,7 +31,12 @@ fn run(ike_i: &str, ike_r: &str) -> Pair {
 fn exchanges(pair: &Pair) -> Vec<ExchangeType> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
-    for h in pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| !h.flags.is_response()) {
+    for h in pair
+        .wire
+        .iter()
+        .filter_map(|s| Header::parse(&s.data).ok())
+        .filter(|h| !h.flags.is_response())
+    {
         let key = (h.spi_i, h.message_id, h.exchange);
         if !seen.contains(&key) {
             seen.push(key);
@@ -43,13 +48,19 @@ fn exchanges(pair: &Pair) -> Vec<ExchangeType> {
 
 #[test]
 fn classic_x25519_establishes_with_matching_child_keys() {
-    let pair = run("aes256gcm16-prfsha256-x25519", "aes256gcm16-prfsha256-x25519");
+    let pair = run(
+        "aes256gcm16-prfsha256-x25519",
+        "aes256gcm16-prfsha256-x25519",
+    );
     let a = pair.a_established().expect("initiator up");
     let b = pair.b_established().expect("responder up");
     assert_eq!(a.proposal, "aes256gcm16-prfsha256-x25519");
     assert_eq!(b.proposal, a.proposal);
     assert_eq!(a.intermediate_exchanges, 0);
-    assert_eq!(exchanges(&pair), vec![ExchangeType::IKE_SA_INIT, ExchangeType::IKE_AUTH]);
+    assert_eq!(
+        exchanges(&pair),
+        vec![ExchangeType::IKE_SA_INIT, ExchangeType::IKE_AUTH]
+    );
     pair.assert_child_keys_match();
 }
 
@@ -59,7 +70,14 @@ fn hybrid_x25519_mlkem768_runs_one_intermediate() {
     let a = pair.a_established().expect("initiator up");
     assert_eq!(a.proposal, HYBRID);
     assert_eq!(a.intermediate_exchanges, 1);
-    assert_eq!(exchanges(&pair), vec![ExchangeType::IKE_SA_INIT, ExchangeType::IKE_INTERMEDIATE, ExchangeType::IKE_AUTH]);
+    assert_eq!(
+        exchanges(&pair),
+        vec![
+            ExchangeType::IKE_SA_INIT,
+            ExchangeType::IKE_INTERMEDIATE,
+            ExchangeType::IKE_AUTH
+        ]
+    );
     pair.assert_child_keys_match();
 }
 
@@ -82,9 +100,16 @@ fn pq_only_mlkem768_in_ike_sa_init() {
 
 #[test]
 fn chacha20poly1305_and_cbc_suites() {
-    for ike in ["chacha20poly1305-prfsha256-x25519-ke1_mlkem512", "aes128-sha256-modp2048"] {
+    for ike in [
+        "chacha20poly1305-prfsha256-x25519-ke1_mlkem512",
+        "aes128-sha256-modp2048",
+    ] {
         let pair = run(ike, ike);
-        assert!(pair.a_established().is_some(), "{ike}: {:?}", pair.a_error());
+        assert!(
+            pair.a_established().is_some(),
+            "{ike}: {:?}",
+            pair.a_error()
+        );
         pair.assert_child_keys_match();
     }
 }
@@ -102,38 +127,88 @@ fn mlkem1024_over_a_576_byte_mtu_fragments_intermediate_and_auth() {
     pair.mtu = 548;
     pair.connect(Arc::new(i));
     pair.drive(2000);
-    assert!(pair.a_established().is_some(), "{:?} / {:?}", pair.a_error(), pair.b_error());
+    assert!(
+        pair.a_established().is_some(),
+        "{:?} / {:?}",
+        pair.a_error(),
+        pair.b_error()
+    );
     pair.assert_child_keys_match();
-    let fragments = pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| h.next_payload.0 == 53).count();
-    assert!(fragments >= 6, "expected several SKF datagrams each way, saw {fragments}");
-    assert!(pair.wire.iter().all(|s| s.data.len() <= 548 || Header::parse(&s.data).map(|h| h.exchange == ExchangeType::IKE_SA_INIT).unwrap_or(false)));
+    let fragments = pair
+        .wire
+        .iter()
+        .filter_map(|s| Header::parse(&s.data).ok())
+        .filter(|h| h.next_payload.0 == 53)
+        .count();
+    assert!(
+        fragments >= 6,
+        "expected several SKF datagrams each way, saw {fragments}"
+    );
+    assert!(pair.wire.iter().all(|s| {
+        s.data.len() <= 548
+            || Header::parse(&s.data)
+                .map(|h| h.exchange == ExchangeType::IKE_SA_INIT)
+                .unwrap_or(false)
+    }));
 }
 
 #[test]
 fn wrong_psk_fails_with_authentication_failed() {
     let p = default_provider();
-    let r = conn("responder", b"another secret entirely", HYBRID, "aes256gcm16");
+    let r = conn(
+        "responder",
+        b"another secret entirely",
+        HYBRID,
+        "aes256gcm16",
+    );
     let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
     pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
     pair.drive(1000);
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED)));
-    assert!(matches!(pair.b_error(), Some(Error::AuthenticationFailed(_))));
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED))
+    );
+    assert!(matches!(
+        pair.b_error(),
+        Some(Error::AuthenticationFailed(_))
+    ));
     assert!(pair.a_established().is_none() && pair.b_established().is_none());
-    assert_eq!(pair.a.sa_count() + pair.b.sa_count(), 0, "failed SAs are removed");
+    assert_eq!(
+        pair.a.sa_count() + pair.b.sa_count(),
+        0,
+        "failed SAs are removed"
+    );
 }
 
 #[test]
 fn no_common_proposal_gives_no_proposal_chosen() {
-    let pair = run("aes256gcm16-prfsha384-x25519", "aes128gcm16-prfsha256-ecp256");
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::NO_PROPOSAL_CHOSEN)));
+    let pair = run(
+        "aes256gcm16-prfsha384-x25519",
+        "aes128gcm16-prfsha256-ecp256",
+    );
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::NO_PROPOSAL_CHOSEN))
+    );
     assert_eq!(pair.b.sa_count(), 0, "responder keeps no state");
 }
 
 #[test]
 fn invalid_ke_payload_then_success_with_the_requested_group() {
-    let pair = run("aes256gcm16-prfsha256-x25519-ecp256", "aes256gcm16-prfsha256-ecp256");
-    assert_eq!(pair.a_established().expect("up").proposal, "aes256gcm16-prfsha256-ecp256");
-    let inits = pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| h.exchange == ExchangeType::IKE_SA_INIT && !h.flags.is_response()).count();
+    let pair = run(
+        "aes256gcm16-prfsha256-x25519-ecp256",
+        "aes256gcm16-prfsha256-ecp256",
+    );
+    assert_eq!(
+        pair.a_established().expect("up").proposal,
+        "aes256gcm16-prfsha256-ecp256"
+    );
+    let inits = pair
+        .wire
+        .iter()
+        .filter_map(|s| Header::parse(&s.data).ok())
+        .filter(|h| h.exchange == ExchangeType::IKE_SA_INIT && !h.flags.is_response())
+        .count();
     assert_eq!(inits, 2, "one retry after INVALID_KE_PAYLOAD");
     pair.assert_child_keys_match();
 }
@@ -178,8 +253,14 @@ fn ppk_required_with_matching_keys_is_used() {
 
 #[test]
 fn ppk_changes_the_child_keys() {
-    let with = run_ppk(ppk(b"qkd-1", &[7u8; 32], true), ppk(b"qkd-1", &[7u8; 32], true));
-    let other = run_ppk(ppk(b"qkd-1", &[8u8; 32], true), ppk(b"qkd-1", &[8u8; 32], true));
+    let with = run_ppk(
+        ppk(b"qkd-1", &[7u8; 32], true),
+        ppk(b"qkd-1", &[7u8; 32], true),
+    );
+    let other = run_ppk(
+        ppk(b"qkd-1", &[8u8; 32], true),
+        ppk(b"qkd-1", &[8u8; 32], true),
+    );
     // Different PPKs, same everything else: both work, keys are independent (nonces differ too,
     // so this checks only that each run is self-consistent).
     with.assert_child_keys_match();
@@ -188,8 +269,14 @@ fn ppk_changes_the_child_keys() {
 
 #[test]
 fn ppk_mismatching_keys_fail_authentication() {
-    let pair = run_ppk(ppk(b"qkd-1", &[7u8; 32], true), ppk(b"qkd-1", &[9u8; 32], true));
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED)));
+    let pair = run_ppk(
+        ppk(b"qkd-1", &[7u8; 32], true),
+        ppk(b"qkd-1", &[9u8; 32], true),
+    );
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED))
+    );
     assert!(pair.b_error().is_some());
 }
 
@@ -206,7 +293,10 @@ fn ppk_optional_falls_back_with_no_ppk_auth() {
 fn ppk_optional_with_unknown_id_uses_no_ppk_auth() {
     // Both negotiate USE_PPK, but the responder knows a different PPK_ID: it must verify the
     // NO_PPK_AUTH value and both sides use the keys without the PPK.
-    let pair = run_ppk(ppk(b"qkd-1", &[7u8; 32], false), ppk(b"other-id", &[7u8; 32], false));
+    let pair = run_ppk(
+        ppk(b"qkd-1", &[7u8; 32], false),
+        ppk(b"other-id", &[7u8; 32], false),
+    );
     assert!(!pair.a_established().expect("up").ppk_used);
     assert!(!pair.b_established().expect("up").ppk_used);
     pair.assert_child_keys_match();
@@ -215,25 +305,39 @@ fn ppk_optional_with_unknown_id_uses_no_ppk_auth() {
 #[test]
 fn ppk_required_by_responder_but_missing_at_initiator_fails() {
     let pair = run_ppk(None, ppk(b"qkd-1", &[7u8; 32], true));
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED)));
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED))
+    );
 }
 
 #[test]
 fn ppk_required_by_initiator_but_peer_without_ppk_fails_locally() {
     let pair = run_ppk(ppk(b"qkd-1", &[7u8; 32], true), None);
-    assert!(matches!(pair.a_error(), Some(Error::AuthenticationFailed(_))));
+    assert!(matches!(
+        pair.a_error(),
+        Some(Error::AuthenticationFailed(_))
+    ));
 }
 
 #[cfg(all(feature = "default-provider", feature = "rustcrypto"))]
 #[test]
 fn handshake_across_providers_in_both_directions() {
-    let providers = [ipsec_crypto::default_provider(), ipsec_crypto::rustcrypto_provider()];
+    let providers = [
+        ipsec_crypto::default_provider(),
+        ipsec_crypto::rustcrypto_provider(),
+    ];
     for (pi, pr) in [(providers[0], providers[1]), (providers[1], providers[0])] {
         let r = conn("responder", PSK, HYBRID, "aes256gcm16");
         let mut pair = Pair::new(EndpointConfig::default(), pi, responder(r), pr);
         pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
         pair.drive(1000);
-        assert!(pair.a_established().is_some(), "{} -> {}", pi.name(), pr.name());
+        assert!(
+            pair.a_established().is_some(),
+            "{} -> {}",
+            pi.name(),
+            pr.name()
+        );
         pair.assert_child_keys_match();
     }
 }
@@ -247,7 +351,10 @@ fn traffic_selectors_are_narrowed_to_the_responders_policy() {
     pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
     pair.drive(1000);
     pair.assert_child_keys_match();
-    assert_eq!(pair.a_children()[0].remote_ts, vec![sim::subnet("10.2.3.0", "10.2.3.255")]);
+    assert_eq!(
+        pair.a_children()[0].remote_ts,
+        vec![sim::subnet("10.2.3.0", "10.2.3.255")]
+    );
 }
 
 #[test]
@@ -255,7 +362,12 @@ fn esn_is_negotiated_when_both_allow_it() {
     let p = default_provider();
     let r = conn("responder", PSK, HYBRID, "aes256gcm16-esn");
     let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
-    pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16-esn-noesn")));
+    pair.connect(Arc::new(conn(
+        "initiator",
+        PSK,
+        HYBRID,
+        "aes256gcm16-esn-noesn",
+    )));
     pair.drive(1000);
     pair.assert_child_keys_match();
     assert!(pair.a_children()[0].suite.esn_enabled());
@@ -268,8 +380,13 @@ fn mlkem_key_failing_the_modulus_check_gets_invalid_syntax() {
     let (mut pair, c) = pair_with(ike, ike);
     // Set the first 12-bit coefficient of the encapsulation key to 4095 >= q = 3329.
     pair.mutate = Some(Box::new(|from_a, data: &mut Vec<u8>| {
-        let Ok(mut msg) = Message::parse(data) else { return };
-        if !from_a || msg.header.exchange != ExchangeType::IKE_SA_INIT || msg.header.flags.is_response() {
+        let Ok(mut msg) = Message::parse(data) else {
+            return;
+        };
+        if !from_a
+            || msg.header.exchange != ExchangeType::IKE_SA_INIT
+            || msg.header.flags.is_response()
+        {
             return;
         }
         for p in &mut msg.payloads {
@@ -282,19 +399,29 @@ fn mlkem_key_failing_the_modulus_check_gets_invalid_syntax() {
     }));
     pair.connect(c);
     pair.drive(1000);
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::INVALID_SYNTAX)));
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::INVALID_SYNTAX))
+    );
     assert_eq!(pair.b.sa_count(), 0);
 }
-
 
 #[test]
 fn responder_picks_the_connection_for_the_peer_address() {
     let p = default_provider();
-    let mut other = conn("responder", b"a psk for another peer entirely", HYBRID, "aes256gcm16");
+    let mut other = conn(
+        "responder",
+        b"a psk for another peer entirely",
+        HYBRID,
+        "aes256gcm16",
+    );
     other.remote_addrs = vec!["198.51.100.99".parse().expect("addr")];
     let mut ours = conn("responder", PSK, HYBRID, "aes256gcm16");
     ours.remote_addrs = vec!["192.0.2.1".parse().expect("addr")];
-    let cfg = EndpointConfig { connections: vec![Arc::new(other), Arc::new(ours)], ..EndpointConfig::default() };
+    let cfg = EndpointConfig {
+        connections: vec![Arc::new(other), Arc::new(ours)],
+        ..EndpointConfig::default()
+    };
     let mut pair = Pair::new(EndpointConfig::default(), p, cfg, p);
     pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
     pair.drive(1000);
@@ -304,14 +431,39 @@ fn responder_picks_the_connection_for_the_peer_address() {
 #[test]
 fn reloaded_connections_apply_to_new_sas_and_keys_can_be_exported() {
     let p = default_provider();
-    let mut rc = responder(conn("responder", b"old secret that no longer matches", HYBRID, "aes256gcm16"));
+    let mut rc = responder(conn(
+        "responder",
+        b"old secret that no longer matches",
+        HYBRID,
+        "aes256gcm16",
+    ));
     rc.export_keys = true;
     let mut pair = Pair::new(EndpointConfig::default(), p, rc, p);
-    pair.b.set_connections(vec![Arc::new(conn("responder", PSK, HYBRID, "aes256gcm16"))]);
+    pair.b.set_connections(vec![Arc::new(conn(
+        "responder",
+        PSK,
+        HYBRID,
+        "aes256gcm16",
+    ))]);
     pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
     pair.drive(1000);
     pair.assert_child_keys_match();
-    let exported = pair.b_events.iter().find_map(|e| if let ikev2::Event::IkeSaKeys { keys, .. } = e { Some(keys) } else { None }).expect("keys exported");
+    let exported = pair
+        .b_events
+        .iter()
+        .find_map(|e| {
+            if let ikev2::Event::IkeSaKeys { keys, .. } = e {
+                Some(keys)
+            } else {
+                None
+            }
+        })
+        .expect("keys exported");
     assert_eq!(exported.sk_ei.len(), 36, "AES-256-GCM key and salt");
-    assert!(pair.a_events.iter().all(|e| !matches!(e, ikev2::Event::IkeSaKeys { .. })), "off by default");
+    assert!(
+        pair.a_events
+            .iter()
+            .all(|e| !matches!(e, ikev2::Event::IkeSaKeys { .. })),
+        "off by default"
+    );
 }

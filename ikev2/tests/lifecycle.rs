@@ -23,7 +23,12 @@ fn established_pair(tune: impl Fn(&mut ConnectionConfig)) -> Pair {
     let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
     pair.connect(Arc::new(i));
     pair.drive(1000);
-    assert!(pair.a_established().is_some(), "{:?} {:?}", pair.a_error(), pair.b_error());
+    assert!(
+        pair.a_established().is_some(),
+        "{:?} {:?}",
+        pair.a_error(),
+        pair.b_error()
+    );
     assert_eq!(pair.assert_live_children_match(), 1);
     pair
 }
@@ -47,14 +52,26 @@ fn count(pair: &Pair, ex: ExchangeType) -> usize {
 }
 
 fn deleted(events: &[Event]) -> Vec<u32> {
-    events.iter().filter_map(|e| if let Event::ChildSaDeleted { inbound_spi, .. } = e { Some(*inbound_spi) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::ChildSaDeleted { inbound_spi, .. } = e {
+                Some(*inbound_spi)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
 fn child_rekey_with_pfs_and_followup_ke_from_each_side() {
     for by_initiator in [true, false] {
         let mut pair = established_pair(no_timers);
-        let (old_a, old_b) = (live_children(&pair.a_events)[0].inbound_spi, live_children(&pair.b_events)[0].inbound_spi);
+        let (old_a, old_b) = (
+            live_children(&pair.a_events)[0].inbound_spi,
+            live_children(&pair.b_events)[0].inbound_spi,
+        );
         let now = pair.now;
         if by_initiator {
             let sa = current_sa(&pair.a_events).expect("sa");
@@ -64,13 +81,24 @@ fn child_rekey_with_pfs_and_followup_ke_from_each_side() {
             assert!(pair.b.rekey_child(now, sa, old_b));
         }
         pair.drive(1000);
-        assert_eq!(pair.assert_live_children_match(), 1, "by_initiator={by_initiator}");
+        assert_eq!(
+            pair.assert_live_children_match(),
+            1,
+            "by_initiator={by_initiator}"
+        );
         let new_a = live_children(&pair.a_events)[0];
         assert_ne!(new_a.inbound_spi, old_a);
         assert!(new_a.replaces.is_some());
-        assert!(deleted(&pair.a_events).contains(&old_a) && deleted(&pair.b_events).contains(&old_b), "old SA deleted on both sides");
+        assert!(
+            deleted(&pair.a_events).contains(&old_a) && deleted(&pair.b_events).contains(&old_b),
+            "old SA deleted on both sides"
+        );
         assert_eq!(count(&pair, ExchangeType::CREATE_CHILD_SA), 1);
-        assert_eq!(count(&pair, ExchangeType::IKE_FOLLOWUP_KE), 1, "ML-KEM-768 as ADDKE1 runs in IKE_FOLLOWUP_KE");
+        assert_eq!(
+            count(&pair, ExchangeType::IKE_FOLLOWUP_KE),
+            1,
+            "ML-KEM-768 as ADDKE1 runs in IKE_FOLLOWUP_KE"
+        );
     }
 }
 
@@ -83,8 +111,12 @@ fn make_before_break_the_new_child_is_announced_before_the_old_is_deleted() {
     pair.a.rekey_child(now, sa, old);
     pair.drive(1000);
     for events in [&pair.a_events, &pair.b_events] {
-        let new_at = events.iter().rposition(|e| matches!(e, Event::ChildSaEstablished { child, .. } if child.replaces.is_some()));
-        let del_at = events.iter().position(|e| matches!(e, Event::ChildSaDeleted { .. }));
+        let new_at = events.iter().rposition(
+            |e| matches!(e, Event::ChildSaEstablished { child, .. } if child.replaces.is_some()),
+        );
+        let del_at = events
+            .iter()
+            .position(|e| matches!(e, Event::ChildSaDeleted { .. }));
         assert!(new_at.expect("new child") < del_at.expect("old deleted"));
     }
 }
@@ -92,8 +124,14 @@ fn make_before_break_the_new_child_is_announced_before_the_old_is_deleted() {
 #[test]
 fn simultaneous_child_rekey_leaves_exactly_one_new_child() {
     let mut pair = established_pair(no_timers);
-    let (old_a, old_b) = (live_children(&pair.a_events)[0].inbound_spi, live_children(&pair.b_events)[0].inbound_spi);
-    let (sa_a, sa_b) = (current_sa(&pair.a_events).expect("a"), current_sa(&pair.b_events).expect("b"));
+    let (old_a, old_b) = (
+        live_children(&pair.a_events)[0].inbound_spi,
+        live_children(&pair.b_events)[0].inbound_spi,
+    );
+    let (sa_a, sa_b) = (
+        current_sa(&pair.a_events).expect("a"),
+        current_sa(&pair.b_events).expect("b"),
+    );
     let now = pair.now;
     assert!(pair.a.rekey_child(now, sa_a, old_a));
     assert!(pair.b.rekey_child(now, sa_b, old_b));
@@ -108,7 +146,10 @@ fn simultaneous_child_rekey_leaves_exactly_one_new_child() {
 fn ike_rekey_with_additional_key_exchange_moves_children() {
     for by_initiator in [true, false] {
         let mut pair = established_pair(no_timers);
-        let (old_a, old_b) = (current_sa(&pair.a_events).expect("a"), current_sa(&pair.b_events).expect("b"));
+        let (old_a, old_b) = (
+            current_sa(&pair.a_events).expect("a"),
+            current_sa(&pair.b_events).expect("b"),
+        );
         let now = pair.now;
         if by_initiator {
             assert!(pair.a.rekey_ike(now, old_a));
@@ -116,11 +157,21 @@ fn ike_rekey_with_additional_key_exchange_moves_children() {
             assert!(pair.b.rekey_ike(now, old_b));
         }
         pair.drive(1000);
-        let (new_a, new_b) = (current_sa(&pair.a_events).expect("a"), current_sa(&pair.b_events).expect("b"));
+        let (new_a, new_b) = (
+            current_sa(&pair.a_events).expect("a"),
+            current_sa(&pair.b_events).expect("b"),
+        );
         assert_ne!(new_a, old_a);
-        assert!(!pair.a.has_sa(old_a) && !pair.b.has_sa(old_b), "old IKE SA deleted");
+        assert!(
+            !pair.a.has_sa(old_a) && !pair.b.has_sa(old_b),
+            "old IKE SA deleted"
+        );
         assert!(pair.a.has_sa(new_a) && pair.b.has_sa(new_b));
-        assert_eq!(pair.a.sas()[0].children.len(), 1, "children moved to the new IKE SA");
+        assert_eq!(
+            pair.a.sas()[0].children.len(),
+            1,
+            "children moved to the new IKE SA"
+        );
         assert_eq!(count(&pair, ExchangeType::IKE_FOLLOWUP_KE), 1);
         // The new IKE SA works: rekey the child on it and compare keys.
         let child = live_children(&pair.a_events)[0].inbound_spi;
@@ -157,7 +208,12 @@ fn rekeys_survive_loss_and_reordering() {
         pair.drive(5000);
         assert_eq!(pair.assert_live_children_match(), 1, "round {round}");
     }
-    assert!(pair.a_error().is_none() && pair.b_error().is_none(), "{:?} {:?}", pair.a_error(), pair.b_error());
+    assert!(
+        pair.a_error().is_none() && pair.b_error().is_none(),
+        "{:?} {:?}",
+        pair.a_error(),
+        pair.b_error()
+    );
 }
 
 #[test]
@@ -174,18 +230,39 @@ fn new_child_sa_through_create_child_sa() {
 fn delete_child_and_ike_sa_from_each_side() {
     for by_initiator in [true, false] {
         let mut pair = established_pair(no_timers);
-        let (sa_a, sa_b) = (current_sa(&pair.a_events).expect("a"), current_sa(&pair.b_events).expect("b"));
-        let (ca, cb) = (live_children(&pair.a_events)[0].inbound_spi, live_children(&pair.b_events)[0].inbound_spi);
+        let (sa_a, sa_b) = (
+            current_sa(&pair.a_events).expect("a"),
+            current_sa(&pair.b_events).expect("b"),
+        );
+        let (ca, cb) = (
+            live_children(&pair.a_events)[0].inbound_spi,
+            live_children(&pair.b_events)[0].inbound_spi,
+        );
         let now = pair.now;
-        if by_initiator { pair.a.close_child(now, sa_a, ca) } else { pair.b.close_child(now, sa_b, cb) };
+        if by_initiator {
+            pair.a.close_child(now, sa_a, ca)
+        } else {
+            pair.b.close_child(now, sa_b, cb)
+        };
         pair.drive(1000);
         assert_eq!(pair.assert_live_children_match(), 0);
         let now = pair.now;
-        if by_initiator { pair.a.close(now, sa_a) } else { pair.b.close(now, sa_b) };
+        if by_initiator {
+            pair.a.close(now, sa_a)
+        } else {
+            pair.b.close(now, sa_b)
+        };
         pair.drive(1000);
         assert_eq!(pair.a.sa_count() + pair.b.sa_count(), 0);
-        assert!(pair.a_error().is_none() && pair.b_error().is_none(), "a clean close is not a failure");
-        assert!(pair.a_events.iter().any(|e| matches!(e, Event::IkeSaClosed { .. })));
+        assert!(
+            pair.a_error().is_none() && pair.b_error().is_none(),
+            "a clean close is not a failure"
+        );
+        assert!(
+            pair.a_events
+                .iter()
+                .any(|e| matches!(e, Event::IkeSaClosed { .. }))
+        );
     }
 }
 
@@ -221,16 +298,32 @@ fn dpd_keeps_a_live_peer() {
 #[test]
 fn soft_lifetimes_rekey_and_hard_lifetimes_hold() {
     let mut pair = established_pair(|c| {
-        c.ike_lifetime = Lifetime { rekey_after: Some(Duration::from_secs(600)), expire_after: Some(Duration::from_secs(700)), jitter: Duration::from_secs(60) };
+        c.ike_lifetime = Lifetime {
+            rekey_after: Some(Duration::from_secs(600)),
+            expire_after: Some(Duration::from_secs(700)),
+            jitter: Duration::from_secs(60),
+        };
         for ch in &mut c.children {
-            ch.lifetime = Lifetime { rekey_after: Some(Duration::from_secs(120)), expire_after: Some(Duration::from_secs(150)), jitter: Duration::from_secs(20) };
+            ch.lifetime = Lifetime {
+                rekey_after: Some(Duration::from_secs(120)),
+                expire_after: Some(Duration::from_secs(150)),
+                jitter: Duration::from_secs(20),
+            };
         }
     });
     let until = pair.now + Duration::from_secs(1300);
     pair.run_until(until);
-    assert!(pair.a_error().is_none() && pair.b_error().is_none(), "{:?} {:?}", pair.a_error(), pair.b_error());
+    assert!(
+        pair.a_error().is_none() && pair.b_error().is_none(),
+        "{:?} {:?}",
+        pair.a_error(),
+        pair.b_error()
+    );
     assert_eq!(pair.assert_live_children_match(), 1);
-    assert!(count(&pair, ExchangeType::CREATE_CHILD_SA) >= 8, "children rekeyed every ~2 min, IKE SA every ~10 min");
+    assert!(
+        count(&pair, ExchangeType::CREATE_CHILD_SA) >= 8,
+        "children rekeyed every ~2 min, IKE SA every ~10 min"
+    );
     assert_eq!(pair.a.sa_count(), 1);
     assert_eq!(pair.b.sa_count(), 1);
 }
@@ -238,13 +331,21 @@ fn soft_lifetimes_rekey_and_hard_lifetimes_hold() {
 #[test]
 fn simultaneous_ike_rekeys_settle_on_one_new_ike_sa() {
     let mut pair = established_pair(no_timers);
-    let (a0, b0) = (current_sa(&pair.a_events).expect("a"), current_sa(&pair.b_events).expect("b"));
+    let (a0, b0) = (
+        current_sa(&pair.a_events).expect("a"),
+        current_sa(&pair.b_events).expect("b"),
+    );
     let now = pair.now;
     assert!(pair.a.rekey_ike(now, a0));
     assert!(pair.b.rekey_ike(now, b0));
     let until = pair.now + Duration::from_secs(120);
     pair.run_until(until);
-    assert!(pair.a_error().is_none() && pair.b_error().is_none(), "{:?} {:?}", pair.a_error(), pair.b_error());
+    assert!(
+        pair.a_error().is_none() && pair.b_error().is_none(),
+        "{:?} {:?}",
+        pair.a_error(),
+        pair.b_error()
+    );
     assert_eq!(pair.a.sa_count(), 1);
     assert_eq!(pair.b.sa_count(), 1);
     assert_ne!(current_sa(&pair.a_events), Some(a0));
@@ -260,9 +361,15 @@ fn invalid_spi_from_the_peer_removes_the_half_closed_child() {
     // B's datapath gets ESP for an SPI it does not know (as after a datapath restart).
     assert!(pair.b.report_invalid_spi(now, a_ip, spi));
     pair.drive(1000);
-    assert!(live_children(&pair.a_events).is_empty(), "A dropped the Child SA B no longer has");
+    assert!(
+        live_children(&pair.a_events).is_empty(),
+        "A dropped the Child SA B no longer has"
+    );
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
     let now = pair.now;
-    assert!(pair.b.report_invalid_spi(now, a_ip, spi), "reported once per SPI");
+    assert!(
+        pair.b.report_invalid_spi(now, a_ip, spi),
+        "reported once per SPI"
+    );
     assert!(pair.b.poll_transmit().is_none());
 }

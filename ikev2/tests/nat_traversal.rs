@@ -39,7 +39,11 @@ fn nat_is_detected_and_ike_moves_to_port_4500() {
     assert!(ca.udp_encapsulation && cb.udp_encapsulation);
     assert_eq!(ca.remote, "192.0.2.2:4500".parse().expect("addr"));
     assert_eq!(ca.local.port(), 4500);
-    assert_eq!(cb.remote.ip(), "198.51.100.7".parse::<std::net::IpAddr>().expect("addr"), "the responder sends to the NAT's public side");
+    assert_eq!(
+        cb.remote.ip(),
+        "198.51.100.7".parse::<std::net::IpAddr>().expect("addr"),
+        "the responder sends to the NAT's public side"
+    );
     assert_ne!(cb.remote.port(), 4500, "through the NAT's mapped port");
     assert_eq!(pair.b.sas()[0].remote, cb.remote);
 }
@@ -47,7 +51,12 @@ fn nat_is_detected_and_ike_moves_to_port_4500() {
 #[test]
 fn without_a_nat_esp_stays_raw_and_ike_on_500() {
     let p = default_provider();
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(conn("responder", PSK, HYBRID, "aes256gcm16")), p);
+    let mut pair = Pair::new(
+        EndpointConfig::default(),
+        p,
+        responder(conn("responder", PSK, HYBRID, "aes256gcm16")),
+        p,
+    );
     pair.connect(Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")));
     pair.drive(1000);
     assert!(!pair.a_established().expect("up").nat_detected);
@@ -60,7 +69,12 @@ fn forced_encapsulation_without_a_nat() {
     let p = default_provider();
     let mut i = conn("initiator", PSK, HYBRID, "aes256gcm16");
     i.force_encap = true;
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(conn("responder", PSK, HYBRID, "aes256gcm16")), p);
+    let mut pair = Pair::new(
+        EndpointConfig::default(),
+        p,
+        responder(conn("responder", PSK, HYBRID, "aes256gcm16")),
+        p,
+    );
     pair.connect(Arc::new(i));
     pair.drive(1000);
     assert!(pair.a_children()[0].udp_encapsulation && pair.b_children()[0].udp_encapsulation);
@@ -73,9 +87,19 @@ fn the_host_behind_the_nat_sends_keepalives() {
     let before = pair.wire.len();
     let until = pair.now + Duration::from_secs(65);
     pair.run_until(until);
-    let keepalives: Vec<_> = pair.wire[before..].iter().filter(|s| s.data == [0xff]).collect();
-    assert!(keepalives.len() >= 3, "one every 20 s, saw {}", keepalives.len());
-    assert!(keepalives.iter().all(|s| s.from_a), "only the side behind the NAT sends them");
+    let keepalives: Vec<_> = pair.wire[before..]
+        .iter()
+        .filter(|s| s.data == [0xff])
+        .collect();
+    assert!(
+        keepalives.len() >= 3,
+        "one every 20 s, saw {}",
+        keepalives.len()
+    );
+    assert!(
+        keepalives.iter().all(|s| s.from_a),
+        "only the side behind the NAT sends them"
+    );
 }
 
 #[test]
@@ -92,6 +116,10 @@ fn a_changed_nat_binding_is_followed_after_an_authenticated_message() {
     let new = pair.b.sas()[0].remote;
     assert_ne!(new, old);
     assert_eq!(pair.assert_live_children_match(), 1);
-    assert_eq!(live_children(&pair.b_events)[0].remote, new, "the rekeyed Child SA uses the new binding");
+    assert_eq!(
+        live_children(&pair.b_events)[0].remote,
+        new,
+        "the rekeyed Child SA uses the new binding"
+    );
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
 }

@@ -26,7 +26,13 @@ struct Kme {
     corrupt_responder: bool,
 }
 
-fn pair(initiator: PpkConfig, responder_ppk: PpkConfig, kme: Rc<RefCell<Kme>>, delay: Duration, answer: bool) -> Pair {
+fn pair(
+    initiator: PpkConfig,
+    responder_ppk: PpkConfig,
+    kme: Rc<RefCell<Kme>>,
+    delay: Duration,
+    answer: bool,
+) -> Pair {
     let p = default_provider();
     let mut r = conn("responder", PSK, HYBRID, "aes256gcm16");
     r.ppk = Some(responder_ppk);
@@ -71,12 +77,26 @@ fn external(required: bool) -> PpkConfig {
 #[test]
 fn ppk_from_the_key_source_on_both_sides() {
     let kme = Rc::new(RefCell::new(Kme::default()));
-    let pair = pair(external(true), external(true), kme.clone(), Duration::from_millis(2), true);
+    let pair = pair(
+        external(true),
+        external(true),
+        kme.clone(),
+        Duration::from_millis(2),
+        true,
+    );
     assert!(pair.a_established().expect("up").ppk_used);
     assert!(pair.b_established().expect("up").ppk_used);
     pair.assert_child_keys_match();
-    assert!(kme.borrow().keys.is_empty(), "the key was consumed exactly once");
-    let asks: Vec<_> = pair.a_events.iter().chain(&pair.b_events).filter(|e| matches!(e, Event::PpkNeeded { .. })).collect();
+    assert!(
+        kme.borrow().keys.is_empty(),
+        "the key was consumed exactly once"
+    );
+    let asks: Vec<_> = pair
+        .a_events
+        .iter()
+        .chain(&pair.b_events)
+        .filter(|e| matches!(e, Event::PpkNeeded { .. }))
+        .collect();
     assert_eq!(asks.len(), 2);
 }
 
@@ -84,12 +104,30 @@ fn ppk_from_the_key_source_on_both_sides() {
 fn a_slow_key_source_delays_ike_auth_without_breaking_it() {
     // 3 s per fetch: longer than several retransmission intervals of IKE_AUTH.
     let kme = Rc::new(RefCell::new(Kme::default()));
-    let pair = pair(external(true), external(true), kme, Duration::from_secs(3), true);
+    let pair = pair(
+        external(true),
+        external(true),
+        kme,
+        Duration::from_secs(3),
+        true,
+    );
     assert!(pair.a_established().expect("up").ppk_used);
     pair.assert_child_keys_match();
-    assert_eq!(pair.b.stats().responses_resent, 0, "the parked request is answered once");
-    let auth_requests = pair.wire.iter().filter_map(|s| Header::parse(&s.data).ok()).filter(|h| h.exchange == ExchangeType::IKE_AUTH && !h.flags.is_response()).count();
-    assert!(auth_requests > 1, "the initiator retransmitted while the responder fetched its key");
+    assert_eq!(
+        pair.b.stats().responses_resent,
+        0,
+        "the parked request is answered once"
+    );
+    let auth_requests = pair
+        .wire
+        .iter()
+        .filter_map(|s| Header::parse(&s.data).ok())
+        .filter(|h| h.exchange == ExchangeType::IKE_AUTH && !h.flags.is_response())
+        .count();
+    assert!(
+        auth_requests > 1,
+        "the initiator retransmitted while the responder fetched its key"
+    );
 }
 
 #[test]
@@ -102,32 +140,74 @@ fn unknown_key_id_at_the_responder_fails_authentication() {
     let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
     // The initiator's KME hands out a key; the responder's KME does not know its ID.
     pair.key_source = Some(Box::new(|is_a, _| {
-        let ppk = is_a.then(|| (b"00000000-dead-4000-8000-000000000000".to_vec(), SecretBytes::new(vec![1; 32])));
-        Some(PpkAnswer { delay: Duration::from_millis(1), ppk })
+        let ppk = is_a.then(|| {
+            (
+                b"00000000-dead-4000-8000-000000000000".to_vec(),
+                SecretBytes::new(vec![1; 32]),
+            )
+        });
+        Some(PpkAnswer {
+            delay: Duration::from_millis(1),
+            ppk,
+        })
     }));
     pair.connect(Arc::new(i));
     pair.drive(2000);
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED)));
-    assert!(matches!(pair.b_error(), Some(Error::AuthenticationFailed(_))));
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED))
+    );
+    assert!(matches!(
+        pair.b_error(),
+        Some(Error::AuthenticationFailed(_))
+    ));
 }
 
 #[test]
 fn mismatching_keys_fail_authentication() {
-    let kme = Rc::new(RefCell::new(Kme { corrupt_responder: true, ..Kme::default() }));
-    let pair = pair(external(true), external(true), kme, Duration::from_millis(2), true);
-    assert_eq!(pair.a_error(), Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED)));
+    let kme = Rc::new(RefCell::new(Kme {
+        corrupt_responder: true,
+        ..Kme::default()
+    }));
+    let pair = pair(
+        external(true),
+        external(true),
+        kme,
+        Duration::from_millis(2),
+        true,
+    );
+    assert_eq!(
+        pair.a_error(),
+        Some(&Error::PeerError(NotifyType::AUTHENTICATION_FAILED))
+    );
 }
 
 #[test]
 fn kme_down_fails_closed_by_default() {
-    let pair = pair(external(true), external(true), Rc::new(RefCell::new(Kme::default())), Duration::ZERO, false);
-    assert!(matches!(pair.a_error(), Some(Error::AuthenticationFailed(_))), "{:?}", pair.a_error());
+    let pair = pair(
+        external(true),
+        external(true),
+        Rc::new(RefCell::new(Kme::default())),
+        Duration::ZERO,
+        false,
+    );
+    assert!(
+        matches!(pair.a_error(), Some(Error::AuthenticationFailed(_))),
+        "{:?}",
+        pair.a_error()
+    );
     assert!(pair.a_established().is_none());
 }
 
 #[test]
 fn kme_down_falls_back_to_pq_only_when_configured_so() {
-    let pair = pair(external(false), external(false), Rc::new(RefCell::new(Kme::default())), Duration::ZERO, false);
+    let pair = pair(
+        external(false),
+        external(false),
+        Rc::new(RefCell::new(Kme::default())),
+        Duration::ZERO,
+        false,
+    );
     let a = pair.a_established().expect("up without the PPK");
     assert!(!a.ppk_used);
     assert_eq!(a.proposal, HYBRID, "still protected by ML-KEM");

@@ -15,12 +15,22 @@ const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
 
 fn pair() -> (Pair, Arc<ikev2::ConnectionConfig>) {
     let p = default_provider();
-    let pair = Pair::new(EndpointConfig::default(), p, responder(conn("responder", PSK, HYBRID, "aes256gcm16")), p);
-    (pair, Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")))
+    let pair = Pair::new(
+        EndpointConfig::default(),
+        p,
+        responder(conn("responder", PSK, HYBRID, "aes256gcm16")),
+        p,
+    );
+    (
+        pair,
+        Arc::new(conn("initiator", PSK, HYBRID, "aes256gcm16")),
+    )
 }
 
 fn exchange_of(data: &[u8]) -> Option<(ExchangeType, bool)> {
-    Header::parse(data).ok().map(|h| (h.exchange, h.flags.is_response()))
+    Header::parse(data)
+        .ok()
+        .map(|h| (h.exchange, h.flags.is_response()))
 }
 
 /// Drops the first datagram matching `exchange`/`response`.
@@ -37,12 +47,20 @@ fn drop_first(exchange: ExchangeType, response: bool) -> sim::Policy {
 
 #[test]
 fn initiator_retransmits_a_lost_request_in_every_exchange() {
-    for ex in [ExchangeType::IKE_SA_INIT, ExchangeType::IKE_INTERMEDIATE, ExchangeType::IKE_AUTH] {
+    for ex in [
+        ExchangeType::IKE_SA_INIT,
+        ExchangeType::IKE_INTERMEDIATE,
+        ExchangeType::IKE_AUTH,
+    ] {
         let (mut pair, c) = pair();
         pair.policy = drop_first(ex, false);
         pair.connect(c);
         pair.drive(1000);
-        assert!(pair.a_established().is_some(), "{ex:?}: {:?}", pair.a_error());
+        assert!(
+            pair.a_established().is_some(),
+            "{ex:?}: {:?}",
+            pair.a_error()
+        );
         assert!(pair.a.stats().retransmits >= 1, "{ex:?}");
         pair.assert_child_keys_match();
     }
@@ -50,12 +68,20 @@ fn initiator_retransmits_a_lost_request_in_every_exchange() {
 
 #[test]
 fn responder_resends_cached_response_on_duplicate_request() {
-    for ex in [ExchangeType::IKE_SA_INIT, ExchangeType::IKE_INTERMEDIATE, ExchangeType::IKE_AUTH] {
+    for ex in [
+        ExchangeType::IKE_SA_INIT,
+        ExchangeType::IKE_INTERMEDIATE,
+        ExchangeType::IKE_AUTH,
+    ] {
         let (mut pair, c) = pair();
         pair.policy = drop_first(ex, true);
         pair.connect(c);
         pair.drive(1000);
-        assert!(pair.a_established().is_some(), "{ex:?}: {:?}", pair.a_error());
+        assert!(
+            pair.a_established().is_some(),
+            "{ex:?}: {:?}",
+            pair.a_error()
+        );
         assert_eq!(pair.b.stats().responses_resent, 1, "{ex:?}");
         pair.assert_child_keys_match();
     }
@@ -116,7 +142,9 @@ fn fragmented_response_is_resent_only_on_first_fragment() {
     // Lose the whole first IKE_INTERMEDIATE response (every fragment of it).
     let mut first_mid = None;
     pair.policy = Box::new(move |s| {
-        let Ok(h) = Header::parse(&s.data) else { return Fate::Deliver };
+        let Ok(h) = Header::parse(&s.data) else {
+            return Fate::Deliver;
+        };
         if h.exchange == ExchangeType::IKE_INTERMEDIATE && h.flags.is_response() && s.index < 40 {
             if first_mid.is_none() {
                 first_mid = Some(h.message_id);
@@ -145,14 +173,23 @@ fn initiator_gives_up_after_the_retransmit_budget() {
     assert_eq!(pair.a_error(), Some(&Error::Timeout));
     assert_eq!(pair.a.stats().retransmits, u64::from(budget));
     assert_eq!(pair.a.sa_count(), 0);
-    assert!(pair.now - start >= Duration::from_secs(10), "exponential backoff takes time");
+    assert!(
+        pair.now - start >= Duration::from_secs(10),
+        "exponential backoff takes time"
+    );
 }
 
 #[test]
 fn responder_forgets_half_open_sas() {
     let (mut pair, c) = pair();
     // Only IKE_SA_INIT gets through; everything after is lost.
-    pair.policy = Box::new(|s| if exchange_of(&s.data).is_some_and(|(e, _)| e == ExchangeType::IKE_SA_INIT) { Fate::Deliver } else { Fate::Drop });
+    pair.policy = Box::new(|s| {
+        if exchange_of(&s.data).is_some_and(|(e, _)| e == ExchangeType::IKE_SA_INIT) {
+            Fate::Deliver
+        } else {
+            Fate::Drop
+        }
+    });
     pair.connect(c);
     pair.drive(1000);
     assert_eq!(pair.b.sa_count(), 0, "half-open SA expired");
@@ -166,7 +203,11 @@ fn garbage_truncated_and_replayed_datagrams_never_change_an_established_sa() {
     pair.drive(1000);
     pair.assert_child_keys_match();
     let before_a = pair.a.stats().clone();
-    let recorded: Vec<(bool, Vec<u8>)> = pair.wire.iter().map(|s| (s.from_a, s.data.clone())).collect();
+    let recorded: Vec<(bool, Vec<u8>)> = pair
+        .wire
+        .iter()
+        .map(|s| (s.from_a, s.data.clone()))
+        .collect();
     let mut x: u32 = 0x1234_5678;
     for (from_a, data) in &recorded {
         // Replays of every datagram, every truncation, and single bit flips.
@@ -190,7 +231,10 @@ fn garbage_truncated_and_replayed_datagrams_never_change_an_established_sa() {
     pair.drive(1000);
     // Bit-flipped IKE_SA_INIT requests are new requests and may create (and expire) half-open
     // SAs; the established SA itself must see no failure and no close.
-    let ids = [sim::current_sa(&pair.a_events).expect("a"), sim::current_sa(&pair.b_events).expect("b")];
+    let ids = [
+        sim::current_sa(&pair.a_events).expect("a"),
+        sim::current_sa(&pair.b_events).expect("b"),
+    ];
     let touched = pair.a_events.iter().chain(&pair.b_events).any(|e| match e {
         ikev2::Event::IkeSaFailed { sa, .. } | ikev2::Event::IkeSaClosed { sa } => ids.contains(sa),
         _ => false,
@@ -199,5 +243,10 @@ fn garbage_truncated_and_replayed_datagrams_never_change_an_established_sa() {
     assert!(pair.a.has_sa(ids[0]) && pair.b.has_sa(ids[1]));
     assert_eq!(pair.a_children().len(), 1);
     assert_eq!(pair.b_children().len(), 1);
-    assert!(pair.a.stats().dropped_malformed + pair.a.stats().dropped_integrity + pair.a.stats().dropped_unexpected > before_a.dropped_malformed);
+    assert!(
+        pair.a.stats().dropped_malformed
+            + pair.a.stats().dropped_integrity
+            + pair.a.stats().dropped_unexpected
+            > before_a.dropped_malformed
+    );
 }

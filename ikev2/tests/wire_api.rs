@@ -24,12 +24,18 @@ fn informational(payloads: Vec<Payload>) -> Message {
 #[test]
 fn wire_protected_message_round_trips_through_public_api() {
     let mut plain = Vec::new();
-    let inner = [Payload::Notify(Notify::new(NotifyType::INITIAL_CONTACT, Vec::new()))];
+    let inner = [Payload::Notify(Notify::new(
+        NotifyType::INITIAL_CONTACT,
+        Vec::new(),
+    ))];
     let first = emit_payloads(&inner, &mut plain);
     assert_eq!(first, PayloadType::NOTIFY);
     assert_eq!(parse_payloads(first, &plain).as_deref(), Ok(&inner[..]));
 
-    let sk = EncryptedPayload { first_inner: first, body: plain };
+    let sk = EncryptedPayload {
+        first_inner: first,
+        body: plain,
+    };
     let msg = informational(vec![Payload::Sk(sk)]);
     let bytes = msg.emit();
     let header = Header::parse(&bytes).expect("header");
@@ -50,7 +56,10 @@ fn wire_errors_say_what_to_notify() {
     let mut v3 = bytes.clone();
     v3[17] = 0x30;
     let version = Message::parse(&v3).expect_err("version 3");
-    assert_eq!(version, ParseError::UnsupportedMajorVersion { version: 0x30 });
+    assert_eq!(
+        version,
+        ParseError::UnsupportedMajorVersion { version: 0x30 }
+    );
     assert_eq!(version.notify(), Some(NotifyType::INVALID_MAJOR_VERSION));
 
     let mut dangling = bytes;

@@ -9,19 +9,42 @@ use benches::{Scenario, median, run_handshake};
 use ipsec_crypto::CryptoProvider;
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(300);
     let mut providers: Vec<&'static dyn CryptoProvider> = Vec::new();
     #[cfg(feature = "default-provider")]
     providers.push(ipsec_crypto::default_provider());
     #[cfg(feature = "rustcrypto")]
     providers.push(ipsec_crypto::rustcrypto_provider());
     let scenarios = [
-        ("x25519", Scenario { ike: "aes256gcm16-prfsha384-x25519".into(), esp: "aes256gcm16".into(), ppk: None }),
+        (
+            "x25519",
+            Scenario {
+                ike: "aes256gcm16-prfsha384-x25519".into(),
+                esp: "aes256gcm16".into(),
+                ppk: None,
+            },
+        ),
         ("x25519+mlkem768", Scenario::hybrid(None)),
-        ("x25519+mlkem768+ppk", Scenario::hybrid(Some(vec![0x42; 32]))),
-        ("x25519+mlkem1024", Scenario { ike: "aes256gcm16-prfsha384-x25519-ke1_mlkem1024".into(), esp: "aes256gcm16".into(), ppk: None }),
+        (
+            "x25519+mlkem768+ppk",
+            Scenario::hybrid(Some(vec![0x42; 32])),
+        ),
+        (
+            "x25519+mlkem1024",
+            Scenario {
+                ike: "aes256gcm16-prfsha384-x25519-ke1_mlkem1024".into(),
+                esp: "aes256gcm16".into(),
+                ppk: None,
+            },
+        ),
     ];
-    println!("{:<12} {:<22} {:>14} {:>14} {:>14}  (median of {runs} runs, µs of CPU)", "provider", "scenario", "initiator", "responder", "both");
+    println!(
+        "{:<12} {:<22} {:>14} {:>14} {:>14}  (median of {runs} runs, µs of CPU)",
+        "provider", "scenario", "initiator", "responder", "both"
+    );
     for p in &providers {
         for (name, s) in &scenarios {
             let _ = run_handshake(s, *p, *p); // warm-up
@@ -34,7 +57,14 @@ fn main() {
                 r.push(run.responder.total);
                 both.push(run.initiator.total + run.responder.total);
             }
-            println!("{:<12} {:<22} {:>14} {:>14} {:>14}", p.name(), name, us(median(i)), us(median(r)), us(median(both)));
+            println!(
+                "{:<12} {:<22} {:>14} {:>14} {:>14}",
+                p.name(),
+                name,
+                us(median(i)),
+                us(median(r)),
+                us(median(both))
+            );
         }
     }
 }

@@ -21,18 +21,27 @@ use qkd_client::{ClientConfig, KeyId, KmeClient};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Res<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run())
 }
 
 async fn run() -> Res<()> {
     let provider = ipsec_crypto::default_provider();
-    println!("== QKD: starting the KME simulator (two KMEs, ETSI GS QKD 014, mutual TLS on loopback)");
+    println!(
+        "== QKD: starting the KME simulator (two KMEs, ETSI GS QKD 014, mutual TLS on loopback)"
+    );
     let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B")?;
     let sim = kme_sim::spawn(SimConfig::new(pki.kme_tls())).await?;
     let client = |sae: &str, url: String| -> Res<KmeClient> {
         let c = &pki.sae(sae).ok_or("no SAE")?.cert;
-        Ok(KmeClient::new(ClientConfig::new(url, c.cert_pem.clone(), c.key_pem.clone(), pki.ca_pem.clone()))?)
+        Ok(KmeClient::new(ClientConfig::new(
+            url,
+            c.cert_pem.clone(),
+            c.key_pem.clone(),
+            pki.ca_pem.clone(),
+        ))?)
     };
     let (master, slave) = (client("gw-a", sim.url_a())?, client("gw-b", sim.url_b())?);
     println!("   KME A {}  KME B {}", sim.url_a(), sim.url_b());
@@ -42,11 +51,21 @@ async fn run() -> Res<()> {
     let mut rc = connection(&scenario, false);
     ic.ppk = Some(PpkConfig::external(Duration::from_secs(5), true));
     rc.ppk = Some(PpkConfig::external(Duration::from_secs(5), true));
-    let (a_addr, b_addr): (SocketAddr, SocketAddr) = ("192.0.2.1:500".parse()?, "192.0.2.2:500".parse()?);
+    let (a_addr, b_addr): (SocketAddr, SocketAddr) =
+        ("192.0.2.1:500".parse()?, "192.0.2.2:500".parse()?);
     let mut a = Endpoint::new(EndpointConfig::default(), provider);
-    let mut b = Endpoint::new(EndpointConfig { connections: vec![Arc::new(rc)], ..EndpointConfig::default() }, provider);
+    let mut b = Endpoint::new(
+        EndpointConfig {
+            connections: vec![Arc::new(rc)],
+            ..EndpointConfig::default()
+        },
+        provider,
+    );
 
-    println!("== IKEv2: {} with a QKD PPK (required, fail closed)", scenario.ike);
+    println!(
+        "== IKEv2: {} with a QKD PPK (required, fail closed)",
+        scenario.ike
+    );
     let start = Instant::now();
     a.connect(start, Arc::new(ic), a_addr, b_addr)?;
     let mut net = Net::default();
@@ -63,8 +82,16 @@ async fn run() -> Res<()> {
         for (is_a, sa, id) in asks {
             let t = Instant::now();
             let ppk = fetch_ppk(&master, &slave, is_a, id).await?;
-            let what = if is_a { "enc_keys (master)" } else { "dec_keys (slave)" };
-            println!("   QKD {what:<18} key_ID {}  {:>7.1} µs", String::from_utf8_lossy(&ppk.0), t.elapsed().as_secs_f64() * 1e6);
+            let what = if is_a {
+                "enc_keys (master)"
+            } else {
+                "dec_keys (slave)"
+            };
+            println!(
+                "   QKD {what:<18} key_ID {}  {:>7.1} µs",
+                String::from_utf8_lossy(&ppk.0),
+                t.elapsed().as_secs_f64() * 1e6
+            );
             net.note(&format!("QKD {what}"), t.elapsed());
             let endpoint = if is_a { &mut a } else { &mut b };
             let t = Instant::now();
@@ -79,33 +106,62 @@ async fn run() -> Res<()> {
             break;
         }
     }
-    let (Some(ca), Some(cb)) = up else { return Err("tunnel did not come up".into()) };
+    let (Some(ca), Some(cb)) = up else {
+        return Err("tunnel did not come up".into());
+    };
     println!("\n== Phase timings (wall clock, both endpoints in this process)");
     for (phase, d) in &net.phases {
         println!("   {phase:<26} {:>9.1} µs", d.as_secs_f64() * 1e6);
     }
-    println!("   {:<26} {:>9.1} µs", "initiate -> Child SA", net.child_at.unwrap_or(start).duration_since(start).as_secs_f64() * 1e6);
+    println!(
+        "   {:<26} {:>9.1} µs",
+        "initiate -> Child SA",
+        net.child_at
+            .unwrap_or(start)
+            .duration_since(start)
+            .as_secs_f64()
+            * 1e6
+    );
     traffic(provider, ca, cb)?;
     sim.shutdown();
     Ok(())
 }
 
-fn on_event(name: &str, e: Event, child: &mut Option<ChildSa>, asks: &mut Vec<(bool, SaId, Option<Vec<u8>>)>, is_a: bool) -> Res<()> {
+fn on_event(
+    name: &str,
+    e: Event,
+    child: &mut Option<ChildSa>,
+    asks: &mut Vec<(bool, SaId, Option<Vec<u8>>)>,
+    is_a: bool,
+) -> Res<()> {
     match e {
-        Event::IkeSaEstablished { info, .. } => println!("   {name}: IKE SA up: {} (PPK used: {}, IKE_INTERMEDIATE exchanges: {})", info.proposal, info.ppk_used, info.intermediate_exchanges),
+        Event::IkeSaEstablished { info, .. } => println!(
+            "   {name}: IKE SA up: {} (PPK used: {}, IKE_INTERMEDIATE exchanges: {})",
+            info.proposal, info.ppk_used, info.intermediate_exchanges
+        ),
         Event::ChildSaEstablished { child: c, .. } => {
-            println!("   {name}: Child SA {} in {:08x} out {:08x} ({})", c.name, c.inbound_spi, c.outbound_spi, c.suite);
+            println!(
+                "   {name}: Child SA {} in {:08x} out {:08x} ({})",
+                c.name, c.inbound_spi, c.outbound_spi, c.suite
+            );
             *child = Some(c);
         }
         Event::PpkNeeded { sa, ppk_id } => asks.push((is_a, sa, ppk_id)),
-        Event::IkeSaFailed { error, .. } => return Err(format!("{name}: IKE SA failed: {error}").into()),
+        Event::IkeSaFailed { error, .. } => {
+            return Err(format!("{name}: IKE SA failed: {error}").into());
+        }
         _ => {}
     }
     Ok(())
 }
 
 /// The initiator takes a fresh key (enc_keys); the responder takes the same one by its ID.
-async fn fetch_ppk(master: &KmeClient, slave: &KmeClient, is_a: bool, id: Option<Vec<u8>>) -> Res<(Vec<u8>, SecretBytes)> {
+async fn fetch_ppk(
+    master: &KmeClient,
+    slave: &KmeClient,
+    is_a: bool,
+    id: Option<Vec<u8>>,
+) -> Res<(Vec<u8>, SecretBytes)> {
     let key = match (is_a, id) {
         (true, None) => master.enc_keys("gw-b", 1, 256).await?.remove(0),
         (false, Some(id)) => {
@@ -141,7 +197,12 @@ impl Net {
             }
             // One request/response round trip at a time, timed as one phase.
             let t = Instant::now();
-            let name = self.to_b.front().or(self.to_a.front()).map(|d| exchange(d)).unwrap_or_default();
+            let name = self
+                .to_b
+                .front()
+                .or(self.to_a.front())
+                .map(|d| exchange(d))
+                .unwrap_or_default();
             while let Some(d) = self.to_b.pop_front() {
                 b.handle_datagram(Instant::now(), b_addr, a_addr, &d);
             }
@@ -168,7 +229,9 @@ impl Net {
 }
 
 fn exchange(d: &[u8]) -> String {
-    ikev2::wire::Header::parse(d).map(|h| format!("{:?}", h.exchange)).unwrap_or_default()
+    ikev2::wire::Header::parse(d)
+        .map(|h| format!("{:?}", h.exchange))
+        .unwrap_or_default()
 }
 
 /// Sends packets both ways through the negotiated ESP SAs and checks every byte.
@@ -189,20 +252,35 @@ fn traffic(provider: &'static dyn CryptoProvider, a: ChildSa, b: ChildSa) -> Res
     let mut buf = vec![0u8; OutboundSa::HEADROOM + len + OutboundSa::TAILROOM];
     let t = Instant::now();
     for i in 0..packets {
-        let (out, inb) = if i % 2 == 0 { (&mut a_out, &mut b_in) } else { (&mut b_out, &mut a_in) };
+        let (out, inb) = if i % 2 == 0 {
+            (&mut a_out, &mut b_in)
+        } else {
+            (&mut b_out, &mut a_in)
+        };
         let inner = &mut buf[OutboundSa::HEADROOM..OutboundSa::HEADROOM + len];
         ipv4_packet(inner, i as u32);
-        let range = out.seal(&mut buf, OutboundSa::HEADROOM, len).map_err(|e| format!("seal: {e:?}"))?;
-        let opened = inb.open(&mut buf[range.clone()]).map_err(|e| format!("open: {e:?}"))?;
+        let range = out
+            .seal(&mut buf, OutboundSa::HEADROOM, len)
+            .map_err(|e| format!("seal: {e:?}"))?;
+        let opened = inb
+            .open(&mut buf[range.clone()])
+            .map_err(|e| format!("open: {e:?}"))?;
         let inner = &buf[range.start + opened.inner.start..range.start + opened.inner.end];
         if inner.len() != len || inner[20..24] != (i as u32).to_be_bytes() {
             return Err("decrypted packet differs".into());
         }
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("\n== Traffic through the tunnel's ESP SAs ({}, in memory, one core)", a.suite);
+    println!(
+        "\n== Traffic through the tunnel's ESP SAs ({}, in memory, one core)",
+        a.suite
+    );
     println!("   {packets} packets of {len} B, both directions, every byte checked");
-    println!("   {:.2} Gbit/s of inner traffic, {:.0} ns per packet (seal + open)", packets as f64 * len as f64 * 8.0 / secs / 1e9, secs * 1e9 / packets as f64);
+    println!(
+        "   {:.2} Gbit/s of inner traffic, {:.0} ns per packet (seal + open)",
+        packets as f64 * len as f64 * 8.0 / secs / 1e9,
+        secs * 1e9 / packets as f64
+    );
     Ok(())
 }
 

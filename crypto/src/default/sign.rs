@@ -5,8 +5,8 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaEncoding,
-    RsaKeyPair, UnparsedPublicKey, VerificationAlgorithm,
+    self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaEncoding, RsaKeyPair, UnparsedPublicKey,
+    VerificationAlgorithm,
 };
 
 use crate::sign::{
@@ -16,7 +16,10 @@ use crate::sign::{
 
 /// The verifier for `scheme`.
 pub(super) fn algorithm(scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
-    VERIFIERS.iter().find(|v| v.0 == scheme).map(|v| v as &'static dyn SignatureAlgorithm)
+    VERIFIERS
+        .iter()
+        .find(|v| v.0 == scheme)
+        .map(|v| v as &'static dyn SignatureAlgorithm)
 }
 
 /// Loads an unencrypted PKCS#8 private key.
@@ -24,9 +27,15 @@ pub(super) fn signing_key(pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, Signature
     let bad = |_| SignatureError::InvalidKey;
     let key_type = pkcs8_key_type(pkcs8)?;
     let key = match key_type {
-        KeyType::Ed25519 => Key::Ed25519(Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(bad)?),
-        KeyType::EcdsaP256 => Key::Ecdsa(EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8).map_err(bad)?),
-        KeyType::EcdsaP384 => Key::Ecdsa(EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8).map_err(bad)?),
+        KeyType::Ed25519 => {
+            Key::Ed25519(Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(bad)?)
+        }
+        KeyType::EcdsaP256 => Key::Ecdsa(
+            EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8).map_err(bad)?,
+        ),
+        KeyType::EcdsaP384 => Key::Ecdsa(
+            EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8).map_err(bad)?,
+        ),
         KeyType::Rsa => Key::Rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(bad)?),
     };
     Ok(Box::new(AwsLcSigningKey { key_type, key }))
@@ -73,7 +82,9 @@ impl SignatureAlgorithm for Verifier {
             (S::RsaPssSha512, KeyType::Rsa) => &sig::RSA_PSS_2048_8192_SHA512,
             _ => return Err(SignatureError::WrongKeyType),
         };
-        UnparsedPublicKey::new(alg, key).verify(message, signature).map_err(|_| SignatureError::BadSignature)
+        UnparsedPublicKey::new(alg, key)
+            .verify(message, signature)
+            .map_err(|_| SignatureError::BadSignature)
     }
 }
 
@@ -120,11 +131,15 @@ impl SigningKey for AwsLcSigningKey {
         let rng = SystemRandom::new();
         match &self.key {
             Key::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
-            Key::Ecdsa(k) => k.sign(&rng, message).map(|s| s.as_ref().to_vec()).map_err(|_| SignatureError::Internal),
+            Key::Ecdsa(k) => k
+                .sign(&rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| SignatureError::Internal),
             Key::Rsa(k) => {
                 let padding = rsa_padding(scheme).ok_or(SignatureError::Unsupported)?;
                 let mut out = vec![0; k.public_modulus_len()];
-                k.sign(padding, &rng, message, &mut out).map_err(|_| SignatureError::Internal)?;
+                k.sign(padding, &rng, message, &mut out)
+                    .map_err(|_| SignatureError::Internal)?;
                 Ok(out)
             }
         }

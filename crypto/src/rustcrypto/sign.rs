@@ -22,7 +22,10 @@ use crate::sign::{
 
 /// The verifier for `scheme`.
 pub(super) fn algorithm(scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
-    VERIFIERS.iter().find(|v| v.0 == scheme).map(|v| v as &'static dyn SignatureAlgorithm)
+    VERIFIERS
+        .iter()
+        .find(|v| v.0 == scheme)
+        .map(|v| v as &'static dyn SignatureAlgorithm)
 }
 
 /// Loads an unencrypted PKCS#8 private key.
@@ -36,12 +39,20 @@ pub(super) fn signing_key(pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, Signature
         }
         KeyType::EcdsaP256 => {
             let k = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8).map_err(invalid_key)?;
-            let public = k.verifying_key().to_encoded_point(false).as_bytes().to_vec();
+            let public = k
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec();
             (Key::P256(k), public)
         }
         KeyType::EcdsaP384 => {
             let k = p384::ecdsa::SigningKey::from_pkcs8_der(pkcs8).map_err(invalid_key)?;
-            let public = k.verifying_key().to_encoded_point(false).as_bytes().to_vec();
+            let public = k
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec();
             (Key::P384(k), public)
         }
         KeyType::Rsa => {
@@ -49,11 +60,20 @@ pub(super) fn signing_key(pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, Signature
             if k.size() < RSA_MIN_BYTES {
                 return Err(SignatureError::InvalidKey);
             }
-            let public = k.to_public_key().to_pkcs1_der().map_err(|_| SignatureError::Internal)?.as_bytes().to_vec();
+            let public = k
+                .to_public_key()
+                .to_pkcs1_der()
+                .map_err(|_| SignatureError::Internal)?
+                .as_bytes()
+                .to_vec();
             (Key::Rsa(Box::new(k)), public)
         }
     };
-    Ok(Box::new(RustCryptoSigningKey { key_type, key, public }))
+    Ok(Box::new(RustCryptoSigningKey {
+        key_type,
+        key,
+        public,
+    }))
 }
 
 struct Verifier(SignatureScheme);
@@ -92,12 +112,14 @@ impl SignatureAlgorithm for Verifier {
             KeyType::EcdsaP256 => {
                 let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid_key)?;
                 let s = p256::ecdsa::Signature::from_der(signature).map_err(invalid_key)?;
-                vk.verify_prehash(&digest(self.0, message), &s).map_err(bad_signature)
+                vk.verify_prehash(&digest(self.0, message), &s)
+                    .map_err(bad_signature)
             }
             KeyType::EcdsaP384 => {
                 let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid_key)?;
                 let s = p384::ecdsa::Signature::from_der(signature).map_err(invalid_key)?;
-                vk.verify_prehash(&digest(self.0, message), &s).map_err(bad_signature)
+                vk.verify_prehash(&digest(self.0, message), &s)
+                    .map_err(bad_signature)
             }
             KeyType::Rsa => {
                 let pk = RsaPublicKey::from_pkcs1_der(key).map_err(invalid_key)?;

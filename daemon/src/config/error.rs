@@ -23,15 +23,31 @@ pub struct ConfigError {
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
 impl ConfigError {
-    pub(crate) fn at(file: &Path, text: &str, span: &Range<usize>, field: &str, message: String) -> Self {
-        Self { file: file.to_path_buf(), line: Some(line_of(text, span.start)), field: field.into(), message }
+    pub(crate) fn at(
+        file: &Path,
+        text: &str,
+        span: &Range<usize>,
+        field: &str,
+        message: String,
+    ) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            line: Some(line_of(text, span.start)),
+            field: field.into(),
+            message,
+        }
     }
 
     /// Maps a TOML syntax or type error, finding the field from its span.
     pub(crate) fn from_toml(file: &Path, text: &str, err: &toml::de::Error) -> Self {
         let message = err.message().trim_end().replace('\n', " ");
         let Some(span) = err.span() else {
-            return Self { file: file.to_path_buf(), line: None, field: String::new(), message };
+            return Self {
+                file: file.to_path_buf(),
+                line: None,
+                field: String::new(),
+                message,
+            };
         };
         let field = match DeTable::parse(text) {
             Ok(doc) => field_at(doc.get_ref(), span.start).join("."),
@@ -79,7 +95,11 @@ impl From<ConfigError> for ConfigErrors {
 /// 1-based line number of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// The deepest key path whose key or value covers `offset`. Tables opened by a `[header]` only

@@ -23,7 +23,12 @@ use super::{
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
-    let mut v = Validator { file: path, text, errors: Vec::new(), warnings: Vec::new() };
+    let mut v = Validator {
+        file: path,
+        text,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
     let daemon = v.daemon(&raw.daemon);
     let secrets = v.secrets(&raw.secrets);
     let qkd = v.qkd(raw.qkd.as_ref());
@@ -31,14 +36,26 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let mut entries: Vec<_> = raw.connections.iter().collect();
     entries.sort_by_key(|(name, _)| name.span().start);
     let mut connections = Vec::new();
-    let ctx = ConnCtx { daemon: &daemon, secrets: &secrets, qkd: qkd.as_ref(), dataplane: dataplane.as_ref() };
+    let ctx = ConnCtx {
+        daemon: &daemon,
+        secrets: &secrets,
+        qkd: qkd.as_ref(),
+        dataplane: dataplane.as_ref(),
+    };
     for (name, conn) in entries {
         if let Some(c) = v.connection(name, conn, &ctx) {
             connections.push(c);
         }
     }
     if v.errors.is_empty() {
-        Ok(Config { path: path.to_path_buf(), daemon, connections, qkd, dataplane, warnings: v.warnings })
+        Ok(Config {
+            path: path.to_path_buf(),
+            daemon,
+            connections,
+            qkd,
+            dataplane,
+            warnings: v.warnings,
+        })
     } else {
         v.errors.sort_by_key(|e| e.line);
         Err(ConfigErrors(v.errors))
@@ -48,7 +65,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
 /// A warning when the file (which may hold secrets) is readable by others.
 pub(crate) fn permission_warning(path: &Path) -> Option<String> {
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o077 != 0).then(|| format!("{}: readable by group or others (mode {:o}); it may hold secrets, chmod 600 it", path.display(), mode & 0o777))
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{}: readable by group or others (mode {:o}); it may hold secrets, chmod 600 it",
+            path.display(),
+            mode & 0o777
+        )
+    })
 }
 
 pub(super) struct Validator<'a> {
@@ -89,12 +112,21 @@ pub(super) struct ConnCtx<'a> {
 
 impl Validator<'_> {
     pub(super) fn error(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
-        self.errors.push(ConfigError::at(self.file, self.text, span, field, message.into()));
+        self.errors.push(ConfigError::at(
+            self.file,
+            self.text,
+            span,
+            field,
+            message.into(),
+        ));
     }
 
     pub(super) fn warn(&mut self, span: &Range<usize>, field: &str, message: &str) {
         let line = line_of(self.text, span.start);
-        self.warnings.push(format!("{}:{line}: {field}: {message}", self.file.display()));
+        self.warnings.push(format!(
+            "{}:{line}: {field}: {message}",
+            self.file.display()
+        ));
     }
 
     fn daemon(&mut self, raw: &RawDaemon) -> DaemonSettings {
@@ -109,39 +141,74 @@ impl Validator<'_> {
         let mut listen = Vec::new();
         for a in raw.listen.iter().flatten() {
             match a.get_ref().parse::<IpAddr>() {
-                Ok(ip) if listen.contains(&ip) => self.error(&a.span(), "daemon.listen", format!("{ip} is listed twice")),
+                Ok(ip) if listen.contains(&ip) => {
+                    self.error(&a.span(), "daemon.listen", format!("{ip} is listed twice"))
+                }
                 Ok(ip) => listen.push(ip),
-                Err(_) => self.error(&a.span(), "daemon.listen", format!("'{}' is not an IP address", a.get_ref())),
+                Err(_) => self.error(
+                    &a.span(),
+                    "daemon.listen",
+                    format!("'{}' is not an IP address", a.get_ref()),
+                ),
             }
         }
         if raw.listen.is_none() {
             listen.push(IpAddr::from([0, 0, 0, 0]));
         } else if listen.is_empty() && self.errors.is_empty() {
-            self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.listen".into(), message: "needs at least one address".into() });
+            self.errors.push(ConfigError {
+                file: self.file.into(),
+                line: None,
+                field: "daemon.listen".into(),
+                message: "needs at least one address".into(),
+            });
         }
         let ike_port = raw.ike_port.unwrap_or(500);
         let natt_port = match raw.natt_port.unwrap_or(4500) {
             0 => None,
             p if p == ike_port => {
-                self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.natt_port".into(), message: "must differ from ike_port".into() });
+                self.errors.push(ConfigError {
+                    file: self.file.into(),
+                    line: None,
+                    field: "daemon.natt_port".into(),
+                    message: "must differ from ike_port".into(),
+                });
                 None
             }
             p => Some(p),
         };
-        let metrics = raw.metrics.as_ref().and_then(|m| match m.get_ref().parse::<SocketAddr>() {
-            Ok(a) if a.ip().is_loopback() => Some(a),
-            Ok(_) => {
-                self.error(&m.span(), "daemon.metrics", "must be a loopback address (the endpoint has no authentication)");
-                None
-            }
-            Err(_) => {
-                self.error(&m.span(), "daemon.metrics", format!("'{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9716)", m.get_ref()));
-                None
-            }
-        });
+        let metrics = raw
+            .metrics
+            .as_ref()
+            .and_then(|m| match m.get_ref().parse::<SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => Some(a),
+                Ok(_) => {
+                    self.error(
+                        &m.span(),
+                        "daemon.metrics",
+                        "must be a loopback address (the endpoint has no authentication)",
+                    );
+                    None
+                }
+                Err(_) => {
+                    self.error(
+                        &m.span(),
+                        "daemon.metrics",
+                        format!(
+                            "'{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9716)",
+                            m.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
         let log = raw.log.clone().unwrap_or_else(|| "info".into());
         if let Err(e) = EnvFilter::try_new(&log) {
-            self.errors.push(ConfigError { file: self.file.into(), line: None, field: "daemon.log".into(), message: format!("invalid filter: {e}") });
+            self.errors.push(ConfigError {
+                file: self.file.into(),
+                line: None,
+                field: "daemon.log".into(),
+                message: format!("invalid filter: {e}"),
+            });
         }
         let key_log = raw.key_log.as_ref().map(|k| {
             let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
@@ -152,11 +219,24 @@ impl Validator<'_> {
             }
             dir.join(k.get_ref())
         });
-        DaemonSettings { socket, listen, ike_port, natt_port, metrics, log, key_log }
+        DaemonSettings {
+            socket,
+            listen,
+            ike_port,
+            natt_port,
+            metrics,
+            log,
+            key_log,
+        }
     }
 
     fn secrets(&mut self, raw: &RawSecrets) -> Secrets {
-        let mut out = Secrets { ike: Vec::new(), ppk: Vec::new(), ike_invalid: false, ppk_invalid: Vec::new() };
+        let mut out = Secrets {
+            ike: Vec::new(),
+            ppk: Vec::new(),
+            ike_invalid: false,
+            ppk_invalid: Vec::new(),
+        };
         for (name, s) in &raw.ike {
             let field = format!("secrets.ike.{}", name.get_ref());
             let mut ids = Vec::new();
@@ -167,8 +247,17 @@ impl Validator<'_> {
                 }
             }
             let (secret_field, file_field) = (&s.get_ref().secret, &s.get_ref().file);
-            match self.secret_value(&field, &s.span(), secret_field.as_ref(), file_field.as_ref()) {
-                Some(secret) => out.ike.push(IkeSecret { name: name.get_ref().clone(), ids, secret }),
+            match self.secret_value(
+                &field,
+                &s.span(),
+                secret_field.as_ref(),
+                file_field.as_ref(),
+            ) {
+                Some(secret) => out.ike.push(IkeSecret {
+                    name: name.get_ref().clone(),
+                    ids,
+                    secret,
+                }),
                 None => out.ike_invalid = true,
             }
         }
@@ -178,34 +267,74 @@ impl Validator<'_> {
             if p.id.get_ref().is_empty() {
                 self.error(&p.id.span(), &format!("{field}.id"), "empty PPK identity");
             } else if out.ppk.iter().any(|q| q.id == *p.id.get_ref()) {
-                self.error(&p.id.span(), &format!("{field}.id"), format!("PPK identity '{}' is defined twice", p.id.get_ref()));
+                self.error(
+                    &p.id.span(),
+                    &format!("{field}.id"),
+                    format!("PPK identity '{}' is defined twice", p.id.get_ref()),
+                );
             }
-            let Some(secret) = self.secret_value(&field, &s.span(), p.secret.as_ref(), p.file.as_ref()) else {
+            let Some(secret) =
+                self.secret_value(&field, &s.span(), p.secret.as_ref(), p.file.as_ref())
+            else {
                 out.ppk_invalid.push(p.id.get_ref().clone());
                 continue;
             };
             if secret.len() < 32 {
-                let span = p.secret.as_ref().or(p.file.as_ref()).map_or_else(|| s.span(), Spanned::span);
-                self.error(&span, &field, format!("a PPK needs at least 32 bytes (256 bits) of key material, this one has {}", secret.len()));
+                let span = p
+                    .secret
+                    .as_ref()
+                    .or(p.file.as_ref())
+                    .map_or_else(|| s.span(), Spanned::span);
+                self.error(
+                    &span,
+                    &field,
+                    format!(
+                        "a PPK needs at least 32 bytes (256 bits) of key material, this one has {}",
+                        secret.len()
+                    ),
+                );
                 out.ppk_invalid.push(p.id.get_ref().clone());
                 continue;
             }
-            out.ppk.push(PpkSecret { id: p.id.get_ref().clone(), secret });
+            out.ppk.push(PpkSecret {
+                id: p.id.get_ref().clone(),
+                secret,
+            });
         }
         out
     }
 
     /// Exactly one of `secret` (inline) and `file` (relative to the configuration's directory).
-    fn secret_value(&mut self, field: &str, span: &Range<usize>, inline: Option<&Spanned<String>>, file: Option<&Spanned<String>>) -> Option<SecretBytes> {
+    fn secret_value(
+        &mut self,
+        field: &str,
+        span: &Range<usize>,
+        inline: Option<&Spanned<String>>,
+        file: Option<&Spanned<String>>,
+    ) -> Option<SecretBytes> {
         match (inline, file) {
-            (Some(s), None) => secret(s.get_ref()).map_err(|e| self.error(&s.span(), &format!("{field}.secret"), e)).ok(),
+            (Some(s), None) => secret(s.get_ref())
+                .map_err(|e| self.error(&s.span(), &format!("{field}.secret"), e))
+                .ok(),
             (None, Some(f)) => {
                 let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
                 let path = dir.join(f.get_ref());
                 match std::fs::read_to_string(&path) {
-                    Ok(t) => secret(t.trim_end_matches(['\n', '\r'])).map_err(|e| self.error(&f.span(), &format!("{field}.file"), format!("{}: {e}", path.display()))).ok(),
+                    Ok(t) => secret(t.trim_end_matches(['\n', '\r']))
+                        .map_err(|e| {
+                            self.error(
+                                &f.span(),
+                                &format!("{field}.file"),
+                                format!("{}: {e}", path.display()),
+                            )
+                        })
+                        .ok(),
                     Err(e) => {
-                        self.error(&f.span(), &format!("{field}.file"), format!("cannot read {}: {e}", path.display()));
+                        self.error(
+                            &f.span(),
+                            &format!("{field}.file"),
+                            format!("cannot read {}: {e}", path.display()),
+                        );
                         None
                     }
                 }
@@ -221,7 +350,12 @@ impl Validator<'_> {
         }
     }
 
-    fn connection(&mut self, name: &Spanned<String>, raw: &Spanned<RawConnection>, ctx: &ConnCtx<'_>) -> Option<Connection> {
+    fn connection(
+        &mut self,
+        name: &Spanned<String>,
+        raw: &Spanned<RawConnection>,
+        ctx: &ConnCtx<'_>,
+    ) -> Option<Connection> {
         let (daemon, secrets) = (ctx.daemon, ctx.secrets);
         let base = format!("connections.{}", name.get_ref());
         let errors_before = self.errors.len();
@@ -230,13 +364,18 @@ impl Validator<'_> {
         let f = |s: &str| format!("{base}.{s}");
         let local_addrs = self.local_addrs(&f("local_addrs"), &c.local_addrs, daemon);
         let remote_addrs = self.remote_addrs(&f("remote_addrs"), &c.remote_addrs);
-        let (proposals, ike_specs) = self.proposals(&f("proposals"), &c.proposals, ProposalSpec::parse_ike);
-        let start_action = self.start_action(&f("start_action"), c.start_action.as_ref(), &remote_addrs);
+        let (proposals, ike_specs) =
+            self.proposals(&f("proposals"), &c.proposals, ProposalSpec::parse_ike);
+        let start_action =
+            self.start_action(&f("start_action"), c.start_action.as_ref(), &remote_addrs);
         let fragment_size = self.fragment_size(&f("fragment_size"), c);
-        let dpd_delay = self.opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref()).filter(|d| !d.is_zero());
+        let dpd_delay = self
+            .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref())
+            .filter(|d| !d.is_zero());
         let ike_lifetime = self.ike_lifetime(&base, c);
         let reauth_time = self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref());
-        let (local_id, local_identity) = self.auth_side(&f("local"), &c.local, local_addrs.first().copied());
+        let (local_id, local_identity) =
+            self.auth_side(&f("local"), &c.local, local_addrs.first().copied());
         let (remote_id, remote_identity) = self.auth_side(&f("remote"), &c.remote, None);
         let mut children = Vec::new();
         let mut child_entries: Vec<_> = c.children.iter().collect();
@@ -245,22 +384,42 @@ impl Validator<'_> {
             children.extend(self.child(&format!("{base}.children"), child_name, child));
         }
         if c.children.is_empty() {
-            self.error(&raw.span(), &f("children"), "at least one child ([connections.NAME.children.CHILD]) is required");
+            self.error(
+                &raw.span(),
+                &f("children"),
+                "at least one child ([connections.NAME.children.CHILD]) is required",
+            );
         }
         let ppk = self.ppk_policy(&base, c, &ike_specs, ctx);
         if let Some(r) = &c.reauth_time {
-            self.warn(&r.span(), &f("reauth_time"), "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)");
+            self.warn(
+                &r.span(),
+                &f("reauth_time"),
+                "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)",
+            );
         }
-        let psk = self.find_psk(&base, &c.local, local_identity.as_ref(), remote_identity.as_ref(), secrets);
+        let psk = self.find_psk(
+            &base,
+            &c.local,
+            local_identity.as_ref(),
+            remote_identity.as_ref(),
+            secrets,
+        );
         if self.errors.len() > errors_before {
             return None;
         }
-        let (Some(local_identity), Some(psk)) = (local_identity, psk) else { return None };
+        let (Some(local_identity), Some(psk)) = (local_identity, psk) else {
+            return None;
+        };
         let mut conn = Connection {
             name: name.get_ref().clone(),
             local_addrs,
             remote_addrs,
-            remote_port: c.remote_port.unwrap_or(if daemon.ike_port == 0 { 500 } else { daemon.ike_port }),
+            remote_port: c.remote_port.unwrap_or(if daemon.ike_port == 0 {
+                500
+            } else {
+                daemon.ike_port
+            }),
             proposals,
             start_action,
             fragment_size,
@@ -275,7 +434,9 @@ impl Validator<'_> {
             hybrid_explicit: ppk.hybrid_explicit,
             qkd_fallback: ppk.qkd_fallback,
             qkd_peer_sae_id: ppk.peer_sae_id,
-            force_encap: ctx.dataplane.is_some_and(|d| d.encapsulation == Encapsulation::Udp),
+            force_encap: ctx
+                .dataplane
+                .is_some_and(|d| d.encapsulation == Encapsulation::Udp),
             local_identity,
             remote_identity,
             ike_specs,
@@ -289,22 +450,45 @@ impl Validator<'_> {
 
     pub(super) fn check_name(&mut self, name: &Spanned<String>, table: &str) {
         let n = name.get_ref();
-        let ok = !n.is_empty() && n.len() <= 64 && n.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        let ok = !n.is_empty()
+            && n.len() <= 64
+            && n.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
         if !ok {
-            self.error(&name.span(), &format!("{table}.{n}"), "names are 1-64 characters of A-Z, a-z, 0-9, '-', '_' and '.'");
+            self.error(
+                &name.span(),
+                &format!("{table}.{n}"),
+                "names are 1-64 characters of A-Z, a-z, 0-9, '-', '_' and '.'",
+            );
         }
     }
 
-    fn local_addrs(&mut self, field: &str, raw: &[Spanned<String>], daemon: &DaemonSettings) -> Vec<IpAddr> {
+    fn local_addrs(
+        &mut self,
+        field: &str,
+        raw: &[Spanned<String>],
+        daemon: &DaemonSettings,
+    ) -> Vec<IpAddr> {
         let mut out = Vec::new();
         for a in raw {
             let Ok(ip) = a.get_ref().parse::<IpAddr>() else {
-                self.error(&a.span(), field, format!("'{}' is not an IP address", a.get_ref()));
+                self.error(
+                    &a.span(),
+                    field,
+                    format!("'{}' is not an IP address", a.get_ref()),
+                );
                 continue;
             };
-            let covered = daemon.listen.iter().any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
+            let covered = daemon
+                .listen
+                .iter()
+                .any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
             if !covered {
-                self.error(&a.span(), field, format!("{ip} is not covered by daemon.listen"));
+                self.error(
+                    &a.span(),
+                    field,
+                    format!("{ip} is not covered by daemon.listen"),
+                );
             }
             out.push(ip);
         }
@@ -318,7 +502,11 @@ impl Validator<'_> {
                 "%any" => out.push(RemoteAddr::Any),
                 s => match s.parse::<IpAddr>() {
                     Ok(ip) => out.push(RemoteAddr::Ip(ip)),
-                    Err(_) => self.error(&a.span(), field, format!("'{s}' is not an IP address or %any (host names are not resolved)")),
+                    Err(_) => self.error(
+                        &a.span(),
+                        field,
+                        format!("'{s}' is not an IP address or %any (host names are not resolved)"),
+                    ),
                 },
             }
         }
@@ -328,7 +516,12 @@ impl Validator<'_> {
         out
     }
 
-    fn proposals(&mut self, field: &str, raw: &Spanned<Vec<Spanned<String>>>, parse: fn(&str) -> Result<ProposalSpec, ikev2::ProposalError>) -> (Vec<String>, Vec<ProposalSpec>) {
+    fn proposals(
+        &mut self,
+        field: &str,
+        raw: &Spanned<Vec<Spanned<String>>>,
+        parse: fn(&str) -> Result<ProposalSpec, ikev2::ProposalError>,
+    ) -> (Vec<String>, Vec<ProposalSpec>) {
         let mut texts = Vec::new();
         let mut specs = Vec::new();
         for p in raw.get_ref() {
@@ -346,22 +539,41 @@ impl Validator<'_> {
         (texts, specs)
     }
 
-    fn start_action(&mut self, field: &str, raw: Option<&Spanned<String>>, remotes: &[RemoteAddr]) -> StartAction {
-        let Some(s) = raw else { return StartAction::None };
+    fn start_action(
+        &mut self,
+        field: &str,
+        raw: Option<&Spanned<String>>,
+        remotes: &[RemoteAddr],
+    ) -> StartAction {
+        let Some(s) = raw else {
+            return StartAction::None;
+        };
         let action = match s.get_ref().as_str() {
             "none" => StartAction::None,
             "start" => StartAction::Start,
             "trap" => {
-                self.warn(&s.span(), field, "\"trap\" needs acquires from the datapath and acts like \"none\" for now");
+                self.warn(
+                    &s.span(),
+                    field,
+                    "\"trap\" needs acquires from the datapath and acts like \"none\" for now",
+                );
                 StartAction::Trap
             }
             other => {
-                self.error(&s.span(), field, format!("unknown start action '{other}' (use none, start or trap)"));
+                self.error(
+                    &s.span(),
+                    field,
+                    format!("unknown start action '{other}' (use none, start or trap)"),
+                );
                 return StartAction::None;
             }
         };
         if action != StartAction::None && !remotes.iter().any(|r| matches!(r, RemoteAddr::Ip(_))) {
-            self.error(&s.span(), field, "needs a concrete address in remote_addrs to initiate to");
+            self.error(
+                &s.span(),
+                field,
+                "needs a concrete address in remote_addrs to initiate to",
+            );
         }
         action
     }
@@ -371,28 +583,55 @@ impl Validator<'_> {
         if let Some(s) = &c.fragment_size
             && !(576..=65_535).contains(s.get_ref())
         {
-            self.error(&s.span(), field, format!("{} is outside 576..65535", s.get_ref()));
+            self.error(
+                &s.span(),
+                field,
+                format!("{} is outside 576..65535", s.get_ref()),
+            );
         }
         c.fragmentation.unwrap_or(true).then_some(size)
     }
 
-    pub(super) fn opt_duration(&mut self, field: &str, raw: Option<&Spanned<String>>) -> Option<Duration> {
+    pub(super) fn opt_duration(
+        &mut self,
+        field: &str,
+        raw: Option<&Spanned<String>>,
+    ) -> Option<Duration> {
         let s = raw?;
-        duration(s.get_ref()).map_err(|e| self.error(&s.span(), field, e)).ok()
+        duration(s.get_ref())
+            .map_err(|e| self.error(&s.span(), field, e))
+            .ok()
     }
 
     /// Returns the identity as written and parsed. For `local`, a missing id defaults to the
     /// first local address, as in swanctl.
-    fn auth_side(&mut self, field: &str, raw: &Spanned<RawAuth>, default_ip: Option<IpAddr>) -> (Option<String>, Option<Identity>) {
+    fn auth_side(
+        &mut self,
+        field: &str,
+        raw: &Spanned<RawAuth>,
+        default_ip: Option<IpAddr>,
+    ) -> (Option<String>, Option<Identity>) {
         let a = raw.get_ref();
         match a.auth.get_ref().as_str() {
             "psk" => {}
-            "pubkey" => self.error(&a.auth.span(), &format!("{field}.auth"), "\"pubkey\" (certificates) is not supported by the engine yet; use \"psk\""),
-            other => self.error(&a.auth.span(), &format!("{field}.auth"), format!("unknown method '{other}' (use psk)")),
+            "pubkey" => self.error(
+                &a.auth.span(),
+                &format!("{field}.auth"),
+                "\"pubkey\" (certificates) is not supported by the engine yet; use \"psk\"",
+            ),
+            other => self.error(
+                &a.auth.span(),
+                &format!("{field}.auth"),
+                format!("unknown method '{other}' (use psk)"),
+            ),
         }
         for (name, list) in [("certs", &a.certs), ("cacerts", &a.cacerts)] {
             if let Some(first) = list.first() {
-                self.error(&first.span(), &format!("{field}.{name}"), "certificates need auth = \"pubkey\", which is not supported yet");
+                self.error(
+                    &first.span(),
+                    &format!("{field}.{name}"),
+                    "certificates need auth = \"pubkey\", which is not supported yet",
+                );
             }
         }
         let is_local = default_ip.is_some() || field.ends_with(".local");
@@ -406,14 +645,23 @@ impl Validator<'_> {
             },
             (None, Some(ip)) => (Some(ip.to_string()), Some(Identity::ip(ip))),
             (None, None) if is_local => {
-                self.error(&raw.span(), &format!("{field}.id"), "required (or set local_addrs to use the address as identity)");
+                self.error(
+                    &raw.span(),
+                    &format!("{field}.id"),
+                    "required (or set local_addrs to use the address as identity)",
+                );
                 (None, None)
             }
             (None, None) => (None, None),
         }
     }
 
-    fn child(&mut self, table: &str, name: &Spanned<String>, raw: &Spanned<RawChild>) -> Option<Child> {
+    fn child(
+        &mut self,
+        table: &str,
+        name: &Spanned<String>,
+        raw: &Spanned<RawChild>,
+    ) -> Option<Child> {
         self.check_name(name, table);
         let field = format!("{table}.{}", name.get_ref());
         let errors_before = self.errors.len();
@@ -421,87 +669,179 @@ impl Validator<'_> {
         let local_ts = self.selectors(&format!("{field}.local_ts"), &c.local_ts);
         let remote_ts = self.selectors(&format!("{field}.remote_ts"), &c.remote_ts);
         let (esp_proposals, esp_specs) = match &c.esp_proposals {
-            Some(p) => self.proposals(&format!("{field}.esp_proposals"), p, ProposalSpec::parse_esp),
+            Some(p) => self.proposals(
+                &format!("{field}.esp_proposals"),
+                p,
+                ProposalSpec::parse_esp,
+            ),
             None => {
                 let default = "aes256gcm16";
-                (vec![default.to_string()], ProposalSpec::parse_esp(default).into_iter().collect())
+                (
+                    vec![default.to_string()],
+                    ProposalSpec::parse_esp(default).into_iter().collect(),
+                )
             }
         };
         if let Some(m) = &c.mode
             && m.get_ref() != "tunnel"
         {
-            let msg = if m.get_ref() == "transport" { "only \"tunnel\" is supported (the datapath is a TUN device)".to_string() } else { format!("unknown mode '{}' (use tunnel)", m.get_ref()) };
+            let msg = if m.get_ref() == "transport" {
+                "only \"tunnel\" is supported (the datapath is a TUN device)".to_string()
+            } else {
+                format!("unknown mode '{}' (use tunnel)", m.get_ref())
+            };
             self.error(&m.span(), &format!("{field}.mode"), msg);
         }
         let lifetime = self.child_lifetime(&field, c);
         let limits = self.traffic_limits(&field, c);
-        let dpd_action = match c.dpd_action.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+        let dpd_action = match c
+            .dpd_action
+            .as_ref()
+            .map(|s| (s.get_ref().as_str(), s.span()))
+        {
             None | Some(("clear", _)) => DpdAction::Clear,
             Some(("restart", _)) => DpdAction::Restart,
             Some(("trap", _)) => DpdAction::Trap,
             Some((other, span)) => {
-                self.error(&span, &format!("{field}.dpd_action"), format!("unknown action '{other}' (use clear, restart or trap)"));
+                self.error(
+                    &span,
+                    &format!("{field}.dpd_action"),
+                    format!("unknown action '{other}' (use clear, restart or trap)"),
+                );
                 DpdAction::Clear
             }
         };
-        if let Some(a) = c.dpd_action.as_ref().filter(|_| dpd_action != DpdAction::Clear) {
-            self.warn(&a.span(), &format!("{field}.dpd_action"), "accepted but not enforced yet (a dead peer's SAs are cleared)");
+        if let Some(a) = c
+            .dpd_action
+            .as_ref()
+            .filter(|_| dpd_action != DpdAction::Clear)
+        {
+            self.warn(
+                &a.span(),
+                &format!("{field}.dpd_action"),
+                "accepted but not enforced yet (a dead peer's SAs are cleared)",
+            );
         }
-        (self.errors.len() == errors_before).then(|| Child { name: name.get_ref().clone(), local_ts, remote_ts, esp_proposals, lifetime, dpd_action, limits, esp_specs })
+        (self.errors.len() == errors_before).then(|| Child {
+            name: name.get_ref().clone(),
+            local_ts,
+            remote_ts,
+            esp_proposals,
+            lifetime,
+            dpd_action,
+            limits,
+            esp_specs,
+        })
     }
 
     /// strongSwan's IKE rules: rekey after `rekey_time` (4h; 0 never rekeys) less up to
     /// `rand_time` (default `over_time`), give up `over_time` (default 10 % of `rekey_time`)
     /// later.
     fn ike_lifetime(&mut self, base: &str, c: &RawConnection) -> Lifetime {
-        let rekey = self.opt_duration(&format!("{base}.rekey_time"), c.rekey_time.as_ref()).unwrap_or(Duration::from_secs(4 * 3600));
+        let rekey = self
+            .opt_duration(&format!("{base}.rekey_time"), c.rekey_time.as_ref())
+            .unwrap_or(Duration::from_secs(4 * 3600));
         if rekey.is_zero() {
             return Lifetime::NONE;
         }
-        let over = self.opt_duration(&format!("{base}.over_time"), c.over_time.as_ref()).unwrap_or(rekey / 10);
-        let jitter = self.opt_duration(&format!("{base}.rand_time"), c.rand_time.as_ref()).unwrap_or(over);
+        let over = self
+            .opt_duration(&format!("{base}.over_time"), c.over_time.as_ref())
+            .unwrap_or(rekey / 10);
+        let jitter = self
+            .opt_duration(&format!("{base}.rand_time"), c.rand_time.as_ref())
+            .unwrap_or(over);
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
-            self.error(&r.span(), &format!("{base}.rand_time"), "must be shorter than rekey_time");
+            self.error(
+                &r.span(),
+                &format!("{base}.rand_time"),
+                "must be shorter than rekey_time",
+            );
         }
-        Lifetime { rekey_after: Some(rekey), expire_after: Some(rekey + over), jitter }
+        Lifetime {
+            rekey_after: Some(rekey),
+            expire_after: Some(rekey + over),
+            jitter,
+        }
     }
 
     /// strongSwan's Child SA rules: rekey after `rekey_time` (1h; 0 never rekeys) less up to
     /// `rand_time` (default `life_time - rekey_time`), expire at `life_time` (default 110 % of
     /// `rekey_time`).
     fn child_lifetime(&mut self, field: &str, c: &RawChild) -> Lifetime {
-        let rekey = self.opt_duration(&format!("{field}.rekey_time"), c.rekey_time.as_ref()).unwrap_or(Duration::from_secs(3600));
+        let rekey = self
+            .opt_duration(&format!("{field}.rekey_time"), c.rekey_time.as_ref())
+            .unwrap_or(Duration::from_secs(3600));
         let life = self.opt_duration(&format!("{field}.life_time"), c.life_time.as_ref());
         if rekey.is_zero() {
-            return Lifetime { rekey_after: None, expire_after: life.filter(|l| !l.is_zero()), jitter: Duration::ZERO };
+            return Lifetime {
+                rekey_after: None,
+                expire_after: life.filter(|l| !l.is_zero()),
+                jitter: Duration::ZERO,
+            };
         }
         let life = life.unwrap_or(rekey + rekey / 10);
         if let Some(l) = c.life_time.as_ref().filter(|_| life <= rekey) {
-            self.error(&l.span(), &format!("{field}.life_time"), "must be longer than rekey_time");
+            self.error(
+                &l.span(),
+                &format!("{field}.life_time"),
+                "must be longer than rekey_time",
+            );
             return Lifetime::CHILD_DEFAULT;
         }
-        let jitter = self.opt_duration(&format!("{field}.rand_time"), c.rand_time.as_ref()).unwrap_or(life - rekey);
+        let jitter = self
+            .opt_duration(&format!("{field}.rand_time"), c.rand_time.as_ref())
+            .unwrap_or(life - rekey);
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
-            self.error(&r.span(), &format!("{field}.rand_time"), "must be shorter than rekey_time");
+            self.error(
+                &r.span(),
+                &format!("{field}.rand_time"),
+                "must be shorter than rekey_time",
+            );
         }
-        Lifetime { rekey_after: Some(rekey), expire_after: Some(life), jitter }
+        Lifetime {
+            rekey_after: Some(rekey),
+            expire_after: Some(life),
+            jitter,
+        }
     }
 
-    fn selectors(&mut self, field: &str, raw: &Spanned<Vec<Spanned<String>>>) -> Vec<ikev2::wire::IpSelector> {
+    fn selectors(
+        &mut self,
+        field: &str,
+        raw: &Spanned<Vec<Spanned<String>>>,
+    ) -> Vec<ikev2::wire::IpSelector> {
         if raw.get_ref().is_empty() {
             self.error(&raw.span(), field, "needs at least one traffic selector");
         }
-        raw.get_ref().iter().filter_map(|s| traffic_selector(s.get_ref()).map_err(|e| self.error(&s.span(), field, e)).ok()).collect()
+        raw.get_ref()
+            .iter()
+            .filter_map(|s| {
+                traffic_selector(s.get_ref())
+                    .map_err(|e| self.error(&s.span(), field, e))
+                    .ok()
+            })
+            .collect()
     }
 
     /// The PSK for a connection, strongSwan-style: the `[secrets.ike.*]` entry whose `ids` match
     /// most of our and the peer's identities; an entry without `ids` matches anyone.
-    fn find_psk(&mut self, base: &str, local: &Spanned<RawAuth>, local_id: Option<&Identity>, remote_id: Option<&Identity>, secrets: &Secrets) -> Option<SecretBytes> {
+    fn find_psk(
+        &mut self,
+        base: &str,
+        local: &Spanned<RawAuth>,
+        local_id: Option<&Identity>,
+        remote_id: Option<&Identity>,
+        secrets: &Secrets,
+    ) -> Option<SecretBytes> {
         let score = |s: &IkeSecret| -> Option<usize> {
             if s.ids.is_empty() {
                 return Some(0);
             }
-            let n = [local_id, remote_id].into_iter().flatten().filter(|id| s.ids.contains(id)).count();
+            let n = [local_id, remote_id]
+                .into_iter()
+                .flatten()
+                .filter(|id| s.ids.contains(id))
+                .count();
             (n > 0).then_some(n)
         };
         let mut ranked: BTreeMap<usize, Vec<&IkeSecret>> = BTreeMap::new();
@@ -515,12 +855,23 @@ impl Validator<'_> {
             if secrets.ike_invalid {
                 return None;
             }
-            self.error(&span, &format!("{base}.local.auth"), "no [secrets.ike.*] entry matches this connection's identities");
+            self.error(
+                &span,
+                &format!("{base}.local.auth"),
+                "no [secrets.ike.*] entry matches this connection's identities",
+            );
             return None;
         };
         if best.len() > 1 {
             let names: Vec<&str> = best.iter().map(|s| s.name.as_str()).collect();
-            self.error(&span, &format!("{base}.local.auth"), format!("ambiguous: secrets {} match equally well", names.join(" and ")));
+            self.error(
+                &span,
+                &format!("{base}.local.auth"),
+                format!(
+                    "ambiguous: secrets {} match equally well",
+                    names.join(" and ")
+                ),
+            );
             return None;
         }
         best.first().map(|s| s.secret.dangerous_duplicate())

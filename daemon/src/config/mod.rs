@@ -295,23 +295,40 @@ impl Connection {
 
     /// The engine's view of this connection.
     pub fn to_engine(&self) -> ConnectionConfig {
-        let mut c = ConnectionConfig::new(&self.name, self.local_identity.clone(), self.psk.expose(), self.ike_specs.clone());
+        let mut c = ConnectionConfig::new(
+            &self.name,
+            self.local_identity.clone(),
+            self.psk.expose(),
+            self.ike_specs.clone(),
+        );
         c.remote_id = self.remote_identity.clone();
         c.dpd_delay = self.dpd_delay;
         c.ike_lifetime = self.ike_lifetime;
         c.children = self.children.iter().map(Child::to_engine).collect();
-        c.ppk = match (&self.ppk, &self.ppk_key) {
-            (Some(r), Some(key)) if r.source == PpkSourceKind::Secrets => Some(PpkConfig::fixed(r.id.as_bytes(), key.dangerous_duplicate(), r.required)),
-            (Some(r), _) if r.source == PpkSourceKind::Qkd => Some(PpkConfig::external(r.timeout, r.required)),
-            _ => None,
-        };
+        c.ppk =
+            match (&self.ppk, &self.ppk_key) {
+                (Some(r), Some(key)) if r.source == PpkSourceKind::Secrets => Some(
+                    PpkConfig::fixed(r.id.as_bytes(), key.dangerous_duplicate(), r.required),
+                ),
+                (Some(r), _) if r.source == PpkSourceKind::Qkd => {
+                    Some(PpkConfig::external(r.timeout, r.required))
+                }
+                _ => None,
+            };
         if let (Some(p), Some(r)) = (c.ppk.as_mut(), self.ppk.as_ref()) {
             p.mode = r.mode;
         }
         c.force_encap = self.force_encap;
         c.fragment_size = self.fragment_size.map(|ip| {
-            let all_v4 = self.remote_addrs.iter().all(|a| matches!(a, RemoteAddr::Ip(IpAddr::V4(_))));
-            let ip_header = if all_v4 && !self.remote_addrs.is_empty() { 20 } else { 40 };
+            let all_v4 = self
+                .remote_addrs
+                .iter()
+                .all(|a| matches!(a, RemoteAddr::Ip(IpAddr::V4(_))));
+            let ip_header = if all_v4 && !self.remote_addrs.is_empty() {
+                20
+            } else {
+                40
+            };
             // fragment_size counts the IP datagram; the engine counts the UDP payload.
             (ip as usize).saturating_sub(ip_header + 8)
         });
@@ -335,7 +352,12 @@ impl Connection {
 
 impl Child {
     fn to_engine(&self) -> ChildConfig {
-        let mut c = ChildConfig::new(&self.name, self.esp_specs.clone(), self.local_ts.clone(), self.remote_ts.clone());
+        let mut c = ChildConfig::new(
+            &self.name,
+            self.esp_specs.clone(),
+            self.local_ts.clone(),
+            self.remote_ts.clone(),
+        );
         c.lifetime = self.lifetime;
         c
     }

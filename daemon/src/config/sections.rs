@@ -19,7 +19,11 @@ impl Validator<'_> {
         let q = raw?.get_ref();
         let errors_before = self.errors.len();
         if !q.kme_url.get_ref().starts_with("https://") {
-            self.error(&q.kme_url.span(), "qkd.kme_url", "must be an https:// URL (ETSI GS QKD 014 requires TLS)");
+            self.error(
+                &q.kme_url.span(),
+                "qkd.kme_url",
+                "must be an https:// URL (ETSI GS QKD 014 requires TLS)",
+            );
         }
         if q.sae_id.get_ref().is_empty() {
             self.error(&q.sae_id.span(), "qkd.sae_id", "must not be empty");
@@ -27,17 +31,26 @@ impl Validator<'_> {
         let ca = self.pem_file("qkd.ca", &q.ca);
         let cert = self.pem_file("qkd.cert", &q.cert);
         let key = self.pem_file("qkd.key", &q.key);
-        let key_size = q.key_size.as_ref().map_or(DEFAULT_QKD_KEY_BITS, |k| *k.get_ref());
+        let key_size = q
+            .key_size
+            .as_ref()
+            .map_or(DEFAULT_QKD_KEY_BITS, |k| *k.get_ref());
         if let Some(k) = &q.key_size
             && (key_size % 8 != 0 || !(256..=8192).contains(&key_size))
         {
             self.error(&k.span(), "qkd.key_size", format!("{key_size} bits: use a multiple of 8 from 256 to 8192 (a PPK needs at least 256 bits)"));
         }
-        let timeout = self.opt_duration("qkd.timeout", q.timeout.as_ref()).unwrap_or(DEFAULT_QKD_TIMEOUT);
+        let timeout = self
+            .opt_duration("qkd.timeout", q.timeout.as_ref())
+            .unwrap_or(DEFAULT_QKD_TIMEOUT);
         if let Some(t) = &q.timeout
             && !(Duration::from_millis(100)..=Duration::from_secs(60)).contains(&timeout)
         {
-            self.error(&t.span(), "qkd.timeout", "must be between 100ms and 60s (the IKE exchange waits for the key)");
+            self.error(
+                &t.span(),
+                "qkd.timeout",
+                "must be between 100ms and 60s (the IKE exchange waits for the key)",
+            );
         }
         (self.errors.len() == errors_before).then(|| QkdSettings {
             kme_url: q.kme_url.get_ref().clone(),
@@ -52,39 +65,73 @@ impl Validator<'_> {
 
     /// Checks `[dataplane]` against `[daemon]`: ESP in UDP shares `natt_port` with IKE, and the
     /// outer address must be one the daemon listens on.
-    pub(super) fn dataplane(&mut self, raw: Option<&Spanned<RawDataplane>>, daemon: &DaemonSettings) -> Option<DataplaneSettings> {
+    pub(super) fn dataplane(
+        &mut self,
+        raw: Option<&Spanned<RawDataplane>>,
+        daemon: &DaemonSettings,
+    ) -> Option<DataplaneSettings> {
         let section = raw?;
         let d = section.get_ref();
         let errors_before = self.errors.len();
-        let tun = d.tun.as_ref().map_or_else(|| DEFAULT_TUN.to_string(), |t| t.get_ref().clone());
+        let tun = d
+            .tun
+            .as_ref()
+            .map_or_else(|| DEFAULT_TUN.to_string(), |t| t.get_ref().clone());
         if let Some(t) = &d.tun
             && (tun.is_empty() || tun.len() > 15 || tun.contains(['/', ' ', '\t', '%']))
         {
-            self.error(&t.span(), "dataplane.tun", "an interface name is 1-15 characters without '/', '%' or blanks");
+            self.error(
+                &t.span(),
+                "dataplane.tun",
+                "an interface name is 1-15 characters without '/', '%' or blanks",
+            );
         }
         let mtu = d.mtu.as_ref().map_or(DEFAULT_MTU, |m| *m.get_ref());
         if let Some(m) = &d.mtu
             && !(576..=9000).contains(&mtu)
         {
-            self.error(&m.span(), "dataplane.mtu", format!("{mtu} is outside 576..9000"));
+            self.error(
+                &m.span(),
+                "dataplane.mtu",
+                format!("{mtu} is outside 576..9000"),
+            );
         }
         let addresses = self.prefixes("dataplane.addresses", &d.addresses, true);
         let routes = self.prefixes("dataplane.routes", &d.routes, false);
-        let encapsulation = match d.encapsulation.as_ref().map(|e| (e.get_ref().as_str(), e.span())) {
+        let encapsulation = match d
+            .encapsulation
+            .as_ref()
+            .map(|e| (e.get_ref().as_str(), e.span()))
+        {
             None | Some(("udp", _)) => Encapsulation::Udp,
             Some(("raw", _)) => Encapsulation::Raw,
             Some((other, span)) => {
-                self.error(&span, "dataplane.encapsulation", format!("unknown encapsulation '{other}' (use udp or raw)"));
+                self.error(
+                    &span,
+                    "dataplane.encapsulation",
+                    format!("unknown encapsulation '{other}' (use udp or raw)"),
+                );
                 Encapsulation::Udp
             }
         };
         if encapsulation == Encapsulation::Udp && daemon.natt_port.is_none() {
-            let span = d.encapsulation.as_ref().map_or_else(|| section.span(), Spanned::span);
-            self.error(&span, "dataplane.encapsulation", "\"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)");
+            let span = d
+                .encapsulation
+                .as_ref()
+                .map_or_else(|| section.span(), Spanned::span);
+            self.error(
+                &span,
+                "dataplane.encapsulation",
+                "\"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)",
+            );
         }
         let local = self.dataplane_local(section, daemon);
         if encapsulation == Encapsulation::Udp && daemon.listen.len() > 1 {
-            self.warn(&section.span(), "dataplane", "ESP in UDP: the NAT-T port is served on dataplane.local only");
+            self.warn(
+                &section.span(),
+                "dataplane",
+                "ESP in UDP: the NAT-T port is served on dataplane.local only",
+            );
         }
         let settings = DataplaneSettings {
             tun,
@@ -120,22 +167,45 @@ impl Validator<'_> {
             life_packets: get("life_packets", &c.life_packets),
         };
         for (soft, hard, name, span) in [
-            (limits.rekey_bytes, limits.life_bytes, "life_bytes", c.life_bytes.as_ref().map(Spanned::span)),
-            (limits.rekey_packets, limits.life_packets, "life_packets", c.life_packets.as_ref().map(Spanned::span)),
+            (
+                limits.rekey_bytes,
+                limits.life_bytes,
+                "life_bytes",
+                c.life_bytes.as_ref().map(Spanned::span),
+            ),
+            (
+                limits.rekey_packets,
+                limits.life_packets,
+                "life_packets",
+                c.life_packets.as_ref().map(Spanned::span),
+            ),
         ] {
             if let (Some(s), Some(h), Some(span)) = (soft, hard, span)
                 && s >= h
             {
-                self.error(&span, &format!("{field}.{name}"), format!("must be larger than rekey_{}", &name[5..]));
+                self.error(
+                    &span,
+                    &format!("{field}.{name}"),
+                    format!("must be larger than rekey_{}", &name[5..]),
+                );
             }
         }
         limits
     }
 
     /// The outer address: `dataplane.local`, or the only concrete `daemon.listen` address.
-    fn dataplane_local(&mut self, section: &Spanned<RawDataplane>, daemon: &DaemonSettings) -> Option<IpAddr> {
+    fn dataplane_local(
+        &mut self,
+        section: &Spanned<RawDataplane>,
+        daemon: &DaemonSettings,
+    ) -> Option<IpAddr> {
         let Some(raw) = &section.get_ref().local else {
-            let concrete: Vec<IpAddr> = daemon.listen.iter().copied().filter(|a| !a.is_unspecified()).collect();
+            let concrete: Vec<IpAddr> = daemon
+                .listen
+                .iter()
+                .copied()
+                .filter(|a| !a.is_unspecified())
+                .collect();
             if let [only] = concrete[..] {
                 return Some(only);
             }
@@ -143,24 +213,50 @@ impl Validator<'_> {
             return None;
         };
         let Ok(ip) = raw.get_ref().parse::<IpAddr>() else {
-            self.error(&raw.span(), "dataplane.local", format!("'{}' is not an IP address", raw.get_ref()));
+            self.error(
+                &raw.span(),
+                "dataplane.local",
+                format!("'{}' is not an IP address", raw.get_ref()),
+            );
             return None;
         };
         if ip.is_unspecified() {
-            self.error(&raw.span(), "dataplane.local", "must be a concrete address, not a wildcard");
+            self.error(
+                &raw.span(),
+                "dataplane.local",
+                "must be a concrete address, not a wildcard",
+            );
             return None;
         }
-        let covered = daemon.listen.iter().any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
+        let covered = daemon
+            .listen
+            .iter()
+            .any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
         if !covered {
-            self.error(&raw.span(), "dataplane.local", format!("{ip} is not covered by daemon.listen"));
+            self.error(
+                &raw.span(),
+                "dataplane.local",
+                format!("{ip} is not covered by daemon.listen"),
+            );
         }
         Some(ip)
     }
 
     /// A list of `address/prefix`; `host_bits` allows an interface address such as
     /// `10.1.0.1/24`, otherwise the network must be written exactly.
-    fn prefixes(&mut self, field: &str, raw: &[Spanned<String>], host_bits: bool) -> Vec<(IpAddr, u8)> {
-        raw.iter().filter_map(|p| prefix(p.get_ref(), host_bits).map_err(|e| self.error(&p.span(), field, e)).ok()).collect()
+    fn prefixes(
+        &mut self,
+        field: &str,
+        raw: &[Spanned<String>],
+        host_bits: bool,
+    ) -> Vec<(IpAddr, u8)> {
+        raw.iter()
+            .filter_map(|p| {
+                prefix(p.get_ref(), host_bits)
+                    .map_err(|e| self.error(&p.span(), field, e))
+                    .ok()
+            })
+            .collect()
     }
 
     /// A PEM file relative to the configuration's directory, which must be readable.

@@ -17,16 +17,23 @@ pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| format!("'{s}' is not a duration (e.g. 30s, 5m, 4h, 1d)"))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 30s, 5m, 4h, 1d)"))?;
     let secs = match unit {
         "ms" => return Ok(Duration::from_millis(n)),
         "" | "s" => Some(n),
         "m" => n.checked_mul(60),
         "h" => n.checked_mul(3600),
         "d" => n.checked_mul(86_400),
-        _ => return Err(format!("unknown unit '{unit}' in '{s}' (use ms, s, m, h or d)")),
+        _ => {
+            return Err(format!(
+                "unknown unit '{unit}' in '{s}' (use ms, s, m, h or d)"
+            ));
+        }
     };
-    secs.map(Duration::from_secs).ok_or_else(|| format!("'{s}' is too long"))
+    secs.map(Duration::from_secs)
+        .ok_or_else(|| format!("'{s}' is too long"))
 }
 
 /// Parses an identity as strongSwan does: an IP address is ID_IPV4_ADDR/ID_IPV6_ADDR, `@name`
@@ -46,7 +53,9 @@ pub(crate) fn identity(s: &str) -> Result<Identity, String> {
         return Ok(Identity::fqdn(name));
     }
     if s.contains('=') {
-        return Err(format!("'{s}' looks like a distinguished name; those need certificate authentication, which is not available yet"));
+        return Err(format!(
+            "'{s}' looks like a distinguished name; those need certificate authentication, which is not available yet"
+        ));
     }
     if s.contains('@') {
         return Ok(Identity::email(s));
@@ -63,7 +72,9 @@ pub(crate) fn identity(s: &str) -> Result<Identity, String> {
 pub(crate) fn traffic_selector(s: &str) -> Result<IpSelector, String> {
     let (addr, proto_port) = match s.split_once('[') {
         Some((a, rest)) => {
-            let inner = rest.strip_suffix(']').ok_or_else(|| format!("'{s}': missing ']'"))?;
+            let inner = rest
+                .strip_suffix(']')
+                .ok_or_else(|| format!("'{s}': missing ']'"))?;
             (a.trim(), Some(inner))
         }
         None => (s.trim(), None),
@@ -73,7 +84,13 @@ pub(crate) fn traffic_selector(s: &str) -> Result<IpSelector, String> {
         Some(pp) => protocol_ports(pp)?,
         None => (0, 0, 0xffff),
     };
-    Ok(IpSelector { ip_protocol, start_port, end_port, start_addr, end_addr })
+    Ok(IpSelector {
+        ip_protocol,
+        start_port,
+        end_port,
+        start_addr,
+        end_addr,
+    })
 }
 
 /// Writes a selector back in the syntax [`traffic_selector`] accepts.
@@ -125,7 +142,9 @@ pub(crate) fn amount(a: &Amount) -> Result<u64, String> {
     };
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| format!("'{s}' is not a count (e.g. 1000000, 500M, 4G)"))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a count (e.g. 1000000, 500M, 4G)"))?;
     let shift = match unit {
         "" => 0,
         "K" | "k" => 10,
@@ -134,15 +153,21 @@ pub(crate) fn amount(a: &Amount) -> Result<u64, String> {
         "T" => 40,
         _ => return Err(format!("unknown unit '{unit}' in '{s}' (use K, M, G or T)")),
     };
-    n.checked_mul(1 << shift).ok_or_else(|| format!("'{s}' is too large"))
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
 }
 
 /// Parses `address/prefix`. With `host_bits` the address may lie inside the network (an
 /// interface address such as `10.1.0.1/24`); without, it must be the network itself.
 pub(crate) fn prefix(s: &str, host_bits: bool) -> Result<(IpAddr, u8), String> {
-    let (a, l) = s.split_once('/').ok_or_else(|| format!("'{s}' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)"))?;
+    let (a, l) = s
+        .split_once('/')
+        .ok_or_else(|| format!("'{s}' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)"))?;
     let addr = ip(a)?;
-    let len: u8 = l.trim().parse().map_err(|_| format!("'{l}' is not a prefix length"))?;
+    let len: u8 = l
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{l}' is not a prefix length"))?;
     if host_bits {
         let bits = if addr.is_ipv4() { 32 } else { 128 };
         if len > bits {
@@ -167,7 +192,13 @@ fn address_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
         return Ok((start, end));
     }
     let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => (ip(a)?, Some(l.parse::<u8>().map_err(|_| format!("'{l}' is not a prefix length"))?)),
+        Some((a, l)) => (
+            ip(a)?,
+            Some(
+                l.parse::<u8>()
+                    .map_err(|_| format!("'{l}' is not a prefix length"))?,
+            ),
+        ),
         None => (ip(s)?, None),
     };
     let bits = if addr.is_ipv4() { 32 } else { 128 };
@@ -176,16 +207,28 @@ fn address_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
         return Err(format!("prefix length /{len} is too long for {addr}"));
     }
     let host_bits = u32::from(bits - len);
-    let host_mask = if host_bits == 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+    let host_mask = if host_bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << host_bits) - 1
+    };
     let start = key(addr) & !host_mask;
     if start != key(addr) {
-        return Err(format!("'{s}' has host bits set (did you mean {}/{len}?)", from_key(start, addr.is_ipv4())));
+        return Err(format!(
+            "'{s}' has host bits set (did you mean {}/{len}?)",
+            from_key(start, addr.is_ipv4())
+        ));
     }
-    Ok((from_key(start, addr.is_ipv4()), from_key(start | host_mask, addr.is_ipv4())))
+    Ok((
+        from_key(start, addr.is_ipv4()),
+        from_key(start | host_mask, addr.is_ipv4()),
+    ))
 }
 
 fn ip(s: &str) -> Result<IpAddr, String> {
-    s.trim().parse().map_err(|_| format!("'{}' is not an IP address", s.trim()))
+    s.trim()
+        .parse()
+        .map_err(|_| format!("'{}' is not an IP address", s.trim()))
 }
 
 fn protocol_ports(s: &str) -> Result<(u8, u16, u16), String> {
@@ -200,13 +243,19 @@ fn protocol_ports(s: &str) -> Result<(u8, u16, u16), String> {
         "udp" => 17,
         "icmpv6" | "ipv6-icmp" => 58,
         "sctp" => 132,
-        n => n.parse().map_err(|_| format!("unknown protocol '{n}' (use tcp, udp, icmp, icmpv6, sctp or a number)"))?,
+        n => n.parse().map_err(|_| {
+            format!("unknown protocol '{n}' (use tcp, udp, icmp, icmpv6, sctp or a number)")
+        })?,
     };
     let (start, end) = match ports {
         None | Some("" | "%any" | "any") => (0, 0xffff),
         Some(p) => {
             let (a, b) = p.split_once('-').unwrap_or((p, p));
-            let port = |x: &str| x.trim().parse::<u16>().map_err(|_| format!("'{x}' is not a port"));
+            let port = |x: &str| {
+                x.trim()
+                    .parse::<u16>()
+                    .map_err(|_| format!("'{x}' is not a port"))
+            };
             let (a, b) = (port(a)?, port(b)?);
             if a > b {
                 return Err(format!("port range '{p}' is reversed"));
@@ -237,7 +286,11 @@ fn prefix_len(start: IpAddr, end: IpAddr) -> Option<u8> {
     let bits: u32 = if start.is_ipv4() { 32 } else { 128 };
     let span = key(start) ^ key(end);
     let host_bits = 128 - span.leading_zeros();
-    let mask = if host_bits == 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+    let mask = if host_bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << host_bits) - 1
+    };
     let aligned = key(start) & mask == 0 && key(end) & mask == mask;
     let len = bits.checked_sub(host_bits)?;
     aligned.then(|| u8::try_from(len).ok()).flatten()
@@ -270,13 +323,30 @@ mod tests {
         assert_eq!(duration("4h"), Ok(Duration::from_secs(4 * 3600)));
         assert_eq!(duration("1d"), Ok(Duration::from_secs(86_400)));
         assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(duration("5 parsecs").expect_err("invalid"), "unknown unit ' parsecs' in '5 parsecs' (use ms, s, m, h or d)");
-        assert_eq!(duration("soon").expect_err("invalid"), "'soon' is not a duration (e.g. 30s, 5m, 4h, 1d)");
+        assert_eq!(
+            duration("5 parsecs").expect_err("invalid"),
+            "unknown unit ' parsecs' in '5 parsecs' (use ms, s, m, h or d)"
+        );
+        assert_eq!(
+            duration("soon").expect_err("invalid"),
+            "'soon' is not a duration (e.g. 30s, 5m, 4h, 1d)"
+        );
     }
 
     #[test]
     fn selectors_round_trip() {
-        for s in ["10.1.0.0/16", "10.1.0.5", "0.0.0.0/0", "::/0", "2001:db8::/32", "10.0.0.1-10.0.0.9", "10.1.0.0/16[tcp/443]", "10.1.0.0/24[udp/1000-2000]", "10.0.0.0/8[icmp]", "fd00::1[47]"] {
+        for s in [
+            "10.1.0.0/16",
+            "10.1.0.5",
+            "0.0.0.0/0",
+            "::/0",
+            "2001:db8::/32",
+            "10.0.0.1-10.0.0.9",
+            "10.1.0.0/16[tcp/443]",
+            "10.1.0.0/24[udp/1000-2000]",
+            "10.0.0.0/8[icmp]",
+            "fd00::1[47]",
+        ] {
             let ts = traffic_selector(s).expect(s);
             assert_eq!(format_selector(&ts), s);
         }
@@ -284,20 +354,47 @@ mod tests {
 
     #[test]
     fn selector_errors() {
-        assert_eq!(traffic_selector("10.1.0.1/16").expect_err("invalid"), "'10.1.0.1/16' has host bits set (did you mean 10.1.0.0/16?)");
-        assert_eq!(traffic_selector("10.1.0.0/33").expect_err("invalid"), "prefix length /33 is too long for 10.1.0.0");
-        assert_eq!(traffic_selector("10.0.0.9-10.0.0.1").expect_err("invalid"), "'10.0.0.9-10.0.0.1': range start is above its end");
-        assert_eq!(traffic_selector("10.0.0.0/8[gre]").expect_err("invalid"), "unknown protocol 'gre' (use tcp, udp, icmp, icmpv6, sctp or a number)");
-        assert_eq!(traffic_selector("net-a").expect_err("invalid"), "'net' is not an IP address");
+        assert_eq!(
+            traffic_selector("10.1.0.1/16").expect_err("invalid"),
+            "'10.1.0.1/16' has host bits set (did you mean 10.1.0.0/16?)"
+        );
+        assert_eq!(
+            traffic_selector("10.1.0.0/33").expect_err("invalid"),
+            "prefix length /33 is too long for 10.1.0.0"
+        );
+        assert_eq!(
+            traffic_selector("10.0.0.9-10.0.0.1").expect_err("invalid"),
+            "'10.0.0.9-10.0.0.1': range start is above its end"
+        );
+        assert_eq!(
+            traffic_selector("10.0.0.0/8[gre]").expect_err("invalid"),
+            "unknown protocol 'gre' (use tcp, udp, icmp, icmpv6, sctp or a number)"
+        );
+        assert_eq!(
+            traffic_selector("net-a").expect_err("invalid"),
+            "'net' is not an IP address"
+        );
     }
 
     #[test]
     fn identities_follow_strongswan() {
         use ikev2::wire::IdType;
-        assert_eq!(identity("192.0.2.1").expect("ip").0.id_type, IdType::IPV4_ADDR);
-        assert_eq!(identity("@vpn.example").expect("fqdn"), Identity::fqdn("vpn.example"));
-        assert_eq!(identity("vpn.example").expect("fqdn"), Identity::fqdn("vpn.example"));
-        assert_eq!(identity("alice@example.org").expect("email"), Identity::email("alice@example.org"));
+        assert_eq!(
+            identity("192.0.2.1").expect("ip").0.id_type,
+            IdType::IPV4_ADDR
+        );
+        assert_eq!(
+            identity("@vpn.example").expect("fqdn"),
+            Identity::fqdn("vpn.example")
+        );
+        assert_eq!(
+            identity("vpn.example").expect("fqdn"),
+            Identity::fqdn("vpn.example")
+        );
+        assert_eq!(
+            identity("alice@example.org").expect("email"),
+            Identity::email("alice@example.org")
+        );
         assert!(identity("CN=vpn, O=Example").is_err());
     }
 
@@ -306,11 +403,26 @@ mod tests {
         assert_eq!(amount(&Amount::Number(42)), Ok(42));
         assert_eq!(amount(&Amount::Text("500M".into())), Ok(500 << 20));
         assert_eq!(amount(&Amount::Text("4G".into())), Ok(4 << 30));
-        assert_eq!(amount(&Amount::Text("12 bananas".into())).expect_err("invalid"), "unknown unit ' bananas' in '12 bananas' (use K, M, G or T)");
-        assert_eq!(prefix("10.1.0.1/24", true), Ok(("10.1.0.1".parse().expect("ip"), 24)));
-        assert_eq!(prefix("10.1.0.1/24", false).expect_err("host bits"), "'10.1.0.1/24' has host bits set (did you mean 10.1.0.0/24?)");
-        assert_eq!(prefix("10.2.0.0/16", false), Ok(("10.2.0.0".parse().expect("ip"), 16)));
-        assert_eq!(prefix("10.2.0.0", false).expect_err("no prefix"), "'10.2.0.0' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)");
+        assert_eq!(
+            amount(&Amount::Text("12 bananas".into())).expect_err("invalid"),
+            "unknown unit ' bananas' in '12 bananas' (use K, M, G or T)"
+        );
+        assert_eq!(
+            prefix("10.1.0.1/24", true),
+            Ok(("10.1.0.1".parse().expect("ip"), 24))
+        );
+        assert_eq!(
+            prefix("10.1.0.1/24", false).expect_err("host bits"),
+            "'10.1.0.1/24' has host bits set (did you mean 10.1.0.0/24?)"
+        );
+        assert_eq!(
+            prefix("10.2.0.0/16", false),
+            Ok(("10.2.0.0".parse().expect("ip"), 16))
+        );
+        assert_eq!(
+            prefix("10.2.0.0", false).expect_err("no prefix"),
+            "'10.2.0.0' is not ADDRESS/PREFIX (e.g. 10.1.0.0/16)"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ikev2::wire::{Header, IkeSpi};
-use ikev2::{ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Transmit};
+use ikev2::{
+    ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Transmit,
+};
 use ipsec_crypto::{CryptoProvider, KeGroup};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::Span;
@@ -34,12 +36,27 @@ use self::timing::Timings;
 
 /// A command for the driver, answered on its `reply` channel.
 pub(crate) enum DriverCommand {
-    Apply { config: Box<Config>, reply: oneshot::Sender<LoadView> },
-    Up { name: String, reply: oneshot::Sender<Result<UpStart, (ErrorCode, String)>> },
-    Down { name: String, reply: oneshot::Sender<Result<DownView, (ErrorCode, String)>> },
-    ListConns { reply: oneshot::Sender<Vec<ConnView>> },
-    ListSas { reply: oneshot::Sender<Vec<IkeSaView>> },
-    Stats { reply: oneshot::Sender<StatsView> },
+    Apply {
+        config: Box<Config>,
+        reply: oneshot::Sender<LoadView>,
+    },
+    Up {
+        name: String,
+        reply: oneshot::Sender<Result<UpStart, (ErrorCode, String)>>,
+    },
+    Down {
+        name: String,
+        reply: oneshot::Sender<Result<DownView, (ErrorCode, String)>>,
+    },
+    ListConns {
+        reply: oneshot::Sender<Vec<ConnView>>,
+    },
+    ListSas {
+        reply: oneshot::Sender<Vec<IkeSaView>>,
+    },
+    Stats {
+        reply: oneshot::Sender<StatsView>,
+    },
 }
 
 /// How `up` proceeds.
@@ -126,7 +143,13 @@ struct ChildRecord {
 }
 
 impl Driver {
-    pub(crate) fn new(config: Config, provider: &'static dyn CryptoProvider, sink: Box<dyn ChildSaSink>, sockets: Arc<Sockets>, events: broadcast::Sender<MonitorEvent>) -> Self {
+    pub(crate) fn new(
+        config: Config,
+        provider: &'static dyn CryptoProvider,
+        sink: Box<dyn ChildSaSink>,
+        sockets: Arc<Sockets>,
+        events: broadcast::Sender<MonitorEvent>,
+    ) -> Self {
         let conns: Vec<ConnEntry> = config.connections.into_iter().map(ConnEntry::new).collect();
         warm_up(provider);
         let key_log = config.daemon.key_log.as_deref().and_then(|dir| match KeyLog::open(dir) {
@@ -168,7 +191,12 @@ impl Driver {
     /// Runs until shutdown, then closes every SA.
     pub(crate) async fn run(mut self, mut inputs: Inputs) {
         self.probe_kme();
-        let names: Vec<String> = self.conns.iter().filter(|c| c.conn.start_action == StartAction::Start).map(|c| c.conn.name.clone()).collect();
+        let names: Vec<String> = self
+            .conns
+            .iter()
+            .filter(|c| c.conn.start_action == StartAction::Start)
+            .map(|c| c.conn.name.clone())
+            .collect();
         for name in names {
             if let Err((_, e)) = self.initiate(&name) {
                 tracing::warn!(connection = %name, error = %e, "start_action = start: cannot initiate");
@@ -202,14 +230,21 @@ impl Driver {
 
     /// After DELETE went out at shutdown, handles the peers' answers (and retransmits) until
     /// every IKE SA is gone or [`SHUTDOWN_GRACE`] passes.
-    async fn linger(&mut self, mut datagrams: mpsc::Receiver<Datagram>, mut datapath: Option<mpsc::Receiver<DatapathEvent>>) {
+    async fn linger(
+        &mut self,
+        mut datagrams: mpsc::Receiver<Datagram>,
+        mut datapath: Option<mpsc::Receiver<DatapathEvent>>,
+    ) {
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         loop {
             self.flush().await;
             if self.endpoint.sa_count() == 0 {
                 return;
             }
-            let timer = self.endpoint.poll_timeout().map_or(deadline, |t| t.min(deadline));
+            let timer = self
+                .endpoint
+                .poll_timeout()
+                .map_or(deadline, |t| t.min(deadline));
             tokio::select! {
                 Some(d) = datagrams.recv() => self.datagram(&d),
                 Some(event) = recv(&mut datapath) => self.datapath_event(event),
@@ -227,7 +262,11 @@ impl Driver {
         let span = match Header::parse(&d.data) {
             Ok(h) => {
                 // The original initiator sets the I flag; our SPI is then the responder's.
-                let ours = SaId(if h.flags.is_initiator() { h.spi_r } else { h.spi_i });
+                let ours = SaId(if h.flags.is_initiator() {
+                    h.spi_r
+                } else {
+                    h.spi_i
+                });
                 if h.flags.is_response()
                     && let Some(sa) = self.sas.get_mut(&ours)
                 {
@@ -235,13 +274,16 @@ impl Driver {
                 }
                 match self.sas.get(&ours) {
                     Some(sa) => sa.span.clone(),
-                    None => tracing::debug_span!("ike_sa", spi_i = %format_args!("{:016x}", h.spi_i.0), spi_r = %format_args!("{:016x}", h.spi_r.0)),
+                    None => {
+                        tracing::debug_span!("ike_sa", spi_i = %format_args!("{:016x}", h.spi_i.0), spi_r = %format_args!("{:016x}", h.spi_r.0))
+                    }
                 }
             }
             Err(_) => Span::none(),
         };
         let _guard = span.enter();
-        self.endpoint.handle_datagram(Instant::now(), d.local, d.remote, &d.data);
+        self.endpoint
+            .handle_datagram(Instant::now(), d.local, d.remote, &d.data);
         self.drain_events();
     }
 
@@ -250,7 +292,14 @@ impl Driver {
     async fn flush(&mut self) {
         self.drain_events();
         for sa in std::mem::take(&mut self.just_established) {
-            let (Some(waiters), Some(view)) = (self.waiters.remove(&sa), self.sas.get(&sa).map(|e| self.sa_view(sa, e, &BTreeMap::new()))) else { continue };
+            let (Some(waiters), Some(view)) = (
+                self.waiters.remove(&sa),
+                self.sas
+                    .get(&sa)
+                    .map(|e| self.sa_view(sa, e, &BTreeMap::new())),
+            ) else {
+                continue;
+            };
             for w in waiters {
                 let _ = w.send(Ok(view.clone()));
             }
@@ -263,7 +312,11 @@ impl Driver {
 
     /// Sends through the datapath's socket when it owns the port, else through ours.
     async fn send(&mut self, t: &Transmit) {
-        if self.sink.ike_address().is_some_and(|a| a.port() == t.local.port()) {
+        if self
+            .sink
+            .ike_address()
+            .is_some_and(|a| a.port() == t.local.port())
+        {
             if t.is_nat_keepalive() {
                 // The datapath sends IKE only behind the non-ESP marker; a keepalive has none.
                 self.count("nat_keepalives_unsent");
@@ -275,19 +328,30 @@ impl Driver {
             }
             return;
         }
-        if let Err(e) = self.sockets.send(t.local, t.remote, &t.data, t.is_nat_keepalive()).await {
+        if let Err(e) = self
+            .sockets
+            .send(t.local, t.remote, &t.data, t.is_nat_keepalive())
+            .await
+        {
             tracing::warn!(local = %t.local, remote = %t.remote, error = %e, "cannot send IKE datagram");
         }
     }
 
     /// Starts the clock of an exchange we initiate on a connecting SA.
     fn note_request(&mut self, t: &Transmit) {
-        let Ok(h) = Header::parse(&t.data) else { return };
+        let Ok(h) = Header::parse(&t.data) else {
+            return;
+        };
         if h.flags.is_response() || !h.flags.is_initiator() {
             return;
         }
-        if let Some(sa) = self.sas.get_mut(&SaId(h.spi_i)).filter(|e| e.state == SaState::Connecting) {
-            sa.timings.request_sent(h.exchange, h.message_id.0, Instant::now());
+        if let Some(sa) = self
+            .sas
+            .get_mut(&SaId(h.spi_i))
+            .filter(|e| e.state == SaState::Connecting)
+        {
+            sa.timings
+                .request_sent(h.exchange, h.message_id.0, Instant::now());
         }
     }
 
@@ -304,7 +368,9 @@ impl Driver {
         match event {
             Event::IkeSaEstablished { sa, info } => return self.established(sa, info),
             Event::ChildSaEstablished { sa, child } => self.child_established(sa, child),
-            Event::ChildSaDeleted { sa, inbound_spi, .. } => self.child_deleted(sa, inbound_spi),
+            Event::ChildSaDeleted {
+                sa, inbound_spi, ..
+            } => self.child_deleted(sa, inbound_spi),
             Event::PpkNeeded { sa, ppk_id } => self.ppk_needed(sa, ppk_id),
             Event::IkeSaKeys { sa, keys } => {
                 if let Some(Err(e)) = self.key_log.as_mut().map(|k| k.ike(&keys)) {
@@ -314,7 +380,9 @@ impl Driver {
             Event::IkeSaRekeyed { old, new } => {
                 // The Child SAs move to the new IKE SA; the old one closes next.
                 if let Some(mut entry) = self.sas.remove(&old) {
-                    entry.span.in_scope(|| tracing::info!(new = %sa_name(new), "IKE SA rekeyed"));
+                    entry
+                        .span
+                        .in_scope(|| tracing::info!(new = %sa_name(new), "IKE SA rekeyed"));
                     entry.span = sa_span(&entry.connection, new);
                     self.sas.insert(new, entry);
                 }
@@ -330,7 +398,11 @@ impl Driver {
                     e.span.in_scope(|| tracing::info!("IKE SA closed"));
                     let connection = Some(e.connection.clone());
                     self.retire_children(sa, e);
-                    let _ = self.events.send(MonitorEvent::IkeSaClosed { connection, ike_sa: sa_name(sa), reason: "closed".into() });
+                    let _ = self.events.send(MonitorEvent::IkeSaClosed {
+                        connection,
+                        ike_sa: sa_name(sa),
+                        reason: "closed".into(),
+                    });
                 } else if !was_detached {
                     tracing::debug!(ike_sa = %sa_name(sa), "IKE SA closed before establishment");
                 }
@@ -357,7 +429,11 @@ impl Driver {
             let _ = w.send(Err(error.clone()));
         }
         if !self.detached.contains(&sa) {
-            let _ = self.events.send(MonitorEvent::IkeSaFailed { connection, ike_sa: sa_name(sa), error });
+            let _ = self.events.send(MonitorEvent::IkeSaFailed {
+                connection,
+                ike_sa: sa_name(sa),
+                error,
+            });
         }
     }
 
@@ -396,12 +472,18 @@ impl Driver {
         }
         self.count_ppk_outcome(sa, &connection, ppk_used);
         let view = self.sa_view(sa, &self.sas[&sa], &BTreeMap::new());
-        let _ = self.events.send(MonitorEvent::IkeSaEstablished { ike_sa: view });
+        let _ = self
+            .events
+            .send(MonitorEvent::IkeSaEstablished { ike_sa: view });
         Some(sa)
     }
 
     fn child_established(&mut self, sa: SaId, child: ChildSa) {
-        let Some(entry) = self.sas.get_mut(&sa).filter(|_| !self.detached.contains(&sa)) else {
+        let Some(entry) = self
+            .sas
+            .get_mut(&sa)
+            .filter(|_| !self.detached.contains(&sa))
+        else {
             // Dropping `child` zeroizes its keys.
             tracing::debug!(ike_sa = %sa_name(sa), "Child SA of a closed IKE SA discarded");
             return;
@@ -417,9 +499,19 @@ impl Driver {
             rekey_requested: false,
         };
         let replaces = child.replaces;
-        let limits = self.conns.iter().find(|c| c.conn.name == entry.connection).and_then(|c| c.conn.child(&child.name)).map(|c| c.limits).unwrap_or_default();
+        let limits = self
+            .conns
+            .iter()
+            .find(|c| c.conn.name == entry.connection)
+            .and_then(|c| c.conn.child(&child.name))
+            .map(|c| c.limits)
+            .unwrap_or_default();
         let _guard = entry.span.clone().entered();
-        if let Some(Err(e)) = self.key_log.as_mut().map(|k| k.esp(child.local.ip(), &child)) {
+        if let Some(Err(e)) = self
+            .key_log
+            .as_mut()
+            .map(|k| k.esp(child.local.ip(), &child))
+        {
             tracing::warn!(error = %e, "cannot write the key log");
         }
         if let Err(e) = self.sink.install(sa, &entry.connection, child, limits) {
@@ -434,28 +526,65 @@ impl Driver {
         let view = views::child_view(&record, &BTreeMap::new());
         entry.children.push(record);
         let connection = entry.connection.clone();
-        let _ = self.events.send(MonitorEvent::ChildSaInstalled { connection, ike_sa: sa_name(sa), child: view });
+        let _ = self.events.send(MonitorEvent::ChildSaInstalled {
+            connection,
+            ike_sa: sa_name(sa),
+            child: view,
+        });
     }
 
     fn child_deleted(&mut self, sa: SaId, inbound_spi: u32) {
-        let Some(entry) = self.sas.get_mut(&sa) else { return };
-        let Some(pos) = entry.children.iter().position(|c| c.inbound_spi == inbound_spi) else { return };
+        let Some(entry) = self.sas.get_mut(&sa) else {
+            return;
+        };
+        let Some(pos) = entry
+            .children
+            .iter()
+            .position(|c| c.inbound_spi == inbound_spi)
+        else {
+            return;
+        };
         let record = entry.children.remove(pos);
         entry.span.in_scope(|| tracing::info!(child = %record.name, inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA deleted"));
         let connection = entry.connection.clone();
         self.sink.retire(sa, inbound_spi);
-        let _ = self.events.send(MonitorEvent::ChildSaRetired { connection, ike_sa: sa_name(sa), child: record.name, inbound_spi: format!("{inbound_spi:08x}") });
+        let _ = self.events.send(MonitorEvent::ChildSaRetired {
+            connection,
+            ike_sa: sa_name(sa),
+            child: record.name,
+            inbound_spi: format!("{inbound_spi:08x}"),
+        });
     }
 
     /// IKE on the datapath's port goes to the engine; a lifetime becomes a rekey (soft) or a
     /// delete (hard) of the Child SA.
     fn datapath_event(&mut self, event: DatapathEvent) {
         let (spi, outbound, kind) = match event {
-            DatapathEvent::Ike { local, remote, data } => return self.datagram(&Datagram { local, remote, data }),
-            DatapathEvent::Lifetime { spi, outbound, kind } => (spi, outbound, kind),
+            DatapathEvent::Ike {
+                local,
+                remote,
+                data,
+            } => {
+                return self.datagram(&Datagram {
+                    local,
+                    remote,
+                    data,
+                });
+            }
+            DatapathEvent::Lifetime {
+                spi,
+                outbound,
+                kind,
+            } => (spi, outbound, kind),
         };
         let found = self.sas.iter_mut().find_map(|(id, e)| {
-            let child = e.children.iter_mut().find(|c| if outbound { c.outbound_spi == spi } else { c.inbound_spi == spi })?;
+            let child = e.children.iter_mut().find(|c| {
+                if outbound {
+                    c.outbound_spi == spi
+                } else {
+                    c.inbound_spi == spi
+                }
+            })?;
             Some((*id, e.connection.clone(), e.span.clone(), child))
         });
         let Some((sa, connection, span, child)) = found else {
@@ -468,9 +597,20 @@ impl Driver {
         }
         let (name, inbound_spi) = (child.name.clone(), child.inbound_spi);
         span.in_scope(|| tracing::info!(child = %name, inbound_spi = %format_args!("{inbound_spi:08x}"), ?kind, "datapath lifetime reached: {}", if hard { "deleting the Child SA" } else { "rekeying the Child SA" }));
-        self.count(if hard { "child_sa_hard_lifetimes" } else { "child_sa_soft_lifetimes" });
-        self.endpoint.child_sa_expired(Instant::now(), sa, inbound_spi, hard);
-        let _ = self.events.send(MonitorEvent::ChildSaExpired { connection, ike_sa: sa_name(sa), child: name, inbound_spi: format!("{inbound_spi:08x}"), hard });
+        self.count(if hard {
+            "child_sa_hard_lifetimes"
+        } else {
+            "child_sa_soft_lifetimes"
+        });
+        self.endpoint
+            .child_sa_expired(Instant::now(), sa, inbound_spi, hard);
+        let _ = self.events.send(MonitorEvent::ChildSaExpired {
+            connection,
+            ike_sa: sa_name(sa),
+            child: name,
+            inbound_spi: format!("{inbound_spi:08x}"),
+            hard,
+        });
     }
 
     fn command(&mut self, cmd: DriverCommand) {
@@ -490,7 +630,12 @@ impl Driver {
             }
             DriverCommand::ListSas { reply } => {
                 let counters = self.sink.counters();
-                let _ = reply.send(self.sas.iter().map(|(id, e)| self.sa_view(*id, e, &counters)).collect());
+                let _ = reply.send(
+                    self.sas
+                        .iter()
+                        .map(|(id, e)| self.sa_view(*id, e, &counters))
+                        .collect(),
+                );
             }
             DriverCommand::Stats { reply } => {
                 let _ = reply.send(self.stats());
@@ -502,10 +647,18 @@ impl Driver {
         if !self.conns.iter().any(|c| c.conn.name == name) {
             return Err((ErrorCode::NotFound, format!("no connection named '{name}'")));
         }
-        let existing = self.sas.iter().filter(|(_, e)| e.connection == name).min_by_key(|(_, e)| e.state != SaState::Established);
+        let existing = self
+            .sas
+            .iter()
+            .filter(|(_, e)| e.connection == name)
+            .min_by_key(|(_, e)| e.state != SaState::Established);
         if let Some((id, e)) = existing {
             if e.state == SaState::Established {
-                return Ok(UpStart::AlreadyUp(Box::new(self.sa_view(*id, e, &self.sink.counters()))));
+                return Ok(UpStart::AlreadyUp(Box::new(self.sa_view(
+                    *id,
+                    e,
+                    &self.sink.counters(),
+                ))));
             }
             let id = *id;
             return Ok(UpStart::Pending(self.wait_for(id)));
@@ -521,9 +674,23 @@ impl Driver {
     }
 
     fn initiate(&mut self, name: &str) -> Result<SaId, (ErrorCode, String)> {
-        let entry = self.conns.iter().find(|c| c.conn.name == name).ok_or_else(|| (ErrorCode::NotFound, format!("no connection named '{name}'")))?;
-        let remote = entry.conn.initiate_to().ok_or_else(|| (ErrorCode::Engine, format!("connection '{name}' has no concrete remote address to initiate to")))?;
-        let socket = self.sockets.for_initiating(remote).ok_or_else(|| (ErrorCode::Engine, format!("no IKE socket of {remote}'s address family (see daemon.listen)")))?;
+        let entry = self
+            .conns
+            .iter()
+            .find(|c| c.conn.name == name)
+            .ok_or_else(|| (ErrorCode::NotFound, format!("no connection named '{name}'")))?;
+        let remote = entry.conn.initiate_to().ok_or_else(|| {
+            (
+                ErrorCode::Engine,
+                format!("connection '{name}' has no concrete remote address to initiate to"),
+            )
+        })?;
+        let socket = self.sockets.for_initiating(remote).ok_or_else(|| {
+            (
+                ErrorCode::Engine,
+                format!("no IKE socket of {remote}'s address family (see daemon.listen)"),
+            )
+        })?;
         let local_ip = entry
             .conn
             .local_addrs
@@ -536,37 +703,57 @@ impl Driver {
         let local = SocketAddr::new(local_ip, socket.local.port());
         let engine = Arc::clone(&entry.engine);
         let now = Instant::now();
-        let sa = self.endpoint.connect(now, engine, local, remote).map_err(|e| (ErrorCode::Engine, e.to_string()))?;
+        let sa = self
+            .endpoint
+            .connect(now, engine, local, remote)
+            .map_err(|e| (ErrorCode::Engine, e.to_string()))?;
         let span = sa_span(name, sa);
         span.in_scope(|| tracing::info!(%local, %remote, "initiating"));
-        self.sas.insert(sa, SaEntry {
+        self.sas.insert(
+            sa,
+            SaEntry {
+                connection: name.into(),
+                initiator: true,
+                local,
+                remote,
+                state: SaState::Connecting,
+                info: None,
+                established_at: None,
+                children: Vec::new(),
+                timings: Timings::initiated(now),
+                span,
+            },
+        );
+        let _ = self.events.send(MonitorEvent::Initiating {
             connection: name.into(),
-            initiator: true,
-            local,
-            remote,
-            state: SaState::Connecting,
-            info: None,
-            established_at: None,
-            children: Vec::new(),
-            timings: Timings::initiated(now),
-            span,
+            ike_sa: sa_name(sa),
+            remote: remote.to_string(),
         });
-        let _ = self.events.send(MonitorEvent::Initiating { connection: name.into(), ike_sa: sa_name(sa), remote: remote.to_string() });
         Ok(sa)
     }
 
     fn down(&mut self, name: &str) -> Result<DownView, (ErrorCode, String)> {
-        if !self.conns.iter().any(|c| c.conn.name == name) && !self.sas.values().any(|e| e.connection == name) {
+        if !self.conns.iter().any(|c| c.conn.name == name)
+            && !self.sas.values().any(|e| e.connection == name)
+        {
             return Err((ErrorCode::NotFound, format!("no connection named '{name}'")));
         }
         let (closed, delete_sent) = self.detach_connection(name, "closed by ikectl down");
-        Ok(DownView { closed, delete_sent })
+        Ok(DownView {
+            closed,
+            delete_sent,
+        })
     }
 
     /// Closes every SA of a connection; returns their names and whether the peer was sent
     /// DELETE for all of them.
     fn detach_connection(&mut self, name: &str, reason: &str) -> (Vec<String>, bool) {
-        let ids: Vec<SaId> = self.sas.iter().filter(|(_, e)| e.connection == name).map(|(id, _)| *id).collect();
+        let ids: Vec<SaId> = self
+            .sas
+            .iter()
+            .filter(|(_, e)| e.connection == name)
+            .map(|(id, _)| *id)
+            .collect();
         let mut all_sent = true;
         for id in &ids {
             all_sent &= self.detach(*id, reason);
@@ -578,10 +765,14 @@ impl Driver {
     /// on its own, while its Child SAs leave the datapath at once and its later events are
     /// ignored. Returns whether DELETE was sent.
     fn detach(&mut self, sa: SaId, reason: &str) -> bool {
-        let Some(entry) = self.sas.remove(&sa) else { return false };
+        let Some(entry) = self.sas.remove(&sa) else {
+            return false;
+        };
         self.ppk.remove(&sa);
         let delete_sent = self.endpoint.close(Instant::now(), sa);
-        entry.span.in_scope(|| tracing::info!(reason, delete_sent, "closing IKE SA"));
+        entry
+            .span
+            .in_scope(|| tracing::info!(reason, delete_sent, "closing IKE SA"));
         let connection = Some(entry.connection.clone());
         self.retire_children(sa, entry);
         if self.endpoint.has_sa(sa) {
@@ -590,14 +781,23 @@ impl Driver {
         for w in self.waiters.remove(&sa).into_iter().flatten() {
             let _ = w.send(Err(format!("IKE SA closed: {reason}")));
         }
-        let _ = self.events.send(MonitorEvent::IkeSaClosed { connection, ike_sa: sa_name(sa), reason: reason.into() });
+        let _ = self.events.send(MonitorEvent::IkeSaClosed {
+            connection,
+            ike_sa: sa_name(sa),
+            reason: reason.into(),
+        });
         delete_sent
     }
 
     fn retire_children(&mut self, sa: SaId, entry: SaEntry) {
         for c in entry.children {
             self.sink.retire(sa, c.inbound_spi);
-            let _ = self.events.send(MonitorEvent::ChildSaRetired { connection: entry.connection.clone(), ike_sa: sa_name(sa), child: c.name, inbound_spi: format!("{:08x}", c.inbound_spi) });
+            let _ = self.events.send(MonitorEvent::ChildSaRetired {
+                connection: entry.connection.clone(),
+                ike_sa: sa_name(sa),
+                child: c.name,
+                inbound_spi: format!("{:08x}", c.inbound_spi),
+            });
         }
     }
 
@@ -612,11 +812,21 @@ impl Driver {
     /// removed connections are closed; new and changed connections with `start_action =
     /// "start"` are initiated. The engine takes the new list at once for new IKE SAs.
     fn apply(&mut self, config: Config) -> LoadView {
-        let mut view = LoadView { file: config.path.display().to_string(), warnings: config.warnings, ..LoadView::default() };
-        let mut old: Vec<Option<ConnEntry>> = std::mem::take(&mut self.conns).into_iter().map(Some).collect();
+        let mut view = LoadView {
+            file: config.path.display().to_string(),
+            warnings: config.warnings,
+            ..LoadView::default()
+        };
+        let mut old: Vec<Option<ConnEntry>> = std::mem::take(&mut self.conns)
+            .into_iter()
+            .map(Some)
+            .collect();
         let mut to_start = Vec::new();
         for conn in config.connections {
-            let prior = old.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.conn.name == conn.name)).and_then(Option::take);
+            let prior = old
+                .iter_mut()
+                .find(|e| e.as_ref().is_some_and(|e| e.conn.name == conn.name))
+                .and_then(Option::take);
             match prior {
                 Some(p) if p.conn.same_as(&conn) => {
                     view.unchanged.push(conn.name.clone());
@@ -644,22 +854,31 @@ impl Driver {
             let _ = self.detach_connection(&gone.conn.name, "connection removed by reload");
         }
         if config.daemon != self.settings {
-            view.warnings.push("[daemon] settings changed; they apply when iked restarts".into());
+            view.warnings
+                .push("[daemon] settings changed; they apply when iked restarts".into());
         }
         if config.dataplane != self.dataplane {
-            view.warnings.push("[dataplane] settings changed; they apply when iked restarts".into());
+            view.warnings
+                .push("[dataplane] settings changed; they apply when iked restarts".into());
         }
-        if self.reload_qkd(config.qkd.as_ref()) || !view.added.is_empty() || !view.changed.is_empty() {
+        if self.reload_qkd(config.qkd.as_ref())
+            || !view.added.is_empty()
+            || !view.changed.is_empty()
+        {
             self.probe_kme();
         }
-        self.endpoint.set_connections(self.conns.iter().map(|c| Arc::clone(&c.engine)).collect());
+        self.endpoint
+            .set_connections(self.conns.iter().map(|c| Arc::clone(&c.engine)).collect());
         for name in to_start {
             if let Err((_, e)) = self.initiate(&name) {
-                view.warnings.push(format!("connections.{name}: start_action = start: {e}"));
+                view.warnings
+                    .push(format!("connections.{name}: start_action = start: {e}"));
             }
         }
         tracing::info!(file = %view.file, added = ?view.added, removed = ?view.removed, changed = ?view.changed, "configuration loaded");
-        let _ = self.events.send(MonitorEvent::ConfigLoaded { load: view.clone() });
+        let _ = self
+            .events
+            .send(MonitorEvent::ConfigLoaded { load: view.clone() });
         view
     }
 
@@ -679,7 +898,10 @@ impl Driver {
     }
 
     fn conn(&self, name: &str) -> Option<&Connection> {
-        self.conns.iter().find(|c| c.conn.name == name).map(|c| &c.conn)
+        self.conns
+            .iter()
+            .find(|c| c.conn.name == name)
+            .map(|c| &c.conn)
     }
 }
 
@@ -701,11 +923,17 @@ fn warm_up(provider: &'static dyn CryptoProvider) {
     }
     let mut nonce = [0u8; 32];
     let _ = provider.fill_random(&mut nonce);
-    tracing::debug!(micros = start.elapsed().as_micros(), "crypto provider warmed up");
+    tracing::debug!(
+        micros = start.elapsed().as_micros(),
+        "crypto provider warmed up"
+    );
 }
 
 fn endpoint_config(conns: &[ConnEntry]) -> EndpointConfig {
-    EndpointConfig { connections: conns.iter().map(|c| Arc::clone(&c.engine)).collect(), ..EndpointConfig::default() }
+    EndpointConfig {
+        connections: conns.iter().map(|c| Arc::clone(&c.engine)).collect(),
+        ..EndpointConfig::default()
+    }
 }
 
 /// Our SPI in hex, the name of an IKE SA in all outputs.
@@ -727,7 +955,9 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// Receives from an optional channel; a missing or closed one never yields.
 async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
-    let Some(r) = rx.as_mut() else { return std::future::pending().await };
+    let Some(r) = rx.as_mut() else {
+        return std::future::pending().await;
+    };
     let got = r.recv().await;
     if got.is_none() {
         *rx = None;

@@ -45,13 +45,21 @@ impl QkdSource {
     /// Reads the PEM files; logs and returns `None` when they cannot be used (every QKD PPK
     /// request then fails, closed unless `qkd_fallback`).
     pub(super) fn new(settings: &QkdSettings) -> Option<Self> {
-        let mut c = ClientConfig::new(settings.kme_url.clone(), settings.cert.clone(), settings.key.clone(), settings.ca.clone());
+        let mut c = ClientConfig::new(
+            settings.kme_url.clone(),
+            settings.cert.clone(),
+            settings.key.clone(),
+            settings.ca.clone(),
+        );
         // Two attempts fit in the overall limit the driver puts on each request.
         c.timeout = (settings.timeout / 2).max(Duration::from_millis(50));
         c.retries = 1;
         c.retry_backoff = Duration::from_millis(100);
         match KmeClient::new(c) {
-            Ok(client) => Some(Self { settings: settings.clone(), client: Arc::new(client) }),
+            Ok(client) => Some(Self {
+                settings: settings.clone(),
+                client: Arc::new(client),
+            }),
             Err(e) => {
                 tracing::error!(kme = %settings.kme_url, error = %e, "cannot set up the KME client; QKD PPKs will be unavailable");
                 None
@@ -66,16 +74,26 @@ impl Driver {
     /// connection open for the first key request. Takes no key.
     pub(super) fn probe_kme(&self) {
         let Some(qkd) = self.qkd.as_ref() else { return };
-        let mut peers: Vec<String> = self.conns.iter().filter_map(|c| c.conn.qkd_peer_sae_id.clone()).collect();
+        let mut peers: Vec<String> = self
+            .conns
+            .iter()
+            .filter_map(|c| c.conn.qkd_peer_sae_id.clone())
+            .collect();
         peers.sort();
         peers.dedup();
         for peer in peers {
             let (client, url) = (Arc::clone(&qkd.client), qkd.settings.kme_url.clone());
             tokio::spawn(async move {
                 match tokio::time::timeout(PROBE_LIMIT, client.status(&peer)).await {
-                    Ok(Ok(s)) => tracing::info!(kme = %url, peer_sae = %peer, stored_keys = s.stored_key_count, key_size = s.key_size, "KME reachable"),
-                    Ok(Err(e)) => tracing::warn!(kme = %url, peer_sae = %peer, error = %e, "KME status failed; QKD connections will fail closed until it answers"),
-                    Err(_) => tracing::warn!(kme = %url, peer_sae = %peer, "KME status: no answer; QKD connections will fail closed until it answers"),
+                    Ok(Ok(s)) => {
+                        tracing::info!(kme = %url, peer_sae = %peer, stored_keys = s.stored_key_count, key_size = s.key_size, "KME reachable")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(kme = %url, peer_sae = %peer, error = %e, "KME status failed; QKD connections will fail closed until it answers")
+                    }
+                    Err(_) => {
+                        tracing::warn!(kme = %url, peer_sae = %peer, "KME status: no answer; QKD connections will fail closed until it answers")
+                    }
                 }
             });
         }
@@ -83,36 +101,91 @@ impl Driver {
 
     /// Starts the KME request for an IKE SA; never blocks the endpoint task.
     pub(super) fn ppk_needed(&mut self, sa: SaId, ppk_id: Option<Vec<u8>>) {
-        let operation = if ppk_id.is_none() { "enc_keys" } else { "dec_keys" };
-        let connection = self.sas.get(&sa).map(|e| e.connection.clone()).or_else(|| self.endpoint.sas().into_iter().find(|s| s.id == sa).map(|s| s.connection));
-        let peer = connection.as_deref().and_then(|c| self.conn(c)).and_then(|c| c.qkd_peer_sae_id.clone());
+        let operation = if ppk_id.is_none() {
+            "enc_keys"
+        } else {
+            "dec_keys"
+        };
+        let connection = self.sas.get(&sa).map(|e| e.connection.clone()).or_else(|| {
+            self.endpoint
+                .sas()
+                .into_iter()
+                .find(|s| s.id == sa)
+                .map(|s| s.connection)
+        });
+        let peer = connection
+            .as_deref()
+            .and_then(|c| self.conn(c))
+            .and_then(|c| c.qkd_peer_sae_id.clone());
         let (Some(qkd), Some(peer)) = (self.qkd.as_ref(), peer) else {
-            let why = if self.qkd.is_none() { "no usable [qkd] KME client" } else { "the connection names no qkd_peer_sae_id" };
-            self.ppk.insert(sa, PpkRecord { operation, error: Some(why.into()), ..PpkRecord::default() });
+            let why = if self.qkd.is_none() {
+                "no usable [qkd] KME client"
+            } else {
+                "the connection names no qkd_peer_sae_id"
+            };
+            self.ppk.insert(
+                sa,
+                PpkRecord {
+                    operation,
+                    error: Some(why.into()),
+                    ..PpkRecord::default()
+                },
+            );
             self.count("qkd_key_failures");
             self.endpoint.provide_ppk(Instant::now(), sa, None);
             return;
         };
         tracing::info!(ike_sa = %sa_name(sa), operation, peer_sae = %peer, "requesting a QKD key from the KME");
-        self.ppk.insert(sa, PpkRecord { operation, pending: true, ..PpkRecord::default() });
-        let (client, bits, limit, tx) = (Arc::clone(&qkd.client), qkd.settings.key_size, qkd.settings.timeout, self.ppk_tx.clone());
+        self.ppk.insert(
+            sa,
+            PpkRecord {
+                operation,
+                pending: true,
+                ..PpkRecord::default()
+            },
+        );
+        let (client, bits, limit, tx) = (
+            Arc::clone(&qkd.client),
+            qkd.settings.key_size,
+            qkd.settings.timeout,
+            self.ppk_tx.clone(),
+        );
         tokio::spawn(fetch(client, peer, bits, ppk_id, limit, sa, operation, tx));
     }
 
     /// Hands a KME answer to the engine and records it.
     pub(super) fn ppk_answer(&mut self, answer: PpkAnswer) {
-        let PpkAnswer { sa, operation, took, result } = answer;
+        let PpkAnswer {
+            sa,
+            operation,
+            took,
+            result,
+        } = answer;
         let (record, ppk) = match result {
             Ok((id, key)) => {
                 self.count("qkd_keys_received");
                 let id = id.to_string();
                 tracing::info!(ike_sa = %sa_name(sa), operation, key_id = %id, micros = took.as_micros(), "QKD key received");
-                (PpkRecord { operation, key_id: Some(id.clone()), ..PpkRecord::default() }, Some((id.into_bytes(), key)))
+                (
+                    PpkRecord {
+                        operation,
+                        key_id: Some(id.clone()),
+                        ..PpkRecord::default()
+                    },
+                    Some((id.into_bytes(), key)),
+                )
             }
             Err(e) => {
                 self.count("qkd_key_failures");
                 tracing::warn!(ike_sa = %sa_name(sa), operation, error = %e, "no QKD key");
-                (PpkRecord { operation, error: Some(e), ..PpkRecord::default() }, None)
+                (
+                    PpkRecord {
+                        operation,
+                        error: Some(e),
+                        ..PpkRecord::default()
+                    },
+                    None,
+                )
             }
         };
         if let Some(entry) = self.sas.get_mut(&sa) {
@@ -124,14 +197,26 @@ impl Driver {
             tracing::debug!(ike_sa = %sa_name(sa), "the IKE SA no longer waits for its PPK");
             return;
         }
-        if let Some(view) = connection.as_deref().and_then(|c| self.ppk_view(sa, c, None)) {
-            let _ = self.events.send(MonitorEvent::PpkResolved { connection, ike_sa: sa_name(sa), ppk: view });
+        if let Some(view) = connection
+            .as_deref()
+            .and_then(|c| self.ppk_view(sa, c, None))
+        {
+            let _ = self.events.send(MonitorEvent::PpkResolved {
+                connection,
+                ike_sa: sa_name(sa),
+                ppk: view,
+            });
         }
     }
 
     /// The PPK of an IKE SA as listed: configured source, whether it was used (`None` while
     /// connecting) and why.
-    pub(super) fn ppk_view(&self, sa: SaId, connection: &str, used: Option<bool>) -> Option<PpkView> {
+    pub(super) fn ppk_view(
+        &self,
+        sa: SaId,
+        connection: &str,
+        used: Option<bool>,
+    ) -> Option<PpkView> {
         let conn = self.conn(connection)?;
         let r = conn.ppk.as_ref()?;
         let record = self.ppk.get(&sa);
@@ -140,29 +225,47 @@ impl Driver {
             PpkSourceKind::Secrets => {
                 let reason = match used {
                     Some(true) => "static PPK from [secrets.ppk]".to_string(),
-                    Some(false) => "the peer did not use the PPK (ppk_required = false allowed NO_PPK_AUTH)".to_string(),
+                    Some(false) => {
+                        "the peer did not use the PPK (ppk_required = false allowed NO_PPK_AUTH)"
+                            .to_string()
+                    }
                     None => "static PPK, not yet used".to_string(),
                 };
                 ("static", Some(r.id.clone()), reason)
             }
             PpkSourceKind::Qkd => {
                 let key_id = record.and_then(|x| x.key_id.clone());
-                let reason = qkd_reason(record, used, conn.qkd_fallback && conn.hybrid == HybridPolicy::PqcQkd);
+                let reason = qkd_reason(
+                    record,
+                    used,
+                    conn.qkd_fallback && conn.hybrid == HybridPolicy::PqcQkd,
+                );
                 ("qkd", key_id, reason)
             }
         };
-        Some(PpkView { source: source.into(), used: used_flag, id, reason })
+        Some(PpkView {
+            source: source.into(),
+            used: used_flag,
+            id,
+            reason,
+        })
     }
 
     /// Counts and logs how a PPK policy played out for a new IKE SA.
     pub(super) fn count_ppk_outcome(&mut self, sa: SaId, connection: &str, used: bool) {
-        let Some(conn) = self.conn(connection) else { return };
+        let Some(conn) = self.conn(connection) else {
+            return;
+        };
         let Some(r) = conn.ppk.as_ref() else { return };
         let (source, fallback) = (r.source, conn.qkd_fallback);
         match (source, used) {
             (_, true) => self.count("ike_sas_with_ppk"),
             (PpkSourceKind::Qkd, false) if fallback => {
-                let why = self.ppk.get(&sa).and_then(|x| x.error.clone()).unwrap_or_else(|| "the peer used no PPK".into());
+                let why = self
+                    .ppk
+                    .get(&sa)
+                    .and_then(|x| x.error.clone())
+                    .unwrap_or_else(|| "the peer used no PPK".into());
                 tracing::warn!(ike_sa = %sa_name(sa), %connection, reason = %why, "QKD key unavailable: IKE SA keyed by ML-KEM alone (qkd_fallback)");
                 self.count("qkd_fallbacks");
             }
@@ -172,40 +275,82 @@ impl Driver {
 
     /// Why an established IKE SA breaks its connection's policy, if it does: a defence in
     /// depth behind the proposal checks and the engine's required PPK.
-    pub(super) fn policy_violation(&self, connection: &str, ppk_used: bool, proposal: &str) -> Option<String> {
+    pub(super) fn policy_violation(
+        &self,
+        connection: &str,
+        ppk_used: bool,
+        proposal: &str,
+    ) -> Option<String> {
         let conn = self.conn(connection)?;
         if conn.hybrid.needs_pqc() && !proposal.contains("mlkem") {
-            return Some(format!("policy {} needs ML-KEM, negotiated {proposal}", conn.hybrid.as_str()));
+            return Some(format!(
+                "policy {} needs ML-KEM, negotiated {proposal}",
+                conn.hybrid.as_str()
+            ));
         }
         if conn.hybrid.needs_qkd() && !ppk_used && !conn.qkd_fallback {
-            return Some(format!("policy {} needs a QKD PPK and none was used", conn.hybrid.as_str()));
+            return Some(format!(
+                "policy {} needs a QKD PPK and none was used",
+                conn.hybrid.as_str()
+            ));
         }
         None
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn fetch(client: Arc<KmeClient>, peer: String, bits: u32, ppk_id: Option<Vec<u8>>, limit: Duration, sa: SaId, operation: &'static str, tx: mpsc::Sender<PpkAnswer>) {
+async fn fetch(
+    client: Arc<KmeClient>,
+    peer: String,
+    bits: u32,
+    ppk_id: Option<Vec<u8>>,
+    limit: Duration,
+    sa: SaId,
+    operation: &'static str,
+    tx: mpsc::Sender<PpkAnswer>,
+) {
     let start = Instant::now();
     let result = match tokio::time::timeout(limit, request(&client, &peer, bits, ppk_id)).await {
         Ok(r) => r,
         Err(_) => Err(format!("the KME gave no key within {limit:?}")),
     };
-    let _ = tx.send(PpkAnswer { sa, operation, took: start.elapsed(), result }).await;
+    let _ = tx
+        .send(PpkAnswer {
+            sa,
+            operation,
+            took: start.elapsed(),
+            result,
+        })
+        .await;
 }
 
 /// `enc_keys` for a fresh key (we are the master SAE), or `dec_keys` for the key the initiator
 /// named (we are the slave SAE).
-async fn request(client: &KmeClient, peer: &str, bits: u32, ppk_id: Option<Vec<u8>>) -> Result<(KeyId, SecretBytes), String> {
+async fn request(
+    client: &KmeClient,
+    peer: &str,
+    bits: u32,
+    ppk_id: Option<Vec<u8>>,
+) -> Result<(KeyId, SecretBytes), String> {
     let mut keys = match ppk_id {
-        None => client.enc_keys(peer, 1, bits).await.map_err(|e| e.to_string())?,
+        None => client
+            .enc_keys(peer, 1, bits)
+            .await
+            .map_err(|e| e.to_string())?,
         Some(raw) => {
-            let text = std::str::from_utf8(&raw).map_err(|_| "the peer's PPK_ID is not a KME key_ID (not UTF-8)".to_string())?;
-            let id = KeyId::from_str(text).map_err(|e| format!("the peer's PPK_ID is not a KME key_ID: {e}"))?;
-            client.dec_keys(peer, &[id]).await.map_err(|e| e.to_string())?
+            let text = std::str::from_utf8(&raw)
+                .map_err(|_| "the peer's PPK_ID is not a KME key_ID (not UTF-8)".to_string())?;
+            let id = KeyId::from_str(text)
+                .map_err(|e| format!("the peer's PPK_ID is not a KME key_ID: {e}"))?;
+            client
+                .dec_keys(peer, &[id])
+                .await
+                .map_err(|e| e.to_string())?
         }
     };
-    let key = keys.pop().ok_or_else(|| "the KME answered without a key".to_string())?;
+    let key = keys
+        .pop()
+        .ok_or_else(|| "the KME answered without a key".to_string())?;
     Ok(key.into_secret())
 }
 
@@ -215,7 +360,9 @@ const PROBE_LIMIT: Duration = Duration::from_secs(5);
 fn qkd_reason(record: Option<&PpkRecord>, used: Option<bool>, fallback: bool) -> String {
     let Some(r) = record else {
         return match used {
-            Some(false) if fallback => "the peer offered no QKD key; keyed by ML-KEM alone (qkd_fallback)".into(),
+            Some(false) if fallback => {
+                "the peer offered no QKD key; keyed by ML-KEM alone (qkd_fallback)".into()
+            }
             Some(false) => "the peer offered no QKD key".into(),
             _ => "no KME request yet".into(),
         };
@@ -224,7 +371,10 @@ fn qkd_reason(record: Option<&PpkRecord>, used: Option<bool>, fallback: bool) ->
         return format!("waiting for the KME ({})", r.operation);
     }
     match (&r.error, used) {
-        (Some(e), Some(false)) if fallback => format!("KME {}: {e}; keyed by ML-KEM alone (qkd_fallback)", r.operation),
+        (Some(e), Some(false)) if fallback => format!(
+            "KME {}: {e}; keyed by ML-KEM alone (qkd_fallback)",
+            r.operation
+        ),
         (Some(e), _) => format!("KME {}: {e}", r.operation),
         (None, Some(true)) => format!("QKD key from {}", r.operation),
         (None, Some(false)) => format!("QKD key from {}, but the peer did not use it", r.operation),

@@ -29,16 +29,27 @@ struct Exchange {
 impl Timings {
     /// The clock of an SA we initiate at `now`.
     pub(super) fn initiated(now: Instant) -> Self {
-        Self { initiated: Some(now), ..Self::default() }
+        Self {
+            initiated: Some(now),
+            ..Self::default()
+        }
     }
 
     /// Our request `message_id` left (a retransmission or later fragment keeps the first time).
     pub(super) fn request_sent(&mut self, exchange: ExchangeType, message_id: u32, now: Instant) {
-        if self.initiated.is_none() || self.established.is_some() || self.exchanges.iter().any(|e| e.message_id == message_id) {
+        if self.initiated.is_none()
+            || self.established.is_some()
+            || self.exchanges.iter().any(|e| e.message_id == message_id)
+        {
             return;
         }
         if self.exchanges.len() < MAX_EXCHANGES {
-            self.exchanges.push(Exchange { exchange, message_id, sent: now, answered: None });
+            self.exchanges.push(Exchange {
+                exchange,
+                message_id,
+                sent: now,
+                answered: None,
+            });
         }
     }
 
@@ -47,7 +58,11 @@ impl Timings {
         if self.established.is_some() {
             return;
         }
-        if let Some(e) = self.exchanges.iter_mut().find(|e| e.message_id == message_id) {
+        if let Some(e) = self
+            .exchanges
+            .iter_mut()
+            .find(|e| e.message_id == message_id)
+        {
             e.answered = Some(now);
         }
     }
@@ -69,15 +84,33 @@ impl Timings {
 
     /// The phases in order: each answered exchange, the other steps, then the totals.
     pub(super) fn view(&self) -> Vec<PhaseView> {
-        let phase = |name: String, d: Duration| PhaseView { phase: name, micros: u64::try_from(d.as_micros()).unwrap_or(u64::MAX) };
-        let mut out: Vec<PhaseView> = self.exchanges.iter().filter_map(|e| Some(phase(exchange_name(e.exchange), e.answered?.duration_since(e.sent)))).collect();
+        let phase = |name: String, d: Duration| PhaseView {
+            phase: name,
+            micros: u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+        };
+        let mut out: Vec<PhaseView> = self
+            .exchanges
+            .iter()
+            .filter_map(|e| {
+                Some(phase(
+                    exchange_name(e.exchange),
+                    e.answered?.duration_since(e.sent),
+                ))
+            })
+            .collect();
         out.extend(self.steps.iter().map(|(n, d)| phase(n.clone(), *d)));
         if let Some(start) = self.initiated {
             if let Some(t) = self.established {
-                out.push(phase("initiate -> established".into(), t.duration_since(start)));
+                out.push(phase(
+                    "initiate -> established".into(),
+                    t.duration_since(start),
+                ));
             }
             if let Some(t) = self.child_installed {
-                out.push(phase("initiate -> child installed".into(), t.duration_since(start)));
+                out.push(phase(
+                    "initiate -> child installed".into(),
+                    t.duration_since(start),
+                ));
             }
         }
         out
@@ -121,7 +154,14 @@ mod tests {
         t.child_installed(at(11));
         t.request_sent(ExchangeType::INFORMATIONAL, 3, at(20));
         let v: Vec<(String, u64)> = t.view().into_iter().map(|p| (p.phase, p.micros)).collect();
-        let want = [("IKE_SA_INIT", 2000), ("IKE_INTERMEDIATE", 3000), ("IKE_AUTH", 2000), ("qkd enc_keys", 2000), ("initiate -> established", 10_000), ("initiate -> child installed", 11_000)];
+        let want = [
+            ("IKE_SA_INIT", 2000),
+            ("IKE_INTERMEDIATE", 3000),
+            ("IKE_AUTH", 2000),
+            ("qkd enc_keys", 2000),
+            ("initiate -> established", 10_000),
+            ("initiate -> child installed", 11_000),
+        ];
         assert_eq!(v, want.map(|(n, m)| (n.to_string(), m)));
     }
 }

@@ -6,11 +6,19 @@ use ikev2::SaId;
 
 use super::{ChildRecord, Driver, SaEntry, SaState, sa_name};
 use crate::config::{Connection, PpkSourceKind, format_selector};
-use crate::proto::{ChildConfView, ChildSaCounters, ChildSaView, ChildStatsView, ConnView, IkeSaView, StatsView};
+use crate::proto::{
+    ChildConfView, ChildSaCounters, ChildSaView, ChildStatsView, ConnView, IkeSaView, StatsView,
+};
 
 impl Driver {
     pub(super) fn stats(&self) -> StatsView {
-        let engine = self.endpoint.stats().fields().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let engine = self
+            .endpoint
+            .stats()
+            .fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         let counters = self.sink.counters();
         let children = self
             .sas
@@ -31,16 +39,28 @@ impl Driver {
             uptime_secs: self.started.elapsed().as_secs(),
             engine,
             ike_sas: self.sas.len(),
-            ike_sas_established: self.sas.values().filter(|e| e.state == SaState::Established).count(),
+            ike_sas_established: self
+                .sas
+                .values()
+                .filter(|e| e.state == SaState::Established)
+                .count(),
             child_sas: children.len(),
             children,
-            daemon: self.counters.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
+            daemon: self
+                .counters
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), *v))
+                .collect(),
             datapath: self.sink.datapath_stats(),
         }
     }
 
     pub(super) fn conn_view(&self, c: &Connection) -> ConnView {
-        let hybrid = if c.hybrid_explicit { c.hybrid.as_str().to_string() } else { format!("{} (inferred)", c.hybrid.as_str()) };
+        let hybrid = if c.hybrid_explicit {
+            c.hybrid.as_str().to_string()
+        } else {
+            format!("{} (inferred)", c.hybrid.as_str())
+        };
         ConnView {
             name: c.name.clone(),
             local_addrs: c.local_addrs.iter().map(ToString::to_string).collect(),
@@ -52,7 +72,11 @@ impl Driver {
             proposals: c.proposals.clone(),
             start_action: c.start_action.as_str().into(),
             fragment_size: c.fragment_size,
-            ppk_id: c.ppk.as_ref().filter(|p| p.source == PpkSourceKind::Secrets).map(|p| p.id.clone()),
+            ppk_id: c
+                .ppk
+                .as_ref()
+                .filter(|p| p.source == PpkSourceKind::Secrets)
+                .map(|p| p.id.clone()),
             ppk_required: c.ppk.as_ref().is_some_and(|p| p.required),
             ppk_source: c.ppk.as_ref().map(|p| match p.source {
                 PpkSourceKind::Secrets => "secrets".into(),
@@ -75,7 +99,12 @@ impl Driver {
         }
     }
 
-    pub(super) fn sa_view(&self, id: SaId, e: &SaEntry, counters: &BTreeMap<u32, ChildSaCounters>) -> IkeSaView {
+    pub(super) fn sa_view(
+        &self,
+        id: SaId,
+        e: &SaEntry,
+        counters: &BTreeMap<u32, ChildSaCounters>,
+    ) -> IkeSaView {
         let info = e.info.as_ref();
         IkeSaView {
             id: sa_name(id),
@@ -94,7 +123,10 @@ impl Driver {
             nat_detected: info.is_some_and(|i| i.nat_detected),
             intermediate_exchanges: info.map_or(0, |i| i.intermediate_exchanges),
             established_secs: e.established_at.map(|t| t.elapsed().as_secs()),
-            hybrid: self.conn(&e.connection).map(|c| c.hybrid.as_str().to_string()).unwrap_or_default(),
+            hybrid: self
+                .conn(&e.connection)
+                .map(|c| c.hybrid.as_str().to_string())
+                .unwrap_or_default(),
             ppk: self.ppk_view(id, &e.connection, info.map(|i| i.ppk_used)),
             timings: e.timings.view(),
             children: e.children.iter().map(|c| child_view(c, counters)).collect(),
@@ -102,7 +134,10 @@ impl Driver {
     }
 }
 
-pub(super) fn child_view(c: &ChildRecord, counters: &BTreeMap<u32, ChildSaCounters>) -> ChildSaView {
+pub(super) fn child_view(
+    c: &ChildRecord,
+    counters: &BTreeMap<u32, ChildSaCounters>,
+) -> ChildSaView {
     ChildSaView {
         name: c.name.clone(),
         inbound_spi: format!("{:08x}", c.inbound_spi),

@@ -31,9 +31,21 @@ impl TestDaemon {
         let config_path = dir.path().join("iked.toml");
         write_config(&config_path, &socket, body, daemon_extra);
         let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let daemon = rt.block_on(Daemon::start(config, Box::new(LoggingSink::new()))).expect("daemon starts");
-        Self { rt, daemon: Some(daemon), dir, socket, config_path }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let daemon = rt
+            .block_on(Daemon::start(config, Box::new(LoggingSink::new())))
+            .expect("daemon starts");
+        Self {
+            rt,
+            daemon: Some(daemon),
+            dir,
+            socket,
+            config_path,
+        }
     }
 
     pub fn daemon(&self) -> &Daemon {
@@ -63,15 +75,30 @@ impl Drop for TestDaemon {
 }
 
 fn write_config(path: &Path, socket: &Path, body: &str, daemon_extra: &str) {
-    let text = format!("[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nike_port = 0\nnatt_port = 0\n{daemon_extra}\n{body}", socket.display());
+    let text = format!(
+        "[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nike_port = 0\nnatt_port = 0\n{daemon_extra}\n{body}",
+        socket.display()
+    );
     std::fs::write(path, text).expect("write config");
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
 }
 
 /// One side of a site-to-site pair: `me` and `peer` are "a" or "b". With `peer_port` the
 /// connection can initiate to 127.0.0.1 on that port; without, it only responds.
-pub fn site(name: &str, me: &str, peer: &str, peer_port: Option<u16>, start: &str, ike: &str) -> String {
-    let (local_net, remote_net) = if me == "a" { ("10.1.0.0/16", "10.2.0.0/16") } else { ("10.2.0.0/16", "10.1.0.0/16") };
+pub fn site(
+    name: &str,
+    me: &str,
+    peer: &str,
+    peer_port: Option<u16>,
+    start: &str,
+    ike: &str,
+) -> String {
+    let (local_net, remote_net) = if me == "a" {
+        ("10.1.0.0/16", "10.2.0.0/16")
+    } else {
+        ("10.2.0.0/16", "10.1.0.0/16")
+    };
     let remote = match peer_port {
         Some(p) => format!("remote_addrs = [\"127.0.0.1\"]\nremote_port = {p}"),
         None => "remote_addrs = [\"%any\"]".into(),

@@ -23,7 +23,13 @@ const MAX_INTERMEDIATES: usize = 6;
 ///
 /// # Errors
 /// A static reason, reported as AUTHENTICATION_FAILED.
-pub(crate) fn verify_peer(provider: &dyn CryptoProvider, anchors: &[TrustAnchor], certs: &[&[u8]], unix_time: i64, id: &Identification) -> Result<Vec<u8>, &'static str> {
+pub(crate) fn verify_peer(
+    provider: &dyn CryptoProvider,
+    anchors: &[TrustAnchor],
+    certs: &[&[u8]],
+    unix_time: i64,
+    id: &Identification,
+) -> Result<Vec<u8>, &'static str> {
     let (&ee_der, rest) = certs.split_first().ok_or("peer sent no certificate")?;
     let ee = parse(ee_der).ok_or("peer certificate is malformed")?;
     let validity = ee.validity();
@@ -57,7 +63,11 @@ pub(crate) fn verify_peer(provider: &dyn CryptoProvider, anchors: &[TrustAnchor]
             return Err("certificate chain too long");
         }
         let mut next = None;
-        for (i, cand) in pool.iter().enumerate().filter(|(i, c)| !used[*i] && c.subject().as_raw() == issuer) {
+        for (i, cand) in pool
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !used[*i] && c.subject().as_raw() == issuer)
+        {
             match verify_link(provider, current, cand.public_key().raw) {
                 Ok(()) => {
                     next = Some(i);
@@ -84,13 +94,23 @@ pub(super) fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
 }
 
 /// `cert`'s signature with the issuer key `issuer_spki`. SHA-1 signatures are refused.
-fn verify_link(provider: &dyn CryptoProvider, cert: &X509Certificate<'_>, issuer_spki: &[u8]) -> Result<(), &'static str> {
+fn verify_link(
+    provider: &dyn CryptoProvider,
+    cert: &X509Certificate<'_>,
+    issuer_spki: &[u8],
+) -> Result<(), &'static str> {
     let scheme = scheme_of(&cert.signature_algorithm)
         .filter(|s| *s != SignatureScheme::RsaPkcs1Sha1)
         .ok_or("certificate signature algorithm not supported")?;
-    let verifier = provider.signature(scheme).ok_or("certificate signature algorithm not in the crypto provider")?;
+    let verifier = provider
+        .signature(scheme)
+        .ok_or("certificate signature algorithm not in the crypto provider")?;
     verifier
-        .verify(issuer_spki, cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+        .verify(
+            issuer_spki,
+            cert.tbs_certificate.as_ref(),
+            &cert.signature_value.data,
+        )
         .map_err(|_| "certificate signature does not verify")
 }
 
@@ -100,11 +120,17 @@ fn check_ca(ca: &X509Certificate<'_>, below: usize, unix_time: i64) -> Result<()
     if unix_time > validity.not_after.timestamp() || unix_time < validity.not_before.timestamp() {
         return Err("intermediate CA certificate has expired or is not yet valid");
     }
-    let constraints = ca.basic_constraints().map_err(|_| "intermediate CA certificate is malformed")?;
+    let constraints = ca
+        .basic_constraints()
+        .map_err(|_| "intermediate CA certificate is malformed")?;
     let Some(bc) = constraints.filter(|b| b.value.ca) else {
         return Err("intermediate certificate is not a CA");
     };
-    if bc.value.path_len_constraint.is_some_and(|n| usize::try_from(n).is_ok_and(|n| below > n)) {
+    if bc
+        .value
+        .path_len_constraint
+        .is_some_and(|n| usize::try_from(n).is_ok_and(|n| below > n))
+    {
         return Err("intermediate CA path length constraint exceeded");
     }
     check_extensions(ca, true)
@@ -112,15 +138,31 @@ fn check_ca(ca: &X509Certificate<'_>, below: usize, unix_time: i64) -> Result<()
 
 /// Key usage (if present) and critical extensions we do not implement.
 fn check_extensions(cert: &X509Certificate<'_>, ca: bool) -> Result<(), &'static str> {
-    let ku = cert.key_usage().map_err(|_| "certificate has duplicate extensions")?;
+    let ku = cert
+        .key_usage()
+        .map_err(|_| "certificate has duplicate extensions")?;
     if let Some(ku) = ku {
-        let ok = if ca { ku.value.key_cert_sign() } else { ku.value.digital_signature() || ku.value.non_repudiation() };
+        let ok = if ca {
+            ku.value.key_cert_sign()
+        } else {
+            ku.value.digital_signature() || ku.value.non_repudiation()
+        };
         if !ok {
-            return Err(if ca { "CA certificate key usage does not allow certificate signing" } else { "peer certificate key usage does not allow signatures" });
+            return Err(if ca {
+                "CA certificate key usage does not allow certificate signing"
+            } else {
+                "peer certificate key usage does not allow signatures"
+            });
         }
     }
     let unsupported = cert.extensions().iter().any(|e| {
-        e.critical && matches!(e.parsed_extension(), ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. } | ParsedExtension::NameConstraints(_))
+        e.critical
+            && matches!(
+                e.parsed_extension(),
+                ParsedExtension::UnsupportedExtension { .. }
+                    | ParsedExtension::ParseError { .. }
+                    | ParsedExtension::NameConstraints(_)
+            )
     });
     if unsupported {
         return Err("certificate has an unsupported critical extension");

@@ -14,18 +14,33 @@ use crate::wire::{IdType, Identification};
 ///
 /// # Errors
 /// A static reason, reported as AUTHENTICATION_FAILED.
-pub(crate) fn matches_identity(cert: &X509Certificate<'_>, id: &Identification) -> Result<(), &'static str> {
+pub(crate) fn matches_identity(
+    cert: &X509Certificate<'_>,
+    id: &Identification,
+) -> Result<(), &'static str> {
     const MISMATCH: &str = "peer identity does not match its certificate";
     if id.id_type == IdType::DER_ASN1_DN {
-        return if cert.subject().as_raw() == id.data.as_slice() { Ok(()) } else { Err(MISMATCH) };
+        return if cert.subject().as_raw() == id.data.as_slice() {
+            Ok(())
+        } else {
+            Err(MISMATCH)
+        };
     }
-    let san = cert.subject_alternative_name().map_err(|_| "certificate has duplicate extensions")?;
-    let names = san.map(|s| s.value.general_names.as_slice()).unwrap_or_default();
+    let san = cert
+        .subject_alternative_name()
+        .map_err(|_| "certificate has duplicate extensions")?;
+    let names = san
+        .map(|s| s.value.general_names.as_slice())
+        .unwrap_or_default();
     let text = std::str::from_utf8(&id.data).ok();
     let found = names.iter().any(|n| match (n, id.id_type) {
         (GeneralName::DNSName(d), IdType::FQDN) => text.is_some_and(|t| d.eq_ignore_ascii_case(t)),
-        (GeneralName::RFC822Name(e), IdType::RFC822_ADDR) => text.is_some_and(|t| e.eq_ignore_ascii_case(t)),
-        (GeneralName::IPAddress(a), IdType::IPV4_ADDR | IdType::IPV6_ADDR) => *a == id.data.as_slice(),
+        (GeneralName::RFC822Name(e), IdType::RFC822_ADDR) => {
+            text.is_some_and(|t| e.eq_ignore_ascii_case(t))
+        }
+        (GeneralName::IPAddress(a), IdType::IPV4_ADDR | IdType::IPV6_ADDR) => {
+            *a == id.data.as_slice()
+        }
         _ => false,
     });
     if found { Ok(()) } else { Err(MISMATCH) }

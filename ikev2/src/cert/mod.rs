@@ -18,7 +18,9 @@ use ipsec_crypto::SigningKey;
 use sha1::{Digest, Sha1};
 
 pub(crate) use chain::verify_peer;
-pub(crate) use signature::{hash_algorithms_notify_data, parse_hash_algorithms, sign_auth, verify_auth};
+pub(crate) use signature::{
+    hash_algorithms_notify_data, parse_hash_algorithms, sign_auth, verify_auth,
+};
 
 /// Certificate credentials of a connection: our chain and private key (to sign our AUTH) and
 /// the CAs we trust for the peer's chain.
@@ -64,7 +66,11 @@ impl CertificateAuth {
     ///
     /// # Errors
     /// When a certificate does not parse or the key does not belong to the end entity.
-    pub fn new(chain: Vec<Vec<u8>>, key: Box<dyn SigningKey>, trusted_cas: &[Vec<u8>]) -> Result<Self, CertificateError> {
+    pub fn new(
+        chain: Vec<Vec<u8>>,
+        key: Box<dyn SigningKey>,
+        trusted_cas: &[Vec<u8>],
+    ) -> Result<Self, CertificateError> {
         let ee = chain.first().ok_or(CertificateError::EmptyChain)?;
         let parsed = chain::parse(ee).ok_or(CertificateError::MalformedChain { index: 0 })?;
         if *parsed.public_key().subject_public_key.data != *key.public_key() {
@@ -73,7 +79,11 @@ impl CertificateAuth {
         if let Some(index) = chain.iter().position(|c| chain::parse(c).is_none()) {
             return Err(CertificateError::MalformedChain { index });
         }
-        Ok(Self { anchors: anchors(trusted_cas)?, chain, key: Some(key) })
+        Ok(Self {
+            anchors: anchors(trusted_cas)?,
+            chain,
+            key: Some(key),
+        })
     }
 
     /// Only the CAs to verify the peer with, for an end that does not sign: an EAP initiator
@@ -82,7 +92,11 @@ impl CertificateAuth {
     /// # Errors
     /// When a CA certificate does not parse.
     pub fn verify_only(trusted_cas: &[Vec<u8>]) -> Result<Self, CertificateError> {
-        Ok(Self { chain: Vec::new(), key: None, anchors: anchors(trusted_cas)? })
+        Ok(Self {
+            chain: Vec::new(),
+            key: None,
+            anchors: anchors(trusted_cas)?,
+        })
     }
 
     /// Our chain, end entity first.
@@ -123,9 +137,15 @@ impl fmt::Display for CertificateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::EmptyChain => f.write_str("certificate chain is empty"),
-            Self::MalformedChain { index } => write!(f, "certificate {index} of the chain is malformed"),
-            Self::MalformedTrustAnchor { index } => write!(f, "trusted CA certificate {index} is malformed"),
-            Self::KeyMismatch => f.write_str("private key does not match the end-entity certificate"),
+            Self::MalformedChain { index } => {
+                write!(f, "certificate {index} of the chain is malformed")
+            }
+            Self::MalformedTrustAnchor { index } => {
+                write!(f, "trusted CA certificate {index} is malformed")
+            }
+            Self::KeyMismatch => {
+                f.write_str("private key does not match the end-entity certificate")
+            }
         }
     }
 }
@@ -155,7 +175,11 @@ fn anchors(trusted_cas: &[Vec<u8>]) -> Result<Vec<TrustAnchor>, CertificateError
         .map(|(index, der)| {
             let ca = chain::parse(der).ok_or(CertificateError::MalformedTrustAnchor { index })?;
             let spki = ca.public_key().raw.to_vec();
-            Ok(TrustAnchor { subject: ca.subject().as_raw().to_vec(), spki_sha1: Sha1::digest(&spki).into(), spki })
+            Ok(TrustAnchor {
+                subject: ca.subject().as_raw().to_vec(),
+                spki_sha1: Sha1::digest(&spki).into(),
+                spki,
+            })
         })
         .collect()
 }

@@ -10,8 +10,12 @@ use crate::wire::{AuthMethod, AuthPayload, HashAlgorithm};
 
 /// The hash algorithms we verify, as sent in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4): SHA-1 is
 /// left out (RFC 8247 §3.2).
-pub(crate) const OUR_HASHES: [HashAlgorithm; 4] =
-    [HashAlgorithm::SHA2_256, HashAlgorithm::SHA2_384, HashAlgorithm::SHA2_512, HashAlgorithm::IDENTITY];
+pub(crate) const OUR_HASHES: [HashAlgorithm; 4] = [
+    HashAlgorithm::SHA2_256,
+    HashAlgorithm::SHA2_384,
+    HashAlgorithm::SHA2_512,
+    HashAlgorithm::IDENTITY,
+];
 
 /// The data of our SIGNATURE_HASH_ALGORITHMS notify.
 pub(crate) fn hash_algorithms_notify_data() -> Vec<u8> {
@@ -20,7 +24,9 @@ pub(crate) fn hash_algorithms_notify_data() -> Vec<u8> {
 
 /// The peer's SIGNATURE_HASH_ALGORITHMS list (an odd trailing octet is ignored).
 pub(crate) fn parse_hash_algorithms(data: &[u8]) -> Vec<HashAlgorithm> {
-    data.chunks_exact(2).map(|c| HashAlgorithm(u16::from_be_bytes([c[0], c[1]]))).collect()
+    data.chunks_exact(2)
+        .map(|c| HashAlgorithm(u16::from_be_bytes([c[0], c[1]])))
+        .collect()
 }
 
 /// Signs `octets` for an AUTH payload. With the peer's hash list (RFC 7427) the first of our
@@ -30,13 +36,25 @@ pub(crate) fn parse_hash_algorithms(data: &[u8]) -> Vec<HashAlgorithm> {
 ///
 /// # Errors
 /// A static reason when no scheme fits or the provider fails.
-pub(crate) fn sign_auth(key: &dyn SigningKey, peer_hashes: Option<&[HashAlgorithm]>, octets: &[u8]) -> Result<AuthPayload, &'static str> {
+pub(crate) fn sign_auth(
+    key: &dyn SigningKey,
+    peer_hashes: Option<&[HashAlgorithm]>,
+    octets: &[u8],
+) -> Result<AuthPayload, &'static str> {
     let Some(peer) = peer_hashes else {
         if key.schemes().contains(&SignatureScheme::RsaPkcs1Sha256) {
-            let data = key.sign(SignatureScheme::RsaPkcs1Sha256, octets).map_err(|_| "signing failed")?;
-            return Ok(AuthPayload { method: AuthMethod::RSA_SIG, data });
+            let data = key
+                .sign(SignatureScheme::RsaPkcs1Sha256, octets)
+                .map_err(|_| "signing failed")?;
+            return Ok(AuthPayload {
+                method: AuthMethod::RSA_SIG,
+                data,
+            });
         }
-        let scheme = *key.schemes().first().ok_or("private key has no signature scheme")?;
+        let scheme = *key
+            .schemes()
+            .first()
+            .ok_or("private key has no signature scheme")?;
         return digital_signature(key, scheme, octets);
     };
     let scheme = key
@@ -53,9 +71,17 @@ pub(crate) fn sign_auth(key: &dyn SigningKey, peer_hashes: Option<&[HashAlgorith
 ///
 /// # Errors
 /// A static reason for the AUTHENTICATION_FAILED error.
-pub(crate) fn verify_auth(provider: &dyn CryptoProvider, spki: &[u8], method: AuthMethod, data: &[u8], octets: &[u8]) -> Result<(), &'static str> {
+pub(crate) fn verify_auth(
+    provider: &dyn CryptoProvider,
+    spki: &[u8],
+    method: AuthMethod,
+    data: &[u8],
+    octets: &[u8],
+) -> Result<(), &'static str> {
     let verify = |scheme: SignatureScheme, sig: &[u8]| {
-        provider.signature(scheme).is_some_and(|v| v.verify(spki, octets, sig).is_ok())
+        provider
+            .signature(scheme)
+            .is_some_and(|v| v.verify(spki, octets, sig).is_ok())
     };
     match method {
         AuthMethod::DIGITAL_SIGNATURE => {
@@ -68,12 +94,20 @@ pub(crate) fn verify_auth(provider: &dyn CryptoProvider, spki: &[u8], method: Au
             let Ok(([], alg)) = AlgorithmIdentifier::from_der(alg) else {
                 return Err("AUTH AlgorithmIdentifier malformed");
             };
-            let scheme = scheme_of(&alg).filter(|s| *s != SignatureScheme::RsaPkcs1Sha1).ok_or("AUTH signature algorithm not supported")?;
-            if verify(scheme, sig) { Ok(()) } else { Err("AUTH signature does not verify") }
+            let scheme = scheme_of(&alg)
+                .filter(|s| *s != SignatureScheme::RsaPkcs1Sha1)
+                .ok_or("AUTH signature algorithm not supported")?;
+            if verify(scheme, sig) {
+                Ok(())
+            } else {
+                Err("AUTH signature does not verify")
+            }
         }
         // RFC 7296 method 1 names no hash; SHA-1 is what old peers use, SHA-256 some newer ones.
         AuthMethod::RSA_SIG => {
-            if verify(SignatureScheme::RsaPkcs1Sha1, data) || verify(SignatureScheme::RsaPkcs1Sha256, data) {
+            if verify(SignatureScheme::RsaPkcs1Sha1, data)
+                || verify(SignatureScheme::RsaPkcs1Sha256, data)
+            {
                 Ok(())
             } else {
                 Err("AUTH RSA signature does not verify")
@@ -100,7 +134,10 @@ pub(crate) fn scheme_of(alg: &AlgorithmIdentifier<'_>) -> Option<SignatureScheme
             let hash = params.hash_algorithm_oid().as_bytes();
             let mgf = params.mask_gen_algorithm().ok()?;
             // Only MGF1 with the message hash and a salt as long as the hash (RFC 7427 A.4.3).
-            if mgf.mgf.as_bytes() != OID_MGF1 || mgf.hash.as_bytes() != hash || params.trailer_field() != 1 {
+            if mgf.mgf.as_bytes() != OID_MGF1
+                || mgf.hash.as_bytes() != hash
+                || params.trailer_field() != 1
+            {
                 return None;
             }
             match (hash, params.salt_length()) {
@@ -128,14 +165,21 @@ fn hash_of(scheme: SignatureScheme) -> Option<HashAlgorithm> {
 }
 
 /// Method 14: `len(AlgorithmIdentifier) | AlgorithmIdentifier | signature` (RFC 7427 §3).
-fn digital_signature(key: &dyn SigningKey, scheme: SignatureScheme, octets: &[u8]) -> Result<AuthPayload, &'static str> {
+fn digital_signature(
+    key: &dyn SigningKey,
+    scheme: SignatureScheme,
+    octets: &[u8],
+) -> Result<AuthPayload, &'static str> {
     let alg = algorithm_identifier(scheme).ok_or("signature scheme has no RFC 7427 encoding")?;
     let sig = key.sign(scheme, octets).map_err(|_| "signing failed")?;
     let mut data = Vec::with_capacity(1 + alg.len() + sig.len());
     data.push(alg.len() as u8);
     data.extend_from_slice(alg);
     data.extend_from_slice(&sig);
-    Ok(AuthPayload { method: AuthMethod::DIGITAL_SIGNATURE, data })
+    Ok(AuthPayload {
+        method: AuthMethod::DIGITAL_SIGNATURE,
+        data,
+    })
 }
 
 /// The DER AlgorithmIdentifier we send for a scheme (RFC 7427 Appendix A; all shorter than 256).
@@ -143,9 +187,15 @@ fn algorithm_identifier(scheme: SignatureScheme) -> Option<&'static [u8]> {
     use SignatureScheme as S;
     Some(match scheme {
         S::Ed25519 => &[0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70],
-        S::EcdsaSha256 => &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02],
-        S::EcdsaSha384 => &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03],
-        S::EcdsaSha512 => &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04],
+        S::EcdsaSha256 => &[
+            0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+        ],
+        S::EcdsaSha384 => &[
+            0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03,
+        ],
+        S::EcdsaSha512 => &[
+            0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04,
+        ],
         S::RsaPkcs1Sha256 => &RSA_PKCS1_SHA256_ALG,
         S::RsaPkcs1Sha384 => &RSA_PKCS1_SHA384_ALG,
         S::RsaPkcs1Sha512 => &RSA_PKCS1_SHA512_ALG,
@@ -166,7 +216,9 @@ const RSA_PSS_SHA384_ALG: [u8; 67] = rsa_pss_alg(0x02, 0x30);
 const RSA_PSS_SHA512_ALG: [u8; 67] = rsa_pss_alg(0x03, 0x40);
 
 const fn rsa_pkcs1_alg(last: u8) -> [u8; 15] {
-    [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, last, 0x05, 0x00]
+    [
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, last, 0x05, 0x00,
+    ]
 }
 
 /// `hash` is the last arc of the NIST hash OID (2.16.840.1.101.3.4.2.x).
@@ -175,8 +227,9 @@ const fn rsa_pss_alg(hash: u8, salt: u8) -> [u8; 67] {
         0x30, 0x41, // AlgorithmIdentifier
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, // id-RSASSA-PSS
         0x30, 0x34, // RSASSA-PSS-params
-        0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, hash, 0x05, 0x00,
-        0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, // MGF1
+        0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, hash,
+        0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+        0x01, 0x08, // MGF1
         0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, hash, 0x05, 0x00,
         0xa2, 0x03, 0x02, 0x01, salt,
     ]
@@ -216,14 +269,26 @@ mod tests {
 
     #[test]
     fn hash_algorithms_round_trip() {
-        assert_eq!(parse_hash_algorithms(&hash_algorithms_notify_data()), OUR_HASHES.to_vec());
-        assert_eq!(parse_hash_algorithms(&[0, 2, 0]), vec![HashAlgorithm::SHA2_256]);
+        assert_eq!(
+            parse_hash_algorithms(&hash_algorithms_notify_data()),
+            OUR_HASHES.to_vec()
+        );
+        assert_eq!(
+            parse_hash_algorithms(&[0, 2, 0]),
+            vec![HashAlgorithm::SHA2_256]
+        );
     }
 
     #[test]
     fn malformed_auth_data_is_rejected_without_panic() {
         let p = crate::test_provider();
-        for data in [&[][..], &[5], &[200, 0x30], &[2, 0x30, 0x00, 1, 2, 3], &[3, 0x05, 0x00, 0x00]] {
+        for data in [
+            &[][..],
+            &[5],
+            &[200, 0x30],
+            &[2, 0x30, 0x00, 1, 2, 3],
+            &[3, 0x05, 0x00, 0x00],
+        ] {
             assert!(verify_auth(p, &[], AuthMethod::DIGITAL_SIGNATURE, data, b"x").is_err());
         }
         assert!(verify_auth(p, &[], AuthMethod::RSA_SIG, &[1, 2], b"x").is_err());
@@ -232,7 +297,9 @@ mod tests {
 
     fn key(alg: &'static rcgen::SignatureAlgorithm) -> (Box<dyn SigningKey>, Vec<u8>) {
         let kp = rcgen::KeyPair::generate_for(alg).expect("key");
-        let key = crate::test_provider().signing_key(&kp.serialize_der()).expect("loads");
+        let key = crate::test_provider()
+            .signing_key(&kp.serialize_der())
+            .expect("loads");
         (key, rcgen::PublicKeyData::subject_public_key_info(&kp))
     }
 
@@ -242,16 +309,29 @@ mod tests {
         let (key, spki) = key(&rcgen::PKCS_RSA_SHA256);
         let auth = sign_auth(key.as_ref(), Some(&OUR_HASHES), b"octets").expect("signs");
         assert_eq!(auth.method, AuthMethod::DIGITAL_SIGNATURE);
-        assert_eq!(&auth.data[1..=RSA_PSS_SHA256_ALG.len()], &RSA_PSS_SHA256_ALG);
-        assert_eq!(verify_auth(p, &spki, auth.method, &auth.data, b"octets"), Ok(()));
+        assert_eq!(
+            &auth.data[1..=RSA_PSS_SHA256_ALG.len()],
+            &RSA_PSS_SHA256_ALG
+        );
+        assert_eq!(
+            verify_auth(p, &spki, auth.method, &auth.data, b"octets"),
+            Ok(())
+        );
         assert!(verify_auth(p, &spki, auth.method, &auth.data, b"other").is_err());
         // A peer that only announced SHA-384 gets PSS with SHA-384.
-        let auth = sign_auth(key.as_ref(), Some(&[HashAlgorithm::SHA2_384]), b"octets").expect("signs");
-        assert_eq!(&auth.data[1..=RSA_PSS_SHA384_ALG.len()], &RSA_PSS_SHA384_ALG);
+        let auth =
+            sign_auth(key.as_ref(), Some(&[HashAlgorithm::SHA2_384]), b"octets").expect("signs");
+        assert_eq!(
+            &auth.data[1..=RSA_PSS_SHA384_ALG.len()],
+            &RSA_PSS_SHA384_ALG
+        );
         // Without SIGNATURE_HASH_ALGORITHMS: RFC 7296 method 1.
         let legacy = sign_auth(key.as_ref(), None, b"octets").expect("signs");
         assert_eq!(legacy.method, AuthMethod::RSA_SIG);
-        assert_eq!(verify_auth(p, &spki, legacy.method, &legacy.data, b"octets"), Ok(()));
+        assert_eq!(
+            verify_auth(p, &spki, legacy.method, &legacy.data, b"octets"),
+            Ok(())
+        );
         assert!(verify_auth(p, &spki, legacy.method, &legacy.data, b"other").is_err());
     }
 
@@ -259,13 +339,22 @@ mod tests {
     fn scheme_follows_the_peer_hash_list() {
         let p = crate::test_provider();
         let (ed, ed_spki) = key(&rcgen::PKCS_ED25519);
-        assert_eq!(sign_auth(ed.as_ref(), Some(&[HashAlgorithm::SHA2_256]), b"x").err(), Some("no signature hash algorithm in common with the peer"));
+        assert_eq!(
+            sign_auth(ed.as_ref(), Some(&[HashAlgorithm::SHA2_256]), b"x").err(),
+            Some("no signature hash algorithm in common with the peer")
+        );
         let auth = sign_auth(ed.as_ref(), None, b"x").expect("Ed25519 still uses method 14");
         assert_eq!(auth.method, AuthMethod::DIGITAL_SIGNATURE);
-        assert_eq!(verify_auth(p, &ed_spki, auth.method, &auth.data, b"x"), Ok(()));
+        assert_eq!(
+            verify_auth(p, &ed_spki, auth.method, &auth.data, b"x"),
+            Ok(())
+        );
         let (ec, ec_spki) = key(&rcgen::PKCS_ECDSA_P384_SHA384);
         let auth = sign_auth(ec.as_ref(), Some(&OUR_HASHES), b"x").expect("signs");
-        assert_eq!(verify_auth(p, &ec_spki, auth.method, &auth.data, b"x"), Ok(()));
+        assert_eq!(
+            verify_auth(p, &ec_spki, auth.method, &auth.data, b"x"),
+            Ok(())
+        );
         // The signature of one key does not verify with another.
         assert!(verify_auth(p, &ed_spki, auth.method, &auth.data, b"x").is_err());
     }

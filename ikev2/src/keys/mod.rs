@@ -39,7 +39,8 @@ pub(crate) fn psk_auth(prf: &dyn Prf, psk: &[u8], signed_octets: &[&[u8]]) -> Se
     let mut pad_key = SecretBytes::zeroed(prf.output_len());
     prf.key(psk).compute(&[KEY_PAD], pad_key.expose_mut());
     let mut out = SecretBytes::zeroed(prf.output_len());
-    prf.key(pad_key.expose()).compute(signed_octets, out.expose_mut());
+    prf.key(pad_key.expose())
+        .compute(signed_octets, out.expose_mut());
     out
 }
 

@@ -5,7 +5,12 @@ use ipsec_crypto::{Prf, SecretBytes};
 /// `prf+(K, S)` truncated to `len` bytes, where `S` is the concatenation of `seed`.
 ///
 /// Returns `None` when `len` needs more than 255 iterations (RFC 7296 §2.13).
-pub(crate) fn prf_plus(prf: &dyn Prf, key: &[u8], seed: &[&[u8]], len: usize) -> Option<SecretBytes> {
+pub(crate) fn prf_plus(
+    prf: &dyn Prf,
+    key: &[u8],
+    seed: &[&[u8]],
+    len: usize,
+) -> Option<SecretBytes> {
     let block = prf.output_len();
     let rounds = len.div_ceil(block);
     if rounds > 255 {
@@ -36,7 +41,9 @@ mod tests {
     #[test]
     fn prf_plus_matches_manual_expansion() {
         let p = crate::test_provider();
-        let prf = p.prf(ipsec_crypto::PrfAlgorithm::HmacSha256).expect("sha256");
+        let prf = p
+            .prf(ipsec_crypto::PrfAlgorithm::HmacSha256)
+            .expect("sha256");
         let key = b"key";
         let seed = b"seed";
         let out = prf_plus(prf, key, &[seed], 80).expect("len");
@@ -54,7 +61,9 @@ mod tests {
     #[test]
     fn prf_plus_refuses_more_than_255_rounds() {
         let p = crate::test_provider();
-        let prf = p.prf(ipsec_crypto::PrfAlgorithm::HmacSha256).expect("sha256");
+        let prf = p
+            .prf(ipsec_crypto::PrfAlgorithm::HmacSha256)
+            .expect("sha256");
         assert!(prf_plus(prf, b"k", &[b"s"], 255 * 32).is_some());
         assert!(prf_plus(prf, b"k", &[b"s"], 255 * 32 + 1).is_none());
     }

@@ -49,7 +49,8 @@ impl IkeKeys {
         nonce_key.extend_from_slice(ni);
         nonce_key.extend_from_slice(nr);
         let mut skeyseed = SecretBytes::zeroed(prf.output_len());
-        prf.key(&nonce_key).compute(&[shared.expose()], skeyseed.expose_mut());
+        prf.key(&nonce_key)
+            .compute(&[shared.expose()], skeyseed.expose_mut());
         Self::from_skeyseed(prf, lengths, &skeyseed, ni, nr, spi_i, spi_r)
     }
 
@@ -65,7 +66,8 @@ impl IkeKeys {
         spi_r: u64,
     ) -> Option<Self> {
         let mut skeyseed = SecretBytes::zeroed(prf.output_len());
-        prf.key(self.sk_d.expose()).compute(&[shared.expose(), ni, nr], skeyseed.expose_mut());
+        prf.key(self.sk_d.expose())
+            .compute(&[shared.expose(), ni, nr], skeyseed.expose_mut());
         Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
     }
 
@@ -88,7 +90,9 @@ impl IkeKeys {
         let mut input: Vec<&[u8]> = vec![ke, ni, nr];
         input.extend_from_slice(additional);
         let mut skeyseed = SecretBytes::zeroed(old_prf.output_len());
-        old_prf.key(self.sk_d.expose()).compute(&input, skeyseed.expose_mut());
+        old_prf
+            .key(self.sk_d.expose())
+            .compute(&input, skeyseed.expose_mut());
         Self::from_skeyseed(new_prf, lengths, &skeyseed, ni, nr, spi_i, spi_r)
     }
 
@@ -104,7 +108,15 @@ impl IkeKeys {
 
     /// RFC 9867 §3: `SKEYSEED' = prf+(PPK, SK_d)` and every key derived anew from it, after the
     /// last RFC 9370 update.
-    pub(crate) fn mix_ppk_rfc9867(&self, prf: &dyn Prf, ppk: &SecretBytes, ni: &[u8], nr: &[u8], spi_i: u64, spi_r: u64) -> Option<Self> {
+    pub(crate) fn mix_ppk_rfc9867(
+        &self,
+        prf: &dyn Prf,
+        ppk: &SecretBytes,
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+    ) -> Option<Self> {
         let skeyseed = prf_plus(prf, ppk.expose(), &[self.sk_d.expose()], prf.output_len())?;
         Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
     }
@@ -120,7 +132,12 @@ impl IkeKeys {
     ) -> Option<Self> {
         let spi_i = spi_i.to_be_bytes();
         let spi_r = spi_r.to_be_bytes();
-        let mut all = prf_plus(prf, skeyseed.expose(), &[ni, nr, &spi_i, &spi_r], lengths.total())?;
+        let mut all = prf_plus(
+            prf,
+            skeyseed.expose(),
+            &[ni, nr, &spi_i, &spi_r],
+            lengths.total(),
+        )?;
         Some(Self {
             sk_d: all.split_prefix(lengths.prf),
             sk_ai: all.split_prefix(lengths.integ),

@@ -42,52 +42,134 @@ impl IkeSa {
         let child = self.conn.children.first()?;
         let inbound_spi = new_spi(ctx)?;
         let payloads = child_offer(child, inbound_spi, false);
-        Some((ChildRequest { child_index: 0, inbound_spi }, payloads))
+        Some((
+            ChildRequest {
+                child_index: 0,
+                inbound_spi,
+            },
+            payloads,
+        ))
     }
 
     /// Initiator: the Child SA from the IKE_AUTH response.
-    pub(super) fn child_from_response(&mut self, now: std::time::Instant, req: ChildRequest, payloads: &[Payload], ctx: &Ctx<'_>) -> Result<ChildSa, Error> {
-        let params = self.accept_child_answer(req.child_index, req.inbound_spi, None, false, payloads)?;
+    pub(super) fn child_from_response(
+        &mut self,
+        now: std::time::Instant,
+        req: ChildRequest,
+        payloads: &[Payload],
+        ctx: &Ctx<'_>,
+    ) -> Result<ChildSa, Error> {
+        let params =
+            self.accept_child_answer(req.child_index, req.inbound_spi, None, false, payloads)?;
         let (ni, nr) = (self.ni.clone(), self.nr.clone());
-        self.install_child(now, params, ChildSeed { we_initiated: true, ni: &ni, nr: &nr, ke: None, additional: &[] }, ctx)
+        self.install_child(
+            now,
+            params,
+            ChildSeed {
+                we_initiated: true,
+                ni: &ni,
+                nr: &nr,
+                ke: None,
+                additional: &[],
+            },
+            ctx,
+        )
     }
 
     /// Initiator of an exchange: checks the responder's SA, TSi and TSr for a Child SA.
-    pub(super) fn accept_child_answer(&self, config: usize, inbound_spi: u32, replaces: Option<u32>, with_ke: bool, payloads: &[Payload]) -> Result<ChildParams, Error> {
+    pub(super) fn accept_child_answer(
+        &self,
+        config: usize,
+        inbound_spi: u32,
+        replaces: Option<u32>,
+        with_ke: bool,
+        payloads: &[Payload],
+    ) -> Result<ChildParams, Error> {
         if let Some(n) = super::first_error_notify(payloads) {
             return Err(Error::PeerError(n));
         }
-        let child = self.conn.children.get(config).ok_or(Error::Internal("child config"))?;
-        let (answer, tsi, tsr) = child_payloads(payloads).ok_or(Error::InvalidSyntax("Child SA payloads missing"))?;
-        let [proposal] = answer else { return Err(Error::InvalidSyntax("responder must choose one ESP proposal")) };
-        let suite = Negotiated::from_response(&specs(child, with_ke), proposal, false).ok_or(Error::InvalidSyntax("responder chose an ESP proposal we did not offer"))?;
+        let child = self
+            .conn
+            .children
+            .get(config)
+            .ok_or(Error::Internal("child config"))?;
+        let (answer, tsi, tsr) =
+            child_payloads(payloads).ok_or(Error::InvalidSyntax("Child SA payloads missing"))?;
+        let [proposal] = answer else {
+            return Err(Error::InvalidSyntax(
+                "responder must choose one ESP proposal",
+            ));
+        };
+        let suite = Negotiated::from_response(&specs(child, with_ke), proposal, false).ok_or(
+            Error::InvalidSyntax("responder chose an ESP proposal we did not offer"),
+        )?;
         let outbound_spi = esp_spi(proposal).ok_or(Error::InvalidSyntax("bad ESP SPI"))?;
         let local_ts = ip_selectors(tsi);
         let remote_ts = ip_selectors(tsr);
-        if local_ts.is_empty() || remote_ts.is_empty() || !all_within(&local_ts, &child.local_ts) || !all_within(&remote_ts, &child.remote_ts) {
+        if local_ts.is_empty()
+            || remote_ts.is_empty()
+            || !all_within(&local_ts, &child.local_ts)
+            || !all_within(&remote_ts, &child.remote_ts)
+        {
             return Err(Error::TsUnacceptable);
         }
-        Ok(ChildParams { config, suite, inbound_spi, outbound_spi, local_ts, remote_ts, replaces })
+        Ok(ChildParams {
+            config,
+            suite,
+            inbound_spi,
+            outbound_spi,
+            local_ts,
+            remote_ts,
+            replaces,
+        })
     }
 
     /// Responder: negotiates the first Child SA and returns it with the SA, TSi and TSr to send.
-    pub(super) fn child_respond(&mut self, now: std::time::Instant, payloads: &[Payload], ctx: &Ctx<'_>) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
+    pub(super) fn child_respond(
+        &mut self,
+        now: std::time::Instant,
+        payloads: &[Payload],
+        ctx: &Ctx<'_>,
+    ) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
         let (params, out) = self.select_child(payloads, None, false, ctx)?;
         let (ni, nr) = (self.ni.clone(), self.nr.clone());
-        let seed = ChildSeed { we_initiated: false, ni: &ni, nr: &nr, ke: None, additional: &[] };
-        let sa = self.install_child(now, params, seed, ctx).map_err(|_| NotifyType::TEMPORARY_FAILURE)?;
+        let seed = ChildSeed {
+            we_initiated: false,
+            ni: &ni,
+            nr: &nr,
+            ke: None,
+            additional: &[],
+        };
+        let sa = self
+            .install_child(now, params, seed, ctx)
+            .map_err(|_| NotifyType::TEMPORARY_FAILURE)?;
         Ok((sa, out))
     }
 
     /// Responder of an exchange: picks a child template, proposal and narrowed selectors; with
     /// `only` set (a rekey), only that template is considered.
-    pub(super) fn select_child(&self, payloads: &[Payload], only: Option<usize>, with_ke: bool, ctx: &Ctx<'_>) -> Result<(ChildParams, Vec<Payload>), NotifyType> {
+    pub(super) fn select_child(
+        &self,
+        payloads: &[Payload],
+        only: Option<usize>,
+        with_ke: bool,
+        ctx: &Ctx<'_>,
+    ) -> Result<(ChildParams, Vec<Payload>), NotifyType> {
         let (offered, tsi, tsr) = child_payloads(payloads).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let mut ts_failed = false;
-        for (config, child) in self.conn.children.iter().enumerate().filter(|(i, _)| only.is_none_or(|o| o == *i)) {
+        for (config, child) in self
+            .conn
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| only.is_none_or(|o| o == *i))
+        {
             let Some((number, suite, spi)) = offered.iter().find_map(|o| {
                 let spi = esp_spi(o)?;
-                specs(child, with_ke).iter().find_map(|s| s.select(o, false)).map(|n| (o.number, n, spi))
+                specs(child, with_ke)
+                    .iter()
+                    .find_map(|s| s.select(o, false))
+                    .map(|n| (o.number, n, spi))
             }) else {
                 continue;
             };
@@ -99,23 +181,66 @@ impl IkeSa {
             }
             let inbound_spi = new_spi(ctx).ok_or(NotifyType::TEMPORARY_FAILURE)?;
             let out = vec![
-                Payload::Sa(vec![suite.to_wire(number, ProtocolId::ESP, inbound_spi.to_be_bytes().to_vec())]),
+                Payload::Sa(vec![suite.to_wire(
+                    number,
+                    ProtocolId::ESP,
+                    inbound_spi.to_be_bytes().to_vec(),
+                )]),
                 Payload::TsI(remote_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
                 Payload::TsR(local_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
             ];
-            return Ok((ChildParams { config, suite, inbound_spi, outbound_spi: spi, local_ts, remote_ts, replaces: None }, out));
+            return Ok((
+                ChildParams {
+                    config,
+                    suite,
+                    inbound_spi,
+                    outbound_spi: spi,
+                    local_ts,
+                    remote_ts,
+                    replaces: None,
+                },
+                out,
+            ));
         }
-        Err(if ts_failed { NotifyType::TS_UNACCEPTABLE } else { NotifyType::NO_PROPOSAL_CHOSEN })
+        Err(if ts_failed {
+            NotifyType::TS_UNACCEPTABLE
+        } else {
+            NotifyType::NO_PROPOSAL_CHOSEN
+        })
     }
 
     /// Derives the keys of a Child SA, records it, and returns the event payload.
-    pub(super) fn install_child(&mut self, now: std::time::Instant, p: ChildParams, seed: ChildSeed<'_>, ctx: &Ctx<'_>) -> Result<ChildSa, Error> {
+    pub(super) fn install_child(
+        &mut self,
+        now: std::time::Instant,
+        p: ChildParams,
+        seed: ChildSeed<'_>,
+        ctx: &Ctx<'_>,
+    ) -> Result<ChildSa, Error> {
         let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
         let keys = self.keys.as_ref().ok_or(Error::Internal("keys"))?;
-        let per_direction = esp_keymat_len(&p.suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
-        let (i_to_r, r_to_i) = child_keymat(prf, &keys.sk_d, seed.ke, seed.ni, seed.nr, seed.additional, per_direction).ok_or(Error::Internal("KEYMAT"))?;
-        let (outbound_keys, inbound_keys) = if seed.we_initiated { (i_to_r, r_to_i) } else { (r_to_i, i_to_r) };
-        let config = self.conn.children.get(p.config).ok_or(Error::Internal("child config"))?;
+        let per_direction =
+            esp_keymat_len(&p.suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
+        let (i_to_r, r_to_i) = child_keymat(
+            prf,
+            &keys.sk_d,
+            seed.ke,
+            seed.ni,
+            seed.nr,
+            seed.additional,
+            per_direction,
+        )
+        .ok_or(Error::Internal("KEYMAT"))?;
+        let (outbound_keys, inbound_keys) = if seed.we_initiated {
+            (i_to_r, r_to_i)
+        } else {
+            (r_to_i, i_to_r)
+        };
+        let config = self
+            .conn
+            .children
+            .get(p.config)
+            .ok_or(Error::Internal("child config"))?;
         let (rekey_at, expire_at) = super::children::deadlines(now, &config.lifetime, ctx.provider);
         self.children.push(super::children::ChildEntry {
             config: p.config,
@@ -147,19 +272,44 @@ impl IkeSa {
 }
 
 /// SA (with our inbound SPI in every proposal), TSi and TSr for a child template.
-pub(super) fn child_offer(child: &crate::config::ChildConfig, inbound_spi: u32, with_ke: bool) -> Vec<Payload> {
+pub(super) fn child_offer(
+    child: &crate::config::ChildConfig,
+    inbound_spi: u32,
+    with_ke: bool,
+) -> Vec<Payload> {
     let spi = inbound_spi.to_be_bytes().to_vec();
-    let proposals = specs(child, with_ke).iter().enumerate().map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::ESP, spi.clone())).collect();
+    let proposals = specs(child, with_ke)
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::ESP, spi.clone()))
+        .collect();
     vec![
         Payload::Sa(proposals),
-        Payload::TsI(child.local_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
-        Payload::TsR(child.remote_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
+        Payload::TsI(
+            child
+                .local_ts
+                .iter()
+                .cloned()
+                .map(TrafficSelector::Ip)
+                .collect(),
+        ),
+        Payload::TsR(
+            child
+                .remote_ts
+                .iter()
+                .cloned()
+                .map(TrafficSelector::Ip)
+                .collect(),
+        ),
     ]
 }
 
 /// The ESP proposals of a template; without KE methods for the first Child SA, which takes its
 /// keys from IKE_AUTH (RFC 7296 §1.2; peers strip them too).
-pub(super) fn specs(child: &crate::config::ChildConfig, with_ke: bool) -> Vec<crate::proposal::ProposalSpec> {
+pub(super) fn specs(
+    child: &crate::config::ChildConfig,
+    with_ke: bool,
+) -> Vec<crate::proposal::ProposalSpec> {
     child
         .esp_proposals
         .iter()
@@ -201,13 +351,41 @@ fn esp_spi(p: &Proposal) -> Option<u32> {
     Some(u32::from_be_bytes(b)).filter(|s| *s > 255)
 }
 
-pub(super) fn child_payloads(p: &[Payload]) -> Option<(&[Proposal], &[TrafficSelector], &[TrafficSelector])> {
-    let sa = p.iter().find_map(|x| if let Payload::Sa(v) = x { Some(v.as_slice()) } else { None })?;
-    let tsi = p.iter().find_map(|x| if let Payload::TsI(v) = x { Some(v.as_slice()) } else { None })?;
-    let tsr = p.iter().find_map(|x| if let Payload::TsR(v) = x { Some(v.as_slice()) } else { None })?;
+pub(super) fn child_payloads(
+    p: &[Payload],
+) -> Option<(&[Proposal], &[TrafficSelector], &[TrafficSelector])> {
+    let sa = p.iter().find_map(|x| {
+        if let Payload::Sa(v) = x {
+            Some(v.as_slice())
+        } else {
+            None
+        }
+    })?;
+    let tsi = p.iter().find_map(|x| {
+        if let Payload::TsI(v) = x {
+            Some(v.as_slice())
+        } else {
+            None
+        }
+    })?;
+    let tsr = p.iter().find_map(|x| {
+        if let Payload::TsR(v) = x {
+            Some(v.as_slice())
+        } else {
+            None
+        }
+    })?;
     Some((sa, tsi, tsr))
 }
 
 fn ip_selectors(ts: &[TrafficSelector]) -> Vec<IpSelector> {
-    ts.iter().filter_map(|t| if let TrafficSelector::Ip(s) = t { Some(s.clone()) } else { None }).collect()
+    ts.iter()
+        .filter_map(|t| {
+            if let TrafficSelector::Ip(s) = t {
+                Some(s.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }

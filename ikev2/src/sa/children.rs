@@ -27,7 +27,11 @@ pub(crate) struct ChildEntry {
 }
 
 /// Soft and hard deadlines for an SA created at `now`.
-pub(crate) fn deadlines(now: Instant, life: &Lifetime, provider: &dyn CryptoProvider) -> (Option<Instant>, Option<Instant>) {
+pub(crate) fn deadlines(
+    now: Instant,
+    life: &Lifetime,
+    provider: &dyn CryptoProvider,
+) -> (Option<Instant>, Option<Instant>) {
     let jitter = random_fraction(provider, life.jitter);
     let rekey = life.rekey_after.map(|d| now + d.saturating_sub(jitter));
     (rekey, life.expire_after.map(|d| now + d))

@@ -48,17 +48,32 @@ pub(crate) struct CcExchange {
 
 impl IkeSa {
     /// Initiator: sends the CREATE_CHILD_SA request for `kind`.
-    pub(super) fn start_create_child(&mut self, now: Instant, kind: CcKind, ctx: &mut Ctx<'_>) -> Result<(), Error> {
+    pub(super) fn start_create_child(
+        &mut self,
+        now: Instant,
+        kind: CcKind,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Error> {
         let ni = random_bytes(ctx.provider, NONCE_LEN).ok_or(Error::Internal("rng"))?;
         let (mut payloads, our_spi, group) = match kind {
             CcKind::RekeyIke => {
                 let spi = random_bytes(ctx.provider, 8).ok_or(Error::Internal("rng"))?;
-                let proposals = self.conn.ike_proposals.iter().enumerate().map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, spi.clone())).collect();
+                let proposals = self
+                    .conn
+                    .ike_proposals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, spi.clone()))
+                    .collect();
                 let group = self.conn.ike_proposals.first().and_then(|p| p.first_ke());
                 (vec![Payload::Sa(proposals)], spi, group)
             }
             CcKind::NewChild { config } | CcKind::RekeyChild { config, .. } => {
-                let child = self.conn.children.get(config).ok_or(Error::Internal("child config"))?;
+                let child = self
+                    .conn
+                    .children
+                    .get(config)
+                    .ok_or(Error::Internal("child config"))?;
                 let spi = new_spi(ctx).ok_or(Error::Internal("rng"))?;
                 let offer = child_offer(child, spi, true);
                 let group = child.esp_proposals.first().and_then(|p| p.first_ke());
@@ -67,21 +82,32 @@ impl IkeSa {
         };
         let mut front = Vec::new();
         if let CcKind::RekeyChild { old_inbound, .. } = kind {
-            front.push(Payload::Notify(Notify { protocol: ProtocolId::ESP, spi: old_inbound.to_be_bytes().to_vec(), notify_type: NotifyType::REKEY_SA, data: Vec::new() }));
+            front.push(Payload::Notify(Notify {
+                protocol: ProtocolId::ESP,
+                spi: old_inbound.to_be_bytes().to_vec(),
+                notify_type: NotifyType::REKEY_SA,
+                data: Vec::new(),
+            }));
         }
         front.push(payloads.remove(0));
         front.push(Payload::Nonce(ni.clone()));
         let ke = match group {
             Some(g) => {
-                let kex = ke_group(g).and_then(|x| ctx.provider.key_exchange(x)).ok_or(Error::Internal("key exchange not in provider"))?;
+                let kex = ke_group(g)
+                    .and_then(|x| ctx.provider.key_exchange(x))
+                    .ok_or(Error::Internal("key exchange not in provider"))?;
                 let ke = kex.start().map_err(|_| Error::Internal("key generation"))?;
-                front.push(Payload::Ke(KeyExchangePayload { group: g, data: ke.public().to_vec() }));
+                front.push(Payload::Ke(KeyExchangePayload {
+                    group: g,
+                    data: ke.public().to_vec(),
+                }));
                 Some(ke)
             }
             None => None,
         };
         front.append(&mut payloads);
-        self.send_request(now, ExchangeType::CREATE_CHILD_SA, &front, ctx).ok_or(Error::Internal("send"))?;
+        self.send_request(now, ExchangeType::CREATE_CHILD_SA, &front, ctx)
+            .ok_or(Error::Internal("send"))?;
         self.active = Some(super::tasks::Active::CreateChild(Box::new(CcExchange {
             kind,
             we_initiated: true,
@@ -101,29 +127,58 @@ impl IkeSa {
     }
 
     /// Initiator: the CREATE_CHILD_SA response.
-    pub(super) fn handle_create_child_response(&mut self, now: Instant, payloads: &[Payload], mut cc: Box<CcExchange>, ctx: &mut Ctx<'_>) {
+    pub(super) fn handle_create_child_response(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        mut cc: Box<CcExchange>,
+        ctx: &mut Ctx<'_>,
+    ) {
         if let Err(e) = self.accept_cc_response(payloads, &mut cc) {
             return self.abandon_cc(now, &cc, e, ctx);
         }
         self.continue_cc_initiator(now, cc, ctx);
     }
 
-    fn accept_cc_response(&mut self, payloads: &[Payload], cc: &mut CcExchange) -> Result<(), Error> {
+    fn accept_cc_response(
+        &mut self,
+        payloads: &[Payload],
+        cc: &mut CcExchange,
+    ) -> Result<(), Error> {
         if let Some(n) = first_error_notify(payloads) {
             return Err(Error::PeerError(n));
         }
-        cc.nr = nonce(payloads).ok_or(Error::InvalidSyntax("CREATE_CHILD_SA response without nonce"))?.to_vec();
+        cc.nr = nonce(payloads)
+            .ok_or(Error::InvalidSyntax(
+                "CREATE_CHILD_SA response without nonce",
+            ))?
+            .to_vec();
         let suite = match cc.kind {
             CcKind::RekeyIke => {
-                let answer = payloads.iter().find_map(|p| if let Payload::Sa(v) = p { v.first() } else { None }).ok_or(Error::InvalidSyntax("no SA"))?;
+                let answer = payloads
+                    .iter()
+                    .find_map(|p| {
+                        if let Payload::Sa(v) = p {
+                            v.first()
+                        } else {
+                            None
+                        }
+                    })
+                    .ok_or(Error::InvalidSyntax("no SA"))?;
                 cc.peer_spi = answer.spi.clone();
                 if cc.peer_spi.len() != 8 {
                     return Err(Error::InvalidSyntax("IKE rekey SPI must be 8 octets"));
                 }
-                Negotiated::from_response(&self.conn.ike_proposals, answer, true).ok_or(Error::InvalidSyntax("unexpected IKE proposal"))?
+                Negotiated::from_response(&self.conn.ike_proposals, answer, true)
+                    .ok_or(Error::InvalidSyntax("unexpected IKE proposal"))?
             }
             CcKind::NewChild { config } | CcKind::RekeyChild { config, .. } => {
-                let inbound = u32::from_be_bytes(cc.our_spi.as_slice().try_into().map_err(|_| Error::Internal("spi"))?);
+                let inbound = u32::from_be_bytes(
+                    cc.our_spi
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| Error::Internal("spi"))?,
+                );
                 let replaces = match cc.kind {
                     CcKind::RekeyChild { old_inbound, .. } => Some(old_inbound),
                     _ => None,
@@ -136,14 +191,23 @@ impl IkeSa {
         };
         match (cc.ke.take(), suite.ke[0], ke_payload(payloads)) {
             (Some(ke), Some(g), Some(kep)) if kep.group == g && ke_group(g) == Some(ke.group()) => {
-                cc.first_secret = Some(ke.complete(&kep.data).map_err(|e| ke_error(e, "CREATE_CHILD_SA KE"))?);
+                cc.first_secret = Some(
+                    ke.complete(&kep.data)
+                        .map_err(|e| ke_error(e, "CREATE_CHILD_SA KE"))?,
+                );
             }
             (_, None, None) => {}
-            _ => return Err(Error::InvalidSyntax("KE payload does not match the chosen proposal")),
+            _ => {
+                return Err(Error::InvalidSyntax(
+                    "KE payload does not match the chosen proposal",
+                ));
+            }
         }
         cc.remaining = suite.additional_kes();
         if !cc.remaining.is_empty() {
-            cc.link = find_notify(payloads, NotifyType::ADDITIONAL_KEY_EXCHANGE).map(|n| n.data.clone()).ok_or(Error::InvalidSyntax("ADDITIONAL_KEY_EXCHANGE missing"))?;
+            cc.link = find_notify(payloads, NotifyType::ADDITIONAL_KEY_EXCHANGE)
+                .map(|n| n.data.clone())
+                .ok_or(Error::InvalidSyntax("ADDITIONAL_KEY_EXCHANGE missing"))?;
         }
         cc.suite = Some(suite);
         Ok(())
@@ -154,38 +218,63 @@ impl IkeSa {
         let Some(group) = cc.remaining.first().copied() else {
             return self.complete_cc(now, *cc, ctx);
         };
-        let started = ke_group(group).and_then(|g| ctx.provider.key_exchange(g)).ok_or(KeError::Internal).and_then(|k| k.start());
+        let started = ke_group(group)
+            .and_then(|g| ctx.provider.key_exchange(g))
+            .ok_or(KeError::Internal)
+            .and_then(|k| k.start());
         let Ok(ke) = started else {
             return self.abandon_cc(now, &cc, Error::Internal("additional key exchange"), ctx);
         };
         let payloads = [
-            Payload::Ke(KeyExchangePayload { group, data: ke.public().to_vec() }),
+            Payload::Ke(KeyExchangePayload {
+                group,
+                data: ke.public().to_vec(),
+            }),
             notify(NotifyType::ADDITIONAL_KEY_EXCHANGE, cc.link.clone()),
         ];
         cc.ke = Some(ke);
-        if self.send_request(now, ExchangeType::IKE_FOLLOWUP_KE, &payloads, ctx).is_some() {
+        if self
+            .send_request(now, ExchangeType::IKE_FOLLOWUP_KE, &payloads, ctx)
+            .is_some()
+        {
             self.active = Some(super::tasks::Active::CreateChild(cc));
         }
     }
 
     /// Initiator: an IKE_FOLLOWUP_KE response.
-    pub(super) fn handle_followup_response(&mut self, now: Instant, payloads: &[Payload], mut cc: Box<CcExchange>, ctx: &mut Ctx<'_>) {
-        let mut step = || -> Result<(), Error> {
-            if let Some(n) = first_error_notify(payloads) {
-                return Err(Error::PeerError(n));
-            }
-            let group = cc.remaining.first().copied().ok_or(Error::Internal("no pending KE"))?;
-            let kep = ke_payload(payloads).filter(|k| k.group == group).ok_or(Error::InvalidSyntax("IKE_FOLLOWUP_KE without the expected KE"))?;
-            let ke = cc.ke.take().ok_or(Error::Internal("no key exchange"))?;
-            cc.additional.push(ke.complete(&kep.data).map_err(|e| ke_error(e, "IKE_FOLLOWUP_KE data"))?);
-            cc.remaining.remove(0);
-            if let Some(n) = find_notify(payloads, NotifyType::ADDITIONAL_KEY_EXCHANGE) {
-                cc.link = n.data.clone();
-            } else if !cc.remaining.is_empty() {
-                return Err(Error::InvalidSyntax("ADDITIONAL_KEY_EXCHANGE missing"));
-            }
-            Ok(())
-        };
+    pub(super) fn handle_followup_response(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        mut cc: Box<CcExchange>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let mut step =
+            || -> Result<(), Error> {
+                if let Some(n) = first_error_notify(payloads) {
+                    return Err(Error::PeerError(n));
+                }
+                let group = cc
+                    .remaining
+                    .first()
+                    .copied()
+                    .ok_or(Error::Internal("no pending KE"))?;
+                let kep = ke_payload(payloads).filter(|k| k.group == group).ok_or(
+                    Error::InvalidSyntax("IKE_FOLLOWUP_KE without the expected KE"),
+                )?;
+                let ke = cc.ke.take().ok_or(Error::Internal("no key exchange"))?;
+                cc.additional.push(
+                    ke.complete(&kep.data)
+                        .map_err(|e| ke_error(e, "IKE_FOLLOWUP_KE data"))?,
+                );
+                cc.remaining.remove(0);
+                if let Some(n) = find_notify(payloads, NotifyType::ADDITIONAL_KEY_EXCHANGE) {
+                    cc.link = n.data.clone();
+                } else if !cc.remaining.is_empty() {
+                    return Err(Error::InvalidSyntax("ADDITIONAL_KEY_EXCHANGE missing"));
+                }
+                Ok(())
+            };
         match step() {
             Ok(()) => self.continue_cc_initiator(now, cc, ctx),
             Err(e) => self.abandon_cc(now, &cc, e, ctx),
@@ -193,13 +282,21 @@ impl IkeSa {
     }
 
     /// Responder: a CREATE_CHILD_SA request.
-    pub(super) fn handle_create_child_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
+    pub(super) fn handle_create_child_request(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) {
         match self.answer_cc_request(payloads, ctx) {
             Ok((cc, mut out)) => {
                 if !cc.remaining.is_empty() {
                     out.push(notify(NotifyType::ADDITIONAL_KEY_EXCHANGE, cc.link.clone()));
                 }
-                if self.respond(now, ExchangeType::CREATE_CHILD_SA, out, ctx).is_none() {
+                if self
+                    .respond(now, ExchangeType::CREATE_CHILD_SA, out, ctx)
+                    .is_none()
+                {
                     return;
                 }
                 if cc.remaining.is_empty() {
@@ -209,15 +306,27 @@ impl IkeSa {
                 }
             }
             Err((n, data)) => {
-                self.respond(now, ExchangeType::CREATE_CHILD_SA, vec![notify(n, data)], ctx);
+                self.respond(
+                    now,
+                    ExchangeType::CREATE_CHILD_SA,
+                    vec![notify(n, data)],
+                    ctx,
+                );
             }
         }
     }
 
-    fn answer_cc_request(&mut self, payloads: &[Payload], ctx: &Ctx<'_>) -> Result<(CcExchange, Vec<Payload>), (NotifyType, Vec<u8>)> {
+    fn answer_cc_request(
+        &mut self,
+        payloads: &[Payload],
+        ctx: &Ctx<'_>,
+    ) -> Result<(CcExchange, Vec<Payload>), (NotifyType, Vec<u8>)> {
         let fail = |n: NotifyType| (n, Vec::new());
-        let ni = nonce(payloads).ok_or_else(|| fail(NotifyType::INVALID_SYNTAX))?.to_vec();
-        let nr = random_bytes(ctx.provider, NONCE_LEN).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
+        let ni = nonce(payloads)
+            .ok_or_else(|| fail(NotifyType::INVALID_SYNTAX))?
+            .to_vec();
+        let nr = random_bytes(ctx.provider, NONCE_LEN)
+            .ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
         let is_ike = payloads.iter().any(|p| matches!(p, Payload::Sa(v) if v.first().is_some_and(|x| x.protocol == ProtocolId::IKE)));
         let (kind, suite, our_spi, peer_spi, child, mut out) = if is_ike {
             if self.active.is_some() || self.rekeyed {
@@ -225,32 +334,68 @@ impl IkeSa {
                 // simultaneous IKE rekey included); the peer retries after a random delay.
                 return Err(fail(NotifyType::TEMPORARY_FAILURE));
             }
-            let offered = payloads.iter().find_map(|p| if let Payload::Sa(v) = p { Some(v) } else { None }).ok_or_else(|| fail(NotifyType::INVALID_SYNTAX))?;
+            let offered = payloads
+                .iter()
+                .find_map(|p| {
+                    if let Payload::Sa(v) = p {
+                        Some(v)
+                    } else {
+                        None
+                    }
+                })
+                .ok_or_else(|| fail(NotifyType::INVALID_SYNTAX))?;
             let (number, suite, peer_spi) = offered
                 .iter()
                 .filter(|o| o.spi.len() == 8)
-                .find_map(|o| self.conn.ike_proposals.iter().find_map(|s| s.select(o, true)).map(|n| (o.number, n, o.spi.clone())))
+                .find_map(|o| {
+                    self.conn
+                        .ike_proposals
+                        .iter()
+                        .find_map(|s| s.select(o, true))
+                        .map(|n| (o.number, n, o.spi.clone()))
+                })
                 .ok_or_else(|| fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
-            let spi = random_bytes(ctx.provider, 8).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
-            let out = vec![Payload::Sa(vec![suite.to_wire(number, ProtocolId::IKE, spi.clone())])];
+            let spi =
+                random_bytes(ctx.provider, 8).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
+            let out = vec![Payload::Sa(vec![suite.to_wire(
+                number,
+                ProtocolId::IKE,
+                spi.clone(),
+            )])];
             (CcKind::RekeyIke, suite, spi, peer_spi, None, out)
         } else {
-            let rekey = find_notify(payloads, NotifyType::REKEY_SA).filter(|n| n.protocol == ProtocolId::ESP);
+            let rekey = find_notify(payloads, NotifyType::REKEY_SA)
+                .filter(|n| n.protocol == ProtocolId::ESP);
             let old = match rekey {
                 Some(n) => {
-                    let spi: [u8; 4] = n.spi.as_slice().try_into().map_err(|_| fail(NotifyType::INVALID_SYNTAX))?;
+                    let spi: [u8; 4] = n
+                        .spi
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| fail(NotifyType::INVALID_SYNTAX))?;
                     // The SPI in REKEY_SA is the sender's inbound SPI: our outbound one.
                     let out_spi = u32::from_be_bytes(spi);
-                    let c = self.children.iter().find(|c| c.outbound_spi == out_spi).ok_or((NotifyType::CHILD_SA_NOT_FOUND, Vec::new()))?;
+                    let c = self
+                        .children
+                        .iter()
+                        .find(|c| c.outbound_spi == out_spi)
+                        .ok_or((NotifyType::CHILD_SA_NOT_FOUND, Vec::new()))?;
                     Some((c.config, c.inbound_spi))
                 }
                 None => None,
             };
-            let (mut params, out) = self.select_child(payloads, old.map(|o| o.0), true, ctx).map_err(fail)?;
+            let (mut params, out) = self
+                .select_child(payloads, old.map(|o| o.0), true, ctx)
+                .map_err(fail)?;
             params.replaces = old.map(|o| o.1);
             let kind = match old {
-                Some((config, old_inbound)) => CcKind::RekeyChild { config, old_inbound },
-                None => CcKind::NewChild { config: params.config },
+                Some((config, old_inbound)) => CcKind::RekeyChild {
+                    config,
+                    old_inbound,
+                },
+                None => CcKind::NewChild {
+                    config: params.config,
+                },
             };
             let suite = params.suite.clone();
             let our = params.inbound_spi.to_be_bytes().to_vec();
@@ -260,47 +405,101 @@ impl IkeSa {
         let mut front = vec![out.remove(0), Payload::Nonce(nr.clone())];
         let first_secret = match (suite.ke[0], ke_payload(payloads)) {
             (Some(g), Some(kep)) if kep.group == g => {
-                let kex = ke_group(g).and_then(|x| ctx.provider.key_exchange(x)).ok_or_else(|| fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
-                let (data, shared) = kex.respond(&kep.data).map_err(|_| fail(NotifyType::INVALID_SYNTAX))?;
+                let kex = ke_group(g)
+                    .and_then(|x| ctx.provider.key_exchange(x))
+                    .ok_or_else(|| fail(NotifyType::NO_PROPOSAL_CHOSEN))?;
+                let (data, shared) = kex
+                    .respond(&kep.data)
+                    .map_err(|_| fail(NotifyType::INVALID_SYNTAX))?;
                 front.push(Payload::Ke(KeyExchangePayload { group: g, data }));
                 Some(shared)
             }
-            (Some(g), _) => return Err((NotifyType::INVALID_KE_PAYLOAD, g.0.to_be_bytes().to_vec())),
+            (Some(g), _) => {
+                return Err((NotifyType::INVALID_KE_PAYLOAD, g.0.to_be_bytes().to_vec()));
+            }
             (None, _) => None,
         };
         front.append(&mut out);
         let remaining = suite.additional_kes();
-        let link = if remaining.is_empty() { Vec::new() } else { random_bytes(ctx.provider, 8).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))? };
-        let cc = CcExchange { kind, we_initiated: false, our_spi, peer_spi, ni, nr, ke: None, suite: Some(suite), child, first_secret, additional: Vec::new(), remaining, link };
+        let link = if remaining.is_empty() {
+            Vec::new()
+        } else {
+            random_bytes(ctx.provider, 8).ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?
+        };
+        let cc = CcExchange {
+            kind,
+            we_initiated: false,
+            our_spi,
+            peer_spi,
+            ni,
+            nr,
+            ke: None,
+            suite: Some(suite),
+            child,
+            first_secret,
+            additional: Vec::new(),
+            remaining,
+            link,
+        };
         Ok((cc, front))
     }
 
     /// Responder: an IKE_FOLLOWUP_KE request.
-    pub(super) fn handle_followup_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
-        let link = find_notify(payloads, NotifyType::ADDITIONAL_KEY_EXCHANGE).map(|n| n.data.clone());
-        let Some(mut cc) = self.followup.take().filter(|cc| Some(&cc.link) == link.as_ref()) else {
+    pub(super) fn handle_followup_request(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) {
+        let link =
+            find_notify(payloads, NotifyType::ADDITIONAL_KEY_EXCHANGE).map(|n| n.data.clone());
+        let Some(mut cc) = self
+            .followup
+            .take()
+            .filter(|cc| Some(&cc.link) == link.as_ref())
+        else {
             // RFC 9370 §2.2.4: no exchange with that link (lost or never started).
-            self.respond(now, ExchangeType::IKE_FOLLOWUP_KE, vec![notify(NotifyType::STATE_NOT_FOUND, Vec::new())], ctx);
+            self.respond(
+                now,
+                ExchangeType::IKE_FOLLOWUP_KE,
+                vec![notify(NotifyType::STATE_NOT_FOUND, Vec::new())],
+                ctx,
+            );
             return;
         };
         let group = cc.remaining.first().copied();
-        let answered = ke_payload(payloads).filter(|k| Some(k.group) == group).ok_or(KeError::InvalidLength).and_then(|k| {
-            let kex = ke_group(k.group).and_then(|g| ctx.provider.key_exchange(g)).ok_or(KeError::Internal)?;
-            kex.respond(&k.data).map(|(d, s)| (k.group, d, s))
-        });
+        let answered = ke_payload(payloads)
+            .filter(|k| Some(k.group) == group)
+            .ok_or(KeError::InvalidLength)
+            .and_then(|k| {
+                let kex = ke_group(k.group)
+                    .and_then(|g| ctx.provider.key_exchange(g))
+                    .ok_or(KeError::Internal)?;
+                kex.respond(&k.data).map(|(d, s)| (k.group, d, s))
+            });
         let Ok((group, data, shared)) = answered else {
-            self.respond(now, ExchangeType::IKE_FOLLOWUP_KE, vec![notify(NotifyType::INVALID_SYNTAX, Vec::new())], ctx);
+            self.respond(
+                now,
+                ExchangeType::IKE_FOLLOWUP_KE,
+                vec![notify(NotifyType::INVALID_SYNTAX, Vec::new())],
+                ctx,
+            );
             return;
         };
         cc.additional.push(shared);
         cc.remaining.remove(0);
         let mut out = vec![Payload::Ke(KeyExchangePayload { group, data })];
         if !cc.remaining.is_empty() {
-            let Some(link) = random_bytes(ctx.provider, 8) else { return };
+            let Some(link) = random_bytes(ctx.provider, 8) else {
+                return;
+            };
             cc.link = link;
             out.push(notify(NotifyType::ADDITIONAL_KEY_EXCHANGE, cc.link.clone()));
         }
-        if self.respond(now, ExchangeType::IKE_FOLLOWUP_KE, out, ctx).is_none() {
+        if self
+            .respond(now, ExchangeType::IKE_FOLLOWUP_KE, out, ctx)
+            .is_none()
+        {
             return;
         }
         if cc.remaining.is_empty() {
@@ -318,18 +517,32 @@ impl IkeSa {
             CcKind::RekeyIke => self.complete_ike_rekey(now, &cc, &additional, ctx),
             CcKind::NewChild { .. } | CcKind::RekeyChild { .. } => {
                 let Some(params) = cc.child else { return };
-                let seed = ChildSeed { we_initiated: cc.we_initiated, ni, nr, ke: cc.first_secret.as_ref().map(SecretBytes::expose), additional: &additional };
+                let seed = ChildSeed {
+                    we_initiated: cc.we_initiated,
+                    ni,
+                    nr,
+                    ke: cc.first_secret.as_ref().map(SecretBytes::expose),
+                    additional: &additional,
+                };
                 let replaces = params.replaces;
                 let new_inbound = params.inbound_spi;
                 match self.install_child(now, params, seed, ctx) {
                     Ok(child) => {
                         ctx.stats.child_sas_established += 1;
-                        ctx.events.push_back(Event::ChildSaEstablished { sa: self.id, child });
+                        ctx.events
+                            .push_back(Event::ChildSaEstablished { sa: self.id, child });
                         if let Some(old) = replaces {
-                            self.after_child_rekey(old, new_inbound, cc.we_initiated, super::children::lowest(ni, nr).to_vec());
+                            self.after_child_rekey(
+                                old,
+                                new_inbound,
+                                cc.we_initiated,
+                                super::children::lowest(ni, nr).to_vec(),
+                            );
                         }
                     }
-                    Err(e) => tracing::warn!(sa = ?self.id, error = %e, "Child SA derivation failed"),
+                    Err(e) => {
+                        tracing::warn!(sa = ?self.id, error = %e, "Child SA derivation failed")
+                    }
                 }
             }
         }
@@ -337,8 +550,16 @@ impl IkeSa {
 
     /// RFC 7296 §2.8 and §2.8.1: after a rekey, the initiator of the surviving rekey deletes
     /// the old SA; when both rekeyed at once, the SA created with the lowest nonce is redundant.
-    fn after_child_rekey(&mut self, old: u32, new_inbound: u32, we_initiated: bool, our_lowest: Vec<u8>) {
-        let Some(entry) = self.children.iter_mut().find(|c| c.inbound_spi == old) else { return };
+    fn after_child_rekey(
+        &mut self,
+        old: u32,
+        new_inbound: u32,
+        we_initiated: bool,
+        our_lowest: Vec<u8>,
+    ) {
+        let Some(entry) = self.children.iter_mut().find(|c| c.inbound_spi == old) else {
+            return;
+        };
         if !we_initiated {
             entry.rekeyed_by_peer = Some((our_lowest, new_inbound));
             return;
@@ -347,25 +568,56 @@ impl IkeSa {
         match entry.rekeyed_by_peer.take() {
             Some((peer_lowest, _)) if our_lowest < peer_lowest => {
                 // Ours is redundant: close it; the peer closes the old one.
-                self.tasks.push_front(super::tasks::Task::DeleteChild { inbound_spi: new_inbound });
+                self.tasks.push_front(super::tasks::Task::DeleteChild {
+                    inbound_spi: new_inbound,
+                });
             }
-            _ => self.tasks.push_front(super::tasks::Task::DeleteChild { inbound_spi: old }),
+            _ => self
+                .tasks
+                .push_front(super::tasks::Task::DeleteChild { inbound_spi: old }),
         }
     }
 
     /// The new IKE SA of a rekey: keys from the old SK_d, Child SAs moved over.
-    fn complete_ike_rekey(&mut self, now: Instant, cc: &CcExchange, additional: &[&[u8]], ctx: &mut Ctx<'_>) {
+    fn complete_ike_rekey(
+        &mut self,
+        now: Instant,
+        cc: &CcExchange,
+        additional: &[&[u8]],
+        ctx: &mut Ctx<'_>,
+    ) {
         let mut build = || -> Option<Self> {
             let suite = cc.suite.clone()?;
             let old_prf = self.prf(ctx)?;
             let new_prf = ctx.provider.prf(suite.prf_algorithm()?)?;
             let lengths = key_lengths(&suite, new_prf.output_len(), ctx)?;
-            let (spi_i, spi_r) = if cc.we_initiated { (&cc.our_spi, &cc.peer_spi) } else { (&cc.peer_spi, &cc.our_spi) };
+            let (spi_i, spi_r) = if cc.we_initiated {
+                (&cc.our_spi, &cc.peer_spi)
+            } else {
+                (&cc.peer_spi, &cc.our_spi)
+            };
             let spi_i = u64::from_be_bytes(spi_i.as_slice().try_into().ok()?);
             let spi_r = u64::from_be_bytes(spi_r.as_slice().try_into().ok()?);
             let ke = cc.first_secret.as_ref()?;
-            let keys = self.keys.as_ref()?.rekeyed(old_prf, new_prf, lengths, ke.expose(), additional, &cc.ni, &cc.nr, spi_i, spi_r)?;
-            let mut sa = Self::blank(self.conn.clone(), cc.we_initiated, spi_i, spi_r, self.local, self.remote);
+            let keys = self.keys.as_ref()?.rekeyed(
+                old_prf,
+                new_prf,
+                lengths,
+                ke.expose(),
+                additional,
+                &cc.ni,
+                &cc.nr,
+                spi_i,
+                spi_r,
+            )?;
+            let mut sa = Self::blank(
+                self.conn.clone(),
+                cc.we_initiated,
+                spi_i,
+                spi_r,
+                self.local,
+                self.remote,
+            );
             sa.suite = Some(suite);
             sa.install_keys(keys, ctx)?;
             sa.peer = self.peer;
@@ -385,8 +637,15 @@ impl IkeSa {
             tracing::warn!(sa = ?self.id, "IKE SA rekey derivation failed");
             return;
         };
-        let new_id = SaId(IkeSpi(if cc.we_initiated { new.spi_i } else { new.spi_r }));
-        ctx.events.push_back(Event::IkeSaRekeyed { old: self.id, new: new_id });
+        let new_id = SaId(IkeSpi(if cc.we_initiated {
+            new.spi_i
+        } else {
+            new.spi_r
+        }));
+        ctx.events.push_back(Event::IkeSaRekeyed {
+            old: self.id,
+            new: new_id,
+        });
         new.export_keys(ctx);
         ctx.spawned.push(new);
         self.rekeyed = true;
@@ -404,7 +663,11 @@ impl IkeSa {
         let retry = now + RETRY_MIN + super::children::random_below(ctx.provider, RETRY_JITTER);
         match cc.kind {
             CcKind::RekeyChild { old_inbound, .. } => {
-                if let Some(c) = self.children.iter_mut().find(|c| c.inbound_spi == old_inbound) {
+                if let Some(c) = self
+                    .children
+                    .iter_mut()
+                    .find(|c| c.inbound_spi == old_inbound)
+                {
                     c.rekeying = false;
                     c.rekey_at = Some(retry);
                 }

@@ -91,7 +91,11 @@ enum ClientPhase {
 
 impl EapClient {
     pub(super) fn new(ike_auth_mid: u32) -> Self {
-        Self { ike_auth_mid, phase: ClientPhase::FirstSent, idr: None }
+        Self {
+            ike_auth_mid,
+            phase: ClientPhase::FirstSent,
+            idr: None,
+        }
     }
 }
 
@@ -106,12 +110,22 @@ impl IkeSa {
     }
 
     /// Responder: an IKE_AUTH request without AUTH starts EAP.
-    pub(super) fn start_eap(&mut self, payloads: &[Payload], ctx: &mut Ctx<'_>) -> Result<Verified, Error> {
-        let idi = find_id(payloads, true).ok_or(Error::InvalidSyntax("IKE_AUTH request without IDi"))?;
+    pub(super) fn start_eap(
+        &mut self,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Verified, Error> {
+        let idi =
+            find_id(payloads, true).ok_or(Error::InvalidSyntax("IKE_AUTH request without IDi"))?;
         if self.conn.remote_id.as_ref().is_some_and(|r| r.0 != *idi) {
-            return Err(Error::AuthenticationFailed("initiator identity does not match remote_id"));
+            return Err(Error::AuthenticationFailed(
+                "initiator identity does not match remote_id",
+            ));
         }
-        ctx.events.push_back(Event::EapStarted { sa: self.id, peer_id: Identity(idi.clone()) });
+        ctx.events.push_back(Event::EapStarted {
+            sa: self.id,
+            peer_id: Identity(idi.clone()),
+        });
         self.eap = Some(Box::new(EapServer {
             first_request: payloads.to_vec(),
             idi: idi.clone(),
@@ -123,19 +137,37 @@ impl IkeSa {
     }
 
     /// Responder: an IKE_AUTH request during EAP.
-    pub(super) fn handle_eap_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
+    pub(super) fn handle_eap_request(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) {
         self.state = State::AwaitAuth;
-        let Some(mut server) = self.eap.take() else { return };
+        let Some(mut server) = self.eap.take() else {
+            return;
+        };
         match std::mem::replace(&mut server.phase, ServerPhase::AwaitDriver) {
             ServerPhase::AwaitPeer => {
-                let Some(message) = find_eap(payloads).filter(|m| m.len() >= EAP_HEADER_LEN && m[0] == EAP_RESPONSE) else {
-                    return self.reject_auth(now, Error::InvalidSyntax("IKE_AUTH request during EAP without an EAP Response"), ctx);
+                let Some(message) = find_eap(payloads)
+                    .filter(|m| m.len() >= EAP_HEADER_LEN && m[0] == EAP_RESPONSE)
+                else {
+                    return self.reject_auth(
+                        now,
+                        Error::InvalidSyntax("IKE_AUTH request during EAP without an EAP Response"),
+                        ctx,
+                    );
                 };
                 server.last_identifier = message[1];
-                ctx.events.push_back(Event::EapMessage { sa: self.id, message: message.to_vec() });
+                ctx.events.push_back(Event::EapMessage {
+                    sa: self.id,
+                    message: message.to_vec(),
+                });
                 self.eap = Some(server);
             }
-            ServerPhase::AwaitAuth(msk) => self.finish_eap_server(now, payloads, &server, msk.as_ref(), ctx),
+            ServerPhase::AwaitAuth(msk) => {
+                self.finish_eap_server(now, payloads, &server, msk.as_ref(), ctx)
+            }
             phase => {
                 // A retransmission while the driver works on the request: it is answered then.
                 server.phase = phase;
@@ -147,7 +179,9 @@ impl IkeSa {
 
     /// Responder: the driver's EAP Request, Success or Failure.
     fn eap_server_step(&mut self, now: Instant, step: EapStep, ctx: &mut Ctx<'_>) {
-        let Some(mut server) = self.eap.take() else { return };
+        let Some(mut server) = self.eap.take() else {
+            return;
+        };
         let phase = std::mem::replace(&mut server.phase, ServerPhase::AwaitPeer);
         let out = match (phase, step) {
             (ServerPhase::Starting, EapStep::Message(request)) => {
@@ -163,15 +197,32 @@ impl IkeSa {
             (ServerPhase::AwaitDriver, EapStep::Message(request)) => vec![Payload::Eap(request)],
             (ServerPhase::AwaitDriver, EapStep::Success { msk }) => {
                 server.phase = ServerPhase::AwaitAuth(msk);
-                vec![Payload::Eap(vec![EAP_SUCCESS, server.last_identifier, 0, 4])]
+                vec![Payload::Eap(vec![
+                    EAP_SUCCESS,
+                    server.last_identifier,
+                    0,
+                    4,
+                ])]
             }
             (ServerPhase::AwaitDriver, EapStep::Failure) => {
-                let failure = vec![Payload::Eap(vec![EAP_FAILURE, server.last_identifier, 0, 4])];
+                let failure = vec![Payload::Eap(vec![
+                    EAP_FAILURE,
+                    server.last_identifier,
+                    0,
+                    4,
+                ])];
                 self.respond(now, ExchangeType::IKE_AUTH, failure, ctx);
-                return self.fail(Error::AuthenticationFailed("EAP authentication of the initiator failed"), ctx);
+                return self.fail(
+                    Error::AuthenticationFailed("EAP authentication of the initiator failed"),
+                    ctx,
+                );
             }
             (ServerPhase::Starting, _) => {
-                return self.reject_auth(now, Error::AuthenticationFailed("EAP ended before any EAP round trip"), ctx);
+                return self.reject_auth(
+                    now,
+                    Error::AuthenticationFailed("EAP ended before any EAP round trip"),
+                    ctx,
+                );
             }
             (phase, _) => {
                 tracing::debug!(sa = ?self.id, "EAP step ignored: no EAP message is waiting for one");
@@ -181,31 +232,66 @@ impl IkeSa {
             }
         };
         self.eap = Some(server);
-        if self.respond(now, ExchangeType::IKE_AUTH, out, ctx).is_none() {
+        if self
+            .respond(now, ExchangeType::IKE_AUTH, out, ctx)
+            .is_none()
+        {
             self.fail(Error::Internal("could not protect a response"), ctx);
         }
     }
 
     /// Responder: the initiator's AUTH from the MSK; ours, and the first Child SA.
-    fn finish_eap_server(&mut self, now: Instant, payloads: &[Payload], server: &EapServer, msk: Option<&SecretBytes>, ctx: &mut Ctx<'_>) {
+    fn finish_eap_server(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        server: &EapServer,
+        msk: Option<&SecretBytes>,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Some(auth) = find_auth(payloads) else {
-            return self.reject_auth(now, Error::InvalidSyntax("last IKE_AUTH request of EAP without AUTH"), ctx);
+            return self.reject_auth(
+                now,
+                Error::InvalidSyntax("last IKE_AUTH request of EAP without AUTH"),
+                ctx,
+            );
         };
         let int_auth = self.int_auth.finish(server.ike_auth_mid);
-        let Some((expected, ours)) = self.msk_auth(msk, &id_body(&server.idi), &self.conn.local_id.body(), &int_auth, ctx) else {
+        let Some((expected, ours)) = self.msk_auth(
+            msk,
+            &id_body(&server.idi),
+            &self.conn.local_id.body(),
+            &int_auth,
+            ctx,
+        ) else {
             return self.fail(Error::Internal("keys"), ctx);
         };
         if auth.method != AuthMethod::SHARED_KEY_MIC || !ct_eq(expected.expose(), &auth.data) {
-            return self.reject_auth(now, Error::AuthenticationFailed("initiator AUTH from the EAP MSK does not verify"), ctx);
+            return self.reject_auth(
+                now,
+                Error::AuthenticationFailed("initiator AUTH from the EAP MSK does not verify"),
+                ctx,
+            );
         }
-        let out = vec![Payload::Auth(AuthPayload { method: AuthMethod::SHARED_KEY_MIC, data: ours.expose().to_vec() })];
+        let out = vec![Payload::Auth(AuthPayload {
+            method: AuthMethod::SHARED_KEY_MIC,
+            data: ours.expose().to_vec(),
+        })];
         self.eap = None;
         self.finish_responder(now, out, &server.first_request, ctx);
     }
 
     /// Initiator: a response during EAP.
-    pub(super) fn handle_eap_response(&mut self, now: Instant, payloads: &[Payload], mut sent: AuthSent, ctx: &mut Ctx<'_>) {
-        let Some(mut client) = sent.eap.take() else { return };
+    pub(super) fn handle_eap_response(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        mut sent: AuthSent,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let Some(mut client) = sent.eap.take() else {
+            return;
+        };
         if let Some(e) = first_error_notify(payloads).filter(|e| is_ike_fatal(*e)) {
             return self.fail(Error::PeerError(e), ctx);
         }
@@ -218,19 +304,41 @@ impl IkeSa {
                 }
             }
             ClientPhase::Sent => {}
-            ClientPhase::AuthSent(msk) => return self.finish_eap_peer(now, payloads, sent, &client, msk.as_ref(), ctx),
-            ClientPhase::AwaitDriver { .. } => return self.fail(Error::Internal("EAP response without a request"), ctx),
+            ClientPhase::AuthSent(msk) => {
+                return self.finish_eap_peer(now, payloads, sent, &client, msk.as_ref(), ctx);
+            }
+            ClientPhase::AwaitDriver { .. } => {
+                return self.fail(Error::Internal("EAP response without a request"), ctx);
+            }
         }
         let Some(message) = find_eap(payloads).filter(|m| m.len() >= EAP_HEADER_LEN) else {
-            return self.fail(Error::InvalidSyntax("IKE_AUTH response during EAP without an EAP packet"), ctx);
+            return self.fail(
+                Error::InvalidSyntax("IKE_AUTH response during EAP without an EAP packet"),
+                ctx,
+            );
         };
         client.phase = match message[0] {
             EAP_REQUEST => ClientPhase::AwaitDriver { success: false },
             EAP_SUCCESS => ClientPhase::AwaitDriver { success: true },
-            EAP_FAILURE => return self.fail(Error::AuthenticationFailed("responder sent EAP-Failure"), ctx),
-            _ => return self.fail(Error::InvalidSyntax("EAP packet from the responder is not a Request, Success or Failure"), ctx),
+            EAP_FAILURE => {
+                return self.fail(
+                    Error::AuthenticationFailed("responder sent EAP-Failure"),
+                    ctx,
+                );
+            }
+            _ => {
+                return self.fail(
+                    Error::InvalidSyntax(
+                        "EAP packet from the responder is not a Request, Success or Failure",
+                    ),
+                    ctx,
+                );
+            }
         };
-        ctx.events.push_back(Event::EapMessage { sa: self.id, message: message.to_vec() });
+        ctx.events.push_back(Event::EapMessage {
+            sa: self.id,
+            message: message.to_vec(),
+        });
         sent.eap = Some(client);
         self.state = State::AuthSent(sent);
     }
@@ -258,13 +366,27 @@ impl IkeSa {
             (true, EapStep::Success { msk }) => {
                 let int_auth = self.int_auth.finish(client.ike_auth_mid);
                 let idr = client.idr.as_ref().map(id_body).unwrap_or_default();
-                let Some((ours, _)) = self.msk_auth(msk.as_ref(), &self.conn.local_id.body(), &idr, &int_auth, ctx) else {
+                let Some((ours, _)) = self.msk_auth(
+                    msk.as_ref(),
+                    &self.conn.local_id.body(),
+                    &idr,
+                    &int_auth,
+                    ctx,
+                ) else {
                     return self.fail(Error::Internal("keys"), ctx);
                 };
                 client.phase = ClientPhase::AuthSent(msk);
-                vec![Payload::Auth(AuthPayload { method: AuthMethod::SHARED_KEY_MIC, data: ours.expose().to_vec() })]
+                vec![Payload::Auth(AuthPayload {
+                    method: AuthMethod::SHARED_KEY_MIC,
+                    data: ours.expose().to_vec(),
+                })]
             }
-            (_, EapStep::Failure) => return self.fail(Error::AuthenticationFailed("EAP method failed on the initiator"), ctx),
+            (_, EapStep::Failure) => {
+                return self.fail(
+                    Error::AuthenticationFailed("EAP method failed on the initiator"),
+                    ctx,
+                );
+            }
             (_, _) => {
                 tracing::debug!(sa = ?self.id, "EAP step does not fit the responder's last EAP packet");
                 self.state = State::AuthSent(sent);
@@ -276,32 +398,63 @@ impl IkeSa {
     }
 
     /// Initiator: the responder's AUTH from the MSK completes the IKE SA.
-    fn finish_eap_peer(&mut self, now: Instant, payloads: &[Payload], sent: AuthSent, client: &EapClient, msk: Option<&SecretBytes>, ctx: &mut Ctx<'_>) {
+    fn finish_eap_peer(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        sent: AuthSent,
+        client: &EapClient,
+        msk: Option<&SecretBytes>,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Some(auth) = find_auth(payloads) else {
-            return self.fail(Error::InvalidSyntax("last IKE_AUTH response of EAP without AUTH"), ctx);
+            return self.fail(
+                Error::InvalidSyntax("last IKE_AUTH response of EAP without AUTH"),
+                ctx,
+            );
         };
         let int_auth = self.int_auth.finish(client.ike_auth_mid);
         let idr = client.idr.as_ref().map(id_body).unwrap_or_default();
-        let Some((_, expected)) = self.msk_auth(msk, &self.conn.local_id.body(), &idr, &int_auth, ctx) else {
+        let Some((_, expected)) =
+            self.msk_auth(msk, &self.conn.local_id.body(), &idr, &int_auth, ctx)
+        else {
             return self.fail(Error::Internal("keys"), ctx);
         };
         if auth.method != AuthMethod::SHARED_KEY_MIC || !ct_eq(expected.expose(), &auth.data) {
-            return self.fail(Error::AuthenticationFailed("responder AUTH from the EAP MSK does not verify"), ctx);
+            return self.fail(
+                Error::AuthenticationFailed("responder AUTH from the EAP MSK does not verify"),
+                ctx,
+            );
         }
         self.finish_initiator(now, payloads, sent.child, ctx);
     }
 
     /// The AUTH values of the last EAP exchange (RFC 7296 §2.16): `(initiator's, responder's)`
     /// over their signed octets, keyed with the MSK, or with SK_pi and SK_pr without one.
-    fn msk_auth(&self, msk: Option<&SecretBytes>, idi_body: &[u8], idr_body: &[u8], int_auth: &[u8], ctx: &Ctx<'_>) -> Option<(SecretBytes, SecretBytes)> {
+    fn msk_auth(
+        &self,
+        msk: Option<&SecretBytes>,
+        idi_body: &[u8],
+        idr_body: &[u8],
+        int_auth: &[u8],
+        ctx: &Ctx<'_>,
+    ) -> Option<(SecretBytes, SecretBytes)> {
         let prf = self.prf(ctx)?;
         let keys = self.keys.as_ref()?;
         let maced_i = maced_id(prf, &keys.sk_pi, idi_body);
         let maced_r = maced_id(prf, &keys.sk_pr, idr_body);
         let key_i = msk.unwrap_or(&keys.sk_pi);
         let key_r = msk.unwrap_or(&keys.sk_pr);
-        let i = psk_auth(prf, key_i.expose(), &[&self.msg1, &self.nr, &maced_i, int_auth]);
-        let r = psk_auth(prf, key_r.expose(), &[&self.msg2, &self.ni, &maced_r, int_auth]);
+        let i = psk_auth(
+            prf,
+            key_i.expose(),
+            &[&self.msg1, &self.nr, &maced_i, int_auth],
+        );
+        let r = psk_auth(
+            prf,
+            key_r.expose(),
+            &[&self.msg2, &self.ni, &maced_r, int_auth],
+        );
         Some((i, r))
     }
 }
@@ -309,8 +462,14 @@ impl IkeSa {
 impl fmt::Debug for EapStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Message(m) => f.debug_tuple("Message").field(&format_args!("{} octets", m.len())).finish(),
-            Self::Success { msk } => f.debug_struct("Success").field("msk_len", &msk.as_ref().map(SecretBytes::len)).finish(),
+            Self::Message(m) => f
+                .debug_tuple("Message")
+                .field(&format_args!("{} octets", m.len()))
+                .finish(),
+            Self::Success { msk } => f
+                .debug_struct("Success")
+                .field("msk_len", &msk.as_ref().map(SecretBytes::len))
+                .finish(),
             Self::Failure => f.write_str("Failure"),
         }
     }

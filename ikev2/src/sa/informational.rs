@@ -14,9 +14,16 @@ impl IkeSa {
             InfoKind::Dpd => Vec::new(),
             InfoKind::Notify => std::mem::take(&mut self.pending_notifies),
             InfoKind::DeleteChild { inbound_spi } => vec![esp_delete(&[inbound_spi])],
-            InfoKind::DeleteIke => vec![Payload::Delete(Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() })],
+            InfoKind::DeleteIke => vec![Payload::Delete(Delete {
+                protocol: ProtocolId::IKE,
+                spi_size: 0,
+                spis: Vec::new(),
+            })],
         };
-        if self.send_request(now, ExchangeType::INFORMATIONAL, &payloads, ctx).is_some() {
+        if self
+            .send_request(now, ExchangeType::INFORMATIONAL, &payloads, ctx)
+            .is_some()
+        {
             self.active = Some(Active::Informational(kind));
         }
     }
@@ -33,18 +40,35 @@ impl IkeSa {
     }
 
     /// An INFORMATIONAL request from the peer.
-    pub(super) fn handle_informational_request(&mut self, now: Instant, payloads: &[Payload], ctx: &mut Ctx<'_>) {
+    pub(super) fn handle_informational_request(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) {
         self.handle_invalid_spi(payloads, ctx);
         let mut ours = Vec::new();
         let mut delete_ike = false;
-        for d in payloads.iter().filter_map(|p| if let Payload::Delete(d) = p { Some(d) } else { None }) {
+        for d in payloads.iter().filter_map(|p| {
+            if let Payload::Delete(d) = p {
+                Some(d)
+            } else {
+                None
+            }
+        }) {
             match d.protocol {
                 ProtocolId::IKE => delete_ike = true,
                 ProtocolId::ESP => {
-                    for spi in d.spis.iter().filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok()) {
+                    for spi in d
+                        .spis
+                        .iter()
+                        .filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok())
+                    {
                         // The peer names its inbound SPI, which is our outbound one.
                         let spi = u32::from_be_bytes(spi);
-                        let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else { continue };
+                        let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
+                            continue;
+                        };
                         let inbound = c.inbound_spi;
                         let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
                         self.remove_child(inbound, ctx);
@@ -63,7 +87,11 @@ impl IkeSa {
             self.close(ctx);
             return;
         }
-        let out = if ours.is_empty() { Vec::new() } else { vec![esp_delete(&ours)] };
+        let out = if ours.is_empty() {
+            Vec::new()
+        } else {
+            vec![esp_delete(&ours)]
+        };
         self.respond(now, ExchangeType::INFORMATIONAL, out, ctx);
     }
 }
@@ -82,19 +110,37 @@ impl IkeSa {
             return;
         }
         self.invalid_spis_sent.push(spi);
-        let n = Notify { protocol: ProtocolId::ESP, spi: Vec::new(), notify_type: NotifyType::INVALID_SPI, data: spi.to_be_bytes().to_vec() };
+        let n = Notify {
+            protocol: ProtocolId::ESP,
+            spi: Vec::new(),
+            notify_type: NotifyType::INVALID_SPI,
+            data: spi.to_be_bytes().to_vec(),
+        };
         self.queue_informational(now, vec![Payload::Notify(n)], ctx);
     }
 
     /// The peer does not know an SPI we send with: that Child SA is half-closed; drop it.
     fn handle_invalid_spi(&mut self, payloads: &[Payload], ctx: &mut Ctx<'_>) {
-        for n in payloads.iter().filter_map(|p| if let Payload::Notify(n) = p { Some(n) } else { None }) {
-            let Ok(spi) = <[u8; 4]>::try_from(n.data.as_slice()) else { continue };
+        for n in payloads.iter().filter_map(|p| {
+            if let Payload::Notify(n) = p {
+                Some(n)
+            } else {
+                None
+            }
+        }) {
+            let Ok(spi) = <[u8; 4]>::try_from(n.data.as_slice()) else {
+                continue;
+            };
             if n.notify_type != NotifyType::INVALID_SPI {
                 continue;
             }
             let spi = u32::from_be_bytes(spi);
-            if let Some(inbound) = self.children.iter().find(|c| c.outbound_spi == spi).map(|c| c.inbound_spi) {
+            if let Some(inbound) = self
+                .children
+                .iter()
+                .find(|c| c.outbound_spi == spi)
+                .map(|c| c.inbound_spi)
+            {
                 tracing::info!(sa = ?self.id, spi = format_args!("{spi:08x}"), "peer reported INVALID_SPI; Child SA removed");
                 self.remove_child(inbound, ctx);
             }
@@ -103,5 +149,9 @@ impl IkeSa {
 }
 
 fn esp_delete(spis: &[u32]) -> Payload {
-    Payload::Delete(Delete { protocol: ProtocolId::ESP, spi_size: 4, spis: spis.iter().map(|s| s.to_be_bytes().to_vec()).collect() })
+    Payload::Delete(Delete {
+        protocol: ProtocolId::ESP,
+        spi_size: 4,
+        spis: spis.iter().map(|s| s.to_be_bytes().to_vec()).collect(),
+    })
 }

@@ -34,9 +34,9 @@ use crate::wire::{
     Payload, PayloadType, emit_payloads, parse_payloads,
 };
 
+pub use eap::EapStep;
 pub(crate) use init::{InitReject, RespondInit, reject_init};
 pub(crate) use tasks::Task;
-pub use eap::EapStep;
 
 use children::ChildEntry;
 use create_child::CcExchange;
@@ -58,7 +58,11 @@ pub(crate) struct Ctx<'a> {
 /// Where the handshake is.
 enum State {
     /// Initiator: IKE_SA_INIT sent.
-    InitSent { ke: Box<dyn ActiveKeyExchange>, cookie: Option<Vec<u8>>, ke_retries: u8 },
+    InitSent {
+        ke: Box<dyn ActiveKeyExchange>,
+        cookie: Option<Vec<u8>>,
+        ke_retries: u8,
+    },
     /// Initiator: IKE_INTERMEDIATE sent.
     IntermediateSent(intermediate::IntermediateSent),
     /// Initiator: IKE_AUTH waits for the PPK from an external source.
@@ -66,7 +70,9 @@ enum State {
     /// Initiator: IKE_AUTH sent.
     AuthSent(auth::AuthSent),
     /// Responder: waiting for the IKE_INTERMEDIATE of additional exchange `index`.
-    AwaitIntermediate { index: usize },
+    AwaitIntermediate {
+        index: usize,
+    },
     /// Responder: waiting for IKE_AUTH.
     AwaitAuth,
     Established,
@@ -176,7 +182,14 @@ pub(crate) struct IkeSa {
 }
 
 impl IkeSa {
-    fn blank(conn: Arc<ConnectionConfig>, initiator: bool, spi_i: u64, spi_r: u64, local: SocketAddr, remote: SocketAddr) -> Self {
+    fn blank(
+        conn: Arc<ConnectionConfig>,
+        initiator: bool,
+        spi_i: u64,
+        spi_r: u64,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Self {
         let own = if initiator { spi_i } else { spi_r };
         Self {
             id: SaId(IkeSpi(own)),
@@ -269,7 +282,9 @@ impl IkeSa {
         self.ppk_timeout(now, ctx);
         self.keepalive_timeout(now, ctx);
         self.lifecycle_timeout(now, ctx);
-        let Some(p) = self.pending.as_mut() else { return };
+        let Some(p) = self.pending.as_mut() else {
+            return;
+        };
         if p.deadline > now {
             return;
         }
@@ -283,12 +298,24 @@ impl IkeSa {
         p.deadline = now + backoff.min(rt.max_interval);
         ctx.stats.retransmits += 1;
         for d in &p.datagrams {
-            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+            ctx.transmits.push_back(Transmit {
+                local: self.local,
+                remote: self.remote,
+                data: d.clone(),
+            });
         }
     }
 
     /// Handles a datagram addressed to this SA (`header` is its parsed header).
-    pub(crate) fn handle(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
+    pub(crate) fn handle(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        datagram: &[u8],
+        header: &Header,
+        ctx: &mut Ctx<'_>,
+    ) {
         let mid = header.message_id.0;
         if header.flags.is_response() {
             if self.pending.as_ref().is_none_or(|p| p.message_id != mid) {
@@ -299,7 +326,9 @@ impl IkeSa {
                 self.handle_init_response(now, datagram, ctx);
                 return;
             }
-            let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
+            let Some((first, plain)) = self.open(now, datagram, ctx) else {
+                return;
+            };
             self.pending = None;
             self.last_heard = Some(now);
             self.follow_peer(local, remote);
@@ -311,11 +340,17 @@ impl IkeSa {
             self.resend_response(datagram, header, ctx);
             return;
         }
-        if mid != self.expected_request_id || header.exchange == ExchangeType::IKE_SA_INIT || self.parked.is_some() || self.parked_intermediate.is_some() {
+        if mid != self.expected_request_id
+            || header.exchange == ExchangeType::IKE_SA_INIT
+            || self.parked.is_some()
+            || self.parked_intermediate.is_some()
+        {
             ctx.stats.dropped_unexpected += 1;
             return;
         }
-        let Some((first, plain)) = self.open(now, datagram, ctx) else { return };
+        let Some((first, plain)) = self.open(now, datagram, ctx) else {
+            return;
+        };
         self.last_heard = Some(now);
         self.follow_peer(local, remote);
         if self.reassembly_first.is_empty() {
@@ -327,7 +362,14 @@ impl IkeSa {
         self.kick(now, ctx);
     }
 
-    fn dispatch_response(&mut self, now: Instant, header: &Header, first: PayloadType, plain: Vec<u8>, ctx: &mut Ctx<'_>) {
+    fn dispatch_response(
+        &mut self,
+        now: Instant,
+        header: &Header,
+        first: PayloadType,
+        plain: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Ok(payloads) = parse_payloads(first, &plain) else {
             ctx.stats.dropped_malformed += 1;
             self.fail(Error::InvalidSyntax("malformed protected response"), ctx);
@@ -344,9 +386,15 @@ impl IkeSa {
             (ex, State::Established) => {
                 self.state = State::Established;
                 match (ex, self.active.take()) {
-                    (ExchangeType::CREATE_CHILD_SA, Some(Active::CreateChild(cc))) => self.handle_create_child_response(now, &payloads, cc, ctx),
-                    (ExchangeType::IKE_FOLLOWUP_KE, Some(Active::CreateChild(cc))) => self.handle_followup_response(now, &payloads, cc, ctx),
-                    (ExchangeType::INFORMATIONAL, Some(Active::Informational(kind))) => self.handle_informational_response(kind, ctx),
+                    (ExchangeType::CREATE_CHILD_SA, Some(Active::CreateChild(cc))) => {
+                        self.handle_create_child_response(now, &payloads, cc, ctx)
+                    }
+                    (ExchangeType::IKE_FOLLOWUP_KE, Some(Active::CreateChild(cc))) => {
+                        self.handle_followup_response(now, &payloads, cc, ctx)
+                    }
+                    (ExchangeType::INFORMATIONAL, Some(Active::Informational(kind))) => {
+                        self.handle_informational_response(kind, ctx)
+                    }
                     (_, active) => {
                         self.active = active;
                         ctx.stats.dropped_unexpected += 1;
@@ -360,16 +408,33 @@ impl IkeSa {
         }
     }
 
-    fn dispatch_request(&mut self, now: Instant, header: &Header, first: PayloadType, plain: Vec<u8>, ctx: &mut Ctx<'_>) {
+    fn dispatch_request(
+        &mut self,
+        now: Instant,
+        header: &Header,
+        first: PayloadType,
+        plain: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Ok(payloads) = parse_payloads(first, &plain) else {
             ctx.stats.dropped_malformed += 1;
             // RFC 7296 §2.21.2: a protected request that is malformed gets INVALID_SYNTAX.
-            self.respond(now, header.exchange, vec![notify(NotifyType::INVALID_SYNTAX, vec![])], ctx);
+            self.respond(
+                now,
+                header.exchange,
+                vec![notify(NotifyType::INVALID_SYNTAX, vec![])],
+                ctx,
+            );
             self.fail(Error::InvalidSyntax("malformed protected request"), ctx);
             return;
         };
         if let Some(t) = unsupported_critical(&payloads) {
-            self.respond(now, header.exchange, vec![notify(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![t.0])], ctx);
+            self.respond(
+                now,
+                header.exchange,
+                vec![notify(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![t.0])],
+                ctx,
+            );
             return;
         }
         let state = std::mem::replace(&mut self.state, State::Dead);
@@ -383,9 +448,15 @@ impl IkeSa {
             (ex, State::Established) => {
                 self.state = State::Established;
                 match ex {
-                    ExchangeType::INFORMATIONAL => self.handle_informational_request(now, &payloads, ctx),
-                    ExchangeType::CREATE_CHILD_SA => self.handle_create_child_request(now, &payloads, ctx),
-                    ExchangeType::IKE_FOLLOWUP_KE => self.handle_followup_request(now, &payloads, ctx),
+                    ExchangeType::INFORMATIONAL => {
+                        self.handle_informational_request(now, &payloads, ctx)
+                    }
+                    ExchangeType::CREATE_CHILD_SA => {
+                        self.handle_create_child_request(now, &payloads, ctx)
+                    }
+                    ExchangeType::IKE_FOLLOWUP_KE => {
+                        self.handle_followup_request(now, &payloads, ctx)
+                    }
                     _ => ctx.stats.dropped_unexpected += 1,
                 }
             }
@@ -397,7 +468,12 @@ impl IkeSa {
     }
 
     /// Verifies and decrypts an SK or SKF message; `None` when dropped or still reassembling.
-    fn open(&mut self, now: Instant, datagram: &[u8], ctx: &mut Ctx<'_>) -> Option<(PayloadType, Vec<u8>)> {
+    fn open(
+        &mut self,
+        now: Instant,
+        datagram: &[u8],
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(PayloadType, Vec<u8>)> {
         let Ok(msg) = Message::parse(datagram) else {
             ctx.stats.dropped_malformed += 1;
             return None;
@@ -422,7 +498,15 @@ impl IkeSa {
                 if f.fragment_number == 1 && !msg.header.flags.is_response() {
                     self.reassembly_first = datagram.to_vec();
                 }
-                match Reassembly::add(&mut self.reassembly, now, limits, msg.header.message_id.0, part, f.first_inner, plain) {
+                match Reassembly::add(
+                    &mut self.reassembly,
+                    now,
+                    limits,
+                    msg.header.message_id.0,
+                    part,
+                    f.first_inner,
+                    plain,
+                ) {
                     Added::Complete(first, whole) => Some((first, whole)),
                     Added::Pending => None,
                     Added::Dropped => {
@@ -441,21 +525,30 @@ impl IkeSa {
     /// Resends the cached response for a retransmitted request: only for a byte-identical copy
     /// of the request, so for a fragmented request only on fragment 1 (RFC 7383 §2.6.1).
     fn resend_response(&mut self, datagram: &[u8], header: &Header, ctx: &mut Ctx<'_>) {
-        let cached = self.cached_response.as_ref().filter(|c| c.message_id == header.message_id.0 && c.request == datagram);
+        let cached = self
+            .cached_response
+            .as_ref()
+            .filter(|c| c.message_id == header.message_id.0 && c.request == datagram);
         let Some(cached) = cached else {
             ctx.stats.dropped_unexpected += 1;
             return;
         };
         ctx.stats.responses_resent += 1;
         for d in &cached.datagrams {
-            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+            ctx.transmits.push_back(Transmit {
+                local: self.local,
+                remote: self.remote,
+                data: d.clone(),
+            });
         }
     }
 
     /// RFC 7296 §2.23: with a NAT in the path, the peer's address is the one of its latest
     /// authenticated message (NAT bindings change; the initiator floats to port 4500).
     fn follow_peer(&mut self, local: SocketAddr, remote: SocketAddr) {
-        if (local, remote) == (self.local, self.remote) || !(self.nat_detected() || local.port() == NAT_T_PORT) {
+        if (local, remote) == (self.local, self.remote)
+            || !(self.nat_detected() || local.port() == NAT_T_PORT)
+        {
             return;
         }
         tracing::info!(sa = ?self.id, from = %self.remote, to = %remote, "peer address changed");
@@ -481,7 +574,11 @@ impl IkeSa {
     /// Sends a NAT keepalive when due (we are behind the NAT).
     fn keepalive_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         if self.keepalive_at.is_some_and(|t| t <= now) {
-            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: vec![0xff] });
+            ctx.transmits.push_back(Transmit {
+                local: self.local,
+                remote: self.remote,
+                data: vec![0xff],
+            });
             self.keepalive_at = Some(now + self.conn.nat_keepalive);
         }
     }
@@ -501,21 +598,34 @@ impl IkeSa {
 
     /// Protects `payloads` into one datagram, or into fragments when it is too large and the
     /// peer supports RFC 7383. Returns the datagrams and the plaintext (for IntAuth).
-    fn protect(&self, header: &Header, payloads: &[Payload], ctx: &Ctx<'_>) -> Option<(Vec<Vec<u8>>, PayloadType, Vec<u8>)> {
+    fn protect(
+        &self,
+        header: &Header,
+        payloads: &[Payload],
+        ctx: &Ctx<'_>,
+    ) -> Option<(Vec<Vec<u8>>, PayloadType, Vec<u8>)> {
         let prot = self.prot_out.as_ref()?;
         let mut plain = Vec::new();
         let first = emit_payloads(payloads, &mut plain);
         let whole = prot.seal(ctx.provider, header, first, None, &plain)?;
         let limit = self.conn.fragment_size.filter(|_| self.peer.fragmentation);
         let datagrams = match limit {
-            Some(max) if whole.len() > max => seal_fragments(prot, ctx.provider, header, first, &plain, max)?,
+            Some(max) if whole.len() > max => {
+                seal_fragments(prot, ctx.provider, header, first, &plain, max)?
+            }
             _ => vec![whole],
         };
         Some((datagrams, first, plain))
     }
 
     /// Sends a protected request; returns its header, first inner type and plaintext.
-    fn send_request(&mut self, now: Instant, exchange: ExchangeType, payloads: &[Payload], ctx: &mut Ctx<'_>) -> Option<(Header, PayloadType, Vec<u8>)> {
+    fn send_request(
+        &mut self,
+        now: Instant,
+        exchange: ExchangeType,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(Header, PayloadType, Vec<u8>)> {
         let header = self.header(exchange, false, self.next_message_id);
         let Some((datagrams, first, plain)) = self.protect(&header, payloads, ctx) else {
             self.fail(Error::Internal("could not protect a request"), ctx);
@@ -528,7 +638,11 @@ impl IkeSa {
     /// Records and sends request datagrams with the next Message ID.
     fn queue_request(&mut self, now: Instant, datagrams: Vec<Vec<u8>>, ctx: &mut Ctx<'_>) {
         for d in &datagrams {
-            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+            ctx.transmits.push_back(Transmit {
+                local: self.local,
+                remote: self.remote,
+                data: d.clone(),
+            });
         }
         self.pending = Some(Pending {
             message_id: self.next_message_id,
@@ -540,7 +654,13 @@ impl IkeSa {
     }
 
     /// Sends a protected response to the current request and caches it.
-    fn respond(&mut self, _now: Instant, exchange: ExchangeType, payloads: Vec<Payload>, ctx: &mut Ctx<'_>) -> Option<(Header, PayloadType, Vec<u8>)> {
+    fn respond(
+        &mut self,
+        _now: Instant,
+        exchange: ExchangeType,
+        payloads: Vec<Payload>,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(Header, PayloadType, Vec<u8>)> {
         let header = self.header(exchange, true, self.expected_request_id);
         let (datagrams, first, plain) = self.protect(&header, &payloads, ctx)?;
         self.cache_and_send_response(datagrams, ctx);
@@ -549,10 +669,18 @@ impl IkeSa {
 
     fn cache_and_send_response(&mut self, datagrams: Vec<Vec<u8>>, ctx: &mut Ctx<'_>) {
         for d in &datagrams {
-            ctx.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: d.clone() });
+            ctx.transmits.push_back(Transmit {
+                local: self.local,
+                remote: self.remote,
+                data: d.clone(),
+            });
         }
         let request = std::mem::take(&mut self.current_request);
-        self.cached_response = Some(CachedResponse { message_id: self.expected_request_id, datagrams, request });
+        self.cached_response = Some(CachedResponse {
+            message_id: self.expected_request_id,
+            datagrams,
+            request,
+        });
         self.expected_request_id = self.expected_request_id.wrapping_add(1);
     }
 
@@ -566,7 +694,8 @@ impl IkeSa {
         tracing::info!(sa = ?self.id, %error, "IKE SA failed");
         self.close(ctx);
         ctx.stats.ike_sas_failed += 1;
-        ctx.events.push_back(Event::IkeSaFailed { sa: self.id, error });
+        ctx.events
+            .push_back(Event::IkeSaFailed { sa: self.id, error });
     }
 
     /// Installs keys of a new generation for both directions.
@@ -612,7 +741,11 @@ pub(crate) fn first_error_notify(payloads: &[Payload]) -> Option<NotifyType> {
 /// RFC 7296 §2.5: an unknown payload with the critical bit set must be rejected.
 pub(crate) fn unsupported_critical(payloads: &[Payload]) -> Option<PayloadType> {
     payloads.iter().find_map(|p| match p {
-        Payload::Unknown { payload_type, critical: true, .. } => Some(*payload_type),
+        Payload::Unknown {
+            payload_type,
+            critical: true,
+            ..
+        } => Some(*payload_type),
         _ => None,
     })
 }

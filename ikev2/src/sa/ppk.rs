@@ -30,32 +30,57 @@ impl IkeSa {
     /// fetch overlaps IKE_SA_INIT and IKE_INTERMEDIATE.
     pub(super) fn request_initiator_ppk(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         if let Some(PpkSource::External { timeout }) = self.conn.ppk.as_ref().map(|p| &p.source) {
-            self.ppk_state = PpkState::Waiting { deadline: now + *timeout };
-            ctx.events.push_back(Event::PpkNeeded { sa: self.id, ppk_id: None });
+            self.ppk_state = PpkState::Waiting {
+                deadline: now + *timeout,
+            };
+            ctx.events.push_back(Event::PpkNeeded {
+                sa: self.id,
+                ppk_id: None,
+            });
         }
     }
 
     /// Initiator: the PPK to use in IKE_AUTH.
     pub(super) fn initiator_ppk(&self) -> PpkLookup {
-        let Some(cfg) = self.conn.ppk.as_ref() else { return PpkLookup::Without };
+        let Some(cfg) = self.conn.ppk.as_ref() else {
+            return PpkLookup::Without;
+        };
         match (&cfg.source, &self.ppk_state) {
             (PpkSource::Static { id, key }, _) => PpkLookup::Use(id.clone(), dup(key)),
-            (PpkSource::External { .. }, PpkState::Ready { id, key }) => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::External { .. }, PpkState::Ready { id, key }) => {
+                PpkLookup::Use(id.clone(), dup(key))
+            }
             (PpkSource::External { .. }, PpkState::Waiting { .. }) => PpkLookup::Wait,
             (PpkSource::External { .. }, _) => PpkLookup::Without,
         }
     }
 
     /// Responder: the PPK for the PPK_ID the initiator sent; asks the driver once.
-    pub(super) fn responder_ppk(&mut self, now: Instant, ppk_id: &[u8], ctx: &mut Ctx<'_>) -> PpkLookup {
-        let Some(cfg) = self.conn.ppk.as_ref() else { return PpkLookup::Without };
+    pub(super) fn responder_ppk(
+        &mut self,
+        now: Instant,
+        ppk_id: &[u8],
+        ctx: &mut Ctx<'_>,
+    ) -> PpkLookup {
+        let Some(cfg) = self.conn.ppk.as_ref() else {
+            return PpkLookup::Without;
+        };
         match (&cfg.source, &self.ppk_state) {
-            (PpkSource::Static { id, key }, _) if id == ppk_id => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::Static { id, key }, _) if id == ppk_id => {
+                PpkLookup::Use(id.clone(), dup(key))
+            }
             (PpkSource::Static { .. }, _) => PpkLookup::Without,
-            (PpkSource::External { .. }, PpkState::Ready { id, key }) if id == ppk_id => PpkLookup::Use(id.clone(), dup(key)),
+            (PpkSource::External { .. }, PpkState::Ready { id, key }) if id == ppk_id => {
+                PpkLookup::Use(id.clone(), dup(key))
+            }
             (PpkSource::External { timeout }, PpkState::Idle) => {
-                self.ppk_state = PpkState::Waiting { deadline: now + *timeout };
-                ctx.events.push_back(Event::PpkNeeded { sa: self.id, ppk_id: Some(ppk_id.to_vec()) });
+                self.ppk_state = PpkState::Waiting {
+                    deadline: now + *timeout,
+                };
+                ctx.events.push_back(Event::PpkNeeded {
+                    sa: self.id,
+                    ppk_id: Some(ppk_id.to_vec()),
+                });
                 PpkLookup::Wait
             }
             (PpkSource::External { .. }, PpkState::Waiting { .. }) => PpkLookup::Wait,
@@ -64,7 +89,12 @@ impl IkeSa {
     }
 
     /// The driver's answer: the PPK and its ID, or `None` when the source could not supply it.
-    pub(crate) fn provide_ppk(&mut self, now: Instant, ppk: Option<(Vec<u8>, SecretBytes)>, ctx: &mut Ctx<'_>) {
+    pub(crate) fn provide_ppk(
+        &mut self,
+        now: Instant,
+        ppk: Option<(Vec<u8>, SecretBytes)>,
+        ctx: &mut Ctx<'_>,
+    ) {
         if !matches!(self.ppk_state, PpkState::Waiting { .. }) {
             return;
         }
@@ -106,12 +136,23 @@ impl IkeSa {
     pub(super) fn ppk_confirmation(&self, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<[u8; 8]> {
         let prf = self.prf(ctx)?;
         let mut out = vec![0; prf.output_len()];
-        prf.key(ppk.expose()).compute(&[&self.ni, &self.nr, &self.spi_i.to_be_bytes(), &self.spi_r.to_be_bytes()], &mut out);
+        prf.key(ppk.expose()).compute(
+            &[
+                &self.ni,
+                &self.nr,
+                &self.spi_i.to_be_bytes(),
+                &self.spi_r.to_be_bytes(),
+            ],
+            &mut out,
+        );
         out.get(..8)?.try_into().ok()
     }
 
     /// Initiator with a required PPK that will not come.
     pub(super) fn ppk_missing(&mut self, ctx: &mut Ctx<'_>) {
-        self.fail(Error::AuthenticationFailed("required PPK not available from its source"), ctx);
+        self.fail(
+            Error::AuthenticationFailed("required PPK not available from its source"),
+            ctx,
+        );
     }
 }

@@ -10,9 +10,15 @@ use crate::event::Event;
 /// Something we want to do on an established IKE SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Task {
-    CreateChild { config: usize },
-    RekeyChild { inbound_spi: u32 },
-    DeleteChild { inbound_spi: u32 },
+    CreateChild {
+        config: usize,
+    },
+    RekeyChild {
+        inbound_spi: u32,
+    },
+    DeleteChild {
+        inbound_spi: u32,
+    },
     RekeyIke,
     DeleteIke,
     Dpd,
@@ -46,20 +52,40 @@ impl IkeSa {
 
     /// Starts the next queued task when the SA is idle.
     pub(super) fn kick(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        while matches!(self.state, State::Established) && self.pending.is_none() && self.active.is_none() {
-            let Some(task) = self.tasks.pop_front() else { return };
+        while matches!(self.state, State::Established)
+            && self.pending.is_none()
+            && self.active.is_none()
+        {
+            let Some(task) = self.tasks.pop_front() else {
+                return;
+            };
             self.start_task(now, task, ctx);
         }
     }
 
     fn start_task(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
         let result = match task {
-            Task::CreateChild { config } => self.start_create_child(now, CcKind::NewChild { config }, ctx),
+            Task::CreateChild { config } => {
+                self.start_create_child(now, CcKind::NewChild { config }, ctx)
+            }
             Task::RekeyChild { inbound_spi } => {
-                let Some(c) = self.children.iter_mut().find(|c| c.inbound_spi == inbound_spi) else { return };
+                let Some(c) = self
+                    .children
+                    .iter_mut()
+                    .find(|c| c.inbound_spi == inbound_spi)
+                else {
+                    return;
+                };
                 c.rekeying = true;
                 let config = c.config;
-                self.start_create_child(now, CcKind::RekeyChild { config, old_inbound: inbound_spi }, ctx)
+                self.start_create_child(
+                    now,
+                    CcKind::RekeyChild {
+                        config,
+                        old_inbound: inbound_spi,
+                    },
+                    ctx,
+                )
             }
             Task::RekeyIke if !self.rekeyed => self.start_create_child(now, CcKind::RekeyIke, ctx),
             Task::RekeyIke => return,
@@ -90,7 +116,8 @@ impl IkeSa {
 
     /// Sets the IKE SA rekey/expiry deadlines and the liveness timer from the configuration.
     pub(crate) fn arm_timers(&mut self, now: Instant, ctx: &Ctx<'_>) {
-        let (rekey, expire) = super::children::deadlines(now, &self.conn.ike_lifetime, ctx.provider);
+        let (rekey, expire) =
+            super::children::deadlines(now, &self.conn.ike_lifetime, ctx.provider);
         self.ike_rekey_at = rekey;
         self.ike_expire_at = expire;
         self.last_heard = Some(now);
@@ -102,8 +129,14 @@ impl IkeSa {
         if !matches!(self.state, State::Established) {
             return None;
         }
-        let children = self.children.iter().flat_map(|c| [if c.rekeying { None } else { c.rekey_at }, c.expire_at]);
-        children.chain([self.ike_rekey_at, self.ike_expire_at, self.dpd_at]).flatten().min()
+        let children = self
+            .children
+            .iter()
+            .flat_map(|c| [if c.rekeying { None } else { c.rekey_at }, c.expire_at]);
+        children
+            .chain([self.ike_rekey_at, self.ike_expire_at, self.dpd_at])
+            .flatten()
+            .min()
     }
 
     /// Queues the work whose time has come.
@@ -115,10 +148,14 @@ impl IkeSa {
         for c in &mut self.children {
             if c.expire_at.is_some_and(|t| t <= now) {
                 c.expire_at = None;
-                due.push(Task::DeleteChild { inbound_spi: c.inbound_spi });
+                due.push(Task::DeleteChild {
+                    inbound_spi: c.inbound_spi,
+                });
             } else if !c.rekeying && c.rekey_at.is_some_and(|t| t <= now) {
                 c.rekey_at = None;
-                due.push(Task::RekeyChild { inbound_spi: c.inbound_spi });
+                due.push(Task::RekeyChild {
+                    inbound_spi: c.inbound_spi,
+                });
             }
         }
         if self.ike_expire_at.is_some_and(|t| t <= now) {
@@ -146,7 +183,11 @@ impl IkeSa {
     /// Closes the SA without error: every Child SA goes too.
     pub(super) fn close(&mut self, ctx: &mut Ctx<'_>) {
         for c in self.children.drain(..) {
-            ctx.events.push_back(Event::ChildSaDeleted { sa: self.id, inbound_spi: c.inbound_spi, outbound_spi: c.outbound_spi });
+            ctx.events.push_back(Event::ChildSaDeleted {
+                sa: self.id,
+                inbound_spi: c.inbound_spi,
+                outbound_spi: c.outbound_spi,
+            });
         }
         self.pending = None;
         self.active = None;
@@ -155,9 +196,16 @@ impl IkeSa {
 
     /// Removes a Child SA and tells the driver.
     pub(super) fn remove_child(&mut self, inbound_spi: u32, ctx: &mut Ctx<'_>) -> Option<u32> {
-        let pos = self.children.iter().position(|c| c.inbound_spi == inbound_spi)?;
+        let pos = self
+            .children
+            .iter()
+            .position(|c| c.inbound_spi == inbound_spi)?;
         let c = self.children.remove(pos);
-        ctx.events.push_back(Event::ChildSaDeleted { sa: self.id, inbound_spi: c.inbound_spi, outbound_spi: c.outbound_spi });
+        ctx.events.push_back(Event::ChildSaDeleted {
+            sa: self.id,
+            inbound_spi: c.inbound_spi,
+            outbound_spi: c.outbound_spi,
+        });
         Some(c.outbound_spi)
     }
 }
@@ -167,7 +215,14 @@ impl IkeSa {
     pub(crate) fn snapshot(&self) -> crate::event::SaSnapshot {
         let state = match (&self.state, self.rekeyed) {
             (State::Established, true) => "REKEYED",
-            (State::Established, false) if matches!(self.active, Some(Active::Informational(InfoKind::DeleteIke))) => "DELETING",
+            (State::Established, false)
+                if matches!(
+                    self.active,
+                    Some(Active::Informational(InfoKind::DeleteIke))
+                ) =>
+            {
+                "DELETING"
+            }
             (State::Established, false) => "ESTABLISHED",
             (State::Dead, _) => "DELETING",
             _ => "CONNECTING",
@@ -176,7 +231,12 @@ impl IkeSa {
             .children
             .iter()
             .map(|c| crate::event::ChildSnapshot {
-                name: self.conn.children.get(c.config).map(|t| t.name.clone()).unwrap_or_default(),
+                name: self
+                    .conn
+                    .children
+                    .get(c.config)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
                 inbound_spi: c.inbound_spi,
                 outbound_spi: c.outbound_spi,
                 proposal: c.suite.to_string(),
@@ -191,7 +251,11 @@ impl IkeSa {
             state,
             local: self.local,
             remote: self.remote,
-            proposal: self.suite.as_ref().map(ToString::to_string).unwrap_or_default(),
+            proposal: self
+                .suite
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             ppk_used: self.ppk_used,
             children,
         }
@@ -201,11 +265,17 @@ impl IkeSa {
 impl IkeSa {
     /// Hands the IKE SA keys to a key log when the endpoint is configured to.
     pub(super) fn export_keys(&self, ctx: &mut Ctx<'_>) {
-        let (Some(keys), true) = (self.keys.as_ref(), ctx.config.export_keys) else { return };
+        let (Some(keys), true) = (self.keys.as_ref(), ctx.config.export_keys) else {
+            return;
+        };
         let keys = crate::event::IkeKeyExport {
             spi_i: crate::wire::IkeSpi(self.spi_i),
             spi_r: crate::wire::IkeSpi(self.spi_r),
-            proposal: self.suite.as_ref().map(ToString::to_string).unwrap_or_default(),
+            proposal: self
+                .suite
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             sk_ei: keys.sk_ei.dangerous_duplicate(),
             sk_er: keys.sk_er.dangerous_duplicate(),
             sk_ai: keys.sk_ai.dangerous_duplicate(),

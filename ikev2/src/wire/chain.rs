@@ -31,7 +31,9 @@ pub fn parse_payloads(first: PayloadType, bytes: &[u8]) -> Result<Vec<Payload>, 
         // RFC 7296 §3.2: the other seven bits are RESERVED and ignored on receipt.
         let critical = r.u8(WHAT)? & CRITICAL != 0;
         let length = usize::from(r.u16(WHAT)?);
-        let body_len = length.checked_sub(GENERIC_HEADER_LEN).ok_or(ParseError::BadLength(WHAT))?;
+        let body_len = length
+            .checked_sub(GENERIC_HEADER_LEN)
+            .ok_or(ParseError::BadLength(WHAT))?;
         let mut body = r.sub(body_len, WHAT)?;
         payloads.push(parse_body(this, next, critical, &mut body)?);
         body.finish("payload body")?;
@@ -70,7 +72,9 @@ pub fn emit_payloads(payloads: &[Payload], out: &mut Vec<u8>) -> PayloadType {
         emit_body(payload, out);
         length.fill(out);
     }
-    payloads.first().map_or(PayloadType::NONE, Payload::payload_type)
+    payloads
+        .first()
+        .map_or(PayloadType::NONE, Payload::payload_type)
 }
 
 /// Parses one payload body of type `this`, bounded by `r`; `next` is its Next Payload field.
@@ -98,7 +102,11 @@ fn parse_body(
         PayloadType::SKF => Payload::Skf(sk::parse_fragment(next, r)?),
         PayloadType::CP => Payload::Cp(cp::parse_configuration(r)?),
         PayloadType::EAP => Payload::Eap(r.rest().to_vec()),
-        payload_type => Payload::Unknown { payload_type, critical, body: r.rest().to_vec() },
+        payload_type => Payload::Unknown {
+            payload_type,
+            critical,
+            body: r.rest().to_vec(),
+        },
     })
 }
 
@@ -148,7 +156,10 @@ mod tests {
         let parsed = parse_payloads(PayloadType::NONCE, &bytes);
         assert_eq!(parsed, Ok(vec![Payload::Nonce(vec![0x01, 0x02])]));
         let unknown = parse_payloads(PayloadType(0x64), &bytes);
-        assert!(matches!(unknown.as_deref(), Ok([Payload::Unknown { critical: true, .. }])));
+        assert!(matches!(
+            unknown.as_deref(),
+            Ok([Payload::Unknown { critical: true, .. }])
+        ));
     }
 
     #[test]
@@ -191,12 +202,17 @@ mod tests {
     fn encrypted_payload_must_be_last() {
         // RFC 7296 §3.14: SK whose Next Payload (IDi) is the first inner payload.
         let sk = [0x23, 0x00, 0x00, 0x06, 0xee, 0xff];
-        let payload =
-            Payload::Sk(EncryptedPayload { first_inner: PayloadType::IDI, body: vec![0xee, 0xff] });
+        let payload = Payload::Sk(EncryptedPayload {
+            first_inner: PayloadType::IDI,
+            body: vec![0xee, 0xff],
+        });
         assert_codec(PayloadType::SK, &sk, &[payload]);
         let mut followed = sk.to_vec();
         followed.extend_from_slice(&[0x00, 0x00, 0x00, 0x04]);
-        assert_eq!(parse_payloads(PayloadType::SK, &followed), Err(ParseError::EncryptedNotLast));
+        assert_eq!(
+            parse_payloads(PayloadType::SK, &followed),
+            Err(ParseError::EncryptedNotLast)
+        );
     }
 
     #[test]
@@ -207,7 +223,10 @@ mod tests {
         }
         let last = bytes.len() - 4;
         bytes[last] = 0;
-        assert_eq!(parse_payloads(PayloadType::VENDOR_ID, &bytes).map(|p| p.len()), Ok(MAX_ITEMS));
+        assert_eq!(
+            parse_payloads(PayloadType::VENDOR_ID, &bytes).map(|p| p.len()),
+            Ok(MAX_ITEMS)
+        );
         bytes[last] = 0x2b;
         bytes.extend_from_slice(&[0x00, 0x00, 0x00, 0x04]);
         assert_eq!(

@@ -21,13 +21,21 @@ pub(super) fn parse_configuration(r: &mut Reader<'_>) -> Result<Configuration, P
         }
         let raw = r.u16(WHAT)?;
         if raw & RESERVED_BIT != 0 {
-            return Err(ParseError::InvalidField("configuration attribute reserved bit"));
+            return Err(ParseError::InvalidField(
+                "configuration attribute reserved bit",
+            ));
         }
         let length = usize::from(r.u16(WHAT)?);
         let value = r.sub(length, WHAT)?.rest().to_vec();
-        attributes.push(CfgAttribute { attr_type: CfgAttrType(raw), value });
+        attributes.push(CfgAttribute {
+            attr_type: CfgAttrType(raw),
+            value,
+        });
     }
-    Ok(Configuration { cfg_type, attributes })
+    Ok(Configuration {
+        cfg_type,
+        attributes,
+    })
 }
 
 /// Attribute types are written without the R bit.
@@ -65,7 +73,10 @@ mod tests {
                     attr_type: CfgAttrType::INTERNAL_IP4_ADDRESS,
                     value: vec![10, 0, 0, 2],
                 },
-                CfgAttribute { attr_type: CfgAttrType::INTERNAL_IP4_DNS, value: Vec::new() },
+                CfgAttribute {
+                    attr_type: CfgAttrType::INTERNAL_IP4_DNS,
+                    value: Vec::new(),
+                },
             ],
         };
         assert_codec(PayloadType::CP, &bytes, &[Payload::Cp(cp)]);
@@ -73,12 +84,18 @@ mod tests {
 
     #[test]
     fn cp_rejects_reserved_bit_and_bad_lengths() {
-        let reserved = [0x00, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x80, 0x01, 0x00, 0x00];
+        let reserved = [
+            0x00, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x80, 0x01, 0x00, 0x00,
+        ];
         assert_eq!(
             parse_payloads(PayloadType::CP, &reserved),
-            Err(ParseError::InvalidField("configuration attribute reserved bit"))
+            Err(ParseError::InvalidField(
+                "configuration attribute reserved bit"
+            ))
         );
-        let long = [0x00, 0x00, 0x00, 0x0d, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x04, 0x0a];
+        let long = [
+            0x00, 0x00, 0x00, 0x0d, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x04, 0x0a,
+        ];
         assert_eq!(
             parse_payloads(PayloadType::CP, &long),
             Err(ParseError::BadLength("configuration attribute"))

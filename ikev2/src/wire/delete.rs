@@ -23,7 +23,11 @@ pub(super) fn parse_delete(r: &mut Reader<'_>) -> Result<Delete, ParseError> {
     for _ in 0..count {
         spis.push(r.take(usize::from(spi_size), WHAT)?.to_vec());
     }
-    Ok(Delete { protocol, spi_size, spis })
+    Ok(Delete {
+        protocol,
+        spi_size,
+        spis,
+    })
 }
 
 /// Writes the stored `spi_size` and each SPI as it is: SPIs of another length do not parse back.
@@ -59,7 +63,11 @@ mod tests {
                 spi_size: 4,
                 spis: vec![vec![0x00, 0x00, 0x10, 0x01], vec![0x00, 0x00, 0x10, 0x02]],
             }),
-            Payload::Delete(Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() }),
+            Payload::Delete(Delete {
+                protocol: ProtocolId::IKE,
+                spi_size: 0,
+                spis: Vec::new(),
+            }),
         ];
         assert_codec(PayloadType::DELETE, &bytes, &payloads);
     }
@@ -67,9 +75,13 @@ mod tests {
     #[test]
     fn delete_spis_must_fill_the_body_exactly() {
         let mismatch = Err(ParseError::CountMismatch("number of SPIs"));
-        let short = [0x00, 0x00, 0x00, 0x0b, 0x03, 0x04, 0x00, 0x01, 0x00, 0x00, 0x10];
+        let short = [
+            0x00, 0x00, 0x00, 0x0b, 0x03, 0x04, 0x00, 0x01, 0x00, 0x00, 0x10,
+        ];
         assert_eq!(parse_payloads(PayloadType::DELETE, &short), mismatch);
-        let long = [0x00, 0x00, 0x00, 0x0d, 0x03, 0x04, 0x00, 0x01, 0x00, 0x00, 0x10, 0x01, 0x00];
+        let long = [
+            0x00, 0x00, 0x00, 0x0d, 0x03, 0x04, 0x00, 0x01, 0x00, 0x00, 0x10, 0x01, 0x00,
+        ];
         assert_eq!(parse_payloads(PayloadType::DELETE, &long), mismatch);
     }
 
@@ -77,9 +89,16 @@ mod tests {
     fn delete_caps_zero_size_spis() {
         let few = [0x00, 0x00, 0x00, 0x08, 0x01, 0x00, 0x00, 0x02];
         let parsed = parse_payloads(PayloadType::DELETE, &few);
-        let two = Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: vec![Vec::new(); 2] };
+        let two = Delete {
+            protocol: ProtocolId::IKE,
+            spi_size: 0,
+            spis: vec![Vec::new(); 2],
+        };
         assert_eq!(parsed, Ok(vec![Payload::Delete(two)]));
         let many = [0x00, 0x00, 0x00, 0x08, 0x01, 0x00, 0xff, 0xff];
-        assert_eq!(parse_payloads(PayloadType::DELETE, &many), Err(ParseError::TooMany("SPIs")));
+        assert_eq!(
+            parse_payloads(PayloadType::DELETE, &many),
+            Err(ParseError::TooMany("SPIs"))
+        );
     }
 }

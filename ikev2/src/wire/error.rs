@@ -69,13 +69,19 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::HeaderTruncated { length } => {
-                write!(f, "datagram of {length} octets is too short for an IKE header")
+                write!(
+                    f,
+                    "datagram of {length} octets is too short for an IKE header"
+                )
             }
             Self::UnsupportedMajorVersion { version } => {
                 write!(f, "unsupported IKE major version {}", version >> 4)
             }
             Self::LengthMismatch { header, datagram } => {
-                write!(f, "header length {header} does not match datagram length {datagram}")
+                write!(
+                    f,
+                    "header length {header} does not match datagram length {datagram}"
+                )
             }
             Self::Truncated(what) => write!(f, "truncated {what}"),
             Self::BadLength(what) => write!(f, "bad length field in {what}"),
@@ -97,18 +103,34 @@ mod tests {
     #[test]
     fn notify_mapping_follows_rfc7296() {
         assert_eq!(ParseError::HeaderTruncated { length: 3 }.notify(), None);
-        assert_eq!(ParseError::LengthMismatch { header: 40, datagram: 39 }.notify(), None);
+        assert_eq!(
+            ParseError::LengthMismatch {
+                header: 40,
+                datagram: 39
+            }
+            .notify(),
+            None
+        );
         assert_eq!(
             ParseError::UnsupportedMajorVersion { version: 0x30 }.notify(),
             Some(NotifyType::INVALID_MAJOR_VERSION)
         );
-        assert_eq!(ParseError::EncryptedNotLast.notify(), Some(NotifyType::INVALID_SYNTAX));
-        assert_eq!(ParseError::TooMany("proposals").notify(), Some(NotifyType::INVALID_SYNTAX));
+        assert_eq!(
+            ParseError::EncryptedNotLast.notify(),
+            Some(NotifyType::INVALID_SYNTAX)
+        );
+        assert_eq!(
+            ParseError::TooMany("proposals").notify(),
+            Some(NotifyType::INVALID_SYNTAX)
+        );
     }
 
     #[test]
     fn display_names_the_structure() {
-        assert_eq!(ParseError::BadLength("transform").to_string(), "bad length field in transform");
+        assert_eq!(
+            ParseError::BadLength("transform").to_string(),
+            "bad length field in transform"
+        );
         assert_eq!(
             ParseError::UnsupportedMajorVersion { version: 0x31 }.to_string(),
             "unsupported IKE major version 3"

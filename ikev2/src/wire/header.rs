@@ -17,7 +17,9 @@ impl Header {
     /// [`ParseError::UnsupportedMajorVersion`] when the major version is not 2.
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         let Some(fixed) = bytes.get(..HEADER_LEN) else {
-            return Err(ParseError::HeaderTruncated { length: bytes.len() });
+            return Err(ParseError::HeaderTruncated {
+                length: bytes.len(),
+            });
         };
         let mut r = Reader::new(fixed);
         let spi_i = IkeSpi(r.u64("initiator SPI")?);
@@ -44,7 +46,12 @@ impl Header {
     pub fn emit(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.spi_i.0.to_be_bytes());
         out.extend_from_slice(&self.spi_r.0.to_be_bytes());
-        out.extend_from_slice(&[self.next_payload.0, self.version, self.exchange.0, self.flags.0]);
+        out.extend_from_slice(&[
+            self.next_payload.0,
+            self.version,
+            self.exchange.0,
+            self.flags.0,
+        ]);
         out.extend_from_slice(&self.message_id.0.to_be_bytes());
         out.extend_from_slice(&self.length.to_be_bytes());
     }
@@ -113,7 +120,10 @@ mod tests {
         for version in [0x10, 0x30, 0xf0] {
             let mut bytes = HEADER;
             bytes[17] = version;
-            assert_eq!(Header::parse(&bytes), Err(ParseError::UnsupportedMajorVersion { version }));
+            assert_eq!(
+                Header::parse(&bytes),
+                Err(ParseError::UnsupportedMajorVersion { version })
+            );
         }
         let mut minor = HEADER;
         minor[17] = 0x21;

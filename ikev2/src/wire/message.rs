@@ -102,12 +102,21 @@ mod tests {
         let mut bytes = informational(vec![Payload::Nonce(vec![1, 2, 3])]).emit();
         bytes.push(0);
         let err = Message::parse(&bytes).err();
-        assert_eq!(err, Some(ParseError::LengthMismatch { header: 35, datagram: 36 }));
+        assert_eq!(
+            err,
+            Some(ParseError::LengthMismatch {
+                header: 35,
+                datagram: 36
+            })
+        );
         assert_eq!(err.and_then(|e| e.notify()), None);
         bytes.truncate(34);
         assert_eq!(
             Message::parse(&bytes),
-            Err(ParseError::LengthMismatch { header: 35, datagram: 34 })
+            Err(ParseError::LengthMismatch {
+                header: 35,
+                datagram: 34
+            })
         );
     }
 }

@@ -12,7 +12,12 @@ pub(super) fn parse_notify(r: &mut Reader<'_>) -> Result<Notify, ParseError> {
     let spi_size = usize::from(r.u8(WHAT)?);
     let notify_type = NotifyType(r.u16(WHAT)?);
     let spi = r.sub(spi_size, "notify SPI size")?.rest().to_vec();
-    Ok(Notify { protocol, spi, notify_type, data: r.rest().to_vec() })
+    Ok(Notify {
+        protocol,
+        spi,
+        notify_type,
+        data: r.rest().to_vec(),
+    })
 }
 
 pub(super) fn emit_notify(notify: &Notify, out: &mut Vec<u8>) {
@@ -49,7 +54,10 @@ mod tests {
                 notify_type: NotifyType::REKEY_SA,
                 data: Vec::new(),
             }),
-            Payload::Notify(Notify::new(NotifyType::NAT_DETECTION_SOURCE_IP, vec![0x5a; 20])),
+            Payload::Notify(Notify::new(
+                NotifyType::NAT_DETECTION_SOURCE_IP,
+                vec![0x5a; 20],
+            )),
         ];
         assert_codec(PayloadType::NOTIFY, &bytes, &payloads);
     }

@@ -11,27 +11,39 @@ use super::types::{AuthPayload, CertPayload, Identification, KeyExchangePayload}
 pub(super) fn parse_ke(r: &mut Reader<'_>) -> Result<KeyExchangePayload, ParseError> {
     let group = KeId(r.u16("KE payload")?);
     r.skip(2, "KE payload")?;
-    Ok(KeyExchangePayload { group, data: r.rest().to_vec() })
+    Ok(KeyExchangePayload {
+        group,
+        data: r.rest().to_vec(),
+    })
 }
 
 /// ID Type (1), RESERVED (3), data.
 pub(super) fn parse_id(r: &mut Reader<'_>) -> Result<Identification, ParseError> {
     let id_type = IdType(r.u8("ID payload")?);
     r.skip(3, "ID payload")?;
-    Ok(Identification { id_type, data: r.rest().to_vec() })
+    Ok(Identification {
+        id_type,
+        data: r.rest().to_vec(),
+    })
 }
 
 /// Encoding (1), data.
 pub(super) fn parse_cert(r: &mut Reader<'_>) -> Result<CertPayload, ParseError> {
     let encoding = CertEncoding(r.u8("certificate encoding")?);
-    Ok(CertPayload { encoding, data: r.rest().to_vec() })
+    Ok(CertPayload {
+        encoding,
+        data: r.rest().to_vec(),
+    })
 }
 
 /// Auth Method (1), RESERVED (3), data.
 pub(super) fn parse_auth(r: &mut Reader<'_>) -> Result<AuthPayload, ParseError> {
     let method = AuthMethod(r.u8("AUTH payload")?);
     r.skip(3, "AUTH payload")?;
-    Ok(AuthPayload { method, data: r.rest().to_vec() })
+    Ok(AuthPayload {
+        method,
+        data: r.rest().to_vec(),
+    })
 }
 
 pub(super) fn emit_ke(ke: &KeyExchangePayload, out: &mut Vec<u8>) {
@@ -66,8 +78,13 @@ mod tests {
     /// RFC 7296 §3.4, Figure 10 (Key Exchange Payload).
     #[test]
     fn ke_matches_figure_10() {
-        let bytes = [0x00, 0x00, 0x00, 0x0b, 0x00, 0x24, 0x00, 0x00, 0x01, 0x02, 0x03];
-        let ke = KeyExchangePayload { group: KeId::ML_KEM_768, data: vec![1, 2, 3] };
+        let bytes = [
+            0x00, 0x00, 0x00, 0x0b, 0x00, 0x24, 0x00, 0x00, 0x01, 0x02, 0x03,
+        ];
+        let ke = KeyExchangePayload {
+            group: KeId::ML_KEM_768,
+            data: vec![1, 2, 3],
+        };
         assert_codec(PayloadType::KE, &bytes, &[Payload::Ke(ke)]);
     }
 
@@ -80,7 +97,10 @@ mod tests {
             0x01, // IDr IPv4
         ];
         let payloads = [
-            Payload::IdI(Identification { id_type: IdType::FQDN, data: b"a.b".to_vec() }),
+            Payload::IdI(Identification {
+                id_type: IdType::FQDN,
+                data: b"a.b".to_vec(),
+            }),
             Payload::IdR(Identification {
                 id_type: IdType::IPV4_ADDR,
                 data: vec![0xc0, 0x00, 0x02, 0x01],
@@ -113,7 +133,10 @@ mod tests {
     #[test]
     fn auth_matches_figure_14() {
         let bytes = [0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0xaa, 0xbb];
-        let auth = AuthPayload { method: AuthMethod::SHARED_KEY_MIC, data: vec![0xaa, 0xbb] };
+        let auth = AuthPayload {
+            method: AuthMethod::SHARED_KEY_MIC,
+            data: vec![0xaa, 0xbb],
+        };
         assert_codec(PayloadType::AUTH, &bytes, &[Payload::Auth(auth)]);
     }
 
@@ -136,9 +159,15 @@ mod tests {
     #[test]
     fn fixed_prefixes_are_required() {
         let ke = [0x00, 0x00, 0x00, 0x07, 0x00, 0x1f, 0x00];
-        assert_eq!(parse_payloads(PayloadType::KE, &ke), Err(ParseError::Truncated("KE payload")));
+        assert_eq!(
+            parse_payloads(PayloadType::KE, &ke),
+            Err(ParseError::Truncated("KE payload"))
+        );
         let id = [0x00, 0x00, 0x00, 0x06, 0x02, 0x00];
-        assert_eq!(parse_payloads(PayloadType::IDR, &id), Err(ParseError::Truncated("ID payload")));
+        assert_eq!(
+            parse_payloads(PayloadType::IDR, &id),
+            Err(ParseError::Truncated("ID payload"))
+        );
         let cert = [0x00, 0x00, 0x00, 0x04];
         assert_eq!(
             parse_payloads(PayloadType::CERTREQ, &cert),
@@ -155,7 +184,10 @@ mod tests {
     fn reserved_octets_are_ignored_on_receipt() {
         let bytes = [0x00, 0x00, 0x00, 0x09, 0x01, 0xff, 0xff, 0xff, 0x7f];
         let parsed = parse_payloads(PayloadType::IDI, &bytes);
-        let id = Identification { id_type: IdType::IPV4_ADDR, data: vec![0x7f] };
+        let id = Identification {
+            id_type: IdType::IPV4_ADDR,
+            data: vec![0x7f],
+        };
         assert_eq!(parsed, Ok(vec![Payload::IdI(id)]));
     }
 }

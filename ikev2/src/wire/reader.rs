@@ -16,7 +16,10 @@ impl<'a> Reader<'a> {
 
     /// The next `n` octets.
     pub(super) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ParseError> {
-        let (head, tail) = self.rest.split_at_checked(n).ok_or(ParseError::Truncated(what))?;
+        let (head, tail) = self
+            .rest
+            .split_at_checked(n)
+            .ok_or(ParseError::Truncated(what))?;
         self.rest = tail;
         Ok(head)
     }
@@ -26,7 +29,10 @@ impl<'a> Reader<'a> {
         &mut self,
         what: &'static str,
     ) -> Result<[u8; N], ParseError> {
-        let (head, tail) = self.rest.split_first_chunk::<N>().ok_or(ParseError::Truncated(what))?;
+        let (head, tail) = self
+            .rest
+            .split_first_chunk::<N>()
+            .ok_or(ParseError::Truncated(what))?;
         self.rest = tail;
         Ok(*head)
     }
@@ -55,7 +61,10 @@ impl<'a> Reader<'a> {
     /// A reader over the next `len` octets, which this reader then skips. A length past the end
     /// of this reader is a [`ParseError::BadLength`] of `what`.
     pub(super) fn sub(&mut self, len: usize, what: &'static str) -> Result<Self, ParseError> {
-        let (head, tail) = self.rest.split_at_checked(len).ok_or(ParseError::BadLength(what))?;
+        let (head, tail) = self
+            .rest
+            .split_at_checked(len)
+            .ok_or(ParseError::BadLength(what))?;
         self.rest = tail;
         Ok(Self::new(head))
     }

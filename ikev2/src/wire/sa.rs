@@ -61,8 +61,9 @@ fn substructures<'a, T>(
         let last = r.u8(what)?;
         r.skip(1, what)?;
         let length = usize::from(r.u16(what)?);
-        let body_len =
-            length.checked_sub(SUBSTRUCTURE_HEADER_LEN).ok_or(ParseError::BadLength(what))?;
+        let body_len = length
+            .checked_sub(SUBSTRUCTURE_HEADER_LEN)
+            .ok_or(ParseError::BadLength(what))?;
         let mut body = r.sub(body_len, what)?;
         items.push(parse(&mut body)?);
         body.finish(what)?;
@@ -88,7 +89,12 @@ fn parse_proposal(r: &mut Reader<'_>) -> Result<Proposal, ParseError> {
     if transforms.len() != count {
         return Err(ParseError::CountMismatch("number of transforms"));
     }
-    Ok(Proposal { number, protocol, spi, transforms })
+    Ok(Proposal {
+        number,
+        protocol,
+        spi,
+        transforms,
+    })
 }
 
 /// Parses a transform body (after its substructure header).
@@ -104,7 +110,11 @@ fn parse_transform(r: &mut Reader<'_>) -> Result<Transform, ParseError> {
         }
         attributes.push(parse_attribute(r)?);
     }
-    Ok(Transform { transform_type, id, attributes })
+    Ok(Transform {
+        transform_type,
+        id,
+        attributes,
+    })
 }
 
 /// Parses one data attribute in TV or TLV form (RFC 7296 §3.3.5).
@@ -114,7 +124,10 @@ fn parse_attribute(r: &mut Reader<'_>) -> Result<TransformAttribute, ParseError>
     let attr_type = raw & !ATTRIBUTE_FORMAT;
     let second = r.u16(WHAT)?;
     if raw & ATTRIBUTE_FORMAT != 0 {
-        return Ok(TransformAttribute::Tv { attr_type, value: second });
+        return Ok(TransformAttribute::Tv {
+            attr_type,
+            value: second,
+        });
     }
     let value = r.sub(usize::from(second), WHAT)?.rest().to_vec();
     Ok(TransformAttribute::Tlv { attr_type, value })
@@ -191,7 +204,11 @@ mod tests {
 
     #[test]
     fn sa_ike_proposal_matches_figures() {
-        assert_codec(PayloadType::SA, IKE_SA, &[Payload::Sa(vec![ike_proposal()])]);
+        assert_codec(
+            PayloadType::SA,
+            IKE_SA,
+            &[Payload::Sa(vec![ike_proposal()])],
+        );
     }
 
     /// Two ESP proposals with 4-octet SPIs and a TLV attribute (RFC 7296 §3.3.1, §3.3.5).
@@ -246,9 +263,15 @@ mod tests {
     fn sa_rejects_wrong_transform_count() {
         let mut bytes = IKE_SA.to_vec();
         bytes[11] = 5;
-        assert_eq!(parse_sa(&bytes), Err(ParseError::CountMismatch("number of transforms")));
+        assert_eq!(
+            parse_sa(&bytes),
+            Err(ParseError::CountMismatch("number of transforms"))
+        );
         bytes[11] = 3;
-        assert_eq!(parse_sa(&bytes), Err(ParseError::CountMismatch("number of transforms")));
+        assert_eq!(
+            parse_sa(&bytes),
+            Err(ParseError::CountMismatch("number of transforms"))
+        );
     }
 
     #[test]
@@ -258,7 +281,10 @@ mod tests {
         assert_eq!(parse_sa(&more), Err(ParseError::Truncated("proposal")));
         let mut odd = IKE_SA.to_vec();
         odd[12] = 1;
-        assert_eq!(parse_sa(&odd), Err(ParseError::InvalidField("last substructure")));
+        assert_eq!(
+            parse_sa(&odd),
+            Err(ParseError::InvalidField("last substructure"))
+        );
         let mut early = IKE_SA.to_vec();
         early[12] = LAST;
         assert_eq!(parse_sa(&early), Err(ParseError::TrailingData("transform")));
@@ -271,10 +297,16 @@ mod tests {
         assert_eq!(parse_sa(&short), Err(ParseError::BadLength("transform")));
         let mut spi = IKE_SA.to_vec();
         spi[10] = 0x40;
-        assert_eq!(parse_sa(&spi), Err(ParseError::BadLength("proposal SPI size")));
+        assert_eq!(
+            parse_sa(&spi),
+            Err(ParseError::BadLength("proposal SPI size"))
+        );
         let mut tlv = IKE_SA.to_vec();
         tlv[20] = 0x00;
-        assert_eq!(parse_sa(&tlv), Err(ParseError::BadLength("transform attribute")));
+        assert_eq!(
+            parse_sa(&tlv),
+            Err(ParseError::BadLength("transform attribute"))
+        );
         let mut proposal = IKE_SA.to_vec();
         proposal[7] = 0x2d;
         assert_eq!(parse_sa(&proposal), Err(ParseError::BadLength("proposal")));
@@ -297,6 +329,10 @@ mod tests {
 
     #[test]
     fn empty_sa_round_trips() {
-        assert_codec(PayloadType::SA, &[0x00, 0x00, 0x00, 0x04], &[Payload::Sa(Vec::new())]);
+        assert_codec(
+            PayloadType::SA,
+            &[0x00, 0x00, 0x00, 0x04],
+            &[Payload::Sa(Vec::new())],
+        );
     }
 }

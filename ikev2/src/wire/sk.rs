@@ -8,7 +8,10 @@ use super::types::{EncryptedFragment, EncryptedPayload};
 
 /// SK body; `next` is the generic header's Next Payload, the first inner payload's type.
 pub(super) fn parse_encrypted(next: PayloadType, r: &mut Reader<'_>) -> EncryptedPayload {
-    EncryptedPayload { first_inner: next, body: r.rest().to_vec() }
+    EncryptedPayload {
+        first_inner: next,
+        body: r.rest().to_vec(),
+    }
 }
 
 /// Fragment Number (2), Total Fragments (2), then IV | ciphertext | ICV. Both numbers are
@@ -113,6 +116,9 @@ mod tests {
             Err(ParseError::Truncated("SKF payload"))
         );
         let followed = [0x00, 0x00, 0x00, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00];
-        assert_eq!(parse_payloads(PayloadType::SKF, &followed), Err(ParseError::EncryptedNotLast));
+        assert_eq!(
+            parse_payloads(PayloadType::SKF, &followed),
+            Err(ParseError::EncryptedNotLast)
+        );
     }
 }

@@ -52,7 +52,11 @@ pub(super) fn emit_selectors(selectors: &[TrafficSelector], out: &mut Vec<u8>) {
                 emit_addr(ip.end_addr, out);
                 length.fill(out);
             }
-            TrafficSelector::Unknown { ts_type, ip_protocol, body } => {
+            TrafficSelector::Unknown {
+                ts_type,
+                ip_protocol,
+                body,
+            } => {
                 out.extend_from_slice(&[ts_type.0, *ip_protocol]);
                 let length = LengthSlot::reserve(out, start);
                 out.extend_from_slice(body);
@@ -68,7 +72,9 @@ fn parse_selector(r: &mut Reader<'_>) -> Result<TrafficSelector, ParseError> {
     let ts_type = TsType(r.u8(WHAT)?);
     let ip_protocol = r.u8(WHAT)?;
     let length = usize::from(r.u16(WHAT)?);
-    let body_len = length.checked_sub(SELECTOR_HEADER_LEN).ok_or(ParseError::BadLength(WHAT))?;
+    let body_len = length
+        .checked_sub(SELECTOR_HEADER_LEN)
+        .ok_or(ParseError::BadLength(WHAT))?;
     let mut body = r.sub(body_len, WHAT)?;
     let expected = match ts_type {
         TsType::IPV4_ADDR_RANGE => IPV4_SELECTOR_LEN,
@@ -97,7 +103,13 @@ fn parse_selector(r: &mut Reader<'_>) -> Result<TrafficSelector, ParseError> {
         ),
     };
     body.finish(WHAT)?;
-    Ok(TrafficSelector::Ip(IpSelector { ip_protocol, start_port, end_port, start_addr, end_addr }))
+    Ok(TrafficSelector::Ip(IpSelector {
+        ip_protocol,
+        start_port,
+        end_port,
+        start_addr,
+        end_addr,
+    }))
 }
 
 fn emit_addr(addr: IpAddr, out: &mut Vec<u8>) {
@@ -137,7 +149,9 @@ mod tests {
         bytes.extend_from_slice(&[0xff; 12]);
         bytes.extend_from_slice(&[0x0d, 0x11, 0x00, 0x06, 0xab, 0xcd]); // type 13, UDP, 2 octets
         let v6_start: Ipv6Addr = "2001:db8::".parse().expect("literal");
-        let v6_end: Ipv6Addr = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".parse().expect("literal");
+        let v6_end: Ipv6Addr = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+            .parse()
+            .expect("literal");
         let payloads = [
             Payload::TsI(vec![TrafficSelector::Ip(IpSelector {
                 ip_protocol: 6,
@@ -178,26 +192,44 @@ mod tests {
         assert!(parse_tsi(&IPV4_TS).is_ok());
         let mut more = IPV4_TS;
         more[4] = 2;
-        assert_eq!(parse_tsi(&more), Err(ParseError::Truncated("traffic selector")));
+        assert_eq!(
+            parse_tsi(&more),
+            Err(ParseError::Truncated("traffic selector"))
+        );
         let mut fewer = IPV4_TS;
         fewer[4] = 0;
-        assert_eq!(parse_tsi(&fewer), Err(ParseError::CountMismatch("number of TSs")));
+        assert_eq!(
+            parse_tsi(&fewer),
+            Err(ParseError::CountMismatch("number of TSs"))
+        );
         let mut many = IPV4_TS;
         many[4] = 65;
-        assert_eq!(parse_tsi(&many), Err(ParseError::TooMany("traffic selectors")));
+        assert_eq!(
+            parse_tsi(&many),
+            Err(ParseError::TooMany("traffic selectors"))
+        );
     }
 
     #[test]
     fn ts_address_range_length_is_fixed() {
         let mut v6_claims_v4_length = IPV4_TS;
         v6_claims_v4_length[8] = 0x08;
-        assert_eq!(parse_tsi(&v6_claims_v4_length), Err(ParseError::BadLength("traffic selector")));
+        assert_eq!(
+            parse_tsi(&v6_claims_v4_length),
+            Err(ParseError::BadLength("traffic selector"))
+        );
         let mut short = IPV4_TS;
         short[11] = 0x03;
-        assert_eq!(parse_tsi(&short), Err(ParseError::BadLength("traffic selector")));
+        assert_eq!(
+            parse_tsi(&short),
+            Err(ParseError::BadLength("traffic selector"))
+        );
         let mut long = IPV4_TS;
         long[11] = 0x11;
-        assert_eq!(parse_tsi(&long), Err(ParseError::BadLength("traffic selector")));
+        assert_eq!(
+            parse_tsi(&long),
+            Err(ParseError::BadLength("traffic selector"))
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 
 use super::enums::{
-    AuthMethod, CertEncoding, CfgAttrType, CfgType, EncrId, ExchangeType, IdType, KeId,
-    NotifyType, PayloadType, ProtocolId, TransformType, TsType,
+    AuthMethod, CertEncoding, CfgAttrType, CfgType, EncrId, ExchangeType, IdType, KeId, NotifyType,
+    PayloadType, ProtocolId, TransformType, TsType,
 };
 
 /// Length of the fixed IKE header (RFC 7296 §3.1).
@@ -166,7 +166,11 @@ pub struct Transform {
 impl Transform {
     /// A transform without attributes.
     pub fn new(transform_type: TransformType, id: u16) -> Self {
-        Self { transform_type, id, attributes: Vec::new() }
+        Self {
+            transform_type,
+            id,
+            attributes: Vec::new(),
+        }
     }
 
     /// An ENCR transform with a Key Length attribute (bits).
@@ -174,7 +178,11 @@ impl Transform {
         let attributes = key_bits
             .map(|k| vec![TransformAttribute::key_length(k)])
             .unwrap_or_default();
-        Self { transform_type: TransformType::ENCR, id: id.0, attributes }
+        Self {
+            transform_type: TransformType::ENCR,
+            id: id.0,
+            attributes,
+        }
     }
 
     /// A KE or ADDKE transform.
@@ -208,7 +216,10 @@ pub enum TransformAttribute {
 impl TransformAttribute {
     /// A Key Length attribute in bits.
     pub fn key_length(bits: u16) -> Self {
-        Self::Tv { attr_type: ATTR_KEY_LENGTH, value: bits }
+        Self::Tv {
+            attr_type: ATTR_KEY_LENGTH,
+            value: bits,
+        }
     }
 }
 
@@ -253,7 +264,12 @@ pub struct Notify {
 impl Notify {
     /// A notify with no SPI.
     pub fn new(notify_type: NotifyType, data: Vec<u8>) -> Self {
-        Self { protocol: ProtocolId::NONE, spi: Vec::new(), notify_type, data }
+        Self {
+            protocol: ProtocolId::NONE,
+            spi: Vec::new(),
+            notify_type,
+            data,
+        }
     }
 }
 
@@ -273,7 +289,11 @@ pub enum TrafficSelector {
     /// TS_IPV4_ADDR_RANGE or TS_IPV6_ADDR_RANGE; both addresses are of the same family.
     Ip(IpSelector),
     /// A selector type we do not know, kept as its body after the Selector Length.
-    Unknown { ts_type: TsType, ip_protocol: u8, body: Vec<u8> },
+    Unknown {
+        ts_type: TsType,
+        ip_protocol: u8,
+        body: Vec<u8>,
+    },
 }
 
 /// An address and port range selector.

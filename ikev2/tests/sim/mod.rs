@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::{
-    ChildConfig, ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, Identity, ProposalSpec,
-    SaId,
-};
 use ikev2::wire::IpSelector;
+use ikev2::{
+    ChildConfig, ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, Identity,
+    ProposalSpec, SaId,
+};
 use ipsec_crypto::CryptoProvider;
 
 /// What the network does with one datagram.
@@ -61,7 +61,12 @@ pub struct Pair {
     pub policy: Policy,
     pub mutate: Option<Mutator>,
     pub key_source: Option<KeySource>,
-    ppk_answers: Vec<(Instant, bool, SaId, Option<(Vec<u8>, ipsec_crypto::SecretBytes)>)>,
+    ppk_answers: Vec<(
+        Instant,
+        bool,
+        SaId,
+        Option<(Vec<u8>, ipsec_crypto::SecretBytes)>,
+    )>,
     pub wire: Vec<Seen>,
     pub a_events: Vec<Event>,
     pub b_events: Vec<Event>,
@@ -79,7 +84,11 @@ pub struct Nat {
 
 impl Nat {
     pub fn new(public: &str) -> Self {
-        Self { public: public.parse().expect("addr"), map: Vec::new(), next_port: 40_000 }
+        Self {
+            public: public.parse().expect("addr"),
+            map: Vec::new(),
+            next_port: 40_000,
+        }
     }
 
     /// Forgets every binding, as a NAT does after a timeout or reboot.
@@ -100,12 +109,20 @@ impl Nat {
     }
 
     fn inbound(&self, dst: SocketAddr) -> Option<SocketAddr> {
-        self.map.iter().find(|(_, p)| dst.ip() == self.public && *p == dst.port()).map(|(a, _)| *a)
+        self.map
+            .iter()
+            .find(|(_, p)| dst.ip() == self.public && *p == dst.port())
+            .map(|(a, _)| *a)
     }
 }
 
 impl Pair {
-    pub fn new(a: EndpointConfig, pa: &'static dyn CryptoProvider, b: EndpointConfig, pb: &'static dyn CryptoProvider) -> Self {
+    pub fn new(
+        a: EndpointConfig,
+        pa: &'static dyn CryptoProvider,
+        b: EndpointConfig,
+        pb: &'static dyn CryptoProvider,
+    ) -> Self {
         Self {
             now: Instant::now(),
             a: Endpoint::new(a, pa),
@@ -128,7 +145,9 @@ impl Pair {
 
     /// A connects to B with `conn`.
     pub fn connect(&mut self, conn: Arc<ConnectionConfig>) -> SaId {
-        self.a.connect(self.now, conn, self.a_addr, self.b_addr).expect("connect")
+        self.a
+            .connect(self.now, conn, self.a_addr, self.b_addr)
+            .expect("connect")
     }
 
     /// Runs until the network is idle: nothing in flight and no timer due within
@@ -160,11 +179,23 @@ impl Pair {
     /// One delivery or one timer firing no later than `limit`; false when there is none.
     fn step(&mut self, limit: Option<Instant>) -> bool {
         self.collect();
-        let next_answer = self.ppk_answers.iter().enumerate().min_by_key(|(_, a)| a.0).map(|(i, a)| (i, a.0));
+        let next_answer = self
+            .ppk_answers
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, a)| a.0)
+            .map(|(i, a)| (i, a.0));
         let next_packet = self.next_delivery().map(|i| self.in_flight[i].0);
-        let next_timer = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
-        let first = |at: &Instant| next_packet.is_none_or(|p| *at <= p) && next_timer.is_none_or(|t| *at <= t);
-        if let Some((i, at)) = next_answer.filter(|(_, at)| first(at) && limit.is_none_or(|l| *at <= l)) {
+        let next_timer = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        let first = |at: &Instant| {
+            next_packet.is_none_or(|p| *at <= p) && next_timer.is_none_or(|t| *at <= t)
+        };
+        if let Some((i, at)) =
+            next_answer.filter(|(_, at)| first(at) && limit.is_none_or(|l| *at <= l))
+        {
             let (_, to_a, sa, ppk) = self.ppk_answers.remove(i);
             self.now = self.now.max(at);
             if to_a {
@@ -174,7 +205,10 @@ impl Pair {
             }
             return true;
         }
-        if let Some(pos) = self.next_delivery().filter(|i| next_timer.is_none_or(|t| self.in_flight[*i].0 <= t)) {
+        if let Some(pos) = self
+            .next_delivery()
+            .filter(|i| next_timer.is_none_or(|t| self.in_flight[*i].0 <= t))
+        {
             let (at, to_b, dst, src, data) = self.in_flight.remove(pos).expect("pos");
             self.now = self.now.max(at);
             if to_b {
@@ -184,8 +218,13 @@ impl Pair {
             }
             return true;
         }
-        let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
-        let Some(t) = next.filter(|t| limit.is_none_or(|l| *t <= l)) else { return false };
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(t) = next.filter(|t| limit.is_none_or(|l| *t <= l)) else {
+            return false;
+        };
         self.now = self.now.max(t);
         self.a.handle_timeout(self.now);
         self.b.handle_timeout(self.now);
@@ -193,7 +232,11 @@ impl Pair {
     }
 
     fn next_delivery(&self) -> Option<usize> {
-        self.in_flight.iter().enumerate().min_by_key(|(_, f)| f.0).map(|(i, _)| i)
+        self.in_flight
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, f)| f.0)
+            .map(|(i, _)| i)
     }
 
     fn collect(&mut self) {
@@ -214,10 +257,15 @@ impl Pair {
     }
 
     fn ask_key_source(&mut self, is_a: bool, e: &Event) {
-        let Event::PpkNeeded { sa, ppk_id } = e else { return };
-        let Some(source) = self.key_source.as_mut() else { return };
+        let Event::PpkNeeded { sa, ppk_id } = e else {
+            return;
+        };
+        let Some(source) = self.key_source.as_mut() else {
+            return;
+        };
         if let Some(answer) = source(is_a, ppk_id.as_deref()) {
-            self.ppk_answers.push((self.now + answer.delay, is_a, *sa, answer.ppk));
+            self.ppk_answers
+                .push((self.now + answer.delay, is_a, *sa, answer.ppk));
         }
     }
 
@@ -230,31 +278,52 @@ impl Pair {
             if from_a {
                 src = nat.outbound(src);
             } else {
-                let Some(inside) = nat.inbound(dst) else { return };
+                let Some(inside) = nat.inbound(dst) else {
+                    return;
+                };
                 dst = inside;
             }
         }
-        let seen = Seen { from_a, data, index: self.wire.len() };
-        let fate = if seen.data.len() > self.mtu { Fate::Drop } else { (self.policy)(&seen) };
+        let seen = Seen {
+            from_a,
+            data,
+            index: self.wire.len(),
+        };
+        let fate = if seen.data.len() > self.mtu {
+            Fate::Drop
+        } else {
+            (self.policy)(&seen)
+        };
         let at = self.now + self.latency;
         self.wire.push(seen.clone());
         match fate {
             Fate::Deliver => self.in_flight.push_back((at, from_a, dst, src, seen.data)),
             Fate::Drop => {}
             Fate::Duplicate => {
-                self.in_flight.push_back((at, from_a, dst, src, seen.data.clone()));
-                self.in_flight.push_back((at + Duration::from_millis(1), from_a, dst, src, seen.data));
+                self.in_flight
+                    .push_back((at, from_a, dst, src, seen.data.clone()));
+                self.in_flight.push_back((
+                    at + Duration::from_millis(1),
+                    from_a,
+                    dst,
+                    src,
+                    seen.data,
+                ));
             }
-            Fate::Delay(d) => self.in_flight.push_back((at + d, from_a, dst, src, seen.data)),
+            Fate::Delay(d) => self
+                .in_flight
+                .push_back((at + d, from_a, dst, src, seen.data)),
         }
     }
 
     /// Injects raw bytes as if sent by A (`from_a`) or B.
     pub fn inject(&mut self, from_a: bool, data: &[u8]) {
         if from_a {
-            self.b.handle_datagram(self.now, self.b_addr, self.a_addr, data);
+            self.b
+                .handle_datagram(self.now, self.b_addr, self.a_addr, data);
         } else {
-            self.a.handle_datagram(self.now, self.a_addr, self.b_addr, data);
+            self.a
+                .handle_datagram(self.now, self.a_addr, self.b_addr, data);
         }
         self.collect();
     }
@@ -289,10 +358,19 @@ impl Pair {
         let (a, b) = (live_children(&self.a_events), live_children(&self.b_events));
         assert_eq!(a.len(), b.len(), "initiator {a:?}\nresponder {b:?}");
         for x in &a {
-            let y = b.iter().find(|y| y.inbound_spi == x.outbound_spi).unwrap_or_else(|| panic!("no peer for {x:?} in {b:?}"));
+            let y = b
+                .iter()
+                .find(|y| y.inbound_spi == x.outbound_spi)
+                .unwrap_or_else(|| panic!("no peer for {x:?} in {b:?}"));
             assert_eq!(x.inbound_spi, y.outbound_spi);
-            assert!(x.outbound_keys.ct_eq(y.inbound_keys.expose()), "keys differ for {x:?}");
-            assert!(x.inbound_keys.ct_eq(y.outbound_keys.expose()), "keys differ for {x:?}");
+            assert!(
+                x.outbound_keys.ct_eq(y.inbound_keys.expose()),
+                "keys differ for {x:?}"
+            );
+            assert!(
+                x.inbound_keys.ct_eq(y.outbound_keys.expose()),
+                "keys differ for {x:?}"
+            );
             assert_eq!(x.suite, y.suite);
         }
         a.len()
@@ -306,9 +384,18 @@ impl Pair {
         let (a, b) = (a[0], b[0]);
         assert_eq!(a.outbound_spi, b.inbound_spi);
         assert_eq!(a.inbound_spi, b.outbound_spi);
-        assert!(a.outbound_keys.ct_eq(b.inbound_keys.expose()), "i->r keys differ");
-        assert!(a.inbound_keys.ct_eq(b.outbound_keys.expose()), "r->i keys differ");
-        assert!(!a.outbound_keys.ct_eq(a.inbound_keys.expose()), "directions must differ");
+        assert!(
+            a.outbound_keys.ct_eq(b.inbound_keys.expose()),
+            "i->r keys differ"
+        );
+        assert!(
+            a.inbound_keys.ct_eq(b.outbound_keys.expose()),
+            "r->i keys differ"
+        );
+        assert!(
+            !a.outbound_keys.ct_eq(a.inbound_keys.expose()),
+            "directions must differ"
+        );
         assert_eq!(a.suite, b.suite);
     }
 }
@@ -319,7 +406,9 @@ pub fn live_children(events: &[Event]) -> Vec<&ChildSa> {
     for e in events {
         match e {
             Event::ChildSaEstablished { child, .. } => live.push(child),
-            Event::ChildSaDeleted { inbound_spi, .. } => live.retain(|c| c.inbound_spi != *inbound_spi),
+            Event::ChildSaDeleted { inbound_spi, .. } => {
+                live.retain(|c| c.inbound_spi != *inbound_spi)
+            }
             _ => {}
         }
     }
@@ -340,15 +429,36 @@ pub fn current_sa(events: &[Event]) -> Option<SaId> {
 }
 
 fn children(events: &[Event]) -> Vec<&ChildSa> {
-    events.iter().filter_map(|e| if let Event::ChildSaEstablished { child, .. } = e { Some(child) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::ChildSaEstablished { child, .. } = e {
+                Some(child)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn established(events: &[Event]) -> Option<&ikev2::IkeSaInfo> {
-    events.iter().find_map(|e| if let Event::IkeSaEstablished { info, .. } = e { Some(info) } else { None })
+    events.iter().find_map(|e| {
+        if let Event::IkeSaEstablished { info, .. } = e {
+            Some(info)
+        } else {
+            None
+        }
+    })
 }
 
 fn failure(events: &[Event]) -> Option<&ikev2::Error> {
-    events.iter().find_map(|e| if let Event::IkeSaFailed { error, .. } = e { Some(error) } else { None })
+    events.iter().find_map(|e| {
+        if let Event::IkeSaFailed { error, .. } = e {
+            Some(error)
+        } else {
+            None
+        }
+    })
 }
 
 /// A selector covering one IPv4 subnet, any protocol and port.
@@ -364,19 +474,38 @@ pub fn subnet(start: &str, end: &str) -> IpSelector {
 
 /// A connection named after its side with PSK `psk`, IKE proposal `ike` and one child.
 pub fn conn(side: &str, psk: &[u8], ike: &str, esp: &str) -> ConnectionConfig {
-    let mut c = ConnectionConfig::new("test", Identity::fqdn(&format!("{side}.example")), psk, vec![ProposalSpec::parse_ike(ike).expect("ike proposal")]);
+    let mut c = ConnectionConfig::new(
+        "test",
+        Identity::fqdn(&format!("{side}.example")),
+        psk,
+        vec![ProposalSpec::parse_ike(ike).expect("ike proposal")],
+    );
     let (local, remote) = if side == "initiator" {
-        (subnet("10.1.0.0", "10.1.255.255"), subnet("10.2.0.0", "10.2.255.255"))
+        (
+            subnet("10.1.0.0", "10.1.255.255"),
+            subnet("10.2.0.0", "10.2.255.255"),
+        )
     } else {
-        (subnet("10.2.0.0", "10.2.255.255"), subnet("10.1.0.0", "10.1.255.255"))
+        (
+            subnet("10.2.0.0", "10.2.255.255"),
+            subnet("10.1.0.0", "10.1.255.255"),
+        )
     };
-    c.children.push(ChildConfig::new("net", vec![ProposalSpec::parse_esp(esp).expect("esp proposal")], vec![local], vec![remote]));
+    c.children.push(ChildConfig::new(
+        "net",
+        vec![ProposalSpec::parse_esp(esp).expect("esp proposal")],
+        vec![local],
+        vec![remote],
+    ));
     c
 }
 
 /// A responder endpoint config with one connection.
 pub fn responder(c: ConnectionConfig) -> EndpointConfig {
-    EndpointConfig { connections: vec![Arc::new(c)], ..EndpointConfig::default() }
+    EndpointConfig {
+        connections: vec![Arc::new(c)],
+        ..EndpointConfig::default()
+    }
 }
 
 pub fn default_provider() -> &'static dyn CryptoProvider {

@@ -19,18 +19,30 @@ const WRITE_VAR: &str = "IKEV2_WRITE_FUZZ_CORPUS";
 
 /// (target, file name, input).
 fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
-    let plain_auth =
-        Message { header: header(ExchangeType::IKE_AUTH, 1, false), payloads: ike_auth_inner() };
+    let plain_auth = Message {
+        header: header(ExchangeType::IKE_AUTH, 1, false),
+        payloads: ike_auth_inner(),
+    };
     let misc = vec![
-        Payload::Cert(CertPayload { encoding: CertEncoding::X509_SIGNATURE, data: vec![0x30; 16] }),
+        Payload::Cert(CertPayload {
+            encoding: CertEncoding::X509_SIGNATURE,
+            data: vec![0x30; 16],
+        }),
         Payload::CertReq(CertPayload {
             encoding: CertEncoding::X509_SIGNATURE,
             data: vec![0x14; 20],
         }),
         Payload::VendorId(b"vendor".to_vec()),
         Payload::Eap(vec![0x02, 0x07, 0x00, 0x06, 0x03, 0x2f]),
-        Payload::Unknown { payload_type: PayloadType(0x31), critical: true, body: vec![0x01] },
-        Payload::Sk(EncryptedPayload { first_inner: PayloadType::NOTIFY, body: vec![0x99; 32] }),
+        Payload::Unknown {
+            payload_type: PayloadType(0x31),
+            critical: true,
+            body: vec![0x01],
+        },
+        Payload::Sk(EncryptedPayload {
+            first_inner: PayloadType::NOTIFY,
+            body: vec![0x99; 32],
+        }),
     ];
     let init = ike_sa_init_request();
     let inner = ike_auth_inner();
@@ -40,9 +52,21 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         out.split_off(GENERIC_HEADER_LEN.min(out.len()))
     };
     vec![
-        ("ike_message", "ike_sa_init_request", IKE_SA_INIT_REQUEST.to_vec()),
-        ("ike_message", "ike_auth_protected", protected_request().emit()),
-        ("ike_message", "ike_auth_fragment", fragment_response().emit()),
+        (
+            "ike_message",
+            "ike_sa_init_request",
+            IKE_SA_INIT_REQUEST.to_vec(),
+        ),
+        (
+            "ike_message",
+            "ike_auth_protected",
+            protected_request().emit(),
+        ),
+        (
+            "ike_message",
+            "ike_auth_fragment",
+            fragment_response().emit(),
+        ),
         ("ike_message", "ike_auth_plain", plain_auth.emit()),
         ("payload_chain", "ike_auth_inner", chain_input(&inner)),
         ("payload_chain", "ike_sa_init", chain_input(&init.payloads)),
@@ -74,8 +98,11 @@ fn fuzz_seeds_are_valid_inputs() {
                 None => false,
             },
             _ => {
-                let first =
-                    if target == "sa_proposals" { PayloadType::SA } else { PayloadType::TSI };
+                let first = if target == "sa_proposals" {
+                    PayloadType::SA
+                } else {
+                    PayloadType::TSI
+                };
                 let mut payload = vec![0, 0];
                 let length = u16::try_from(input.len() + GENERIC_HEADER_LEN).unwrap_or(u16::MAX);
                 payload.extend_from_slice(&length.to_be_bytes());

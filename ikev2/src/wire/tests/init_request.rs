@@ -74,12 +74,27 @@ pub(super) fn ike_sa_init_request() -> Message {
     };
     let payloads = vec![
         Payload::Sa(vec![proposal]),
-        Payload::Ke(KeyExchangePayload { group: KeId::CURVE25519, data: data(84..116) }),
+        Payload::Ke(KeyExchangePayload {
+            group: KeId::CURVE25519,
+            data: data(84..116),
+        }),
         Payload::Nonce(data(120..152)),
-        Payload::Notify(Notify::new(NotifyType::NAT_DETECTION_SOURCE_IP, data(160..180))),
-        Payload::Notify(Notify::new(NotifyType::NAT_DETECTION_DESTINATION_IP, data(188..208))),
-        Payload::Notify(Notify::new(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED, Vec::new())),
-        Payload::Notify(Notify::new(NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED, Vec::new())),
+        Payload::Notify(Notify::new(
+            NotifyType::NAT_DETECTION_SOURCE_IP,
+            data(160..180),
+        )),
+        Payload::Notify(Notify::new(
+            NotifyType::NAT_DETECTION_DESTINATION_IP,
+            data(188..208),
+        )),
+        Payload::Notify(Notify::new(
+            NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
+            Vec::new(),
+        )),
+        Payload::Notify(Notify::new(
+            NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED,
+            Vec::new(),
+        )),
     ];
     Message { header, payloads }
 }
@@ -87,7 +102,10 @@ pub(super) fn ike_sa_init_request() -> Message {
 #[test]
 fn ike_sa_init_request_parses() {
     assert_eq!(IKE_SA_INIT_REQUEST.len(), 224);
-    assert_eq!(Message::parse(IKE_SA_INIT_REQUEST), Ok(ike_sa_init_request()));
+    assert_eq!(
+        Message::parse(IKE_SA_INIT_REQUEST),
+        Ok(ike_sa_init_request())
+    );
 }
 
 #[test]

@@ -24,11 +24,23 @@ use super::{emit_payloads, parse_payloads};
 /// reports `first`, and that the emitted bytes parse back.
 #[track_caller]
 pub(super) fn assert_codec(first: PayloadType, bytes: &[u8], payloads: &[Payload]) {
-    assert_eq!(parse_payloads(first, bytes).as_deref(), Ok(payloads), "parse");
+    assert_eq!(
+        parse_payloads(first, bytes).as_deref(),
+        Ok(payloads),
+        "parse"
+    );
     let mut out = Vec::new();
-    assert_eq!(emit_payloads(payloads, &mut out), first, "first payload type");
+    assert_eq!(
+        emit_payloads(payloads, &mut out),
+        first,
+        "first payload type"
+    );
     assert_eq!(out, bytes, "emit");
-    assert_eq!(parse_payloads(first, &out).as_deref(), Ok(payloads), "emit then parse");
+    assert_eq!(
+        parse_payloads(first, &out).as_deref(),
+        Ok(payloads),
+        "emit then parse"
+    );
 }
 
 /// A header for the messages below; `next_payload` and `length` are left for emit to compute.
@@ -60,16 +72,30 @@ fn ike_auth_inner() -> Vec<Payload> {
         start_port: 500,
         end_port: 4500,
         start_addr: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0)),
-        end_addr: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0xffff, 0xffff, 0xffff, 0xffff)),
+        end_addr: IpAddr::V6(Ipv6Addr::new(
+            0x2001, 0xdb8, 0, 0, 0xffff, 0xffff, 0xffff, 0xffff,
+        )),
     });
     vec![
-        Payload::IdI(Identification { id_type: IdType::FQDN, data: b"ue.example.org".to_vec() }),
-        Payload::Auth(AuthPayload { method: AuthMethod::SHARED_KEY_MIC, data: vec![0xa5; 48] }),
+        Payload::IdI(Identification {
+            id_type: IdType::FQDN,
+            data: b"ue.example.org".to_vec(),
+        }),
+        Payload::Auth(AuthPayload {
+            method: AuthMethod::SHARED_KEY_MIC,
+            data: vec![0xa5; 48],
+        }),
         Payload::Cp(Configuration {
             cfg_type: CfgType::CFG_REQUEST,
             attributes: vec![
-                CfgAttribute { attr_type: CfgAttrType::INTERNAL_IP4_ADDRESS, value: Vec::new() },
-                CfgAttribute { attr_type: CfgAttrType::INTERNAL_IP6_DNS, value: Vec::new() },
+                CfgAttribute {
+                    attr_type: CfgAttrType::INTERNAL_IP4_ADDRESS,
+                    value: Vec::new(),
+                },
+                CfgAttribute {
+                    attr_type: CfgAttrType::INTERNAL_IP6_DNS,
+                    value: Vec::new(),
+                },
             ],
         }),
         Payload::Sa(vec![Proposal {
@@ -95,8 +121,14 @@ fn ike_auth_inner() -> Vec<Payload> {
 
 /// An IKE_AUTH request whose payloads are protected: only SK on the outside.
 fn protected_request() -> Message {
-    let sk = EncryptedPayload { first_inner: PayloadType::IDI, body: vec![0x3c; 80] };
-    Message { header: header(ExchangeType::IKE_AUTH, 1, false), payloads: vec![Payload::Sk(sk)] }
+    let sk = EncryptedPayload {
+        first_inner: PayloadType::IDI,
+        body: vec![0x3c; 80],
+    };
+    Message {
+        header: header(ExchangeType::IKE_AUTH, 1, false),
+        payloads: vec![Payload::Sk(sk)],
+    }
 }
 
 /// The second of three fragments of an IKE_AUTH response (RFC 7383).
@@ -107,5 +139,8 @@ fn fragment_response() -> Message {
         total_fragments: 3,
         body: vec![0x7e; 60],
     };
-    Message { header: header(ExchangeType::IKE_AUTH, 1, true), payloads: vec![Payload::Skf(skf)] }
+    Message {
+        header: header(ExchangeType::IKE_AUTH, 1, true),
+        payloads: vec![Payload::Skf(skf)],
+    }
 }

@@ -16,7 +16,9 @@ fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
 /// A payload type that the codec does not know (and not NONE).
 fn unknown_payload_type() -> impl Strategy<Value = PayloadType> {
     (1..=u8::MAX)
-        .prop_filter("known payload type", |t| !((33..=48).contains(t) || *t == 53))
+        .prop_filter("known payload type", |t| {
+            !((33..=48).contains(t) || *t == 53)
+        })
         .prop_map(PayloadType)
 }
 
@@ -86,31 +88,44 @@ fn delete() -> impl Strategy<Value = Delete> {
 }
 
 fn configuration() -> impl Strategy<Value = Configuration> {
-    let attribute = (0..0x8000u16, bytes(16))
-        .prop_map(|(t, value)| CfgAttribute { attr_type: CfgAttrType(t), value });
-    (any::<u8>(), vec(attribute, 0..5))
-        .prop_map(|(t, attributes)| Configuration { cfg_type: CfgType(t), attributes })
+    let attribute = (0..0x8000u16, bytes(16)).prop_map(|(t, value)| CfgAttribute {
+        attr_type: CfgAttrType(t),
+        value,
+    });
+    (any::<u8>(), vec(attribute, 0..5)).prop_map(|(t, attributes)| Configuration {
+        cfg_type: CfgType(t),
+        attributes,
+    })
 }
 
 /// Any payload except the encrypted ones, which must end a chain.
 fn plain_payload() -> impl Strategy<Value = Payload> {
     let id = || {
-        (any::<u8>(), bytes(24)).prop_map(|(t, data)| Identification { id_type: IdType(t), data })
+        (any::<u8>(), bytes(24)).prop_map(|(t, data)| Identification {
+            id_type: IdType(t),
+            data,
+        })
     };
     let cert = || {
-        (any::<u8>(), bytes(24))
-            .prop_map(|(e, data)| CertPayload { encoding: CertEncoding(e), data })
+        (any::<u8>(), bytes(24)).prop_map(|(e, data)| CertPayload {
+            encoding: CertEncoding(e),
+            data,
+        })
     };
     prop_oneof![
         vec(proposal(), 0..4).prop_map(Payload::Sa),
-        (any::<u16>(), bytes(64))
-            .prop_map(|(g, data)| Payload::Ke(KeyExchangePayload { group: KeId(g), data })),
+        (any::<u16>(), bytes(64)).prop_map(|(g, data)| Payload::Ke(KeyExchangePayload {
+            group: KeId(g),
+            data
+        })),
         id().prop_map(Payload::IdI),
         id().prop_map(Payload::IdR),
         cert().prop_map(Payload::Cert),
         cert().prop_map(Payload::CertReq),
-        (any::<u8>(), bytes(32))
-            .prop_map(|(m, data)| Payload::Auth(AuthPayload { method: AuthMethod(m), data })),
+        (any::<u8>(), bytes(32)).prop_map(|(m, data)| Payload::Auth(AuthPayload {
+            method: AuthMethod(m),
+            data
+        })),
         bytes(64).prop_map(Payload::Nonce),
         (any::<u8>(), bytes(8), any::<u16>(), bytes(24)).prop_map(|(p, spi, t, data)| {
             Payload::Notify(Notify {
@@ -127,14 +142,22 @@ fn plain_payload() -> impl Strategy<Value = Payload> {
         configuration().prop_map(Payload::Cp),
         bytes(24).prop_map(Payload::Eap),
         (unknown_payload_type(), any::<bool>(), bytes(24)).prop_map(
-            |(payload_type, critical, body)| Payload::Unknown { payload_type, critical, body }
+            |(payload_type, critical, body)| Payload::Unknown {
+                payload_type,
+                critical,
+                body
+            }
         ),
     ]
 }
 
 fn encrypted_payload() -> impl Strategy<Value = Payload> {
-    let sk = (any::<u8>(), bytes(64))
-        .prop_map(|(t, body)| Payload::Sk(EncryptedPayload { first_inner: PayloadType(t), body }));
+    let sk = (any::<u8>(), bytes(64)).prop_map(|(t, body)| {
+        Payload::Sk(EncryptedPayload {
+            first_inner: PayloadType(t),
+            body,
+        })
+    });
     let skf = (any::<u8>(), 1..=u16::MAX, bytes(64)).prop_flat_map(|(t, total, body)| {
         (1..=total).prop_map(move |number| {
             Payload::Skf(EncryptedFragment {
@@ -157,21 +180,29 @@ fn chain() -> impl Strategy<Value = Vec<Payload>> {
 }
 
 fn message() -> impl Strategy<Value = Message> {
-    let header =
-        (any::<u64>(), any::<u64>(), 0x20..=0x2fu8, any::<u8>(), any::<u8>(), any::<u32>());
-    (header, chain()).prop_map(|((spi_i, spi_r, version, exchange, flags, id), payloads)| Message {
-        header: Header {
-            spi_i: IkeSpi(spi_i),
-            spi_r: IkeSpi(spi_r),
-            next_payload: PayloadType::NONE,
-            version,
-            exchange: ExchangeType(exchange),
-            flags: Flags(flags),
-            message_id: MessageId(id),
-            length: 0,
+    let header = (
+        any::<u64>(),
+        any::<u64>(),
+        0x20..=0x2fu8,
+        any::<u8>(),
+        any::<u8>(),
+        any::<u32>(),
+    );
+    (header, chain()).prop_map(
+        |((spi_i, spi_r, version, exchange, flags, id), payloads)| Message {
+            header: Header {
+                spi_i: IkeSpi(spi_i),
+                spi_r: IkeSpi(spi_r),
+                next_payload: PayloadType::NONE,
+                version,
+                exchange: ExchangeType(exchange),
+                flags: Flags(flags),
+                message_id: MessageId(id),
+                length: 0,
+            },
+            payloads,
         },
-        payloads,
-    })
+    )
 }
 
 proptest! {

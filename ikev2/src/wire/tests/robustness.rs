@@ -7,14 +7,21 @@ use crate::wire::{HEADER_LEN, ParseError};
 
 /// Valid datagrams to mutate.
 fn datagrams() -> Vec<Vec<u8>> {
-    vec![IKE_SA_INIT_REQUEST.to_vec(), protected_request().emit(), fragment_response().emit()]
+    vec![
+        IKE_SA_INIT_REQUEST.to_vec(),
+        protected_request().emit(),
+        fragment_response().emit(),
+    ]
 }
 
 /// Valid plaintext chains (first payload type, bytes) to mutate.
 fn chains() -> Vec<(PayloadType, Vec<u8>)> {
     let mut inner = Vec::new();
     let first = emit_payloads(&ike_auth_inner(), &mut inner);
-    let init = IKE_SA_INIT_REQUEST.get(HEADER_LEN..).unwrap_or_default().to_vec();
+    let init = IKE_SA_INIT_REQUEST
+        .get(HEADER_LEN..)
+        .unwrap_or_default()
+        .to_vec();
     vec![(first, inner), (PayloadType::SA, init)]
 }
 
@@ -30,14 +37,20 @@ fn assert_chain_stable(first: PayloadType, payloads: &[Payload]) {
     let mut out = Vec::new();
     assert_eq!(
         emit_payloads(payloads, &mut out),
-        if payloads.is_empty() { PayloadType::NONE } else { first }
+        if payloads.is_empty() {
+            PayloadType::NONE
+        } else {
+            first
+        }
     );
     assert_eq!(parse_payloads(first, &out).as_deref(), Ok(payloads));
 }
 
 /// Sets the header's Length field to the datagram's length, so that the chain gets parsed.
 fn with_fixed_length(mut datagram: Vec<u8>) -> Vec<u8> {
-    let length = u32::try_from(datagram.len()).unwrap_or(u32::MAX).to_be_bytes();
+    let length = u32::try_from(datagram.len())
+        .unwrap_or(u32::MAX)
+        .to_be_bytes();
     if let Some(field) = datagram.get_mut(24..28) {
         field.copy_from_slice(&length);
     }
@@ -57,7 +70,10 @@ fn every_datagram_prefix_is_rejected_without_panic() {
         }
         assert!(Message::parse(&datagram).is_ok());
     }
-    assert_eq!(Message::parse(&[]), Err(ParseError::HeaderTruncated { length: 0 }));
+    assert_eq!(
+        Message::parse(&[]),
+        Err(ParseError::HeaderTruncated { length: 0 })
+    );
 }
 
 #[test]
@@ -119,7 +135,10 @@ fn length_fields_off_by_one_are_rejected() {
                 *octet = octet.wrapping_add(delta);
             }
             let parsed = Message::parse(&bad);
-            assert!(parsed.is_err(), "length at {at} moved by {delta:#x}: {parsed:?}");
+            assert!(
+                parsed.is_err(),
+                "length at {at} moved by {delta:#x}: {parsed:?}"
+            );
             assert_ne!(parsed.ok(), Some(good.clone()));
         }
     }
