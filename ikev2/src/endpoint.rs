@@ -459,7 +459,7 @@ impl Endpoint {
         let found = self
             .sas
             .iter()
-            .find(|(_, s)| s.remote.ip() == remote && s.snapshot().state == "ESTABLISHED")
+            .find(|(_, s)| s.remote.ip() == remote && s.is_established())
             .map(|(k, _)| *k);
         let Some(own) = found else { return false };
         self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| {

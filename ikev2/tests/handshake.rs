@@ -252,7 +252,7 @@ fn ppk_required_with_matching_keys_is_used() {
 }
 
 #[test]
-fn ppk_changes_the_child_keys() {
+fn runs_with_different_ppks_each_agree_on_their_keys() {
     let with = run_ppk(
         ppk(b"qkd-1", &[7u8; 32], true),
         ppk(b"qkd-1", &[7u8; 32], true),

@@ -70,7 +70,7 @@ fn ppk_gets_its_own_intermediate_exchange_without_addke() {
 }
 
 #[test]
-fn rfc9867_and_rfc8784_derive_different_keys() {
+fn rfc9867_and_rfc8784_each_agree_and_only_rfc9867_adds_an_exchange() {
     let ike = "aes256gcm16-prfsha384-x25519";
     let a = run(
         ike,

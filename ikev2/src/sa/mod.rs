@@ -245,6 +245,11 @@ impl IkeSa {
         }
     }
 
+    /// Whether the SA is established and not replaced by a rekey.
+    pub(crate) fn is_established(&self) -> bool {
+        matches!(self.state, State::Established) && !self.rekeyed
+    }
+
     /// Whether the endpoint should remove this SA.
     pub(crate) fn is_dead(&self) -> bool {
         matches!(self.state, State::Dead)
