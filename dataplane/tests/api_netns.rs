@@ -258,7 +258,13 @@ fn run() {
     peer.send_inner(&udp_packet(THEIRS, OURS, 7001, 7000, b"gone"));
     dp.remove_child_sa(second).unwrap();
     app.send_to(b"no policy", (THEIRS, 7001)).unwrap();
-    thread::sleep(Duration::from_millis(300));
+    // Wait (bounded) until the workers have counted both packets.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while (dp.stats().unknown_spi < 1 || dp.stats().no_policy < 1)
+        && std::time::Instant::now() < deadline
+    {
+        thread::sleep(Duration::from_millis(5));
+    }
     let s = dp.stats();
     assert_eq!(s.keepalives, 1);
     assert_eq!(s.ike_packets, 1);
