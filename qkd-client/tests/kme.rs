@@ -419,8 +419,7 @@ async fn the_client_survives_a_kme_restart() {
     let alice = lab.alice();
     alice.status("bob").await.unwrap();
     let Lab { pki, sim } = lab;
-    sim.shutdown();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    sim.stop().await;
     let mut config = SimConfig::new(pki.kme_tls());
     (config.listen_a, config.listen_b) = (addr_a, addr_b);
     let _sim = kme_sim::spawn(config).await.unwrap();

@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::AsFd;
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -143,14 +144,16 @@ fn tun_tso_hands_over_tcp_super_packets() {
                 ..TunOptions::default()
             },
         );
-        let client = thread::spawn(|| {
+        // The client keeps its socket open until the super-packet has been seen.
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let client = thread::spawn(move || {
             let mut s = TcpStream::connect_timeout(
                 &SocketAddr::new(PEER.into(), 8080),
                 Duration::from_secs(3),
             )
             .unwrap();
             s.write_all(&vec![0x5a; 60_000]).unwrap();
-            thread::sleep(Duration::from_millis(500));
+            let _ = done_rx.recv_timeout(Duration::from_secs(10));
         });
         let mut buf = vec![0u8; 70_000];
         let syn = read_until(&tun, &mut buf, |p| {
@@ -183,6 +186,7 @@ fn tun_tso_hands_over_tcp_super_packets() {
             let h = VirtioNetHdr::parse(p).unwrap();
             (h.gso_type == GsoType::TcpV4 && p.len() - VirtioNetHdr::LEN > 1500).then_some(h)
         });
+        done_tx.send(()).unwrap();
         assert_eq!(hdr.gso_size, 1460);
         assert!(hdr.needs_csum());
         client.join().unwrap();

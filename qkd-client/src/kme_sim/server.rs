@@ -98,6 +98,18 @@ impl KmeSimHandle {
     pub fn shutdown(self) {
         drop(self);
     }
+
+    /// Stops both KMEs and returns once their listening sockets are closed, so the same
+    /// addresses can be bound again at once (a KME restart).
+    pub async fn stop(mut self) {
+        let tasks = std::mem::take(&mut self.tasks);
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
 }
 
 impl Drop for KmeSimHandle {
