@@ -29,6 +29,8 @@ mod ke_wire;
 mod modp;
 #[cfg(feature = "rustcrypto")]
 mod rustcrypto;
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
+mod table;
 #[cfg(all(test, any(feature = "default-provider", feature = "rustcrypto")))]
 mod tests;
 

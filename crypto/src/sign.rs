@@ -266,6 +266,37 @@ pub(crate) const RSA_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RsaPkcs1Sha512,
 ];
 
+/// Declares a provider's verifiers, one `$verifier(scheme)` per verifiable scheme, and the
+/// `algorithm` lookup over them.
+macro_rules! verifier_table {
+    ($verifier:ident) => {
+        static VERIFIERS: [$verifier; 11] = [
+            $verifier(SignatureScheme::Ed25519),
+            $verifier(SignatureScheme::EcdsaSha256),
+            $verifier(SignatureScheme::EcdsaSha384),
+            $verifier(SignatureScheme::EcdsaSha512),
+            $verifier(SignatureScheme::RsaPkcs1Sha1),
+            $verifier(SignatureScheme::RsaPkcs1Sha256),
+            $verifier(SignatureScheme::RsaPkcs1Sha384),
+            $verifier(SignatureScheme::RsaPkcs1Sha512),
+            $verifier(SignatureScheme::RsaPssSha256),
+            $verifier(SignatureScheme::RsaPssSha384),
+            $verifier(SignatureScheme::RsaPssSha512),
+        ];
+
+        pub(super) fn algorithm(
+            scheme: SignatureScheme,
+        ) -> Option<&'static dyn SignatureAlgorithm> {
+            VERIFIERS
+                .iter()
+                .find(|v| v.0 == scheme)
+                .map(|v| v as &'static dyn SignatureAlgorithm)
+        }
+    };
+}
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
+pub(crate) use verifier_table;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,13 +15,6 @@ use crate::sign::{
 };
 
 /// The verifier for `scheme`.
-pub(super) fn algorithm(scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
-    VERIFIERS
-        .iter()
-        .find(|v| v.0 == scheme)
-        .map(|v| v as &'static dyn SignatureAlgorithm)
-}
-
 /// Loads an unencrypted PKCS#8 private key.
 pub(super) fn signing_key(pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, SignatureError> {
     let bad = |_| SignatureError::InvalidKey;
@@ -43,19 +36,7 @@ pub(super) fn signing_key(pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, Signature
 
 struct Verifier(SignatureScheme);
 
-static VERIFIERS: [Verifier; 11] = [
-    Verifier(SignatureScheme::Ed25519),
-    Verifier(SignatureScheme::EcdsaSha256),
-    Verifier(SignatureScheme::EcdsaSha384),
-    Verifier(SignatureScheme::EcdsaSha512),
-    Verifier(SignatureScheme::RsaPkcs1Sha1),
-    Verifier(SignatureScheme::RsaPkcs1Sha256),
-    Verifier(SignatureScheme::RsaPkcs1Sha384),
-    Verifier(SignatureScheme::RsaPkcs1Sha512),
-    Verifier(SignatureScheme::RsaPssSha256),
-    Verifier(SignatureScheme::RsaPssSha384),
-    Verifier(SignatureScheme::RsaPssSha512),
-];
+crate::sign::verifier_table!(Verifier);
 
 impl SignatureAlgorithm for Verifier {
     fn scheme(&self) -> SignatureScheme {

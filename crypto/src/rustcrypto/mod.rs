@@ -13,16 +13,19 @@ mod kem;
 mod sign;
 
 use crate::modp::Modp2048;
-use crate::{
-    Aead, AeadAlgorithm, BlockCipher, CbcAlgorithm, CryptoError, CryptoProvider, Integ,
-    IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, SignatureAlgorithm, SignatureError,
-    SignatureScheme, SigningKey, cbc_aes, hmac_sha2,
+use crate::table::TableProvider;
+use crate::{CryptoError, CryptoProvider};
+
+static PROVIDER: TableProvider = TableProvider {
+    name: "rustcrypto",
+    fill_random,
+    modp_2048: &MODP_2048,
+    aead: aead::aead,
+    dh: dh::key_exchange,
+    kem: kem::key_exchange,
+    signature: sign::algorithm,
+    signing_key: sign::signing_key,
 };
-
-/// The provider type behind [`rustcrypto_provider`].
-struct RustCryptoProvider;
-
-static PROVIDER: RustCryptoProvider = RustCryptoProvider;
 
 static MODP_2048: Modp2048 = Modp2048::new(fill_random);
 
@@ -34,48 +37,6 @@ pub fn rustcrypto_provider() -> &'static dyn CryptoProvider {
 /// Fills `out` from the operating system's random source.
 fn fill_random(out: &mut [u8]) -> Result<(), CryptoError> {
     getrandom::fill(out).map_err(|_| CryptoError::Internal)
-}
-
-impl CryptoProvider for RustCryptoProvider {
-    fn name(&self) -> &'static str {
-        "rustcrypto"
-    }
-
-    fn fill_random(&self, out: &mut [u8]) -> Result<(), CryptoError> {
-        fill_random(out)
-    }
-
-    fn prf(&self, alg: PrfAlgorithm) -> Option<&'static dyn Prf> {
-        hmac_sha2::prf(alg)
-    }
-
-    fn aead(&self, alg: AeadAlgorithm) -> Option<&'static dyn Aead> {
-        aead::aead(alg)
-    }
-
-    fn cbc(&self, alg: CbcAlgorithm) -> Option<&'static dyn BlockCipher> {
-        cbc_aes::cbc(alg)
-    }
-
-    fn integ(&self, alg: IntegAlgorithm) -> Option<&'static dyn Integ> {
-        hmac_sha2::integ(alg)
-    }
-
-    fn key_exchange(&self, group: KeGroup) -> Option<&'static dyn KeyExchange> {
-        match group {
-            KeGroup::Modp2048 => Some(&MODP_2048),
-            KeGroup::Ecp256 | KeGroup::Ecp384 | KeGroup::X25519 => dh::key_exchange(group),
-            KeGroup::MlKem512 | KeGroup::MlKem768 | KeGroup::MlKem1024 => kem::key_exchange(group),
-        }
-    }
-
-    fn signature(&self, scheme: SignatureScheme) -> Option<&'static dyn SignatureAlgorithm> {
-        sign::algorithm(scheme)
-    }
-
-    fn signing_key(&self, pkcs8: &[u8]) -> Result<Box<dyn SigningKey>, SignatureError> {
-        sign::signing_key(pkcs8)
-    }
 }
 
 /// Hooks for the known-answer tests: fixed private keys and randomness.
