@@ -13,6 +13,11 @@ use ikev2::{
 };
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 
+pub mod flow;
+pub mod lab;
+pub mod load;
+pub mod report;
+
 /// Time spent by one side, per exchange type, in one handshake.
 #[derive(Clone, Debug, Default)]
 pub struct SideTimes {
@@ -49,7 +54,7 @@ impl Scenario {
     }
 }
 
-fn selector(start: &str, end: &str) -> IpSelector {
+pub(crate) fn selector(start: &str, end: &str) -> IpSelector {
     IpSelector {
         ip_protocol: 0,
         start_port: 0,
@@ -190,4 +195,36 @@ fn add(side: &mut SideTimes, exchange: &str, d: Duration) {
 pub fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The key-exchange scenarios every CPU benchmark covers, by name.
+pub fn scenarios() -> Vec<(&'static str, Scenario)> {
+    let plain = |ike: &str| Scenario {
+        ike: ike.into(),
+        esp: "aes256gcm16".into(),
+        ppk: None,
+    };
+    vec![
+        ("x25519", plain("aes256gcm16-prfsha384-x25519")),
+        ("x25519+mlkem768", Scenario::hybrid(None)),
+        (
+            "x25519+mlkem1024",
+            plain("aes256gcm16-prfsha384-x25519-ke1_mlkem1024"),
+        ),
+        (
+            "x25519+mlkem768+ppk",
+            Scenario::hybrid(Some(vec![0x42; 32])),
+        ),
+    ]
+}
+
+/// The crypto providers compiled in (`default`, and `rustcrypto` with that feature).
+#[allow(clippy::vec_init_then_push)] // each push depends on a feature
+pub fn providers() -> Vec<&'static dyn CryptoProvider> {
+    let mut v: Vec<&'static dyn CryptoProvider> = Vec::new();
+    #[cfg(feature = "default-provider")]
+    v.push(ipsec_crypto::default_provider());
+    #[cfg(feature = "rustcrypto")]
+    v.push(ipsec_crypto::rustcrypto_provider());
+    v
 }

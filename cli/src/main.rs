@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use iked::client::{Client, ClientError};
 use iked::config::DEFAULT_SOCKET_PATH;
 use iked::proto::{
-    Command, ConnView, DownView, ErrorCode, IkeSaView, LoadView, StatsView, UpView, VersionView,
+    Command, ConnView, DownView, ErrorCode, IkeSaView, LoadView, RekeyView, StatsView, UpView,
+    VersionView,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,10 +28,13 @@ use serde::de::DeserializeOwned;
         ikectl list-conns                 show configured connections\n  \
         ikectl up site-b                  bring connection 'site-b' up and wait for it\n  \
         ikectl list-sas --json            established SAs, machine-readable\n  \
+        ikectl rekey site-b               rekey the IKE SA of 'site-b'\n  \
+        ikectl rekey site-b --child net   rekey its Child SA 'net'\n  \
         ikectl load                       reload the configuration file\n  \
         ikectl monitor                    follow events live (Ctrl-C to stop)\n\n\
         Exit status: 0 success, 1 the daemon reported an error, 2 usage error,\n\
-        3 the daemon cannot be reached (not running, wrong --socket, or not root)."
+        3 the daemon cannot be reached (not running, wrong --socket, or not root),\n\
+        4 timed out (up, rekey: the daemon may still complete it)."
 )]
 struct Cli {
     /// The daemon's control socket.
@@ -63,6 +67,18 @@ enum Cmd {
         /// Connection name.
         name: String,
     },
+    /// Rekey a connection's IKE SA, or with --child one of its Child SAs, and wait until the
+    /// new SA is in place (the old one is deleted after it).
+    Rekey {
+        /// Connection name.
+        name: String,
+        /// Rekey this Child SA (as in `[connections.NAME.children.CHILD]`) instead of the IKE SA.
+        #[arg(long, value_name = "CHILD")]
+        child: Option<String>,
+        /// Seconds to wait for the new SA.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
     /// List configured connections and their children.
     ListConns,
     /// List IKE SAs and their Child SAs.
@@ -79,6 +95,7 @@ enum Cmd {
 enum Failure {
     Daemon(String),
     Unreachable(String),
+    Timeout(String),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +109,10 @@ fn main() -> ExitCode {
         Err(Failure::Unreachable(msg)) => {
             eprintln!("ikectl: {msg}");
             ExitCode::from(EXIT_UNREACHABLE)
+        }
+        Err(Failure::Timeout(msg)) => {
+            eprintln!("ikectl: {msg}");
+            ExitCode::from(EXIT_TIMEOUT)
         }
     }
 }
@@ -131,6 +152,22 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Cmd::Down { name } => {
             let v: DownView = call(&mut client, Command::Down { name: name.clone() }, None)?;
             print(cli.json, &v, |v| output::down(name, v))
+        }
+        Cmd::Rekey {
+            name,
+            child,
+            timeout,
+        } => {
+            let v: RekeyView = call(
+                &mut client,
+                Command::Rekey {
+                    name: name.clone(),
+                    child: child.clone(),
+                    timeout_ms: Some(timeout.saturating_mul(1000)),
+                },
+                Some(Duration::from_secs(timeout.saturating_add(5))),
+            )?;
+            print(cli.json, &v, output::rekey)
         }
         Cmd::ListConns => {
             let v: Vec<ConnView> = call(&mut client, Command::ListConns, None)?;
@@ -188,6 +225,9 @@ fn failure(e: ClientError) -> Failure {
         ClientError::Daemon(body) if body.code == ErrorCode::Forbidden => {
             Failure::Unreachable(body.message)
         }
+        ClientError::Daemon(body) if body.code == ErrorCode::Timeout => {
+            Failure::Timeout(body.message)
+        }
         ClientError::Io(e) => Failure::Unreachable(format!("connection to iked failed: {e}")),
         other => Failure::Daemon(other.to_string()),
     }
@@ -210,4 +250,5 @@ fn print<T: Serialize>(
 
 const EXIT_DAEMON: u8 = 1;
 const EXIT_UNREACHABLE: u8 = 3;
+const EXIT_TIMEOUT: u8 = 4;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

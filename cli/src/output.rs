@@ -1,7 +1,8 @@
 //! Human-readable output: aligned tables and one-line events. `--json` bypasses all of this.
 
 use iked::proto::{
-    ConnView, DownView, IkeSaView, LoadView, MonitorEvent, StatsView, UpView, VersionView,
+    ConnView, DownView, IkeSaView, LoadView, MonitorEvent, RekeyView, StatsView, UpView,
+    VersionView,
 };
 
 pub(crate) fn list_conns(conns: &[ConnView]) -> String {
@@ -322,6 +323,19 @@ pub(crate) fn down(name: &str, v: &DownView) -> String {
         " (peer not notified)"
     };
     format!("{name}: closed IKE SA {}{note}\n", v.closed.join(", "))
+}
+
+pub(crate) fn rekey(v: &RekeyView) -> String {
+    match &v.child {
+        None => format!(
+            "{}: IKE SA {} rekeyed, now {}\n",
+            v.connection, v.old, v.new
+        ),
+        Some(c) => format!(
+            "{}: Child SA {c} rekeyed in IKE SA {}: inbound SPI {} -> {}\n",
+            v.connection, v.ike_sa, v.old, v.new
+        ),
+    }
 }
 
 pub(crate) fn version(ikectl: &str, v: &VersionView) -> String {

@@ -41,6 +41,8 @@ fn help_explains_commands_and_exit_codes() {
         "--json",
         "--socket",
         "Exit status: 0 success, 1 the daemon reported an error, 2 usage error",
+        "4 timed out",
+        "rekey site-b --child net",
     ] {
         assert!(help.contains(needle), "help lacks {needle:?}:\n{help}");
     }
@@ -224,4 +226,51 @@ fn hybrid_ike_sa_between_two_daemons_via_ikectl_up() {
         (stdout(&ikectl(&b.socket, &["list-sas"])) == "no IKE SAs\n").then_some(())
     });
     assert!(gone.is_some(), "the responder closes its SA on DELETE");
+}
+
+#[test]
+fn rekey_prints_old_and_new_and_exits_by_outcome() {
+    let b = TestDaemon::start(&site("site-a", "b", "a", None, "none", HYBRID), "");
+    let a = TestDaemon::start(
+        &site("site-b", "a", "b", Some(b.ike_port()), "none", HYBRID),
+        "",
+    );
+    let o = ikectl(&a.socket, &["rekey", "site-b"]);
+    assert_eq!(o.status.code(), Some(1), "no SA yet");
+    assert_eq!(
+        stderr(&o),
+        "ikectl: connection 'site-b' has no established IKE SA (try: ikectl up site-b)\n"
+    );
+    let o = ikectl(&a.socket, &["up", "site-b", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let up: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let old_spi = up["ike_sa"]["children"][0]["inbound_spi"]
+        .as_str()
+        .expect("spi")
+        .to_string();
+
+    let o = ikectl(&a.socket, &["rekey", "site-b", "--child", "net", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["connection"], "site-b");
+    assert_eq!(v["child"], "net");
+    assert_eq!(v["old"], old_spi.as_str());
+    let new_spi = v["new"].as_str().expect("new").to_string();
+    assert_ne!(new_spi, old_spi);
+
+    let o = ikectl(&a.socket, &["rekey", "site-b"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let old_ike = up["ike_sa"]["id"].as_str().expect("id");
+    assert!(
+        text.starts_with(&format!("site-b: IKE SA {old_ike} rekeyed, now ")),
+        "{text}"
+    );
+    let o = ikectl(&a.socket, &["rekey", "site-b", "--child", "web"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("has no Child SA named 'web'"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -188,6 +188,11 @@ async fn handle(command: Command, ctx: &ControlCtx) -> Response {
         Command::Down { name } => ask(ctx, |reply| DriverCommand::Down { name, reply })
             .await
             .and_then(|r| r.map(|v| Response::ok(&v))),
+        Command::Rekey {
+            name,
+            child,
+            timeout_ms,
+        } => rekey(ctx, name, child, timeout_ms).await,
         Command::ListConns => ask(ctx, |reply| DriverCommand::ListConns { reply })
             .await
             .map(|v| Response::ok(&v)),
@@ -239,6 +244,40 @@ async fn up(
             ErrorCode::Timeout,
             format!(
                 "connection '{name}' not up after {} ms; the daemon keeps trying",
+                wait.as_millis()
+            ),
+        )),
+    }
+}
+
+async fn rekey(
+    ctx: &ControlCtx,
+    name: String,
+    child: Option<String>,
+    timeout_ms: Option<u64>,
+) -> Result<Response, (ErrorCode, String)> {
+    let what = child.as_ref().map_or_else(
+        || format!("IKE SA of '{name}'"),
+        |c| format!("Child SA '{c}' of '{name}'"),
+    );
+    let rx = ask(ctx, |reply| DriverCommand::Rekey {
+        name: name.clone(),
+        child,
+        reply,
+    })
+    .await??;
+    let wait = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_UP_TIMEOUT_MS));
+    match tokio::time::timeout(wait, rx).await {
+        Ok(Ok(Ok(view))) => Ok(Response::ok(&view)),
+        Ok(Ok(Err(e))) => Err((
+            ErrorCode::Engine,
+            format!("rekey of the {what} failed: {e}"),
+        )),
+        Ok(Err(_)) => Err(shutting_down()),
+        Err(_) => Err((
+            ErrorCode::Timeout,
+            format!(
+                "rekey of the {what} not done after {} ms; the exchange may still complete",
                 wait.as_millis()
             ),
         )),

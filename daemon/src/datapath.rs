@@ -217,6 +217,34 @@ impl ChildSaSink for DataplaneSink {
             .map_err(|e| SinkError(e.to_string()))
     }
 
+    fn send_nat_keepalive(&self, remote: SocketAddr) -> Result<(), SinkError> {
+        self.handle
+            .send_nat_keepalive(remote)
+            .map_err(|e| SinkError(e.to_string()))
+    }
+
+    fn install_trap(
+        &mut self,
+        id: u32,
+        local_ts: &[IpSelector],
+        remote_ts: &[IpSelector],
+    ) -> Result<(), SinkError> {
+        let (sel, pairs) = selector(local_ts, remote_ts)?;
+        if pairs > 1 {
+            tracing::warn!(
+                trap = id,
+                pairs,
+                "a trap covers only the first selector pair"
+            );
+        }
+        self.handle.install_trap(id, sel);
+        Ok(())
+    }
+
+    fn remove_trap(&mut self, id: u32) {
+        self.handle.remove_trap(id);
+    }
+
     fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
         self.events.take()
     }
@@ -255,6 +283,10 @@ fn forward_events(
                     kind,
                 }
             }
+            DataplaneEvent::UnknownSpi { spi, from } => {
+                DatapathEvent::UnknownSpi { remote: from, spi }
+            }
+            DataplaneEvent::Acquire { trap, src, dst } => DatapathEvent::Acquire { trap, src, dst },
             _ => continue,
         };
         if tx.blocking_send(out).is_err() {
@@ -374,6 +406,9 @@ fn stats_map(s: &DataplaneStats) -> BTreeMap<String, u64> {
         ("datagrams_in", s.datagrams_in),
         ("malformed", s.malformed),
         ("unknown_spi", s.unknown_spi),
+        ("unknown_spi_reports", s.unknown_spi_reports),
+        ("trapped", s.trapped),
+        ("acquires", s.acquires),
         ("keepalives", s.keepalives),
         ("ike_packets", s.ike_packets),
         ("events_dropped", s.events_dropped),

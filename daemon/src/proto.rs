@@ -49,6 +49,14 @@ pub enum Command {
     Down {
         name: String,
     },
+    /// Rekey the connection's IKE SA, or with `child` that Child SA, and wait until the new SA
+    /// is in place.
+    Rekey {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        child: Option<String>,
+        timeout_ms: Option<u64>,
+    },
     ListConns,
     ListSas,
     /// Stream events until the client hangs up.
@@ -186,6 +194,19 @@ pub struct DownView {
     pub closed: Vec<String>,
     /// Whether the peer was told with INFORMATIONAL DELETE.
     pub delete_sent: bool,
+}
+
+/// Result of `rekey`: the SA that was replaced and its successor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RekeyView {
+    pub connection: String,
+    /// The IKE SA after the rekey (for an IKE rekey, the new one).
+    pub ike_sa: String,
+    /// The Child SA's name for a Child SA rekey; `None` for an IKE SA rekey.
+    pub child: Option<String>,
+    /// The old and new IKE SA (our SPI), or the old and new Child SA (inbound SPI), in hex.
+    pub old: String,
+    pub new: String,
 }
 
 /// A configured connection (`list-conns`).

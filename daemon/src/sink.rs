@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use ikev2::wire::IpSelector;
 use ikev2::{ChildSa, SaId};
 use tokio::sync::mpsc;
 
@@ -59,6 +60,36 @@ pub trait ChildSaSink: Send + 'static {
         Err(SinkError("this datapath carries no IKE".into()))
     }
 
+    /// Sends a NAT-keepalive (one octet 0xFF, no marker) from
+    /// [`ike_address`](Self::ike_address).
+    ///
+    /// # Errors
+    /// When there is no such socket or sending fails.
+    fn send_nat_keepalive(&self, remote: SocketAddr) -> Result<(), SinkError> {
+        let _ = remote;
+        Err(SinkError("this datapath carries no IKE".into()))
+    }
+
+    /// Installs (or replaces) trap policy `id` for a Child SA template with `start_action =
+    /// "trap"`: matching traffic without an SA comes back as [`DatapathEvent::Acquire`].
+    ///
+    /// # Errors
+    /// When the datapath cannot enforce the selectors, or has no traps.
+    fn install_trap(
+        &mut self,
+        id: u32,
+        local_ts: &[IpSelector],
+        remote_ts: &[IpSelector],
+    ) -> Result<(), SinkError> {
+        let _ = (id, local_ts, remote_ts);
+        Err(SinkError("traps need the datapath ([dataplane])".into()))
+    }
+
+    /// Removes trap policy `id`.
+    fn remove_trap(&mut self, id: u32) {
+        let _ = id;
+    }
+
     /// The datapath's events; the daemon takes them once, at start.
     fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
         None
@@ -75,6 +106,11 @@ pub enum DatapathEvent {
         remote: SocketAddr,
         data: Vec<u8>,
     },
+    /// ESP from `remote` for an SPI the datapath does not have (rate-limited).
+    UnknownSpi { remote: SocketAddr, spi: u32 },
+    /// Outbound traffic from `src` to `dst` hit trap policy `trap` and no SA (rate-limited);
+    /// the packet was dropped.
+    Acquire { trap: u32, src: IpAddr, dst: IpAddr },
     /// An SA reached a byte or packet lifetime or used up its sequence numbers.
     Lifetime {
         spi: u32,

@@ -165,7 +165,7 @@ fn several_errors_are_all_reported_in_line_order() {
         error_of(&text),
         "/etc/iked/iked.toml:7: connections.site-b.start_action: unknown start action 'later' (use none, start or trap)\n\
          /etc/iked/iked.toml:8: connections.site-b.dpd_delay: unknown unit ' parsecs' in '30 parsecs' (use ms, s, m, h or d)\n\
-         /etc/iked/iked.toml:16: connections.site-b.remote.id: 'CN=site-b' looks like a distinguished name; those need certificate authentication, which is not available yet"
+         /etc/iked/iked.toml:16: connections.site-b.remote.id: 'CN=site-b' looks like a distinguished name; only our own id with auth = \"pubkey\" may be one (omit it to use the certificate subject)"
     );
 }
 
@@ -193,14 +193,14 @@ fn psk_ambiguity_is_an_error() {
 }
 
 #[test]
-fn certificates_are_refused_until_supported() {
+fn pubkey_on_one_side_only_is_refused() {
     let text = edit(
         "auth = \"psk\"\nid = \"site-a.example\"",
         "auth = \"pubkey\"\nid = \"site-a.example\"",
     );
     assert_eq!(
         error_of(&text),
-        "/etc/iked/iked.toml:10: connections.site-b.local.auth: \"pubkey\" (certificates) is not supported by the engine yet; use \"psk\""
+        "/etc/iked/iked.toml:14: connections.site-b.remote.auth: must equal local.auth: mixing psk and pubkey is not supported"
     );
 }
 
@@ -589,7 +589,7 @@ fn not_enforced_settings_warn() {
     assert_eq!(
         config.warnings,
         vec![
-            "/etc/iked/iked.toml:7: connections.site-b.start_action: \"trap\" needs acquires from the datapath and acts like \"none\" for now".to_string(),
+            "/etc/iked/iked.toml:7: connections.site-b.start_action: \"trap\" needs the datapath ([dataplane]) and acts like \"none\" without it".to_string(),
             "/etc/iked/iked.toml:8: connections.site-b.reauth_time: accepted but not enforced yet (the engine rekeys, it does not reauthenticate)".to_string(),
         ]
     );
@@ -677,4 +677,80 @@ fn key_log_warns_and_is_relative_to_the_file() {
         error_of(&empty),
         "/etc/iked/iked.toml:3: daemon.key_log: must not be empty"
     );
+}
+
+/// One bad value per case, each with the exact message: file, line, field and reason.
+#[test]
+fn each_bad_value_gets_its_precise_error() {
+    let sa = "start_action = \"start\"";
+    let rts = "remote_ts = [\"10.2.0.0/16\"]";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "listen = [\"127.0.0.1\"]",
+            "listen = [\"localhost\"]",
+            "2: daemon.listen: 'localhost' is not an IP address",
+        ),
+        (
+            "remote_addrs = [\"192.0.2.2\"]",
+            "remote_addrs = [\"gw.example\"]",
+            "5: connections.site-b.remote_addrs: 'gw.example' is not an IP address or %any (host names are not resolved)",
+        ),
+        (
+            sa,
+            "start_action = \"start\"\nremote_port = 70000",
+            "8: connections.site-b.remote_port: invalid value: integer `70000`, expected u16",
+        ),
+        (
+            sa,
+            "start_action = \"start\"\nfragment_size = 100",
+            "8: connections.site-b.fragment_size: 100 is outside 576..65535",
+        ),
+        (
+            sa,
+            "start_action = \"start\"\nrekey_time = \"4 hours\"",
+            "8: connections.site-b.rekey_time: unknown unit ' hours' in '4 hours' (use ms, s, m, h or d)",
+        ),
+        (
+            sa,
+            "start_action = \"start\"\nbogus = 1",
+            "8: connections.site-b.bogus: unknown field `bogus`, expected one of `local_addrs`, `remote_addrs`, `remote_port`, `proposals`, `start_action`, `fragmentation`, `fragment_size`, `dpd_delay`, `rekey_time`, `over_time`, `rand_time`, `reauth_time`, `ppk_id`, `ppk_required`, `ppk_source`, `ppk_mode`, `qkd_peer_sae_id`, `hybrid`, `qkd_fallback`, `local`, `remote`, `children`",
+        ),
+        (
+            "local_ts = [\"10.1.0.0/16\"]",
+            "local_ts = [\"10.1.0.0/33\"]",
+            "18: connections.site-b.children.net.local_ts: prefix length /33 is too long for 10.1.0.0",
+        ),
+        (
+            "local_ts = [\"10.1.0.0/16\"]",
+            "local_ts = []",
+            "18: connections.site-b.children.net.local_ts: needs at least one traffic selector",
+        ),
+        (
+            rts,
+            "remote_ts = [\"10.2.0.0/16\"]\nmode = \"transport\"",
+            "20: connections.site-b.children.net.mode: only \"tunnel\" is supported (the datapath is a TUN device)",
+        ),
+        (
+            rts,
+            "remote_ts = [\"10.2.0.0/16\"]\nlife_time = \"30m\"",
+            "20: connections.site-b.children.net.life_time: must be longer than rekey_time",
+        ),
+        (
+            "secret = \"0x000102030405060708090a0b0c0d0e0f\"",
+            "secret = \"0xnothex\"",
+            "23: secrets.ike.ab.secret: invalid hex after '0x'",
+        ),
+        (
+            "id = \"site-a.example\"",
+            "id = \"\"",
+            "11: connections.site-b.local.id: empty identity",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert_eq!(
+            error_of(&edit(from, to)),
+            format!("{FILE}:{expected}"),
+            "case {to:?}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 # Shared by scripts/main-job.sh and scripts/tests/75-e2e-netns.sh: two iked gateways in network
 # namespaces joined by a veth pair, and an ETSI GS QKD 014 KME simulator in a third namespace.
 #
-# Source it with P set to a unique prefix starting with `pqm-` (e.g. pqm-$$-) and WORK to a
+# Source it with P set to a unique prefix starting with `pqm-` or `pqd-` (e.g. pqm-$$-) and WORK to a
 # scratch directory; call pqm_cleanup from an EXIT trap. Needs root.
 #
 #   namespace ${P}a: veth 10.250.0.1/24, iked "a", TUN ${stem}ta
@@ -17,8 +17,9 @@ KME_PORT_B=8442
 PQM_PIDS=()
 declare -A IKED_PID=()
 
-# Interface names are limited to 15 bytes: pqm + up to 8 digits of the prefix + a suffix.
-pqm_stem() { printf 'pqm%s' "$(printf '%s' "$P" | tr -cd '0-9' | tail -c 8)"; }
+# Interface names are limited to 15 bytes: the prefix's first 3 letters (pqm, pqd) + up to 8
+# digits of the prefix + a suffix.
+pqm_stem() { printf '%s%s' "${P:0:3}" "$(printf '%s' "$P" | tr -cd '0-9' | tail -c 8)"; }
 
 # wait_until SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds or time runs out.
 wait_until() {
@@ -157,7 +158,22 @@ TOML
         qkd) printf 'hybrid = "pqc+qkd"\nppk_source = "qkd"\nqkd_peer_sae_id = "gw-%s"\n' "$peer" ;;
     esac
     [ -n "$conn_extra" ] && printf '%s\n' "$conn_extra"
-    cat <<TOML
+    if [ "${AUTH:-psk}" = pubkey ]; then
+        cat <<TOML
+
+[connections.$name.local]
+auth = "pubkey"
+id = "gw-$me-$x.example"
+certs = ["pki/gw-$me.pem"]
+key = "pki/gw-$me.key"
+
+[connections.$name.remote]
+auth = "pubkey"
+id = "gw-$peer-$x.example"
+cacerts = ["pki/ca.pem"]
+TOML
+    else
+        cat <<TOML
 
 [connections.$name.local]
 auth = "psk"
@@ -166,12 +182,17 @@ id = "gw-$me-$x.example"
 [connections.$name.remote]
 auth = "psk"
 id = "gw-$peer-$x.example"
+TOML
+    fi
+    cat <<TOML
 
 [connections.$name.children.net]
 local_ts = ["$lnet"]
 remote_ts = ["$rnet"]
 esp_proposals = ["aes256gcm16"]
 $child_extra
+TOML
+    [ "${AUTH:-psk}" = pubkey ] || cat <<TOML
 
 [secrets.ike.$name]
 ids = ["gw-$me-$x.example", "gw-$peer-$x.example"]
@@ -180,6 +201,27 @@ TOML
     if [ "$ppk" = static ]; then
         printf '\n[secrets.ppk.%s]\nid = "pair%s-ppk"\nsecret = "0x%s"\n' "$name" "$x" "$(printf 'pair%s-ppk' "$x" | sha256sum | cut -c1-64)"
     fi
+}
+
+# pqm_pki X...: a test CA (Ed25519) and, for each gateway, an ECDSA P-256 certificate whose
+# subjectAltNames are gw-SIDE-X.example for every inner network X, with its PKCS#8 key, in
+# $WORK/pki (generated here: no private key is ever committed).
+pqm_pki() {
+    local d="$WORK/pki" side x sans
+    mkdir -p "$d"
+    openssl req -x509 -newkey ed25519 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 \
+        -subj "/CN=pqike test CA" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>>"$WORK/pki.log"
+    for side in a b; do
+        sans=""
+        for x in "$@"; do sans+="DNS:gw-$side-$x.example,"; done
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/gw-$side.key" \
+            -out "$d/gw-$side.csr" -subj "/CN=gw-$side/O=pqike test" 2>>"$WORK/pki.log"
+        printf 'subjectAltName=%s\nkeyUsage=digitalSignature\n' "${sans%,}" >"$d/gw-$side.ext"
+        openssl x509 -req -in "$d/gw-$side.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+            -days 2 -extfile "$d/gw-$side.ext" -out "$d/gw-$side.pem" 2>>"$WORK/pki.log"
+    done
+    chmod 600 "$d"/*.key
 }
 
 # pqm_iked_start SIDE BIN_DIR: starts iked in its namespace with $WORK/SIDE.toml and waits for

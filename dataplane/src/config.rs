@@ -130,6 +130,23 @@ pub enum DataplaneEvent {
         /// What happened.
         event: SaEvent,
     },
+    /// ESP arrived for an SPI no installed SA has (rate-limited per worker); the daemon may
+    /// tell the peer with INVALID_SPI (RFC 7296 §1.5).
+    UnknownSpi {
+        /// The SPI.
+        spi: u32,
+        /// The sender.
+        from: SocketAddr,
+    },
+    /// An outbound packet matched the trap policy `trap` and no SA (rate-limited per worker):
+    /// the daemon should negotiate one. The packet itself was dropped.
+    Acquire {
+        /// The trap's id, as given to [`crate::DataplaneHandle::install_trap`].
+        trap: u32,
+        /// The packet's source and destination.
+        src: IpAddr,
+        dst: IpAddr,
+    },
     /// An IKE message arrived on the UDP port (non-ESP marker removed).
     IkePacket {
         /// The sender.

@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use esp::{InboundSa, OutboundSa, SaHandle, SpdEntry, natt};
+use esp::{InboundSa, OutboundSa, SaHandle, SpdEntry, TrafficSelector, natt};
 use ipsec_crypto::CryptoProvider;
 use ipsec_sys::{
     EventFd, Offloads, RawEspSocket, RecvMeta, SocketOptions, Tun, TunOptions, UdpSocket,
@@ -18,6 +18,7 @@ use crate::config::{
     ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction, Encapsulation,
     SaStats, io_err,
 };
+use crate::report::ReportLimiter;
 use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, OutboundEntry, TableCell, lock};
 use crate::tx::{Net, TxBatch};
@@ -70,8 +71,6 @@ impl Dataplane {
                 receives: net.is_udp() || i == 0,
                 net,
                 wake,
-                table: shared.table.load(),
-                generation: shared.table.generation(),
                 tun_buf: vec![0; TUN_BUF_LEN],
                 tx: TxBatch::new(TX_BUF_LEN, gso),
                 rx_buf: vec![0; RX_STRIDE * RX_SLOTS],
@@ -82,6 +81,7 @@ impl Dataplane {
                     config.verify_inner_checksums,
                 ),
                 coalesce_seen: Default::default(),
+                reports: ReportLimiter::new(),
                 stats: DataplaneStats::default(),
             };
             let pin = config.pin_workers;
@@ -208,6 +208,41 @@ impl DataplaneHandle {
         Ok(())
     }
 
+    /// Sends a NAT-keepalive (RFC 3948 §2.3: one octet 0xFF, no non-ESP marker) to `to` from
+    /// the ESP-in-UDP port.
+    ///
+    /// # Errors
+    /// [`DataplaneError::NotUdp`] with raw ESP; [`DataplaneError::Io`] when sending fails.
+    pub fn send_nat_keepalive(&self, to: SocketAddr) -> Result<(), DataplaneError> {
+        let sock = self.ike_socket.as_ref().ok_or(DataplaneError::NotUdp)?;
+        sock.send_to(&[0xff], to)
+            .map_err(io_err("sending a NAT-keepalive"))?;
+        Ok(())
+    }
+
+    /// Installs (or replaces) trap policy `id`: outbound traffic that matches `selector` and no
+    /// SA is dropped and reported as [`DataplaneEvent::Acquire`](crate::DataplaneEvent) so that
+    /// an SA gets negotiated. SAs take precedence over traps.
+    pub fn install_trap(&self, id: u32, selector: TrafficSelector) {
+        let _ = self.shared.table.update(|t| {
+            t.traps.retain(|(i, _)| *i != id);
+            t.traps.push((id, selector));
+            Ok::<(), ()>(())
+        });
+    }
+
+    /// Removes trap policy `id`; returns whether it existed.
+    pub fn remove_trap(&self, id: u32) -> bool {
+        self.shared
+            .table
+            .update(|t| {
+                let before = t.traps.len();
+                t.traps.retain(|(i, _)| *i != id);
+                Ok::<bool, ()>(t.traps.len() != before)
+            })
+            .unwrap_or(false)
+    }
+
     /// Dataplane-wide counters.
     pub fn stats(&self) -> DataplaneStats {
         self.shared.counters.snapshot()
@@ -215,7 +250,7 @@ impl DataplaneHandle {
 
     /// Counters of every installed SA (each SA is locked briefly).
     pub fn sa_stats(&self) -> Vec<SaStats> {
-        let table = self.shared.table.load();
+        let table = self.shared.table.read();
         let mut out = Vec::with_capacity(table.inbound.len() + table.outbound.len());
         for (&spi, e) in &table.inbound {
             let sa = lock(&e.sa);

@@ -24,6 +24,7 @@ mod config;
 mod handle;
 pub mod manual;
 mod packet;
+mod report;
 mod segment;
 mod stats;
 mod table;

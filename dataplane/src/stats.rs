@@ -65,6 +65,12 @@ counters! {
     malformed,
     /// ESP packets with an SPI we do not have.
     unknown_spi,
+    /// Unknown SPIs reported to the daemon (rate-limited), for INVALID_SPI.
+    unknown_spi_reports,
+    /// Packets from TUN that matched a trap policy and no SA (dropped).
+    trapped,
+    /// Acquires sent to the daemon for trapped packets (rate-limited).
+    acquires,
     /// NAT-keepalives received (RFC 3948 §2.3), dropped.
     keepalives,
     /// IKE messages handed to the daemon.

@@ -1,21 +1,24 @@
-//! The SA tables the workers read: an immutable snapshot replaced as a whole by the control
-//! API (copy on write), so a worker looks SAs up without a lock and sees a change at its next
-//! batch. Each SA sits behind its own mutex, taken once per super-packet or run of packets with
-//! the same SPI.
+//! The SA tables the workers read, edited in place by the control API under a write lock. A
+//! worker holds the read lock for one batch, so it sees a change at its next batch, and an
+//! edit costs the same whatever the number of SAs (copying the whole table per edit made every
+//! Child SA install cost O(SAs)). Each SA sits behind its own mutex, taken once per
+//! super-packet or run of packets with the same SPI.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use esp::{InboundSa, OutboundSa, PacketFields, SaHandle, Spd, TrafficSelector};
 
-/// One snapshot of the SPD and both SA databases.
-#[derive(Clone, Default)]
+/// The SPD and both SA databases.
+#[derive(Default)]
 pub(crate) struct SaTable {
     pub(crate) spd: Spd,
     pub(crate) outbound: HashMap<u32, Arc<OutboundEntry>>,
     pub(crate) inbound: HashMap<u32, Arc<InboundEntry>>,
+    /// Trap policies (id, selector): traffic that matches one and no SA asks for an SA.
+    pub(crate) traps: Vec<(u32, TrafficSelector)>,
 }
 
 impl SaTable {
@@ -23,6 +26,20 @@ impl SaTable {
     pub(crate) fn outbound_for(&self, inner: &[u8]) -> Option<&Arc<OutboundEntry>> {
         let SaHandle(spi) = self.spd.lookup(inner)?;
         self.outbound.get(&spi)
+    }
+
+    /// The trap an inner packet without SA matches, with the packet's addresses.
+    pub(crate) fn trap_for(&self, inner: &[u8]) -> Option<(u32, PacketFields)> {
+        if self.traps.is_empty() {
+            return None;
+        }
+        let fields = PacketFields::parse(inner)?;
+        let id = self
+            .traps
+            .iter()
+            .find(|(_, sel)| sel.matches_outbound(&fields))?
+            .0;
+        Some((id, fields))
     }
 
     /// Whether the SPD sends through `spi` now.
@@ -55,36 +72,26 @@ impl InboundEntry {
     }
 }
 
-/// The current snapshot and a generation number workers compare against cheaply.
+/// The tables behind their lock.
 #[derive(Default)]
 pub(crate) struct TableCell {
-    current: RwLock<Arc<SaTable>>,
-    generation: AtomicU64,
+    current: RwLock<SaTable>,
 }
 
 impl TableCell {
-    /// The current snapshot.
-    pub(crate) fn load(&self) -> Arc<SaTable> {
-        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    /// The tables, for one batch: an edit waits until the guard is dropped.
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, SaTable> {
+        self.current.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The generation; it changes whenever the snapshot is replaced.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Edits a copy of the snapshot and publishes it if `edit` succeeds. Control calls are
-    /// serialised by the write lock.
+    /// Applies `edit` in place; control calls are serialised by the write lock. An `edit` that
+    /// fails must leave the tables as it found them (check first, then change).
     pub(crate) fn update<T, E>(
         &self,
         edit: impl FnOnce(&mut SaTable) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
-        let mut next = SaTable::clone(&guard);
-        let out = edit(&mut next)?;
-        *guard = Arc::new(next);
-        self.generation.fetch_add(1, Ordering::Release);
-        Ok(out)
+        edit(&mut guard)
     }
 }
 

@@ -12,7 +12,7 @@ use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use esp::natt::{self, NatTPayload};
 use esp::{InboundSa, OutboundSa};
@@ -20,6 +20,7 @@ use ipsec_sys::{EventFd, RecvMeta, Tun, VirtioNetHdr, poll_readable};
 
 use crate::coalesce::{CoalesceStats, Coalescer, Full};
 use crate::config::{DataplaneEvent, Direction};
+use crate::report::ReportLimiter;
 use crate::segment::Segmenter;
 use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, SaTable, TableCell, lock};
@@ -50,8 +51,6 @@ pub(crate) struct Worker {
     /// Whether this worker reads the socket (raw sockets all see every packet: only one does).
     pub(crate) receives: bool,
     pub(crate) wake: Arc<EventFd>,
-    pub(crate) table: Arc<SaTable>,
-    pub(crate) generation: u64,
     pub(crate) tun_buf: Vec<u8>,
     pub(crate) tx: TxBatch,
     pub(crate) rx_buf: Vec<u8>,
@@ -60,6 +59,8 @@ pub(crate) struct Worker {
     /// The coalescer's counters already added to `stats`.
     pub(crate) coalesce_seen: CoalesceStats,
     pub(crate) stats: DataplaneStats,
+    /// Limits unknown-SPI reports and acquires.
+    pub(crate) reports: ReportLimiter,
 }
 
 impl Worker {
@@ -67,7 +68,6 @@ impl Worker {
     pub(crate) fn run(mut self) {
         let mut ready = [false; 3];
         while !self.shared.stop.load(Ordering::Relaxed) {
-            self.refresh_table();
             let mut busy = self.drain_tun();
             if self.receives {
                 busy |= self.drain_net();
@@ -83,16 +83,10 @@ impl Worker {
         }
     }
 
-    fn refresh_table(&mut self) {
-        let generation = self.shared.table.generation();
-        if generation != self.generation {
-            self.table = self.shared.table.load();
-            self.generation = generation;
-        }
-    }
-
     /// Reads and sends up to [`TUN_READS_PER_WAKE`] packets; returns whether there was any.
     fn drain_tun(&mut self) -> bool {
+        let shared = Arc::clone(&self.shared);
+        let table = shared.table.read();
         let mut busy = false;
         for _ in 0..TUN_READS_PER_WAKE {
             match self.tun.read(&mut self.tun_buf) {
@@ -100,7 +94,7 @@ impl Worker {
                 Ok(n) => {
                     busy = true;
                     self.stats.tun_reads += 1;
-                    self.seal_tun_packet(n);
+                    self.seal_tun_packet(&table, n);
                     if self.tx.queued_bytes() >= TX_FLUSH_BYTES {
                         self.tx.flush(&self.net, &mut self.stats);
                     }
@@ -119,15 +113,15 @@ impl Worker {
     }
 
     /// Segments, seals and queues the packet in `tun_buf[..n]`.
-    fn seal_tun_packet(&mut self, n: usize) {
+    fn seal_tun_packet(&mut self, table: &SaTable, n: usize) {
         let Self {
             tun,
             tun_buf,
-            table,
             tx,
             net,
             stats,
             shared,
+            reports,
             ..
         } = self;
         let (hdr, pkt) = if tun.has_vnet_hdr() {
@@ -140,7 +134,17 @@ impl Worker {
             (VirtioNetHdr::plain(), &tun_buf[..n])
         };
         let Some(entry) = table.outbound_for(pkt) else {
-            stats.no_policy += 1;
+            match table.trap_for(pkt) {
+                Some((trap, fields)) => {
+                    stats.trapped += 1;
+                    if reports.allow(u64::from(trap), Instant::now()) {
+                        stats.acquires += 1;
+                        let (src, dst) = (fields.source, fields.destination);
+                        shared.emit(DataplaneEvent::Acquire { trap, src, dst }, stats);
+                    }
+                }
+                None => stats.no_policy += 1,
+            }
             return;
         };
         let Ok(mut segments) = Segmenter::new(&hdr, pkt) else {
@@ -203,7 +207,8 @@ impl Worker {
 
     /// Opens the `n` received messages and writes what they carry to the TUN device.
     fn open_batch(&mut self, n: usize) {
-        let table = Arc::clone(&self.table);
+        let shared_tables = Arc::clone(&self.shared);
+        let table = shared_tables.table.read();
         let Self {
             rx_buf,
             rx_meta,
@@ -212,6 +217,7 @@ impl Worker {
             stats,
             shared,
             net,
+            reports,
             ..
         } = self;
         let udp = net.is_udp();
@@ -232,7 +238,10 @@ impl Worker {
                 if udp && !is_esp(datagram, m.src, shared, out.stats) {
                     continue;
                 }
-                open_one(datagram, &table, &mut current, &mut out, shared);
+                let unknown = open_one(datagram, &table, &mut current, &mut out, shared);
+                if let Some(spi) = unknown {
+                    report_unknown(spi, m.src, reports, shared, out.stats);
+                }
             }
         }
         if let Some(c) = current.take() {
@@ -294,17 +303,32 @@ impl Current<'_> {
     }
 }
 
-/// Opens one ESP packet in place and delivers its inner packet.
+/// Tells the daemon about an unknown SPI, at a limited rate.
+fn report_unknown(
+    spi: u32,
+    from: SocketAddr,
+    reports: &mut ReportLimiter,
+    shared: &Shared,
+    stats: &mut DataplaneStats,
+) {
+    if reports.allow(1 << 32 | u64::from(spi), Instant::now()) {
+        stats.unknown_spi_reports += 1;
+        shared.emit(DataplaneEvent::UnknownSpi { spi, from }, stats);
+    }
+}
+
+/// Opens one ESP packet in place and delivers its inner packet; returns the SPI if no SA has
+/// it.
 fn open_one<'t>(
     packet: &mut [u8],
     table: &'t SaTable,
     current: &mut Option<Current<'t>>,
     out: &mut Delivery<'_>,
     shared: &Shared,
-) {
+) -> Option<u32> {
     let Some(spi_bytes) = packet.first_chunk::<4>() else {
         out.stats.malformed += 1;
-        return;
+        return None;
     };
     let spi = u32::from_be_bytes(*spi_bytes);
     if current.as_ref().is_none_or(|c| c.spi != spi) {
@@ -313,7 +337,7 @@ fn open_one<'t>(
         }
         let Some(entry) = table.inbound.get(&spi) else {
             out.stats.unknown_spi += 1;
-            return;
+            return Some(spi);
         };
         *current = Some(Current {
             spi,
@@ -321,15 +345,16 @@ fn open_one<'t>(
             sa: lock(&entry.sa),
         });
     }
-    let Some(c) = current.as_mut() else { return };
+    let c = current.as_mut()?;
     // A refused packet is counted in the SA's drop counters.
     let Ok(opened) = c.sa.open(packet) else {
-        return;
+        return None;
     };
     let inner = &packet[opened.inner];
     if c.entry.admits(inner) {
         out.deliver(inner);
     }
+    None
 }
 
 /// Where decrypted packets go: the coalescer (virtio-net header mode) or straight to TUN.

@@ -7,7 +7,7 @@
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::mpsc::Receiver;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dataplane::{
     ChildSa, ChildSaId, Dataplane, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
@@ -252,23 +252,73 @@ fn run() {
         dp.remove_child_sa(first),
         Err(DataplaneError::UnknownChildSa(_))
     ));
-    // After removal the old SPI is unknown (workers adopt a change at their next batch: let the
-    // worker finish the one it may be in).
-    thread::sleep(Duration::from_millis(100));
-    peer.send_inner(&udp_packet(THEIRS, OURS, 7001, 7000, b"gone"));
+    // After removal the old SPI is unknown. Workers adopt a change at their next batch, so
+    // the packet is resent until it is counted (bounded); its SPI is reported once.
+    poll_until(|| {
+        peer.send_inner(&udp_packet(THEIRS, OURS, 7001, 7000, b"gone"));
+        dp.stats().unknown_spi >= 1
+    });
+    let (spi, from) = wait_event(&events, |e| match e {
+        DataplaneEvent::UnknownSpi { spi, from } => Some((spi, from)),
+        _ => None,
+    });
+    assert_eq!((spi, from), (0x2001, peer_addr));
+
+    // A NAT-keepalive leaves the shared port as one 0xFF octet, without the non-ESP marker.
+    dp.send_nat_keepalive(peer_addr).unwrap();
+    let (n, _) = peer.sock.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &[0xff]);
+
     dp.remove_child_sa(second).unwrap();
-    app.send_to(b"no policy", (THEIRS, 7001)).unwrap();
-    // Wait (bounded) until the workers have counted both packets.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while (dp.stats().unknown_spi < 1 || dp.stats().no_policy < 1)
-        && std::time::Instant::now() < deadline
-    {
-        thread::sleep(Duration::from_millis(5));
-    }
+    poll_until(|| {
+        app.send_to(b"no policy", (THEIRS, 7001)).unwrap();
+        dp.stats().no_policy >= 1
+    });
+
+    // A trap policy turns traffic without SA into an acquire (the packet is dropped).
+    dp.install_trap(7, selector());
+    poll_until(|| {
+        app.send_to(b"trapped", (THEIRS, 7001)).unwrap();
+        dp.stats().acquires >= 1
+    });
+    let acquire = wait_event(&events, |e| match e {
+        DataplaneEvent::Acquire { trap, src, dst } => Some((trap, src, dst)),
+        _ => None,
+    });
+    assert_eq!(acquire, (7, OURS.into(), THEIRS.into()));
+    assert!(dp.remove_trap(7));
+    assert!(!dp.remove_trap(7));
+
     let s = dp.stats();
     assert_eq!(s.keepalives, 1);
     assert_eq!(s.ike_packets, 1);
-    assert_eq!(s.unknown_spi, 1);
+    assert!(s.unknown_spi >= 1);
+    assert_eq!(s.unknown_spi_reports, 1, "one report per SPI per second");
     assert!(s.no_policy >= 1);
+    assert!(s.trapped >= 1);
     dp.shutdown();
+}
+
+/// Runs `attempt` every 20 ms until it returns true; fails after 5 s.
+fn poll_until(mut attempt: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !attempt() {
+        assert!(Instant::now() < deadline, "condition not met within 5 s");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The first event `pick` accepts, skipping others; fails after 5 s.
+fn wait_event<T>(
+    events: &Receiver<DataplaneEvent>,
+    pick: impl Fn(DataplaneEvent) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let e = events.recv_timeout(left).expect("event within 5 s");
+        if let Some(v) = pick(e) {
+            return v;
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //! [`Endpoint::poll_transmit`] and [`Endpoint::poll_event`], and arm a timer for
 //! [`Endpoint::poll_timeout`]. `now` must never go backwards.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -59,7 +60,8 @@ impl Transmit {
 pub struct Endpoint {
     config: EndpointConfig,
     provider: &'static dyn CryptoProvider,
-    sas: HashMap<u64, IkeSa>,
+    /// Boxed: the map's spare capacity then costs a pointer per slot, not a whole SA.
+    sas: HashMap<u64, Box<IkeSa>>,
     /// Responder SAs by the initiator's SPI and address, to spot retransmitted or replayed
     /// IKE_SA_INIT requests.
     by_initiator: HashMap<(u64, SocketAddr), u64>,
@@ -72,6 +74,9 @@ pub struct Endpoint {
     stats: Stats,
     spawned: Vec<IkeSa>,
     wall_clock: Option<WallClock>,
+    /// Each SA's earliest deadline, as recorded in [`IkeSa::scheduled`]; entries whose SA has
+    /// moved on are stale and skipped (lazy invalidation), so both timer calls are O(log n).
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 impl Endpoint {
@@ -90,6 +95,7 @@ impl Endpoint {
             stats: Stats::default(),
             spawned: Vec::new(),
             wall_clock: None,
+            timers: BinaryHeap::new(),
         }
     }
 
@@ -108,7 +114,8 @@ impl Endpoint {
         let mut ctx = ctx!(self);
         let sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
         let id = sa.id;
-        self.sas.insert(spi, sa);
+        self.sas.insert(spi, Box::new(sa));
+        self.schedule(spi);
         Ok(id)
     }
 
@@ -146,16 +153,22 @@ impl Endpoint {
         sa.handle(now, local, remote, data, &header, &mut ctx);
         self.adopt();
         self.reap(ours);
+        self.schedule(ours);
     }
 
     /// Fires expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<u64> = self
-            .sas
-            .iter()
-            .filter(|(_, sa)| sa.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(k, _)| *k)
-            .collect();
+        let mut due = Vec::new();
+        while let Some(&Reverse((t, spi))) = self.timers.peek() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            if let Some(sa) = self.sas.get_mut(&spi).filter(|s| s.scheduled == Some(t)) {
+                sa.scheduled = None;
+                due.push(spi);
+            }
+        }
         for spi in due {
             let mut ctx = ctx!(self);
             if let Some(sa) = self.sas.get_mut(&spi) {
@@ -163,7 +176,9 @@ impl Endpoint {
             }
             self.adopt();
             self.reap(spi);
+            self.schedule(spi);
         }
+        self.prune_timers();
     }
 
     /// The next datagram to send.
@@ -183,7 +198,41 @@ impl Endpoint {
     /// The earliest deadline; call [`Endpoint::handle_timeout`] then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sas.values().filter_map(IkeSa::poll_timeout).min()
+        // Every mutation ends with `schedule`, which leaves a live entry on top.
+        self.timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Records the SA's current earliest deadline in the timer heap (after anything that may
+    /// have changed it), then drops stale entries from the top.
+    fn schedule(&mut self, spi: u64) {
+        if let Some(sa) = self.sas.get_mut(&spi) {
+            let next = sa.poll_timeout();
+            if next != sa.scheduled {
+                sa.scheduled = next;
+                if let Some(t) = next {
+                    self.timers.push(Reverse((t, spi)));
+                }
+            }
+        }
+        self.prune_timers();
+    }
+
+    /// Pops stale entries off the top; rebuilds the heap when stale ones dominate it, so its
+    /// size stays proportional to the number of SAs.
+    fn prune_timers(&mut self) {
+        while let Some(&Reverse((t, spi))) = self.timers.peek() {
+            if self.sas.get(&spi).is_some_and(|s| s.scheduled == Some(t)) {
+                break;
+            }
+            self.timers.pop();
+        }
+        if self.timers.len() > 2 * self.sas.len() + 64 {
+            self.timers = self
+                .sas
+                .iter()
+                .filter_map(|(k, s)| s.scheduled.map(|t| Reverse((t, *k))))
+                .collect();
+        }
     }
 
     /// Replaces the connections (configuration reload). New IKE SAs use the new list; existing
@@ -204,7 +253,7 @@ impl Endpoint {
 
     /// Snapshots of every IKE SA, ordered by id.
     pub fn sas(&self) -> Vec<SaSnapshot> {
-        let mut v: Vec<SaSnapshot> = self.sas.values().map(IkeSa::snapshot).collect();
+        let mut v: Vec<SaSnapshot> = self.sas.values().map(|s| s.snapshot()).collect();
         v.sort_by_key(|s| s.id);
         v
     }
@@ -229,6 +278,7 @@ impl Endpoint {
                 // A retransmitted IKE_SA_INIT gets the cached response; a replay is dropped.
                 sa.handle(now, local, remote, data, header, &mut ctx);
             }
+            self.schedule(ours);
             return;
         }
         let half_open = self.half_open;
@@ -266,7 +316,8 @@ impl Endpoint {
                 self.by_initiator.insert((spi_i, remote), spi_r);
                 self.half_open += 1;
                 *self.half_open_by_ip.entry(remote.ip()).or_default() += 1;
-                self.sas.insert(spi_r, sa);
+                self.sas.insert(spi_r, Box::new(sa));
+                self.schedule(spi_r);
             }
             Err(InitReject::Notify(t, d)) => {
                 tracing::debug!(%remote, notify = ?t, "IKE_SA_INIT rejected");
@@ -353,12 +404,14 @@ impl Endpoint {
 
     /// Takes in the IKE SAs that rekeys created.
     fn adopt(&mut self) {
-        for sa in self.spawned.drain(..) {
+        let spawned: Vec<IkeSa> = self.spawned.drain(..).collect();
+        for sa in spawned {
             let own = if sa.initiator { sa.spi_i } else { sa.spi_r };
             if !sa.initiator {
                 self.by_initiator.insert((sa.spi_i, sa.origin), own);
             }
-            self.sas.insert(own, sa);
+            self.sas.insert(own, Box::new(sa));
+            self.schedule(own);
         }
     }
 
@@ -372,6 +425,7 @@ impl Endpoint {
         f(s, &mut ctx);
         self.adopt();
         self.reap(spi);
+        self.schedule(spi);
         true
     }
 

@@ -39,8 +39,14 @@ pub enum Event {
     /// An IKE SA with an external PPK source needs its PPK: with `ppk_id` `None` a fresh key
     /// (initiator: e.g. ETSI GS QKD 014 `enc_keys`), otherwise the key with that ID (responder:
     /// `dec_keys`). Answer with [`Endpoint::provide_ppk`](crate::Endpoint::provide_ppk); the
-    /// exchange waits for it, up to the configured timeout.
-    PpkNeeded { sa: SaId, ppk_id: Option<Vec<u8>> },
+    /// exchange waits for it, up to the configured timeout. Every exchange asks anew: the
+    /// initial one and, with RFC 9867, each CREATE_CHILD_SA (`exchange` says which). At most
+    /// one request per IKE SA is outstanding at a time.
+    PpkNeeded {
+        sa: SaId,
+        ppk_id: Option<Vec<u8>>,
+        exchange: PpkExchange,
+    },
     /// The keys of an IKE SA, for a key log that Wireshark can read; only with
     /// [`EndpointConfig::export_keys`](crate::EndpointConfig::export_keys).
     IkeSaKeys { sa: SaId, keys: IkeKeyExport },
@@ -52,6 +58,33 @@ pub enum Event {
     /// Response; as initiator (EAP peer) the responder's EAP Request or EAP-Success. Answer
     /// with [`Endpoint::eap_respond`](crate::Endpoint::eap_respond).
     EapMessage { sa: SaId, message: Vec<u8> },
+}
+
+/// The exchange a PPK is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PpkExchange {
+    /// The initial IKE SA (IKE_INTERMEDIATE with RFC 9867, IKE_AUTH with RFC 8784).
+    Initial,
+    /// A CREATE_CHILD_SA creating another Child SA (RFC 9867).
+    NewChild,
+    /// A CREATE_CHILD_SA rekeying a Child SA (RFC 9867); `inbound_spi` is ours, of the old SA
+    /// (as responder: of our SA the peer rekeys).
+    RekeyChild { inbound_spi: u32 },
+    /// A CREATE_CHILD_SA rekeying the IKE SA (RFC 9867).
+    RekeyIke,
+}
+
+impl PpkExchange {
+    /// A short stable name for logs and listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::NewChild => "new-child",
+            Self::RekeyChild { .. } => "rekey-child",
+            Self::RekeyIke => "rekey-ike",
+        }
+    }
 }
 
 /// Facts about an established IKE SA, for listings and logs.

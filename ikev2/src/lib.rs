@@ -1,6 +1,6 @@
 //! Sans-IO IKEv2 engine (RFC 7296) with IKE fragmentation (RFC 7383), IKE_INTERMEDIATE
 //! (RFC 9242), multiple key exchanges with ML-KEM (RFC 9370) and post-quantum preshared keys
-//! (RFC 8784).
+//! (RFC 8784, and RFC 9867 in IKE_INTERMEDIATE and CREATE_CHILD_SA).
 //!
 //! This crate does no I/O, reads no clock and spawns nothing: datagrams and `now` go in;
 //! datagrams, deadlines and events come out of an [`Endpoint`]. All cryptography and randomness
@@ -21,13 +21,18 @@ mod ts;
 pub mod wire;
 
 pub use cert::{CertificateAuth, CertificateError};
+/// Parsers otherwise reached only after authentication, for the fuzz targets.
+#[cfg(fuzzing)]
+pub use cert::fuzzing as cert_fuzzing;
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
 };
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
-pub use event::{ChildSa, ChildSnapshot, Event, IkeKeyExport, IkeSaInfo, SaId, SaSnapshot};
+pub use event::{
+    ChildSa, ChildSnapshot, Event, IkeKeyExport, IkeSaInfo, PpkExchange, SaId, SaSnapshot,
+};
 pub use fragment::ReassemblyLimits;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
 pub use sa::EapStep;

@@ -147,6 +147,16 @@ impl ProposalSpec {
                 return Err(err(format!("unknown algorithm '{token}'")));
             }
         }
+        // RFC 5282 §8: a proposal with an AEAD cipher carries no integrity algorithm, and a
+        // responder refuses one that does, so such a proposal could never be agreed.
+        if spec.encr.iter().any(|(e, _)| is_aead(*e)) && !spec.integ.is_empty() {
+            return Err(ProposalError {
+                proposal: s.into(),
+                reason: "an AEAD cipher takes no integrity algorithm; \
+                         list AEAD and CBC ciphers as separate proposals"
+                    .into(),
+            });
+        }
         Ok(spec)
     }
 
@@ -541,6 +551,18 @@ mod tests {
         assert_eq!(p.ke[0], vec![KeId::CURVE25519]);
         assert_eq!(p.ke[1], vec![KeId::ML_KEM_768]);
         assert!(p.integ.is_empty());
+    }
+
+    #[test]
+    fn rejects_aead_with_integrity_which_no_responder_selects() {
+        for s in ["aes128gcm-mlkem512-aes128-sha512", "aes256gcm16-sha256-prfsha256-x25519"] {
+            let e = ProposalSpec::parse_ike(s).expect_err(s);
+            assert!(e.reason.contains("AEAD"), "{s}: {}", e.reason);
+        }
+        let e = ProposalSpec::parse_esp("chacha20poly1305-sha256").expect_err("esp");
+        assert!(e.reason.contains("AEAD"), "{}", e.reason);
+        assert!(ProposalSpec::parse_ike("aes128-sha256-modp2048").is_ok());
+        assert!(ProposalSpec::parse_esp("aes256gcm16-x25519-esn").is_ok());
     }
 
     #[test]

@@ -25,11 +25,14 @@ pub struct Stats {
     pub ike_sas_established: u64,
     pub ike_sas_failed: u64,
     pub child_sas_established: u64,
+    /// CREATE_CHILD_SA exchanges not started or refused for want of a matching RFC 9867 PPK
+    /// (source failed or timed out, confirmation mismatch, peer skipped a required PPK).
+    pub child_ppk_failures: u64,
 }
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 14] {
+    pub fn fields(&self) -> [(&'static str, u64); 15] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -45,6 +48,7 @@ impl Stats {
             ("ike_sas_established", self.ike_sas_established),
             ("ike_sas_failed", self.ike_sas_failed),
             ("child_sas_established", self.child_sas_established),
+            ("child_ppk_failures", self.child_ppk_failures),
         ]
     }
 }

@@ -11,6 +11,10 @@ use crate::rootfs::Rootfs;
 
 /// Prefix of every namespace the lab creates: `pqio-<tag>-<pid>-<n>-{l,r}`.
 pub const NETNS_PREFIX: &str = "pqio-";
+/// Prefix of the namespaces of the interop tests with our daemon ([`Lab::for_daemon`]):
+/// `pqx-<tag>-<pid>-<n>-{l,r}`, so they never collide with the strongSwan-only lab's.
+pub const DAEMON_NETNS_PREFIX: &str = "pqx-";
+const PREFIXES: [&str; 2] = [NETNS_PREFIX, DAEMON_NETNS_PREFIX];
 /// Name of the veth end inside each namespace.
 pub const VETH: &str = "pq0";
 
@@ -113,8 +117,17 @@ impl Lab {
         Self::with_addressing(rootfs, tag, &Addressing::default())
     }
 
+    /// Like [`Self::new`], with namespaces named `pqx-...` (the interop tests with our daemon).
+    pub fn for_daemon(rootfs: &Rootfs, tag: &str) -> Result<Self> {
+        Self::build(rootfs, DAEMON_NETNS_PREFIX, tag, &Addressing::default())
+    }
+
     /// Creates a lab with the given addresses.
     pub fn with_addressing(rootfs: &Rootfs, tag: &str, addr: &Addressing) -> Result<Self> {
+        Self::build(rootfs, NETNS_PREFIX, tag, addr)
+    }
+
+    fn build(rootfs: &Rootfs, prefix: &str, tag: &str, addr: &Addressing) -> Result<Self> {
         if tag.is_empty()
             || !tag
                 .bytes()
@@ -124,7 +137,7 @@ impl Lab {
         }
         remove_stale_namespaces();
         let base = format!(
-            "{NETNS_PREFIX}{tag}-{}-{}",
+            "{prefix}{tag}-{}-{}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
@@ -216,8 +229,10 @@ fn ip(args: &[&str]) -> Result<Output> {
 }
 
 /// The pid in a lab name `pqio-<tag>-<pid>-<seq>-...` (namespaces and charon run directories).
-fn owner_pid(name: &str) -> Option<u32> {
-    name.strip_prefix(NETNS_PREFIX)?
+pub(crate) fn owner_pid(name: &str) -> Option<u32> {
+    PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))?
         .split('-')
         .nth(1)?
         .parse()
@@ -242,7 +257,8 @@ fn remove_stale_namespaces() {
         for entry in dir.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if owner_pid(&name).is_some_and(|pid| !alive(pid))
-                && entry.path().join("strongswan.conf").exists()
+                && (entry.path().join("strongswan.conf").exists()
+                    || entry.path().join("iked.toml").exists())
             {
                 let _ = std::fs::remove_dir_all(entry.path());
             }

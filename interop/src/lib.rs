@@ -6,8 +6,10 @@
 //! on a TUN device, since this kernel has no ESP transforms). Tests drive charon with swanctl,
 //! read [`IkeSa`]s from `swanctl --list-sas`, send traffic through the tunnel ([`ping`],
 //! [`tcp_transfer`]) and take phase timings from charon's log ([`timelines`],
-//! [`PhaseTimings`]). Tests call [`lab_or_skip`] first: without root they print a loud
-//! `SKIPPED` banner and pass.
+//! [`PhaseTimings`]). [`Iked`] runs our daemon in the other namespace, configured by its TOML
+//! file and driven only through `ikectl`; a [`Pair`] is one interop case (iked and charon with
+//! matching configurations from a [`Spec`]). Tests call [`lab_or_skip`] (or
+//! [`daemon_lab_or_skip`]) first: without root they print a loud `SKIPPED` banner and pass.
 //!
 //! Everything runs as external processes (`ip`, `unshare`, `nsenter`, the root filesystem's
 //! tools), so this crate needs no `unsafe` and tests only see the peer through the network.
@@ -16,17 +18,29 @@
 
 mod charon;
 mod cmd;
+mod iked;
+mod kme;
 mod lab;
 mod rootfs;
 mod sas;
+mod scenario;
 mod timing;
 mod traffic;
 
 pub use charon::{Charon, CharonConfig};
 pub use cmd::{Error, Result, run, run_ok, run_with_input, wait_until};
-pub use lab::{Addressing, Lab, NETNS_PREFIX, Node, VETH};
+pub use iked::{
+    Encap, Iked, IkedBinaries, IkedConfig, OurChildSa, OurCounters, OurIkeSa, OurPhase,
+    daemon_lab_or_skip,
+};
+pub use kme::{KmePools, KmeSim, QkdPair, kme_lab_or_skip, locate_kme_sim};
+pub use lab::{Addressing, DAEMON_NETNS_PREFIX, Lab, NETNS_PREFIX, Node, VETH};
 pub use rootfs::{DEFAULT_CACHE, DEFAULT_SUITE, Rootfs, is_root, lab_or_skip, report};
 pub use sas::{Algorithms, ChildSa, IkeSa, Vici, parse_list_sas, parse_pretty};
+pub use scenario::{
+    Auth, CONN, Certs, OUR_ID, PEER_ID, PSK, Pair, Ppk, Role, Spec, TRANSFER_BYTES, WAIT,
+    assert_peer_view, iked_toml, swanctl_conf,
+};
 pub use timing::{
     Exchange, IkeSaTimeline, LogLine, PhaseSummary, PhaseTimings, Timestamp, median,
     parse_log_line, timelines,

@@ -123,7 +123,7 @@ pub fn report(text: &str) {
     let _ = err.flush();
 }
 
-fn banner(test: &str, reason: &str, hint: &str) {
+pub(crate) fn banner(test: &str, reason: &str, hint: &str) {
     let bar = "!".repeat(78);
     report(&format!(
         "{bar}\n!!! SKIPPED: {reason} ({test})\n!!! {hint}\n{bar}"

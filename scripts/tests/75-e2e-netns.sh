@@ -7,7 +7,9 @@
 # Checks: bring-up, ping and TCP with checked bytes both ways, a lifetime-driven rekey under
 # load, `ikectl down`, a reload that changes net2 while net1 keeps passing traffic, the
 # QKD-keyed tunnel, the KME down (fails closed; with qkd_fallback, ML-KEM alone), and a daemon
-# restart with the Wireshark key log on, checked by decrypting a capture with tshark. Needs root;
+# restart with the Wireshark key log on, checked by decrypting a capture with tshark, `ikectl
+# rekey` of a Child SA and of the IKE SA under traffic, and certificate authentication with a CA
+# generated here. Needs root;
 # without it, skips loudly. About a minute once built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,8 +31,8 @@ apt_install tshark || HAVE_TSHARK=0
 cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
 
-P="pqm-e2e-$$-"
-WORK=$(mktemp -d /tmp/pqm-e2e.XXXXXX)
+P="pqd-e2e-$$-"
+WORK=$(mktemp -d /tmp/pqd-e2e.XXXXXX)
 INNER_NETS="1 2"
 . daemon/tests/netns-lib.sh
 cleanup() {
@@ -118,6 +120,24 @@ check "the datapath's 4 MiB soft lifetime rekeyed net1" test "$(counter a child_
 check "net1's Child SA was replaced and the old one deleted" wait_until 10 net1_rekeyed
 check "per-SA counters show the traffic" test "$(ikectl a --json stats | jq '[.children[].counters.bytes_in] | add')" -gt 8000000
 
+echo "--- ikectl rekey under traffic"
+bg_ns a ping -n -q -c 40 -i 0.05 -W 1 -I 10.1.1.1 10.2.1.1 >"$WORK/ping-rekey.log" 2>&1
+ping_pid=$BG_PID
+spi_before=$(sa_field a net1 '.children[0].inbound_spi')
+ike_before=$(sa_field a net1 .id)
+rekey_child() { ikectl a --json rekey net1 --child net >"$WORK/rekey-child.json"; }
+check "ikectl rekey net1 --child net" rekey_child
+check "the answer names the old and a new inbound SPI" jq -e --arg o "$spi_before" '.old == $o and .new != $o and .child == "net"' "$WORK/rekey-child.json"
+check "A lists the new Child SA alone" wait_until 10 net1_rekeyed
+check "B sends on the new Child SA" test "$(sa_field b net1 '.children[0].outbound_spi')" = "$(jq -r .new "$WORK/rekey-child.json")"
+rekey_ike() { ikectl a --json rekey net1 >"$WORK/rekey-ike.json"; }
+check "ikectl rekey net1 (the IKE SA)" rekey_ike
+ike_rekeyed() { [ "$(sa_field a net1 .id)" = "$(jq -r .new "$WORK/rekey-ike.json")" ] && [ "$(sa_field a net1 .id)" != "$ike_before" ]; }
+check "A lists the new IKE SA" wait_until 5 ike_rekeyed
+rekey_lost_nothing() { wait "$ping_pid"; grep -q ' 40 received' "$WORK/ping-rekey.log"; }
+check "net1 lost no packet during both rekeys" rekey_lost_nothing
+check "a rekey without an SA exits 1" test "$(ikectl a rekey net9 >/dev/null 2>&1; echo $?)" = 1
+
 echo "--- ikectl down"
 check "ikectl down net2" ikectl a down net2
 check "B dropped net2 after the DELETE" wait_until 5 no_sa b net2
@@ -125,6 +145,7 @@ check "net2 carries no traffic" no_ping_net a 2
 check "net1 still carries traffic" ping_net a 1
 
 echo "--- reload: net2 changes to a QKD PPK while net1 keeps passing traffic"
+net1_before="$(sa_field a net1 '"\(.id) \(.children[0].inbound_spi) \(.children[0].outbound_spi)"')"
 bg_ns a ping -n -q -c 40 -i 0.05 -W 1 -I 10.1.1.1 10.2.1.1 >"$WORK/ping-reload.log" 2>&1
 ping_pid=$BG_PID
 write_configs qkd
@@ -138,6 +159,7 @@ check "B fetched the same key (dec_keys)" test "$(sa_field b net2 .ppk.id)" = "$
 check "ping over the QKD-keyed net2" ping_net a 2
 check "TCP B -> A over the QKD-keyed net2, 8 MiB, SHA-256 checked" transfer b 10.1.2.1 10.2.2.1 8
 check "net1 lost no packet during the reload" reload_lost_nothing
+check "net1 kept its IKE SA and Child SA SPIs through the reload" test "$(sa_field a net1 '"\(.id) \(.children[0].inbound_spi) \(.children[0].outbound_spi)"')" = "$net1_before"
 grep -o '[0-9]* received' "$WORK/ping-reload.log" | sed 's/^/     /'
 
 echo "--- the KME goes down"
@@ -199,6 +221,61 @@ check "ikectl up net1 with raw ESP" ikectl a up net1 --timeout 15
 check "IKE stayed on port 500 (no encapsulation)" test "$(sa_field a net1 .remote)" = "$OUTER_B:500"
 check "ping A -> B over raw ESP" ping_net a 1
 check "TCP B -> A over raw ESP, 4 MiB, SHA-256 checked" transfer b 10.1.1.1 10.2.1.1 4
+check "iked A stops cleanly" pqm_iked_stop a
+check "iked B stops cleanly" pqm_iked_stop b
+
+echo "--- certificates: a test CA generated now, ECDSA P-256 gateway certificates"
+pqm_pki 1 2
+AUTH=pubkey KEY_LOG_A="" write_configs none
+check "iked --check accepts the certificate configuration" "$BIN/iked" --check --config "$WORK/a.toml"
+pqm_iked_start b "$BIN"
+pqm_iked_start a "$BIN"
+check "list-conns shows auth pubkey" test "$(ikectl a --json list-conns | jq -r '.[0].auth')" = pubkey
+check "ikectl up net1 with certificates" ikectl a up net1 --timeout 15
+check "ikectl up net2 with certificates" ikectl a up net2 --timeout 15
+check "ping A -> B over net1 (certificates)" ping_net a 1
+check "ping B -> A over net2 (certificates)" ping_net b 2
+check "TCP A -> B over net1 (certificates), 4 MiB, SHA-256 checked" transfer a 10.2.1.1 10.1.1.1 4
+check "TCP B -> A over net2 (certificates), 4 MiB, SHA-256 checked" transfer b 10.1.2.1 10.2.2.1 4
+check "iked A stops cleanly" pqm_iked_stop a
+# A's key no longer matches its certificate: the reload fails with the precise error and the
+# running configuration stays.
+pqm_iked_start a "$BIN"
+cp "$WORK/pki/gw-b.key" "$WORK/pki/gw-a.key"
+bad_key_refused() {
+    ! ikectl a load 2>"$WORK/load-badkey.err" &&
+        grep -qF "a.toml:" "$WORK/load-badkey.err" &&
+        grep -qF "connections.net1.local.key: $WORK/pki/gw-a.key does not match the certificate in $WORK/pki/gw-a.pem" "$WORK/load-badkey.err" &&
+        grep -qF "the running configuration is unchanged" "$WORK/load-badkey.err"
+}
+check "a key that does not match its certificate is refused, naming both files" bad_key_refused
+sed 's/^/     /' "$WORK/load-badkey.err"
+check "the running certificate configuration still brings net1 up" ikectl a up net1 --timeout 15
+check "iked A stops cleanly" pqm_iked_stop a
+check "iked B stops cleanly" pqm_iked_stop b
+
+echo "--- on-traffic initiation (start_action = trap) and INVALID_SPI"
+KEY_LOG_A="" write_configs none 'start_action = "trap"'
+pqm_iked_start b "$BIN"
+pqm_iked_start a "$BIN"
+check "no net2 SA before traffic" no_sa a net2
+trap_ping() { ping_net a 2 1; }
+check "a ping on net2 brings the tunnel up (acquire)" wait_until 10 trap_ping
+check "net2 is established without ikectl up" established a net2
+check "the acquire is counted (datapath and daemon)" test "$(ikectl a --json stats | jq '[.datapath.acquires, .daemon.acquires] | min')" -ge 1
+check "the trapped packets were dropped, not sent in clear" test "$(ikectl a --json stats | jq '.datapath.trapped')" -ge 1
+check "ping B -> A over the trapped net2" ping_net b 2
+check "TCP A -> B over net2 (trap), 4 MiB, SHA-256 checked" transfer a 10.2.2.1 10.1.2.1 4
+received_before=$(ikectl b --json stats | jq '.engine.datagrams_received')
+# ESP in UDP with an SPI A never gave out, five times from one socket (so one worker): one
+# rate-limited report, one INVALID_SPI.
+in_ns b bash -c "exec 3>/dev/udp/$OUTER_A/4500; for i in 1 2 3 4 5; do printf '\\xde\\xad\\xbe\\xef\\x00\\x00\\x00\\x0'\$i'%032d' 0 >&3; done"
+invalid_spi_reported() { [ "$(counter a invalid_spi_reported)" = 1 ]; }
+check "A reports the unknown SPI to B once (INVALID_SPI, rate-limited)" wait_until 5 invalid_spi_reported
+b_got_it() { [ "$(ikectl b --json stats | jq '.engine.datagrams_received')" -gt "$received_before" ]; }
+check "B received A's INFORMATIONAL" wait_until 5 b_got_it
+check "the datapath counted 5 unknown-SPI packets, reported once" test "$(ikectl a --json stats | jq '"\(.datapath.unknown_spi) \(.datapath.unknown_spi_reports)"')" = '"5 1"'
+check "net2 still carries traffic" ping_net a 2
 check "iked A stops cleanly" pqm_iked_stop a
 check "iked B stops cleanly" pqm_iked_stop b
 

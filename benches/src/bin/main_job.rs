@@ -146,7 +146,7 @@ fn on_event(
             );
             *child = Some(c);
         }
-        Event::PpkNeeded { sa, ppk_id } => asks.push((is_a, sa, ppk_id)),
+        Event::PpkNeeded { sa, ppk_id, .. } => asks.push((is_a, sa, ppk_id)),
         Event::IkeSaFailed { error, .. } => {
             return Err(format!("{name}: IKE SA failed: {error}").into());
         }

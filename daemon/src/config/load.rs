@@ -17,8 +17,8 @@ use super::error::{ConfigError, ConfigErrors, line_of};
 use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
 use super::{
-    Child, Config, Connection, DEFAULT_SOCKET_PATH, DaemonSettings, DataplaneSettings, DpdAction,
-    Encapsulation, QkdSettings, RemoteAddr, StartAction,
+    AuthMethod, Child, Config, Connection, Credentials, DEFAULT_SOCKET_PATH, DaemonSettings,
+    DataplaneSettings, DpdAction, Encapsulation, QkdSettings, RemoteAddr, StartAction,
 };
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
@@ -363,19 +363,43 @@ impl Validator<'_> {
         let c = raw.get_ref();
         let f = |s: &str| format!("{base}.{s}");
         let local_addrs = self.local_addrs(&f("local_addrs"), &c.local_addrs, daemon);
+        let before_remotes = self.errors.len();
         let remote_addrs = self.remote_addrs(&f("remote_addrs"), &c.remote_addrs);
+        let remotes_valid = self.errors.len() == before_remotes;
         let (proposals, ike_specs) =
             self.proposals(&f("proposals"), &c.proposals, ProposalSpec::parse_ike);
-        let start_action =
-            self.start_action(&f("start_action"), c.start_action.as_ref(), &remote_addrs);
+        let start_action = self.start_action(
+            &f("start_action"),
+            c.start_action.as_ref(),
+            &remote_addrs,
+            remotes_valid,
+        );
+        if let Some(s) = c
+            .start_action
+            .as_ref()
+            .filter(|_| start_action == StartAction::Trap && ctx.dataplane.is_none())
+        {
+            self.warn(
+                &s.span(),
+                &f("start_action"),
+                "\"trap\" needs the datapath ([dataplane]) and acts like \"none\" without it",
+            );
+        }
         let fragment_size = self.fragment_size(&f("fragment_size"), c);
         let dpd_delay = self
             .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref())
             .filter(|d| !d.is_zero());
         let ike_lifetime = self.ike_lifetime(&base, c);
         let reauth_time = self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref());
-        let (local_id, local_identity) =
-            self.auth_side(&f("local"), &c.local, local_addrs.first().copied());
+        let method = self.auth_method(&base, &c.local, &c.remote);
+        let certs = (method == Some(AuthMethod::Pubkey))
+            .then(|| self.certificates(&base, &c.local, &c.remote))
+            .flatten();
+        let (local_id, local_identity) = match &certs {
+            Some((_, text, id)) => (Some(text.clone()), Some(id.clone())),
+            None if method != Some(AuthMethod::Psk) => (None, None),
+            None => self.auth_side(&f("local"), &c.local, local_addrs.first().copied()),
+        };
         let (remote_id, remote_identity) = self.auth_side(&f("remote"), &c.remote, None);
         let mut children = Vec::new();
         let mut child_entries: Vec<_> = c.children.iter().collect();
@@ -398,17 +422,25 @@ impl Validator<'_> {
                 "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)",
             );
         }
-        let psk = self.find_psk(
-            &base,
-            &c.local,
-            local_identity.as_ref(),
-            remote_identity.as_ref(),
-            secrets,
-        );
+        let credentials = match (method, certs) {
+            (Some(AuthMethod::Pubkey), Some((creds, _, _))) => {
+                Some(Credentials::Certificate(creds))
+            }
+            (Some(AuthMethod::Psk), _) => self
+                .find_psk(
+                    &base,
+                    &c.local,
+                    local_identity.as_ref(),
+                    remote_identity.as_ref(),
+                    secrets,
+                )
+                .map(Credentials::Psk),
+            _ => None,
+        };
         if self.errors.len() > errors_before {
             return None;
         }
-        let (Some(local_identity), Some(psk)) = (local_identity, psk) else {
+        let (Some(local_identity), Some(credentials)) = (local_identity, credentials) else {
             return None;
         };
         let mut conn = Connection {
@@ -440,7 +472,7 @@ impl Validator<'_> {
             local_identity,
             remote_identity,
             ike_specs,
-            psk,
+            credentials,
             ppk_key: ppk.key,
             fingerprint: [0; 32],
         };
@@ -544,6 +576,7 @@ impl Validator<'_> {
         field: &str,
         raw: Option<&Spanned<String>>,
         remotes: &[RemoteAddr],
+        remotes_valid: bool,
     ) -> StartAction {
         let Some(s) = raw else {
             return StartAction::None;
@@ -551,14 +584,7 @@ impl Validator<'_> {
         let action = match s.get_ref().as_str() {
             "none" => StartAction::None,
             "start" => StartAction::Start,
-            "trap" => {
-                self.warn(
-                    &s.span(),
-                    field,
-                    "\"trap\" needs acquires from the datapath and acts like \"none\" for now",
-                );
-                StartAction::Trap
-            }
+            "trap" => StartAction::Trap,
             other => {
                 self.error(
                     &s.span(),
@@ -568,7 +594,11 @@ impl Validator<'_> {
                 return StartAction::None;
             }
         };
-        if action != StartAction::None && !remotes.iter().any(|r| matches!(r, RemoteAddr::Ip(_))) {
+        // A bad remote address was reported already; "no concrete address" would follow from it.
+        if action != StartAction::None
+            && remotes_valid
+            && !remotes.iter().any(|r| matches!(r, RemoteAddr::Ip(_)))
+        {
             self.error(
                 &s.span(),
                 field,
@@ -603,6 +633,56 @@ impl Validator<'_> {
             .ok()
     }
 
+    /// `psk` or `pubkey`, the same on both sides (the engine uses one method both ways);
+    /// certificate settings only with `pubkey`.
+    fn auth_method(
+        &mut self,
+        base: &str,
+        local: &Spanned<RawAuth>,
+        remote: &Spanned<RawAuth>,
+    ) -> Option<AuthMethod> {
+        let mut parse = |side: &str, a: &RawAuth| match a.auth.get_ref().as_str() {
+            "psk" => Some(AuthMethod::Psk),
+            "pubkey" => Some(AuthMethod::Pubkey),
+            other => {
+                self.error(
+                    &a.auth.span(),
+                    &format!("{base}.{side}.auth"),
+                    format!("unknown method '{other}' (use psk or pubkey)"),
+                );
+                None
+            }
+        };
+        let (l, r) = (
+            parse("local", local.get_ref())?,
+            parse("remote", remote.get_ref())?,
+        );
+        if l != r {
+            self.error(
+                &remote.get_ref().auth.span(),
+                &format!("{base}.remote.auth"),
+                "must equal local.auth: mixing psk and pubkey is not supported",
+            );
+            return None;
+        }
+        if l == AuthMethod::Psk {
+            for (side, a) in [("local", local.get_ref()), ("remote", remote.get_ref())] {
+                let first = [a.certs.first(), a.cacerts.first(), a.key.as_ref()];
+                let names = ["certs", "cacerts", "key"];
+                for (v, name) in first.into_iter().zip(names) {
+                    if let Some(v) = v {
+                        self.error(
+                            &v.span(),
+                            &format!("{base}.{side}.{name}"),
+                            "only with auth = \"pubkey\"",
+                        );
+                    }
+                }
+            }
+        }
+        Some(l)
+    }
+
     /// Returns the identity as written and parsed. For `local`, a missing id defaults to the
     /// first local address, as in swanctl.
     fn auth_side(
@@ -612,28 +692,6 @@ impl Validator<'_> {
         default_ip: Option<IpAddr>,
     ) -> (Option<String>, Option<Identity>) {
         let a = raw.get_ref();
-        match a.auth.get_ref().as_str() {
-            "psk" => {}
-            "pubkey" => self.error(
-                &a.auth.span(),
-                &format!("{field}.auth"),
-                "\"pubkey\" (certificates) is not supported by the engine yet; use \"psk\"",
-            ),
-            other => self.error(
-                &a.auth.span(),
-                &format!("{field}.auth"),
-                format!("unknown method '{other}' (use psk)"),
-            ),
-        }
-        for (name, list) in [("certs", &a.certs), ("cacerts", &a.cacerts)] {
-            if let Some(first) = list.first() {
-                self.error(
-                    &first.span(),
-                    &format!("{field}.{name}"),
-                    "certificates need auth = \"pubkey\", which is not supported yet",
-                );
-            }
-        }
         let is_local = default_ip.is_some() || field.ends_with(".local");
         match (&a.id, default_ip) {
             (Some(id), _) => match identity(id.get_ref()) {
@@ -911,7 +969,15 @@ fn fingerprint(c: &Connection) -> [u8; 32] {
     for ch in &c.children {
         put(format!("{ch:?}").as_bytes());
     }
-    put(c.psk.expose());
+    match &c.credentials {
+        Credentials::Psk(psk) => put(psk.expose()),
+        Credentials::Certificate(cert) => {
+            cert.chain.iter().for_each(|d| put(d));
+            put(b"cacerts");
+            cert.cacerts.iter().for_each(|d| put(d));
+            put(cert.key.expose());
+        }
+    }
     if let Some(k) = &c.ppk_key {
         put(k.expose());
     }

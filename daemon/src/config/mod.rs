@@ -7,10 +7,10 @@
 //!
 //! Some settings are accepted and checked but not enforced yet, because the engine or the
 //! datapath does not have the feature: `reauth_time`, `dpd_action` other than `clear`, and
-//! `start_action = "trap"`. Loading a file that uses them succeeds with a warning. Settings
-//! whose absence would weaken security (certificate authentication) are refused with an error
-//! until they exist.
+//! `start_action = "trap"` without `[dataplane]`. Loading a file that uses them succeeds with a
+//! warning.
 
+mod certs;
 mod error;
 mod load;
 mod policy;
@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ikev2::wire::IpSelector;
-use ikev2::{ChildConfig, ConnectionConfig, Identity, Lifetime, PpkConfig, PpkMode, ProposalSpec};
+use ikev2::{
+    AuthConfig, ChildConfig, ConnectionConfig, Identity, Lifetime, PpkConfig, PpkMode, ProposalSpec,
+};
 use ipsec_crypto::SecretBytes;
 
 pub use error::{ConfigError, ConfigErrors};
@@ -160,8 +162,8 @@ pub enum StartAction {
     None,
     /// Initiate when the daemon starts or the connection is loaded.
     Start,
-    /// Initiate on matching traffic; needs acquires from the datapath, so it acts as `None`
-    /// for now.
+    /// Initiate on matching traffic: the datapath holds a trap policy per child and reports
+    /// an acquire (without `[dataplane]` it acts as `None`).
     Trap,
 }
 
@@ -219,9 +221,23 @@ pub struct Connection {
     local_identity: Identity,
     remote_identity: Option<Identity>,
     ike_specs: Vec<ProposalSpec>,
-    psk: SecretBytes,
+    credentials: Credentials,
     ppk_key: Option<SecretBytes>,
     fingerprint: [u8; 32],
+}
+
+/// How a connection authenticates (both ways alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    Psk,
+    /// X.509 certificates with RFC 7427 signatures.
+    Pubkey,
+}
+
+/// The secrets behind [`AuthMethod`].
+enum Credentials {
+    Psk(SecretBytes),
+    Certificate(certs::CertCredentials),
 }
 
 /// A PPK by reference: its identity, never its value.
@@ -298,9 +314,13 @@ impl Connection {
         let mut c = ConnectionConfig::new(
             &self.name,
             self.local_identity.clone(),
-            self.psk.expose(),
+            &[],
             self.ike_specs.clone(),
         );
+        c.auth = match &self.credentials {
+            Credentials::Psk(psk) => AuthConfig::Psk(psk.dangerous_duplicate()),
+            Credentials::Certificate(cert) => cert.to_engine(),
+        };
         c.remote_id = self.remote_identity.clone();
         c.dpd_delay = self.dpd_delay;
         c.ike_lifetime = self.ike_lifetime;
@@ -333,6 +353,14 @@ impl Connection {
             (ip as usize).saturating_sub(ip_header + 8)
         });
         c
+    }
+
+    /// How this connection authenticates.
+    pub fn auth_method(&self) -> AuthMethod {
+        match self.credentials {
+            Credentials::Psk(_) => AuthMethod::Psk,
+            Credentials::Certificate(_) => AuthMethod::Pubkey,
+        }
     }
 
     /// The first concrete remote address, which `ikectl up` and `start_action` initiate to.
@@ -389,6 +417,16 @@ impl TrafficLimits {
     /// Whether no limit is set.
     pub fn is_unlimited(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+impl AuthMethod {
+    /// The name used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Psk => "psk",
+            Self::Pubkey => "pubkey",
+        }
     }
 }
 

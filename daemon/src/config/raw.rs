@@ -74,6 +74,7 @@ pub(crate) struct RawAuth {
     pub(crate) certs: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) cacerts: Vec<Spanned<String>>,
+    pub(crate) key: Option<Spanned<String>>,
 }
 
 /// `[connections.NAME.children.CHILD]`.

@@ -54,7 +54,7 @@ pub(crate) fn identity(s: &str) -> Result<Identity, String> {
     }
     if s.contains('=') {
         return Err(format!(
-            "'{s}' looks like a distinguished name; those need certificate authentication, which is not available yet"
+            "'{s}' looks like a distinguished name; only our own id with auth = \"pubkey\" may be one (omit it to use the certificate subject)"
         ));
     }
     if s.contains('@') {

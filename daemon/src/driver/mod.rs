@@ -6,7 +6,9 @@
 //! channel ([`qkd`]), and the datapath's events arrive on another.
 
 mod qkd;
+mod rekey;
 mod timing;
+mod traps;
 mod views;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -32,6 +34,8 @@ use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEv
 use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind};
 
 use self::qkd::{PpkAnswer, PpkRecord, QkdSource};
+pub(crate) use self::rekey::RekeyReply;
+use self::rekey::RekeyWaiter;
 use self::timing::Timings;
 
 /// A command for the driver, answered on its `reply` channel.
@@ -47,6 +51,11 @@ pub(crate) enum DriverCommand {
     Down {
         name: String,
         reply: oneshot::Sender<Result<DownView, (ErrorCode, String)>>,
+    },
+    Rekey {
+        name: String,
+        child: Option<String>,
+        reply: oneshot::Sender<Result<RekeyReply, (ErrorCode, String)>>,
     },
     ListConns {
         reply: oneshot::Sender<Vec<ConnView>>,
@@ -89,6 +98,13 @@ pub(crate) struct Driver {
     sockets: Arc<Sockets>,
     events: broadcast::Sender<MonitorEvent>,
     waiters: HashMap<SaId, Vec<oneshot::Sender<Result<IkeSaView, String>>>>,
+    /// `rekey` requests waiting for their new SA.
+    rekeys: Vec<RekeyWaiter>,
+    /// Trap policy ids: the last one given, and each one's connection.
+    next_trap: u32,
+    trap_owner: HashMap<u32, String>,
+    /// Unknown SPIs from the datapath waiting to be reported: (when, peer, SPI).
+    unknown_spis: Vec<(Instant, SocketAddr, u32)>,
     /// SAs established since the last flush, whose `up` waiters are answered then (after their
     /// Child SAs arrived).
     just_established: Vec<SaId>,
@@ -109,6 +125,8 @@ pub(crate) struct Driver {
 struct ConnEntry {
     conn: Connection,
     engine: Arc<ConnectionConfig>,
+    /// Trap policies installed for it in the datapath.
+    traps: Vec<u32>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -164,7 +182,8 @@ impl Driver {
         });
         let mut endpoint_config = endpoint_config(&conns);
         endpoint_config.export_keys = key_log.is_some();
-        let endpoint = Endpoint::new(endpoint_config, provider);
+        let mut endpoint = Endpoint::new(endpoint_config, provider);
+        endpoint.set_unix_time(Instant::now(), unix_now());
         let (ppk_tx, ppk_rx) = mpsc::channel(PPK_BACKLOG);
         Self {
             endpoint,
@@ -177,6 +196,10 @@ impl Driver {
             sockets,
             events,
             waiters: HashMap::new(),
+            rekeys: Vec::new(),
+            next_trap: 0,
+            trap_owner: HashMap::new(),
+            unknown_spis: Vec::new(),
             just_established: Vec::new(),
             qkd: config.qkd.as_ref().and_then(QkdSource::new),
             ppk: HashMap::new(),
@@ -191,6 +214,10 @@ impl Driver {
     /// Runs until shutdown, then closes every SA.
     pub(crate) async fn run(mut self, mut inputs: Inputs) {
         self.probe_kme();
+        let all: Vec<String> = self.conns.iter().map(|c| c.conn.name.clone()).collect();
+        for name in &all {
+            self.install_traps(name);
+        }
         let names: Vec<String> = self
             .conns
             .iter()
@@ -204,8 +231,13 @@ impl Driver {
         }
         let mut ppk_rx = self.ppk_rx.take();
         loop {
+            // Certificates are checked against the wall clock, which may be stepped.
+            self.endpoint.set_unix_time(Instant::now(), unix_now());
             self.flush().await;
-            let timer = self.endpoint.poll_timeout();
+            let timer = match (self.endpoint.poll_timeout(), self.unknown_spi_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             tokio::select! {
                 biased;
                 _ = inputs.shutdown.changed() => break,
@@ -220,7 +252,11 @@ impl Driver {
                         self.datagram(&d);
                     }
                 }
-                () = sleep_until(timer) => self.endpoint.handle_timeout(Instant::now()),
+                () = sleep_until(timer) => {
+                    let now = Instant::now();
+                    self.endpoint.handle_timeout(now);
+                    self.report_unknown_spis(now);
+                }
                 else => break,
             }
         }
@@ -318,9 +354,14 @@ impl Driver {
             .is_some_and(|a| a.port() == t.local.port())
         {
             if t.is_nat_keepalive() {
-                // The datapath sends IKE only behind the non-ESP marker; a keepalive has none.
-                self.count("nat_keepalives_unsent");
-                tracing::debug!(remote = %t.remote, "NAT keepalive not sent: the datapath cannot send one");
+                // A keepalive has no non-ESP marker (RFC 3948 §2.3).
+                match self.sink.send_nat_keepalive(t.remote) {
+                    Ok(()) => self.count("nat_keepalives_sent"),
+                    Err(e) => {
+                        self.count("nat_keepalives_unsent");
+                        tracing::debug!(remote = %t.remote, error = %e.0, "NAT keepalive not sent");
+                    }
+                }
                 return;
             }
             if let Err(e) = self.sink.send_ike(t.remote, &t.data) {
@@ -371,13 +412,18 @@ impl Driver {
             Event::ChildSaDeleted {
                 sa, inbound_spi, ..
             } => self.child_deleted(sa, inbound_spi),
-            Event::PpkNeeded { sa, ppk_id } => self.ppk_needed(sa, ppk_id),
+            Event::PpkNeeded {
+                sa,
+                ppk_id,
+                exchange,
+            } => self.ppk_needed(sa, ppk_id, exchange),
             Event::IkeSaKeys { sa, keys } => {
                 if let Some(Err(e)) = self.key_log.as_mut().map(|k| k.ike(&keys)) {
                     tracing::warn!(ike_sa = %sa_name(sa), error = %e, "cannot write the key log");
                 }
             }
             Event::IkeSaRekeyed { old, new } => {
+                self.rekey_ike_done(old, new);
                 // The Child SAs move to the new IKE SA; the old one closes next.
                 if let Some(mut entry) = self.sas.remove(&old) {
                     entry
@@ -392,6 +438,7 @@ impl Driver {
             }
             Event::IkeSaFailed { sa, error } => self.failed(sa, &error.to_string()),
             Event::IkeSaClosed { sa } => {
+                self.rekey_abandoned(sa, "closed");
                 let was_detached = self.detached.remove(&sa);
                 self.ppk.remove(&sa);
                 if let Some(e) = self.sas.remove(&sa) {
@@ -413,6 +460,7 @@ impl Driver {
     }
 
     fn failed(&mut self, sa: SaId, error: &str) {
+        self.rekey_abandoned(sa, error);
         let entry = self.sas.remove(&sa);
         let ppk_error = self.ppk.remove(&sa).and_then(|r| r.error);
         let error = match ppk_error {
@@ -524,6 +572,7 @@ impl Driver {
         }
         entry.timings.child_installed(record.installed_at);
         let view = views::child_view(&record, &BTreeMap::new());
+        let new_spi = record.inbound_spi;
         entry.children.push(record);
         let connection = entry.connection.clone();
         let _ = self.events.send(MonitorEvent::ChildSaInstalled {
@@ -531,6 +580,9 @@ impl Driver {
             ike_sa: sa_name(sa),
             child: view,
         });
+        if let Some(old) = replaces {
+            self.rekey_child_done(sa, old, new_spi);
+        }
     }
 
     fn child_deleted(&mut self, sa: SaId, inbound_spi: u32) {
@@ -576,6 +628,8 @@ impl Driver {
                 outbound,
                 kind,
             } => (spi, outbound, kind),
+            DatapathEvent::UnknownSpi { remote, spi } => return self.unknown_spi(remote, spi),
+            DatapathEvent::Acquire { trap, src, dst } => return self.acquire(trap, src, dst),
         };
         let found = self.sas.iter_mut().find_map(|(id, e)| {
             let child = e.children.iter_mut().find(|c| {
@@ -624,6 +678,9 @@ impl Driver {
             }
             DriverCommand::Down { name, reply } => {
                 let _ = reply.send(self.down(&name));
+            }
+            DriverCommand::Rekey { name, child, reply } => {
+                let _ = reply.send(self.rekey(&name, child.as_deref()));
             }
             DriverCommand::ListConns { reply } => {
                 let _ = reply.send(self.conns.iter().map(|c| self.conn_view(&c.conn)).collect());
@@ -768,6 +825,7 @@ impl Driver {
         let Some(entry) = self.sas.remove(&sa) else {
             return false;
         };
+        self.rekey_abandoned(sa, reason);
         self.ppk.remove(&sa);
         let delete_sent = self.endpoint.close(Instant::now(), sa);
         entry
@@ -822,6 +880,7 @@ impl Driver {
             .map(Some)
             .collect();
         let mut to_start = Vec::new();
+        let mut to_trap = Vec::new();
         for conn in config.connections {
             let prior = old
                 .iter_mut()
@@ -832,8 +891,10 @@ impl Driver {
                     view.unchanged.push(conn.name.clone());
                     self.conns.push(p);
                 }
-                Some(_) => {
+                Some(mut p) => {
                     view.changed.push(conn.name.clone());
+                    self.drop_traps(&mut p);
+                    to_trap.push(conn.name.clone());
                     let _ = self.detach_connection(&conn.name, "connection changed by reload");
                     if conn.start_action == StartAction::Start {
                         to_start.push(conn.name.clone());
@@ -842,6 +903,7 @@ impl Driver {
                 }
                 None => {
                     view.added.push(conn.name.clone());
+                    to_trap.push(conn.name.clone());
                     if conn.start_action == StartAction::Start {
                         to_start.push(conn.name.clone());
                     }
@@ -849,7 +911,8 @@ impl Driver {
                 }
             }
         }
-        for gone in old.into_iter().flatten() {
+        for mut gone in old.into_iter().flatten() {
+            self.drop_traps(&mut gone);
             view.removed.push(gone.conn.name.clone());
             let _ = self.detach_connection(&gone.conn.name, "connection removed by reload");
         }
@@ -869,6 +932,9 @@ impl Driver {
         }
         self.endpoint
             .set_connections(self.conns.iter().map(|c| Arc::clone(&c.engine)).collect());
+        for name in to_trap {
+            self.install_traps(&name);
+        }
         for name in to_start {
             if let Err((_, e)) = self.initiate(&name) {
                 view.warnings
@@ -908,7 +974,11 @@ impl Driver {
 impl ConnEntry {
     fn new(conn: Connection) -> Self {
         let engine = Arc::new(conn.to_engine());
-        Self { conn, engine }
+        Self {
+            conn,
+            engine,
+            traps: Vec::new(),
+        }
     }
 }
 
@@ -944,6 +1014,12 @@ fn sa_name(sa: SaId) -> String {
 
 fn sa_span(connection: &str, sa: SaId) -> Span {
     tracing::info_span!("ike_sa", conn = %connection, spi = %sa_name(sa))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

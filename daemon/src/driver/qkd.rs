@@ -4,12 +4,17 @@
 //! which hands it to the engine with `provide_ppk`. The KME's key_ID, in its hyphenated UUID
 //! form, is the PPK_ID. Any failure answers `None`: the connection's policy then fails closed,
 //! or falls back to ML-KEM alone with `qkd_fallback`.
+//!
+//! With RFC 9867 negotiated, every CREATE_CHILD_SA (new Child SA, Child SA rekey, IKE SA rekey)
+//! asks again, so each rekey consumes a fresh QKD key. A failed fetch at rekey time is logged
+//! and counted (`qkd_rekey_key_failures`); with a required PPK the engine then does not rekey,
+//! the old SAs keep working until their hard lifetime, and the rekey is retried.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::SaId;
+use ikev2::{PpkExchange, SaId};
 use ipsec_crypto::SecretBytes;
 use qkd_client::{ClientConfig, KeyId, KmeClient};
 use tokio::sync::mpsc;
@@ -27,6 +32,7 @@ pub(super) struct QkdSource {
 /// A finished KME request. Holds the key, so it is neither `Clone` nor `Debug`.
 pub(super) struct PpkAnswer {
     sa: SaId,
+    exchange: PpkExchange,
     operation: &'static str,
     took: Duration,
     result: Result<(KeyId, SecretBytes), String>,
@@ -36,6 +42,8 @@ pub(super) struct PpkAnswer {
 #[derive(Clone, Debug, Default)]
 pub(super) struct PpkRecord {
     pub(super) operation: &'static str,
+    /// The exchange of the latest request (`initial`, `rekey-child`, ...).
+    pub(super) exchange: &'static str,
     pub(super) pending: bool,
     pub(super) key_id: Option<String>,
     pub(super) error: Option<String>,
@@ -100,7 +108,7 @@ impl Driver {
     }
 
     /// Starts the KME request for an IKE SA; never blocks the endpoint task.
-    pub(super) fn ppk_needed(&mut self, sa: SaId, ppk_id: Option<Vec<u8>>) {
+    pub(super) fn ppk_needed(&mut self, sa: SaId, ppk_id: Option<Vec<u8>>, exchange: PpkExchange) {
         let operation = if ppk_id.is_none() {
             "enc_keys"
         } else {
@@ -127,20 +135,25 @@ impl Driver {
                 sa,
                 PpkRecord {
                     operation,
+                    exchange: exchange.as_str(),
                     error: Some(why.into()),
                     ..PpkRecord::default()
                 },
             );
-            self.count("qkd_key_failures");
+            self.count_key_failure(exchange);
             self.endpoint.provide_ppk(Instant::now(), sa, None);
             return;
         };
-        tracing::info!(ike_sa = %sa_name(sa), operation, peer_sae = %peer, "requesting a QKD key from the KME");
+        tracing::info!(ike_sa = %sa_name(sa), operation, exchange = exchange.as_str(), peer_sae = %peer, "requesting a QKD key from the KME");
+        // A rekey keeps showing the key in use until the new one arrives.
+        let previous = self.ppk.get(&sa).and_then(|r| r.key_id.clone());
         self.ppk.insert(
             sa,
             PpkRecord {
                 operation,
+                exchange: exchange.as_str(),
                 pending: true,
+                key_id: previous,
                 ..PpkRecord::default()
             },
         );
@@ -150,25 +163,46 @@ impl Driver {
             qkd.settings.timeout,
             self.ppk_tx.clone(),
         );
-        tokio::spawn(fetch(client, peer, bits, ppk_id, limit, sa, operation, tx));
+        let job = Fetch {
+            sa,
+            exchange,
+            operation,
+            peer,
+            bits,
+            limit,
+        };
+        tokio::spawn(fetch(client, job, ppk_id, tx));
+    }
+
+    fn count_key_failure(&mut self, exchange: PpkExchange) {
+        self.count("qkd_key_failures");
+        if exchange != PpkExchange::Initial {
+            self.count("qkd_rekey_key_failures");
+        }
     }
 
     /// Hands a KME answer to the engine and records it.
     pub(super) fn ppk_answer(&mut self, answer: PpkAnswer) {
         let PpkAnswer {
             sa,
+            exchange,
             operation,
             took,
             result,
         } = answer;
+        let rekey = exchange != PpkExchange::Initial;
         let (record, ppk) = match result {
             Ok((id, key)) => {
                 self.count("qkd_keys_received");
+                if rekey {
+                    self.count("qkd_rekey_keys_received");
+                }
                 let id = id.to_string();
-                tracing::info!(ike_sa = %sa_name(sa), operation, key_id = %id, micros = took.as_micros(), "QKD key received");
+                tracing::info!(ike_sa = %sa_name(sa), operation, exchange = exchange.as_str(), key_id = %id, micros = took.as_micros(), "QKD key received");
                 (
                     PpkRecord {
                         operation,
+                        exchange: exchange.as_str(),
                         key_id: Some(id.clone()),
                         ..PpkRecord::default()
                     },
@@ -176,11 +210,18 @@ impl Driver {
                 )
             }
             Err(e) => {
-                self.count("qkd_key_failures");
-                tracing::warn!(ike_sa = %sa_name(sa), operation, error = %e, "no QKD key");
+                self.count_key_failure(exchange);
+                if rekey {
+                    tracing::warn!(ike_sa = %sa_name(sa), operation, exchange = exchange.as_str(), error = %e, "no QKD key for the rekey: the current SAs stay until their lifetime");
+                } else {
+                    tracing::warn!(ike_sa = %sa_name(sa), operation, error = %e, "no QKD key");
+                }
+                let previous = self.ppk.get(&sa).and_then(|r| r.key_id.clone());
                 (
                     PpkRecord {
                         operation,
+                        exchange: exchange.as_str(),
+                        key_id: previous.filter(|_| rekey),
                         error: Some(e),
                         ..PpkRecord::default()
                     },
@@ -298,26 +339,34 @@ impl Driver {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn fetch(
-    client: Arc<KmeClient>,
+/// One KME request: for which SA and exchange, from which peer SAE, within what time.
+struct Fetch {
+    sa: SaId,
+    exchange: PpkExchange,
+    operation: &'static str,
     peer: String,
     bits: u32,
-    ppk_id: Option<Vec<u8>>,
     limit: Duration,
-    sa: SaId,
-    operation: &'static str,
+}
+
+async fn fetch(
+    client: Arc<KmeClient>,
+    job: Fetch,
+    ppk_id: Option<Vec<u8>>,
     tx: mpsc::Sender<PpkAnswer>,
 ) {
     let start = Instant::now();
-    let result = match tokio::time::timeout(limit, request(&client, &peer, bits, ppk_id)).await {
+    let limit = job.limit;
+    let asked = request(&client, &job.peer, job.bits, ppk_id);
+    let result = match tokio::time::timeout(limit, asked).await {
         Ok(r) => r,
         Err(_) => Err(format!("the KME gave no key within {limit:?}")),
     };
     let _ = tx
         .send(PpkAnswer {
-            sa,
-            operation,
+            sa: job.sa,
+            exchange: job.exchange,
+            operation: job.operation,
             took: start.elapsed(),
             result,
         })
@@ -368,9 +417,9 @@ fn qkd_reason(record: Option<&PpkRecord>, used: Option<bool>, fallback: bool) ->
         };
     };
     if r.pending {
-        return format!("waiting for the KME ({})", r.operation);
+        return format!("waiting for the KME ({}{})", r.operation, rekey_note(r));
     }
-    match (&r.error, used) {
+    let reason = match (&r.error, used) {
         (Some(e), Some(false)) if fallback => format!(
             "KME {}: {e}; keyed by ML-KEM alone (qkd_fallback)",
             r.operation
@@ -379,5 +428,14 @@ fn qkd_reason(record: Option<&PpkRecord>, used: Option<bool>, fallback: bool) ->
         (None, Some(true)) => format!("QKD key from {}", r.operation),
         (None, Some(false)) => format!("QKD key from {}, but the peer did not use it", r.operation),
         (None, None) => format!("QKD key from {}, not yet used", r.operation),
+    };
+    format!("{reason}{}", rekey_note(r))
+}
+
+/// Names the CREATE_CHILD_SA exchange the latest key was for (empty for the initial one).
+fn rekey_note(r: &PpkRecord) -> String {
+    match r.exchange {
+        "" | "initial" => String::new(),
+        e => format!(" (for {e})"),
     }
 }

@@ -68,7 +68,7 @@ impl Driver {
             remote_port: c.remote_port,
             local_id: c.local_id.clone(),
             remote_id: c.remote_id.clone(),
-            auth: "psk".into(),
+            auth: c.auth_method().as_str().into(),
             proposals: c.proposals.clone(),
             start_action: c.start_action.as_str().into(),
             fragment_size: c.fragment_size,

@@ -8,6 +8,8 @@
 //! fails closed.
 
 mod chain;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod identity;
 mod signature;
 

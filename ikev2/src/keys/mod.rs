@@ -34,6 +34,16 @@ pub(crate) fn child_keymat(
     Some((i_to_r, keymat))
 }
 
+/// The RFC 9867 PPK Confirmation: the first 8 octets of `prf(PPK, parts)`. In IKE_INTERMEDIATE
+/// `parts` is `Ni | Nr | SPIi | SPIr` (§3.1); in CREATE_CHILD_SA see `sa/ppk_child.rs`.
+pub(crate) fn ppk_confirmation(prf: &dyn Prf, ppk: &SecretBytes, parts: &[&[u8]]) -> [u8; 8] {
+    let mut out = vec![0; prf.output_len()];
+    prf.key(ppk.expose()).compute(parts, &mut out);
+    let mut c = [0; 8];
+    c.copy_from_slice(&out[..8]);
+    c
+}
+
 /// The PSK AUTH value of RFC 7296 §2.15: `prf(prf(PSK, "Key Pad for IKEv2"), octets)`.
 pub(crate) fn psk_auth(prf: &dyn Prf, psk: &[u8], signed_octets: &[&[u8]]) -> SecretBytes {
     let mut pad_key = SecretBytes::zeroed(prf.output_len());

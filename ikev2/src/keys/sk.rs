@@ -74,12 +74,16 @@ impl IkeKeys {
     /// RFC 7296 §2.18 and RFC 9370 §2.2.4: IKE SA rekey,
     /// `SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr | SK(1) | … | SK(n))`, then the keys of
     /// the new SA from its own nonces and SPIs with its (possibly new) PRF.
+    ///
+    /// With `sk_d` given (RFC 9867, the `SK_d'` of [`IkeKeys::sk_d_with_ppk`]), it replaces
+    /// SK_d (old) in that formula.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn rekeyed(
         &self,
         old_prf: &dyn Prf,
         new_prf: &dyn Prf,
         lengths: KeyLengths,
+        sk_d: Option<&SecretBytes>,
         ke: &[u8],
         additional: &[&[u8]],
         ni: &[u8],
@@ -91,7 +95,7 @@ impl IkeKeys {
         input.extend_from_slice(additional);
         let mut skeyseed = SecretBytes::zeroed(old_prf.output_len());
         old_prf
-            .key(self.sk_d.expose())
+            .key(sk_d.unwrap_or(&self.sk_d).expose())
             .compute(&input, skeyseed.expose_mut());
         Self::from_skeyseed(new_prf, lengths, &skeyseed, ni, nr, spi_i, spi_r)
     }
@@ -119,6 +123,28 @@ impl IkeKeys {
     ) -> Option<Self> {
         let skeyseed = prf_plus(prf, ppk.expose(), &[self.sk_d.expose()], prf.output_len())?;
         Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
+    }
+
+    /// RFC 9867 in CREATE_CHILD_SA (see `sa/ppk_child.rs` for what is inferred):
+    /// `SK_d' = prf+(PPK, SK_d)`, the PRF key size long, used instead of SK_d for the KEYMAT or
+    /// the new SKEYSEED of that one exchange. SK_d itself stays.
+    pub(crate) fn sk_d_with_ppk(&self, prf: &dyn Prf, ppk: &SecretBytes) -> Option<SecretBytes> {
+        prf_plus(prf, ppk.expose(), &[self.sk_d.expose()], self.lengths.prf)
+    }
+
+    /// Drops every key but SK_d once an SA is established: SK_p* were for AUTH, and the
+    /// message protection holds its own copies of SK_e* and SK_a*.
+    pub(crate) fn keep_only_sk_d(&mut self) {
+        for k in [
+            &mut self.sk_ai,
+            &mut self.sk_ar,
+            &mut self.sk_ei,
+            &mut self.sk_er,
+            &mut self.sk_pi,
+            &mut self.sk_pr,
+        ] {
+            *k = SecretBytes::zeroed(0);
+        }
     }
 
     fn from_skeyseed(
@@ -150,3 +176,7 @@ impl IkeKeys {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "rfc9867_vectors.rs"]
+mod rfc9867_vectors;

@@ -16,7 +16,7 @@ use crate::cert::{
 };
 use crate::config::{AuthConfig, ConnectionConfig};
 use crate::error::Error;
-use crate::event::{Event, IkeSaInfo};
+use crate::event::{Event, IkeSaInfo, PpkExchange};
 use crate::keys::{maced_id, psk_auth};
 use crate::wire::{
     AuthMethod, AuthPayload, CertEncoding, CertPayload, ExchangeType, HashAlgorithm,
@@ -249,6 +249,7 @@ impl IkeSa {
             Some(Err(e)) => tracing::info!(sa = ?self.id, error = %e, "first Child SA not created"),
             None => {}
         }
+        self.forget_handshake_state();
     }
 
     /// Responder: verifies IKE_AUTH, applies the PPK policy and answers; or starts EAP.
@@ -338,6 +339,7 @@ impl IkeSa {
             ctx.events
                 .push_back(Event::ChildSaEstablished { sa: self.id, child });
         }
+        self.forget_handshake_state();
     }
 
     /// Responder: answers an IKE_AUTH request with the error's notify and fails.
@@ -379,7 +381,7 @@ impl IkeSa {
             .filter(|_| self.peer.use_ppk)
             .map(|n| ppk_id(&n.data));
         let ppk = match offered {
-            Some(Some(id)) => match self.responder_ppk(now, id, ctx) {
+            Some(Some(id)) => match self.responder_ppk(now, id, PpkExchange::Initial, ctx) {
                 PpkLookup::Wait => return Ok(Verified::Parked),
                 PpkLookup::Use(_, key) => Some(key),
                 PpkLookup::Without => None,

@@ -34,6 +34,8 @@ pub(crate) struct ChildSeed<'a> {
     pub(crate) nr: &'a [u8],
     pub(crate) ke: Option<&'a [u8]>,
     pub(crate) additional: &'a [&'a [u8]],
+    /// RFC 9867: the `SK_d'` with this exchange's PPK, in place of the IKE SA's SK_d.
+    pub(crate) sk_d: Option<&'a ipsec_crypto::SecretBytes>,
 }
 
 impl IkeSa {
@@ -71,6 +73,7 @@ impl IkeSa {
                 nr: &nr,
                 ke: None,
                 additional: &[],
+                sk_d: None,
             },
             ctx,
         )
@@ -139,6 +142,7 @@ impl IkeSa {
             nr: &nr,
             ke: None,
             additional: &[],
+            sk_d: None,
         };
         let sa = self
             .install_child(now, params, seed, ctx)
@@ -223,7 +227,7 @@ impl IkeSa {
             esp_keymat_len(&p.suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
         let (i_to_r, r_to_i) = child_keymat(
             prf,
-            &keys.sk_d,
+            seed.sk_d.unwrap_or(&keys.sk_d),
             seed.ke,
             seed.ni,
             seed.nr,
@@ -242,6 +246,8 @@ impl IkeSa {
             .get(p.config)
             .ok_or(Error::Internal("child config"))?;
         let (rekey_at, expire_at) = super::children::deadlines(now, &config.lifetime, ctx.provider);
+        // Most IKE SAs carry one Child SA: no spare capacity.
+        self.children.reserve_exact(1);
         self.children.push(super::children::ChildEntry {
             config: p.config,
             inbound_spi: p.inbound_spi,

@@ -7,12 +7,13 @@ use ipsec_crypto::{ActiveKeyExchange, KeError, SecretBytes};
 
 use super::child::{ChildParams, ChildSeed, child_offer, new_spi};
 use super::init::{ke_error, ke_payload, key_lengths, nonce};
+use super::ppk_child::{PpkForAnswer, PpkForRequest, ppk_accepted, ppk_identity};
 use super::{Ctx, IkeSa, NONCE_LEN, find_notify, first_error_notify, notify, random_bytes};
 use crate::error::Error;
-use crate::event::{Event, SaId};
+use crate::event::Event;
 use crate::proposal::{Negotiated, ke_group};
 use crate::wire::{
-    ExchangeType, IkeSpi, KeId, KeyExchangePayload, Notify, NotifyType, Payload, ProtocolId,
+    ExchangeType, KeId, KeyExchangePayload, Notify, NotifyType, Payload, ProtocolId,
 };
 
 /// What a CREATE_CHILD_SA exchange creates.
@@ -44,14 +45,65 @@ pub(crate) struct CcExchange {
     remaining: Vec<KeId>,
     /// The ADDITIONAL_KEY_EXCHANGE link of the next IKE_FOLLOWUP_KE.
     link: Vec<u8>,
+    /// The RFC 9867 PPK of this exchange (`ppk_child.rs`): offered, then agreed.
+    ppk: Option<(Vec<u8>, SecretBytes)>,
+    /// Initiator: we required the PPK and the responder did not take it.
+    ppk_refused: bool,
+    /// Initiator of a Child SA rekey: the lowest nonce of the peer's simultaneous rekey of the
+    /// same SA, noted when we answered it (RFC 7296 §2.8.1).
+    peer_collision: Option<Vec<u8>>,
 }
 
 impl IkeSa {
-    /// Initiator: sends the CREATE_CHILD_SA request for `kind`.
+    /// Initiator: sends the CREATE_CHILD_SA request for `kind`, once its PPK is there.
     pub(super) fn start_create_child(
         &mut self,
         now: Instant,
         kind: CcKind,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Error> {
+        self.create_child_with_ppk(now, kind, false, ctx)
+    }
+
+    /// Initiator: the driver answered (or timed out) for the PPK this exchange waits for.
+    pub(super) fn resume_create_child(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let Some(super::tasks::Active::AwaitPpk(kind)) = self.active.take() else {
+            return;
+        };
+        if let Err(e) = self.create_child_with_ppk(now, kind, true, ctx) {
+            tracing::warn!(sa = ?self.id, ?kind, error = %e, "could not start exchange");
+        }
+    }
+
+    fn create_child_with_ppk(
+        &mut self,
+        now: Instant,
+        kind: CcKind,
+        resumed: bool,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Error> {
+        let ppk = match self.ppk_for_request(now, kind, resumed, ctx) {
+            PpkForRequest::Wait => {
+                self.active = Some(super::tasks::Active::AwaitPpk(kind));
+                return Ok(());
+            }
+            PpkForRequest::Missing => {
+                ctx.stats.child_ppk_failures += 1;
+                let e = Error::AuthenticationFailed("required PPK not available from its source");
+                self.abandon_kind(now, kind, e, ctx);
+                return Ok(());
+            }
+            PpkForRequest::Use(id, key) => Some((id, key)),
+            PpkForRequest::Without => None,
+        };
+        self.send_create_child(now, kind, ppk, ctx)
+    }
+
+    fn send_create_child(
+        &mut self,
+        now: Instant,
+        kind: CcKind,
+        ppk: Option<(Vec<u8>, SecretBytes)>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Error> {
         let ni = random_bytes(ctx.provider, NONCE_LEN).ok_or(Error::Internal("rng"))?;
@@ -106,6 +158,12 @@ impl IkeSa {
             None => None,
         };
         front.append(&mut payloads);
+        if let Some((id, key)) = &ppk {
+            front.push(
+                self.ppk_identity_key(id, key, &ni, ctx)
+                    .ok_or(Error::Internal("prf"))?,
+            );
+        }
         self.send_request(now, ExchangeType::CREATE_CHILD_SA, &front, ctx)
             .ok_or(Error::Internal("send"))?;
         self.active = Some(super::tasks::Active::CreateChild(Box::new(CcExchange {
@@ -122,6 +180,9 @@ impl IkeSa {
             additional: Vec::new(),
             remaining: Vec::new(),
             link: Vec::new(),
+            ppk,
+            ppk_refused: false,
+            peer_collision: None,
         })));
         Ok(())
     }
@@ -146,7 +207,17 @@ impl IkeSa {
         cc: &mut CcExchange,
     ) -> Result<(), Error> {
         if let Some(n) = first_error_notify(payloads) {
+            if cc.ppk.is_some() && n != NotifyType::TEMPORARY_FAILURE {
+                tracing::warn!(sa = ?self.id, notify = ?n, "peer refused CREATE_CHILD_SA with our PPK");
+            }
             return Err(Error::PeerError(n));
+        }
+        if let Some((id, _)) = &cc.ppk
+            && !ppk_accepted(payloads, id)
+        {
+            tracing::warn!(sa = ?self.id, kind = ?cc.kind, "responder did not use the PPK");
+            cc.ppk = None;
+            cc.ppk_refused = self.child_ppk_required();
         }
         cc.nr = nonce(payloads)
             .ok_or(Error::InvalidSyntax(
@@ -288,8 +359,51 @@ impl IkeSa {
         payloads: &[Payload],
         ctx: &mut Ctx<'_>,
     ) {
+        self.answer_with_ppk(now, payloads, false, ctx);
+    }
+
+    /// Responder: the request that waited for its PPK.
+    pub(super) fn answer_create_child(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.answer_with_ppk(now, payloads, true, ctx);
+    }
+
+    fn answer_with_ppk(
+        &mut self,
+        now: Instant,
+        payloads: &[Payload],
+        resumed: bool,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let ppk = match self.ppk_for_answer(now, payloads, resumed, ctx) {
+            PpkForAnswer::Wait => {
+                self.parked_cc = Some(payloads.to_vec());
+                return;
+            }
+            PpkForAnswer::Refuse(n) => {
+                ctx.stats.child_ppk_failures += 1;
+                tracing::warn!(sa = ?self.id, notify = ?n, "CREATE_CHILD_SA refused: no matching PPK");
+                self.respond(
+                    now,
+                    ExchangeType::CREATE_CHILD_SA,
+                    vec![notify(n, Vec::new())],
+                    ctx,
+                );
+                return;
+            }
+            PpkForAnswer::Use(id, key) => Some((id, key)),
+            PpkForAnswer::Without => None,
+        };
         match self.answer_cc_request(payloads, ctx) {
-            Ok((cc, mut out)) => {
+            Ok((mut cc, mut out)) => {
+                if let Some((id, key)) = ppk {
+                    out.push(ppk_identity(&id));
+                    cc.ppk = Some((id, key));
+                }
                 if !cc.remaining.is_empty() {
                     out.push(notify(NotifyType::ADDITIONAL_KEY_EXCHANGE, cc.link.clone()));
                 }
@@ -299,9 +413,24 @@ impl IkeSa {
                 {
                     return;
                 }
+                if cc.kind == CcKind::RekeyIke && self.ike_rekey_in_flight() {
+                    // RFC 7296 §2.8.2: a simultaneous rekey, answered; resolved by the nonces
+                    // once both are complete (`ike_collision.rs`).
+                    self.ike_collision = Some(Default::default());
+                }
                 if cc.remaining.is_empty() {
                     self.complete_cc(now, cc, ctx);
                 } else {
+                    // RFC 7296 §2.8.1: our own rekey of this SA may complete before the peer's
+                    // IKE_FOLLOWUP_KE arrives (or after the peer deleted the old SA); note its
+                    // nonces now, so that the collision is still resolved by the lowest nonce.
+                    if let Some(old) = cc.child.as_ref().and_then(|c| c.replaces)
+                        && let Some(super::tasks::Active::CreateChild(ours)) = self.active.as_mut()
+                        && matches!(ours.kind, CcKind::RekeyChild { old_inbound, .. } if old_inbound == old)
+                    {
+                        let lowest = super::children::lowest(&cc.ni, &cc.nr).to_vec();
+                        ours.peer_collision = Some(lowest);
+                    }
                     self.followup = Some(Box::new(cc));
                 }
             }
@@ -329,9 +458,11 @@ impl IkeSa {
             .ok_or_else(|| fail(NotifyType::TEMPORARY_FAILURE))?;
         let is_ike = payloads.iter().any(|p| matches!(p, Payload::Sa(v) if v.first().is_some_and(|x| x.protocol == ProtocolId::IKE)));
         let (kind, suite, our_spi, peer_spi, child, mut out) = if is_ike {
-            if self.active.is_some() || self.rekeyed {
-                // RFC 7296 §2.25.2: busy with an exchange of our own on this IKE SA (a
-                // simultaneous IKE rekey included); the peer retries after a random delay.
+            let crossing = self.ike_rekey_in_flight();
+            if self.rekeyed || self.ike_collision.is_some() || (self.active.is_some() && !crossing)
+            {
+                // RFC 7296 §2.25.2: replaced already (the peer did not notice our rekey, §2.8.2)
+                // or busy with another exchange of ours; the peer retries after a random delay.
                 return Err(fail(NotifyType::TEMPORARY_FAILURE));
             }
             let offered = payloads
@@ -364,6 +495,11 @@ impl IkeSa {
             )])];
             (CcKind::RekeyIke, suite, spi, peer_spi, None, out)
         } else {
+            if self.ike_rekey_busy() {
+                // RFC 7296 §2.25.2: no Child SA work while the IKE SA is being rekeyed; the
+                // peer retries on the new IKE SA.
+                return Err(fail(NotifyType::TEMPORARY_FAILURE));
+            }
             let rekey = find_notify(payloads, NotifyType::REKEY_SA)
                 .filter(|n| n.protocol == ProtocolId::ESP);
             let old = match rekey {
@@ -440,6 +576,9 @@ impl IkeSa {
             additional: Vec::new(),
             remaining,
             link,
+            ppk: None,
+            ppk_refused: false,
+            peer_collision: None,
         };
         Ok((cc, front))
     }
@@ -459,6 +598,7 @@ impl IkeSa {
             .filter(|cc| Some(&cc.link) == link.as_ref())
         else {
             // RFC 9370 §2.2.4: no exchange with that link (lost or never started).
+            self.peer_rekey_failed(now, ctx);
             self.respond(
                 now,
                 ExchangeType::IKE_FOLLOWUP_KE,
@@ -478,6 +618,7 @@ impl IkeSa {
                 kex.respond(&k.data).map(|(d, s)| (k.group, d, s))
             });
         let Ok((group, data, shared)) = answered else {
+            self.peer_rekey_failed(now, ctx);
             self.respond(
                 now,
                 ExchangeType::IKE_FOLLOWUP_KE,
@@ -513,8 +654,25 @@ impl IkeSa {
     fn complete_cc(&mut self, now: Instant, cc: CcExchange, ctx: &mut Ctx<'_>) {
         let additional: Vec<&[u8]> = cc.additional.iter().map(SecretBytes::expose).collect();
         let (ni, nr) = (&cc.ni, &cc.nr);
+        let sk_d = match &cc.ppk {
+            Some((_, key)) => {
+                let derived = self
+                    .prf(ctx)
+                    .zip(self.keys.as_ref())
+                    .and_then(|(prf, keys)| keys.sk_d_with_ppk(prf, key));
+                let Some(d) = derived else {
+                    tracing::warn!(sa = ?self.id, "SK_d' derivation failed");
+                    return;
+                };
+                Some(d)
+            }
+            None => None,
+        };
+        if cc.ppk_refused {
+            ctx.stats.child_ppk_failures += 1;
+        }
         match cc.kind {
-            CcKind::RekeyIke => self.complete_ike_rekey(now, &cc, &additional, ctx),
+            CcKind::RekeyIke => self.complete_ike_rekey(now, &cc, sk_d.as_ref(), &additional, ctx),
             CcKind::NewChild { .. } | CcKind::RekeyChild { .. } => {
                 let Some(params) = cc.child else { return };
                 let seed = ChildSeed {
@@ -523,10 +681,21 @@ impl IkeSa {
                     nr,
                     ke: cc.first_secret.as_ref().map(SecretBytes::expose),
                     additional: &additional,
+                    sk_d: sk_d.as_ref(),
                 };
                 let replaces = params.replaces;
                 let new_inbound = params.inbound_spi;
                 match self.install_child(now, params, seed, ctx) {
+                    Ok(child) if cc.ppk_refused => {
+                        // The peer created it without the PPK we require: delete it again and
+                        // retry a rekey later; the old SA stays.
+                        drop(child);
+                        self.tasks.push_front(super::tasks::Task::DeleteChild {
+                            inbound_spi: new_inbound,
+                        });
+                        let e = Error::AuthenticationFailed("responder did not use the PPK");
+                        self.abandon_kind(now, cc.kind, e, ctx);
+                    }
                     Ok(child) => {
                         ctx.stats.child_sas_established += 1;
                         ctx.events
@@ -537,6 +706,7 @@ impl IkeSa {
                                 new_inbound,
                                 cc.we_initiated,
                                 super::children::lowest(ni, nr).to_vec(),
+                                cc.peer_collision.clone(),
                             );
                         }
                     }
@@ -556,8 +726,16 @@ impl IkeSa {
         new_inbound: u32,
         we_initiated: bool,
         our_lowest: Vec<u8>,
+        collision: Option<Vec<u8>>,
     ) {
         let Some(entry) = self.children.iter_mut().find(|c| c.inbound_spi == old) else {
+            // The peer won a simultaneous rekey and already deleted the old SA: ours is the
+            // redundant one.
+            if we_initiated && collision.is_some_and(|peer_lowest| our_lowest < peer_lowest) {
+                self.tasks.push_front(super::tasks::Task::DeleteChild {
+                    inbound_spi: new_inbound,
+                });
+            }
             return;
         };
         if !we_initiated {
@@ -565,8 +743,8 @@ impl IkeSa {
             return;
         }
         entry.rekeying = false;
-        match entry.rekeyed_by_peer.take() {
-            Some((peer_lowest, _)) if our_lowest < peer_lowest => {
+        match entry.rekeyed_by_peer.take().map(|(n, _)| n).or(collision) {
+            Some(peer_lowest) if our_lowest < peer_lowest => {
                 // Ours is redundant: close it; the peer closes the old one.
                 self.tasks.push_front(super::tasks::Task::DeleteChild {
                     inbound_spi: new_inbound,
@@ -583,10 +761,11 @@ impl IkeSa {
         &mut self,
         now: Instant,
         cc: &CcExchange,
+        sk_d: Option<&SecretBytes>,
         additional: &[&[u8]],
         ctx: &mut Ctx<'_>,
     ) {
-        let mut build = || -> Option<Self> {
+        let build = || -> Option<Self> {
             let suite = cc.suite.clone()?;
             let old_prf = self.prf(ctx)?;
             let new_prf = ctx.provider.prf(suite.prf_algorithm()?)?;
@@ -603,6 +782,7 @@ impl IkeSa {
                 old_prf,
                 new_prf,
                 lengths,
+                sk_d,
                 ke.expose(),
                 additional,
                 &cc.ni,
@@ -625,43 +805,41 @@ impl IkeSa {
             sa.nat_peer = self.nat_peer;
             sa.keepalive_at = self.keepalive_at;
             sa.origin = self.origin;
-            sa.ppk_used = self.ppk_used;
-            sa.ni = cc.ni.clone();
-            sa.nr = cc.nr.clone();
-            sa.children = std::mem::take(&mut self.children);
+            sa.ppk_used = self.ppk_used || sk_d.is_some();
             sa.state = super::State::Established;
             sa.arm_timers(now, ctx);
             Some(sa)
         };
-        let Some(new) = build() else {
+        let Some(mut new) = build() else {
             tracing::warn!(sa = ?self.id, "IKE SA rekey derivation failed");
             return;
         };
-        let new_id = SaId(IkeSpi(if cc.we_initiated {
-            new.spi_i
-        } else {
-            new.spi_r
-        }));
-        ctx.events.push_back(Event::IkeSaRekeyed {
-            old: self.id,
-            new: new_id,
-        });
         new.export_keys(ctx);
-        ctx.spawned.push(new);
-        self.rekeyed = true;
-        if cc.we_initiated {
-            // RFC 7296 §2.18: the initiator of the rekey deletes the old IKE SA.
-            self.tasks.clear();
-            self.tasks.push_front(super::tasks::Task::DeleteIke);
+        new.forget_handshake_state();
+        if cc.ppk_refused {
+            // The peer rekeyed without the PPK we require and already moved its Child SAs to
+            // the new IKE SA: close it (fail closed).
+            tracing::warn!(sa = ?new.id, "IKE SA rekeyed without the required PPK: closing it");
+            new.queue(now, super::tasks::Task::DeleteIke, ctx);
         }
+        if self.ike_collision.is_some() {
+            let lowest = super::children::lowest(&cc.ni, &cc.nr).to_vec();
+            return self.collided_rekey_done(now, cc.we_initiated, lowest, new, ctx);
+        }
+        // RFC 7296 §2.18: the initiator of the rekey deletes the old IKE SA.
+        self.adopt_rekeyed(new, cc.we_initiated, ctx);
     }
 
     /// Initiator: give up this exchange (the IKE SA stays); retry a rekey later, after a random
     /// delay so that two peers refusing each other's simultaneous rekeys do not collide again.
     fn abandon_cc(&mut self, now: Instant, cc: &CcExchange, e: Error, ctx: &mut Ctx<'_>) {
-        tracing::info!(sa = ?self.id, kind = ?cc.kind, error = %e, "CREATE_CHILD_SA failed");
+        self.abandon_kind(now, cc.kind, e, ctx);
+    }
+
+    fn abandon_kind(&mut self, now: Instant, kind: CcKind, e: Error, ctx: &mut Ctx<'_>) {
+        tracing::warn!(sa = ?self.id, ?kind, error = %e, "CREATE_CHILD_SA failed");
         let retry = now + RETRY_MIN + super::children::random_below(ctx.provider, RETRY_JITTER);
-        match cc.kind {
+        match kind {
             CcKind::RekeyChild { old_inbound, .. } => {
                 if let Some(c) = self
                     .children
@@ -672,6 +850,7 @@ impl IkeSa {
                     c.rekey_at = Some(retry);
                 }
             }
+            CcKind::RekeyIke if self.ike_collision.is_some() => self.give_way(now, ctx),
             CcKind::RekeyIke => self.ike_rekey_at = Some(retry),
             CcKind::NewChild { .. } => {}
         }

@@ -84,6 +84,9 @@ impl IkeSa {
         if delete_ike {
             self.respond(now, ExchangeType::INFORMATIONAL, Vec::new(), ctx);
             tracing::info!(sa = ?self.id, "peer deleted the IKE SA");
+            // RFC 7296 §2.8.2: a peer that did not notice our crossing rekey deletes the old SA;
+            // the new SA of its rekey takes the Child SAs before this one closes.
+            self.give_way(now, ctx);
             self.close(ctx);
             return;
         }

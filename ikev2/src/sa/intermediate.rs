@@ -10,6 +10,7 @@ use super::init::{ke_error, ke_payload};
 use super::ppk::PpkLookup;
 use super::{Ctx, IkeSa, State, find_notify, first_error_notify, notify};
 use crate::error::Error;
+use crate::event::PpkExchange;
 use crate::proposal::ke_group;
 use crate::protect::int_auth_a;
 use crate::wire::{
@@ -258,7 +259,7 @@ impl IkeSa {
                 continue;
             }
             let (ppk_id, confirmation) = n.data[1..].split_at(n.data.len() - 9);
-            match self.responder_ppk(now, ppk_id, ctx) {
+            match self.responder_ppk(now, ppk_id, PpkExchange::Initial, ctx) {
                 PpkLookup::Wait => return Some(PpkLookup::Wait),
                 PpkLookup::Use(id, key) => {
                     if self

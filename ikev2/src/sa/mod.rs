@@ -6,11 +6,13 @@ mod child;
 mod children;
 mod create_child;
 mod eap;
+mod ike_collision;
 mod informational;
 mod init;
 mod intermediate;
 mod nat;
 mod ppk;
+mod ppk_child;
 mod tasks;
 
 use std::collections::VecDeque;
@@ -103,10 +105,11 @@ struct Pending {
 struct CachedResponse {
     message_id: u32,
     datagrams: Vec<Vec<u8>>,
-    /// The request as received (fragment 1 if fragmented): a retransmission is byte-identical.
-    /// Comparing bytes works across the RFC 9370 key update, after which the old request no
-    /// longer verifies with the current keys.
-    request: Vec<u8>,
+    /// SHA-1 of the request as received (fragment 1 if fragmented): a retransmission is
+    /// byte-identical. Comparing bytes works across the RFC 9370 key update, after which the
+    /// old request no longer verifies with the current keys; a digest keeps that without
+    /// keeping the request (a collision would only resend a response).
+    request: [u8; 20],
 }
 
 /// An IKE SA.
@@ -148,6 +151,8 @@ pub(crate) struct IkeSa {
     ppk_used: bool,
     /// Whether the endpoint counts this SA as half-open.
     pub(crate) counted_half_open: bool,
+    /// The deadline the endpoint's timer heap holds for this SA.
+    pub(crate) scheduled: Option<Instant>,
     /// Notifies waiting for an INFORMATIONAL of ours.
     pending_notifies: Vec<Payload>,
     /// SPIs we already reported as INVALID_SPI (bounded).
@@ -165,6 +170,8 @@ pub(crate) struct IkeSa {
     followup: Option<Box<CcExchange>>,
     /// This SA was replaced by a rekey and only waits to be deleted.
     rekeyed: bool,
+    /// A simultaneous IKE SA rekey being resolved (RFC 7296 §2.8.2).
+    ike_collision: Option<Box<ike_collision::IkeCollision>>,
     ike_rekey_at: Option<Instant>,
     ike_expire_at: Option<Instant>,
     dpd_at: Option<Instant>,
@@ -177,6 +184,8 @@ pub(crate) struct IkeSa {
     /// Responder: the IKE_INTERMEDIATE request (header, first inner type, plaintext) waiting
     /// for an external PPK (RFC 9867).
     parked_intermediate: Option<(Header, PayloadType, Vec<u8>)>,
+    /// Responder: the CREATE_CHILD_SA request waiting for an external PPK (RFC 9867).
+    parked_cc: Option<Vec<Payload>>,
     /// Responder: EAP authentication of the initiator in progress (RFC 7296 §2.16).
     eap: Option<Box<eap::EapServer>>,
 }
@@ -223,6 +232,7 @@ impl IkeSa {
             half_open_deadline: None,
             ppk_used: false,
             counted_half_open: false,
+            scheduled: None,
             pending_notifies: Vec::new(),
             invalid_spis_sent: Vec::new(),
             current_request: Vec::new(),
@@ -233,6 +243,7 @@ impl IkeSa {
             active: None,
             followup: None,
             rekeyed: false,
+            ike_collision: None,
             ike_rekey_at: None,
             ike_expire_at: None,
             dpd_at: None,
@@ -241,6 +252,7 @@ impl IkeSa {
             auth_paused: false,
             parked: None,
             parked_intermediate: None,
+            parked_cc: None,
             eap: None,
         }
     }
@@ -349,6 +361,7 @@ impl IkeSa {
             || header.exchange == ExchangeType::IKE_SA_INIT
             || self.parked.is_some()
             || self.parked_intermediate.is_some()
+            || self.parked_cc.is_some()
         {
             ctx.stats.dropped_unexpected += 1;
             return;
@@ -533,7 +546,7 @@ impl IkeSa {
         let cached = self
             .cached_response
             .as_ref()
-            .filter(|c| c.message_id == header.message_id.0 && c.request == datagram);
+            .filter(|c| c.message_id == header.message_id.0 && c.request == digest(datagram));
         let Some(cached) = cached else {
             ctx.stats.dropped_unexpected += 1;
             return;
@@ -680,7 +693,7 @@ impl IkeSa {
                 data: d.clone(),
             });
         }
-        let request = std::mem::take(&mut self.current_request);
+        let request = digest(&std::mem::take(&mut self.current_request));
         self.cached_response = Some(CachedResponse {
             message_id: self.expected_request_id,
             datagrams,
@@ -717,9 +730,33 @@ impl IkeSa {
         Some(())
     }
 
+    /// Drops what only the initial exchanges needed once the SA and its first Child SA are
+    /// established: the IKE_SA_INIT messages, nonces and SK_pi/SK_pr (AUTH and KEYMAT inputs,
+    /// RFC 7296 §2.15, §2.17), the RFC 9242 IntAuth chain, the initial PPK, and the SK_e/SK_a
+    /// copies that the message protection already holds. Only SK_d stays for CREATE_CHILD_SA;
+    /// the cached response stays too (RFC 7296 §2.1).
+    pub(super) fn forget_handshake_state(&mut self) {
+        self.msg1 = Vec::new();
+        self.msg2 = Vec::new();
+        self.ni = Vec::new();
+        self.nr = Vec::new();
+        self.int_auth = IntAuthChain::new();
+        if let Some(k) = self.keys.as_mut() {
+            k.keep_only_sk_d();
+        }
+        self.ppk_state = ppk::PpkState::Idle;
+        self.reassembly_first = Vec::new();
+    }
+
     fn prf(&self, ctx: &Ctx<'_>) -> Option<&'static dyn Prf> {
         ctx.provider.prf(self.suite.as_ref()?.prf_algorithm()?)
     }
+}
+
+/// The digest a cached response is matched with.
+fn digest(request: &[u8]) -> [u8; 20] {
+    use sha1::Digest;
+    sha1::Sha1::digest(request).into()
 }
 
 /// A notify payload with no SPI.

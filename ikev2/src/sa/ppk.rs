@@ -8,7 +8,7 @@ use ipsec_crypto::SecretBytes;
 use super::{Ctx, IkeSa, dup};
 use crate::config::PpkSource;
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Event, PpkExchange};
 
 /// The PPK of one IKE SA from an external source.
 pub(crate) enum PpkState {
@@ -29,15 +29,30 @@ impl IkeSa {
     /// Initiator: with an external source, ask for a fresh PPK right away so that the key
     /// fetch overlaps IKE_SA_INIT and IKE_INTERMEDIATE.
     pub(super) fn request_initiator_ppk(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        if let Some(PpkSource::External { timeout }) = self.conn.ppk.as_ref().map(|p| &p.source) {
-            self.ppk_state = PpkState::Waiting {
-                deadline: now + *timeout,
-            };
-            ctx.events.push_back(Event::PpkNeeded {
-                sa: self.id,
-                ppk_id: None,
-            });
-        }
+        self.ask_fresh_ppk(now, PpkExchange::Initial, ctx);
+    }
+
+    /// With an external source, asks the driver for a fresh PPK for `exchange`; `false` with a
+    /// static one (nothing to wait for).
+    pub(super) fn ask_fresh_ppk(
+        &mut self,
+        now: Instant,
+        exchange: PpkExchange,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let Some(PpkSource::External { timeout }) = self.conn.ppk.as_ref().map(|p| &p.source)
+        else {
+            return false;
+        };
+        self.ppk_state = PpkState::Waiting {
+            deadline: now + *timeout,
+        };
+        ctx.events.push_back(Event::PpkNeeded {
+            sa: self.id,
+            ppk_id: None,
+            exchange,
+        });
+        true
     }
 
     /// Initiator: the PPK to use in IKE_AUTH.
@@ -60,6 +75,7 @@ impl IkeSa {
         &mut self,
         now: Instant,
         ppk_id: &[u8],
+        exchange: PpkExchange,
         ctx: &mut Ctx<'_>,
     ) -> PpkLookup {
         let Some(cfg) = self.conn.ppk.as_ref() else {
@@ -80,6 +96,7 @@ impl IkeSa {
                 ctx.events.push_back(Event::PpkNeeded {
                     sa: self.id,
                     ppk_id: Some(ppk_id.to_vec()),
+                    exchange,
                 });
                 PpkLookup::Wait
             }
@@ -129,23 +146,28 @@ impl IkeSa {
             self.handle_auth_request(now, &payloads, ctx);
         } else if let Some((header, first, plain)) = self.parked_intermediate.take() {
             self.dispatch_request(now, &header, first, plain, ctx);
+        } else if let Some(payloads) = self.parked_cc.take() {
+            self.answer_create_child(now, &payloads, ctx);
+            self.kick(now, ctx);
+        } else if matches!(self.active, Some(super::tasks::Active::AwaitPpk(_))) {
+            self.resume_create_child(now, ctx);
+            self.kick(now, ctx);
         }
     }
 
     /// The RFC 9867 §3.1 PPK Confirmation: the first 8 octets of `prf(PPK, Ni | Nr | SPIi | SPIr)`.
     pub(super) fn ppk_confirmation(&self, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<[u8; 8]> {
         let prf = self.prf(ctx)?;
-        let mut out = vec![0; prf.output_len()];
-        prf.key(ppk.expose()).compute(
+        Some(crate::keys::ppk_confirmation(
+            prf,
+            ppk,
             &[
                 &self.ni,
                 &self.nr,
                 &self.spi_i.to_be_bytes(),
                 &self.spi_r.to_be_bytes(),
             ],
-            &mut out,
-        );
-        out.get(..8)?.try_into().ok()
+        ))
     }
 
     /// Initiator with a required PPK that will not come.

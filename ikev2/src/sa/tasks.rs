@@ -28,6 +28,8 @@ pub(crate) enum Task {
 
 /// Our exchange in flight on an established SA.
 pub(crate) enum Active {
+    /// A CREATE_CHILD_SA of ours waits for its RFC 9867 PPK from the driver.
+    AwaitPpk(CcKind),
     CreateChild(Box<CcExchange>),
     Informational(InfoKind),
 }
@@ -52,9 +54,11 @@ impl IkeSa {
 
     /// Starts the next queued task when the SA is idle.
     pub(super) fn kick(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        // A request parked for its PPK (ppk_child.rs) holds the SA's one PPK request slot.
         while matches!(self.state, State::Established)
             && self.pending.is_none()
             && self.active.is_none()
+            && self.parked_cc.is_none()
         {
             let Some(task) = self.tasks.pop_front() else {
                 return;
@@ -87,7 +91,7 @@ impl IkeSa {
                     ctx,
                 )
             }
-            Task::RekeyIke if !self.rekeyed => self.start_create_child(now, CcKind::RekeyIke, ctx),
+            Task::RekeyIke if !self.rekeyed && self.ike_collision.is_none() => self.start_create_child(now, CcKind::RekeyIke, ctx),
             Task::RekeyIke => return,
             Task::DeleteChild { inbound_spi } => {
                 if !self.children.iter().any(|c| c.inbound_spi == inbound_spi) {

@@ -257,7 +257,7 @@ impl Pair {
     }
 
     fn ask_key_source(&mut self, is_a: bool, e: &Event) {
-        let Event::PpkNeeded { sa, ppk_id } = e else {
+        let Event::PpkNeeded { sa, ppk_id, .. } = e else {
             return;
         };
         let Some(source) = self.key_source.as_mut() else {

@@ -3,7 +3,10 @@
 //! `pqio-probe --src A --dst B [--port 9] [--interval-us 100] [--timeout-ms 10000]`
 //!
 //! Prints `ready`, then tries every interval to connect a UDP socket bound to A to B:port
-//! (which fails while no route exists) and, once connected, to send a datagram. Prints
+//! (which fails while no route exists) and, once connected, to send a datagram. The socket is
+//! non-blocking and the interval is a sleep (high-resolution): a receive timeout would be
+//! rounded up to whole scheduler ticks (8 ms seen at HZ=250), so a tunnel that was routed
+//! before it came up (iked's TUN route) was probed only every few milliseconds. Prints
 //! `route <µs since epoch>` when the route first exists and `reply <µs since epoch>` when the
 //! first ICMP port unreachable comes back (seen as ECONNREFUSED), then exits 0. Exits 1 with
 //! `timeout` if nothing came back in time.
@@ -56,7 +59,10 @@ fn main() {
             std::process::exit(2)
         }
     };
-    let _ = sock.set_read_timeout(Some(interval));
+    if let Err(e) = sock.set_nonblocking(true) {
+        eprintln!("non-blocking socket: {e}");
+        std::process::exit(2)
+    }
     say("ready");
     let mut connected = false;
     let mut buf = [0u8; 64];
@@ -69,18 +75,22 @@ fn main() {
             connected = true;
             say(&format!("route {}", now_us()));
         }
+        // The ICMP error of an earlier datagram shows as ECONNREFUSED on the next call.
         let sent = sock.send(b"pqio first-packet probe");
-        let refused = match sent {
-            Err(e) => e.kind() == ErrorKind::ConnectionRefused,
-            Ok(_) => {
-                matches!(sock.recv(&mut buf), Err(e) if e.kind() == ErrorKind::ConnectionRefused)
-            }
-        };
-        if refused {
+        if refused(&sent) {
+            say(&format!("reply {}", now_us()));
+            return;
+        }
+        std::thread::sleep(interval);
+        if refused(&sock.recv(&mut buf)) {
             say(&format!("reply {}", now_us()));
             return;
         }
     }
     say("timeout");
     std::process::exit(1);
+}
+
+fn refused<T>(r: &std::io::Result<T>) -> bool {
+    matches!(r, Err(e) if e.kind() == ErrorKind::ConnectionRefused)
 }

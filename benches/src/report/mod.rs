@@ -1,0 +1,6 @@
+//! The benchmark report: raw results to JSON ([`collect`]), JSON to markdown and SVG
+//! ([`render`], [`svg`]).
+
+pub mod collect;
+pub mod render;
+pub mod svg;

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Smoke check of the handshake-rate load generator, so that it keeps working between benchmark
+# runs: `ike_load` in one network namespace makes 50 hybrid (X25519 + ML-KEM-768, PSK)
+# handshakes against `iked` in another, 8 at a time from 4 source addresses, and all 50 must
+# complete, as ike_load reports them and as iked lists them. Correctness only: no timing is
+# asserted (the figures come from scripts/bench-all.sh). Needs root; without it, skips loudly.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+
+if ! is_root; then
+    skip_loudly "80-bench-smoke needs root (network namespaces, UDP port 500)"
+    exit 0
+fi
+if ! ip netns list >/dev/null 2>&1; then
+    skip_loudly "80-bench-smoke needs ip netns"
+    exit 0
+fi
+apt_install iproute2 jq
+
+N=50
+cargo build --release -q -p iked -p ikectl -p benches --bin iked --bin ikectl --bin ike_load
+BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
+
+P="pqb-smoke-$$-"
+STEM="pqb$(printf '%s' "$$" | tail -c 7)"
+WORK=$(mktemp -d /tmp/pqb-smoke.XXXXXX)
+IKED_PID=
+cleanup() {
+    if [ -n "$IKED_PID" ]; then
+        kill -TERM "$IKED_PID" 2>/dev/null || true
+        wait "$IKED_PID" 2>/dev/null || true
+    fi
+    ip netns del "${P}i" 2>/dev/null || true
+    ip netns del "${P}r" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "${P}i"
+ip netns add "${P}r"
+ip link add "${STEM}i" netns "${P}i" type veth peer name "${STEM}r" netns "${P}r"
+for ns in i r; do
+    ip netns exec "${P}$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
+    ip -n "${P}$ns" link set lo up
+    ip -n "${P}$ns" link set "${STEM}$ns" up
+done
+ip -n "${P}r" addr add 10.251.0.2/24 dev "${STEM}r"
+LOCALS=()
+for x in 11 12 13 14; do
+    ip -n "${P}i" addr add "10.251.0.$x/24" dev "${STEM}i"
+    LOCALS+=(--local "10.251.0.$x")
+done
+
+PSK="pqb smoke pre-shared key 0123456789"
+cat >"$WORK/iked.toml" <<TOML
+[daemon]
+socket = "$WORK/iked.sock"
+listen = ["10.251.0.2"]
+log = "warn"
+
+[connections.load]
+proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
+
+[connections.load.local]
+auth = "psk"
+id = "responder.example"
+
+[connections.load.remote]
+auth = "psk"
+
+[connections.load.children.net]
+local_ts = ["10.2.0.0/16"]
+remote_ts = ["10.1.0.0/16"]
+esp_proposals = ["aes256gcm16"]
+
+[secrets.ike.load]
+secret = "$PSK"
+TOML
+chmod 600 "$WORK/iked.toml"
+nsenter "--net=/run/netns/${P}r" -- "$BIN/iked" --config "$WORK/iked.toml" 2>"$WORK/iked.log" </dev/null >/dev/null &
+IKED_PID=$!
+ikectl() { "$BIN/ikectl" --socket "$WORK/iked.sock" "$@"; }
+ready=0
+for _ in $(seq 200); do # bounded: 10 s
+    if ikectl version >/dev/null 2>&1; then ready=1; break; fi
+    sleep 0.05
+done
+if [ "$ready" != 1 ]; then
+    echo "FAIL - iked did not start:"; tail -20 "$WORK/iked.log"; exit 1
+fi
+
+failed=0
+check() {
+    local name=$1
+    shift
+    if "$@"; then echo "ok   - $name"; else echo "FAIL - $name"; failed=$((failed + 1)); fi
+}
+
+rc=0
+ip netns exec "${P}i" "$BIN/ike_load" --target 10.251.0.2:500 "${LOCALS[@]}" --count "$N" \
+    --concurrency 8 --duration 60 --grace 10 --psk "$PSK" --responder-pid "$IKED_PID" \
+    --label smoke --require-all >"$WORK/load.json" 2>"$WORK/load.err" || rc=$?
+cat "$WORK/load.json"
+sed 's/^/     /' "$WORK/load.err"
+field() { jq -r ".$1" "$WORK/load.json"; }
+responder_sas() { [ "$(ikectl --json list-sas | jq '[.[] | select(.state == "established" and (.children | length) == 1)] | length')" = "$N" ]; }
+check "ike_load exits 0 (--require-all)" test "$rc" = 0
+check "ike_load started $N and completed $N handshakes" test "$(field started) $(field completed)" = "$N $N"
+check "ike_load saw no failed handshake" test "$(field failed)" = 0
+check "iked lists $N established IKE SAs, each with its Child SA" responder_sas
+check "ike_load measured the responder's CPU" test "$(field responder_cpu_s)" != null
+
+if [ "$failed" -ne 0 ]; then
+    echo "--- iked.log (last 30 lines)"; tail -30 "$WORK/iked.log"
+fi
+echo "80-bench-smoke: $failed failed"
+[ "$failed" -eq 0 ]
