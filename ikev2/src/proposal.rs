@@ -523,6 +523,34 @@ fn prf_hash_name(p: PrfId) -> &'static str {
     }
 }
 
+/// A short strongSwan-style listing of one proposal (every transform, unknown IDs as numbers),
+/// for logs about a proposal mismatch.
+pub(crate) fn describe(p: &Proposal) -> String {
+    let name = |t: &Transform| -> String {
+        match t.transform_type {
+            TransformType::ENCR => encr_name((EncrId(t.id), t.key_length())),
+            TransformType::PRF => format!("prf{}", prf_hash_name(PrfId(t.id))),
+            TransformType::INTEG => integ_name(IntegId(t.id)).into(),
+            TransformType::KE => ke_name(KeId(t.id)).into(),
+            TransformType::ESN => String::new(),
+            other if (6..=12).contains(&other.0) => {
+                format!("ke{}_{}", other.0 - 5, ke_name(KeId(t.id)))
+            }
+            other => format!("{}:{}", other.0, t.id),
+        }
+    };
+    let parts: Vec<String> = p
+        .transforms
+        .iter()
+        .map(|t| match name(t).as_str() {
+            "unknown" => format!("{}:{}", t.transform_type.0, t.id),
+            n => n.to_string(),
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    parts.join("-")
+}
+
 /// strongSwan's name for a key exchange method.
 pub fn ke_name(k: KeId) -> &'static str {
     match k {
@@ -555,7 +583,10 @@ mod tests {
 
     #[test]
     fn rejects_aead_with_integrity_which_no_responder_selects() {
-        for s in ["aes128gcm-mlkem512-aes128-sha512", "aes256gcm16-sha256-prfsha256-x25519"] {
+        for s in [
+            "aes128gcm-mlkem512-aes128-sha512",
+            "aes256gcm16-sha256-prfsha256-x25519",
+        ] {
             let e = ProposalSpec::parse_ike(s).expect_err(s);
             assert!(e.reason.contains("AEAD"), "{s}: {}", e.reason);
         }

@@ -23,3 +23,7 @@ pub use engine::{CoreConfig, KmeCore, KmeSide, ROUTE_TYPE_EXTENSION, SimError, m
 pub use pool::{KeyPool, PoolConfig};
 pub use sae_id::SaeIdSource;
 pub use server::{KmeSimHandle, SimConfig, spawn};
+
+/// The request query parsers, for the fuzz targets.
+#[cfg(fuzzing)]
+pub use server::fuzzing as query_fuzzing;

@@ -329,6 +329,28 @@ async fn handle(
     }
 }
 
+/// The GET query parsers, for the fuzz targets (compiled only with `--cfg fuzzing`).
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    use super::{KeyId, KeyRequest, SimError};
+
+    /// The `number` and `size` of a GET enc_keys query.
+    ///
+    /// # Errors
+    /// The 400 answer to a malformed query.
+    pub fn enc_query(query: Option<&str>) -> Result<KeyRequest, SimError> {
+        super::enc_query(query)
+    }
+
+    /// The `key_ID` of a GET dec_keys query.
+    ///
+    /// # Errors
+    /// The 400 answer to a malformed query.
+    pub fn dec_query(query: Option<&str>) -> Result<Vec<KeyId>, SimError> {
+        super::dec_query(query)
+    }
+}
+
 /// §5.2: GET carries only `number` and `size`.
 fn enc_query(query: Option<&str>) -> Result<KeyRequest, SimError> {
     let mut request = KeyRequest::default();
