@@ -17,6 +17,7 @@ use ipsec_crypto::CryptoProvider;
 use tokio::sync::mpsc;
 
 use crate::config::{DataplaneSettings, Encapsulation, TrafficLimits, format_selector};
+use crate::handover::RekeyHandover;
 use crate::proto::ChildSaCounters;
 use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind, SinkError};
 
@@ -26,6 +27,8 @@ pub struct DataplaneSink {
     encapsulation: Encapsulation,
     ike_address: Option<SocketAddr>,
     installed: HashMap<u32, ChildSaId>,
+    /// Rekeys in progress, to move outbound traffic at the right moment.
+    rekeys: RekeyHandover,
     events: Option<mpsc::Receiver<DatapathEvent>>,
 }
 
@@ -98,6 +101,7 @@ impl DataplaneSink {
             encapsulation: settings.encapsulation,
             ike_address,
             installed: HashMap::new(),
+            rekeys: RekeyHandover::default(),
             events: Some(rx),
         })
     }
@@ -130,6 +134,9 @@ impl ChildSaSink for DataplaneSink {
             SocketAddr::new(child.remote.ip(), 0)
         };
         let name = child.name.clone();
+        // As rekey responder, keep sending on the old SA until the peer deletes it.
+        let child_replaces = child.replaces;
+        let deferred = child_replaces.filter(|_| !child.we_initiated);
         let ChildSa {
             inbound_spi,
             outbound_spi,
@@ -146,16 +153,23 @@ impl ChildSaSink for DataplaneSink {
         };
         let inbound = sa(inbound_spi, inbound_keys);
         let outbound = sa(outbound_spi, outbound_keys);
-        let id = self
-            .handle
-            .install_child_sa(dataplane::ChildSa {
-                selector,
-                peer,
-                inbound,
-                outbound,
-            })
-            .map_err(|e| SinkError(e.to_string()))?;
+        let pair = dataplane::ChildSa {
+            selector,
+            peer,
+            inbound,
+            outbound,
+        };
+        let id = match deferred {
+            Some(_) => self.handle.install_child_sa_deferred(pair),
+            None => self.handle.install_child_sa(pair),
+        }
+        .map_err(|e| SinkError(e.to_string()))?;
         self.installed.insert(inbound_spi, id);
+        match (child_replaces, deferred) {
+            (_, Some(old)) => self.rekeys.peer(old, id),
+            (Some(old), None) => self.rekeys.ours(old, inbound_spi),
+            (None, None) => {}
+        }
         tracing::info!(
             %connection,
             child = %name,
@@ -172,6 +186,11 @@ impl ChildSaSink for DataplaneSink {
         let Some(id) = self.installed.remove(&inbound_spi) else {
             return;
         };
+        if let Some(next) = self.rekeys.removed(inbound_spi) {
+            if let Err(e) = self.handle.activate_outbound(next) {
+                tracing::debug!(error = %e, "successor of a removed Child SA is gone");
+            }
+        }
         match self.handle.remove_child_sa(id) {
             Ok(()) => {
                 tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA removed from the datapath")

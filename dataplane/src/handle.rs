@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use esp::{InboundSa, OutboundSa, SaHandle, SpdEntry, TrafficSelector, natt};
+use esp::{InboundSa, OutboundSa, SaHandle, Spd, SpdEntry, TrafficSelector, natt};
 use ipsec_crypto::CryptoProvider;
 use ipsec_sys::{
     EventFd, Offloads, RawEspSocket, RecvMeta, SocketOptions, Tun, TunOptions, UdpSocket,
@@ -129,6 +129,40 @@ impl DataplaneHandle {
     /// [`DataplaneError::Esp`] when an SA is refused; [`DataplaneError::SpiInUse`] when either
     /// SPI is already installed in its direction.
     pub fn install_child_sa(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
+        self.install(child, true)
+    }
+
+    /// Installs a CHILD_SA pair that rekeys one whose exchange the peer initiated: the inbound
+    /// SA is usable at once, but traffic keeps leaving on the SA with the same selector until
+    /// [`DataplaneHandle::activate_outbound`] (the peer may not have installed its inbound SA
+    /// yet when our CREATE_CHILD_SA response leaves). Without such an SA it acts as
+    /// [`DataplaneHandle::install_child_sa`].
+    ///
+    /// # Errors
+    /// As [`DataplaneHandle::install_child_sa`].
+    pub fn install_child_sa_deferred(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
+        self.install(child, false)
+    }
+
+    /// Sends the traffic of `id`'s selector on `id`'s outbound SA from now on.
+    ///
+    /// # Errors
+    /// [`DataplaneError::UnknownChildSa`] when the pair is not installed.
+    pub fn activate_outbound(&self, id: ChildSaId) -> Result<(), DataplaneError> {
+        self.shared.table.update(|t| {
+            let selector = match (
+                t.inbound.get(&id.inbound_spi),
+                t.outbound.contains_key(&id.outbound_spi),
+            ) {
+                (Some(entry), true) => entry.selector,
+                _ => return Err(DataplaneError::UnknownChildSa(id)),
+            };
+            switch_policy(&mut t.spd, selector, SaHandle(id.outbound_spi));
+            Ok(())
+        })
+    }
+
+    fn install(&self, child: ChildSa, switch_now: bool) -> Result<ChildSaId, DataplaneError> {
         let ChildSa {
             selector,
             peer,
@@ -162,17 +196,9 @@ impl DataplaneHandle {
                 }),
             );
             let new = SaHandle(id.outbound_spi);
-            match t
-                .spd
-                .entries()
-                .iter()
-                .find(|e| e.selector == selector)
-                .map(|e| e.sa)
-            {
-                Some(old) => {
-                    t.spd.replace_sa(old, new);
-                }
-                None => t.spd.insert(SpdEntry { selector, sa: new }),
+            let has_policy = t.spd.entries().iter().any(|e| e.selector == selector);
+            if switch_now || !has_policy {
+                switch_policy(&mut t.spd, selector, new);
             }
             Ok(id)
         })
@@ -387,5 +413,20 @@ fn open_sockets(
                 gso,
             ))
         }
+    }
+}
+
+/// Points the SPD entry of `selector` at `sa`, or adds one.
+fn switch_policy(spd: &mut Spd, selector: TrafficSelector, sa: SaHandle) {
+    match spd
+        .entries()
+        .iter()
+        .find(|e| e.selector == selector)
+        .map(|e| e.sa)
+    {
+        Some(old) => {
+            spd.replace_sa(old, sa);
+        }
+        None => spd.insert(SpdEntry { selector, sa }),
     }
 }

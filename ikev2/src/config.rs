@@ -143,13 +143,19 @@ impl PpkConfig {
     }
 }
 
-/// Retransmission schedule (RFC 7296 §2.1: only the initiator of an exchange retransmits).
+/// Retransmission schedule (RFC 7296 §2.1: only the initiator of an exchange retransmits),
+/// as strongSwan has it: the wait after send `n` (0 = the first) is `initial * base^n`, at most
+/// `max_interval`; after `max_retransmits` retransmissions and one more wait the exchange
+/// fails. The defaults (0.5 s, base 2, cap 8 s, 6 retransmissions) give up after 31.5 s.
 #[derive(Clone, Copy, Debug)]
 pub struct RetransmitConfig {
     pub initial: Duration,
     pub max_interval: Duration,
     /// Number of retransmissions after the first send before giving up.
     pub max_retransmits: u32,
+    /// Growth factor of the wait per retransmission (at least 1; strongSwan's
+    /// `retransmit_base`).
+    pub base: f64,
 }
 
 impl Default for RetransmitConfig {
@@ -158,7 +164,27 @@ impl Default for RetransmitConfig {
             initial: Duration::from_millis(500),
             max_interval: Duration::from_secs(8),
             max_retransmits: 6,
+            base: 2.0,
         }
+    }
+}
+
+impl RetransmitConfig {
+    /// The wait after send `n` (0 = the first): `initial * base^n`, capped at `max_interval`
+    /// (also when the product is not a valid duration).
+    pub fn interval(&self, n: u32) -> Duration {
+        let exp = i32::try_from(n).unwrap_or(i32::MAX);
+        let secs = self.initial.as_secs_f64() * self.base.max(1.0).powi(exp);
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(self.max_interval)
+            .min(self.max_interval)
+    }
+
+    /// How long an exchange with no answer lasts before it fails.
+    pub fn give_up_after(&self) -> Duration {
+        (0..=self.max_retransmits.min(1000))
+            .map(|n| self.interval(n))
+            .sum()
     }
 }
 

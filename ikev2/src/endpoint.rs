@@ -364,6 +364,7 @@ impl Endpoint {
             return;
         };
         self.stats.cookies_sent += 1;
+        crate::sa::cookie_demanded(remote, &mut self.events);
         let mut ctx = ctx!(self);
         reject_init(
             &msg.header,

@@ -36,6 +36,16 @@ pub enum Event {
     IkeSaFailed { sa: SaId, error: Error },
     /// The IKE SA is gone.
     IkeSaClosed { sa: SaId },
+    /// A peer's IKE_SA_INIT was refused (or answered with a COOKIE), or an IKE_AUTH failed;
+    /// counted in [`Stats`](crate::Stats) too. `connection` is the matching connection when
+    /// known; `reason` is short (for a proposal mismatch: offered vs configured). Comes from
+    /// unauthenticated traffic: rate-limit before logging.
+    Rejected {
+        remote: SocketAddr,
+        connection: Option<String>,
+        exchange: crate::wire::ExchangeType,
+        reason: String,
+    },
     /// An IKE SA with an external PPK source needs its PPK: with `ppk_id` `None` a fresh key
     /// (initiator: e.g. ETSI GS QKD 014 `enc_keys`), otherwise the key with that ID (responder:
     /// `dec_keys`). Answer with [`Endpoint::provide_ppk`](crate::Endpoint::provide_ppk); the
@@ -125,6 +135,10 @@ pub struct ChildSa {
     pub remote_ts: Vec<IpSelector>,
     /// Inbound SPI of the Child SA this one rekeys, if any.
     pub replaces: Option<u32>,
+    /// Whether we initiated the exchange that created it. A rekey responder keeps sending on
+    /// the old SA until the initiator deletes it: the initiator installs the new SAs only when
+    /// our response arrives (RFC 7296 §2.8).
+    pub we_initiated: bool,
     /// Our outer address (and the port of the UDP encapsulation, if any).
     pub local: SocketAddr,
     /// The peer's outer address (and port, with UDP encapsulation).

@@ -21,9 +21,6 @@ mod ts;
 pub mod wire;
 
 pub use cert::{CertificateAuth, CertificateError};
-/// Parsers otherwise reached only after authentication, for the fuzz targets.
-#[cfg(fuzzing)]
-pub use cert::fuzzing as cert_fuzzing;
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
@@ -37,6 +34,10 @@ pub use fragment::ReassemblyLimits;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
 pub use sa::EapStep;
 pub use stats::Stats;
+
+/// Parsers otherwise reached only after authentication, for the fuzz targets.
+#[cfg(fuzzing)]
+pub use cert::fuzzing as cert_fuzzing;
 
 /// The provider unit tests run with: the default one when compiled in, else the pure-Rust one.
 #[cfg(test)]

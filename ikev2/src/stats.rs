@@ -21,7 +21,18 @@ pub struct Stats {
     pub retransmits: u64,
     /// Cached responses resent for duplicate requests.
     pub responses_resent: u64,
+    /// IKE_SA_INIT requests answered with COOKIE (demanded under load, RFC 7296 §2.6).
     pub cookies_sent: u64,
+    /// IKE_SA_INIT requests refused with NO_PROPOSAL_CHOSEN.
+    pub init_no_proposal_chosen: u64,
+    /// IKE_SA_INIT requests answered with INVALID_KE_PAYLOAD (the initiator guessed another
+    /// key exchange method).
+    pub init_invalid_ke: u64,
+    /// IKE_SA_INIT requests refused with another notify (INVALID_SYNTAX, critical payload).
+    pub init_rejected_other: u64,
+    /// IKE SAs that failed in IKE_AUTH, either role: AUTH did not verify, identity or PPK
+    /// mismatch, or the peer sent AUTHENTICATION_FAILED.
+    pub auth_failed: u64,
     pub ike_sas_established: u64,
     pub ike_sas_failed: u64,
     pub child_sas_established: u64,
@@ -32,7 +43,7 @@ pub struct Stats {
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 15] {
+    pub fn fields(&self) -> [(&'static str, u64); 19] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -45,6 +56,10 @@ impl Stats {
             ("retransmits", self.retransmits),
             ("responses_resent", self.responses_resent),
             ("cookies_sent", self.cookies_sent),
+            ("init_no_proposal_chosen", self.init_no_proposal_chosen),
+            ("init_invalid_ke", self.init_invalid_ke),
+            ("init_rejected_other", self.init_rejected_other),
+            ("auth_failed", self.auth_failed),
             ("ike_sas_established", self.ike_sas_established),
             ("ike_sas_failed", self.ike_sas_failed),
             ("child_sas_established", self.child_sas_established),

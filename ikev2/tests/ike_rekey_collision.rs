@@ -30,8 +30,10 @@ fn established_pair(ike: &str) -> Pair {
             ch.lifetime = Lifetime::NONE;
         }
     }
-    let mut a_cfg = EndpointConfig::default();
-    a_cfg.export_keys = true;
+    let a_cfg = EndpointConfig {
+        export_keys: true,
+        ..EndpointConfig::default()
+    };
     let mut b_cfg = responder(r);
     b_cfg.export_keys = true;
     let mut pair = Pair::new(a_cfg, p, b_cfg, p);
@@ -133,7 +135,11 @@ fn rekey_a_child_on(pair: &mut Pair) {
     pair.drive(1000);
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
     assert_eq!(pair.assert_live_children_match(), 2);
-    assert!(live_children(&pair.a_events).iter().all(|c| c.inbound_spi != child));
+    assert!(
+        live_children(&pair.a_events)
+            .iter()
+            .all(|c| c.inbound_spi != child)
+    );
 }
 
 fn rekey_events(events: &[Event]) -> usize {
@@ -234,7 +240,11 @@ fn collision_only_one_side_notices() {
         pair.drive(2000);
         let survivor = assert_one_ike_sa_with_all_children(&pair, a0, b0);
         assert_eq!(survivor, Survivor::A, "{ike}: A's rekey completed first");
-        assert_eq!(rekey_events(&pair.b_events), 1, "B moved its Child SAs once");
+        assert_eq!(
+            rekey_events(&pair.b_events),
+            1,
+            "B moved its Child SAs once"
+        );
         rekey_a_child_on(&mut pair);
     }
 }
@@ -262,6 +272,9 @@ fn child_rekey_crossing_an_ike_rekey_is_retried() {
                 .all(|c| c.inbound_spi != old_child),
             "{ike}: the Child SA rekey was retried and completed"
         );
-        assert!(create_child_requests(&pair, since) >= 3, "a request was refused");
+        assert!(
+            create_child_requests(&pair, since) >= 3,
+            "a request was refused"
+        );
     }
 }

@@ -80,6 +80,8 @@ pub struct IkedConfig {
     pub encap: Encap,
     /// `[daemon] log` (a `tracing` filter).
     pub log: String,
+    /// Extra lines in `[daemon]` (e.g. `retransmit_timeout = 0.25`).
+    pub daemon: String,
     /// Files written next to `iked.toml` before the daemon starts (certificates, keys), mode
     /// 0600: relative path and content.
     pub files: Vec<(String, Vec<u8>)>,
@@ -90,6 +92,7 @@ impl Default for IkedConfig {
         Self {
             encap: Encap::Udp,
             log: "info".into(),
+            daemon: String::new(),
             files: Vec::new(),
         }
     }
@@ -374,10 +377,11 @@ fn daemon_toml(node: &Node, peer: &Node, dir: &Path, config: &IkedConfig) -> Str
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "[daemon]\nsocket = \"{}\"\nlisten = [\"{}\"]\nlog = \"{}\"\n",
+        "[daemon]\nsocket = \"{}\"\nlisten = [\"{}\"]\nlog = \"{}\"\n{}",
         dir.join("iked.sock").display(),
         node.outer(),
-        config.log
+        config.log,
+        config.daemon
     );
     // The inner address is already on `lo` (the lab put it there); the TUN device only needs
     // the route to the peer's inner address.

@@ -158,18 +158,16 @@ impl KmeSim {
             };
             Some(Ok((addr("KME_A=")?, addr("KME_B=")?)))
         });
-        match found {
-            Some(Ok(addrs)) => Ok(addrs),
-            other => Err(Error::new(format!(
-                "qkd-kme-sim in {}: {}\n--- log:\n{}",
-                self.netns,
-                other.map_or_else(
-                    || format!("no port file within {START_TIMEOUT:?}"),
-                    |r| { r.err().unwrap_or_default() }
-                ),
-                tail(&self.log(), 20)
-            ))),
-        }
+        let why = match found {
+            Some(Ok(addrs)) => return Ok(addrs),
+            Some(Err(e)) => e,
+            None => format!("no port file within {START_TIMEOUT:?}"),
+        };
+        Err(Error::new(format!(
+            "qkd-kme-sim in {}: {why}\n--- log:\n{}",
+            self.netns,
+            tail(&self.log(), 20)
+        )))
     }
 
     /// `https://127.0.0.1:PORT` of KME A (the master SAE's KME in these tests).
@@ -288,6 +286,7 @@ impl QkdPair {
         let config = IkedConfig {
             encap: spec.encap,
             log: spec.ours_log.clone(),
+            daemon: spec.ours_daemon.clone(),
             files: kme.sae_files(ours).expect("SAE certificates"),
         };
         let iked = Iked::start(lab.left(), lab.right(), "iked", &config, &toml)

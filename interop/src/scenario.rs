@@ -125,6 +125,8 @@ pub struct Spec {
     pub peer_secrets: String,
     /// Our `[daemon] log` filter.
     pub ours_log: String,
+    /// Extra lines in our `[daemon]`.
+    pub ours_daemon: String,
     /// charon's log levels.
     pub peer_log: Vec<(String, i32)>,
 }
@@ -153,6 +155,7 @@ impl Spec {
             peer_secrets: String::new(),
             peer_charon: String::new(),
             ours_log: "info".into(),
+            ours_daemon: String::new(),
             peer_log: vec![("default".into(), 1), ("ike".into(), 2)],
         }
     }
@@ -196,6 +199,7 @@ impl Pair {
         let ours = IkedConfig {
             encap: spec.encap,
             log: spec.ours_log.clone(),
+            daemon: spec.ours_daemon.clone(),
             files: our_credentials(&spec),
         };
         let iked = Iked::start(

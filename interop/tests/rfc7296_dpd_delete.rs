@@ -4,8 +4,9 @@
 //!   other quiet), each direction of bring-up: the empty INFORMATIONAL requests are answered by
 //!   the other side (seen in strongSwan's log), and the SAs stay up.
 //! - Dead peers: strongSwan detects a killed iked (no DELETE sent) by its DPD and clears the
-//!   SA; iked detects a killed charon by its DPD and clears the SA (after its retransmissions:
-//!   0.5 s doubling to 8 s, 6 retransmissions, about 32 s).
+//!   SA; iked detects a killed charon by its DPD and clears the SA after its retransmissions,
+//!   here shortened in `[daemon]` to 0.5 s growing by 1.5, 3 retransmissions: it gives up
+//!   after about 4.1 s (the defaults take 31.5 s).
 //! - DELETE, each direction of bring-up: strongSwan deletes the Child SA (our IKE SA stays,
 //!   without children), then the IKE SA (ours goes); and `ikectl down` deletes from our side
 //!   (strongSwan logs the DELETE and drops its SAs).
@@ -110,10 +111,10 @@ fn strongswan_detects_killed_iked() {
 
 #[test]
 fn iked_detects_killed_strongswan() {
-    let Some(pair) = Pair::start(
-        "rfc7296_dpd_delete::iked_detects_killed_strongswan",
-        dpd_spec("deadss", true),
-    ) else {
+    let mut spec = dpd_spec("deadss", true);
+    spec.ours_daemon =
+        "retransmit_timeout = 0.5\nretransmit_tries = 3\nretransmit_base = 1.5\n".into();
+    let Some(pair) = Pair::start("rfc7296_dpd_delete::iked_detects_killed_strongswan", spec) else {
         return;
     };
     pair.establish(Role::PeerInitiates);
@@ -127,14 +128,24 @@ fn iked_detects_killed_strongswan() {
         Duration::from_secs(5),
     )
     .expect("kill charon");
+    let killed = std::time::Instant::now();
     pair.iked
         .wait_sas(Duration::from_secs(60), |s| s.is_empty().then_some(()))
         .expect("iked cleared the SA of the dead peer");
+    // DPD after 1 s of silence, then 4.1 s of retransmissions: well under the default 31.5 s.
+    let took = killed.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "the [daemon] retransmission settings were not applied: {took:?}"
+    );
     let line = pair
         .iked
         .wait_log(mark, &["IKE SA"], Duration::from_secs(5))
         .expect("a log line");
-    interop::report(&format!("iked on the dead peer: {}", line.trim()));
+    interop::report(&format!(
+        "iked on the dead peer after {took:.1?}: {}",
+        line.trim()
+    ));
 }
 
 #[test]

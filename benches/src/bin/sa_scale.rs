@@ -1,14 +1,14 @@
-//! Benchmark: memory and time for many IKE SAs between two in-memory endpoints.
+//! Benchmark: memory and time for many IKE SAs, each side in its own process.
 //!
-//! Builds N IKE SAs (each with its first Child SA) from endpoint A (initiator) to endpoint B
-//! (responder), measures resident memory (`/proc/self/statm`) and live heap (a counting
-//! allocator) once all are established, then deletes them all (INFORMATIONAL with DELETE) and
-//! times that. A driver's calls are made as a real one would: after each datagram it asks for
-//! the next deadline ([`Endpoint::poll_timeout`]) and fires due timers, so the cost of the timer
-//! structure is part of the figures.
-//!
-//! Per-side memory comes from a second build of the same N SAs, after which B and then A are
-//! dropped: each drop frees exactly that side's heap.
+//! Builds N IKE SAs (each with its first Child SA) from endpoint A (initiator, this process)
+//! to endpoint B (responder, this binary re-executed with `--responder`, its stdin and stdout
+//! carrying the datagrams), measures each side's resident memory (`/proc/self/statm`) and live
+//! heap (a counting allocator) once all are established, then deletes them all (INFORMATIONAL
+//! with DELETE) and times that. Separate processes make the RSS figures per side: what one
+//! daemon holding N SAs as initiator, or as responder, would hold. A driver's calls are made as
+//! a real one would: after each datagram it asks for the next deadline
+//! ([`Endpoint::poll_timeout`]) and fires due timers, so the cost of the timer structure is
+//! part of the figures. CPU per side counts only the time inside the endpoint's calls.
 //!
 //! `cargo run --release -p benches --bin sa_scale -- [N] [IKE-PROPOSAL]`
 //!
@@ -17,14 +17,24 @@
 // The counting allocator must implement `GlobalAlloc`, an unsafe trait; it only forwards.
 #![allow(unsafe_code)]
 
+#[path = "sa_scale/link.rs"]
+mod link;
+#[path = "sa_scale/responder.rs"]
+mod responder;
+
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use benches::{Scenario, connection};
 use ikev2::{Endpoint, EndpointConfig, Event, SaId, Transmit};
+use serde_json::json;
+
+use self::link::{Frame, Report};
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
@@ -63,69 +73,84 @@ static GLOBAL: Counting = Counting;
 /// responder are never the subject of the measurement.
 const BATCH: usize = 500;
 
-/// CPU time spent inside each endpoint.
-#[derive(Default)]
-struct Cpu {
-    a: Duration,
-    b: Duration,
+/// The responder process and its pipes.
+struct Peer {
+    child: Child,
+    tx: BufWriter<ChildStdin>,
+    rx: BufReader<ChildStdout>,
+}
+
+impl Peer {
+    fn spawn(n: usize, ike: &str) -> io::Result<Self> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--responder", &n.to_string(), ike])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let (Some(tx), Some(rx)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(io::Error::other("responder pipes missing"));
+        };
+        Ok(Self {
+            child,
+            tx: BufWriter::new(tx),
+            rx: BufReader::new(rx),
+        })
+    }
+
+    /// Sends a batch and `end`; returns the responder's datagrams and its report.
+    fn exchange(&mut self, out: Vec<Transmit>, end: &Frame) -> io::Result<(Vec<Transmit>, Report)> {
+        for t in out {
+            link::write(&mut self.tx, &Frame::Datagram(t))?;
+        }
+        link::write(&mut self.tx, end)?;
+        self.tx.flush()?;
+        let mut back = Vec::new();
+        loop {
+            match link::read(&mut self.rx)? {
+                Frame::Datagram(t) => back.push(t),
+                Frame::Report(r) => return Ok((back, r)),
+                Frame::Flush | Frame::Quit => {
+                    return Err(io::Error::other("unexpected frame from the responder"));
+                }
+            }
+        }
+    }
 }
 
 struct Net {
     a: Endpoint,
-    b: Endpoint,
-    b_addr: SocketAddr,
+    peer: Peer,
     now: Instant,
-    cpu: Cpu,
+    /// Time inside A's calls.
+    cpu_a: Duration,
+    /// The responder's last report.
+    b: Report,
     a_up: Vec<SaId>,
-    b_up: usize,
     a_closed: usize,
-    b_closed: usize,
-    failures: usize,
+    a_failures: usize,
 }
 
 impl Net {
-    fn new(scenario: &Scenario) -> Self {
-        let rcfg = EndpointConfig {
-            connections: vec![Arc::new(connection(scenario, false))],
-            ..EndpointConfig::default()
-        };
-        let provider = ipsec_crypto::default_provider();
-        Self {
-            a: Endpoint::new(EndpointConfig::default(), provider),
-            b: Endpoint::new(rcfg, provider),
-            b_addr: "192.0.2.2:500".parse().expect("literal address"),
-            now: Instant::now(),
-            cpu: Cpu::default(),
-            a_up: Vec::new(),
-            b_up: 0,
-            a_closed: 0,
-            b_closed: 0,
-            failures: 0,
-        }
-    }
-
     /// Delivers datagrams both ways until none is left (bounded rounds).
-    fn pump(&mut self) {
+    fn pump(&mut self) -> io::Result<()> {
         for _ in 0..64 {
             let to_b: Vec<Transmit> = std::iter::from_fn(|| self.a.poll_transmit()).collect();
-            let to_a: Vec<Transmit> = std::iter::from_fn(|| self.b.poll_transmit()).collect();
-            if to_a.is_empty() && to_b.is_empty() {
+            let sent = to_b.len();
+            let (to_a, report) = self.peer.exchange(to_b, &Frame::Flush)?;
+            self.b = report;
+            if sent == 0 && to_a.is_empty() {
                 break;
-            }
-            for d in &to_b {
-                let t = Instant::now();
-                self.b.handle_datagram(self.now, d.remote, d.local, &d.data);
-                drive_timers(&mut self.b, self.now);
-                self.cpu.b += t.elapsed();
             }
             for d in &to_a {
                 let t = Instant::now();
                 self.a.handle_datagram(self.now, d.remote, d.local, &d.data);
                 drive_timers(&mut self.a, self.now);
-                self.cpu.a += t.elapsed();
+                self.cpu_a += t.elapsed();
             }
             self.drain_events();
         }
+        Ok(())
     }
 
     fn drain_events(&mut self) {
@@ -133,23 +158,16 @@ impl Net {
             match e {
                 Event::IkeSaEstablished { sa, .. } => self.a_up.push(sa),
                 Event::IkeSaClosed { .. } => self.a_closed += 1,
-                Event::IkeSaFailed { .. } => self.failures += 1,
-                _ => {}
-            }
-        }
-        while let Some(e) = self.b.poll_event() {
-            match e {
-                Event::IkeSaEstablished { .. } => self.b_up += 1,
-                Event::IkeSaClosed { .. } => self.b_closed += 1,
-                Event::IkeSaFailed { .. } => self.failures += 1,
+                Event::IkeSaFailed { .. } => self.a_failures += 1,
                 _ => {}
             }
         }
     }
 
     /// Builds `n` IKE SAs; returns the wall time.
-    fn build(&mut self, n: usize, scenario: &Scenario) -> Duration {
+    fn build(&mut self, n: usize, scenario: &Scenario) -> io::Result<Duration> {
         let conn = Arc::new(connection(scenario, true));
+        let b_addr: SocketAddr = "192.0.2.2:500".parse().expect("literal address");
         let start = Instant::now();
         let mut made = 0;
         while made < n {
@@ -160,18 +178,18 @@ impl Net {
                 // per-source COOKIE threshold stays out of the measurement.
                 let local = SocketAddr::new(client_addr(i), 500);
                 self.a
-                    .connect(self.now, conn.clone(), local, self.b_addr)
+                    .connect(self.now, conn.clone(), local, b_addr)
                     .expect("connect");
             }
-            self.cpu.a += t.elapsed();
+            self.cpu_a += t.elapsed();
             made += batch;
-            self.pump();
+            self.pump()?;
         }
-        start.elapsed()
+        Ok(start.elapsed())
     }
 
     /// Deletes every IKE SA A established; returns the wall time.
-    fn teardown(&mut self) -> Duration {
+    fn teardown(&mut self) -> io::Result<Duration> {
         let ids = std::mem::take(&mut self.a_up);
         let start = Instant::now();
         for chunk in ids.chunks(BATCH) {
@@ -179,10 +197,10 @@ impl Net {
             for sa in chunk {
                 self.a.close(self.now, *sa);
             }
-            self.cpu.a += t.elapsed();
-            self.pump();
+            self.cpu_a += t.elapsed();
+            self.pump()?;
         }
-        start.elapsed()
+        Ok(start.elapsed())
     }
 }
 
@@ -211,85 +229,121 @@ fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
 
-fn per_sa(bytes: usize, n: usize) -> usize {
-    bytes / n.max(1)
+fn per_sa(bytes: u64, n: usize) -> u64 {
+    bytes / (n.max(1) as u64)
+}
+
+fn secs(ns: u64) -> f64 {
+    Duration::from_nanos(ns).as_secs_f64()
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let responder = args.first().is_some_and(|a| a == "--responder");
+    if responder {
+        args.remove(0);
+    }
+    let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let ike = args
-        .next()
+        .get(1)
+        .cloned()
         .unwrap_or_else(|| "aes256gcm16-prfsha384-x25519".into());
     let scenario = Scenario {
         ike: ike.clone(),
         esp: "aes256gcm16".into(),
         ppk: None,
     };
+    let outcome = if responder {
+        responder::run(&scenario)
+    } else {
+        initiate(n, &scenario)
+    };
+    if let Err(e) = outcome {
+        eprintln!(
+            "sa_scale{}: {e}",
+            if responder { " (responder)" } else { "" }
+        );
+        std::process::exit(1);
+    }
+}
 
-    // Pass 1: build, measure the whole process, tear down.
+/// The initiator process: builds, measures both sides, tears down, prints the results.
+fn initiate(n: usize, scenario: &Scenario) -> io::Result<()> {
+    let peer = Peer::spawn(n, &scenario.ike)?;
     let (rss0, heap0) = (rss_bytes(), live());
-    let mut net = Net::new(&scenario);
-    let setup = net.build(n, &scenario);
-    let (rss1, heap1) = (rss_bytes(), live());
-    let (up_a, up_b) = (net.a_up.len(), net.b_up);
-    let setup_cpu = (net.cpu.a, net.cpu.b);
-    net.cpu = Cpu::default();
-    let teardown = net.teardown();
-    let teardown_cpu = (net.cpu.a, net.cpu.b);
-    let (closed_a, closed_b, failures) = (net.a_closed, net.b_closed, net.failures);
-    let left = (net.a.sa_count(), net.b.sa_count());
-    drop(net);
-
-    // Pass 2: build again; each side's heap is what dropping it frees.
-    let mut net = Net::new(&scenario);
-    net.build(n, &scenario);
-    let Net { a, b, .. } = net;
-    let before_b = live();
-    drop(b);
-    let heap_b = before_b - live();
-    let before_a = live();
-    drop(a);
-    let heap_a = before_a - live();
-
-    let rss = rss1.saturating_sub(rss0);
-    let heap = heap1.saturating_sub(heap0);
+    let mut net = Net {
+        a: Endpoint::new(EndpointConfig::default(), ipsec_crypto::default_provider()),
+        peer,
+        now: Instant::now(),
+        cpu_a: Duration::ZERO,
+        b: Report::default(),
+        a_up: Vec::new(),
+        a_closed: 0,
+        a_failures: 0,
+    };
+    let setup = net.build(n, scenario)?;
+    let rss_a = rss_bytes().saturating_sub(rss0) as u64;
+    let heap_a = live().saturating_sub(heap0) as u64;
+    let built = net.b;
+    let up_a = net.a_up.len();
+    let setup_cpu_a = std::mem::take(&mut net.cpu_a);
+    let teardown = net.teardown()?;
+    let (_, last) = net.peer.exchange(Vec::new(), &Frame::Quit)?;
+    let status = net.peer.child.wait()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "the responder exited with {status}"
+        )));
+    }
+    let teardown_cpu_b = last.cpu_ns.saturating_sub(built.cpu_ns);
+    let left = (net.a.sa_count(), last.sas);
+    let failures = net.a_failures + last.failures as usize;
+    let (rss_b, heap_b) = (built.rss_bytes, built.heap_bytes);
     eprintln!(
-        "{n} SAs ({ike}): up {up_a}/{up_b}, setup {:.2} s (cpu A {:.2} s, B {:.2} s), \
-         teardown {:.2} s (cpu A {:.2} s, B {:.2} s), closed {closed_a}/{closed_b}, left {left:?}, \
-         failures {failures}",
+        "{n} SAs ({}), one process per side: up {up_a}/{}, setup {:.2} s (cpu A {:.2} s, B {:.2} s), \
+         teardown {:.2} s (cpu A {:.2} s, B {:.2} s), closed {}/{}, left {left:?}, failures {failures}",
+        scenario.ike,
+        built.established,
         setup.as_secs_f64(),
-        setup_cpu.0.as_secs_f64(),
-        setup_cpu.1.as_secs_f64(),
+        setup_cpu_a.as_secs_f64(),
+        secs(built.cpu_ns),
         teardown.as_secs_f64(),
-        teardown_cpu.0.as_secs_f64(),
-        teardown_cpu.1.as_secs_f64(),
+        net.cpu_a.as_secs_f64(),
+        secs(teardown_cpu_b),
+        net.a_closed,
+        last.closed,
     );
     eprintln!(
-        "memory per SA: RSS {} B (both sides), heap {} B (both), initiator {} B, responder {} B",
-        per_sa(rss, n),
-        per_sa(heap, n),
+        "memory per SA: RSS initiator {} B, responder {} B; heap initiator {} B, responder {} B",
+        per_sa(rss_a, n),
+        per_sa(rss_b, n),
         per_sa(heap_a, n),
         per_sa(heap_b, n)
     );
-    println!(
-        "{{\"bench\":\"sa_scale\",\"sas\":{n},\"ike\":\"{ike}\",\"established\":[{up_a},{up_b}],\
-         \"setup_s\":{:.3},\"setup_cpu_s\":{{\"initiator\":{:.3},\"responder\":{:.3}}},\
-         \"teardown_s\":{:.3},\"teardown_cpu_s\":{{\"initiator\":{:.3},\"responder\":{:.3}}},\
-         \"closed\":[{closed_a},{closed_b}],\"left\":[{},{}],\"failures\":{failures},\
-         \"rss_bytes\":{rss},\"rss_bytes_per_sa\":{},\"heap_bytes_per_sa\":{},\
-         \"heap_bytes_per_sa_initiator\":{},\"heap_bytes_per_sa_responder\":{}}}",
-        setup.as_secs_f64(),
-        setup_cpu.0.as_secs_f64(),
-        setup_cpu.1.as_secs_f64(),
-        teardown.as_secs_f64(),
-        teardown_cpu.0.as_secs_f64(),
-        teardown_cpu.1.as_secs_f64(),
-        left.0,
-        left.1,
-        per_sa(rss, n),
-        per_sa(heap, n),
-        per_sa(heap_a, n),
-        per_sa(heap_b, n),
-    );
+    let line = json!({
+        "bench": "sa_scale",
+        "sas": n,
+        "ike": scenario.ike,
+        "processes": "one per side",
+        "established": [up_a, built.established],
+        "setup_s": round3(setup.as_secs_f64()),
+        "setup_cpu_s": {"initiator": round3(setup_cpu_a.as_secs_f64()), "responder": round3(secs(built.cpu_ns))},
+        "teardown_s": round3(teardown.as_secs_f64()),
+        "teardown_cpu_s": {"initiator": round3(net.cpu_a.as_secs_f64()), "responder": round3(secs(teardown_cpu_b))},
+        "closed": [net.a_closed, last.closed],
+        "left": [left.0, left.1],
+        "failures": failures,
+        "rss_bytes_initiator": rss_a,
+        "rss_bytes_responder": rss_b,
+        "rss_bytes_per_sa_initiator": per_sa(rss_a, n),
+        "rss_bytes_per_sa_responder": per_sa(rss_b, n),
+        "heap_bytes_per_sa_initiator": per_sa(heap_a, n),
+        "heap_bytes_per_sa_responder": per_sa(heap_b, n),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
 }

@@ -30,6 +30,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
         warnings: Vec::new(),
     };
     let daemon = v.daemon(&raw.daemon);
+    let retransmit = v.retransmit(&raw.daemon);
     let secrets = v.secrets(&raw.secrets);
     let qkd = v.qkd(raw.qkd.as_ref());
     let dataplane = v.dataplane(raw.dataplane.as_ref(), &daemon);
@@ -38,6 +39,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let mut connections = Vec::new();
     let ctx = ConnCtx {
         daemon: &daemon,
+        retransmit,
         secrets: &secrets,
         qkd: qkd.as_ref(),
         dataplane: dataplane.as_ref(),
@@ -105,6 +107,7 @@ pub(super) struct Secrets {
 /// What every connection is validated against.
 pub(super) struct ConnCtx<'a> {
     pub(super) daemon: &'a DaemonSettings,
+    pub(super) retransmit: ikev2::RetransmitConfig,
     pub(super) secrets: &'a Secrets,
     pub(super) qkd: Option<&'a QkdSettings>,
     pub(super) dataplane: Option<&'a DataplaneSettings>,
@@ -475,6 +478,7 @@ impl Validator<'_> {
             credentials,
             ppk_key: ppk.key,
             fingerprint: [0; 32],
+            retransmit: ctx.retransmit,
         };
         conn.fingerprint = fingerprint(&conn);
         Some(conn)

@@ -15,6 +15,7 @@ mod error;
 mod load;
 mod policy;
 mod raw;
+mod retransmit;
 mod sections;
 mod values;
 
@@ -186,6 +187,8 @@ pub enum DpdAction {
 /// `Clone` nor `Debug`.
 pub struct Connection {
     pub name: String,
+    /// From `[daemon]` (`retransmit_*`).
+    pub retransmit: ikev2::RetransmitConfig,
     pub local_addrs: Vec<IpAddr>,
     pub remote_addrs: Vec<RemoteAddr>,
     pub remote_port: u16,
@@ -323,6 +326,7 @@ impl Connection {
         };
         c.remote_id = self.remote_identity.clone();
         c.dpd_delay = self.dpd_delay;
+        c.retransmit = self.retransmit;
         c.ike_lifetime = self.ike_lifetime;
         c.children = self.children.iter().map(Child::to_engine).collect();
         c.ppk =

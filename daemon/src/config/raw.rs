@@ -31,6 +31,10 @@ pub(crate) struct RawDaemon {
     pub(crate) metrics: Option<Spanned<String>>,
     pub(crate) log: Option<String>,
     pub(crate) key_log: Option<Spanned<String>>,
+    pub(crate) retransmit_timeout: Option<Spanned<f64>>,
+    pub(crate) retransmit_tries: Option<Spanned<i64>>,
+    pub(crate) retransmit_base: Option<Spanned<f64>>,
+    pub(crate) retransmit_limit: Option<Spanned<f64>>,
 }
 
 /// `[connections.NAME]`.

@@ -6,6 +6,7 @@
 //! channel ([`qkd`]), and the datapath's events arrive on another.
 
 mod qkd;
+mod reject_log;
 mod rekey;
 mod timing;
 mod traps;
@@ -120,6 +121,7 @@ pub(crate) struct Driver {
     /// Wireshark key files, with `daemon.key_log`.
     key_log: Option<KeyLog>,
     started: Instant,
+    reject_log: reject_log::RejectLog,
 }
 
 struct ConnEntry {
@@ -208,6 +210,7 @@ impl Driver {
             counters: BTreeMap::new(),
             key_log,
             started: Instant::now(),
+            reject_log: reject_log::RejectLog::default(),
         }
     }
 
@@ -454,6 +457,16 @@ impl Driver {
                     tracing::debug!(ike_sa = %sa_name(sa), "IKE SA closed before establishment");
                 }
             }
+            Event::Rejected {
+                remote,
+                connection,
+                exchange,
+                reason,
+            } => {
+                let now = Instant::now();
+                let conn = connection.as_deref();
+                self.reject_log.log(now, remote, conn, exchange, &reason);
+            }
             other => tracing::debug!(event = ?other, "unhandled engine event"),
         }
         None
@@ -519,10 +532,12 @@ impl Driver {
             return None;
         }
         self.count_ppk_outcome(sa, &connection, ppk_used);
-        let view = self.sa_view(sa, &self.sas[&sa], &BTreeMap::new());
-        let _ = self
-            .events
-            .send(MonitorEvent::IkeSaEstablished { ike_sa: view });
+        if self.monitored() {
+            let view = self.sa_view(sa, &self.sas[&sa], &BTreeMap::new());
+            let _ = self
+                .events
+                .send(MonitorEvent::IkeSaEstablished { ike_sa: view });
+        }
         Some(sa)
     }
 
@@ -571,15 +586,18 @@ impl Driver {
             tracing::info!(child = %record.name, old = %format_args!("{old:08x}"), new = %format_args!("{:08x}", record.inbound_spi), "Child SA rekeyed: traffic moved to the new SA, the old one stays until deleted");
         }
         entry.timings.child_installed(record.installed_at);
-        let view = views::child_view(&record, &BTreeMap::new());
+        // Views are built only for a listening `ikectl monitor` (a few µs per handshake).
+        let view = (self.events.receiver_count() > 0)
+            .then(|| views::child_view(&record, &BTreeMap::new()));
         let new_spi = record.inbound_spi;
         entry.children.push(record);
-        let connection = entry.connection.clone();
-        let _ = self.events.send(MonitorEvent::ChildSaInstalled {
-            connection,
-            ike_sa: sa_name(sa),
-            child: view,
-        });
+        if let Some(view) = view {
+            let _ = self.events.send(MonitorEvent::ChildSaInstalled {
+                connection: entry.connection.clone(),
+                ike_sa: sa_name(sa),
+                child: view,
+            });
+        }
         if let Some(old) = replaces {
             self.rekey_child_done(sa, old, new_spi);
         }
@@ -957,6 +975,11 @@ impl Driver {
         self.qkd = settings.and_then(QkdSource::new);
         tracing::info!(kme = ?settings.map(|s| &s.kme_url), "[qkd] settings applied");
         true
+    }
+
+    /// Whether an `ikectl monitor` listens: monitor events that need a view are built only then.
+    fn monitored(&self) -> bool {
+        self.events.receiver_count() > 0
     }
 
     fn count(&mut self, name: &'static str) {

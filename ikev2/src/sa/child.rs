@@ -270,6 +270,7 @@ impl IkeSa {
             local_ts: p.local_ts,
             remote_ts: p.remote_ts,
             replaces: p.replaces,
+            we_initiated: seed.we_initiated,
             local: self.local,
             remote: self.remote,
             udp_encapsulation: self.nat_detected(),

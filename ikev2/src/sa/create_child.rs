@@ -198,6 +198,12 @@ impl IkeSa {
         if let Err(e) = self.accept_cc_response(payloads, &mut cc) {
             return self.abandon_cc(now, &cc, e, ctx);
         }
+        if cc.kind == CcKind::RekeyIke {
+            let lowest = super::children::lowest(&cc.ni, &cc.nr).to_vec();
+            if !self.collision_our_nonces(now, lowest, !cc.remaining.is_empty(), ctx) {
+                return;
+            }
+        }
         self.continue_cc_initiator(now, cc, ctx);
     }
 
@@ -413,10 +419,16 @@ impl IkeSa {
                 {
                     return;
                 }
-                if cc.kind == CcKind::RekeyIke && self.ike_rekey_in_flight() {
+                if cc.kind == CcKind::RekeyIke
+                    && let Some(super::tasks::Active::CreateChild(ours)) = &self.active
+                    && ours.kind == CcKind::RekeyIke
+                {
                     // RFC 7296 §2.8.2: a simultaneous rekey, answered; resolved by the nonces
-                    // once both are complete (`ike_collision.rs`).
-                    self.ike_collision = Some(Default::default());
+                    // (`ike_collision.rs`).
+                    let theirs = super::children::lowest(&cc.ni, &cc.nr).to_vec();
+                    let ours = (!ours.nr.is_empty())
+                        .then(|| super::children::lowest(&ours.ni, &ours.nr).to_vec());
+                    self.ike_collision_started(theirs, ours);
                 }
                 if cc.remaining.is_empty() {
                     self.complete_cc(now, cc, ctx);
@@ -823,8 +835,7 @@ impl IkeSa {
             new.queue(now, super::tasks::Task::DeleteIke, ctx);
         }
         if self.ike_collision.is_some() {
-            let lowest = super::children::lowest(&cc.ni, &cc.nr).to_vec();
-            return self.collided_rekey_done(now, cc.we_initiated, lowest, new, ctx);
+            return self.collided_rekey_done(now, cc.we_initiated, new, ctx);
         }
         // RFC 7296 §2.18: the initiator of the rekey deletes the old IKE SA.
         self.adopt_rekeyed(new, cc.we_initiated, ctx);

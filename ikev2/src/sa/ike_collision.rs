@@ -14,18 +14,19 @@ use super::tasks::Task;
 use super::{Ctx, IkeSa};
 use crate::event::Event;
 
-/// A new IKE SA of one of the crossed rekeys, with the lowest nonce of its exchange.
-type Rekeyed = (Vec<u8>, Box<IkeSa>);
-
 /// The state of a collision on the old IKE SA.
-#[derive(Default)]
 pub(crate) struct IkeCollision {
-    /// From our own rekey, once complete.
-    ours: Option<Rekeyed>,
-    /// From the peer's rekey, once complete.
-    theirs: Option<Rekeyed>,
-    /// Our rekey failed or the peer deleted the old SA: the peer's new SA stays.
+    /// Lowest nonce of the peer's exchange (known once we answered it).
+    theirs_lowest: Vec<u8>,
+    /// Lowest nonce of ours, once its CREATE_CHILD_SA response is in.
+    ours_lowest: Option<Vec<u8>>,
+    /// The new IKE SAs, once their key exchanges are all done.
+    ours: Option<Box<IkeSa>>,
+    theirs: Option<Box<IkeSa>>,
+    /// Ours is out: it lost (RFC 9370: abandoned before its IKE_FOLLOWUP_KE) or failed.
     give_way: bool,
+    /// The surviving new SA has the Child SAs; one completing later is redundant.
+    settled: bool,
 }
 
 impl IkeSa {
@@ -41,13 +42,53 @@ impl IkeSa {
         self.rekeyed || self.ike_collision.is_some() || self.ike_rekey_in_flight()
     }
 
+    /// We answered the peer's IKE SA rekey while ours is in flight; `ours_lowest` is known if
+    /// our CREATE_CHILD_SA response is already in (we are in IKE_FOLLOWUP_KE).
+    pub(super) fn ike_collision_started(
+        &mut self,
+        theirs_lowest: Vec<u8>,
+        ours_lowest: Option<Vec<u8>>,
+    ) {
+        self.ike_collision = Some(Box::new(IkeCollision {
+            theirs_lowest,
+            ours_lowest,
+            ours: None,
+            theirs: None,
+            give_way: false,
+            settled: false,
+        }));
+    }
+
+    /// Our CREATE_CHILD_SA response is in, with `lowest` the lowest nonce of our exchange.
+    /// Returns false when our rekey lost and must not go on with IKE_FOLLOWUP_KE (as strongSwan
+    /// does, RFC 9370: the redundant SA is then never created).
+    pub(super) fn collision_our_nonces(
+        &mut self,
+        now: Instant,
+        lowest: Vec<u8>,
+        followups: bool,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let Some(c) = self.ike_collision.as_mut() else {
+            return true;
+        };
+        let lost = lowest < c.theirs_lowest;
+        c.ours_lowest = Some(lowest);
+        if lost && followups {
+            tracing::info!(sa = ?self.id, "IKE SA rekey collision lost: abandoning our rekey before IKE_FOLLOWUP_KE");
+            c.give_way = true;
+            self.resolve_ike_collision(now, ctx);
+            return false;
+        }
+        true
+    }
+
     /// A new IKE SA of a collided rekey is complete (`we_initiated`: of ours).
     pub(super) fn collided_rekey_done(
         &mut self,
         now: Instant,
         we_initiated: bool,
-        lowest: Vec<u8>,
-        new: IkeSa,
+        new: Self,
         ctx: &mut Ctx<'_>,
     ) {
         let Some(c) = self.ike_collision.as_mut() else {
@@ -58,12 +99,12 @@ impl IkeSa {
         } else {
             &mut c.theirs
         };
-        *slot = Some((lowest, Box::new(new)));
+        *slot = Some(Box::new(new));
         self.resolve_ike_collision(now, ctx);
     }
 
     /// Our rekey failed (TEMPORARY_FAILURE from a peer that did not notice the collision, or
-    /// any other error) or the peer deleted the old SA: its new IKE SA is the one to keep.
+    /// any other error): its new IKE SA is the one to keep.
     pub(super) fn give_way(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         if let Some(c) = self.ike_collision.as_mut() {
             c.give_way = true;
@@ -71,22 +112,39 @@ impl IkeSa {
         }
     }
 
-    /// The peer's crossing rekey failed in its IKE_FOLLOWUP_KE: ours stands alone.
+    /// The peer deletes the old SA (§2.8.2: it did not notice the collision, or it won): the
+    /// new SA that is complete takes the Child SAs before this one closes.
+    pub(super) fn collision_old_deleted(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(mut c) = self.ike_collision.take() else {
+            return;
+        };
+        if c.settled {
+            return;
+        }
+        if let Some(new) = c.theirs.take().or_else(|| c.ours.take()) {
+            tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer deleted the old IKE SA");
+            self.adopt_rekeyed(*new, false, ctx);
+        }
+    }
+
+    /// The peer's crossing rekey failed in its IKE_FOLLOWUP_KE.
     pub(super) fn peer_rekey_failed(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         let Some(c) = self.ike_collision.as_mut() else {
             return;
         };
-        if c.theirs.is_some() {
+        if c.settled || c.theirs.is_some() {
             return;
         }
-        match c.ours.take() {
-            Some((_, ours)) => {
-                self.ike_collision = None;
-                self.adopt_rekeyed(*ours, true, ctx);
-            }
-            None => self.ike_collision = None,
+        if let Some(ours) = c.ours.take() {
+            c.settled = true;
+            self.adopt_rekeyed(*ours, true, ctx);
+        } else if c.give_way {
+            // Both abandoned: try again later.
+            self.ike_collision = None;
+            self.ike_rekey_at = Some(now + std::time::Duration::from_secs(2));
+        } else {
+            self.ike_collision = None;
         }
-        let _ = now;
     }
 
     /// Settles the collision once the outcome is known; until then nothing changes.
@@ -94,52 +152,54 @@ impl IkeSa {
         let Some(c) = self.ike_collision.as_mut() else {
             return;
         };
-        match (c.ours.take(), c.theirs.take(), c.give_way) {
-            (Some(ours), Some(theirs), _) => {
-                self.ike_collision = None;
-                if ours.0 < theirs.0 {
-                    tracing::info!(sa = ?self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
-                    let mut redundant = ours.1;
-                    redundant.queue(now, Task::DeleteIke, ctx);
-                    ctx.spawned.push(*redundant);
-                    self.adopt_rekeyed(*theirs.1, false, ctx);
-                } else {
-                    tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
-                    // The peer deletes the redundant one it created.
-                    ctx.spawned.push(*theirs.1);
-                    self.adopt_rekeyed(*ours.1, true, ctx);
+        let lost = c.give_way || c.ours_lowest.as_ref().is_some_and(|o| *o < c.theirs_lowest);
+        let won = !lost && c.ours_lowest.is_some();
+        let (ours, theirs) = (c.ours.take(), c.theirs.take());
+        if c.settled {
+            // Late and redundant: ours is deleted by us, theirs by the peer.
+            if let Some(mut o) = ours {
+                o.queue(now, Task::DeleteIke, ctx);
+                ctx.spawned.push(*o);
+            }
+            if let Some(t) = theirs {
+                ctx.spawned.push(*t);
+            }
+            return;
+        }
+        let ours = match ours {
+            Some(mut o) if lost => {
+                tracing::info!(sa = ?self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
+                o.queue(now, Task::DeleteIke, ctx);
+                ctx.spawned.push(*o);
+                None
+            }
+            other => other,
+        };
+        match (ours, theirs) {
+            (Some(o), theirs) if won => {
+                tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
+                c.settled = true;
+                // The peer deletes the redundant one it created.
+                if let Some(t) = theirs {
+                    ctx.spawned.push(*t);
                 }
+                self.adopt_rekeyed(*o, true, ctx);
             }
-            (ours, Some(theirs), true) => {
-                self.ike_collision = None;
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision the peer did not notice: keeping its new IKE SA");
-                if let Some((_, o)) = ours {
-                    // Not known to the peer any more: let it go with a delete.
-                    let mut o = o;
-                    o.queue(now, Task::DeleteIke, ctx);
-                    ctx.spawned.push(*o);
-                }
-                self.adopt_rekeyed(*theirs.1, false, ctx);
+            (None, Some(t)) if lost => {
+                tracing::info!(sa = ?self.id, "IKE SA rekey collision: keeping the peer's new IKE SA");
+                c.settled = true;
+                self.adopt_rekeyed(*t, false, ctx);
             }
-            (Some(ours), None, true) => {
-                // The peer deleted the old SA before its own rekey completed: ours is the one
-                // both ends have.
-                self.ike_collision = None;
-                self.adopt_rekeyed(*ours.1, false, ctx);
-            }
-            (ours, theirs, give_way) => {
-                **c = IkeCollision {
-                    ours,
-                    theirs,
-                    give_way,
-                };
+            (ours, theirs) => {
+                c.ours = ours;
+                c.theirs = theirs;
             }
         }
     }
 
     /// The new IKE SA of a rekey takes over every Child SA; the initiator of the surviving
     /// rekey deletes the old IKE SA (RFC 7296 §2.8).
-    pub(super) fn adopt_rekeyed(&mut self, mut new: IkeSa, delete_old: bool, ctx: &mut Ctx<'_>) {
+    pub(super) fn adopt_rekeyed(&mut self, mut new: Self, delete_old: bool, ctx: &mut Ctx<'_>) {
         new.children = std::mem::take(&mut self.children);
         ctx.events.push_back(Event::IkeSaRekeyed {
             old: self.id,

@@ -86,7 +86,7 @@ impl IkeSa {
             tracing::info!(sa = ?self.id, "peer deleted the IKE SA");
             // RFC 7296 §2.8.2: a peer that did not notice our crossing rekey deletes the old SA;
             // the new SA of its rekey takes the Child SAs before this one closes.
-            self.give_way(now, ctx);
+            self.collision_old_deleted(ctx);
             self.close(ctx);
             return;
         }

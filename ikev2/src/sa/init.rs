@@ -34,6 +34,7 @@ pub(crate) enum InitReject {
 }
 
 /// A parsed IKE_SA_INIT request with what the responder needs to answer it.
+#[derive(Clone, Copy)]
 pub(crate) struct RespondInit<'a> {
     pub(crate) msg: &'a Message,
     pub(crate) datagram: &'a [u8],
@@ -254,8 +255,22 @@ impl IkeSa {
         self.derive_initial(suite, &shared, ctx)
     }
 
-    /// Responder: answers an IKE_SA_INIT request, creating the SA; or says how to reject it.
+    /// Responder: answers an IKE_SA_INIT request, creating the SA; or says how to reject it
+    /// (counted and reported, `reject.rs`).
     pub(crate) fn respond_init(
+        now: Instant,
+        conns: &[Arc<ConnectionConfig>],
+        req: RespondInit<'_>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Self, InitReject> {
+        let answer = Self::answer_init(now, conns, req, ctx);
+        if let Err(InitReject::Notify(t, _)) = &answer {
+            super::reject::init_rejected(*t, conns, &req, ctx);
+        }
+        answer
+    }
+
+    fn answer_init(
         now: Instant,
         conns: &[Arc<ConnectionConfig>],
         req: RespondInit<'_>,
@@ -478,7 +493,7 @@ pub(crate) fn ke_error(e: KeError, what: &'static str) -> Error {
     }
 }
 
-fn sa_payload(p: &[Payload]) -> Option<&[crate::wire::Proposal]> {
+pub(super) fn sa_payload(p: &[Payload]) -> Option<&[crate::wire::Proposal]> {
     p.iter().find_map(|x| match x {
         Payload::Sa(v) => Some(v.as_slice()),
         _ => None,

@@ -13,6 +13,7 @@ mod intermediate;
 mod nat;
 mod ppk;
 mod ppk_child;
+mod reject;
 mod tasks;
 
 use std::collections::VecDeque;
@@ -38,6 +39,7 @@ use crate::wire::{
 
 pub use eap::EapStep;
 pub(crate) use init::{InitReject, RespondInit, reject_init};
+pub(crate) use reject::cookie_demanded;
 pub(crate) use tasks::Task;
 
 use children::ChildEntry;
@@ -311,8 +313,7 @@ impl IkeSa {
             return;
         }
         p.retransmits += 1;
-        let backoff = rt.initial.saturating_mul(1u32 << p.retransmits.min(16));
-        p.deadline = now + backoff.min(rt.max_interval);
+        p.deadline = now + rt.interval(p.retransmits);
         ctx.stats.retransmits += 1;
         for d in &p.datagrams {
             ctx.transmits.push_back(Transmit {
@@ -666,7 +667,7 @@ impl IkeSa {
             message_id: self.next_message_id,
             datagrams,
             retransmits: 0,
-            deadline: now + self.conn.retransmit.initial,
+            deadline: now + self.conn.retransmit.interval(0),
         });
         self.next_message_id = self.next_message_id.wrapping_add(1);
     }
@@ -710,6 +711,7 @@ impl IkeSa {
         }
         self.failed = true;
         tracing::info!(sa = ?self.id, %error, "IKE SA failed");
+        self.note_auth_failure(&error, ctx);
         self.close(ctx);
         ctx.stats.ike_sas_failed += 1;
         ctx.events

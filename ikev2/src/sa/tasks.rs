@@ -91,7 +91,9 @@ impl IkeSa {
                     ctx,
                 )
             }
-            Task::RekeyIke if !self.rekeyed && self.ike_collision.is_none() => self.start_create_child(now, CcKind::RekeyIke, ctx),
+            Task::RekeyIke if !self.rekeyed && self.ike_collision.is_none() => {
+                self.start_create_child(now, CcKind::RekeyIke, ctx)
+            }
             Task::RekeyIke => return,
             Task::DeleteChild { inbound_spi } => {
                 if !self.children.iter().any(|c| c.inbound_spi == inbound_spi) {
