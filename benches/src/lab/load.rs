@@ -138,6 +138,7 @@ fn iked_load_config() -> IkedConfig {
     IkedConfig {
         encap: Encap::Raw,
         log: "warn".into(),
+        daemon: String::new(),
         files: Vec::new(),
     }
 }

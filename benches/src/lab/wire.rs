@@ -85,6 +85,7 @@ fn our_config() -> IkedConfig {
     IkedConfig {
         encap: Encap::Raw,
         log: "warn".into(),
+        daemon: String::new(),
         files: Vec::new(),
     }
 }
