@@ -268,6 +268,7 @@ pub(crate) const RSA_SCHEMES: &[SignatureScheme] = &[
 
 /// Declares a provider's verifiers, one `$verifier(scheme)` per verifiable scheme, and the
 /// `algorithm` lookup over them.
+#[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
 macro_rules! verifier_table {
     ($verifier:ident) => {
         static VERIFIERS: [$verifier; 11] = [

@@ -382,14 +382,7 @@ impl Charon {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        if let Ok(None) = child.try_wait() {
-            // The shell's builtin kill, so no procps is needed; charon is our own child.
-            let _ = cmd::run(
-                Command::new("sh").args(["-c", "kill -TERM \"$0\"", &self.pid.to_string()]),
-                STOP_TIMEOUT,
-            );
-            cmd::wait_child(&mut child, STOP_TIMEOUT);
-        }
+        cmd::terminate(&mut child, self.pid, STOP_TIMEOUT);
         if std::thread::panicking() || std::env::var_os("PQIO_KEEP").is_some() {
             report(&format!(
                 "charon {} kept its files in {}",

@@ -71,6 +71,18 @@ fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<u
     })
 }
 
+/// Stops a child we started, by its PID: SIGTERM through the shell's builtin kill (so no procps
+/// is needed in a root filesystem), then a bounded wait that ends in SIGKILL.
+pub(crate) fn terminate(child: &mut Child, pid: u32, timeout: Duration) {
+    if let Ok(None) = child.try_wait() {
+        let _ = run(
+            Command::new("sh").args(["-c", "kill -TERM \"$0\"", &pid.to_string()]),
+            timeout,
+        );
+        wait_child(child, timeout);
+    }
+}
+
 /// Waits for `child` at most `timeout`; kills it (it is ours) when the time is up.
 pub(crate) fn wait_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let status = wait_until(timeout, || child.try_wait().ok().flatten());

@@ -337,13 +337,7 @@ impl Iked {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        if let Ok(None) = child.try_wait() {
-            let _ = cmd::run(
-                Command::new("sh").args(["-c", "kill -TERM \"$0\"", &self.pid.to_string()]),
-                STOP_TIMEOUT,
-            );
-            cmd::wait_child(&mut child, STOP_TIMEOUT);
-        }
+        cmd::terminate(&mut child, self.pid, STOP_TIMEOUT);
         if std::thread::panicking() || std::env::var_os("PQIO_KEEP").is_some() {
             report(&format!(
                 "iked {} kept its files in {}; log tail:\n{}",

@@ -222,13 +222,7 @@ impl KmeSim {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        if let Ok(None) = child.try_wait() {
-            let _ = cmd::run(
-                Command::new("sh").args(["-c", "kill -TERM \"$0\"", &self.pid.to_string()]),
-                STOP_TIMEOUT,
-            );
-            cmd::wait_child(&mut child, STOP_TIMEOUT);
-        }
+        cmd::terminate(&mut child, self.pid, STOP_TIMEOUT);
         if std::thread::panicking() {
             crate::rootfs::report(&format!(
                 "qkd-kme-sim in {} (log tail):\n{}",
