@@ -229,25 +229,17 @@ async fn up(
         }
         UpStart::Pending(rx) => rx,
     };
-    let wait = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_UP_TIMEOUT_MS));
-    match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(Ok(ike_sa))) => Ok(Response::ok(&UpView {
-            already_up: false,
-            ike_sa,
-        })),
-        Ok(Ok(Err(e))) => Err((
-            ErrorCode::Engine,
-            format!("connection '{name}' failed: {e}"),
-        )),
-        Ok(Err(_)) => Err(shutting_down()),
-        Err(_) => Err((
-            ErrorCode::Timeout,
-            format!(
-                "connection '{name}' not up after {} ms; the daemon keeps trying",
-                wait.as_millis()
-            ),
-        )),
-    }
+    let ike_sa = answer(
+        rx,
+        timeout_ms,
+        |e| format!("connection '{name}' failed: {e}"),
+        |ms| format!("connection '{name}' not up after {ms} ms; the daemon keeps trying"),
+    )
+    .await?;
+    Ok(Response::ok(&UpView {
+        already_up: false,
+        ike_sa,
+    }))
 }
 
 async fn rekey(
@@ -266,21 +258,29 @@ async fn rekey(
         reply,
     })
     .await??;
+    let view = answer(
+        rx,
+        timeout_ms,
+        |e| format!("rekey of the {what} failed: {e}"),
+        |ms| format!("rekey of the {what} not done after {ms} ms; the exchange may still complete"),
+    )
+    .await?;
+    Ok(Response::ok(&view))
+}
+
+/// Waits up to `timeout_ms` for the driver's outcome of a started `up` or `rekey`.
+async fn answer<T>(
+    rx: oneshot::Receiver<Result<T, String>>,
+    timeout_ms: Option<u64>,
+    failed: impl FnOnce(String) -> String,
+    timed_out: impl FnOnce(u128) -> String,
+) -> Result<T, (ErrorCode, String)> {
     let wait = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_UP_TIMEOUT_MS));
     match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(Ok(view))) => Ok(Response::ok(&view)),
-        Ok(Ok(Err(e))) => Err((
-            ErrorCode::Engine,
-            format!("rekey of the {what} failed: {e}"),
-        )),
+        Ok(Ok(Ok(v))) => Ok(v),
+        Ok(Ok(Err(e))) => Err((ErrorCode::Engine, failed(e))),
         Ok(Err(_)) => Err(shutting_down()),
-        Err(_) => Err((
-            ErrorCode::Timeout,
-            format!(
-                "rekey of the {what} not done after {} ms; the exchange may still complete",
-                wait.as_millis()
-            ),
-        )),
+        Err(_) => Err((ErrorCode::Timeout, timed_out(wait.as_millis()))),
     }
 }
 

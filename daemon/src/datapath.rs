@@ -186,10 +186,10 @@ impl ChildSaSink for DataplaneSink {
         let Some(id) = self.installed.remove(&inbound_spi) else {
             return;
         };
-        if let Some(next) = self.rekeys.removed(inbound_spi) {
-            if let Err(e) = self.handle.activate_outbound(next) {
-                tracing::debug!(error = %e, "successor of a removed Child SA is gone");
-            }
+        if let Some(next) = self.rekeys.removed(inbound_spi)
+            && let Err(e) = self.handle.activate_outbound(next)
+        {
+            tracing::debug!(error = %e, "successor of a removed Child SA is gone");
         }
         match self.handle.remove_child_sa(id) {
             Ok(()) => {

@@ -81,7 +81,8 @@ impl Dataplane {
                     config.verify_inner_checksums,
                 ),
                 coalesce_seen: Default::default(),
-                reports: ReportLimiter::new(),
+                acquires: ReportLimiter::new(),
+                unknown_spis: ReportLimiter::new(),
                 stats: DataplaneStats::default(),
             };
             let pin = config.pin_workers;
@@ -187,10 +188,10 @@ impl DataplaneHandle {
                 selector,
                 selector_mismatches: AtomicU64::new(0),
             };
-            t.inbound.insert(id.inbound_spi, Arc::new(entry));
+            t.inbound.insert(id.inbound_spi, Box::new(entry));
             t.outbound.insert(
                 id.outbound_spi,
-                Arc::new(OutboundEntry {
+                Box::new(OutboundEntry {
                     sa: Mutex::new(outbound),
                     peer,
                 }),
@@ -250,23 +251,19 @@ impl DataplaneHandle {
     /// SA is dropped and reported as [`DataplaneEvent::Acquire`](crate::DataplaneEvent) so that
     /// an SA gets negotiated. SAs take precedence over traps.
     pub fn install_trap(&self, id: u32, selector: TrafficSelector) {
-        let _ = self.shared.table.update(|t| {
+        self.shared.table.edit(|t| {
             t.traps.retain(|(i, _)| *i != id);
             t.traps.push((id, selector));
-            Ok::<(), ()>(())
         });
     }
 
     /// Removes trap policy `id`; returns whether it existed.
     pub fn remove_trap(&self, id: u32) -> bool {
-        self.shared
-            .table
-            .update(|t| {
-                let before = t.traps.len();
-                t.traps.retain(|(i, _)| *i != id);
-                Ok::<bool, ()>(t.traps.len() != before)
-            })
-            .unwrap_or(false)
+        self.shared.table.edit(|t| {
+            let before = t.traps.len();
+            t.traps.retain(|(i, _)| *i != id);
+            t.traps.len() != before
+        })
     }
 
     /// Dataplane-wide counters.

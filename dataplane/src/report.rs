@@ -1,6 +1,6 @@
 //! Rate limiting of the reports a worker sends to the daemon about traffic it cannot handle
 //! (unknown SPIs, acquires): a flood of such packets must not become a flood of events or of
-//! IKE messages. Each worker keeps its own limiter, so the per-packet path shares nothing.
+//! IKE messages. Each worker keeps its own limiters, so the per-packet path shares nothing.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub(crate) struct ReportLimiter {
     window_start: Option<Instant>,
     sent: u32,
-    recent: [u64; REPORTS_PER_WINDOW as usize],
+    recent: [u32; REPORTS_PER_WINDOW as usize],
 }
 
 impl ReportLimiter {
@@ -22,7 +22,7 @@ impl ReportLimiter {
     }
 
     /// Whether a report about `key` may go out now.
-    pub(crate) fn allow(&mut self, key: u64, now: Instant) -> bool {
+    pub(crate) fn allow(&mut self, key: u32, now: Instant) -> bool {
         if self
             .window_start
             .is_none_or(|s| now.saturating_duration_since(s) >= WINDOW)

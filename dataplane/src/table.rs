@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use esp::{InboundSa, OutboundSa, PacketFields, SaHandle, Spd, TrafficSelector};
 
@@ -15,31 +15,40 @@ use esp::{InboundSa, OutboundSa, PacketFields, SaHandle, Spd, TrafficSelector};
 #[derive(Default)]
 pub(crate) struct SaTable {
     pub(crate) spd: Spd,
-    pub(crate) outbound: HashMap<u32, Arc<OutboundEntry>>,
-    pub(crate) inbound: HashMap<u32, Arc<InboundEntry>>,
+    pub(crate) outbound: HashMap<u32, Box<OutboundEntry>>,
+    pub(crate) inbound: HashMap<u32, Box<InboundEntry>>,
     /// Trap policies (id, selector): traffic that matches one and no SA asks for an SA.
     pub(crate) traps: Vec<(u32, TrafficSelector)>,
 }
 
-impl SaTable {
-    /// The outbound SA for an inner packet.
-    pub(crate) fn outbound_for(&self, inner: &[u8]) -> Option<&Arc<OutboundEntry>> {
-        let SaHandle(spi) = self.spd.lookup(inner)?;
-        self.outbound.get(&spi)
-    }
+/// Where an outbound inner packet goes.
+pub(crate) enum Route<'t> {
+    /// Sealed with this SA.
+    Sa(&'t OutboundEntry),
+    /// No SA, but trap `id` matches: dropped, and an SA asked for.
+    Trap(u32, PacketFields),
+    /// Neither (or the packet cannot be parsed): dropped.
+    NoPolicy,
+}
 
-    /// The trap an inner packet without SA matches, with the packet's addresses.
-    pub(crate) fn trap_for(&self, inner: &[u8]) -> Option<(u32, PacketFields)> {
-        if self.traps.is_empty() {
-            return None;
+impl SaTable {
+    /// Where an inner packet goes; its selector fields are parsed once for SPD and traps.
+    pub(crate) fn route(&self, inner: &[u8]) -> Route<'_> {
+        let Some(fields) = PacketFields::parse(inner) else {
+            return Route::NoPolicy;
+        };
+        let sa = self.spd.lookup_fields(&fields);
+        if let Some(entry) = sa.and_then(|SaHandle(spi)| self.outbound.get(&spi)) {
+            return Route::Sa(entry);
         }
-        let fields = PacketFields::parse(inner)?;
-        let id = self
+        match self
             .traps
             .iter()
-            .find(|(_, sel)| sel.matches_outbound(&fields))?
-            .0;
-        Some((id, fields))
+            .find(|(_, sel)| sel.matches_outbound(&fields))
+        {
+            Some(&(id, _)) => Route::Trap(id, fields),
+            None => Route::NoPolicy,
+        }
     }
 
     /// Whether the SPD sends through `spi` now.
@@ -90,6 +99,11 @@ impl TableCell {
         &self,
         edit: impl FnOnce(&mut SaTable) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.edit(edit)
+    }
+
+    /// Applies an `edit` that cannot fail, under the write lock.
+    pub(crate) fn edit<T>(&self, edit: impl FnOnce(&mut SaTable) -> T) -> T {
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
         edit(&mut guard)
     }

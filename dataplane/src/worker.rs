@@ -23,7 +23,7 @@ use crate::config::{DataplaneEvent, Direction};
 use crate::report::ReportLimiter;
 use crate::segment::Segmenter;
 use crate::stats::{DataplaneStats, SharedCounters};
-use crate::table::{InboundEntry, SaTable, TableCell, lock};
+use crate::table::{InboundEntry, Route, SaTable, TableCell, lock};
 use crate::tx::{Net, TxBatch};
 
 /// What the workers share with the control handle.
@@ -59,8 +59,11 @@ pub(crate) struct Worker {
     /// The coalescer's counters already added to `stats`.
     pub(crate) coalesce_seen: CoalesceStats,
     pub(crate) stats: DataplaneStats,
-    /// Limits unknown-SPI reports and acquires.
-    pub(crate) reports: ReportLimiter,
+    /// Limits acquires (by trap id).
+    pub(crate) acquires: ReportLimiter,
+    /// Limits unknown-SPI reports (by SPI); apart from `acquires` so that ESP with made-up
+    /// SPIs from the network cannot starve acquires.
+    pub(crate) unknown_spis: ReportLimiter,
 }
 
 impl Worker {
@@ -121,7 +124,7 @@ impl Worker {
             net,
             stats,
             shared,
-            reports,
+            acquires,
             ..
         } = self;
         let (hdr, pkt) = if tun.has_vnet_hdr() {
@@ -133,19 +136,21 @@ impl Worker {
         } else {
             (VirtioNetHdr::plain(), &tun_buf[..n])
         };
-        let Some(entry) = table.outbound_for(pkt) else {
-            match table.trap_for(pkt) {
-                Some((trap, fields)) => {
-                    stats.trapped += 1;
-                    if reports.allow(u64::from(trap), Instant::now()) {
-                        stats.acquires += 1;
-                        let (src, dst) = (fields.source, fields.destination);
-                        shared.emit(DataplaneEvent::Acquire { trap, src, dst }, stats);
-                    }
+        let entry = match table.route(pkt) {
+            Route::Sa(entry) => entry,
+            Route::Trap(trap, fields) => {
+                stats.trapped += 1;
+                if acquires.allow(trap, Instant::now()) {
+                    stats.acquires += 1;
+                    let (src, dst) = (fields.source, fields.destination);
+                    shared.emit(DataplaneEvent::Acquire { trap, src, dst }, stats);
                 }
-                None => stats.no_policy += 1,
+                return;
             }
-            return;
+            Route::NoPolicy => {
+                stats.no_policy += 1;
+                return;
+            }
         };
         let Ok(mut segments) = Segmenter::new(&hdr, pkt) else {
             stats.segment_errors += 1;
@@ -207,8 +212,6 @@ impl Worker {
 
     /// Opens the `n` received messages and writes what they carry to the TUN device.
     fn open_batch(&mut self, n: usize) {
-        let shared_tables = Arc::clone(&self.shared);
-        let table = shared_tables.table.read();
         let Self {
             rx_buf,
             rx_meta,
@@ -217,9 +220,11 @@ impl Worker {
             stats,
             shared,
             net,
-            reports,
+            unknown_spis,
             ..
         } = self;
+        let shared: &Shared = shared;
+        let table = shared.table.read();
         let udp = net.is_udp();
         let mut out = Delivery {
             tun,
@@ -240,7 +245,7 @@ impl Worker {
                 }
                 let unknown = open_one(datagram, &table, &mut current, &mut out, shared);
                 if let Some(spi) = unknown {
-                    report_unknown(spi, m.src, reports, shared, out.stats);
+                    report_unknown(spi, m.src, unknown_spis, shared, out.stats);
                 }
             }
         }
@@ -307,11 +312,11 @@ impl Current<'_> {
 fn report_unknown(
     spi: u32,
     from: SocketAddr,
-    reports: &mut ReportLimiter,
+    limiter: &mut ReportLimiter,
     shared: &Shared,
     stats: &mut DataplaneStats,
 ) {
-    if reports.allow(1 << 32 | u64::from(spi), Instant::now()) {
+    if limiter.allow(spi, Instant::now()) {
         stats.unknown_spi_reports += 1;
         shared.emit(DataplaneEvent::UnknownSpi { spi, from }, stats);
     }

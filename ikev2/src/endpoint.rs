@@ -405,8 +405,7 @@ impl Endpoint {
 
     /// Takes in the IKE SAs that rekeys created.
     fn adopt(&mut self) {
-        let spawned: Vec<IkeSa> = self.spawned.drain(..).collect();
-        for sa in spawned {
+        for sa in std::mem::take(&mut self.spawned) {
             let own = if sa.initiator { sa.spi_i } else { sa.spi_r };
             if !sa.initiator {
                 self.by_initiator.insert((sa.spi_i, sa.origin), own);

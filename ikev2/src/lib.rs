@@ -20,7 +20,7 @@ mod stats;
 mod ts;
 pub mod wire;
 
-pub use cert::{CertificateAuth, CertificateError};
+pub use cert::{CertificateAuth, CertificateError, matches_identity};
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,

@@ -133,6 +133,18 @@ fn with_auth(side: &str, ike: &str, auth: AuthConfig) -> ConnectionConfig {
     c
 }
 
+/// A well-configured responder: its own `responder.example` leaf from `pki`, with the
+/// intermediate, trusting `pki`'s root.
+fn good_responder(
+    p: &dyn CryptoProvider,
+    pki: &Pki,
+    alg: &'static SignatureAlgorithm,
+) -> ConnectionConfig {
+    let leaf = pki.fqdn_leaf(alg, "responder.example");
+    let auth = cert_auth(p, &leaf, &[pki.intermediate_der()], &[pki.root_der()]);
+    with_auth("responder", IKE, auth)
+}
+
 /// Runs A (initiator) against B (responder) with both clocks set.
 fn run_pair(
     a: ConnectionConfig,
@@ -277,11 +289,7 @@ fn expired_end_entity_certificate_fails() {
     let ints = [pki.intermediate_der()];
     let cas = [pki.root_der()];
     let a = with_auth("initiator", IKE, cert_auth(p, &expired, &ints, &cas));
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
-    );
+    let b = good_responder(p, &pki, alg);
     assert_responder_rejects(&run_pair(a, p, b, p), "peer certificate has expired");
 }
 
@@ -301,11 +309,7 @@ fn not_yet_valid_end_entity_certificate_fails() {
     let ints = [pki.intermediate_der()];
     let cas = [pki.root_der()];
     let a = with_auth("initiator", IKE, cert_auth(p, &future, &ints, &cas));
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
-    );
+    let b = good_responder(p, &pki, alg);
     assert_responder_rejects(&run_pair(a, p, b, p), "peer certificate is not yet valid");
 }
 
@@ -324,16 +328,7 @@ fn certificate_from_an_unknown_ca_fails() {
             &[ours.root_der()],
         ),
     );
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(
-            p,
-            &ours.fqdn_leaf(alg, "responder.example"),
-            &[ours.intermediate_der()],
-            &[ours.root_der()],
-        ),
-    );
+    let b = good_responder(p, &ours, alg);
     assert_responder_rejects(
         &run_pair(a, p, b, p),
         "peer certificate is not issued by a trusted CA",
@@ -351,16 +346,7 @@ fn missing_intermediate_fails() {
         IKE,
         cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &[], &cas),
     );
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(
-            p,
-            &pki.fqdn_leaf(alg, "responder.example"),
-            &[pki.intermediate_der()],
-            &cas,
-        ),
-    );
+    let b = good_responder(p, &pki, alg);
     assert_responder_rejects(
         &run_pair(a, p, b, p),
         "peer certificate is not issued by a trusted CA",
@@ -399,16 +385,7 @@ fn intermediate_without_ca_flag_fails() {
             &cas,
         ),
     );
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(
-            p,
-            &pki.fqdn_leaf(alg, "responder.example"),
-            &[pki.intermediate_der()],
-            &cas,
-        ),
-    );
+    let b = good_responder(p, &pki, alg);
     assert_responder_rejects(
         &run_pair(a, p, b, p),
         "intermediate certificate is not a CA",
@@ -426,11 +403,7 @@ fn identity_not_in_certificate_fails() {
         IKE,
         cert_auth(p, &pki.fqdn_leaf(alg, "someone-else.example"), &ints, &cas),
     );
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
-    );
+    let b = good_responder(p, &pki, alg);
     assert_responder_rejects(
         &run_pair(a, p, b, p),
         "peer identity does not match its certificate",
@@ -520,11 +493,7 @@ fn psk_on_one_side_and_certificates_on_the_other_fail() {
     };
     // PSK initiator, certificate responder: no CERT to validate.
     let a = with_auth("initiator", IKE, psk());
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
-    );
+    let b = good_responder(p, &pki, alg);
     assert_responder_rejects(&run_pair(a, p, b, p), "peer sent no certificate");
     // Certificate initiator, PSK responder: a signature where a MAC is expected.
     let a = with_auth(
@@ -585,11 +554,7 @@ fn without_wall_clock_certificates_fail_closed() {
         IKE,
         cert_auth(p, &pki.fqdn_leaf(alg, "initiator.example"), &ints, &cas),
     );
-    let b = with_auth(
-        "responder",
-        IKE,
-        cert_auth(p, &pki.fqdn_leaf(alg, "responder.example"), &ints, &cas),
-    );
+    let b = good_responder(p, &pki, alg);
     let mut pair = Pair::new(EndpointConfig::default(), p, responder(b), p);
     pair.a.set_unix_time(pair.now, test_time());
     pair.connect(Arc::new(a));

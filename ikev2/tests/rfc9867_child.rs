@@ -11,7 +11,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ikev2::{ConnectionConfig, EndpointConfig, Event, Lifetime, PpkConfig, PpkExchange, PpkMode};
+use ikev2::{
+    ConnectionConfig, EndpointConfig, Event, Lifetime, PpkConfig, PpkExchange, PpkMode, SaId,
+};
 use ipsec_crypto::SecretBytes;
 use sim::{Pair, PpkAnswer, conn, current_sa, default_provider, live_children, responder};
 
@@ -131,6 +133,17 @@ fn rekey_child(pair: &mut Pair) -> u32 {
     old
 }
 
+/// Starts a rekey of the first Child SA and runs through its first attempt only (a retry
+/// comes seconds later). Returns the IKE SA and the old Child SA's inbound SPI.
+fn first_rekey_attempt(pair: &mut Pair) -> (SaId, u32) {
+    let sa = current_sa(&pair.a_events).expect("sa");
+    let old = first_child(pair);
+    let now = pair.now;
+    assert!(pair.a.rekey_child(now, sa, old));
+    pair.run_until(now + Duration::from_secs(1));
+    (sa, old)
+}
+
 #[test]
 fn every_create_child_sa_takes_a_fresh_ppk() {
     let kme = Rc::new(RefCell::new(Kme::default()));
@@ -175,13 +188,8 @@ fn every_create_child_sa_takes_a_fresh_ppk() {
 fn a_ppk_that_does_not_match_creates_no_sa_and_keeps_the_old_one() {
     let kme = Rc::new(RefCell::new(Kme::default()));
     let mut pair = established(true, &kme);
-    let old = first_child(&pair);
     kme.borrow_mut().corrupt_responder = true;
-    let sa = current_sa(&pair.a_events).expect("sa");
-    let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, old));
-    // Only the first attempt: the retry comes seconds later.
-    pair.run_until(now + Duration::from_secs(1));
+    let (sa, old) = first_rekey_attempt(&mut pair);
     assert_eq!(pair.b.stats().child_ppk_failures, 1);
     assert_eq!(live_children(&pair.a_events).len(), 1);
     assert_eq!(
@@ -208,12 +216,8 @@ fn a_ppk_that_does_not_match_creates_no_sa_and_keeps_the_old_one() {
 fn initiator_key_source_down_at_rekey_fails_closed_and_retries() {
     let kme = Rc::new(RefCell::new(Kme::default()));
     let mut pair = established(true, &kme);
-    let old = first_child(&pair);
     kme.borrow_mut().initiator_down = true;
-    let sa = current_sa(&pair.a_events).expect("sa");
-    let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, old));
-    pair.run_until(now + Duration::from_secs(1));
+    let (_, old) = first_rekey_attempt(&mut pair);
     assert_eq!(pair.a.stats().child_ppk_failures, 1);
     assert_eq!(first_child(&pair), old, "no rekey without the key");
     assert_eq!(pair.assert_live_children_match(), 1);
@@ -229,12 +233,8 @@ fn initiator_key_source_down_at_rekey_fails_closed_and_retries() {
 fn responder_key_source_down_answers_temporary_failure() {
     let kme = Rc::new(RefCell::new(Kme::default()));
     let mut pair = established(true, &kme);
-    let old = first_child(&pair);
     kme.borrow_mut().responder_down = true;
-    let sa = current_sa(&pair.a_events).expect("sa");
-    let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, old));
-    pair.run_until(now + Duration::from_secs(1));
+    let (_, old) = first_rekey_attempt(&mut pair);
     assert_eq!(pair.b.stats().child_ppk_failures, 1);
     assert_eq!(first_child(&pair), old);
     assert_eq!(pair.assert_live_children_match(), 1);
@@ -340,12 +340,8 @@ fn a_responder_that_skips_a_required_ppk_gets_its_new_child_sa_deleted() {
         qkd(false, PpkMode::Rfc9867),
         &kme,
     );
-    let old = first_child(&pair);
     kme.borrow_mut().responder_down = true;
-    let sa = current_sa(&pair.a_events).expect("sa");
-    let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, old));
-    pair.run_until(now + Duration::from_secs(1));
+    let (_, old) = first_rekey_attempt(&mut pair);
     assert_eq!(pair.a.stats().child_ppk_failures, 1);
     assert_eq!(first_child(&pair), old, "the old Child SA stays");
     assert_eq!(

@@ -24,6 +24,7 @@ mod lab;
 mod rootfs;
 mod sas;
 mod scenario;
+pub mod swanctl;
 mod timing;
 mod traffic;
 

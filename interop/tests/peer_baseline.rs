@@ -18,6 +18,7 @@
 
 use std::time::Duration;
 
+use interop::swanctl::{PskConn, psk_conf};
 use interop::{
     Charon, CharonConfig, FirstPacketProbe, IkeSa, Lab, Node, PhaseSummary, PhaseTimings,
     lab_or_skip, ping, report, tcp_transfer, timelines,
@@ -29,45 +30,14 @@ const TRANSFER_BYTES: usize = 1 << 20;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn swanctl_conf(me: &Node, peer: &Node, my_id: &str, peer_id: &str) -> String {
-    format!(
-        r#"connections {{
-    net {{
-        version = 2
-        local_addrs = {local}
-        remote_addrs = {remote}
-        proposals = {IKE_PROPOSAL}
-        mobike = no
-        local {{
-            auth = psk
-            id = {my_id}
-        }}
-        remote {{
-            auth = psk
-            id = {peer_id}
-        }}
-        children {{
-            net {{
-                local_ts = {local_in}/32
-                remote_ts = {remote_in}/32
-                esp_proposals = {ESP_PROPOSAL}
-                start_action = none
-            }}
-        }}
-    }}
-}}
-secrets {{
-    ike-lab {{
-        id-1 = {my_id}
-        id-2 = {peer_id}
-        secret = "interop-lab-psk-0123456789abcdef"
-    }}
-}}
-"#,
-        local = me.outer(),
-        remote = peer.outer(),
-        local_in = me.inner(),
-        remote_in = peer.inner(),
-    )
+    let conn = PskConn {
+        my_id,
+        peer_id,
+        ike: IKE_PROPOSAL,
+        esp: ESP_PROPOSAL,
+        psk: "interop-lab-psk-0123456789abcdef",
+    };
+    psk_conf(me, peer, &conn)
 }
 
 /// Charons first, so they stop before the lab's namespaces go.

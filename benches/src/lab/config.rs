@@ -1,6 +1,7 @@
 //! Configuration text for our daemon and for strongSwan in the lab.
 
 use interop::Node;
+use interop::swanctl::{PskConn, psk_conf};
 
 /// The pre-shared key of the wire benchmarks.
 pub(crate) const PSK: &str = "pqb-wire-psk-0123456789abcdef-0123";
@@ -60,47 +61,14 @@ pub(crate) fn swanctl_conn(
     peer_id: &str,
     esp: &str,
 ) -> String {
-    format!(
-        r#"connections {{
-    net {{
-        version = 2
-        local_addrs = {local}
-        remote_addrs = {remote}
-        proposals = {ike}
-        mobike = no
-        fragmentation = yes
-        local {{
-            auth = psk
-            id = {my_id}
-        }}
-        remote {{
-            auth = psk
-            id = {peer_id}
-        }}
-        children {{
-            net {{
-                local_ts = {local_in}/32
-                remote_ts = {remote_in}/32
-                esp_proposals = {esp}
-                start_action = none
-            }}
-        }}
-    }}
-}}
-secrets {{
-    ike-net {{
-        id-1 = {my_id}
-        id-2 = {peer_id}
-        secret = "{PSK}"
-    }}
-}}
-"#,
-        local = me.outer(),
-        remote = peer.outer(),
-        ike = super::IKE,
-        local_in = me.inner(),
-        remote_in = peer.inner(),
-    )
+    let conn = PskConn {
+        my_id,
+        peer_id,
+        ike: super::IKE,
+        esp,
+        psk: PSK,
+    };
+    psk_conf(me, peer, &conn)
 }
 
 /// Our responder for the load benchmark: any peer that proves the PSK, one Child SA

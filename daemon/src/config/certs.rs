@@ -3,7 +3,6 @@
 //! directory and checked here (readable, PEM, X.509, key matching the certificate), so that a
 //! bad file is refused with its line and field instead of failing the first IKE_AUTH.
 
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -11,7 +10,6 @@ use ikev2::{AuthConfig, CertificateAuth, CertificateError, Identity};
 use ipsec_crypto::SecretBytes;
 use toml::Spanned;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::extensions::GeneralName;
 use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer;
 use zeroize::Zeroize;
@@ -311,7 +309,7 @@ impl Validator<'_> {
         let id = identity(text)
             .map_err(|e| self.error(&raw.span(), &format!("{table}.id"), e))
             .ok()?;
-        if !names(&cert, text) {
+        if ikev2::matches_identity(&cert, &id.0).is_err() {
             self.error(
                 &raw.span(),
                 &format!("{table}.id"),
@@ -343,24 +341,6 @@ impl Validator<'_> {
             .unwrap_or_else(|| Path::new("."))
             .join(name)
     }
-}
-
-/// Whether a subjectAltName of `cert` is `id` (DNS and e-mail ignore ASCII case).
-fn names(cert: &X509Certificate<'_>, id: &str) -> bool {
-    let id = id.strip_prefix('@').unwrap_or(id);
-    let ip = id.parse::<IpAddr>().ok();
-    let Ok(Some(san)) = cert.subject_alternative_name() else {
-        return false;
-    };
-    san.value.general_names.iter().any(|n| match n {
-        GeneralName::DNSName(d) | GeneralName::RFC822Name(d) => d.eq_ignore_ascii_case(id),
-        GeneralName::IPAddress(a) => match ip {
-            Some(IpAddr::V4(v4)) => *a == v4.octets(),
-            Some(IpAddr::V6(v6)) => *a == v6.octets(),
-            None => false,
-        },
-        _ => false,
-    })
 }
 
 /// A DN compared loosely: without blanks around separators.

@@ -15,11 +15,8 @@ use super::raw::Amount;
 /// Parses `30s`, `5m`, `4h`, `1d`, `250ms` or a bare number of seconds.
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration (e.g. 30s, 5m, 4h, 1d)"))?;
+    let (n, unit) = number_and_unit(s)
+        .ok_or_else(|| format!("'{s}' is not a duration (e.g. 30s, 5m, 4h, 1d)"))?;
     let secs = match unit {
         "ms" => return Ok(Duration::from_millis(n)),
         "" | "s" => Some(n),
@@ -140,11 +137,8 @@ pub(crate) fn amount(a: &Amount) -> Result<u64, String> {
         Amount::Number(n) => return Ok(*n),
         Amount::Text(s) => s.trim(),
     };
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{s}' is not a count (e.g. 1000000, 500M, 4G)"))?;
+    let (n, unit) = number_and_unit(s)
+        .ok_or_else(|| format!("'{s}' is not a count (e.g. 1000000, 500M, 4G)"))?;
     let shift = match unit {
         "" => 0,
         "K" | "k" => 10,
@@ -155,6 +149,13 @@ pub(crate) fn amount(a: &Amount) -> Result<u64, String> {
     };
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// Splits `500M` into 500 and `M`; `None` without leading digits.
+fn number_and_unit(s: &str) -> Option<(u64, &str)> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    Some((digits.parse().ok()?, unit))
 }
 
 /// Parses `address/prefix`. With `host_bits` the address may lie inside the network (an
@@ -206,12 +207,7 @@ fn address_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
     if len > bits {
         return Err(format!("prefix length /{len} is too long for {addr}"));
     }
-    let host_bits = u32::from(bits - len);
-    let host_mask = if host_bits == 128 {
-        u128::MAX
-    } else {
-        (1u128 << host_bits) - 1
-    };
+    let host_mask = low_mask(u32::from(bits - len));
     let start = key(addr) & !host_mask;
     if start != key(addr) {
         return Err(format!(
@@ -286,14 +282,15 @@ fn prefix_len(start: IpAddr, end: IpAddr) -> Option<u8> {
     let bits: u32 = if start.is_ipv4() { 32 } else { 128 };
     let span = key(start) ^ key(end);
     let host_bits = 128 - span.leading_zeros();
-    let mask = if host_bits == 128 {
-        u128::MAX
-    } else {
-        (1u128 << host_bits) - 1
-    };
+    let mask = low_mask(host_bits);
     let aligned = key(start) & mask == 0 && key(end) & mask == mask;
     let len = bits.checked_sub(host_bits)?;
     aligned.then(|| u8::try_from(len).ok()).flatten()
+}
+
+/// The lowest `bits` bits set (`bits` <= 128).
+fn low_mask(bits: u32) -> u128 {
+    u128::MAX.checked_shr(128 - bits).unwrap_or(0)
 }
 
 fn key(a: IpAddr) -> u128 {

@@ -14,7 +14,7 @@ use crate::wire::{IdType, Identification};
 ///
 /// # Errors
 /// A static reason, reported as AUTHENTICATION_FAILED.
-pub(crate) fn matches_identity(
+pub fn matches_identity(
     cert: &X509Certificate<'_>,
     id: &Identification,
 ) -> Result<(), &'static str> {

@@ -13,6 +13,8 @@ pub mod fuzzing;
 mod identity;
 mod signature;
 
+pub use identity::matches_identity;
+
 use std::fmt;
 use std::time::Instant;
 

@@ -55,3 +55,9 @@ fn random_fraction(provider: &dyn CryptoProvider, max: Duration) -> Duration {
 pub(crate) fn lowest<'a>(a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
     if a <= b { a } else { b }
 }
+
+/// RFC 7296 §2.8.1 and §2.8.2: of two simultaneous rekeys of one SA, the SA created by the
+/// exchange with the lowest nonce is redundant. `ours` and `theirs` are each exchange's lowest.
+pub(crate) fn ours_redundant(ours: &[u8], theirs: &[u8]) -> bool {
+    ours < theirs
+}

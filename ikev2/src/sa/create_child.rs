@@ -6,8 +6,10 @@ use std::time::Instant;
 use ipsec_crypto::{ActiveKeyExchange, KeError, SecretBytes};
 
 use super::child::{ChildParams, ChildSeed, child_offer, new_spi};
+use super::children::{lowest, ours_redundant};
 use super::init::{ke_error, ke_payload, key_lengths, nonce};
-use super::ppk_child::{PpkForAnswer, PpkForRequest, ppk_accepted, ppk_identity};
+use super::ppk::ppk_identity;
+use super::ppk_child::{PpkForAnswer, PpkForRequest, ppk_accepted};
 use super::{Ctx, IkeSa, NONCE_LEN, find_notify, first_error_notify, notify, random_bytes};
 use crate::error::Error;
 use crate::event::Event;
@@ -52,6 +54,13 @@ pub(crate) struct CcExchange {
     /// Initiator of a Child SA rekey: the lowest nonce of the peer's simultaneous rekey of the
     /// same SA, noted when we answered it (RFC 7296 §2.8.1).
     peer_collision: Option<Vec<u8>>,
+}
+
+impl CcExchange {
+    /// The lowest nonce of this exchange, which settles a rekey collision.
+    fn lowest_nonce(&self) -> Vec<u8> {
+        lowest(&self.ni, &self.nr).to_vec()
+    }
 }
 
 impl IkeSa {
@@ -160,7 +169,7 @@ impl IkeSa {
         front.append(&mut payloads);
         if let Some((id, key)) = &ppk {
             front.push(
-                self.ppk_identity_key(id, key, &ni, ctx)
+                self.child_ppk_identity_key(id, key, &ni, ctx)
                     .ok_or(Error::Internal("prf"))?,
             );
         }
@@ -198,11 +207,10 @@ impl IkeSa {
         if let Err(e) = self.accept_cc_response(payloads, &mut cc) {
             return self.abandon_cc(now, &cc, e, ctx);
         }
-        if cc.kind == CcKind::RekeyIke {
-            let lowest = super::children::lowest(&cc.ni, &cc.nr).to_vec();
-            if !self.collision_our_nonces(now, lowest, !cc.remaining.is_empty(), ctx) {
-                return;
-            }
+        if cc.kind == CcKind::RekeyIke
+            && !self.collision_our_nonces(now, cc.lowest_nonce(), !cc.remaining.is_empty(), ctx)
+        {
+            return;
         }
         self.continue_cc_initiator(now, cc, ctx);
     }
@@ -223,7 +231,7 @@ impl IkeSa {
         {
             tracing::warn!(sa = ?self.id, kind = ?cc.kind, "responder did not use the PPK");
             cc.ppk = None;
-            cc.ppk_refused = self.child_ppk_required();
+            cc.ppk_refused = self.ppk_required();
         }
         cc.nr = nonce(payloads)
             .ok_or(Error::InvalidSyntax(
@@ -425,9 +433,8 @@ impl IkeSa {
                 {
                     // RFC 7296 §2.8.2: a simultaneous rekey, answered; resolved by the nonces
                     // (`ike_collision.rs`).
-                    let theirs = super::children::lowest(&cc.ni, &cc.nr).to_vec();
-                    let ours = (!ours.nr.is_empty())
-                        .then(|| super::children::lowest(&ours.ni, &ours.nr).to_vec());
+                    let theirs = cc.lowest_nonce();
+                    let ours = (!ours.nr.is_empty()).then(|| ours.lowest_nonce());
                     self.ike_collision_started(theirs, ours);
                 }
                 if cc.remaining.is_empty() {
@@ -440,8 +447,7 @@ impl IkeSa {
                         && let Some(super::tasks::Active::CreateChild(ours)) = self.active.as_mut()
                         && matches!(ours.kind, CcKind::RekeyChild { old_inbound, .. } if old_inbound == old)
                     {
-                        let lowest = super::children::lowest(&cc.ni, &cc.nr).to_vec();
-                        ours.peer_collision = Some(lowest);
+                        ours.peer_collision = Some(cc.lowest_nonce());
                     }
                     self.followup = Some(Box::new(cc));
                 }
@@ -717,7 +723,7 @@ impl IkeSa {
                                 old,
                                 new_inbound,
                                 cc.we_initiated,
-                                super::children::lowest(ni, nr).to_vec(),
+                                lowest(ni, nr).to_vec(),
                                 cc.peer_collision.clone(),
                             );
                         }
@@ -743,7 +749,9 @@ impl IkeSa {
         let Some(entry) = self.children.iter_mut().find(|c| c.inbound_spi == old) else {
             // The peer won a simultaneous rekey and already deleted the old SA: ours is the
             // redundant one.
-            if we_initiated && collision.is_some_and(|peer_lowest| our_lowest < peer_lowest) {
+            if we_initiated
+                && collision.is_some_and(|peer_lowest| ours_redundant(&our_lowest, &peer_lowest))
+            {
                 self.tasks.push_front(super::tasks::Task::DeleteChild {
                     inbound_spi: new_inbound,
                 });
@@ -756,7 +764,7 @@ impl IkeSa {
         }
         entry.rekeying = false;
         match entry.rekeyed_by_peer.take().map(|(n, _)| n).or(collision) {
-            Some(peer_lowest) if our_lowest < peer_lowest => {
+            Some(peer_lowest) if ours_redundant(&our_lowest, &peer_lowest) => {
                 // Ours is redundant: close it; the peer closes the old one.
                 self.tasks.push_front(super::tasks::Task::DeleteChild {
                     inbound_spi: new_inbound,

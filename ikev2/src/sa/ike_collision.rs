@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use super::children::ours_redundant;
 use super::tasks::Task;
 use super::{Ctx, IkeSa};
 use crate::event::Event;
@@ -72,7 +73,7 @@ impl IkeSa {
         let Some(c) = self.ike_collision.as_mut() else {
             return true;
         };
-        let lost = lowest < c.theirs_lowest;
+        let lost = ours_redundant(&lowest, &c.theirs_lowest);
         c.ours_lowest = Some(lowest);
         if lost && followups {
             tracing::info!(sa = ?self.id, "IKE SA rekey collision lost: abandoning our rekey before IKE_FOLLOWUP_KE");
@@ -152,7 +153,10 @@ impl IkeSa {
         let Some(c) = self.ike_collision.as_mut() else {
             return;
         };
-        let lost = c.give_way || c.ours_lowest.as_ref().is_some_and(|o| *o < c.theirs_lowest);
+        let lost = c.give_way
+            || c.ours_lowest
+                .as_ref()
+                .is_some_and(|o| ours_redundant(o, &c.theirs_lowest));
         let won = !lost && c.ours_lowest.is_some();
         let (ours, theirs) = (c.ours.take(), c.theirs.take());
         if c.settled {

@@ -7,14 +7,14 @@ use std::time::Instant;
 use ipsec_crypto::{ActiveKeyExchange, KeError, SecretBytes};
 
 use super::init::{ke_error, ke_payload};
-use super::ppk::PpkLookup;
+use super::ppk::{PpkLookup, ppk_identity, ppk_identity_key, ppk_identity_keys};
 use super::{Ctx, IkeSa, State, find_notify, first_error_notify, notify};
 use crate::error::Error;
 use crate::event::PpkExchange;
 use crate::proposal::ke_group;
 use crate::protect::int_auth_a;
 use crate::wire::{
-    ExchangeType, Header, KeId, KeyExchangePayload, NotifyType, Payload, PayloadType, PpkIdType,
+    ExchangeType, Header, KeId, KeyExchangePayload, NotifyType, Payload, PayloadType,
 };
 
 /// Initiator state while an IKE_INTERMEDIATE is in flight.
@@ -38,7 +38,6 @@ impl IkeSa {
         let mut payloads = Vec::new();
         let mut ppk = None;
         if last && self.peer.use_ppk_int {
-            let required = self.conn.ppk.as_ref().is_some_and(|p| p.required);
             match self.initiator_ppk() {
                 PpkLookup::Wait => {
                     self.auth_paused = true;
@@ -49,13 +48,10 @@ impl IkeSa {
                     let Some(confirmation) = self.ppk_confirmation(&key, ctx) else {
                         return self.fail(Error::Internal("prf"), ctx);
                     };
-                    let mut data = vec![PpkIdType::PPK_ID_FIXED.0];
-                    data.extend_from_slice(&id);
-                    data.extend_from_slice(&confirmation);
-                    payloads.push(notify(NotifyType::PPK_IDENTITY_KEY, data));
+                    payloads.push(ppk_identity_key(&id, &confirmation));
                     ppk = Some(key);
                 }
-                PpkLookup::Without if required => return self.ppk_missing(ctx),
+                PpkLookup::Without if self.ppk_required() => return self.ppk_missing(ctx),
                 PpkLookup::Without => {}
             }
         }
@@ -130,8 +126,7 @@ impl IkeSa {
             }
             _ => false,
         };
-        if !used && self.peer.use_ppk_int && self.ppk_int_required() && self.is_last_intermediate()
-        {
+        if !used && self.peer.use_ppk_int && self.ppk_required() && self.is_last_intermediate() {
             return self.fail(
                 Error::AuthenticationFailed("responder did not use the required PPK"),
                 ctx,
@@ -161,7 +156,7 @@ impl IkeSa {
                     return;
                 }
                 Some(PpkLookup::Use(id, key)) => Some((id, key)),
-                _ if self.ppk_int_required() => {
+                _ if self.ppk_required() => {
                     self.respond(
                         now,
                         ExchangeType::IKE_INTERMEDIATE,
@@ -214,9 +209,7 @@ impl IkeSa {
             }
         }
         if let Some((id, _)) = &ppk {
-            let mut data = vec![PpkIdType::PPK_ID_FIXED.0];
-            data.extend_from_slice(id);
-            out.push(notify(NotifyType::PPK_IDENTITY, data));
+            out.push(ppk_identity(id));
         }
         self.fold_int_auth(true, header, first, plain, ctx);
         let Some((rh, rfirst, rplain)) =
@@ -248,17 +241,8 @@ impl IkeSa {
         payloads: &[Payload],
         ctx: &mut Ctx<'_>,
     ) -> Option<PpkLookup> {
-        for n in payloads.iter().filter_map(|p| {
-            if let Payload::Notify(n) = p {
-                Some(n)
-            } else {
-                None
-            }
-        }) {
-            if n.notify_type != NotifyType::PPK_IDENTITY_KEY || n.data.len() < 1 + 1 + 8 {
-                continue;
-            }
-            let (ppk_id, confirmation) = n.data[1..].split_at(n.data.len() - 9);
+        // Any PPK ID type: the ID is compared as opaque octets.
+        for (_, ppk_id, confirmation) in ppk_identity_keys(payloads) {
             match self.responder_ppk(now, ppk_id, PpkExchange::Initial, ctx) {
                 PpkLookup::Wait => return Some(PpkLookup::Wait),
                 PpkLookup::Use(id, key) => {
@@ -273,10 +257,6 @@ impl IkeSa {
             }
         }
         None
-    }
-
-    fn ppk_int_required(&self) -> bool {
-        self.conn.ppk.as_ref().is_some_and(|p| p.required)
     }
 
     fn is_last_intermediate(&self) -> bool {

@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use ipsec_crypto::SecretBytes;
 
-use super::{Ctx, IkeSa, dup};
+use super::{Ctx, IkeSa, dup, notify};
 use crate::config::PpkSource;
 use crate::error::Error;
 use crate::event::{Event, PpkExchange};
+use crate::wire::{NotifyType, Payload, PpkIdType};
 
 /// The PPK of one IKE SA from an external source.
 pub(crate) enum PpkState {
@@ -157,17 +158,26 @@ impl IkeSa {
 
     /// The RFC 9867 §3.1 PPK Confirmation: the first 8 octets of `prf(PPK, Ni | Nr | SPIi | SPIr)`.
     pub(super) fn ppk_confirmation(&self, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<[u8; 8]> {
+        self.ppk_confirmation_over(ppk, &[&self.ni, &self.nr], ctx)
+    }
+
+    /// The first 8 octets of `prf(PPK, nonces | SPIi | SPIr)` with this IKE SA's PRF and SPIs.
+    pub(super) fn ppk_confirmation_over(
+        &self,
+        ppk: &SecretBytes,
+        nonces: &[&[u8]],
+        ctx: &Ctx<'_>,
+    ) -> Option<[u8; 8]> {
         let prf = self.prf(ctx)?;
-        Some(crate::keys::ppk_confirmation(
-            prf,
-            ppk,
-            &[
-                &self.ni,
-                &self.nr,
-                &self.spi_i.to_be_bytes(),
-                &self.spi_r.to_be_bytes(),
-            ],
-        ))
+        let (spi_i, spi_r) = (self.spi_i.to_be_bytes(), self.spi_r.to_be_bytes());
+        let mut input = nonces.to_vec();
+        input.extend([spi_i.as_slice(), spi_r.as_slice()]);
+        Some(crate::keys::ppk_confirmation(prf, ppk, &input))
+    }
+
+    /// Whether the connection requires a PPK (fail closed without one).
+    pub(super) fn ppk_required(&self) -> bool {
+        self.conn.ppk.as_ref().is_some_and(|p| p.required)
     }
 
     /// Initiator with a required PPK that will not come.
@@ -177,4 +187,35 @@ impl IkeSa {
             ctx,
         );
     }
+}
+
+/// `N(PPK_IDENTITY_KEY)`: the PPK ID (fixed type) then its 8-octet confirmation.
+pub(super) fn ppk_identity_key(id: &[u8], confirmation: &[u8; 8]) -> Payload {
+    let mut data = Vec::with_capacity(1 + id.len() + confirmation.len());
+    data.push(PpkIdType::PPK_ID_FIXED.0);
+    data.extend_from_slice(id);
+    data.extend_from_slice(confirmation);
+    notify(NotifyType::PPK_IDENTITY_KEY, data)
+}
+
+/// `N(PPK_IDENTITY)` naming the PPK the responder used.
+pub(super) fn ppk_identity(id: &[u8]) -> Payload {
+    let mut data = Vec::with_capacity(1 + id.len());
+    data.push(PpkIdType::PPK_ID_FIXED.0);
+    data.extend_from_slice(id);
+    notify(NotifyType::PPK_IDENTITY, data)
+}
+
+/// Every `N(PPK_IDENTITY_KEY)` long enough for a type octet, a PPK ID and a confirmation, as
+/// `(type, PPK ID, confirmation)`.
+pub(super) fn ppk_identity_keys(payloads: &[Payload]) -> impl Iterator<Item = (u8, &[u8], &[u8])> {
+    payloads.iter().filter_map(|p| match p {
+        Payload::Notify(n)
+            if n.notify_type == NotifyType::PPK_IDENTITY_KEY && n.data.len() >= 1 + 1 + 8 =>
+        {
+            let (id, confirmation) = n.data[1..].split_at(n.data.len() - 9);
+            Some((n.data[0], id, confirmation))
+        }
+        _ => None,
+    })
 }

@@ -12,7 +12,7 @@
 //!          N(PPK_IDENTITY_KEY)}           -->
 //!                                         <--   HDR, SK {SA, Nr, [KEr,] [TSi, TSr,]
 //!                                                        N(PPK_IDENTITY)}
-//! PPK_IDENTITY_KEY data = PPK_ID_FIXED (1) | PPK_ID | first 8 octets of
+//! PPK_IDENTITY_KEY data = PPK_ID_FIXED (2) | PPK_ID | first 8 octets of
 //!                         prf(PPK, Ni | SPIi | SPIr)
 //! SK_d' = prf+(PPK, SK_d)            (PRF key size; PRF and SK_d of the current IKE SA)
 //! Child SA:  KEYMAT   = prf+(SK_d', [g^ir (new) |] Ni | Nr [| SK(1) | ... | SK(n)])
@@ -48,8 +48,8 @@ use ipsec_crypto::{SecretBytes, ct_eq};
 
 use super::create_child::CcKind;
 use super::init::nonce;
-use super::ppk::{PpkLookup, PpkState};
-use super::{Ctx, IkeSa, find_notify, notify};
+use super::ppk::{PpkLookup, PpkState, ppk_identity_key, ppk_identity_keys};
+use super::{Ctx, IkeSa, find_notify};
 use crate::event::PpkExchange;
 use crate::wire::{NotifyType, Payload, PpkIdType, ProtocolId};
 
@@ -78,10 +78,6 @@ impl IkeSa {
         self.peer.use_ppk_int && self.conn.wants_ppk_int()
     }
 
-    pub(super) fn child_ppk_required(&self) -> bool {
-        self.conn.ppk.as_ref().is_some_and(|p| p.required)
-    }
-
     /// Initiator: the PPK for a request of `kind`. The first call asks an external source and
     /// returns `Wait`; the call after the answer (`resumed`) takes it.
     pub(super) fn ppk_for_request(
@@ -103,13 +99,13 @@ impl IkeSa {
         match found {
             PpkLookup::Use(id, key) => PpkForRequest::Use(id, key),
             PpkLookup::Wait => PpkForRequest::Wait,
-            PpkLookup::Without if self.child_ppk_required() => PpkForRequest::Missing,
+            PpkLookup::Without if self.ppk_required() => PpkForRequest::Missing,
             PpkLookup::Without => PpkForRequest::Without,
         }
     }
 
     /// Initiator: `N(PPK_IDENTITY_KEY)` for the request with nonce `ni`.
-    pub(super) fn ppk_identity_key(
+    pub(super) fn child_ppk_identity_key(
         &self,
         id: &[u8],
         ppk: &SecretBytes,
@@ -117,11 +113,7 @@ impl IkeSa {
         ctx: &Ctx<'_>,
     ) -> Option<Payload> {
         let confirmation = self.child_ppk_confirmation(ppk, ni, ctx)?;
-        let mut data = Vec::with_capacity(1 + id.len() + 8);
-        data.push(PpkIdType::PPK_ID_FIXED.0);
-        data.extend_from_slice(id);
-        data.extend_from_slice(&confirmation);
-        Some(notify(NotifyType::PPK_IDENTITY_KEY, data))
+        Some(ppk_identity_key(id, &confirmation))
     }
 
     /// The confirmation in CREATE_CHILD_SA: `prf(PPK, Ni | SPIi | SPIr)`, first 8 octets.
@@ -131,12 +123,7 @@ impl IkeSa {
         ni: &[u8],
         ctx: &Ctx<'_>,
     ) -> Option<[u8; 8]> {
-        let prf = self.prf(ctx)?;
-        Some(crate::keys::ppk_confirmation(
-            prf,
-            ppk,
-            &[ni, &self.spi_i.to_be_bytes(), &self.spi_r.to_be_bytes()],
-        ))
+        self.ppk_confirmation_over(ppk, &[ni], ctx)
     }
 
     /// Responder: the PPK named by the request's PPK_IDENTITY_KEY whose confirmation matches.
@@ -160,14 +147,8 @@ impl IkeSa {
         let exchange = self.requested_exchange(payloads);
         let ni = nonce(payloads).unwrap_or_default().to_vec();
         let mut mismatch = false;
-        for n in payloads.iter().filter_map(|p| match p {
-            Payload::Notify(n) if n.notify_type == NotifyType::PPK_IDENTITY_KEY => Some(n),
-            _ => None,
-        }) {
-            if n.data.len() < 1 + 1 + 8 || n.data[0] != PpkIdType::PPK_ID_FIXED.0 {
-                continue;
-            }
-            let (ppk_id, confirmation) = n.data[1..].split_at(n.data.len() - 9);
+        let offered = ppk_identity_keys(payloads).filter(|(t, ..)| *t == PpkIdType::PPK_ID_FIXED.0);
+        for (_, ppk_id, confirmation) in offered {
             match self.responder_ppk(now, ppk_id, exchange, ctx) {
                 PpkLookup::Wait => return PpkForAnswer::Wait,
                 PpkLookup::Use(id, key) => {
@@ -185,7 +166,7 @@ impl IkeSa {
         }
         let unavailable = matches!(self.ppk_state, PpkState::Unavailable);
         self.ppk_state = PpkState::Idle;
-        match (self.child_ppk_required(), unavailable && !mismatch) {
+        match (self.ppk_required(), unavailable && !mismatch) {
             (false, _) => PpkForAnswer::Without,
             (true, true) => PpkForAnswer::Refuse(NotifyType::TEMPORARY_FAILURE),
             (true, false) => PpkForAnswer::Refuse(NotifyType::AUTHENTICATION_FAILED),
@@ -211,14 +192,6 @@ impl IkeSa {
             None => PpkExchange::NewChild,
         }
     }
-}
-
-/// `N(PPK_IDENTITY)` naming the PPK the responder used.
-pub(super) fn ppk_identity(id: &[u8]) -> Payload {
-    let mut data = Vec::with_capacity(1 + id.len());
-    data.push(PpkIdType::PPK_ID_FIXED.0);
-    data.extend_from_slice(id);
-    notify(NotifyType::PPK_IDENTITY, data)
 }
 
 /// Initiator: whether the response names the PPK we offered.

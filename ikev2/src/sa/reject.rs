@@ -79,20 +79,22 @@ pub(crate) fn cookie_demanded(
 }
 
 fn list<'a>(proposals: impl Iterator<Item = &'a Proposal>) -> String {
-    let all: Vec<String> = proposals.map(describe).collect();
-    let mut shown = all
-        .iter()
-        .take(LISTED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if all.len() > LISTED {
-        shown.push_str(&format!(" (+{} more)", all.len() - LISTED));
+    let (mut shown, mut more) = (Vec::new(), 0usize);
+    for p in proposals {
+        if shown.len() < LISTED {
+            shown.push(describe(p));
+        } else {
+            more += 1;
+        }
     }
-    if shown.is_empty() {
+    let mut out = shown.join(", ");
+    if more > 0 {
+        out.push_str(&format!(" (+{more} more)"));
+    }
+    if out.is_empty() {
         "nothing".into()
     } else {
-        shown
+        out
     }
 }
 

@@ -48,6 +48,13 @@ pub type KeySource = Box<dyn FnMut(bool, Option<&[u8]>) -> Option<PpkAnswer>>;
 pub const IDLE_HORIZON: Duration = Duration::from_secs(100);
 /// Rewrites a datagram in flight (an active attacker or a broken middlebox).
 pub type Mutator = Box<dyn FnMut(bool, &mut Vec<u8>)>;
+/// A PPK answer the key source gave, delivered at its time: (when, to A, IKE SA, PPK).
+type PendingPpk = (
+    Instant,
+    bool,
+    SaId,
+    Option<(Vec<u8>, ipsec_crypto::SecretBytes)>,
+);
 
 pub struct Pair {
     pub now: Instant,
@@ -61,12 +68,7 @@ pub struct Pair {
     pub policy: Policy,
     pub mutate: Option<Mutator>,
     pub key_source: Option<KeySource>,
-    ppk_answers: Vec<(
-        Instant,
-        bool,
-        SaId,
-        Option<(Vec<u8>, ipsec_crypto::SecretBytes)>,
-    )>,
+    ppk_answers: Vec<PendingPpk>,
     pub wire: Vec<Seen>,
     pub a_events: Vec<Event>,
     pub b_events: Vec<Event>,
