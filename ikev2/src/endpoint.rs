@@ -150,6 +150,10 @@ impl Endpoint {
             ctx.stats.dropped_unknown_spi += 1;
             return;
         };
+        if !sa.is_addressed_by(&header) {
+            ctx.stats.dropped_unknown_spi += 1;
+            return;
+        }
         sa.handle(now, local, remote, data, &header, &mut ctx);
         self.adopt();
         self.reap(ours);
@@ -519,6 +523,12 @@ impl Endpoint {
         self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| {
             s.send_invalid_spi(now, spi, ctx)
         })
+    }
+
+    /// The SA with this id, for the engine's own tests.
+    #[cfg(test)]
+    pub(crate) fn sa_mut(&mut self, id: SaId) -> Option<&mut IkeSa> {
+        self.sas.get_mut(&id.0.0).map(|b| &mut **b)
     }
 
     fn fresh_spi(&self) -> Option<u64> {

@@ -8,7 +8,7 @@ use ipsec_crypto::SecretBytes;
 use crate::config::Identity;
 use crate::error::Error;
 use crate::proposal::Negotiated;
-use crate::wire::{IkeSpi, IpSelector};
+use crate::wire::{IkeSpi, IpSelector, MessageId};
 
 /// Identifies an IKE SA within an [`Endpoint`](crate::Endpoint): our own SPI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,7 +178,20 @@ pub struct SaSnapshot {
     pub remote: SocketAddr,
     pub proposal: String,
     pub ppk_used: bool,
+    pub message_ids: MessageIds,
     pub children: Vec<ChildSnapshot>,
+}
+
+/// The Message ID counters of an IKE SA (RFC 7296 §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageIds {
+    /// The ID our next request will carry.
+    pub next_request: MessageId,
+    /// Our request still waiting for its response.
+    pub outstanding: Option<MessageId>,
+    /// The ID the peer's next request must carry.
+    pub expected_request: MessageId,
 }
 
 /// A Child SA as listed.

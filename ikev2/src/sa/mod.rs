@@ -98,6 +98,8 @@ struct PeerCaps {
 /// Our outstanding request.
 struct Pending {
     message_id: u32,
+    /// Only a response of this exchange type answers it (RFC 7296 §2.2).
+    exchange: ExchangeType,
     datagrams: Vec<Vec<u8>>,
     retransmits: u32,
     deadline: Instant,
@@ -264,6 +266,21 @@ impl IkeSa {
         matches!(self.state, State::Established) && !self.rekeyed
     }
 
+    /// Whether a message's header fits this SA: the peer's role flag and, once known, the
+    /// peer's SPI. Our own SPI already selected the SA; the other one is checked too so that a
+    /// message naming only one of the two SPIs is not ours (RFC 7296 §2.2).
+    pub(crate) fn is_addressed_by(&self, header: &Header) -> bool {
+        let from_original_initiator = header.flags.is_initiator();
+        if from_original_initiator == self.initiator {
+            return false;
+        }
+        if self.initiator {
+            self.spi_r == 0 || header.spi_r.0 == self.spi_r
+        } else {
+            header.spi_i.0 == self.spi_i
+        }
+    }
+
     /// Whether the endpoint should remove this SA.
     pub(crate) fn is_dead(&self) -> bool {
         matches!(self.state, State::Dead)
@@ -336,7 +353,10 @@ impl IkeSa {
     ) {
         let mid = header.message_id.0;
         if header.flags.is_response() {
-            if self.pending.as_ref().is_none_or(|p| p.message_id != mid) {
+            // A response belongs to our outstanding request of the same Message ID and
+            // exchange; anything else is dropped before it can touch the state.
+            let answers = |p: &Pending| p.message_id == mid && p.exchange == header.exchange;
+            if !self.pending.as_ref().is_some_and(answers) {
                 ctx.stats.dropped_unexpected += 1;
                 return;
             }
@@ -479,9 +499,20 @@ impl IkeSa {
                     _ => ctx.stats.dropped_unexpected += 1,
                 }
             }
-            (_, other) => {
+            (ex, other) => {
                 self.state = other;
-                ctx.stats.dropped_unexpected += 1;
+                if matches!(
+                    ex,
+                    ExchangeType::CREATE_CHILD_SA
+                        | ExchangeType::INFORMATIONAL
+                        | ExchangeType::IKE_FOLLOWUP_KE
+                ) {
+                    // CVE-2026-78135's class: nothing is created or deleted before IKE_AUTH.
+                    tracing::debug!(sa = ?self.id, exchange = ?ex, "request before IKE_AUTH completed dropped");
+                    ctx.stats.dropped_before_auth += 1;
+                } else {
+                    ctx.stats.dropped_unexpected += 1;
+                }
             }
         }
     }
@@ -650,12 +681,18 @@ impl IkeSa {
             self.fail(Error::Internal("could not protect a request"), ctx);
             return None;
         };
-        self.queue_request(now, datagrams, ctx);
+        self.queue_request(now, exchange, datagrams, ctx);
         Some((header, first, plain))
     }
 
     /// Records and sends request datagrams with the next Message ID.
-    fn queue_request(&mut self, now: Instant, datagrams: Vec<Vec<u8>>, ctx: &mut Ctx<'_>) {
+    fn queue_request(
+        &mut self,
+        now: Instant,
+        exchange: ExchangeType,
+        datagrams: Vec<Vec<u8>>,
+        ctx: &mut Ctx<'_>,
+    ) {
         for d in &datagrams {
             ctx.transmits.push_back(Transmit {
                 local: self.local,
@@ -665,6 +702,7 @@ impl IkeSa {
         }
         self.pending = Some(Pending {
             message_id: self.next_message_id,
+            exchange,
             datagrams,
             retransmits: 0,
             deadline: now + self.conn.retransmit.interval(0),
@@ -812,3 +850,6 @@ pub(crate) const NONCE_LEN: usize = 32;
 pub(crate) fn dup(s: &SecretBytes) -> SecretBytes {
     s.dangerous_duplicate()
 }
+
+#[cfg(test)]
+mod tests;

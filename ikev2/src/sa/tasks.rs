@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::create_child::{CcExchange, CcKind};
 use super::{Ctx, IkeSa, State};
 use crate::event::Event;
+use crate::wire::MessageId;
 
 /// Something we want to do on an established IKE SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,6 +264,11 @@ impl IkeSa {
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             ppk_used: self.ppk_used,
+            message_ids: crate::event::MessageIds {
+                next_request: MessageId(self.next_message_id),
+                outstanding: self.pending.as_ref().map(|p| MessageId(p.message_id)),
+                expected_request: MessageId(self.expected_request_id),
+            },
             children,
         }
     }
