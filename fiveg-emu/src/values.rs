@@ -140,7 +140,9 @@ impl Abba {
 
     /// `None` unless 2 to 255 octets (TS 24.501 §9.11.3.10).
     pub fn new(bytes: &[u8]) -> Option<Self> {
-        (2..=255).contains(&bytes.len()).then(|| Self(bytes.to_vec()))
+        (2..=255)
+            .contains(&bytes.len())
+            .then(|| Self(bytes.to_vec()))
     }
 
     /// The octets.

@@ -114,7 +114,8 @@ impl Milenage {
     }
 
     fn encrypt(&self, block: &mut [u8; 16]) {
-        self.cipher.encrypt_block(GenericArray::from_mut_slice(block));
+        self.cipher
+            .encrypt_block(GenericArray::from_mut_slice(block));
     }
 }
 

@@ -84,7 +84,12 @@ pub fn nea2_apply(key: &[u8; 16], input: &AlgorithmInput, data: &mut [u8]) {
 /// 128-NEA2 over the first `bits` bits of `data`, in place; the octets past the bit length are
 /// left as they are and the unused low bits of the last octet are cleared (as in TS 33.401
 /// Annex C). `false` when `data` is shorter than `bits`.
-pub fn nea2_apply_bits(key: &[u8; 16], input: &AlgorithmInput, data: &mut [u8], bits: usize) -> bool {
+pub fn nea2_apply_bits(
+    key: &[u8; 16],
+    input: &AlgorithmInput,
+    data: &mut [u8],
+    bits: usize,
+) -> bool {
     if bits > data.len() * 8 {
         return false;
     }
@@ -102,7 +107,7 @@ fn cmac_first_32(key: &[u8; 16], input: &AlgorithmInput, message: &[u8], bits: u
     let octets = bits.div_ceil(8);
     padded[8..8 + octets].copy_from_slice(&message[..octets]);
     clear_bits_after(&mut padded, total_bits);
-    let complete = total_bits % 128 == 0;
+    let complete = total_bits.is_multiple_of(128);
     if !complete {
         padded[total_bits / 8] |= 0x80 >> (total_bits % 8);
     }
@@ -157,7 +162,7 @@ fn ctr_apply(key: &[u8; 16], input: &AlgorithmInput, data: &mut [u8], bits: usiz
 /// Clears every bit of `data` at or after bit position `bits`.
 fn clear_bits_after(data: &mut [u8], bits: usize) {
     let first_whole = bits.div_ceil(8);
-    if bits % 8 != 0 {
+    if !bits.is_multiple_of(8) {
         data[bits / 8] &= 0xFFu8 << (8 - bits % 8);
     }
     for byte in data.iter_mut().skip(first_whole) {

@@ -14,7 +14,11 @@ pub struct AmfId {
 impl AmfId {
     /// `None` when the set does not fit 10 bits or the pointer 6 bits.
     pub fn new(region: u8, set: u16, pointer: u8) -> Option<Self> {
-        (set < 1 << 10 && pointer < 1 << 6).then_some(Self { region, set, pointer })
+        (set < 1 << 10 && pointer < 1 << 6).then_some(Self {
+            region,
+            set,
+            pointer,
+        })
     }
 
     /// From the three octets of the wire (region, then set and pointer packed).

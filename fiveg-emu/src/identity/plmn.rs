@@ -16,12 +16,18 @@ impl Plmn {
     /// From decimal strings: a three-digit MCC and a two- or three-digit MNC.
     pub fn new(mcc: &str, mnc: &str) -> Option<Self> {
         let mcc_digits = digits::<3>(mcc)?;
-        let mnc_len = u8::try_from(mnc.len()).ok().filter(|n| (2..=3).contains(n))?;
+        let mnc_len = u8::try_from(mnc.len())
+            .ok()
+            .filter(|n| (2..=3).contains(n))?;
         let mut mnc_digits = [0u8; 3];
         for (slot, ch) in mnc_digits.iter_mut().zip(mnc.bytes()) {
             *slot = digit(ch)?;
         }
-        Some(Self { mcc: mcc_digits, mnc: mnc_digits, mnc_len })
+        Some(Self {
+            mcc: mcc_digits,
+            mnc: mnc_digits,
+            mnc_len,
+        })
     }
 
     /// The three NAS octets.
@@ -66,7 +72,10 @@ impl Plmn {
 
     /// The MNC as two or three ASCII digits.
     pub fn mnc(&self) -> String {
-        self.mnc[..usize::from(self.mnc_len)].iter().map(|d| char::from(b'0' + d)).collect()
+        self.mnc[..usize::from(self.mnc_len)]
+            .iter()
+            .map(|d| char::from(b'0' + d))
+            .collect()
     }
 }
 

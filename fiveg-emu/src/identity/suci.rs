@@ -36,12 +36,20 @@ impl RoutingIndicator {
         for (slot, ch) in nibbles.iter_mut().zip(text.bytes()) {
             *slot = digit(ch)?;
         }
-        Some(Self([nibbles[1] << 4 | nibbles[0], nibbles[3] << 4 | nibbles[2]]))
+        Some(Self([
+            nibbles[1] << 4 | nibbles[0],
+            nibbles[3] << 4 | nibbles[2],
+        ]))
     }
 
     /// From the two octets of the wire; `None` unless digits then fillers.
     pub fn from_octets(octets: [u8; 2]) -> Option<Self> {
-        let nibbles = [octets[0] & 0x0F, octets[0] >> 4, octets[1] & 0x0F, octets[1] >> 4];
+        let nibbles = [
+            octets[0] & 0x0F,
+            octets[0] >> 4,
+            octets[1] & 0x0F,
+            octets[1] >> 4,
+        ];
         let used = nibbles.iter().take_while(|&&d| d <= 9).count();
         let valid = used >= 1 && nibbles[used..].iter().all(|&d| d == 0x0F);
         valid.then_some(Self(octets))
@@ -83,7 +91,13 @@ impl Suci {
         key_id: u8,
         output: Vec<u8>,
     ) -> Self {
-        Self { plmn, routing, scheme, key_id, output }
+        Self {
+            plmn,
+            routing,
+            scheme,
+            key_id,
+            output,
+        }
     }
 
     /// The SUPI when the scheme is null and the output is a valid MSIN.

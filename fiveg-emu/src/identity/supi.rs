@@ -17,7 +17,10 @@ impl Supi {
     pub fn new(plmn: Plmn, msin: &str) -> Option<Self> {
         let total = 3 + plmn.mnc().len() + msin.len();
         let valid = !msin.is_empty() && total <= 15 && msin.bytes().all(|c| digit(c).is_some());
-        valid.then(|| Self { plmn, msin: msin.to_owned() })
+        valid.then(|| Self {
+            plmn,
+            msin: msin.to_owned(),
+        })
     }
 
     /// The home PLMN.
@@ -50,7 +53,17 @@ pub struct ServingNetworkName(String);
 impl ServingNetworkName {
     /// The name of a PLMN (TS 24.501 §9.12.1: the MNC is padded with a leading zero).
     pub fn from_plmn(plmn: Plmn) -> Self {
-        Self(format!("5G:mnc{:0>3}.mcc{}.3gppnetwork.org", plmn.mnc(), plmn.mcc()))
+        Self(format!(
+            "5G:mnc{:0>3}.mcc{}.3gppnetwork.org",
+            plmn.mnc(),
+            plmn.mcc()
+        ))
+    }
+
+    /// "5G:" followed by an SN Id given as text (for a standalone non-public network the SN Id
+    /// is not derived from a PLMN alone, TS 33.501 Annex I.3); `None` past 255 octets.
+    pub fn from_sn_id(sn_id: &str) -> Option<Self> {
+        (sn_id.len() <= 252).then(|| Self(format!("5G:{sn_id}")))
     }
 
     /// The octets used as a KDF parameter.

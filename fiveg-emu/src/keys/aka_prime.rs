@@ -31,8 +31,15 @@ pub fn ck_ik_prime(
     let mut key = Zeroizing::new([0u8; 32]);
     key[..16].copy_from_slice(ck.dangerous_as_bytes());
     key[16..].copy_from_slice(ik.dangerous_as_bytes());
-    let out = kdf(key.as_slice(), FunctionCode::CK_IK_PRIME, &[network_name, sqn_xor_ak]);
-    (CkPrime::from_bytes(take(out.as_slice(), 0)), IkPrime::from_bytes(take(out.as_slice(), 16)))
+    let out = kdf(
+        key.as_slice(),
+        FunctionCode::CK_IK_PRIME,
+        &[network_name, sqn_xor_ak],
+    );
+    (
+        CkPrime::from_bytes(take(out.as_slice(), 0)),
+        IkPrime::from_bytes(take(out.as_slice(), 16)),
+    )
 }
 
 /// MK = PRF'(IK' || CK', "EAP-AKA'" || identity), 208 octets, split in order (RFC 5448 §3.3).

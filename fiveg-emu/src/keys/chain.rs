@@ -32,7 +32,11 @@ impl AccessType {
 /// KAUSF = KDF(CK || IK, 0x6A, serving network name, SQN xor AK) (Annex A.2).
 pub fn kausf(ck: &Ck, ik: &Ik, snn: &ServingNetworkName, sqn_xor_ak: &[u8; 6]) -> Kausf {
     let key = ck_ik(ck, ik);
-    let out = kdf(key.as_slice(), FunctionCode::KAUSF, &[snn.as_bytes(), sqn_xor_ak]);
+    let out = kdf(
+        key.as_slice(),
+        FunctionCode::KAUSF,
+        &[snn.as_bytes(), sqn_xor_ak],
+    );
     Kausf::from_bytes(*out)
 }
 
@@ -45,17 +49,23 @@ pub fn res_star(ck: &Ck, ik: &Ik, snn: &ServingNetworkName, rand: &Rand, res: &R
     ResStar(last_16(&out))
 }
 
-/// HRES* (or HXRES*) = the 128 most significant bits of SHA-256(RAND || RES*) (Annex A.5).
+/// HRES* (or HXRES*) = the 128 least significant bits of SHA-256(RAND || RES*) (Annex A.5).
 pub fn hres_star(rand: &Rand, res_star: &ResStar) -> HresStar {
-    let digest = Sha256::new().chain_update(rand.0).chain_update(res_star.0).finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&digest[..16]);
-    HresStar(out)
+    let digest: [u8; 32] = Sha256::new()
+        .chain_update(rand.0)
+        .chain_update(res_star.0)
+        .finalize()
+        .into();
+    HresStar(last_16(&digest))
 }
 
 /// KSEAF = KDF(KAUSF, 0x6C, serving network name) (Annex A.6).
 pub fn kseaf(kausf: &Kausf, snn: &ServingNetworkName) -> Kseaf {
-    let out = kdf(kausf.dangerous_as_bytes(), FunctionCode::KSEAF, &[snn.as_bytes()]);
+    let out = kdf(
+        kausf.dangerous_as_bytes(),
+        FunctionCode::KSEAF,
+        &[snn.as_bytes()],
+    );
     Kseaf::from_bytes(*out)
 }
 
@@ -81,23 +91,39 @@ pub fn knas_int(kamf: &Kamf, algorithm: IntegrityAlgorithm) -> KnasInt {
 
 /// KN3IWF = KDF(KAMF, 0x6E, uplink NAS COUNT, 0x02) (Annex A.9, non-3GPP access).
 pub fn kn3iwf(kamf: &Kamf, uplink_count: NasCount) -> Kn3iwf {
-    Kn3iwf::from_bytes(*access_network_key(kamf, uplink_count, AccessType::NonThreeGpp))
+    Kn3iwf::from_bytes(*access_network_key(
+        kamf,
+        uplink_count,
+        AccessType::NonThreeGpp,
+    ))
 }
 
 /// KgNB = KDF(KAMF, 0x6E, uplink NAS COUNT, 0x01) (Annex A.9, 3GPP access).
 pub fn kgnb(kamf: &Kamf, uplink_count: NasCount) -> Kgnb {
-    Kgnb::from_bytes(*access_network_key(kamf, uplink_count, AccessType::ThreeGpp))
+    Kgnb::from_bytes(*access_network_key(
+        kamf,
+        uplink_count,
+        AccessType::ThreeGpp,
+    ))
 }
 
 fn access_network_key(kamf: &Kamf, count: NasCount, access: AccessType) -> Zeroizing<[u8; 32]> {
     let count = count.value().to_be_bytes();
     let params: [&[u8]; 2] = [&count, &[access.distinguisher()]];
-    kdf(kamf.dangerous_as_bytes(), FunctionCode::ACCESS_NETWORK_KEY, &params)
+    kdf(
+        kamf.dangerous_as_bytes(),
+        FunctionCode::ACCESS_NETWORK_KEY,
+        &params,
+    )
 }
 
 fn algorithm_key(kamf: &Kamf, distinguisher: u8, identity: u8) -> Zeroizing<[u8; 16]> {
     let params: [&[u8]; 2] = [&[distinguisher], &[identity]];
-    let out = kdf(kamf.dangerous_as_bytes(), FunctionCode::ALGORITHM_KEY, &params);
+    let out = kdf(
+        kamf.dangerous_as_bytes(),
+        FunctionCode::ALGORITHM_KEY,
+        &params,
+    );
     Zeroizing::new(last_16(&out))
 }
 

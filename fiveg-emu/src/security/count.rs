@@ -48,6 +48,8 @@ impl NasCount {
         if sqn > last.sqn() {
             return Some(Self::new(last.overflow(), sqn));
         }
-        last.overflow().checked_add(1).map(|overflow| Self::new(overflow, sqn))
+        last.overflow()
+            .checked_add(1)
+            .map(|overflow| Self::new(overflow, sqn))
     }
 }
