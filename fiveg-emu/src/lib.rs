@@ -11,6 +11,7 @@
 pub mod crypto;
 pub mod identity;
 pub mod keys;
+pub mod nas;
 pub mod secret;
 pub mod security;
 pub mod values;
