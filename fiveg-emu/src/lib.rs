@@ -8,10 +8,13 @@
 //! - [`identity`]: PLMN, SUPI, SUCI (null scheme), 5G-GUTI, serving network name;
 //! - [`security`]: NAS COUNT and algorithm identities.
 
+pub mod aka;
+pub mod amf;
 pub mod crypto;
 pub mod identity;
 pub mod keys;
 pub mod nas;
 pub mod secret;
 pub mod security;
+pub mod ue;
 pub mod values;
