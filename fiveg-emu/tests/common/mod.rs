@@ -1,7 +1,9 @@
 //! Reads the vector files in tests/vectors/: `# comment` lines, `[name]` sections and
 //! `key = value` lines.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+pub mod exchange;
 
 use std::collections::HashMap;
 use std::path::Path;
