@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use tracing_subscriber::EnvFilter;
 
+use super::bounds::{self, MAX_DPD_DELAY, MAX_LIFETIME};
 use super::error::{ConfigError, ConfigErrors, line_of};
 use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
@@ -390,10 +391,11 @@ impl Validator<'_> {
         }
         let fragment_size = self.fragment_size(&f("fragment_size"), c);
         let dpd_delay = self
-            .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref())
+            .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref(), MAX_DPD_DELAY)
             .filter(|d| !d.is_zero());
         let ike_lifetime = self.ike_lifetime(&base, c);
-        let reauth_time = self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref());
+        let reauth_time =
+            self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref(), MAX_LIFETIME);
         let method = self.auth_method(&base, &c.local, &c.remote);
         let certs = (method == Some(AuthMethod::Pubkey))
             .then(|| self.certificates(&base, &c.local, &c.remote))
@@ -626,15 +628,27 @@ impl Validator<'_> {
         c.fragmentation.unwrap_or(true).then_some(size)
     }
 
+    /// A duration of at most `max` (see [`bounds`](super::bounds)).
     pub(super) fn opt_duration(
         &mut self,
         field: &str,
         raw: Option<&Spanned<String>>,
+        max: Duration,
     ) -> Option<Duration> {
         let s = raw?;
-        duration(s.get_ref())
+        let d = duration(s.get_ref())
             .map_err(|e| self.error(&s.span(), field, e))
-            .ok()
+            .ok()?;
+        if d > max {
+            let (value, max) = (s.get_ref().trim(), bounds::format(max));
+            self.error(
+                &s.span(),
+                field,
+                format!("'{value}' is longer than the maximum of {max}"),
+            );
+            return None;
+        }
+        Some(d)
     }
 
     /// `psk` or `pubkey`, the same on both sides (the engine uses one method both ways);
@@ -801,16 +815,28 @@ impl Validator<'_> {
     /// later.
     fn ike_lifetime(&mut self, base: &str, c: &RawConnection) -> Lifetime {
         let rekey = self
-            .opt_duration(&format!("{base}.rekey_time"), c.rekey_time.as_ref())
+            .opt_duration(
+                &format!("{base}.rekey_time"),
+                c.rekey_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(Duration::from_secs(4 * 3600));
         if rekey.is_zero() {
             return Lifetime::NONE;
         }
         let over = self
-            .opt_duration(&format!("{base}.over_time"), c.over_time.as_ref())
+            .opt_duration(
+                &format!("{base}.over_time"),
+                c.over_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(rekey / 10);
         let jitter = self
-            .opt_duration(&format!("{base}.rand_time"), c.rand_time.as_ref())
+            .opt_duration(
+                &format!("{base}.rand_time"),
+                c.rand_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(over);
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
             self.error(
@@ -821,7 +847,7 @@ impl Validator<'_> {
         }
         Lifetime {
             rekey_after: Some(rekey),
-            expire_after: Some(rekey + over),
+            expire_after: Some(rekey.saturating_add(over)),
             jitter,
         }
     }
@@ -831,9 +857,17 @@ impl Validator<'_> {
     /// `rekey_time`).
     fn child_lifetime(&mut self, field: &str, c: &RawChild) -> Lifetime {
         let rekey = self
-            .opt_duration(&format!("{field}.rekey_time"), c.rekey_time.as_ref())
+            .opt_duration(
+                &format!("{field}.rekey_time"),
+                c.rekey_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(Duration::from_secs(3600));
-        let life = self.opt_duration(&format!("{field}.life_time"), c.life_time.as_ref());
+        let life = self.opt_duration(
+            &format!("{field}.life_time"),
+            c.life_time.as_ref(),
+            MAX_LIFETIME,
+        );
         if rekey.is_zero() {
             return Lifetime {
                 rekey_after: None,
@@ -841,7 +875,7 @@ impl Validator<'_> {
                 jitter: Duration::ZERO,
             };
         }
-        let life = life.unwrap_or(rekey + rekey / 10);
+        let life = life.unwrap_or(rekey.saturating_add(rekey / 10));
         if let Some(l) = c.life_time.as_ref().filter(|_| life <= rekey) {
             self.error(
                 &l.span(),
@@ -851,8 +885,12 @@ impl Validator<'_> {
             return Lifetime::CHILD_DEFAULT;
         }
         let jitter = self
-            .opt_duration(&format!("{field}.rand_time"), c.rand_time.as_ref())
-            .unwrap_or(life - rekey);
+            .opt_duration(
+                &format!("{field}.rand_time"),
+                c.rand_time.as_ref(),
+                MAX_LIFETIME,
+            )
+            .unwrap_or(life.saturating_sub(rekey));
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
             self.error(
                 &r.span(),

@@ -10,6 +10,7 @@
 //! `start_action = "trap"` without `[dataplane]`. Loading a file that uses them succeeds with a
 //! warning.
 
+mod bounds;
 mod certs;
 mod error;
 mod load;
