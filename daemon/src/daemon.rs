@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::control::{self, ControlCtx};
 use crate::driver::{Driver, Inputs};
+use crate::keylog::KeyLog;
 use crate::metrics;
 use crate::net::Sockets;
 use crate::proto::{ErrorCode, LoadView};
@@ -40,6 +41,14 @@ impl Daemon {
     /// to a running daemon.
     pub async fn start(config: Config, mut sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
         let settings = config.daemon.clone();
+        let key_log = match settings.key_log.as_deref() {
+            Some(dir) => {
+                let k = KeyLog::open(dir).map_err(|e| StartError(e.to_string()))?;
+                tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
+                Some(k)
+            }
+            None => None,
+        };
         let datapath_ike = sink.ike_address();
         let sockets = Arc::new(
             Sockets::bind(&settings, datapath_ike.is_some())
@@ -67,7 +76,14 @@ impl Daemon {
         let config_path = config.path.clone();
         let provider = ipsec_crypto::default_provider();
         let datapath = sink.take_events();
-        let driver = Driver::new(config, provider, sink, Arc::clone(&sockets), events.clone());
+        let driver = Driver::new(
+            config,
+            key_log,
+            provider,
+            sink,
+            Arc::clone(&sockets),
+            events.clone(),
+        );
         let inputs = Inputs {
             datagrams: dgram_rx,
             commands: cmd_rx,

@@ -165,6 +165,7 @@ struct ChildRecord {
 impl Driver {
     pub(crate) fn new(
         config: Config,
+        key_log: Option<KeyLog>,
         provider: &'static dyn CryptoProvider,
         sink: Box<dyn ChildSaSink>,
         sockets: Arc<Sockets>,
@@ -172,16 +173,6 @@ impl Driver {
     ) -> Self {
         let conns: Vec<ConnEntry> = config.connections.into_iter().map(ConnEntry::new).collect();
         warm_up(provider);
-        let key_log = config.daemon.key_log.as_deref().and_then(|dir| match KeyLog::open(dir) {
-            Ok(k) => {
-                tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
-                Some(k)
-            }
-            Err(e) => {
-                tracing::error!(dir = %dir.display(), error = %e, "cannot open the key log; keys are not logged");
-                None
-            }
-        });
         let mut endpoint_config = endpoint_config(&conns);
         endpoint_config.export_keys = key_log.is_some();
         let mut endpoint = Endpoint::new(endpoint_config, provider);
