@@ -875,7 +875,7 @@ impl Validator<'_> {
                 jitter: Duration::ZERO,
             };
         }
-        let life = life.unwrap_or(rekey.saturating_add(rekey / 10));
+        let life = life.unwrap_or_else(|| rekey.saturating_add(rekey / 10));
         if let Some(l) = c.life_time.as_ref().filter(|_| life <= rekey) {
             self.error(
                 &l.span(),
@@ -890,7 +890,7 @@ impl Validator<'_> {
                 c.rand_time.as_ref(),
                 MAX_LIFETIME,
             )
-            .unwrap_or(life.saturating_sub(rekey));
+            .unwrap_or_else(|| life.saturating_sub(rekey));
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
             self.error(
                 &r.span(),
