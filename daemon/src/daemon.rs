@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::config::Config;
 use crate::control::{self, ControlCtx};
 use crate::driver::{Driver, Inputs};
+use crate::essential::Essential;
 use crate::keylog::KeyLog;
 use crate::metrics;
 use crate::net::Sockets;
@@ -26,7 +26,12 @@ pub struct Daemon {
     metrics_addr: Option<SocketAddr>,
     ctx: Arc<ControlCtx>,
     shutdown: watch::Sender<bool>,
-    driver: JoinHandle<()>,
+    /// Closed when the engine task ends (or unwinds).
+    driver_done: oneshot::Receiver<()>,
+    /// Deaths of essential tasks, see [`Daemon::failure`].
+    fatal: mpsc::UnboundedReceiver<String>,
+    /// Keeps the report channel open.
+    _essential: Essential,
 }
 
 /// Why the daemon could not start.
@@ -69,9 +74,10 @@ impl Daemon {
         let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let (essential, fatal) = Essential::new(shutdown_rx.clone());
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (dgram_tx, dgram_rx) = mpsc::channel(1024);
-        sockets.spawn_receivers(&dgram_tx);
+        sockets.spawn_receivers(&dgram_tx, &essential);
         let ike_addrs = sockets.ike_addrs();
         let config_path = config.path.clone();
         let provider = ipsec_crypto::default_provider();
@@ -90,16 +96,21 @@ impl Daemon {
             shutdown: shutdown_rx.clone(),
             datapath,
         };
-        let driver = tokio::spawn(driver.run(inputs));
+        let (done_tx, driver_done) = oneshot::channel::<()>();
+        essential.spawn("the engine task", async move {
+            let _done = done_tx;
+            driver.run(inputs).await;
+        });
         let ctx = Arc::new(ControlCtx {
             commands: cmd_tx.clone(),
             events,
             config_path: Mutex::new(config_path),
             shutdown: shutdown_rx.clone(),
         });
-        tokio::spawn(control::serve(listener, owner, Arc::clone(&ctx)));
+        let control = control::serve(listener, owner, Arc::clone(&ctx));
+        essential.spawn("the control socket server", control);
         if let Some(l) = metrics_listener {
-            tokio::spawn(metrics::serve(l, cmd_tx, shutdown_rx));
+            essential.spawn("the metrics server", metrics::serve(l, cmd_tx, shutdown_rx));
         }
         tracing::info!(ike = ?ike_addrs, natt_in_datapath = ?datapath_ike, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
         Ok(Self {
@@ -108,7 +119,9 @@ impl Daemon {
             metrics_addr,
             ctx,
             shutdown,
-            driver,
+            driver_done,
+            fatal,
+            _essential: essential,
         })
     }
 
@@ -128,11 +141,28 @@ impl Daemon {
     /// Closes every SA, stops every task and removes the control socket.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        if let Err(e) = self.driver.await {
-            tracing::error!(error = %e, "engine task ended abnormally");
-        }
+        // The sender goes when the engine task ends, normally or not.
+        let _ = self.driver_done.await;
         let _ = std::fs::remove_file(&self.socket_path);
         tracing::info!("iked stopped");
+    }
+
+    /// Resolves when an essential task died (the engine task, a UDP receiver, the control or
+    /// metrics server, a datapath thread), saying which and how. The daemon then no longer
+    /// handles IKE (or cannot be controlled): the caller should [`abandon`](Self::abandon) it
+    /// and exit non-zero so that a supervisor restarts the process.
+    pub async fn failure(&mut self) -> String {
+        match self.fatal.recv().await {
+            Some(why) => why,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Gives up on a failed daemon: removes the control socket, without the graceful DELETEs
+    /// that need the engine task.
+    pub fn abandon(self) {
+        let _ = self.shutdown.send(true);
+        let _ = std::fs::remove_file(&self.socket_path);
     }
 
     /// The bound IKE addresses (not NAT-T), useful with `ike_port = 0`.

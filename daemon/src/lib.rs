@@ -19,6 +19,7 @@ mod control;
 mod daemon;
 mod datapath;
 mod driver;
+mod essential;
 mod handover;
 mod keylog;
 mod metrics;

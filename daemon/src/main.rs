@@ -101,7 +101,7 @@ async fn run(config: Config) -> ExitCode {
             Box::new(LoggingSink::new())
         }
     };
-    let daemon = match Daemon::start(config, sink).await {
+    let mut daemon = match Daemon::start(config, sink).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("cannot start: {e}");
@@ -120,9 +120,17 @@ async fn run(config: Config) -> ExitCode {
             },
             _ = term.recv() => break,
             _ = int.recv() => break,
+            why = daemon.failure() => {
+                tracing::error!("{why}: iked no longer works and exits for its supervisor to restart it");
+                daemon.abandon();
+                return ExitCode::from(EXIT_TASK_DIED);
+            }
         }
     }
     tracing::info!("shutting down");
     daemon.shutdown().await;
     ExitCode::SUCCESS
 }
+
+/// Exit status when an essential task died (BSD `EX_SOFTWARE`: an internal software error).
+const EXIT_TASK_DIED: u8 = 70;

@@ -9,6 +9,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::config::DaemonSettings;
+use crate::essential::Essential;
 
 /// A received IKE message, without any non-ESP marker.
 #[derive(Debug)]
@@ -61,9 +62,10 @@ impl Sockets {
     }
 
     /// Starts one receive task per socket, feeding `tx`.
-    pub(crate) fn spawn_receivers(&self, tx: &mpsc::Sender<Datagram>) {
+    pub(crate) fn spawn_receivers(&self, tx: &mpsc::Sender<Datagram>, essential: &Essential) {
         for s in &self.all {
-            tokio::spawn(receive(Arc::clone(s), tx.clone()));
+            let name = format!("the UDP receiver on {}", s.local);
+            essential.spawn(name, receive(Arc::clone(s), tx.clone()));
         }
     }
 

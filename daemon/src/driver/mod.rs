@@ -67,6 +67,9 @@ pub(crate) enum DriverCommand {
     Stats {
         reply: oneshot::Sender<StatsView>,
     },
+    /// Debug builds only: a fault injected to test what a panicking engine task does.
+    #[cfg(debug_assertions)]
+    DebugPanic { reply: oneshot::Sender<()> },
 }
 
 /// How `up` proceeds.
@@ -705,6 +708,11 @@ impl Driver {
             }
             DriverCommand::Stats { reply } => {
                 let _ = reply.send(self.stats());
+            }
+            #[cfg(debug_assertions)]
+            DriverCommand::DebugPanic { reply } => {
+                drop(reply);
+                panic!("fault injected by the debug-panic control command");
             }
         }
     }
