@@ -50,9 +50,9 @@ impl SourceLimiter {
         }
         let rate = f64::from(self.rate);
         let bucket = if self.sources.len() < Self::MAX_SOURCES || self.sources.contains_key(&key) {
-            self.sources.entry(key).or_insert(Bucket::full(rate, now))
+            self.sources.entry(key).or_insert_with(|| Bucket::full(rate, now))
         } else {
-            self.overflow.get_or_insert(Bucket::full(rate, now))
+            self.overflow.get_or_insert_with(|| Bucket::full(rate, now))
         };
         bucket.take(rate, now)
     }
