@@ -14,9 +14,9 @@ use crate::driver::{Driver, Inputs};
 use crate::essential::Essential;
 use crate::keylog::KeyLog;
 use crate::metrics;
-use crate::net::Sockets;
+use crate::net::{Datagram, Sockets};
 use crate::proto::{ErrorCode, LoadView};
-use crate::sink::ChildSaSink;
+use crate::sink::{ChildSaSink, DatapathEvent};
 
 /// A running daemon: the engine task, the UDP receivers, the control socket and (optionally)
 /// the metrics endpoint, all on the current tokio runtime.
@@ -76,8 +76,11 @@ impl Daemon {
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let (essential, fatal) = Essential::new(shutdown_rx.clone());
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (dgram_tx, dgram_rx) = mpsc::channel(1024);
+        let (dgram_tx, dgram_rx) = mpsc::channel(DATAGRAM_BACKLOG);
         sockets.spawn_receivers(&dgram_tx, &essential);
+        if let Some(ike) = sink.take_ike() {
+            essential.spawn("the datapath's IKE forwarder", forward_ike(ike, dgram_tx));
+        }
         let ike_addrs = sockets.ike_addrs();
         let config_path = config.path.clone();
         let provider = ipsec_crypto::default_provider();
@@ -95,6 +98,7 @@ impl Daemon {
             commands: cmd_rx,
             shutdown: shutdown_rx.clone(),
             datapath,
+            essential: essential.clone(),
         };
         let (done_tx, driver_done) = oneshot::channel::<()>();
         essential.spawn("the engine task", async move {
@@ -189,5 +193,33 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// IKE messages the datapath admitted (per source, bounded) join the sockets' queue; while it
+/// is full they wait, and the datapath drops and counts what comes meanwhile.
+async fn forward_ike(mut ike: mpsc::Receiver<DatapathEvent>, tx: mpsc::Sender<Datagram>) {
+    while let Some(event) = ike.recv().await {
+        let DatapathEvent::Ike {
+            local,
+            remote,
+            data,
+        } = event
+        else {
+            continue;
+        };
+        if tx
+            .send(Datagram {
+                local,
+                remote,
+                data,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
 /// Events kept for a slow `monitor` client before it is told it lagged.
 const EVENT_BACKLOG: usize = 1024;
+/// IKE datagrams waiting for the engine task; a receiver drops (and counts) beyond this.
+const DATAGRAM_BACKLOG: usize = 1024;

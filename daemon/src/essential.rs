@@ -1,5 +1,5 @@
 //! The daemon's essential tasks and threads: the engine task, the UDP receivers, the control
-//! and metrics servers and the datapath's threads. If one of them dies (a panic, or an end
+//! and metrics servers and the datapath's threads (checked by the engine task once a second). If one of them dies (a panic, or an end
 //! before shutdown) the daemon no longer does its job while still looking alive, so the death
 //! is reported to [`Daemon::failure`](crate::Daemon::failure) and `iked` exits non-zero for its
 //! supervisor (systemd's `Restart=on-failure`) to start it afresh.
@@ -48,32 +48,9 @@ impl Essential {
         });
     }
 
-    /// A guard for an essential thread: dropped while the thread unwinds from a panic, it
-    /// reports the death.
-    pub(crate) fn thread_guard(&self, name: impl Into<String>) -> ThreadGuard {
-        ThreadGuard {
-            name: name.into(),
-            fatal: self.fatal.clone(),
-        }
-    }
-
     /// Reports a death found some other way (a datapath worker that is gone).
     pub(crate) fn report(&self, why: String) {
         let _ = self.fatal.send(why);
-    }
-}
-
-/// See [`Essential::thread_guard`].
-pub(crate) struct ThreadGuard {
-    name: String,
-    fatal: mpsc::UnboundedSender<String>,
-}
-
-impl Drop for ThreadGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = self.fatal.send(format!("{} panicked", self.name));
-        }
     }
 }
 
@@ -94,17 +71,17 @@ mod tests {
         let (stop, shutdown) = watch::channel(false);
         let (essential, mut fatal) = Essential::new(shutdown);
         essential.spawn("engine task", async { panic!("boom") });
-        assert_eq!(fatal.recv().await.as_deref(), Some("engine task panicked: boom"));
+        assert_eq!(
+            fatal.recv().await.as_deref(),
+            Some("engine task panicked: boom")
+        );
         essential.spawn("receiver", async {});
         assert_eq!(fatal.recv().await.as_deref(), Some("receiver stopped"));
-        let guard = essential.thread_guard("worker");
-        let joined = std::thread::spawn(move || {
-            let _guard = guard;
-            panic!("worker bug");
-        })
-        .join();
-        assert!(joined.is_err());
-        assert_eq!(fatal.recv().await.as_deref(), Some("worker panicked"));
+        essential.report("a datapath worker thread died".into());
+        assert_eq!(
+            fatal.recv().await.as_deref(),
+            Some("a datapath worker thread died")
+        );
         stop.send(true).expect("send");
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
         essential.spawn("control server", async move {

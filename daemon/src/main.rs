@@ -85,8 +85,8 @@ async fn run(config: Config) -> ExitCode {
     };
     let sink: Box<dyn ChildSaSink> = match &config.dataplane {
         Some(d) => {
-            match DataplaneSink::start(d, config.daemon.natt_port, ipsec_crypto::default_provider())
-            {
+            let (natt, rate) = (config.daemon.natt_port, config.daemon.ike_rate_per_source);
+            match DataplaneSink::start(d, natt, rate, ipsec_crypto::default_provider()) {
                 Ok(s) => Box::new(s),
                 Err(e) => {
                     tracing::error!("cannot start the datapath: {e}");

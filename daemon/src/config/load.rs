@@ -223,6 +223,7 @@ impl Validator<'_> {
             }
             dir.join(k.get_ref())
         });
+        let ike_rate_per_source = self.ike_rate(raw.ike_rate_per_source.as_ref());
         DaemonSettings {
             socket,
             listen,
@@ -231,6 +232,28 @@ impl Validator<'_> {
             metrics,
             log,
             key_log,
+            ike_rate_per_source,
+        }
+    }
+
+    /// `daemon.ike_rate_per_source`: 0 (no limit) up to [`MAX_IKE_RATE`].
+    fn ike_rate(&mut self, raw: Option<&Spanned<i64>>) -> u32 {
+        let Some(r) = raw else {
+            return dataplane::DEFAULT_IKE_RATE_PER_SOURCE;
+        };
+        match u32::try_from(*r.get_ref()) {
+            Ok(v) if v <= MAX_IKE_RATE => v,
+            _ => {
+                self.error(
+                    &r.span(),
+                    "daemon.ike_rate_per_source",
+                    format!(
+                        "{} is not a rate from 0 (no limit) to {MAX_IKE_RATE} datagrams per second",
+                        r.get_ref()
+                    ),
+                );
+                dataplane::DEFAULT_IKE_RATE_PER_SOURCE
+            }
         }
     }
 
@@ -1025,3 +1048,6 @@ fn fingerprint(c: &Connection) -> [u8; 32] {
     }
     h.finalize().into()
 }
+
+/// The highest `daemon.ike_rate_per_source`: beyond this a limit limits nothing.
+const MAX_IKE_RATE: u32 = 1_000_000;

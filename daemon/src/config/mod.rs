@@ -75,6 +75,9 @@ pub struct DaemonSettings {
     /// Directory for Wireshark's `ikev2_decryption_table` and `esp_sa` key files (debugging
     /// only: it holds every IKE and ESP key).
     pub key_log: Option<PathBuf>,
+    /// IKE datagrams per second admitted from one source address (IPv6: one /64) before they
+    /// are queued for the engine, on every IKE port; 0 admits all.
+    pub ike_rate_per_source: u32,
 }
 
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.

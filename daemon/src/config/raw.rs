@@ -35,6 +35,7 @@ pub(crate) struct RawDaemon {
     pub(crate) retransmit_tries: Option<Spanned<i64>>,
     pub(crate) retransmit_base: Option<Spanned<f64>>,
     pub(crate) retransmit_limit: Option<Spanned<f64>>,
+    pub(crate) ike_rate_per_source: Option<Spanned<i64>>,
 }
 
 /// `[connections.NAME]`.

@@ -8,6 +8,8 @@
 mod qkd;
 mod reject_log;
 mod rekey;
+#[cfg(test)]
+mod tests;
 mod timing;
 mod traps;
 mod views;
@@ -29,10 +31,11 @@ use crate::config::{
     Config, Connection, DaemonSettings, DataplaneSettings, QkdSettings, StartAction,
     format_selector,
 };
+use crate::essential::Essential;
 use crate::keylog::KeyLog;
 use crate::net::{Datagram, Sockets, route_source};
 use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView};
-use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind};
+use crate::sink::{ChildSaSink, DatapathEvent, LifetimeEvent, LifetimeKind};
 
 use self::qkd::{PpkAnswer, PpkRecord, QkdSource};
 pub(crate) use self::rekey::RekeyReply;
@@ -69,7 +72,9 @@ pub(crate) enum DriverCommand {
     },
     /// Debug builds only: a fault injected to test what a panicking engine task does.
     #[cfg(debug_assertions)]
-    DebugPanic { reply: oneshot::Sender<()> },
+    DebugPanic {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// How `up` proceeds.
@@ -84,8 +89,10 @@ pub(crate) struct Inputs {
     pub(crate) datagrams: mpsc::Receiver<Datagram>,
     pub(crate) commands: mpsc::Receiver<DriverCommand>,
     pub(crate) shutdown: watch::Receiver<bool>,
-    /// IKE on the datapath's port and SA lifetimes, when a datapath is attached.
+    /// Unknown SPIs, acquires and lifetime doorbells, when a datapath is attached.
     pub(crate) datapath: Option<mpsc::Receiver<DatapathEvent>>,
+    /// Where a datapath that stopped working is reported.
+    pub(crate) essential: Essential,
 }
 
 pub(crate) struct Driver {
@@ -125,6 +132,8 @@ pub(crate) struct Driver {
     key_log: Option<KeyLog>,
     started: Instant,
     reject_log: reject_log::RejectLog,
+    /// The datapath reported a dead thread (reported once).
+    datapath_failed: bool,
 }
 
 struct ConnEntry {
@@ -205,6 +214,7 @@ impl Driver {
             key_log,
             started: Instant::now(),
             reject_log: reject_log::RejectLog::default(),
+            datapath_failed: false,
         }
     }
 
@@ -227,14 +237,25 @@ impl Driver {
             }
         }
         let mut ppk_rx = self.ppk_rx.take();
+        let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
         loop {
             // Certificates are checked against the wall clock, which may be stepped.
             self.endpoint.set_unix_time(Instant::now(), unix_now());
             self.flush().await;
-            let timer = match (self.endpoint.poll_timeout(), self.unknown_spi_deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            // Deadlines come first, before any input: however full the queues are (a flood on
+            // 500 or 4500), retransmits, DPD, rekeys, expiry and half-open cleanup happen,
+            // then one input (or one bounded batch of datagrams) gets a turn.
+            let now = Instant::now();
+            if self.timer().is_some_and(|t| t <= now) {
+                self.endpoint.handle_timeout(now);
+                self.report_unknown_spis(now);
+                self.flush().await;
+            }
+            if now >= next_sweep {
+                next_sweep = now + SWEEP_INTERVAL;
+                self.sweep(&inputs.essential);
+            }
+            let wake = self.timer().map_or(next_sweep, |t| t.min(next_sweep));
             tokio::select! {
                 biased;
                 _ = inputs.shutdown.changed() => break,
@@ -243,22 +264,37 @@ impl Driver {
                 Some(event) = recv(&mut inputs.datapath) => self.datapath_event(event),
                 Some(d) = inputs.datagrams.recv() => {
                     self.datagram(&d);
-                    // Bounded batch per wake-up, then the timer and commands get a turn.
+                    // A bounded batch per turn.
                     for _ in 1..MAX_DATAGRAMS_PER_WAKE {
                         let Ok(d) = inputs.datagrams.try_recv() else { break };
                         self.datagram(&d);
                     }
                 }
-                () = sleep_until(timer) => {
-                    let now = Instant::now();
-                    self.endpoint.handle_timeout(now);
-                    self.report_unknown_spis(now);
-                }
-                else => break,
+                () = sleep_until(Some(wake)) => {}
             }
         }
         self.close_all("daemon shutting down");
         self.linger(inputs.datagrams, inputs.datapath).await;
+    }
+
+    /// The engine's next deadline, or that of a pending INVALID_SPI report.
+    fn timer(&self) -> Option<Instant> {
+        match (self.endpoint.poll_timeout(), self.unknown_spi_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Once a second: collects lifetime events a lost doorbell left behind, and checks that the
+    /// datapath still works (a dead worker is reported, and the daemon exits).
+    fn sweep(&mut self, essential: &Essential) {
+        self.collect_lifetimes();
+        if let Err(why) = self.sink.health() {
+            if !self.datapath_failed {
+                essential.report(why);
+            }
+            self.datapath_failed = true;
+        }
     }
 
     /// After DELETE went out at shutdown, handles the peers' answers (and retransmits) until
@@ -620,29 +656,39 @@ impl Driver {
         });
     }
 
-    /// IKE on the datapath's port goes to the engine; a lifetime becomes a rekey (soft) or a
-    /// delete (hard) of the Child SA.
+    /// Unknown SPIs, acquires, and lifetimes (collected from the datapath, which keeps them
+    /// until then) that become rekeys (soft) or deletes (hard) of Child SAs.
     fn datapath_event(&mut self, event: DatapathEvent) {
-        let (spi, outbound, kind) = match event {
+        match event {
             DatapathEvent::Ike {
                 local,
                 remote,
                 data,
-            } => {
-                return self.datagram(&Datagram {
-                    local,
-                    remote,
-                    data,
-                });
-            }
-            DatapathEvent::Lifetime {
-                spi,
-                outbound,
-                kind,
-            } => (spi, outbound, kind),
-            DatapathEvent::UnknownSpi { remote, spi } => return self.unknown_spi(remote, spi),
-            DatapathEvent::Acquire { trap, src, dst } => return self.acquire(trap, src, dst),
-        };
+            } => self.datagram(&Datagram {
+                local,
+                remote,
+                data,
+            }),
+            DatapathEvent::LifetimesPending => self.collect_lifetimes(),
+            DatapathEvent::UnknownSpi { remote, spi } => self.unknown_spi(remote, spi),
+            DatapathEvent::Acquire { trap, src, dst } => self.acquire(trap, src, dst),
+        }
+    }
+
+    fn collect_lifetimes(&mut self) {
+        for e in self.sink.take_lifetime_events() {
+            self.lifetime(e);
+        }
+    }
+
+    fn lifetime(
+        &mut self,
+        LifetimeEvent {
+            spi,
+            outbound,
+            kind,
+        }: LifetimeEvent,
+    ) {
         let found = self.sas.iter_mut().find_map(|(id, e)| {
             let child = e.children.iter_mut().find(|c| {
                 if outbound {
@@ -1065,6 +1111,9 @@ async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
 }
 
 const MAX_DATAGRAMS_PER_WAKE: usize = 64;
+/// How often lifetime events are collected without a doorbell and the datapath's health is
+/// checked.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// How long shutdown waits for the peers to acknowledge DELETE.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// PPK answers waiting for the driver.
