@@ -96,6 +96,12 @@ pub struct QkdSettings {
     pub key_size: u32,
     /// Limit for one key request, retries included; the IKE exchange waits at most this long.
     pub timeout: Duration,
+    /// KME requests running at once (each holds one of as many TLS connections, kept alive);
+    /// more wait in a queue of the same length, and beyond it are refused.
+    pub max_requests: usize,
+    /// KME requests running or queued at once for IKE SAs with one peer address; more are
+    /// refused (the peer's PPK_IDs arrive before it is authenticated).
+    pub max_requests_per_peer: usize,
 }
 
 /// `[dataplane]`: the TUN device and the ESP workers, applied at start only.

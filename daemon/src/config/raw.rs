@@ -148,6 +148,8 @@ pub(crate) struct RawQkd {
     pub(crate) key: Spanned<String>,
     pub(crate) key_size: Option<Spanned<u32>>,
     pub(crate) timeout: Option<Spanned<String>>,
+    pub(crate) max_requests: Option<Spanned<i64>>,
+    pub(crate) max_requests_per_peer: Option<Spanned<i64>>,
 }
 
 /// `[dataplane]`: the TUN device and the ESP workers.

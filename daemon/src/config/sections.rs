@@ -53,6 +53,12 @@ impl Validator<'_> {
                 "must be at least 100ms (a KME round trip over TLS)",
             );
         }
+        let max_requests = self.request_cap("qkd.max_requests", q.max_requests.as_ref(), 32);
+        let max_requests_per_peer = self.request_cap(
+            "qkd.max_requests_per_peer",
+            q.max_requests_per_peer.as_ref(),
+            4,
+        );
         (self.errors.len() == errors_before).then(|| QkdSettings {
             kme_url: q.kme_url.get_ref().clone(),
             sae_id: q.sae_id.get_ref().clone(),
@@ -61,7 +67,25 @@ impl Validator<'_> {
             key,
             key_size,
             timeout,
+            max_requests,
+            max_requests_per_peer,
         })
+    }
+
+    /// A cap on concurrent KME requests: 1 to [`MAX_KME_REQUESTS`].
+    fn request_cap(&mut self, field: &str, raw: Option<&Spanned<i64>>, default: usize) -> usize {
+        let Some(r) = raw else { return default };
+        match usize::try_from(*r.get_ref()) {
+            Ok(v) if (1..=MAX_KME_REQUESTS).contains(&v) => v,
+            _ => {
+                let msg = format!(
+                    "{} is not a count from 1 to {MAX_KME_REQUESTS}",
+                    r.get_ref()
+                );
+                self.error(&r.span(), field, msg);
+                default
+            }
+        }
     }
 
     /// Checks `[dataplane]` against `[daemon]`: ESP in UDP shares `natt_port` with IKE, and the
@@ -278,3 +302,6 @@ const DEFAULT_TUN: &str = "iked0";
 const DEFAULT_MTU: u32 = 1420;
 const DEFAULT_QKD_KEY_BITS: u32 = 256;
 const DEFAULT_QKD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most concurrent KME requests a cap may allow (each holds a TLS connection).
+const MAX_KME_REQUESTS: usize = 1024;

@@ -5,6 +5,7 @@
 //! Nothing here blocks: QKD keys are fetched by spawned tasks whose answers come back on a
 //! channel ([`qkd`]), and the datapath's events arrive on another.
 
+mod kme_limits;
 mod qkd;
 mod reject_log;
 mod rekey;
@@ -37,7 +38,8 @@ use crate::net::{Datagram, Sockets, route_source};
 use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView};
 use crate::sink::{ChildSaSink, DatapathEvent, LifetimeEvent, LifetimeKind};
 
-use self::qkd::{PpkAnswer, PpkRecord, QkdSource};
+use self::kme_limits::KmeRequests;
+use self::qkd::{Fetch, PpkAnswer, PpkRecord, QkdSource};
 pub(crate) use self::rekey::RekeyReply;
 use self::rekey::RekeyWaiter;
 use self::timing::Timings;
@@ -126,6 +128,8 @@ pub(crate) struct Driver {
     ppk: HashMap<SaId, PpkRecord>,
     ppk_tx: mpsc::Sender<PpkAnswer>,
     ppk_rx: Option<mpsc::Receiver<PpkAnswer>>,
+    /// KME requests running and queued, under `[qkd]`'s caps.
+    kme_requests: KmeRequests<Fetch>,
     /// The daemon's own counters, by name.
     counters: BTreeMap<&'static str, u64>,
     /// Wireshark key files, with `daemon.key_log`.
@@ -210,6 +214,7 @@ impl Driver {
             ppk: HashMap::new(),
             ppk_tx,
             ppk_rx: Some(ppk_rx),
+            kme_requests: KmeRequests::default(),
             counters: BTreeMap::new(),
             key_log,
             started: Instant::now(),
