@@ -127,21 +127,18 @@ mod tests {
     #[test]
     fn one_peer_gets_at_most_its_share_running_or_queued() {
         let mut r = KmeRequests::default();
-        assert_eq!(r.admit(ip(1), 1, 1, 2), Admission::Run(1));
-        assert_eq!(r.admit(ip(1), 2, 1, 2), Admission::Queued);
+        assert_eq!(r.admit(ip(1), 1, 2, 2), Admission::Run(1));
+        assert_eq!(r.admit(ip(1), 2, 2, 2), Admission::Run(2));
         assert_eq!(
-            r.admit(ip(1), 3, 1, 2),
+            r.admit(ip(1), 3, 2, 2),
             Admission::Refused(
                 "2 KME requests for IKE SAs with 192.0.2.1 already (qkd.max_requests_per_peer)"
                     .into()
             )
         );
-        assert_eq!(
-            r.admit(ip(2), 4, 1, 2),
-            Admission::Queued,
-            "others still queue"
-        );
-        assert_eq!(r.finished(ip(1), 1), Some(2));
-        assert_eq!(r.admit(ip(1), 5, 1, 2), Admission::Queued);
+        assert_eq!(r.admit(ip(2), 4, 2, 2), Admission::Queued, "others still queue");
+        assert_eq!(r.finished(ip(1), 2), Some(4));
+        assert_eq!(r.admit(ip(1), 5, 2, 2), Admission::Queued);
+        assert_eq!(r.load(), (2, 1));
     }
 }
