@@ -136,7 +136,11 @@ mod tests {
                     .into()
             )
         );
-        assert_eq!(r.admit(ip(2), 4, 2, 2), Admission::Queued, "others still queue");
+        assert_eq!(
+            r.admit(ip(2), 4, 2, 2),
+            Admission::Queued,
+            "others still queue"
+        );
         assert_eq!(r.finished(ip(1), 2), Some(4));
         assert_eq!(r.admit(ip(1), 5, 2, 2), Admission::Queued);
         assert_eq!(r.load(), (2, 1));

@@ -502,7 +502,15 @@ impl Driver {
                 let conn = connection.as_deref();
                 self.reject_log.log(now, remote, conn, exchange, &reason);
             }
-            other => tracing::debug!(event = ?other, "unhandled engine event"),
+            Event::EapStarted { sa, .. } | Event::EapMessage { sa, .. } => {
+                // iked runs no EAP method (its connections use psk or pubkey): fail the exchange
+                // rather than leave it waiting. EAP packets are never logged.
+                tracing::info!(ike_sa = %sa_name(sa), "the peer asked for EAP, which iked does not run: failing it");
+                self.endpoint
+                    .eap_respond(Instant::now(), sa, ikev2::EapStep::Failure);
+            }
+            // Not Debug-printed: an event may carry packets or keys.
+            _ => tracing::debug!("unhandled engine event"),
         }
         None
     }

@@ -166,3 +166,68 @@ fn run(
 /// Bounds of the flood, far beyond the 0.2 s the retransmission needs.
 const FLOOD_LIMIT: u64 = 50_000_000;
 const FLOOD_TIME: Duration = Duration::from_secs(20);
+
+/// EAP packets that reach the daemon (it runs no EAP method and fails the exchange) never
+/// appear in its log, at any level.
+#[test]
+fn eap_packets_never_appear_in_the_daemon_log() {
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    let text = CONNECTION.replace("PORT", "9");
+    let config = Config::parse(Path::new("/test/iked.toml"), &text).expect("config");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sockets = rt
+        .block_on(Sockets::bind(&config.daemon, false))
+        .expect("bind");
+    let (events, _) = broadcast::channel(16);
+    let provider = ipsec_crypto::default_provider();
+    let sink = Box::new(LoggingSink::new());
+    let mut driver = Driver::new(config, None, provider, sink, Arc::new(sockets), events);
+    let packet = b"\x02\x07\x00\x15\x01alice@secret.example".to_vec();
+    let log = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(log.clone())
+        .with_ansi(false)
+        .finish();
+    let sa = ikev2::SaId(ikev2::wire::IkeSpi(0x1234));
+    tracing::subscriber::with_default(subscriber, || {
+        let peer_id = ikev2::Identity::fqdn("alice.example");
+        let _ = driver.event(ikev2::Event::EapStarted { sa, peer_id });
+        let message = packet.clone();
+        let _ = driver.event(ikev2::Event::EapMessage { sa, message });
+        driver.drain_events();
+    });
+    let text = String::from_utf8_lossy(&log.0.lock().expect("lock")).into_owned();
+    assert!(text.contains("the peer asked for EAP"), "captured: {text}");
+    for form in [
+        hex::encode(&packet),
+        hex::encode(&packet[5..]),
+        format!("{packet:?}"),
+        format!("{:?}", &packet[5..]),
+        "alice@secret.example".to_string(),
+    ] {
+        assert!(!text.contains(&form), "{form} is in the log:\n{text}");
+    }
+}
