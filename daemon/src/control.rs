@@ -202,6 +202,10 @@ async fn handle(command: Command, ctx: &ControlCtx) -> Response {
         Command::Stats => ask(ctx, |reply| DriverCommand::Stats { reply })
             .await
             .map(|v| Response::ok(&v)),
+        #[cfg(feature = "fault-injection")]
+        Command::DebugPanic => ask(ctx, |reply| DriverCommand::DebugPanic { reply })
+            .await
+            .map(|()| Response::ok(&())),
         Command::Monitor => Err((
             ErrorCode::BadRequest,
             "monitor is handled by the connection".into(),

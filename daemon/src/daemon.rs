@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::config::Config;
 use crate::control::{self, ControlCtx};
 use crate::driver::{Driver, Inputs};
+use crate::essential::Essential;
+use crate::keylog::KeyLog;
 use crate::metrics;
-use crate::net::Sockets;
+use crate::net::{Datagram, Sockets};
 use crate::proto::{ErrorCode, LoadView};
-use crate::sink::ChildSaSink;
+use crate::sink::{ChildSaSink, DatapathEvent};
 
 /// A running daemon: the engine task, the UDP receivers, the control socket and (optionally)
 /// the metrics endpoint, all on the current tokio runtime.
@@ -25,7 +26,12 @@ pub struct Daemon {
     metrics_addr: Option<SocketAddr>,
     ctx: Arc<ControlCtx>,
     shutdown: watch::Sender<bool>,
-    driver: JoinHandle<()>,
+    /// Closed when the engine task ends (or unwinds).
+    driver_done: oneshot::Receiver<()>,
+    /// Deaths of essential tasks, see [`Daemon::failure`].
+    fatal: mpsc::UnboundedReceiver<String>,
+    /// Keeps the report channel open.
+    _essential: Essential,
 }
 
 /// Why the daemon could not start.
@@ -40,6 +46,14 @@ impl Daemon {
     /// to a running daemon.
     pub async fn start(config: Config, mut sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
         let settings = config.daemon.clone();
+        let key_log = match settings.key_log.as_deref() {
+            Some(dir) => {
+                let k = KeyLog::open(dir).map_err(|e| StartError(e.to_string()))?;
+                tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
+                Some(k)
+            }
+            None => None,
+        };
         let datapath_ike = sink.ike_address();
         let sockets = Arc::new(
             Sockets::bind(&settings, datapath_ike.is_some())
@@ -60,30 +74,47 @@ impl Daemon {
         let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let (essential, fatal) = Essential::new(shutdown_rx.clone());
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (dgram_tx, dgram_rx) = mpsc::channel(1024);
-        sockets.spawn_receivers(&dgram_tx);
+        let (dgram_tx, dgram_rx) = mpsc::channel(DATAGRAM_BACKLOG);
+        sockets.spawn_receivers(&dgram_tx, &essential);
+        if let Some(ike) = sink.take_ike() {
+            essential.spawn("the datapath's IKE forwarder", forward_ike(ike, dgram_tx));
+        }
         let ike_addrs = sockets.ike_addrs();
         let config_path = config.path.clone();
         let provider = ipsec_crypto::default_provider();
         let datapath = sink.take_events();
-        let driver = Driver::new(config, provider, sink, Arc::clone(&sockets), events.clone());
+        let driver = Driver::new(
+            config,
+            key_log,
+            provider,
+            sink,
+            Arc::clone(&sockets),
+            events.clone(),
+        );
         let inputs = Inputs {
             datagrams: dgram_rx,
             commands: cmd_rx,
             shutdown: shutdown_rx.clone(),
             datapath,
+            essential: essential.clone(),
         };
-        let driver = tokio::spawn(driver.run(inputs));
+        let (done_tx, driver_done) = oneshot::channel::<()>();
+        essential.spawn("the engine task", async move {
+            let _done = done_tx;
+            driver.run(inputs).await;
+        });
         let ctx = Arc::new(ControlCtx {
             commands: cmd_tx.clone(),
             events,
             config_path: Mutex::new(config_path),
             shutdown: shutdown_rx.clone(),
         });
-        tokio::spawn(control::serve(listener, owner, Arc::clone(&ctx)));
+        let control = control::serve(listener, owner, Arc::clone(&ctx));
+        essential.spawn("the control socket server", control);
         if let Some(l) = metrics_listener {
-            tokio::spawn(metrics::serve(l, cmd_tx, shutdown_rx));
+            essential.spawn("the metrics server", metrics::serve(l, cmd_tx, shutdown_rx));
         }
         tracing::info!(ike = ?ike_addrs, natt_in_datapath = ?datapath_ike, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
         Ok(Self {
@@ -92,7 +123,9 @@ impl Daemon {
             metrics_addr,
             ctx,
             shutdown,
-            driver,
+            driver_done,
+            fatal,
+            _essential: essential,
         })
     }
 
@@ -112,11 +145,28 @@ impl Daemon {
     /// Closes every SA, stops every task and removes the control socket.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        if let Err(e) = self.driver.await {
-            tracing::error!(error = %e, "engine task ended abnormally");
-        }
+        // The sender goes when the engine task ends, normally or not.
+        let _ = self.driver_done.await;
         let _ = std::fs::remove_file(&self.socket_path);
         tracing::info!("iked stopped");
+    }
+
+    /// Resolves when an essential task died (the engine task, a UDP receiver, the control or
+    /// metrics server, a datapath thread), saying which and how. The daemon then no longer
+    /// handles IKE (or cannot be controlled): the caller should [`abandon`](Self::abandon) it
+    /// and exit non-zero so that a supervisor restarts the process.
+    pub async fn failure(&mut self) -> String {
+        match self.fatal.recv().await {
+            Some(why) => why,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Gives up on a failed daemon: removes the control socket, without the graceful DELETEs
+    /// that need the engine task.
+    pub fn abandon(self) {
+        let _ = self.shutdown.send(true);
+        let _ = std::fs::remove_file(&self.socket_path);
     }
 
     /// The bound IKE addresses (not NAT-T), useful with `ike_port = 0`.
@@ -143,5 +193,33 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// IKE messages the datapath admitted (per source, bounded) join the sockets' queue; while it
+/// is full they wait, and the datapath drops and counts what comes meanwhile.
+async fn forward_ike(mut ike: mpsc::Receiver<DatapathEvent>, tx: mpsc::Sender<Datagram>) {
+    while let Some(event) = ike.recv().await {
+        let DatapathEvent::Ike {
+            local,
+            remote,
+            data,
+        } = event
+        else {
+            continue;
+        };
+        if tx
+            .send(Datagram {
+                local,
+                remote,
+                data,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
 /// Events kept for a slow `monitor` client before it is told it lagged.
 const EVENT_BACKLOG: usize = 1024;
+/// IKE datagrams waiting for the engine task; a receiver drops (and counts) beyond this.
+const DATAGRAM_BACKLOG: usize = 1024;

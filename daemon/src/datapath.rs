@@ -8,7 +8,7 @@ use std::process::Command;
 
 use dataplane::{
     ChildSaId, Dataplane, DataplaneConfig, DataplaneEvent, DataplaneHandle, DataplaneStats,
-    Direction, SaStats, TunConfig,
+    Direction, IkeMessage, SaStats, TunConfig,
 };
 use esp::{AddrRange, Cipher, DropReason, Lifetime, PortRange, SaConfig, SaEvent, TrafficSelector};
 use ikev2::wire::IpSelector;
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use crate::config::{DataplaneSettings, Encapsulation, TrafficLimits, format_selector};
 use crate::handover::RekeyHandover;
 use crate::proto::ChildSaCounters;
-use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind, SinkError};
+use crate::sink::{ChildSaSink, DatapathEvent, LifetimeEvent, LifetimeKind, SinkError};
 
 /// Child SAs installed in the userspace ESP dataplane (TUN device plus workers).
 pub struct DataplaneSink {
@@ -30,6 +30,9 @@ pub struct DataplaneSink {
     /// Rekeys in progress, to move outbound traffic at the right moment.
     rekeys: RekeyHandover,
     events: Option<mpsc::Receiver<DatapathEvent>>,
+    ike: Option<mpsc::Receiver<DatapathEvent>>,
+    /// The threads that forward the dataplane's events and IKE messages.
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl DataplaneSink {
@@ -43,6 +46,7 @@ impl DataplaneSink {
     pub fn start(
         settings: &DataplaneSettings,
         natt_port: Option<u16>,
+        ike_rate_per_source: u32,
         provider: &'static dyn CryptoProvider,
     ) -> Result<Self, SinkError> {
         let mut tun = TunConfig::new(&settings.tun);
@@ -69,6 +73,7 @@ impl DataplaneSink {
         };
         let mut config = DataplaneConfig::new(tun, settings.local, encapsulation);
         config.workers = settings.workers;
+        config.ike_rate_per_source = ike_rate_per_source;
         let (handle, events) =
             Dataplane::start(config, provider).map_err(|e| SinkError(format!("dataplane: {e}")))?;
         for (_, &(addr, len)) in extra {
@@ -90,11 +95,17 @@ impl DataplaneSink {
             ])?;
         }
         let (tx, rx) = mpsc::channel(EVENT_BACKLOG);
-        let local = ike_address;
-        std::thread::Builder::new()
-            .name("dataplane-events".into())
-            .spawn(move || forward_events(&events, &tx, local))
-            .map_err(|e| SinkError(format!("dataplane event thread: {e}")))?;
+        let mut threads = vec![spawn("dataplane-events", move || {
+            forward_events(&events, &tx);
+        })?];
+        let mut ike = None;
+        if let (Some(local), Some(messages)) = (ike_address, handle.take_ike_messages()) {
+            let (tx, rx) = mpsc::channel(IKE_BACKLOG);
+            threads.push(spawn("dataplane-ike", move || {
+                forward_ike(&messages, &tx, local);
+            })?);
+            ike = Some(rx);
+        }
         tracing::info!(tun = %handle.tun_name(), local = %settings.local, encapsulation = ?settings.encapsulation, routes = settings.routes.len(), "datapath started");
         Ok(Self {
             handle,
@@ -103,6 +114,8 @@ impl DataplaneSink {
             installed: HashMap::new(),
             rekeys: RekeyHandover::default(),
             events: Some(rx),
+            ike,
+            threads,
         })
     }
 }
@@ -286,41 +299,61 @@ impl ChildSaSink for DataplaneSink {
     fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
         self.events.take()
     }
-}
 
-/// Runs on its own thread: the dataplane's channel is a blocking one. Ends when the dataplane
-/// stops (its sender goes) or the daemon stops listening.
-fn forward_events(
-    events: &std::sync::mpsc::Receiver<DataplaneEvent>,
-    tx: &mpsc::Sender<DatapathEvent>,
-    ike_address: Option<SocketAddr>,
-) {
-    for event in events {
-        let out = match event {
-            DataplaneEvent::IkePacket { from, message } => match ike_address {
-                Some(local) => DatapathEvent::Ike {
-                    local,
-                    remote: from,
-                    data: message,
-                },
-                None => continue,
-            },
-            DataplaneEvent::Sa {
-                spi,
-                direction,
-                event,
-            } => {
-                let kind = match event {
+    fn take_ike(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
+        self.ike.take()
+    }
+
+    fn take_lifetime_events(&mut self) -> Vec<LifetimeEvent> {
+        self.handle
+            .take_sa_events()
+            .into_iter()
+            .map(|r| LifetimeEvent {
+                spi: r.spi,
+                outbound: r.direction == Direction::Outbound,
+                kind: match r.event {
                     SaEvent::SoftLifetime => LifetimeKind::Soft,
                     SaEvent::HardLifetime => LifetimeKind::Hard,
                     SaEvent::SequenceExhausted => LifetimeKind::SequenceExhausted,
-                };
-                DatapathEvent::Lifetime {
-                    spi,
-                    outbound: direction == Direction::Outbound,
-                    kind,
-                }
-            }
+                },
+            })
+            .collect()
+    }
+
+    fn health(&self) -> Result<(), String> {
+        if !self.handle.workers_alive() {
+            return Err("a datapath worker thread died".into());
+        }
+        match self.threads.iter().find(|t| t.is_finished()) {
+            Some(t) => Err(format!(
+                "the datapath thread {} ended",
+                t.thread().name().unwrap_or("?")
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+fn spawn(
+    name: &str,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, SinkError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| SinkError(format!("{name} thread: {e}")))
+}
+
+/// Runs on its own thread: the dataplane's channel is a blocking one. Ends when the dataplane
+/// stops (its sender goes) or the daemon stops listening. These events are few (unknown SPIs
+/// and acquires are rate-limited, lifetime doorbells coalesce), so waiting for room loses none.
+fn forward_events(
+    events: &std::sync::mpsc::Receiver<DataplaneEvent>,
+    tx: &mpsc::Sender<DatapathEvent>,
+) {
+    for event in events {
+        let out = match event {
+            DataplaneEvent::SaEvents => DatapathEvent::LifetimesPending,
             DataplaneEvent::UnknownSpi { spi, from } => {
                 DatapathEvent::UnknownSpi { remote: from, spi }
             }
@@ -328,6 +361,26 @@ fn forward_events(
             _ => continue,
         };
         if tx.blocking_send(out).is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs on its own thread: IKE messages from the dataplane's bounded queue to the daemon's.
+/// While the daemon's queue is full this waits, the dataplane's queue fills, and the dataplane
+/// counts what it drops (`ike_dropped`).
+fn forward_ike(
+    messages: &std::sync::mpsc::Receiver<IkeMessage>,
+    tx: &mpsc::Sender<DatapathEvent>,
+    local: SocketAddr,
+) {
+    for IkeMessage { from, message } in messages {
+        let event = DatapathEvent::Ike {
+            local,
+            remote: from,
+            data: message,
+        };
+        if tx.blocking_send(event).is_err() {
             return;
         }
     }
@@ -449,7 +502,11 @@ fn stats_map(s: &DataplaneStats) -> BTreeMap<String, u64> {
         ("acquires", s.acquires),
         ("keepalives", s.keepalives),
         ("ike_packets", s.ike_packets),
+        ("ike_rate_limited", s.ike_rate_limited),
+        ("ike_dropped", s.ike_dropped),
         ("events_dropped", s.events_dropped),
+        ("sa_events", s.sa_events),
+        ("sa_event_doorbells_lost", s.sa_event_doorbells_lost),
         ("coalesced", s.coalesced),
         ("inner_bad_checksums", s.inner_bad_checksums),
     ]
@@ -477,6 +534,8 @@ fn ip(args: &[&str]) -> Result<(), SinkError> {
 
 /// Datapath events waiting for the driver before the dataplane's thread blocks.
 const EVENT_BACKLOG: usize = 1024;
+/// IKE messages from the datapath waiting for the driver before its thread blocks.
+const IKE_BACKLOG: usize = 64;
 
 #[cfg(test)]
 mod tests {

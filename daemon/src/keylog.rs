@@ -7,7 +7,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
 use std::net::IpAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use ikev2::{ChildSa, IkeKeyExport};
@@ -20,22 +20,19 @@ pub(crate) struct KeyLog {
 }
 
 impl KeyLog {
-    /// Creates `dir` (mode 0700) if needed and opens both files for appending.
+    /// Creates `dir` (mode 0700) if needed and opens both files for appending (created mode
+    /// 0600). Refuses a directory or file that is a symbolic link, or that the group or
+    /// others may access: whoever reads these files decrypts the traffic, and whoever can
+    /// swap them for links makes the daemon write keys elsewhere.
     pub(crate) fn open(dir: &Path) -> io::Result<Self> {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
-        let open = |name: &str| {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(dir.join(name))
-        };
+        check_private_dir(dir)?;
         Ok(Self {
-            ike: open("ikev2_decryption_table")?,
-            esp: open("esp_sa")?,
+            ike: open_private(&dir.join("ikev2_decryption_table"))?,
+            esp: open_private(&dir.join("esp_sa"))?,
         })
     }
 
@@ -105,6 +102,60 @@ impl KeyLog {
     }
 }
 
+/// Opens `path` for appending without following a symbolic link, then checks what was
+/// opened (not the name, which could change in between).
+fn open_private(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refused(path, "is a symbolic link"),
+            _ => io::Error::new(e.kind(), format!("{}: {e}", path.display())),
+        })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refused(path, "is not a regular file"));
+    }
+    private_mode(path, meta.mode(), false)?;
+    Ok(file)
+}
+
+/// `path` must be a directory (not a link to one) that only its owner may access.
+fn check_private_dir(path: &Path) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(refused(path, "is a symbolic link"));
+    }
+    if !meta.is_dir() {
+        return Err(refused(path, "is not a directory"));
+    }
+    private_mode(path, meta.mode(), true)
+}
+
+fn private_mode(path: &Path, mode: u32, dir: bool) -> io::Result<()> {
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    let want = if dir { "0700" } else { "0600" };
+    Err(refused(
+        path,
+        &format!(
+            "has mode {:04o}: the group or others may access it (chmod {want})",
+            mode & 0o7777
+        ),
+    ))
+}
+
+fn refused(path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!("key log {} {why}", path.display()),
+    )
+}
+
 fn spi_pair(keys: &IkeKeyExport) -> String {
     format!("{:016x}/{:016x}", keys.spi_i.0, keys.spi_r.0)
 }
@@ -161,7 +212,90 @@ fn esp_cbc(c: CbcAlgorithm, i: IntegAlgorithm) -> Option<(&'static str, usize, &
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
     use super::*;
+
+    fn chmod(path: &Path, mode: u32) {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+
+    fn error(dir: &Path) -> String {
+        match KeyLog::open(dir) {
+            Ok(_) => panic!("{} was accepted", dir.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_new_key_log_is_private() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("a/wireshark");
+        KeyLog::open(&dir).expect("opens");
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("esp_sa")), 0o600);
+        assert_eq!(mode(&dir.join("ikev2_decryption_table")), 0o600);
+        KeyLog::open(&dir).expect("opens again");
+    }
+
+    #[test]
+    fn a_directory_others_may_enter_is_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("keys");
+        std::fs::create_dir(&dir).expect("mkdir");
+        chmod(&dir, 0o750);
+        assert_eq!(
+            error(&dir),
+            format!(
+                "key log {} has mode 0750: the group or others may access it (chmod 0700)",
+                dir.display()
+            )
+        );
+        assert!(!dir.join("esp_sa").exists(), "nothing written");
+    }
+
+    #[test]
+    fn a_file_others_may_read_is_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("keys");
+        KeyLog::open(&dir).expect("opens");
+        chmod(&dir.join("esp_sa"), 0o644);
+        assert_eq!(
+            error(&dir),
+            format!(
+                "key log {}/esp_sa has mode 0644: the group or others may access it (chmod 0600)",
+                dir.display()
+            )
+        );
+    }
+
+    #[test]
+    fn symbolic_links_are_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let real = tmp.path().join("real");
+        KeyLog::open(&real).expect("opens");
+        let link = tmp.path().join("link");
+        symlink(&real, &link).expect("symlink");
+        assert_eq!(
+            error(&link),
+            format!("key log {} is a symbolic link", link.display())
+        );
+        // A key file that points elsewhere: the target is neither written nor created.
+        let dir = tmp.path().join("keys");
+        std::fs::create_dir(&dir).expect("mkdir");
+        chmod(&dir, 0o700);
+        let target = tmp.path().join("elsewhere");
+        symlink(&target, dir.join("ikev2_decryption_table")).expect("symlink");
+        assert_eq!(
+            error(&dir),
+            format!(
+                "key log {}/ikev2_decryption_table is a symbolic link",
+                dir.display()
+            )
+        );
+        assert!(!target.exists());
+    }
 
     #[test]
     fn proposals_map_to_wireshark_names() {

@@ -19,6 +19,7 @@ mod control;
 mod daemon;
 mod datapath;
 mod driver;
+mod essential;
 mod handover;
 mod keylog;
 mod metrics;
@@ -29,4 +30,6 @@ mod sink;
 pub use daemon::{Daemon, StartError};
 pub use datapath::DataplaneSink;
 pub use metrics::render as render_metrics;
-pub use sink::{ChildSaSink, DatapathEvent, Installed, LifetimeKind, LoggingSink, SinkError};
+pub use sink::{
+    ChildSaSink, DatapathEvent, Installed, LifetimeEvent, LifetimeKind, LoggingSink, SinkError,
+};

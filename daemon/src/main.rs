@@ -85,8 +85,8 @@ async fn run(config: Config) -> ExitCode {
     };
     let sink: Box<dyn ChildSaSink> = match &config.dataplane {
         Some(d) => {
-            match DataplaneSink::start(d, config.daemon.natt_port, ipsec_crypto::default_provider())
-            {
+            let (natt, rate) = (config.daemon.natt_port, config.daemon.ike_rate_per_source);
+            match DataplaneSink::start(d, natt, rate, ipsec_crypto::default_provider()) {
                 Ok(s) => Box::new(s),
                 Err(e) => {
                     tracing::error!("cannot start the datapath: {e}");
@@ -101,7 +101,7 @@ async fn run(config: Config) -> ExitCode {
             Box::new(LoggingSink::new())
         }
     };
-    let daemon = match Daemon::start(config, sink).await {
+    let mut daemon = match Daemon::start(config, sink).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("cannot start: {e}");
@@ -120,9 +120,17 @@ async fn run(config: Config) -> ExitCode {
             },
             _ = term.recv() => break,
             _ = int.recv() => break,
+            why = daemon.failure() => {
+                tracing::error!("{why}: iked no longer works and exits for its supervisor to restart it");
+                daemon.abandon();
+                return ExitCode::from(EXIT_TASK_DIED);
+            }
         }
     }
     tracing::info!("shutting down");
     daemon.shutdown().await;
     ExitCode::SUCCESS
 }
+
+/// Exit status when an essential task died (BSD `EX_SOFTWARE`: an internal software error).
+const EXIT_TASK_DIED: u8 = 70;

@@ -1,14 +1,23 @@
 //! The IKE sockets: UDP 500, and UDP 4500 where IKE messages follow a 4-octet zero non-ESP
 //! marker (RFC 3948 §2.2) that is stripped on receipt and added on send.
+//!
+//! Datagrams are admitted per source (a token bucket per address, one for all sockets) before
+//! they are queued for the engine, and a full queue drops rather than waits: a flood from one
+//! sender cannot fill the queue, and no sender can stall the receivers. Both drops are counted.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
+use dataplane::SourceLimiter;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::config::DaemonSettings;
+use crate::essential::Essential;
 
 /// A received IKE message, without any non-ESP marker.
 #[derive(Debug)]
@@ -31,6 +40,32 @@ pub(crate) struct IkeSocket {
 #[derive(Debug)]
 pub(crate) struct Sockets {
     pub(crate) all: Vec<Arc<IkeSocket>>,
+    admission: Mutex<SourceLimiter>,
+    pub(crate) counters: IngressCounters,
+}
+
+/// What the receivers dropped, shown by `ikectl stats` and the metrics.
+#[derive(Debug, Default)]
+pub(crate) struct IngressCounters {
+    /// Datagrams whose source exceeded `daemon.ike_rate_per_source`.
+    pub(crate) rate_limited: AtomicU64,
+    /// Datagrams that found the engine's queue full.
+    pub(crate) queue_full: AtomicU64,
+}
+
+impl IngressCounters {
+    pub(crate) fn fields(&self) -> [(&'static str, u64); 2] {
+        [
+            (
+                "ike_datagrams_rate_limited",
+                self.rate_limited.load(Ordering::Relaxed),
+            ),
+            (
+                "ike_datagrams_queue_full",
+                self.queue_full.load(Ordering::Relaxed),
+            ),
+        ]
+    }
 }
 
 impl Sockets {
@@ -57,13 +92,44 @@ impl Sockets {
                 }));
             }
         }
-        Ok(Self { all })
+        Ok(Self {
+            all,
+            admission: Mutex::new(SourceLimiter::new(settings.ike_rate_per_source)),
+            counters: IngressCounters::default(),
+        })
+    }
+
+    /// Queues a received datagram for the engine if its source is within its rate and the
+    /// queue has room; counts it otherwise. `false` once the engine is gone.
+    pub(crate) fn admit(&self, d: Datagram, tx: &mpsc::Sender<Datagram>) -> bool {
+        let allowed = self
+            .admission
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .allow(d.remote.ip(), Instant::now());
+        if !allowed {
+            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        match tx.try_send(d) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                self.counters.queue_full.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
     }
 
     /// Starts one receive task per socket, feeding `tx`.
-    pub(crate) fn spawn_receivers(&self, tx: &mpsc::Sender<Datagram>) {
-        for s in &self.all {
-            tokio::spawn(receive(Arc::clone(s), tx.clone()));
+    pub(crate) fn spawn_receivers(
+        self: &Arc<Self>,
+        tx: &mpsc::Sender<Datagram>,
+        essential: &Essential,
+    ) {
+        for (i, s) in self.all.iter().enumerate() {
+            let name = format!("the UDP receiver on {}", s.local);
+            essential.spawn(name, receive(Arc::clone(self), i, tx.clone()));
         }
     }
 
@@ -130,7 +196,8 @@ pub(crate) fn route_source(remote: SocketAddr) -> Option<IpAddr> {
     probe.local_addr().ok().map(|a| a.ip())
 }
 
-async fn receive(s: Arc<IkeSocket>, tx: mpsc::Sender<Datagram>) {
+async fn receive(sockets: Arc<Sockets>, index: usize, tx: mpsc::Sender<Datagram>) {
+    let s = Arc::clone(&sockets.all[index]);
     let mut buf = vec![0u8; 65_536];
     loop {
         let (n, remote) = match s.socket.recv_from(&mut buf).await {
@@ -156,7 +223,7 @@ async fn receive(s: Arc<IkeSocket>, tx: mpsc::Sender<Datagram>) {
             remote,
             data: ike.to_vec(),
         };
-        if tx.send(d).await.is_err() {
+        if !sockets.admit(d, &tx) {
             return;
         }
     }

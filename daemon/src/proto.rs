@@ -63,6 +63,10 @@ pub enum Command {
     Monitor,
     Stats,
     Version,
+    /// Debug builds only: makes the engine task panic, to test that the process then exits.
+    #[cfg(feature = "fault-injection")]
+    #[doc(hidden)]
+    DebugPanic,
 }
 
 /// A response line.

@@ -100,6 +100,27 @@ pub trait ChildSaSink: Send + 'static {
     fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
         None
     }
+
+    /// IKE messages received on [`ike_address`](Self::ike_address), each a
+    /// [`DatapathEvent::Ike`], already admitted per source and bounded by the datapath; the
+    /// daemon takes them once, at start, and queues them with those of its own sockets.
+    fn take_ike(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
+        None
+    }
+
+    /// The lifetime events raised since the last call. They are kept until collected, so none
+    /// is lost: the daemon calls this on [`DatapathEvent::LifetimesPending`] and once a second.
+    fn take_lifetime_events(&mut self) -> Vec<LifetimeEvent> {
+        Vec::new()
+    }
+
+    /// Why the datapath no longer works (a worker thread died), if it does not.
+    ///
+    /// # Errors
+    /// The reason, for the daemon to exit on.
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// What a datapath reports to the daemon.
@@ -117,12 +138,17 @@ pub enum DatapathEvent {
     /// Outbound traffic from `src` to `dst` hit trap policy `trap` and no SA (rate-limited);
     /// the packet was dropped.
     Acquire { trap: u32, src: IpAddr, dst: IpAddr },
-    /// An SA reached a byte or packet lifetime or used up its sequence numbers.
-    Lifetime {
-        spi: u32,
-        outbound: bool,
-        kind: LifetimeKind,
-    },
+    /// SAs reached a byte or packet lifetime or used up their sequence numbers: collect them
+    /// with [`ChildSaSink::take_lifetime_events`].
+    LifetimesPending,
+}
+
+/// An SA that reached a byte or packet lifetime or used up its sequence numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LifetimeEvent {
+    pub spi: u32,
+    pub outbound: bool,
+    pub kind: LifetimeKind,
 }
 
 /// Which limit an SA reached.

@@ -141,3 +141,49 @@ fn sighup_reloads_and_sigterm_stops() {
     );
     assert!(!socket.exists(), "socket removed on exit");
 }
+
+/// A panic in the engine task (injected with the debug-only `debug-panic` command) ends the
+/// process with a non-zero status and says why, instead of leaving a daemon that answers
+/// `ikectl` but handles no IKE.
+#[test]
+#[cfg(feature = "fault-injection")]
+fn a_panicking_engine_task_ends_the_process_with_a_failure() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("iked.toml");
+    let socket = dir.path().join("iked.sock");
+    let log = dir.path().join("stderr");
+    write(
+        &config,
+        &socket,
+        &site("one", "a", "b", Some(9), "none", HYBRID),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iked"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--log")
+        .arg("error")
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("spawn iked");
+    if wait_for(Duration::from_secs(10), || conns(&socket)).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("iked did not come up");
+    }
+    let answer = Client::connect(&socket)
+        .expect("connect")
+        .call(Ctl::DebugPanic, Some(Duration::from_secs(5)));
+    assert!(answer.is_err(), "the engine task cannot answer: {answer:?}");
+    let status = wait_for(Duration::from_secs(10), || child.try_wait().expect("wait"));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(status.and_then(|s| s.code()), Some(70), "exit status");
+    let stderr = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        stderr.contains("the engine task panicked: fault injected by the debug-panic control command: iked no longer works and exits"),
+        "{stderr}"
+    );
+    assert!(!socket.exists(), "socket removed on exit");
+}

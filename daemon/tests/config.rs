@@ -769,3 +769,150 @@ fn each_bad_value_gets_its_precise_error() {
         );
     }
 }
+
+/// Every duration field has an upper bound (docs/config.md); one unit above it is refused with
+/// file, line and field, and the bound itself loads. Values that used to overflow the
+/// deadline arithmetic (`u64::MAX` seconds) are refused the same way.
+#[test]
+fn durations_beyond_their_bound_name_file_line_and_field() {
+    let sa = "start_action = \"start\"";
+    let rts = "remote_ts = [\"10.2.0.0/16\"]";
+    let huge = "18446744073709551615";
+    // (anchor, field, line, too long, the bound)
+    let cases = [
+        (
+            sa,
+            "dpd_delay",
+            "8: connections.site-b.dpd_delay",
+            "86401s",
+            "1d",
+            "1d",
+        ),
+        (
+            sa,
+            "dpd_delay",
+            "8: connections.site-b.dpd_delay",
+            huge,
+            "1d",
+            "1d",
+        ),
+        (
+            sa,
+            "rekey_time",
+            "8: connections.site-b.rekey_time",
+            "366d",
+            "365d",
+            "365d",
+        ),
+        (
+            sa,
+            "rekey_time",
+            "8: connections.site-b.rekey_time",
+            huge,
+            "365d",
+            "365d",
+        ),
+        (
+            sa,
+            "over_time",
+            "8: connections.site-b.over_time",
+            "8761h",
+            "365d",
+            "365d",
+        ),
+        (
+            sa,
+            "rand_time",
+            "8: connections.site-b.rand_time",
+            "525601m",
+            "365d",
+            "1h",
+        ),
+        (
+            sa,
+            "reauth_time",
+            "8: connections.site-b.reauth_time",
+            "366d",
+            "365d",
+            "365d",
+        ),
+        (
+            rts,
+            "rekey_time",
+            "20: connections.site-b.children.net.rekey_time",
+            "366d",
+            "365d",
+            "365d",
+        ),
+        (
+            rts,
+            "life_time",
+            "20: connections.site-b.children.net.life_time",
+            "31536000001ms",
+            "365d",
+            "365d",
+        ),
+        (
+            rts,
+            "rand_time",
+            "20: connections.site-b.children.net.rand_time",
+            "366d",
+            "365d",
+            "1m",
+        ),
+    ];
+    for (anchor, field, at, too_long, max, ok) in cases {
+        let text = edit(anchor, &format!("{anchor}\n{field} = \"{too_long}\""));
+        assert_eq!(
+            error_of(&text),
+            format!("{FILE}:{at}: '{too_long}' is longer than the maximum of {max}"),
+            "{field} = {too_long}"
+        );
+        let text = edit(anchor, &format!("{anchor}\n{field} = \"{ok}\""));
+        if let Err(e) = parse(&text) {
+            panic!("{field} = {ok} should load: {e}");
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let qkd = qkd_section(dir.path());
+    for (value, message) in [
+        ("61s", "'61s' is longer than the maximum of 1m"),
+        (huge, &format!("'{huge}' is longer than the maximum of 1m")),
+        ("99ms", "must be at least 100ms (a KME round trip over TLS)"),
+    ] {
+        let text = format!("{BASE}{}", qkd.replace("\"2s\"", &format!("\"{value}\"")));
+        let Err(e) = parse_in(dir.path(), &text) else {
+            panic!("qkd.timeout = {value} was accepted");
+        };
+        assert!(
+            e.lines()
+                .any(|l| l == format!("DIR/iked.toml:31: qkd.timeout: {message}")),
+            "qkd.timeout = {value}: {e}"
+        );
+    }
+}
+
+/// The longest lifetimes load and become deadlines without overflowing.
+#[test]
+fn the_longest_lifetimes_reach_the_engine_intact() {
+    let text = edit(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nrekey_time = \"365d\"\nover_time = \"365d\"\ndpd_delay = \"1d\"",
+    )
+    .replace(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"]\nrekey_time = \"365d\"",
+    );
+    let config = parse(&text).expect("valid");
+    let engine = config.connections[0].to_engine();
+    let year = Duration::from_secs(365 * 86_400);
+    assert_eq!(engine.ike_lifetime.rekey_after, Some(year));
+    assert_eq!(engine.ike_lifetime.expire_after, Some(2 * year));
+    assert_eq!(engine.dpd_delay, Some(Duration::from_secs(86_400)));
+    let child = &engine.children[0].lifetime;
+    assert_eq!(child.expire_after, Some(year + year / 10));
+    let now = std::time::Instant::now();
+    for d in [child.expire_after, engine.ike_lifetime.expire_after] {
+        assert!(now.checked_add(d.expect("set")).is_some());
+    }
+}

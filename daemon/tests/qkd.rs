@@ -139,7 +139,8 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
             T,
         )
         .expect("down");
-    drop(sim);
+    // Gone for good: listeners and kept-alive connections closed before we go on.
+    kme_rt.block_on(sim.stop());
     let e = up(&a, "to-b").expect_err("no KME: fail closed");
     match e {
         ClientError::Daemon(body) => {
@@ -195,4 +196,112 @@ fn qkd_fallback_keys_with_ml_kem_alone_and_says_why() {
         ppk.reason
     );
     assert_eq!(daemon_counter(&a, "qkd_fallbacks"), 1);
+}
+
+/// The responder asks for 512-bit keys, the initiator's KME handed out 256-bit ones: the key
+/// that `dec_keys` returns is refused (it cannot be the PPK the responder's policy asks for),
+/// and the IKE SA fails closed on both sides.
+#[test]
+fn a_qkd_key_of_another_length_is_refused() {
+    let pki_dir = tempfile::tempdir().expect("tmp");
+    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
+    pki.write_to_dir(pki_dir.path()).expect("write pki");
+    let kme_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = kme_rt
+        .block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls())))
+        .expect("KMEs");
+    let b_site = qkd_site(
+        "from-a",
+        "b",
+        "a",
+        None,
+        false,
+        pki_dir.path(),
+        &sim.url_b(),
+    );
+    let b = TestDaemon::start(&format!("{b_site}key_size = 512\n"), "");
+    let a = TestDaemon::start(
+        &qkd_site(
+            "to-b",
+            "a",
+            "b",
+            Some(b.ike_port()),
+            false,
+            pki_dir.path(),
+            &sim.url_a(),
+        ),
+        "",
+    );
+    assert!(up(&a, "to-b").is_err(), "no IKE SA without a common PPK");
+    assert_eq!(
+        daemon_counter(&a, "qkd_keys_received"),
+        1,
+        "A got its 256 bits"
+    );
+    let refused = wait_for(Duration::from_secs(5), || {
+        (daemon_counter(&b, "qkd_key_failures") == 1).then_some(())
+    });
+    assert!(refused.is_some(), "B refused the key");
+    assert_eq!(daemon_counter(&b, "qkd_keys_received"), 0);
+    let sas: Vec<IkeSaView> = b.client().call_as(Command::ListSas, T).expect("list");
+    assert!(sas.is_empty(), "{sas:?}");
+}
+
+/// KME requests are capped: with a KME that never answers, a second request for the same peer
+/// address is refused at once under `max_requests_per_peer = 1`, and queued under
+/// `max_requests = 1`.
+#[test]
+fn kme_requests_are_capped_per_peer_and_in_all() {
+    let pki_dir = tempfile::tempdir().expect("tmp");
+    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
+    pki.write_to_dir(pki_dir.path()).expect("write pki");
+    // Accepts TCP connections and never speaks TLS: every request waits for its timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("https://{}", silent.local_addr().expect("addr"));
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = peer.local_addr().expect("addr").port();
+    let two = |caps: &str| {
+        let one = qkd_site("one", "a", "b", Some(port), false, pki_dir.path(), &url);
+        let other = qkd_site("two", "a", "b", Some(port), false, pki_dir.path(), &url);
+        // One [qkd] section, with the caps, and one pre-shared key for both.
+        let other = &other[..other.find("\n[secrets.ike.two]").expect("secret")];
+        format!(
+            "{}{other}\n",
+            one.replace("timeout = \"2s\"\n", &format!("timeout = \"5s\"\n{caps}\n"))
+        )
+    };
+    for (caps, counter) in [
+        ("max_requests_per_peer = 1", "qkd_requests_refused"),
+        ("max_requests = 1", "qkd_requests_queued"),
+    ] {
+        let a = TestDaemon::start(&two(caps), "");
+        let ups: Vec<_> = ["one", "two"]
+            .into_iter()
+            .map(|name| {
+                let socket = a.socket.clone();
+                std::thread::spawn(move || {
+                    let _ = iked::client::Client::connect(&socket).map(|mut c| {
+                        c.call(
+                            Command::Up {
+                                name: name.into(),
+                                timeout_ms: Some(500),
+                            },
+                            T,
+                        )
+                    });
+                })
+            })
+            .collect();
+        let seen = wait_for(Duration::from_secs(10), || {
+            (daemon_counter(&a, counter) == 1).then_some(())
+        });
+        assert!(seen.is_some(), "{caps}: {counter} not counted");
+        for u in ups {
+            let _ = u.join();
+        }
+    }
 }

@@ -65,8 +65,16 @@ pub struct DataplaneConfig {
     pub verify_inner_checksums: bool,
     /// Socket buffer size in bytes for each direction.
     pub socket_buffer: usize,
-    /// Capacity of the event channel; events beyond it are counted and dropped.
+    /// Capacity of the event channel (unknown SPIs, acquires, SA event doorbells); unknown
+    /// SPIs and acquires beyond it are counted and dropped. SA events are never dropped (see
+    /// [`crate::DataplaneHandle::take_sa_events`]).
     pub event_capacity: usize,
+    /// Capacity of the channel of IKE messages received on the UDP port; messages beyond it
+    /// are counted (`ike_dropped`) and dropped.
+    pub ike_capacity: usize,
+    /// IKE messages per second admitted from one source address (IPv6: one /64) before they
+    /// are queued; the rest are counted (`ike_rate_limited`) and dropped. 0: no limit.
+    pub ike_rate_per_source: u32,
 }
 
 impl DataplaneConfig {
@@ -81,6 +89,8 @@ impl DataplaneConfig {
             verify_inner_checksums: true,
             socket_buffer: 4 << 20,
             event_capacity: 1024,
+            ike_capacity: 256,
+            ike_rate_per_source: DEFAULT_IKE_RATE_PER_SOURCE,
         }
     }
 }
@@ -117,19 +127,17 @@ pub enum Direction {
     Outbound,
 }
 
-/// What the dataplane reports to its owner.
+/// What the dataplane reports to its owner. IKE messages come on their own channel
+/// ([`crate::DataplaneHandle::take_ike_messages`]), so that a flood of them cannot crowd these
+/// out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DataplaneEvent {
-    /// An SA reached a lifetime or ran out of sequence numbers.
-    Sa {
-        /// The SA.
-        spi: u32,
-        /// Its direction.
-        direction: Direction,
-        /// What happened.
-        event: SaEvent,
-    },
+    /// SAs reached a lifetime or ran out of sequence numbers: collect the events with
+    /// [`crate::DataplaneHandle::take_sa_events`]. At most one such doorbell waits at a time,
+    /// and one that found the channel full is rung again by the next SA event; collecting now
+    /// and then catches everything even without doorbells.
+    SaEvents,
     /// ESP arrived for an SPI no installed SA has (rate-limited per worker); the daemon may
     /// tell the peer with INVALID_SPI (RFC 7296 §1.5).
     UnknownSpi {
@@ -147,14 +155,31 @@ pub enum DataplaneEvent {
         src: IpAddr,
         dst: IpAddr,
     },
-    /// An IKE message arrived on the UDP port (non-ESP marker removed).
-    IkePacket {
-        /// The sender.
-        from: SocketAddr,
-        /// The IKE message.
-        message: Vec<u8>,
-    },
 }
+
+/// An SA event collected with [`crate::DataplaneHandle::take_sa_events`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaEventReport {
+    /// The SA.
+    pub spi: u32,
+    /// Its direction.
+    pub direction: Direction,
+    /// What happened.
+    pub event: SaEvent,
+}
+
+/// An IKE message received on the UDP port, the non-ESP marker removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IkeMessage {
+    /// The sender.
+    pub from: SocketAddr,
+    /// The IKE message.
+    pub message: Vec<u8>,
+}
+
+/// The default of [`DataplaneConfig::ike_rate_per_source`]: far above what one peer sends
+/// (a handshake is three or four requests), far below what a flood sends.
+pub const DEFAULT_IKE_RATE_PER_SOURCE: u32 = 5000;
 
 /// Traffic and drop counters of one SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

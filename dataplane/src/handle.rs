@@ -13,12 +13,14 @@ use ipsec_sys::{
     interface, pin_current_thread,
 };
 
+use crate::admission::SourceLimiter;
 use crate::coalesce::Coalescer;
 use crate::config::{
     ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction, Encapsulation,
-    SaStats, io_err,
+    IkeMessage, SaEventReport, SaStats, io_err,
 };
 use crate::report::ReportLimiter;
+use crate::sa_events::SaEventBox;
 use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, OutboundEntry, TableCell, lock};
 use crate::tx::{Net, TxBatch};
@@ -32,8 +34,9 @@ pub struct Dataplane;
 
 impl Dataplane {
     /// Creates the TUN device and sockets and starts one worker per core (or
-    /// `config.workers`). Events (SA lifetimes, IKE messages on the UDP port) come out of the
-    /// returned receiver. Needs `CAP_NET_ADMIN` (and `CAP_NET_RAW` for raw ESP).
+    /// `config.workers`). Events (doorbells for SA events, unknown SPIs, acquires) come out of
+    /// the returned receiver; IKE messages on the UDP port from
+    /// [`DataplaneHandle::take_ike_messages`]. Needs `CAP_NET_ADMIN` (and `CAP_NET_RAW` for raw ESP).
     ///
     /// # Errors
     /// [`DataplaneError::Io`] naming the step that failed.
@@ -50,11 +53,15 @@ impl Dataplane {
         let tuns = open_tun(&config, workers)?;
         let (sockets, gso) = open_sockets(&config, workers)?;
         let (events_tx, events_rx) = mpsc::sync_channel(config.event_capacity.max(1));
+        let (ike_tx, ike_rx) = mpsc::sync_channel(config.ike_capacity.max(1));
         let shared = Arc::new(Shared {
             table: TableCell::default(),
             counters: SharedCounters::default(),
             stop: AtomicBool::new(false),
             events: events_tx,
+            sa_events: SaEventBox::default(),
+            ike: ike_tx,
+            ike_admission: Mutex::new(SourceLimiter::new(config.ike_rate_per_source)),
         });
         let ike_socket = match &sockets[0] {
             Net::Udp(s) => Some(Arc::clone(s)),
@@ -104,6 +111,7 @@ impl Dataplane {
             threads: Mutex::new(threads),
             wakes,
             ike_socket,
+            ike_messages: Mutex::new(Some(ike_rx)),
             tun_name: config.tun.name.clone(),
         };
         Ok((handle, events_rx))
@@ -117,6 +125,7 @@ pub struct DataplaneHandle {
     threads: Mutex<Vec<JoinHandle<()>>>,
     wakes: Vec<Arc<EventFd>>,
     ike_socket: Option<Arc<UdpSocket>>,
+    ike_messages: Mutex<Option<Receiver<IkeMessage>>>,
     tun_name: String,
 }
 
@@ -232,6 +241,10 @@ impl DataplaneHandle {
             let had_in = t.inbound.remove(&id.inbound_spi).is_some();
             let had_out = t.outbound.remove(&id.outbound_spi).is_some();
             t.spd.remove(SaHandle(id.outbound_spi));
+            // Workers raise events under the read lock: none can arrive for these SAs now.
+            let events = &self.shared.sa_events;
+            events.forget(id.inbound_spi, Direction::Inbound);
+            events.forget(id.outbound_spi, Direction::Outbound);
             if had_in || had_out {
                 Ok(())
             } else {
@@ -281,6 +294,28 @@ impl DataplaneHandle {
             t.traps.retain(|(i, _)| *i != id);
             t.traps.len() != before
         })
+    }
+
+    /// The SA events raised since the last call ([`DataplaneEvent::SaEvents`] says some
+    /// wait). They are kept until collected, so none is lost; call this on each doorbell and
+    /// now and then besides.
+    pub fn take_sa_events(&self) -> Vec<SaEventReport> {
+        self.shared.sa_events.take()
+    }
+
+    /// The receiving end of the IKE messages that arrive on the UDP port (once; `None` with raw
+    /// ESP or when taken before). Admitted per source
+    /// ([`DataplaneConfig::ike_rate_per_source`]) and bounded
+    /// ([`DataplaneConfig::ike_capacity`]); drops are counted.
+    pub fn take_ike_messages(&self) -> Option<Receiver<IkeMessage>> {
+        self.ike_socket.as_ref()?;
+        lock(&self.ike_messages).take()
+    }
+
+    /// Whether every worker thread still runs (a worker that panicked leaves its share of
+    /// traffic unhandled).
+    pub fn workers_alive(&self) -> bool {
+        lock(&self.threads).iter().all(|t| !t.is_finished())
     }
 
     /// Dataplane-wide counters.

@@ -15,9 +15,11 @@
 //!
 //! The control API ([`Dataplane::start`], [`DataplaneHandle`]) installs manually keyed or
 //! IKE-negotiated CHILD_SAs, switches outbound SAs atomically for make-before-break rekeying,
-//! reports per-SA counters and sends SA events and received IKE messages through a channel.
+//! reports per-SA counters, keeps SA events until they are collected (never dropped), and
+//! hands received IKE messages, admitted per source, to a bounded channel of their own.
 //! [`manual`] reads RFC 9061-style (IKE-less) SA files for the `esp-tunnel` tool.
 
+mod admission;
 mod checksum;
 mod coalesce;
 mod config;
@@ -25,16 +27,18 @@ mod handle;
 pub mod manual;
 mod packet;
 mod report;
+mod sa_events;
 mod segment;
 mod stats;
 mod table;
 mod tx;
 mod worker;
 
+pub use admission::SourceLimiter;
 pub use coalesce::{CoalesceStats, Coalescer, Full};
 pub use config::{
-    ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction, Encapsulation,
-    SaStats, TunConfig,
+    ChildSa, ChildSaId, DEFAULT_IKE_RATE_PER_SOURCE, DataplaneConfig, DataplaneError,
+    DataplaneEvent, Direction, Encapsulation, IkeMessage, SaEventReport, SaStats, TunConfig,
 };
 pub use handle::{Dataplane, DataplaneHandle};
 pub use segment::{SegmentError, Segmenter};

@@ -75,8 +75,17 @@ counters! {
     keepalives,
     /// IKE messages handed to the daemon.
     ike_packets,
-    /// Events (IKE messages, SA events) lost because the channel was full.
+    /// IKE messages dropped because their source exceeded its rate.
+    ike_rate_limited,
+    /// IKE messages dropped because the queue towards the daemon was full.
+    ike_dropped,
+    /// Events (unknown SPIs, acquires) lost because the channel was full.
     events_dropped,
+    /// SA events raised (lifetimes, sequence numbers used up); never dropped.
+    sa_events,
+    /// SA event doorbells that found the channel full (the events wait for the next
+    /// collection).
+    sa_event_doorbells_lost,
     /// Decrypted TCP segments merged into a super-packet.
     coalesced,
     /// Decrypted TCP segments whose checksum did not verify (passed on unmerged).

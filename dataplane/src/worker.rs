@@ -11,16 +11,18 @@ use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{SyncSender, TrySendError};
-use std::sync::{Arc, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use esp::natt::{self, NatTPayload};
-use esp::{InboundSa, OutboundSa};
+use esp::{InboundSa, OutboundSa, SaEvent};
 use ipsec_sys::{EventFd, RecvMeta, Tun, VirtioNetHdr, poll_readable};
 
+use crate::admission::SourceLimiter;
 use crate::coalesce::{CoalesceStats, Coalescer, Full};
-use crate::config::{DataplaneEvent, Direction};
+use crate::config::{DataplaneEvent, Direction, IkeMessage};
 use crate::report::ReportLimiter;
+use crate::sa_events::SaEventBox;
 use crate::segment::Segmenter;
 use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, Route, SaTable, TableCell, lock};
@@ -32,6 +34,9 @@ pub(crate) struct Shared {
     pub(crate) counters: SharedCounters,
     pub(crate) stop: std::sync::atomic::AtomicBool,
     pub(crate) events: SyncSender<DataplaneEvent>,
+    pub(crate) sa_events: SaEventBox,
+    pub(crate) ike: SyncSender<IkeMessage>,
+    pub(crate) ike_admission: Mutex<SourceLimiter>,
 }
 
 impl Shared {
@@ -39,6 +44,42 @@ impl Shared {
     pub(crate) fn emit(&self, event: DataplaneEvent, stats: &mut DataplaneStats) {
         if let Err(TrySendError::Full(_)) = self.events.try_send(event) {
             stats.events_dropped += 1;
+        }
+    }
+
+    /// Keeps an SA event until the owner collects it, and rings the doorbell.
+    pub(crate) fn raise(
+        &self,
+        spi: u32,
+        direction: Direction,
+        event: SaEvent,
+        stats: &mut DataplaneStats,
+    ) {
+        stats.sa_events += 1;
+        if self.sa_events.raise(spi, direction, event)
+            && self.events.try_send(DataplaneEvent::SaEvents).is_err()
+        {
+            self.sa_events.doorbell_lost();
+            stats.sa_event_doorbells_lost += 1;
+        }
+    }
+
+    /// Queues an IKE message for the daemon if its source is within its rate and the queue has
+    /// room; counts it otherwise.
+    fn forward_ike(&self, from: SocketAddr, message: &[u8], stats: &mut DataplaneStats) {
+        let admitted = lock(&self.ike_admission).allow(from.ip(), Instant::now());
+        if !admitted {
+            stats.ike_rate_limited += 1;
+            return;
+        }
+        let m = IkeMessage {
+            from,
+            message: message.to_vec(),
+        };
+        match self.ike.try_send(m) {
+            Ok(()) => stats.ike_packets += 1,
+            Err(TrySendError::Full(_)) => stats.ike_dropped += 1,
+            Err(TrySendError::Disconnected(_)) => {}
         }
     }
 }
@@ -173,15 +214,7 @@ impl Worker {
             }
         }
         while let Some(event) = sa.poll_event() {
-            let spi = sa.spi();
-            shared.emit(
-                DataplaneEvent::Sa {
-                    spi,
-                    direction: Direction::Outbound,
-                    event,
-                },
-                stats,
-            );
+            shared.raise(sa.spi(), Direction::Outbound, event, stats);
         }
     }
 
@@ -270,14 +303,7 @@ fn is_esp(datagram: &[u8], from: SocketAddr, shared: &Shared, stats: &mut Datapl
             false
         }
         Some(NatTPayload::Ike(message)) => {
-            stats.ike_packets += 1;
-            shared.emit(
-                DataplaneEvent::IkePacket {
-                    from,
-                    message: message.to_vec(),
-                },
-                stats,
-            );
+            shared.forward_ike(from, message, stats);
             false
         }
         None => {
@@ -298,12 +324,7 @@ impl Current<'_> {
     /// Reports the SA's events and unlocks it.
     fn release(mut self, shared: &Shared, stats: &mut DataplaneStats) {
         while let Some(event) = self.sa.poll_event() {
-            let ev = DataplaneEvent::Sa {
-                spi: self.spi,
-                direction: Direction::Inbound,
-                event,
-            };
-            shared.emit(ev, stats);
+            shared.raise(self.spi, Direction::Inbound, event, stats);
         }
     }
 }
@@ -415,3 +436,94 @@ pub(crate) const COALESCE_ARENA: usize = 4 << 20;
 pub(crate) const COALESCE_ENTRIES: usize = 512;
 /// How long an idle worker sleeps before looking at the stop flag again.
 const IDLE_POLL: Duration = Duration::from_millis(200);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{self, Receiver};
+
+    use super::*;
+
+    fn shared(
+        events: usize,
+        ike: usize,
+        rate: u32,
+    ) -> (Shared, Receiver<DataplaneEvent>, Receiver<IkeMessage>) {
+        let (events_tx, events_rx) = mpsc::sync_channel(events);
+        let (ike_tx, ike_rx) = mpsc::sync_channel(ike);
+        let s = Shared {
+            table: TableCell::default(),
+            counters: SharedCounters::default(),
+            stop: std::sync::atomic::AtomicBool::new(false),
+            events: events_tx,
+            sa_events: SaEventBox::default(),
+            ike: ike_tx,
+            ike_admission: Mutex::new(SourceLimiter::new(rate)),
+        };
+        (s, events_rx, ike_rx)
+    }
+
+    /// The event channel is full of acquires: the SA events still reach the owner, and the
+    /// doorbell is rung again once there is room.
+    #[test]
+    fn sa_events_survive_a_full_event_channel() {
+        let (s, events, _ike) = shared(1, 1, 0);
+        let mut stats = DataplaneStats::default();
+        let acquire = DataplaneEvent::Acquire {
+            trap: 1,
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+        };
+        s.emit(acquire.clone(), &mut stats);
+        s.emit(acquire.clone(), &mut stats);
+        assert_eq!(stats.events_dropped, 1, "the channel is full");
+        s.raise(7, Direction::Outbound, SaEvent::SoftLifetime, &mut stats);
+        s.raise(8, Direction::Inbound, SaEvent::HardLifetime, &mut stats);
+        assert_eq!(stats.sa_event_doorbells_lost, 2);
+        let got: Vec<(u32, SaEvent)> = s
+            .sa_events
+            .take()
+            .iter()
+            .map(|r| (r.spi, r.event))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(7, SaEvent::SoftLifetime), (8, SaEvent::HardLifetime)]
+        );
+        assert_eq!(events.try_recv(), Ok(acquire));
+        s.raise(
+            9,
+            Direction::Outbound,
+            SaEvent::SequenceExhausted,
+            &mut stats,
+        );
+        assert_eq!(
+            events.try_recv(),
+            Ok(DataplaneEvent::SaEvents),
+            "rung once there was room"
+        );
+        assert_eq!(s.sa_events.take().len(), 1);
+        assert_eq!(stats.sa_events, 3);
+    }
+
+    #[test]
+    fn ike_is_admitted_per_source_into_a_bounded_queue() {
+        let (s, _events, ike) = shared(1, 4, 2);
+        let mut stats = DataplaneStats::default();
+        let flooder: SocketAddr = "192.0.2.1:4500".parse().expect("addr");
+        let peer: SocketAddr = "192.0.2.2:4500".parse().expect("addr");
+        for _ in 0..10 {
+            s.forward_ike(flooder, b"flood", &mut stats);
+        }
+        assert_eq!((stats.ike_packets, stats.ike_rate_limited), (2, 8));
+        s.forward_ike(peer, b"hello", &mut stats);
+        s.forward_ike(peer, b"again", &mut stats);
+        s.forward_ike("192.0.2.3:4500".parse().expect("addr"), b"full", &mut stats);
+        assert_eq!(
+            (stats.ike_packets, stats.ike_dropped),
+            (4, 1),
+            "the queue holds 4"
+        );
+        let from: Vec<SocketAddr> = ike.try_iter().map(|m| m.from).collect();
+        assert_eq!(from, vec![flooder, flooder, peer, peer]);
+    }
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use dataplane::{
     ChildSa, ChildSaId, Dataplane, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
-    Encapsulation, TunConfig,
+    Encapsulation, SaEventReport, TunConfig,
 };
 use esp::{AddrRange, Cipher, InboundSa, OutboundSa, SaConfig, SaEvent, TrafficSelector};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes, default_provider};
@@ -190,12 +190,15 @@ fn run() {
         .send_to(&[0, 0, 0, 0, 0x21, 0x20, 0x22, 0x08], ("127.0.0.1", PORT))
         .unwrap();
     peer.sock.send_to(&[0xff], ("127.0.0.1", PORT)).unwrap();
-    match next_event(&events) {
-        DataplaneEvent::IkePacket { from, message } => {
-            assert_eq!((from, message), (peer_addr, vec![0x21, 0x20, 0x22, 0x08]));
-        }
-        other => panic!("unexpected {other:?}"),
-    }
+    let ike = dp.take_ike_messages().expect("IKE channel");
+    let m = ike
+        .recv_timeout(Duration::from_secs(3))
+        .expect("IKE message");
+    assert_eq!(
+        (m.from, m.message),
+        (peer_addr, vec![0x21, 0x20, 0x22, 0x08])
+    );
+    assert!(dp.take_ike_messages().is_none(), "taken once");
     dp.send_ike(peer_addr, b"ike").unwrap();
     let (n, _) = peer.sock.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"\0\0\0\0ike");
@@ -219,19 +222,15 @@ fn run() {
     peer.send_inner(&udp_packet(THEIRS, OURS, 7001, 7000, b"late"));
     let (n, _) = app.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"late");
-    match next_event(&events) {
-        DataplaneEvent::Sa {
-            spi,
-            direction,
-            event,
-        } => {
-            assert_eq!(
-                (spi, direction, event),
-                (0x1002, Direction::Outbound, SaEvent::SoftLifetime)
-            );
-        }
-        other => panic!("unexpected {other:?}"),
-    }
+    assert_eq!(next_event(&events), DataplaneEvent::SaEvents);
+    assert_eq!(
+        dp.take_sa_events(),
+        vec![SaEventReport {
+            spi: 0x1002,
+            direction: Direction::Outbound,
+            event: SaEvent::SoftLifetime
+        }]
+    );
 
     let stats = dp.sa_stats();
     let find = |spi, dir| {

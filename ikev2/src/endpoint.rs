@@ -269,6 +269,11 @@ impl Endpoint {
         v
     }
 
+    /// A snapshot of one IKE SA (without building every other one).
+    pub fn sa(&self, id: SaId) -> Option<SaSnapshot> {
+        self.sas.get(&id.0.0).map(|s| s.snapshot())
+    }
+
     /// Whether an IKE SA with this id exists.
     pub fn has_sa(&self, id: SaId) -> bool {
         self.sas.contains_key(&id.0.0)

@@ -46,7 +46,7 @@ impl KmeClient {
         let tls = tls::client_config(&chain, &key, &ca).map_err(QkdError::Config)?;
         Ok(Self {
             api: config.api.api(),
-            transport: Transport::new(&config.kme_url, tls)?,
+            transport: Transport::new(&config.kme_url, tls, config.max_connections)?,
             timeout: config.timeout,
             retries: config.retries,
             backoff: config.retry_backoff,

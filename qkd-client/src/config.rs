@@ -67,11 +67,14 @@ pub struct ClientConfig {
     pub retry_backoff: Duration,
     /// API edition (path and role naming).
     pub api: ApiFlavor,
+    /// Connections to the KME open at once, busy or kept alive for reuse; a request beyond
+    /// them waits for one (within its timeout).
+    pub max_connections: usize,
 }
 
 impl ClientConfig {
     /// A configuration with the default policy: 5 s timeout, 2 retries, 200 ms backoff,
-    /// ETSI GS QKD 014 V1.1.1.
+    /// at most 4 connections, ETSI GS QKD 014 V1.1.1.
     pub fn new(
         kme_url: impl Into<String>,
         client_cert_chain: impl Into<PemSource>,
@@ -87,6 +90,7 @@ impl ClientConfig {
             retries: 2,
             retry_backoff: Duration::from_millis(200),
             api: ApiFlavor::default(),
+            max_connections: 4,
         }
     }
 }

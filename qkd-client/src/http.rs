@@ -1,5 +1,6 @@
-//! HTTPS transport to one KME: HTTP/1.1 over tokio-rustls, with a small pool of kept-alive
-//! connections. Knows nothing of ETSI objects.
+//! HTTPS transport to one KME: HTTP/1.1 over tokio-rustls, with a bounded pool of connections
+//! kept alive for reuse: at most `max_connections` exist at once, busy or idle, and a request
+//! beyond them waits for one. Knows nothing of ETSI objects.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 use tracing::debug;
 use zeroize::Zeroizing;
@@ -34,11 +36,18 @@ pub(crate) struct Transport {
     authority: String,
     base_path: String,
     idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    /// One permit per connection that may exist; held by a request while it runs.
+    permits: Semaphore,
+    max_connections: usize,
 }
 
 impl Transport {
     /// A transport for `url` (`https://host[:port][/prefix]`).
-    pub(crate) fn new(url: &str, tls: rustls::ClientConfig) -> Result<Self, QkdError> {
+    pub(crate) fn new(
+        url: &str,
+        tls: rustls::ClientConfig,
+        max_connections: usize,
+    ) -> Result<Self, QkdError> {
         let bad = |why: &str| QkdError::Config(format!("KME URL {url:?}: {why}"));
         let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
         if uri.scheme_str() != Some("https") {
@@ -66,6 +75,8 @@ impl Transport {
             authority: authority.as_str().to_owned(),
             base_path: uri.path().trim_end_matches('/').to_owned(),
             idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(max_connections.max(1)),
+            max_connections: max_connections.max(1),
         })
     }
 
@@ -78,6 +89,13 @@ impl Transport {
         body: Option<Vec<u8>>,
     ) -> Result<Response, QkdError> {
         let body = body.map(Bytes::from);
+        // Idle connections never outnumber the permits, so holding one means a connection is
+        // free or may be opened.
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| QkdError::Config("the KME transport is closed".into()))?;
         let mut fresh_tries = 0;
         loop {
             let (mut sender, reused) = match self.take_idle() {
@@ -170,7 +188,7 @@ impl Transport {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < MAX_IDLE {
+        if idle.len() < self.max_connections {
             idle.push(sender);
         }
     }
@@ -190,5 +208,3 @@ fn classify_hyper(e: &hyper::Error) -> QkdError {
 /// The largest answer accepted. A container of `max_key_per_request` 1024-bit keys is far
 /// smaller.
 const MAX_BODY: usize = 1 << 20;
-/// Kept-alive connections per KME.
-const MAX_IDLE: usize = 4;

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use tracing_subscriber::EnvFilter;
 
+use super::bounds::{self, MAX_DPD_DELAY, MAX_LIFETIME};
 use super::error::{ConfigError, ConfigErrors, line_of};
 use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
@@ -223,6 +224,7 @@ impl Validator<'_> {
             }
             dir.join(k.get_ref())
         });
+        let ike_rate_per_source = self.ike_rate(raw.ike_rate_per_source.as_ref());
         DaemonSettings {
             socket,
             listen,
@@ -231,6 +233,28 @@ impl Validator<'_> {
             metrics,
             log,
             key_log,
+            ike_rate_per_source,
+        }
+    }
+
+    /// `daemon.ike_rate_per_source`: 0 (no limit) up to [`MAX_IKE_RATE`].
+    fn ike_rate(&mut self, raw: Option<&Spanned<i64>>) -> u32 {
+        let Some(r) = raw else {
+            return dataplane::DEFAULT_IKE_RATE_PER_SOURCE;
+        };
+        match u32::try_from(*r.get_ref()) {
+            Ok(v) if v <= MAX_IKE_RATE => v,
+            _ => {
+                self.error(
+                    &r.span(),
+                    "daemon.ike_rate_per_source",
+                    format!(
+                        "{} is not a rate from 0 (no limit) to {MAX_IKE_RATE} datagrams per second",
+                        r.get_ref()
+                    ),
+                );
+                dataplane::DEFAULT_IKE_RATE_PER_SOURCE
+            }
         }
     }
 
@@ -391,10 +415,11 @@ impl Validator<'_> {
         }
         let fragment_size = self.fragment_size(&f("fragment_size"), c);
         let dpd_delay = self
-            .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref())
+            .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref(), MAX_DPD_DELAY)
             .filter(|d| !d.is_zero());
         let ike_lifetime = self.ike_lifetime(&base, c);
-        let reauth_time = self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref());
+        let reauth_time =
+            self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref(), MAX_LIFETIME);
         let method = self.auth_method(&base, &c.local, &c.remote);
         let certs = (method == Some(AuthMethod::Pubkey))
             .then(|| self.certificates(&base, &c.local, &c.remote))
@@ -647,15 +672,27 @@ impl Validator<'_> {
         c.fragmentation.unwrap_or(true).then_some(size)
     }
 
+    /// A duration of at most `max` (see [`bounds`](super::bounds)).
     pub(super) fn opt_duration(
         &mut self,
         field: &str,
         raw: Option<&Spanned<String>>,
+        max: Duration,
     ) -> Option<Duration> {
         let s = raw?;
-        duration(s.get_ref())
+        let d = duration(s.get_ref())
             .map_err(|e| self.error(&s.span(), field, e))
-            .ok()
+            .ok()?;
+        if d > max {
+            let (value, max) = (s.get_ref().trim(), bounds::format(max));
+            self.error(
+                &s.span(),
+                field,
+                format!("'{value}' is longer than the maximum of {max}"),
+            );
+            return None;
+        }
+        Some(d)
     }
 
     /// `psk` or `pubkey`, the same on both sides (the engine uses one method both ways);
@@ -813,16 +850,28 @@ impl Validator<'_> {
     /// later.
     fn ike_lifetime(&mut self, base: &str, c: &RawConnection) -> Lifetime {
         let rekey = self
-            .opt_duration(&format!("{base}.rekey_time"), c.rekey_time.as_ref())
+            .opt_duration(
+                &format!("{base}.rekey_time"),
+                c.rekey_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(Duration::from_secs(4 * 3600));
         if rekey.is_zero() {
             return Lifetime::NONE;
         }
         let over = self
-            .opt_duration(&format!("{base}.over_time"), c.over_time.as_ref())
+            .opt_duration(
+                &format!("{base}.over_time"),
+                c.over_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(rekey / 10);
         let jitter = self
-            .opt_duration(&format!("{base}.rand_time"), c.rand_time.as_ref())
+            .opt_duration(
+                &format!("{base}.rand_time"),
+                c.rand_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(over);
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
             self.error(
@@ -833,7 +882,7 @@ impl Validator<'_> {
         }
         Lifetime {
             rekey_after: Some(rekey),
-            expire_after: Some(rekey + over),
+            expire_after: Some(rekey.saturating_add(over)),
             jitter,
         }
     }
@@ -843,9 +892,17 @@ impl Validator<'_> {
     /// `rekey_time`).
     fn child_lifetime(&mut self, field: &str, c: &RawChild) -> Lifetime {
         let rekey = self
-            .opt_duration(&format!("{field}.rekey_time"), c.rekey_time.as_ref())
+            .opt_duration(
+                &format!("{field}.rekey_time"),
+                c.rekey_time.as_ref(),
+                MAX_LIFETIME,
+            )
             .unwrap_or(Duration::from_secs(3600));
-        let life = self.opt_duration(&format!("{field}.life_time"), c.life_time.as_ref());
+        let life = self.opt_duration(
+            &format!("{field}.life_time"),
+            c.life_time.as_ref(),
+            MAX_LIFETIME,
+        );
         if rekey.is_zero() {
             return Lifetime {
                 rekey_after: None,
@@ -853,7 +910,7 @@ impl Validator<'_> {
                 jitter: Duration::ZERO,
             };
         }
-        let life = life.unwrap_or(rekey + rekey / 10);
+        let life = life.unwrap_or_else(|| rekey.saturating_add(rekey / 10));
         if let Some(l) = c.life_time.as_ref().filter(|_| life <= rekey) {
             self.error(
                 &l.span(),
@@ -863,8 +920,12 @@ impl Validator<'_> {
             return Lifetime::CHILD_DEFAULT;
         }
         let jitter = self
-            .opt_duration(&format!("{field}.rand_time"), c.rand_time.as_ref())
-            .unwrap_or(life - rekey);
+            .opt_duration(
+                &format!("{field}.rand_time"),
+                c.rand_time.as_ref(),
+                MAX_LIFETIME,
+            )
+            .unwrap_or_else(|| life.saturating_sub(rekey));
         if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
             self.error(
                 &r.span(),
@@ -999,3 +1060,6 @@ fn fingerprint(c: &Connection) -> [u8; 32] {
     }
     h.finalize().into()
 }
+
+/// The highest `daemon.ike_rate_per_source`: beyond this a limit limits nothing.
+const MAX_IKE_RATE: u32 = 1_000_000;

@@ -9,6 +9,7 @@
 //! datapath does not have the feature: `reauth_time`, and the `trap` actions without
 //! `[dataplane]`. Loading a file that uses them succeeds with a warning.
 
+mod bounds;
 mod certs;
 mod error;
 mod load;
@@ -73,6 +74,9 @@ pub struct DaemonSettings {
     /// Directory for Wireshark's `ikev2_decryption_table` and `esp_sa` key files (debugging
     /// only: it holds every IKE and ESP key).
     pub key_log: Option<PathBuf>,
+    /// IKE datagrams per second admitted from one source address (IPv6: one /64) before they
+    /// are queued for the engine, on every IKE port; 0 admits all.
+    pub ike_rate_per_source: u32,
 }
 
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.
@@ -91,6 +95,12 @@ pub struct QkdSettings {
     pub key_size: u32,
     /// Limit for one key request, retries included; the IKE exchange waits at most this long.
     pub timeout: Duration,
+    /// KME requests running at once (each holds one of as many TLS connections, kept alive);
+    /// more wait in a queue of the same length, and beyond it are refused.
+    pub max_requests: usize,
+    /// KME requests running or queued at once for IKE SAs with one peer address; more are
+    /// refused (the peer's PPK_IDs arrive before it is authenticated).
+    pub max_requests_per_peer: usize,
 }
 
 /// `[dataplane]`: the TUN device and the ESP workers, applied at start only.

@@ -136,7 +136,7 @@ impl Validator<'_> {
         }
         // The engine waits a little longer than the driver's own limit, so that a KME failure
         // is reported with its reason rather than as an engine timeout.
-        let timeout = qkd.timeout + Duration::from_secs(1);
+        let timeout = qkd.timeout.saturating_add(Duration::from_secs(1));
         let r = PpkRef {
             source: PpkSourceKind::Qkd,
             id: String::new(),

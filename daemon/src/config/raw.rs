@@ -35,6 +35,7 @@ pub(crate) struct RawDaemon {
     pub(crate) retransmit_tries: Option<Spanned<i64>>,
     pub(crate) retransmit_base: Option<Spanned<f64>>,
     pub(crate) retransmit_limit: Option<Spanned<f64>>,
+    pub(crate) ike_rate_per_source: Option<Spanned<i64>>,
 }
 
 /// `[connections.NAME]`.
@@ -149,6 +150,8 @@ pub(crate) struct RawQkd {
     pub(crate) key: Spanned<String>,
     pub(crate) key_size: Option<Spanned<u32>>,
     pub(crate) timeout: Option<Spanned<String>>,
+    pub(crate) max_requests: Option<Spanned<i64>>,
+    pub(crate) max_requests_per_peer: Option<Spanned<i64>>,
 }
 
 /// `[dataplane]`: the TUN device and the ESP workers.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::bounds::{MAX_QKD_TIMEOUT, MIN_QKD_TIMEOUT};
 use super::load::Validator;
 use super::raw::{Amount, RawChild, RawDataplane, RawQkd};
 use super::values::{amount, prefix};
@@ -41,17 +42,23 @@ impl Validator<'_> {
             self.error(&k.span(), "qkd.key_size", format!("{key_size} bits: use a multiple of 8 from 256 to 8192 (a PPK needs at least 256 bits)"));
         }
         let timeout = self
-            .opt_duration("qkd.timeout", q.timeout.as_ref())
+            .opt_duration("qkd.timeout", q.timeout.as_ref(), MAX_QKD_TIMEOUT)
             .unwrap_or(DEFAULT_QKD_TIMEOUT);
         if let Some(t) = &q.timeout
-            && !(Duration::from_millis(100)..=Duration::from_secs(60)).contains(&timeout)
+            && timeout < MIN_QKD_TIMEOUT
         {
             self.error(
                 &t.span(),
                 "qkd.timeout",
-                "must be between 100ms and 60s (the IKE exchange waits for the key)",
+                "must be at least 100ms (a KME round trip over TLS)",
             );
         }
+        let max_requests = self.request_cap("qkd.max_requests", q.max_requests.as_ref(), 32);
+        let max_requests_per_peer = self.request_cap(
+            "qkd.max_requests_per_peer",
+            q.max_requests_per_peer.as_ref(),
+            4,
+        );
         (self.errors.len() == errors_before).then(|| QkdSettings {
             kme_url: q.kme_url.get_ref().clone(),
             sae_id: q.sae_id.get_ref().clone(),
@@ -60,7 +67,25 @@ impl Validator<'_> {
             key,
             key_size,
             timeout,
+            max_requests,
+            max_requests_per_peer,
         })
+    }
+
+    /// A cap on concurrent KME requests: 1 to [`MAX_KME_REQUESTS`].
+    fn request_cap(&mut self, field: &str, raw: Option<&Spanned<i64>>, default: usize) -> usize {
+        let Some(r) = raw else { return default };
+        match usize::try_from(*r.get_ref()) {
+            Ok(v) if (1..=MAX_KME_REQUESTS).contains(&v) => v,
+            _ => {
+                let msg = format!(
+                    "{} is not a count from 1 to {MAX_KME_REQUESTS}",
+                    r.get_ref()
+                );
+                self.error(&r.span(), field, msg);
+                default
+            }
+        }
     }
 
     /// Checks `[dataplane]` against `[daemon]`: ESP in UDP shares `natt_port` with IKE, and the
@@ -277,3 +302,6 @@ const DEFAULT_TUN: &str = "iked0";
 const DEFAULT_MTU: u32 = 1420;
 const DEFAULT_QKD_KEY_BITS: u32 = 256;
 const DEFAULT_QKD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most concurrent KME requests a cap may allow (each holds a TLS connection).
+const MAX_KME_REQUESTS: usize = 1024;

@@ -5,10 +5,13 @@
 //! Nothing here blocks: QKD keys are fetched by spawned tasks whose answers come back on a
 //! channel ([`qkd`]), and the datapath's events arrive on another.
 
+mod kme_limits;
 mod qkd;
 mod recovery;
 mod reject_log;
 mod rekey;
+#[cfg(test)]
+mod tests;
 mod timing;
 mod traps;
 mod views;
@@ -31,12 +34,14 @@ use crate::config::{
     Config, Connection, DaemonSettings, DataplaneSettings, QkdSettings, StartAction,
     format_selector,
 };
+use crate::essential::Essential;
 use crate::keylog::KeyLog;
 use crate::net::{Datagram, Sockets, route_source};
 use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView};
-use crate::sink::{ChildSaSink, DatapathEvent, LifetimeKind};
+use crate::sink::{ChildSaSink, DatapathEvent, LifetimeEvent, LifetimeKind};
 
-use self::qkd::{PpkAnswer, PpkRecord, QkdSource};
+use self::kme_limits::KmeRequests;
+use self::qkd::{Fetch, PpkAnswer, PpkRecord, QkdSource};
 pub(crate) use self::rekey::RekeyReply;
 use self::rekey::RekeyWaiter;
 use self::timing::Timings;
@@ -69,6 +74,11 @@ pub(crate) enum DriverCommand {
     Stats {
         reply: oneshot::Sender<StatsView>,
     },
+    /// Debug builds only: a fault injected to test what a panicking engine task does.
+    #[cfg(feature = "fault-injection")]
+    DebugPanic {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// How `up` proceeds.
@@ -83,8 +93,10 @@ pub(crate) struct Inputs {
     pub(crate) datagrams: mpsc::Receiver<Datagram>,
     pub(crate) commands: mpsc::Receiver<DriverCommand>,
     pub(crate) shutdown: watch::Receiver<bool>,
-    /// IKE on the datapath's port and SA lifetimes, when a datapath is attached.
+    /// Unknown SPIs, acquires and lifetime doorbells, when a datapath is attached.
     pub(crate) datapath: Option<mpsc::Receiver<DatapathEvent>>,
+    /// Where a datapath that stopped working is reported.
+    pub(crate) essential: Essential,
 }
 
 pub(crate) struct Driver {
@@ -118,6 +130,8 @@ pub(crate) struct Driver {
     ppk: HashMap<SaId, PpkRecord>,
     ppk_tx: mpsc::Sender<PpkAnswer>,
     ppk_rx: Option<mpsc::Receiver<PpkAnswer>>,
+    /// KME requests running and queued, under `[qkd]`'s caps.
+    kme_requests: KmeRequests<Fetch>,
     /// The daemon's own counters, by name.
     counters: BTreeMap<&'static str, u64>,
     /// Wireshark key files, with `daemon.key_log`.
@@ -126,6 +140,8 @@ pub(crate) struct Driver {
     reject_log: reject_log::RejectLog,
     /// Connections owed an automatic initiation.
     restarts: recovery::Restarts,
+    /// The datapath reported a dead thread (reported once).
+    datapath_failed: bool,
 }
 
 struct ConnEntry {
@@ -179,6 +195,7 @@ struct ChildRecord {
 impl Driver {
     pub(crate) fn new(
         config: Config,
+        key_log: Option<KeyLog>,
         provider: &'static dyn CryptoProvider,
         sink: Box<dyn ChildSaSink>,
         sockets: Arc<Sockets>,
@@ -186,16 +203,6 @@ impl Driver {
     ) -> Self {
         let conns: Vec<ConnEntry> = config.connections.into_iter().map(ConnEntry::new).collect();
         warm_up(provider);
-        let key_log = config.daemon.key_log.as_deref().and_then(|dir| match KeyLog::open(dir) {
-            Ok(k) => {
-                tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
-                Some(k)
-            }
-            Err(e) => {
-                tracing::error!(dir = %dir.display(), error = %e, "cannot open the key log; keys are not logged");
-                None
-            }
-        });
         let mut endpoint_config = endpoint_config(&conns);
         endpoint_config.export_keys = key_log.is_some();
         let mut endpoint = Endpoint::new(endpoint_config, provider);
@@ -221,11 +228,13 @@ impl Driver {
             ppk: HashMap::new(),
             ppk_tx,
             ppk_rx: Some(ppk_rx),
+            kme_requests: KmeRequests::default(),
             counters: BTreeMap::new(),
             key_log,
             started: Instant::now(),
             reject_log: reject_log::RejectLog::default(),
             restarts: recovery::Restarts::default(),
+            datapath_failed: false,
         }
     }
 
@@ -251,18 +260,26 @@ impl Driver {
             }
         }
         let mut ppk_rx = self.ppk_rx.take();
+        let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
         loop {
             // Certificates are checked against the wall clock, which may be stepped.
             self.endpoint.set_unix_time(Instant::now(), unix_now());
             self.flush().await;
-            let timer = [
-                self.endpoint.poll_timeout(),
-                self.unknown_spi_deadline(),
-                self.restarts.deadline(),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
+            // Deadlines come first, before any input: however full the queues are (a flood on
+            // 500 or 4500), retransmits, DPD, rekeys, expiry and half-open cleanup happen,
+            // then one input (or one bounded batch of datagrams) gets a turn.
+            let now = Instant::now();
+            if self.timer().is_some_and(|t| t <= now) {
+                self.endpoint.handle_timeout(now);
+                self.report_unknown_spis(now);
+                self.restarts_due(now);
+                self.flush().await;
+            }
+            if now >= next_sweep {
+                next_sweep = now + SWEEP_INTERVAL;
+                self.sweep(&inputs.essential);
+            }
+            let wake = self.timer().map_or(next_sweep, |t| t.min(next_sweep));
             tokio::select! {
                 biased;
                 _ = inputs.shutdown.changed() => break,
@@ -271,23 +288,41 @@ impl Driver {
                 Some(event) = recv(&mut inputs.datapath) => self.datapath_event(event),
                 Some(d) = inputs.datagrams.recv() => {
                     self.datagram(&d);
-                    // Bounded batch per wake-up, then the timer and commands get a turn.
+                    // A bounded batch per turn.
                     for _ in 1..MAX_DATAGRAMS_PER_WAKE {
                         let Ok(d) = inputs.datagrams.try_recv() else { break };
                         self.datagram(&d);
                     }
                 }
-                () = sleep_until(timer) => {
-                    let now = Instant::now();
-                    self.endpoint.handle_timeout(now);
-                    self.report_unknown_spis(now);
-                    self.restarts_due(now);
-                }
-                else => break,
+                () = sleep_until(Some(wake)) => {}
             }
         }
         self.close_all("daemon shutting down");
         self.linger(inputs.datagrams, inputs.datapath).await;
+    }
+
+    /// The earliest of the engine's deadline, a pending INVALID_SPI report and an owed restart.
+    fn timer(&self) -> Option<Instant> {
+        [
+            self.endpoint.poll_timeout(),
+            self.unknown_spi_deadline(),
+            self.restarts.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Once a second: collects lifetime events a lost doorbell left behind, and checks that the
+    /// datapath still works (a dead worker is reported, and the daemon exits).
+    fn sweep(&mut self, essential: &Essential) {
+        self.collect_lifetimes();
+        if let Err(why) = self.sink.health() {
+            if !self.datapath_failed {
+                essential.report(why);
+            }
+            self.datapath_failed = true;
+        }
     }
 
     /// After DELETE went out at shutdown, handles the peers' answers (and retransmits) until
@@ -508,7 +543,15 @@ impl Driver {
                 let conn = connection.as_deref();
                 self.reject_log.log(now, remote, conn, exchange, &reason);
             }
-            other => tracing::debug!(event = ?other, "unhandled engine event"),
+            Event::EapStarted { sa, .. } | Event::EapMessage { sa, .. } => {
+                // iked runs no EAP method (its connections use psk or pubkey): fail the exchange
+                // rather than leave it waiting. EAP packets are never logged.
+                tracing::info!(ike_sa = %sa_name(sa), "the peer asked for EAP, which iked does not run: failing it");
+                self.endpoint
+                    .eap_respond(Instant::now(), sa, ikev2::EapStep::Failure);
+            }
+            // Not Debug-printed: an event may carry packets or keys.
+            _ => tracing::debug!("unhandled engine event"),
         }
         None
     }
@@ -665,29 +708,39 @@ impl Driver {
         Some(record.name)
     }
 
-    /// IKE on the datapath's port goes to the engine; a lifetime becomes a rekey (soft) or a
-    /// delete (hard) of the Child SA.
+    /// Unknown SPIs, acquires, and lifetimes (collected from the datapath, which keeps them
+    /// until then) that become rekeys (soft) or deletes (hard) of Child SAs.
     fn datapath_event(&mut self, event: DatapathEvent) {
-        let (spi, outbound, kind) = match event {
+        match event {
             DatapathEvent::Ike {
                 local,
                 remote,
                 data,
-            } => {
-                return self.datagram(&Datagram {
-                    local,
-                    remote,
-                    data,
-                });
-            }
-            DatapathEvent::Lifetime {
-                spi,
-                outbound,
-                kind,
-            } => (spi, outbound, kind),
-            DatapathEvent::UnknownSpi { remote, spi } => return self.unknown_spi(remote, spi),
-            DatapathEvent::Acquire { trap, src, dst } => return self.acquire(trap, src, dst),
-        };
+            } => self.datagram(&Datagram {
+                local,
+                remote,
+                data,
+            }),
+            DatapathEvent::LifetimesPending => self.collect_lifetimes(),
+            DatapathEvent::UnknownSpi { remote, spi } => self.unknown_spi(remote, spi),
+            DatapathEvent::Acquire { trap, src, dst } => self.acquire(trap, src, dst),
+        }
+    }
+
+    fn collect_lifetimes(&mut self) {
+        for e in self.sink.take_lifetime_events() {
+            self.lifetime(e);
+        }
+    }
+
+    fn lifetime(
+        &mut self,
+        LifetimeEvent {
+            spi,
+            outbound,
+            kind,
+        }: LifetimeEvent,
+    ) {
         let found = self.sas.iter_mut().find_map(|(id, e)| {
             let child = e.children.iter_mut().find(|c| {
                 if outbound {
@@ -753,6 +806,11 @@ impl Driver {
             }
             DriverCommand::Stats { reply } => {
                 let _ = reply.send(self.stats());
+            }
+            #[cfg(feature = "fault-injection")]
+            DriverCommand::DebugPanic { reply } => {
+                drop(reply);
+                panic!("fault injected by the debug-panic control command");
             }
         }
     }
@@ -1107,6 +1165,9 @@ async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
 }
 
 const MAX_DATAGRAMS_PER_WAKE: usize = 64;
+/// How often lifetime events are collected without a doorbell and the datapath's health is
+/// checked.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// How long shutdown waits for the peers to acknowledge DELETE.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// PPK answers waiting for the driver.

@@ -10,6 +10,7 @@
 //! and counted (`qkd_rekey_key_failures`); with a required PPK the engine then does not rekey,
 //! the old SAs keep working until their hard lifetime, and the rekey is retried.
 
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ use ipsec_crypto::SecretBytes;
 use qkd_client::{ClientConfig, KeyId, KmeClient};
 use tokio::sync::mpsc;
 
+use super::kme_limits::Admission;
 use super::{Driver, sa_name};
 use crate::config::{HybridPolicy, PpkSourceKind, QkdSettings};
 use crate::proto::{MonitorEvent, PpkView};
@@ -32,6 +34,7 @@ pub(super) struct QkdSource {
 /// A finished KME request. Holds the key, so it is neither `Clone` nor `Debug`.
 pub(super) struct PpkAnswer {
     sa: SaId,
+    peer_addr: IpAddr,
     exchange: PpkExchange,
     operation: &'static str,
     took: Duration,
@@ -63,6 +66,7 @@ impl QkdSource {
         c.timeout = (settings.timeout / 2).max(Duration::from_millis(50));
         c.retries = 1;
         c.retry_backoff = Duration::from_millis(100);
+        c.max_connections = settings.max_requests;
         match KmeClient::new(c) {
             Ok(client) => Some(Self {
                 settings: settings.clone(),
@@ -107,41 +111,32 @@ impl Driver {
         }
     }
 
-    /// Starts the KME request for an IKE SA; never blocks the endpoint task.
+    /// Starts (or queues) the KME request for an IKE SA; never blocks the endpoint task. The
+    /// work is O(1) in the number of SAs.
     pub(super) fn ppk_needed(&mut self, sa: SaId, ppk_id: Option<Vec<u8>>, exchange: PpkExchange) {
         let operation = if ppk_id.is_none() {
             "enc_keys"
         } else {
             "dec_keys"
         };
-        let connection = self.sas.get(&sa).map(|e| e.connection.clone()).or_else(|| {
-            self.endpoint
-                .sas()
-                .into_iter()
-                .find(|s| s.id == sa)
-                .map(|s| s.connection)
-        });
+        let (connection, peer_addr) = match self.sas.get(&sa) {
+            Some(e) => (Some(e.connection.clone()), Some(e.remote.ip())),
+            None => self
+                .endpoint
+                .sa(sa)
+                .map_or((None, None), |s| (Some(s.connection), Some(s.remote.ip()))),
+        };
         let peer = connection
             .as_deref()
             .and_then(|c| self.conn(c))
             .and_then(|c| c.qkd_peer_sae_id.clone());
-        let (Some(qkd), Some(peer)) = (self.qkd.as_ref(), peer) else {
+        let (Some(qkd), Some(peer), Some(peer_addr)) = (self.qkd.as_ref(), peer, peer_addr) else {
             let why = if self.qkd.is_none() {
                 "no usable [qkd] KME client"
             } else {
                 "the connection names no qkd_peer_sae_id"
             };
-            self.ppk.insert(
-                sa,
-                PpkRecord {
-                    operation,
-                    exchange: exchange.as_str(),
-                    error: Some(why.into()),
-                    ..PpkRecord::default()
-                },
-            );
-            self.count_key_failure(exchange);
-            self.endpoint.provide_ppk(Instant::now(), sa, None);
+            self.ppk_refused(sa, operation, exchange, why.into());
             return;
         };
         tracing::info!(ike_sa = %sa_name(sa), operation, exchange = exchange.as_str(), peer_sae = %peer, "requesting a QKD key from the KME");
@@ -157,21 +152,63 @@ impl Driver {
                 ..PpkRecord::default()
             },
         );
-        let (client, bits, limit, tx) = (
-            Arc::clone(&qkd.client),
-            qkd.settings.key_size,
-            qkd.settings.timeout,
-            self.ppk_tx.clone(),
-        );
         let job = Fetch {
+            client: Arc::clone(&qkd.client),
             sa,
+            peer_addr,
             exchange,
             operation,
             peer,
-            bits,
-            limit,
+            bits: qkd.settings.key_size,
+            limit: qkd.settings.timeout,
+            ppk_id,
         };
-        tokio::spawn(fetch(client, job, ppk_id, tx));
+        let (max, per_peer) = (
+            qkd.settings.max_requests,
+            qkd.settings.max_requests_per_peer,
+        );
+        match self.kme_requests.admit(peer_addr, job, max, per_peer) {
+            Admission::Run(job) => {
+                tokio::spawn(fetch(job, self.ppk_tx.clone()));
+            }
+            Admission::Queued => self.count("qkd_requests_queued"),
+            Admission::Refused(why) => {
+                self.count("qkd_requests_refused");
+                tracing::warn!(ike_sa = %sa_name(sa), peer = %peer_addr, reason = %why, "KME request refused");
+                self.ppk_refused(sa, operation, exchange, why);
+            }
+        }
+    }
+
+    /// Answers the engine at once: no PPK, and why.
+    fn ppk_refused(
+        &mut self,
+        sa: SaId,
+        operation: &'static str,
+        exchange: PpkExchange,
+        why: String,
+    ) {
+        let previous = self.ppk.get(&sa).and_then(|r| r.key_id.clone());
+        self.ppk.insert(
+            sa,
+            PpkRecord {
+                operation,
+                exchange: exchange.as_str(),
+                key_id: previous.filter(|_| exchange != PpkExchange::Initial),
+                error: Some(why),
+                ..PpkRecord::default()
+            },
+        );
+        self.count_key_failure(exchange);
+        self.endpoint.provide_ppk(Instant::now(), sa, None);
+    }
+
+    /// A request ended: its slot goes to the next queued one.
+    fn kme_request_done(&mut self, peer_addr: IpAddr) {
+        let max = self.qkd.as_ref().map_or(1, |q| q.settings.max_requests);
+        if let Some(next) = self.kme_requests.finished(peer_addr, max) {
+            tokio::spawn(fetch(next, self.ppk_tx.clone()));
+        }
     }
 
     fn count_key_failure(&mut self, exchange: PpkExchange) {
@@ -185,11 +222,13 @@ impl Driver {
     pub(super) fn ppk_answer(&mut self, answer: PpkAnswer) {
         let PpkAnswer {
             sa,
+            peer_addr,
             exchange,
             operation,
             took,
             result,
         } = answer;
+        self.kme_request_done(peer_addr);
         let rekey = exchange != PpkExchange::Initial;
         let (record, ppk) = match result {
             Ok((id, key)) => {
@@ -339,25 +378,24 @@ impl Driver {
     }
 }
 
-/// One KME request: for which SA and exchange, from which peer SAE, within what time.
-struct Fetch {
+/// One KME request: for which SA (and its peer's address) and exchange, from which peer SAE,
+/// within what time.
+pub(super) struct Fetch {
+    client: Arc<KmeClient>,
     sa: SaId,
+    peer_addr: IpAddr,
     exchange: PpkExchange,
     operation: &'static str,
     peer: String,
     bits: u32,
     limit: Duration,
+    ppk_id: Option<Vec<u8>>,
 }
 
-async fn fetch(
-    client: Arc<KmeClient>,
-    job: Fetch,
-    ppk_id: Option<Vec<u8>>,
-    tx: mpsc::Sender<PpkAnswer>,
-) {
+async fn fetch(job: Fetch, tx: mpsc::Sender<PpkAnswer>) {
     let start = Instant::now();
     let limit = job.limit;
-    let asked = request(&client, &job.peer, job.bits, ppk_id);
+    let asked = request(&job.client, &job.peer, job.bits, job.ppk_id);
     let result = match tokio::time::timeout(limit, asked).await {
         Ok(r) => r,
         Err(_) => Err(format!("the KME gave no key within {limit:?}")),
@@ -365,6 +403,7 @@ async fn fetch(
     let _ = tx
         .send(PpkAnswer {
             sa: job.sa,
+            peer_addr: job.peer_addr,
             exchange: job.exchange,
             operation: job.operation,
             took: start.elapsed(),
@@ -374,7 +413,8 @@ async fn fetch(
 }
 
 /// `enc_keys` for a fresh key (we are the master SAE), or `dec_keys` for the key the initiator
-/// named (we are the slave SAE).
+/// named (we are the slave SAE). Either way the key must have the size asked for: a PPK of
+/// another size would not be the one the other side uses (and a short one is weak).
 async fn request(
     client: &KmeClient,
     peer: &str,
@@ -387,10 +427,7 @@ async fn request(
             .await
             .map_err(|e| e.to_string())?,
         Some(raw) => {
-            let text = std::str::from_utf8(&raw)
-                .map_err(|_| "the peer's PPK_ID is not a KME key_ID (not UTF-8)".to_string())?;
-            let id = KeyId::from_str(text)
-                .map_err(|e| format!("the peer's PPK_ID is not a KME key_ID: {e}"))?;
+            let id = peer_key_id(&raw)?;
             client
                 .dec_keys(peer, &[id])
                 .await
@@ -400,8 +437,33 @@ async fn request(
     let key = keys
         .pop()
         .ok_or_else(|| "the KME answered without a key".to_string())?;
-    Ok(key.into_secret())
+    let (id, secret) = key.into_secret();
+    let got = secret.expose().len() * 8;
+    if u32::try_from(got).ok() != Some(bits) {
+        // Dropping `secret` zeroizes it.
+        return Err(format!(
+            "the KME's key {id} has {got} bits, not the {bits} of qkd.key_size"
+        ));
+    }
+    Ok((id, secret))
 }
+
+/// The peer's PPK_ID as a KME key_ID: exactly the 36 characters of a hyphenated UUID. It comes
+/// from a peer not yet authenticated, so its length is checked before anything else.
+fn peer_key_id(raw: &[u8]) -> Result<KeyId, String> {
+    if raw.len() != KEY_ID_LEN {
+        return Err(format!(
+            "the peer's PPK_ID is not a KME key_ID ({} bytes, not {KEY_ID_LEN})",
+            raw.len()
+        ));
+    }
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| "the peer's PPK_ID is not a KME key_ID (not UTF-8)".to_string())?;
+    KeyId::from_str(text).map_err(|e| format!("the peer's PPK_ID is not a KME key_ID: {e}"))
+}
+
+/// A key_ID in its hyphenated UUID form.
+const KEY_ID_LEN: usize = 36;
 
 /// How long the start-up KME probe may take.
 const PROBE_LIMIT: Duration = Duration::from_secs(5);

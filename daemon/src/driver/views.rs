@@ -50,6 +50,13 @@ impl Driver {
                 .counters
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), *v))
+                .chain(
+                    self.sockets
+                        .counters
+                        .fields()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v)),
+                )
                 .collect(),
             datapath: self.sink.datapath_stats(),
         }

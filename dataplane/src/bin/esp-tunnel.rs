@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use dataplane::manual::{self, ManualConfig};
-use dataplane::{Dataplane, DataplaneEvent, DataplaneHandle};
+use dataplane::{Dataplane, DataplaneHandle, SaEventReport};
 use ipsec_sys::TerminationSignals;
 
 fn main() -> ExitCode {
@@ -93,15 +93,15 @@ fn run(config: ManualConfig, args: &Args) -> Result<(), String> {
             eprintln!("esp-tunnel: signal {sig}, stopping");
             break;
         }
-        for event in events.try_iter() {
-            if let DataplaneEvent::Sa {
-                spi,
-                direction,
-                event,
-            } = event
-            {
-                eprintln!("esp-tunnel: SA 0x{spi:08x} ({direction:?}): {event:?}");
-            }
+        // Drained so the channel never fills; SA events are collected on every round anyway.
+        for _ in events.try_iter() {}
+        for SaEventReport {
+            spi,
+            direction,
+            event,
+        } in handle.take_sa_events()
+        {
+            eprintln!("esp-tunnel: SA 0x{spi:08x} ({direction:?}): {event:?}");
         }
         if args.stats.is_some_and(|s| last_stats.elapsed() >= s) {
             print_stats(&handle);

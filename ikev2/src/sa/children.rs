@@ -33,8 +33,11 @@ pub(crate) fn deadlines(
     provider: &dyn CryptoProvider,
 ) -> (Option<Instant>, Option<Instant>) {
     let jitter = random_fraction(provider, life.jitter);
-    let rekey = life.rekey_after.map(|d| now + d.saturating_sub(jitter));
-    (rekey, life.expire_after.map(|d| now + d))
+    // A lifetime too long for the clock never comes: no deadline rather than a panic.
+    let rekey = life
+        .rekey_after
+        .and_then(|d| now.checked_add(d.saturating_sub(jitter)));
+    (rekey, life.expire_after.and_then(|d| now.checked_add(d)))
 }
 
 /// A uniformly random duration in `[0, max)` (0 when the RNG fails).
@@ -60,4 +63,33 @@ pub(crate) fn lowest<'a>(a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
 /// exchange with the lowest nonce is redundant. `ours` and `theirs` are each exchange's lowest.
 pub(crate) fn ours_redundant(ours: &[u8], theirs: &[u8]) -> bool {
     ours < theirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lifetime_beyond_the_clock_sets_no_deadline() {
+        let now = Instant::now();
+        let forever = Lifetime {
+            rekey_after: Some(Duration::MAX),
+            expire_after: Some(Duration::MAX),
+            jitter: Duration::ZERO,
+        };
+        assert_eq!(
+            deadlines(now, &forever, crate::test_provider()),
+            (None, None)
+        );
+        let hour = Duration::from_secs(3600);
+        let normal = Lifetime {
+            rekey_after: Some(hour),
+            expire_after: Some(2 * hour),
+            jitter: Duration::ZERO,
+        };
+        assert_eq!(
+            deadlines(now, &normal, crate::test_provider()),
+            (Some(now + hour), Some(now + 2 * hour))
+        );
+    }
 }

@@ -128,7 +128,7 @@ impl IkeSa {
         self.ike_rekey_at = rekey;
         self.ike_expire_at = expire;
         self.last_heard = Some(now);
-        self.dpd_at = self.conn.dpd_delay.map(|d| now + d);
+        self.dpd_at = self.conn.dpd_delay.and_then(|d| now.checked_add(d));
     }
 
     /// The earliest lifecycle deadline (established SAs only).
@@ -175,11 +175,12 @@ impl IkeSa {
         if self.dpd_at.is_some_and(|t| t <= now) {
             let heard = self.last_heard.unwrap_or(now);
             let delay = self.conn.dpd_delay.unwrap_or_default();
-            if heard + delay <= now {
-                due.push(Task::Dpd);
-                self.dpd_at = Some(now + delay);
-            } else {
-                self.dpd_at = Some(heard + delay);
+            match heard.checked_add(delay) {
+                Some(t) if t <= now => {
+                    due.push(Task::Dpd);
+                    self.dpd_at = now.checked_add(delay);
+                }
+                later => self.dpd_at = later,
             }
         }
         for t in due {

@@ -16,7 +16,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
@@ -66,6 +66,7 @@ pub struct KmeSimHandle {
     addr_b: SocketAddr,
     core: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
 }
 
 impl KmeSimHandle {
@@ -99,14 +100,12 @@ impl KmeSimHandle {
         drop(self);
     }
 
-    /// Stops both KMEs and returns once their listening sockets are closed, so the same
-    /// addresses can be bound again at once (a KME restart).
+    /// Stops both KMEs and returns once their listening sockets and every open connection are
+    /// closed: the same addresses can be bound again at once (a KME restart), and a client's
+    /// kept-alive connection gets no more answers (a KME that went away).
     pub async fn stop(mut self) {
-        let tasks = std::mem::take(&mut self.tasks);
-        for task in &tasks {
-            task.abort();
-        }
-        for task in tasks {
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }
@@ -114,6 +113,8 @@ impl KmeSimHandle {
 
 impl Drop for KmeSimHandle {
     fn drop(&mut self) {
+        // Without `stop`, connections end shortly after, not by the time this returns.
+        let _ = self.stop.send(true);
         for task in &self.tasks {
             task.abort();
         }
@@ -132,6 +133,7 @@ pub async fn spawn(config: SimConfig) -> io::Result<KmeSimHandle> {
     });
     let mut tasks = Vec::with_capacity(2);
     let mut addrs = Vec::with_capacity(2);
+    let (stop, stopped) = watch::channel(false);
     for (side, listen, (chain, key)) in [
         (KmeSide::A, config.listen_a, &config.tls.kme_a),
         (KmeSide::B, config.listen_b, &config.tls.kme_b),
@@ -150,6 +152,7 @@ pub async fn spawn(config: SimConfig) -> io::Result<KmeSimHandle> {
             side,
             shared.clone(),
             limit,
+            stopped.clone(),
         )));
     }
     Ok(KmeSimHandle {
@@ -157,6 +160,7 @@ pub async fn spawn(config: SimConfig) -> io::Result<KmeSimHandle> {
         addr_b: addrs[1],
         core: shared,
         tasks,
+        stop,
     })
 }
 
@@ -179,15 +183,23 @@ async fn accept_loop(
     side: KmeSide,
     shared: Arc<Shared>,
     limit: Arc<Semaphore>,
+    mut stopped: watch::Receiver<bool>,
 ) {
     // Connection tasks live in this set, so aborting the loop's task ends them too.
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
-        let Ok(permit) = limit.clone().acquire_owned().await else {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => {
+                connections.shutdown().await;
+                return;
+            }
+            accepted = accept(&listener, &limit) => accepted,
+        };
+        let Some((accepted, permit)) = accepted else {
             return;
         };
-        match listener.accept().await {
+        match accepted {
             Ok((tcp, peer)) => {
                 let task = connection(tcp, peer, acceptor.clone(), side, shared.clone(), permit);
                 connections.spawn(task);
@@ -198,6 +210,15 @@ async fn accept_loop(
             }
         }
     }
+}
+
+/// The next connection, once a connection slot is free; `None` when the limit is closed.
+async fn accept(
+    listener: &TcpListener,
+    limit: &Arc<Semaphore>,
+) -> Option<(io::Result<(TcpStream, SocketAddr)>, OwnedSemaphorePermit)> {
+    let permit = limit.clone().acquire_owned().await.ok()?;
+    Some((listener.accept().await, permit))
 }
 
 async fn connection(
