@@ -30,8 +30,10 @@ pub(crate) enum Added {
     /// Complete: the first inner payload type and the whole plaintext.
     Complete(PayloadType, Vec<u8>),
     Pending,
-    /// Dropped: over a limit, a smaller total than the stored one, or a duplicate.
+    /// Dropped: over the fragment count, a smaller total than the stored one, or a duplicate.
     Dropped,
+    /// Dropped: the message would be larger than `max_bytes` (the partial message is kept).
+    TooLarge,
 }
 
 /// A message being reassembled (one per direction per IKE SA).
@@ -45,6 +47,16 @@ pub(crate) struct Reassembly {
 }
 
 impl Reassembly {
+    /// Bytes held: the fragments and their slots.
+    pub(crate) fn footprint(&self) -> usize {
+        self.bytes + self.parts.len() * size_of::<Option<Vec<u8>>>()
+    }
+
+    /// Plaintext octets buffered.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Adds fragment `number` of `total` whose ICV has already been verified.
     pub(crate) fn add(
         slot: &mut Option<Self>,
@@ -76,8 +88,11 @@ impl Reassembly {
             return Added::Dropped;
         };
         let idx = usize::from(number - 1);
-        if total < r.total || r.parts[idx].is_some() || r.bytes + plain.len() > limits.max_bytes {
+        if total < r.total || r.parts[idx].is_some() {
             return Added::Dropped;
+        }
+        if r.bytes + plain.len() > limits.max_bytes {
+            return Added::TooLarge;
         }
         if number == 1 {
             r.first_inner = first_inner;
