@@ -66,22 +66,12 @@ impl CookieJar {
         };
         let current = self.current.as_ref().filter(|s| s.version == version);
         let previous = self.previous.as_ref().filter(|p| {
-            p.version == version
-                && self
-                    .current
-                    .as_ref()
-                    .is_some_and(|c| now < c.since + grace)
+            p.version == version && self.current.as_ref().is_some_and(|c| now < c.since + grace)
         });
         current
             .or(previous)
             .and_then(|s| compute(provider, s, input))
             .is_some_and(|want| ct_eq(&want, got))
-    }
-
-    /// The version octet of the current secret, if there is one yet.
-    #[cfg(test)]
-    pub(crate) fn version(&self) -> Option<u8> {
-        self.current.as_ref().map(|s| s.version)
     }
 
     /// Makes the first secret, or replaces the current one once it is `lifetime` old. The

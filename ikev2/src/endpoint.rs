@@ -312,7 +312,7 @@ impl Endpoint {
             return;
         };
         let busy = self.half_open.count() >= self.config.cookie_threshold
-            || self.half_open.from_source(source) >= self.config.cookie_threshold_per_source;
+            || self.half_open.of_source(source) >= self.config.cookie_threshold_per_source;
         if busy && !self.cookie_ok(now, &msg, remote) {
             self.send_cookie(now, &msg, local, remote);
             return;
@@ -346,7 +346,13 @@ impl Endpoint {
         }
     }
 
-    fn respond_init(&mut self, now: Instant, header: &Header, req: RespondInit<'_>, source: IpAddr) {
+    fn respond_init(
+        &mut self,
+        now: Instant,
+        header: &Header,
+        req: RespondInit<'_>,
+        source: IpAddr,
+    ) {
         let conns = self.config.connections.clone();
         let queued = self.transmits.len();
         let mut ctx = ctx!(self);
@@ -360,7 +366,8 @@ impl Endpoint {
                 }
                 sa.charged = bytes;
                 self.half_open.add(source, bytes);
-                self.by_initiator.insert((req.msg.header.spi_i.0, req.remote), req.spi_r);
+                self.by_initiator
+                    .insert((req.msg.header.spi_i.0, req.remote), req.spi_r);
                 self.sas.insert(req.spi_r, Box::new(sa));
                 self.schedule(req.spi_r);
             }
@@ -428,10 +435,10 @@ impl Endpoint {
         self.adopt(now);
         if let Some(sa) = self.sas.get(&spi) {
             let live = sa.inbound_spis();
-            self.spis
-                .reconcile(spi, &live, now, self.config.spi_reuse_delay);
+            self.spis.reconcile(spi, &live, now);
         }
         self.reap(spi, now);
+        self.spis.expire(now, self.config.spi_reuse_delay);
         self.schedule(spi);
     }
 
@@ -444,7 +451,8 @@ impl Endpoint {
             let source = source_key(sa.origin.ip(), &self.config);
             if !sa.is_half_open() || sa.is_dead() {
                 sa.counted_half_open = false;
-                self.half_open.remove(source, std::mem::take(&mut sa.charged));
+                self.half_open
+                    .remove(source, std::mem::take(&mut sa.charged));
             } else {
                 let bytes = sa.held_bytes();
                 self.half_open.recharge(sa.charged, bytes);
@@ -472,8 +480,7 @@ impl Endpoint {
                 self.by_initiator.insert((sa.spi_i, sa.origin), own);
             }
             let live = sa.inbound_spis();
-            self.spis
-                .reconcile(own, &live, now, self.config.spi_reuse_delay);
+            self.spis.reconcile(own, &live, now);
             self.sas.insert(own, Box::new(sa));
             self.schedule(own);
         }
@@ -529,7 +536,9 @@ impl Endpoint {
         else {
             return false;
         };
-        self.command(now, sa, |s, ctx| s.queue(now, Task::CreateChild { config }, ctx))
+        self.command(now, sa, |s, ctx| {
+            s.queue(now, Task::CreateChild { config }, ctx)
+        })
     }
 
     /// The datapath reports a byte or packet lifetime: soft starts a rekey, hard deletes.

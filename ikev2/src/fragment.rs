@@ -43,6 +43,9 @@ pub(crate) struct Reassembly {
     first_inner: PayloadType,
     parts: Vec<Option<Vec<u8>>>,
     bytes: usize,
+    /// Given up (over a memory limit): its fragments are freed and later ones dropped until
+    /// the deadline or another message.
+    abandoned: bool,
     pub(crate) deadline: Instant,
 }
 
@@ -50,6 +53,13 @@ impl Reassembly {
     /// Bytes held: the fragments and their slots.
     pub(crate) fn footprint(&self) -> usize {
         self.bytes + self.parts.len() * size_of::<Option<Vec<u8>>>()
+    }
+
+    /// Frees the fragments and drops the rest of this message.
+    pub(crate) fn abandon(&mut self) {
+        self.parts = Vec::new();
+        self.bytes = 0;
+        self.abandoned = true;
     }
 
     /// Plaintext octets buffered.
@@ -71,6 +81,7 @@ impl Reassembly {
             return Added::Dropped;
         }
         let restart = match slot {
+            Some(r) if r.abandoned => r.message_id != message_id || now >= r.deadline,
             Some(r) => r.message_id != message_id || total > r.total || now >= r.deadline,
             None => true,
         };
@@ -81,6 +92,7 @@ impl Reassembly {
                 first_inner: PayloadType::NONE,
                 parts: vec![None; usize::from(total)],
                 bytes: 0,
+                abandoned: false,
                 deadline: now + limits.timeout,
             });
         }
@@ -88,7 +100,7 @@ impl Reassembly {
             return Added::Dropped;
         };
         let idx = usize::from(number - 1);
-        if total < r.total || r.parts[idx].is_some() {
+        if r.abandoned || total < r.total || r.parts[idx].is_some() {
             return Added::Dropped;
         }
         if r.bytes + plain.len() > limits.max_bytes {

@@ -39,7 +39,7 @@ impl HalfOpen {
     }
 
     /// Half-open SAs from `source` (a key from [`source_key`]).
-    pub(crate) fn from_source(&self, source: IpAddr) -> usize {
+    pub(crate) fn of_source(&self, source: IpAddr) -> usize {
         self.by_source.get(&source).copied().unwrap_or(0)
     }
 
@@ -51,7 +51,7 @@ impl HalfOpen {
         config: &EndpointConfig,
     ) -> Result<(), Refusal> {
         if self.count >= config.half_open_limit
-            || self.from_source(source) >= config.half_open_limit_per_source
+            || self.of_source(source) >= config.half_open_limit_per_source
         {
             return Err(Refusal::Count);
         }
@@ -105,7 +105,9 @@ pub(crate) fn source_key(ip: IpAddr, config: &EndpointConfig) -> IpAddr {
 
 fn mask_v4(a: Ipv4Addr, prefix: u8) -> Ipv4Addr {
     let bits = u32::from(a);
-    let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(prefix.min(32)))
+        .unwrap_or(0);
     Ipv4Addr::from(bits & mask)
 }
 
@@ -143,8 +145,17 @@ mod tests {
         assert_ne!(key("192.0.2.1", 32, 64), key("192.0.2.2", 32, 64));
         assert_eq!(key("192.0.2.1", 24, 64), key("192.0.2.200", 24, 64));
         assert_eq!(key("::ffff:192.0.2.1", 24, 64), key("192.0.2.9", 24, 64));
-        assert_eq!(key("2001:db8::1", 32, 128), "2001:db8::1".parse().expect("ip"));
-        assert_eq!(key("2001:db8::1", 32, 0), "::".parse().expect("ip"));
-        assert_eq!(key("192.0.2.1", 0, 64), "0.0.0.0".parse().expect("ip"));
+        assert_eq!(
+            key("2001:db8::1", 32, 128),
+            "2001:db8::1".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(
+            key("2001:db8::1", 32, 0),
+            "::".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(
+            key("192.0.2.1", 0, 64),
+            "0.0.0.0".parse::<IpAddr>().expect("ip")
+        );
     }
 }

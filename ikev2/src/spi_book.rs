@@ -22,7 +22,7 @@ struct Entry {
     owner: u64,
     /// Whether it was an installed Child SA when last looked at.
     live: bool,
-    /// When it was handed out or last seen live, or became orphaned; `None` until claimed.
+    /// When it stopped being live (or was handed out); `None` until claimed.
     since: Option<Instant>,
 }
 
@@ -31,8 +31,8 @@ struct Entry {
 pub(crate) struct SpiBook {
     entries: HashMap<u32, Entry>,
     by_owner: HashMap<u64, Vec<u32>>,
-    /// SPIs of IKE SAs that are gone, in the order they were orphaned.
-    orphans: VecDeque<(Instant, u32)>,
+    /// SPIs not live, in the order they stopped being live (stale records are skipped).
+    waiting: VecDeque<(Instant, u32)>,
     /// Reserved by the driver.
     reserved: HashSet<u32>,
     /// Handed out during the current operation, not yet claimed by its IKE SA.
@@ -78,37 +78,30 @@ impl SpiBook {
         self.reserved.remove(&spi)
     }
 
-    /// SPIs in use, for tests and listings.
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len() + self.reserved.len()
-    }
-
     /// Gives the SPIs handed out since the last call to `owner` (or orphans them if it is
-    /// gone).
+    /// gone); they count from `now` until they are seen live.
     pub(crate) fn claim(&mut self, owner: Option<u64>, now: Instant) {
         for spi in std::mem::take(&mut self.fresh) {
             let Some(e) = self.entries.get_mut(&spi) else {
                 continue;
             };
             e.since = Some(now);
-            match owner {
-                Some(o) => {
-                    e.owner = o;
-                    self.by_owner.entry(o).or_default().push(spi);
-                }
-                None => self.orphans.push_back((now, spi)),
+            self.waiting.push_back((now, spi));
+            if let Some(o) = owner {
+                e.owner = o;
+                self.by_owner.entry(o).or_default().push(spi);
             }
         }
     }
 
-    /// Updates `owner`'s SPIs from the inbound SPIs of its Child SAs (`live`), takes over
-    /// live ones held by another owner (the Child SAs an IKE SA rekey moved), and frees those
-    /// unseen for `delay`.
-    pub(crate) fn reconcile(&mut self, owner: u64, live: &[u32], now: Instant, delay: Duration) {
+    /// Updates `owner`'s SPIs from the inbound SPIs of its Child SAs (`live`), taking over
+    /// live ones held by another owner (the Child SAs an IKE SA rekey moved).
+    pub(crate) fn reconcile(&mut self, owner: u64, live: &[u32], now: Instant) {
         for &spi in live {
             let Some(e) = self.entries.get_mut(&spi) else {
                 continue;
             };
+            e.live = true;
             if e.owner != owner {
                 e.owner = owner;
                 self.by_owner.entry(owner).or_default().push(spi);
@@ -117,47 +110,49 @@ impl SpiBook {
         let Some(list) = self.by_owner.get_mut(&owner) else {
             return;
         };
-        let entries = &mut self.entries;
+        let (entries, waiting) = (&mut self.entries, &mut self.waiting);
         list.retain(|spi| {
             let Some(e) = entries.get_mut(spi).filter(|e| e.owner == owner) else {
                 return false;
             };
-            if live.contains(spi) || e.live {
-                e.live = live.contains(spi);
+            if e.live && !live.contains(spi) {
+                e.live = false;
                 e.since = Some(now);
-                return true;
+                waiting.push_back((now, *spi));
             }
-            let expired = e.since.is_some_and(|t| now >= t + delay);
-            if expired {
-                entries.remove(spi);
-            }
-            !expired
+            true
         });
         if list.is_empty() {
             self.by_owner.remove(&owner);
         }
     }
 
-    /// `owner` is gone: its SPIs stay taken for `delay` from now.
+    /// `owner` is gone: its SPIs are no longer live from `now`.
     pub(crate) fn orphan(&mut self, owner: u64, now: Instant) {
         for spi in self.by_owner.remove(&owner).unwrap_or_default() {
             if let Some(e) = self.entries.get_mut(&spi).filter(|e| e.owner == owner) {
                 e.owner = ORPHAN;
-                e.live = false;
-                e.since = Some(now);
-                self.orphans.push_back((now, spi));
+                if e.live {
+                    e.live = false;
+                    e.since = Some(now);
+                    self.waiting.push_back((now, spi));
+                }
             }
         }
     }
 
-    /// Frees orphaned SPIs older than `delay`.
+    /// Frees the SPIs not live for `delay`.
     pub(crate) fn expire(&mut self, now: Instant, delay: Duration) {
-        while let Some(&(t, spi)) = self.orphans.front() {
+        while let Some(&(t, spi)) = self.waiting.front() {
             if now < t + delay {
                 break;
             }
-            self.orphans.pop_front();
-            if self.entries.get(&spi).is_some_and(|e| e.owner == ORPHAN) {
+            self.waiting.pop_front();
+            let stale = self
+                .entries
+                .get(&spi)
+                .is_none_or(|e| e.live || e.since != Some(t));
+            if !stale {
                 self.entries.remove(&spi);
             }
         }
@@ -177,18 +172,33 @@ mod tests {
         let mut book = SpiBook::default();
         let a = book.allocate(p).expect("spi");
         book.claim(Some(7), t0);
-        book.reconcile(7, &[a], t0, DELAY);
+        book.reconcile(7, &[a], t0);
         // Still live much later: kept.
-        book.reconcile(7, &[a], t0 + DELAY * 3, DELAY);
+        book.reconcile(7, &[a], t0 + DELAY * 3);
+        book.expire(t0 + DELAY * 3, DELAY);
         assert!(book.is_taken(a));
         // Deleted: kept for the delay, then freed.
         let gone = t0 + DELAY * 4;
-        book.reconcile(7, &[], gone, DELAY);
-        book.reconcile(7, &[], gone + DELAY / 2, DELAY);
+        book.reconcile(7, &[], gone);
+        book.expire(gone + DELAY / 2, DELAY);
         assert!(book.is_taken(a));
-        book.reconcile(7, &[], gone + DELAY, DELAY);
+        book.expire(gone + DELAY, DELAY);
         assert!(!book.is_taken(a));
-        assert_eq!(book.len(), 0);
+        assert!(book.entries.is_empty());
+    }
+
+    #[test]
+    fn an_offer_that_never_became_an_sa_is_freed_after_the_delay() {
+        let p = crate::test_provider();
+        let t0 = Instant::now();
+        let mut book = SpiBook::default();
+        let a = book.allocate(p).expect("spi");
+        book.claim(Some(7), t0);
+        book.reconcile(7, &[], t0 + DELAY / 2);
+        book.expire(t0 + DELAY / 2, DELAY);
+        assert!(book.is_taken(a));
+        book.expire(t0 + DELAY, DELAY);
+        assert!(!book.is_taken(a));
     }
 
     #[test]
@@ -199,13 +209,14 @@ mod tests {
         let a = book.allocate(p).expect("spi");
         let b = book.allocate(p).expect("spi");
         book.claim(Some(7), t0);
-        book.reconcile(7, &[a, b], t0, DELAY);
+        book.reconcile(7, &[a, b], t0);
         // The new IKE SA 9 took over `a`; the old one is deleted long after.
-        book.reconcile(9, &[a], t0, DELAY);
-        book.orphan(7, t0 + DELAY * 5);
-        book.expire(t0 + DELAY * 5, DELAY);
+        book.reconcile(9, &[a], t0);
+        let gone = t0 + DELAY * 5;
+        book.orphan(7, gone);
+        book.expire(gone, DELAY);
         assert!(book.is_taken(a) && book.is_taken(b));
-        book.expire(t0 + DELAY * 6, DELAY);
+        book.expire(gone + DELAY, DELAY);
         assert!(book.is_taken(a), "the new IKE SA still holds it");
         assert!(!book.is_taken(b));
     }

@@ -230,6 +230,7 @@ impl Validator<'_> {
             metrics,
             log,
             key_log,
+            limits: self.limits(raw),
         }
     }
 

@@ -12,6 +12,7 @@
 
 mod certs;
 mod error;
+mod limits;
 mod load;
 mod policy;
 mod raw;
@@ -31,6 +32,7 @@ use ikev2::{
 use ipsec_crypto::SecretBytes;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use limits::IkeLimits;
 pub use values::format_selector;
 #[cfg(test)]
 pub(crate) use values::traffic_selector;
@@ -74,6 +76,8 @@ pub struct DaemonSettings {
     /// Directory for Wireshark's `ikev2_decryption_table` and `esp_sa` key files (debugging
     /// only: it holds every IKE and ESP key).
     pub key_log: Option<PathBuf>,
+    /// Limits on unauthenticated work (COOKIEs, half-open IKE SAs, certificate chains).
+    pub limits: IkeLimits,
 }
 
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.

@@ -23,7 +23,10 @@ impl IkeSa {
             emit_payloads(p, &mut v);
             v.len()
         });
-        let parked_int = self.parked_intermediate.as_ref().map_or(0, |p| p.2.capacity());
+        let parked_int = self
+            .parked_intermediate
+            .as_ref()
+            .map_or(0, |p| p.2.capacity());
         Self::fixed_bytes()
             + self.msg1.capacity()
             + self.msg2.capacity()
@@ -67,12 +70,18 @@ impl IkeSa {
     }
 
     /// A fragment would take the message over its limit: a half-open SA gives up the whole
-    /// message (it could never complete), so the memory is free at once.
-    pub(super) fn reassembly_too_large(&mut self, ctx: &mut Ctx<'_>) -> Option<(crate::wire::PayloadType, Vec<u8>)> {
+    /// message (it could never complete), so the memory is free at once and the rest of its
+    /// fragments are not stored.
+    pub(super) fn reassembly_too_large(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(crate::wire::PayloadType, Vec<u8>)> {
         ctx.stats.dropped_fragments += 1;
         if self.counted_half_open {
             ctx.stats.dropped_half_open_memory += 1;
-            self.reassembly = None;
+            if let Some(r) = self.reassembly.as_mut() {
+                r.abandon();
+            }
             self.reassembly_first = None;
         }
         None
