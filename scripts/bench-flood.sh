@@ -12,8 +12,8 @@
 # Phases, each bounded in datagrams and time: IKE_SA_INIT from spoofed IPv4 sources to :500,
 # the same from spoofed IPv6 sources (many /64s), a fragment flood (real initiators that send
 # every fragment of a large IKE_AUTH but the last, so b holds partial messages: the half-open
-# byte budget), and IKE_SA_INIT from spoofed sources to :4500 while the tunnel's byte soft
-# lifetime comes due, so it must rekey during the flood. Per phase: the flood rate, b's RSS
+# byte budget), and IKE_SA_INIT from spoofed sources to :4500 while the tunnel's soft lifetimes
+# (10 s, and a byte count) come due, so it must rekey during the flood. Per phase: the flood rate, b's RSS
 # against its half-open budget, the tunnel's throughput against the unflooded run, the
 # legitimate handshakes that completed, b's counters, and the rekeys.
 #
@@ -85,7 +85,8 @@ check() {
 
 echo "--- unflooded: ${SECS}s of iperf3 through the tunnel, legitimate handshakes alone"
 flood_phase baseline none
-for phase in spoof4 spoof6 frag spoof4500; do
+# The fragment flood last: its half-open SAs hold the budget until they time out.
+for phase in spoof4 spoof6 spoof4500 frag; do
     echo "--- flood: $phase (${SECS}s)"
     flood_phase "$phase" "$phase"
 done

@@ -326,7 +326,13 @@ mod tests {
         assert_eq!(p.len(), 20 + 8 + 4);
         let mut check = 0u64;
         // Summing the pseudo-header and the datagram with its checksum gives 0xffff.
-        for c in [&[192u8, 0, 2, 1][..], &[192, 0, 2, 2], &[0, 17], &[0, 12], &p[20..]] {
+        for c in [
+            &[192u8, 0, 2, 1][..],
+            &[192, 0, 2, 2],
+            &[0, 17],
+            &[0, 12],
+            &p[20..],
+        ] {
             for w in c.chunks(2) {
                 check += u64::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]));
             }
@@ -343,9 +349,13 @@ mod tests {
         let v6 = parse_prefix("2001:db8:f00d::/48").expect("prefix");
         let v4 = parse_prefix("198.18.0.0/15").expect("prefix");
         for _ in 0..100 {
-            let IpAddr::V6(a) = random_in(v6, &mut rng) else { panic!("v6") };
+            let IpAddr::V6(a) = random_in(v6, &mut rng) else {
+                panic!("v6")
+            };
             assert_eq!(a.segments()[..3], [0x2001, 0xdb8, 0xf00d]);
-            let IpAddr::V4(b) = random_in(v4, &mut rng) else { panic!("v4") };
+            let IpAddr::V4(b) = random_in(v4, &mut rng) else {
+                panic!("v4")
+            };
             assert_eq!(b.octets()[0], 198);
             assert!(b.octets()[1] == 18 || b.octets()[1] == 19);
         }

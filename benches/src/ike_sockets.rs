@@ -49,7 +49,9 @@ impl IkeSockets {
                 Ok(sock) => {
                     s.add(sock, tx);
                 }
-                Err(e) => eprintln!("bind {ip}:{NAT_T_PORT}: {e} (IKE SAs that float to NAT-T fail)"),
+                Err(e) => {
+                    eprintln!("bind {ip}:{NAT_T_PORT}: {e} (IKE SAs that float to NAT-T fail)")
+                }
             }
         }
         s

@@ -335,7 +335,9 @@ pub struct EndpointConfig {
     /// How long a responder keeps a half-open IKE SA.
     pub half_open_timeout: Duration,
     /// Bytes all half-open IKE SAs together may hold (requests, responses, reassembly, and a
-    /// fixed estimate per SA): above it new IKE_SA_INIT requests and fragments are dropped.
+    /// fixed estimate per SA). Above it a request from a lighter source evicts the oldest
+    /// half-open SA of the heaviest source (one holding at least two); otherwise new
+    /// IKE_SA_INIT requests and fragments are dropped.
     pub half_open_memory: usize,
     /// Bytes one half-open IKE SA may hold; a larger IKE_SA_INIT request is dropped and a
     /// fragmented request that would exceed it is discarded.

@@ -26,6 +26,9 @@ use crate::spi_book::SpiBook;
 use crate::stats::Stats;
 use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
 
+/// Most half-open SAs given up to admit one request.
+const MAX_EVICTIONS: usize = 4;
+
 /// Builds a [`Ctx`] borrowing the endpoint's queues (a macro so the SA map stays borrowable).
 macro_rules! ctx {
     ($ep:ident) => {
@@ -304,7 +307,7 @@ impl Endpoint {
             return;
         }
         let source = source_key(remote.ip(), &self.config);
-        if !self.admit(source, IkeSa::half_open_floor(data.len())) {
+        if !self.admit(now, source, IkeSa::half_open_floor(data.len())) {
             return;
         }
         let Ok(msg) = Message::parse(data) else {
@@ -331,19 +334,37 @@ impl Endpoint {
     }
 
     /// Whether a new half-open SA from `source` holding `bytes` fits the limits (counted if
-    /// not).
-    fn admit(&mut self, source: IpAddr, bytes: usize) -> bool {
-        match self.half_open.check(source, bytes, &self.config) {
-            Ok(()) => true,
-            Err(Refusal::Count) => {
-                self.stats.dropped_half_open_limit += 1;
-                false
-            }
-            Err(Refusal::Memory) => {
-                self.stats.dropped_half_open_memory += 1;
-                false
+    /// not). Over the byte budget, half-open SAs of heavier sources make room.
+    fn admit(&mut self, now: Instant, source: IpAddr, bytes: usize) -> bool {
+        for _ in 0..MAX_EVICTIONS {
+            match self.half_open.check(source, bytes, &self.config) {
+                Ok(()) => return true,
+                Err(Refusal::Count) => {
+                    self.stats.dropped_half_open_limit += 1;
+                    return false;
+                }
+                Err(Refusal::TooLarge) => break,
+                Err(Refusal::Budget) => {
+                    let Some(victim) = self.half_open.eviction_for(source) else {
+                        break;
+                    };
+                    self.evict(now, victim);
+                }
             }
         }
+        self.stats.dropped_half_open_memory += 1;
+        false
+    }
+
+    /// Gives up half-open SA `spi` (see [`HalfOpen::eviction_for`]).
+    fn evict(&mut self, now: Instant, spi: u64) {
+        let mut ctx = ctx!(self);
+        if let Some(sa) = self.sas.get_mut(&spi) {
+            tracing::debug!(sa = ?sa.id, "half-open SA evicted for a lighter source");
+            sa.evict(&mut ctx);
+            ctx.stats.half_open_evicted += 1;
+        }
+        self.settle(spi, now);
     }
 
     fn respond_init(
@@ -360,12 +381,12 @@ impl Endpoint {
             Ok(mut sa) => {
                 // The exact size is known only now: over a limit, the SA and its response go.
                 let bytes = sa.held_bytes();
-                if !self.admit(source, bytes) {
+                if !self.admit(now, source, bytes) {
                     self.transmits.truncate(queued);
                     return;
                 }
                 sa.charged = bytes;
-                self.half_open.add(source, bytes);
+                self.half_open.add(source, req.spi_r, bytes);
                 self.by_initiator
                     .insert((req.msg.header.spi_i.0, req.remote), req.spi_r);
                 self.sas.insert(req.spi_r, Box::new(sa));
@@ -452,7 +473,7 @@ impl Endpoint {
             if !sa.is_half_open() || sa.is_dead() {
                 sa.counted_half_open = false;
                 self.half_open
-                    .remove(source, std::mem::take(&mut sa.charged));
+                    .remove(source, spi, std::mem::take(&mut sa.charged));
             } else {
                 let bytes = sa.held_bytes();
                 self.half_open.recharge(sa.charged, bytes);

@@ -5,7 +5,7 @@
 //! A source is an address masked to a configured prefix length: one host usually holds a whole
 //! IPv6 /64, so counting IPv6 addresses one by one would give it millions of allowances.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::EndpointConfig;
@@ -15,8 +15,16 @@ use crate::config::EndpointConfig;
 pub(crate) enum Refusal {
     /// Over the count limit, in all or for the source.
     Count,
-    /// Over the byte budget, in all or for one SA.
-    Memory,
+    /// Larger than one half-open SA may be.
+    TooLarge,
+    /// Over the byte budget of all half-open SAs.
+    Budget,
+}
+
+/// The half-open SAs of one source, oldest first (by their own SPI).
+#[derive(Debug, Default)]
+struct Source {
+    sas: VecDeque<u64>,
 }
 
 /// Counts and bytes of the half-open SAs.
@@ -24,7 +32,9 @@ pub(crate) enum Refusal {
 pub(crate) struct HalfOpen {
     count: usize,
     bytes: usize,
-    by_source: HashMap<IpAddr, usize>,
+    by_source: HashMap<IpAddr, Source>,
+    /// Sources by how many half-open SAs they hold, to find the heaviest quickly.
+    by_weight: BTreeSet<(usize, IpAddr)>,
 }
 
 impl HalfOpen {
@@ -40,7 +50,7 @@ impl HalfOpen {
 
     /// Half-open SAs from `source` (a key from [`source_key`]).
     pub(crate) fn of_source(&self, source: IpAddr) -> usize {
-        self.by_source.get(&source).copied().unwrap_or(0)
+        self.by_source.get(&source).map_or(0, |s| s.sas.len())
     }
 
     /// Whether a new SA from `source` that will hold about `bytes` fits every limit.
@@ -55,8 +65,11 @@ impl HalfOpen {
         {
             return Err(Refusal::Count);
         }
-        if bytes > config.half_open_sa_memory || bytes > self.room(config) {
-            return Err(Refusal::Memory);
+        if bytes > config.half_open_sa_memory {
+            return Err(Refusal::TooLarge);
+        }
+        if bytes > self.room(config) {
+            return Err(Refusal::Budget);
         }
         Ok(())
     }
@@ -66,11 +79,27 @@ impl HalfOpen {
         config.half_open_memory.saturating_sub(self.bytes)
     }
 
-    /// Counts a new SA from `source` holding `bytes`.
-    pub(crate) fn add(&mut self, source: IpAddr, bytes: usize) {
+    /// The SA to give up so that `source` gets room: the oldest of the source holding the
+    /// most half-open SAs, if that is at least two and more than `source` holds. A source can
+    /// only push out heavier ones, and a source with a single half-open SA (a peer in its
+    /// handshake) is never pushed out: filling the budget without being evicted takes as many
+    /// sources (IPv4 addresses, IPv6 /64s) as the budget holds SAs.
+    pub(crate) fn eviction_for(&self, source: IpAddr) -> Option<u64> {
+        let &(weight, heaviest) = self.by_weight.last()?;
+        if weight < 2 || weight <= self.of_source(source) {
+            return None;
+        }
+        self.by_source.get(&heaviest)?.sas.front().copied()
+    }
+
+    /// Counts a new SA `spi` from `source` holding `bytes`.
+    pub(crate) fn add(&mut self, source: IpAddr, spi: u64, bytes: usize) {
         self.count += 1;
         self.bytes += bytes;
-        *self.by_source.entry(source).or_default() += 1;
+        let s = self.by_source.entry(source).or_default();
+        let old = s.sas.len();
+        s.sas.push_back(spi);
+        self.reweigh(source, old, old + 1);
     }
 
     /// An SA's holding changed from `old` to `new` bytes.
@@ -78,15 +107,28 @@ impl HalfOpen {
         self.bytes = self.bytes.saturating_sub(old) + new;
     }
 
-    /// An SA from `source` holding `bytes` is no longer half-open.
-    pub(crate) fn remove(&mut self, source: IpAddr, bytes: usize) {
+    /// SA `spi` from `source` holding `bytes` is no longer half-open.
+    pub(crate) fn remove(&mut self, source: IpAddr, spi: u64, bytes: usize) {
         self.count = self.count.saturating_sub(1);
         self.bytes = self.bytes.saturating_sub(bytes);
-        if let Some(n) = self.by_source.get_mut(&source) {
-            *n -= 1;
-            if *n == 0 {
-                self.by_source.remove(&source);
-            }
+        let Some(s) = self.by_source.get_mut(&source) else {
+            return;
+        };
+        let old = s.sas.len();
+        if let Some(i) = s.sas.iter().position(|x| *x == spi) {
+            s.sas.remove(i);
+        }
+        let new = s.sas.len();
+        if new == 0 {
+            self.by_source.remove(&source);
+        }
+        self.reweigh(source, old, new);
+    }
+
+    fn reweigh(&mut self, source: IpAddr, old: usize, new: usize) {
+        self.by_weight.remove(&(old, source));
+        if new > 0 {
+            self.by_weight.insert((new, source));
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct Stats {
     /// IKE_SA_INIT requests and fragments dropped because half-open SAs would hold more
     /// than their byte budget (in all or per SA).
     pub dropped_half_open_memory: u64,
+    /// Half-open IKE SAs given up, within the byte budget, for a request from a source that
+    /// held fewer.
+    pub half_open_evicted: u64,
     pub retransmits: u64,
     /// Cached responses resent for duplicate requests.
     pub responses_resent: u64,
@@ -53,7 +56,7 @@ pub struct Stats {
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 23] {
+    pub fn fields(&self) -> [(&'static str, u64); 24] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -65,6 +68,7 @@ impl Stats {
             ("dropped_fragments", self.dropped_fragments),
             ("dropped_half_open_limit", self.dropped_half_open_limit),
             ("dropped_half_open_memory", self.dropped_half_open_memory),
+            ("half_open_evicted", self.half_open_evicted),
             ("retransmits", self.retransmits),
             ("responses_resent", self.responses_resent),
             ("cookies_sent", self.cookies_sent),

@@ -310,3 +310,65 @@ fn cookie_secrets_rotate_and_the_previous_one_is_accepted_only_within_the_grace_
     assert_eq!(fresh[0], new[0]);
     assert_eq!(b.half_open().0, 1);
 }
+
+#[test]
+fn over_the_budget_a_new_source_evicts_the_oldest_sa_of_the_heaviest_source() {
+    const BUDGET: usize = 256 << 10;
+    let mut b = open_responder(|c| c.half_open_memory = BUDGET);
+    let c = Arc::new(conn("initiator", PSK, IKE, "aes256gcm16"));
+    let now = Instant::now();
+    // One source fills the budget.
+    let heavy = v4_source(1);
+    let mut first = None;
+    for _ in 0..200 {
+        let req = init_request(now, &c, heavy);
+        b.handle_datagram(now, responder_addr(), heavy, &req);
+        for d in drain(&mut b) {
+            first.get_or_insert(Header::parse(&d).expect("header").spi_r);
+        }
+    }
+    let (full, _) = b.half_open();
+    assert!(
+        b.stats().dropped_half_open_memory > 0,
+        "the budget was reached"
+    );
+    assert_eq!(
+        b.stats().half_open_evicted,
+        0,
+        "a source never evicts its own"
+    );
+    let oldest = ikev2::SaId(first.expect("some were answered"));
+
+    // Sources holding one SA each get in, each by pushing out one of the heavy source's.
+    for i in 2..12 {
+        let req = init_request(now, &c, v4_source(i));
+        b.handle_datagram(now, responder_addr(), v4_source(i), &req);
+        assert_eq!(drain(&mut b).len(), 1, "answered");
+    }
+    assert_eq!(b.stats().half_open_evicted, 10);
+    assert_eq!(b.half_open().0, full, "each admission evicted one");
+    assert!(b.half_open().1 <= BUDGET);
+    let failed: Vec<_> = std::iter::from_fn(|| b.poll_event())
+        .filter_map(|e| match e {
+            ikev2::Event::IkeSaFailed { sa, error } => Some((sa, error)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 10);
+    assert!(failed.iter().all(|(_, e)| *e == ikev2::Error::Evicted));
+    assert_eq!(failed[0].0, oldest, "the oldest goes first");
+    assert!(!b.has_sa(oldest));
+
+    // Sources of one SA each are never evicted: with the heavy source gone from the picture,
+    // a further new source is dropped rather than push out a peer in its handshake.
+    let mut singles = open_responder(|c| c.half_open_memory = BUDGET);
+    let mut i = 100;
+    while singles.stats().dropped_half_open_memory == 0 && i < 400 {
+        let req = init_request(now, &c, v4_source(i));
+        singles.handle_datagram(now, responder_addr(), v4_source(i), &req);
+        drain(&mut singles);
+        i += 1;
+    }
+    assert_eq!(singles.stats().dropped_half_open_memory, 1);
+    assert_eq!(singles.stats().half_open_evicted, 0);
+}

@@ -123,7 +123,12 @@ fn report(args: &Args, mode: &str) -> Report {
     Report {
         label: args.label.clone(),
         mode: mode.into(),
-        family: if args.target.is_ipv4() { "ipv4" } else { "ipv6" }.into(),
+        family: if args.target.is_ipv4() {
+            "ipv4"
+        } else {
+            "ipv6"
+        }
+        .into(),
         target: args.target.to_string(),
         ..Report::default()
     }
@@ -175,11 +180,7 @@ async fn frag(args: &Args) -> Report {
 }
 
 /// Frees the concurrency slot of initiators that failed or whose IKE_AUTH is out (held).
-fn forget_finished(
-    ep: &mut Endpoint,
-    waiting: &mut HashSet<ikev2::SaId>,
-    held: &HashSet<[u8; 8]>,
-) {
+fn forget_finished(ep: &mut Endpoint, waiting: &mut HashSet<ikev2::SaId>, held: &HashSet<[u8; 8]>) {
     while let Some(e) = ep.poll_event() {
         if let Event::IkeSaFailed { sa, .. } = e {
             waiting.remove(&sa);

@@ -60,7 +60,10 @@ fn phase_row(md: &mut String, p: &Value, base: f64) {
     let mbps = p["tunnel_mbps"].as_f64().unwrap_or(0.0);
     let fraction = if base > 0.0 { mbps / base } else { 0.0 };
     let sent = match p["flood"]["sent"].as_u64() {
-        Some(n) => format!("{n} ({:.0}/s)", p["flood"]["rate_pps"].as_f64().unwrap_or(0.0)),
+        Some(n) => format!(
+            "{n} ({:.0}/s)",
+            p["flood"]["rate_pps"].as_f64().unwrap_or(0.0)
+        ),
         None => "–".into(),
     };
     let legit = &p["legit"];
@@ -78,7 +81,11 @@ fn phase_row(md: &mut String, p: &Value, base: f64) {
         c["cookies_sent"],
         c["dropped_half_open_limit"],
         c["dropped_half_open_memory"],
-        if p["rekeyed"] == true { "yes" } else { "**no**" },
+        if p["rekeyed"] == true {
+            "yes"
+        } else {
+            "**no**"
+        },
     );
 }
 

@@ -52,6 +52,12 @@ impl IkeSa {
         size_of::<Self>() + FIXED_EXTRA
     }
 
+    /// Gives up a half-open SA to make room for another source (no message: the peer is
+    /// unauthenticated).
+    pub(crate) fn evict(&mut self, ctx: &mut Ctx<'_>) {
+        self.fail(crate::error::Error::Evicted, ctx);
+    }
+
     /// The inbound SPIs of this SA's Child SAs.
     pub(crate) fn inbound_spis(&self) -> Vec<u32> {
         self.children.iter().map(|c| c.inbound_spi).collect()
