@@ -210,8 +210,8 @@ phase_record() {
 
 # b_counters FILE: b's engine counters that tell what the floods cost.
 b_counters() {
-    jq -c '.engine // .daemon // {} | {cookies_sent, dropped_half_open_limit, dropped_half_open_memory,
-        dropped_fragments, dropped_malformed, dropped_unknown_spi, ike_sas_established, ike_sas_failed,
+    jq -c '.engine // {} | {cookies_sent, dropped_half_open_limit, dropped_half_open_memory,
+        half_open_evicted, dropped_fragments, dropped_malformed, dropped_unknown_spi, ike_sas_established, ike_sas_failed,
         datagrams_received} | with_entries(.value //= 0)' "$1" 2>/dev/null || echo '{}'
 }
 

@@ -40,14 +40,18 @@ pub fn flood_section(md: &mut String, flood: &Value) {
         md,
         "`scripts/bench-flood.sh` (run {} at {}): iked b in a namespace answers floods from a third\n\
 namespace while a tunnel from iked a carries one iperf3 TCP stream and legitimate peers\n\
-(`ike_load`, 20 handshakes/s) keep connecting; {} s per phase; b's half-open budget\n\
-`half_open_memory` = {} KiB. RSS is b's whole process (datapath included): peak during the\n\
-phase minus the value before it. Counters are b's engine counters over the phase.\n\n\
-| flood | sent (rate) | tunnel Mbit/s (× unflooded) | b's RSS growth | legitimate handshakes | cookies / half-open drops (count, bytes) | Child SA rekeyed |\n\
-|---|---:|---:|---:|---:|---:|---|",
+(`ike_load`, 20 handshakes/s) keep connecting; {} s per phase; spoofed floods paced at {}\n\
+datagrams/s (0: unpaced), the fragment flood at {} initiators/s; b's half-open budget\n\
+`half_open_memory` = {} KiB. \"b received\" is what reached b's engine (the rest was lost in\n\
+socket queues). RSS is b's whole process (datapath included): peak during the phase minus\n\
+the value before it. Counters are b's engine counters over the phase.\n\n\
+| flood | sent (rate) | b received | tunnel Mbit/s (× unflooded) | b's RSS growth | legitimate handshakes | cookies / half-open drops (count, bytes) / evicted | Child SA rekeyed |\n\
+|---|---:|---:|---:|---:|---:|---:|---|",
         flood["date"].as_str().unwrap_or("?"),
         flood["commit"].as_str().unwrap_or("?"),
         flood["seconds_per_phase"],
+        flood["spoof_rate_target"],
+        flood["frag_rate_target"],
         flood["half_open_budget_kib"],
     );
     for p in phases {
@@ -70,8 +74,9 @@ fn phase_row(md: &mut String, p: &Value, base: f64) {
     let c = &p["counters"];
     let _ = writeln!(
         md,
-        "| {} | {sent} | {mbps:.0} ({fraction:.2}) | {} KiB | {} of {} (p50 {} ms) | {} / {}, {} | {} |",
+        "| {} | {sent} | {} | {mbps:.0} ({fraction:.2}) | {} KiB | {} of {} (p50 {} ms) | {} / {}, {} / {} | {} |",
         describe(p["kind"].as_str().unwrap_or("")),
+        c["datagrams_received"],
         p["rss_growth_kib"],
         legit["completed"],
         legit["started"],
@@ -81,6 +86,7 @@ fn phase_row(md: &mut String, p: &Value, base: f64) {
         c["cookies_sent"],
         c["dropped_half_open_limit"],
         c["dropped_half_open_memory"],
+        c["half_open_evicted"],
         if p["rekeyed"] == true {
             "yes"
         } else {
@@ -103,14 +109,15 @@ mod tests {
                 {"kind": "spoof4", "tunnel_mbps": 900.0, "flood": {"sent": 300, "rate_pps": 20.0},
                  "legit": {"completed": 9, "started": 10, "latency_p50_ms": 3.25},
                  "counters": {"cookies_sent": 250, "dropped_half_open_limit": 0,
-                              "dropped_half_open_memory": 4}, "rekeyed": true, "rss_growth_kib": 12}
+                              "dropped_half_open_memory": 4, "half_open_evicted": 1,
+                              "datagrams_received": 280}, "rekeyed": true, "rss_growth_kib": 12}
             ]
         });
         assert_eq!(worst_fraction(&flood), Some(0.9));
         let mut md = String::new();
         flood_section(&mut md, &flood);
         assert!(
-            md.contains("| IKE_SA_INIT, spoofed IPv4 sources → :500 | 300 (20/s) | 900 (0.90) | 12 KiB | 9 of 10 (p50 3.2 ms) | 250 / 0, 4 | yes |"),
+            md.contains("| IKE_SA_INIT, spoofed IPv4 sources → :500 | 300 (20/s) | 280 | 900 (0.90) | 12 KiB | 9 of 10 (p50 3.2 ms) | 250 / 0, 4 / 1 | yes |"),
             "{md}"
         );
         let mut none = String::new();
