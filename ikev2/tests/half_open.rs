@@ -324,7 +324,7 @@ fn over_the_budget_a_new_source_evicts_the_oldest_sa_of_the_heaviest_source() {
         let req = init_request(now, &c, heavy);
         b.handle_datagram(now, responder_addr(), heavy, &req);
         for d in drain(&mut b) {
-            first.get_or_insert(Header::parse(&d).expect("header").spi_r);
+            first.get_or_insert_with(|| Header::parse(&d).expect("header").spi_r);
         }
     }
     let (full, _) = b.half_open();

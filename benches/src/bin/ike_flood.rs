@@ -64,7 +64,7 @@ fn seed() -> u64 {
 fn templates(args: &Args) -> Vec<Vec<u8>> {
     let conn = Arc::new(initiator_connection(args, false));
     let mut ep = Endpoint::new(EndpointConfig::default(), ipsec_crypto::default_provider());
-    let from = SocketAddr::new(args.sources.map_or(args.target.ip(), |s| s.0), 500);
+    let from = SocketAddr::new(args.sources.map_or_else(|| args.target.ip(), |s| s.0), 500);
     let marker = args.target.port() == 4500;
     (0..TEMPLATES)
         .filter_map(|_| {
@@ -111,7 +111,7 @@ fn spoof(args: &Args) -> Report {
                 std::thread::yield_now();
             }
         }
-        if r.sent % 64 == 0 {
+        if r.sent.is_multiple_of(64) {
             now = Instant::now();
         }
     }
