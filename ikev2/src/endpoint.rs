@@ -121,7 +121,13 @@ impl Endpoint {
     ) -> Result<SaId, Error> {
         let spi = self.fresh_spi().ok_or(Error::Internal("rng"))?;
         let mut ctx = ctx!(self);
-        let sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
+        let mut sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
+        // RFC 7296 §2.4: INITIAL_CONTACT only when no other IKE SA reaches this peer (of any
+        // connection: the peer may know several of ours by one identity).
+        sa.initial_contact = !self
+            .sas
+            .values()
+            .any(|s| s.remote.ip() == remote.ip() && !s.is_dead());
         let id = sa.id;
         self.sas.insert(spi, Box::new(sa));
         self.settle(spi, now);
@@ -451,6 +457,7 @@ impl Endpoint {
     /// After anything ran on an SA: SPIs it took, IKE SAs a rekey created, its half-open
     /// accounting, removal when dead, and its deadline.
     fn settle(&mut self, spi: u64, now: Instant) {
+        self.after_initial_contact(spi, now);
         let owner = self.sas.contains_key(&spi).then_some(spi);
         self.spis.claim(owner, now);
         self.adopt(now);
@@ -486,9 +493,36 @@ impl Endpoint {
             if self.by_initiator.get(&key) == Some(&spi) {
                 self.by_initiator.remove(&key);
             }
-            let id = sa.id;
+            let (id, reason) = (sa.id, sa.close_reason());
             self.sas.remove(&spi);
-            self.events.push_back(Event::IkeSaClosed { sa: id });
+            self.events.push_back(Event::IkeSaClosed { sa: id, reason });
+        }
+    }
+
+    /// RFC 7296 §2.4: once an IKE SA whose peer sent INITIAL_CONTACT is established, every
+    /// other IKE SA with that authenticated identity is gone at the peer; drop them (no DELETE).
+    fn after_initial_contact(&mut self, spi: u64, now: Instant) {
+        let Some(sa) = self.sas.get_mut(&spi) else {
+            return;
+        };
+        if !sa.take_initial_contact() {
+            return;
+        }
+        let Some(peer) = sa.authenticated_peer().cloned() else {
+            return;
+        };
+        let stale: Vec<u64> = self
+            .sas
+            .iter()
+            .filter(|(k, s)| **k != spi && s.authenticated_peer() == Some(&peer))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            let mut ctx = ctx!(self);
+            if let Some(s) = self.sas.get_mut(&k) {
+                s.drop_for_peer_restart(&mut ctx);
+            }
+            self.reap(k, now);
         }
     }
 

@@ -109,7 +109,7 @@ fn finish_rekey(pair: &mut Pair, held: Vec<Vec<u8>>) {
 /// Whether an event concerns the IKE SA `id`.
 fn about(e: &Event, id: Option<ikev2::SaId>) -> bool {
     let sa = match e {
-        Event::IkeSaClosed { sa } | Event::IkeSaFailed { sa, .. } => Some(*sa),
+        Event::IkeSaClosed { sa, .. } | Event::IkeSaFailed { sa, .. } => Some(*sa),
         Event::ChildSaEstablished { sa, .. } | Event::ChildSaDeleted { sa, .. } => Some(*sa),
         _ => return true,
     };

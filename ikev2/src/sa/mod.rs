@@ -27,15 +27,15 @@ use ipsec_crypto::{ActiveKeyExchange, CryptoProvider, Prf, SecretBytes};
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::endpoint::Transmit;
 use crate::error::Error;
-use crate::event::{Event, SaId};
+use crate::event::{CloseReason, Event, SaId};
 use crate::fragment::{Added, Reassembly};
 use crate::keys::{IkeKeys, IntAuthChain};
 use crate::proposal::Negotiated;
 use crate::protect::{Protection, seal_fragments};
 use crate::stats::Stats;
 use crate::wire::{
-    ExchangeType, Flags, Header, IKE_VERSION, IkeSpi, Message, MessageId, Notify, NotifyType,
-    Payload, PayloadType, emit_payloads, parse_payloads,
+    ExchangeType, Flags, Header, IKE_VERSION, Identification, IkeSpi, Message, MessageId, Notify,
+    NotifyType, Payload, PayloadType, emit_payloads, parse_payloads,
 };
 
 pub use eap::EapStep;
@@ -199,6 +199,14 @@ pub(crate) struct IkeSa {
     parked_cc: Option<Vec<Payload>>,
     /// Responder: EAP authentication of the initiator in progress (RFC 7296 §2.16).
     eap: Option<Box<eap::EapServer>>,
+    /// Why the SA ended, once it has.
+    close_reason: Option<CloseReason>,
+    /// The peer's identity from IKE_AUTH (authenticated once the SA is established).
+    peer_id: Option<Identification>,
+    /// Initiator: send INITIAL_CONTACT in IKE_AUTH (no other IKE SA to this peer exists).
+    pub(crate) initial_contact: bool,
+    /// The peer sent INITIAL_CONTACT in IKE_AUTH; acted on once the SA is established.
+    peer_initial_contact: bool,
 }
 
 impl IkeSa {
@@ -266,6 +274,10 @@ impl IkeSa {
             parked_intermediate: None,
             parked_cc: None,
             eap: None,
+            close_reason: None,
+            peer_id: None,
+            initial_contact: false,
+            peer_initial_contact: false,
         }
     }
 
@@ -287,6 +299,28 @@ impl IkeSa {
         } else {
             header.spi_i.0 == self.spi_i
         }
+    }
+
+    /// Why the SA ended (`Local` if it never said).
+    pub(crate) fn close_reason(&self) -> CloseReason {
+        self.close_reason.unwrap_or(CloseReason::Local)
+    }
+
+    /// The peer's identity, once this SA is established.
+    pub(crate) fn authenticated_peer(&self) -> Option<&Identification> {
+        self.peer_id.as_ref().filter(|_| self.is_established())
+    }
+
+    /// Whether the peer asserted with INITIAL_CONTACT that this is its only IKE SA with us
+    /// (RFC 7296 §2.4); true once, after establishment.
+    pub(crate) fn take_initial_contact(&mut self) -> bool {
+        self.is_established() && std::mem::take(&mut self.peer_initial_contact)
+    }
+
+    /// Drops the SA without a DELETE: the peer restarted and no longer has it.
+    pub(crate) fn drop_for_peer_restart(&mut self, ctx: &mut Ctx<'_>) {
+        tracing::info!(sa = ?self.id, "peer sent INITIAL_CONTACT in a new IKE SA: this one is gone at the peer");
+        self.close(CloseReason::PeerRestarted, ctx);
     }
 
     /// Whether the endpoint should remove this SA.
@@ -377,7 +411,7 @@ impl IkeSa {
             };
             self.pending = None;
             self.last_heard = Some(now);
-            self.follow_peer(local, remote);
+            self.follow_peer(local, remote, ctx);
             self.dispatch_response(now, header, first, plain, ctx);
             self.kick(now, ctx);
             return;
@@ -399,7 +433,7 @@ impl IkeSa {
             return;
         };
         self.last_heard = Some(now);
-        self.follow_peer(local, remote);
+        self.follow_peer(local, remote, ctx);
         self.current_request = self
             .reassembly_first
             .take()
@@ -421,6 +455,9 @@ impl IkeSa {
             self.fail(Error::InvalidSyntax("malformed protected response"), ctx);
             return;
         };
+        if header.exchange == ExchangeType::IKE_AUTH {
+            self.note_auth_payloads(&payloads);
+        }
         let state = std::mem::replace(&mut self.state, State::Dead);
         match (header.exchange, state) {
             (ExchangeType::IKE_INTERMEDIATE, State::IntermediateSent(sent)) => {
@@ -483,6 +520,9 @@ impl IkeSa {
             );
             return;
         }
+        if header.exchange == ExchangeType::IKE_AUTH {
+            self.note_auth_payloads(&payloads);
+        }
         let state = std::mem::replace(&mut self.state, State::Dead);
         match (header.exchange, state) {
             (ExchangeType::IKE_INTERMEDIATE, State::AwaitIntermediate { index }) => {
@@ -521,6 +561,21 @@ impl IkeSa {
                     ctx.stats.dropped_unexpected += 1;
                 }
             }
+        }
+    }
+
+    /// Keeps the peer's identity and INITIAL_CONTACT from an IKE_AUTH message (they count only
+    /// once the SA is established, that is, authenticated).
+    fn note_auth_payloads(&mut self, payloads: &[Payload]) {
+        let id = payloads.iter().find_map(|p| match (p, self.initiator) {
+            (Payload::IdI(id), false) | (Payload::IdR(id), true) => Some(id),
+            _ => None,
+        });
+        if let Some(id) = id.filter(|_| !self.is_established()) {
+            self.peer_id = Some(id.clone());
+        }
+        if find_notify(payloads, NotifyType::INITIAL_CONTACT).is_some() && !self.is_established() {
+            self.peer_initial_contact = true;
         }
     }
 
@@ -603,7 +658,7 @@ impl IkeSa {
 
     /// RFC 7296 §2.23: with a NAT in the path, the peer's address is the one of its latest
     /// authenticated message (NAT bindings change; the initiator floats to port 4500).
-    fn follow_peer(&mut self, local: SocketAddr, remote: SocketAddr) {
+    fn follow_peer(&mut self, local: SocketAddr, remote: SocketAddr, ctx: &mut Ctx<'_>) {
         if (local, remote) == (self.local, self.remote)
             || !(self.nat_detected() || local.port() == NAT_T_PORT)
         {
@@ -612,6 +667,13 @@ impl IkeSa {
         tracing::info!(sa = ?self.id, from = %self.remote, to = %remote, "peer address changed");
         self.local = local;
         self.remote = remote;
+        if self.is_established() {
+            ctx.events.push_back(Event::PeerAddressChanged {
+                sa: self.id,
+                local,
+                remote,
+            });
+        }
     }
 
     /// Whether either side is behind a NAT (or encapsulation is forced).
@@ -757,7 +819,7 @@ impl IkeSa {
         self.failed = true;
         tracing::info!(sa = ?self.id, %error, "IKE SA failed");
         self.note_auth_failure(&error, ctx);
-        self.close(ctx);
+        self.close(CloseReason::Failed, ctx);
         ctx.stats.ike_sas_failed += 1;
         ctx.events
             .push_back(Event::IkeSaFailed { sa: self.id, error });
