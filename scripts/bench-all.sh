@@ -8,7 +8,8 @@
 # Sections: CPU per exchange in memory (criterion, both crypto providers); phase timings on the
 # wire in the interop lab (iked <-> iked, strongSwan <-> strongSwan, iked <-> strongSwan);
 # handshake rate (ike_load against iked and against charon); memory and time of 100k SAs
-# (sa_scale); datapath throughput (scripts/bench-datapath.sh). Without root, or without the
+# (sa_scale); datapath throughput (scripts/bench-datapath.sh); a tunnel and legitimate peers
+# under IKE floods (scripts/bench-flood.sh). Without root, or without the
 # strongSwan lab (interop/setup.sh), the lab sections are skipped loudly and the report says
 # "not measured" for them. A section that fails leaves its old JSON out of the report.
 set -euo pipefail
@@ -19,7 +20,7 @@ QUICK=0
 for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
-        -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "unknown argument $a" >&2; exit 2 ;;
     esac
 done
@@ -34,9 +35,9 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$RESULTS" "$SVG"
 
 if [ "$QUICK" = 1 ]; then
-    WIRE_RUNS=5 LOAD_BURST=0 LOAD_COUNT=5000 LOAD_SECS=3 SCALE_SIZES="10000" DATAPATH="" CPU_MS=800
+    WIRE_RUNS=5 LOAD_BURST=0 LOAD_COUNT=5000 LOAD_SECS=3 SCALE_SIZES="10000" DATAPATH="" CPU_MS=800 FLOOD_SECS=5
 else
-    WIRE_RUNS=30 LOAD_BURST=5000 LOAD_COUNT=200000 LOAD_SECS=10 SCALE_SIZES="10000 100000" DATAPATH="3 10" CPU_MS=4000
+    WIRE_RUNS=30 LOAD_BURST=5000 LOAD_COUNT=200000 LOAD_SECS=10 SCALE_SIZES="10000 100000" DATAPATH="3 10" CPU_MS=4000 FLOOD_SECS=15
 fi
 LOAD_CONCURRENCY=64
 LOAD_SOURCES=16
@@ -108,6 +109,15 @@ else
     echo "not rerun (--quick or no root): the report uses benches/datapath/RESULTS.md as it is"
 fi
 "$BIN/bench_report" datapath benches/datapath/RESULTS.md "$RESULTS/datapath.json"
+
+step "under flood (bench-flood.sh, ${FLOOD_SECS}s per phase)"
+if [ "$LAB" = 1 ]; then
+    fresh flood.json
+    FLOOD_SECS=$FLOOD_SECS bash scripts/bench-flood.sh --out "$RESULTS/flood.json" ||
+        echo "flood section: a check failed (the figures are kept)" >&2
+else
+    echo "not rerun (no root): the report uses the last flood.json"
+fi
 
 step "report"
 "$BIN/bench_report" render "$RESULTS" "$DOCS" "$SVG"

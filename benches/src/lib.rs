@@ -13,7 +13,9 @@ use ikev2::{
 };
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 
+pub mod flood;
 pub mod flow;
+pub mod ike_sockets;
 pub mod lab;
 pub mod load;
 pub mod report;

@@ -18,6 +18,8 @@ pub struct Args {
     /// How long in-flight handshakes may finish after `duration`.
     pub grace: Duration,
     pub concurrency: usize,
+    /// Handshakes started per second at most; 0 starts them as fast as slots free up.
+    pub rate: u64,
     pub proposal: String,
     pub esp: String,
     pub psk: String,
@@ -31,7 +33,7 @@ pub struct Args {
 
 impl Args {
     pub const USAGE: &'static str = "usage: ike_load --target IP:PORT --local IP [--local IP ...] \
-[--count N] [--duration SECS] [--grace SECS] [--concurrency N] [--proposal P] [--esp P] \
+[--count N] [--duration SECS] [--grace SECS] [--concurrency N] [--rate PER_S] [--proposal P] [--esp P] \
 [--psk TEXT] [--id ID] [--remote-id ID] [--responder-pid PID] [--label NAME] [--require-all]";
 
     /// Parses the arguments (without the program name).
@@ -46,6 +48,7 @@ impl Args {
             duration: Duration::from_secs(10),
             grace: Duration::from_secs(3),
             concurrency: 32,
+            rate: 0,
             proposal: "aes256gcm16-prfsha384-x25519-ke1_mlkem768".into(),
             esp: "aes256gcm16".into(),
             psk: "pqb load test pre-shared key 0123456789".into(),
@@ -75,6 +78,7 @@ impl Args {
                 }
                 "--grace" => a.grace = Duration::from_secs_f64(v.parse().map_err(|_| bad.clone())?),
                 "--concurrency" => a.concurrency = v.parse().map_err(|_| bad.clone())?,
+                "--rate" => a.rate = v.parse().map_err(|_| bad.clone())?,
                 "--proposal" => a.proposal = v,
                 "--esp" => a.esp = v,
                 "--psk" => a.psk = v,

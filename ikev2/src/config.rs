@@ -327,12 +327,35 @@ pub struct EndpointConfig {
     pub cookie_threshold: usize,
     /// Half-open IKE SAs above which new IKE_SA_INIT requests are dropped.
     pub half_open_limit: usize,
-    /// Half-open IKE SAs from one IP address above which its requests must carry a COOKIE.
+    /// Half-open IKE SAs from one source (an address or prefix, see `source_prefix_v4`,
+    /// `source_prefix_v6`) above which its requests must carry a COOKIE.
     pub cookie_threshold_per_source: usize,
-    /// Half-open IKE SAs from one IP address above which its requests are dropped.
+    /// Half-open IKE SAs from one source above which its requests are dropped.
     pub half_open_limit_per_source: usize,
     /// How long a responder keeps a half-open IKE SA.
     pub half_open_timeout: Duration,
+    /// Bytes all half-open IKE SAs together may hold (requests, responses, reassembly, and a
+    /// fixed estimate per SA). Above it a request from a lighter source evicts the oldest
+    /// half-open SA of the heaviest source (one holding at least two); otherwise new
+    /// IKE_SA_INIT requests and fragments are dropped.
+    pub half_open_memory: usize,
+    /// Bytes one half-open IKE SA may hold; a larger IKE_SA_INIT request is dropped and a
+    /// fragmented request that would exceed it is discarded.
+    pub half_open_sa_memory: usize,
+    /// Per-source limits count IPv4 sources by this prefix length (32: each address).
+    pub source_prefix_v4: u8,
+    /// Per-source limits count IPv6 sources by this prefix length (64: each /64, which one
+    /// host usually holds whole).
+    pub source_prefix_v6: u8,
+    /// How long one COOKIE secret is used before the next one (RFC 7296 §2.6).
+    pub cookie_secret_lifetime: Duration,
+    /// How long after its replacement a COOKIE made with the previous secret is accepted.
+    pub cookie_grace: Duration,
+    /// Most signature checks spent on the peer's certificate chain in one IKE_AUTH.
+    pub max_chain_signature_checks: u32,
+    /// How long an ESP SPI stays reserved after its Child SA is gone (or its offer failed),
+    /// so that a datapath still holding it never sees it reused.
+    pub spi_reuse_delay: Duration,
     pub reassembly: ReassemblyLimits,
     /// Emit [`Event::IkeSaKeys`](crate::Event::IkeSaKeys) for a key log (debugging only: it
     /// exports secrets).
@@ -348,6 +371,14 @@ impl Default for EndpointConfig {
             cookie_threshold_per_source: 10,
             half_open_limit_per_source: 100,
             half_open_timeout: Duration::from_secs(30),
+            half_open_memory: 64 << 20,
+            half_open_sa_memory: 96 << 10,
+            source_prefix_v4: 32,
+            source_prefix_v6: 64,
+            cookie_secret_lifetime: Duration::from_secs(300),
+            cookie_grace: Duration::from_secs(30),
+            max_chain_signature_checks: 16,
+            spi_reuse_delay: Duration::from_secs(120),
             reassembly: ReassemblyLimits::default(),
             export_keys: false,
         }

@@ -10,18 +10,24 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes, ct_eq};
+use ipsec_crypto::{CryptoProvider, SecretBytes};
 
 use crate::cert::WallClock;
 use crate::config::{ConnectionConfig, EndpointConfig};
+use crate::cookie::{CookieInput, CookieJar};
 use crate::error::Error;
 use crate::event::{Event, SaId, SaSnapshot};
+use crate::half_open::{HalfOpen, Refusal, source_key};
 use crate::sa::reject_init;
 use crate::sa::{Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
+use crate::spi_book::SpiBook;
 use crate::stats::Stats;
 use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
+
+/// Most half-open SAs given up to admit one request.
+const MAX_EVICTIONS: usize = 4;
 
 /// Builds a [`Ctx`] borrowing the endpoint's queues (a macro so the SA map stays borrowable).
 macro_rules! ctx {
@@ -34,6 +40,8 @@ macro_rules! ctx {
             stats: &mut $ep.stats,
             spawned: &mut $ep.spawned,
             wall_clock: $ep.wall_clock,
+            spis: &mut $ep.spis,
+            half_open_room: usize::MAX,
         }
     };
 }
@@ -65,10 +73,11 @@ pub struct Endpoint {
     /// Responder SAs by the initiator's SPI and address, to spot retransmitted or replayed
     /// IKE_SA_INIT requests.
     by_initiator: HashMap<(u64, SocketAddr), u64>,
-    /// Responder SAs still in their initial exchanges, in all and per source address.
-    half_open: usize,
-    half_open_by_ip: HashMap<IpAddr, usize>,
-    cookie_secret: Option<SecretBytes>,
+    /// Responder SAs still in their initial exchanges: count, bytes, count per source.
+    half_open: HalfOpen,
+    cookies: CookieJar,
+    /// Inbound ESP SPIs in use across all IKE SAs and reserved by the driver.
+    spis: SpiBook,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -87,9 +96,9 @@ impl Endpoint {
             provider,
             sas: HashMap::new(),
             by_initiator: HashMap::new(),
-            half_open: 0,
-            half_open_by_ip: HashMap::new(),
-            cookie_secret: None,
+            half_open: HalfOpen::default(),
+            cookies: CookieJar::default(),
+            spis: SpiBook::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -121,7 +130,7 @@ impl Endpoint {
             .any(|s| s.remote.ip() == remote.ip() && !s.is_dead());
         let id = sa.id;
         self.sas.insert(spi, Box::new(sa));
-        self.schedule(spi);
+        self.settle(spi, now);
         Ok(id)
     }
 
@@ -151,7 +160,9 @@ impl Endpoint {
         } else {
             header.spi_i.0
         };
+        let room = self.half_open_room(ours);
         let mut ctx = ctx!(self);
+        ctx.half_open_room = room;
         let Some(sa) = self.sas.get_mut(&ours) else {
             ctx.stats.dropped_unknown_spi += 1;
             return;
@@ -161,10 +172,20 @@ impl Endpoint {
             return;
         }
         sa.handle(now, local, remote, data, &header, &mut ctx);
-        self.after_initial_contact(ours);
-        self.adopt();
-        self.reap(ours);
-        self.schedule(ours);
+        self.settle(ours, now);
+    }
+
+    /// Bytes a half-open SA may still add: its own cap and the budget's room, whichever is
+    /// less (unbounded for other SAs, which are authenticated or ours).
+    fn half_open_room(&self, spi: u64) -> usize {
+        match self.sas.get(&spi) {
+            Some(sa) if sa.counted_half_open => self
+                .config
+                .half_open_sa_memory
+                .saturating_sub(sa.charged)
+                .min(self.half_open.room(&self.config)),
+            _ => usize::MAX,
+        }
     }
 
     /// Fires expired timers.
@@ -185,10 +206,9 @@ impl Endpoint {
             if let Some(sa) = self.sas.get_mut(&spi) {
                 sa.handle_timeout(now, &mut ctx);
             }
-            self.adopt();
-            self.reap(spi);
-            self.schedule(spi);
+            self.settle(spi, now);
         }
+        self.spis.expire(now, self.config.spi_reuse_delay);
         self.prune_timers();
     }
 
@@ -297,29 +317,23 @@ impl Endpoint {
             self.schedule(ours);
             return;
         }
-        let half_open = self.half_open;
-        let from_source = self.half_open_by_ip.get(&remote.ip()).copied().unwrap_or(0);
-        if half_open >= self.config.half_open_limit
-            || from_source >= self.config.half_open_limit_per_source
-        {
-            self.stats.dropped_half_open_limit += 1;
+        let source = source_key(remote.ip(), &self.config);
+        if !self.admit(now, source, IkeSa::half_open_floor(data.len())) {
             return;
         }
         let Ok(msg) = Message::parse(data) else {
             self.stats.dropped_malformed += 1;
             return;
         };
-        let busy = half_open >= self.config.cookie_threshold
-            || from_source >= self.config.cookie_threshold_per_source;
-        if busy && !self.cookie_ok(&msg, remote) {
-            self.send_cookie(&msg, local, remote);
+        let busy = self.half_open.count() >= self.config.cookie_threshold
+            || self.half_open.of_source(source) >= self.config.cookie_threshold_per_source;
+        if busy && !self.cookie_ok(now, &msg, remote) {
+            self.send_cookie(now, &msg, local, remote);
             return;
         }
         let Some(spi_r) = self.fresh_spi() else {
             return;
         };
-        let conns = self.config.connections.clone();
-        let mut ctx = ctx!(self);
         let req = RespondInit {
             msg: &msg,
             datagram: data,
@@ -327,56 +341,109 @@ impl Endpoint {
             remote,
             spi_r,
         };
+        self.respond_init(now, header, req, source);
+    }
+
+    /// Whether a new half-open SA from `source` holding `bytes` fits the limits (counted if
+    /// not). Over the byte budget, half-open SAs of heavier sources make room.
+    fn admit(&mut self, now: Instant, source: IpAddr, bytes: usize) -> bool {
+        for _ in 0..MAX_EVICTIONS {
+            match self.half_open.check(source, bytes, &self.config) {
+                Ok(()) => return true,
+                Err(Refusal::Count) => {
+                    self.stats.dropped_half_open_limit += 1;
+                    return false;
+                }
+                Err(Refusal::TooLarge) => break,
+                Err(Refusal::Budget) => {
+                    let Some(victim) = self.half_open.eviction_for(source) else {
+                        break;
+                    };
+                    self.evict(now, victim);
+                }
+            }
+        }
+        self.stats.dropped_half_open_memory += 1;
+        false
+    }
+
+    /// Gives up half-open SA `spi` (see [`HalfOpen::eviction_for`]).
+    fn evict(&mut self, now: Instant, spi: u64) {
+        let mut ctx = ctx!(self);
+        if let Some(sa) = self.sas.get_mut(&spi) {
+            tracing::debug!(sa = ?sa.id, "half-open SA evicted for a lighter source");
+            sa.evict(&mut ctx);
+            ctx.stats.half_open_evicted += 1;
+        }
+        self.settle(spi, now);
+    }
+
+    fn respond_init(
+        &mut self,
+        now: Instant,
+        header: &Header,
+        req: RespondInit<'_>,
+        source: IpAddr,
+    ) {
+        let conns = self.config.connections.clone();
+        let queued = self.transmits.len();
+        let mut ctx = ctx!(self);
         match IkeSa::respond_init(now, &conns, req, &mut ctx) {
-            Ok(sa) => {
-                self.by_initiator.insert((spi_i, remote), spi_r);
-                self.half_open += 1;
-                *self.half_open_by_ip.entry(remote.ip()).or_default() += 1;
-                self.sas.insert(spi_r, Box::new(sa));
-                self.schedule(spi_r);
+            Ok(mut sa) => {
+                // The exact size is known only now: over a limit, the SA and its response go.
+                let bytes = sa.held_bytes();
+                if !self.admit(now, source, bytes) {
+                    self.transmits.truncate(queued);
+                    return;
+                }
+                sa.charged = bytes;
+                self.half_open.add(source, req.spi_r, bytes);
+                self.by_initiator
+                    .insert((req.msg.header.spi_i.0, req.remote), req.spi_r);
+                self.sas.insert(req.spi_r, Box::new(sa));
+                self.schedule(req.spi_r);
             }
             Err(InitReject::Notify(t, d)) => {
-                tracing::debug!(%remote, notify = ?t, "IKE_SA_INIT rejected");
-                reject_init(header, local, remote, t, d, &mut ctx);
+                tracing::debug!(remote = %req.remote, notify = ?t, "IKE_SA_INIT rejected");
+                reject_init(header, req.local, req.remote, t, d, &mut ctx);
             }
             Err(InitReject::Drop) => ctx.stats.dropped_malformed += 1,
         }
     }
 
-    /// RFC 7296 §2.6: `Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>)`.
-    fn cookie_for(&mut self, msg: &Message, remote: SocketAddr) -> Option<Vec<u8>> {
-        if self.cookie_secret.is_none() {
-            self.cookie_secret = Some(SecretBytes::new(random_bytes(self.provider, 32)?));
-        }
-        let secret = self.cookie_secret.as_ref()?;
-        let ni = msg.payloads.iter().find_map(|p| {
-            if let Payload::Nonce(n) = p {
-                Some(n.as_slice())
-            } else {
-                None
-            }
+    fn cookie_input<'m>(msg: &'m Message, remote: SocketAddr) -> Option<CookieInput<'m>> {
+        let ni = msg.payloads.iter().find_map(|p| match p {
+            Payload::Nonce(n) => Some(n.as_slice()),
+            _ => None,
         })?;
-        let prf = self.provider.prf(PrfAlgorithm::HmacSha256)?;
-        let ip = remote.ip().to_string();
-        let mut out = vec![0u8; 1 + prf.output_len()];
-        prf.key(secret.expose()).compute(
-            &[ni, ip.as_bytes(), &msg.header.spi_i.0.to_be_bytes()],
-            &mut out[1..],
-        );
-        Some(out)
+        Some(CookieInput {
+            ni,
+            ip: remote.ip(),
+            spi_i: msg.header.spi_i.0,
+        })
     }
 
-    fn cookie_ok(&mut self, msg: &Message, remote: SocketAddr) -> bool {
-        let Some(got) = find_notify(&msg.payloads, NotifyType::COOKIE).map(|n| n.data.clone())
-        else {
+    fn cookie_periods(&self) -> (Duration, Duration) {
+        (self.config.cookie_secret_lifetime, self.config.cookie_grace)
+    }
+
+    fn cookie_ok(&mut self, now: Instant, msg: &Message, remote: SocketAddr) -> bool {
+        let (Some(got), Some(input)) = (
+            find_notify(&msg.payloads, NotifyType::COOKIE),
+            Self::cookie_input(msg, remote),
+        ) else {
             return false;
         };
-        self.cookie_for(msg, remote)
-            .is_some_and(|want| ct_eq(&want, &got))
+        let periods = self.cookie_periods();
+        self.cookies
+            .check(self.provider, now, periods, &input, &got.data)
     }
 
-    fn send_cookie(&mut self, msg: &Message, local: SocketAddr, remote: SocketAddr) {
-        let Some(cookie) = self.cookie_for(msg, remote) else {
+    fn send_cookie(&mut self, now: Instant, msg: &Message, local: SocketAddr, remote: SocketAddr) {
+        let periods = self.cookie_periods();
+        let cookie = Self::cookie_input(msg, remote)
+            .and_then(|input| self.cookies.make(self.provider, now, periods, &input));
+        let Some(cookie) = cookie else {
             return;
         };
         self.stats.cookies_sent += 1;
@@ -392,23 +459,41 @@ impl Endpoint {
         );
     }
 
-    /// Keeps the half-open count true and removes a dead SA with its index entry.
-    fn reap(&mut self, spi: u64) {
+    /// After anything ran on an SA: SPIs it took, IKE SAs a rekey created, its half-open
+    /// accounting, removal when dead, and its deadline.
+    fn settle(&mut self, spi: u64, now: Instant) {
+        self.after_initial_contact(spi, now);
+        let owner = self.sas.contains_key(&spi).then_some(spi);
+        self.spis.claim(owner, now);
+        self.adopt(now);
+        if let Some(sa) = self.sas.get(&spi) {
+            let live = sa.inbound_spis();
+            self.spis.reconcile(spi, &live, now);
+        }
+        self.reap(spi, now);
+        self.spis.expire(now, self.config.spi_reuse_delay);
+        self.schedule(spi);
+    }
+
+    /// Keeps the half-open accounting true and removes a dead SA with its index entry.
+    fn reap(&mut self, spi: u64, now: Instant) {
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
-        if sa.counted_half_open && (!sa.is_half_open() || sa.is_dead()) {
-            sa.counted_half_open = false;
-            self.half_open -= 1;
-            let ip = sa.origin.ip();
-            if let Some(n) = self.half_open_by_ip.get_mut(&ip) {
-                *n -= 1;
-                if *n == 0 {
-                    self.half_open_by_ip.remove(&ip);
-                }
+        if sa.counted_half_open {
+            let source = source_key(sa.origin.ip(), &self.config);
+            if !sa.is_half_open() || sa.is_dead() {
+                sa.counted_half_open = false;
+                self.half_open
+                    .remove(source, spi, std::mem::take(&mut sa.charged));
+            } else {
+                let bytes = sa.held_bytes();
+                self.half_open.recharge(sa.charged, bytes);
+                sa.charged = bytes;
             }
         }
         if sa.is_dead() {
+            self.spis.orphan(spi, now);
             let key = (sa.spi_i, sa.origin);
             if self.by_initiator.get(&key) == Some(&spi) {
                 self.by_initiator.remove(&key);
@@ -421,7 +506,7 @@ impl Endpoint {
 
     /// RFC 7296 §2.4: once an IKE SA whose peer sent INITIAL_CONTACT is established, every
     /// other IKE SA with that authenticated identity is gone at the peer; drop them (no DELETE).
-    fn after_initial_contact(&mut self, spi: u64) {
+    fn after_initial_contact(&mut self, spi: u64, now: Instant) {
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
@@ -442,57 +527,62 @@ impl Endpoint {
             if let Some(s) = self.sas.get_mut(&k) {
                 s.drop_for_peer_restart(&mut ctx);
             }
-            self.reap(k);
+            self.reap(k, now);
         }
     }
 
-    /// Takes in the IKE SAs that rekeys created.
-    fn adopt(&mut self) {
+    /// Takes in the IKE SAs that rekeys created, with the SPIs of the Child SAs they took
+    /// over.
+    fn adopt(&mut self, now: Instant) {
         for sa in std::mem::take(&mut self.spawned) {
             let own = if sa.initiator { sa.spi_i } else { sa.spi_r };
             if !sa.initiator {
                 self.by_initiator.insert((sa.spi_i, sa.origin), own);
             }
+            let live = sa.inbound_spis();
+            self.spis.reconcile(own, &live, now);
             self.sas.insert(own, Box::new(sa));
             self.schedule(own);
         }
     }
 
-    /// Runs `f` on an SA (a command), then adopts and reaps. `false` if there is no such SA.
-    fn command(&mut self, sa: SaId, f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>)) -> bool {
+    /// Runs `f` on an SA (a command), then settles it. `false` if there is no such SA.
+    fn command(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>),
+    ) -> bool {
         let spi = sa.0.0;
         let mut ctx = ctx!(self);
         let Some(s) = self.sas.get_mut(&spi) else {
             return false;
         };
         f(s, &mut ctx);
-        self.after_initial_contact(spi);
-        self.adopt();
-        self.reap(spi);
-        self.schedule(spi);
+        self.settle(spi, now);
         true
     }
 
     /// Deletes an IKE SA and its Child SAs (INFORMATIONAL with DELETE). `false` if unknown.
     pub fn close(&mut self, now: Instant, sa: SaId) -> bool {
-        self.command(sa, |s, ctx| s.queue(now, Task::DeleteIke, ctx))
+        self.command(now, sa, |s, ctx| s.queue(now, Task::DeleteIke, ctx))
     }
 
     /// Rekeys an IKE SA now (CREATE_CHILD_SA, RFC 7296 §1.3.2).
     pub fn rekey_ike(&mut self, now: Instant, sa: SaId) -> bool {
-        self.command(sa, |s, ctx| s.queue(now, Task::RekeyIke, ctx))
+        self.command(now, sa, |s, ctx| s.queue(now, Task::RekeyIke, ctx))
     }
 
     /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3).
     pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
-        self.command(sa, |s, ctx| {
+        self.command(now, sa, |s, ctx| {
             s.queue(now, Task::RekeyChild { inbound_spi }, ctx)
         })
     }
 
     /// Deletes one Child SA.
     pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
-        self.command(sa, |s, ctx| {
+        self.command(now, sa, |s, ctx| {
             s.queue(now, Task::DeleteChild { inbound_spi }, ctx)
         })
     }
@@ -506,7 +596,9 @@ impl Endpoint {
         else {
             return false;
         };
-        self.command(sa, |s, ctx| s.queue(now, Task::CreateChild { config }, ctx))
+        self.command(now, sa, |s, ctx| {
+            s.queue(now, Task::CreateChild { config }, ctx)
+        })
     }
 
     /// The datapath reports a byte or packet lifetime: soft starts a rekey, hard deletes.
@@ -522,7 +614,7 @@ impl Endpoint {
         } else {
             Task::RekeyChild { inbound_spi }
         };
-        self.command(sa, |s, ctx| s.queue(now, task, ctx))
+        self.command(now, sa, |s, ctx| s.queue(now, task, ctx))
     }
 
     /// Supplies the PPK asked for with [`Event::PpkNeeded`]: its ID and key, or `None` when the
@@ -533,14 +625,14 @@ impl Endpoint {
         sa: SaId,
         ppk: Option<(Vec<u8>, SecretBytes)>,
     ) -> bool {
-        self.command(sa, |s, ctx| s.provide_ppk(now, ppk, ctx))
+        self.command(now, sa, |s, ctx| s.provide_ppk(now, ppk, ctx))
     }
 
     /// The driver's EAP step for [`Event::EapStarted`] or [`Event::EapMessage`] (RFC 7296
     /// §2.16): the next EAP packet, or, when the method is done, success with its MSK or
     /// failure. `false` if there is no such SA.
     pub fn eap_respond(&mut self, now: Instant, sa: SaId, step: EapStep) -> bool {
-        self.command(sa, |s, ctx| s.eap_respond(now, step, ctx))
+        self.command(now, sa, |s, ctx| s.eap_respond(now, step, ctx))
     }
 
     /// Tells the engine the wall-clock time, `unix_secs` seconds since the Unix epoch, at
@@ -560,7 +652,7 @@ impl Endpoint {
             .find(|(_, s)| s.remote.ip() == remote && s.is_established())
             .map(|(k, _)| *k);
         let Some(own) = found else { return false };
-        self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| {
+        self.command(now, SaId(crate::wire::IkeSpi(own)), |s, ctx| {
             s.send_invalid_spi(now, spi, ctx)
         })
     }
@@ -569,6 +661,29 @@ impl Endpoint {
     #[cfg(test)]
     pub(crate) fn sa_mut(&mut self, id: SaId) -> Option<&mut IkeSa> {
         self.sas.get_mut(&id.0.0).map(|b| &mut **b)
+    }
+
+    /// The driver installed an ESP SA with inbound `spi` by other means (a manual SA): the
+    /// engine will not choose it for a Child SA. `false` if it is in the reserved range
+    /// (0-255) or already taken, by the engine or an earlier reservation.
+    pub fn reserve_spi(&mut self, spi: u32) -> bool {
+        self.spis.reserve(spi)
+    }
+
+    /// Ends a reservation made with [`Endpoint::reserve_spi`]. `false` if there was none.
+    pub fn release_spi(&mut self, spi: u32) -> bool {
+        self.spis.release(spi)
+    }
+
+    /// Whether inbound `spi` is taken, by a Child SA of any IKE SA (or one gone less than
+    /// `spi_reuse_delay` ago), an offer in flight, or a driver reservation.
+    pub fn spi_in_use(&self, spi: u32) -> bool {
+        self.spis.is_taken(spi)
+    }
+
+    /// Half-open IKE SAs and the bytes charged to them (see `half_open_memory`).
+    pub fn half_open(&self) -> (usize, usize) {
+        (self.half_open.count(), self.half_open.bytes())
     }
 
     fn fresh_spi(&self) -> Option<u64> {

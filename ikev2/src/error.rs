@@ -22,6 +22,9 @@ pub enum Error {
     Timeout,
     /// A crypto operation failed unexpectedly, or a configured algorithm is not in the provider.
     Internal(&'static str),
+    /// A half-open responder SA was given up to make room, within the half-open memory budget,
+    /// for a request from a source holding fewer half-open SAs.
+    Evicted,
 }
 
 impl Error {
@@ -32,7 +35,7 @@ impl Error {
             Self::InvalidSyntax(_) => Some(NotifyType::INVALID_SYNTAX),
             Self::NoProposalChosen => Some(NotifyType::NO_PROPOSAL_CHOSEN),
             Self::TsUnacceptable => Some(NotifyType::TS_UNACCEPTABLE),
-            Self::PeerError(_) | Self::Timeout | Self::Internal(_) => None,
+            Self::PeerError(_) | Self::Timeout | Self::Internal(_) | Self::Evicted => None,
         }
     }
 }
@@ -47,6 +50,7 @@ impl fmt::Display for Error {
             Self::TsUnacceptable => f.write_str("traffic selectors unacceptable"),
             Self::Timeout => f.write_str("peer did not respond (retransmissions exhausted)"),
             Self::Internal(why) => write!(f, "internal error: {why}"),
+            Self::Evicted => f.write_str("half-open SA evicted for a source holding fewer"),
         }
     }
 }

@@ -30,8 +30,10 @@ pub(crate) enum Added {
     /// Complete: the first inner payload type and the whole plaintext.
     Complete(PayloadType, Vec<u8>),
     Pending,
-    /// Dropped: over a limit, a smaller total than the stored one, or a duplicate.
+    /// Dropped: over the fragment count, a smaller total than the stored one, or a duplicate.
     Dropped,
+    /// Dropped: the message would be larger than `max_bytes` (the partial message is kept).
+    TooLarge,
 }
 
 /// A message being reassembled (one per direction per IKE SA).
@@ -41,10 +43,30 @@ pub(crate) struct Reassembly {
     first_inner: PayloadType,
     parts: Vec<Option<Vec<u8>>>,
     bytes: usize,
+    /// Given up (over a memory limit): its fragments are freed and later ones dropped until
+    /// the deadline or another message.
+    abandoned: bool,
     pub(crate) deadline: Instant,
 }
 
 impl Reassembly {
+    /// Bytes held: the fragments and their slots.
+    pub(crate) fn footprint(&self) -> usize {
+        self.bytes + self.parts.len() * size_of::<Option<Vec<u8>>>()
+    }
+
+    /// Frees the fragments and drops the rest of this message.
+    pub(crate) fn abandon(&mut self) {
+        self.parts = Vec::new();
+        self.bytes = 0;
+        self.abandoned = true;
+    }
+
+    /// Plaintext octets buffered.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Adds fragment `number` of `total` whose ICV has already been verified.
     pub(crate) fn add(
         slot: &mut Option<Self>,
@@ -59,6 +81,7 @@ impl Reassembly {
             return Added::Dropped;
         }
         let restart = match slot {
+            Some(r) if r.abandoned => r.message_id != message_id || now >= r.deadline,
             Some(r) => r.message_id != message_id || total > r.total || now >= r.deadline,
             None => true,
         };
@@ -69,6 +92,7 @@ impl Reassembly {
                 first_inner: PayloadType::NONE,
                 parts: vec![None; usize::from(total)],
                 bytes: 0,
+                abandoned: false,
                 deadline: now + limits.timeout,
             });
         }
@@ -76,8 +100,11 @@ impl Reassembly {
             return Added::Dropped;
         };
         let idx = usize::from(number - 1);
-        if total < r.total || r.parts[idx].is_some() || r.bytes + plain.len() > limits.max_bytes {
+        if r.abandoned || total < r.total || r.parts[idx].is_some() {
             return Added::Dropped;
+        }
+        if r.bytes + plain.len() > limits.max_bytes {
+            return Added::TooLarge;
         }
         if number == 1 {
             r.first_inner = first_inner;

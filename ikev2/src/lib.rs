@@ -8,14 +8,17 @@
 
 mod cert;
 mod config;
+mod cookie;
 mod endpoint;
 mod error;
 mod event;
 mod fragment;
+mod half_open;
 mod keys;
 mod proposal;
 mod protect;
 mod sa;
+mod spi_book;
 mod stats;
 mod ts;
 pub mod wire;

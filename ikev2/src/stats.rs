@@ -19,8 +19,14 @@ pub struct Stats {
     pub dropped_before_auth: u64,
     /// Fragments refused by the reassembly limits.
     pub dropped_fragments: u64,
-    /// IKE_SA_INIT requests dropped above the half-open limit.
+    /// IKE_SA_INIT requests dropped above the half-open count limits (in all or per source).
     pub dropped_half_open_limit: u64,
+    /// IKE_SA_INIT requests and fragments dropped because half-open SAs would hold more
+    /// than their byte budget (in all or per SA).
+    pub dropped_half_open_memory: u64,
+    /// Half-open IKE SAs given up, within the byte budget, for a request from a source that
+    /// held fewer.
+    pub half_open_evicted: u64,
     pub retransmits: u64,
     /// Cached responses resent for duplicate requests.
     pub responses_resent: u64,
@@ -42,11 +48,15 @@ pub struct Stats {
     /// CREATE_CHILD_SA exchanges not started or refused for want of a matching RFC 9867 PPK
     /// (source failed or timed out, confirmation mismatch, peer skipped a required PPK).
     pub child_ppk_failures: u64,
+    /// Signatures checked while building peers' certificate chains.
+    pub cert_signature_checks: u64,
+    /// IKE_AUTH exchanges whose chain building hit `max_chain_signature_checks`.
+    pub cert_check_limit_reached: u64,
 }
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 20] {
+    pub fn fields(&self) -> [(&'static str, u64); 24] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -57,6 +67,8 @@ impl Stats {
             ("dropped_before_auth", self.dropped_before_auth),
             ("dropped_fragments", self.dropped_fragments),
             ("dropped_half_open_limit", self.dropped_half_open_limit),
+            ("dropped_half_open_memory", self.dropped_half_open_memory),
+            ("half_open_evicted", self.half_open_evicted),
             ("retransmits", self.retransmits),
             ("responses_resent", self.responses_resent),
             ("cookies_sent", self.cookies_sent),
@@ -68,6 +80,8 @@ impl Stats {
             ("ike_sas_failed", self.ike_sas_failed),
             ("child_sas_established", self.child_sas_established),
             ("child_ppk_failures", self.child_ppk_failures),
+            ("cert_signature_checks", self.cert_signature_checks),
+            ("cert_check_limit_reached", self.cert_check_limit_reached),
         ]
     }
 }

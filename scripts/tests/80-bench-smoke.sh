@@ -2,8 +2,11 @@
 # Smoke check of the handshake-rate load generator, so that it keeps working between benchmark
 # runs: `ike_load` in one network namespace makes 50 hybrid (X25519 + ML-KEM-768, PSK)
 # handshakes against `iked` in another, 8 at a time from 4 source addresses, and all 50 must
-# complete, as ike_load reports them and as iked lists them. Correctness only: no timing is
-# asserted (the figures come from scripts/bench-all.sh). Needs root; without it, skips loudly.
+# complete, as ike_load reports them and as iked lists them. Then the flood benchmark in its
+# short form (scripts/bench-flood.sh --smoke, a few seconds per phase): every flood is sent,
+# iked survives, legitimate peers still connect, the tunnel rekeys during the flood on 4500 and
+# b's memory stays within its half-open budget. Correctness only: no timing is asserted (the
+# figures come from scripts/bench-all.sh). Needs root; without it, skips loudly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -115,5 +118,8 @@ check "ike_load measured the responder's CPU" test "$(field responder_cpu_s)" !=
 if [ "$failed" -ne 0 ]; then
     echo "--- iked.log (last 30 lines)"; tail -30 "$WORK/iked.log"
 fi
+
+echo "--- flood benchmark, short form"
+check "bench-flood.sh --smoke passes its checks" bash scripts/bench-flood.sh --smoke
 echo "80-bench-smoke: $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,6 +10,8 @@
 //!   call), UDP GSO (`UDP_SEGMENT`) on send, UDP GRO on receive, `SO_REUSEPORT`.
 //! - [`RawEspSocket`]: IP protocol 50 (ESP without UDP), with the same batch calls; the IPv4
 //!   header that raw IPv4 sockets deliver is checked and skipped.
+//! - [`RawIpSender`]: whole IP packets (`IPPROTO_RAW`), for the flood benchmark's spoofed
+//!   sources.
 //! - Small helpers: interface configuration by ioctl ([`interface`]), [`poll_readable`],
 //!   [`EventFd`], [`unshare_network_namespace`] for tests, [`pin_current_thread`].
 //!
@@ -23,6 +25,7 @@ mod batch;
 pub mod interface;
 mod misc;
 mod raw;
+mod raw_ip;
 mod sockaddr;
 mod tun;
 mod udp;
@@ -33,6 +36,7 @@ pub use misc::{
     EventFd, TerminationSignals, pin_current_thread, poll_readable, unshare_network_namespace,
 };
 pub use raw::RawEspSocket;
+pub use raw_ip::RawIpSender;
 pub use tun::{Offloads, Tun, TunOptions};
 pub use udp::{SocketOptions, UdpSocket};
 pub use vnet::{GsoType, VirtioNetHdr};

@@ -13,11 +13,12 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(300);
-    let mut providers: Vec<&'static dyn CryptoProvider> = Vec::new();
-    #[cfg(feature = "default-provider")]
-    providers.push(ipsec_crypto::default_provider());
-    #[cfg(feature = "rustcrypto")]
-    providers.push(ipsec_crypto::rustcrypto_provider());
+    let providers: Vec<&'static dyn CryptoProvider> = vec![
+        #[cfg(feature = "default-provider")]
+        ipsec_crypto::default_provider(),
+        #[cfg(feature = "rustcrypto")]
+        ipsec_crypto::rustcrypto_provider(),
+    ];
     let scenarios = [
         (
             "x25519",

@@ -12,13 +12,12 @@
 //! responder's CPU is the change of utime+stime in `/proc/PID/stat` over the run.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use benches::ike_sockets::{Datagram, IkeSockets};
 use benches::load::{Args, Report, cpu_seconds, initiator_connection, percentile};
 use ikev2::{Endpoint, EndpointConfig, Event, SaId};
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 /// Retransmission timers are served on this tick, not per datagram: `poll_timeout` looks at
@@ -48,27 +47,10 @@ fn main() {
     }
 }
 
-struct Datagram {
-    local: SocketAddr,
-    from: SocketAddr,
-    data: Vec<u8>,
-}
-
 async fn run(args: &Args) -> Report {
     let (tx, mut rx) = mpsc::channel::<Datagram>(8192);
-    let mut sockets: HashMap<IpAddr, Arc<UdpSocket>> = HashMap::new();
-    let mut locals = Vec::new();
-    for ip in &args.locals {
-        let s = Arc::new(
-            UdpSocket::bind(SocketAddr::new(*ip, 0))
-                .await
-                .unwrap_or_else(|e| panic!("bind {ip}: {e}")),
-        );
-        let local = s.local_addr().expect("local address");
-        locals.push(local);
-        sockets.insert(*ip, Arc::clone(&s));
-        tokio::spawn(receive(s, local, tx.clone()));
-    }
+    let sockets = IkeSockets::bind(&args.locals, &tx).await;
+    let locals = sockets.initial.clone();
     let provider = ipsec_crypto::default_provider();
     let conn = Arc::new(initiator_connection(args));
     let mut ep = Endpoint::new(EndpointConfig::default(), provider);
@@ -83,7 +65,14 @@ async fn run(args: &Args) -> Report {
     let mut tick = tokio::time::interval(TICK);
     loop {
         let now = Instant::now();
-        while in_flight.len() < args.concurrency && started < args.count && now < deadline {
+        let paced = |started: usize| {
+            args.rate == 0 || (started as f64) < args.rate as f64 * (now - start).as_secs_f64()
+        };
+        while in_flight.len() < args.concurrency
+            && started < args.count
+            && now < deadline
+            && paced(started)
+        {
             let local = locals[started % locals.len()];
             match ep.connect(now, Arc::clone(&conn), local, args.target) {
                 Ok(sa) => {
@@ -159,28 +148,8 @@ async fn run(args: &Args) -> Report {
     }
 }
 
-async fn send_all(ep: &mut Endpoint, sockets: &HashMap<IpAddr, Arc<UdpSocket>>) {
+async fn send_all(ep: &mut Endpoint, sockets: &IkeSockets) {
     while let Some(t) = ep.poll_transmit() {
-        if let Some(s) = sockets.get(&t.local.ip()) {
-            // A full socket buffer loses the datagram; the engine retransmits.
-            let _ = s.send_to(&t.data, t.remote).await;
-        }
-    }
-}
-
-async fn receive(s: Arc<UdpSocket>, local: SocketAddr, tx: mpsc::Sender<Datagram>) {
-    let mut buf = vec![0u8; 65_536];
-    loop {
-        let Ok((n, from)) = s.recv_from(&mut buf).await else {
-            continue;
-        };
-        let d = Datagram {
-            local,
-            from,
-            data: buf[..n].to_vec(),
-        };
-        if tx.send(d).await.is_err() {
-            return;
-        }
+        sockets.send(&t).await;
     }
 }

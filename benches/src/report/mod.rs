@@ -2,5 +2,6 @@
 //! ([`render`], [`svg`]).
 
 pub mod collect;
+pub mod flood;
 pub mod render;
 pub mod svg;

@@ -234,6 +234,7 @@ impl Validator<'_> {
             log,
             key_log,
             ike_rate_per_source,
+            limits: self.limits(raw),
         }
     }
 

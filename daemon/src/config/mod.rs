@@ -12,6 +12,7 @@
 mod bounds;
 mod certs;
 mod error;
+mod limits;
 mod load;
 mod policy;
 mod raw;
@@ -31,6 +32,7 @@ use ikev2::{
 use ipsec_crypto::SecretBytes;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use limits::IkeLimits;
 pub use values::format_selector;
 #[cfg(test)]
 pub(crate) use values::traffic_selector;
@@ -77,6 +79,8 @@ pub struct DaemonSettings {
     /// IKE datagrams per second admitted from one source address (IPv6: one /64) before they
     /// are queued for the engine, on every IKE port; 0 admits all.
     pub ike_rate_per_source: u32,
+    /// Limits on unauthenticated work (COOKIEs, half-open IKE SAs, certificate chains).
+    pub limits: IkeLimits,
 }
 
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.

@@ -36,6 +36,18 @@ pub(crate) struct RawDaemon {
     pub(crate) retransmit_base: Option<Spanned<f64>>,
     pub(crate) retransmit_limit: Option<Spanned<f64>>,
     pub(crate) ike_rate_per_source: Option<Spanned<i64>>,
+    pub(crate) cookie_threshold: Option<Spanned<i64>>,
+    pub(crate) cookie_threshold_ip: Option<Spanned<i64>>,
+    pub(crate) block_threshold: Option<Spanned<i64>>,
+    pub(crate) half_open_limit: Option<Spanned<i64>>,
+    pub(crate) half_open_timeout: Option<Spanned<String>>,
+    pub(crate) half_open_memory: Option<Spanned<Amount>>,
+    pub(crate) half_open_sa_memory: Option<Spanned<Amount>>,
+    pub(crate) source_prefix_v4: Option<Spanned<i64>>,
+    pub(crate) source_prefix_v6: Option<Spanned<i64>>,
+    pub(crate) cookie_secret_lifetime: Option<Spanned<String>>,
+    pub(crate) cookie_grace: Option<Spanned<String>>,
+    pub(crate) max_chain_signature_checks: Option<Spanned<i64>>,
 }
 
 /// `[connections.NAME]`.

@@ -205,6 +205,7 @@ impl Driver {
         warm_up(provider);
         let mut endpoint_config = endpoint_config(&conns);
         endpoint_config.export_keys = key_log.is_some();
+        config.daemon.limits.apply(&mut endpoint_config);
         let mut endpoint = Endpoint::new(endpoint_config, provider);
         endpoint.set_unix_time(Instant::now(), unix_now());
         let (ppk_tx, ppk_rx) = mpsc::channel(PPK_BACKLOG);

@@ -18,8 +18,43 @@ use crate::wire::Identification;
 /// Most intermediates we follow between the end entity and a trust anchor.
 const MAX_INTERMEDIATES: usize = 6;
 
+/// Most certificates of the peer we consider: the end entity and enough intermediates for
+/// [`MAX_INTERMEDIATES`] with a few alternatives. A peer may send up to 63 CERT payloads.
+const MAX_PEER_CERTS: usize = 16;
+
+/// The signature checks one chain may spend (checked before each one).
+#[derive(Debug)]
+pub(crate) struct CheckBudget {
+    left: u32,
+    /// Checks done.
+    pub(crate) used: u32,
+    /// Whether a check was refused for want of budget.
+    pub(crate) exhausted: bool,
+}
+
+impl CheckBudget {
+    pub(crate) fn new(max: u32) -> Self {
+        Self {
+            left: max,
+            used: 0,
+            exhausted: false,
+        }
+    }
+
+    fn spend(&mut self) -> Result<(), &'static str> {
+        if self.left == 0 {
+            self.exhausted = true;
+            return Err("certificate chain needs too many signature checks");
+        }
+        self.left -= 1;
+        self.used += 1;
+        Ok(())
+    }
+}
+
 /// Validates the peer's chain (`certs[0]` is the end entity) at `unix_time` for identity `id`
-/// and returns the end entity's SubjectPublicKeyInfo (DER).
+/// and returns the end entity's SubjectPublicKeyInfo (DER). Signature checks stop when
+/// `budget` is spent: a peer's CERT payloads must not buy it unbounded work.
 ///
 /// # Errors
 /// A static reason, reported as AUTHENTICATION_FAILED.
@@ -29,6 +64,7 @@ pub(crate) fn verify_peer(
     certs: &[&[u8]],
     unix_time: i64,
     id: &Identification,
+    budget: &mut CheckBudget,
 ) -> Result<Vec<u8>, &'static str> {
     let (&ee_der, rest) = certs.split_first().ok_or("peer sent no certificate")?;
     let ee = parse(ee_der).ok_or("peer certificate is malformed")?;
@@ -43,7 +79,11 @@ pub(crate) fn verify_peer(
     if anchors.is_empty() {
         return Err("no trusted CA configured for certificate authentication");
     }
-    let pool: Vec<X509Certificate<'_>> = rest.iter().filter_map(|d| parse(d)).collect();
+    let pool: Vec<X509Certificate<'_>> = rest
+        .iter()
+        .take(MAX_PEER_CERTS - 1)
+        .filter_map(|d| parse(d))
+        .collect();
     let mut used = vec![false; pool.len()];
     let mut current = &ee;
     let mut intermediates = 0;
@@ -51,6 +91,7 @@ pub(crate) fn verify_peer(
     loop {
         let issuer = current.issuer().as_raw();
         for anchor in anchors.iter().filter(|a| a.subject == issuer) {
+            budget.spend()?;
             match verify_link(provider, current, &anchor.spki) {
                 Ok(()) => {
                     matches_identity(&ee, id)?;
@@ -68,6 +109,7 @@ pub(crate) fn verify_peer(
             .enumerate()
             .filter(|(i, c)| !used[*i] && c.subject().as_raw() == issuer)
         {
+            budget.spend()?;
             match verify_link(provider, current, cand.public_key().raw) {
                 Ok(()) => {
                     next = Some(i);

@@ -7,7 +7,8 @@ use ipsec_crypto::CryptoProvider;
 use super::CertificateAuth;
 use crate::wire::{AuthMethod, HashAlgorithm, Identification};
 
-/// Validates the peer chain `certs` against the trust anchors of `auth`.
+/// Validates the peer chain `certs` against the trust anchors of `auth`, with the default
+/// signature-check budget.
 ///
 /// # Errors
 /// The reason the chain is refused.
@@ -18,7 +19,9 @@ pub fn verify_peer(
     unix_time: i64,
     id: &Identification,
 ) -> Result<Vec<u8>, &'static str> {
-    super::verify_peer(provider, auth.anchors(), certs, unix_time, id)
+    let max = crate::EndpointConfig::default().max_chain_signature_checks;
+    let mut budget = super::CheckBudget::new(max);
+    super::verify_peer(provider, auth.anchors(), certs, unix_time, id, &mut budget)
 }
 
 /// Checks signature AUTH `data` of `method` over `octets` with the key `spki`.

@@ -21,7 +21,7 @@ use std::time::Instant;
 use ipsec_crypto::SigningKey;
 use sha1::{Digest, Sha1};
 
-pub(crate) use chain::verify_peer;
+pub(crate) use chain::{CheckBudget, verify_peer};
 pub(crate) use signature::{
     hash_algorithms_notify_data, parse_hash_algorithms, sign_auth, verify_auth,
 };

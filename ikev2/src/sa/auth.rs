@@ -11,8 +11,8 @@ use super::eap::EapClient;
 use super::ppk::PpkLookup;
 use super::{Ctx, IkeSa, State, dup, find_notify, first_error_notify, notify};
 use crate::cert::{
-    CertificateAuth, hash_algorithms_notify_data, parse_hash_algorithms, sign_auth, verify_auth,
-    verify_peer,
+    CertificateAuth, CheckBudget, hash_algorithms_notify_data, parse_hash_algorithms, sign_auth,
+    verify_auth, verify_peer,
 };
 use crate::config::{AuthConfig, ConnectionConfig};
 use crate::error::Error;
@@ -206,7 +206,7 @@ impl IkeSa {
         now: Instant,
         payloads: &[Payload],
         int_auth: &[u8],
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) -> Result<Identification, Error> {
         let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
         let (Some(idr), Some(auth)) = (find_id(payloads, false), find_auth(payloads)) else {
@@ -464,7 +464,7 @@ impl IkeSa {
         now: Instant,
         payloads: &[Payload],
         id: &Identification,
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) -> Result<Option<Vec<u8>>, Error> {
         let Some(cert) = certificate(&self.conn.auth) else {
             return Ok(None);
@@ -481,15 +481,21 @@ impl IkeSa {
                 _ => None,
             })
             .collect();
+        let mut budget = CheckBudget::new(ctx.config.max_chain_signature_checks);
         let spki = verify_peer(
             ctx.provider,
             cert.anchors(),
             &certs,
             clock.unix_time(now),
             id,
-        )
-        .map_err(Error::AuthenticationFailed)?;
-        Ok(Some(spki))
+            &mut budget,
+        );
+        ctx.stats.cert_signature_checks += u64::from(budget.used);
+        if budget.exhausted {
+            ctx.stats.cert_check_limit_reached += 1;
+            tracing::info!(sa = ?self.id, checks = budget.used, "peer certificate chain needs too many signature checks");
+        }
+        Ok(Some(spki.map_err(Error::AuthenticationFailed)?))
     }
 
     /// Checks the peer's AUTH `method`/`data` over `octets` with our credentials for it.

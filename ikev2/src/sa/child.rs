@@ -1,7 +1,7 @@
 //! The first Child SA, negotiated inside IKE_AUTH (RFC 7296 §1.2, §2.9, §2.17), and the key
 //! derivation shared with CREATE_CHILD_SA.
 
-use super::{Ctx, IkeSa, random_bytes};
+use super::{Ctx, IkeSa};
 use crate::error::Error;
 use crate::event::ChildSa;
 use crate::keys::child_keymat;
@@ -40,7 +40,7 @@ pub(crate) struct ChildSeed<'a> {
 
 impl IkeSa {
     /// Initiator: SA, TSi and TSr payloads for the first child of the connection.
-    pub(super) fn child_request(&self, ctx: &Ctx<'_>) -> Option<(ChildRequest, Vec<Payload>)> {
+    pub(super) fn child_request(&self, ctx: &mut Ctx<'_>) -> Option<(ChildRequest, Vec<Payload>)> {
         let child = self.conn.children.first()?;
         let inbound_spi = new_spi(ctx)?;
         let payloads = child_offer(child, inbound_spi, false);
@@ -132,7 +132,7 @@ impl IkeSa {
         &mut self,
         now: std::time::Instant,
         payloads: &[Payload],
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
         let (params, out) = self.select_child(payloads, None, false, ctx)?;
         let (ni, nr) = (self.ni.clone(), self.nr.clone());
@@ -157,7 +157,7 @@ impl IkeSa {
         payloads: &[Payload],
         only: Option<usize>,
         with_ke: bool,
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) -> Result<(ChildParams, Vec<Payload>), NotifyType> {
         let (offered, tsi, tsr) = child_payloads(payloads).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let mut ts_failed = false;
@@ -340,16 +340,9 @@ fn esp_keymat_len(suite: &Negotiated, ctx: &Ctx<'_>) -> Option<usize> {
 }
 
 /// A random ESP SPI outside the reserved range 1..=255 (RFC 4303 §2.1).
-pub(super) fn new_spi(ctx: &Ctx<'_>) -> Option<u32> {
-    // A random u32 is in the reserved range with probability 2^-24; a few tries suffice.
-    for _ in 0..8 {
-        let b = random_bytes(ctx.provider, 4)?;
-        let spi = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-        if spi > 255 {
-            return Some(spi);
-        }
-    }
-    None
+/// A fresh inbound ESP SPI, unique across the endpoint (see `spi_book.rs`).
+pub(super) fn new_spi(ctx: &mut Ctx<'_>) -> Option<u32> {
+    ctx.spis.allocate(ctx.provider)
 }
 
 fn esp_spi(p: &Proposal) -> Option<u32> {

@@ -467,7 +467,7 @@ impl IkeSa {
     fn answer_cc_request(
         &mut self,
         payloads: &[Payload],
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) -> Result<(CcExchange, Vec<Payload>), (NotifyType, Vec<u8>)> {
         let fail = |n: NotifyType| (n, Vec::new());
         let ni = nonce(payloads)

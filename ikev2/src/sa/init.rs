@@ -385,7 +385,7 @@ impl IkeSa {
         if sa.derive_initial(suite, &shared, ctx).is_err() {
             return Err(InitReject::Drop);
         }
-        sa.current_request = req.datagram.to_vec();
+        sa.current_request = super::digest(req.datagram);
         sa.cache_and_send_response(vec![sa.msg2.clone()], ctx);
         sa.half_open_deadline = Some(now + ctx.config.half_open_timeout);
         sa.counted_half_open = true;

@@ -10,6 +10,7 @@ mod ike_collision;
 mod informational;
 mod init;
 mod intermediate;
+mod memory;
 mod nat;
 mod ppk;
 mod ppk_child;
@@ -57,6 +58,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) spawned: &'a mut Vec<IkeSa>,
     /// The driver's wall-clock time, for certificate validity.
     pub(crate) wall_clock: Option<crate::cert::WallClock>,
+    /// Inbound ESP SPIs in use across the endpoint.
+    pub(crate) spis: &'a mut crate::spi_book::SpiBook,
+    /// Bytes a half-open SA may still add (its cap and the endpoint's budget).
+    pub(crate) half_open_room: usize,
 }
 
 /// Where the handshake is.
@@ -155,16 +160,18 @@ pub(crate) struct IkeSa {
     ppk_used: bool,
     /// Whether the endpoint counts this SA as half-open.
     pub(crate) counted_half_open: bool,
+    /// Bytes the endpoint charged to this SA while it is half-open.
+    pub(crate) charged: usize,
     /// The deadline the endpoint's timer heap holds for this SA.
     pub(crate) scheduled: Option<Instant>,
     /// Notifies waiting for an INFORMATIONAL of ours.
     pending_notifies: Vec<Payload>,
     /// SPIs we already reported as INVALID_SPI (bounded).
     invalid_spis_sent: Vec<u32>,
-    /// The request being answered, as received (fragment 1 if fragmented).
-    current_request: Vec<u8>,
-    /// Fragment 1 of the message being reassembled.
-    reassembly_first: Vec<u8>,
+    /// The digest of the request being answered, as received (fragment 1 if fragmented).
+    current_request: [u8; 20],
+    /// The digest of fragment 1 of the message being reassembled.
+    reassembly_first: Option<[u8; 20]>,
     /// Failure already reported.
     failed: bool,
     children: Vec<ChildEntry>,
@@ -244,11 +251,12 @@ impl IkeSa {
             half_open_deadline: None,
             ppk_used: false,
             counted_half_open: false,
+            charged: 0,
             scheduled: None,
             pending_notifies: Vec::new(),
             invalid_spis_sent: Vec::new(),
-            current_request: Vec::new(),
-            reassembly_first: Vec::new(),
+            current_request: [0; 20],
+            reassembly_first: None,
             failed: false,
             children: Vec::new(),
             tasks: VecDeque::new(),
@@ -426,11 +434,10 @@ impl IkeSa {
         };
         self.last_heard = Some(now);
         self.follow_peer(local, remote, ctx);
-        if self.reassembly_first.is_empty() {
-            self.current_request = datagram.to_vec();
-        } else {
-            self.current_request = std::mem::take(&mut self.reassembly_first);
-        }
+        self.current_request = self
+            .reassembly_first
+            .take()
+            .unwrap_or_else(|| digest(datagram));
         self.dispatch_request(now, header, first, plain, ctx);
         self.kick(now, ctx);
     }
@@ -598,15 +605,15 @@ impl IkeSa {
                     ctx.stats.dropped_integrity += 1;
                     return None;
                 };
-                let limits = &ctx.config.reassembly;
+                let limits = self.reassembly_limits(ctx);
                 let part = (f.fragment_number, f.total_fragments);
                 if f.fragment_number == 1 && !msg.header.flags.is_response() {
-                    self.reassembly_first = datagram.to_vec();
+                    self.reassembly_first = Some(digest(datagram));
                 }
                 match Reassembly::add(
                     &mut self.reassembly,
                     now,
-                    limits,
+                    &limits,
                     msg.header.message_id.0,
                     part,
                     f.first_inner,
@@ -618,6 +625,7 @@ impl IkeSa {
                         ctx.stats.dropped_fragments += 1;
                         None
                     }
+                    Added::TooLarge => self.reassembly_too_large(ctx),
                 }
             }
             _ => {
@@ -794,11 +802,10 @@ impl IkeSa {
                 data: d.clone(),
             });
         }
-        let request = digest(&std::mem::take(&mut self.current_request));
         self.cached_response = Some(CachedResponse {
             message_id: self.expected_request_id,
             datagrams,
-            request,
+            request: self.current_request,
         });
         self.expected_request_id = self.expected_request_id.wrapping_add(1);
     }
@@ -847,7 +854,7 @@ impl IkeSa {
             k.keep_only_sk_d();
         }
         self.ppk_state = ppk::PpkState::Idle;
-        self.reassembly_first = Vec::new();
+        self.reassembly_first = None;
     }
 
     fn prf(&self, ctx: &Ctx<'_>) -> Option<&'static dyn Prf> {

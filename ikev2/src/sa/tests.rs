@@ -127,6 +127,7 @@ struct Sink {
     stats: crate::stats::Stats,
     spawned: Vec<IkeSa>,
     config: EndpointConfig,
+    spis: crate::spi_book::SpiBook,
 }
 
 impl Sink {
@@ -139,6 +140,8 @@ impl Sink {
             stats: &mut self.stats,
             spawned: &mut self.spawned,
             wall_clock: None,
+            spis: &mut self.spis,
+            half_open_room: usize::MAX,
         }
     }
 }
