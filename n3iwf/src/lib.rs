@@ -12,4 +12,5 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod ids;
+mod macros;
 pub mod wire;

@@ -20,8 +20,8 @@
 use crate::ids::{Guami, Plmn, Sd, Snssai, Sst};
 
 use super::WireError;
-use super::macros::open_enum;
 use super::reader::{Reader, put_lv8};
+use crate::macros::open_enum;
 
 open_enum! {
     /// AN-parameter type (TS 24.502 Table 9.3.2.2.2-2).
@@ -143,22 +143,16 @@ impl AnParameters {
     }
 
     fn insert(&mut self, parameter_type: AnParameterType, value: &[u8]) -> Result<(), WireError> {
+        const PLMN: &str = "selected PLMN ID";
+        const CAUSE: &str = "establishment cause";
         match parameter_type {
             AnParameterType::GUAMI => {
-                let octets = value
-                    .try_into()
-                    .map_err(|_| WireError::BadLength("GUAMI"))?;
-                set_once(&mut self.guami, Guami::from_nas(octets)?, "GUAMI")
+                let guami = Guami::from_nas(fixed(value, "GUAMI")?)?;
+                set_once(&mut self.guami, guami, "GUAMI")
             }
             AnParameterType::SELECTED_PLMN_ID => {
-                let octets = value
-                    .try_into()
-                    .map_err(|_| WireError::BadLength("selected PLMN ID"))?;
-                set_once(
-                    &mut self.selected_plmn,
-                    Plmn::from_nas(octets)?,
-                    "selected PLMN ID",
-                )
+                let plmn = Plmn::from_nas(fixed(value, PLMN)?)?;
+                set_once(&mut self.selected_plmn, plmn, PLMN)
             }
             AnParameterType::REQUESTED_NSSAI => set_once(
                 &mut self.requested_nssai,
@@ -166,12 +160,13 @@ impl AnParameters {
                 "requested NSSAI",
             ),
             AnParameterType::ESTABLISHMENT_CAUSE => {
-                let [octet] = value
-                    .try_into()
-                    .map_err(|_| WireError::BadLength("establishment cause"))?;
                 // Bits 8..5 are spare: ignored on receipt (TS 24.502 §9.3.2.1).
-                let cause = EstablishmentCause(octet & 0x0f);
-                set_once(&mut self.establishment_cause, cause, "establishment cause")
+                let [octet] = fixed(value, CAUSE)?;
+                set_once(
+                    &mut self.establishment_cause,
+                    EstablishmentCause(octet & 0x0f),
+                    CAUSE,
+                )
             }
             AnParameterType::SELECTED_NID => set_once(
                 &mut self.selected_nid,
@@ -184,14 +179,20 @@ impl AnParameters {
                 "UE identity",
             ),
             parameter_type => {
+                let value = value.to_vec();
                 self.unknown.push(UnknownAnParameter {
                     parameter_type,
-                    value: value.to_vec(),
+                    value,
                 });
                 Ok(())
             }
         }
     }
+}
+
+/// A value of exactly `N` octets.
+fn fixed<const N: usize>(value: &[u8], what: &'static str) -> Result<[u8; N], WireError> {
+    value.try_into().map_err(|_| WireError::BadLength(what))
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, what: &'static str) -> Result<(), WireError> {

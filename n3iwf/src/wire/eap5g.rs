@@ -24,8 +24,8 @@
 
 use super::WireError;
 use super::an_params::AnParameters;
-use super::macros::open_enum;
 use super::reader::{Reader, put_lv16};
+use crate::macros::open_enum;
 
 open_enum! {
     /// EAP Code (RFC 3748 §4).

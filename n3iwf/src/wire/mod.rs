@@ -20,7 +20,6 @@
 pub mod an_params;
 pub mod eap5g;
 mod error;
-mod macros;
 pub mod nas_envelope;
 pub mod notify3gpp;
 pub mod qos_info;

@@ -9,7 +9,7 @@
 //! | 55504 | UP_IP4_ADDRESS | 4 octets | CREATE_CHILD_SA request |
 //! | 55505 | UP_IP6_ADDRESS | 16 octets | CREATE_CHILD_SA request |
 //! | 55506 | NAS_TCP_PORT | 2 octets | final IKE_AUTH response |
-//! | 55507 | N3GPP_BACKOFF_TIMER | Length (1) = 1, GPRS timer 3 value (1) | IKE_AUTH response refusing the UE |
+//! | 55507 | N3GPP_BACKOFF_TIMER | Length (1) = 1, GPRS timer 3 value | IKE_AUTH refusing the UE |
 //!
 //! The types lie in the private status range (above 40959), so peers that do not know them
 //! ignore them. Each carries no SPI (SPI Size 0).
