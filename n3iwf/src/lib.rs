@@ -13,4 +13,5 @@
 
 pub mod ids;
 mod macros;
+pub mod ngap;
 pub mod wire;
