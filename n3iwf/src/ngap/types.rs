@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::ids::{AmfPointer, AmfSetId, Plmn, Snssai, Tac};
 use crate::macros::open_enum;
+use crate::wire::an_params::EstablishmentCause;
 
 /// AMF UE NGAP ID (TS 38.413 §9.3.3.1): 0..=2⁴⁰−1, allocated by the AMF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -71,6 +72,22 @@ open_enum! {
         MCS_PRIORITY_ACCESS = 9,
         NOT_AVAILABLE = 10,
         MO_EXCEPTION_DATA = 11,
+    }
+}
+
+impl From<EstablishmentCause> for RrcEstablishmentCause {
+    /// The AN parameter's values are the NGAP indexes of the same names (TS 24.502
+    /// §9.3.2.2.2); a value TS 24.502 leaves reserved counts as MO signalling.
+    fn from(cause: EstablishmentCause) -> Self {
+        match cause {
+            EstablishmentCause::EMERGENCY
+            | EstablishmentCause::HIGH_PRIORITY_ACCESS
+            | EstablishmentCause::MO_SIGNALLING
+            | EstablishmentCause::MO_DATA
+            | EstablishmentCause::MPS_PRIORITY_ACCESS
+            | EstablishmentCause::MCS_PRIORITY_ACCESS => Self(cause.0),
+            _ => Self::MO_SIGNALLING,
+        }
     }
 }
 
@@ -183,4 +200,49 @@ pub struct PduSessionSetupItem {
 pub struct PduSessionTransfer {
     pub pdu_session_id: crate::ids::PduSessionId,
     pub transfer: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn establishment_causes_keep_their_number() {
+        for (cause, rrc) in [
+            (
+                EstablishmentCause::EMERGENCY,
+                RrcEstablishmentCause::EMERGENCY,
+            ),
+            (
+                EstablishmentCause::HIGH_PRIORITY_ACCESS,
+                RrcEstablishmentCause::HIGH_PRIORITY_ACCESS,
+            ),
+            (
+                EstablishmentCause::MO_SIGNALLING,
+                RrcEstablishmentCause::MO_SIGNALLING,
+            ),
+            (EstablishmentCause::MO_DATA, RrcEstablishmentCause::MO_DATA),
+            (
+                EstablishmentCause::MPS_PRIORITY_ACCESS,
+                RrcEstablishmentCause::MPS_PRIORITY_ACCESS,
+            ),
+            (
+                EstablishmentCause::MCS_PRIORITY_ACCESS,
+                RrcEstablishmentCause::MCS_PRIORITY_ACCESS,
+            ),
+            (EstablishmentCause(2), RrcEstablishmentCause::MO_SIGNALLING),
+            (EstablishmentCause(15), RrcEstablishmentCause::MO_SIGNALLING),
+        ] {
+            assert_eq!(RrcEstablishmentCause::from(cause), rrc, "{cause:?}");
+        }
+    }
+
+    #[test]
+    fn amf_ue_ngap_id_is_40_bits() {
+        assert_eq!(
+            AmfUeNgapId::new(AmfUeNgapId::MAX).map(AmfUeNgapId::value),
+            Some((1 << 40) - 1)
+        );
+        assert_eq!(AmfUeNgapId::new(1 << 40), None);
+    }
 }

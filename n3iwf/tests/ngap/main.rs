@@ -5,6 +5,7 @@
 
 mod captured;
 mod criticality;
+mod layouts;
 mod pycrate;
 mod round_trip;
 mod samples;
