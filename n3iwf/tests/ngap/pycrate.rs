@@ -1,7 +1,8 @@
 //! pycrate (PyPI), an NGAP codec independent of ours, decodes every PDU we build; the result must
 //! be what tests/pycrate/ngap_vectors.py says we meant, and pycrate must encode it back to the
-//! same octets. Runs when the virtual environment of scripts/n3iwf-pycrate-venv.sh exists, and
-//! skips loudly otherwise (or fails, with N3IWF_REQUIRE_PYCRATE=1).
+//! same octets. Runs when the pycrate virtual environment of scripts/nas-oracle-venv.sh exists
+//! (target/nas-venv, or N3IWF_PYCRATE_PYTHON), and skips loudly otherwise (or fails, with
+//! N3IWF_REQUIRE_PYCRATE=1).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,7 +12,7 @@ use crate::samples;
 fn python() -> Option<PathBuf> {
     let path = match std::env::var_os("N3IWF_PYCRATE_PYTHON") {
         Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/n3iwf-venv/bin/python"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nas-venv/bin/python"),
     };
     path.exists().then_some(path)
 }
@@ -23,7 +24,7 @@ fn pycrate_decodes_every_pdu_we_build_as_meant() {
             std::env::var_os("N3IWF_REQUIRE_PYCRATE").is_none(),
             "N3IWF_REQUIRE_PYCRATE is set and no pycrate virtual environment was found"
         );
-        eprintln!("!!! SKIPPED: no pycrate venv (run scripts/n3iwf-pycrate-venv.sh)");
+        eprintln!("!!! SKIPPED: no pycrate venv (run scripts/nas-oracle-venv.sh)");
         return;
     };
     let lines: String = samples::all()
