@@ -159,10 +159,10 @@ pub(super) fn address_from_asn(
     let parsed = match address.0.len() {
         32 => v4(octets).map(TransportAddress::V4).ok(),
         128 => v6(octets).map(TransportAddress::V6).ok(),
-        160 => v4(&octets[..4])
-            .ok()
-            .zip(v6(&octets[4..]).ok())
-            .map(|(a, b)| TransportAddress::Dual(a, b)),
+        160 => octets.split_at_checked(4).and_then(|(a, b)| {
+            let (a, b) = (v4(a).ok()?, v6(b).ok()?);
+            Some(TransportAddress::Dual(a, b))
+        }),
         _ => None,
     };
     parsed.ok_or(ReadError::Value("Transport Layer Address"))
@@ -266,4 +266,26 @@ pub(super) fn served_guamis_from_asn(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TS 38.413 §9.3.2.4: 32, 128 or 160 bits; any other length has no meaning.
+    #[test]
+    fn transport_addresses_by_length() {
+        let v4 = Ipv4Addr::new(192, 0, 2, 1);
+        let v6: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        for address in [
+            TransportAddress::V4(v4),
+            TransportAddress::V6(v6),
+            TransportAddress::Dual(v4, v6),
+        ] {
+            assert_eq!(address_from_asn(&address_to_asn(address)).unwrap(), address);
+        }
+        assert_eq!(address_to_asn(TransportAddress::Dual(v4, v6)).0.len(), 160);
+        let odd = asn::TransportLayerAddress(BitString::new(vec![0; 8], 64).unwrap());
+        assert!(matches!(address_from_asn(&odd), Err(ReadError::Value(_))));
+    }
 }
