@@ -10,10 +10,14 @@ use std::process::Command;
 use crate::samples;
 
 fn python() -> Option<PathBuf> {
-    let path = match std::env::var_os("N3IWF_PYCRATE_PYTHON") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nas-venv/bin/python"),
-    };
+    if let Some(path) = std::env::var_os("N3IWF_PYCRATE_PYTHON") {
+        return Some(PathBuf::from(path));
+    }
+    // Where scripts/nas-oracle-venv.sh puts it: under the target directory.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("nas-venv/bin/python");
     path.exists().then_some(path)
 }
 
