@@ -1,6 +1,8 @@
 //! Round-trip checks shared by the fuzz targets: whatever the codec accepts must emit and parse
 //! back to the same value (the habit of parse → emit → parse → equal).
 
+pub mod n3iwf;
+
 use ikev2::wire::{
     GENERIC_HEADER_LEN, Message, Payload, PayloadType, emit_payloads, parse_payloads,
 };

@@ -1,0 +1,95 @@
+//! PDUs that Open5GS and free5GC AMFs sent (tests/vectors/ngap/captured.tsv) decode, without a
+//! report, into what they carry.
+
+use n3iwf::ids::{AmfRegionId, Plmn};
+use n3iwf::ngap::{
+    Cause, NasCause, NgapMessage, RadioNetworkCause, UeContextReleaseCommand, UeNgapIdentity,
+};
+
+fn captured() -> Vec<(String, Vec<u8>)> {
+    let path = format!(
+        "{}/tests/vectors/ngap/captured.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let rows = text.lines().filter(|l| !l.starts_with('#'));
+    rows.map(|row| {
+        let columns: Vec<&str> = row.split('\t').collect();
+        (columns[0].to_string(), hex::decode(columns[2]).unwrap())
+    })
+    .collect()
+}
+
+fn decode(name: &str) -> NgapMessage {
+    let (_, octets) = captured().into_iter().find(|(n, _)| n == name).unwrap();
+    let decoded = NgapMessage::decode(&octets).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(decoded.report, None, "{name}");
+    decoded.message
+}
+
+#[test]
+fn every_captured_pdu_decodes_without_report() {
+    let all = captured();
+    assert_eq!(all.len(), 10);
+    for (name, _) in all {
+        decode(&name);
+    }
+}
+
+#[test]
+fn free5gc_ng_setup_response() {
+    let NgapMessage::NgSetupResponse(response) = decode("NGSetupResponse-0") else {
+        panic!("not an NG SETUP RESPONSE");
+    };
+    assert_eq!(response.amf_name, "AMF");
+    let guami = response.served_guamis[0].guami;
+    assert_eq!(guami.plmn, Plmn::new("208", "93").unwrap());
+    assert_eq!(
+        (guami.region, guami.set.value()),
+        (AmfRegionId(0xca), 0x3f8)
+    );
+    assert_eq!(response.plmn_support[0].slices.len(), 2);
+}
+
+#[test]
+fn initial_context_setup_requests_carry_the_key_and_a_nas_pdu() {
+    for name in [
+        "InitialContextSetupRequest-3",
+        "InitialContextSetupRequest-82",
+    ] {
+        let NgapMessage::InitialContextSetupRequest(request) = decode(name) else {
+            panic!("{name}: not an INITIAL CONTEXT SETUP REQUEST");
+        };
+        assert_eq!(request.security_key.dangerous_as_bytes().len(), 32);
+        assert_eq!(request.nas_pdu.as_ref().map(|n| n[0]), Some(0x7e), "{name}");
+        assert_eq!(
+            request.security_capabilities.nr_integrity, 0x4000,
+            "{name}: NIA2"
+        );
+    }
+}
+
+#[test]
+fn release_commands() {
+    let release = |name| match decode(name) {
+        NgapMessage::UeContextReleaseCommand(UeContextReleaseCommand { ue, cause }) => (ue, cause),
+        other => panic!("{name}: {other:?}"),
+    };
+    let (ue, cause) = release("UEContextReleaseCommand-10");
+    assert!(matches!(ue, UeNgapIdentity::Pair(_)));
+    assert_eq!(
+        cause,
+        Cause::RadioNetwork(RadioNetworkCause::USER_INACTIVITY)
+    );
+    let (_, cause) = release("UEContextReleaseCommand-97");
+    assert_eq!(cause, Cause::Nas(NasCause::DEREGISTER));
+}
+
+#[test]
+fn open5gs_error_indication() {
+    let NgapMessage::ErrorIndication(indication) = decode("ErrorIndication-121") else {
+        panic!("not an ERROR INDICATION");
+    };
+    let cause = Cause::RadioNetwork(RadioNetworkCause::UNKNOWN_LOCAL_UE_NGAP_ID);
+    assert_eq!(indication.cause, Some(cause));
+}
