@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::charon::tail;
 use crate::cmd::{self, Error, Result, wait_until};
 use crate::lab::Node;
-use crate::rootfs::report;
+use crate::peer::report;
 
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -478,14 +478,14 @@ pub struct OurCounters {
 /// The lab and our daemon's programs for a test, or `None` after a loud `SKIPPED` banner (not
 /// root, no strongSwan root filesystem, or `iked`/`ikectl` not built). With
 /// `PQIKE_INTEROP_REQUIRED=1` every one of those is a failure instead.
-pub fn daemon_lab_or_skip(test: &str) -> Option<(crate::Rootfs, IkedBinaries)> {
-    let rootfs = crate::lab_or_skip(test)?;
+pub fn daemon_lab_or_skip(test: &str) -> Option<(crate::StrongSwan, IkedBinaries)> {
+    let strongswan = crate::lab_or_skip(test)?;
     match IkedBinaries::locate() {
-        Ok(b) => Some((rootfs, b)),
+        Ok(b) => Some((strongswan, b)),
         Err(e) => {
             let required = std::env::var("PQIKE_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
             assert!(!required, "{test}: {e}");
-            crate::rootfs::banner(test, "iked/ikectl are not built", &e.to_string());
+            crate::peer::banner(test, "iked/ikectl are not built", &e.to_string());
             None
         }
     }

@@ -9,9 +9,10 @@ use crate::charon::{Charon, CharonConfig};
 use crate::cmd::{Error, Result, wait_until};
 use crate::iked::{Encap, Iked, IkedConfig, OurIkeSa, daemon_lab_or_skip};
 use crate::lab::Lab;
-use crate::rootfs::report;
+use crate::peer::report;
 use crate::sas::IkeSa;
-use crate::traffic::{ping, tcp_transfer};
+use crate::traffic::ping;
+use crate::transfer::tcp_transfer;
 
 /// Our identity and strongSwan's.
 pub const OUR_ID: &str = "iked.example";
@@ -177,8 +178,8 @@ impl Pair {
     /// Builds the lab and starts both daemons with `spec`, or returns `None` after a loud
     /// `SKIPPED` banner (see [`daemon_lab_or_skip`]).
     pub fn start(test: &str, spec: Spec) -> Option<Self> {
-        let (rootfs, _) = daemon_lab_or_skip(test)?;
-        let lab = Lab::for_daemon(&rootfs, &spec.tag).expect("lab");
+        let (strongswan, _) = daemon_lab_or_skip(test)?;
+        let lab = Lab::for_daemon(&strongswan, &spec.tag).expect("lab");
         let mut charon_options = String::new();
         if let Some(n) = spec.fragment_size {
             let _ = writeln!(charon_options, "fragment_size = {n}");
@@ -191,7 +192,7 @@ impl Pair {
             charon_options,
             ..CharonConfig::default()
         };
-        let charon = Charon::start(lab.right(), &rootfs, "strongswan", &cfg).expect("charon");
+        let charon = Charon::start(lab.right(), &strongswan, "strongswan", &cfg).expect("charon");
         write_peer_credentials(&charon, &spec);
         charon
             .load_conf(&swanctl_conf(&lab, &spec))
