@@ -6,7 +6,6 @@
 //! the lab. Anything else that calls a KME (the tests, playing strongSwan's SAE) must run in
 //! that namespace too.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,10 +14,11 @@ use std::time::Duration;
 
 use crate::charon::{Charon, CharonConfig, tail};
 use crate::cmd::{self, Error, Result, wait_until};
+use crate::config::iked::{ConnPpk, Qkd};
 use crate::iked::{Iked, IkedConfig, daemon_lab_or_skip};
 use crate::lab::{Lab, Node};
 use crate::peer::{StrongSwan, banner};
-use crate::scenario::{Pair, Spec, iked_toml, swanctl_conf};
+use crate::scenario::{Pair, Spec, iked_connection, swanctl_conf};
 
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -213,9 +213,15 @@ impl KmeSim {
     /// Our daemon's `[qkd]` section for `sae` at `kme_url`, naming the files of
     /// [`Self::sae_files`].
     pub fn qkd_section(kme_url: &str, sae: &str) -> String {
-        format!(
-            "\n[qkd]\nkme_url = \"{kme_url}\"\nsae_id = \"{sae}\"\nca = \"qkd/ca.pem\"\ncert = \"qkd/sae-{sae}.pem\"\nkey = \"qkd/sae-{sae}.key\"\ntimeout = \"3s\"\n"
-        )
+        Qkd {
+            kme_url: kme_url.into(),
+            sae_id: sae.into(),
+            ca: "qkd/ca.pem".into(),
+            cert: format!("qkd/sae-{sae}.pem"),
+            key: format!("qkd/sae-{sae}.key"),
+            timeout: "3s".into(),
+        }
+        .render()
     }
 
     fn shutdown(&mut self) {
@@ -270,13 +276,12 @@ impl QkdPair {
         charon
             .load_conf(&swanctl_conf(&lab, &spec))
             .expect("swanctl --load-all");
-        let mut ours_spec = spec.clone();
-        ours_spec.ppk.0 = None;
-        let _ = writeln!(
-            ours_spec.ours_conn,
-            "ppk_source = \"qkd\"\nqkd_peer_sae_id = \"{peer}\"\nhybrid = \"{hybrid}\""
-        );
-        let toml = iked_toml(&lab, &ours_spec, true) + &KmeSim::qkd_section(&kme.url_b(), ours);
+        let mut conn = iked_connection(&lab, &spec);
+        conn.ppk = Some(ConnPpk::Qkd {
+            peer_sae: peer.into(),
+            hybrid: Some(hybrid.into()),
+        });
+        let toml = conn.render() + &KmeSim::qkd_section(&kme.url_b(), ours);
         let config = IkedConfig {
             encap: spec.encap,
             log: spec.ours_log.clone(),

@@ -46,7 +46,7 @@ pub use peer::{DEFAULT_CACHE, DEFAULT_PEER, PEERS, StrongSwan, is_root, lab_or_s
 pub use sas::{Algorithms, ChildSa, IkeSa, Vici, parse_list_sas, parse_pretty};
 pub use scenario::{
     Auth, CONN, Certs, OUR_ID, PEER_ID, PSK, Pair, Ppk, Role, Spec, TRANSFER_BYTES, WAIT,
-    assert_peer_view, iked_toml, swanctl_conf,
+    assert_peer_view, iked_connection, iked_toml, swanctl_conf,
 };
 pub use timing::{
     Exchange, IkeSaTimeline, LogLine, PhaseSummary, PhaseTimings, Timestamp, median,

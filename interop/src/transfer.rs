@@ -277,3 +277,56 @@ pub(crate) fn sibling_binary(name: &str, var: &str) -> Result<PathBuf> {
             ))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn over_loopback(sent_seed: u64, want_seed: u64, bytes: usize) -> Result<usize> {
+        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+        let at = probe.local_addr().unwrap();
+        drop(probe);
+        let rx = std::thread::spawn(move || receive(at, bytes, want_seed, Duration::from_secs(10)));
+        let SocketAddr::V4(to) = at else {
+            unreachable!()
+        };
+        // Until the receiver listens, connecting is refused; after that the send counts (it may
+        // fail when the receiver stops reading at a difference).
+        wait_until(Duration::from_secs(5), || {
+            let r = send(
+                to,
+                Some(Ipv4Addr::LOCALHOST),
+                bytes,
+                sent_seed,
+                Duration::from_secs(10),
+            );
+            match r {
+                Err(e) if e.to_string().starts_with("connect") => None,
+                r => Some(r),
+            }
+        })
+        .expect("connected");
+        rx.join().unwrap()
+    }
+
+    #[test]
+    fn the_same_pattern_arrives_whole() {
+        assert_eq!(over_loopback(7, 7, 300_000).unwrap(), 300_000);
+    }
+
+    #[test]
+    fn other_bytes_are_caught_at_the_first_difference() {
+        let e = over_loopback(7, 8, 100_000).unwrap_err().to_string();
+        assert!(e.contains("first difference at 0"), "{e}");
+    }
+
+    #[test]
+    fn pattern_is_deterministic_per_seed() {
+        assert_eq!(pattern(64, 1), pattern(64, 1));
+        assert_ne!(pattern(64, 1), pattern(64, 2));
+        let mut p = Pattern::new(1);
+        let mut half = vec![0; 32];
+        p.fill(&mut half);
+        assert_eq!(half, pattern(64, 1)[..32]);
+    }
+}

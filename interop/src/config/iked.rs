@@ -218,7 +218,8 @@ impl Daemon {
 }
 
 impl Dataplane {
-    fn render(&self) -> String {
+    /// `[dataplane]`.
+    pub fn render(&self) -> String {
         let mut s = format!(
             "\n[dataplane]\ntun = \"{}\"\nmtu = {}\n",
             self.tun, self.mtu
@@ -239,7 +240,8 @@ impl Dataplane {
 }
 
 impl Qkd {
-    fn render(&self) -> String {
+    /// `[qkd]`.
+    pub fn render(&self) -> String {
         format!(
             "\n[qkd]\nkme_url = \"{}\"\nsae_id = \"{}\"\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\ntimeout = \"{}\"\n",
             self.kme_url, self.sae_id, self.ca, self.cert, self.key, self.timeout

@@ -167,3 +167,188 @@ fn child(ch: &mut Child, flag: &str, v: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    fn parse(s: &[&str]) -> toml::Table {
+        let text = iked_conf_cli(&args(s)).unwrap();
+        text.parse()
+            .unwrap_or_else(|e| panic!("not TOML: {e}\n{text}"))
+    }
+
+    #[test]
+    fn gateway_with_static_ppk_qkd_and_dataplane() {
+        let t = parse(&[
+            "--socket",
+            "/w/a.sock",
+            "--listen",
+            "10.250.0.1",
+            "--log",
+            "info",
+            "--tun",
+            "pqd1ta",
+            "--encap",
+            "raw",
+            "--address",
+            "10.1.1.1/24",
+            "--route",
+            "10.2.1.0/24",
+            "--address",
+            "10.1.2.1/24",
+            "--route",
+            "10.2.2.0/24",
+            "--qkd-url",
+            "https://127.0.0.1:8441",
+            "--qkd-sae",
+            "gw-a",
+            "--qkd-ca",
+            "kme/ca.pem",
+            "--qkd-cert",
+            "kme/a.pem",
+            "--qkd-key",
+            "kme/a.key",
+            "--conn",
+            "net1",
+            "--remote-addr",
+            "10.250.0.2",
+            "--proposal",
+            "aes256gcm16-x25519",
+            "--ppk-id",
+            "pair1-ppk",
+            "--ppk-secret",
+            "ab01",
+            "--conn-line",
+            "rekey_bytes = \"4M\"",
+            "--local-id",
+            "gw-a-1.example",
+            "--remote-id",
+            "gw-b-1.example",
+            "--psk",
+            "0x0102",
+            "--psk-id",
+            "gw-a-1.example",
+            "--psk-id",
+            "gw-b-1.example",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.1.1.0/24",
+            "--remote-ts",
+            "10.2.1.0/24",
+            "--esp",
+            "aes256gcm16",
+            "--conn",
+            "net2",
+            "--remote-addr",
+            "10.250.0.2",
+            "--proposal",
+            "aes128gcm16-x25519",
+            "--ppk-qkd",
+            "gw-b",
+            "--hybrid",
+            "pqc+qkd",
+            "--conn-line",
+            "start_action = \"trap\"",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.1.2.0/24",
+            "--remote-ts",
+            "10.2.2.0/24",
+        ]);
+        assert_eq!(t["daemon"]["listen"][0].as_str(), Some("10.250.0.1"));
+        assert_eq!(t["dataplane"]["encapsulation"].as_str(), Some("raw"));
+        assert_eq!(t["dataplane"]["mtu"].as_integer(), Some(1400));
+        assert_eq!(t["dataplane"]["routes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(t["qkd"]["timeout"].as_str(), Some("3s"));
+        let net1 = &t["connections"]["net1"];
+        assert_eq!(net1["ppk_id"].as_str(), Some("pair1-ppk"));
+        assert_eq!(net1["ppk_required"].as_bool(), Some(true));
+        assert_eq!(net1["rekey_bytes"].as_str(), Some("4M"));
+        assert_eq!(net1["local"]["auth"].as_str(), Some("psk"));
+        assert_eq!(
+            net1["children"]["net"]["esp_proposals"][0].as_str(),
+            Some("aes256gcm16")
+        );
+        assert_eq!(
+            t["secrets"]["ppk"]["net1"]["secret"].as_str(),
+            Some("0xab01")
+        );
+        assert_eq!(
+            t["secrets"]["ike"]["net1"]["ids"][1].as_str(),
+            Some("gw-b-1.example")
+        );
+        let net2 = &t["connections"]["net2"];
+        assert_eq!(net2["ppk_source"].as_str(), Some("qkd"));
+        assert_eq!(net2["qkd_peer_sae_id"].as_str(), Some("gw-b"));
+        assert_eq!(net2["start_action"].as_str(), Some("trap"));
+        assert!(
+            t["secrets"]["ike"].get("net2").is_none(),
+            "no PSK given for net2"
+        );
+    }
+
+    #[test]
+    fn responder_for_anyone_with_pubkey() {
+        let t = parse(&[
+            "--socket",
+            "s",
+            "--listen",
+            "127.0.0.2",
+            "--ike-port",
+            "500",
+            "--natt-port",
+            "4500",
+            "--conn",
+            "load",
+            "--proposal",
+            "p",
+            "--auth",
+            "pubkey",
+            "--local-id",
+            "gw",
+            "--cert",
+            "pki/gw.pem",
+            "--key",
+            "pki/gw.key",
+            "--cacert",
+            "pki/ca.pem",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.2.0.0/16",
+            "--remote-ts",
+            "10.1.0.0/16",
+        ]);
+        assert_eq!(t["daemon"]["ike_port"].as_integer(), Some(500));
+        let c = &t["connections"]["load"];
+        assert!(c.get("remote_addrs").is_none());
+        assert_eq!(c["remote"]["auth"].as_str(), Some("pubkey"));
+        assert!(c["remote"].get("id").is_none());
+        assert_eq!(c["remote"]["cacerts"][0].as_str(), Some("pki/ca.pem"));
+        assert_eq!(c["local"]["key"].as_str(), Some("pki/gw.key"));
+        assert!(t.get("secrets").is_none());
+        assert!(t.get("dataplane").is_none());
+    }
+
+    #[test]
+    fn misplaced_or_missing_flags_are_refused_with_the_flag() {
+        let e = iked_conf_cli(&args(&["--socket", "s", "--mtu", "1400"])).unwrap_err();
+        assert!(e.starts_with("--mtu 1400: comes after --tun"), "{e}");
+        let e = iked_conf_cli(&args(&["--socket", "s", "--local-ts", "x"])).unwrap_err();
+        assert!(e.starts_with("--local-ts x: comes after --conn"), "{e}");
+        let e = iked_conf_cli(&args(&["--listen", "a"])).unwrap_err();
+        assert!(e.starts_with("missing --socket"), "{e}");
+        let e = iked_conf_cli(&args(&["--socket"])).unwrap_err();
+        assert!(e.starts_with("--socket: missing value"), "{e}");
+        let e =
+            iked_conf_cli(&args(&["--socket", "s", "--conn", "c", "--bogus", "1"])).unwrap_err();
+        assert!(e.starts_with("--bogus 1: unknown flag"), "{e}");
+    }
+}

@@ -228,3 +228,70 @@ pub fn psk_conf(me: &Node, peer: &Node, c: &PskConn<'_>) -> String {
     }
     .render()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_and_secrets_nest_as_swanctl_reads_them() {
+        let conf = SwanctlConf {
+            connections: vec![SwConn {
+                name: "net".into(),
+                remote_addrs: Some("192.0.2.1".into()),
+                proposals: "aes256gcm16-prfsha384-x25519-ke1_mlkem768".into(),
+                ppk: Some(("ppk1".into(), false)),
+                extra: "dpd_delay = 1s\n".into(),
+                local: SwAuth {
+                    auth: "pubkey".into(),
+                    id: Some("strongswan.example".into()),
+                    certs: Some("peer.pem".into()),
+                },
+                remote: SwAuth {
+                    auth: "pubkey".into(),
+                    id: None,
+                    certs: Some("ca.pem".into()),
+                },
+                children: vec![SwChild {
+                    name: "net".into(),
+                    local_ts: "10.2.0.0/16".into(),
+                    remote_ts: "10.1.0.0/16".into(),
+                    esp_proposals: "aes256gcm16".into(),
+                    extra: "dpd_action = clear\n".into(),
+                }],
+                ..SwConn::default()
+            }],
+            secrets: vec![SwSecret::Ppk {
+                name: "net".into(),
+                id: "ppk1".into(),
+                hex: "00ff".into(),
+            }],
+            extra_secrets: "ike-x {\nsecret = \"s\"\n}\n".into(),
+        }
+        .render();
+        let want = [
+            "connections {",
+            "    net {",
+            "        remote_addrs = 192.0.2.1",
+            "        ppk_id = ppk1",
+            "        ppk_required = no",
+            "        dpd_delay = 1s",
+            "            certs = peer.pem",
+            "            cacerts = ca.pem",
+            "                dpd_action = clear",
+            "    ppk-net {",
+            "        secret = 0x00ff",
+            "    ike-x {",
+        ];
+        for line in want {
+            assert!(conf.lines().any(|l| l == line), "no {line:?} in\n{conf}");
+        }
+        assert!(!conf.contains("local_addrs"), "{conf}");
+        let depth = conf.chars().fold(0i32, |d, c| match c {
+            '{' => d + 1,
+            '}' => d - 1,
+            _ => d,
+        });
+        assert_eq!(depth, 0, "unbalanced braces:\n{conf}");
+    }
+}
