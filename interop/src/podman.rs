@@ -18,9 +18,12 @@ const GLOBAL: [&str; 6] = [
     "file",
 ];
 
-/// Per container: explicit rlimits (without them runc fails to set them), and what charon with
-/// kernel-libipsec needs (routes and addresses, raw sockets, a TUN device).
-const RUN: [&str; 8] = [
+/// Per container: explicit rlimits (without them runc fails to set them), what charon with
+/// kernel-libipsec needs (routes and addresses, raw sockets, a TUN device), and the kernel's
+/// `ping_group_range`: podman's default (`0 0`) would otherwise be written into the lab's
+/// namespace, which the container shares, and turn root's `ping` into datagram ICMP sockets
+/// that keep fewer echo requests in flight (the rekey collision test fills a queue with them).
+const RUN: [&str; 10] = [
     "--ulimit",
     "nofile=16384:16384",
     "--ulimit",
@@ -29,6 +32,8 @@ const RUN: [&str; 8] = [
     "NET_ADMIN,NET_RAW",
     "--device",
     "/dev/net/tun",
+    "--sysctl",
+    "net.ipv4.ping_group_range=1 0",
 ];
 
 const TIMEOUT: Duration = Duration::from_secs(30);

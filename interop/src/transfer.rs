@@ -292,7 +292,7 @@ mod tests {
         };
         // Until the receiver listens, connecting is refused; after that the send counts (it may
         // fail when the receiver stops reading at a difference).
-        wait_until(Duration::from_secs(5), || {
+        let _sent = wait_until(Duration::from_secs(5), || {
             let r = send(
                 to,
                 Some(Ipv4Addr::LOCALHOST),

@@ -36,7 +36,7 @@ status=0
 for peer in "${PEERS[@]}"; do
     echo "=== interop tests against the $peer peer ($(sed -n 's/^image=//p' "${PQIKE_CACHE:-/var/cache/pqike}/strongswan-$peer/stamp"))"
     start=$(date +%s)
-    PQIKE_SS_PEER=$peer cargo test --release -p interop -- --test-threads=1 --nocapture 2>&1 |
+    PQIKE_SS_PEER=$peer cargo test --release --no-fail-fast -p interop -- --test-threads=1 --nocapture 2>&1 |
         tee "$LOGS/$peer.log" || status=1
     echo "interop tests against $peer: $(($(date +%s) - start)) s"
 done
