@@ -47,9 +47,9 @@ apt_install iproute2 iputils-ping socat jq procps python3
 HAVE_IPERF=1
 apt_install iperf3 || HAVE_IPERF=0
 command -v iperf3 >/dev/null || HAVE_IPERF=0
-cargo build --release -p iked -p ikectl -p qkd-client -p interop --bin iked --bin ikectl --bin qkd-kme-sim --bin pqlab
+cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-PQLAB=$BIN/pqlab
+pqlab_build
 IKECTL="$BIN/ikectl"
 
 P="pqm-$$-"

@@ -4,6 +4,8 @@
 #   pqlab_build        builds it (release) and sets PQLAB
 #   pqlab ARGS...      runs it (see interop/src/bin/pqlab.rs)
 
+# Built on its own: with other packages in the same cargo invocation, shared dependencies would
+# be built with other features and rebuilt.
 pqlab_build() {
     cargo build --release -q -p interop --bin pqlab
     PQLAB="$PWD/${CARGO_TARGET_DIR:-target}/release/pqlab"

@@ -24,9 +24,9 @@ fi
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt_install iproute2 iputils-ping tshark python3-cryptography
 
-cargo build --release -q -p dataplane -p interop --bin esp-tunnel --bin pqlab
+cargo build --release -q -p dataplane --bin esp-tunnel
 ESP_TUNNEL=$PWD/${CARGO_TARGET_DIR:-target}/release/esp-tunnel
-PQLAB=$PWD/${CARGO_TARGET_DIR:-target}/release/pqlab
+pqlab_build
 
 P="pqdp-$$-"
 WORK=$(mktemp -d /tmp/pqdp-test.XXXXXX)

@@ -12,9 +12,9 @@ as_root "$0" "$@" || {
     exit 0
 }
 
-cargo build --release -p iked -p ikectl -p interop --bin iked --bin ikectl --bin pqlab
+cargo build --release -p iked -p ikectl
 bin="${CARGO_TARGET_DIR:-target}/release"
-PQLAB="$PWD/$bin/pqlab"
+pqlab_build
 iked="$PWD/$bin/iked"
 ikectl="$PWD/$bin/ikectl"
 

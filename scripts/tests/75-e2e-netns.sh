@@ -29,9 +29,9 @@ apt_install iproute2 iputils-ping socat jq procps
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 HAVE_TSHARK=1
 apt_install tshark || HAVE_TSHARK=0
-cargo build --release -p iked -p ikectl -p qkd-client -p interop --bin iked --bin ikectl --bin qkd-kme-sim --bin pqlab
+cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-PQLAB=$BIN/pqlab
+pqlab_build
 
 P="pqd-e2e-$$-"
 WORK=$(mktemp -d /tmp/pqd-e2e.XXXXXX)

@@ -20,9 +20,9 @@ fi
 apt_install iproute2 jq
 
 N=50
-cargo build --release -q -p iked -p ikectl -p benches -p interop --bin iked --bin ikectl --bin ike_load --bin pqlab
+cargo build --release -q -p iked -p ikectl -p benches --bin iked --bin ikectl --bin ike_load
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-PQLAB=$BIN/pqlab
+pqlab_build
 
 P="pqb-smoke-$$-"
 STEM="pqb$(printf '%s' "$$" | tail -c 7)"

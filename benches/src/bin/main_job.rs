@@ -200,7 +200,7 @@ impl Net {
             let name = self
                 .to_b
                 .front()
-                .or(self.to_a.front())
+                .or_else(|| self.to_a.front())
                 .map(|d| exchange(d))
                 .unwrap_or_default();
             while let Some(d) = self.to_b.pop_front() {
