@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
+source scripts/lib/lab.sh
 
 ROUNDS=${1:-3}
 SECS=${2:-10}
@@ -26,7 +27,6 @@ ESP_TUNNEL=$PWD/target/release/esp-tunnel
 
 P="pqdp-b$$-"
 WORK=$(mktemp -d /tmp/pqdp-bench.XXXXXX)
-source scripts/lib/lab.sh
 source scripts/lib/esp-tunnel.sh
 source scripts/lib/bench-datapath.sh
 install_boringtun

@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
+source scripts/lib/lab.sh
 
 as_root "$0" "$@" || {
     skip_loudly "50-datapath-netns needs root (network namespaces, TUN, raw sockets) and there is no sudo here"
@@ -30,7 +31,6 @@ pqlab_build
 
 P="pqdp-$$-"
 WORK=$(mktemp -d /tmp/pqdp-test.XXXXXX)
-source scripts/lib/lab.sh
 source scripts/lib/esp-tunnel.sh
 TSHARK_PID=
 cleanup() {
