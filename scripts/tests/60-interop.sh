@@ -47,8 +47,9 @@ for peer in "${PEERS[@]}"; do
     version=$(sed -n 's/^strongswan_version=//p' "${PQIKE_CACHE:-/var/cache/pqike}/strongswan-$peer/stamp")
     awk -v v="strongSwan $version ($peer)" '
         /Running (unittests|tests\/)/ { file = $2; sub(/^tests\//, "", file); sub(/\.rs$/, "", file) }
+        /Doc-tests/ { file = "" }
         /!!! SKIPPED: not run against/ { skipped[file]++ }
-        /^test result:/ {
+        /^test result:/ && file != "" {
             gsub(/;/, "", $0)
             printf "%-34s %-26s %s passed, %s failed, %d not run on this peer\n", v, file, $4, $6, skipped[file]
         }' "$LOGS/$peer.log" | grep -v "src/lib\|unittests" || true
