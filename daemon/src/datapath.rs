@@ -201,6 +201,25 @@ impl ChildSaSink for DataplaneSink {
         }
     }
 
+    fn move_peer(&mut self, inbound_spi: u32, remote: SocketAddr) {
+        let Some(id) = self.installed.get(&inbound_spi).copied() else {
+            return;
+        };
+        let peer = if self.encapsulation == Encapsulation::Udp {
+            remote
+        } else {
+            SocketAddr::new(remote.ip(), 0)
+        };
+        match self.handle.set_peer(id, peer) {
+            Ok(()) => {
+                tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), %peer, "Child SA follows the peer's new address")
+            }
+            Err(e) => {
+                tracing::warn!(inbound_spi = %format_args!("{inbound_spi:08x}"), error = %e, "cannot move Child SA to the peer's new address")
+            }
+        }
+    }
+
     fn counters(&self) -> BTreeMap<u32, ChildSaCounters> {
         let by_outbound: HashMap<u32, u32> = self
             .installed

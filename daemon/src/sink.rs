@@ -36,6 +36,12 @@ pub trait ChildSaSink: Send + 'static {
     /// Removes a Child SA, identified by the SPI of the packets we receive.
     fn retire(&mut self, ike_sa: SaId, inbound_spi: u32);
 
+    /// Sends a Child SA's outbound packets to a new peer address (a NAT rebinding). With raw
+    /// ESP only the address counts.
+    fn move_peer(&mut self, inbound_spi: u32, remote: SocketAddr) {
+        let _ = (inbound_spi, remote);
+    }
+
     /// Traffic counters of every installed Child SA, by inbound SPI.
     fn counters(&self) -> BTreeMap<u32, ChildSaCounters>;
 

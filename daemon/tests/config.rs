@@ -713,7 +713,7 @@ fn each_bad_value_gets_its_precise_error() {
         (
             sa,
             "start_action = \"start\"\nbogus = 1",
-            "8: connections.site-b.bogus: unknown field `bogus`, expected one of `local_addrs`, `remote_addrs`, `remote_port`, `proposals`, `start_action`, `fragmentation`, `fragment_size`, `dpd_delay`, `rekey_time`, `over_time`, `rand_time`, `reauth_time`, `ppk_id`, `ppk_required`, `ppk_source`, `ppk_mode`, `qkd_peer_sae_id`, `hybrid`, `qkd_fallback`, `local`, `remote`, `children`",
+            "8: connections.site-b.bogus: unknown field `bogus`, expected one of `local_addrs`, `remote_addrs`, `remote_port`, `proposals`, `start_action`, `keyingtries`, `fragmentation`, `fragment_size`, `dpd_delay`, `rekey_time`, `over_time`, `rand_time`, `reauth_time`, `ppk_id`, `ppk_required`, `ppk_source`, `ppk_mode`, `qkd_peer_sae_id`, `hybrid`, `qkd_fallback`, `local`, `remote`, `children`",
         ),
         (
             "local_ts = [\"10.1.0.0/16\"]",
@@ -734,6 +734,21 @@ fn each_bad_value_gets_its_precise_error() {
             rts,
             "remote_ts = [\"10.2.0.0/16\"]\nlife_time = \"30m\"",
             "20: connections.site-b.children.net.life_time: must be longer than rekey_time",
+        ),
+        (
+            rts,
+            "remote_ts = [\"10.2.0.0/16\"]\nclose_action = \"reconnect\"",
+            "20: connections.site-b.children.net.close_action: unknown action 'reconnect' (use none, trap or start)",
+        ),
+        (
+            rts,
+            "remote_ts = [\"10.2.0.0/16\"]\ndpd_action = \"hold\"",
+            "20: connections.site-b.children.net.dpd_action: unknown action 'hold' (use clear, restart or trap)",
+        ),
+        (
+            sa,
+            "start_action = \"start\"\nkeyingtries = -1",
+            "8: connections.site-b.keyingtries: invalid value: integer `-1`, expected u32",
         ),
         (
             "secret = \"0x000102030405060708090a0b0c0d0e0f\"",

@@ -205,6 +205,23 @@ impl DataplaneHandle {
         })
     }
 
+    /// Sends `id`'s outbound packets to `peer` from now on: the peer's NAT binding changed
+    /// (RFC 7296 §2.23; IKE saw it in an authenticated message). The inbound SA takes packets
+    /// from any address, as RFC 3948 asks.
+    ///
+    /// # Errors
+    /// [`DataplaneError::UnknownChildSa`] when its outbound SA is not installed.
+    pub fn set_peer(&self, id: ChildSaId, peer: SocketAddr) -> Result<(), DataplaneError> {
+        self.shared.table.update(|t| {
+            let entry = t
+                .outbound
+                .get_mut(&id.outbound_spi)
+                .ok_or(DataplaneError::UnknownChildSa(id))?;
+            entry.peer = peer;
+            Ok(())
+        })
+    }
+
     /// Removes a CHILD_SA pair. If its outbound SA is still the active one, its SPD entry goes
     /// too, and matching traffic is dropped (counted as `no_policy`) until another is installed.
     ///

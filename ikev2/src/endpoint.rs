@@ -112,7 +112,13 @@ impl Endpoint {
     ) -> Result<SaId, Error> {
         let spi = self.fresh_spi().ok_or(Error::Internal("rng"))?;
         let mut ctx = ctx!(self);
-        let sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
+        let mut sa = IkeSa::initiate(now, conn, spi, local, remote, &mut ctx)?;
+        // RFC 7296 §2.4: INITIAL_CONTACT only when no other IKE SA reaches this peer (of any
+        // connection: the peer may know several of ours by one identity).
+        sa.initial_contact = !self
+            .sas
+            .values()
+            .any(|s| s.remote.ip() == remote.ip() && !s.is_dead());
         let id = sa.id;
         self.sas.insert(spi, Box::new(sa));
         self.schedule(spi);
@@ -150,7 +156,12 @@ impl Endpoint {
             ctx.stats.dropped_unknown_spi += 1;
             return;
         };
+        if !sa.is_addressed_by(&header) {
+            ctx.stats.dropped_unknown_spi += 1;
+            return;
+        }
         sa.handle(now, local, remote, data, &header, &mut ctx);
+        self.after_initial_contact(ours);
         self.adopt();
         self.reap(ours);
         self.schedule(ours);
@@ -397,9 +408,36 @@ impl Endpoint {
             if self.by_initiator.get(&key) == Some(&spi) {
                 self.by_initiator.remove(&key);
             }
-            let id = sa.id;
+            let (id, reason) = (sa.id, sa.close_reason());
             self.sas.remove(&spi);
-            self.events.push_back(Event::IkeSaClosed { sa: id });
+            self.events.push_back(Event::IkeSaClosed { sa: id, reason });
+        }
+    }
+
+    /// RFC 7296 §2.4: once an IKE SA whose peer sent INITIAL_CONTACT is established, every
+    /// other IKE SA with that authenticated identity is gone at the peer; drop them (no DELETE).
+    fn after_initial_contact(&mut self, spi: u64) {
+        let Some(sa) = self.sas.get_mut(&spi) else {
+            return;
+        };
+        if !sa.take_initial_contact() {
+            return;
+        }
+        let Some(peer) = sa.authenticated_peer().cloned() else {
+            return;
+        };
+        let stale: Vec<u64> = self
+            .sas
+            .iter()
+            .filter(|(k, s)| **k != spi && s.authenticated_peer() == Some(&peer))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            let mut ctx = ctx!(self);
+            if let Some(s) = self.sas.get_mut(&k) {
+                s.drop_for_peer_restart(&mut ctx);
+            }
+            self.reap(k);
         }
     }
 
@@ -423,6 +461,7 @@ impl Endpoint {
             return false;
         };
         f(s, &mut ctx);
+        self.after_initial_contact(spi);
         self.adopt();
         self.reap(spi);
         self.schedule(spi);
@@ -519,6 +558,12 @@ impl Endpoint {
         self.command(SaId(crate::wire::IkeSpi(own)), |s, ctx| {
             s.send_invalid_spi(now, spi, ctx)
         })
+    }
+
+    /// The SA with this id, for the engine's own tests.
+    #[cfg(test)]
+    pub(crate) fn sa_mut(&mut self, id: SaId) -> Option<&mut IkeSa> {
+        self.sas.get_mut(&id.0.0).map(|b| &mut **b)
     }
 
     fn fresh_spi(&self) -> Option<u64> {

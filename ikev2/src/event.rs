@@ -8,7 +8,7 @@ use ipsec_crypto::SecretBytes;
 use crate::config::Identity;
 use crate::error::Error;
 use crate::proposal::Negotiated;
-use crate::wire::{IkeSpi, IpSelector};
+use crate::wire::{IkeSpi, IpSelector, MessageId};
 
 /// Identifies an IKE SA within an [`Endpoint`](crate::Endpoint): our own SPI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,13 +29,24 @@ pub enum Event {
         sa: SaId,
         inbound_spi: u32,
         outbound_spi: u32,
+        /// Who ended it: with [`CloseReason::Peer`] and no successor the peer closed it
+        /// unexpectedly (strongSwan's `close_action` applies).
+        reason: CloseReason,
     },
     /// The IKE SA was rekeyed: its Child SAs now belong to `new`; `old` closes next.
     IkeSaRekeyed { old: SaId, new: SaId },
     /// The IKE SA failed before or during establishment, or was torn down by an error.
     IkeSaFailed { sa: SaId, error: Error },
     /// The IKE SA is gone.
-    IkeSaClosed { sa: SaId },
+    IkeSaClosed { sa: SaId, reason: CloseReason },
+    /// The peer's address or port changed (a NAT rebinding, RFC 7296 §2.23), seen in an
+    /// authenticated message: the IKE SA and its Child SAs now use `local` and `remote`; move
+    /// the installed ESP SAs too.
+    PeerAddressChanged {
+        sa: SaId,
+        local: SocketAddr,
+        remote: SocketAddr,
+    },
     /// A peer's IKE_SA_INIT was refused (or answered with a COOKIE), or an IKE_AUTH failed;
     /// counted in [`Stats`](crate::Stats) too. `connection` is the matching connection when
     /// known; `reason` is short (for a proposal mismatch: offered vs configured). Comes from
@@ -68,6 +79,37 @@ pub enum Event {
     /// Response; as initiator (EAP peer) the responder's EAP Request or EAP-Success. Answer
     /// with [`Endpoint::eap_respond`](crate::Endpoint::eap_respond).
     EapMessage { sa: SaId, message: Vec<u8> },
+}
+
+/// Why an IKE SA or Child SA ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// We deleted it (a command, a hard lifetime, shutdown).
+    Local,
+    /// The peer deleted it with an INFORMATIONAL DELETE (or INVALID_SPI for a Child SA).
+    Peer,
+    /// It failed: see the preceding [`Event::IkeSaFailed`] (a dead peer is a
+    /// [`Error::Timeout`](crate::Error::Timeout)).
+    Failed,
+    /// A rekey replaced it.
+    Rekeyed,
+    /// The peer started over: a new IKE SA with the same identity carried INITIAL_CONTACT
+    /// (RFC 7296 §2.4), so the peer no longer has this one. Removed without a DELETE.
+    PeerRestarted,
+}
+
+impl CloseReason {
+    /// A short stable name for logs and listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Peer => "peer",
+            Self::Failed => "failed",
+            Self::Rekeyed => "rekeyed",
+            Self::PeerRestarted => "peer-restarted",
+        }
+    }
 }
 
 /// The exchange a PPK is asked for.
@@ -115,6 +157,8 @@ pub struct IkeSaInfo {
     pub nat_detected: bool,
     /// Number of IKE_INTERMEDIATE exchanges run.
     pub intermediate_exchanges: u8,
+    /// The peer's authenticated identity.
+    pub peer_id: Option<Identity>,
 }
 
 /// A Child SA handed to the datapath. The key material is moved, not copied: dropping this
@@ -178,7 +222,20 @@ pub struct SaSnapshot {
     pub remote: SocketAddr,
     pub proposal: String,
     pub ppk_used: bool,
+    pub message_ids: MessageIds,
     pub children: Vec<ChildSnapshot>,
+}
+
+/// The Message ID counters of an IKE SA (RFC 7296 §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageIds {
+    /// The ID our next request will carry.
+    pub next_request: MessageId,
+    /// Our request still waiting for its response.
+    pub outstanding: Option<MessageId>,
+    /// The ID the peer's next request must carry.
+    pub expected_request: MessageId,
 }
 
 /// A Child SA as listed.

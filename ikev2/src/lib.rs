@@ -28,7 +28,8 @@ pub use config::{
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
 pub use event::{
-    ChildSa, ChildSnapshot, Event, IkeKeyExport, IkeSaInfo, PpkExchange, SaId, SaSnapshot,
+    ChildSa, ChildSnapshot, CloseReason, Event, IkeKeyExport, IkeSaInfo, MessageIds, PpkExchange,
+    SaId, SaSnapshot,
 };
 pub use fragment::ReassemblyLimits;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};

@@ -14,6 +14,9 @@ pub struct Stats {
     pub dropped_unknown_spi: u64,
     /// A response we were not waiting for, or a request outside the window.
     pub dropped_unexpected: u64,
+    /// Protected requests other than IKE_INTERMEDIATE and IKE_AUTH on an IKE SA whose
+    /// IKE_AUTH has not completed (RFC 7296 §1.2): nothing is created or deleted.
+    pub dropped_before_auth: u64,
     /// Fragments refused by the reassembly limits.
     pub dropped_fragments: u64,
     /// IKE_SA_INIT requests dropped above the half-open limit.
@@ -43,7 +46,7 @@ pub struct Stats {
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 19] {
+    pub fn fields(&self) -> [(&'static str, u64); 20] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -51,6 +54,7 @@ impl Stats {
             ("dropped_integrity", self.dropped_integrity),
             ("dropped_unknown_spi", self.dropped_unknown_spi),
             ("dropped_unexpected", self.dropped_unexpected),
+            ("dropped_before_auth", self.dropped_before_auth),
             ("dropped_fragments", self.dropped_fragments),
             ("dropped_half_open_limit", self.dropped_half_open_limit),
             ("retransmits", self.retransmits),

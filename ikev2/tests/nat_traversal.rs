@@ -123,3 +123,31 @@ fn a_changed_nat_binding_is_followed_after_an_authenticated_message() {
     );
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
 }
+
+#[test]
+fn a_changed_nat_binding_is_reported_so_the_installed_esp_sas_can_move() {
+    let mut pair = natted(|c| c.dpd_delay = Some(Duration::from_secs(30)));
+    let old = pair.b.sas()[0].remote;
+    pair.nat.as_mut().expect("nat").rebind();
+    // A liveness check from A (DPD) is the first authenticated message from the new binding.
+    let until = pair.now + Duration::from_secs(40);
+    pair.run_until(until);
+    let moved: Vec<_> = pair
+        .b_events
+        .iter()
+        .filter_map(|e| match e {
+            ikev2::Event::PeerAddressChanged { remote, .. } => Some(*remote),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(moved.len(), 1, "one report for one rebinding: {moved:?}");
+    assert_ne!(moved[0], old);
+    assert_eq!(moved[0], pair.b.sas()[0].remote);
+    assert!(
+        !pair
+            .a_events
+            .iter()
+            .any(|e| matches!(e, ikev2::Event::PeerAddressChanged { .. })),
+        "the side behind the NAT saw no change"
+    );
+}

@@ -236,7 +236,9 @@ fn garbage_truncated_and_replayed_datagrams_never_change_an_established_sa() {
         sim::current_sa(&pair.b_events).expect("b"),
     ];
     let touched = pair.a_events.iter().chain(&pair.b_events).any(|e| match e {
-        ikev2::Event::IkeSaFailed { sa, .. } | ikev2::Event::IkeSaClosed { sa } => ids.contains(sa),
+        ikev2::Event::IkeSaFailed { sa, .. } | ikev2::Event::IkeSaClosed { sa, .. } => {
+            ids.contains(sa)
+        }
         _ => false,
     });
     assert!(!touched, "the established SA was disturbed");

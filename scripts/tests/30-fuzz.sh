@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes every target in fuzz/ (the IKEv2 codec and engine, ESP, the configuration, control and
-# QKD parsers) for a bounded time with cargo-fuzz, starting from the committed seed corpus in
+# QKD parsers, the NAS-5GS decoder of the 5G emulators) for a bounded time with cargo-fuzz, starting from the committed seed corpus in
 # fuzz/corpus/<target>/. Fails if any target crashes; crash inputs are kept in
 # fuzz/artifacts/<target>/. Prints the executions of each target.
 #
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-20}
 # Pure parsers: they reach their plateau within seconds.
 quick=" ike_message payload_chain sa_proposals traffic_selectors proposal_strings control_proto"
-quick+=" qkd_responses kme_requests cert_auth "
+quick+=" qkd_responses kme_requests cert_auth nas_5gs "
 sanitizer=${FUZZ_SANITIZER:-none}
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -17,8 +17,9 @@ use super::error::{ConfigError, ConfigErrors, line_of};
 use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
 use super::{
-    AuthMethod, Child, Config, Connection, Credentials, DEFAULT_SOCKET_PATH, DaemonSettings,
-    DataplaneSettings, DpdAction, Encapsulation, QkdSettings, RemoteAddr, StartAction,
+    AuthMethod, Child, CloseAction, Config, Connection, Credentials, DEFAULT_SOCKET_PATH,
+    DaemonSettings, DataplaneSettings, DpdAction, Encapsulation, QkdSettings, RemoteAddr,
+    StartAction,
 };
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
@@ -457,6 +458,7 @@ impl Validator<'_> {
             }),
             proposals,
             start_action,
+            keyingtries: c.keyingtries.as_ref().map_or(0, |k| *k.get_ref()),
             fragment_size,
             dpd_delay,
             ike_lifetime,
@@ -573,6 +575,25 @@ impl Validator<'_> {
             self.error(&raw.span(), field, "needs at least one proposal");
         }
         (texts, specs)
+    }
+
+    fn close_action(&mut self, field: &str, c: &RawChild) -> CloseAction {
+        let Some(s) = c.close_action.as_ref() else {
+            return CloseAction::None;
+        };
+        match s.get_ref().as_str() {
+            "none" => CloseAction::None,
+            "trap" => CloseAction::Trap,
+            "start" | "restart" => CloseAction::Start,
+            other => {
+                self.error(
+                    &s.span(),
+                    &format!("{field}.close_action"),
+                    format!("unknown action '{other}' (use none, trap or start)"),
+                );
+                CloseAction::None
+            }
+        }
     }
 
     fn start_action(
@@ -773,17 +794,7 @@ impl Validator<'_> {
                 DpdAction::Clear
             }
         };
-        if let Some(a) = c
-            .dpd_action
-            .as_ref()
-            .filter(|_| dpd_action != DpdAction::Clear)
-        {
-            self.warn(
-                &a.span(),
-                &format!("{field}.dpd_action"),
-                "accepted but not enforced yet (a dead peer's SAs are cleared)",
-            );
-        }
+        let close_action = self.close_action(&field, c);
         (self.errors.len() == errors_before).then(|| Child {
             name: name.get_ref().clone(),
             local_ts,
@@ -791,6 +802,7 @@ impl Validator<'_> {
             esp_proposals,
             lifetime,
             dpd_action,
+            close_action,
             limits,
             esp_specs,
         })

@@ -6,9 +6,8 @@
 //! The format is documented in `docs/config.md`; `examples/iked.toml` is an annotated example.
 //!
 //! Some settings are accepted and checked but not enforced yet, because the engine or the
-//! datapath does not have the feature: `reauth_time`, `dpd_action` other than `clear`, and
-//! `start_action = "trap"` without `[dataplane]`. Loading a file that uses them succeeds with a
-//! warning.
+//! datapath does not have the feature: `reauth_time`, and the `trap` actions without
+//! `[dataplane]`. Loading a file that uses them succeeds with a warning.
 
 mod certs;
 mod error;
@@ -175,12 +174,46 @@ pub enum RemoteAddr {
     Ip(IpAddr),
 }
 
-/// What happens to a Child SA whose peer stopped answering (not enforced yet: no DPD).
+/// What happens to a Child SA whose peer stopped answering (strongSwan's `dpd_action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DpdAction {
+    /// Its SAs are removed.
     Clear,
+    /// The connection is initiated again (with backoff, up to `keyingtries` attempts).
     Restart,
+    /// A trap policy is installed: the next matching packet initiates the connection.
     Trap,
+}
+
+/// What happens when the peer closes a Child SA that no rekey replaces (strongSwan's
+/// `close_action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseAction {
+    None,
+    /// A trap policy is installed for it.
+    Trap,
+    /// It is created again: in the IKE SA if that still stands, else with a new IKE SA.
+    Start,
+}
+
+impl DpdAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clear => "clear",
+            Self::Restart => "restart",
+            Self::Trap => "trap",
+        }
+    }
+}
+
+impl CloseAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Trap => "trap",
+            Self::Start => "start",
+        }
+    }
 }
 
 /// `[connections.NAME]`, validated. Holds the resolved pre-shared key and PPK, so it is neither
@@ -195,6 +228,9 @@ pub struct Connection {
     /// IKE proposals as written.
     pub proposals: Vec<String>,
     pub start_action: StartAction,
+    /// Automatic initiations (start, dpd_action and close_action restarts) in a row before the
+    /// daemon gives up; 0 means never.
+    pub keyingtries: u32,
     /// The largest IP datagram before IKE fragmentation (RFC 7383), as strongSwan counts it;
     /// `None` when fragmentation is off.
     pub fragment_size: Option<u32>,
@@ -265,8 +301,8 @@ pub struct Child {
     pub esp_proposals: Vec<String>,
     /// Child SA rekeying (`rekey_time`, `life_time`, `rand_time`).
     pub lifetime: Lifetime,
-    /// Only `clear` is enforced so far.
     pub dpd_action: DpdAction,
+    pub close_action: CloseAction,
     /// Byte and packet lifetimes, enforced by the datapath.
     pub limits: TrafficLimits,
     esp_specs: Vec<ProposalSpec>,

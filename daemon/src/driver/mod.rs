@@ -6,6 +6,7 @@
 //! channel ([`qkd`]), and the datapath's events arrive on another.
 
 mod qkd;
+mod recovery;
 mod reject_log;
 mod rekey;
 mod timing;
@@ -19,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use ikev2::wire::{Header, IkeSpi};
 use ikev2::{
-    ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId, Transmit,
+    ChildSa, CloseReason, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId,
+    Transmit,
 };
 use ipsec_crypto::{CryptoProvider, KeGroup};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -122,13 +124,15 @@ pub(crate) struct Driver {
     key_log: Option<KeyLog>,
     started: Instant,
     reject_log: reject_log::RejectLog,
+    /// Connections owed an automatic initiation.
+    restarts: recovery::Restarts,
 }
 
 struct ConnEntry {
     conn: Connection,
     engine: Arc<ConnectionConfig>,
-    /// Trap policies installed for it in the datapath.
-    traps: Vec<u32>,
+    /// Trap policies installed for it in the datapath, with their child's name.
+    traps: Vec<(u32, String)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -148,6 +152,16 @@ struct SaEntry {
     children: Vec<ChildRecord>,
     timings: Timings,
     span: Span,
+}
+
+impl SaEntry {
+    fn lost(&self) -> recovery::Lost {
+        recovery::Lost {
+            connection: self.connection.clone(),
+            initiator: self.initiator,
+            established: self.state == SaState::Established,
+        }
+    }
 }
 
 struct ChildRecord {
@@ -211,6 +225,7 @@ impl Driver {
             key_log,
             started: Instant::now(),
             reject_log: reject_log::RejectLog::default(),
+            restarts: recovery::Restarts::default(),
         }
     }
 
@@ -228,8 +243,11 @@ impl Driver {
             .map(|c| c.conn.name.clone())
             .collect();
         for name in names {
-            if let Err((_, e)) = self.initiate(&name) {
-                tracing::warn!(connection = %name, error = %e, "start_action = start: cannot initiate");
+            match self.initiate(&name) {
+                Ok(sa) => self.restarts.initiated(sa),
+                Err((_, e)) => {
+                    tracing::warn!(connection = %name, error = %e, "start_action = start: cannot initiate");
+                }
             }
         }
         let mut ppk_rx = self.ppk_rx.take();
@@ -237,10 +255,14 @@ impl Driver {
             // Certificates are checked against the wall clock, which may be stepped.
             self.endpoint.set_unix_time(Instant::now(), unix_now());
             self.flush().await;
-            let timer = match (self.endpoint.poll_timeout(), self.unknown_spi_deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let timer = [
+                self.endpoint.poll_timeout(),
+                self.unknown_spi_deadline(),
+                self.restarts.deadline(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             tokio::select! {
                 biased;
                 _ = inputs.shutdown.changed() => break,
@@ -259,6 +281,7 @@ impl Driver {
                     let now = Instant::now();
                     self.endpoint.handle_timeout(now);
                     self.report_unknown_spis(now);
+                    self.restarts_due(now);
                 }
                 else => break,
             }
@@ -413,8 +436,18 @@ impl Driver {
             Event::IkeSaEstablished { sa, info } => return self.established(sa, info),
             Event::ChildSaEstablished { sa, child } => self.child_established(sa, child),
             Event::ChildSaDeleted {
-                sa, inbound_spi, ..
-            } => self.child_deleted(sa, inbound_spi),
+                sa,
+                inbound_spi,
+                reason,
+                ..
+            } => {
+                if let Some(name) = self.child_deleted(sa, inbound_spi)
+                    && reason == CloseReason::Peer
+                {
+                    self.recover_child(sa, &name);
+                }
+            }
+            Event::PeerAddressChanged { sa, local, remote } => self.peer_moved(sa, local, remote),
             Event::PpkNeeded {
                 sa,
                 ppk_id,
@@ -439,20 +472,28 @@ impl Driver {
                     self.ppk.insert(new, r);
                 }
             }
-            Event::IkeSaFailed { sa, error } => self.failed(sa, &error.to_string()),
-            Event::IkeSaClosed { sa } => {
+            Event::IkeSaFailed { sa, error } => {
+                let lost = self.sas.get(&sa).map(SaEntry::lost);
+                self.failed(sa, &error.to_string());
+                self.recover_from_failure(sa, lost.as_ref(), &error);
+            }
+            Event::IkeSaClosed { sa, reason } => {
                 self.rekey_abandoned(sa, "closed");
                 let was_detached = self.detached.remove(&sa);
                 self.ppk.remove(&sa);
                 if let Some(e) = self.sas.remove(&sa) {
-                    e.span.in_scope(|| tracing::info!("IKE SA closed"));
-                    let connection = Some(e.connection.clone());
+                    e.span
+                        .in_scope(|| tracing::info!(reason = reason.as_str(), "IKE SA closed"));
+                    let lost = e.lost();
                     self.retire_children(sa, e);
                     let _ = self.events.send(MonitorEvent::IkeSaClosed {
-                        connection,
+                        connection: Some(lost.connection.clone()),
                         ike_sa: sa_name(sa),
-                        reason: "closed".into(),
+                        reason: reason.as_str().into(),
                     });
+                    if reason == CloseReason::Peer && lost.established {
+                        self.recover_from_peer_close(&lost);
+                    }
                 } else if !was_detached {
                     tracing::debug!(ike_sa = %sa_name(sa), "IKE SA closed before establishment");
                 }
@@ -516,6 +557,7 @@ impl Driver {
             span: sa_span(&info.connection, sa),
         });
         entry.state = SaState::Established;
+        self.restarts.established(&info.connection, sa);
         entry.local = info.local;
         entry.remote = info.remote;
         entry.established_at = Some(now);
@@ -603,17 +645,13 @@ impl Driver {
         }
     }
 
-    fn child_deleted(&mut self, sa: SaId, inbound_spi: u32) {
-        let Some(entry) = self.sas.get_mut(&sa) else {
-            return;
-        };
-        let Some(pos) = entry
+    /// Removes a deleted Child SA; returns its name.
+    fn child_deleted(&mut self, sa: SaId, inbound_spi: u32) -> Option<String> {
+        let entry = self.sas.get_mut(&sa)?;
+        let pos = entry
             .children
             .iter()
-            .position(|c| c.inbound_spi == inbound_spi)
-        else {
-            return;
-        };
+            .position(|c| c.inbound_spi == inbound_spi)?;
         let record = entry.children.remove(pos);
         entry.span.in_scope(|| tracing::info!(child = %record.name, inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA deleted"));
         let connection = entry.connection.clone();
@@ -621,9 +659,10 @@ impl Driver {
         let _ = self.events.send(MonitorEvent::ChildSaRetired {
             connection,
             ike_sa: sa_name(sa),
-            child: record.name,
+            child: record.name.clone(),
             inbound_spi: format!("{inbound_spi:08x}"),
         });
+        Some(record.name)
     }
 
     /// IKE on the datapath's port goes to the engine; a lifetime becomes a rekey (soft) or a
@@ -813,6 +852,7 @@ impl Driver {
         {
             return Err((ErrorCode::NotFound, format!("no connection named '{name}'")));
         }
+        self.restarts.cancel(name);
         let (closed, delete_sent) = self.detach_connection(name, "closed by ikectl down");
         Ok(DownView {
             closed,
@@ -931,6 +971,7 @@ impl Driver {
         }
         for mut gone in old.into_iter().flatten() {
             self.drop_traps(&mut gone);
+            self.restarts.cancel(&gone.conn.name);
             view.removed.push(gone.conn.name.clone());
             let _ = self.detach_connection(&gone.conn.name, "connection removed by reload");
         }

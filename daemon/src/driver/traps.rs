@@ -12,29 +12,41 @@ use crate::config::StartAction;
 impl Driver {
     /// Installs the trap policies of connection `name` (if it is a trap connection).
     pub(super) fn install_traps(&mut self, name: &str) {
+        let Some(entry) = self.conns.iter().find(|c| c.conn.name == name) else {
+            return;
+        };
+        if entry.conn.start_action != StartAction::Trap {
+            return;
+        }
+        let children: Vec<String> = entry.conn.children.iter().map(|c| c.name.clone()).collect();
+        self.trap_children(name, &children);
+    }
+
+    /// Installs a trap policy for each of `children` of connection `name` that has none yet
+    /// (`start_action`, `dpd_action` or `close_action` = "trap").
+    pub(super) fn trap_children(&mut self, name: &str, children: &[String]) {
         let Some(pos) = self.conns.iter().position(|c| c.conn.name == name) else {
             return;
         };
-        if self.conns[pos].conn.start_action != StartAction::Trap {
-            return;
-        }
-        let children: Vec<_> = self.conns[pos]
+        let wanted: Vec<_> = self.conns[pos]
             .conn
             .children
             .iter()
+            .filter(|c| children.contains(&c.name))
+            .filter(|c| !self.conns[pos].traps.iter().any(|(_, n)| *n == c.name))
             .map(|c| (c.name.clone(), c.local_ts.clone(), c.remote_ts.clone()))
             .collect();
-        for (child, local, remote) in children {
+        for (child, local, remote) in wanted {
             self.next_trap += 1;
             let id = self.next_trap;
             match self.sink.install_trap(id, &local, &remote) {
                 Ok(()) => {
                     tracing::info!(connection = %name, %child, trap = id, "trap policy installed");
-                    self.conns[pos].traps.push(id);
+                    self.conns[pos].traps.push((id, child));
                     self.trap_owner.insert(id, name.to_string());
                 }
                 Err(e) => {
-                    tracing::warn!(connection = %name, %child, error = %e.0, "start_action = trap: no trap policy; the connection acts as none");
+                    tracing::warn!(connection = %name, %child, error = %e.0, "no trap policy: the trap action acts as none");
                 }
             }
         }
@@ -42,7 +54,7 @@ impl Driver {
 
     /// Removes the trap policies of a connection leaving the configuration or changing.
     pub(super) fn drop_traps(&mut self, entry: &mut ConnEntry) {
-        for id in std::mem::take(&mut entry.traps) {
+        for (id, _) in std::mem::take(&mut entry.traps) {
             self.sink.remove_trap(id);
             self.trap_owner.remove(&id);
         }

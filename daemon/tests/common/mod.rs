@@ -27,10 +27,16 @@ pub struct TestDaemon {
 impl TestDaemon {
     /// Starts a daemon whose configuration is `body` after a generated `[daemon]` section.
     pub fn start(body: &str, daemon_extra: &str) -> Self {
+        Self::start_on(0, body, daemon_extra)
+    }
+
+    /// As [`TestDaemon::start`], with IKE on `port` of 127.0.0.1 (0: a free one).
+    pub fn start_on(port: u16, body: &str, daemon_extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = dir.path().join("iked.sock");
         let config_path = dir.path().join("iked.toml");
-        write_config(&config_path, &socket, body, daemon_extra);
+        let daemon_extra = format!("ike_port = {port}\n{daemon_extra}");
+        write_config(&config_path, &socket, body, &daemon_extra);
         let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -63,7 +69,16 @@ impl TestDaemon {
 
     /// Rewrites the configuration file (for `load`).
     pub fn rewrite(&self, body: &str, daemon_extra: &str) {
-        write_config(&self.config_path, &self.socket, body, daemon_extra);
+        let daemon_extra = format!("ike_port = 0\n{daemon_extra}");
+        write_config(&self.config_path, &self.socket, body, &daemon_extra);
+    }
+
+    /// Stops the daemon as a crash would: no DELETE goes out, its SAs stay with the peer.
+    pub fn crash(mut self) {
+        if let Some(d) = self.daemon.take() {
+            // Dropping the runtime without a shutdown cancels every task mid-flight.
+            std::mem::forget(d);
+        }
     }
 }
 
@@ -75,17 +90,16 @@ impl Drop for TestDaemon {
     }
 }
 
-/// Writes `iked.toml`: a `[daemon]` section on 127.0.0.1 with free ports and `daemon_extra`,
-/// then `body`, mode 0600.
+/// Writes `iked.toml`: a `[daemon]` section on 127.0.0.1 with `daemon_extra` (which names the
+/// IKE port), then `body`, mode 0600.
 pub fn write_config(path: &Path, socket: &Path, body: &str, daemon_extra: &str) {
     let daemon = Daemon {
         socket: socket.display().to_string(),
         listen: vec!["127.0.0.1".into()],
-        ike_port: Some(0),
         natt_port: Some(0),
         ..Daemon::default()
     };
-    // The extra line (or an empty one) keeps the line numbers the tests' error messages name.
+    // The extra lines and an empty one keep the line numbers the tests' error messages name.
     let text = format!("{}{daemon_extra}\n{body}", daemon.render());
     std::fs::write(path, text).expect("write config");
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))

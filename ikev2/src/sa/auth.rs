@@ -97,6 +97,10 @@ impl IkeSa {
         if let Some(r) = &conn.remote_id {
             payloads.push(Payload::IdR(r.0.clone()));
         }
+        if self.initial_contact {
+            // RFC 7296 §2.4: this is our only IKE SA with the peer; it may drop older ones.
+            payloads.push(notify(NotifyType::INITIAL_CONTACT, Vec::new()));
+        }
         let mut pre_ppk = None;
         if !eap {
             let mut no_ppk_auth = None;
@@ -565,6 +569,7 @@ impl IkeSa {
             ppk_used: self.ppk_used,
             nat_detected: self.nat_detected(),
             intermediate_exchanges: self.intermediate_count,
+            peer_id: self.peer_id.clone().map(crate::config::Identity),
         };
         tracing::info!(sa = ?self.id, proposal = %info.proposal, ppk = info.ppk_used, "IKE SA established");
         ctx.events

@@ -76,9 +76,10 @@ impl IkeSa {
 
     /// Initiator: the driver answered (or timed out) for the PPK this exchange waits for.
     pub(super) fn resume_create_child(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        let Some(super::tasks::Active::AwaitPpk(kind)) = self.active.take() else {
+        let Some(super::tasks::Active::AwaitPpk(kind)) = self.active else {
             return;
         };
+        self.active = None;
         if let Err(e) = self.create_child_with_ppk(now, kind, true, ctx) {
             tracing::warn!(sa = ?self.id, ?kind, error = %e, "could not start exchange");
         }

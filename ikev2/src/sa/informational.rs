@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::tasks::{Active, InfoKind};
 use super::{Ctx, IkeSa};
+use crate::event::CloseReason;
 use crate::wire::{Delete, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
 
 impl IkeSa {
@@ -33,9 +34,9 @@ impl IkeSa {
         match kind {
             InfoKind::Dpd | InfoKind::Notify => {}
             InfoKind::DeleteChild { inbound_spi } => {
-                self.remove_child(inbound_spi, ctx);
+                self.remove_child(inbound_spi, CloseReason::Local, ctx);
             }
-            InfoKind::DeleteIke => self.close(ctx),
+            InfoKind::DeleteIke => self.close(CloseReason::Local, ctx),
         }
     }
 
@@ -71,7 +72,7 @@ impl IkeSa {
                         };
                         let inbound = c.inbound_spi;
                         let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
-                        self.remove_child(inbound, ctx);
+                        self.remove_child(inbound, CloseReason::Peer, ctx);
                         // RFC 7296 §1.4.1: an SA we are deleting ourselves is not repeated.
                         if !deleting {
                             ours.push(inbound);
@@ -87,7 +88,7 @@ impl IkeSa {
             // RFC 7296 §2.8.2: a peer that did not notice our crossing rekey deletes the old SA;
             // the new SA of its rekey takes the Child SAs before this one closes.
             self.collision_old_deleted(ctx);
-            self.close(ctx);
+            self.close(CloseReason::Peer, ctx);
             return;
         }
         let out = if ours.is_empty() {
@@ -145,7 +146,7 @@ impl IkeSa {
                 .map(|c| c.inbound_spi)
             {
                 tracing::info!(sa = ?self.id, spi = format_args!("{spi:08x}"), "peer reported INVALID_SPI; Child SA removed");
-                self.remove_child(inbound, ctx);
+                self.remove_child(inbound, CloseReason::Peer, ctx);
             }
         }
     }

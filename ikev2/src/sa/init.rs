@@ -129,7 +129,7 @@ impl IkeSa {
         let msg = Message { header, payloads };
         self.msg1 = msg.emit();
         self.next_message_id = 0;
-        self.queue_request(now, vec![self.msg1.clone()], ctx);
+        self.queue_request(now, ExchangeType::IKE_SA_INIT, vec![self.msg1.clone()], ctx);
         self.state = State::InitSent {
             ke,
             cookie,
@@ -149,12 +149,16 @@ impl IkeSa {
             ctx.stats.dropped_malformed += 1;
             return;
         };
+        // Unauthenticated: only the state that sent IKE_SA_INIT may act on it; any other
+        // state stays exactly as it was.
+        let state = std::mem::replace(&mut self.state, State::Dead);
         let State::InitSent {
             ke,
             cookie,
             ke_retries,
-        } = std::mem::replace(&mut self.state, State::Dead)
+        } = state
         else {
+            self.state = state;
             ctx.stats.dropped_unexpected += 1;
             return;
         };

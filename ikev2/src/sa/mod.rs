@@ -26,15 +26,15 @@ use ipsec_crypto::{ActiveKeyExchange, CryptoProvider, Prf, SecretBytes};
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::endpoint::Transmit;
 use crate::error::Error;
-use crate::event::{Event, SaId};
+use crate::event::{CloseReason, Event, SaId};
 use crate::fragment::{Added, Reassembly};
 use crate::keys::{IkeKeys, IntAuthChain};
 use crate::proposal::Negotiated;
 use crate::protect::{Protection, seal_fragments};
 use crate::stats::Stats;
 use crate::wire::{
-    ExchangeType, Flags, Header, IKE_VERSION, IkeSpi, Message, MessageId, Notify, NotifyType,
-    Payload, PayloadType, emit_payloads, parse_payloads,
+    ExchangeType, Flags, Header, IKE_VERSION, Identification, IkeSpi, Message, MessageId, Notify,
+    NotifyType, Payload, PayloadType, emit_payloads, parse_payloads,
 };
 
 pub use eap::EapStep;
@@ -98,6 +98,8 @@ struct PeerCaps {
 /// Our outstanding request.
 struct Pending {
     message_id: u32,
+    /// Only a response of this exchange type answers it (RFC 7296 §2.2).
+    exchange: ExchangeType,
     datagrams: Vec<Vec<u8>>,
     retransmits: u32,
     deadline: Instant,
@@ -190,6 +192,14 @@ pub(crate) struct IkeSa {
     parked_cc: Option<Vec<Payload>>,
     /// Responder: EAP authentication of the initiator in progress (RFC 7296 §2.16).
     eap: Option<Box<eap::EapServer>>,
+    /// Why the SA ended, once it has.
+    close_reason: Option<CloseReason>,
+    /// The peer's identity from IKE_AUTH (authenticated once the SA is established).
+    peer_id: Option<Identification>,
+    /// Initiator: send INITIAL_CONTACT in IKE_AUTH (no other IKE SA to this peer exists).
+    pub(crate) initial_contact: bool,
+    /// The peer sent INITIAL_CONTACT in IKE_AUTH; acted on once the SA is established.
+    peer_initial_contact: bool,
 }
 
 impl IkeSa {
@@ -256,12 +266,53 @@ impl IkeSa {
             parked_intermediate: None,
             parked_cc: None,
             eap: None,
+            close_reason: None,
+            peer_id: None,
+            initial_contact: false,
+            peer_initial_contact: false,
         }
     }
 
     /// Whether the SA is established and not replaced by a rekey.
     pub(crate) fn is_established(&self) -> bool {
         matches!(self.state, State::Established) && !self.rekeyed
+    }
+
+    /// Whether a message's header fits this SA: the peer's role flag and, once known, the
+    /// peer's SPI. Our own SPI already selected the SA; the other one is checked too so that a
+    /// message naming only one of the two SPIs is not ours (RFC 7296 §2.2).
+    pub(crate) fn is_addressed_by(&self, header: &Header) -> bool {
+        let from_original_initiator = header.flags.is_initiator();
+        if from_original_initiator == self.initiator {
+            return false;
+        }
+        if self.initiator {
+            self.spi_r == 0 || header.spi_r.0 == self.spi_r
+        } else {
+            header.spi_i.0 == self.spi_i
+        }
+    }
+
+    /// Why the SA ended (`Local` if it never said).
+    pub(crate) fn close_reason(&self) -> CloseReason {
+        self.close_reason.unwrap_or(CloseReason::Local)
+    }
+
+    /// The peer's identity, once this SA is established.
+    pub(crate) fn authenticated_peer(&self) -> Option<&Identification> {
+        self.peer_id.as_ref().filter(|_| self.is_established())
+    }
+
+    /// Whether the peer asserted with INITIAL_CONTACT that this is its only IKE SA with us
+    /// (RFC 7296 §2.4); true once, after establishment.
+    pub(crate) fn take_initial_contact(&mut self) -> bool {
+        self.is_established() && std::mem::take(&mut self.peer_initial_contact)
+    }
+
+    /// Drops the SA without a DELETE: the peer restarted and no longer has it.
+    pub(crate) fn drop_for_peer_restart(&mut self, ctx: &mut Ctx<'_>) {
+        tracing::info!(sa = ?self.id, "peer sent INITIAL_CONTACT in a new IKE SA: this one is gone at the peer");
+        self.close(CloseReason::PeerRestarted, ctx);
     }
 
     /// Whether the endpoint should remove this SA.
@@ -336,7 +387,10 @@ impl IkeSa {
     ) {
         let mid = header.message_id.0;
         if header.flags.is_response() {
-            if self.pending.as_ref().is_none_or(|p| p.message_id != mid) {
+            // A response belongs to our outstanding request of the same Message ID and
+            // exchange; anything else is dropped before it can touch the state.
+            let answers = |p: &Pending| p.message_id == mid && p.exchange == header.exchange;
+            if !self.pending.as_ref().is_some_and(answers) {
                 ctx.stats.dropped_unexpected += 1;
                 return;
             }
@@ -349,7 +403,7 @@ impl IkeSa {
             };
             self.pending = None;
             self.last_heard = Some(now);
-            self.follow_peer(local, remote);
+            self.follow_peer(local, remote, ctx);
             self.dispatch_response(now, header, first, plain, ctx);
             self.kick(now, ctx);
             return;
@@ -371,7 +425,7 @@ impl IkeSa {
             return;
         };
         self.last_heard = Some(now);
-        self.follow_peer(local, remote);
+        self.follow_peer(local, remote, ctx);
         if self.reassembly_first.is_empty() {
             self.current_request = datagram.to_vec();
         } else {
@@ -394,6 +448,9 @@ impl IkeSa {
             self.fail(Error::InvalidSyntax("malformed protected response"), ctx);
             return;
         };
+        if header.exchange == ExchangeType::IKE_AUTH {
+            self.note_auth_payloads(&payloads);
+        }
         let state = std::mem::replace(&mut self.state, State::Dead);
         match (header.exchange, state) {
             (ExchangeType::IKE_INTERMEDIATE, State::IntermediateSent(sent)) => {
@@ -456,6 +513,9 @@ impl IkeSa {
             );
             return;
         }
+        if header.exchange == ExchangeType::IKE_AUTH {
+            self.note_auth_payloads(&payloads);
+        }
         let state = std::mem::replace(&mut self.state, State::Dead);
         match (header.exchange, state) {
             (ExchangeType::IKE_INTERMEDIATE, State::AwaitIntermediate { index }) => {
@@ -479,10 +539,36 @@ impl IkeSa {
                     _ => ctx.stats.dropped_unexpected += 1,
                 }
             }
-            (_, other) => {
+            (ex, other) => {
                 self.state = other;
-                ctx.stats.dropped_unexpected += 1;
+                if matches!(
+                    ex,
+                    ExchangeType::CREATE_CHILD_SA
+                        | ExchangeType::INFORMATIONAL
+                        | ExchangeType::IKE_FOLLOWUP_KE
+                ) {
+                    // CVE-2026-78135's class: nothing is created or deleted before IKE_AUTH.
+                    tracing::debug!(sa = ?self.id, exchange = ?ex, "request before IKE_AUTH completed dropped");
+                    ctx.stats.dropped_before_auth += 1;
+                } else {
+                    ctx.stats.dropped_unexpected += 1;
+                }
             }
+        }
+    }
+
+    /// Keeps the peer's identity and INITIAL_CONTACT from an IKE_AUTH message (they count only
+    /// once the SA is established, that is, authenticated).
+    fn note_auth_payloads(&mut self, payloads: &[Payload]) {
+        let id = payloads.iter().find_map(|p| match (p, self.initiator) {
+            (Payload::IdI(id), false) | (Payload::IdR(id), true) => Some(id),
+            _ => None,
+        });
+        if let Some(id) = id.filter(|_| !self.is_established()) {
+            self.peer_id = Some(id.clone());
+        }
+        if find_notify(payloads, NotifyType::INITIAL_CONTACT).is_some() && !self.is_established() {
+            self.peer_initial_contact = true;
         }
     }
 
@@ -564,7 +650,7 @@ impl IkeSa {
 
     /// RFC 7296 §2.23: with a NAT in the path, the peer's address is the one of its latest
     /// authenticated message (NAT bindings change; the initiator floats to port 4500).
-    fn follow_peer(&mut self, local: SocketAddr, remote: SocketAddr) {
+    fn follow_peer(&mut self, local: SocketAddr, remote: SocketAddr, ctx: &mut Ctx<'_>) {
         if (local, remote) == (self.local, self.remote)
             || !(self.nat_detected() || local.port() == NAT_T_PORT)
         {
@@ -573,6 +659,13 @@ impl IkeSa {
         tracing::info!(sa = ?self.id, from = %self.remote, to = %remote, "peer address changed");
         self.local = local;
         self.remote = remote;
+        if self.is_established() {
+            ctx.events.push_back(Event::PeerAddressChanged {
+                sa: self.id,
+                local,
+                remote,
+            });
+        }
     }
 
     /// Whether either side is behind a NAT (or encapsulation is forced).
@@ -650,12 +743,18 @@ impl IkeSa {
             self.fail(Error::Internal("could not protect a request"), ctx);
             return None;
         };
-        self.queue_request(now, datagrams, ctx);
+        self.queue_request(now, exchange, datagrams, ctx);
         Some((header, first, plain))
     }
 
     /// Records and sends request datagrams with the next Message ID.
-    fn queue_request(&mut self, now: Instant, datagrams: Vec<Vec<u8>>, ctx: &mut Ctx<'_>) {
+    fn queue_request(
+        &mut self,
+        now: Instant,
+        exchange: ExchangeType,
+        datagrams: Vec<Vec<u8>>,
+        ctx: &mut Ctx<'_>,
+    ) {
         for d in &datagrams {
             ctx.transmits.push_back(Transmit {
                 local: self.local,
@@ -665,6 +764,7 @@ impl IkeSa {
         }
         self.pending = Some(Pending {
             message_id: self.next_message_id,
+            exchange,
             datagrams,
             retransmits: 0,
             deadline: now + self.conn.retransmit.interval(0),
@@ -712,7 +812,7 @@ impl IkeSa {
         self.failed = true;
         tracing::info!(sa = ?self.id, %error, "IKE SA failed");
         self.note_auth_failure(&error, ctx);
-        self.close(ctx);
+        self.close(CloseReason::Failed, ctx);
         ctx.stats.ike_sas_failed += 1;
         ctx.events
             .push_back(Event::IkeSaFailed { sa: self.id, error });
@@ -812,3 +912,6 @@ pub(crate) const NONCE_LEN: usize = 32;
 pub(crate) fn dup(s: &SecretBytes) -> SecretBytes {
     s.dangerous_duplicate()
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use super::create_child::{CcExchange, CcKind};
 use super::{Ctx, IkeSa, State};
-use crate::event::Event;
+use crate::event::{CloseReason, Event};
+use crate::wire::MessageId;
 
 /// Something we want to do on an established IKE SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,12 +188,19 @@ impl IkeSa {
     }
 
     /// Closes the SA without error: every Child SA goes too.
-    pub(super) fn close(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn close(&mut self, reason: CloseReason, ctx: &mut Ctx<'_>) {
+        let reason = if self.rekeyed {
+            CloseReason::Rekeyed
+        } else {
+            reason
+        };
+        self.close_reason.get_or_insert(reason);
         for c in self.children.drain(..) {
             ctx.events.push_back(Event::ChildSaDeleted {
                 sa: self.id,
                 inbound_spi: c.inbound_spi,
                 outbound_spi: c.outbound_spi,
+                reason,
             });
         }
         self.pending = None;
@@ -201,7 +209,12 @@ impl IkeSa {
     }
 
     /// Removes a Child SA and tells the driver.
-    pub(super) fn remove_child(&mut self, inbound_spi: u32, ctx: &mut Ctx<'_>) -> Option<u32> {
+    pub(super) fn remove_child(
+        &mut self,
+        inbound_spi: u32,
+        reason: CloseReason,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<u32> {
         let pos = self
             .children
             .iter()
@@ -211,6 +224,7 @@ impl IkeSa {
             sa: self.id,
             inbound_spi: c.inbound_spi,
             outbound_spi: c.outbound_spi,
+            reason,
         });
         Some(c.outbound_spi)
     }
@@ -263,6 +277,11 @@ impl IkeSa {
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             ppk_used: self.ppk_used,
+            message_ids: crate::event::MessageIds {
+                next_request: MessageId(self.next_message_id),
+                outstanding: self.pending.as_ref().map(|p| MessageId(p.message_id)),
+                expected_request: MessageId(self.expected_request_id),
+            },
             children,
         }
     }

@@ -1,0 +1,20 @@
+//! Emulated 5G core and UE, for tests of the N3IWF. No AMF with N3IWF support can run on the
+//! machines this project is tested on, so the tests use these emulators. The daemon never links
+//! this crate.
+//!
+//! - [`crypto`]: MILENAGE (TS 35.206), the 3GPP KDF (TS 33.220 Annex B.2) and PRF'
+//!   (RFC 5448), 128-NIA2/NEA2 (TS 33.501 Annex D.3);
+//! - [`keys`]: the 5G-AKA key chain (TS 33.501 Annex A) and EAP-AKA' keys;
+//! - [`identity`]: PLMN, SUPI, SUCI (null scheme), 5G-GUTI, serving network name;
+//! - [`security`]: NAS COUNT and algorithm identities.
+
+pub mod aka;
+pub mod amf;
+pub mod crypto;
+pub mod identity;
+pub mod keys;
+pub mod nas;
+pub mod secret;
+pub mod security;
+pub mod ue;
+pub mod values;
