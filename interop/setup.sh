@@ -72,6 +72,7 @@ build_rootfs() {
         log "$suite: debootstrap from $mirror"
         if ! debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$WORK/debootstrap.log" 2>&1; then
             tried+=("debootstrap $suite from $mirror: $(grep -E 'E:|W: Failure' "$WORK/debootstrap.log" | tail -n1)")
+            log "$suite: ${tried[-1]}; trying the next mirror"
             continue
         fi
         write_sources "$root" "$suite" deb
@@ -83,6 +84,7 @@ build_rootfs() {
             return 0
         fi
         tried+=("apt-get install in $suite from $mirror: $(grep -E '^(E|Err):' "$WORK/install.log" | tail -n2 | tr '\n' ' ')")
+        log "$suite: ${tried[-1]}; trying the next mirror"
     done
     printf '  %s\n' "${tried[@]}" >&2
     tail -n 20 "$WORK/install.log" "$WORK/debootstrap.log" 2>/dev/null >&2 || true

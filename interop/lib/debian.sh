@@ -95,6 +95,8 @@ fetch_source() {
         local opts="-o Dir::Etc::SourceList=/tmp/src-$n/sources.list -o Dir::Etc::SourceParts=/tmp/src-$n/parts -o Dir::State::Lists=/tmp/src-$n/lists"
         if in_root "$root" "
             $(apt_cmd) $opts update >/tmp/src-$n/update.log 2>&1 || { tail -n 3 /tmp/src-$n/update.log; exit 1; }
+            ls /tmp/src-$n/lists/*Sources* >/dev/null 2>&1 ||
+                { echo \"no source index: \$(grep -E '^(W|E|Err):' /tmp/src-$n/update.log | head -n 1)\"; exit 1; }
             mkdir -p $dir && cd $dir
             $(apt_cmd) $opts source --download-only $pkg=$version >/tmp/src-$n/source.log 2>&1 || { grep -E '^(E|Err):' /tmp/src-$n/source.log | tail -n 3; exit 1; }
         " >"$WORK/source-$n.log" 2>&1; then
