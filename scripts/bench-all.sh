@@ -2,8 +2,9 @@
 # The whole benchmark suite in one command (not a test). Writes raw results as JSON under
 # benches/results/ and regenerates docs/benchmarks.md and the plots in docs/benchmarks/.
 #
-#   sudo scripts/bench-all.sh            # everything, about 20 minutes on a 2-core machine
-#   sudo scripts/bench-all.sh --quick    # a few minutes: fewer scenarios, runs and handshakes
+#   scripts/bench-all.sh            # everything, about 20 minutes on a 2-core machine
+#   scripts/bench-all.sh --quick    # a few minutes: fewer scenarios, runs and handshakes
+# Run as root, or as a user with sudo (it re-runs itself with sudo).
 #
 # Sections: CPU per exchange in memory (criterion, both crypto providers); phase timings on the
 # wire in the interop lab (iked <-> iked, strongSwan <-> strongSwan, iked <-> strongSwan);
@@ -14,7 +15,7 @@
 # "not measured" for them. A section that fails leaves its old JSON out of the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh
+source scripts/lib/common.sh
 
 QUICK=0
 for a in "$@"; do
@@ -25,13 +26,16 @@ for a in "$@"; do
     esac
 done
 
+# The lab sections need root: re-run with sudo when there is one (else they are skipped below).
+as_root "$0" "$@" || true
+
 RESULTS=benches/results
 DOCS=docs/benchmarks.md
 SVG=docs/benchmarks
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=$PWD/$TARGET/release
 WORK=$(mktemp -d /tmp/pqb-bench.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"; give_back_to_sudo_user "$TARGET" "${CARGO_HOME:-}"' EXIT
 mkdir -p "$RESULTS" "$SVG"
 
 if [ "$QUICK" = 1 ]; then

@@ -9,7 +9,8 @@
 # Needs root. boringtun-cli is built once into ~/.cache/pqdp-bench (a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh
+source scripts/lib/common.sh
+source scripts/lib/lab.sh
 
 ROUNDS=${1:-3}
 SECS=${2:-10}
@@ -26,8 +27,8 @@ ESP_TUNNEL=$PWD/target/release/esp-tunnel
 
 P="pqdp-b$$-"
 WORK=$(mktemp -d /tmp/pqdp-bench.XXXXXX)
-source benches/datapath/netns-lib.sh
-source benches/datapath/bench-lib.sh
+source scripts/lib/esp-tunnel.sh
+source scripts/lib/bench-datapath.sh
 install_boringtun
 cleanup() {
     boringtun_down

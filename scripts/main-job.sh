@@ -8,11 +8,13 @@
 #   scripts/main-job.sh --static-ppk  the same with a static PPK instead of QKD
 #   scripts/main-job.sh --in-memory   both IKEv2 endpoints and the ESP SAs in one process
 #
-# Without root it falls back to --in-memory, loudly. Exits non-zero if any step fails, and
+# Run as root or as a user with sudo (it re-runs itself with sudo); without either it falls back
+# to --in-memory, loudly. Exits non-zero if any step fails, and
 # removes its namespaces and processes even when interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib.sh
+. scripts/lib/common.sh
+. scripts/lib/lab.sh
 
 in_memory() {
     cargo run --quiet --release -p benches --bin main_job
@@ -25,11 +27,12 @@ case "${1:-}" in
     "") ;;
     *) echo "usage: $0 [--in-memory | --static-ppk]" >&2; exit 2 ;;
 esac
-if ! is_root; then
-    skip_loudly "main job in namespaces needs root: running the in-memory version instead"
+as_root "$0" "$@" || {
+    skip_loudly "main job in namespaces needs root, and there is no sudo here: running the in-memory version instead"
+    no_root_hint "$0"
     in_memory
     exit 0
-fi
+}
 if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
     skip_loudly "main job needs /dev/net/tun and ip netns: running the in-memory version instead"
     in_memory
@@ -46,14 +49,16 @@ apt_install iperf3 || HAVE_IPERF=0
 command -v iperf3 >/dev/null || HAVE_IPERF=0
 cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
+pqlab_build
 IKECTL="$BIN/ikectl"
 
 P="pqm-$$-"
 WORK=$(mktemp -d /tmp/pqm-main.XXXXXX)
-. daemon/tests/netns-lib.sh
+. scripts/lib/gateways.sh
 cleanup() {
     pqm_cleanup
     rm -rf "$WORK"
+    give_back_to_sudo_user "${CARGO_TARGET_DIR:-target}" "${CARGO_HOME:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -69,8 +74,12 @@ else
 fi
 
 PROPOSAL=aes256gcm16-prfsha384-x25519-ke1_mlkem768
-{ pqm_daemon_section a; pqm_connection a site-b 1 "$PROPOSAL" "$PPK"; } >"$WORK/a.toml"
-{ pqm_daemon_section b; pqm_connection b site-a 1 "$PROPOSAL" "$PPK"; } >"$WORK/b.toml"
+pqm_daemon_args a
+pqm_conn_args a site-b 1 "$PROPOSAL" "$PPK"
+pqm_write_conf a
+pqm_daemon_args b
+pqm_conn_args b site-a 1 "$PROPOSAL" "$PPK"
+pqm_write_conf b
 step "iked in both namespaces: $PROPOSAL, PPK $PPK, ESP aes256gcm16 in UDP/4500"
 pqm_iked_start b "$BIN"
 pqm_iked_start a "$BIN"
@@ -135,9 +144,9 @@ echo "   ping A -> B: $(grep -o '[0-9]* received' "$WORK/ping.log")/5, $(grep -o
 in_ns b ping -n -q -c 5 -i 0.2 -W 2 10.1.1.1 >"$WORK/ping.log" || fail "ping B -> A: $(cat "$WORK/ping.log")"
 echo "   ping B -> A: $(grep -o '[0-9]* received' "$WORK/ping.log")/5"
 tcp_mbps=$(tcp_transfer a 10.2.1.1 "" 64) || fail "TCP transfer A -> B"
-echo "   TCP A -> B: 64 MiB, SHA-256 checked, $tcp_mbps Mbit/s"
+echo "   TCP A -> B: 64 MiB, every byte checked, $tcp_mbps Mbit/s"
 tcp_back=$(tcp_transfer b 10.1.1.1 "" 16) || fail "TCP transfer B -> A"
-echo "   TCP B -> A: 16 MiB, SHA-256 checked, $tcp_back Mbit/s"
+echo "   TCP B -> A: 16 MiB, every byte checked, $tcp_back Mbit/s"
 iperf_mbps="-"
 if [ "$HAVE_IPERF" = 1 ]; then
     bg_ns b iperf3 -s -1 -B 10.2.1.1 >"$WORK/iperf-s.log" 2>&1
@@ -159,7 +168,7 @@ step "Phase timings (initiator, wall clock on a veth pair)"
 jq -r '.ike_sa.timings[] | "\(.phase)\t\(.micros)"' "$WORK/up.json" | awk -F'\t' '{ printf "   %-30s %9.3f ms\n", $1, $2 / 1000 }'
 printf '   %-30s %9.3f ms (first UDP echo back through the tunnel, probing every 1 ms)\n' "initiate -> first packet" "$first_ms"
 step "Throughput through the tunnel"
-printf '   %-30s %9s Mbit/s\n' "TCP A -> B (socat, 64 MiB)" "$tcp_mbps" "TCP B -> A (socat, 16 MiB)" "$tcp_back" "iperf3 A -> B (5 s)" "$iperf_mbps"
+printf '   %-30s %9s Mbit/s\n' "TCP A -> B (64 MiB)" "$tcp_mbps" "TCP B -> A (16 MiB)" "$tcp_back" "iperf3 A -> B (5 s)" "$iperf_mbps"
 
 step "Shutdown"
 pqm_iked_stop a || fail "iked A exited with an error"

@@ -5,7 +5,7 @@
 #   NAS_ORACLE_VENV   where to put it (default target/nas-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh
+source scripts/lib/common.sh
 
 VENV=${NAS_ORACLE_VENV:-${CARGO_TARGET_DIR:-target}/nas-venv}
 PYCRATE_VERSION=0.8.1

@@ -10,12 +10,17 @@ use common::{HYBRID, site, wait_for};
 use iked::client::Client;
 use iked::proto::{Command as Ctl, ConnView};
 
+/// `iked.toml` with `body` right after the `[daemon]` section (the line numbers the
+/// assertions name count from there).
 fn write(path: &Path, socket: &Path, body: &str) {
-    let text = format!(
-        "[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nike_port = 0\nnatt_port = 0\n{body}",
-        socket.display()
-    );
-    std::fs::write(path, text).expect("write");
+    let daemon = interop::config::iked::Daemon {
+        socket: socket.display().to_string(),
+        listen: vec!["127.0.0.1".into()],
+        ike_port: Some(0),
+        natt_port: Some(0),
+        ..Default::default()
+    };
+    std::fs::write(path, daemon.render() + body).expect("write");
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .expect("chmod");
 }

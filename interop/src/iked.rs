@@ -1,7 +1,6 @@
 //! Our daemon (`iked`) in one of the lab's namespaces, run as a user runs it: a TOML file,
 //! `iked --config FILE`, and only `ikectl` to drive and observe it.
 
-use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -12,8 +11,9 @@ use serde::Deserialize;
 
 use crate::charon::tail;
 use crate::cmd::{self, Error, Result, wait_until};
+use crate::config::iked::{Daemon, Dataplane};
 use crate::lab::Node;
-use crate::rootfs::report;
+use crate::peer::report;
 
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -362,31 +362,34 @@ const CONNECTIONS_MARK: &str = "# --- connections ---";
 
 fn daemon_toml(node: &Node, peer: &Node, dir: &Path, config: &IkedConfig) -> String {
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    // 15 bytes at most: pqx + 5 digits of our pid + t + sequence.
-    let tun = format!("pqx{}t{seq}", std::process::id() % 100_000);
-    let encap = match config.encap {
-        Encap::Udp => "udp",
-        Encap::Raw => "raw",
+    let daemon = Daemon {
+        socket: dir.join("iked.sock").display().to_string(),
+        listen: vec![node.outer().to_string()],
+        log: Some(config.log.clone()),
+        extra: config.daemon.clone(),
+        ..Daemon::default()
     };
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "[daemon]\nsocket = \"{}\"\nlisten = [\"{}\"]\nlog = \"{}\"\n{}",
-        dir.join("iked.sock").display(),
-        node.outer(),
-        config.log,
-        config.daemon
-    );
     // The inner address is already on `lo` (the lab put it there); the TUN device only needs
-    // the route to the peer's inner address.
-    let _ = writeln!(
-        s,
-        "[dataplane]\ntun = \"{tun}\"\nmtu = 1400\nroutes = [\"{}/32\"]\nlocal = \"{}\"\nencapsulation = \"{encap}\"\nworkers = 1\n",
-        peer.inner(),
-        node.outer()
-    );
-    let _ = writeln!(s, "{CONNECTIONS_MARK}");
-    s
+    // the route to the peer's inner address. 15 bytes at most: pqx + 5 digits of our pid + t
+    // + sequence.
+    let dataplane = Dataplane {
+        tun: format!("pqx{}t{seq}", std::process::id() % 100_000),
+        mtu: 1400,
+        routes: vec![format!("{}/32", peer.inner())],
+        local: Some(node.outer().to_string()),
+        encapsulation: match config.encap {
+            Encap::Udp => "udp",
+            Encap::Raw => "raw",
+        }
+        .into(),
+        workers: Some(1),
+        ..Dataplane::default()
+    };
+    format!(
+        "{}{}\n{CONNECTIONS_MARK}\n",
+        daemon.render(),
+        dataplane.render()
+    )
 }
 
 fn write_file_in(dir: &Path, relative: &str, content: &[u8]) -> Result<()> {
@@ -478,14 +481,14 @@ pub struct OurCounters {
 /// The lab and our daemon's programs for a test, or `None` after a loud `SKIPPED` banner (not
 /// root, no strongSwan root filesystem, or `iked`/`ikectl` not built). With
 /// `PQIKE_INTEROP_REQUIRED=1` every one of those is a failure instead.
-pub fn daemon_lab_or_skip(test: &str) -> Option<(crate::Rootfs, IkedBinaries)> {
-    let rootfs = crate::lab_or_skip(test)?;
+pub fn daemon_lab_or_skip(test: &str) -> Option<(crate::StrongSwan, IkedBinaries)> {
+    let strongswan = crate::lab_or_skip(test)?;
     match IkedBinaries::locate() {
-        Ok(b) => Some((rootfs, b)),
+        Ok(b) => Some((strongswan, b)),
         Err(e) => {
             let required = std::env::var("PQIKE_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
             assert!(!required, "{test}: {e}");
-            crate::rootfs::banner(test, "iked/ikectl are not built", &e.to_string());
+            crate::peer::banner(test, "iked/ikectl are not built", &e.to_string());
             None
         }
     }

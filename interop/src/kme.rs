@@ -6,7 +6,6 @@
 //! the lab. Anything else that calls a KME (the tests, playing strongSwan's SAE) must run in
 //! that namespace too.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,10 +14,11 @@ use std::time::Duration;
 
 use crate::charon::{Charon, CharonConfig, tail};
 use crate::cmd::{self, Error, Result, wait_until};
+use crate::config::iked::{ConnPpk, Qkd};
 use crate::iked::{Iked, IkedConfig, daemon_lab_or_skip};
 use crate::lab::{Lab, Node};
-use crate::rootfs::{Rootfs, banner};
-use crate::scenario::{Pair, Spec, iked_toml, swanctl_conf};
+use crate::peer::{StrongSwan, banner};
+use crate::scenario::{Pair, Spec, iked_connection, swanctl_conf};
 
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,10 +53,10 @@ pub fn locate_kme_sim() -> Result<PathBuf> {
 
 /// The lab, our daemon's programs and the simulator, or `None` after a loud `SKIPPED` banner.
 /// With `PQIKE_INTEROP_REQUIRED=1` every missing part is a failure instead.
-pub fn kme_lab_or_skip(test: &str) -> Option<(Rootfs, PathBuf)> {
-    let (rootfs, _) = daemon_lab_or_skip(test)?;
+pub fn kme_lab_or_skip(test: &str) -> Option<(StrongSwan, PathBuf)> {
+    let (strongswan, _) = daemon_lab_or_skip(test)?;
     match locate_kme_sim() {
-        Ok(sim) => Some((rootfs, sim)),
+        Ok(sim) => Some((strongswan, sim)),
         Err(e) => {
             let required = std::env::var("PQIKE_INTEROP_REQUIRED").is_ok_and(|v| v == "1");
             assert!(!required, "{test}: {e}");
@@ -213,9 +213,15 @@ impl KmeSim {
     /// Our daemon's `[qkd]` section for `sae` at `kme_url`, naming the files of
     /// [`Self::sae_files`].
     pub fn qkd_section(kme_url: &str, sae: &str) -> String {
-        format!(
-            "\n[qkd]\nkme_url = \"{kme_url}\"\nsae_id = \"{sae}\"\nca = \"qkd/ca.pem\"\ncert = \"qkd/sae-{sae}.pem\"\nkey = \"qkd/sae-{sae}.key\"\ntimeout = \"3s\"\n"
-        )
+        Qkd {
+            kme_url: kme_url.into(),
+            sae_id: sae.into(),
+            ca: "qkd/ca.pem".into(),
+            cert: format!("qkd/sae-{sae}.pem"),
+            key: format!("qkd/sae-{sae}.key"),
+            timeout: "3s".into(),
+        }
+        .render()
     }
 
     fn shutdown(&mut self) {
@@ -224,7 +230,7 @@ impl KmeSim {
         };
         cmd::terminate(&mut child, self.pid, STOP_TIMEOUT);
         if std::thread::panicking() {
-            crate::rootfs::report(&format!(
+            crate::peer::report(&format!(
                 "qkd-kme-sim in {} (log tail):\n{}",
                 self.netns,
                 tail(&self.log(), 20)
@@ -255,8 +261,8 @@ impl QkdPair {
     /// daemon with `spec`'s connection plus `ppk_source = "qkd"`, `qkd_peer_sae_id = peer`,
     /// `hybrid` and a `[qkd]` section for SAE `ours` at KME B. `None` after a `SKIPPED` banner.
     pub fn start(test: &str, spec: Spec, ours: &str, peer: &str, hybrid: &str) -> Option<Self> {
-        let (rootfs, sim) = kme_lab_or_skip(test)?;
-        let lab = Lab::for_daemon(&rootfs, &spec.tag).expect("lab");
+        let (strongswan, sim) = kme_lab_or_skip(test)?;
+        let lab = Lab::for_daemon(&strongswan, &spec.tag).expect("lab");
         let kme = KmeSim::start(&sim, lab.left(), &[peer, ours], KmePools::default())
             .unwrap_or_else(|e| panic!("{test}: {e}"));
         let cfg = CharonConfig {
@@ -266,17 +272,16 @@ impl QkdPair {
             charon_options: spec.peer_charon.clone(),
             ..CharonConfig::default()
         };
-        let charon = Charon::start(lab.right(), &rootfs, "strongswan", &cfg).expect("charon");
+        let charon = Charon::start(lab.right(), &strongswan, "strongswan", &cfg).expect("charon");
         charon
             .load_conf(&swanctl_conf(&lab, &spec))
             .expect("swanctl --load-all");
-        let mut ours_spec = spec.clone();
-        ours_spec.ppk.0 = None;
-        let _ = writeln!(
-            ours_spec.ours_conn,
-            "ppk_source = \"qkd\"\nqkd_peer_sae_id = \"{peer}\"\nhybrid = \"{hybrid}\""
-        );
-        let toml = iked_toml(&lab, &ours_spec, true) + &KmeSim::qkd_section(&kme.url_b(), ours);
+        let mut conn = iked_connection(&lab, &spec);
+        conn.ppk = Some(ConnPpk::Qkd {
+            peer_sae: peer.into(),
+            hybrid: Some(hybrid.into()),
+        });
+        let toml = conn.render() + &KmeSim::qkd_section(&kme.url_b(), ours);
         let config = IkedConfig {
             encap: spec.encap,
             log: spec.ours_log.clone(),

@@ -1,13 +1,15 @@
 //! Two network namespaces joined by a veth pair.
 
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::cmd::{self, Error, Result};
-use crate::rootfs::Rootfs;
+use crate::netns::{self, End};
+use crate::peer::StrongSwan;
+use crate::podman;
 
 /// Prefix of every namespace the lab creates: `pqio-<tag>-<pid>-<n>-{l,r}`.
 pub const NETNS_PREFIX: &str = "pqio-";
@@ -18,8 +20,6 @@ const PREFIXES: [&str; 2] = [NETNS_PREFIX, DAEMON_NETNS_PREFIX];
 /// Name of the veth end inside each namespace.
 pub const VETH: &str = "pq0";
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// One side of the lab: a network namespace with an outer address on the veth link and an inner
@@ -29,7 +29,6 @@ pub struct Node {
     netns: String,
     outer: Ipv4Addr,
     inner: Ipv4Addr,
-    root: PathBuf,
 }
 
 impl Node {
@@ -48,32 +47,25 @@ impl Node {
         self.inner
     }
 
-    /// The strongSwan root filesystem whose tools `command` runs.
-    pub fn rootfs(&self) -> &Path {
-        &self.root
-    }
-
-    /// A command from the strongSwan root filesystem (`ping`, `nc`, `ip`, `tcpdump`, ...) run in
-    /// this namespace: `ip netns exec NS chroot ROOTFS args...`.
+    /// A program of this machine (`ping`, `ip`, `ss`, `tc`, our daemon, ...) run in this
+    /// namespace with a clean environment: `ip netns exec NS args...`.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.netns, "chroot"])
-            .arg(&self.root)
-            .args(args);
+        let mut c = self.host_command(args[0]);
+        c.args(&args[1..]);
         c.env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .env("LC_ALL", "C");
         c
     }
 
-    /// A program of this machine (for example our daemon) run in this namespace.
+    /// A program of this machine run in this namespace, with this process's environment.
     pub fn host_command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.netns]).arg(program);
         c
     }
 
-    /// Runs a root-filesystem tool in this namespace; a non-zero exit is an error.
+    /// Runs a program in this namespace ([`Self::command`]); a non-zero exit is an error.
     pub fn run(&self, args: &[&str], timeout: Duration) -> Result<Output> {
         cmd::run_ok(&mut self.command(args), timeout)
     }
@@ -105,7 +97,7 @@ impl Default for Addressing {
 /// the lab deletes both namespaces (drop the [`crate::Charon`]s and other processes first).
 #[derive(Debug)]
 pub struct Lab {
-    rootfs: Rootfs,
+    strongswan: StrongSwan,
     left: Node,
     right: Node,
     created: Vec<String>,
@@ -113,21 +105,21 @@ pub struct Lab {
 
 impl Lab {
     /// Creates a lab; `tag` (a short `[a-z0-9]` word) makes the namespace names recognisable.
-    pub fn new(rootfs: &Rootfs, tag: &str) -> Result<Self> {
-        Self::with_addressing(rootfs, tag, &Addressing::default())
+    pub fn new(strongswan: &StrongSwan, tag: &str) -> Result<Self> {
+        Self::with_addressing(strongswan, tag, &Addressing::default())
     }
 
     /// Like [`Self::new`], with namespaces named `pqx-...` (the interop tests with our daemon).
-    pub fn for_daemon(rootfs: &Rootfs, tag: &str) -> Result<Self> {
-        Self::build(rootfs, DAEMON_NETNS_PREFIX, tag, &Addressing::default())
+    pub fn for_daemon(strongswan: &StrongSwan, tag: &str) -> Result<Self> {
+        Self::build(strongswan, DAEMON_NETNS_PREFIX, tag, &Addressing::default())
     }
 
     /// Creates a lab with the given addresses.
-    pub fn with_addressing(rootfs: &Rootfs, tag: &str, addr: &Addressing) -> Result<Self> {
-        Self::build(rootfs, NETNS_PREFIX, tag, addr)
+    pub fn with_addressing(strongswan: &StrongSwan, tag: &str, addr: &Addressing) -> Result<Self> {
+        Self::build(strongswan, NETNS_PREFIX, tag, addr)
     }
 
-    fn build(rootfs: &Rootfs, prefix: &str, tag: &str, addr: &Addressing) -> Result<Self> {
+    fn build(strongswan: &StrongSwan, prefix: &str, tag: &str, addr: &Addressing) -> Result<Self> {
         if tag.is_empty()
             || !tag
                 .bytes()
@@ -135,7 +127,7 @@ impl Lab {
         {
             return Err(Error::new(format!("lab tag {tag:?}: use [a-z0-9]+")));
         }
-        remove_stale_namespaces();
+        remove_stale();
         let base = format!(
             "{prefix}{tag}-{}-{}",
             std::process::id(),
@@ -145,57 +137,33 @@ impl Lab {
             netns: format!("{base}-{side}"),
             outer,
             inner,
-            root: rootfs.root().to_owned(),
         };
         let mut lab = Self {
-            rootfs: rootfs.clone(),
+            strongswan: strongswan.clone(),
             left: node("l", addr.outer.0, addr.inner.0),
             right: node("r", addr.outer.1, addr.inner.1),
             created: Vec::new(),
         };
         for n in [lab.left.netns.clone(), lab.right.netns.clone()] {
-            ip(&["netns", "add", &n])?;
-            lab.created.push(n.clone());
-            // Before any interface exists, so none gets an IPv6 (link-local) address: MOBIKE
-            // would announce those. No ICMP rate limit: FirstPacketProbe counts on the far end
-            // answering every run with a port unreachable.
-            cmd::run_ok(
-                Command::new("ip")
-                    .args(["netns", "exec", &n, "sh", "-c"])
-                    .arg(
-                        "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && \
-                     echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && \
-                     echo 0 > /proc/sys/net/ipv4/icmp_ratelimit",
-                    ),
-                TIMEOUT,
-            )?;
-            ip(&["-n", &n, "link", "set", "lo", "up"])?;
+            netns::add(&n)?;
+            lab.created.push(n);
         }
-        let (l, r) = (lab.left.netns.clone(), lab.right.netns.clone());
-        ip(&[
-            "-n", &l, "link", "add", VETH, "type", "veth", "peer", "name", VETH, "netns", &r,
-        ])?;
+        let outer = |n: &Node| format!("{}/24", n.outer);
+        let (l, r) = (outer(&lab.left), outer(&lab.right));
+        netns::link(
+            &End {
+                netns: &lab.left.netns,
+                dev: VETH,
+                addrs: vec![&l],
+            },
+            &End {
+                netns: &lab.right.netns,
+                dev: VETH,
+                addrs: vec![&r],
+            },
+        )?;
         for node in [&lab.left, &lab.right] {
-            let ns = node.netns.as_str();
-            ip(&[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{}/24", node.outer),
-                "dev",
-                VETH,
-            ])?;
-            ip(&[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{}/32", node.inner),
-                "dev",
-                "lo",
-            ])?;
-            ip(&["-n", ns, "link", "set", VETH, "up"])?;
+            netns::address(&node.netns, "lo", &format!("{}/32", node.inner))?;
         }
         Ok(lab)
     }
@@ -210,25 +178,21 @@ impl Lab {
         &self.right
     }
 
-    /// The root filesystem the lab's tools and charon come from.
-    pub fn rootfs(&self) -> &Rootfs {
-        &self.rootfs
+    /// The strongSwan peer the lab runs.
+    pub fn strongswan(&self) -> &StrongSwan {
+        &self.strongswan
     }
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
         for n in self.created.drain(..) {
-            let _ = ip(&["netns", "del", &n]);
+            netns::delete(&n);
         }
     }
 }
 
-fn ip(args: &[&str]) -> Result<Output> {
-    cmd::run_ok(Command::new("ip").args(args), TIMEOUT)
-}
-
-/// The pid in a lab name `pqio-<tag>-<pid>-<seq>-...` (namespaces and charon run directories).
+/// The pid in a lab name `pqio-<tag>-<pid>-<seq>-...` (namespaces, containers, run directories).
 pub(crate) fn owner_pid(name: &str) -> Option<u32> {
     PREFIXES
         .iter()
@@ -239,24 +203,26 @@ pub(crate) fn owner_pid(name: &str) -> Option<u32> {
         .ok()
 }
 
-/// Deletes lab namespaces and charon run directories whose creating process is gone (a test
-/// that was killed before its `Drop` ran; its charons died with it, see [`crate::Charon`]).
-fn remove_stale_namespaces() {
-    let alive = |pid: u32| Path::new(&format!("/proc/{pid}")).exists();
-    if let Ok(out) = cmd::run(Command::new("ip").args(["netns", "list"]), TIMEOUT) {
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Some(name) = line.split_whitespace().next() else {
-                continue;
-            };
-            if owner_pid(name).is_some_and(|pid| !alive(pid)) {
-                let _ = ip(&["netns", "del", name]);
-            }
+/// Removes lab containers, namespaces and run directories whose creating process is gone (a
+/// test that was killed before its `Drop` ran).
+fn remove_stale() {
+    let dead = |name: &str| {
+        owner_pid(name).is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+    };
+    for c in podman::containers(&PREFIXES) {
+        if dead(&c) {
+            podman::remove(&c, Duration::from_secs(1));
+        }
+    }
+    for n in netns::list() {
+        if dead(&n) {
+            netns::delete(&n);
         }
     }
     if let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) {
         for entry in dir.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if owner_pid(&name).is_some_and(|pid| !alive(pid))
+            if dead(&name)
                 && (entry.path().join("strongswan.conf").exists()
                     || entry.path().join("iked.toml").exists())
             {

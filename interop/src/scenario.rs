@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use crate::charon::{Charon, CharonConfig};
 use crate::cmd::{Error, Result, wait_until};
+use crate::config::iked::{AuthSide, Child, ConnPpk, Connection};
+use crate::config::swanctl::{SwAuth, SwChild, SwConn, SwSecret, SwanctlConf};
 use crate::iked::{Encap, Iked, IkedConfig, OurIkeSa, daemon_lab_or_skip};
 use crate::lab::Lab;
-use crate::rootfs::report;
+use crate::peer::report;
 use crate::sas::IkeSa;
-use crate::traffic::{ping, tcp_transfer};
+use crate::traffic::ping;
+use crate::transfer::tcp_transfer;
 
 /// Our identity and strongSwan's.
 pub const OUR_ID: &str = "iked.example";
@@ -177,8 +180,8 @@ impl Pair {
     /// Builds the lab and starts both daemons with `spec`, or returns `None` after a loud
     /// `SKIPPED` banner (see [`daemon_lab_or_skip`]).
     pub fn start(test: &str, spec: Spec) -> Option<Self> {
-        let (rootfs, _) = daemon_lab_or_skip(test)?;
-        let lab = Lab::for_daemon(&rootfs, &spec.tag).expect("lab");
+        let (strongswan, _) = daemon_lab_or_skip(test)?;
+        let lab = Lab::for_daemon(&strongswan, &spec.tag).expect("lab");
         let mut charon_options = String::new();
         if let Some(n) = spec.fragment_size {
             let _ = writeln!(charon_options, "fragment_size = {n}");
@@ -191,7 +194,7 @@ impl Pair {
             charon_options,
             ..CharonConfig::default()
         };
-        let charon = Charon::start(lab.right(), &rootfs, "strongswan", &cfg).expect("charon");
+        let charon = Charon::start(lab.right(), &strongswan, "strongswan", &cfg).expect("charon");
         write_peer_credentials(&charon, &spec);
         charon
             .load_conf(&swanctl_conf(&lab, &spec))
@@ -398,140 +401,108 @@ fn auth_name(auth: &Auth) -> &'static str {
     }
 }
 
+/// Our connection `net` from a [`Spec`], as the one iked.toml generator takes it.
+pub fn iked_connection(lab: &Lab, spec: &Spec) -> Connection {
+    let (me, peer) = (lab.left(), lab.right());
+    let auth = auth_name(&spec.auth);
+    let side = |id: &str| AuthSide {
+        auth: auth.into(),
+        id: Some(id.into()),
+        ..AuthSide::default()
+    };
+    let (mut local, mut remote) = (side(OUR_ID), side(PEER_ID));
+    if let Auth::Pubkey(_) = spec.auth {
+        local.certs = vec!["certs/ours.pem".into()];
+        local.key = Some("private/ours.key".into());
+        remote.cacerts = vec!["certs/ca.pem".into()];
+    }
+    Connection {
+        name: CONN.into(),
+        remote_addrs: vec![peer.outer().to_string()],
+        local_addrs: vec![me.outer().to_string()],
+        proposals: vec![spec.ours_ike.clone()],
+        fragment_size: spec.fragment_size,
+        ppk: spec.ppk.0.as_ref().map(|p| ConnPpk::Static {
+            id: p.id.clone(),
+            required: p.required,
+            secret_hex: Some(p.hex.clone()),
+        }),
+        extra: spec.ours_conn.clone(),
+        local,
+        remote,
+        children: vec![Child {
+            name: CONN.into(),
+            local_ts: vec![format!("{}/32", me.inner())],
+            remote_ts: vec![format!("{}/32", peer.inner())],
+            esp_proposals: vec![spec.ours_esp.clone()],
+            extra: spec.ours_child.clone(),
+        }],
+        psk: match &spec.auth {
+            Auth::Psk { ours, .. } => Some((ours.clone(), vec![OUR_ID.into(), PEER_ID.into()])),
+            Auth::Pubkey(_) => None,
+        },
+        ..Connection::default()
+    }
+}
+
 /// Our `[connections.net]`, its child and secrets. `with_secrets = false` leaves the secrets
 /// out (for a reload that keeps them).
 pub fn iked_toml(lab: &Lab, spec: &Spec, with_secrets: bool) -> String {
-    let (me, peer) = (lab.left(), lab.right());
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "[connections.{CONN}]\nremote_addrs = [\"{}\"]\nlocal_addrs = [\"{}\"]\nproposals = [\"{}\"]",
-        peer.outer(),
-        me.outer(),
-        spec.ours_ike
-    );
-    if let Some(n) = spec.fragment_size {
-        let _ = writeln!(s, "fragment_size = {n}");
-    }
-    if let Some(p) = &spec.ppk.0 {
-        let _ = writeln!(s, "ppk_id = \"{}\"\nppk_required = {}", p.id, p.required);
-    }
-    s.push_str(&spec.ours_conn);
-    let auth = auth_name(&spec.auth);
-    match &spec.auth {
-        Auth::Psk { .. } => {
-            let _ = writeln!(
-                s,
-                "\n[connections.{CONN}.local]\nauth = \"psk\"\nid = \"{OUR_ID}\"\n\n[connections.{CONN}.remote]\nauth = \"psk\"\nid = \"{PEER_ID}\""
-            );
-        }
-        Auth::Pubkey(_) => {
-            let _ = writeln!(
-                s,
-                "\n[connections.{CONN}.local]\nauth = \"{auth}\"\nid = \"{OUR_ID}\"\ncerts = [\"certs/ours.pem\"]\nkey = \"private/ours.key\"\n\n[connections.{CONN}.remote]\nauth = \"{auth}\"\nid = \"{PEER_ID}\"\ncacerts = [\"certs/ca.pem\"]"
-            );
-        }
-    }
-    let _ = writeln!(
-        s,
-        "\n[connections.{CONN}.children.{CONN}]\nlocal_ts = [\"{}/32\"]\nremote_ts = [\"{}/32\"]\nesp_proposals = [\"{}\"]",
-        me.inner(),
-        peer.inner(),
-        spec.ours_esp
-    );
-    s.push_str(&spec.ours_child);
+    let conn = iked_connection(lab, spec);
     if with_secrets {
-        if let Auth::Psk { ours, .. } = &spec.auth {
-            let _ = writeln!(
-                s,
-                "\n[secrets.ike.{CONN}]\nids = [\"{OUR_ID}\", \"{PEER_ID}\"]\nsecret = \"{ours}\""
-            );
-        }
-        if let Some(p) = &spec.ppk.0 {
-            let _ = writeln!(
-                s,
-                "\n[secrets.ppk.{CONN}]\nid = \"{}\"\nsecret = \"0x{}\"",
-                p.id, p.hex
-            );
-        }
+        conn.render()
+    } else {
+        conn.without_secrets().render()
     }
-    s
 }
 
-/// strongSwan's `swanctl.conf`.
+/// strongSwan's `swanctl.conf` from a [`Spec`], the mirror of [`iked_connection`].
 pub fn swanctl_conf(lab: &Lab, spec: &Spec) -> String {
     let (me, peer) = (lab.right(), lab.left());
     let auth = auth_name(&spec.auth);
-    let (local_extra, remote_extra) = match spec.auth {
-        Auth::Psk { .. } => (String::new(), String::new()),
-        Auth::Pubkey(_) => (
-            "certs = peer.pem\n".to_owned(),
-            "cacerts = ca.pem\n".to_owned(),
-        ),
+    let pubkey = matches!(spec.auth, Auth::Pubkey(_));
+    let side = |id: &str, certs: &str| SwAuth {
+        auth: auth.into(),
+        id: Some(id.into()),
+        certs: pubkey.then(|| certs.into()),
     };
-    let ppk = spec.ppk.1.as_ref().map_or_else(String::new, |p| {
-        format!(
-            "ppk_id = {}\nppk_required = {}\n",
-            p.id,
-            if p.required { "yes" } else { "no" }
-        )
-    });
-    let mut secrets = String::new();
+    let mut secrets = Vec::new();
     if let Auth::Psk { peer: psk, .. } = &spec.auth {
-        let _ = writeln!(
-            secrets,
-            "ike-net {{\nid-1 = {OUR_ID}\nid-2 = {PEER_ID}\nsecret = \"{psk}\"\n}}"
-        );
+        secrets.push(SwSecret::Ike {
+            name: CONN.into(),
+            ids: vec![OUR_ID.into(), PEER_ID.into()],
+            secret: psk.clone(),
+        });
     }
     if let Some(p) = &spec.ppk.1 {
-        let _ = writeln!(
-            secrets,
-            "ppk-net {{\nid = {}\nsecret = 0x{}\n}}",
-            p.id, p.hex
-        );
+        secrets.push(SwSecret::Ppk {
+            name: CONN.into(),
+            id: p.id.clone(),
+            hex: p.hex.clone(),
+        });
     }
-    secrets.push_str(&spec.peer_secrets);
-    format!(
-        r#"connections {{
-{CONN} {{
-version = 2
-local_addrs = {local}
-remote_addrs = {remote}
-proposals = {ike}
-mobike = no
-fragmentation = yes
-{ppk}{peer_conn}
-local {{
-auth = {auth}
-id = {PEER_ID}
-{local_extra}}}
-remote {{
-auth = {auth}
-id = {OUR_ID}
-{remote_extra}}}
-children {{
-{CONN} {{
-local_ts = {local_in}/32
-remote_ts = {remote_in}/32
-esp_proposals = {esp}
-start_action = none
-{peer_child}
-}}
-}}
-}}
-}}
-secrets {{
-{secrets}}}
-"#,
-        local = me.outer(),
-        remote = peer.outer(),
-        ike = spec.peer_ike,
-        esp = spec.peer_esp,
-        peer_conn = spec.peer_conn,
-        peer_child = spec.peer_child,
-        local_in = me.inner(),
-        remote_in = peer.inner(),
-    )
+    SwanctlConf {
+        connections: vec![SwConn {
+            name: CONN.into(),
+            local_addrs: Some(me.outer().to_string()),
+            remote_addrs: Some(peer.outer().to_string()),
+            proposals: spec.peer_ike.clone(),
+            ppk: spec.ppk.1.as_ref().map(|p| (p.id.clone(), p.required)),
+            extra: spec.peer_conn.clone(),
+            local: side(PEER_ID, "peer.pem"),
+            remote: side(OUR_ID, "ca.pem"),
+            children: vec![SwChild {
+                name: CONN.into(),
+                local_ts: format!("{}/32", me.inner()),
+                remote_ts: format!("{}/32", peer.inner()),
+                esp_proposals: spec.peer_esp.clone(),
+                extra: spec.peer_child.clone(),
+            }],
+        }],
+        secrets,
+        extra_secrets: spec.peer_secrets.clone(),
+    }
+    .render()
 }
 
 fn write_peer_credentials(charon: &Charon, spec: &Spec) {

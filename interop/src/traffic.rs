@@ -1,4 +1,5 @@
-//! Traffic through the tunnel: ping, a checked TCP transfer, and a first-packet probe.
+//! Traffic through the tunnel: ping and a first-packet probe (the checked TCP transfer is in
+//! `transfer`).
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
@@ -8,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::cmd::{self, Error, Result, wait_until};
+use crate::cmd::{self, Error, Result};
 use crate::lab::Node;
 use crate::timing::Timestamp;
 
@@ -49,119 +50,12 @@ pub fn ping(from: &Node, dst: Ipv4Addr, count: u32) -> Result<PingStats> {
     })
 }
 
-/// Result of [`tcp_transfer`].
-#[derive(Clone, Copy, Debug)]
-pub struct Transfer {
-    /// Bytes received and checked.
-    pub bytes: usize,
-    /// From the sender's start to the receiver's exit.
-    pub elapsed: Duration,
-}
-
-/// Deterministic test data (xorshift), so a mismatch is reproducible.
-pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-/// Sends `bytes` bytes over TCP from `from`'s inner address to `to`'s inner address, port
-/// `port`, with `nc` from the root filesystem, and checks that exactly those bytes arrived.
-pub fn tcp_transfer(
-    from: &Node,
-    to: &Node,
-    port: u16,
-    bytes: usize,
-    timeout: Duration,
-) -> Result<Transfer> {
-    let data = pattern(bytes, bytes as u64 ^ u64::from(port));
-    let (dst, p) = (to.inner().to_string(), port.to_string());
-    let mut rx = to.command(&["nc", "-l", "-n", "-N", &dst, &p]);
-    rx.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut receiver = rx.spawn().map_err(|e| Error::io("spawning nc -l", e))?;
-    let stdout = receiver.stdout.take();
-    let collected = thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut s) = stdout {
-            let _ = std::io::Read::read_to_end(&mut s, &mut buf);
-        }
-        buf
-    });
-    let result = (|| {
-        let listening = format!("{dst}:{port}");
-        wait_until(Duration::from_secs(5), || {
-            let out = cmd::run(&mut to.command(&["ss", "-ltnH"]), Duration::from_secs(5)).ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains(&listening)
-                .then_some(())
-        })
-        .ok_or_else(|| {
-            Error::new(format!(
-                "nc did not listen on {listening} in {}",
-                to.netns()
-            ))
-        })?;
-        let start = Instant::now();
-        let src = from.inner().to_string();
-        let mut tx = from.command(&["nc", "-N", "-n", "-s", &src, &dst, &p]);
-        let out = cmd::run_with_input(&mut tx, Some(data.clone()), timeout)?;
-        cmd::check_status("nc (sender)", out)?;
-        let status = cmd::wait_child(&mut receiver, timeout)
-            .ok_or_else(|| Error::new("nc (receiver) did not exit after the sender closed"))?;
-        Ok((start.elapsed(), status))
-    })();
-    if result.is_err() {
-        let _ = receiver.kill();
-        let _ = receiver.wait();
-    }
-    let received = collected.join().unwrap_or_default();
-    let (elapsed, status) = result?;
-    if !status.success() {
-        return Err(Error::new(format!("nc (receiver) exited with {status}")));
-    }
-    if received != data {
-        let at = received
-            .iter()
-            .zip(&data)
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| received.len().min(data.len()));
-        return Err(Error::new(format!(
-            "TCP transfer corrupted: sent {} bytes, received {}, first difference at {at}",
-            data.len(),
-            received.len()
-        )));
-    }
-    Ok(Transfer {
-        bytes: received.len(),
-        elapsed,
-    })
-}
-
 /// The probe binary built with this crate (`pqio-probe`): `$PQIO_PROBE`, else next to the
 /// running executable or its parent directory (test and bench executables live in
 /// `target/<profile>/deps/`). Integration tests of this crate get it built by cargo; others run
 /// `cargo build -p interop --bins` first.
 pub fn probe_binary() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("PQIO_PROBE") {
-        return Ok(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
-    exe.ancestors()
-        .skip(1)
-        .take(2)
-        .map(|d| d.join("pqio-probe"))
-        .find(|p| p.exists())
-        .ok_or_else(|| {
-            Error::new("pqio-probe not found; run `cargo build --release -p interop --bins`")
-        })
+    crate::transfer::sibling_binary("pqio-probe", "PQIO_PROBE")
 }
 
 /// When the first packet crossed the tunnel, as seen by [`FirstPacketProbe`].

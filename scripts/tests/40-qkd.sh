@@ -12,7 +12,7 @@
 #   - error_contract_404 wants 404 for an unknown key_ID; §5.3 mandates 400 with that message.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source scripts/lib.sh
+source scripts/lib/common.sh
 
 VENV=target/qkd-venv
 PY_PACKAGES=("qkdsec[cli]==0.3.0" "etsi-qkd-014-client==0.9.0")

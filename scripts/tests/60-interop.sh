@@ -1,30 +1,58 @@
 #!/usr/bin/env bash
-# Interop lab against strongSwan 6 (see interop/README.md): builds the strongSwan root
-# filesystem once per machine (interop/setup.sh, idempotent), builds iked and ikectl, then runs
-# the interop crate's tests one at a time: strongSwan <-> strongSwan (peer_baseline) and the
+# Interop lab against strongSwan (see interop/README.md): builds the strongSwan peers once per
+# machine as podman images (interop/setup.sh, idempotent: 6.0.1 from Debian trixie, 6.1 from
+# sid), builds iked, ikectl and the KME simulator, then runs every test of the interop crate
+# one at a time against each peer in turn: strongSwan <-> strongSwan (peer_baseline) and the
 # matrix of our daemon against strongSwan (tests/rfc*.rs, ikev2_mlkem.rs), each case with iked
-# as initiator and as responder. Needs root for network namespaces and chroot; without it,
-# skips loudly.
+# as initiator and as responder. Ends with a table of results per peer. Needs root (network
+# namespaces, podman); re-runs itself with sudo, or skips loudly without either.
+#
+#   PQIKE_SS_PEERS="trixie sid"   the peers to run against (default both)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source scripts/lib.sh
+source scripts/lib/common.sh
 
-if ! is_root; then
-    skip_loudly "interop tests need root (network namespaces, chroot, debootstrap); run as root"
+as_root "$0" "$@" || {
+    skip_loudly "interop tests need root (network namespaces, podman) and there is no sudo here; run as root"
     exit 0
-fi
+}
+read -r -a PEERS <<<"${PQIKE_SS_PEERS:-trixie sid}"
 
 start=$(date +%s)
-bash interop/setup.sh
-echo "interop/setup.sh: $(( $(date +%s) - start )) s"
+bash interop/setup.sh "${PEERS[@]}"
+echo "interop/setup.sh: $(($(date +%s) - start)) s"
 
-# The daemon under test, run by the tests exactly as built here.
-cargo build --release -p iked -p ikectl --bin iked --bin ikectl
+# The daemon under test, run by the tests exactly as built here; the lab's own helper binaries.
+cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
+cargo test --release -p interop --no-run
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-export PQIKE_IKED="$BIN/iked" PQIKE_IKECTL="$BIN/ikectl"
-
-# Missing lab pieces (root, root filesystem, iked) are failures here, not skips.
+export PQIKE_IKED="$BIN/iked" PQIKE_IKECTL="$BIN/ikectl" PQIKE_KME_SIM="$BIN/qkd-kme-sim"
+# Missing lab pieces (root, peer image, iked) are failures here, not skips.
 export PQIKE_INTEROP_REQUIRED=1
-start=$(date +%s)
-cargo test --release -p interop -- --test-threads=1 --nocapture
-echo "interop tests: $(( $(date +%s) - start )) s"
+
+LOGS=$(mktemp -d /tmp/pqio-section.XXXXXX)
+trap 'rm -rf "$LOGS"' EXIT
+status=0
+for peer in "${PEERS[@]}"; do
+    echo "=== interop tests against the $peer peer ($(sed -n 's/^image=//p' "${PQIKE_CACHE:-/var/cache/pqike}/strongswan-$peer/stamp"))"
+    start=$(date +%s)
+    PQIKE_SS_PEER=$peer cargo test --release --no-fail-fast -p interop -- --test-threads=1 --nocapture 2>&1 |
+        tee "$LOGS/$peer.log" || status=1
+    echo "interop tests against $peer: $(($(date +%s) - start)) s"
+done
+
+# One line per peer and test file: its results, and the cases not run there with the reason.
+echo "=== interop results by strongSwan version"
+for peer in "${PEERS[@]}"; do
+    version=$(sed -n 's/^strongswan_version=//p' "${PQIKE_CACHE:-/var/cache/pqike}/strongswan-$peer/stamp")
+    awk -v v="strongSwan $version ($peer)" '
+        /Running (unittests|tests\/)/ { file = $2; sub(/^tests\//, "", file); sub(/\.rs$/, "", file) }
+        /Doc-tests/ { file = "" }
+        /!!! SKIPPED: not run against/ { skipped[file]++ }
+        /^test result:/ && file != "" {
+            gsub(/;/, "", $0)
+            printf "%-34s %-26s %s passed, %s failed, %d not run on this peer\n", v, file, $4, $6, skipped[file]
+        }' "$LOGS/$peer.log" | grep -v "src/lib\|unittests" || true
+    grep -A1 "!!! SKIPPED: not run against" "$LOGS/$peer.log" | grep -v "^--$" | sed 's/^/    /' || true
+done
+exit "$status"

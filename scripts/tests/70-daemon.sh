@@ -4,15 +4,17 @@
 # bring up a hybrid X25519+ML-KEM-768 IKE SA. The rest runs without root in `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/lib.sh
+. scripts/lib/common.sh
+. scripts/lib/lab.sh
 
-if ! is_root; then
-    skip_loudly "70-daemon needs root (socket ownership, ports 500/4500, network namespaces)"
+as_root "$0" "$@" || {
+    skip_loudly "70-daemon needs root (socket ownership, ports 500/4500, network namespaces) and there is no sudo here"
     exit 0
-fi
+}
 
 cargo build --release -p iked -p ikectl
 bin="${CARGO_TARGET_DIR:-target}/release"
+pqlab_build
 iked="$PWD/$bin/iked"
 ikectl="$PWD/$bin/ikectl"
 
@@ -40,40 +42,14 @@ retry() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# $1 file, $2 socket, $3 listen address, $4 ike port, $5 natt port, $6 connection body
+# write_config FILE SOCKET LISTEN IKE_PORT NATT_PORT NAME OWN_ID PEER_ID REMOTE START LOCAL_TS
+# REMOTE_TS: [daemon] and one hybrid PSK connection (pqlab iked-conf), mode 0600.
 write_config() {
-    cat >"$1" <<TOML
-[daemon]
-socket = "$2"
-listen = ["$3"]
-ike_port = $4
-natt_port = $5
-log = "info"
-$6
-TOML
-    chmod 600 "$1"
-}
-
-# $1 name, $2 own id, $3 peer id, $4 remote_addrs line, $5 start action, $6 local TS, $7 remote TS
-connection() {
-    cat <<TOML
-[connections.$1]
-$4
-proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
-start_action = "$5"
-[connections.$1.local]
-auth = "psk"
-id = "$2"
-[connections.$1.remote]
-auth = "psk"
-id = "$3"
-[connections.$1.children.net]
-local_ts = ["$6"]
-remote_ts = ["$7"]
-[secrets.ike.$1]
-ids = ["$2", "$3"]
-secret = "0sVGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgZGFlbW9uIHRlc3Rz"
-TOML
+    pqlab_iked_conf "$1" --socket "$2" --listen "$3" --ike-port "$4" --natt-port "$5" --log info \
+        --conn "$6" --remote-addr "$9" --proposal aes256gcm16-prfsha384-x25519-ke1_mlkem768 \
+        --start-action "${10}" --local-id "$7" --remote-id "$8" \
+        --psk "0sVGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgZGFlbW9uIHRlc3Rz" --psk-id "$7" --psk-id "$8" \
+        --child net --local-ts "${11}" --remote-ts "${12}"
 }
 
 echo "--- systemd unit: dist/systemd/iked.service"
@@ -91,8 +67,7 @@ echo "ok: the unit verifies cleanly"
 
 echo "--- control socket: root only"
 sock="$work/iked.sock"
-write_config "$work/perm.toml" "$sock" 127.0.0.1 0 0 \
-    "$(connection peer a.example b.example 'remote_addrs = ["127.0.0.1"]' none 10.1.0.0/16 10.2.0.0/16)"
+write_config "$work/perm.toml" "$sock" 127.0.0.1 0 0 peer a.example b.example 127.0.0.1 none 10.1.0.0/16 10.2.0.0/16
 "$iked" --config "$work/perm.toml" 2>"$work/perm.log" &
 pids+=($!)
 retry 100 "$ikectl" --socket "$sock" version || fail "iked did not start: $(cat "$work/perm.log")"
@@ -115,12 +90,9 @@ grep -q "permission denied: only root may control iked" "$work/err" || fail "une
 echo "ok: mode 600 root, unprivileged users refused (exit 3), root admitted"
 
 echo "--- two daemons on UDP 500/4500 in network namespace $ns"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-write_config "$work/b.toml" "$work/b.sock" 127.0.0.2 500 4500 \
-    "$(connection site-a b.example a.example 'remote_addrs = ["%any"]' none 10.2.0.0/16 10.1.0.0/16)"
-write_config "$work/a.toml" "$work/a.sock" 127.0.0.1 500 4500 \
-    "$(connection site-b a.example b.example 'remote_addrs = ["127.0.0.2"]' start 10.1.0.0/16 10.2.0.0/16)"
+pqlab netns add "$ns"
+write_config "$work/b.toml" "$work/b.sock" 127.0.0.2 500 4500 site-a b.example a.example %any none 10.2.0.0/16 10.1.0.0/16
+write_config "$work/a.toml" "$work/a.sock" 127.0.0.1 500 4500 site-b a.example b.example 127.0.0.2 start 10.1.0.0/16 10.2.0.0/16
 ip netns exec "$ns" "$iked" --config "$work/b.toml" 2>"$work/b.log" &
 pids+=($!)
 retry 100 "$ikectl" --socket "$work/b.sock" version || fail "daemon B did not start: $(cat "$work/b.log")"

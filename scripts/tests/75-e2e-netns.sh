@@ -13,12 +13,13 @@
 # without it, skips loudly. About a minute once built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/lib.sh
+. scripts/lib/common.sh
+. scripts/lib/lab.sh
 
-if ! is_root; then
-    skip_loudly "75-e2e-netns needs root (network namespaces, TUN devices, UDP 500/4500)"
+as_root "$0" "$@" || {
+    skip_loudly "75-e2e-netns needs root (network namespaces, TUN devices, UDP 500/4500) and there is no sudo here"
     exit 0
-fi
+}
 if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
     skip_loudly "75-e2e-netns needs /dev/net/tun and ip netns"
     exit 0
@@ -30,11 +31,12 @@ HAVE_TSHARK=1
 apt_install tshark || HAVE_TSHARK=0
 cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
+pqlab_build
 
 P="pqd-e2e-$$-"
 WORK=$(mktemp -d /tmp/pqd-e2e.XXXXXX)
 INNER_NETS="1 2"
-. daemon/tests/netns-lib.sh
+. scripts/lib/gateways.sh
 cleanup() {
     pqm_cleanup
     if [ "${failed:-0}" -ne 0 ] && [ -z "${KEEP_LOGS:-}" ]; then
@@ -67,13 +69,14 @@ ikectl() { local side=$1; shift; "$BIN/ikectl" --socket "$WORK/$side.sock" "$@";
 # write_configs NET2_PPK [NET2_EXTRA]
 write_configs() {
     local ppk2=$1 extra2=${2:-}
-    { pqm_daemon_section a
-      pqm_connection a net1 1 "$P1" static "" 'rekey_bytes = "4M"'
-      pqm_connection a net2 2 "$P2" "$ppk2" "$extra2"; } >"$WORK/a.toml"
-    { pqm_daemon_section b
-      pqm_connection b net1 1 "$P1" static
-      pqm_connection b net2 2 "$P2" "$ppk2" "$extra2"; } >"$WORK/b.toml"
-    chmod 600 "$WORK/a.toml" "$WORK/b.toml"
+    pqm_daemon_args a
+    pqm_conn_args a net1 1 "$P1" static "" 'rekey_bytes = "4M"'
+    pqm_conn_args a net2 2 "$P2" "$ppk2" "$extra2"
+    pqm_write_conf a
+    pqm_daemon_args b
+    pqm_conn_args b net1 1 "$P1" static
+    pqm_conn_args b net2 2 "$P2" "$ppk2" "$extra2"
+    pqm_write_conf b
 }
 
 ping_net() { # SIDE NET [COUNT]: pings the peer's address on inner network NET from ours
@@ -114,8 +117,8 @@ check "ping B -> A over net1" ping_net b 1
 check "ping A -> B over net2" ping_net a 2
 check "ping B -> A over net2" ping_net b 2
 spi_before=$(sa_field a net1 '.children[0].inbound_spi')
-check "TCP A -> B over net1, 16 MiB, SHA-256 checked (rekeys under load)" transfer a 10.2.1.1 10.1.1.1 16
-check "TCP B -> A over net2, 8 MiB, SHA-256 checked" transfer b 10.1.2.1 10.2.2.1 8
+check "TCP A -> B over net1, 16 MiB, every byte checked (rekeys under load)" transfer a 10.2.1.1 10.1.1.1 16
+check "TCP B -> A over net2, 8 MiB, every byte checked" transfer b 10.1.2.1 10.2.2.1 8
 check "the datapath's 4 MiB soft lifetime rekeyed net1" test "$(counter a child_sa_soft_lifetimes)" -ge 1
 check "net1's Child SA was replaced and the old one deleted" wait_until 10 net1_rekeyed
 check "per-SA counters show the traffic" test "$(ikectl a --json stats | jq '[.children[].counters.bytes_in] | add')" -gt 8000000
@@ -157,7 +160,7 @@ check "ikectl up net2 with a QKD key" ikectl a up net2 --timeout 15
 check "net2's PPK is a QKD key (enc_keys) and was used" test "$(sa_field a net2 '"\(.ppk.source) \(.ppk.used)"')" = "qkd true"
 check "B fetched the same key (dec_keys)" test "$(sa_field b net2 .ppk.id)" = "$(sa_field a net2 .ppk.id)"
 check "ping over the QKD-keyed net2" ping_net a 2
-check "TCP B -> A over the QKD-keyed net2, 8 MiB, SHA-256 checked" transfer b 10.1.2.1 10.2.2.1 8
+check "TCP B -> A over the QKD-keyed net2, 8 MiB, every byte checked" transfer b 10.1.2.1 10.2.2.1 8
 check "net1 lost no packet during the reload" reload_lost_nothing
 check "net1 kept its IKE SA and Child SA SPIs through the reload" test "$(sa_field a net1 '"\(.id) \(.children[0].inbound_spi) \(.children[0].outbound_spi)"')" = "$net1_before"
 grep -o '[0-9]* received' "$WORK/ping-reload.log" | sed 's/^/     /'
@@ -220,7 +223,7 @@ pqm_iked_start a "$BIN"
 check "ikectl up net1 with raw ESP" ikectl a up net1 --timeout 15
 check "IKE stayed on port 500 (no encapsulation)" test "$(sa_field a net1 .remote)" = "$OUTER_B:500"
 check "ping A -> B over raw ESP" ping_net a 1
-check "TCP B -> A over raw ESP, 4 MiB, SHA-256 checked" transfer b 10.1.1.1 10.2.1.1 4
+check "TCP B -> A over raw ESP, 4 MiB, every byte checked" transfer b 10.1.1.1 10.2.1.1 4
 check "iked A stops cleanly" pqm_iked_stop a
 check "iked B stops cleanly" pqm_iked_stop b
 
@@ -235,8 +238,8 @@ check "ikectl up net1 with certificates" ikectl a up net1 --timeout 15
 check "ikectl up net2 with certificates" ikectl a up net2 --timeout 15
 check "ping A -> B over net1 (certificates)" ping_net a 1
 check "ping B -> A over net2 (certificates)" ping_net b 2
-check "TCP A -> B over net1 (certificates), 4 MiB, SHA-256 checked" transfer a 10.2.1.1 10.1.1.1 4
-check "TCP B -> A over net2 (certificates), 4 MiB, SHA-256 checked" transfer b 10.1.2.1 10.2.2.1 4
+check "TCP A -> B over net1 (certificates), 4 MiB, every byte checked" transfer a 10.2.1.1 10.1.1.1 4
+check "TCP B -> A over net2 (certificates), 4 MiB, every byte checked" transfer b 10.1.2.1 10.2.2.1 4
 check "iked A stops cleanly" pqm_iked_stop a
 # A's key no longer matches its certificate: the reload fails with the precise error and the
 # running configuration stays.
@@ -265,7 +268,7 @@ check "net2 is established without ikectl up" established a net2
 check "the acquire is counted (datapath and daemon)" test "$(ikectl a --json stats | jq '[.datapath.acquires, .daemon.acquires] | min')" -ge 1
 check "the trapped packets were dropped, not sent in clear" test "$(ikectl a --json stats | jq '.datapath.trapped')" -ge 1
 check "ping B -> A over the trapped net2" ping_net b 2
-check "TCP A -> B over net2 (trap), 4 MiB, SHA-256 checked" transfer a 10.2.2.1 10.1.2.1 4
+check "TCP A -> B over net2 (trap), 4 MiB, every byte checked" transfer a 10.2.2.1 10.1.2.1 4
 received_before=$(ikectl b --json stats | jq '.engine.datagrams_received')
 # ESP in UDP with an SPI A never gave out, five times from one socket (so one worker): one
 # rate-limited report, one INVALID_SPI.

@@ -9,12 +9,13 @@
 # figures come from scripts/bench-all.sh). Needs root; without it, skips loudly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/lib.sh
+. scripts/lib/common.sh
+. scripts/lib/lab.sh
 
-if ! is_root; then
-    skip_loudly "80-bench-smoke needs root (network namespaces, UDP port 500)"
+as_root "$0" "$@" || {
+    skip_loudly "80-bench-smoke needs root (network namespaces, UDP port 500) and there is no sudo here"
     exit 0
-fi
+}
 if ! ip netns list >/dev/null 2>&1; then
     skip_loudly "80-bench-smoke needs ip netns"
     exit 0
@@ -24,6 +25,7 @@ apt_install iproute2 jq
 N=50
 cargo build --release -q -p iked -p ikectl -p benches --bin iked --bin ikectl --bin ike_load
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
+pqlab_build
 
 P="pqb-smoke-$$-"
 STEM="pqb$(printf '%s' "$$" | tail -c 7)"
@@ -41,47 +43,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "${P}i"
-ip netns add "${P}r"
-ip link add "${STEM}i" netns "${P}i" type veth peer name "${STEM}r" netns "${P}r"
-for ns in i r; do
-    ip netns exec "${P}$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
-    ip -n "${P}$ns" link set lo up
-    ip -n "${P}$ns" link set "${STEM}$ns" up
-done
-ip -n "${P}r" addr add 10.251.0.2/24 dev "${STEM}r"
 LOCALS=()
+ADDRS=""
 for x in 11 12 13 14; do
-    ip -n "${P}i" addr add "10.251.0.$x/24" dev "${STEM}i"
+    ADDRS+="10.251.0.$x/24,"
     LOCALS+=(--local "10.251.0.$x")
 done
+pqlab netns add "${P}i" "${P}r"
+pqlab netns link "${P}i" "${STEM}i" "$ADDRS" "${P}r" "${STEM}r" 10.251.0.2/24
 
 PSK="pqb smoke pre-shared key 0123456789"
-cat >"$WORK/iked.toml" <<TOML
-[daemon]
-socket = "$WORK/iked.sock"
-listen = ["10.251.0.2"]
-log = "warn"
-
-[connections.load]
-proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
-
-[connections.load.local]
-auth = "psk"
-id = "responder.example"
-
-[connections.load.remote]
-auth = "psk"
-
-[connections.load.children.net]
-local_ts = ["10.2.0.0/16"]
-remote_ts = ["10.1.0.0/16"]
-esp_proposals = ["aes256gcm16"]
-
-[secrets.ike.load]
-secret = "$PSK"
-TOML
-chmod 600 "$WORK/iked.toml"
+pqlab_iked_conf "$WORK/iked.toml" --socket "$WORK/iked.sock" --listen 10.251.0.2 --log warn \
+    --conn load --proposal aes256gcm16-prfsha384-x25519-ke1_mlkem768 --local-id responder.example \
+    --psk "$PSK" --child net --local-ts 10.2.0.0/16 --remote-ts 10.1.0.0/16 --esp aes256gcm16
 nsenter "--net=/run/netns/${P}r" -- "$BIN/iked" --config "$WORK/iked.toml" 2>"$WORK/iked.log" </dev/null >/dev/null &
 IKED_PID=$!
 ikectl() { "$BIN/ikectl" --socket "$WORK/iked.sock" "$@"; }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use benches::{Scenario, median, run_handshake};
 use ipsec_crypto::CryptoProvider;
 
+// One push per provider compiled in.
+#[allow(clippy::vec_init_then_push)]
 fn main() {
     let runs: usize = std::env::args()
         .nth(1)

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         eprintln!("usage: lab_bench wire|load [options] --out FILE");
         return ExitCode::from(2);
     };
-    let Some(rootfs) = interop::lab_or_skip(&format!("lab_bench {cmd}")) else {
+    let Some(strongswan) = interop::lab_or_skip(&format!("lab_bench {cmd}")) else {
         return ExitCode::SUCCESS;
     };
     let opt = |name: &str| {
@@ -33,9 +33,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let json = match cmd.as_str() {
-        "wire" => run_wire(&rootfs, num("--runs", 10.0) as usize),
+        "wire" => run_wire(&strongswan, num("--runs", 10.0) as usize),
         "load" => run_load(
-            &rootfs,
+            &strongswan,
             &LoadArgs {
                 count: num("--count", 20_000.0) as usize,
                 duration_s: num("--duration", 10.0),

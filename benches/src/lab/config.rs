@@ -1,7 +1,8 @@
 //! Configuration text for our daemon and for strongSwan in the lab.
 
 use interop::Node;
-use interop::swanctl::{PskConn, psk_conf};
+use interop::config::iked::{AuthSide, Child, Connection};
+use interop::config::swanctl::{PskConn, SwAuth, SwChild, SwConn, SwSecret, SwanctlConf, psk_conf};
 
 /// The pre-shared key of the wire benchmarks.
 pub(crate) const PSK: &str = "pqb-wire-psk-0123456789abcdef-0123";
@@ -19,38 +20,33 @@ pub(crate) fn iked_conn(
     esp: &str,
     extra: &str,
 ) -> String {
-    format!(
-        r#"[connections.net]
-remote_addrs = ["{remote}"]
-local_addrs = ["{local}"]
-proposals = ["{ike}"]
-rekey_time = "0"
-{extra}
+    Connection {
+        name: "net".into(),
+        remote_addrs: vec![peer.outer().to_string()],
+        local_addrs: vec![me.outer().to_string()],
+        proposals: vec![super::IKE.into()],
+        extra: format!("rekey_time = \"0\"\n{extra}"),
+        local: AuthSide::psk(Some(my_id)),
+        remote: AuthSide::psk(Some(peer_id)),
+        children: vec![child(
+            &format!("{}/32", me.inner()),
+            &format!("{}/32", peer.inner()),
+            esp,
+        )],
+        psk: Some((PSK.into(), vec![my_id.into(), peer_id.into()])),
+        ..Connection::default()
+    }
+    .render()
+}
 
-[connections.net.local]
-auth = "psk"
-id = "{my_id}"
-
-[connections.net.remote]
-auth = "psk"
-id = "{peer_id}"
-
-[connections.net.children.net]
-local_ts = ["{local_in}/32"]
-remote_ts = ["{remote_in}/32"]
-esp_proposals = ["{esp}"]
-rekey_time = "0"
-
-[secrets.ike.net]
-ids = ["{my_id}", "{peer_id}"]
-secret = "{PSK}"
-"#,
-        remote = peer.outer(),
-        local = me.outer(),
-        ike = super::IKE,
-        local_in = me.inner(),
-        remote_in = peer.inner(),
-    )
+fn child(local: &str, remote: &str, esp: &str) -> Child {
+    Child {
+        name: "net".into(),
+        local_ts: vec![local.into()],
+        remote_ts: vec![remote.into()],
+        esp_proposals: vec![esp.into()],
+        extra: "rekey_time = \"0\"\n".into(),
+    }
 }
 
 /// strongSwan's connection `net`, the mirror of [`iked_conn`].
@@ -74,73 +70,53 @@ pub(crate) fn swanctl_conn(
 /// Our responder for the load benchmark: any peer that proves the PSK, one Child SA
 /// 10.2.0.0/16 <-> 10.1.0.0/16 (what `ike_load` proposes).
 pub(crate) fn iked_load_responder() -> String {
-    format!(
-        r#"[connections.load]
-proposals = ["{ike}"]
-rekey_time = "0"
-
-[connections.load.local]
-auth = "psk"
-id = "responder.example"
-
-[connections.load.remote]
-auth = "psk"
-
-[connections.load.children.net]
-local_ts = ["10.2.0.0/16"]
-remote_ts = ["10.1.0.0/16"]
-esp_proposals = ["{esp}"]
-rekey_time = "0"
-
-[secrets.ike.load]
-secret = "{LOAD_PSK}"
-"#,
-        ike = super::IKE,
-        esp = super::ESP,
-    )
+    Connection {
+        name: "load".into(),
+        proposals: vec![super::IKE.into()],
+        extra: "rekey_time = \"0\"\n".into(),
+        local: AuthSide::psk(Some("responder.example")),
+        remote: AuthSide::psk(None),
+        children: vec![child("10.2.0.0/16", "10.1.0.0/16", super::ESP)],
+        psk: Some((LOAD_PSK.into(), Vec::new())),
+        ..Connection::default()
+    }
+    .render()
 }
 
 /// strongSwan's responder for the load benchmark, the mirror of [`iked_load_responder`].
 /// `unique = never`: every initiator uses the same identity, and strongSwan would otherwise
 /// replace the previous IKE SA of that identity at each new one.
 pub(crate) fn swanctl_load_responder(me: &Node) -> String {
-    format!(
-        r#"connections {{
-    load {{
-        version = 2
-        local_addrs = {local}
-        proposals = {ike}
-        mobike = no
-        unique = never
-        rekey_time = 0
-        local {{
-            auth = psk
-            id = responder.example
-        }}
-        remote {{
-            auth = psk
-        }}
-        children {{
-            net {{
-                local_ts = 10.2.0.0/16
-                remote_ts = 10.1.0.0/16
-                esp_proposals = {esp}
-                rekey_time = 0
-                start_action = none
-            }}
-        }}
-    }}
-}}
-secrets {{
-    ike-load {{
-        secret = "{LOAD_PSK}"
-    }}
-}}
-"#,
-        local = me.outer(),
-        ike = super::IKE,
-        esp = super::ESP,
-    )
+    let psk = |id: Option<&str>| SwAuth {
+        auth: "psk".into(),
+        id: id.map(str::to_owned),
+        certs: None,
+    };
+    SwanctlConf {
+        connections: vec![SwConn {
+            name: "load".into(),
+            local_addrs: Some(me.outer().to_string()),
+            proposals: super::IKE.into(),
+            extra: "unique = never\nrekey_time = 0\n".into(),
+            local: psk(Some("responder.example")),
+            remote: psk(None),
+            children: vec![SwChild {
+                name: "net".into(),
+                local_ts: "10.2.0.0/16".into(),
+                remote_ts: "10.1.0.0/16".into(),
+                esp_proposals: super::ESP.into(),
+                extra: "rekey_time = 0\n".into(),
+            }],
+            ..SwConn::default()
+        }],
+        secrets: vec![SwSecret::Ike {
+            name: "load".into(),
+            ids: Vec::new(),
+            secret: LOAD_PSK.into(),
+        }],
+        extra_secrets: String::new(),
+    }
+    .render()
 }
 
 /// strongSwan settings (inside `charon { }`) so that it accepts a load test from few addresses

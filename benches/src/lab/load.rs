@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use interop::{Charon, CharonConfig, Encap, Iked, IkedConfig, Lab, Node, Rootfs, VETH};
+use interop::{Charon, CharonConfig, Encap, Iked, IkedConfig, Lab, Node, StrongSwan, VETH};
 use serde_json::{Value, json};
 
 use super::config::{
@@ -28,9 +28,9 @@ pub struct LoadArgs {
 }
 
 /// Runs the load against both responders.
-pub fn run_load(rootfs: &Rootfs, a: &LoadArgs) -> Result<Value> {
+pub fn run_load(strongswan: &StrongSwan, a: &LoadArgs) -> Result<Value> {
     let ike_load = sibling("ike_load")?;
-    let lab = Lab::for_daemon(rootfs, "pqbl").map_err(|e| format!("lab: {e}"))?;
+    let lab = Lab::for_daemon(strongswan, "pqbl").map_err(|e| format!("lab: {e}"))?;
     let (l, r) = (lab.left(), lab.right());
     let sources: Vec<Ipv4Addr> = (0..a.sources.clamp(1, 200))
         .map(|i| Ipv4Addr::new(192, 0, 2, 10 + i as u8))
@@ -85,7 +85,7 @@ pub fn run_load(rootfs: &Rootfs, a: &LoadArgs) -> Result<Value> {
             )?);
         }
         {
-            let charon = Charon::start(r, rootfs, "resp", &charon_load_config())
+            let charon = Charon::start(r, strongswan, "resp", &charon_load_config())
                 .map_err(|e| format!("charon: {e}"))?;
             charon
                 .load_conf(&swanctl_load_responder(r))
@@ -114,7 +114,7 @@ pub fn run_load(rootfs: &Rootfs, a: &LoadArgs) -> Result<Value> {
         "concurrency": a.concurrency,
         "count": a.count,
         "duration_s": a.duration_s,
-        "strongswan": rootfs.describe(),
+        "strongswan": strongswan.describe(),
         "strongswan_settings": {
             "charon.cookie_threshold": CHARON_LOAD_THRESHOLD,
             "charon.block_threshold": CHARON_LOAD_THRESHOLD,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use interop::{
     Charon, CharonConfig, Encap, FirstPacketProbe, Iked, IkedBinaries, IkedConfig, Lab, Node,
-    PhaseTimings, Rootfs, Timestamp, timelines,
+    PhaseTimings, StrongSwan, Timestamp, timelines,
 };
 use serde_json::{Value, json};
 
@@ -30,7 +30,7 @@ type Case = (
     &'static str,
     &'static str,
     &'static str,
-    fn(&Rootfs, usize) -> Result<Samples>,
+    fn(&StrongSwan, usize) -> Result<Samples>,
 );
 
 fn push(s: &mut Samples, phase: &str, d: Duration) {
@@ -40,7 +40,7 @@ fn push(s: &mut Samples, phase: &str, d: Duration) {
 }
 
 /// Runs every pair `runs` times; a pair that fails is recorded with its error.
-pub fn run_wire(rootfs: &Rootfs, runs: usize) -> Result<Value> {
+pub fn run_wire(strongswan: &StrongSwan, runs: usize) -> Result<Value> {
     let mut pairs = Vec::new();
     let cases: [Case; 5] = [
         ("iked ↔ iked", "iked", "iked", ours_ours),
@@ -55,7 +55,7 @@ pub fn run_wire(rootfs: &Rootfs, runs: usize) -> Result<Value> {
     ];
     for (name, init, resp, f) in cases {
         eprintln!("lab_bench wire: {name}, {runs} runs");
-        let entry = match f(rootfs, runs) {
+        let entry = match f(strongswan, runs) {
             Ok(samples) => {
                 json!({"name": name, "initiator": init, "responder": resp, "samples_us": samples})
             }
@@ -72,7 +72,7 @@ pub fn run_wire(rootfs: &Rootfs, runs: usize) -> Result<Value> {
         "ike_proposal": super::IKE,
         "esp_proposal": ESP_PFS,
         "encapsulation": "raw ESP (IP protocol 50), IKE on port 500",
-        "strongswan": rootfs.describe(),
+        "strongswan": strongswan.describe(),
         "pairs": pairs,
     }))
 }
@@ -98,8 +98,8 @@ fn charon_config() -> CharonConfig {
     }
 }
 
-fn ours_ours(rootfs: &Rootfs, runs: usize) -> Result<Samples> {
-    let lab = Lab::for_daemon(rootfs, "pqbw").map_err(err("lab"))?;
+fn ours_ours(strongswan: &StrongSwan, runs: usize) -> Result<Samples> {
+    let lab = Lab::for_daemon(strongswan, "pqbw").map_err(err("lab"))?;
     let (l, r) = (lab.left(), lab.right());
     let right = Iked::start(
         r,
@@ -127,8 +127,8 @@ fn ours_ours(rootfs: &Rootfs, runs: usize) -> Result<Samples> {
 
 /// iked ↔ iked with `hybrid = "pqc+qkd"`: a fresh QKD key per IKE SA from the KME simulator
 /// (`enc_keys` by the initiator, `dec_keys` by the responder) mixed in as the PPK.
-fn ours_ours_qkd(rootfs: &Rootfs, runs: usize) -> Result<Samples> {
-    let lab = Lab::for_daemon(rootfs, "pqbq").map_err(err("lab"))?;
+fn ours_ours_qkd(strongswan: &StrongSwan, runs: usize) -> Result<Samples> {
+    let lab = Lab::for_daemon(strongswan, "pqbq").map_err(err("lab"))?;
     let (l, r) = (lab.left(), lab.right());
     let kme = Kme::start(l, r)?;
     let policy = |peer: &str| {
@@ -161,11 +161,13 @@ fn ours_ours_qkd(rootfs: &Rootfs, runs: usize) -> Result<Samples> {
     Ok(s)
 }
 
-fn ss_ss(rootfs: &Rootfs, runs: usize) -> Result<Samples> {
-    let lab = Lab::new(rootfs, "pqbw").map_err(err("lab"))?;
+fn ss_ss(strongswan: &StrongSwan, runs: usize) -> Result<Samples> {
+    let lab = Lab::new(strongswan, "pqbw").map_err(err("lab"))?;
     let (l, r) = (lab.left(), lab.right());
-    let right = Charon::start(r, rootfs, "right", &charon_config()).map_err(err("charon right"))?;
-    let left = Charon::start(l, rootfs, "left", &charon_config()).map_err(err("charon left"))?;
+    let right =
+        Charon::start(r, strongswan, "right", &charon_config()).map_err(err("charon right"))?;
+    let left =
+        Charon::start(l, strongswan, "left", &charon_config()).map_err(err("charon left"))?;
     right
         .load_conf(&swanctl_conn(r, l, "r.example", "l.example", ESP_PFS))
         .map_err(err("load right"))?;
@@ -177,10 +179,11 @@ fn ss_ss(rootfs: &Rootfs, runs: usize) -> Result<Samples> {
 }
 
 /// iked (left) and strongSwan (right); `ours_initiate` says who initiates.
-fn mixed(rootfs: &Rootfs, runs: usize, ours_initiate: bool) -> Result<Samples> {
-    let lab = Lab::for_daemon(rootfs, "pqbx").map_err(err("lab"))?;
+fn mixed(strongswan: &StrongSwan, runs: usize, ours_initiate: bool) -> Result<Samples> {
+    let lab = Lab::for_daemon(strongswan, "pqbx").map_err(err("lab"))?;
     let (l, r) = (lab.left(), lab.right());
-    let charon = Charon::start(r, rootfs, "strongswan", &charon_config()).map_err(err("charon"))?;
+    let charon =
+        Charon::start(r, strongswan, "strongswan", &charon_config()).map_err(err("charon"))?;
     charon
         .load_conf(&swanctl_conn(r, l, "r.example", "l.example", ESP_PFS))
         .map_err(err("load"))?;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use iked::client::Client;
 use iked::config::Config;
-use iked::{Daemon, LoggingSink};
+use iked::{Daemon as IkedDaemon, LoggingSink};
+use interop::config::iked::{AuthSide, Child, Connection, Daemon};
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
 
@@ -17,7 +18,7 @@ pub const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
 /// A daemon on its own runtime; shut down on drop.
 pub struct TestDaemon {
     pub rt: Runtime,
-    pub daemon: Option<Daemon>,
+    pub daemon: Option<IkedDaemon>,
     pub dir: TempDir,
     pub socket: PathBuf,
     pub config_path: PathBuf,
@@ -43,7 +44,7 @@ impl TestDaemon {
             .build()
             .expect("runtime");
         let daemon = rt
-            .block_on(Daemon::start(config, Box::new(LoggingSink::new())))
+            .block_on(IkedDaemon::start(config, Box::new(LoggingSink::new())))
             .expect("daemon starts");
         Self {
             rt,
@@ -54,7 +55,7 @@ impl TestDaemon {
         }
     }
 
-    pub fn daemon(&self) -> &Daemon {
+    pub fn daemon(&self) -> &IkedDaemon {
         self.daemon.as_ref().expect("running")
     }
 
@@ -89,11 +90,17 @@ impl Drop for TestDaemon {
     }
 }
 
-fn write_config(path: &Path, socket: &Path, body: &str, daemon_extra: &str) {
-    let text = format!(
-        "[daemon]\nsocket = \"{}\"\nlisten = [\"127.0.0.1\"]\nnatt_port = 0\n{daemon_extra}\n{body}",
-        socket.display()
-    );
+/// Writes `iked.toml`: a `[daemon]` section on 127.0.0.1 with `daemon_extra` (which names the
+/// IKE port), then `body`, mode 0600.
+pub fn write_config(path: &Path, socket: &Path, body: &str, daemon_extra: &str) {
+    let daemon = Daemon {
+        socket: socket.display().to_string(),
+        listen: vec!["127.0.0.1".into()],
+        natt_port: Some(0),
+        ..Daemon::default()
+    };
+    // The extra lines and an empty one keep the line numbers the tests' error messages name.
+    let text = format!("{}{daemon_extra}\n{body}", daemon.render());
     std::fs::write(path, text).expect("write config");
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .expect("chmod");
@@ -114,35 +121,36 @@ pub fn site(
     } else {
         ("10.2.0.0/16", "10.1.0.0/16")
     };
-    let remote = match peer_port {
-        Some(p) => format!("remote_addrs = [\"127.0.0.1\"]\nremote_port = {p}"),
-        None => "remote_addrs = [\"%any\"]".into(),
-    };
-    format!(
-        r#"
-[connections.{name}]
-{remote}
-proposals = ["{ike}"]
-start_action = "{start}"
-
-[connections.{name}.local]
-auth = "psk"
-id = "{me}.example"
-
-[connections.{name}.remote]
-auth = "psk"
-id = "{peer}.example"
-
-[connections.{name}.children.net]
-local_ts = ["{local_net}"]
-remote_ts = ["{remote_net}"]
-esp_proposals = ["aes256gcm16"]
-
-[secrets.ike.{name}]
-ids = ["{me}.example", "{peer}.example"]
-secret = "0sVGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgZGFlbW9uIHRlc3Rz"
-"#
-    )
+    let (me_id, peer_id) = (format!("{me}.example"), format!("{peer}.example"));
+    Connection {
+        name: name.into(),
+        remote_addrs: vec![
+            if peer_port.is_some() {
+                "127.0.0.1"
+            } else {
+                "%any"
+            }
+            .into(),
+        ],
+        remote_port: peer_port,
+        proposals: vec![ike.into()],
+        start_action: Some(start.into()),
+        local: AuthSide::psk(Some(&me_id)),
+        remote: AuthSide::psk(Some(&peer_id)),
+        children: vec![Child {
+            name: "net".into(),
+            local_ts: vec![local_net.into()],
+            remote_ts: vec![remote_net.into()],
+            esp_proposals: vec!["aes256gcm16".into()],
+            extra: String::new(),
+        }],
+        psk: Some((
+            "0sVGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgZGFlbW9uIHRlc3Rz".into(),
+            vec![me_id, peer_id],
+        )),
+        ..Connection::default()
+    }
+    .render()
 }
 
 /// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.

@@ -1,8 +1,10 @@
 # Shared by scripts/main-job.sh and scripts/tests/75-e2e-netns.sh: two iked gateways in network
 # namespaces joined by a veth pair, and an ETSI GS QKD 014 KME simulator in a third namespace.
+# Namespaces, configuration files and checked transfers come from `pqlab` (scripts/lib/lab.sh).
 #
-# Source it with P set to a unique prefix starting with `pqm-` or `pqd-` (e.g. pqm-$$-) and WORK to a
-# scratch directory; call pqm_cleanup from an EXIT trap. Needs root.
+# Source it after common.sh and lab.sh, with P set to a unique prefix starting with `pqm-` or
+# `pqd-` (e.g. pqm-$$-) and WORK to a scratch directory; call pqm_cleanup from an EXIT trap.
+# Needs root.
 #
 #   namespace ${P}a: veth 10.250.0.1/24, iked "a", TUN ${stem}ta
 #   namespace ${P}b: veth 10.250.0.2/24, iked "b", TUN ${stem}tb
@@ -10,6 +12,7 @@
 #     listens on loopback only (and its certificates name only loopback), so each gateway
 #     reaches its KME through a socat relay on its own 127.0.0.1 that enters ${P}k.
 
+CONF=()
 OUTER_A=10.250.0.1
 OUTER_B=10.250.0.2
 KME_PORT_A=8441
@@ -20,17 +23,6 @@ declare -A IKED_PID=()
 # Interface names are limited to 15 bytes: the prefix's first 3 letters (pqm, pqd) + up to 8
 # digits of the prefix + a suffix.
 pqm_stem() { printf '%s%s' "${P:0:3}" "$(printf '%s' "$P" | tr -cd '0-9' | tail -c 8)"; }
-
-# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds or time runs out.
-wait_until() {
-    local limit=$1 i
-    shift
-    for ((i = 0; i < limit * 20; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # in_ns SIDE COMMAND...: runs COMMAND in namespace ${P}SIDE.
 in_ns() { local side=$1; shift; nsenter "--net=/run/netns/${P}$side" -- "$@"; }
@@ -46,18 +38,8 @@ bg_ns() {
 
 pqm_netns_up() {
     local s; s=$(pqm_stem)
-    ip netns add "${P}a"
-    ip netns add "${P}b"
-    ip netns add "${P}k"
-    ip link add "${s}va" netns "${P}a" type veth peer name "${s}vb" netns "${P}b"
-    ip -n "${P}a" addr add "$OUTER_A/24" dev "${s}va"
-    ip -n "${P}b" addr add "$OUTER_B/24" dev "${s}vb"
-    for side in a b k; do
-        ip netns exec "${P}$side" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
-        ip -n "${P}$side" link set lo up
-    done
-    ip -n "${P}a" link set "${s}va" up
-    ip -n "${P}b" link set "${s}vb" up
+    pqlab netns add "${P}a" "${P}b" "${P}k"
+    pqlab netns link "${P}a" "${s}va" "$OUTER_A/24" "${P}b" "${s}vb" "$OUTER_B/24"
 }
 
 # pqm_kme_up BIN_DIR: certificates for SAEs gw-a and gw-b, the KME pair, and the relays.
@@ -95,112 +77,60 @@ pqm_kme_stop() {
     KME_PID=
 }
 
-# pqm_daemon_section SIDE: [daemon], [dataplane] and (when the KME exists) [qkd] for a side.
-# Inner networks: A 10.1.X.0/24, B 10.2.X.0/24 for X in $INNER_NETS (default "1").
-pqm_daemon_section() {
-    local side=$1 outer peer_side me mine theirs x
-    local s; s=$(pqm_stem)
+# pqm_daemon_args SIDE: appends to the array CONF the `pqlab iked-conf` flags of a side's
+# [daemon], [dataplane] and (when the KME exists) [qkd]. Inner networks: A 10.1.X.0/24, B
+# 10.2.X.0/24 for X in $INNER_NETS (default "1").
+pqm_daemon_args() {
+    local side=$1 outer me peer_side x port=$KME_PORT_A
     if [ "$side" = a ]; then outer=$OUTER_A me=1 peer_side=2; else outer=$OUTER_B me=2 peer_side=1; fi
-    mine="" theirs=""
+    CONF+=(--socket "$WORK/$side.sock" --listen "$outer" --log "${IKED_LOG:-info}")
+    [ "$side" = a ] && [ -n "${KEY_LOG_A:-}" ] && CONF+=(--key-log "$KEY_LOG_A")
+    CONF+=(--tun "$(pqm_stem)t$side" --mtu 1400 --encap "${ENCAP:-udp}")
     for x in ${INNER_NETS:-1}; do
-        mine+="\"10.$me.$x.1/24\", "
-        theirs+="\"10.$peer_side.$x.0/24\", "
+        CONF+=(--address "10.$me.$x.1/24" --route "10.$peer_side.$x.0/24")
     done
-    cat <<TOML
-[daemon]
-socket = "$WORK/$side.sock"
-listen = ["$outer"]
-log = "${IKED_LOG:-info}"
-$([ "$side" = a ] && [ -n "${KEY_LOG_A:-}" ] && printf 'key_log = "%s"' "$KEY_LOG_A")
-
-[dataplane]
-tun = "${s}t$side"
-mtu = 1400
-addresses = [${mine%, }]
-routes = [${theirs%, }]
-encapsulation = "${ENCAP:-udp}"
-TOML
     if [ -d "$WORK/kme" ]; then
-        local port=$KME_PORT_A
         [ "$side" = b ] && port=$KME_PORT_B
-        cat <<TOML
-
-[qkd]
-kme_url = "https://127.0.0.1:$port"
-sae_id = "gw-$side"
-ca = "kme/ca.pem"
-cert = "kme/sae-gw-$side.pem"
-key = "kme/sae-gw-$side.key"
-timeout = "3s"
-TOML
+        CONF+=(--qkd-url "https://127.0.0.1:$port" --qkd-sae "gw-$side" --qkd-ca kme/ca.pem
+            --qkd-cert "kme/sae-gw-$side.pem" --qkd-key "kme/sae-gw-$side.key" --qkd-timeout 3s)
     fi
 }
 
-# pqm_connection SIDE NAME X PROPOSAL PPK [CONN_EXTRA] [CHILD_EXTRA]: a connection between the
-# gateways for inner network X. A initiates (start_action none: `ikectl up`), B responds. PPK
-# is "none", "static" or "qkd". Keys and PPK_IDs are derived from X, so both sides of pair X
-# agree. The extras are TOML lines added to the connection and to its child.
-pqm_connection() {
+# pqm_conn_args SIDE NAME X PROPOSAL PPK [CONN_EXTRA] [CHILD_EXTRA]: appends to CONF a
+# connection between the gateways for inner network X. A initiates (start_action none: `ikectl
+# up`), B responds. PPK is "none", "static" or "qkd". Keys and PPK_IDs are derived from X, so
+# both sides of pair X agree. The extras are TOML lines added to the connection and to its
+# child. AUTH=pubkey uses the certificates of pqm_pki.
+pqm_conn_args() {
     local side=$1 name=$2 x=$3 proposal=$4 ppk=$5 conn_extra=${6:-} child_extra=${7:-} me peer remote lnet rnet
     if [ "$side" = a ]; then
         me=a peer=b remote=$OUTER_B lnet="10.1.$x.0/24" rnet="10.2.$x.0/24"
     else
         me=b peer=a remote=$OUTER_A lnet="10.2.$x.0/24" rnet="10.1.$x.0/24"
     fi
-    cat <<TOML
-
-[connections.$name]
-remote_addrs = ["$remote"]
-proposals = ["$proposal"]
-TOML
+    CONF+=(--conn "$name" --remote-addr "$remote" --proposal "$proposal")
     case "$ppk" in
-        static) printf 'ppk_id = "pair%s-ppk"\nppk_required = true\n' "$x" ;;
-        qkd) printf 'hybrid = "pqc+qkd"\nppk_source = "qkd"\nqkd_peer_sae_id = "gw-%s"\n' "$peer" ;;
+        static) CONF+=(--ppk-id "pair$x-ppk" --ppk-required true
+            --ppk-secret "$(printf 'pair%s-ppk' "$x" | sha256sum | cut -c1-64)") ;;
+        qkd) CONF+=(--ppk-qkd "gw-$peer" --hybrid pqc+qkd) ;;
     esac
-    [ -n "$conn_extra" ] && printf '%s\n' "$conn_extra"
+    [ -n "$conn_extra" ] && CONF+=(--conn-line "$conn_extra")
+    CONF+=(--local-id "gw-$me-$x.example" --remote-id "gw-$peer-$x.example")
     if [ "${AUTH:-psk}" = pubkey ]; then
-        cat <<TOML
-
-[connections.$name.local]
-auth = "pubkey"
-id = "gw-$me-$x.example"
-certs = ["pki/gw-$me.pem"]
-key = "pki/gw-$me.key"
-
-[connections.$name.remote]
-auth = "pubkey"
-id = "gw-$peer-$x.example"
-cacerts = ["pki/ca.pem"]
-TOML
+        CONF+=(--auth pubkey --cert "pki/gw-$me.pem" --key "pki/gw-$me.key" --cacert pki/ca.pem)
     else
-        cat <<TOML
-
-[connections.$name.local]
-auth = "psk"
-id = "gw-$me-$x.example"
-
-[connections.$name.remote]
-auth = "psk"
-id = "gw-$peer-$x.example"
-TOML
+        CONF+=(--psk "0x$(printf 'pair%s-psk' "$x" | sha256sum | cut -c1-64)"
+            --psk-id "gw-$me-$x.example" --psk-id "gw-$peer-$x.example")
     fi
-    cat <<TOML
+    CONF+=(--child net --local-ts "$lnet" --remote-ts "$rnet" --esp aes256gcm16)
+    [ -n "$child_extra" ] && CONF+=(--child-line "$child_extra")
+    return 0
+}
 
-[connections.$name.children.net]
-local_ts = ["$lnet"]
-remote_ts = ["$rnet"]
-esp_proposals = ["aes256gcm16"]
-$child_extra
-TOML
-    [ "${AUTH:-psk}" = pubkey ] || cat <<TOML
-
-[secrets.ike.$name]
-ids = ["gw-$me-$x.example", "gw-$peer-$x.example"]
-secret = "0x$(printf 'pair%s-psk' "$x" | sha256sum | cut -c1-64)"
-TOML
-    if [ "$ppk" = static ]; then
-        printf '\n[secrets.ppk.%s]\nid = "pair%s-ppk"\nsecret = "0x%s"\n' "$name" "$x" "$(printf 'pair%s-ppk' "$x" | sha256sum | cut -c1-64)"
-    fi
+# pqm_write_conf SIDE: writes $WORK/SIDE.toml from CONF (mode 0600) and empties CONF.
+pqm_write_conf() {
+    pqlab_iked_conf "$WORK/$1.toml" "${CONF[@]}"
+    CONF=()
 }
 
 # pqm_pki X...: a test CA (Ed25519) and, for each gateway, an ECDSA P-256 certificate whose
@@ -268,25 +198,11 @@ pqm_cleanup() {
     done
 }
 
-# tcp_transfer FROM_SIDE TO_ADDR [BIND_ADDR] [MB]: sends MB (default 32) random MiB over TCP
-# through the tunnel, checks the SHA-256 on arrival, prints the throughput in Mbit/s.
+# tcp_transfer FROM_SIDE TO_ADDR [BIND_ADDR] [MB]: sends MB (default 32) MiB over TCP through
+# the tunnel, checks every byte on arrival (pqlab transfer), prints the throughput in Mbit/s.
 tcp_transfer() {
     local from=$1 to=$2 bind=${3:-} mb=${4:-32} to_side=b
     [ "$from" = b ] && to_side=a
-    head -c "$((mb << 20))" /dev/urandom >"$WORK/payload"
-    rm -f "$WORK/received"
-    bg_ns "$to_side" timeout 60 socat -u TCP-LISTEN:5001,reuseaddr "OPEN:$WORK/received,creat,trunc"
-    local listener=$BG_PID
-    wait_until 5 in_ns "$to_side" sh -c "ss -ltn | grep -q ':5001 '" || { kill "$listener" 2>/dev/null; return 1; }
-    local target="TCP:$to:5001" start end
-    [ -n "$bind" ] && target+=",bind=$bind"
-    start=$(date +%s.%N)
-    in_ns "$from" timeout 60 socat -u "OPEN:$WORK/payload" "$target" || { kill "$listener" 2>/dev/null; return 1; }
-    wait "$listener" || return 1
-    end=$(date +%s.%N)
-    local want got
-    want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
-    got=$(sha256sum <"$WORK/received" | cut -d' ' -f1)
-    [ "$got" = "$want" ] || { echo "sha256 mismatch: got $got want $want" >&2; return 1; }
-    awk -v b="$((mb << 20))" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", b * 8 / (e - s) / 1e6 }'
+    pqlab transfer --from "${P}$from" --to "${P}$to_side" --dst "$to" ${bind:+--src "$bind"} \
+        --mib "$mb" --timeout-s 60
 }

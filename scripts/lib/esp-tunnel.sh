@@ -1,6 +1,7 @@
 # Shared by scripts/tests/50-datapath-netns.sh and scripts/bench-datapath.sh: two network
-# namespaces joined by a veth pair, and esp-tunnel configurations for them. Source it with P set
-# to a unique prefix (e.g. pqdp-$$-) and WORK to a scratch directory. Needs root.
+# namespaces joined by a veth pair (made by pqlab, scripts/lib/lab.sh), and esp-tunnel
+# configurations for them. Source it after common.sh and lab.sh, with P set to a unique prefix
+# (e.g. pqdp-$$-) and WORK to a scratch directory. Needs root.
 #
 # Outer addresses: A 10.201.0.1, B 10.201.0.2 (veth ${P}va / ${P}vb).
 # Inner addresses: A 10.99.0.1, B 10.99.0.2 (TUN device ${P}t in each namespace).
@@ -16,16 +17,8 @@ ifstem() { printf 'pq%s' "$(printf '%s' "$P" | tr -cd '0-9' | tail -c 8)"; }
 
 netns_up() {
     local s; s=$(ifstem)
-    ip netns add "${P}a"
-    ip netns add "${P}b"
-    ip link add "${s}va" netns "${P}a" type veth peer name "${s}vb" netns "${P}b"
-    ip -n "${P}a" addr add "$OUTER_A/24" dev "${s}va"
-    ip -n "${P}b" addr add "$OUTER_B/24" dev "${s}vb"
-    for side in a b; do
-        ip netns exec "${P}$side" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
-        ip -n "${P}$side" link set lo up
-        ip -n "${P}$side" link set "${s}v$side" up
-    done
+    pqlab netns add "${P}a" "${P}b"
+    pqlab netns link "${P}a" "${s}va" "$OUTER_A/24" "${P}b" "${s}vb" "$OUTER_B/24"
 }
 
 netns_down() {
@@ -37,8 +30,7 @@ netns_down() {
         wait "$pid" 2>/dev/null || true
     done
     DP_PIDS=()
-    ip netns del "${P}a" 2>/dev/null || true
-    ip netns del "${P}b" 2>/dev/null || true
+    pqlab netns del "${P}a" "${P}b"
 }
 
 # Random key material of $1 bytes, as hex.

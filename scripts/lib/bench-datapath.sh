@@ -1,4 +1,4 @@
-# Measurement helpers for scripts/bench-datapath.sh (sourced after netns-lib.sh). Needs root.
+# Measurement helpers for scripts/bench-datapath.sh (sourced after esp-tunnel.sh). Needs root.
 
 # The boringtun-cli binary, built once into a cache directory.
 BORINGTUN_VERSION=0.7.1

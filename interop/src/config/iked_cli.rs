@@ -1,0 +1,354 @@
+//! `pqlab iked-conf`: an [`IkedToml`] from command-line flags, for shell scripts. Flags apply
+//! to the section last opened: `--conn NAME` opens a connection, `--child NAME` a child of it.
+
+use super::iked::{AuthSide, Child, ConnPpk, Connection, Dataplane, IkedToml, Qkd};
+
+/// The flags, for `--help`.
+pub const HELP: &str = "\
+pqlab iked-conf [DAEMON] [DATAPLANE] [QKD] (--conn NAME [CONN] (--child NAME [CHILD])...)...
+  DAEMON     --socket PATH --listen ADDR... [--ike-port N] [--natt-port N] [--log FILTER]
+             [--key-log DIR] [--daemon-line 'key = value']...
+  DATAPLANE  --tun NAME [--mtu 1400] [--address CIDR]... [--route CIDR]... [--dp-local ADDR]
+             [--encap udp|raw] [--workers N]
+  QKD        --qkd-url URL --qkd-sae ID --qkd-ca F --qkd-cert F --qkd-key F [--qkd-timeout 3s]
+  CONN       [--remote-addr A]... [--local-addr A]... [--remote-port N] --proposal P...
+             [--start-action A] [--fragment-size N] [--auth psk|pubkey] [--local-id ID]
+             [--remote-id ID] [--cert F]... [--key F] [--cacert F]... [--psk SECRET]
+             [--psk-id ID]... [--ppk-id ID [--ppk-required true|false] [--ppk-secret HEX]]
+             [--ppk-qkd PEER_SAE [--hybrid POLICY]] [--conn-line 'key = value']...
+  CHILD      --local-ts TS... --remote-ts TS... [--esp P]... [--child-line 'key = value']...
+Repeated flags (...) add to a list; the TOML goes to stdout.";
+
+/// Parses `args` into the configuration's text.
+pub fn iked_conf_cli(args: &[String]) -> Result<String, String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return Err(HELP.into());
+    }
+    let mut toml = IkedToml::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag}: missing value\n{HELP}"))?;
+        apply(&mut toml, flag, value).map_err(|e| format!("{flag} {value}: {e}\n{HELP}"))?;
+    }
+    if toml.daemon.socket.is_empty() {
+        return Err(format!("missing --socket\n{HELP}"));
+    }
+    Ok(toml.render())
+}
+
+fn apply(t: &mut IkedToml, flag: &str, v: &str) -> Result<(), String> {
+    let num = |v: &str| v.parse::<u32>().map_err(|e| e.to_string());
+    let d = &mut t.daemon;
+    match flag {
+        "--socket" => d.socket = v.into(),
+        "--listen" => d.listen.push(v.into()),
+        "--ike-port" => d.ike_port = Some(num(v)? as u16),
+        "--natt-port" => d.natt_port = Some(num(v)? as u16),
+        "--log" => d.log = Some(v.into()),
+        "--key-log" => d.key_log = (!v.is_empty()).then(|| v.into()),
+        "--daemon-line" => d.extra.push_str(&format!("{v}\n")),
+        "--tun" => {
+            t.dataplane = Some(Dataplane {
+                tun: v.into(),
+                mtu: 1400,
+                encapsulation: "udp".into(),
+                ..Dataplane::default()
+            });
+        }
+        f if f.starts_with("--qkd-") => qkd(t.qkd.get_or_insert_with(Qkd::default), f, v)?,
+        "--mtu" | "--address" | "--route" | "--dp-local" | "--encap" | "--workers" => {
+            let dp = t.dataplane.as_mut().ok_or("comes after --tun")?;
+            match flag {
+                "--mtu" => dp.mtu = num(v)?,
+                "--address" => dp.addresses.push(v.into()),
+                "--route" => dp.routes.push(v.into()),
+                "--dp-local" => dp.local = Some(v.into()),
+                "--encap" => dp.encapsulation = v.into(),
+                _ => dp.workers = Some(num(v)?),
+            }
+        }
+        "--conn" => t.connections.push(Connection {
+            name: v.into(),
+            local: AuthSide::psk(None),
+            remote: AuthSide::psk(None),
+            ..Connection::default()
+        }),
+        _ => {
+            let c = t.connections.last_mut().ok_or("comes after --conn")?;
+            connection(c, flag, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn qkd(q: &mut Qkd, flag: &str, v: &str) -> Result<(), String> {
+    if q.timeout.is_empty() {
+        q.timeout = "3s".into();
+    }
+    match flag {
+        "--qkd-url" => q.kme_url = v.into(),
+        "--qkd-sae" => q.sae_id = v.into(),
+        "--qkd-ca" => q.ca = v.into(),
+        "--qkd-cert" => q.cert = v.into(),
+        "--qkd-key" => q.key = v.into(),
+        "--qkd-timeout" => q.timeout = v.into(),
+        _ => return Err("unknown flag".into()),
+    }
+    Ok(())
+}
+
+fn connection(c: &mut Connection, flag: &str, v: &str) -> Result<(), String> {
+    let num = |v: &str| v.parse::<u32>().map_err(|e| e.to_string());
+    match flag {
+        "--remote-addr" => c.remote_addrs.push(v.into()),
+        "--local-addr" => c.local_addrs.push(v.into()),
+        "--remote-port" => c.remote_port = Some(num(v)? as u16),
+        "--proposal" => c.proposals.push(v.into()),
+        "--start-action" => c.start_action = Some(v.into()),
+        "--fragment-size" => c.fragment_size = Some(num(v)?),
+        "--auth" => (c.local.auth, c.remote.auth) = (v.into(), v.into()),
+        "--local-id" => c.local.id = Some(v.into()),
+        "--remote-id" => c.remote.id = Some(v.into()),
+        "--cert" => c.local.certs.push(v.into()),
+        "--key" => c.local.key = Some(v.into()),
+        "--cacert" => c.remote.cacerts.push(v.into()),
+        "--psk" => c.psk = Some((v.into(), Vec::new())),
+        "--psk-id" => c.psk.as_mut().ok_or("comes after --psk")?.1.push(v.into()),
+        "--ppk-id" => {
+            c.ppk = Some(ConnPpk::Static {
+                id: v.into(),
+                required: true,
+                secret_hex: None,
+            });
+        }
+        "--ppk-required" | "--ppk-secret" => match &mut c.ppk {
+            Some(ConnPpk::Static {
+                required,
+                secret_hex,
+                ..
+            }) => {
+                if flag == "--ppk-required" {
+                    *required = v.parse().map_err(|_| "true or false")?;
+                } else {
+                    *secret_hex = Some(v.into());
+                }
+            }
+            _ => return Err("comes after --ppk-id".into()),
+        },
+        "--ppk-qkd" => {
+            c.ppk = Some(ConnPpk::Qkd {
+                peer_sae: v.into(),
+                hybrid: None,
+            });
+        }
+        "--hybrid" => match &mut c.ppk {
+            Some(ConnPpk::Qkd { hybrid, .. }) => *hybrid = Some(v.into()),
+            _ => return Err("comes after --ppk-qkd".into()),
+        },
+        "--conn-line" => c.extra.push_str(&format!("{v}\n")),
+        "--child" => c.children.push(Child {
+            name: v.into(),
+            ..Child::default()
+        }),
+        _ => child(c.children.last_mut().ok_or("unknown flag")?, flag, v)?,
+    }
+    Ok(())
+}
+
+fn child(ch: &mut Child, flag: &str, v: &str) -> Result<(), String> {
+    match flag {
+        "--local-ts" => ch.local_ts.push(v.into()),
+        "--remote-ts" => ch.remote_ts.push(v.into()),
+        "--esp" => ch.esp_proposals.push(v.into()),
+        "--child-line" => ch.extra.push_str(&format!("{v}\n")),
+        _ => return Err("unknown flag".into()),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    fn parse(s: &[&str]) -> toml::Table {
+        let text = iked_conf_cli(&args(s)).unwrap();
+        text.parse()
+            .unwrap_or_else(|e| panic!("not TOML: {e}\n{text}"))
+    }
+
+    #[test]
+    fn gateway_with_static_ppk_qkd_and_dataplane() {
+        let t = parse(&[
+            "--socket",
+            "/w/a.sock",
+            "--listen",
+            "10.250.0.1",
+            "--log",
+            "info",
+            "--tun",
+            "pqd1ta",
+            "--encap",
+            "raw",
+            "--address",
+            "10.1.1.1/24",
+            "--route",
+            "10.2.1.0/24",
+            "--address",
+            "10.1.2.1/24",
+            "--route",
+            "10.2.2.0/24",
+            "--qkd-url",
+            "https://127.0.0.1:8441",
+            "--qkd-sae",
+            "gw-a",
+            "--qkd-ca",
+            "kme/ca.pem",
+            "--qkd-cert",
+            "kme/a.pem",
+            "--qkd-key",
+            "kme/a.key",
+            "--conn",
+            "net1",
+            "--remote-addr",
+            "10.250.0.2",
+            "--proposal",
+            "aes256gcm16-x25519",
+            "--ppk-id",
+            "pair1-ppk",
+            "--ppk-secret",
+            "ab01",
+            "--conn-line",
+            "rekey_bytes = \"4M\"",
+            "--local-id",
+            "gw-a-1.example",
+            "--remote-id",
+            "gw-b-1.example",
+            "--psk",
+            "0x0102",
+            "--psk-id",
+            "gw-a-1.example",
+            "--psk-id",
+            "gw-b-1.example",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.1.1.0/24",
+            "--remote-ts",
+            "10.2.1.0/24",
+            "--esp",
+            "aes256gcm16",
+            "--conn",
+            "net2",
+            "--remote-addr",
+            "10.250.0.2",
+            "--proposal",
+            "aes128gcm16-x25519",
+            "--ppk-qkd",
+            "gw-b",
+            "--hybrid",
+            "pqc+qkd",
+            "--conn-line",
+            "start_action = \"trap\"",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.1.2.0/24",
+            "--remote-ts",
+            "10.2.2.0/24",
+        ]);
+        assert_eq!(t["daemon"]["listen"][0].as_str(), Some("10.250.0.1"));
+        assert_eq!(t["dataplane"]["encapsulation"].as_str(), Some("raw"));
+        assert_eq!(t["dataplane"]["mtu"].as_integer(), Some(1400));
+        assert_eq!(t["dataplane"]["routes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(t["qkd"]["timeout"].as_str(), Some("3s"));
+        let net1 = &t["connections"]["net1"];
+        assert_eq!(net1["ppk_id"].as_str(), Some("pair1-ppk"));
+        assert_eq!(net1["ppk_required"].as_bool(), Some(true));
+        assert_eq!(net1["rekey_bytes"].as_str(), Some("4M"));
+        assert_eq!(net1["local"]["auth"].as_str(), Some("psk"));
+        assert_eq!(
+            net1["children"]["net"]["esp_proposals"][0].as_str(),
+            Some("aes256gcm16")
+        );
+        assert_eq!(
+            t["secrets"]["ppk"]["net1"]["secret"].as_str(),
+            Some("0xab01")
+        );
+        assert_eq!(
+            t["secrets"]["ike"]["net1"]["ids"][1].as_str(),
+            Some("gw-b-1.example")
+        );
+        let net2 = &t["connections"]["net2"];
+        assert_eq!(net2["ppk_source"].as_str(), Some("qkd"));
+        assert_eq!(net2["qkd_peer_sae_id"].as_str(), Some("gw-b"));
+        assert_eq!(net2["start_action"].as_str(), Some("trap"));
+        assert!(
+            t["secrets"]["ike"].get("net2").is_none(),
+            "no PSK given for net2"
+        );
+    }
+
+    #[test]
+    fn responder_for_anyone_with_pubkey() {
+        let t = parse(&[
+            "--socket",
+            "s",
+            "--listen",
+            "127.0.0.2",
+            "--ike-port",
+            "500",
+            "--natt-port",
+            "4500",
+            "--conn",
+            "load",
+            "--proposal",
+            "p",
+            "--auth",
+            "pubkey",
+            "--local-id",
+            "gw",
+            "--cert",
+            "pki/gw.pem",
+            "--key",
+            "pki/gw.key",
+            "--cacert",
+            "pki/ca.pem",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.2.0.0/16",
+            "--remote-ts",
+            "10.1.0.0/16",
+        ]);
+        assert_eq!(t["daemon"]["ike_port"].as_integer(), Some(500));
+        let c = &t["connections"]["load"];
+        assert!(c.get("remote_addrs").is_none());
+        assert_eq!(c["remote"]["auth"].as_str(), Some("pubkey"));
+        assert!(c["remote"].get("id").is_none());
+        assert_eq!(c["remote"]["cacerts"][0].as_str(), Some("pki/ca.pem"));
+        assert_eq!(c["local"]["key"].as_str(), Some("pki/gw.key"));
+        assert!(t.get("secrets").is_none());
+        assert!(t.get("dataplane").is_none());
+    }
+
+    #[test]
+    fn misplaced_or_missing_flags_are_refused_with_the_flag() {
+        let e = iked_conf_cli(&args(&["--socket", "s", "--mtu", "1400"])).unwrap_err();
+        assert!(e.starts_with("--mtu 1400: comes after --tun"), "{e}");
+        let e = iked_conf_cli(&args(&["--socket", "s", "--local-ts", "x"])).unwrap_err();
+        assert!(e.starts_with("--local-ts x: comes after --conn"), "{e}");
+        let e = iked_conf_cli(&args(&["--listen", "a"])).unwrap_err();
+        assert!(e.starts_with("missing --socket"), "{e}");
+        let e = iked_conf_cli(&args(&["--socket"])).unwrap_err();
+        assert!(e.starts_with("--socket: missing value"), "{e}");
+        let e =
+            iked_conf_cli(&args(&["--socket", "s", "--conn", "c", "--bogus", "1"])).unwrap_err();
+        assert!(e.starts_with("--bogus 1: unknown flag"), "{e}");
+    }
+}
