@@ -14,4 +14,11 @@
 pub mod ids;
 mod macros;
 pub mod ngap;
+pub mod node;
+mod ue;
 pub mod wire;
+
+pub use node::{
+    AmfRef, EapAnswer, EapSuccess, Event, IkeSaGone, IkeSaRef, N3iwf, N3iwfConfig, NasConnId,
+    Output, StreamId,
+};
