@@ -26,6 +26,8 @@
 mod amf;
 mod config;
 mod ctx;
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 mod handles;
 mod n2;
 mod output;
@@ -294,6 +296,27 @@ impl N3iwf {
     }
 }
 
+/// Moves `id`'s entry from the `old` key to the `new` one. The old entry goes only if it still
+/// names `id`, not another UE that took the key since.
+fn move_key<K: Eq + std::hash::Hash>(
+    map: &mut HashMap<K, UeId>,
+    old: Option<K>,
+    new: Option<K>,
+    id: UeId,
+) {
+    if old == new {
+        return;
+    }
+    if let Some(old) = old
+        && map.get(&old) == Some(&id)
+    {
+        map.remove(&old);
+    }
+    if let Some(new) = new {
+        map.insert(new, id);
+    }
+}
+
 impl Shared {
     fn ctx(&mut self, now: Instant) -> Ctx<'_> {
         Ctx {
@@ -353,7 +376,7 @@ impl UeTable {
                 self.ues.insert(id, ue);
             }
             Step::End(cause) => {
-                self.reindex(id, before, UeKeys::default(), &mut ctx);
+                self.forget(id, before, common.keys, &mut ctx);
                 self.timers.set(id, None);
                 ctx.stats.count_end(cause, common.registered);
                 ctx.event(Event::UeEnded {
@@ -368,27 +391,25 @@ impl UeTable {
     }
 
     /// Moves the UE's index entries from `before` to `after`, and frees the RAN UE NGAP ID and
-    /// inner address it no longer holds (both were taken when allocated).
+    /// inner address it no longer holds (both were recorded when allocated).
     fn reindex(&mut self, id: UeId, before: UeKeys, after: UeKeys, ctx: &mut Ctx<'_>) {
-        if before.sa != after.sa {
-            before.sa.map(|sa| self.by_sa.remove(&sa));
-            after.sa.map(|sa| self.by_sa.insert(sa, id));
-        }
-        if before.conn != after.conn {
-            before.conn.map(|conn| self.by_conn.remove(&conn));
-            after.conn.map(|conn| self.by_conn.insert(conn, id));
-        }
-        let (old, new) = (before.amf.zip(before.amf_ue), after.amf.zip(after.amf_ue));
-        if old != new {
-            old.map(|key| self.by_amf_ue.remove(&key));
-            new.map(|key| self.by_amf_ue.insert(key, id));
-        }
+        move_key(&mut self.by_sa, before.sa, after.sa, id);
+        move_key(&mut self.by_conn, before.conn, after.conn, id);
+        let amf_ue = |keys: UeKeys| keys.amf.zip(keys.amf_ue);
+        move_key(&mut self.by_amf_ue, amf_ue(before), amf_ue(after), id);
         if let Some(ran) = before.ran.filter(|r| Some(*r) != after.ran) {
-            ctx.ran_ids.release(ran);
+            ctx.ran_ids.release(ran, id);
         }
         if let Some(inner) = before.inner.filter(|i| Some(*i) != after.inner) {
-            ctx.pool.release(inner);
+            ctx.pool.release(inner, id);
         }
+    }
+
+    /// Drops every index entry and allocation of an ended UE: those it had before its last
+    /// transition and those the transition took.
+    fn forget(&mut self, id: UeId, before: UeKeys, last: UeKeys, ctx: &mut Ctx<'_>) {
+        self.reindex(id, before, UeKeys::default(), ctx);
+        self.reindex(id, last, UeKeys::default(), ctx);
     }
 
     /// The UEs whose NGAP context is on `amf`.

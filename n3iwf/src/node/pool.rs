@@ -55,8 +55,11 @@ impl InnerPool {
         None
     }
 
-    pub(crate) fn release(&mut self, address: Ipv4Addr) {
-        self.in_use.remove(&address);
+    /// Frees `address` if `ue` holds it.
+    pub(crate) fn release(&mut self, address: Ipv4Addr, ue: UeId) {
+        if self.in_use.get(&address) == Some(&ue) {
+            self.in_use.remove(&address);
+        }
     }
 
     /// The UE holding `address`.
@@ -94,7 +97,13 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(pool.allocate(UeId(9)), None);
         assert_eq!(pool.netmask(), Ipv4Addr::new(255, 255, 255, 248));
-        pool.release(Ipv4Addr::new(10, 0, 0, 4));
+        pool.release(Ipv4Addr::new(10, 0, 0, 4), UeId(0));
+        assert_eq!(
+            pool.owner(Ipv4Addr::new(10, 0, 0, 4)),
+            Some(UeId(2)),
+            "not its holder"
+        );
+        pool.release(Ipv4Addr::new(10, 0, 0, 4), UeId(2));
         assert_eq!(pool.allocate(UeId(9)), Some(Ipv4Addr::new(10, 0, 0, 4)));
         assert_eq!(pool.owner(Ipv4Addr::new(10, 0, 0, 4)), Some(UeId(9)));
         assert_eq!(pool.in_use(), 5);
@@ -104,7 +113,7 @@ mod tests {
     fn a_released_address_is_not_reused_first() {
         let mut pool = pool(24, [10, 0, 0, 1]);
         let a = pool.allocate(UeId(1)).unwrap();
-        pool.release(a);
+        pool.release(a, UeId(1));
         assert_ne!(pool.allocate(UeId(2)), Some(a));
     }
 

@@ -26,8 +26,11 @@ impl RanIds {
         }
     }
 
-    pub(crate) fn release(&mut self, id: RanUeNgapId) {
-        self.in_use.remove(&id);
+    /// Frees `id` if `ue` holds it.
+    pub(crate) fn release(&mut self, id: RanUeNgapId, ue: UeId) {
+        if self.in_use.get(&id) == Some(&ue) {
+            self.in_use.remove(&id);
+        }
     }
 
     /// The UE holding `id`.
@@ -50,7 +53,9 @@ mod tests {
         assert_eq!(ids.allocate(UeId(2)), RanUeNgapId(0));
         ids.next = u32::MAX;
         assert_eq!(ids.allocate(UeId(3)), RanUeNgapId(1));
-        ids.release(RanUeNgapId(0));
+        ids.release(RanUeNgapId(0), UeId(9));
+        assert_eq!(ids.owner(RanUeNgapId(0)), Some(UeId(2)), "not its holder");
+        ids.release(RanUeNgapId(0), UeId(2));
         assert_eq!(ids.owner(RanUeNgapId(0)), None);
         assert_eq!(ids.owner(RanUeNgapId(1)), Some(UeId(3)));
     }
