@@ -75,6 +75,14 @@ impl Amfs {
         (0..).map(AmfRef).zip(&self.links)
     }
 
+    /// What a ready AMF serves.
+    pub(crate) fn info_mut(&mut self, amf: AmfRef) -> Option<&mut AmfInfo> {
+        match &mut self.get_mut(amf)?.state {
+            LinkState::Ready(info) => Some(info),
+            _ => None,
+        }
+    }
+
     pub(crate) fn is_ready(&self, amf: AmfRef) -> bool {
         self.get(amf)
             .is_some_and(|l| matches!(l.state, LinkState::Ready(_)))

@@ -110,15 +110,35 @@ impl N3iwf {
             NgapMessage::NgSetupResponse(response) => self.on_setup_response(amf, response, now),
             NgapMessage::NgSetupFailure(failure) => self.on_setup_failure(amf, &failure, now),
             NgapMessage::ErrorIndication(indication) => {
-                let mut ctx = self.shared.ctx(now);
-                ctx.event(Event::ErrorIndicationReceived {
+                self.shared.ctx(now).event(Event::ErrorIndicationReceived {
                     amf,
                     amf_ue_ngap_id: indication.amf_ue_ngap_id,
                     ran_ue_ngap_id: indication.ran_ue_ngap_id,
                     cause: indication.cause,
                 });
             }
-            message if !ready => self.not_now(amf, stream, &message, now),
+            _ if !ready => self.not_now(amf, stream, now),
+            NgapMessage::NgReset(reset) => self.on_reset(amf, reset, now),
+            NgapMessage::NgResetAcknowledge(_) => {}
+            NgapMessage::AmfConfigurationUpdate(update) => {
+                if let Some(info) = self.shared.amfs.info_mut(amf) {
+                    info.update(update);
+                }
+                let ack = AmfConfigurationUpdateAcknowledge { diagnostics: None };
+                self.shared.ctx(now).send_ngap(amf, StreamId::NON_UE, ack);
+            }
+            NgapMessage::AmfStatusIndication(indication) => {
+                if let Some(info) = self.shared.amfs.info_mut(amf) {
+                    info.mark_unavailable(&indication.unavailable_guamis);
+                }
+            }
+            message => self.dispatch_ue(amf, stream, message, now),
+        }
+    }
+
+    /// The UE-associated messages an AMF sends.
+    fn dispatch_ue(&mut self, amf: AmfRef, stream: StreamId, message: NgapMessage, now: Instant) {
+        match message {
             NgapMessage::DownlinkNasTransport(m) => {
                 self.route(amf, stream, m.ids, now, |state, common, ctx| {
                     state.on_downlink_nas(common, m.ids.amf, m.nas_pdu, ctx)
@@ -142,25 +162,8 @@ impl N3iwf {
                     state.on_session_release(common, m, ctx)
                 });
             }
-            NgapMessage::NgReset(reset) => self.on_reset(amf, reset, now),
-            NgapMessage::NgResetAcknowledge(_) => {}
-            NgapMessage::AmfConfigurationUpdate(update) => {
-                if let Some(LinkState::Ready(info)) =
-                    self.shared.amfs.get_mut(amf).map(|l| &mut l.state)
-                {
-                    info.update(update);
-                }
-                let ack = AmfConfigurationUpdateAcknowledge { diagnostics: None };
-                self.shared.ctx(now).send_ngap(amf, StreamId::NON_UE, ack);
-            }
-            NgapMessage::AmfStatusIndication(indication) => {
-                if let Some(LinkState::Ready(info)) =
-                    self.shared.amfs.get_mut(amf).map(|l| &mut l.state)
-                {
-                    info.mark_unavailable(&indication.unavailable_guamis);
-                }
-            }
-            other => self.not_now(amf, stream, &other, now),
+            // What only a RAN node sends, or answers the N3IWF never asked for.
+            _ => self.not_now(amf, stream, now),
         }
     }
 
@@ -270,28 +273,7 @@ impl N3iwf {
             procedure_code,
             reason: error.to_string(),
         });
-        if let DecodeError::Rejected {
-            procedure_code: INITIAL_CONTEXT_SETUP,
-            direction: TriggeringMessage::InitiatingMessage,
-            report,
-            ..
-        } = error
-            && let (Some(amf_ue), Some(ran)) = (report.amf_ue_ngap_id, report.ran_ue_ngap_id)
-        {
-            let ids = UeNgapIds { amf: amf_ue, ran };
-            let (cause, diagnostics) = (report.cause, report.diagnostics.clone());
-            self.route(amf, stream, ids, now, |state, common, ctx| match state {
-                UeState::Relay(relay) => {
-                    common.keys.amf_ue = Some(ids.amf);
-                    let failure = ContextSetupFailure {
-                        cause,
-                        diagnostics,
-                        end: EndCause::ContextSetupRefused,
-                    };
-                    relay.end_context_setup(ids.amf, failure, ctx)
-                }
-                other => Step::Next(other),
-            });
+        if self.refuse_context_setup(amf, stream, error, now) {
             return;
         }
         if let Some(report) = error.report() {
@@ -299,6 +281,44 @@ impl N3iwf {
                 .ctx(now)
                 .error_indication(amf, stream, report.to_error_indication());
         }
+    }
+
+    /// An INITIAL CONTEXT SETUP REQUEST refused by criticality for a UE the report names: the
+    /// procedure's failure message carries the report and the registration ends. Returns
+    /// whether it was one.
+    fn refuse_context_setup(
+        &mut self,
+        amf: AmfRef,
+        stream: StreamId,
+        error: &DecodeError,
+        now: Instant,
+    ) -> bool {
+        let DecodeError::Rejected {
+            procedure_code: INITIAL_CONTEXT_SETUP,
+            direction: TriggeringMessage::InitiatingMessage,
+            report,
+            ..
+        } = error
+        else {
+            return false;
+        };
+        let (Some(amf_ue), Some(ran)) = (report.amf_ue_ngap_id, report.ran_ue_ngap_id) else {
+            return false;
+        };
+        let ids = UeNgapIds { amf: amf_ue, ran };
+        let failure = ContextSetupFailure {
+            cause: report.cause,
+            diagnostics: report.diagnostics.clone(),
+            end: EndCause::ContextSetupRefused,
+        };
+        self.route(amf, stream, ids, now, |state, common, ctx| match state {
+            UeState::Relay(relay) => {
+                common.keys.amf_ue = Some(ids.amf);
+                relay.end_context_setup(ids.amf, failure, ctx)
+            }
+            other => Step::Next(other),
+        });
+        true
     }
 
     /// Runs `f` on the UE the IDs name, after the checks of TS 38.413 §10.6: an unknown RAN UE
@@ -382,8 +402,7 @@ impl N3iwf {
     }
 
     /// A valid message that the N3IWF does not take in its state (or ever from an AMF).
-    fn not_now(&mut self, amf: AmfRef, stream: StreamId, message: &NgapMessage, now: Instant) {
-        let _ = message;
+    fn not_now(&mut self, amf: AmfRef, stream: StreamId, now: Instant) {
         let cause = Cause::Protocol(ProtocolCause::MESSAGE_NOT_COMPATIBLE_WITH_RECEIVER_STATE);
         self.report(amf, stream, None, None, cause, now);
     }

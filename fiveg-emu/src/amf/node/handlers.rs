@@ -29,68 +29,64 @@ impl AmfNode {
             NgapMessage::InitialUeMessage(message) => self.on_initial_ue(stream, message, now),
             NgapMessage::UplinkNasTransport(m) => {
                 self.uplinks_received += 1;
-                let event = AmfNodeEvent::Uplink {
-                    amf_ue: m.ids.amf,
-                    stream,
-                };
-                self.events.push_back(event);
-                self.uplink(m.ids.amf, &m.nas_pdu, now);
+                let amf_ue = m.ids.amf;
+                self.events
+                    .push_back(AmfNodeEvent::Uplink { amf_ue, stream });
+                self.uplink(amf_ue, &m.nas_pdu, now);
             }
             NgapMessage::InitialContextSetupResponse(m) => self.on_setup_response(m, now),
-            NgapMessage::InitialContextSetupFailure(m) => {
-                let event = AmfNodeEvent::ContextSetupFailed {
-                    amf_ue: m.ids.amf,
-                    cause: m.cause,
-                };
-                self.events.push_back(event);
-            }
             NgapMessage::UeContextReleaseRequest(m) => {
-                let amf_ue = m.ids.amf;
-                let event = AmfNodeEvent::ReleaseRequested {
-                    amf_ue,
-                    cause: m.cause,
-                };
-                self.events.push_back(event);
-                if !self.config.faults.ignore_release_requests {
-                    self.release(amf_ue, m.cause, now);
-                }
+                self.on_release_request(m.ids.amf, m.cause, now)
             }
+            NgapMessage::NgReset(_) => self.on_reset(now),
+            other => self.on_report(other),
+        }
+    }
+
+    /// Messages the AMF only records.
+    fn on_report(&mut self, message: NgapMessage) {
+        let event = match message {
+            NgapMessage::InitialContextSetupFailure(m) => AmfNodeEvent::ContextSetupFailed {
+                amf_ue: m.ids.amf,
+                cause: m.cause,
+            },
             NgapMessage::UeContextReleaseComplete(m) => {
                 self.ues.remove(&m.ids.amf);
-                let event = AmfNodeEvent::ReleaseCompleted { amf_ue: m.ids.amf };
-                self.events.push_back(event);
+                AmfNodeEvent::ReleaseCompleted { amf_ue: m.ids.amf }
             }
-            NgapMessage::NasNonDeliveryIndication(m) => {
-                let event = AmfNodeEvent::NasNotDelivered {
-                    amf_ue: m.ids.amf,
-                    nas_pdu: m.nas_pdu,
-                };
-                self.events.push_back(event);
-            }
-            NgapMessage::ErrorIndication(m) => {
-                self.events.push_back(AmfNodeEvent::ErrorIndication(m))
-            }
-            NgapMessage::NgReset(_) => {
-                self.ues.clear();
-                self.events.push_back(AmfNodeEvent::ResetByRan);
-                let ack = NgResetAcknowledge {
-                    connections: Vec::new(),
-                    diagnostics: None,
-                };
-                self.send(0, ack, now);
-            }
-            NgapMessage::NgResetAcknowledge(_) => {
-                self.events.push_back(AmfNodeEvent::ResetAcknowledged);
-            }
+            NgapMessage::NasNonDeliveryIndication(m) => AmfNodeEvent::NasNotDelivered {
+                amf_ue: m.ids.amf,
+                nas_pdu: m.nas_pdu,
+            },
+            NgapMessage::ErrorIndication(m) => AmfNodeEvent::ErrorIndication(m),
+            NgapMessage::NgResetAcknowledge(_) => AmfNodeEvent::ResetAcknowledged,
             NgapMessage::AmfConfigurationUpdateAcknowledge(_) => {
-                let event = AmfNodeEvent::ConfigurationUpdateAcknowledged;
-                self.events.push_back(event);
+                AmfNodeEvent::ConfigurationUpdateAcknowledged
             }
-            other => {
-                let reason = format!("not taken by an AMF: {other:?}");
-                self.events.push_back(AmfNodeEvent::Refused { reason });
-            }
+            other => AmfNodeEvent::Refused {
+                reason: format!("not taken by an AMF: {other:?}"),
+            },
+        };
+        self.events.push_back(event);
+    }
+
+    fn on_release_request(&mut self, amf_ue: AmfUeNgapId, cause: Cause, now: Instant) {
+        self.events
+            .push_back(AmfNodeEvent::ReleaseRequested { amf_ue, cause });
+        if !self.config.faults.ignore_release_requests {
+            self.release(amf_ue, cause, now);
         }
+    }
+
+    /// NG RESET from the N3IWF: every UE context goes, then the acknowledgement.
+    fn on_reset(&mut self, now: Instant) {
+        self.ues.clear();
+        self.events.push_back(AmfNodeEvent::ResetByRan);
+        let ack = NgResetAcknowledge {
+            connections: Vec::new(),
+            diagnostics: None,
+        };
+        self.send(0, ack, now);
     }
 
     fn on_setup(&mut self, request: NgSetupRequest, now: Instant) {
