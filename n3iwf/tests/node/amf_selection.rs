@@ -59,14 +59,14 @@ pub(crate) fn config(amfs: usize) -> N3iwfConfig {
     }
 }
 
-struct Node {
-    n3iwf: N3iwf,
-    now: Instant,
+pub(crate) struct Node {
+    pub(crate) n3iwf: N3iwf,
+    pub(crate) now: Instant,
 }
 
 impl Node {
     /// Two AMFs: region 1 with capacity 10, region 2 with capacity 200, both serving the PLMN.
-    fn two_amfs() -> Self {
+    pub(crate) fn two_amfs() -> Self {
         let mut node = Self {
             n3iwf: N3iwf::new(config(2)).unwrap(),
             now: Instant::now(),
@@ -92,17 +92,17 @@ impl Node {
         node
     }
 
-    fn receive(&mut self, amf: AmfRef, message: NgapMessage) {
+    pub(crate) fn receive(&mut self, amf: AmfRef, message: NgapMessage) {
         let octets = message.encode().unwrap();
         self.n3iwf.handle_ngap(amf, StreamId(0), &octets, self.now);
     }
 
-    fn drain(&mut self) -> Vec<Output> {
+    pub(crate) fn drain(&mut self) -> Vec<Output> {
         std::iter::from_fn(|| self.n3iwf.poll_output()).collect()
     }
 
     /// A UE's first 5G-NAS response; returns the AMF its INITIAL UE MESSAGE went to.
-    fn register(&mut self, n: u64, an: AnParameters) -> Option<AmfRef> {
+    pub(crate) fn register(&mut self, n: u64, an: AnParameters) -> Option<AmfRef> {
         let sa = IkeSaRef(n);
         let outer = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, n as u8)), 500);
         self.n3iwf.handle_eap_started(sa, outer, self.now);
@@ -134,7 +134,7 @@ impl Node {
     }
 }
 
-fn by_guami(region: u8) -> AnParameters {
+pub(crate) fn by_guami(region: u8) -> AnParameters {
     AnParameters {
         guami: Some(guami(region)),
         ..AnParameters::default()

@@ -6,3 +6,4 @@
 
 mod amf_selection;
 mod config;
+mod ue_flows;
