@@ -176,6 +176,8 @@ fn five_g_stop_ends_the_registration_and_the_ue_context() {
     );
     assert_eq!(world.n3iwf.stats().failures_of(EndCause::EapStop), 1);
     assert_eq!(world.n3iwf.ue_count(), 0);
+    // The engine's report of the failed IKE SA is no news to the core.
+    assert_eq!(world.n3iwf.stats().unknown_references, 0);
 }
 
 #[test]

@@ -151,11 +151,15 @@ impl N3iwf {
         });
     }
 
-    /// The IKE SA is gone (`Event::IkeSaClosed`, with the failure that preceded it).
+    /// The IKE SA is gone (`Event::IkeSaClosed`, with the failure that preceded it). The SA of
+    /// a UE context that already ended is no news, and is not counted as unknown.
     pub fn handle_ike_sa_closed(&mut self, sa: IkeSaRef, why: IkeSaGone, now: Instant) {
-        self.step_by_sa(sa, now, |state, common, ctx| {
-            state.on_ike_gone(common, why, ctx)
-        });
+        if let Some(&id) = self.ues.by_sa.get(&sa) {
+            self.ues
+                .step(&mut self.shared, now, id, |state, common, ctx| {
+                    state.on_ike_gone(common, why, ctx)
+                });
+        }
     }
 
     /// The IKE SA was rekeyed: the UE now goes by `new`.
