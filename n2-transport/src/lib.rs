@@ -31,5 +31,6 @@ pub use config::{
     TransportKind, UDP_ENCAPSULATION_PORT,
 };
 pub use error::N2Error;
+pub use ipsec_sys::sctp::{StackConfig, StackError, UsrsctpLoadError};
 pub use transport::{KernelSctp, N2Listener, N2Transport, Transport, UserspaceSctp};
 pub use types::{N2Message, Ppid, StreamCounts, StreamId};

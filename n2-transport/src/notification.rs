@@ -205,4 +205,13 @@ mod tests {
         tiny[4..8].copy_from_slice(&4u32.to_ne_bytes());
         assert_eq!(parse(&tiny, &codes), Err(Malformed));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            for codes in [UsrsctpSocket::NOTIFICATIONS, KernelSctpSocket::NOTIFICATIONS] {
+                let _ = parse(&bytes, &codes);
+            }
+        }
+    }
 }

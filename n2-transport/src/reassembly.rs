@@ -124,4 +124,34 @@ mod tests {
         let mut r = Reassembler::new(10);
         assert_eq!(r.push(b"x", None, true), Some(Assembled::MissingInfo));
     }
+
+    proptest::proptest! {
+        /// Whatever the pieces, a delivered message is within the bound and holds exactly the
+        /// bytes of its pieces; one past the bound is reported with its whole length.
+        #[test]
+        fn the_bound_holds_for_any_split(
+            pieces in proptest::collection::vec((0usize..40, proptest::prelude::any::<bool>()), 1..20)
+        ) {
+            let mut r = Reassembler::new(50);
+            let mut current = Vec::new();
+            for (i, (len, end)) in pieces.iter().enumerate() {
+                let piece = vec![i as u8; *len];
+                current.extend_from_slice(&piece);
+                match r.push(&piece, Some(INFO), *end) {
+                    None => proptest::prop_assert!(!end),
+                    Some(Assembled::Message(m)) => {
+                        proptest::prop_assert!(current.len() <= 50);
+                        proptest::prop_assert_eq!(&m.payload, &current);
+                        current.clear();
+                    }
+                    Some(Assembled::Oversized { len, .. }) => {
+                        proptest::prop_assert_eq!(len, current.len());
+                        proptest::prop_assert!(len > 50);
+                        current.clear();
+                    }
+                    Some(Assembled::MissingInfo) => proptest::prop_assert!(false),
+                }
+            }
+        }
+    }
 }

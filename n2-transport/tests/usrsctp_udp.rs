@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use n2_transport::{
-    Association, AssociationConfig, DownReason, N2Error, N2Event, N2Listener, N2Transport, Ppid,
-    StreamCounts, StreamId, UserspaceSctp,
+    Association, AssociationConfig, DownReason, LowerLayer, N2Error, N2Event, N2Listener,
+    N2Transport, Ppid, StackError, StreamCounts, StreamId, Transport, TransportKind, UserspaceSctp,
 };
 use tokio::time::timeout;
 
@@ -367,4 +367,77 @@ async fn a_udp_only_stack_holds_no_raw_sctp_socket() {
         return;
     };
     assert_eq!(own_raw_sctp_sockets(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stack_per_process_and_the_error_says_so() {
+    let Some(_udp) = transport(AssociationConfig::default()) else {
+        return;
+    };
+    let kind = TransportKind::Usrsctp(LowerLayer::RawIp);
+    let e = Transport::new(kind, AssociationConfig::default()).unwrap_err();
+    assert!(
+        matches!(&e, N2Error::UsrsctpStack(StackError::AlreadyStarted { .. })),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("one stack per process"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn associations_dropped_under_traffic_close_cleanly() {
+    // Each round drops the client while the server floods it, so that usrsctp's threads are
+    // busy calling the upcall of a socket being closed.
+    let config = AssociationConfig::default();
+    let Some(t) = transport(config) else {
+        return;
+    };
+    let listener = t.listen(addr(38509)).unwrap();
+    for round in 0..20 {
+        let (c, s) = tokio::join!(t.connect(addr(38509)), listener.accept());
+        let (mut c, s) = (c.unwrap(), s.unwrap());
+        let (s_tx, mut s_rx) = s.into_split();
+        let flood = tokio::spawn(async move {
+            let mut sent = 0u32;
+            while s_tx
+                .send(StreamId(1), Ppid::NGAP, &[round; 1000])
+                .await
+                .is_ok()
+                && sent < 5000
+            {
+                sent += 1;
+            }
+            sent
+        });
+        // Take a few, then drop the client mid-flood.
+        for _ in 0..(round as usize * 5) {
+            assert!(matches!(next(&mut c).await, N2Event::Message(_)));
+        }
+        drop(c);
+        let end = loop {
+            match next_on(&mut s_rx).await {
+                N2Event::Down(reason) => break reason,
+                N2Event::Message(_) => {}
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(
+            matches!(end, DownReason::PeerShutdown | DownReason::Lost),
+            "round {round}: {end:?}"
+        );
+        let sent = timeout(Duration::from_secs(20), flood)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            sent < 5000,
+            "round {round}: the flood never noticed the end"
+        );
+    }
+}
+
+async fn next_on(r: &mut n2_transport::N2Receiver) -> N2Event {
+    timeout(Duration::from_secs(20), r.recv())
+        .await
+        .expect("an event within 20 s")
+        .expect("an event before the end")
 }
