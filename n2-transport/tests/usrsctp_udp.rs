@@ -441,3 +441,23 @@ async fn next_on(r: &mut n2_transport::N2Receiver) -> N2Event {
         .expect("an event within 20 s")
         .expect("an event before the end")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_peers_work_the_same() {
+    let config = AssociationConfig::default();
+    let Some(t) = transport(config) else {
+        return;
+    };
+    let server = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 38510));
+    let listener = t.listen(server).unwrap();
+    let (c, s) = tokio::join!(t.connect(server), listener.accept());
+    let (c, mut s) = (c.unwrap(), s.unwrap());
+    assert!(s.peer().is_ipv6(), "{}", s.peer());
+    c.send(StreamId(2), Ppid::NGAP, b"over IPv6").await.unwrap();
+    match next(&mut s).await {
+        N2Event::Message(m) => {
+            assert_eq!((m.stream, &m.payload[..]), (StreamId(2), &b"over IPv6"[..]))
+        }
+        other => panic!("{other:?}"),
+    }
+}

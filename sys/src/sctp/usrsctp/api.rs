@@ -231,6 +231,16 @@ pub(super) const SCTP_SHUTDOWN_EVENT: u16 = 0x0005;
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_missing_library_names_the_package() {
+        let e = UsrsctpLoadError::Library {
+            name: LIBRARY,
+            reason: "not found".into(),
+        };
+        let text = e.to_string();
+        assert!(text.contains("libusrsctp.so.2") && text.contains("apt-get install libusrsctp2"));
+    }
+
     /// The sizes and offsets `usrsctp.h` gives on Linux x86-64 and aarch64 (checked with a C
     /// compiler against Debian's libusrsctp-dev 0.9.5).
     #[test]
