@@ -369,3 +369,20 @@ fn ue_messages_before_ng_setup_are_not_taken() {
     assert_eq!(indications.len(), 1);
     assert_eq!(indications[0].cause, Some(Cause::Protocol(state)));
 }
+
+#[test]
+fn a_restarted_association_releases_its_ues_and_sets_up_again() {
+    let mut world = World::new(Setup::default());
+    let sa = world.register(1);
+    world.n3iwf.handle_n2_restarted(AMF, 3, world.now);
+    world.pump();
+    assert!(world.ues[&sa].ike_closed.is_some());
+    assert_eq!(world.n3iwf.ue_count(), 0);
+    assert_eq!(
+        world.count_amf(|e| matches!(e, AmfNodeEvent::SetupRequested(_))),
+        2
+    );
+    assert_eq!(world.n3iwf.amfs().next().unwrap().state, "ready");
+    let sa = world.register(2);
+    assert_eq!(world.n3iwf.ue(sa).unwrap().state, "registered");
+}

@@ -7,7 +7,8 @@
 //! 1. (A) Getters any time: [`N3iwf::stats`], [`N3iwf::ues`], [`N3iwf::amfs`].
 //! 2. (B) `handle_*` for each input, with `now`:
 //!    - N2: [`N3iwf::handle_n2_up`] when an association is up (NG Setup goes out),
-//!      [`N3iwf::handle_ngap`] for each received PDU, [`N3iwf::handle_n2_down`];
+//!      [`N3iwf::handle_ngap`] for each received PDU, [`N3iwf::handle_n2_restarted`],
+//!      [`N3iwf::handle_n2_down`];
 //!    - IKE engine: [`N3iwf::handle_eap_started`] (`Event::EapStarted`, with the UE's outer
 //!      address), [`N3iwf::handle_eap_message`] (`Event::EapMessage`),
 //!      [`N3iwf::handle_signalling_sa_up`] (the IKE SA and its first Child SA established),

@@ -44,6 +44,13 @@ impl N3iwf {
         });
     }
 
+    /// The AMF restarted the association: it lost its UE contexts, so they are released
+    /// locally, and NG Setup runs again on the new streams.
+    pub fn handle_n2_restarted(&mut self, amf: AmfRef, outbound_streams: u16, now: Instant) {
+        self.handle_n2_down(amf, now);
+        self.handle_n2_up(amf, outbound_streams, now);
+    }
+
     /// An NGAP PDU received from `amf` on `stream`.
     pub fn handle_ngap(&mut self, amf: AmfRef, stream: StreamId, octets: &[u8], now: Instant) {
         if self.shared.amfs.get(amf).is_none() {
