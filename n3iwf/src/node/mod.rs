@@ -128,7 +128,7 @@ impl N3iwf {
             ctx.eap(sa, EapAnswer::Failure);
             ctx.stats.count_end(cause, false);
             ctx.event(Event::UeEnded {
-                sa: Some(sa),
+                sa,
                 ran_ue_ngap_id: None,
                 registered: false,
                 cause,
@@ -385,7 +385,7 @@ impl UeTable {
                 self.timers.set(id, None);
                 ctx.stats.count_end(cause, common.registered);
                 ctx.event(Event::UeEnded {
-                    sa: Some(common.ike_sa),
+                    sa: common.ike_sa,
                     ran_ue_ngap_id: before.ran.or(common.keys.ran),
                     registered: common.registered,
                     cause,

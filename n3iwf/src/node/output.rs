@@ -141,7 +141,7 @@ pub enum Event {
     /// The UE context is gone. `registered` says whether it had reached
     /// [`Event::UeRegistered`] (then it counts as a release, else as a failure).
     UeEnded {
-        sa: Option<IkeSaRef>,
+        sa: IkeSaRef,
         ran_ue_ngap_id: Option<RanUeNgapId>,
         registered: bool,
         cause: EndCause,
