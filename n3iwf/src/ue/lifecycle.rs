@@ -126,27 +126,21 @@ impl UeState {
         }
     }
 
-    /// The operator closes the UE: as a local release, then the IKE SA too.
+    /// The operator closes the UE: its IKE SA and connection go, and the AMF is asked to
+    /// release the context (as for a UE that went away) when it knows the UE.
     pub(crate) fn close(self, common: &mut UeCommon, ctx: &mut Ctx<'_>) -> Step {
-        if let Some(ng) = self.ng() {
-            // The AMF is told, as for an IKE SA the UE lost.
-            if let Some(sa) = common.keys.sa.take() {
-                ctx.close_ike(sa);
-            }
-            return match self {
-                Self::Established(e) => {
-                    if let NasLink::Connected { conn, .. } = e.nas {
-                        ctx.tcp_close(conn);
-                    }
-                    release_request(ng, ngran_reason(), EndCause::Local, ctx)
-                }
-                Self::Releasing(r) => Step::Next(Self::Releasing(r)),
-                _ => release_request(ng, ngran_reason(), EndCause::Local, ctx),
-            };
+        if let Some(sa) = common.keys.sa.take() {
+            ctx.close_ike(sa);
         }
-        match common.keys.sa.take() {
-            Some(sa) => close(common, sa, EndCause::Local, ctx),
-            None => Step::End(EndCause::Local),
+        if let Self::Established(e) = &self
+            && let NasLink::Connected { conn, .. } = e.nas
+        {
+            ctx.tcp_close(conn);
+        }
+        match (self.ng(), self) {
+            (_, releasing @ Self::Releasing(_)) => Step::Next(releasing),
+            (Some(ng), _) => release_request(ng, ngran_reason(), EndCause::Local, ctx),
+            (None, _) => Step::End(EndCause::Local),
         }
     }
 }
