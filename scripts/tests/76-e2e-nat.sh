@@ -11,10 +11,13 @@
 # Checks: the tunnel comes up through the NAT (B sees A as the router's address on a mapped
 # port), traffic both ways; A sends NAT keepalives (keep_alive = 2s) and the NAT forwards them
 # to B's datapath. Then the NAT's mapping changes: the masquerade moves to ports 30000-30999 and
-# its conntrack table is flushed, so A's next datagram leaves on a new port. A's liveness check
-# (dpd_delay = 2s) is its next authenticated IKE message: B's IKE SA moves to the new port
-# (`ikectl list-sas`), the installed ESP SAs follow it (counter `peer_address_changes`, same
-# SPIs), traffic flows both ways again, and the keepalives go on through the new mapping.
+# its conntrack table is flushed, so A's next datagram leaves on a new port. While A's IKE is
+# held back (nftables in A drops its datagrams to 4500 that carry the non-ESP marker), A's ESP
+# and keepalives reach B from the new port but move nothing: B still sends to the old mapping
+# and its pings to A are lost. Once A's IKE goes out again, its liveness check (dpd_delay = 2s)
+# is its next authenticated IKE message: B's IKE SA moves to the new port (`ikectl list-sas`),
+# the installed ESP SAs follow it (counter `peer_address_changes`, same SPIs), traffic flows
+# both ways again, and the keepalives go on through the new mapping.
 # Needs root; without it, skips loudly. About 20 s once built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -101,6 +104,20 @@ rebind() {
     in_r conntrack -F 2>/dev/null
 }
 
+# hold_ike / release_ike: A's IKE to port 4500 (behind the non-ESP marker) is dropped in A, and
+# let through again; its ESP and keepalives pass.
+hold_ike() {
+    in_ns a nft -f - <<EOF
+table ip pqhold {
+    chain out {
+        type filter hook output priority filter;
+        udp dport 4500 @th,64,32 0 drop
+    }
+}
+EOF
+}
+release_ike() { in_ns a nft delete table ip pqhold; }
+
 # keepalives_forwarded: the NAT keepalives the router has passed to B so far.
 keepalives_forwarded() { in_r nft list counter ip pqnat keepalives | awk '/packets/ { print $2 }'; }
 
@@ -159,19 +176,32 @@ echo "--- the NAT's mapping changes (ports 30000-30999, conntrack flushed)"
 before_spis=$(b_child_spis)
 moves_before=$(counter b daemon.peer_address_changes)
 ka_before=$(keepalives_forwarded)
-b_ka_before=$(counter b datapath.keepalives)
+hold_ike
 rebind
+no_ping_a() { ! ping_from a 2; }
+no_ping_b() { ! ping_from b 2; }
+b_packets_in() { ikectl b --json list-sas | jq '[.[] | select(.connection == "net1")][0].children[0].counters.packets_in'; }
+in_before=$(b_packets_in)
+check "A -> B pings get no answer: B answers to the old mapping" no_ping_a
+check "yet A's ESP reached B from the new port (B's packets in grew)" test "$(b_packets_in)" -gt "$in_before"
+check "B -> A pings are lost too" no_ping_b
+check "B's IKE SA is still on the old mapping" port_in 20000 20999
+check "no peer address change yet" test "$(counter b daemon.peer_address_changes)" = "$moves_before"
+check "A's keepalives reach B through the new mapping meanwhile" wait_until 10 keepalives_above "$ka_before"
+release_ike
 moved_at=$(date +%s%N)
-check "B's IKE SA moves to the new mapping after A's next IKE message (DPD, 2 s)" wait_until 15 port_in 30000 30999
-echo "     B's peer: $(b_remote), $((($(date +%s%N) - moved_at) / 1000000)) ms after the flush"
+check "B's IKE SA moves to the new mapping with A's next IKE message (DPD, 2 s)" wait_until 15 port_in 30000 30999
+echo "     B's peer: $(b_remote), $((($(date +%s%N) - moved_at) / 1000000)) ms after A's IKE was let through"
 check "the installed ESP SAs followed (peer_address_changes)" test "$(counter b daemon.peer_address_changes)" -gt "$moves_before"
 check "same IKE SA and Child SA (no rekey, no new SA)" test "$(b_child_spis)" = "$before_spis"
 check "ping B -> A over the new mapping" wait_until 5 ping_from b 1
 check "ping A -> B over the new mapping" ping_from a
 check "TCP B -> A over the new mapping, 4 MiB, every byte checked" transfer b 10.1.1.1 10.2.1.1 4
 check "TCP A -> B over the new mapping, 4 MiB, every byte checked" transfer a 10.2.1.1 10.1.1.1 4
-check "keepalives go on through the new mapping" wait_until 10 keepalives_above "$ka_before"
-check "and reach B" wait_until 10 b_received_keepalives "$b_ka_before"
+ka_after=$(keepalives_forwarded)
+b_ka_after=$(counter b datapath.keepalives)
+check "keepalives go on through the new mapping" wait_until 10 keepalives_above "$ka_after"
+check "and reach B" wait_until 10 b_received_keepalives "$b_ka_after"
 check "B still has one IKE SA" test "$(ikectl b --json list-sas | jq length)" = 1
 check "iked A stops cleanly" pqm_iked_stop a
 check "iked B stops cleanly" pqm_iked_stop b
