@@ -37,6 +37,11 @@ pub struct StackConfig {
     pub listen_backlog: usize,
     /// A connection whose data or SYN goes unanswered this long is closed as timed out.
     pub tcp_timeout: Option<Duration>,
+    /// Interval of TCP keep-alives while no retransmission is pending. With
+    /// [`StackConfig::tcp_timeout`] it closes connections to a peer that went away without a
+    /// word; it also restarts a sender whose retransmission timer was lost (seen with smoltcp
+    /// 0.14 under loss and reordering with data both ways).
+    pub tcp_keep_alive: Option<Duration>,
     /// Seeds initial sequence numbers and ephemeral ports; fixed seeds give repeatable runs.
     pub random_seed: u64,
 }
@@ -54,6 +59,7 @@ impl StackConfig {
             max_sockets: 16,
             listen_backlog: 2,
             tcp_timeout: Some(Duration::from_secs(60)),
+            tcp_keep_alive: Some(Duration::from_secs(5)),
             random_seed: 0x5eed,
         }
     }
@@ -511,6 +517,7 @@ impl InnerStack {
         let mut socket = Socket::new(rx, tx);
         socket.set_timeout(self.config.tcp_timeout.map(net_duration));
         socket.set_nagle_enabled(false);
+        socket.set_keep_alive(self.config.tcp_keep_alive.map(net_duration));
         socket
     }
 

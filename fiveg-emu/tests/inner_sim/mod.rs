@@ -11,7 +11,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use esp::{AddrRange, Cipher, SaConfig, TrafficSelector};
-use fiveg_emu::inner::{EspLink, InnerStack, LinkConfig, Received, StackConfig, StackEvent};
+use fiveg_emu::inner::{
+    ConnId, EspLink, InnerStack, LinkConfig, Received, StackConfig, StackEvent,
+};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes};
 
 /// The UE's inner address (CP reply) and the N3IWF's NAS address and port (notifies).
@@ -52,10 +54,15 @@ pub struct Net {
     pub n3iwf: Side,
     pub latency: Duration,
     pub policy: Policy,
+    /// Sees every inner packet a stack sends (`true` for the UE's), before sealing.
+    pub tap: Option<Box<dyn FnMut(bool, Instant, &[u8])>>,
     /// (delivery time, towards the N3IWF, datagram)
     wire: VecDeque<(Instant, bool, Vec<u8>)>,
     pub sent: usize,
     pub dropped: usize,
+    /// Datagrams handed to a link, and those the link or the stack refused.
+    pub delivered: usize,
+    pub refused: usize,
 }
 
 impl Net {
@@ -87,9 +94,12 @@ impl Net {
             },
             latency: Duration::from_millis(10),
             policy: Box::new(|_, _, _| Fate::Deliver),
+            tap: None,
             wire: VecDeque::new(),
             sent: 0,
             dropped: 0,
+            delivered: 0,
+            refused: 0,
         }
     }
 
@@ -121,6 +131,9 @@ impl Net {
             let mut out = Vec::new();
             let mut sealed = Vec::new();
             while let Some(packet) = side.stack.poll_transmit() {
+                if let Some(tap) = self.tap.as_mut() {
+                    tap(uplink, now, &packet);
+                }
                 side.link.send(&packet, &mut out).unwrap();
                 sealed.push(out.clone());
             }
@@ -164,8 +177,13 @@ impl Net {
         due.sort_by_key(|w| w.0);
         for (_, uplink, mut datagram) in due {
             let side = if uplink { &mut self.n3iwf } else { &mut self.ue };
-            if let Ok(Received::Inner(packet)) = side.link.receive(&mut datagram) {
-                let _ = side.stack.push_inbound(packet);
+            self.delivered += 1;
+            let pushed = match side.link.receive(&mut datagram) {
+                Ok(Received::Inner(packet)) => side.stack.push_inbound(packet).is_ok(),
+                _ => false,
+            };
+            if !pushed {
+                self.refused += 1;
             }
         }
     }
@@ -265,4 +283,50 @@ fn checksum(header: &[u8]) -> u16 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     !(sum as u16)
+}
+
+impl Net {
+    /// The N3IWF listens on the NAS port and the UE connects to it: (UE conn, N3IWF conn).
+    pub fn open_nas_connection(&mut self) -> (ConnId, ConnId) {
+        self.n3iwf.stack.listen(NAS_PORT).unwrap();
+        let ue = self.ue.stack.connect(nas_addr()).unwrap();
+        let mut accepted = None;
+        let up = self.run(1000, |net| {
+            accepted = net.n3iwf.events.iter().find_map(|e| match e {
+                StackEvent::Accepted { conn, .. } => Some(*conn),
+                _ => None,
+            });
+            accepted.is_some() && net.ue.events.contains(&StackEvent::Connected(ue))
+        });
+        assert!(up, "no connection: UE {:?}, N3IWF {:?}", self.ue.events, self.n3iwf.events);
+        (ue, accepted.unwrap())
+    }
+}
+
+/// Octets one side still has to send, and what it received.
+#[derive(Default)]
+pub struct Pump {
+    pub to_send: Vec<u8>,
+    pub sent: usize,
+    pub received: Vec<u8>,
+}
+
+impl Pump {
+    pub fn new(to_send: Vec<u8>) -> Self {
+        Self {
+            to_send,
+            ..Self::default()
+        }
+    }
+
+    /// Writes what the send buffer takes and reads what arrived.
+    pub fn pump(&mut self, stack: &mut InnerStack, conn: ConnId) {
+        if self.sent < self.to_send.len() {
+            self.sent += stack.send(conn, &self.to_send[self.sent..]).unwrap();
+        }
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = stack.recv(conn, &mut buf) {
+            self.received.extend_from_slice(&buf[..n]);
+        }
+    }
 }
