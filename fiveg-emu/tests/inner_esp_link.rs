@@ -59,7 +59,10 @@ fn negotiated_child_sa_works_as_raw_esp_and_with_cbc() {
 fn udp_encapsulation_sorts_out_ike_and_keepalives() {
     let (_, mut n3iwf) = crafted_links(true);
     let mut ike = vec![0, 0, 0, 0, 0xaa, 0xbb];
-    assert_eq!(n3iwf.receive(&mut ike), Ok(Received::Ike(&[0xaa, 0xbb][..])));
+    assert_eq!(
+        n3iwf.receive(&mut ike),
+        Ok(Received::Ike(&[0xaa, 0xbb][..]))
+    );
     assert_eq!(n3iwf.receive(&mut [0xff]), Ok(Received::Keepalive));
     assert_eq!(n3iwf.receive(&mut [1, 2, 3]), Err(LinkDrop::NotEsp));
     let c = n3iwf.counters();
@@ -80,11 +83,17 @@ fn packet_outside_the_selectors_is_dropped_and_counted() {
     let spoofed = ipv4_udp("10.0.0.9", NAS_IP, (1, 2), b"not the UE's address");
     let mut datagram = Vec::new();
     ue.send_outside_selectors(&spoofed, &mut datagram).unwrap();
-    assert_eq!(n3iwf.receive(&mut datagram), Err(LinkDrop::SelectorMismatch));
+    assert_eq!(
+        n3iwf.receive(&mut datagram),
+        Err(LinkDrop::SelectorMismatch)
+    );
     assert_eq!(n3iwf.counters().inbound_selector_mismatch, 1);
     assert_eq!(n3iwf.counters().received, 0);
     // The sending side refuses it too unless told to misbehave.
-    assert_eq!(ue.send(&spoofed, &mut datagram), Err(LinkDrop::SelectorMismatch));
+    assert_eq!(
+        ue.send(&spoofed, &mut datagram),
+        Err(LinkDrop::SelectorMismatch)
+    );
     assert_eq!(ue.send(&[0x10; 20], &mut datagram), Err(LinkDrop::NotIp));
     assert_eq!(ue.counters().outbound_selector_mismatch, 2);
     // A good packet still passes.
@@ -119,7 +128,10 @@ fn tampered_and_replayed_datagrams_are_dropped_by_esp() {
         Err(LinkDrop::Esp(DropReason::Authentication))
     );
     let mut replay = datagram.clone();
-    assert!(matches!(n3iwf.receive(&mut datagram), Ok(Received::Inner(_))));
+    assert!(matches!(
+        n3iwf.receive(&mut datagram),
+        Ok(Received::Inner(_))
+    ));
     assert_eq!(
         n3iwf.receive(&mut replay),
         Err(LinkDrop::Esp(DropReason::Replayed))
@@ -134,5 +146,8 @@ fn child_sa_without_usable_selectors_is_refused() {
     let mut config = fiveg_emu::inner::LinkConfig::from_child_sa(ue).unwrap();
     config.selectors.clear();
     let error = EspLink::new(ipsec_crypto::default_provider(), config).err();
-    assert!(matches!(error, Some(LinkError::NoSelectorPair)), "{error:?}");
+    assert!(
+        matches!(error, Some(LinkError::NoSelectorPair)),
+        "{error:?}"
+    );
 }

@@ -70,7 +70,11 @@ fn tcp_recovers_from_loss_and_reordering_on_the_outer_wire() {
     assert!(ue.received == n3iwf.to_send, "downlink octets differ");
     assert!(n3iwf.received == ue.to_send, "uplink octets differ");
     assert!(net.dropped > 50, "only {} datagrams lost", net.dropped);
-    assert!(reordered.get() > 100, "only {} datagrams reordered", reordered.get());
+    assert!(
+        reordered.get() > 100,
+        "only {} datagrams reordered",
+        reordered.get()
+    );
     // Reordering stays inside the replay window: ESP dropped nothing.
     assert_eq!(net.n3iwf.link.inbound_drops().total(), 0);
     assert_eq!(net.ue.link.inbound_drops().total(), 0);
@@ -90,7 +94,11 @@ fn connecting_where_nothing_listens_is_refused() {
     let mut net = Net::new(ue, n3iwf);
     let conn = net.ue.stack.connect(nas_addr()).unwrap();
     let closed = StackEvent::Closed(conn, CloseReason::Refused);
-    assert!(net.run(1000, |net| net.ue.events.contains(&closed)), "{:?}", net.ue.events);
+    assert!(
+        net.run(1000, |net| net.ue.events.contains(&closed)),
+        "{:?}",
+        net.ue.events
+    );
     assert!(!net.ue.events.contains(&StackEvent::Connected(conn)));
     assert_eq!(net.ue.stack.send(conn, b"x"), Err(ConnError::Unknown));
 }
@@ -102,7 +110,11 @@ fn abort_resets_the_peer() {
     let (ue_conn, n3iwf_conn) = net.open_nas_connection();
     net.n3iwf.stack.abort(n3iwf_conn).unwrap();
     let reset = StackEvent::Closed(ue_conn, CloseReason::Reset);
-    assert!(net.run(1000, |net| net.ue.events.contains(&reset)), "{:?}", net.ue.events);
+    assert!(
+        net.run(1000, |net| net.ue.events.contains(&reset)),
+        "{:?}",
+        net.ue.events
+    );
     assert!(
         net.n3iwf
             .events
@@ -129,13 +141,20 @@ fn graceful_close_delivers_the_last_octets_first() {
     );
     net.n3iwf.stack.close(n3iwf_conn).unwrap();
     let both = |net: &mut Net| {
-        net.ue.events.contains(&StackEvent::Closed(ue_conn, CloseReason::Graceful))
+        net.ue
+            .events
+            .contains(&StackEvent::Closed(ue_conn, CloseReason::Graceful))
             && net
                 .n3iwf
                 .events
                 .contains(&StackEvent::Closed(n3iwf_conn, CloseReason::Graceful))
     };
-    assert!(net.run(1000, both), "UE {:?}\nN3IWF {:?}", net.ue.events, net.n3iwf.events);
+    assert!(
+        net.run(1000, both),
+        "UE {:?}\nN3IWF {:?}",
+        net.ue.events,
+        net.n3iwf.events
+    );
 }
 
 #[test]
@@ -146,9 +165,13 @@ fn graceful_close_waits_until_the_caller_read_everything() {
     net.n3iwf.stack.send(n3iwf_conn, b"unread").unwrap();
     net.n3iwf.stack.close(n3iwf_conn).unwrap();
     // The UE closes its half as soon as the peer's FIN is seen, without reading.
-    net.run(1000, |net| net.ue.events.contains(&StackEvent::PeerClosed(ue_conn)));
+    net.run(1000, |net| {
+        net.ue.events.contains(&StackEvent::PeerClosed(ue_conn))
+    });
     net.ue.stack.close(ue_conn).unwrap();
-    net.run(1000, |net| net.ue.stack.state(ue_conn) == Ok(TcpState::TimeWait));
+    net.run(1000, |net| {
+        net.ue.stack.state(ue_conn) == Ok(TcpState::TimeWait)
+    });
     let closed = StackEvent::Closed(ue_conn, CloseReason::Graceful);
     assert!(!net.ue.events.contains(&closed), "closed with data unread");
     let mut buf = [0u8; 16];

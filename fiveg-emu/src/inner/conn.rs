@@ -170,7 +170,10 @@ impl Conn {
 
 /// States after the three-way handshake.
 fn is_synchronized(state: State) -> bool {
-    !matches!(state, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+    !matches!(
+        state,
+        State::Closed | State::Listen | State::SynSent | State::SynReceived
+    )
 }
 
 /// States in which the peer's FIN has been received.

@@ -239,7 +239,11 @@ impl EspLink {
     ///
     /// # Errors
     /// [`LinkDrop::Esp`] when the SA refuses it.
-    pub fn send_outside_selectors(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<(), LinkDrop> {
+    pub fn send_outside_selectors(
+        &mut self,
+        inner: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), LinkDrop> {
         self.seal(inner, out)
     }
 

@@ -132,6 +132,7 @@ pub fn decapsulate(packet: &[u8]) -> Result<(GreKey, &[u8]), GreError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -155,7 +156,9 @@ mod tests {
     #[test]
     fn spare_bits_and_optional_fields_are_ignored() {
         // Spare bits 7..6 of the QFI octet and of the RQI octet; checksum and sequence present.
-        let mut p = vec![0xb0, 0, 0x08, 0, 0, 0, 0, 0, 0xc1, 0xff, 0xff, 0x7f, 1, 2, 3, 4];
+        let mut p = vec![
+            0xb0, 0, 0x08, 0, 0, 0, 0, 0, 0xc1, 0xff, 0xff, 0x7f, 1, 2, 3, 4,
+        ];
         p.extend_from_slice(&IPV4);
         let (key, payload) = decapsulate(&p).unwrap();
         assert_eq!(key.qfi.value(), 1);
@@ -170,7 +173,10 @@ mod tests {
         assert_eq!(decapsulate(&[0, 0, 8, 0, 0x45]), Err(GreError::NoKey));
         assert_eq!(decapsulate(&[0x20, 1, 0, 0]), Err(GreError::Unsupported));
         assert_eq!(decapsulate(&[0x60, 0, 0, 0]), Err(GreError::Unsupported));
-        assert_eq!(decapsulate(&[0x20, 0, 0, 0, 1, 0, 0, 0, 0x10]), Err(GreError::NotIp));
+        assert_eq!(
+            decapsulate(&[0x20, 0, 0, 0, 1, 0, 0, 0, 0x10]),
+            Err(GreError::NotIp)
+        );
         assert_eq!(Qfi::new(64), None);
     }
 }

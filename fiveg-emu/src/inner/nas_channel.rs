@@ -42,9 +42,15 @@ impl fmt::Display for NasChannelError {
                 queued,
                 message,
                 max,
-            } => write!(f, "{message} octets on top of {queued} queued (at most {max})"),
+            } => write!(
+                f,
+                "{message} octets on top of {queued} queued (at most {max})"
+            ),
             Self::TruncatedAtClose { buffered } => {
-                write!(f, "connection closed with {buffered} octets of an unfinished envelope")
+                write!(
+                    f,
+                    "connection closed with {buffered} octets of an unfinished envelope"
+                )
             }
             Self::Conn(e) => write!(f, "TCP: {e}"),
         }
@@ -109,7 +115,11 @@ impl NasChannel {
     /// # Errors
     /// [`NasChannelError::Envelope`] for an empty or oversized message,
     /// [`NasChannelError::OutboxFull`] (nothing queued), or the connection's error.
-    pub fn send(&mut self, stack: &mut InnerStack, nas_message: &[u8]) -> Result<(), NasChannelError> {
+    pub fn send(
+        &mut self,
+        stack: &mut InnerStack,
+        nas_message: &[u8],
+    ) -> Result<(), NasChannelError> {
         let framed = nas_message.len() + LENGTH_LEN;
         if self.outbox.len() + framed > self.max_outbox {
             return Err(NasChannelError::OutboxFull {
@@ -182,6 +192,8 @@ impl NasChannel {
     }
 
     fn next_buffered(&mut self) -> Result<Option<Vec<u8>>, NasChannelError> {
-        self.reader.next_message().map_err(NasChannelError::Envelope)
+        self.reader
+            .next_message()
+            .map_err(NasChannelError::Envelope)
     }
 }

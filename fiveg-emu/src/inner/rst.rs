@@ -34,6 +34,7 @@ fn ipv4_payload<'a>(packet: &'a [u8], ip: &Ipv4Packet<&[u8]>) -> Option<&'a [u8]
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -40,6 +40,7 @@ fn pair(local: &IpSelector, remote: &IpSelector) -> Option<TrafficSelector> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
+use smoltcp::iface::{
+    Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet,
+};
 use smoltcp::socket::tcp::{self, Socket, State};
 use smoltcp::time::Duration as NetDuration;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
@@ -292,7 +294,9 @@ impl InnerStack {
             }
             self.observe_all();
         }
-        while self.iface.poll_egress(at, &mut self.device, &mut self.sockets)
+        while self
+            .iface
+            .poll_egress(at, &mut self.device, &mut self.sockets)
             == PollResult::SocketStateChanged
         {}
         self.observe_all();

@@ -7,8 +7,7 @@ use std::time::Instant;
 
 use ikev2::wire::IpSelector;
 use ikev2::{
-    ChildConfig, ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, Identity,
-    ProposalSpec,
+    ChildConfig, ChildSa, ConnectionConfig, Endpoint, EndpointConfig, Event, Identity, ProposalSpec,
 };
 
 use super::{NAS_IP, UE_INNER, ip};
@@ -18,7 +17,13 @@ const PSK: &[u8] = b"inner stack tests, not a real secret";
 /// The Child SAs each engine hands to its datapath: (UE, N3IWF).
 pub fn negotiate(esp_proposal: &str, force_encap: bool) -> (ChildSa, ChildSa) {
     let provider = ipsec_crypto::default_provider();
-    let ue_conn = Arc::new(connection("ue", UE_INNER, NAS_IP, esp_proposal, force_encap));
+    let ue_conn = Arc::new(connection(
+        "ue",
+        UE_INNER,
+        NAS_IP,
+        esp_proposal,
+        force_encap,
+    ));
     let n3iwf_conn = connection("n3iwf", NAS_IP, UE_INNER, esp_proposal, force_encap);
     let mut ue = Endpoint::new(EndpointConfig::default(), provider);
     let mut n3iwf = Endpoint::new(
@@ -46,7 +51,10 @@ pub fn negotiate(esp_proposal: &str, force_encap: bool) -> (ChildSa, ChildSa) {
             break;
         }
     }
-    (ue_child.expect("UE Child SA"), n3iwf_child.expect("N3IWF Child SA"))
+    (
+        ue_child.expect("UE Child SA"),
+        n3iwf_child.expect("N3IWF Child SA"),
+    )
 }
 
 fn take_child(endpoint: &mut Endpoint, slot: &mut Option<ChildSa>) {
@@ -57,7 +65,13 @@ fn take_child(endpoint: &mut Endpoint, slot: &mut Option<ChildSa>) {
     }
 }
 
-fn connection(side: &str, local: &str, remote: &str, esp: &str, force_encap: bool) -> ConnectionConfig {
+fn connection(
+    side: &str,
+    local: &str,
+    remote: &str,
+    esp: &str,
+    force_encap: bool,
+) -> ConnectionConfig {
     let mut c = ConnectionConfig::new(
         "signalling",
         Identity::fqdn(&format!("{side}.example")),

@@ -41,6 +41,9 @@ pub enum Fate {
 /// N3IWF when `uplink`.
 pub type Policy = Box<dyn FnMut(usize, bool, &[u8]) -> Fate>;
 
+/// Sees an inner packet a stack sends (`true` for the UE's) at a time, before sealing.
+pub type Tap = Box<dyn FnMut(bool, Instant, &[u8])>;
+
 /// One side: its ESP link and its inner stack.
 pub struct Side {
     pub link: EspLink,
@@ -55,7 +58,7 @@ pub struct Net {
     pub latency: Duration,
     pub policy: Policy,
     /// Sees every inner packet a stack sends (`true` for the UE's), before sealing.
-    pub tap: Option<Box<dyn FnMut(bool, Instant, &[u8])>>,
+    pub tap: Option<Tap>,
     /// (delivery time, towards the N3IWF, datagram)
     wire: VecDeque<(Instant, bool, Vec<u8>)>,
     pub sent: usize,
@@ -76,7 +79,12 @@ impl Net {
         )
     }
 
-    pub fn with_configs(ue_link: EspLink, ue: StackConfig, n3iwf_link: EspLink, n3iwf: StackConfig) -> Self {
+    pub fn with_configs(
+        ue_link: EspLink,
+        ue: StackConfig,
+        n3iwf_link: EspLink,
+        n3iwf: StackConfig,
+    ) -> Self {
         let now = Instant::now();
         let mut n3iwf_cfg = n3iwf;
         n3iwf_cfg.random_seed ^= 0xa5a5;
@@ -125,9 +133,14 @@ impl Net {
     pub fn exchange(&mut self) {
         for uplink in [true, false] {
             let now = self.now;
-            let side = if uplink { &mut self.ue } else { &mut self.n3iwf };
+            let side = if uplink {
+                &mut self.ue
+            } else {
+                &mut self.n3iwf
+            };
             side.stack.poll(now);
-            side.events.extend(std::iter::from_fn(|| side.stack.poll_event()));
+            side.events
+                .extend(std::iter::from_fn(|| side.stack.poll_event()));
             let mut out = Vec::new();
             let mut sealed = Vec::new();
             while let Some(packet) = side.stack.poll_transmit() {
@@ -176,7 +189,11 @@ impl Net {
         });
         due.sort_by_key(|w| w.0);
         for (_, uplink, mut datagram) in due {
-            let side = if uplink { &mut self.n3iwf } else { &mut self.ue };
+            let side = if uplink {
+                &mut self.n3iwf
+            } else {
+                &mut self.ue
+            };
             self.delivered += 1;
             let pushed = match side.link.receive(&mut datagram) {
                 Ok(Received::Inner(packet)) => side.stack.push_inbound(packet).is_ok(),
@@ -214,7 +231,10 @@ pub fn crafted_links(udp_encapsulation: bool) -> (EspLink, EspLink) {
         udp_encapsulation,
     };
     let p = ipsec_crypto::default_provider();
-    (EspLink::new(p, ue).unwrap(), EspLink::new(p, n3iwf).unwrap())
+    (
+        EspLink::new(p, ue).unwrap(),
+        EspLink::new(p, n3iwf).unwrap(),
+    )
 }
 
 /// Any protocol and port between two single addresses, seen from `local`.
@@ -298,7 +318,11 @@ impl Net {
             });
             accepted.is_some() && net.ue.events.contains(&StackEvent::Connected(ue))
         });
-        assert!(up, "no connection: UE {:?}, N3IWF {:?}", self.ue.events, self.n3iwf.events);
+        assert!(
+            up,
+            "no connection: UE {:?}, N3IWF {:?}",
+            self.ue.events, self.n3iwf.events
+        );
         (ue, accepted.unwrap())
     }
 }
