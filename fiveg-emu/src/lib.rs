@@ -17,6 +17,7 @@ pub mod aka;
 pub mod amf;
 pub mod crypto;
 pub mod identity;
+pub mod inner;
 pub mod keys;
 pub mod nas;
 pub mod secret;
