@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 
 VENV=${NAS_ORACLE_VENV:-${CARGO_TARGET_DIR:-target}/nas-venv}
+# Absolute, since the tests that run it start in their crate's directory.
+VENV=$(realpath -m "$VENV")
 PYCRATE_VERSION=0.8.1
 
 if [ ! -x "$VENV/bin/python" ]; then

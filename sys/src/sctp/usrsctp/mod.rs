@@ -7,6 +7,7 @@
 //! non-blocking mode. See `upcall.rs` for why a closed socket's late upcall is harmless.
 
 mod api;
+mod reaper;
 mod stack;
 mod upcall;
 
@@ -321,13 +322,10 @@ impl UsrsctpSocket {
 
 impl Drop for UsrsctpSocket {
     fn drop(&mut self) {
-        let so = self.so.as_ptr();
-        // SAFETY: the socket is live until `close` below; clearing the upcall first means no
-        // new upcall starts with it, and an upcall already under way finds its token gone.
-        unsafe { (self.api().set_upcall)(so, None, std::ptr::null_mut()) };
-        upcall::unregister(self.token);
-        // SAFETY: we own `so` and nothing uses it after this (`&mut self`, then freed).
-        unsafe { (self.api().close)(so) };
+        // The upcall itself stays installed: usrsctp 0.9.5 checks a socket's upcall for null
+        // and then calls it without a lock, so clearing it races into a call through null.
+        // Closed by the reaper once the association is over (see reaper.rs for why).
+        reaper::hand_over(self.api(), self.so, self.token);
     }
 }
 

@@ -1,5 +1,6 @@
 //! usrsctp calls a socket's upcall from its own threads, without holding the socket's lock, so
-//! a call can still be under way after `usrsctp_set_upcall(NULL)` returns. The upcall's
+//! a call can still be under way after the socket is closed (and clearing the upcall would
+//! race with its null check). So the upcall stays installed for a socket's life, and its
 //! argument is therefore never a pointer: it is a token, looked up here under a lock. After
 //! [`unregister`], a late call finds nothing and does nothing, and no memory is ever reached
 //! through a stale pointer.
@@ -23,6 +24,11 @@ pub(super) fn register(waker: UpcallWaker) -> usize {
     let token = NEXT.fetch_add(1, Ordering::Relaxed);
     registry().insert(token, waker);
     token
+}
+
+/// Gives `token` another waker (a socket changing hands keeps its upcall and argument).
+pub(super) fn replace(token: usize, waker: UpcallWaker) {
+    registry().insert(token, waker);
 }
 
 /// Forgets the waker of `token`; later upcalls with it do nothing.
