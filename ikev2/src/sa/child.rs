@@ -26,6 +26,20 @@ pub(crate) struct ChildParams {
     pub(crate) replaces: Option<u32>,
 }
 
+/// The SA, TSi and TSr payloads that offer or answer a Child SA, in that order on the wire
+/// (a CREATE_CHILD_SA puts the nonce and KE between SA and TSi).
+pub(crate) struct ChildPayloads {
+    pub(crate) sa: Payload,
+    pub(crate) tsi: Payload,
+    pub(crate) tsr: Payload,
+}
+
+impl ChildPayloads {
+    fn into_vec(self) -> Vec<Payload> {
+        vec![self.sa, self.tsi, self.tsr]
+    }
+}
+
 /// The secrets and nonces of the exchange that created a Child SA.
 pub(crate) struct ChildSeed<'a> {
     /// Whether we initiated that exchange (it decides the key order).
@@ -43,7 +57,7 @@ impl IkeSa {
     pub(super) fn child_request(&self, ctx: &mut Ctx<'_>) -> Option<(ChildRequest, Vec<Payload>)> {
         let child = self.conn.children.first()?;
         let inbound_spi = new_spi(ctx)?;
-        let payloads = child_offer(child, inbound_spi, false);
+        let payloads = child_offer(child, inbound_spi, false).into_vec();
         Some((
             ChildRequest {
                 child_index: 0,
@@ -135,6 +149,7 @@ impl IkeSa {
         ctx: &mut Ctx<'_>,
     ) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
         let (params, out) = self.select_child(payloads, None, false, ctx)?;
+        let out = out.into_vec();
         let (ni, nr) = (self.ni.clone(), self.nr.clone());
         let seed = ChildSeed {
             we_initiated: false,
@@ -158,7 +173,7 @@ impl IkeSa {
         only: Option<usize>,
         with_ke: bool,
         ctx: &mut Ctx<'_>,
-    ) -> Result<(ChildParams, Vec<Payload>), NotifyType> {
+    ) -> Result<(ChildParams, ChildPayloads), NotifyType> {
         let (offered, tsi, tsr) = child_payloads(payloads).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let mut ts_failed = false;
         for (config, child) in self
@@ -184,15 +199,15 @@ impl IkeSa {
                 continue;
             }
             let inbound_spi = new_spi(ctx).ok_or(NotifyType::TEMPORARY_FAILURE)?;
-            let out = vec![
-                Payload::Sa(vec![suite.to_wire(
+            let out = ChildPayloads {
+                sa: Payload::Sa(vec![suite.to_wire(
                     number,
                     ProtocolId::ESP,
                     inbound_spi.to_be_bytes().to_vec(),
                 )]),
-                Payload::TsI(remote_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
-                Payload::TsR(local_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
-            ];
+                tsi: Payload::TsI(remote_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
+                tsr: Payload::TsR(local_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
+            };
             return Ok((
                 ChildParams {
                     config,
@@ -283,32 +298,19 @@ pub(super) fn child_offer(
     child: &crate::config::ChildConfig,
     inbound_spi: u32,
     with_ke: bool,
-) -> Vec<Payload> {
+) -> ChildPayloads {
     let spi = inbound_spi.to_be_bytes().to_vec();
     let proposals = specs(child, with_ke)
         .iter()
         .enumerate()
         .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::ESP, spi.clone()))
         .collect();
-    vec![
-        Payload::Sa(proposals),
-        Payload::TsI(
-            child
-                .local_ts
-                .iter()
-                .cloned()
-                .map(TrafficSelector::Ip)
-                .collect(),
-        ),
-        Payload::TsR(
-            child
-                .remote_ts
-                .iter()
-                .cloned()
-                .map(TrafficSelector::Ip)
-                .collect(),
-        ),
-    ]
+    let selectors = |ts: &[IpSelector]| ts.iter().cloned().map(TrafficSelector::Ip).collect();
+    ChildPayloads {
+        sa: Payload::Sa(proposals),
+        tsi: Payload::TsI(selectors(&child.local_ts)),
+        tsr: Payload::TsR(selectors(&child.remote_ts)),
+    }
 }
 
 /// The ESP proposals of a template; without KE methods for the first Child SA, which takes its

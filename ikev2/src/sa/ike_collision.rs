@@ -11,7 +11,8 @@
 use std::time::Instant;
 
 use super::children::ours_redundant;
-use super::tasks::Task;
+use super::create_child::CcKind;
+use super::tasks::{Active, Task};
 use super::{Ctx, IkeSa};
 use crate::event::Event;
 
@@ -33,8 +34,19 @@ pub(crate) struct IkeCollision {
 impl IkeSa {
     /// Whether our own IKE SA rekey is in flight (a crossing request then collides with it).
     pub(super) fn ike_rekey_in_flight(&self) -> bool {
-        matches!(&self.active, Some(super::tasks::Active::CreateChild(cc))
-            if cc.kind == super::create_child::CcKind::RekeyIke)
+        self.our_ike_rekey_nonce().is_some()
+    }
+
+    /// Our IKE SA rekey in flight, with its lowest nonce once its CREATE_CHILD_SA response is
+    /// in (we are in IKE_FOLLOWUP_KE); `None` when there is none.
+    pub(super) fn our_ike_rekey_nonce(&self) -> Option<Option<Vec<u8>>> {
+        match self.active.as_ref()? {
+            Active::CreateChild(sent) if sent.kind() == CcKind::RekeyIke => Some(None),
+            Active::Followup(sent) if sent.cc.kind() == CcKind::RekeyIke => {
+                Some(Some(sent.cc.lowest_nonce()))
+            }
+            _ => None,
+        }
     }
 
     /// Whether this SA cannot take a rekey or a new Child SA right now (RFC 7296 §2.25.2):

@@ -44,7 +44,7 @@ pub(crate) use reject::cookie_demanded;
 pub(crate) use tasks::Task;
 
 use children::ChildEntry;
-use create_child::CcExchange;
+use create_child::Agreement;
 use tasks::Active;
 
 /// What a handler needs from the endpoint.
@@ -177,8 +177,8 @@ pub(crate) struct IkeSa {
     children: Vec<ChildEntry>,
     tasks: VecDeque<Task>,
     active: Option<Active>,
-    /// Responder state of a CREATE_CHILD_SA waiting for IKE_FOLLOWUP_KE.
-    followup: Option<Box<CcExchange>>,
+    /// Responder: the peer's CREATE_CHILD_SA exchange waiting for its next IKE_FOLLOWUP_KE.
+    followup: Option<Box<Agreement>>,
     /// This SA was replaced by a rekey and only waits to be deleted.
     rekeyed: bool,
     /// A simultaneous IKE SA rekey being resolved (RFC 7296 §2.8.2).
@@ -470,10 +470,10 @@ impl IkeSa {
                 self.state = State::Established;
                 match (ex, self.active.take()) {
                     (ExchangeType::CREATE_CHILD_SA, Some(Active::CreateChild(cc))) => {
-                        self.handle_create_child_response(now, &payloads, cc, ctx)
+                        self.handle_create_child_response(now, &payloads, *cc, ctx)
                     }
-                    (ExchangeType::IKE_FOLLOWUP_KE, Some(Active::CreateChild(cc))) => {
-                        self.handle_followup_response(now, &payloads, cc, ctx)
+                    (ExchangeType::IKE_FOLLOWUP_KE, Some(Active::Followup(sent))) => {
+                        self.handle_followup_response(now, &payloads, *sent, ctx)
                     }
                     (ExchangeType::INFORMATIONAL, Some(Active::Informational(kind))) => {
                         self.handle_informational_response(kind, ctx)

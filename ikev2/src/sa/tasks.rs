@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::create_child::{CcExchange, CcKind};
+use super::create_child::{CcKind, FollowupSent, RequestSent};
 use super::{Ctx, IkeSa, State};
 use crate::event::{CloseReason, Event};
 use crate::wire::MessageId;
@@ -31,7 +31,10 @@ pub(crate) enum Task {
 pub(crate) enum Active {
     /// A CREATE_CHILD_SA of ours waits for its RFC 9867 PPK from the driver.
     AwaitPpk(CcKind),
-    CreateChild(Box<CcExchange>),
+    /// Our CREATE_CHILD_SA request is out.
+    CreateChild(Box<RequestSent>),
+    /// Our IKE_FOLLOWUP_KE request of that exchange is out (RFC 9370).
+    Followup(Box<FollowupSent>),
     Informational(InfoKind),
 }
 
