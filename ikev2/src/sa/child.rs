@@ -1,6 +1,7 @@
 //! The first Child SA, negotiated inside IKE_AUTH (RFC 7296 §1.2, §2.9, §2.17), and the key
 //! derivation shared with CREATE_CHILD_SA.
 
+use super::state::Handshake;
 use super::{Ctx, IkeSa};
 use crate::error::Error;
 use crate::event::ChildSa;
@@ -72,25 +73,21 @@ impl IkeSa {
         &mut self,
         now: std::time::Instant,
         req: ChildRequest,
+        hs: &Handshake,
         payloads: &[Payload],
         ctx: &Ctx<'_>,
     ) -> Result<ChildSa, Error> {
         let params =
             self.accept_child_answer(req.child_index, req.inbound_spi, None, false, payloads)?;
-        let (ni, nr) = (self.ni.clone(), self.nr.clone());
-        self.install_child(
-            now,
-            params,
-            ChildSeed {
-                we_initiated: true,
-                ni: &ni,
-                nr: &nr,
-                ke: None,
-                additional: &[],
-                sk_d: None,
-            },
-            ctx,
-        )
+        let seed = ChildSeed {
+            we_initiated: true,
+            ni: &hs.ni,
+            nr: &hs.nr,
+            ke: None,
+            additional: &[],
+            sk_d: None,
+        };
+        self.install_child(now, params, seed, ctx)
     }
 
     /// Initiator of an exchange: checks the responder's SA, TSi and TSr for a Child SA.
@@ -145,16 +142,16 @@ impl IkeSa {
     pub(super) fn child_respond(
         &mut self,
         now: std::time::Instant,
+        hs: &Handshake,
         payloads: &[Payload],
         ctx: &mut Ctx<'_>,
     ) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
         let (params, out) = self.select_child(payloads, None, false, ctx)?;
         let out = out.into_vec();
-        let (ni, nr) = (self.ni.clone(), self.nr.clone());
         let seed = ChildSeed {
             we_initiated: false,
-            ni: &ni,
-            nr: &nr,
+            ni: &hs.ni,
+            nr: &hs.nr,
             ke: None,
             additional: &[],
             sk_d: None,

@@ -60,7 +60,7 @@ impl IkeSa {
     pub(super) fn kick(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         // A request parked for its PPK (ppk_child.rs) holds the SA's one PPK request slot.
         while matches!(self.state, State::Established)
-            && self.pending.is_none()
+            && self.window.pending.is_none()
             && self.active.is_none()
             && self.parked_cc.is_none()
         {
@@ -207,7 +207,7 @@ impl IkeSa {
                 reason,
             });
         }
-        self.pending = None;
+        self.window.pending = None;
         self.active = None;
         self.state = State::Dead;
     }
@@ -289,9 +289,13 @@ impl IkeSa {
                 .unwrap_or_default(),
             ppk_used: self.ppk_used,
             message_ids: crate::event::MessageIds {
-                next_request: MessageId(self.next_message_id),
-                outstanding: self.pending.as_ref().map(|p| MessageId(p.message_id)),
-                expected_request: MessageId(self.expected_request_id),
+                next_request: MessageId(self.window.next_id),
+                outstanding: self
+                    .window
+                    .pending
+                    .as_ref()
+                    .map(|p| MessageId(p.message_id)),
+                expected_request: MessageId(self.window.expected_id),
             },
             children,
         }
