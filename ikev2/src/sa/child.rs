@@ -1,6 +1,8 @@
 //! The first Child SA, negotiated inside IKE_AUTH (RFC 7296 §1.2, §2.9, §2.17), and the key
 //! derivation shared with CREATE_CHILD_SA.
 
+use ipsec_crypto::SecretBytes;
+
 use super::state::Handshake;
 use super::{Ctx, IkeSa};
 use crate::error::Error;
@@ -50,7 +52,7 @@ pub(crate) struct ChildSeed<'a> {
     pub(crate) ke: Option<&'a [u8]>,
     pub(crate) additional: &'a [&'a [u8]],
     /// RFC 9867: the `SK_d'` with this exchange's PPK, in place of the IKE SA's SK_d.
-    pub(crate) sk_d: Option<&'a ipsec_crypto::SecretBytes>,
+    pub(crate) sk_d: Option<&'a SecretBytes>,
 }
 
 impl IkeSa {
@@ -173,20 +175,9 @@ impl IkeSa {
     ) -> Result<(ChildParams, ChildPayloads), NotifyType> {
         let (offered, tsi, tsr) = child_payloads(payloads).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let mut ts_failed = false;
-        for (config, child) in self
-            .conn
-            .children
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| only.is_none_or(|o| o == *i))
-        {
-            let Some((number, suite, spi)) = offered.iter().find_map(|o| {
-                let spi = esp_spi(o)?;
-                specs(child, with_ke)
-                    .iter()
-                    .find_map(|s| s.select(o, false))
-                    .map(|n| (o.number, n, spi))
-            }) else {
+        let templates = self.conn.children.iter().enumerate();
+        for (config, child) in templates.filter(|(i, _)| only.is_none_or(|o| o == *i)) {
+            let Some((number, suite, outbound_spi)) = choose_esp(child, offered, with_ke) else {
                 continue;
             };
             let remote_ts = narrow(tsi, &child.remote_ts);
@@ -196,27 +187,22 @@ impl IkeSa {
                 continue;
             }
             let inbound_spi = new_spi(ctx).ok_or(NotifyType::TEMPORARY_FAILURE)?;
+            let spi = inbound_spi.to_be_bytes().to_vec();
             let out = ChildPayloads {
-                sa: Payload::Sa(vec![suite.to_wire(
-                    number,
-                    ProtocolId::ESP,
-                    inbound_spi.to_be_bytes().to_vec(),
-                )]),
-                tsi: Payload::TsI(remote_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
-                tsr: Payload::TsR(local_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
+                sa: Payload::Sa(vec![suite.to_wire(number, ProtocolId::ESP, spi)]),
+                tsi: Payload::TsI(wire_selectors(&remote_ts)),
+                tsr: Payload::TsR(wire_selectors(&local_ts)),
             };
-            return Ok((
-                ChildParams {
-                    config,
-                    suite,
-                    inbound_spi,
-                    outbound_spi: spi,
-                    local_ts,
-                    remote_ts,
-                    replaces: None,
-                },
-                out,
-            ));
+            let params = ChildParams {
+                config,
+                suite,
+                inbound_spi,
+                outbound_spi,
+                local_ts,
+                remote_ts,
+                replaces: None,
+            };
+            return Ok((params, out));
         }
         Err(if ts_failed {
             NotifyType::TS_UNACCEPTABLE
@@ -233,31 +219,10 @@ impl IkeSa {
         seed: ChildSeed<'_>,
         ctx: &Ctx<'_>,
     ) -> Result<ChildSa, Error> {
-        let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
-        let keys = self.keys.as_ref().ok_or(Error::Internal("keys"))?;
-        let per_direction =
-            esp_keymat_len(&p.suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
-        let (i_to_r, r_to_i) = child_keymat(
-            prf,
-            seed.sk_d.unwrap_or(&keys.sk_d),
-            seed.ke,
-            seed.ni,
-            seed.nr,
-            seed.additional,
-            per_direction,
-        )
-        .ok_or(Error::Internal("KEYMAT"))?;
-        let (outbound_keys, inbound_keys) = if seed.we_initiated {
-            (i_to_r, r_to_i)
-        } else {
-            (r_to_i, i_to_r)
-        };
-        let config = self
-            .conn
-            .children
-            .get(p.config)
-            .ok_or(Error::Internal("child config"))?;
+        let (outbound_keys, inbound_keys) = self.child_keys(&p.suite, &seed, ctx)?;
+        let config = (self.conn.children.get(p.config)).ok_or(Error::Internal("child config"))?;
         let (rekey_at, expire_at) = super::children::deadlines(now, &config.lifetime, ctx.provider);
+        let name = config.name.clone();
         // Most IKE SAs carry one Child SA: no spare capacity.
         self.children.reserve_exact(1);
         self.children.push(super::children::ChildEntry {
@@ -273,7 +238,7 @@ impl IkeSa {
             rekeyed_by_peer: None,
         });
         Ok(ChildSa {
-            name: config.name.clone(),
+            name,
             suite: p.suite,
             inbound_spi: p.inbound_spi,
             outbound_spi: p.outbound_spi,
@@ -288,6 +253,55 @@ impl IkeSa {
             udp_encapsulation: self.nat_detected(),
         })
     }
+
+    /// KEYMAT (RFC 7296 §2.17) as `(outbound, inbound)` key material.
+    fn child_keys(
+        &self,
+        suite: &Negotiated,
+        seed: &ChildSeed<'_>,
+        ctx: &Ctx<'_>,
+    ) -> Result<(SecretBytes, SecretBytes), Error> {
+        let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
+        let keys = self.keys.as_ref().ok_or(Error::Internal("keys"))?;
+        let per_direction =
+            esp_keymat_len(suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
+        let sk_d = seed.sk_d.unwrap_or(&keys.sk_d);
+        let (i_to_r, r_to_i) = child_keymat(
+            prf,
+            sk_d,
+            seed.ke,
+            seed.ni,
+            seed.nr,
+            seed.additional,
+            per_direction,
+        )
+        .ok_or(Error::Internal("KEYMAT"))?;
+        Ok(if seed.we_initiated {
+            (i_to_r, r_to_i)
+        } else {
+            (r_to_i, i_to_r)
+        })
+    }
+}
+
+/// The first offered ESP proposal the template accepts: its number, the suite and the
+/// peer's SPI.
+fn choose_esp(
+    child: &crate::config::ChildConfig,
+    offered: &[Proposal],
+    with_ke: bool,
+) -> Option<(u8, Negotiated, u32)> {
+    offered.iter().find_map(|o| {
+        let spi = esp_spi(o)?;
+        specs(child, with_ke)
+            .iter()
+            .find_map(|s| s.select(o, false))
+            .map(|n| (o.number, n, spi))
+    })
+}
+
+fn wire_selectors(ts: &[IpSelector]) -> Vec<TrafficSelector> {
+    ts.iter().cloned().map(TrafficSelector::Ip).collect()
 }
 
 /// SA (with our inbound SPI in every proposal), TSi and TSr for a child template.
@@ -302,11 +316,10 @@ pub(super) fn child_offer(
         .enumerate()
         .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::ESP, spi.clone()))
         .collect();
-    let selectors = |ts: &[IpSelector]| ts.iter().cloned().map(TrafficSelector::Ip).collect();
     ChildPayloads {
         sa: Payload::Sa(proposals),
-        tsi: Payload::TsI(selectors(&child.local_ts)),
-        tsr: Payload::TsR(selectors(&child.remote_ts)),
+        tsi: Payload::TsI(wire_selectors(&child.local_ts)),
+        tsr: Payload::TsR(wire_selectors(&child.remote_ts)),
     }
 }
 

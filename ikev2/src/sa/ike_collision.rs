@@ -154,7 +154,7 @@ impl IkeSa {
         } else if c.give_way {
             // Both abandoned: try again later.
             self.ike_collision = None;
-            self.ike_rekey_at = Some(now + std::time::Duration::from_secs(2));
+            self.timers.ike_rekey = Some(now + std::time::Duration::from_secs(2));
         } else {
             self.ike_collision = None;
         }
@@ -173,20 +173,13 @@ impl IkeSa {
         let (ours, theirs) = (c.ours.take(), c.theirs.take());
         if c.settled {
             // Late and redundant: ours is deleted by us, theirs by the peer.
-            if let Some(mut o) = ours {
-                o.queue(now, Task::DeleteIke, ctx);
-                ctx.spawned.push(*o);
-            }
-            if let Some(t) = theirs {
-                ctx.spawned.push(*t);
-            }
-            return;
+            let late = ours.into_iter().map(|o| (o, true));
+            return release(now, late.chain(theirs.map(|t| (t, false))), ctx);
         }
         let ours = match ours {
-            Some(mut o) if lost => {
+            Some(o) if lost => {
                 tracing::info!(sa = ?self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
-                o.queue(now, Task::DeleteIke, ctx);
-                ctx.spawned.push(*o);
+                release(now, [(o, true)], ctx);
                 None
             }
             other => other,
@@ -196,9 +189,7 @@ impl IkeSa {
                 tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
                 c.settled = true;
                 // The peer deletes the redundant one it created.
-                if let Some(t) = theirs {
-                    ctx.spawned.push(*t);
-                }
+                release(now, theirs.map(|t| (t, false)), ctx);
                 self.adopt_rekeyed(*o, true, ctx);
             }
             (None, Some(t)) if lost => {
@@ -227,5 +218,16 @@ impl IkeSa {
             self.tasks.clear();
             self.tasks.push_front(Task::DeleteIke);
         }
+    }
+}
+
+/// Hands redundant new IKE SAs of a collision to the endpoint, each with a DELETE queued when
+/// it is ours to delete (`true`); the peer deletes the others.
+fn release(now: Instant, sas: impl IntoIterator<Item = (Box<IkeSa>, bool)>, ctx: &mut Ctx<'_>) {
+    for (mut sa, ours) in sas {
+        if ours {
+            sa.queue(now, Task::DeleteIke, ctx);
+        }
+        ctx.spawned.push(*sa);
     }
 }

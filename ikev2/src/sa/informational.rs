@@ -48,37 +48,16 @@ impl IkeSa {
         ctx: &mut Ctx<'_>,
     ) {
         self.handle_invalid_spi(payloads, ctx);
+        let deletes = payloads.iter().filter_map(|p| match p {
+            Payload::Delete(d) => Some(d),
+            _ => None,
+        });
         let mut ours = Vec::new();
         let mut delete_ike = false;
-        for d in payloads.iter().filter_map(|p| {
-            if let Payload::Delete(d) = p {
-                Some(d)
-            } else {
-                None
-            }
-        }) {
+        for d in deletes {
             match d.protocol {
                 ProtocolId::IKE => delete_ike = true,
-                ProtocolId::ESP => {
-                    for spi in d
-                        .spis
-                        .iter()
-                        .filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok())
-                    {
-                        // The peer names its inbound SPI, which is our outbound one.
-                        let spi = u32::from_be_bytes(spi);
-                        let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
-                            continue;
-                        };
-                        let inbound = c.inbound_spi;
-                        let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
-                        self.remove_child(inbound, CloseReason::Peer, ctx);
-                        // RFC 7296 §1.4.1: an SA we are deleting ourselves is not repeated.
-                        if !deleting {
-                            ours.push(inbound);
-                        }
-                    }
-                }
+                ProtocolId::ESP => ours.extend(self.peer_deleted_children(d, ctx)),
                 _ => {}
             }
         }
@@ -97,6 +76,30 @@ impl IkeSa {
             vec![esp_delete(&ours)]
         };
         self.respond(now, ExchangeType::INFORMATIONAL, out, ctx);
+    }
+
+    /// Removes the Child SAs an ESP DELETE names; returns the inbound SPIs of those whose
+    /// DELETE our response repeats (RFC 7296 §1.4.1: not those we are deleting ourselves).
+    fn peer_deleted_children(&mut self, d: &Delete, ctx: &mut Ctx<'_>) -> Vec<u32> {
+        let mut ours = Vec::new();
+        let spis = d
+            .spis
+            .iter()
+            .filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok());
+        for spi in spis {
+            // The peer names its inbound SPI, which is our outbound one.
+            let spi = u32::from_be_bytes(spi);
+            let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
+                continue;
+            };
+            let inbound = c.inbound_spi;
+            let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
+            self.remove_child(inbound, CloseReason::Peer, ctx);
+            if !deleting {
+                ours.push(inbound);
+            }
+        }
+        ours
     }
 }
 

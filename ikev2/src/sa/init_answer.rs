@@ -105,9 +105,16 @@ impl IkeSa {
         }
         sa.answering(req.datagram);
         sa.cache_and_send_response(vec![hs.msg2.clone()], ctx);
+        sa.await_after_init(now, hs, ctx);
+        Ok(sa)
+    }
+
+    /// Responder: half-open until IKE_AUTH completes; the next request is IKE_INTERMEDIATE or
+    /// IKE_AUTH.
+    fn await_after_init(&mut self, now: Instant, mut hs: Box<Handshake>, ctx: &Ctx<'_>) {
         hs.half_open_deadline = Some(now + ctx.config.half_open_timeout);
-        sa.counted_half_open = true;
-        let step = if sa.intermediate_total() > 0 {
+        self.counted_half_open = true;
+        let step = if self.intermediate_total() > 0 {
             Step::AwaitIntermediate {
                 index: 0,
                 parked: None,
@@ -115,8 +122,7 @@ impl IkeSa {
         } else {
             Step::AwaitAuth(AuthWait::Request)
         };
-        sa.state = State::Handshake(hs, step);
-        Ok(sa)
+        self.state = State::Handshake(hs, step);
     }
 
     /// SA, KE, Nr, the NAT detection hashes and the capabilities we share with the initiator.

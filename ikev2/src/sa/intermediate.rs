@@ -158,13 +158,8 @@ impl IkeSa {
     ) {
         let ppk = match self.intermediate_ppk(now, &hs, payloads, index, ctx) {
             IntermediatePpk::Park => {
-                let parked = Some(ParkedIntermediate {
-                    header: inner.header.clone(),
-                    first: inner.first,
-                    plain: inner.plain.to_vec(),
-                });
-                let step = Step::AwaitIntermediate { index, parked };
-                self.state = State::Handshake(hs, step);
+                let parked = Some(ParkedIntermediate::from(inner));
+                self.state = State::Handshake(hs, Step::AwaitIntermediate { index, parked });
                 return;
             }
             IntermediatePpk::Refuse => {

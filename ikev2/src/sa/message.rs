@@ -92,7 +92,7 @@ impl IkeSa {
         let Some((first, plain)) = self.open(now, datagram, ctx) else {
             return;
         };
-        self.last_heard = Some(now);
+        self.timers.last_heard = Some(now);
         self.follow_peer(local, remote, ctx);
         self.window.current_request =
             (self.window.reassembly_first.take()).unwrap_or_else(|| digest(datagram));
@@ -123,7 +123,7 @@ impl IkeSa {
             return;
         };
         self.window.pending = None;
-        self.last_heard = Some(now);
+        self.timers.last_heard = Some(now);
         self.follow_peer(local, remote, ctx);
         self.dispatch_response(now, header, first, plain, ctx);
         self.kick(now, ctx);

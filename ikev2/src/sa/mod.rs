@@ -87,6 +87,19 @@ struct PeerCaps {
     use_ppk_int: bool,
 }
 
+/// The lifetimes and liveness timers of an established IKE SA.
+#[derive(Default)]
+struct Timers {
+    /// When the IKE SA is rekeyed and when it expires.
+    ike_rekey: Option<Instant>,
+    ike_expire: Option<Instant>,
+    /// The next liveness check (RFC 7296 §2.4), and when we last heard from the peer.
+    dpd: Option<Instant>,
+    last_heard: Option<Instant>,
+    /// The next NAT keepalive, when we are behind a NAT (RFC 3948 §2.3).
+    keepalive: Option<Instant>,
+}
+
 /// An IKE SA.
 pub(crate) struct IkeSa {
     pub(crate) id: SaId,
@@ -109,7 +122,7 @@ pub(crate) struct IkeSa {
     nat_local: bool,
     /// The peer is behind a NAT (or forces encapsulation).
     nat_peer: bool,
-    keepalive_at: Option<Instant>,
+    timers: Timers,
     ppk_used: bool,
     ppk_state: ppk::PpkState,
     /// Whether the endpoint counts this SA as half-open.
@@ -135,10 +148,6 @@ pub(crate) struct IkeSa {
     rekeyed: bool,
     /// A simultaneous IKE SA rekey being resolved (RFC 7296 §2.8.2).
     ike_collision: Option<Box<ike_collision::IkeCollision>>,
-    ike_rekey_at: Option<Instant>,
-    ike_expire_at: Option<Instant>,
-    dpd_at: Option<Instant>,
-    last_heard: Option<Instant>,
     /// Why the SA ended, once it has.
     close_reason: Option<CloseReason>,
     /// The peer's identity from IKE_AUTH (authenticated once the SA is established).
@@ -177,7 +186,7 @@ impl IkeSa {
             peer: PeerCaps::default(),
             nat_local: false,
             nat_peer: false,
-            keepalive_at: None,
+            timers: Timers::default(),
             ppk_used: false,
             ppk_state: ppk::PpkState::Idle,
             counted_half_open: false,
@@ -193,10 +202,6 @@ impl IkeSa {
             parked_cc: None,
             rekeyed: false,
             ike_collision: None,
-            ike_rekey_at: None,
-            ike_expire_at: None,
-            dpd_at: None,
-            last_heard: None,
             close_reason: None,
             peer_id: None,
             initial_contact: false,
@@ -264,7 +269,7 @@ impl IkeSa {
             self.window.reassembly.as_ref().map(|r| r.deadline),
             self.lifecycle_deadline(),
             self.ppk_deadline(),
-            self.keepalive_at,
+            self.timers.keepalive,
         ]
         .into_iter()
         .flatten()

@@ -48,13 +48,13 @@ impl IkeSa {
 
     /// Sends a NAT keepalive when due (we are behind the NAT).
     pub(super) fn keepalive_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        if self.keepalive_at.is_some_and(|t| t <= now) {
+        if self.timers.keepalive.is_some_and(|t| t <= now) {
             ctx.transmits.push_back(Transmit {
                 local: self.local,
                 remote: self.remote,
                 data: vec![0xff],
             });
-            self.keepalive_at = Some(now + self.conn.nat_keepalive);
+            self.timers.keepalive = Some(now + self.conn.nat_keepalive);
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use ipsec_crypto::ActiveKeyExchange;
 
 use super::auth::AuthSent;
+use super::dispatch::Inner;
 use super::eap::EapServer;
 use super::intermediate::IntermediateSent;
 use super::{Ctx, IkeSa};
@@ -88,7 +89,18 @@ pub(crate) struct ParkedIntermediate {
     pub(crate) plain: Vec<u8>,
 }
 
-/// Responder: what IKE_AUTH waits for.
+impl From<Inner<'_>> for ParkedIntermediate {
+    fn from(inner: Inner<'_>) -> Self {
+        Self {
+            header: inner.header.clone(),
+            first: inner.first,
+            plain: inner.plain.to_vec(),
+        }
+    }
+}
+
+/// Responder: what IKE_AUTH waits for (an application that holds IKE_AUTH while it asks
+/// elsewhere, as an N3IWF asks the AMF, would add its own variant).
 pub(crate) enum AuthWait {
     /// The initiator's IKE_AUTH request.
     Request,
@@ -133,7 +145,7 @@ impl IkeSa {
         self.state = State::Established;
         self.arm_timers(now, ctx);
         if self.nat_local {
-            self.keepalive_at = Some(now + self.conn.nat_keepalive);
+            self.timers.keepalive = Some(now + self.conn.nat_keepalive);
         }
         ctx.stats.ike_sas_established += 1;
         let (local_spi, remote_spi) = if self.initiator {

@@ -47,6 +47,12 @@ pub(crate) enum InfoKind {
     DeleteIke,
 }
 
+/// The exchange a task starts.
+enum Exchange {
+    CreateChild(CcKind),
+    Informational(InfoKind),
+}
+
 impl IkeSa {
     /// Queues `task` and starts it if nothing else is in flight.
     pub(crate) fn queue(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
@@ -72,10 +78,8 @@ impl IkeSa {
     }
 
     fn start_task(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
-        let result = match task {
-            Task::CreateChild { config } => {
-                self.start_create_child(now, CcKind::NewChild { config }, ctx)
-            }
+        let exchange = match task {
+            Task::CreateChild { config } => Exchange::CreateChild(CcKind::NewChild { config }),
             Task::RekeyChild { inbound_spi } => {
                 let Some(c) = self
                     .children
@@ -85,42 +89,32 @@ impl IkeSa {
                     return;
                 };
                 c.rekeying = true;
-                let config = c.config;
-                self.start_create_child(
-                    now,
-                    CcKind::RekeyChild {
-                        config,
-                        old_inbound: inbound_spi,
-                    },
-                    ctx,
-                )
+                Exchange::CreateChild(CcKind::RekeyChild {
+                    config: c.config,
+                    old_inbound: inbound_spi,
+                })
             }
             Task::RekeyIke if !self.rekeyed && self.ike_collision.is_none() => {
-                self.start_create_child(now, CcKind::RekeyIke, ctx)
+                Exchange::CreateChild(CcKind::RekeyIke)
             }
             Task::RekeyIke => return,
             Task::DeleteChild { inbound_spi } => {
                 if !self.children.iter().any(|c| c.inbound_spi == inbound_spi) {
                     return;
                 }
-                self.send_informational(now, InfoKind::DeleteChild { inbound_spi }, ctx);
-                Ok(())
+                Exchange::Informational(InfoKind::DeleteChild { inbound_spi })
             }
-            Task::DeleteIke => {
-                self.send_informational(now, InfoKind::DeleteIke, ctx);
-                Ok(())
-            }
-            Task::Dpd => {
-                self.send_informational(now, InfoKind::Dpd, ctx);
-                Ok(())
-            }
-            Task::Notify => {
-                self.send_informational(now, InfoKind::Notify, ctx);
-                Ok(())
-            }
+            Task::DeleteIke => Exchange::Informational(InfoKind::DeleteIke),
+            Task::Dpd => Exchange::Informational(InfoKind::Dpd),
+            Task::Notify => Exchange::Informational(InfoKind::Notify),
         };
-        if let Err(e) = result {
-            tracing::warn!(sa = ?self.id, ?task, error = %e, "could not start exchange");
+        match exchange {
+            Exchange::Informational(kind) => self.send_informational(now, kind, ctx),
+            Exchange::CreateChild(kind) => {
+                if let Err(e) = self.start_create_child(now, kind, ctx) {
+                    tracing::warn!(sa = ?self.id, ?task, error = %e, "could not start exchange");
+                }
+            }
         }
     }
 
@@ -128,10 +122,10 @@ impl IkeSa {
     pub(crate) fn arm_timers(&mut self, now: Instant, ctx: &Ctx<'_>) {
         let (rekey, expire) =
             super::children::deadlines(now, &self.conn.ike_lifetime, ctx.provider);
-        self.ike_rekey_at = rekey;
-        self.ike_expire_at = expire;
-        self.last_heard = Some(now);
-        self.dpd_at = self.conn.dpd_delay.and_then(|d| now.checked_add(d));
+        self.timers.ike_rekey = rekey;
+        self.timers.ike_expire = expire;
+        self.timers.last_heard = Some(now);
+        self.timers.dpd = self.conn.dpd_delay.and_then(|d| now.checked_add(d));
     }
 
     /// The earliest lifecycle deadline (established SAs only).
@@ -144,7 +138,11 @@ impl IkeSa {
             .iter()
             .flat_map(|c| [if c.rekeying { None } else { c.rekey_at }, c.expire_at]);
         children
-            .chain([self.ike_rekey_at, self.ike_expire_at, self.dpd_at])
+            .chain([
+                self.timers.ike_rekey,
+                self.timers.ike_expire,
+                self.timers.dpd,
+            ])
             .flatten()
             .min()
     }
@@ -168,22 +166,22 @@ impl IkeSa {
                 });
             }
         }
-        if self.ike_expire_at.is_some_and(|t| t <= now) {
-            self.ike_expire_at = None;
+        if self.timers.ike_expire.is_some_and(|t| t <= now) {
+            self.timers.ike_expire = None;
             due.push(Task::DeleteIke);
-        } else if self.ike_rekey_at.is_some_and(|t| t <= now) {
-            self.ike_rekey_at = None;
+        } else if self.timers.ike_rekey.is_some_and(|t| t <= now) {
+            self.timers.ike_rekey = None;
             due.push(Task::RekeyIke);
         }
-        if self.dpd_at.is_some_and(|t| t <= now) {
-            let heard = self.last_heard.unwrap_or(now);
+        if self.timers.dpd.is_some_and(|t| t <= now) {
+            let heard = self.timers.last_heard.unwrap_or(now);
             let delay = self.conn.dpd_delay.unwrap_or_default();
             match heard.checked_add(delay) {
                 Some(t) if t <= now => {
                     due.push(Task::Dpd);
-                    self.dpd_at = now.checked_add(delay);
+                    self.timers.dpd = now.checked_add(delay);
                 }
-                later => self.dpd_at = later,
+                later => self.timers.dpd = later,
             }
         }
         for t in due {
@@ -244,60 +242,55 @@ impl IkeSa {
 impl IkeSa {
     /// What listings show of this SA.
     pub(crate) fn snapshot(&self) -> crate::event::SaSnapshot {
-        let state = match (&self.state, self.rekeyed) {
-            (State::Established, true) => "REKEYED",
-            (State::Established, false)
-                if matches!(
-                    self.active,
-                    Some(Active::Informational(InfoKind::DeleteIke))
-                ) =>
-            {
-                "DELETING"
-            }
-            (State::Established, false) => "ESTABLISHED",
-            (State::Dead, _) => "DELETING",
-            _ => "CONNECTING",
-        };
         let children = self
             .children
             .iter()
-            .map(|c| crate::event::ChildSnapshot {
-                name: self
-                    .conn
-                    .children
-                    .get(c.config)
-                    .map(|t| t.name.clone())
-                    .unwrap_or_default(),
-                inbound_spi: c.inbound_spi,
-                outbound_spi: c.outbound_spi,
-                proposal: c.suite.to_string(),
-                local_ts: c.local_ts.clone(),
-                remote_ts: c.remote_ts.clone(),
-            })
+            .map(|c| self.child_snapshot(c))
             .collect();
         crate::event::SaSnapshot {
             id: self.id,
             connection: self.conn.name.clone(),
             initiator: self.initiator,
-            state,
+            state: self.state_name(),
             local: self.local,
             remote: self.remote,
-            proposal: self
-                .suite
-                .as_ref()
+            proposal: (self.suite.as_ref())
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             ppk_used: self.ppk_used,
             message_ids: crate::event::MessageIds {
                 next_request: MessageId(self.window.next_id),
-                outstanding: self
-                    .window
-                    .pending
-                    .as_ref()
-                    .map(|p| MessageId(p.message_id)),
+                outstanding: (self.window.pending.as_ref()).map(|p| MessageId(p.message_id)),
                 expected_request: MessageId(self.window.expected_id),
             },
             children,
+        }
+    }
+
+    /// `CONNECTING`, `ESTABLISHED`, `REKEYED` or `DELETING`.
+    fn state_name(&self) -> &'static str {
+        let deleting = matches!(
+            self.active,
+            Some(Active::Informational(InfoKind::DeleteIke))
+        );
+        match (&self.state, self.rekeyed) {
+            (State::Established, true) => "REKEYED",
+            (State::Established, false) if deleting => "DELETING",
+            (State::Established, false) => "ESTABLISHED",
+            (State::Dead, _) => "DELETING",
+            _ => "CONNECTING",
+        }
+    }
+
+    fn child_snapshot(&self, c: &super::children::ChildEntry) -> crate::event::ChildSnapshot {
+        let template = self.conn.children.get(c.config);
+        crate::event::ChildSnapshot {
+            name: template.map(|t| t.name.clone()).unwrap_or_default(),
+            inbound_spi: c.inbound_spi,
+            outbound_spi: c.outbound_spi,
+            proposal: c.suite.to_string(),
+            local_ts: c.local_ts.clone(),
+            remote_ts: c.remote_ts.clone(),
         }
     }
 }

@@ -57,7 +57,7 @@ impl IkeSa {
             .is_some_and(|f| f.kind() == CcKind::RekeyIke);
         if in_progress {
             tracing::debug!(sa = ?self.id, "the peer is rekeying the IKE SA: ours waits");
-            self.ike_rekey_at = Some(retry_at(now, ctx));
+            self.timers.ike_rekey = Some(retry_at(now, ctx));
         }
         !in_progress
     }

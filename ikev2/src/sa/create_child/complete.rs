@@ -211,7 +211,7 @@ impl IkeSa {
         sa.peer = self.peer;
         sa.nat_local = self.nat_local;
         sa.nat_peer = self.nat_peer;
-        sa.keepalive_at = self.keepalive_at;
+        sa.timers.keepalive = self.timers.keepalive;
         sa.origin = self.origin;
         sa.ppk_used = self.ppk_used || secrets.sk_d.is_some();
         sa.state = State::Established;

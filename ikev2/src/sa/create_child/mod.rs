@@ -177,7 +177,7 @@ impl IkeSa {
                 }
             }
             CcKind::RekeyIke if self.ike_collision.is_some() => self.give_way(now, ctx),
-            CcKind::RekeyIke => self.ike_rekey_at = Some(retry),
+            CcKind::RekeyIke => self.timers.ike_rekey = Some(retry),
             CcKind::NewChild { .. } => {}
         }
     }
