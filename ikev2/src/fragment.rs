@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::wire::PayloadType;
+use crate::wire::{MessageId, PayloadType};
 
 /// Limits on one reassembly.
 #[derive(Clone, Copy, Debug)]
@@ -38,7 +38,7 @@ pub(crate) enum Added {
 
 /// A message being reassembled (one per direction per IKE SA).
 pub(crate) struct Reassembly {
-    message_id: u32,
+    message_id: MessageId,
     total: u16,
     first_inner: PayloadType,
     parts: Vec<Option<Vec<u8>>>,
@@ -72,7 +72,7 @@ impl Reassembly {
         slot: &mut Option<Self>,
         now: Instant,
         limits: &ReassemblyLimits,
-        message_id: u32,
+        message_id: MessageId,
         (number, total): (u16, u16),
         first_inner: PayloadType,
         plain: Vec<u8>,
@@ -102,7 +102,7 @@ impl Reassembly {
     }
 
     /// Whether a fragment of `message_id` (of `total`) starts a new message in `slot`.
-    fn starts_anew(slot: Option<&Self>, now: Instant, message_id: u32, total: u16) -> bool {
+    fn starts_anew(slot: Option<&Self>, now: Instant, message_id: MessageId, total: u16) -> bool {
         match slot {
             Some(r) if r.abandoned => r.message_id != message_id || now >= r.deadline,
             Some(r) => r.message_id != message_id || total > r.total || now >= r.deadline,

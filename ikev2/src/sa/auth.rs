@@ -222,7 +222,7 @@ impl IkeSa {
                 keys.sk_pr = pre.sk_pr;
             }
         }
-        let int_auth = hs.int_auth.finish(self.window.next_id.wrapping_sub(1));
+        let int_auth = hs.int_auth.finish(self.window.next_id.prev());
         if let Err(e) = self.verify_responder(now, &hs, payloads, &int_auth, ctx) {
             return self.fail(e, ctx);
         }
@@ -278,7 +278,7 @@ impl IkeSa {
                 ctx.events
                     .push_back(Event::ChildSaEstablished { sa: self.id, child });
             }
-            Some(Err(e)) => tracing::info!(sa = ?self.id, error = %e, "first Child SA not created"),
+            Some(Err(e)) => tracing::info!(sa = %self.id, error = %e, "first Child SA not created"),
             None => {}
         }
         self.forget_handshake_state();

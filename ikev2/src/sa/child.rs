@@ -10,23 +10,23 @@ use crate::event::ChildSa;
 use crate::keys::child_keymat;
 use crate::proposal::Negotiated;
 use crate::ts::{all_within, narrow};
-use crate::wire::{IpSelector, NotifyType, Payload, Proposal, ProtocolId, TrafficSelector};
+use crate::wire::{EspSpi, IpSelector, NotifyType, Payload, Proposal, ProtocolId, TrafficSelector};
 
 /// What the initiator proposed for the first Child SA.
 pub(crate) struct ChildRequest {
     child_index: usize,
-    inbound_spi: u32,
+    inbound_spi: EspSpi,
 }
 
 /// Everything that defines a new Child SA except its keys.
 pub(crate) struct ChildParams {
     pub(crate) config: usize,
     pub(crate) suite: Negotiated,
-    pub(crate) inbound_spi: u32,
-    pub(crate) outbound_spi: u32,
+    pub(crate) inbound_spi: EspSpi,
+    pub(crate) outbound_spi: EspSpi,
     pub(crate) local_ts: Vec<IpSelector>,
     pub(crate) remote_ts: Vec<IpSelector>,
-    pub(crate) replaces: Option<u32>,
+    pub(crate) replaces: Option<EspSpi>,
 }
 
 /// The SA, TSi and TSr payloads that offer or answer a Child SA, in that order on the wire
@@ -96,8 +96,8 @@ impl IkeSa {
     pub(super) fn accept_child_answer(
         &self,
         config: usize,
-        inbound_spi: u32,
-        replaces: Option<u32>,
+        inbound_spi: EspSpi,
+        replaces: Option<EspSpi>,
         with_ke: bool,
         payloads: &[Payload],
     ) -> Result<ChildParams, Error> {
@@ -290,7 +290,7 @@ fn choose_esp(
     child: &crate::config::ChildConfig,
     offered: &[Proposal],
     with_ke: bool,
-) -> Option<(u8, Negotiated, u32)> {
+) -> Option<(u8, Negotiated, EspSpi)> {
     offered.iter().find_map(|o| {
         let spi = esp_spi(o)?;
         specs(child, with_ke)
@@ -307,7 +307,7 @@ fn wire_selectors(ts: &[IpSelector]) -> Vec<TrafficSelector> {
 /// SA (with our inbound SPI in every proposal), TSi and TSr for a child template.
 pub(super) fn child_offer(
     child: &crate::config::ChildConfig,
-    inbound_spi: u32,
+    inbound_spi: EspSpi,
     with_ke: bool,
 ) -> ChildPayloads {
     let spi = inbound_spi.to_be_bytes().to_vec();
@@ -351,16 +351,16 @@ fn esp_keymat_len(suite: &Negotiated, ctx: &Ctx<'_>) -> Option<usize> {
     Some(ctx.provider.cbc(c)?.key_len() + ctx.provider.integ(i)?.key_len())
 }
 
-/// A random ESP SPI outside the reserved range 1..=255 (RFC 4303 §2.1).
-/// A fresh inbound ESP SPI, unique across the endpoint (see `spi_book.rs`).
-pub(super) fn new_spi(ctx: &mut Ctx<'_>) -> Option<u32> {
+/// A fresh inbound ESP SPI outside the reserved range 1..=255 (RFC 4303 §2.1), unique across
+/// the endpoint (see `spi_book.rs`).
+pub(super) fn new_spi(ctx: &mut Ctx<'_>) -> Option<EspSpi> {
     ctx.spis.allocate(ctx.provider)
 }
 
-fn esp_spi(p: &Proposal) -> Option<u32> {
+/// The peer's SPI in an ESP proposal, if it is one an SA may use.
+fn esp_spi(p: &Proposal) -> Option<EspSpi> {
     (p.protocol == ProtocolId::ESP).then_some(())?;
-    let b: [u8; 4] = p.spi.as_slice().try_into().ok()?;
-    Some(u32::from_be_bytes(b)).filter(|s| *s > 255)
+    EspSpi::from_slice(&p.spi).filter(|s| s.is_assignable())
 }
 
 pub(super) fn child_payloads(

@@ -83,7 +83,7 @@ impl IkeSa {
         ctx.stats.cert_signature_checks += u64::from(budget.used);
         if budget.exhausted {
             ctx.stats.cert_check_limit_reached += 1;
-            tracing::info!(sa = ?self.id, checks = budget.used, "peer certificate chain needs too many signature checks");
+            tracing::info!(sa = %self.id, checks = budget.used, "peer certificate chain needs too many signature checks");
         }
         Ok(Some(spki.map_err(Error::AuthenticationFailed)?))
     }

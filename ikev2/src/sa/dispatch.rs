@@ -209,7 +209,7 @@ impl IkeSa {
                 | ExchangeType::IKE_FOLLOWUP_KE
         ) {
             // CVE-2026-78135's class: nothing is created or deleted before IKE_AUTH.
-            tracing::debug!(sa = ?self.id, ?exchange, "request before IKE_AUTH completed dropped");
+            tracing::debug!(sa = %self.id, ?exchange, "request before IKE_AUTH completed dropped");
             ctx.stats.dropped_before_auth += 1;
         } else {
             ctx.stats.dropped_unexpected += 1;

@@ -32,7 +32,7 @@ use crate::config::Identity;
 use crate::error::Error;
 use crate::event::Event;
 use crate::keys::{maced_id, psk_auth};
-use crate::wire::{AuthMethod, AuthPayload, ExchangeType, Identification, Payload};
+use crate::wire::{AuthMethod, AuthPayload, ExchangeType, Identification, MessageId, Payload};
 
 /// The driver's answer to [`Event::EapStarted`] or [`Event::EapMessage`], given with
 /// [`Endpoint::eap_respond`](crate::Endpoint::eap_respond).
@@ -55,7 +55,7 @@ pub(crate) struct EapServer {
     /// The first IKE_AUTH request (SAi2, TSi, TSr), answered in the last exchange.
     first_request: Vec<Payload>,
     idi: Identification,
-    ike_auth_mid: u32,
+    ike_auth_mid: MessageId,
     phase: ServerPhase,
     /// Identifier of the initiator's last EAP Response, echoed in EAP-Success or EAP-Failure
     /// (RFC 3748 §4.2).
@@ -83,7 +83,7 @@ enum ServerPhase {
 
 /// Initiator: the EAP exchange with the responder.
 pub(crate) struct EapClient {
-    ike_auth_mid: u32,
+    ike_auth_mid: MessageId,
     phase: ClientPhase,
     /// The responder's identity, from the first IKE_AUTH response.
     idr: Option<Identification>,
@@ -101,7 +101,7 @@ enum ClientPhase {
 }
 
 impl EapClient {
-    pub(super) fn new(ike_auth_mid: u32) -> Self {
+    pub(super) fn new(ike_auth_mid: MessageId) -> Self {
         Self {
             ike_auth_mid,
             phase: ClientPhase::FirstSent,
@@ -238,7 +238,7 @@ impl IkeSa {
                 "EAP ended before any EAP round trip",
             ))),
             (phase, _) => {
-                tracing::debug!(sa = ?self.id, "EAP step ignored: no EAP message is waiting for one");
+                tracing::debug!(sa = %self.id, "EAP step ignored: no EAP message is waiting for one");
                 server.phase = phase;
                 Ok(None)
             }
@@ -384,7 +384,7 @@ impl IkeSa {
                 "EAP method failed on the initiator",
             )),
             (_, _) => {
-                tracing::debug!(sa = ?self.id, "EAP step does not fit the responder's last EAP packet");
+                tracing::debug!(sa = %self.id, "EAP step does not fit the responder's last EAP packet");
                 Ok(None)
             }
         }

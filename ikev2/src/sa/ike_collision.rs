@@ -88,7 +88,7 @@ impl IkeSa {
         let lost = ours_redundant(&lowest, &c.theirs_lowest);
         c.ours_lowest = Some(lowest);
         if lost && followups {
-            tracing::info!(sa = ?self.id, "IKE SA rekey collision lost: abandoning our rekey before IKE_FOLLOWUP_KE");
+            tracing::info!(sa = %self.id, "IKE SA rekey collision lost: abandoning our rekey before IKE_FOLLOWUP_KE");
             c.give_way = true;
             self.resolve_ike_collision(now, ctx);
             return false;
@@ -135,7 +135,7 @@ impl IkeSa {
             return;
         }
         if let Some(new) = c.theirs.take().or_else(|| c.ours.take()) {
-            tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer deleted the old IKE SA");
+            tracing::info!(sa = %self.id, "IKE SA rekey collision: the peer deleted the old IKE SA");
             self.adopt_rekeyed(*new, false, ctx);
         }
     }
@@ -178,7 +178,7 @@ impl IkeSa {
         }
         let ours = match ours {
             Some(o) if lost => {
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
+                tracing::info!(sa = %self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
                 release(now, [(o, true)], ctx);
                 None
             }
@@ -186,14 +186,14 @@ impl IkeSa {
         };
         match (ours, theirs) {
             (Some(o), theirs) if won => {
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
+                tracing::info!(sa = %self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
                 c.settled = true;
                 // The peer deletes the redundant one it created.
                 release(now, theirs.map(|t| (t, false)), ctx);
                 self.adopt_rekeyed(*o, true, ctx);
             }
             (None, Some(t)) if lost => {
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision: keeping the peer's new IKE SA");
+                tracing::info!(sa = %self.id, "IKE SA rekey collision: keeping the peer's new IKE SA");
                 c.settled = true;
                 self.adopt_rekeyed(*t, false, ctx);
             }

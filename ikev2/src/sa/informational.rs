@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::tasks::{Active, InfoKind};
 use super::{Ctx, IkeSa};
 use crate::event::CloseReason;
-use crate::wire::{Delete, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
+use crate::wire::{Delete, EspSpi, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
 
 impl IkeSa {
     /// Sends an INFORMATIONAL request for `kind`.
@@ -63,7 +63,7 @@ impl IkeSa {
         }
         if delete_ike {
             self.respond(now, ExchangeType::INFORMATIONAL, Vec::new(), ctx);
-            tracing::info!(sa = ?self.id, "peer deleted the IKE SA");
+            tracing::info!(sa = %self.id, "peer deleted the IKE SA");
             // RFC 7296 §2.8.2: a peer that did not notice our crossing rekey deletes the old SA;
             // the new SA of its rekey takes the Child SAs before this one closes.
             self.collision_old_deleted(ctx);
@@ -80,15 +80,10 @@ impl IkeSa {
 
     /// Removes the Child SAs an ESP DELETE names; returns the inbound SPIs of those whose
     /// DELETE our response repeats (RFC 7296 §1.4.1: not those we are deleting ourselves).
-    fn peer_deleted_children(&mut self, d: &Delete, ctx: &mut Ctx<'_>) -> Vec<u32> {
+    fn peer_deleted_children(&mut self, d: &Delete, ctx: &mut Ctx<'_>) -> Vec<EspSpi> {
         let mut ours = Vec::new();
-        let spis = d
-            .spis
-            .iter()
-            .filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok());
-        for spi in spis {
-            // The peer names its inbound SPI, which is our outbound one.
-            let spi = u32::from_be_bytes(spi);
+        // The peer names its inbound SPIs, which are our outbound ones.
+        for spi in d.spis.iter().filter_map(|s| EspSpi::from_slice(s)) {
             let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
                 continue;
             };
@@ -112,7 +107,7 @@ impl IkeSa {
 
     /// RFC 7296 §1.5: the datapath got ESP for an SPI of ours it does not know; tell the peer so
     /// it can drop its half of that SA (at most once per SPI).
-    pub(crate) fn send_invalid_spi(&mut self, now: Instant, spi: u32, ctx: &mut Ctx<'_>) {
+    pub(crate) fn send_invalid_spi(&mut self, now: Instant, spi: EspSpi, ctx: &mut Ctx<'_>) {
         if self.invalid_spis_sent.contains(&spi) || self.invalid_spis_sent.len() >= 64 {
             return;
         }
@@ -128,34 +123,27 @@ impl IkeSa {
 
     /// The peer does not know an SPI we send with: that Child SA is half-closed; drop it.
     fn handle_invalid_spi(&mut self, payloads: &[Payload], ctx: &mut Ctx<'_>) {
-        for n in payloads.iter().filter_map(|p| {
-            if let Payload::Notify(n) = p {
-                Some(n)
-            } else {
-                None
+        let reported = payloads.iter().filter_map(|p| match p {
+            Payload::Notify(n) if n.notify_type == NotifyType::INVALID_SPI => {
+                EspSpi::from_slice(&n.data)
             }
-        }) {
-            let Ok(spi) = <[u8; 4]>::try_from(n.data.as_slice()) else {
-                continue;
-            };
-            if n.notify_type != NotifyType::INVALID_SPI {
-                continue;
-            }
-            let spi = u32::from_be_bytes(spi);
+            _ => None,
+        });
+        for spi in reported {
             if let Some(inbound) = self
                 .children
                 .iter()
                 .find(|c| c.outbound_spi == spi)
                 .map(|c| c.inbound_spi)
             {
-                tracing::info!(sa = ?self.id, spi = format_args!("{spi:08x}"), "peer reported INVALID_SPI; Child SA removed");
+                tracing::info!(sa = %self.id, %spi, "peer reported INVALID_SPI; Child SA removed");
                 self.remove_child(inbound, CloseReason::Peer, ctx);
             }
         }
     }
 }
 
-fn esp_delete(spis: &[u32]) -> Payload {
+fn esp_delete(spis: &[EspSpi]) -> Payload {
     Payload::Delete(Delete {
         protocol: ProtocolId::ESP,
         spi_size: 4,

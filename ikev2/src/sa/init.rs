@@ -31,12 +31,12 @@ impl IkeSa {
     pub(crate) fn initiate(
         now: Instant,
         conn: Arc<ConnectionConfig>,
-        spi_i: u64,
+        spi_i: IkeSpi,
         local: SocketAddr,
         remote: SocketAddr,
         ctx: &mut Ctx<'_>,
     ) -> Result<Self, Error> {
-        let mut sa = Self::blank(conn, true, spi_i, 0, local, remote);
+        let mut sa = Self::blank(conn, true, spi_i, IkeSpi(0), local, remote);
         let group = (sa.conn.ike_proposals.first())
             .and_then(|p| p.first_ke())
             .ok_or(Error::Internal("no key exchange configured"))?;
@@ -66,9 +66,9 @@ impl IkeSa {
             .map(|c| notify(NotifyType::COOKIE, c.clone()))
             .collect();
         payloads.extend(self.init_request_payloads(&hs.ni, group, ke.as_ref(), ctx));
-        let header = self.header(ExchangeType::IKE_SA_INIT, false, 0);
+        let header = self.header(ExchangeType::IKE_SA_INIT, false, MessageId(0));
         hs.msg1 = Message { header, payloads }.emit();
-        self.window.next_id = 0;
+        self.window.next_id = MessageId(0);
         self.queue_request(now, ExchangeType::IKE_SA_INIT, vec![hs.msg1.clone()], ctx);
         let sent = InitSent {
             ke,
@@ -90,7 +90,13 @@ impl IkeSa {
         let proposals = (self.conn.ike_proposals.iter().enumerate())
             .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, Vec::new()))
             .collect();
-        let source = source_hash(self.conn.force_encap, self.spi_i, 0, self.local, ctx);
+        let source = source_hash(
+            self.conn.force_encap,
+            self.spi_i,
+            IkeSpi(0),
+            self.local,
+            ctx,
+        );
         let mut payloads = vec![
             Payload::Sa(proposals),
             Payload::Ke(KeyExchangePayload {
@@ -101,7 +107,7 @@ impl IkeSa {
             notify(NotifyType::NAT_DETECTION_SOURCE_IP, source),
             notify(
                 NotifyType::NAT_DETECTION_DESTINATION_IP,
-                nat_hash(self.spi_i, 0, self.remote),
+                nat_hash(self.spi_i, IkeSpi(0), self.remote),
             ),
         ];
         let c = &self.conn;
@@ -242,8 +248,8 @@ impl IkeSa {
         hs.nr = nonce(p)
             .ok_or_else(|| syntax("bad or missing nonce"))?
             .to_vec();
-        self.spi_r = msg.header.spi_r.0;
-        if self.spi_r == 0 {
+        self.spi_r = msg.header.spi_r;
+        if self.spi_r == IkeSpi(0) {
             return Err(syntax("responder SPI is zero"));
         }
         self.accept_caps(p, &suite)?;
@@ -406,8 +412,8 @@ pub(super) fn caps(p: &[Payload]) -> PeerCaps {
 /// its DESTINATION hash is of our address as it saw it, its SOURCE hash of its own address.
 pub(super) fn nat_detected(
     p: &[Payload],
-    spi_i: u64,
-    spi_r: u64,
+    spi_i: IkeSpi,
+    spi_r: IkeSpi,
     local: SocketAddr,
     remote: SocketAddr,
 ) -> (bool, bool) {
@@ -434,8 +440,8 @@ pub(super) fn nat_detected(
 /// Our NAT_DETECTION_SOURCE_IP: the real hash, or a random one to force UDP encapsulation.
 pub(super) fn source_hash(
     force: bool,
-    spi_i: u64,
-    spi_r: u64,
+    spi_i: IkeSpi,
+    spi_r: IkeSpi,
     local: SocketAddr,
     ctx: &Ctx<'_>,
 ) -> Vec<u8> {

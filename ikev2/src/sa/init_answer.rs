@@ -14,7 +14,8 @@ use super::{Ctx, IkeSa, NONCE_LEN, PeerCaps, notify, random_bytes, unsupported_c
 use crate::config::ConnectionConfig;
 use crate::proposal::{Negotiated, ke_group};
 use crate::wire::{
-    ExchangeType, KeyExchangePayload, Message, NotifyType, Payload, Proposal, ProtocolId,
+    ExchangeType, IkeSpi, KeyExchangePayload, Message, MessageId, NotifyType, Payload, Proposal,
+    ProtocolId,
 };
 
 /// Why the responder did not create an SA for an IKE_SA_INIT request.
@@ -38,7 +39,7 @@ pub(crate) struct RespondInit<'a> {
     pub(crate) datagram: &'a [u8],
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
-    pub(crate) spi_r: u64,
+    pub(crate) spi_r: IkeSpi,
 }
 
 /// The connection and proposal chosen for a request.
@@ -85,16 +86,16 @@ impl IkeSa {
         let chosen = choose(conns, offered, req.remote).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let (ke, shared) = respond_ke(&chosen.suite, kep, ctx)?;
         let conn = chosen.conn.clone();
-        let spi_i = req.msg.header.spi_i.0;
+        let spi_i = req.msg.header.spi_i;
         let mut sa = Self::blank(conn, false, spi_i, req.spi_r, req.local, req.remote);
         sa.peer = responder_caps(p, chosen.conn);
         let mut hs = Box::new(Handshake::new(ni.to_vec()));
         hs.nr = random_bytes(ctx.provider, NONCE_LEN).ok_or(InitReject::Drop)?;
-        (sa.nat_local, sa.nat_peer) = nat_detected(p, spi_i, 0, req.local, req.remote);
+        (sa.nat_local, sa.nat_peer) = nat_detected(p, spi_i, IkeSpi(0), req.local, req.remote);
         sa.nat_local |= chosen.conn.force_encap;
         hs.msg1 = req.datagram.to_vec();
         let out = sa.init_response_payloads(&chosen, ke, &hs.nr, ctx)?;
-        let header = sa.header(ExchangeType::IKE_SA_INIT, true, 0);
+        let header = sa.header(ExchangeType::IKE_SA_INIT, true, MessageId(0));
         hs.msg2 = Message {
             header,
             payloads: out,

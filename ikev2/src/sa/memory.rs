@@ -55,7 +55,7 @@ impl IkeSa {
     }
 
     /// The inbound SPIs of this SA's Child SAs.
-    pub(crate) fn inbound_spis(&self) -> Vec<u32> {
+    pub(crate) fn inbound_spis(&self) -> Vec<crate::wire::EspSpi> {
         self.children.iter().map(|c| c.inbound_spi).collect()
     }
 

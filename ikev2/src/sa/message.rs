@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::fragment::{Added, Reassembly};
 use crate::protect::seal_fragments;
 use crate::wire::{
-    ExchangeType, Flags, Header, IKE_VERSION, IkeSpi, Message, MessageId, Payload, PayloadType,
+    ExchangeType, Flags, Header, IKE_VERSION, Message, MessageId, Payload, PayloadType,
     emit_payloads,
 };
 
@@ -19,11 +19,11 @@ use crate::wire::{
 #[derive(Default)]
 pub(crate) struct MessageWindow {
     /// The Message ID of our next request.
-    pub(crate) next_id: u32,
+    pub(crate) next_id: MessageId,
     /// Our outstanding request.
     pub(crate) pending: Option<Pending>,
     /// The Message ID the peer's next request must carry.
-    pub(crate) expected_id: u32,
+    pub(crate) expected_id: MessageId,
     /// Our last response, resent when the request is retransmitted.
     cached: Option<CachedResponse>,
     pub(crate) reassembly: Option<Reassembly>,
@@ -35,7 +35,7 @@ pub(crate) struct MessageWindow {
 
 /// Our outstanding request.
 pub(crate) struct Pending {
-    pub(crate) message_id: u32,
+    pub(crate) message_id: MessageId,
     /// Only a response of this exchange type answers it (RFC 7296 §2.2).
     exchange: ExchangeType,
     pub(crate) datagrams: Vec<Vec<u8>>,
@@ -45,7 +45,7 @@ pub(crate) struct Pending {
 
 /// Our last response, resent when the request is retransmitted (RFC 7296 §2.1).
 struct CachedResponse {
-    message_id: u32,
+    message_id: MessageId,
     datagrams: Vec<Vec<u8>>,
     /// SHA-1 of the request as received (fragment 1 if fragmented): a retransmission is
     /// byte-identical. Comparing bytes works across the RFC 9370 key update, after which the
@@ -78,8 +78,8 @@ impl IkeSa {
         if header.flags.is_response() {
             return self.handle_response(now, (local, remote), datagram, header, ctx);
         }
-        let mid = header.message_id.0;
-        if mid.wrapping_add(1) == self.window.expected_id {
+        let mid = header.message_id;
+        if mid.next() == self.window.expected_id {
             return self.resend_response(datagram, header, ctx);
         }
         if mid != self.window.expected_id
@@ -111,7 +111,7 @@ impl IkeSa {
         ctx: &mut Ctx<'_>,
     ) {
         let answers =
-            |p: &Pending| p.message_id == header.message_id.0 && p.exchange == header.exchange;
+            |p: &Pending| p.message_id == header.message_id && p.exchange == header.exchange;
         if !self.window.pending.as_ref().is_some_and(answers) {
             ctx.stats.dropped_unexpected += 1;
             return;
@@ -204,7 +204,7 @@ impl IkeSa {
         if f.fragment_number == 1 && !msg.header.flags.is_response() {
             self.window.reassembly_first = Some(digest(datagram));
         }
-        let mid = msg.header.message_id.0;
+        let mid = msg.header.message_id;
         let reassembly = &mut self.window.reassembly;
         match Reassembly::add(reassembly, now, &limits, mid, part, f.first_inner, plain) {
             Added::Complete(first, whole) => Some((first, whole)),
@@ -224,7 +224,7 @@ impl IkeSa {
             .window
             .cached
             .as_ref()
-            .filter(|c| c.message_id == header.message_id.0 && c.request == digest(datagram));
+            .filter(|c| c.message_id == header.message_id && c.request == digest(datagram));
         let Some(cached) = cached else {
             ctx.stats.dropped_unexpected += 1;
             return;
@@ -239,15 +239,20 @@ impl IkeSa {
         }
     }
 
-    pub(super) fn header(&self, exchange: ExchangeType, response: bool, message_id: u32) -> Header {
+    pub(super) fn header(
+        &self,
+        exchange: ExchangeType,
+        response: bool,
+        message_id: MessageId,
+    ) -> Header {
         Header {
-            spi_i: IkeSpi(self.spi_i),
-            spi_r: IkeSpi(self.spi_r),
+            spi_i: self.spi_i,
+            spi_r: self.spi_r,
             next_payload: PayloadType::NONE,
             version: IKE_VERSION,
             exchange,
             flags: Flags::new(self.initiator, response),
-            message_id: MessageId(message_id),
+            message_id,
             length: 0,
         }
     }
@@ -307,7 +312,7 @@ impl IkeSa {
             retransmits: 0,
             deadline: now + self.conn.retransmit.interval(0),
         });
-        self.window.next_id = self.window.next_id.wrapping_add(1);
+        self.window.next_id = self.window.next_id.next();
     }
 
     /// Sends a protected response to the current request and caches it.
@@ -333,7 +338,7 @@ impl IkeSa {
             datagrams,
             request: self.window.current_request,
         });
-        self.window.expected_id = self.window.expected_id.wrapping_add(1);
+        self.window.expected_id = self.window.expected_id.next();
     }
 
     /// Notes the digest of the IKE_SA_INIT request a responder SA answers.

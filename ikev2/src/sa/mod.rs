@@ -45,7 +45,9 @@ use crate::keys::IkeKeys;
 use crate::proposal::Negotiated;
 use crate::protect::Protection;
 use crate::stats::Stats;
-use crate::wire::{Header, Identification, IkeSpi, Notify, NotifyType, Payload, PayloadType};
+use crate::wire::{
+    EspSpi, Header, Identification, IkeSpi, Notify, NotifyType, Payload, PayloadType,
+};
 
 pub use eap::EapStep;
 pub(crate) use init::reject_init;
@@ -105,8 +107,8 @@ pub(crate) struct IkeSa {
     pub(crate) id: SaId,
     pub(crate) conn: Arc<ConnectionConfig>,
     pub(crate) initiator: bool,
-    pub(crate) spi_i: u64,
-    pub(crate) spi_r: u64,
+    pub(crate) spi_i: IkeSpi,
+    pub(crate) spi_r: IkeSpi,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
     /// The peer address the SA was created with (the endpoint's index key).
@@ -134,7 +136,7 @@ pub(crate) struct IkeSa {
     /// Notifies waiting for an INFORMATIONAL of ours.
     pending_notifies: Vec<Payload>,
     /// SPIs we already reported as INVALID_SPI (bounded).
-    invalid_spis_sent: Vec<u32>,
+    invalid_spis_sent: Vec<EspSpi>,
     /// Failure already reported.
     failed: bool,
     children: Vec<ChildEntry>,
@@ -162,14 +164,14 @@ impl IkeSa {
     fn blank(
         conn: Arc<ConnectionConfig>,
         initiator: bool,
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Self {
         let own = if initiator { spi_i } else { spi_r };
         Self {
-            id: SaId(IkeSpi(own)),
+            id: SaId(own),
             conn,
             initiator,
             spi_i,
@@ -223,9 +225,9 @@ impl IkeSa {
             return false;
         }
         if self.initiator {
-            self.spi_r == 0 || header.spi_r.0 == self.spi_r
+            self.spi_r == IkeSpi(0) || header.spi_r == self.spi_r
         } else {
-            header.spi_i.0 == self.spi_i
+            header.spi_i == self.spi_i
         }
     }
 
@@ -247,7 +249,7 @@ impl IkeSa {
 
     /// Drops the SA without a DELETE: the peer restarted and no longer has it.
     pub(crate) fn drop_for_peer_restart(&mut self, ctx: &mut Ctx<'_>) {
-        tracing::info!(sa = ?self.id, "peer sent INITIAL_CONTACT in a new IKE SA: this one is gone at the peer");
+        tracing::info!(sa = %self.id, "peer sent INITIAL_CONTACT in a new IKE SA: this one is gone at the peer");
         self.close(CloseReason::PeerRestarted, ctx);
     }
 
@@ -303,7 +305,7 @@ impl IkeSa {
             return;
         }
         self.failed = true;
-        tracing::info!(sa = ?self.id, %error, "IKE SA failed");
+        tracing::info!(sa = %self.id, %error, "IKE SA failed");
         self.note_auth_failure(&error, ctx);
         self.close(CloseReason::Failed, ctx);
         ctx.stats.ike_sas_failed += 1;

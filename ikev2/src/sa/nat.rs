@@ -9,6 +9,7 @@ use sha1::{Digest, Sha1};
 use super::{Ctx, IKE_PORT, IkeSa, NAT_T_PORT};
 use crate::endpoint::Transmit;
 use crate::event::Event;
+use crate::wire::IkeSpi;
 
 impl IkeSa {
     /// RFC 7296 §2.23: with a NAT in the path, the peer's address is the one of its latest
@@ -19,7 +20,7 @@ impl IkeSa {
         {
             return;
         }
-        tracing::info!(sa = ?self.id, from = %self.remote, to = %remote, "peer address changed");
+        tracing::info!(sa = %self.id, from = %self.remote, to = %remote, "peer address changed");
         self.local = local;
         self.remote = remote;
         if self.is_established() {
@@ -61,7 +62,7 @@ impl IkeSa {
 
 /// `SHA-1(SPIi | SPIr | IP | Port)`. SHA-1 is what the RFC fixes for this public, non-secret
 /// hash, so it is computed here rather than through the crypto provider.
-pub(crate) fn nat_hash(spi_i: u64, spi_r: u64, addr: SocketAddr) -> Vec<u8> {
+pub(crate) fn nat_hash(spi_i: IkeSpi, spi_r: IkeSpi, addr: SocketAddr) -> Vec<u8> {
     let mut h = Sha1::new();
     h.update(spi_i.to_be_bytes());
     h.update(spi_r.to_be_bytes());

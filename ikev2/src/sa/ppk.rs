@@ -134,7 +134,7 @@ impl IkeSa {
     /// The source did not answer in time: the PPK is unavailable.
     pub(super) fn ppk_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         if self.ppk_deadline().is_some_and(|d| d <= now) {
-            tracing::warn!(sa = ?self.id, "PPK source did not answer in time");
+            tracing::warn!(sa = %self.id, "PPK source did not answer in time");
             self.ppk_state = PpkState::Unavailable;
             self.resume_after_ppk(now, ctx);
         }

@@ -14,7 +14,7 @@ use super::{Ctx, IkeSa};
 use crate::config::Identity;
 use crate::event::{Event, IkeSaInfo};
 use crate::keys::IntAuthChain;
-use crate::wire::{Header, IkeSpi, Payload, PayloadType};
+use crate::wire::{Header, Payload, PayloadType};
 
 /// Where the IKE SA is.
 pub(crate) enum State {
@@ -156,8 +156,8 @@ impl IkeSa {
         let info = IkeSaInfo {
             connection: self.conn.name.clone(),
             initiator: self.initiator,
-            local_spi: IkeSpi(local_spi),
-            remote_spi: IkeSpi(remote_spi),
+            local_spi,
+            remote_spi,
             local: self.local,
             remote: self.remote,
             proposal: (self.suite.as_ref())
@@ -168,7 +168,7 @@ impl IkeSa {
             intermediate_exchanges: hs.intermediate_count,
             peer_id: self.peer_id.clone().map(Identity),
         };
-        tracing::info!(sa = ?self.id, proposal = %info.proposal, ppk = info.ppk_used, "IKE SA established");
+        tracing::info!(sa = %self.id, proposal = %info.proposal, ppk = info.ppk_used, "IKE SA established");
         ctx.events
             .push_back(Event::IkeSaEstablished { sa: self.id, info });
         self.export_keys(ctx);

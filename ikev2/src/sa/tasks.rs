@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::create_child::{CcKind, FollowupSent, RequestSent};
 use super::{Ctx, IkeSa, State};
 use crate::event::{CloseReason, Event};
-use crate::wire::MessageId;
+use crate::wire::EspSpi;
 
 /// Something we want to do on an established IKE SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,10 +15,10 @@ pub(crate) enum Task {
         config: usize,
     },
     RekeyChild {
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
     },
     DeleteChild {
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
     },
     RekeyIke,
     DeleteIke,
@@ -43,7 +43,7 @@ pub(crate) enum Active {
 pub(crate) enum InfoKind {
     Dpd,
     Notify,
-    DeleteChild { inbound_spi: u32 },
+    DeleteChild { inbound_spi: EspSpi },
     DeleteIke,
 }
 
@@ -112,7 +112,7 @@ impl IkeSa {
             Exchange::Informational(kind) => self.send_informational(now, kind, ctx),
             Exchange::CreateChild(kind) => {
                 if let Err(e) = self.start_create_child(now, kind, ctx) {
-                    tracing::warn!(sa = ?self.id, ?task, error = %e, "could not start exchange");
+                    tracing::warn!(sa = %self.id, ?task, error = %e, "could not start exchange");
                 }
             }
         }
@@ -211,7 +211,7 @@ impl IkeSa {
     }
 
     /// Whether we are closing the Child SA with this inbound SPI (its DELETE queued or sent).
-    pub(super) fn is_deleting_child(&self, inbound_spi: u32) -> bool {
+    pub(super) fn is_deleting_child(&self, inbound_spi: EspSpi) -> bool {
         let delete = InfoKind::DeleteChild { inbound_spi };
         self.tasks.contains(&Task::DeleteChild { inbound_spi })
             || matches!(self.active, Some(Active::Informational(k)) if k == delete)
@@ -220,10 +220,10 @@ impl IkeSa {
     /// Removes a Child SA and tells the driver.
     pub(super) fn remove_child(
         &mut self,
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
         reason: CloseReason,
         ctx: &mut Ctx<'_>,
-    ) -> Option<u32> {
+    ) -> Option<EspSpi> {
         let pos = self
             .children
             .iter()
@@ -259,9 +259,9 @@ impl IkeSa {
                 .unwrap_or_default(),
             ppk_used: self.ppk_used,
             message_ids: crate::event::MessageIds {
-                next_request: MessageId(self.window.next_id),
-                outstanding: (self.window.pending.as_ref()).map(|p| MessageId(p.message_id)),
-                expected_request: MessageId(self.window.expected_id),
+                next_request: self.window.next_id,
+                outstanding: (self.window.pending.as_ref()).map(|p| p.message_id),
+                expected_request: self.window.expected_id,
             },
             children,
         }
@@ -302,8 +302,8 @@ impl IkeSa {
             return;
         };
         let keys = crate::event::IkeKeyExport {
-            spi_i: crate::wire::IkeSpi(self.spi_i),
-            spi_r: crate::wire::IkeSpi(self.spi_r),
+            spi_i: self.spi_i,
+            spi_r: self.spi_r,
             proposal: self
                 .suite
                 .as_ref()

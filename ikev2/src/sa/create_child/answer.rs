@@ -12,7 +12,9 @@ use crate::sa::init::{ke_payload, nonce, sa_payload};
 use crate::sa::ppk::ppk_identity;
 use crate::sa::ppk_child::PpkForAnswer;
 use crate::sa::{Ctx, IkeSa, NONCE_LEN, find_notify, notify, random_bytes};
-use crate::wire::{ExchangeType, KeyExchangePayload, NotifyType, Payload, ProtocolId};
+use crate::wire::{
+    EspSpi, ExchangeType, IkeSpi, KeyExchangePayload, NotifyType, Payload, ProtocolId,
+};
 
 /// Why a request gets no SA: the error notify of the response and its data.
 struct Refusal {
@@ -72,7 +74,7 @@ impl IkeSa {
             }
             PpkForAnswer::Refuse(n) => {
                 ctx.stats.child_ppk_failures += 1;
-                tracing::warn!(sa = ?self.id, notify = ?n, "CREATE_CHILD_SA refused: no matching PPK");
+                tracing::warn!(sa = %self.id, notify = ?n, "CREATE_CHILD_SA refused: no matching PPK");
                 self.refuse_cc(now, n.into(), ctx);
                 return;
             }
@@ -196,22 +198,22 @@ impl IkeSa {
         let (number, suite, spi_i) = offered
             .iter()
             .find_map(|o| {
-                let spi = <[u8; 8]>::try_from(o.spi.as_slice()).ok()?;
+                let spi = IkeSpi::from_slice(&o.spi)?;
                 let chosen = self
                     .conn
                     .ike_proposals
                     .iter()
                     .find_map(|s| s.select(o, true))?;
-                Some((o.number, chosen, u64::from_be_bytes(spi)))
+                Some((o.number, chosen, spi))
             })
             .ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let spi = random_bytes(ctx.provider, 8).ok_or(NotifyType::TEMPORARY_FAILURE)?;
         let sa = Payload::Sa(vec![suite.to_wire(number, ProtocolId::IKE, spi.clone())]);
-        let spi_r = <[u8; 8]>::try_from(spi).map_err(|_| NotifyType::TEMPORARY_FAILURE)?;
+        let spi_r = IkeSpi::from_slice(&spi).ok_or(NotifyType::TEMPORARY_FAILURE)?;
         let agreed = Agreed::Ike {
             suite,
             spi_i,
-            spi_r: u64::from_be_bytes(spi_r),
+            spi_r,
         };
         Ok(Answered {
             agreed,
@@ -244,15 +246,14 @@ impl IkeSa {
     }
 
     /// The Child SA a request rekeys, as (template, our inbound SPI); `None` for a new one.
-    fn rekey_target(&self, payloads: &[Payload]) -> Result<Option<(usize, u32)>, Refusal> {
+    fn rekey_target(&self, payloads: &[Payload]) -> Result<Option<(usize, EspSpi)>, Refusal> {
         let Some(n) =
             find_notify(payloads, NotifyType::REKEY_SA).filter(|n| n.protocol == ProtocolId::ESP)
         else {
             return Ok(None);
         };
-        let spi = <[u8; 4]>::try_from(n.spi.as_slice()).map_err(|_| NotifyType::INVALID_SYNTAX)?;
         // The SPI in REKEY_SA is the sender's inbound SPI: our outbound one.
-        let out_spi = u32::from_be_bytes(spi);
+        let out_spi = EspSpi::from_slice(&n.spi).ok_or(NotifyType::INVALID_SYNTAX)?;
         let c = self
             .children
             .iter()

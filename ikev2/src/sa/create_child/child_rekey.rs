@@ -9,6 +9,7 @@ use super::{CcKind, retry_at};
 use crate::sa::children::ours_redundant;
 use crate::sa::tasks::{Active, Task};
 use crate::sa::{Ctx, IkeSa};
+use crate::wire::EspSpi;
 
 impl IkeSa {
     /// Whether an exchange of `kind` should still start (see the module comment).
@@ -26,7 +27,12 @@ impl IkeSa {
     /// CREATE_CHILD_SA and wait for its IKE_FOLLOWUP_KE) is replaced; rekeying it again would
     /// create a second successor that neither side deletes, since the peer saw no collision. A
     /// rekey pending behind the peer's is retried later, in case the peer's fails.
-    fn child_rekey_still_due(&mut self, now: Instant, old_inbound: u32, ctx: &mut Ctx<'_>) -> bool {
+    fn child_rekey_still_due(
+        &mut self,
+        now: Instant,
+        old_inbound: EspSpi,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
         let in_progress = self.followup.as_ref().is_some_and(
             |f| matches!(f.kind(), CcKind::RekeyChild { old_inbound: o, .. } if o == old_inbound),
         );
@@ -40,7 +46,7 @@ impl IkeSa {
         if c.rekeyed_by_peer.is_none() && !in_progress {
             return true;
         }
-        tracing::debug!(sa = ?self.id, old = format_args!("{old_inbound:08x}"), in_progress, "Child SA rekeyed by the peer: not rekeying it again");
+        tracing::debug!(sa = %self.id, old = %old_inbound, in_progress, "Child SA rekeyed by the peer: not rekeying it again");
         c.rekeying = false;
         if in_progress {
             c.rekey_at = Some(retry_at(now, ctx));
@@ -56,7 +62,7 @@ impl IkeSa {
             .as_ref()
             .is_some_and(|f| f.kind() == CcKind::RekeyIke);
         if in_progress {
-            tracing::debug!(sa = ?self.id, "the peer is rekeying the IKE SA: ours waits");
+            tracing::debug!(sa = %self.id, "the peer is rekeying the IKE SA: ours waits");
             self.timers.ike_rekey = Some(retry_at(now, ctx));
         }
         !in_progress
@@ -66,7 +72,7 @@ impl IkeSa {
     /// of the peer's crossing rekey.
     pub(super) fn our_child_rekey_collision(
         &mut self,
-        old_inbound: u32,
+        old_inbound: EspSpi,
     ) -> Option<&mut Option<Vec<u8>>> {
         let rekeys_old =
             |k: CcKind| matches!(k, CcKind::RekeyChild { old_inbound: o, .. } if o == old_inbound);
@@ -82,8 +88,8 @@ impl IkeSa {
     /// with our exchange.
     pub(super) fn after_child_rekey(
         &mut self,
-        old: u32,
-        new_inbound: u32,
+        old: EspSpi,
+        new_inbound: EspSpi,
         we_initiated: bool,
         our_lowest: Vec<u8>,
         collision: Option<Vec<u8>>,

@@ -13,6 +13,7 @@ use crate::sa::child::{ChildParams, ChildSeed};
 use crate::sa::init::key_lengths;
 use crate::sa::tasks::Task;
 use crate::sa::{Ctx, IkeSa, State};
+use crate::wire::IkeSpi;
 
 /// The secrets of a finished exchange, for the new SA's keys.
 struct Secrets<'a> {
@@ -26,8 +27,8 @@ struct Secrets<'a> {
 /// The new IKE SA of a rekey, as agreed.
 struct IkeRekey {
     suite: Negotiated,
-    spi_i: u64,
-    spi_r: u64,
+    spi_i: IkeSpi,
+    spi_r: IkeSpi,
     we_initiated: bool,
 }
 
@@ -35,7 +36,7 @@ impl IkeSa {
     /// Both roles: all key exchanges are done; derive and hand out the new SA.
     pub(super) fn complete_cc(&mut self, now: Instant, cc: Agreement, ctx: &mut Ctx<'_>) {
         let Some(sk_d) = self.exchange_sk_d(cc.ppk.as_ref(), ctx) else {
-            tracing::warn!(sa = ?self.id, "SK_d' derivation failed");
+            tracing::warn!(sa = %self.id, "SK_d' derivation failed");
             return;
         };
         let (kind, we_initiated) = (cc.kind(), cc.we_initiated());
@@ -115,7 +116,7 @@ impl IkeSa {
         let child = match self.install_child(now, params, seed, ctx) {
             Ok(child) => child,
             Err(e) => {
-                tracing::warn!(sa = ?self.id, error = %e, "Child SA derivation failed");
+                tracing::warn!(sa = %self.id, error = %e, "Child SA derivation failed");
                 return;
             }
         };
@@ -155,7 +156,7 @@ impl IkeSa {
     ) {
         let we_initiated = rekey.we_initiated;
         let Some(mut new) = self.successor(now, rekey, secrets, ctx) else {
-            tracing::warn!(sa = ?self.id, "IKE SA rekey derivation failed");
+            tracing::warn!(sa = %self.id, "IKE SA rekey derivation failed");
             return;
         };
         new.export_keys(ctx);
@@ -163,7 +164,7 @@ impl IkeSa {
         if ppk_refused {
             // The peer rekeyed without the PPK we require and already moved its Child SAs to
             // the new IKE SA: close it (fail closed).
-            tracing::warn!(sa = ?new.id, "IKE SA rekeyed without the required PPK: closing it");
+            tracing::warn!(sa = %new.id, "IKE SA rekeyed without the required PPK: closing it");
             new.queue(now, Task::DeleteIke, ctx);
         }
         if self.ike_collision.is_some() {

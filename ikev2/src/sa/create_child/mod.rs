@@ -30,7 +30,7 @@ use super::children::lowest;
 use super::{Ctx, IkeSa};
 use crate::error::Error;
 use crate::proposal::Negotiated;
-use crate::wire::KeId;
+use crate::wire::{EspSpi, IkeSpi, KeId};
 
 pub(crate) use followup::FollowupSent;
 pub(crate) use request::RequestSent;
@@ -39,7 +39,7 @@ pub(crate) use request::RequestSent;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CcKind {
     NewChild { config: usize },
-    RekeyChild { config: usize, old_inbound: u32 },
+    RekeyChild { config: usize, old_inbound: EspSpi },
     RekeyIke,
 }
 
@@ -61,8 +61,8 @@ pub(crate) enum Agreed {
     Child(ChildParams),
     Ike {
         suite: Negotiated,
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
     },
 }
 
@@ -163,7 +163,7 @@ impl IkeSa {
     /// a random delay so that two peers refusing each other's simultaneous rekeys do not
     /// collide again.
     fn abandon_kind(&mut self, now: Instant, kind: CcKind, e: Error, ctx: &mut Ctx<'_>) {
-        tracing::warn!(sa = ?self.id, ?kind, error = %e, "CREATE_CHILD_SA failed");
+        tracing::warn!(sa = %self.id, ?kind, error = %e, "CREATE_CHILD_SA failed");
         let retry = retry_at(now, ctx);
         match kind {
             CcKind::RekeyChild { old_inbound, .. } => {

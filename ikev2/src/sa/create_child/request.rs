@@ -19,7 +19,7 @@ use crate::sa::ppk_child::{PpkForRequest, ppk_accepted};
 use crate::sa::tasks::Active;
 use crate::sa::{Ctx, IkeSa, NONCE_LEN, find_notify, first_error_notify, random_bytes};
 use crate::wire::{
-    ExchangeType, KeId, KeyExchangePayload, Notify, NotifyType, Payload, ProtocolId,
+    EspSpi, ExchangeType, IkeSpi, KeId, KeyExchangePayload, Notify, NotifyType, Payload, ProtocolId,
 };
 
 /// Initiator: our CREATE_CHILD_SA request is out.
@@ -39,11 +39,11 @@ pub(crate) struct RequestSent {
 enum Offer {
     Child {
         config: usize,
-        replaces: Option<u32>,
-        inbound_spi: u32,
+        replaces: Option<EspSpi>,
+        inbound_spi: EspSpi,
     },
     Ike {
-        spi_i: u64,
+        spi_i: IkeSpi,
     },
 }
 
@@ -82,7 +82,7 @@ impl IkeSa {
         };
         self.active = None;
         if let Err(e) = self.create_child_with_ppk(now, kind, true, ctx) {
-            tracing::warn!(sa = ?self.id, ?kind, error = %e, "could not start exchange");
+            tracing::warn!(sa = %self.id, ?kind, error = %e, "could not start exchange");
         }
     }
 
@@ -172,7 +172,7 @@ impl IkeSa {
                     .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, spi.clone()))
                     .collect();
                 let group = self.conn.ike_proposals.first().and_then(|p| p.first_ke());
-                let spi_i = u64::from_be_bytes(spi.try_into().map_err(|_| Error::Internal("rng"))?);
+                let spi_i = IkeSpi::from_slice(&spi).ok_or(Error::Internal("rng"))?;
                 return Ok((
                     Offer::Ike { spi_i },
                     Payload::Sa(proposals),
@@ -231,7 +231,7 @@ impl IkeSa {
     ) -> Result<Agreement, Error> {
         if let Some(n) = first_error_notify(payloads) {
             if sent.ppk.is_some() && n != NotifyType::TEMPORARY_FAILURE {
-                tracing::warn!(sa = ?self.id, notify = ?n, "peer refused CREATE_CHILD_SA with our PPK");
+                tracing::warn!(sa = %self.id, notify = ?n, "peer refused CREATE_CHILD_SA with our PPK");
             }
             return Err(Error::PeerError(n));
         }
@@ -282,7 +282,7 @@ impl IkeSa {
         match offered {
             Some((id, key)) if ppk_accepted(payloads, &id) => (Some(key), false),
             Some(_) => {
-                tracing::warn!(sa = ?self.id, ?kind, "responder did not use the PPK");
+                tracing::warn!(sa = %self.id, ?kind, "responder did not use the PPK");
                 (None, self.ppk_required())
             }
             None => (None, false),
@@ -290,7 +290,7 @@ impl IkeSa {
     }
 
     /// The responder's choice for our IKE SA rekey and its SPI.
-    fn accept_ike_answer(&self, payloads: &[Payload], spi_i: u64) -> Result<Agreed, Error> {
+    fn accept_ike_answer(&self, payloads: &[Payload], spi_i: IkeSpi) -> Result<Agreed, Error> {
         let answer = payloads
             .iter()
             .find_map(|p| match p {
@@ -298,14 +298,14 @@ impl IkeSa {
                 _ => None,
             })
             .ok_or(Error::InvalidSyntax("no SA"))?;
-        let spi_r = <[u8; 8]>::try_from(answer.spi.as_slice())
-            .map_err(|_| Error::InvalidSyntax("IKE rekey SPI must be 8 octets"))?;
+        let spi_r = IkeSpi::from_slice(&answer.spi)
+            .ok_or(Error::InvalidSyntax("IKE rekey SPI must be 8 octets"))?;
         let suite = Negotiated::from_response(&self.conn.ike_proposals, answer, true)
             .ok_or(Error::InvalidSyntax("unexpected IKE proposal"))?;
         Ok(Agreed::Ike {
             suite,
             spi_i,
-            spi_r: u64::from_be_bytes(spi_r),
+            spi_r,
         })
     }
 }
@@ -326,7 +326,7 @@ fn responder_kes(
 }
 
 /// `N(REKEY_SA)` naming the Child SA by our inbound SPI (RFC 7296 §1.3.3).
-fn rekey_sa(old_inbound: u32) -> Payload {
+fn rekey_sa(old_inbound: EspSpi) -> Payload {
     Payload::Notify(Notify {
         protocol: ProtocolId::ESP,
         spi: old_inbound.to_be_bytes().to_vec(),
