@@ -164,8 +164,8 @@ impl ChildSaSink for DataplaneSink {
             c.lifetime = lifetime;
             c
         };
-        let inbound = sa(inbound_spi, inbound_keys);
-        let outbound = sa(outbound_spi, outbound_keys);
+        let inbound = sa(inbound_spi.0, inbound_keys);
+        let outbound = sa(outbound_spi.0, outbound_keys);
         let pair = dataplane::ChildSa {
             selector,
             peer,
@@ -177,18 +177,18 @@ impl ChildSaSink for DataplaneSink {
             None => self.handle.install_child_sa(pair),
         }
         .map_err(|e| SinkError(e.to_string()))?;
-        self.installed.insert(inbound_spi, id);
+        self.installed.insert(inbound_spi.0, id);
         match (child_replaces, deferred) {
-            (_, Some(old)) => self.rekeys.peer(old, id),
-            (Some(old), None) => self.rekeys.ours(old, inbound_spi),
+            (_, Some(old)) => self.rekeys.peer(old.0, id),
+            (Some(old), None) => self.rekeys.ours(old.0, inbound_spi.0),
             (None, None) => {}
         }
         tracing::info!(
             %connection,
             child = %name,
             %peer,
-            inbound_spi = %format_args!("{inbound_spi:08x}"),
-            outbound_spi = %format_args!("{outbound_spi:08x}"),
+            %inbound_spi,
+            %outbound_spi,
             encapsulation = if udp { "udp" } else { "esp" },
             "Child SA installed in the datapath"
         );

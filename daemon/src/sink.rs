@@ -219,10 +219,10 @@ impl ChildSaSink for LoggingSink {
             ike_sa,
             connection: connection.into(),
             name: child.name.clone(),
-            outbound_spi: child.outbound_spi,
+            outbound_spi: child.outbound_spi.0,
             proposal: child.suite.to_string(),
         };
-        self.installed.insert(child.inbound_spi, record);
+        self.installed.insert(child.inbound_spi.0, record);
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes, ct_eq};
 
 use crate::sa::random_bytes;
+use crate::wire::IkeSpi;
 
 /// One secret and the version octet that names it.
 struct Secret {
@@ -22,7 +23,7 @@ struct Secret {
 pub(crate) struct CookieInput<'a> {
     pub(crate) ni: &'a [u8],
     pub(crate) ip: IpAddr,
-    pub(crate) spi_i: u64,
+    pub(crate) spi_i: IkeSpi,
 }
 
 /// The current and previous COOKIE secrets.

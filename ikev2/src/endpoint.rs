@@ -24,7 +24,7 @@ use crate::sa::reject_init;
 use crate::sa::{Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
 use crate::spi_book::SpiBook;
 use crate::stats::Stats;
-use crate::wire::{ExchangeType, Header, Message, NotifyType, Payload};
+use crate::wire::{EspSpi, ExchangeType, Header, IkeSpi, Message, NotifyType, Payload};
 
 /// Most half-open SAs given up to admit one request.
 const MAX_EVICTIONS: usize = 4;
@@ -69,10 +69,10 @@ pub struct Endpoint {
     config: EndpointConfig,
     provider: &'static dyn CryptoProvider,
     /// Boxed: the map's spare capacity then costs a pointer per slot, not a whole SA.
-    sas: HashMap<u64, Box<IkeSa>>,
+    sas: HashMap<IkeSpi, Box<IkeSa>>,
     /// Responder SAs by the initiator's SPI and address, to spot retransmitted or replayed
     /// IKE_SA_INIT requests.
-    by_initiator: HashMap<(u64, SocketAddr), u64>,
+    by_initiator: HashMap<(IkeSpi, SocketAddr), IkeSpi>,
     /// Responder SAs still in their initial exchanges: count, bytes, count per source.
     half_open: HalfOpen,
     cookies: CookieJar,
@@ -85,7 +85,7 @@ pub struct Endpoint {
     wall_clock: Option<WallClock>,
     /// Each SA's earliest deadline, as recorded in [`IkeSa::scheduled`]; entries whose SA has
     /// moved on are stale and skipped (lazy invalidation), so both timer calls are O(log n).
-    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    timers: BinaryHeap<Reverse<(Instant, IkeSpi)>>,
 }
 
 impl Endpoint {
@@ -149,16 +149,16 @@ impl Endpoint {
         };
         let new_request = header.exchange == ExchangeType::IKE_SA_INIT
             && !header.flags.is_response()
-            && header.spi_r.0 == 0;
+            && header.spi_r == IkeSpi(0);
         if new_request {
             self.handle_init_request(now, local, remote, &header, data);
             return;
         }
         // The original initiator sets the I flag; our SPI is the other side's.
         let ours = if header.flags.is_initiator() {
-            header.spi_r.0
+            header.spi_r
         } else {
-            header.spi_i.0
+            header.spi_i
         };
         let room = self.half_open_room(ours);
         let mut ctx = ctx!(self);
@@ -177,7 +177,7 @@ impl Endpoint {
 
     /// Bytes a half-open SA may still add: its own cap and the budget's room, whichever is
     /// less (unbounded for other SAs, which are authenticated or ours).
-    fn half_open_room(&self, spi: u64) -> usize {
+    fn half_open_room(&self, spi: IkeSpi) -> usize {
         match self.sas.get(&spi) {
             Some(sa) if sa.counted_half_open => self
                 .config
@@ -235,7 +235,7 @@ impl Endpoint {
 
     /// Records the SA's current earliest deadline in the timer heap (after anything that may
     /// have changed it), then drops stale entries from the top.
-    fn schedule(&mut self, spi: u64) {
+    fn schedule(&mut self, spi: IkeSpi) {
         if let Some(sa) = self.sas.get_mut(&spi) {
             let next = sa.poll_timeout();
             if next != sa.scheduled {
@@ -291,12 +291,12 @@ impl Endpoint {
 
     /// A snapshot of one IKE SA (without building every other one).
     pub fn sa(&self, id: SaId) -> Option<SaSnapshot> {
-        self.sas.get(&id.0.0).map(|s| s.snapshot())
+        self.sas.get(&id.0).map(|s| s.snapshot())
     }
 
     /// Whether an IKE SA with this id exists.
     pub fn has_sa(&self, id: SaId) -> bool {
-        self.sas.contains_key(&id.0.0)
+        self.sas.contains_key(&id.0)
     }
 
     fn handle_init_request(
@@ -307,7 +307,7 @@ impl Endpoint {
         header: &Header,
         data: &[u8],
     ) {
-        let spi_i = header.spi_i.0;
+        let spi_i = header.spi_i;
         if let Some(ours) = self.by_initiator.get(&(spi_i, remote)).copied() {
             let mut ctx = ctx!(self);
             if let Some(sa) = self.sas.get_mut(&ours) {
@@ -368,10 +368,10 @@ impl Endpoint {
     }
 
     /// Gives up half-open SA `spi` (see [`HalfOpen::eviction_for`]).
-    fn evict(&mut self, now: Instant, spi: u64) {
+    fn evict(&mut self, now: Instant, spi: IkeSpi) {
         let mut ctx = ctx!(self);
         if let Some(sa) = self.sas.get_mut(&spi) {
-            tracing::debug!(sa = ?sa.id, "half-open SA evicted for a lighter source");
+            tracing::debug!(sa = %sa.id, "half-open SA evicted for a lighter source");
             sa.evict(&mut ctx);
             ctx.stats.half_open_evicted += 1;
         }
@@ -399,7 +399,7 @@ impl Endpoint {
                 sa.charged = bytes;
                 self.half_open.add(source, req.spi_r, bytes);
                 self.by_initiator
-                    .insert((req.msg.header.spi_i.0, req.remote), req.spi_r);
+                    .insert((req.msg.header.spi_i, req.remote), req.spi_r);
                 self.sas.insert(req.spi_r, Box::new(sa));
                 self.schedule(req.spi_r);
             }
@@ -419,7 +419,7 @@ impl Endpoint {
         Some(CookieInput {
             ni,
             ip: remote.ip(),
-            spi_i: msg.header.spi_i.0,
+            spi_i: msg.header.spi_i,
         })
     }
 
@@ -461,7 +461,7 @@ impl Endpoint {
 
     /// After anything ran on an SA: SPIs it took, IKE SAs a rekey created, its half-open
     /// accounting, removal when dead, and its deadline.
-    fn settle(&mut self, spi: u64, now: Instant) {
+    fn settle(&mut self, spi: IkeSpi, now: Instant) {
         self.after_initial_contact(spi, now);
         let owner = self.sas.contains_key(&spi).then_some(spi);
         self.spis.claim(owner, now);
@@ -476,7 +476,7 @@ impl Endpoint {
     }
 
     /// Keeps the half-open accounting true and removes a dead SA with its index entry.
-    fn reap(&mut self, spi: u64, now: Instant) {
+    fn reap(&mut self, spi: IkeSpi, now: Instant) {
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
@@ -506,7 +506,7 @@ impl Endpoint {
 
     /// RFC 7296 §2.4: once an IKE SA whose peer sent INITIAL_CONTACT is established, every
     /// other IKE SA with that authenticated identity is gone at the peer; drop them (no DELETE).
-    fn after_initial_contact(&mut self, spi: u64, now: Instant) {
+    fn after_initial_contact(&mut self, spi: IkeSpi, now: Instant) {
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
@@ -516,7 +516,7 @@ impl Endpoint {
         let Some(peer) = sa.authenticated_peer().cloned() else {
             return;
         };
-        let stale: Vec<u64> = self
+        let stale: Vec<IkeSpi> = self
             .sas
             .iter()
             .filter(|(k, s)| **k != spi && s.authenticated_peer() == Some(&peer))
@@ -553,7 +553,7 @@ impl Endpoint {
         sa: SaId,
         f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>),
     ) -> bool {
-        let spi = sa.0.0;
+        let spi = sa.0;
         let mut ctx = ctx!(self);
         let Some(s) = self.sas.get_mut(&spi) else {
             return false;
@@ -574,14 +574,14 @@ impl Endpoint {
     }
 
     /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3).
-    pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
+    pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> bool {
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::RekeyChild { inbound_spi }, ctx)
         })
     }
 
     /// Deletes one Child SA.
-    pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: u32) -> bool {
+    pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> bool {
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::DeleteChild { inbound_spi }, ctx)
         })
@@ -591,7 +591,7 @@ impl Endpoint {
     pub fn create_child(&mut self, now: Instant, sa: SaId, name: &str) -> bool {
         let Some(config) = self
             .sas
-            .get(&sa.0.0)
+            .get(&sa.0)
             .and_then(|s| s.conn.children.iter().position(|c| c.name == name))
         else {
             return false;
@@ -606,7 +606,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         sa: SaId,
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
         hard: bool,
     ) -> bool {
         let task = if hard {
@@ -645,39 +645,37 @@ impl Endpoint {
 
     /// The datapath received ESP from `remote` for an SPI it does not know: report INVALID_SPI
     /// to that peer in its established IKE SA (RFC 7296 §1.5). `false` if there is none.
-    pub fn report_invalid_spi(&mut self, now: Instant, remote: IpAddr, spi: u32) -> bool {
+    pub fn report_invalid_spi(&mut self, now: Instant, remote: IpAddr, spi: EspSpi) -> bool {
         let found = self
             .sas
             .iter()
             .find(|(_, s)| s.remote.ip() == remote && s.is_established())
             .map(|(k, _)| *k);
         let Some(own) = found else { return false };
-        self.command(now, SaId(crate::wire::IkeSpi(own)), |s, ctx| {
-            s.send_invalid_spi(now, spi, ctx)
-        })
+        self.command(now, SaId(own), |s, ctx| s.send_invalid_spi(now, spi, ctx))
     }
 
     /// The SA with this id, for the engine's own tests.
     #[cfg(test)]
     pub(crate) fn sa_mut(&mut self, id: SaId) -> Option<&mut IkeSa> {
-        self.sas.get_mut(&id.0.0).map(|b| &mut **b)
+        self.sas.get_mut(&id.0).map(|b| &mut **b)
     }
 
     /// The driver installed an ESP SA with inbound `spi` by other means (a manual SA): the
     /// engine will not choose it for a Child SA. `false` if it is in the reserved range
     /// (0-255) or already taken, by the engine or an earlier reservation.
-    pub fn reserve_spi(&mut self, spi: u32) -> bool {
+    pub fn reserve_spi(&mut self, spi: EspSpi) -> bool {
         self.spis.reserve(spi)
     }
 
     /// Ends a reservation made with [`Endpoint::reserve_spi`]. `false` if there was none.
-    pub fn release_spi(&mut self, spi: u32) -> bool {
+    pub fn release_spi(&mut self, spi: EspSpi) -> bool {
         self.spis.release(spi)
     }
 
     /// Whether inbound `spi` is taken, by a Child SA of any IKE SA (or one gone less than
     /// `spi_reuse_delay` ago), an offer in flight, or a driver reservation.
-    pub fn spi_in_use(&self, spi: u32) -> bool {
+    pub fn spi_in_use(&self, spi: EspSpi) -> bool {
         self.spis.is_taken(spi)
     }
 
@@ -686,11 +684,10 @@ impl Endpoint {
         (self.half_open.count(), self.half_open.bytes())
     }
 
-    fn fresh_spi(&self) -> Option<u64> {
+    fn fresh_spi(&self) -> Option<IkeSpi> {
         for _ in 0..8 {
-            let b = random_bytes(self.provider, 8)?;
-            let spi = u64::from_be_bytes(b.try_into().ok()?);
-            if spi != 0 && !self.sas.contains_key(&spi) {
+            let spi = IkeSpi::from_slice(&random_bytes(self.provider, 8)?)?;
+            if spi != IkeSpi(0) && !self.sas.contains_key(&spi) {
                 return Some(spi);
             }
         }

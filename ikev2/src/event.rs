@@ -8,11 +8,24 @@ use ipsec_crypto::SecretBytes;
 use crate::config::Identity;
 use crate::error::Error;
 use crate::proposal::Negotiated;
-use crate::wire::{IkeSpi, IpSelector, MessageId};
+use crate::wire::{EspSpi, IkeSpi, IpSelector, MessageId};
 
-/// Identifies an IKE SA within an [`Endpoint`](crate::Endpoint): our own SPI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Identifies an IKE SA within an [`Endpoint`](crate::Endpoint): our own SPI. Prints as that
+/// SPI in hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SaId(pub IkeSpi);
+
+impl fmt::Display for SaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for SaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
 /// An output of the engine, in the order things happened.
 #[derive(Debug)]
@@ -27,8 +40,8 @@ pub enum Event {
     /// A Child SA is gone: remove it from the datapath.
     ChildSaDeleted {
         sa: SaId,
-        inbound_spi: u32,
-        outbound_spi: u32,
+        inbound_spi: EspSpi,
+        outbound_spi: EspSpi,
         /// Who ended it: with [`CloseReason::Peer`] and no successor the peer closed it
         /// unexpectedly (strongSwan's `close_action` applies).
         reason: CloseReason,
@@ -122,7 +135,7 @@ pub enum PpkExchange {
     NewChild,
     /// A CREATE_CHILD_SA rekeying a Child SA (RFC 9867); `inbound_spi` is ours, of the old SA
     /// (as responder: of our SA the peer rekeys).
-    RekeyChild { inbound_spi: u32 },
+    RekeyChild { inbound_spi: EspSpi },
     /// A CREATE_CHILD_SA rekeying the IKE SA (RFC 9867).
     RekeyIke,
 }
@@ -168,9 +181,9 @@ pub struct ChildSa {
     pub name: String,
     pub suite: Negotiated,
     /// SPI of packets we receive (chosen by us).
-    pub inbound_spi: u32,
+    pub inbound_spi: EspSpi,
     /// SPI of packets we send (chosen by the peer).
-    pub outbound_spi: u32,
+    pub outbound_spi: EspSpi,
     /// Key material for packets we receive (AEAD: key || salt).
     pub inbound_keys: SecretBytes,
     /// Key material for packets we send.
@@ -178,7 +191,7 @@ pub struct ChildSa {
     pub local_ts: Vec<IpSelector>,
     pub remote_ts: Vec<IpSelector>,
     /// Inbound SPI of the Child SA this one rekeys, if any.
-    pub replaces: Option<u32>,
+    pub replaces: Option<EspSpi>,
     /// Whether we initiated the exchange that created it. A rekey responder keeps sending on
     /// the old SA until the initiator deletes it: the initiator installs the new SAs only when
     /// our response arrives (RFC 7296 §2.8).
@@ -197,8 +210,8 @@ impl fmt::Debug for ChildSa {
         f.debug_struct("ChildSa")
             .field("name", &self.name)
             .field("suite", &self.suite.to_string())
-            .field("inbound_spi", &format_args!("{:08x}", self.inbound_spi))
-            .field("outbound_spi", &format_args!("{:08x}", self.outbound_spi))
+            .field("inbound_spi", &self.inbound_spi)
+            .field("outbound_spi", &self.outbound_spi)
             .field("local_ts", &self.local_ts)
             .field("remote_ts", &self.remote_ts)
             .field("replaces", &self.replaces)
@@ -243,8 +256,8 @@ pub struct MessageIds {
 #[non_exhaustive]
 pub struct ChildSnapshot {
     pub name: String,
-    pub inbound_spi: u32,
-    pub outbound_spi: u32,
+    pub inbound_spi: EspSpi,
+    pub outbound_spi: EspSpi,
     pub proposal: String,
     pub local_ts: Vec<IpSelector>,
     pub remote_ts: Vec<IpSelector>,

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::wire::PayloadType;
+use crate::wire::{MessageId, PayloadType};
 
 /// Limits on one reassembly.
 #[derive(Clone, Copy, Debug)]
@@ -38,7 +38,7 @@ pub(crate) enum Added {
 
 /// A message being reassembled (one per direction per IKE SA).
 pub(crate) struct Reassembly {
-    message_id: u32,
+    message_id: MessageId,
     total: u16,
     first_inner: PayloadType,
     parts: Vec<Option<Vec<u8>>>,
@@ -72,7 +72,7 @@ impl Reassembly {
         slot: &mut Option<Self>,
         now: Instant,
         limits: &ReassemblyLimits,
-        message_id: u32,
+        message_id: MessageId,
         (number, total): (u16, u16),
         first_inner: PayloadType,
         plain: Vec<u8>,
@@ -80,12 +80,7 @@ impl Reassembly {
         if total > limits.max_fragments || number == 0 || number > total {
             return Added::Dropped;
         }
-        let restart = match slot {
-            Some(r) if r.abandoned => r.message_id != message_id || now >= r.deadline,
-            Some(r) => r.message_id != message_id || total > r.total || now >= r.deadline,
-            None => true,
-        };
-        if restart {
+        if Self::starts_anew(slot.as_ref(), now, message_id, total) {
             *slot = Some(Self {
                 message_id,
                 total,
@@ -99,27 +94,54 @@ impl Reassembly {
         let Some(r) = slot.as_mut() else {
             return Added::Dropped;
         };
-        let idx = usize::from(number - 1);
-        if r.abandoned || total < r.total || r.parts[idx].is_some() {
-            return Added::Dropped;
+        match r.store(usize::from(number - 1), total, first_inner, plain, limits) {
+            Err(refused) => refused,
+            Ok(false) => Added::Pending,
+            Ok(true) => slot.take().map_or(Added::Dropped, Self::into_whole),
         }
-        if r.bytes + plain.len() > limits.max_bytes {
-            return Added::TooLarge;
+    }
+
+    /// Whether a fragment of `message_id` (of `total`) starts a new message in `slot`.
+    fn starts_anew(slot: Option<&Self>, now: Instant, message_id: MessageId, total: u16) -> bool {
+        match slot {
+            Some(r) if r.abandoned => r.message_id != message_id || now >= r.deadline,
+            Some(r) => r.message_id != message_id || total > r.total || now >= r.deadline,
+            None => true,
         }
-        if number == 1 {
-            r.first_inner = first_inner;
+    }
+
+    /// Stores the fragment at `index`; whether every part is in now, or why it is refused.
+    fn store(
+        &mut self,
+        index: usize,
+        total: u16,
+        first_inner: PayloadType,
+        plain: Vec<u8>,
+        limits: &ReassemblyLimits,
+    ) -> Result<bool, Added> {
+        if self.abandoned || total < self.total {
+            return Err(Added::Dropped);
         }
-        r.bytes += plain.len();
-        r.parts[idx] = Some(plain);
-        if r.parts.iter().any(Option::is_none) {
-            return Added::Pending;
+        let Some(part @ None) = self.parts.get_mut(index) else {
+            return Err(Added::Dropped);
+        };
+        if self.bytes + plain.len() > limits.max_bytes {
+            return Err(Added::TooLarge);
         }
-        let done = slot.take();
-        let Some(r) = done else { return Added::Dropped };
-        let mut whole = Vec::with_capacity(r.bytes);
-        for p in r.parts.into_iter().flatten() {
+        if index == 0 {
+            self.first_inner = first_inner;
+        }
+        self.bytes += plain.len();
+        *part = Some(plain);
+        Ok(self.parts.iter().all(Option::is_some))
+    }
+
+    /// The message, its parts joined in order.
+    fn into_whole(self) -> Added {
+        let mut whole = Vec::with_capacity(self.bytes);
+        for p in self.parts.into_iter().flatten() {
             whole.extend_from_slice(&p);
         }
-        Added::Complete(r.first_inner, whole)
+        Added::Complete(self.first_inner, whole)
     }
 }

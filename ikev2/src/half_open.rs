@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::EndpointConfig;
+use crate::wire::IkeSpi;
 
 /// Why a new half-open SA was not admitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub(crate) enum Refusal {
 /// The half-open SAs of one source, oldest first (by their own SPI).
 #[derive(Debug, Default)]
 struct Source {
-    sas: VecDeque<u64>,
+    sas: VecDeque<IkeSpi>,
 }
 
 /// Counts and bytes of the half-open SAs.
@@ -84,7 +85,7 @@ impl HalfOpen {
     /// only push out heavier ones, and a source with a single half-open SA (a peer in its
     /// handshake) is never pushed out: filling the budget without being evicted takes as many
     /// sources (IPv4 addresses, IPv6 /64s) as the budget holds SAs.
-    pub(crate) fn eviction_for(&self, source: IpAddr) -> Option<u64> {
+    pub(crate) fn eviction_for(&self, source: IpAddr) -> Option<IkeSpi> {
         let &(weight, heaviest) = self.by_weight.last()?;
         if weight < 2 || weight <= self.of_source(source) {
             return None;
@@ -93,7 +94,7 @@ impl HalfOpen {
     }
 
     /// Counts a new SA `spi` from `source` holding `bytes`.
-    pub(crate) fn add(&mut self, source: IpAddr, spi: u64, bytes: usize) {
+    pub(crate) fn add(&mut self, source: IpAddr, spi: IkeSpi, bytes: usize) {
         self.count += 1;
         self.bytes += bytes;
         let s = self.by_source.entry(source).or_default();
@@ -108,7 +109,7 @@ impl HalfOpen {
     }
 
     /// SA `spi` from `source` holding `bytes` is no longer half-open.
-    pub(crate) fn remove(&mut self, source: IpAddr, spi: u64, bytes: usize) {
+    pub(crate) fn remove(&mut self, source: IpAddr, spi: IkeSpi, bytes: usize) {
         self.count = self.count.saturating_sub(1);
         self.bytes = self.bytes.saturating_sub(bytes);
         let Some(s) = self.by_source.get_mut(&source) else {

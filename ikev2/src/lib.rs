@@ -38,6 +38,7 @@ pub use fragment::ReassemblyLimits;
 pub use proposal::{KE_SLOTS, Negotiated, ProposalError, ProposalSpec, ke_name};
 pub use sa::EapStep;
 pub use stats::Stats;
+pub use wire::{EspSpi, IkeSpi, MessageId};
 
 /// Parsers otherwise reached only after authentication, for the fuzz targets.
 #[cfg(fuzzing)]

@@ -215,12 +215,7 @@ impl ProposalSpec {
         let aead = is_aead(encr.0);
         let integ = self.select_integ(&pick(TransformType::INTEG), aead)?;
         let prf = if ike {
-            Some(
-                pick(TransformType::PRF)
-                    .into_iter()
-                    .map(|t| PrfId(t.id))
-                    .find(|p| self.prf.contains(p))?,
-            )
+            Some(self.select_prf(&pick(TransformType::PRF))?)
         } else {
             None
         };
@@ -234,16 +229,7 @@ impl ProposalSpec {
         let esn = if ike {
             None
         } else {
-            let offered_esn: Vec<EsnId> = pick(TransformType::ESN)
-                .iter()
-                .map(|t| EsnId(t.id))
-                .collect();
-            let offered_esn = if offered_esn.is_empty() {
-                vec![EsnId::NO_ESN]
-            } else {
-                offered_esn
-            };
-            Some(offered_esn.into_iter().find(|e| self.esn.contains(e))?)
+            Some(self.select_esn(&pick(TransformType::ESN))?)
         };
         Some(Negotiated {
             encr,
@@ -252,6 +238,24 @@ impl ProposalSpec {
             ke,
             esn,
         })
+    }
+
+    fn select_prf(&self, offered: &[&Transform]) -> Option<PrfId> {
+        offered
+            .iter()
+            .map(|t| PrfId(t.id))
+            .find(|p| self.prf.contains(p))
+    }
+
+    /// ESN or not (no ESN transform offered means no ESN).
+    fn select_esn(&self, offered: &[&Transform]) -> Option<EsnId> {
+        if offered.is_empty() {
+            return self.esn.contains(&EsnId::NO_ESN).then_some(EsnId::NO_ESN);
+        }
+        offered
+            .iter()
+            .map(|t| EsnId(t.id))
+            .find(|e| self.esn.contains(e))
     }
 
     fn select_integ(&self, offered: &[&Transform], aead: bool) -> Option<Option<IntegId>> {

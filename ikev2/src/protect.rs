@@ -79,25 +79,8 @@ impl Protection {
             }
         };
         let extra = if fragment.is_some() { SKF_EXTRA } else { 0 };
-        let ct_len = plain.len() + pad + 1;
-        let payload_len = GENERIC_HEADER_LEN + extra + iv_len + ct_len + icv;
-        let total = HEADER_LEN + payload_len;
-        let mut h = header.clone();
-        h.next_payload = if fragment.is_some() {
-            PayloadType::SKF
-        } else {
-            PayloadType::SK
-        };
-        h.length = u32::try_from(total).ok()?;
-        let mut out = Vec::with_capacity(total);
-        h.emit(&mut out);
-        out.push(first_inner.0);
-        out.push(0);
-        out.extend_from_slice(&u16::try_from(payload_len).ok()?.to_be_bytes());
-        if let Some((number, count)) = fragment {
-            out.extend_from_slice(&number.to_be_bytes());
-            out.extend_from_slice(&count.to_be_bytes());
-        }
+        let payload_len = GENERIC_HEADER_LEN + extra + iv_len + plain.len() + pad + 1 + icv;
+        let mut out = sk_headers(header, first_inner, fragment, payload_len)?;
         let aad_end = out.len();
         let mut iv = vec![0; iv_len];
         provider.fill_random(&mut iv).ok()?;
@@ -107,9 +90,22 @@ impl Protection {
         // RFC 7296 §3.14: padding content is arbitrary; we send zeros, then the pad length.
         out.resize(out.len() + pad, 0);
         out.push(pad as u8);
+        self.encrypt_and_tag(&mut out, aad_end, ct_start, &iv)?;
+        Some(out)
+    }
+
+    /// Encrypts `out[ct_start..]` in place and appends the ICV (over `out[..aad_end]` as AAD
+    /// for an AEAD; over everything for CBC with HMAC).
+    fn encrypt_and_tag(
+        &self,
+        out: &mut Vec<u8>,
+        aad_end: usize,
+        ct_start: usize,
+        iv: &[u8],
+    ) -> Option<()> {
         match self {
             Self::Aead(key) => {
-                let iv: &[u8; AEAD_IV_LEN] = iv.as_slice().try_into().ok()?;
+                let iv: &[u8; AEAD_IV_LEN] = iv.try_into().ok()?;
                 let (aad, rest) = out.split_at_mut(aad_end);
                 let tag = key.seal_in_place(iv, aad, &mut rest[AEAD_IV_LEN..]).ok()?;
                 out.extend_from_slice(&tag);
@@ -117,13 +113,13 @@ impl Protection {
             Self::Cbc {
                 cipher, integ, icv, ..
             } => {
-                cipher.encrypt_in_place(&iv, &mut out[ct_start..]).ok()?;
+                cipher.encrypt_in_place(iv, &mut out[ct_start..]).ok()?;
                 let mut tag = vec![0; *icv];
-                integ.sign(&[&out], &mut tag);
+                integ.sign(&[out], &mut tag);
                 out.extend_from_slice(&tag);
             }
         }
-        Some(out)
+        Some(())
     }
 
     /// Verifies and decrypts the SK/SKF body that ends `datagram` (the body is the last
@@ -223,4 +219,32 @@ pub(crate) fn seal_fragments(
             prot.seal(provider, header, inner, Some((number, total)), chunk)
         })
         .collect()
+}
+
+/// The IKE header (with the SK or SKF payload type and the total length) and the SK/SKF
+/// payload header of a protected message whose SK payload is `payload_len` octets.
+fn sk_headers(
+    header: &Header,
+    first_inner: PayloadType,
+    fragment: Option<(u16, u16)>,
+    payload_len: usize,
+) -> Option<Vec<u8>> {
+    let total = HEADER_LEN + payload_len;
+    let mut h = header.clone();
+    h.next_payload = if fragment.is_some() {
+        PayloadType::SKF
+    } else {
+        PayloadType::SK
+    };
+    h.length = u32::try_from(total).ok()?;
+    let mut out = Vec::with_capacity(total);
+    h.emit(&mut out);
+    out.push(first_inner.0);
+    out.push(0);
+    out.extend_from_slice(&u16::try_from(payload_len).ok()?.to_be_bytes());
+    if let Some((number, count)) = fragment {
+        out.extend_from_slice(&number.to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
+    }
+    Some(out)
 }

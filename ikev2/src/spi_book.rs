@@ -12,14 +12,16 @@ use std::time::{Duration, Instant};
 
 use ipsec_crypto::CryptoProvider;
 
+use crate::wire::{EspSpi, IkeSpi};
+
 /// The owner key of SPIs whose IKE SA is gone.
-const ORPHAN: u64 = 0;
+const ORPHAN: IkeSpi = IkeSpi(0);
 
 /// One SPI handed out by the engine.
 #[derive(Debug)]
 struct Entry {
     /// The IKE SA (its own SPI) that holds it; [`ORPHAN`] once that SA is gone.
-    owner: u64,
+    owner: IkeSpi,
     /// Whether it was an installed Child SA when last looked at.
     live: bool,
     /// When it stopped being live (or was handed out); `None` until claimed.
@@ -29,25 +31,25 @@ struct Entry {
 /// Every SPI in use.
 #[derive(Debug, Default)]
 pub(crate) struct SpiBook {
-    entries: HashMap<u32, Entry>,
-    by_owner: HashMap<u64, Vec<u32>>,
+    entries: HashMap<EspSpi, Entry>,
+    by_owner: HashMap<IkeSpi, Vec<EspSpi>>,
     /// SPIs not live, in the order they stopped being live (stale records are skipped).
-    waiting: VecDeque<(Instant, u32)>,
+    waiting: VecDeque<(Instant, EspSpi)>,
     /// Reserved by the driver.
-    reserved: HashSet<u32>,
+    reserved: HashSet<EspSpi>,
     /// Handed out during the current operation, not yet claimed by its IKE SA.
-    fresh: Vec<u32>,
+    fresh: Vec<EspSpi>,
 }
 
 impl SpiBook {
     /// A random SPI that is neither reserved (0-255, RFC 4303 §2.1) nor taken; `None` when
     /// the RNG fails or keeps hitting taken values.
-    pub(crate) fn allocate(&mut self, provider: &dyn CryptoProvider) -> Option<u32> {
+    pub(crate) fn allocate(&mut self, provider: &dyn CryptoProvider) -> Option<EspSpi> {
         for _ in 0..16 {
             let mut b = [0u8; 4];
             provider.fill_random(&mut b).ok()?;
-            let spi = u32::from_be_bytes(b);
-            if spi > 255 && !self.is_taken(spi) {
+            let spi = EspSpi(u32::from_be_bytes(b));
+            if spi.is_assignable() && !self.is_taken(spi) {
                 self.entries.insert(
                     spi,
                     Entry {
@@ -64,23 +66,23 @@ impl SpiBook {
     }
 
     /// Whether the engine or the driver holds `spi`.
-    pub(crate) fn is_taken(&self, spi: u32) -> bool {
+    pub(crate) fn is_taken(&self, spi: EspSpi) -> bool {
         self.entries.contains_key(&spi) || self.reserved.contains(&spi)
     }
 
     /// The driver reserves `spi`; `false` if it is invalid or already taken.
-    pub(crate) fn reserve(&mut self, spi: u32) -> bool {
-        spi > 255 && !self.is_taken(spi) && self.reserved.insert(spi)
+    pub(crate) fn reserve(&mut self, spi: EspSpi) -> bool {
+        spi.is_assignable() && !self.is_taken(spi) && self.reserved.insert(spi)
     }
 
     /// The driver releases a reservation; `false` if it had none.
-    pub(crate) fn release(&mut self, spi: u32) -> bool {
+    pub(crate) fn release(&mut self, spi: EspSpi) -> bool {
         self.reserved.remove(&spi)
     }
 
     /// Gives the SPIs handed out since the last call to `owner` (or orphans them if it is
     /// gone); they count from `now` until they are seen live.
-    pub(crate) fn claim(&mut self, owner: Option<u64>, now: Instant) {
+    pub(crate) fn claim(&mut self, owner: Option<IkeSpi>, now: Instant) {
         for spi in std::mem::take(&mut self.fresh) {
             let Some(e) = self.entries.get_mut(&spi) else {
                 continue;
@@ -96,7 +98,7 @@ impl SpiBook {
 
     /// Updates `owner`'s SPIs from the inbound SPIs of its Child SAs (`live`), taking over
     /// live ones held by another owner (the Child SAs an IKE SA rekey moved).
-    pub(crate) fn reconcile(&mut self, owner: u64, live: &[u32], now: Instant) {
+    pub(crate) fn reconcile(&mut self, owner: IkeSpi, live: &[EspSpi], now: Instant) {
         for &spi in live {
             let Some(e) = self.entries.get_mut(&spi) else {
                 continue;
@@ -128,7 +130,7 @@ impl SpiBook {
     }
 
     /// `owner` is gone: its SPIs are no longer live from `now`.
-    pub(crate) fn orphan(&mut self, owner: u64, now: Instant) {
+    pub(crate) fn orphan(&mut self, owner: IkeSpi, now: Instant) {
         for spi in self.by_owner.remove(&owner).unwrap_or_default() {
             if let Some(e) = self.entries.get_mut(&spi).filter(|e| e.owner == owner) {
                 e.owner = ORPHAN;
@@ -171,15 +173,15 @@ mod tests {
         let t0 = Instant::now();
         let mut book = SpiBook::default();
         let a = book.allocate(p).expect("spi");
-        book.claim(Some(7), t0);
-        book.reconcile(7, &[a], t0);
+        book.claim(Some(IkeSpi(7)), t0);
+        book.reconcile(IkeSpi(7), &[a], t0);
         // Still live much later: kept.
-        book.reconcile(7, &[a], t0 + DELAY * 3);
+        book.reconcile(IkeSpi(7), &[a], t0 + DELAY * 3);
         book.expire(t0 + DELAY * 3, DELAY);
         assert!(book.is_taken(a));
         // Deleted: kept for the delay, then freed.
         let gone = t0 + DELAY * 4;
-        book.reconcile(7, &[], gone);
+        book.reconcile(IkeSpi(7), &[], gone);
         book.expire(gone + DELAY / 2, DELAY);
         assert!(book.is_taken(a));
         book.expire(gone + DELAY, DELAY);
@@ -193,8 +195,8 @@ mod tests {
         let t0 = Instant::now();
         let mut book = SpiBook::default();
         let a = book.allocate(p).expect("spi");
-        book.claim(Some(7), t0);
-        book.reconcile(7, &[], t0 + DELAY / 2);
+        book.claim(Some(IkeSpi(7)), t0);
+        book.reconcile(IkeSpi(7), &[], t0 + DELAY / 2);
         book.expire(t0 + DELAY / 2, DELAY);
         assert!(book.is_taken(a));
         book.expire(t0 + DELAY, DELAY);
@@ -208,12 +210,12 @@ mod tests {
         let mut book = SpiBook::default();
         let a = book.allocate(p).expect("spi");
         let b = book.allocate(p).expect("spi");
-        book.claim(Some(7), t0);
-        book.reconcile(7, &[a, b], t0);
+        book.claim(Some(IkeSpi(7)), t0);
+        book.reconcile(IkeSpi(7), &[a, b], t0);
         // The new IKE SA 9 took over `a`; the old one is deleted long after.
-        book.reconcile(9, &[a], t0);
+        book.reconcile(IkeSpi(9), &[a], t0);
         let gone = t0 + DELAY * 5;
-        book.orphan(7, gone);
+        book.orphan(IkeSpi(7), gone);
         book.expire(gone, DELAY);
         assert!(book.is_taken(a) && book.is_taken(b));
         book.expire(gone + DELAY, DELAY);
@@ -224,11 +226,12 @@ mod tests {
     #[test]
     fn driver_reservations_are_never_handed_out() {
         let mut book = SpiBook::default();
-        assert!(book.reserve(0x1000));
-        assert!(!book.reserve(0x1000), "already reserved");
-        assert!(!book.reserve(255), "reserved range");
-        assert!(book.is_taken(0x1000));
-        assert!(book.release(0x1000));
-        assert!(!book.is_taken(0x1000));
+        let spi = EspSpi(0x1000);
+        assert!(book.reserve(spi));
+        assert!(!book.reserve(spi), "already reserved");
+        assert!(!book.reserve(EspSpi(255)), "reserved range");
+        assert!(book.is_taken(spi));
+        assert!(book.release(spi));
+        assert!(!book.is_taken(spi));
     }
 }

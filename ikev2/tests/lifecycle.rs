@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ikev2::wire::{ExchangeType, Header};
-use ikev2::{ConnectionConfig, EndpointConfig, Error, Event, Lifetime};
+use ikev2::{ConnectionConfig, EndpointConfig, Error, EspSpi, Event, Lifetime};
 use sim::{Fate, Pair, conn, current_sa, default_provider, live_children, responder};
 
 const PSK: &[u8] = b"correct horse battery staple 0123456789";
@@ -51,7 +51,7 @@ fn count(pair: &Pair, ex: ExchangeType) -> usize {
         .count()
 }
 
-fn deleted(events: &[Event]) -> Vec<u32> {
+fn deleted(events: &[Event]) -> Vec<EspSpi> {
     events
         .iter()
         .filter_map(|e| {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ikev2::wire::{ExchangeType, Header};
-use ikev2::{EndpointConfig, Event, Lifetime};
+use ikev2::{EndpointConfig, EspSpi, Event, Lifetime};
 use sim::{Fate, Pair, Seeded, conn, current_sa, live_children, responder};
 
 const PSK: &[u8] = b"correct horse battery staple 0123456789";
@@ -46,7 +46,7 @@ fn established(seed: u64, esp: &str) -> Pair {
 }
 
 /// The one Child SA of each end before the rekeys: (A's inbound SPI, B's inbound SPI).
-fn old_children(pair: &Pair) -> (u32, u32) {
+fn old_children(pair: &Pair) -> (EspSpi, EspSpi) {
     (
         live_children(&pair.a_events)[0].inbound_spi,
         live_children(&pair.b_events)[0].inbound_spi,
@@ -86,7 +86,7 @@ fn requests(pair: &Pair, ex: ExchangeType) -> usize {
 
 /// Exactly one Child SA left, the same on both ends (crossed SPIs, equal keys), not the old one,
 /// and no error. Returns whether A's rekey created it.
-fn one_successor(pair: &Pair, old: (u32, u32), what: &str) -> bool {
+fn one_successor(pair: &Pair, old: (EspSpi, EspSpi), what: &str) -> bool {
     assert!(
         pair.a_error().is_none() && pair.b_error().is_none(),
         "{what}: {:?} {:?}",
@@ -102,7 +102,7 @@ fn one_successor(pair: &Pair, old: (u32, u32), what: &str) -> bool {
 
 /// Whether `events` show the old Child SA deleted before the rekey of ours that replaced it
 /// was established (the peer's DELETE overtook our response).
-fn old_deleted_before_ours(events: &[Event], old: u32) -> bool {
+fn old_deleted_before_ours(events: &[Event], old: EspSpi) -> bool {
     let deleted = events.iter().position(
         |e| matches!(e, Event::ChildSaDeleted { inbound_spi, .. } if *inbound_spi == old),
     );

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ikev2::{
-    ConnectionConfig, EndpointConfig, Event, Lifetime, PpkConfig, PpkExchange, PpkMode, SaId,
+    ConnectionConfig, EndpointConfig, EspSpi, Event, Lifetime, PpkConfig, PpkExchange, PpkMode,
+    SaId,
 };
 use ipsec_crypto::SecretBytes;
 use sim::{Pair, PpkAnswer, conn, current_sa, default_provider, live_children, responder};
@@ -120,11 +121,11 @@ fn asked(events: &[Event]) -> Vec<PpkExchange> {
         .collect()
 }
 
-fn first_child(pair: &Pair) -> u32 {
+fn first_child(pair: &Pair) -> EspSpi {
     live_children(&pair.a_events)[0].inbound_spi
 }
 
-fn rekey_child(pair: &mut Pair) -> u32 {
+fn rekey_child(pair: &mut Pair) -> EspSpi {
     let sa = current_sa(&pair.a_events).expect("sa");
     let old = first_child(pair);
     let now = pair.now;
@@ -135,7 +136,7 @@ fn rekey_child(pair: &mut Pair) -> u32 {
 
 /// Starts a rekey of the first Child SA and runs through its first attempt only (a retry
 /// comes seconds later). Returns the IKE SA and the old Child SA's inbound SPI.
-fn first_rekey_attempt(pair: &mut Pair) -> (SaId, u32) {
+fn first_rekey_attempt(pair: &mut Pair) -> (SaId, EspSpi) {
     let sa = current_sa(&pair.a_events).expect("sa");
     let old = first_child(pair);
     let now = pair.now;

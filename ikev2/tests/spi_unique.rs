@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ikev2::{ConnectionConfig, EndpointConfig, Lifetime};
+use ikev2::{ConnectionConfig, EndpointConfig, EspSpi, Lifetime};
 use ipsec_crypto::{
     Aead, AeadAlgorithm, BlockCipher, CbcAlgorithm, CryptoError, CryptoProvider, Integ,
     IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, SignatureAlgorithm, SignatureError,
@@ -75,8 +75,8 @@ fn quiet(side: &str) -> ConnectionConfig {
 }
 
 /// B's inbound SPIs of its live Child SAs.
-fn b_spis(pair: &Pair) -> Vec<u32> {
-    let mut v: Vec<u32> = live_children(&pair.b_events)
+fn b_spis(pair: &Pair) -> Vec<EspSpi> {
+    let mut v: Vec<EspSpi> = live_children(&pair.b_events)
         .iter()
         .map(|c| c.inbound_spi)
         .collect();
@@ -84,7 +84,7 @@ fn b_spis(pair: &Pair) -> Vec<u32> {
     v
 }
 
-fn pair_with_reserved(reserved: u32) -> Pair {
+fn pair_with_reserved(reserved: EspSpi) -> Pair {
     let mut rc = responder(quiet("responder"));
     rc.spi_reuse_delay = Duration::from_secs(60);
     let mut pair = Pair::new(
@@ -100,7 +100,7 @@ fn pair_with_reserved(reserved: u32) -> Pair {
 
 #[test]
 fn two_ike_sas_never_share_an_inbound_spi_nor_take_a_reserved_one() {
-    let mut pair = pair_with_reserved(CYCLE[0]);
+    let mut pair = pair_with_reserved(EspSpi(CYCLE[0]));
     let c = Arc::new(quiet("initiator"));
     pair.connect(c.clone());
     pair.drive(1000);
@@ -110,7 +110,7 @@ fn two_ike_sas_never_share_an_inbound_spi_nor_take_a_reserved_one() {
     assert_eq!(spis.len(), 2, "both IKE SAs have their Child SA");
     assert_ne!(spis[0], spis[1]);
     assert!(
-        !spis.contains(&CYCLE[0]),
+        !spis.contains(&EspSpi(CYCLE[0])),
         "the driver's reservation is skipped"
     );
     assert!(spis.iter().all(|s| pair.b.spi_in_use(*s)));
@@ -122,7 +122,7 @@ fn two_ike_sas_never_share_an_inbound_spi_nor_take_a_reserved_one() {
 
 #[test]
 fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() {
-    let mut pair = pair_with_reserved(CYCLE[0]);
+    let mut pair = pair_with_reserved(EspSpi(CYCLE[0]));
     let c = Arc::new(quiet("initiator"));
     let sa = pair.connect(c);
     pair.drive(1000);
@@ -135,7 +135,7 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     let after = b_spis(&pair);
     assert_eq!(after.len(), 1, "the old Child SA was deleted");
     let second = after[0];
-    assert!(second != first && second != CYCLE[0]);
+    assert!(second != first && second != EspSpi(CYCLE[0]));
     assert!(
         pair.b.spi_in_use(first),
         "the replaced SPI stays taken for a while"
@@ -148,14 +148,15 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     assert!(pair.a.rekey_child(now, sa, a_second));
     pair.drive(1000);
     let third = b_spis(&pair)[0];
-    let used = [CYCLE[0], first, second];
-    assert!(!used.contains(&third), "{third:#x} was in use");
+    let used = [EspSpi(CYCLE[0]), first, second];
+    assert!(!used.contains(&third), "{third} was in use");
 
     let later = pair.now + Duration::from_secs(61);
     pair.b.handle_timeout(later);
     assert!(!pair.b.spi_in_use(first), "released after spi_reuse_delay");
     assert!(!pair.b.spi_in_use(second));
-    assert!(pair.b.spi_in_use(third) && pair.b.spi_in_use(CYCLE[0]));
-    assert!(pair.b.release_spi(CYCLE[0]));
-    assert!(!pair.b.spi_in_use(CYCLE[0]));
+    let reserved = EspSpi(CYCLE[0]);
+    assert!(pair.b.spi_in_use(third) && pair.b.spi_in_use(reserved));
+    assert!(pair.b.release_spi(reserved));
+    assert!(!pair.b.spi_in_use(reserved));
 }

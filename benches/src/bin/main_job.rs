@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use benches::{Scenario, connection};
 use esp::{Cipher, InboundSa, OutboundSa, SaConfig};
-use ikev2::{ChildSa, Endpoint, EndpointConfig, Event, PpkConfig, SaId};
+use ikev2::{ChildSa, Endpoint, EndpointConfig, EspSpi, Event, PpkConfig, SaId};
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 use qkd_client::kme_sim::{self, SimConfig, SimPki};
 use qkd_client::{ClientConfig, KeyId, KmeClient};
@@ -237,8 +237,8 @@ fn exchange(d: &[u8]) -> String {
 /// Sends packets both ways through the negotiated ESP SAs and checks every byte.
 fn traffic(provider: &'static dyn CryptoProvider, a: ChildSa, b: ChildSa) -> Res<()> {
     let cipher = Cipher::Aead(a.suite.aead().ok_or("ESP suite is not an AEAD")?);
-    let sa = |spi, keys: &SecretBytes, esn| {
-        let mut c = SaConfig::new(spi, cipher, keys.dangerous_duplicate());
+    let sa = |spi: EspSpi, keys: &SecretBytes, esn| {
+        let mut c = SaConfig::new(spi.0, cipher, keys.dangerous_duplicate());
         c.esn = esn;
         c
     };

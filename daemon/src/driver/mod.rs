@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use ikev2::wire::{Header, IkeSpi};
 use ikev2::{
-    ChildSa, CloseReason, ConnectionConfig, Endpoint, EndpointConfig, Event, IkeSaInfo, SaId,
-    Transmit,
+    ChildSa, CloseReason, ConnectionConfig, Endpoint, EndpointConfig, EspSpi, Event, IkeSaInfo,
+    SaId, Transmit,
 };
 use ipsec_crypto::{CryptoProvider, KeGroup};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -182,8 +182,8 @@ impl SaEntry {
 
 struct ChildRecord {
     name: String,
-    inbound_spi: u32,
-    outbound_spi: u32,
+    inbound_spi: EspSpi,
+    outbound_spi: EspSpi,
     proposal: String,
     local_ts: Vec<String>,
     remote_ts: Vec<String>,
@@ -690,7 +690,7 @@ impl Driver {
     }
 
     /// Removes a deleted Child SA; returns its name.
-    fn child_deleted(&mut self, sa: SaId, inbound_spi: u32) -> Option<String> {
+    fn child_deleted(&mut self, sa: SaId, inbound_spi: EspSpi) -> Option<String> {
         let entry = self.sas.get_mut(&sa)?;
         let pos = entry
             .children
@@ -699,7 +699,7 @@ impl Driver {
         let record = entry.children.remove(pos);
         entry.span.in_scope(|| tracing::info!(child = %record.name, inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA deleted"));
         let connection = entry.connection.clone();
-        self.sink.retire(sa, inbound_spi);
+        self.sink.retire(sa, inbound_spi.0);
         let _ = self.events.send(MonitorEvent::ChildSaRetired {
             connection,
             ike_sa: sa_name(sa),
@@ -744,6 +744,8 @@ impl Driver {
     ) {
         let found = self.sas.iter_mut().find_map(|(id, e)| {
             let child = e.children.iter_mut().find(|c| {
+                // The datapath names the SA by the SPI the engine chose.
+                let spi = EspSpi(spi);
                 if outbound {
                     c.outbound_spi == spi
                 } else {
@@ -966,7 +968,7 @@ impl Driver {
 
     fn retire_children(&mut self, sa: SaId, entry: SaEntry) {
         for c in entry.children {
-            self.sink.retire(sa, c.inbound_spi);
+            self.sink.retire(sa, c.inbound_spi.0);
             let _ = self.events.send(MonitorEvent::ChildSaRetired {
                 connection: entry.connection.clone(),
                 ike_sa: sa_name(sa),

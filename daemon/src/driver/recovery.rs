@@ -244,7 +244,7 @@ impl Driver {
         };
         entry.local = local;
         entry.remote = remote;
-        let spis: Vec<u32> = entry.children.iter().map(|c| c.inbound_spi).collect();
+        let spis: Vec<u32> = entry.children.iter().map(|c| c.inbound_spi.0).collect();
         entry.span.in_scope(
             || tracing::info!(%remote, children = spis.len(), "peer moved: Child SAs follow"),
         );

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use ikev2::SaId;
+use ikev2::{EspSpi, SaId};
 use tokio::sync::oneshot;
 
 use super::{Driver, SaState, sa_name};
@@ -15,7 +15,7 @@ pub(super) struct RekeyWaiter {
     sa: SaId,
     connection: String,
     /// For a Child SA rekey: its name and old inbound SPI.
-    child: Option<(String, u32)>,
+    child: Option<(String, EspSpi)>,
     reply: oneshot::Sender<Result<RekeyView, String>>,
 }
 
@@ -111,7 +111,7 @@ impl Driver {
     }
 
     /// A Child SA of `sa` replacing `old_spi` was installed with inbound SPI `new_spi`.
-    pub(super) fn rekey_child_done(&mut self, sa: SaId, old_spi: u32, new_spi: u32) {
+    pub(super) fn rekey_child_done(&mut self, sa: SaId, old_spi: EspSpi, new_spi: EspSpi) {
         for w in std::mem::take(&mut self.rekeys) {
             match &w.child {
                 Some((name, spi)) if w.sa == sa && *spi == old_spi => {

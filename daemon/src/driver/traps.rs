@@ -6,6 +6,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use ikev2::EspSpi;
+
 use super::{ConnEntry, Driver};
 use crate::config::StartAction;
 
@@ -103,6 +105,7 @@ impl Driver {
             .partition(|(t, _, _)| *t <= now);
         self.unknown_spis = later;
         for (_, remote, spi) in due {
+            let spi = EspSpi(spi);
             let ours = self
                 .sas
                 .values()

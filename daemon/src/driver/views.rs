@@ -31,7 +31,7 @@ impl Driver {
                     child: c.name.clone(),
                     inbound_spi: format!("{:08x}", c.inbound_spi),
                     outbound_spi: format!("{:08x}", c.outbound_spi),
-                    counters: counters.get(&c.inbound_spi).cloned().unwrap_or_default(),
+                    counters: counters.get(&c.inbound_spi.0).cloned().unwrap_or_default(),
                 })
             })
             .collect::<Vec<_>>();
@@ -153,6 +153,6 @@ pub(super) fn child_view(
         local_ts: c.local_ts.clone(),
         remote_ts: c.remote_ts.clone(),
         installed_secs: c.installed_at.elapsed().as_secs(),
-        counters: counters.get(&c.inbound_spi).cloned().unwrap_or_default(),
+        counters: counters.get(&c.inbound_spi.0).cloned().unwrap_or_default(),
     }
 }

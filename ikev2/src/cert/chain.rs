@@ -68,14 +68,7 @@ pub(crate) fn verify_peer(
 ) -> Result<Vec<u8>, &'static str> {
     let (&ee_der, rest) = certs.split_first().ok_or("peer sent no certificate")?;
     let ee = parse(ee_der).ok_or("peer certificate is malformed")?;
-    let validity = ee.validity();
-    if unix_time > validity.not_after.timestamp() {
-        return Err("peer certificate has expired");
-    }
-    if unix_time < validity.not_before.timestamp() {
-        return Err("peer certificate is not yet valid");
-    }
-    check_extensions(&ee, false)?;
+    check_end_entity(&ee, unix_time)?;
     if anchors.is_empty() {
         return Err("no trusted CA configured for certificate authentication");
     }
@@ -84,46 +77,89 @@ pub(crate) fn verify_peer(
         .take(MAX_PEER_CERTS - 1)
         .filter_map(|d| parse(d))
         .collect();
-    let mut used = vec![false; pool.len()];
+    let mut walk = ChainWalk {
+        provider,
+        budget,
+        used: vec![false; pool.len()],
+        reason: "peer certificate is not issued by a trusted CA",
+    };
     let mut current = &ee;
-    let mut intermediates = 0;
-    let mut reason = "peer certificate is not issued by a trusted CA";
-    loop {
-        let issuer = current.issuer().as_raw();
-        for anchor in anchors.iter().filter(|a| a.subject == issuer) {
-            budget.spend()?;
-            match verify_link(provider, current, &anchor.spki) {
-                Ok(()) => {
-                    matches_identity(&ee, id)?;
-                    return Ok(ee.public_key().raw.to_vec());
-                }
-                Err(why) => reason = why,
-            }
+    for intermediates in 0..=MAX_INTERMEDIATES {
+        if walk.signed_by_anchor(current, anchors)? {
+            matches_identity(&ee, id)?;
+            return Ok(ee.public_key().raw.to_vec());
         }
         if intermediates == MAX_INTERMEDIATES {
-            return Err("certificate chain too long");
+            break;
         }
-        let mut next = None;
-        for (i, cand) in pool
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| !used[*i] && c.subject().as_raw() == issuer)
-        {
-            budget.spend()?;
-            match verify_link(provider, current, cand.public_key().raw) {
-                Ok(()) => {
-                    next = Some(i);
-                    break;
-                }
-                Err(why) => reason = why,
+        let i = walk.issuer_in(current, &pool)?.ok_or(walk.reason)?;
+        check_ca(&pool[i], intermediates, unix_time)?;
+        current = &pool[i];
+    }
+    Err("certificate chain too long")
+}
+
+/// The end entity's validity period and extensions.
+fn check_end_entity(ee: &X509Certificate<'_>, unix_time: i64) -> Result<(), &'static str> {
+    let validity = ee.validity();
+    if unix_time > validity.not_after.timestamp() {
+        return Err("peer certificate has expired");
+    }
+    if unix_time < validity.not_before.timestamp() {
+        return Err("peer certificate is not yet valid");
+    }
+    check_extensions(ee, false)
+}
+
+/// A walk from the end entity up to a trust anchor, one signature check at a time.
+struct ChainWalk<'b> {
+    provider: &'b dyn CryptoProvider,
+    budget: &'b mut CheckBudget,
+    /// Intermediates of the peer's pool already in the chain.
+    used: Vec<bool>,
+    /// Why the last link failed, for the error if no other succeeds.
+    reason: &'static str,
+}
+
+impl ChainWalk<'_> {
+    /// Whether a trust anchor signed `cert`.
+    fn signed_by_anchor(
+        &mut self,
+        cert: &X509Certificate<'_>,
+        anchors: &[TrustAnchor],
+    ) -> Result<bool, &'static str> {
+        let issuer = cert.issuer().as_raw();
+        for anchor in anchors.iter().filter(|a| a.subject == issuer) {
+            self.budget.spend()?;
+            match verify_link(self.provider, cert, &anchor.spki) {
+                Ok(()) => return Ok(true),
+                Err(why) => self.reason = why,
             }
         }
-        let Some(i) = next else { return Err(reason) };
-        let ca = &pool[i];
-        check_ca(ca, intermediates, unix_time)?;
-        used[i] = true;
-        intermediates += 1;
-        current = ca;
+        Ok(false)
+    }
+
+    /// The unused certificate of `pool` that signed `cert`, now used.
+    fn issuer_in(
+        &mut self,
+        cert: &X509Certificate<'_>,
+        pool: &[X509Certificate<'_>],
+    ) -> Result<Option<usize>, &'static str> {
+        let issuer = cert.issuer().as_raw();
+        for (i, cand) in pool.iter().enumerate() {
+            if self.used[i] || cand.subject().as_raw() != issuer {
+                continue;
+            }
+            self.budget.spend()?;
+            match verify_link(self.provider, cert, cand.public_key().raw) {
+                Ok(()) => {
+                    self.used[i] = true;
+                    return Ok(Some(i));
+                }
+                Err(why) => self.reason = why,
+            }
+        }
+        Ok(None)
     }
 }
 

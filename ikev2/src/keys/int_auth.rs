@@ -1,5 +1,6 @@
 //! The RFC 9242 §3.3.2 IntAuth chain over IKE_INTERMEDIATE messages.
 
+use crate::wire::MessageId;
 use ipsec_crypto::{Prf, SecretBytes};
 
 /// Accumulates `IntAuth_iN` (over the initiator's requests) and `IntAuth_rN` (over the
@@ -27,13 +28,13 @@ impl IntAuthChain {
 
     /// `IntAuth = IntAuth_iN | IntAuth_rN | IKE_AUTH_MID`, or empty when there was no
     /// IKE_INTERMEDIATE exchange.
-    pub(crate) fn finish(&self, ike_auth_mid: u32) -> Vec<u8> {
+    pub(crate) fn finish(&self, ike_auth_mid: MessageId) -> Vec<u8> {
         match (&self.i, &self.r) {
             (Some(i), Some(r)) => {
                 let mut out = Vec::with_capacity(i.len() + r.len() + 4);
                 out.extend_from_slice(i);
                 out.extend_from_slice(r);
-                out.extend_from_slice(&ike_auth_mid.to_be_bytes());
+                out.extend_from_slice(&ike_auth_mid.0.to_be_bytes());
                 out
             }
             _ => Vec::new(),

@@ -35,8 +35,8 @@ fn ike_keys() -> IkeKeys {
     }
 }
 
-fn spi(name: &str) -> u64 {
-    u64::from_be_bytes(get(name).try_into().expect("8 octets"))
+fn spi(name: &str) -> crate::wire::IkeSpi {
+    crate::wire::IkeSpi::from_slice(&get(name)).expect("8 octets")
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use ipsec_crypto::{Prf, SecretBytes};
 
 use super::prf_plus;
+use crate::wire::IkeSpi;
 
 /// Lengths of the keys derived for an IKE SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +43,8 @@ impl IkeKeys {
         shared: &SecretBytes,
         ni: &[u8],
         nr: &[u8],
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
     ) -> Option<Self> {
         let mut nonce_key = Vec::with_capacity(ni.len() + nr.len());
         nonce_key.extend_from_slice(ni);
@@ -62,8 +63,8 @@ impl IkeKeys {
         shared: &SecretBytes,
         ni: &[u8],
         nr: &[u8],
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
     ) -> Option<Self> {
         let mut skeyseed = SecretBytes::zeroed(prf.output_len());
         prf.key(self.sk_d.expose())
@@ -88,8 +89,8 @@ impl IkeKeys {
         additional: &[&[u8]],
         ni: &[u8],
         nr: &[u8],
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
     ) -> Option<Self> {
         let mut input: Vec<&[u8]> = vec![ke, ni, nr];
         input.extend_from_slice(additional);
@@ -118,8 +119,8 @@ impl IkeKeys {
         ppk: &SecretBytes,
         ni: &[u8],
         nr: &[u8],
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
     ) -> Option<Self> {
         let skeyseed = prf_plus(prf, ppk.expose(), &[self.sk_d.expose()], prf.output_len())?;
         Self::from_skeyseed(prf, self.lengths, &skeyseed, ni, nr, spi_i, spi_r)
@@ -153,8 +154,8 @@ impl IkeKeys {
         skeyseed: &SecretBytes,
         ni: &[u8],
         nr: &[u8],
-        spi_i: u64,
-        spi_r: u64,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
     ) -> Option<Self> {
         let spi_i = spi_i.to_be_bytes();
         let spi_r = spi_r.to_be_bytes();

@@ -1,29 +1,46 @@
 //! The first Child SA, negotiated inside IKE_AUTH (RFC 7296 §1.2, §2.9, §2.17), and the key
 //! derivation shared with CREATE_CHILD_SA.
 
+use ipsec_crypto::SecretBytes;
+
+use super::state::Handshake;
 use super::{Ctx, IkeSa};
 use crate::error::Error;
 use crate::event::ChildSa;
 use crate::keys::child_keymat;
 use crate::proposal::Negotiated;
 use crate::ts::{all_within, narrow};
-use crate::wire::{IpSelector, NotifyType, Payload, Proposal, ProtocolId, TrafficSelector};
+use crate::wire::{EspSpi, IpSelector, NotifyType, Payload, Proposal, ProtocolId, TrafficSelector};
 
 /// What the initiator proposed for the first Child SA.
 pub(crate) struct ChildRequest {
     child_index: usize,
-    inbound_spi: u32,
+    inbound_spi: EspSpi,
 }
 
 /// Everything that defines a new Child SA except its keys.
 pub(crate) struct ChildParams {
     pub(crate) config: usize,
     pub(crate) suite: Negotiated,
-    pub(crate) inbound_spi: u32,
-    pub(crate) outbound_spi: u32,
+    pub(crate) inbound_spi: EspSpi,
+    pub(crate) outbound_spi: EspSpi,
     pub(crate) local_ts: Vec<IpSelector>,
     pub(crate) remote_ts: Vec<IpSelector>,
-    pub(crate) replaces: Option<u32>,
+    pub(crate) replaces: Option<EspSpi>,
+}
+
+/// The SA, TSi and TSr payloads that offer or answer a Child SA, in that order on the wire
+/// (a CREATE_CHILD_SA puts the nonce and KE between SA and TSi).
+pub(crate) struct ChildPayloads {
+    pub(crate) sa: Payload,
+    pub(crate) tsi: Payload,
+    pub(crate) tsr: Payload,
+}
+
+impl ChildPayloads {
+    fn into_vec(self) -> Vec<Payload> {
+        vec![self.sa, self.tsi, self.tsr]
+    }
 }
 
 /// The secrets and nonces of the exchange that created a Child SA.
@@ -35,7 +52,7 @@ pub(crate) struct ChildSeed<'a> {
     pub(crate) ke: Option<&'a [u8]>,
     pub(crate) additional: &'a [&'a [u8]],
     /// RFC 9867: the `SK_d'` with this exchange's PPK, in place of the IKE SA's SK_d.
-    pub(crate) sk_d: Option<&'a ipsec_crypto::SecretBytes>,
+    pub(crate) sk_d: Option<&'a SecretBytes>,
 }
 
 impl IkeSa {
@@ -43,7 +60,7 @@ impl IkeSa {
     pub(super) fn child_request(&self, ctx: &mut Ctx<'_>) -> Option<(ChildRequest, Vec<Payload>)> {
         let child = self.conn.children.first()?;
         let inbound_spi = new_spi(ctx)?;
-        let payloads = child_offer(child, inbound_spi, false);
+        let payloads = child_offer(child, inbound_spi, false).into_vec();
         Some((
             ChildRequest {
                 child_index: 0,
@@ -58,33 +75,29 @@ impl IkeSa {
         &mut self,
         now: std::time::Instant,
         req: ChildRequest,
+        hs: &Handshake,
         payloads: &[Payload],
         ctx: &Ctx<'_>,
     ) -> Result<ChildSa, Error> {
         let params =
             self.accept_child_answer(req.child_index, req.inbound_spi, None, false, payloads)?;
-        let (ni, nr) = (self.ni.clone(), self.nr.clone());
-        self.install_child(
-            now,
-            params,
-            ChildSeed {
-                we_initiated: true,
-                ni: &ni,
-                nr: &nr,
-                ke: None,
-                additional: &[],
-                sk_d: None,
-            },
-            ctx,
-        )
+        let seed = ChildSeed {
+            we_initiated: true,
+            ni: &hs.ni,
+            nr: &hs.nr,
+            ke: None,
+            additional: &[],
+            sk_d: None,
+        };
+        self.install_child(now, params, seed, ctx)
     }
 
     /// Initiator of an exchange: checks the responder's SA, TSi and TSr for a Child SA.
     pub(super) fn accept_child_answer(
         &self,
         config: usize,
-        inbound_spi: u32,
-        replaces: Option<u32>,
+        inbound_spi: EspSpi,
+        replaces: Option<EspSpi>,
         with_ke: bool,
         payloads: &[Payload],
     ) -> Result<ChildParams, Error> {
@@ -131,15 +144,16 @@ impl IkeSa {
     pub(super) fn child_respond(
         &mut self,
         now: std::time::Instant,
+        hs: &Handshake,
         payloads: &[Payload],
         ctx: &mut Ctx<'_>,
     ) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
         let (params, out) = self.select_child(payloads, None, false, ctx)?;
-        let (ni, nr) = (self.ni.clone(), self.nr.clone());
+        let out = out.into_vec();
         let seed = ChildSeed {
             we_initiated: false,
-            ni: &ni,
-            nr: &nr,
+            ni: &hs.ni,
+            nr: &hs.nr,
             ke: None,
             additional: &[],
             sk_d: None,
@@ -158,23 +172,12 @@ impl IkeSa {
         only: Option<usize>,
         with_ke: bool,
         ctx: &mut Ctx<'_>,
-    ) -> Result<(ChildParams, Vec<Payload>), NotifyType> {
+    ) -> Result<(ChildParams, ChildPayloads), NotifyType> {
         let (offered, tsi, tsr) = child_payloads(payloads).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let mut ts_failed = false;
-        for (config, child) in self
-            .conn
-            .children
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| only.is_none_or(|o| o == *i))
-        {
-            let Some((number, suite, spi)) = offered.iter().find_map(|o| {
-                let spi = esp_spi(o)?;
-                specs(child, with_ke)
-                    .iter()
-                    .find_map(|s| s.select(o, false))
-                    .map(|n| (o.number, n, spi))
-            }) else {
+        let templates = self.conn.children.iter().enumerate();
+        for (config, child) in templates.filter(|(i, _)| only.is_none_or(|o| o == *i)) {
+            let Some((number, suite, outbound_spi)) = choose_esp(child, offered, with_ke) else {
                 continue;
             };
             let remote_ts = narrow(tsi, &child.remote_ts);
@@ -184,27 +187,22 @@ impl IkeSa {
                 continue;
             }
             let inbound_spi = new_spi(ctx).ok_or(NotifyType::TEMPORARY_FAILURE)?;
-            let out = vec![
-                Payload::Sa(vec![suite.to_wire(
-                    number,
-                    ProtocolId::ESP,
-                    inbound_spi.to_be_bytes().to_vec(),
-                )]),
-                Payload::TsI(remote_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
-                Payload::TsR(local_ts.iter().cloned().map(TrafficSelector::Ip).collect()),
-            ];
-            return Ok((
-                ChildParams {
-                    config,
-                    suite,
-                    inbound_spi,
-                    outbound_spi: spi,
-                    local_ts,
-                    remote_ts,
-                    replaces: None,
-                },
-                out,
-            ));
+            let spi = inbound_spi.to_be_bytes().to_vec();
+            let out = ChildPayloads {
+                sa: Payload::Sa(vec![suite.to_wire(number, ProtocolId::ESP, spi)]),
+                tsi: Payload::TsI(wire_selectors(&remote_ts)),
+                tsr: Payload::TsR(wire_selectors(&local_ts)),
+            };
+            let params = ChildParams {
+                config,
+                suite,
+                inbound_spi,
+                outbound_spi,
+                local_ts,
+                remote_ts,
+                replaces: None,
+            };
+            return Ok((params, out));
         }
         Err(if ts_failed {
             NotifyType::TS_UNACCEPTABLE
@@ -221,31 +219,10 @@ impl IkeSa {
         seed: ChildSeed<'_>,
         ctx: &Ctx<'_>,
     ) -> Result<ChildSa, Error> {
-        let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
-        let keys = self.keys.as_ref().ok_or(Error::Internal("keys"))?;
-        let per_direction =
-            esp_keymat_len(&p.suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
-        let (i_to_r, r_to_i) = child_keymat(
-            prf,
-            seed.sk_d.unwrap_or(&keys.sk_d),
-            seed.ke,
-            seed.ni,
-            seed.nr,
-            seed.additional,
-            per_direction,
-        )
-        .ok_or(Error::Internal("KEYMAT"))?;
-        let (outbound_keys, inbound_keys) = if seed.we_initiated {
-            (i_to_r, r_to_i)
-        } else {
-            (r_to_i, i_to_r)
-        };
-        let config = self
-            .conn
-            .children
-            .get(p.config)
-            .ok_or(Error::Internal("child config"))?;
+        let (outbound_keys, inbound_keys) = self.child_keys(&p.suite, &seed, ctx)?;
+        let config = (self.conn.children.get(p.config)).ok_or(Error::Internal("child config"))?;
         let (rekey_at, expire_at) = super::children::deadlines(now, &config.lifetime, ctx.provider);
+        let name = config.name.clone();
         // Most IKE SAs carry one Child SA: no spare capacity.
         self.children.reserve_exact(1);
         self.children.push(super::children::ChildEntry {
@@ -261,7 +238,7 @@ impl IkeSa {
             rekeyed_by_peer: None,
         });
         Ok(ChildSa {
-            name: config.name.clone(),
+            name,
             suite: p.suite,
             inbound_spi: p.inbound_spi,
             outbound_spi: p.outbound_spi,
@@ -276,39 +253,74 @@ impl IkeSa {
             udp_encapsulation: self.nat_detected(),
         })
     }
+
+    /// KEYMAT (RFC 7296 §2.17) as `(outbound, inbound)` key material.
+    fn child_keys(
+        &self,
+        suite: &Negotiated,
+        seed: &ChildSeed<'_>,
+        ctx: &Ctx<'_>,
+    ) -> Result<(SecretBytes, SecretBytes), Error> {
+        let prf = self.prf(ctx).ok_or(Error::Internal("prf"))?;
+        let keys = self.keys.as_ref().ok_or(Error::Internal("keys"))?;
+        let per_direction =
+            esp_keymat_len(suite, ctx).ok_or(Error::Internal("ESP cipher not in provider"))?;
+        let sk_d = seed.sk_d.unwrap_or(&keys.sk_d);
+        let (i_to_r, r_to_i) = child_keymat(
+            prf,
+            sk_d,
+            seed.ke,
+            seed.ni,
+            seed.nr,
+            seed.additional,
+            per_direction,
+        )
+        .ok_or(Error::Internal("KEYMAT"))?;
+        Ok(if seed.we_initiated {
+            (i_to_r, r_to_i)
+        } else {
+            (r_to_i, i_to_r)
+        })
+    }
+}
+
+/// The first offered ESP proposal the template accepts: its number, the suite and the
+/// peer's SPI.
+fn choose_esp(
+    child: &crate::config::ChildConfig,
+    offered: &[Proposal],
+    with_ke: bool,
+) -> Option<(u8, Negotiated, EspSpi)> {
+    offered.iter().find_map(|o| {
+        let spi = esp_spi(o)?;
+        specs(child, with_ke)
+            .iter()
+            .find_map(|s| s.select(o, false))
+            .map(|n| (o.number, n, spi))
+    })
+}
+
+fn wire_selectors(ts: &[IpSelector]) -> Vec<TrafficSelector> {
+    ts.iter().cloned().map(TrafficSelector::Ip).collect()
 }
 
 /// SA (with our inbound SPI in every proposal), TSi and TSr for a child template.
 pub(super) fn child_offer(
     child: &crate::config::ChildConfig,
-    inbound_spi: u32,
+    inbound_spi: EspSpi,
     with_ke: bool,
-) -> Vec<Payload> {
+) -> ChildPayloads {
     let spi = inbound_spi.to_be_bytes().to_vec();
     let proposals = specs(child, with_ke)
         .iter()
         .enumerate()
         .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::ESP, spi.clone()))
         .collect();
-    vec![
-        Payload::Sa(proposals),
-        Payload::TsI(
-            child
-                .local_ts
-                .iter()
-                .cloned()
-                .map(TrafficSelector::Ip)
-                .collect(),
-        ),
-        Payload::TsR(
-            child
-                .remote_ts
-                .iter()
-                .cloned()
-                .map(TrafficSelector::Ip)
-                .collect(),
-        ),
-    ]
+    ChildPayloads {
+        sa: Payload::Sa(proposals),
+        tsi: Payload::TsI(wire_selectors(&child.local_ts)),
+        tsr: Payload::TsR(wire_selectors(&child.remote_ts)),
+    }
 }
 
 /// The ESP proposals of a template; without KE methods for the first Child SA, which takes its
@@ -339,16 +351,16 @@ fn esp_keymat_len(suite: &Negotiated, ctx: &Ctx<'_>) -> Option<usize> {
     Some(ctx.provider.cbc(c)?.key_len() + ctx.provider.integ(i)?.key_len())
 }
 
-/// A random ESP SPI outside the reserved range 1..=255 (RFC 4303 §2.1).
-/// A fresh inbound ESP SPI, unique across the endpoint (see `spi_book.rs`).
-pub(super) fn new_spi(ctx: &mut Ctx<'_>) -> Option<u32> {
+/// A fresh inbound ESP SPI outside the reserved range 1..=255 (RFC 4303 §2.1), unique across
+/// the endpoint (see `spi_book.rs`).
+pub(super) fn new_spi(ctx: &mut Ctx<'_>) -> Option<EspSpi> {
     ctx.spis.allocate(ctx.provider)
 }
 
-fn esp_spi(p: &Proposal) -> Option<u32> {
+/// The peer's SPI in an ESP proposal, if it is one an SA may use.
+fn esp_spi(p: &Proposal) -> Option<EspSpi> {
     (p.protocol == ProtocolId::ESP).then_some(())?;
-    let b: [u8; 4] = p.spi.as_slice().try_into().ok()?;
-    Some(u32::from_be_bytes(b)).filter(|s| *s > 255)
+    EspSpi::from_slice(&p.spi).filter(|s| s.is_assignable())
 }
 
 pub(super) fn child_payloads(

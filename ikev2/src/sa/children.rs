@@ -6,14 +6,14 @@ use ipsec_crypto::CryptoProvider;
 
 use crate::config::Lifetime;
 use crate::proposal::Negotiated;
-use crate::wire::IpSelector;
+use crate::wire::{EspSpi, IpSelector};
 
 /// One installed Child SA (its keys went to the datapath; only the facts stay here).
 pub(crate) struct ChildEntry {
     /// Index of its template in the connection's children.
     pub(crate) config: usize,
-    pub(crate) inbound_spi: u32,
-    pub(crate) outbound_spi: u32,
+    pub(crate) inbound_spi: EspSpi,
+    pub(crate) outbound_spi: EspSpi,
     pub(crate) suite: Negotiated,
     pub(crate) local_ts: Vec<IpSelector>,
     pub(crate) remote_ts: Vec<IpSelector>,
@@ -23,7 +23,7 @@ pub(crate) struct ChildEntry {
     pub(crate) rekeying: bool,
     /// The peer rekeyed this SA: lowest nonce of its exchange and the new SA's inbound SPI, to
     /// resolve a simultaneous rekey (RFC 7296 §2.8.1).
-    pub(crate) rekeyed_by_peer: Option<(Vec<u8>, u32)>,
+    pub(crate) rekeyed_by_peer: Option<(Vec<u8>, EspSpi)>,
 }
 
 /// Soft and hard deadlines for an SA created at `now`.

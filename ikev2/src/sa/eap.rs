@@ -23,13 +23,16 @@ use std::time::Instant;
 
 use ipsec_crypto::{SecretBytes, ct_eq};
 
-use super::auth::{AuthSent, Verified, find_auth, find_id, id_body, is_ike_fatal};
-use super::{Ctx, IkeSa, State, first_error_notify};
+use super::auth::AuthSent;
+use super::auth_answer::Verified;
+use super::credentials::{find_auth, find_id, id_body, is_ike_fatal};
+use super::state::{AuthWait, Handshake, State, Step};
+use super::{Ctx, IkeSa, first_error_notify};
 use crate::config::Identity;
 use crate::error::Error;
 use crate::event::Event;
 use crate::keys::{maced_id, psk_auth};
-use crate::wire::{AuthMethod, AuthPayload, ExchangeType, Identification, Payload};
+use crate::wire::{AuthMethod, AuthPayload, ExchangeType, Identification, MessageId, Payload};
 
 /// The driver's answer to [`Event::EapStarted`] or [`Event::EapMessage`], given with
 /// [`Endpoint::eap_respond`](crate::Endpoint::eap_respond).
@@ -52,11 +55,19 @@ pub(crate) struct EapServer {
     /// The first IKE_AUTH request (SAi2, TSi, TSr), answered in the last exchange.
     first_request: Vec<Payload>,
     idi: Identification,
-    ike_auth_mid: u32,
+    ike_auth_mid: MessageId,
     phase: ServerPhase,
     /// Identifier of the initiator's last EAP Response, echoed in EAP-Success or EAP-Failure
     /// (RFC 3748 §4.2).
     last_identifier: u8,
+}
+
+/// Responder: how EAP ends early.
+enum ServerEnd {
+    /// Answer IKE_AUTH with the error's notify and fail.
+    Reject(Error),
+    /// The method failed: EAP-Failure, and fail.
+    Failure,
 }
 
 enum ServerPhase {
@@ -72,7 +83,7 @@ enum ServerPhase {
 
 /// Initiator: the EAP exchange with the responder.
 pub(crate) struct EapClient {
-    ike_auth_mid: u32,
+    ike_auth_mid: MessageId,
     phase: ClientPhase,
     /// The responder's identity, from the first IKE_AUTH response.
     idr: Option<Identification>,
@@ -90,7 +101,7 @@ enum ClientPhase {
 }
 
 impl EapClient {
-    pub(super) fn new(ike_auth_mid: u32) -> Self {
+    pub(super) fn new(ike_auth_mid: MessageId) -> Self {
         Self {
             ike_auth_mid,
             phase: ClientPhase::FirstSent,
@@ -126,14 +137,13 @@ impl IkeSa {
             sa: self.id,
             peer_id: Identity(idi.clone()),
         });
-        self.eap = Some(Box::new(EapServer {
+        Ok(Verified::Eap(Box::new(EapServer {
             first_request: payloads.to_vec(),
             idi: idi.clone(),
-            ike_auth_mid: self.expected_request_id,
+            ike_auth_mid: self.window.expected_id,
             phase: ServerPhase::Starting,
             last_identifier: 0,
-        }));
-        Ok(Verified::Eap)
+        })))
     }
 
     /// Responder: an IKE_AUTH request during EAP.
@@ -141,103 +151,106 @@ impl IkeSa {
         &mut self,
         now: Instant,
         payloads: &[Payload],
+        hs: Box<Handshake>,
+        mut server: Box<EapServer>,
         ctx: &mut Ctx<'_>,
     ) {
-        self.state = State::AwaitAuth;
-        let Some(mut server) = self.eap.take() else {
-            return;
-        };
         match std::mem::replace(&mut server.phase, ServerPhase::AwaitDriver) {
             ServerPhase::AwaitPeer => {
                 let Some(message) = find_eap(payloads)
                     .filter(|m| m.len() >= EAP_HEADER_LEN && m[0] == EAP_RESPONSE)
                 else {
-                    return self.reject_auth(
-                        now,
-                        Error::InvalidSyntax("IKE_AUTH request during EAP without an EAP Response"),
-                        ctx,
-                    );
+                    let e =
+                        Error::InvalidSyntax("IKE_AUTH request during EAP without an EAP Response");
+                    return self.reject_auth(now, e, ctx);
                 };
                 server.last_identifier = message[1];
                 ctx.events.push_back(Event::EapMessage {
                     sa: self.id,
                     message: message.to_vec(),
                 });
-                self.eap = Some(server);
             }
             ServerPhase::AwaitAuth(msk) => {
-                self.finish_eap_server(now, payloads, &server, msk.as_ref(), ctx)
+                return self.finish_eap_server(now, payloads, hs, &server, msk.as_ref(), ctx);
             }
             phase => {
                 // A retransmission while the driver works on the request: it is answered then.
                 server.phase = phase;
-                self.eap = Some(server);
                 ctx.stats.dropped_unexpected += 1;
             }
         }
+        self.state = State::Handshake(hs, Step::AwaitAuth(AuthWait::Eap(server)));
     }
 
     /// Responder: the driver's EAP Request, Success or Failure.
     fn eap_server_step(&mut self, now: Instant, step: EapStep, ctx: &mut Ctx<'_>) {
-        let Some(mut server) = self.eap.take() else {
+        let state = std::mem::replace(&mut self.state, State::Dead);
+        let State::Handshake(hs, Step::AwaitAuth(AuthWait::Eap(mut server))) = state else {
+            self.state = state;
             return;
         };
-        let phase = std::mem::replace(&mut server.phase, ServerPhase::AwaitPeer);
-        let out = match (phase, step) {
-            (ServerPhase::Starting, EapStep::Message(request)) => {
-                let int_auth = self.int_auth.finish(server.ike_auth_mid);
-                match self.responder_auth_payloads(&int_auth, ctx) {
-                    Ok(mut out) => {
-                        out.push(Payload::Eap(request));
-                        out
-                    }
-                    Err(e) => return self.reject_auth(now, e, ctx),
+        let answer = self.eap_server_answer(&hs, &mut server, step, ctx);
+        let identifier = server.last_identifier;
+        self.state = State::Handshake(hs, Step::AwaitAuth(AuthWait::Eap(server)));
+        match answer {
+            Ok(Some(out)) => {
+                if self
+                    .respond(now, ExchangeType::IKE_AUTH, out, ctx)
+                    .is_none()
+                {
+                    self.fail(Error::Internal("could not protect a response"), ctx);
                 }
             }
-            (ServerPhase::AwaitDriver, EapStep::Message(request)) => vec![Payload::Eap(request)],
+            Ok(None) => {}
+            Err(ServerEnd::Reject(e)) => self.reject_auth(now, e, ctx),
+            Err(ServerEnd::Failure) => self.eap_server_failed(now, identifier, ctx),
+        }
+    }
+
+    /// Responder: our IKE_AUTH response for the driver's step (`None`: no EAP message waits
+    /// for one), or how EAP ends.
+    fn eap_server_answer(
+        &self,
+        hs: &Handshake,
+        server: &mut EapServer,
+        step: EapStep,
+        ctx: &Ctx<'_>,
+    ) -> Result<Option<Vec<Payload>>, ServerEnd> {
+        let phase = std::mem::replace(&mut server.phase, ServerPhase::AwaitPeer);
+        match (phase, step) {
+            (ServerPhase::Starting, EapStep::Message(request)) => {
+                let int_auth = hs.int_auth.finish(server.ike_auth_mid);
+                let mut out = self
+                    .responder_auth_payloads(hs, &int_auth, ctx)
+                    .map_err(ServerEnd::Reject)?;
+                out.push(Payload::Eap(request));
+                Ok(Some(out))
+            }
+            (ServerPhase::AwaitDriver, EapStep::Message(request)) => {
+                Ok(Some(vec![Payload::Eap(request)]))
+            }
             (ServerPhase::AwaitDriver, EapStep::Success { msk }) => {
                 server.phase = ServerPhase::AwaitAuth(msk);
-                vec![Payload::Eap(vec![
-                    EAP_SUCCESS,
-                    server.last_identifier,
-                    0,
-                    4,
-                ])]
+                Ok(Some(vec![eap_result(EAP_SUCCESS, server.last_identifier)]))
             }
-            (ServerPhase::AwaitDriver, EapStep::Failure) => {
-                let failure = vec![Payload::Eap(vec![
-                    EAP_FAILURE,
-                    server.last_identifier,
-                    0,
-                    4,
-                ])];
-                self.respond(now, ExchangeType::IKE_AUTH, failure, ctx);
-                return self.fail(
-                    Error::AuthenticationFailed("EAP authentication of the initiator failed"),
-                    ctx,
-                );
-            }
-            (ServerPhase::Starting, _) => {
-                return self.reject_auth(
-                    now,
-                    Error::AuthenticationFailed("EAP ended before any EAP round trip"),
-                    ctx,
-                );
-            }
+            (ServerPhase::AwaitDriver, EapStep::Failure) => Err(ServerEnd::Failure),
+            (ServerPhase::Starting, _) => Err(ServerEnd::Reject(Error::AuthenticationFailed(
+                "EAP ended before any EAP round trip",
+            ))),
             (phase, _) => {
-                tracing::debug!(sa = ?self.id, "EAP step ignored: no EAP message is waiting for one");
+                tracing::debug!(sa = %self.id, "EAP step ignored: no EAP message is waiting for one");
                 server.phase = phase;
-                self.eap = Some(server);
-                return;
+                Ok(None)
             }
-        };
-        self.eap = Some(server);
-        if self
-            .respond(now, ExchangeType::IKE_AUTH, out, ctx)
-            .is_none()
-        {
-            self.fail(Error::Internal("could not protect a response"), ctx);
         }
+    }
+
+    /// Responder: the EAP method failed; EAP-Failure, and the SA fails.
+    fn eap_server_failed(&mut self, now: Instant, identifier: u8, ctx: &mut Ctx<'_>) {
+        let failure = vec![eap_result(EAP_FAILURE, identifier)];
+        self.respond(now, ExchangeType::IKE_AUTH, failure, ctx);
+        let e = Error::AuthenticationFailed("EAP authentication of the initiator failed");
+        self.fail(e, ctx);
     }
 
     /// Responder: the initiator's AUTH from the MSK; ours, and the first Child SA.
@@ -245,40 +258,30 @@ impl IkeSa {
         &mut self,
         now: Instant,
         payloads: &[Payload],
+        hs: Box<Handshake>,
         server: &EapServer,
         msk: Option<&SecretBytes>,
         ctx: &mut Ctx<'_>,
     ) {
         let Some(auth) = find_auth(payloads) else {
-            return self.reject_auth(
-                now,
-                Error::InvalidSyntax("last IKE_AUTH request of EAP without AUTH"),
-                ctx,
-            );
+            let e = Error::InvalidSyntax("last IKE_AUTH request of EAP without AUTH");
+            return self.reject_auth(now, e, ctx);
         };
-        let int_auth = self.int_auth.finish(server.ike_auth_mid);
-        let Some((expected, ours)) = self.msk_auth(
-            msk,
-            &id_body(&server.idi),
-            &self.conn.local_id.body(),
-            &int_auth,
-            ctx,
-        ) else {
+        let int_auth = hs.int_auth.finish(server.ike_auth_mid);
+        let ids = (id_body(&server.idi), self.conn.local_id.body());
+        let Some((expected, ours)) = self.msk_auth(&hs, msk, (&ids.0, &ids.1), &int_auth, ctx)
+        else {
             return self.fail(Error::Internal("keys"), ctx);
         };
         if auth.method != AuthMethod::SHARED_KEY_MIC || !ct_eq(expected.expose(), &auth.data) {
-            return self.reject_auth(
-                now,
-                Error::AuthenticationFailed("initiator AUTH from the EAP MSK does not verify"),
-                ctx,
-            );
+            let e = Error::AuthenticationFailed("initiator AUTH from the EAP MSK does not verify");
+            return self.reject_auth(now, e, ctx);
         }
         let out = vec![Payload::Auth(AuthPayload {
             method: AuthMethod::SHARED_KEY_MIC,
             data: ours.expose().to_vec(),
         })];
-        self.eap = None;
-        self.finish_responder(now, out, &server.first_request, ctx);
+        self.finish_responder(now, hs, out, &server.first_request, ctx);
     }
 
     /// Initiator: a response during EAP.
@@ -286,6 +289,7 @@ impl IkeSa {
         &mut self,
         now: Instant,
         payloads: &[Payload],
+        hs: Box<Handshake>,
         mut sent: AuthSent,
         ctx: &mut Ctx<'_>,
     ) {
@@ -297,145 +301,132 @@ impl IkeSa {
         }
         match std::mem::replace(&mut client.phase, ClientPhase::Sent) {
             ClientPhase::FirstSent => {
-                let int_auth = self.int_auth.finish(client.ike_auth_mid);
-                match self.verify_responder(now, payloads, &int_auth, ctx) {
+                let int_auth = hs.int_auth.finish(client.ike_auth_mid);
+                match self.verify_responder(now, &hs, payloads, &int_auth, ctx) {
                     Ok(idr) => client.idr = Some(idr),
                     Err(e) => return self.fail(e, ctx),
                 }
             }
             ClientPhase::Sent => {}
             ClientPhase::AuthSent(msk) => {
-                return self.finish_eap_peer(now, payloads, sent, &client, msk.as_ref(), ctx);
+                return self.finish_eap_peer(now, payloads, hs, sent, &client, msk.as_ref(), ctx);
             }
             ClientPhase::AwaitDriver { .. } => {
                 return self.fail(Error::Internal("EAP response without a request"), ctx);
             }
         }
-        let Some(message) = find_eap(payloads).filter(|m| m.len() >= EAP_HEADER_LEN) else {
-            return self.fail(
-                Error::InvalidSyntax("IKE_AUTH response during EAP without an EAP packet"),
-                ctx,
-            );
-        };
-        client.phase = match message[0] {
-            EAP_REQUEST => ClientPhase::AwaitDriver { success: false },
-            EAP_SUCCESS => ClientPhase::AwaitDriver { success: true },
-            EAP_FAILURE => {
-                return self.fail(
-                    Error::AuthenticationFailed("responder sent EAP-Failure"),
-                    ctx,
-                );
+        match eap_from_responder(payloads) {
+            Ok((message, success)) => {
+                client.phase = ClientPhase::AwaitDriver { success };
+                ctx.events.push_back(Event::EapMessage {
+                    sa: self.id,
+                    message: message.to_vec(),
+                });
+                sent.eap = Some(client);
+                self.state = State::Handshake(hs, Step::AuthSent(sent));
             }
-            _ => {
-                return self.fail(
-                    Error::InvalidSyntax(
-                        "EAP packet from the responder is not a Request, Success or Failure",
-                    ),
-                    ctx,
-                );
-            }
-        };
-        ctx.events.push_back(Event::EapMessage {
-            sa: self.id,
-            message: message.to_vec(),
-        });
-        sent.eap = Some(client);
-        self.state = State::AuthSent(sent);
+            Err(e) => self.fail(e, ctx),
+        }
     }
 
     /// Initiator: the driver's EAP Response, or the MSK after EAP-Success.
     fn eap_peer_step(&mut self, now: Instant, step: EapStep, ctx: &mut Ctx<'_>) {
         let state = std::mem::replace(&mut self.state, State::Dead);
-        let State::AuthSent(mut sent) = state else {
+        let State::Handshake(hs, Step::AuthSent(mut sent)) = state else {
             self.state = state;
             return;
         };
-        let Some(client) = sent.eap.as_mut() else {
-            self.state = State::AuthSent(sent);
-            return;
+        let payload = match sent.eap.as_mut() {
+            Some(client) => self.eap_peer_answer(&hs, client, step, ctx),
+            None => Ok(None),
         };
+        match payload {
+            Ok(Some(payload)) => {
+                self.state = State::Handshake(hs, Step::AuthSent(sent));
+                self.send_request(now, ExchangeType::IKE_AUTH, &[payload], ctx);
+            }
+            Ok(None) => self.state = State::Handshake(hs, Step::AuthSent(sent)),
+            Err(e) => self.fail(e, ctx),
+        }
+    }
+
+    /// Initiator: what the driver's step makes us send (`None`: it does not fit the
+    /// responder's last EAP packet), or why EAP failed.
+    fn eap_peer_answer(
+        &self,
+        hs: &Handshake,
+        client: &mut EapClient,
+        step: EapStep,
+        ctx: &Ctx<'_>,
+    ) -> Result<Option<Payload>, Error> {
         let ClientPhase::AwaitDriver { success } = client.phase else {
-            self.state = State::AuthSent(sent);
-            return;
+            return Ok(None);
         };
-        let payloads = match (success, step) {
+        match (success, step) {
             (false, EapStep::Message(response)) => {
                 client.phase = ClientPhase::Sent;
-                vec![Payload::Eap(response)]
+                Ok(Some(Payload::Eap(response)))
             }
             (true, EapStep::Success { msk }) => {
-                let int_auth = self.int_auth.finish(client.ike_auth_mid);
+                let int_auth = hs.int_auth.finish(client.ike_auth_mid);
                 let idr = client.idr.as_ref().map(id_body).unwrap_or_default();
-                let Some((ours, _)) = self.msk_auth(
-                    msk.as_ref(),
-                    &self.conn.local_id.body(),
-                    &idr,
-                    &int_auth,
-                    ctx,
-                ) else {
-                    return self.fail(Error::Internal("keys"), ctx);
-                };
+                let ids = (self.conn.local_id.body(), idr);
+                let (ours, _) = self
+                    .msk_auth(hs, msk.as_ref(), (&ids.0, &ids.1), &int_auth, ctx)
+                    .ok_or(Error::Internal("keys"))?;
                 client.phase = ClientPhase::AuthSent(msk);
-                vec![Payload::Auth(AuthPayload {
+                Ok(Some(Payload::Auth(AuthPayload {
                     method: AuthMethod::SHARED_KEY_MIC,
                     data: ours.expose().to_vec(),
-                })]
+                })))
             }
-            (_, EapStep::Failure) => {
-                return self.fail(
-                    Error::AuthenticationFailed("EAP method failed on the initiator"),
-                    ctx,
-                );
-            }
+            (_, EapStep::Failure) => Err(Error::AuthenticationFailed(
+                "EAP method failed on the initiator",
+            )),
             (_, _) => {
-                tracing::debug!(sa = ?self.id, "EAP step does not fit the responder's last EAP packet");
-                self.state = State::AuthSent(sent);
-                return;
+                tracing::debug!(sa = %self.id, "EAP step does not fit the responder's last EAP packet");
+                Ok(None)
             }
-        };
-        self.state = State::AuthSent(sent);
-        self.send_request(now, ExchangeType::IKE_AUTH, &payloads, ctx);
+        }
     }
 
     /// Initiator: the responder's AUTH from the MSK completes the IKE SA.
+    #[allow(clippy::too_many_arguments)]
     fn finish_eap_peer(
         &mut self,
         now: Instant,
         payloads: &[Payload],
+        hs: Box<Handshake>,
         sent: AuthSent,
         client: &EapClient,
         msk: Option<&SecretBytes>,
         ctx: &mut Ctx<'_>,
     ) {
         let Some(auth) = find_auth(payloads) else {
-            return self.fail(
-                Error::InvalidSyntax("last IKE_AUTH response of EAP without AUTH"),
-                ctx,
-            );
+            let e = Error::InvalidSyntax("last IKE_AUTH response of EAP without AUTH");
+            return self.fail(e, ctx);
         };
-        let int_auth = self.int_auth.finish(client.ike_auth_mid);
+        let int_auth = hs.int_auth.finish(client.ike_auth_mid);
         let idr = client.idr.as_ref().map(id_body).unwrap_or_default();
-        let Some((_, expected)) =
-            self.msk_auth(msk, &self.conn.local_id.body(), &idr, &int_auth, ctx)
-        else {
+        let ids = (self.conn.local_id.body(), idr);
+        let Some((_, expected)) = self.msk_auth(&hs, msk, (&ids.0, &ids.1), &int_auth, ctx) else {
             return self.fail(Error::Internal("keys"), ctx);
         };
         if auth.method != AuthMethod::SHARED_KEY_MIC || !ct_eq(expected.expose(), &auth.data) {
-            return self.fail(
-                Error::AuthenticationFailed("responder AUTH from the EAP MSK does not verify"),
-                ctx,
-            );
+            let e = Error::AuthenticationFailed("responder AUTH from the EAP MSK does not verify");
+            return self.fail(e, ctx);
         }
-        self.finish_initiator(now, payloads, sent.child, ctx);
+        self.finish_initiator(now, hs, payloads, sent.child, ctx);
     }
 
     /// The AUTH values of the last EAP exchange (RFC 7296 §2.16): `(initiator's, responder's)`
     /// over their signed octets, keyed with the MSK, or with SK_pi and SK_pr without one.
+    /// `ids` are the bodies of IDi and IDr.
     fn msk_auth(
         &self,
+        hs: &Handshake,
         msk: Option<&SecretBytes>,
-        idi_body: &[u8],
-        idr_body: &[u8],
+        (idi_body, idr_body): (&[u8], &[u8]),
         int_auth: &[u8],
         ctx: &Ctx<'_>,
     ) -> Option<(SecretBytes, SecretBytes)> {
@@ -445,18 +436,33 @@ impl IkeSa {
         let maced_r = maced_id(prf, &keys.sk_pr, idr_body);
         let key_i = msk.unwrap_or(&keys.sk_pi);
         let key_r = msk.unwrap_or(&keys.sk_pr);
-        let i = psk_auth(
-            prf,
-            key_i.expose(),
-            &[&self.msg1, &self.nr, &maced_i, int_auth],
-        );
-        let r = psk_auth(
-            prf,
-            key_r.expose(),
-            &[&self.msg2, &self.ni, &maced_r, int_auth],
-        );
+        let i = psk_auth(prf, key_i.expose(), &[&hs.msg1, &hs.nr, &maced_i, int_auth]);
+        let r = psk_auth(prf, key_r.expose(), &[&hs.msg2, &hs.ni, &maced_r, int_auth]);
         Some((i, r))
     }
+}
+
+/// The responder's EAP packet in an IKE_AUTH response and whether it is EAP-Success; an error
+/// for EAP-Failure or anything else.
+fn eap_from_responder(payloads: &[Payload]) -> Result<(&[u8], bool), Error> {
+    let Some(message) = find_eap(payloads).filter(|m| m.len() >= EAP_HEADER_LEN) else {
+        return Err(Error::InvalidSyntax(
+            "IKE_AUTH response during EAP without an EAP packet",
+        ));
+    };
+    match message[0] {
+        EAP_REQUEST => Ok((message, false)),
+        EAP_SUCCESS => Ok((message, true)),
+        EAP_FAILURE => Err(Error::AuthenticationFailed("responder sent EAP-Failure")),
+        _ => Err(Error::InvalidSyntax(
+            "EAP packet from the responder is not a Request, Success or Failure",
+        )),
+    }
+}
+
+/// EAP-Success or EAP-Failure (RFC 3748 §4.2) echoing the last Response's identifier.
+fn eap_result(code: u8, identifier: u8) -> Payload {
+    Payload::Eap(vec![code, identifier, 0, 4])
 }
 
 impl fmt::Debug for EapStep {

@@ -11,7 +11,8 @@
 use std::time::Instant;
 
 use super::children::ours_redundant;
-use super::tasks::Task;
+use super::create_child::CcKind;
+use super::tasks::{Active, Task};
 use super::{Ctx, IkeSa};
 use crate::event::Event;
 
@@ -33,8 +34,19 @@ pub(crate) struct IkeCollision {
 impl IkeSa {
     /// Whether our own IKE SA rekey is in flight (a crossing request then collides with it).
     pub(super) fn ike_rekey_in_flight(&self) -> bool {
-        matches!(&self.active, Some(super::tasks::Active::CreateChild(cc))
-            if cc.kind == super::create_child::CcKind::RekeyIke)
+        self.our_ike_rekey_nonce().is_some()
+    }
+
+    /// Our IKE SA rekey in flight, with its lowest nonce once its CREATE_CHILD_SA response is
+    /// in (we are in IKE_FOLLOWUP_KE); `None` when there is none.
+    pub(super) fn our_ike_rekey_nonce(&self) -> Option<Option<Vec<u8>>> {
+        match self.active.as_ref()? {
+            Active::CreateChild(sent) if sent.kind() == CcKind::RekeyIke => Some(None),
+            Active::Followup(sent) if sent.cc.kind() == CcKind::RekeyIke => {
+                Some(Some(sent.cc.lowest_nonce()))
+            }
+            _ => None,
+        }
     }
 
     /// Whether this SA cannot take a rekey or a new Child SA right now (RFC 7296 §2.25.2):
@@ -76,7 +88,7 @@ impl IkeSa {
         let lost = ours_redundant(&lowest, &c.theirs_lowest);
         c.ours_lowest = Some(lowest);
         if lost && followups {
-            tracing::info!(sa = ?self.id, "IKE SA rekey collision lost: abandoning our rekey before IKE_FOLLOWUP_KE");
+            tracing::info!(sa = %self.id, "IKE SA rekey collision lost: abandoning our rekey before IKE_FOLLOWUP_KE");
             c.give_way = true;
             self.resolve_ike_collision(now, ctx);
             return false;
@@ -123,7 +135,7 @@ impl IkeSa {
             return;
         }
         if let Some(new) = c.theirs.take().or_else(|| c.ours.take()) {
-            tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer deleted the old IKE SA");
+            tracing::info!(sa = %self.id, "IKE SA rekey collision: the peer deleted the old IKE SA");
             self.adopt_rekeyed(*new, false, ctx);
         }
     }
@@ -142,7 +154,7 @@ impl IkeSa {
         } else if c.give_way {
             // Both abandoned: try again later.
             self.ike_collision = None;
-            self.ike_rekey_at = Some(now + std::time::Duration::from_secs(2));
+            self.timers.ike_rekey = Some(now + std::time::Duration::from_secs(2));
         } else {
             self.ike_collision = None;
         }
@@ -161,36 +173,27 @@ impl IkeSa {
         let (ours, theirs) = (c.ours.take(), c.theirs.take());
         if c.settled {
             // Late and redundant: ours is deleted by us, theirs by the peer.
-            if let Some(mut o) = ours {
-                o.queue(now, Task::DeleteIke, ctx);
-                ctx.spawned.push(*o);
-            }
-            if let Some(t) = theirs {
-                ctx.spawned.push(*t);
-            }
-            return;
+            let late = ours.into_iter().map(|o| (o, true));
+            return release(now, late.chain(theirs.map(|t| (t, false))), ctx);
         }
         let ours = match ours {
-            Some(mut o) if lost => {
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
-                o.queue(now, Task::DeleteIke, ctx);
-                ctx.spawned.push(*o);
+            Some(o) if lost => {
+                tracing::info!(sa = %self.id, "IKE SA rekey collision: ours has the lowest nonce, deleting our new IKE SA");
+                release(now, [(o, true)], ctx);
                 None
             }
             other => other,
         };
         match (ours, theirs) {
             (Some(o), theirs) if won => {
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
+                tracing::info!(sa = %self.id, "IKE SA rekey collision: the peer's has the lowest nonce, keeping ours");
                 c.settled = true;
                 // The peer deletes the redundant one it created.
-                if let Some(t) = theirs {
-                    ctx.spawned.push(*t);
-                }
+                release(now, theirs.map(|t| (t, false)), ctx);
                 self.adopt_rekeyed(*o, true, ctx);
             }
             (None, Some(t)) if lost => {
-                tracing::info!(sa = ?self.id, "IKE SA rekey collision: keeping the peer's new IKE SA");
+                tracing::info!(sa = %self.id, "IKE SA rekey collision: keeping the peer's new IKE SA");
                 c.settled = true;
                 self.adopt_rekeyed(*t, false, ctx);
             }
@@ -215,5 +218,16 @@ impl IkeSa {
             self.tasks.clear();
             self.tasks.push_front(Task::DeleteIke);
         }
+    }
+}
+
+/// Hands redundant new IKE SAs of a collision to the endpoint, each with a DELETE queued when
+/// it is ours to delete (`true`); the peer deletes the others.
+fn release(now: Instant, sas: impl IntoIterator<Item = (Box<IkeSa>, bool)>, ctx: &mut Ctx<'_>) {
+    for (mut sa, ours) in sas {
+        if ours {
+            sa.queue(now, Task::DeleteIke, ctx);
+        }
+        ctx.spawned.push(*sa);
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::tasks::{Active, InfoKind};
 use super::{Ctx, IkeSa};
 use crate::event::CloseReason;
-use crate::wire::{Delete, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
+use crate::wire::{Delete, EspSpi, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
 
 impl IkeSa {
     /// Sends an INFORMATIONAL request for `kind`.
@@ -48,43 +48,22 @@ impl IkeSa {
         ctx: &mut Ctx<'_>,
     ) {
         self.handle_invalid_spi(payloads, ctx);
+        let deletes = payloads.iter().filter_map(|p| match p {
+            Payload::Delete(d) => Some(d),
+            _ => None,
+        });
         let mut ours = Vec::new();
         let mut delete_ike = false;
-        for d in payloads.iter().filter_map(|p| {
-            if let Payload::Delete(d) = p {
-                Some(d)
-            } else {
-                None
-            }
-        }) {
+        for d in deletes {
             match d.protocol {
                 ProtocolId::IKE => delete_ike = true,
-                ProtocolId::ESP => {
-                    for spi in d
-                        .spis
-                        .iter()
-                        .filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok())
-                    {
-                        // The peer names its inbound SPI, which is our outbound one.
-                        let spi = u32::from_be_bytes(spi);
-                        let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
-                            continue;
-                        };
-                        let inbound = c.inbound_spi;
-                        let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
-                        self.remove_child(inbound, CloseReason::Peer, ctx);
-                        // RFC 7296 §1.4.1: an SA we are deleting ourselves is not repeated.
-                        if !deleting {
-                            ours.push(inbound);
-                        }
-                    }
-                }
+                ProtocolId::ESP => ours.extend(self.peer_deleted_children(d, ctx)),
                 _ => {}
             }
         }
         if delete_ike {
             self.respond(now, ExchangeType::INFORMATIONAL, Vec::new(), ctx);
-            tracing::info!(sa = ?self.id, "peer deleted the IKE SA");
+            tracing::info!(sa = %self.id, "peer deleted the IKE SA");
             // RFC 7296 §2.8.2: a peer that did not notice our crossing rekey deletes the old SA;
             // the new SA of its rekey takes the Child SAs before this one closes.
             self.collision_old_deleted(ctx);
@@ -98,6 +77,25 @@ impl IkeSa {
         };
         self.respond(now, ExchangeType::INFORMATIONAL, out, ctx);
     }
+
+    /// Removes the Child SAs an ESP DELETE names; returns the inbound SPIs of those whose
+    /// DELETE our response repeats (RFC 7296 §1.4.1: not those we are deleting ourselves).
+    fn peer_deleted_children(&mut self, d: &Delete, ctx: &mut Ctx<'_>) -> Vec<EspSpi> {
+        let mut ours = Vec::new();
+        // The peer names its inbound SPIs, which are our outbound ones.
+        for spi in d.spis.iter().filter_map(|s| EspSpi::from_slice(s)) {
+            let Some(c) = self.children.iter().find(|c| c.outbound_spi == spi) else {
+                continue;
+            };
+            let inbound = c.inbound_spi;
+            let deleting = matches!(self.active, Some(Active::Informational(InfoKind::DeleteChild { inbound_spi })) if inbound_spi == inbound);
+            self.remove_child(inbound, CloseReason::Peer, ctx);
+            if !deleting {
+                ours.push(inbound);
+            }
+        }
+        ours
+    }
 }
 
 impl IkeSa {
@@ -109,7 +107,7 @@ impl IkeSa {
 
     /// RFC 7296 §1.5: the datapath got ESP for an SPI of ours it does not know; tell the peer so
     /// it can drop its half of that SA (at most once per SPI).
-    pub(crate) fn send_invalid_spi(&mut self, now: Instant, spi: u32, ctx: &mut Ctx<'_>) {
+    pub(crate) fn send_invalid_spi(&mut self, now: Instant, spi: EspSpi, ctx: &mut Ctx<'_>) {
         if self.invalid_spis_sent.contains(&spi) || self.invalid_spis_sent.len() >= 64 {
             return;
         }
@@ -125,34 +123,27 @@ impl IkeSa {
 
     /// The peer does not know an SPI we send with: that Child SA is half-closed; drop it.
     fn handle_invalid_spi(&mut self, payloads: &[Payload], ctx: &mut Ctx<'_>) {
-        for n in payloads.iter().filter_map(|p| {
-            if let Payload::Notify(n) = p {
-                Some(n)
-            } else {
-                None
+        let reported = payloads.iter().filter_map(|p| match p {
+            Payload::Notify(n) if n.notify_type == NotifyType::INVALID_SPI => {
+                EspSpi::from_slice(&n.data)
             }
-        }) {
-            let Ok(spi) = <[u8; 4]>::try_from(n.data.as_slice()) else {
-                continue;
-            };
-            if n.notify_type != NotifyType::INVALID_SPI {
-                continue;
-            }
-            let spi = u32::from_be_bytes(spi);
+            _ => None,
+        });
+        for spi in reported {
             if let Some(inbound) = self
                 .children
                 .iter()
                 .find(|c| c.outbound_spi == spi)
                 .map(|c| c.inbound_spi)
             {
-                tracing::info!(sa = ?self.id, spi = format_args!("{spi:08x}"), "peer reported INVALID_SPI; Child SA removed");
+                tracing::info!(sa = %self.id, %spi, "peer reported INVALID_SPI; Child SA removed");
                 self.remove_child(inbound, CloseReason::Peer, ctx);
             }
         }
     }
 }
 
-fn esp_delete(spis: &[u32]) -> Payload {
+fn esp_delete(spis: &[EspSpi]) -> Payload {
     Payload::Delete(Delete {
         protocol: ProtocolId::ESP,
         spi_size: 4,

@@ -1,5 +1,6 @@
-//! IKE_SA_INIT (RFC 7296 §1.2) for both roles, with COOKIE (§2.6), INVALID_KE_PAYLOAD (§1.2),
-//! NAT detection (§2.23) and the capability notifies of RFC 7383, RFC 9242 and RFC 8784.
+//! IKE_SA_INIT as initiator (RFC 7296 §1.2), with COOKIE (§2.6), INVALID_KE_PAYLOAD (§1.2),
+//! NAT detection (§2.23) and the capability notifies of RFC 7383, RFC 9242 and RFC 8784; and
+//! what both roles share: the first keys and the way to IKE_AUTH.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,9 +9,9 @@ use std::time::Instant;
 use ipsec_crypto::{ActiveKeyExchange, KeError, SecretBytes};
 
 use super::nat::nat_hash;
+use super::state::{Handshake, InitSent, State, Step};
 use super::{
-    Ctx, IkeSa, NONCE_LEN, PeerCaps, State, find_notify, first_error_notify, notify, random_bytes,
-    unsupported_critical,
+    Ctx, IkeSa, NONCE_LEN, PeerCaps, find_notify, first_error_notify, notify, random_bytes,
 };
 use crate::config::ConnectionConfig;
 use crate::endpoint::Transmit;
@@ -25,43 +26,22 @@ use crate::wire::{
 /// Most INVALID_KE_PAYLOAD round trips an initiator follows.
 const MAX_KE_RETRIES: u8 = 2;
 
-/// Why the responder did not create an SA for an IKE_SA_INIT request.
-pub(crate) enum InitReject {
-    /// Answer with this unprotected notify and keep no state.
-    Notify(NotifyType, Vec<u8>),
-    /// Drop silently (malformed, or not for us).
-    Drop,
-}
-
-/// A parsed IKE_SA_INIT request with what the responder needs to answer it.
-#[derive(Clone, Copy)]
-pub(crate) struct RespondInit<'a> {
-    pub(crate) msg: &'a Message,
-    pub(crate) datagram: &'a [u8],
-    pub(crate) local: SocketAddr,
-    pub(crate) remote: SocketAddr,
-    pub(crate) spi_r: u64,
-}
-
 impl IkeSa {
     /// Creates an initiator SA and queues its IKE_SA_INIT request.
     pub(crate) fn initiate(
         now: Instant,
         conn: Arc<ConnectionConfig>,
-        spi_i: u64,
+        spi_i: IkeSpi,
         local: SocketAddr,
         remote: SocketAddr,
         ctx: &mut Ctx<'_>,
     ) -> Result<Self, Error> {
-        let mut sa = Self::blank(conn, true, spi_i, 0, local, remote);
-        let group = sa
-            .conn
-            .ike_proposals
-            .first()
+        let mut sa = Self::blank(conn, true, spi_i, IkeSpi(0), local, remote);
+        let group = (sa.conn.ike_proposals.first())
             .and_then(|p| p.first_ke())
             .ok_or(Error::Internal("no key exchange configured"))?;
-        sa.ni = random_bytes(ctx.provider, NONCE_LEN).ok_or(Error::Internal("rng"))?;
-        sa.start_init(now, group, None, 0, ctx)?;
+        let ni = random_bytes(ctx.provider, NONCE_LEN).ok_or(Error::Internal("rng"))?;
+        sa.start_init(now, Box::new(Handshake::new(ni)), group, None, 0, ctx)?;
         sa.request_initiator_ppk(now, ctx);
         Ok(sa)
     }
@@ -69,6 +49,7 @@ impl IkeSa {
     fn start_init(
         &mut self,
         now: Instant,
+        mut hs: Box<Handshake>,
         group: KeId,
         cookie: Option<Vec<u8>>,
         ke_retries: u8,
@@ -80,62 +61,77 @@ impl IkeSa {
         let ke = kex
             .start()
             .map_err(|_| Error::Internal("key generation failed"))?;
-        let mut payloads = Vec::new();
-        if let Some(c) = &cookie {
-            payloads.push(notify(NotifyType::COOKIE, c.clone()));
-        }
-        let proposals = self
-            .conn
-            .ike_proposals
+        let mut payloads: Vec<Payload> = cookie
             .iter()
-            .enumerate()
-            .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, Vec::new()))
+            .map(|c| notify(NotifyType::COOKIE, c.clone()))
             .collect();
-        payloads.push(Payload::Sa(proposals));
-        payloads.push(Payload::Ke(KeyExchangePayload {
-            group,
-            data: ke.public().to_vec(),
-        }));
-        payloads.push(Payload::Nonce(self.ni.clone()));
-        payloads.push(notify(
-            NotifyType::NAT_DETECTION_SOURCE_IP,
-            source_hash(self.conn.force_encap, self.spi_i, 0, self.local, ctx),
-        ));
-        payloads.push(notify(
-            NotifyType::NAT_DETECTION_DESTINATION_IP,
-            nat_hash(self.spi_i, 0, self.remote),
-        ));
-        if self.conn.fragment_size.is_some() {
-            payloads.push(notify(
-                NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
-                Vec::new(),
-            ));
-        }
-        if self.conn.wants_intermediate() {
-            payloads.push(notify(
-                NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED,
-                Vec::new(),
-            ));
-        }
-        if self.conn.wants_ppk_int() {
-            payloads.push(notify(NotifyType::USE_PPK_INT, Vec::new()));
-        }
-        if self.conn.ppk.is_some() {
-            // Also for RFC 9867: peers without it fall back to RFC 8784.
-            payloads.push(notify(NotifyType::USE_PPK, Vec::new()));
-        }
-        payloads.extend(super::auth::init_auth_payloads(&self.conn, false));
-        let header = self.header(ExchangeType::IKE_SA_INIT, false, 0);
-        let msg = Message { header, payloads };
-        self.msg1 = msg.emit();
-        self.next_message_id = 0;
-        self.queue_request(now, ExchangeType::IKE_SA_INIT, vec![self.msg1.clone()], ctx);
-        self.state = State::InitSent {
+        payloads.extend(self.init_request_payloads(&hs.ni, group, ke.as_ref(), ctx));
+        let header = self.header(ExchangeType::IKE_SA_INIT, false, MessageId(0));
+        hs.msg1 = Message { header, payloads }.emit();
+        self.window.next_id = MessageId(0);
+        self.queue_request(now, ExchangeType::IKE_SA_INIT, vec![hs.msg1.clone()], ctx);
+        let sent = InitSent {
             ke,
             cookie,
             ke_retries,
         };
+        self.state = State::Handshake(hs, Step::InitSent(sent));
         Ok(())
+    }
+
+    /// SA, KE, Ni, the NAT detection hashes and our capabilities.
+    fn init_request_payloads(
+        &self,
+        ni: &[u8],
+        group: KeId,
+        ke: &dyn ActiveKeyExchange,
+        ctx: &Ctx<'_>,
+    ) -> Vec<Payload> {
+        let proposals = (self.conn.ike_proposals.iter().enumerate())
+            .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, Vec::new()))
+            .collect();
+        let source = source_hash(
+            self.conn.force_encap,
+            self.spi_i,
+            IkeSpi(0),
+            self.local,
+            ctx,
+        );
+        let mut payloads = vec![
+            Payload::Sa(proposals),
+            Payload::Ke(KeyExchangePayload {
+                group,
+                data: ke.public().to_vec(),
+            }),
+            Payload::Nonce(ni.to_vec()),
+            notify(NotifyType::NAT_DETECTION_SOURCE_IP, source),
+            notify(
+                NotifyType::NAT_DETECTION_DESTINATION_IP,
+                nat_hash(self.spi_i, IkeSpi(0), self.remote),
+            ),
+        ];
+        let c = &self.conn;
+        let announced = [
+            (
+                c.fragment_size.is_some(),
+                NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
+            ),
+            (
+                c.wants_intermediate(),
+                NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED,
+            ),
+            (c.wants_ppk_int(), NotifyType::USE_PPK_INT),
+            // Also for RFC 9867: peers without it fall back to RFC 8784.
+            (c.ppk.is_some(), NotifyType::USE_PPK),
+        ];
+        payloads.extend(
+            announced
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, t)| notify(t, Vec::new())),
+        );
+        payloads.extend(super::credentials::init_auth_payloads(&self.conn, false));
+        payloads
     }
 
     /// Initiator: the IKE_SA_INIT response.
@@ -152,58 +148,72 @@ impl IkeSa {
         // Unauthenticated: only the state that sent IKE_SA_INIT may act on it; any other
         // state stays exactly as it was.
         let state = std::mem::replace(&mut self.state, State::Dead);
-        let State::InitSent {
-            ke,
-            cookie,
-            ke_retries,
-        } = state
-        else {
+        let State::Handshake(mut hs, Step::InitSent(sent)) = state else {
             self.state = state;
             ctx.stats.dropped_unexpected += 1;
             return;
         };
         let p = &msg.payloads;
         if let Some(c) = find_notify(p, NotifyType::COOKIE) {
-            // RFC 7296 §2.6: repeat the request with the cookie first. Only once per request.
-            if cookie.is_some() {
-                self.fail(Error::PeerError(NotifyType::COOKIE), ctx);
-                return;
-            }
-            let group = ke.group();
-            let Some(id) = self.first_id_for(group) else {
-                return self.fail(Error::Internal("group"), ctx);
-            };
-            if let Err(e) = self.start_init(now, id, Some(c.data.clone()), ke_retries, ctx) {
-                self.fail(e, ctx);
-            }
-            return;
+            return self.retry_with_cookie(now, hs, sent, c.data.clone(), ctx);
         }
         if let Some(n) = find_notify(p, NotifyType::INVALID_KE_PAYLOAD) {
-            let wanted = n
-                .data
-                .get(..2)
-                .map(|b| KeId(u16::from_be_bytes([b[0], b[1]])));
-            let acceptable =
-                wanted.filter(|w| self.conn.ike_proposals.iter().any(|s| s.accepts_ke(*w)));
-            match acceptable {
-                Some(w) if ke_retries < MAX_KE_RETRIES => {
-                    if let Err(e) = self.start_init(now, w, cookie, ke_retries + 1, ctx) {
-                        self.fail(e, ctx);
-                    }
-                }
-                _ => self.fail(Error::PeerError(NotifyType::INVALID_KE_PAYLOAD), ctx),
-            }
-            return;
+            return self.retry_with_group(now, hs, sent, &n.data, ctx);
         }
         if let Some(e) = first_error_notify(p) {
             return self.fail(Error::PeerError(e), ctx);
         }
-        if let Err(e) = self.accept_init_response(&msg, datagram, ke, ctx) {
+        if let Err(e) = self.accept_init_response(&msg, datagram, &mut hs, sent.ke, ctx) {
             return self.fail(e, ctx);
         }
-        self.pending = None;
+        self.window.pending = None;
         self.float_to_nat_t();
-        self.next_step_after_keys(now, ctx);
+        self.next_step_after_keys(now, hs, ctx);
+    }
+
+    /// RFC 7296 §2.6: repeat the request with the cookie first. Only once per request.
+    fn retry_with_cookie(
+        &mut self,
+        now: Instant,
+        hs: Box<Handshake>,
+        sent: InitSent,
+        cookie: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        if sent.cookie.is_some() {
+            return self.fail(Error::PeerError(NotifyType::COOKIE), ctx);
+        }
+        let Some(id) = self.first_id_for(sent.ke.group()) else {
+            return self.fail(Error::Internal("group"), ctx);
+        };
+        if let Err(e) = self.start_init(now, hs, id, Some(cookie), sent.ke_retries, ctx) {
+            self.fail(e, ctx);
+        }
+    }
+
+    /// RFC 7296 §1.2: start over with the method the responder wants, if we offered it.
+    fn retry_with_group(
+        &mut self,
+        now: Instant,
+        hs: Box<Handshake>,
+        sent: InitSent,
+        data: &[u8],
+        ctx: &mut Ctx<'_>,
+    ) {
+        let wanted = data
+            .get(..2)
+            .map(|b| KeId(u16::from_be_bytes([b[0], b[1]])));
+        let acceptable =
+            wanted.filter(|w| self.conn.ike_proposals.iter().any(|s| s.accepts_ke(*w)));
+        let result = match acceptable {
+            Some(w) if sent.ke_retries < MAX_KE_RETRIES => {
+                self.start_init(now, hs, w, sent.cookie, sent.ke_retries + 1, ctx)
+            }
+            _ => Err(Error::PeerError(NotifyType::INVALID_KE_PAYLOAD)),
+        };
+        if let Err(e) = result {
+            self.fail(e, ctx);
+        }
     }
 
     fn first_id_for(&self, group: ipsec_crypto::KeGroup) -> Option<KeId> {
@@ -219,6 +229,7 @@ impl IkeSa {
         &mut self,
         msg: &Message,
         datagram: &[u8],
+        hs: &mut Handshake,
         ke: Box<dyn ActiveKeyExchange>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Error> {
@@ -234,174 +245,43 @@ impl IkeSa {
         if Some(kep.group) != suite.ke[0] || ke_group(kep.group) != Some(ke.group()) {
             return Err(syntax("KE group does not match the chosen proposal"));
         }
-        self.nr = nonce(p)
+        hs.nr = nonce(p)
             .ok_or_else(|| syntax("bad or missing nonce"))?
             .to_vec();
-        self.spi_r = msg.header.spi_r.0;
-        if self.spi_r == 0 {
+        self.spi_r = msg.header.spi_r;
+        if self.spi_r == IkeSpi(0) {
             return Err(syntax("responder SPI is zero"));
         }
-        self.peer = caps(p);
-        self.peer.use_ppk_int &= self.conn.wants_ppk_int() && self.peer.intermediate;
-        self.peer.use_ppk &= !self.peer.use_ppk_int;
-        if !suite.additional_kes().is_empty() && !self.peer.intermediate {
-            return Err(syntax(
-                "additional key exchanges without INTERMEDIATE_EXCHANGE_SUPPORTED",
-            ));
-        }
+        self.accept_caps(p, &suite)?;
         (self.nat_local, self.nat_peer) =
             nat_detected(p, self.spi_i, self.spi_r, self.local, self.remote);
         self.nat_local |= self.conn.force_encap;
         let shared = ke
             .complete(&kep.data)
             .map_err(|e| ke_error(e, "responder KE"))?;
-        self.msg2 = datagram.to_vec();
-        self.derive_initial(suite, &shared, ctx)
+        hs.msg2 = datagram.to_vec();
+        self.derive_initial(suite, &shared, hs, ctx)
     }
 
-    /// Responder: answers an IKE_SA_INIT request, creating the SA; or says how to reject it
-    /// (counted and reported, `reject.rs`).
-    pub(crate) fn respond_init(
-        now: Instant,
-        conns: &[Arc<ConnectionConfig>],
-        req: RespondInit<'_>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<Self, InitReject> {
-        let answer = Self::answer_init(now, conns, req, ctx);
-        if let Err(InitReject::Notify(t, _)) = &answer {
-            super::reject::init_rejected(*t, conns, &req, ctx);
-        }
-        answer
-    }
-
-    fn answer_init(
-        now: Instant,
-        conns: &[Arc<ConnectionConfig>],
-        req: RespondInit<'_>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<Self, InitReject> {
-        let p = &req.msg.payloads;
-        if let Some(t) = unsupported_critical(p) {
-            return Err(InitReject::Notify(
-                NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD,
-                vec![t.0],
+    /// What the responder announced, of what we asked for.
+    fn accept_caps(&mut self, p: &[Payload], suite: &Negotiated) -> Result<(), Error> {
+        self.peer = caps(p);
+        self.peer.use_ppk_int &= self.conn.wants_ppk_int() && self.peer.intermediate;
+        self.peer.use_ppk &= !self.peer.use_ppk_int;
+        if !suite.additional_kes().is_empty() && !self.peer.intermediate {
+            return Err(Error::InvalidSyntax(
+                "additional key exchanges without INTERMEDIATE_EXCHANGE_SUPPORTED",
             ));
         }
-        let (Some(offered), Some(kep), Some(ni)) = (sa_payload(p), ke_payload(p), nonce(p)) else {
-            return Err(InitReject::Notify(NotifyType::INVALID_SYNTAX, Vec::new()));
-        };
-        // The first connection with a matching proposal answers; IKE_AUTH checks identities.
-        let chosen = conns
-            .iter()
-            .filter(|c| c.remote_addrs.is_empty() || c.remote_addrs.contains(&req.remote.ip()))
-            .find_map(|c| {
-                offered.iter().find_map(|o| {
-                    c.ike_proposals
-                        .iter()
-                        .find_map(|s| s.select(o, true))
-                        .map(|n| (c, o.number, n))
-                })
-            });
-        let Some((conn, number, suite)) = chosen else {
-            return Err(InitReject::Notify(
-                NotifyType::NO_PROPOSAL_CHOSEN,
-                Vec::new(),
-            ));
-        };
-        let Some(group) = suite.ke[0] else {
-            return Err(InitReject::Drop);
-        };
-        if kep.group != group {
-            return Err(InitReject::Notify(
-                NotifyType::INVALID_KE_PAYLOAD,
-                group.0.to_be_bytes().to_vec(),
-            ));
-        }
-        let Some(kex) = ke_group(group).and_then(|g| ctx.provider.key_exchange(g)) else {
-            return Err(InitReject::Drop);
-        };
-        let (ker, shared) = match kex.respond(&kep.data) {
-            Ok(v) => v,
-            Err(KeError::Internal) => return Err(InitReject::Drop),
-            Err(_) => return Err(InitReject::Notify(NotifyType::INVALID_SYNTAX, Vec::new())),
-        };
-        let spi_i = req.msg.header.spi_i.0;
-        let mut sa = Self::blank(conn.clone(), false, spi_i, req.spi_r, req.local, req.remote);
-        let peer = caps(p);
-        let use_ppk_int = peer.use_ppk_int && peer.intermediate && conn.wants_ppk_int();
-        sa.peer = PeerCaps {
-            fragmentation: peer.fragmentation && conn.fragment_size.is_some(),
-            intermediate: peer.intermediate,
-            use_ppk: peer.use_ppk && conn.ppk.is_some() && !use_ppk_int,
-            use_ppk_int,
-        };
-        sa.ni = ni.to_vec();
-        sa.nr = random_bytes(ctx.provider, NONCE_LEN).ok_or(InitReject::Drop)?;
-        (sa.nat_local, sa.nat_peer) = nat_detected(p, spi_i, 0, req.local, req.remote);
-        sa.nat_local |= conn.force_encap;
-        sa.msg1 = req.datagram.to_vec();
-        let mut out = vec![
-            Payload::Sa(vec![suite.to_wire(number, ProtocolId::IKE, Vec::new())]),
-            Payload::Ke(KeyExchangePayload { group, data: ker }),
-            Payload::Nonce(sa.nr.clone()),
-            notify(
-                NotifyType::NAT_DETECTION_SOURCE_IP,
-                source_hash(conn.force_encap, spi_i, req.spi_r, req.local, ctx),
-            ),
-            notify(
-                NotifyType::NAT_DETECTION_DESTINATION_IP,
-                nat_hash(spi_i, req.spi_r, req.remote),
-            ),
-        ];
-        if sa.peer.fragmentation {
-            out.push(notify(
-                NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
-                Vec::new(),
-            ));
-        }
-        if peer.intermediate && (!suite.additional_kes().is_empty() || use_ppk_int) {
-            out.push(notify(
-                NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED,
-                Vec::new(),
-            ));
-        } else if !suite.additional_kes().is_empty() {
-            return Err(InitReject::Notify(
-                NotifyType::NO_PROPOSAL_CHOSEN,
-                Vec::new(),
-            ));
-        }
-        if use_ppk_int {
-            out.push(notify(NotifyType::USE_PPK_INT, Vec::new()));
-        } else if sa.peer.use_ppk {
-            out.push(notify(NotifyType::USE_PPK, Vec::new()));
-        }
-        out.extend(super::auth::init_auth_payloads(conn, true));
-        let header = sa.header(ExchangeType::IKE_SA_INIT, true, 0);
-        sa.msg2 = Message {
-            header,
-            payloads: out,
-        }
-        .emit();
-        if sa.derive_initial(suite, &shared, ctx).is_err() {
-            return Err(InitReject::Drop);
-        }
-        sa.current_request = super::digest(req.datagram);
-        sa.cache_and_send_response(vec![sa.msg2.clone()], ctx);
-        sa.half_open_deadline = Some(now + ctx.config.half_open_timeout);
-        sa.counted_half_open = true;
-        sa.state = if sa.intermediate_total() > 0 {
-            State::AwaitIntermediate { index: 0 }
-        } else {
-            State::AwaitAuth
-        };
-        Ok(sa)
+        Ok(())
     }
 
     /// SKEYSEED and the first key generation (RFC 7296 §2.14).
-    fn derive_initial(
+    pub(super) fn derive_initial(
         &mut self,
         suite: Negotiated,
         shared: &SecretBytes,
+        hs: &Handshake,
         ctx: &Ctx<'_>,
     ) -> Result<(), Error> {
         let internal = Error::Internal;
@@ -411,27 +291,26 @@ impl IkeSa {
             .ok_or_else(|| internal("prf not in provider"))?;
         let lengths = key_lengths(&suite, prf.output_len(), ctx)
             .ok_or_else(|| internal("cipher not in provider"))?;
-        let keys = IkeKeys::initial(
-            prf, lengths, shared, &self.ni, &self.nr, self.spi_i, self.spi_r,
-        )
-        .ok_or_else(|| internal("key derivation"))?;
+        let keys = IkeKeys::initial(prf, lengths, shared, &hs.ni, &hs.nr, self.spi_i, self.spi_r)
+            .ok_or_else(|| internal("key derivation"))?;
         self.suite = Some(suite);
         self.install_keys(keys, ctx)
             .ok_or_else(|| internal("cipher setup"))
     }
 
     /// After IKE_SA_INIT or an IKE_INTERMEDIATE: the next IKE_INTERMEDIATE, or IKE_AUTH.
-    pub(super) fn next_step_after_keys(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        let adds = self
-            .suite
-            .as_ref()
-            .map(|s| s.additional_kes())
-            .unwrap_or_default();
-        let done = usize::from(self.intermediate_count);
+    pub(super) fn next_step_after_keys(
+        &mut self,
+        now: Instant,
+        hs: Box<Handshake>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let done = usize::from(hs.intermediate_count);
         if done < self.intermediate_total() {
-            self.send_intermediate(now, done, adds.get(done).copied(), ctx);
+            let group = self.expected_addke(done);
+            self.send_intermediate(now, hs, done, group, ctx);
         } else {
-            self.send_auth(now, ctx);
+            self.send_auth(now, hs, ctx);
         }
     }
 
@@ -519,7 +398,8 @@ pub(crate) fn nonce(p: &[Payload]) -> Option<&[u8]> {
     })
 }
 
-fn caps(p: &[Payload]) -> PeerCaps {
+/// What a peer announced in its IKE_SA_INIT message.
+pub(super) fn caps(p: &[Payload]) -> PeerCaps {
     PeerCaps {
         fragmentation: find_notify(p, NotifyType::IKEV2_FRAGMENTATION_SUPPORTED).is_some(),
         intermediate: find_notify(p, NotifyType::INTERMEDIATE_EXCHANGE_SUPPORTED).is_some(),
@@ -530,10 +410,10 @@ fn caps(p: &[Payload]) -> PeerCaps {
 
 /// RFC 7296 §2.23: `(we are behind a NAT, the peer is behind a NAT)` from the peer's hashes:
 /// its DESTINATION hash is of our address as it saw it, its SOURCE hash of its own address.
-fn nat_detected(
+pub(super) fn nat_detected(
     p: &[Payload],
-    spi_i: u64,
-    spi_r: u64,
+    spi_i: IkeSpi,
+    spi_r: IkeSpi,
     local: SocketAddr,
     remote: SocketAddr,
 ) -> (bool, bool) {
@@ -558,7 +438,13 @@ fn nat_detected(
 }
 
 /// Our NAT_DETECTION_SOURCE_IP: the real hash, or a random one to force UDP encapsulation.
-fn source_hash(force: bool, spi_i: u64, spi_r: u64, local: SocketAddr, ctx: &Ctx<'_>) -> Vec<u8> {
+pub(super) fn source_hash(
+    force: bool,
+    spi_i: IkeSpi,
+    spi_r: IkeSpi,
+    local: SocketAddr,
+    ctx: &Ctx<'_>,
+) -> Vec<u8> {
     if force && let Some(r) = random_bytes(ctx.provider, 20) {
         return r;
     }

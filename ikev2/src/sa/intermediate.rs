@@ -6,16 +6,16 @@ use std::time::Instant;
 
 use ipsec_crypto::{ActiveKeyExchange, KeError, SecretBytes};
 
+use super::dispatch::Inner;
 use super::init::{ke_error, ke_payload};
 use super::ppk::{PpkLookup, ppk_identity, ppk_identity_key, ppk_identity_keys};
-use super::{Ctx, IkeSa, State, find_notify, first_error_notify, notify};
+use super::state::{AuthWait, Handshake, ParkedIntermediate, State, Step};
+use super::{Ctx, IkeSa, find_notify, first_error_notify, notify};
 use crate::error::Error;
 use crate::event::PpkExchange;
 use crate::proposal::ke_group;
 use crate::protect::int_auth_a;
-use crate::wire::{
-    ExchangeType, Header, KeId, KeyExchangePayload, NotifyType, Payload, PayloadType,
-};
+use crate::wire::{ExchangeType, KeId, KeyExchangePayload, NotifyType, Payload};
 
 /// Initiator state while an IKE_INTERMEDIATE is in flight.
 pub(crate) struct IntermediateSent {
@@ -25,27 +25,36 @@ pub(crate) struct IntermediateSent {
     ppk: Option<SecretBytes>,
 }
 
+/// Responder: the RFC 9867 PPK for the last IKE_INTERMEDIATE.
+enum IntermediatePpk {
+    Use(Vec<u8>, SecretBytes),
+    Without,
+    /// Asked the driver; the request waits.
+    Park,
+    /// Required and not matched: AUTHENTICATION_FAILED.
+    Refuse,
+}
+
 impl IkeSa {
     /// Initiator: sends `HDR(43), SK{[KEi(n)] [N(PPK_IDENTITY_KEY)]}` for exchange `index`.
     pub(super) fn send_intermediate(
         &mut self,
         now: Instant,
+        mut hs: Box<Handshake>,
         index: usize,
         group: Option<KeId>,
         ctx: &mut Ctx<'_>,
     ) {
-        let last = index + 1 == self.intermediate_total();
         let mut payloads = Vec::new();
         let mut ppk = None;
-        if last && self.peer.use_ppk_int {
+        if index + 1 == self.intermediate_total() && self.peer.use_ppk_int {
             match self.initiator_ppk() {
                 PpkLookup::Wait => {
-                    self.auth_paused = true;
-                    self.state = State::AwaitPpk;
+                    self.state = State::Handshake(hs, Step::AwaitPpk);
                     return;
                 }
                 PpkLookup::Use(id, key) => {
-                    let Some(confirmation) = self.ppk_confirmation(&key, ctx) else {
+                    let Some(confirmation) = self.ppk_confirmation(&hs, &key, ctx) else {
                         return self.fail(Error::Internal("prf"), ctx);
                     };
                     payloads.push(ppk_identity_key(&id, &confirmation));
@@ -57,20 +66,10 @@ impl IkeSa {
         }
         let mut ke = None;
         if let Some(group) = group {
-            let started = ke_group(group)
-                .and_then(|g| ctx.provider.key_exchange(g))
-                .ok_or(KeError::Internal)
-                .and_then(|k| k.start());
-            let Ok(k) = started else {
+            let Ok((k, payload)) = start_addke(group, ctx) else {
                 return self.fail(Error::Internal("key generation failed"), ctx);
             };
-            payloads.insert(
-                0,
-                Payload::Ke(KeyExchangePayload {
-                    group,
-                    data: k.public().to_vec(),
-                }),
-            );
+            payloads.insert(0, payload);
             ke = Some(k);
         }
         let Some((header, first, plain)) =
@@ -78,166 +77,209 @@ impl IkeSa {
         else {
             return;
         };
-        self.fold_int_auth(true, &header, first, &plain, ctx);
-        self.state = State::IntermediateSent(IntermediateSent { index, ke, ppk });
+        let sent = Inner {
+            header: &header,
+            first,
+            plain: &plain,
+        };
+        self.fold_int_auth(&mut hs, true, sent, ctx);
+        let sent = IntermediateSent { index, ke, ppk };
+        self.state = State::Handshake(hs, Step::IntermediateSent(sent));
     }
 
     /// Initiator: the response; completes the key exchange, updates the keys, mixes the PPK.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_intermediate_response(
         &mut self,
         now: Instant,
-        header: &Header,
-        first: PayloadType,
-        plain: &[u8],
+        inner: Inner<'_>,
         payloads: &[Payload],
+        mut hs: Box<Handshake>,
         sent: IntermediateSent,
         ctx: &mut Ctx<'_>,
     ) {
         if let Some(e) = first_error_notify(payloads) {
             return self.fail(Error::PeerError(e), ctx);
         }
-        let shared = match (sent.ke, self.expected_addke(sent.index)) {
-            (Some(ke), Some(group)) => {
-                let Some(kep) = ke_payload(payloads).filter(|k| k.group == group) else {
-                    return self.fail(
-                        Error::InvalidSyntax("IKE_INTERMEDIATE response without the expected KE"),
-                        ctx,
-                    );
-                };
-                match ke.complete(&kep.data) {
-                    Ok(s) => Some(s),
-                    Err(e) => return self.fail(ke_error(e, "additional KE data"), ctx),
-                }
-            }
-            _ => None,
+        let shared = match self.complete_addke(sent.ke, sent.index, payloads) {
+            Ok(shared) => shared,
+            Err(e) => return self.fail(e, ctx),
         };
-        self.fold_int_auth(false, header, first, plain, ctx);
-        if self.update_keys(shared.as_ref(), ctx).is_none() {
+        self.fold_int_auth(&mut hs, false, inner, ctx);
+        if self.update_keys(&mut hs, shared.as_ref(), ctx).is_none() {
             return self.fail(Error::Internal("key update"), ctx);
         }
         let accepted = find_notify(payloads, NotifyType::PPK_IDENTITY).is_some();
         let used = match sent.ppk {
             Some(ppk) if accepted => {
-                if self.mix_ppk_int(&ppk, ctx).is_none() {
+                if self.mix_ppk_int(&hs, &ppk, ctx).is_none() {
                     return self.fail(Error::Internal("PPK mixing"), ctx);
                 }
                 true
             }
             _ => false,
         };
-        if !used && self.peer.use_ppk_int && self.ppk_required() && self.is_last_intermediate() {
-            return self.fail(
-                Error::AuthenticationFailed("responder did not use the required PPK"),
-                ctx,
-            );
+        let last = usize::from(hs.intermediate_count) == self.intermediate_total();
+        if !used && self.peer.use_ppk_int && self.ppk_required() && last {
+            let e = Error::AuthenticationFailed("responder did not use the required PPK");
+            return self.fail(e, ctx);
         }
-        self.next_step_after_keys(now, ctx);
+        self.next_step_after_keys(now, hs, ctx);
+    }
+
+    /// Initiator: the shared secret of exchange `index` from the responder's KE.
+    fn complete_addke(
+        &self,
+        ke: Option<Box<dyn ActiveKeyExchange>>,
+        index: usize,
+        payloads: &[Payload],
+    ) -> Result<Option<SecretBytes>, Error> {
+        let (Some(ke), Some(group)) = (ke, self.expected_addke(index)) else {
+            return Ok(None);
+        };
+        let kep = ke_payload(payloads)
+            .filter(|k| k.group == group)
+            .ok_or(Error::InvalidSyntax(
+                "IKE_INTERMEDIATE response without the expected KE",
+            ))?;
+        ke.complete(&kep.data)
+            .map(Some)
+            .map_err(|e| ke_error(e, "additional KE data"))
     }
 
     /// Responder: an IKE_INTERMEDIATE request.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_intermediate_request(
         &mut self,
         now: Instant,
-        header: &Header,
-        first: PayloadType,
-        plain: &[u8],
+        inner: Inner<'_>,
         payloads: &[Payload],
+        mut hs: Box<Handshake>,
         index: usize,
         ctx: &mut Ctx<'_>,
     ) {
-        let last = index + 1 == self.intermediate_total();
-        let ppk = if last && self.peer.use_ppk_int {
-            match self.pick_ppk_int(now, payloads, ctx) {
-                Some(PpkLookup::Wait) => {
-                    self.parked_intermediate = Some((header.clone(), first, plain.to_vec()));
-                    self.state = State::AwaitIntermediate { index };
-                    return;
-                }
-                Some(PpkLookup::Use(id, key)) => Some((id, key)),
-                _ if self.ppk_required() => {
-                    self.respond(
-                        now,
-                        ExchangeType::IKE_INTERMEDIATE,
-                        vec![notify(NotifyType::AUTHENTICATION_FAILED, Vec::new())],
-                        ctx,
-                    );
-                    return self.fail(
-                        Error::AuthenticationFailed("PPK required but no PPK_IDENTITY_KEY matched"),
-                        ctx,
-                    );
-                }
-                _ => None,
+        let ppk = match self.intermediate_ppk(now, &hs, payloads, index, ctx) {
+            IntermediatePpk::Park => {
+                let parked = Some(ParkedIntermediate::from(inner));
+                self.state = State::Handshake(hs, Step::AwaitIntermediate { index, parked });
+                return;
             }
-        } else {
-            None
+            IntermediatePpk::Refuse => {
+                let e = Error::AuthenticationFailed("PPK required but no PPK_IDENTITY_KEY matched");
+                return self.refuse_intermediate(now, NotifyType::AUTHENTICATION_FAILED, e, ctx);
+            }
+            IntermediatePpk::Use(id, key) => Some((id, key)),
+            IntermediatePpk::Without => None,
         };
-        let mut out = Vec::new();
-        let mut shared = None;
-        if let Some(expected) = self.expected_addke(index) {
-            let answered = ke_payload(payloads)
-                .filter(|k| k.group == expected)
-                .ok_or(KeError::InvalidLength)
-                .and_then(|k| {
-                    let kex = ke_group(k.group)
-                        .and_then(|g| ctx.provider.key_exchange(g))
-                        .ok_or(KeError::Internal)?;
-                    kex.respond(&k.data)
-                });
-            match answered {
-                Ok((data, secret)) => {
-                    out.push(Payload::Ke(KeyExchangePayload {
-                        group: expected,
-                        data,
-                    }));
-                    shared = Some(secret);
-                }
-                Err(KeError::Internal) => {
-                    return self.fail(Error::Internal("additional key exchange"), ctx);
-                }
-                Err(_) => {
-                    // RFC 9370 §2.2.2 / FIPS 203 input checks: malformed KE data is INVALID_SYNTAX.
-                    self.respond(
-                        now,
-                        ExchangeType::IKE_INTERMEDIATE,
-                        vec![notify(NotifyType::INVALID_SYNTAX, Vec::new())],
-                        ctx,
-                    );
-                    return self.fail(Error::InvalidSyntax("bad additional KE payload"), ctx);
-                }
+        let (mut out, shared) = match self.answer_addke(index, payloads, ctx) {
+            Ok(answer) => answer,
+            Err(KeError::Internal) => {
+                return self.fail(Error::Internal("additional key exchange"), ctx);
             }
-        }
-        if let Some((id, _)) = &ppk {
-            out.push(ppk_identity(id));
-        }
-        self.fold_int_auth(true, header, first, plain, ctx);
-        let Some((rh, rfirst, rplain)) =
+            Err(_) => {
+                // RFC 9370 §2.2.2 / FIPS 203 input checks: malformed KE data is INVALID_SYNTAX.
+                let e = Error::InvalidSyntax("bad additional KE payload");
+                return self.refuse_intermediate(now, NotifyType::INVALID_SYNTAX, e, ctx);
+            }
+        };
+        out.extend(ppk.as_ref().map(|(id, _)| ppk_identity(id)));
+        self.fold_int_auth(&mut hs, true, inner, ctx);
+        let Some((header, first, plain)) =
             self.respond(now, ExchangeType::IKE_INTERMEDIATE, out, ctx)
         else {
             return self.fail(Error::Internal("could not protect a response"), ctx);
         };
-        self.fold_int_auth(false, &rh, rfirst, &rplain, ctx);
-        if self.update_keys(shared.as_ref(), ctx).is_none() {
+        let sent = Inner {
+            header: &header,
+            first,
+            plain: &plain,
+        };
+        self.fold_int_auth(&mut hs, false, sent, ctx);
+        self.rekey_after_intermediate(hs, shared, ppk.map(|(_, key)| key), ctx);
+    }
+
+    /// Responder: the key update (and RFC 9867 PPK) after answering, and the next step.
+    fn rekey_after_intermediate(
+        &mut self,
+        mut hs: Box<Handshake>,
+        shared: Option<SecretBytes>,
+        ppk: Option<SecretBytes>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        if self.update_keys(&mut hs, shared.as_ref(), ctx).is_none() {
             return self.fail(Error::Internal("key update"), ctx);
         }
-        if let Some((_, key)) = ppk
-            && self.mix_ppk_int(&key, ctx).is_none()
+        if let Some(key) = ppk
+            && self.mix_ppk_int(&hs, &key, ctx).is_none()
         {
             return self.fail(Error::Internal("PPK mixing"), ctx);
         }
-        let done = usize::from(self.intermediate_count);
-        self.state = if done < self.intermediate_total() {
-            State::AwaitIntermediate { index: done }
+        let done = usize::from(hs.intermediate_count);
+        let step = if done < self.intermediate_total() {
+            Step::AwaitIntermediate {
+                index: done,
+                parked: None,
+            }
         } else {
-            State::AwaitAuth
+            Step::AwaitAuth(AuthWait::Request)
         };
+        self.state = State::Handshake(hs, step);
+    }
+
+    /// Responder: answers with notify `n` and fails with `e`.
+    fn refuse_intermediate(&mut self, now: Instant, n: NotifyType, e: Error, ctx: &mut Ctx<'_>) {
+        let out = vec![notify(n, Vec::new())];
+        self.respond(now, ExchangeType::IKE_INTERMEDIATE, out, ctx);
+        self.fail(e, ctx);
+    }
+
+    /// Responder: the PPK of the last IKE_INTERMEDIATE, when RFC 9867 was negotiated.
+    fn intermediate_ppk(
+        &mut self,
+        now: Instant,
+        hs: &Handshake,
+        payloads: &[Payload],
+        index: usize,
+        ctx: &mut Ctx<'_>,
+    ) -> IntermediatePpk {
+        if index + 1 != self.intermediate_total() || !self.peer.use_ppk_int {
+            return IntermediatePpk::Without;
+        }
+        match self.pick_ppk_int(now, hs, payloads, ctx) {
+            Some(PpkLookup::Wait) => IntermediatePpk::Park,
+            Some(PpkLookup::Use(id, key)) => IntermediatePpk::Use(id, key),
+            _ if self.ppk_required() => IntermediatePpk::Refuse,
+            _ => IntermediatePpk::Without,
+        }
+    }
+
+    /// Responder: our KE for additional exchange `index` (none without one) and the secret.
+    fn answer_addke(
+        &self,
+        index: usize,
+        payloads: &[Payload],
+        ctx: &Ctx<'_>,
+    ) -> Result<(Vec<Payload>, Option<SecretBytes>), KeError> {
+        let Some(expected) = self.expected_addke(index) else {
+            return Ok((Vec::new(), None));
+        };
+        let k = ke_payload(payloads)
+            .filter(|k| k.group == expected)
+            .ok_or(KeError::InvalidLength)?;
+        let kex = ke_group(k.group)
+            .and_then(|g| ctx.provider.key_exchange(g))
+            .ok_or(KeError::Internal)?;
+        let (data, secret) = kex.respond(&k.data)?;
+        let ke = Payload::Ke(KeyExchangePayload {
+            group: expected,
+            data,
+        });
+        Ok((vec![ke], Some(secret)))
     }
 
     /// Responder: the first PPK_IDENTITY_KEY whose PPK we have and whose confirmation matches.
     fn pick_ppk_int(
         &mut self,
         now: Instant,
+        hs: &Handshake,
         payloads: &[Payload],
         ctx: &mut Ctx<'_>,
     ) -> Option<PpkLookup> {
@@ -247,7 +289,7 @@ impl IkeSa {
                 PpkLookup::Wait => return Some(PpkLookup::Wait),
                 PpkLookup::Use(id, key) => {
                     if self
-                        .ppk_confirmation(&key, ctx)
+                        .ppk_confirmation(hs, &key, ctx)
                         .is_some_and(|c| ipsec_crypto::ct_eq(&c, confirmation))
                     {
                         return Some(PpkLookup::Use(id, key));
@@ -259,23 +301,19 @@ impl IkeSa {
         None
     }
 
-    fn is_last_intermediate(&self) -> bool {
-        usize::from(self.intermediate_count) == self.intermediate_total()
-    }
-
     /// RFC 9867 §3: all keys anew from `SKEYSEED' = prf+(PPK, SK_d)`.
-    fn mix_ppk_int(&mut self, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<()> {
+    fn mix_ppk_int(&mut self, hs: &Handshake, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<()> {
         let prf = self.prf(ctx)?;
         let next = self
             .keys
             .as_ref()?
-            .mix_ppk_rfc9867(prf, ppk, &self.ni, &self.nr, self.spi_i, self.spi_r)?;
+            .mix_ppk_rfc9867(prf, ppk, &hs.ni, &hs.nr, self.spi_i, self.spi_r)?;
         self.install_keys(next, ctx)?;
         self.ppk_used = true;
         Some(())
     }
 
-    fn expected_addke(&self, index: usize) -> Option<KeId> {
+    pub(super) fn expected_addke(&self, index: usize) -> Option<KeId> {
         self.suite
             .as_ref()
             .and_then(|s| s.additional_kes().get(index).copied())
@@ -283,28 +321,26 @@ impl IkeSa {
 
     /// Adds one IKE_INTERMEDIATE message to the IntAuth chain, with the SK_p of the keys that
     /// protect it (RFC 9242 §3.3.2). `request` selects the initiator's chain.
-    fn fold_int_auth(
-        &mut self,
-        request: bool,
-        header: &Header,
-        first: PayloadType,
-        plain: &[u8],
-        ctx: &Ctx<'_>,
-    ) {
+    fn fold_int_auth(&self, hs: &mut Handshake, request: bool, msg: Inner<'_>, ctx: &Ctx<'_>) {
         let (Some(prf), Some(keys)) = (self.prf(ctx), self.keys.as_ref()) else {
             return;
         };
-        let a = int_auth_a(header, first, plain.len());
+        let a = int_auth_a(msg.header, msg.first, msg.plain.len());
         if request {
-            self.int_auth.add_request(prf, &keys.sk_pi, &a, plain);
+            hs.int_auth.add_request(prf, &keys.sk_pi, &a, msg.plain);
         } else {
-            self.int_auth.add_response(prf, &keys.sk_pr, &a, plain);
+            hs.int_auth.add_response(prf, &keys.sk_pr, &a, msg.plain);
         }
     }
 
     /// RFC 9370 §2.2.2: the key update after an additional exchange (none without one).
-    fn update_keys(&mut self, shared: Option<&SecretBytes>, ctx: &Ctx<'_>) -> Option<()> {
-        self.intermediate_count += 1;
+    fn update_keys(
+        &mut self,
+        hs: &mut Handshake,
+        shared: Option<&SecretBytes>,
+        ctx: &Ctx<'_>,
+    ) -> Option<()> {
+        hs.intermediate_count += 1;
         let Some(shared) = shared else {
             return Some(());
         };
@@ -312,7 +348,23 @@ impl IkeSa {
         let next = self
             .keys
             .as_ref()?
-            .update_with_addke(prf, shared, &self.ni, &self.nr, self.spi_i, self.spi_r)?;
+            .update_with_addke(prf, shared, &hs.ni, &hs.nr, self.spi_i, self.spi_r)?;
         self.install_keys(next, ctx)
     }
+}
+
+/// A key exchange of method `group` and its KE payload.
+fn start_addke(
+    group: KeId,
+    ctx: &Ctx<'_>,
+) -> Result<(Box<dyn ActiveKeyExchange>, Payload), KeError> {
+    let kex = ke_group(group)
+        .and_then(|g| ctx.provider.key_exchange(g))
+        .ok_or(KeError::Internal)?;
+    let ke = kex.start()?;
+    let payload = Payload::Ke(KeyExchangePayload {
+        group,
+        data: ke.public().to_vec(),
+    });
+    Ok((ke, payload))
 }

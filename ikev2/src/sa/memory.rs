@@ -1,6 +1,7 @@
 //! What an IKE SA holds in memory, for the endpoint's half-open budget, and the reassembly
 //! limit that budget leaves a half-open SA.
 
+use super::state::{AuthWait, State, Step};
 use super::{Ctx, IkeSa};
 use crate::fragment::ReassemblyLimits;
 use crate::wire::emit_payloads;
@@ -17,29 +18,24 @@ impl IkeSa {
     /// Bytes this SA holds: a fixed part, the IKE_SA_INIT messages (kept for AUTH), the cached
     /// response, our outstanding request, a partial reassembly and requests parked for a PPK.
     pub(crate) fn held_bytes(&self) -> usize {
-        let datagrams = |d: &[Vec<u8>]| d.iter().map(Vec::capacity).sum::<usize>();
-        let parked = self.parked.as_ref().map_or(0, |p| {
-            let mut v = Vec::new();
-            emit_payloads(p, &mut v);
-            v.len()
+        let handshake = self.handshake().map_or(0, |hs| {
+            hs.msg1.capacity() + hs.msg2.capacity() + hs.ni.capacity() + hs.nr.capacity()
         });
-        let parked_int = self
-            .parked_intermediate
-            .as_ref()
-            .map_or(0, |p| p.2.capacity());
-        Self::fixed_bytes()
-            + self.msg1.capacity()
-            + self.msg2.capacity()
-            + self.ni.capacity()
-            + self.nr.capacity()
-            + self
-                .cached_response
-                .as_ref()
-                .map_or(0, |c| datagrams(&c.datagrams))
-            + self.pending.as_ref().map_or(0, |p| datagrams(&p.datagrams))
-            + self.reassembly.as_ref().map_or(0, |r| r.footprint())
-            + parked
-            + parked_int
+        let parked = match &self.state {
+            State::Handshake(_, Step::AwaitAuth(AuthWait::Parked(p))) => {
+                let mut v = Vec::new();
+                emit_payloads(p, &mut v);
+                v.len()
+            }
+            State::Handshake(
+                _,
+                Step::AwaitIntermediate {
+                    parked: Some(p), ..
+                },
+            ) => p.plain.capacity(),
+            _ => 0,
+        };
+        Self::fixed_bytes() + handshake + self.window.held_bytes() + parked
     }
 
     /// The least a responder SA created from an IKE_SA_INIT request of `len` octets holds
@@ -59,7 +55,7 @@ impl IkeSa {
     }
 
     /// The inbound SPIs of this SA's Child SAs.
-    pub(crate) fn inbound_spis(&self) -> Vec<u32> {
+    pub(crate) fn inbound_spis(&self) -> Vec<crate::wire::EspSpi> {
         self.children.iter().map(|c| c.inbound_spi).collect()
     }
 
@@ -68,7 +64,7 @@ impl IkeSa {
     pub(super) fn reassembly_limits(&self, ctx: &Ctx<'_>) -> ReassemblyLimits {
         let mut limits = ctx.config.reassembly;
         if self.counted_half_open {
-            let held = self.reassembly.as_ref().map_or(0, |r| r.bytes());
+            let held = self.window.reassembly.as_ref().map_or(0, |r| r.bytes());
             let room = ctx.half_open_room.saturating_sub(SLOT_RESERVE);
             limits.max_bytes = limits.max_bytes.min(held.saturating_add(room));
         }
@@ -85,10 +81,10 @@ impl IkeSa {
         ctx.stats.dropped_fragments += 1;
         if self.counted_half_open {
             ctx.stats.dropped_half_open_memory += 1;
-            if let Some(r) = self.reassembly.as_mut() {
+            if let Some(r) = self.window.reassembly.as_mut() {
                 r.abandon();
             }
-            self.reassembly_first = None;
+            self.window.reassembly_first = None;
         }
         None
     }

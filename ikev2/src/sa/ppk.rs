@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use ipsec_crypto::SecretBytes;
 
+use super::state::{AuthWait, Handshake, State, Step};
 use super::{Ctx, IkeSa, dup, notify};
 use crate::config::PpkSource;
 use crate::error::Error;
@@ -133,21 +134,40 @@ impl IkeSa {
     /// The source did not answer in time: the PPK is unavailable.
     pub(super) fn ppk_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         if self.ppk_deadline().is_some_and(|d| d <= now) {
-            tracing::warn!(sa = ?self.id, "PPK source did not answer in time");
+            tracing::warn!(sa = %self.id, "PPK source did not answer in time");
             self.ppk_state = PpkState::Unavailable;
             self.resume_after_ppk(now, ctx);
         }
     }
 
     fn resume_after_ppk(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
-        if std::mem::take(&mut self.auth_paused) {
+        match std::mem::replace(&mut self.state, State::Dead) {
             // Whatever waited (the last IKE_INTERMEDIATE or IKE_AUTH) is the next step.
-            self.next_step_after_keys(now, ctx);
-        } else if let Some(payloads) = self.parked.take() {
-            self.handle_auth_request(now, &payloads, ctx);
-        } else if let Some((header, first, plain)) = self.parked_intermediate.take() {
-            self.dispatch_request(now, &header, first, plain, ctx);
-        } else if let Some(payloads) = self.parked_cc.take() {
+            State::Handshake(hs, Step::AwaitPpk) => self.next_step_after_keys(now, hs, ctx),
+            State::Handshake(hs, Step::AwaitAuth(AuthWait::Parked(payloads))) => {
+                self.handle_auth_request(now, &payloads, hs, AuthWait::Request, ctx);
+            }
+            State::Handshake(
+                hs,
+                Step::AwaitIntermediate {
+                    index,
+                    parked: Some(p),
+                },
+            ) => {
+                let parked = None;
+                self.state = State::Handshake(hs, Step::AwaitIntermediate { index, parked });
+                self.dispatch_request(now, &p.header, p.first, p.plain, ctx);
+            }
+            state => {
+                self.state = state;
+                self.resume_established(now, ctx);
+            }
+        }
+    }
+
+    /// A CREATE_CHILD_SA of the peer's or ours that waited for its PPK.
+    fn resume_established(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if let Some(payloads) = self.parked_cc.take() {
             self.answer_create_child(now, &payloads, ctx);
             self.kick(now, ctx);
         } else if matches!(self.active, Some(super::tasks::Active::AwaitPpk(_))) {
@@ -157,8 +177,13 @@ impl IkeSa {
     }
 
     /// The RFC 9867 §3.1 PPK Confirmation: the first 8 octets of `prf(PPK, Ni | Nr | SPIi | SPIr)`.
-    pub(super) fn ppk_confirmation(&self, ppk: &SecretBytes, ctx: &Ctx<'_>) -> Option<[u8; 8]> {
-        self.ppk_confirmation_over(ppk, &[&self.ni, &self.nr], ctx)
+    pub(super) fn ppk_confirmation(
+        &self,
+        hs: &Handshake,
+        ppk: &SecretBytes,
+        ctx: &Ctx<'_>,
+    ) -> Option<[u8; 8]> {
+        self.ppk_confirmation_over(ppk, &[&hs.ni, &hs.nr], ctx)
     }
 
     /// The first 8 octets of `prf(PPK, nonces | SPIi | SPIr)` with this IKE SA's PRF and SPIs.

@@ -51,7 +51,7 @@ use super::init::nonce;
 use super::ppk::{PpkLookup, PpkState, ppk_identity_key, ppk_identity_keys};
 use super::{Ctx, IkeSa, find_notify};
 use crate::event::PpkExchange;
-use crate::wire::{NotifyType, Payload, PpkIdType, ProtocolId};
+use crate::wire::{EspSpi, NotifyType, Payload, PpkIdType, ProtocolId};
 
 /// The initiator's PPK for its CREATE_CHILD_SA request.
 pub(super) enum PpkForRequest {
@@ -182,8 +182,7 @@ impl IkeSa {
             return PpkExchange::RekeyIke;
         }
         let rekeyed = find_notify(payloads, NotifyType::REKEY_SA)
-            .and_then(|n| <[u8; 4]>::try_from(n.spi.as_slice()).ok())
-            .map(u32::from_be_bytes)
+            .and_then(|n| EspSpi::from_slice(&n.spi))
             .and_then(|out| self.children.iter().find(|c| c.outbound_spi == out));
         match rekeyed {
             Some(c) => PpkExchange::RekeyChild {

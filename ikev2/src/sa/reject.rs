@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use super::init::{RespondInit, ke_payload, sa_payload};
+use super::init::{ke_payload, sa_payload};
+use super::init_answer::RespondInit;
 use super::{Ctx, IkeSa};
 use crate::config::ConnectionConfig;
 use crate::error::Error;

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use super::create_child::{CcExchange, CcKind};
+use super::create_child::{CcKind, FollowupSent, RequestSent};
 use super::{Ctx, IkeSa, State};
 use crate::event::{CloseReason, Event};
-use crate::wire::MessageId;
+use crate::wire::EspSpi;
 
 /// Something we want to do on an established IKE SA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,10 +15,10 @@ pub(crate) enum Task {
         config: usize,
     },
     RekeyChild {
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
     },
     DeleteChild {
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
     },
     RekeyIke,
     DeleteIke,
@@ -31,7 +31,10 @@ pub(crate) enum Task {
 pub(crate) enum Active {
     /// A CREATE_CHILD_SA of ours waits for its RFC 9867 PPK from the driver.
     AwaitPpk(CcKind),
-    CreateChild(Box<CcExchange>),
+    /// Our CREATE_CHILD_SA request is out.
+    CreateChild(Box<RequestSent>),
+    /// Our IKE_FOLLOWUP_KE request of that exchange is out (RFC 9370).
+    Followup(Box<FollowupSent>),
     Informational(InfoKind),
 }
 
@@ -40,8 +43,14 @@ pub(crate) enum Active {
 pub(crate) enum InfoKind {
     Dpd,
     Notify,
-    DeleteChild { inbound_spi: u32 },
+    DeleteChild { inbound_spi: EspSpi },
     DeleteIke,
+}
+
+/// The exchange a task starts.
+enum Exchange {
+    CreateChild(CcKind),
+    Informational(InfoKind),
 }
 
 impl IkeSa {
@@ -57,7 +66,7 @@ impl IkeSa {
     pub(super) fn kick(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         // A request parked for its PPK (ppk_child.rs) holds the SA's one PPK request slot.
         while matches!(self.state, State::Established)
-            && self.pending.is_none()
+            && self.window.pending.is_none()
             && self.active.is_none()
             && self.parked_cc.is_none()
         {
@@ -69,10 +78,8 @@ impl IkeSa {
     }
 
     fn start_task(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
-        let result = match task {
-            Task::CreateChild { config } => {
-                self.start_create_child(now, CcKind::NewChild { config }, ctx)
-            }
+        let exchange = match task {
+            Task::CreateChild { config } => Exchange::CreateChild(CcKind::NewChild { config }),
             Task::RekeyChild { inbound_spi } => {
                 let Some(c) = self
                     .children
@@ -82,42 +89,32 @@ impl IkeSa {
                     return;
                 };
                 c.rekeying = true;
-                let config = c.config;
-                self.start_create_child(
-                    now,
-                    CcKind::RekeyChild {
-                        config,
-                        old_inbound: inbound_spi,
-                    },
-                    ctx,
-                )
+                Exchange::CreateChild(CcKind::RekeyChild {
+                    config: c.config,
+                    old_inbound: inbound_spi,
+                })
             }
             Task::RekeyIke if !self.rekeyed && self.ike_collision.is_none() => {
-                self.start_create_child(now, CcKind::RekeyIke, ctx)
+                Exchange::CreateChild(CcKind::RekeyIke)
             }
             Task::RekeyIke => return,
             Task::DeleteChild { inbound_spi } => {
                 if !self.children.iter().any(|c| c.inbound_spi == inbound_spi) {
                     return;
                 }
-                self.send_informational(now, InfoKind::DeleteChild { inbound_spi }, ctx);
-                Ok(())
+                Exchange::Informational(InfoKind::DeleteChild { inbound_spi })
             }
-            Task::DeleteIke => {
-                self.send_informational(now, InfoKind::DeleteIke, ctx);
-                Ok(())
-            }
-            Task::Dpd => {
-                self.send_informational(now, InfoKind::Dpd, ctx);
-                Ok(())
-            }
-            Task::Notify => {
-                self.send_informational(now, InfoKind::Notify, ctx);
-                Ok(())
-            }
+            Task::DeleteIke => Exchange::Informational(InfoKind::DeleteIke),
+            Task::Dpd => Exchange::Informational(InfoKind::Dpd),
+            Task::Notify => Exchange::Informational(InfoKind::Notify),
         };
-        if let Err(e) = result {
-            tracing::warn!(sa = ?self.id, ?task, error = %e, "could not start exchange");
+        match exchange {
+            Exchange::Informational(kind) => self.send_informational(now, kind, ctx),
+            Exchange::CreateChild(kind) => {
+                if let Err(e) = self.start_create_child(now, kind, ctx) {
+                    tracing::warn!(sa = %self.id, ?task, error = %e, "could not start exchange");
+                }
+            }
         }
     }
 
@@ -125,10 +122,10 @@ impl IkeSa {
     pub(crate) fn arm_timers(&mut self, now: Instant, ctx: &Ctx<'_>) {
         let (rekey, expire) =
             super::children::deadlines(now, &self.conn.ike_lifetime, ctx.provider);
-        self.ike_rekey_at = rekey;
-        self.ike_expire_at = expire;
-        self.last_heard = Some(now);
-        self.dpd_at = self.conn.dpd_delay.and_then(|d| now.checked_add(d));
+        self.timers.ike_rekey = rekey;
+        self.timers.ike_expire = expire;
+        self.timers.last_heard = Some(now);
+        self.timers.dpd = self.conn.dpd_delay.and_then(|d| now.checked_add(d));
     }
 
     /// The earliest lifecycle deadline (established SAs only).
@@ -141,7 +138,11 @@ impl IkeSa {
             .iter()
             .flat_map(|c| [if c.rekeying { None } else { c.rekey_at }, c.expire_at]);
         children
-            .chain([self.ike_rekey_at, self.ike_expire_at, self.dpd_at])
+            .chain([
+                self.timers.ike_rekey,
+                self.timers.ike_expire,
+                self.timers.dpd,
+            ])
             .flatten()
             .min()
     }
@@ -165,22 +166,22 @@ impl IkeSa {
                 });
             }
         }
-        if self.ike_expire_at.is_some_and(|t| t <= now) {
-            self.ike_expire_at = None;
+        if self.timers.ike_expire.is_some_and(|t| t <= now) {
+            self.timers.ike_expire = None;
             due.push(Task::DeleteIke);
-        } else if self.ike_rekey_at.is_some_and(|t| t <= now) {
-            self.ike_rekey_at = None;
+        } else if self.timers.ike_rekey.is_some_and(|t| t <= now) {
+            self.timers.ike_rekey = None;
             due.push(Task::RekeyIke);
         }
-        if self.dpd_at.is_some_and(|t| t <= now) {
-            let heard = self.last_heard.unwrap_or(now);
+        if self.timers.dpd.is_some_and(|t| t <= now) {
+            let heard = self.timers.last_heard.unwrap_or(now);
             let delay = self.conn.dpd_delay.unwrap_or_default();
             match heard.checked_add(delay) {
                 Some(t) if t <= now => {
                     due.push(Task::Dpd);
-                    self.dpd_at = now.checked_add(delay);
+                    self.timers.dpd = now.checked_add(delay);
                 }
-                later => self.dpd_at = later,
+                later => self.timers.dpd = later,
             }
         }
         for t in due {
@@ -204,13 +205,13 @@ impl IkeSa {
                 reason,
             });
         }
-        self.pending = None;
+        self.window.pending = None;
         self.active = None;
         self.state = State::Dead;
     }
 
     /// Whether we are closing the Child SA with this inbound SPI (its DELETE queued or sent).
-    pub(super) fn is_deleting_child(&self, inbound_spi: u32) -> bool {
+    pub(super) fn is_deleting_child(&self, inbound_spi: EspSpi) -> bool {
         let delete = InfoKind::DeleteChild { inbound_spi };
         self.tasks.contains(&Task::DeleteChild { inbound_spi })
             || matches!(self.active, Some(Active::Informational(k)) if k == delete)
@@ -219,10 +220,10 @@ impl IkeSa {
     /// Removes a Child SA and tells the driver.
     pub(super) fn remove_child(
         &mut self,
-        inbound_spi: u32,
+        inbound_spi: EspSpi,
         reason: CloseReason,
         ctx: &mut Ctx<'_>,
-    ) -> Option<u32> {
+    ) -> Option<EspSpi> {
         let pos = self
             .children
             .iter()
@@ -241,56 +242,55 @@ impl IkeSa {
 impl IkeSa {
     /// What listings show of this SA.
     pub(crate) fn snapshot(&self) -> crate::event::SaSnapshot {
-        let state = match (&self.state, self.rekeyed) {
-            (State::Established, true) => "REKEYED",
-            (State::Established, false)
-                if matches!(
-                    self.active,
-                    Some(Active::Informational(InfoKind::DeleteIke))
-                ) =>
-            {
-                "DELETING"
-            }
-            (State::Established, false) => "ESTABLISHED",
-            (State::Dead, _) => "DELETING",
-            _ => "CONNECTING",
-        };
         let children = self
             .children
             .iter()
-            .map(|c| crate::event::ChildSnapshot {
-                name: self
-                    .conn
-                    .children
-                    .get(c.config)
-                    .map(|t| t.name.clone())
-                    .unwrap_or_default(),
-                inbound_spi: c.inbound_spi,
-                outbound_spi: c.outbound_spi,
-                proposal: c.suite.to_string(),
-                local_ts: c.local_ts.clone(),
-                remote_ts: c.remote_ts.clone(),
-            })
+            .map(|c| self.child_snapshot(c))
             .collect();
         crate::event::SaSnapshot {
             id: self.id,
             connection: self.conn.name.clone(),
             initiator: self.initiator,
-            state,
+            state: self.state_name(),
             local: self.local,
             remote: self.remote,
-            proposal: self
-                .suite
-                .as_ref()
+            proposal: (self.suite.as_ref())
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             ppk_used: self.ppk_used,
             message_ids: crate::event::MessageIds {
-                next_request: MessageId(self.next_message_id),
-                outstanding: self.pending.as_ref().map(|p| MessageId(p.message_id)),
-                expected_request: MessageId(self.expected_request_id),
+                next_request: self.window.next_id,
+                outstanding: (self.window.pending.as_ref()).map(|p| p.message_id),
+                expected_request: self.window.expected_id,
             },
             children,
+        }
+    }
+
+    /// `CONNECTING`, `ESTABLISHED`, `REKEYED` or `DELETING`.
+    fn state_name(&self) -> &'static str {
+        let deleting = matches!(
+            self.active,
+            Some(Active::Informational(InfoKind::DeleteIke))
+        );
+        match (&self.state, self.rekeyed) {
+            (State::Established, true) => "REKEYED",
+            (State::Established, false) if deleting => "DELETING",
+            (State::Established, false) => "ESTABLISHED",
+            (State::Dead, _) => "DELETING",
+            _ => "CONNECTING",
+        }
+    }
+
+    fn child_snapshot(&self, c: &super::children::ChildEntry) -> crate::event::ChildSnapshot {
+        let template = self.conn.children.get(c.config);
+        crate::event::ChildSnapshot {
+            name: template.map(|t| t.name.clone()).unwrap_or_default(),
+            inbound_spi: c.inbound_spi,
+            outbound_spi: c.outbound_spi,
+            proposal: c.suite.to_string(),
+            local_ts: c.local_ts.clone(),
+            remote_ts: c.remote_ts.clone(),
         }
     }
 }
@@ -302,8 +302,8 @@ impl IkeSa {
             return;
         };
         let keys = crate::event::IkeKeyExport {
-            spi_i: crate::wire::IkeSpi(self.spi_i),
-            spi_r: crate::wire::IkeSpi(self.spi_r),
+            spi_i: self.spi_i,
+            spi_r: self.spi_r,
             proposal: self
                 .suite
                 .as_ref()

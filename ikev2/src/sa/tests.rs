@@ -105,8 +105,8 @@ impl Lab {
         let now = self.now;
         let mut sink = Sink::default();
         let sa = self.i.sa_mut(i_sa).expect("initiator SA");
-        sa.next_message_id = 1;
-        sa.pending = None;
+        sa.window.next_id = crate::wire::MessageId(1);
+        sa.window.pending = None;
         let mut ctx = sink.ctx();
         sa.send_request(now, exchange, payloads, &mut ctx)
             .expect("protected");

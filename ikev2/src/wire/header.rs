@@ -2,8 +2,9 @@
 
 use super::enums::{ExchangeType, PayloadType};
 use super::error::ParseError;
+use super::ids::{IkeSpi, MessageId};
 use super::reader::Reader;
-use super::types::{Flags, HEADER_LEN, Header, IKE_VERSION, IkeSpi, MessageId};
+use super::types::{Flags, HEADER_LEN, Header, IKE_VERSION};
 
 impl Header {
     /// Parses the header from the first 28 octets of `bytes` (anything after them is ignored),

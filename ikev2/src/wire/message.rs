@@ -52,7 +52,8 @@ impl Message {
 mod tests {
     use super::*;
     use crate::wire::enums::{ExchangeType, PayloadType};
-    use crate::wire::types::{Flags, IKE_VERSION, IkeSpi, MessageId, Payload};
+    use crate::wire::ids::{IkeSpi, MessageId};
+    use crate::wire::types::{Flags, IKE_VERSION, Payload};
 
     fn informational(payloads: Vec<Payload>) -> Message {
         Message {

@@ -36,6 +36,7 @@ mod delete;
 mod enums;
 mod error;
 mod header;
+mod ids;
 mod message;
 mod notify;
 mod opaque;
@@ -55,11 +56,12 @@ pub use enums::{
     TsType,
 };
 pub use error::ParseError;
+pub use ids::{EspSpi, IkeSpi, MessageId};
 pub use types::{
     ATTR_KEY_LENGTH, AuthPayload, CertPayload, CfgAttribute, Configuration, Delete,
     EncryptedFragment, EncryptedPayload, Flags, GENERIC_HEADER_LEN, HEADER_LEN, Header,
-    IKE_VERSION, Identification, IkeSpi, IpSelector, KeyExchangePayload, Message, MessageId,
-    Notify, Payload, Proposal, TrafficSelector, Transform, TransformAttribute,
+    IKE_VERSION, Identification, IpSelector, KeyExchangePayload, Message, Notify, Payload,
+    Proposal, TrafficSelector, Transform, TransformAttribute,
 };
 
 /// The most items of one kind that parsing accepts in one structure: payloads in a chain,

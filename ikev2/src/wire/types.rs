@@ -14,13 +14,7 @@ pub const GENERIC_HEADER_LEN: usize = 4;
 /// The only major/minor version we speak: 2.0.
 pub const IKE_VERSION: u8 = 0x20;
 
-/// An IKE SA SPI (8 octets); zero means "not yet known" for the responder SPI.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IkeSpi(pub u64);
-
-/// A Message ID (RFC 7296 §3.1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MessageId(pub u32);
+use super::ids::{IkeSpi, MessageId};
 
 /// Header flags (RFC 7296 §3.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -13,10 +13,11 @@ use super::enums::{
     AuthMethod, CfgAttrType, CfgType, EncrId, EsnId, ExchangeType, IdType, KeId, NotifyType,
     PayloadType, ProtocolId, TransformType,
 };
+use super::ids::{IkeSpi, MessageId};
 use super::types::{
     AuthPayload, CfgAttribute, Configuration, Delete, EncryptedFragment, EncryptedPayload, Flags,
-    Header, IKE_VERSION, Identification, IkeSpi, IpSelector, Message, MessageId, Notify, Payload,
-    Proposal, TrafficSelector, Transform,
+    Header, IKE_VERSION, Identification, IpSelector, Message, Notify, Payload, Proposal,
+    TrafficSelector, Transform,
 };
 use super::{emit_payloads, parse_payloads};
 
