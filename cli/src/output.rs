@@ -1,6 +1,6 @@
 //! Human-readable output: aligned tables and one-line events. `--json` bypasses all of this.
 
-use iked::proto::{
+use iked_control::proto::{
     ConnView, DownView, IkeSaView, LoadView, MonitorEvent, RekeyView, StatsView, UpView,
     VersionView,
 };
@@ -493,7 +493,7 @@ fn age(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use iked::proto::{ChildConfView, ChildSaCounters, ChildSaView, PhaseView, PpkView};
+    use iked_control::proto::{ChildConfView, ChildSaCounters, ChildSaView, PhaseView, PpkView};
 
     use super::*;
 

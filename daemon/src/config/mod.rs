@@ -40,7 +40,7 @@ pub(crate) use values::traffic_selector;
 /// The default configuration file.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/iked/iked.toml";
 /// The default control socket.
-pub const DEFAULT_SOCKET_PATH: &str = "/run/iked/iked.sock";
+pub use iked_control::DEFAULT_SOCKET_PATH;
 
 /// A validated configuration file.
 pub struct Config {
