@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{HYBRID, TestDaemon, wait_for};
 use iked::client::ClientError;
 use iked::proto::{Command, ErrorCode, IkeSaView, StatsView, UpView};
-use qkd_client::kme_sim::{self, SimConfig, SimPki};
+use qkd_kme_sim::{SimConfig, SimPki};
 
 const T: Option<Duration> = Some(Duration::from_secs(20));
 
@@ -67,7 +67,7 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
         .build()
         .expect("runtime");
     let sim = kme_rt
-        .block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls())))
+        .block_on(qkd_kme_sim::spawn(SimConfig::new(pki.kme_tls())))
         .expect("KMEs");
     let b = TestDaemon::start(
         &qkd_site(
@@ -212,7 +212,7 @@ fn a_qkd_key_of_another_length_is_refused() {
         .build()
         .expect("runtime");
     let sim = kme_rt
-        .block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls())))
+        .block_on(qkd_kme_sim::spawn(SimConfig::new(pki.kme_tls())))
         .expect("KMEs");
     let b_site = qkd_site(
         "from-a",

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{HYBRID, TestDaemon, wait_for};
 use iked::proto::{Command, IkeSaView, RekeyView, StatsView, UpView};
-use qkd_client::kme_sim::{self, KmeSimHandle, PoolConfig, SimConfig, SimPki};
+use qkd_kme_sim::{KmeSimHandle, PoolConfig, SimConfig, SimPki};
 
 const T: Option<Duration> = Some(Duration::from_secs(20));
 
@@ -52,7 +52,7 @@ fn lab(pool: PoolConfig) -> Lab {
         .expect("runtime");
     let mut config = SimConfig::new(pki.kme_tls());
     config.core.pool = pool;
-    let sim = rt.block_on(kme_sim::spawn(config)).expect("KMEs");
+    let sim = rt.block_on(qkd_kme_sim::spawn(config)).expect("KMEs");
     let b = TestDaemon::start(
         &site("from-a", "b", "a", None, pki_dir.path(), &sim.url_b()),
         "",

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use qkd_client::api::{KeyIdsRequest, KeyRequest};
-use qkd_client::kme_sim::query_fuzzing::{dec_query, enc_query};
-use qkd_client::kme_sim::{CoreConfig, KmeCore, KmeSide};
+use qkd_kme_sim::query_fuzzing::{dec_query, enc_query};
+use qkd_kme_sim::{CoreConfig, KmeCore, KmeSide};
 use qkd_client::{EtsiV1, KeyDeliveryApi, KeyId, Operation};
 
 const MASTER: &str = "sae-a";
