@@ -32,9 +32,10 @@ pub use reset::{NgReset, NgResetAcknowledge, ResetScope, UeAssociatedConnection}
 pub use setup::{NgSetupFailure, NgSetupRequest, NgSetupResponse};
 
 use super::cause::Cause;
+use super::convert::location_from_asn;
 use super::diagnostics::CriticalityDiagnostics;
 use super::ies::{ReadError, opt, req};
-use super::types::{AmfUeNgapId, RanUeNgapId, UeNgapIds};
+use super::types::{AmfUeNgapId, N3iwfUserLocation, RanUeNgapId, UeNgapIds};
 
 fn amf_id_to_asn(id: AmfUeNgapId) -> asn::AMFUENGAPID {
     asn::AMFUENGAPID(id.value())
@@ -58,6 +59,16 @@ fn cause_ie(pdu: &NGAPPDU<'_>) -> Result<Cause, ReadError> {
 
 fn diagnostics_ie(pdu: &NGAPPDU<'_>) -> Result<Option<CriticalityDiagnostics>, ReadError> {
     Ok(opt::<ie::CriticalityDiagnostics>(pdu)?.map(|d| CriticalityDiagnostics::from_asn(&d)))
+}
+
+fn location_ie(pdu: &NGAPPDU<'_>) -> Result<Option<N3iwfUserLocation>, ReadError> {
+    opt::<ie::UserLocationInformation>(pdu)?
+        .map(|l| location_from_asn(&l))
+        .transpose()
+}
+
+fn nas_pdu_ie(pdu: &NGAPPDU<'_>) -> Result<Option<Vec<u8>>, ReadError> {
+    Ok(opt::<ie::NAS_PDU>(pdu)?.map(|n| n.0.to_vec()))
 }
 
 /// A list of `{ PDU Session ID, transfer }` items of the bindings from the facade's
@@ -94,4 +105,84 @@ macro_rules! transfers_from_asn {
     };
 }
 
-use {transfers_from_asn, transfers_to_asn};
+/// The IE list of UE-associated message `$msg`: AMF-UE-NGAP-ID and RAN-UE-NGAP-ID from `$ids`,
+/// then each `IE(value)` given. Returns from the caller with the error of an IE that does not
+/// encode.
+macro_rules! ue_ies {
+    ($msg:ident, $ids:expr $(, $ie:ident($value:expr))* $(,)?) => {
+        vec![
+            oxirush_ngap::build_ngap_ie!(
+                $msg,
+                AMF_UE_NGAP_ID(crate::ngap::messages::amf_id_to_asn($ids.amf))
+            )?,
+            oxirush_ngap::build_ngap_ie!(
+                $msg,
+                RAN_UE_NGAP_ID(oxirush_ngap::ngap::RANUENGAPID($ids.ran.0))
+            )?,
+            $(oxirush_ngap::build_ngap_ie!($msg, $ie($value))?,)*
+        ]
+    };
+}
+
+/// Appends IE `$ie` of message `$msg` to `$ies` when `$option` matches `Some($binding)`, as
+/// `if let` would.
+macro_rules! optional_ie {
+    ($ies:ident, $msg:ident, $binding:pat = $option:expr => $ie:ident($value:expr)) => {
+        if let Some($binding) = $option {
+            $ies.push(oxirush_ngap::build_ngap_ie!($msg, $ie($value))?);
+        }
+    };
+}
+
+/// Appends the list IE `$list` of `$item`s of message `$msg` to `$ies` unless `$transfers`
+/// (the facade's [`PduSessionTransfer`](super::types::PduSessionTransfer)s) is empty, in which
+/// case the IE is absent.
+macro_rules! transfers_ie {
+    ($ies:ident, $msg:ident, $list:ident($item:ident), $transfers:expr) => {
+        if !$transfers.is_empty() {
+            let list = crate::ngap::messages::transfers_to_asn!($list, $item, $transfers);
+            $ies.push(oxirush_ngap::build_ngap_ie!($msg, $list(list))?);
+        }
+    };
+}
+
+/// The transfers of the optional list IE `$list` of `$pdu`, whose items keep their transfer in
+/// `$field`; none when the IE is absent.
+macro_rules! optional_transfers {
+    ($pdu:expr, $list:ident, $field:ident) => {
+        crate::ngap::ies::opt::<oxirush_ngap::ie::$list>($pdu)?
+            .map(|l| crate::ngap::messages::transfers_from_asn!(l, $field))
+            .unwrap_or_default()
+    };
+}
+
+/// Functions `$to` and `$from` between the facade's
+/// [`PduSessionSetupItem`](super::types::PduSessionSetupItem) and the bindings' `$item`, whose
+/// NAS PDU field is `$nas`.
+macro_rules! setup_item_conversions {
+    ($to:ident, $from:ident, $item:ident, $nas:ident) => {
+        fn $to(item: &PduSessionSetupItem) -> oxirush_ngap::ngap::$item<'static> {
+            oxirush_ngap::ngap::$item::new(
+                oxirush_ngap::ngap::PDUSessionID(item.pdu_session_id.0),
+                item.nas_pdu.clone().map(oxirush_ngap::ngap::NASPDU::from),
+                crate::ngap::convert::snssai_to_asn(item.snssai),
+                oxirush_ngap::Octets::from(item.transfer.clone()),
+                None,
+            )
+        }
+
+        fn $from(item: &oxirush_ngap::ngap::$item<'_>) -> PduSessionSetupItem {
+            PduSessionSetupItem {
+                pdu_session_id: crate::ids::PduSessionId(item.pdu_session_id.0),
+                nas_pdu: item.$nas.as_ref().map(|n| n.0.to_vec()),
+                snssai: crate::ngap::convert::snssai_from_asn(&item.s_nssai),
+                transfer: item.pdu_session_resource_setup_request_transfer.to_vec(),
+            }
+        }
+    };
+}
+
+use {
+    optional_ie, optional_transfers, setup_item_conversions, transfers_from_asn, transfers_ie,
+    transfers_to_asn, ue_ies,
+};

@@ -7,12 +7,15 @@ use oxirush_ngap::{build_ngap_ie, ie};
 use crate::ids::PduSessionId;
 
 use super::super::cause::Cause;
-use super::super::convert::{location_from_asn, location_to_asn};
+use super::super::convert::location_to_asn;
 use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
 use super::super::ies::{ReadError, opt, pdu_of, req};
 use super::super::types::{AmfUeNgapId, N3iwfUserLocation, RanUeNgapId, UeNgapIds};
-use super::{amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, ue_ids};
+use super::{
+    amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, location_ie, optional_ie, ue_ids,
+    ue_ies,
+};
 
 /// UE CONTEXT RELEASE REQUEST (N3IWF → AMF), for instance after the UE deleted its IKE SA or
 /// stopped answering liveness checks.
@@ -50,16 +53,7 @@ pub struct UeContextReleaseComplete {
 
 impl UeContextReleaseRequest {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                UEContextReleaseRequest,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                UEContextReleaseRequest,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
+        let mut ies = ue_ies!(UEContextReleaseRequest, self.ids);
         if !self.pdu_sessions.is_empty() {
             let items = self
                 .pdu_sessions
@@ -131,22 +125,9 @@ impl UeContextReleaseCommand {
 
 impl UeContextReleaseComplete {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                UEContextReleaseComplete,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                UEContextReleaseComplete,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if let Some(location) = self.location {
-            ies.push(build_ngap_ie!(
-                UEContextReleaseComplete,
-                UserLocationInformation(location_to_asn(location))
-            )?);
-        }
+        let mut ies = ue_ies!(UEContextReleaseComplete, self.ids);
+        optional_ie!(ies, UEContextReleaseComplete,
+            location = self.location => UserLocationInformation(location_to_asn(location)));
         if !self.pdu_sessions.is_empty() {
             let items = self
                 .pdu_sessions
@@ -158,12 +139,8 @@ impl UeContextReleaseComplete {
                 PDUSessionResourceListCxtRelCpl(list)
             )?);
         }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                UEContextReleaseComplete,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, UEContextReleaseComplete,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::UEContextReleaseComplete::new(
             asn::ProtocolIEContainer(ies),
         ))
@@ -177,9 +154,7 @@ impl UeContextReleaseComplete {
             .map(|i| PduSessionId(i.pdu_session_id.0));
         Ok(Self {
             ids: ue_ids(pdu)?,
-            location: opt::<ie::UserLocationInformation>(pdu)?
-                .map(|l| location_from_asn(&l))
-                .transpose()?,
+            location: location_ie(pdu)?,
             pdu_sessions: ids.collect(),
             diagnostics: diagnostics_ie(pdu)?,
         })
