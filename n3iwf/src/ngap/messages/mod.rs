@@ -156,6 +156,31 @@ macro_rules! optional_transfers {
     };
 }
 
+/// Appends the list IE `$list` of `$item`s, each a PDU Session ID alone, of message `$msg` to
+/// `$ies` unless `$ids` is empty, in which case the IE is absent.
+macro_rules! session_ids_ie {
+    ($ies:ident, $msg:ident, $list:ident($item:ident), $ids:expr) => {
+        if !$ids.is_empty() {
+            let items = $ids.iter().map(|id| {
+                oxirush_ngap::ngap::$item::new(oxirush_ngap::ngap::PDUSessionID(id.0), None)
+            });
+            let list = oxirush_ngap::ngap::$list(items.collect());
+            $ies.push(oxirush_ngap::build_ngap_ie!($msg, $list(list))?);
+        }
+    };
+}
+
+/// The PDU Session IDs of the optional list IE `$list` of `$pdu`; none when it is absent.
+macro_rules! optional_session_ids {
+    ($pdu:expr, $list:ident) => {
+        crate::ngap::ies::opt::<oxirush_ngap::ie::$list>($pdu)?
+            .iter()
+            .flat_map(|l| &l.0)
+            .map(|i| crate::ids::PduSessionId(i.pdu_session_id.0))
+            .collect()
+    };
+}
+
 /// Functions `$to` and `$from` between the facade's
 /// [`PduSessionSetupItem`](super::types::PduSessionSetupItem) and the bindings' `$item`, whose
 /// NAS PDU field is `$nas`.
@@ -183,6 +208,6 @@ macro_rules! setup_item_conversions {
 }
 
 use {
-    optional_ie, optional_transfers, setup_item_conversions, transfers_from_asn, transfers_ie,
-    transfers_to_asn, ue_ies,
+    optional_ie, optional_session_ids, optional_transfers, session_ids_ie, setup_item_conversions,
+    transfers_from_asn, transfers_ie, transfers_to_asn, ue_ies,
 };

@@ -10,11 +10,11 @@ use super::super::cause::Cause;
 use super::super::convert::location_to_asn;
 use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
-use super::super::ies::{ReadError, opt, pdu_of, req};
+use super::super::ies::{ReadError, pdu_of, req};
 use super::super::types::{AmfUeNgapId, N3iwfUserLocation, RanUeNgapId, UeNgapIds};
 use super::{
-    amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, location_ie, optional_ie, ue_ids,
-    ue_ies,
+    amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, location_ie, optional_ie,
+    optional_session_ids, session_ids_ie, ue_ids, ue_ies,
 };
 
 /// UE CONTEXT RELEASE REQUEST (N3IWF → AMF), for instance after the UE deleted its IKE SA or
@@ -54,17 +54,12 @@ pub struct UeContextReleaseComplete {
 impl UeContextReleaseRequest {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
         let mut ies = ue_ies!(UEContextReleaseRequest, self.ids);
-        if !self.pdu_sessions.is_empty() {
-            let items = self
-                .pdu_sessions
-                .iter()
-                .map(|id| asn::PDUSessionResourceItemCxtRelReq::new(asn::PDUSessionID(id.0), None));
-            let list = asn::PDUSessionResourceListCxtRelReq(items.collect());
-            ies.push(build_ngap_ie!(
-                UEContextReleaseRequest,
-                PDUSessionResourceListCxtRelReq(list)
-            )?);
-        }
+        session_ids_ie!(
+            ies,
+            UEContextReleaseRequest,
+            PDUSessionResourceListCxtRelReq(PDUSessionResourceItemCxtRelReq),
+            self.pdu_sessions
+        );
         ies.push(build_ngap_ie!(
             UEContextReleaseRequest,
             Cause(self.cause.to_asn()?)
@@ -75,14 +70,9 @@ impl UeContextReleaseRequest {
     }
 
     pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let sessions = opt::<ie::PDUSessionResourceListCxtRelReq>(pdu)?;
-        let ids = sessions
-            .iter()
-            .flat_map(|l| &l.0)
-            .map(|i| PduSessionId(i.pdu_session_id.0));
         Ok(Self {
             ids: ue_ids(pdu)?,
-            pdu_sessions: ids.collect(),
+            pdu_sessions: optional_session_ids!(pdu, PDUSessionResourceListCxtRelReq),
             cause: cause_ie(pdu)?,
         })
     }
@@ -128,17 +118,12 @@ impl UeContextReleaseComplete {
         let mut ies = ue_ies!(UEContextReleaseComplete, self.ids);
         optional_ie!(ies, UEContextReleaseComplete,
             location = self.location => UserLocationInformation(location_to_asn(location)));
-        if !self.pdu_sessions.is_empty() {
-            let items = self
-                .pdu_sessions
-                .iter()
-                .map(|id| asn::PDUSessionResourceItemCxtRelCpl::new(asn::PDUSessionID(id.0), None));
-            let list = asn::PDUSessionResourceListCxtRelCpl(items.collect());
-            ies.push(build_ngap_ie!(
-                UEContextReleaseComplete,
-                PDUSessionResourceListCxtRelCpl(list)
-            )?);
-        }
+        session_ids_ie!(
+            ies,
+            UEContextReleaseComplete,
+            PDUSessionResourceListCxtRelCpl(PDUSessionResourceItemCxtRelCpl),
+            self.pdu_sessions
+        );
         optional_ie!(ies, UEContextReleaseComplete,
             diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::UEContextReleaseComplete::new(
@@ -147,15 +132,10 @@ impl UeContextReleaseComplete {
     }
 
     pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let sessions = opt::<ie::PDUSessionResourceListCxtRelCpl>(pdu)?;
-        let ids = sessions
-            .iter()
-            .flat_map(|l| &l.0)
-            .map(|i| PduSessionId(i.pdu_session_id.0));
         Ok(Self {
             ids: ue_ids(pdu)?,
             location: location_ie(pdu)?,
-            pdu_sessions: ids.collect(),
+            pdu_sessions: optional_session_ids!(pdu, PDUSessionResourceListCxtRelCpl),
             diagnostics: diagnostics_ie(pdu)?,
         })
     }
