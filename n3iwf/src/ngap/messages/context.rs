@@ -22,7 +22,7 @@ use super::super::types::{
 };
 use super::{
     cause_ie, diagnostics_ie, nas_pdu_ie, optional_ie, optional_transfers, setup_item_conversions,
-    transfers_ie, ue_ids, ue_ies,
+    setup_response_codec, transfers_ie, ue_ids, ue_ies,
 };
 
 /// INITIAL CONTEXT SETUP REQUEST (AMF → N3IWF). Not `Clone`, and its `Debug` leaves the key
@@ -148,45 +148,12 @@ setup_item_conversions!(
     nas_pdu
 );
 
-impl InitialContextSetupResponse {
-    pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = ue_ies!(InitialContextSetupResponse, self.ids);
-        transfers_ie!(
-            ies,
-            InitialContextSetupResponse,
-            PDUSessionResourceSetupListCxtRes(PDUSessionResourceSetupItemCxtRes),
-            self.setup
-        );
-        transfers_ie!(
-            ies,
-            InitialContextSetupResponse,
-            PDUSessionResourceFailedToSetupListCxtRes(PDUSessionResourceFailedToSetupItemCxtRes),
-            self.failed
-        );
-        optional_ie!(ies, InitialContextSetupResponse,
-            d = &self.diagnostics => CriticalityDiagnostics(d.to_asn()));
-        pdu_of(&asn::InitialContextSetupResponse::new(
-            asn::ProtocolIEContainer(ies),
-        ))
-    }
-
-    pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        Ok(Self {
-            ids: ue_ids(pdu)?,
-            setup: optional_transfers!(
-                pdu,
-                PDUSessionResourceSetupListCxtRes,
-                pdu_session_resource_setup_response_transfer
-            ),
-            failed: optional_transfers!(
-                pdu,
-                PDUSessionResourceFailedToSetupListCxtRes,
-                pdu_session_resource_setup_unsuccessful_transfer
-            ),
-            diagnostics: diagnostics_ie(pdu)?,
-        })
-    }
-}
+setup_response_codec!(
+    InitialContextSetupResponse,
+    InitialContextSetupResponse,
+    PDUSessionResourceSetupListCxtRes(PDUSessionResourceSetupItemCxtRes),
+    PDUSessionResourceFailedToSetupListCxtRes(PDUSessionResourceFailedToSetupItemCxtRes)
+);
 
 impl InitialContextSetupFailure {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {

@@ -156,6 +156,48 @@ macro_rules! optional_transfers {
     };
 }
 
+/// `to_pdu` and `from_pdu` of a setup response (`$type`, message `$msg`): the UE's IDs, the
+/// sessions set up (list `$setup` of `$setup_item`s with their Setup Response Transfers), those
+/// that failed (list `$failed` of `$failed_item`s with their Setup Unsuccessful Transfers), and
+/// optional Criticality Diagnostics. INITIAL CONTEXT SETUP RESPONSE and PDU SESSION RESOURCE
+/// SETUP RESPONSE differ only in these names.
+macro_rules! setup_response_codec {
+    (
+        $type:ident,
+        $msg:ident,
+        $setup:ident($setup_item:ident),
+        $failed:ident($failed_item:ident)
+    ) => {
+        impl $type {
+            pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
+                let mut ies = ue_ies!($msg, self.ids);
+                transfers_ie!(ies, $msg, $setup($setup_item), self.setup);
+                transfers_ie!(ies, $msg, $failed($failed_item), self.failed);
+                optional_ie!(ies, $msg,
+                    d = &self.diagnostics => CriticalityDiagnostics(d.to_asn()));
+                pdu_of(&asn::$msg::new(asn::ProtocolIEContainer(ies)))
+            }
+
+            pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
+                Ok(Self {
+                    ids: ue_ids(pdu)?,
+                    setup: optional_transfers!(
+                        pdu,
+                        $setup,
+                        pdu_session_resource_setup_response_transfer
+                    ),
+                    failed: optional_transfers!(
+                        pdu,
+                        $failed,
+                        pdu_session_resource_setup_unsuccessful_transfer
+                    ),
+                    diagnostics: diagnostics_ie(pdu)?,
+                })
+            }
+        }
+    };
+}
+
 /// Appends the list IE `$list` of `$item`s, each a PDU Session ID alone, of message `$msg` to
 /// `$ies` unless `$ids` is empty, in which case the IE is absent.
 macro_rules! session_ids_ie {
@@ -209,5 +251,5 @@ macro_rules! setup_item_conversions {
 
 use {
     optional_ie, optional_session_ids, optional_transfers, session_ids_ie, setup_item_conversions,
-    transfers_from_asn, transfers_ie, transfers_to_asn, ue_ies,
+    setup_response_codec, transfers_from_asn, transfers_ie, transfers_to_asn, ue_ies,
 };

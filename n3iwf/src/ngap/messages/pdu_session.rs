@@ -13,7 +13,8 @@ use super::super::types::{
 };
 use super::{
     diagnostics_ie, location_ie, nas_pdu_ie, optional_ie, optional_transfers,
-    setup_item_conversions, transfers_from_asn, transfers_ie, transfers_to_asn, ue_ids, ue_ies,
+    setup_item_conversions, setup_response_codec, transfers_from_asn, transfers_ie,
+    transfers_to_asn, ue_ids, ue_ies,
 };
 
 /// PDU SESSION RESOURCE SETUP REQUEST (AMF → N3IWF).
@@ -92,45 +93,12 @@ setup_item_conversions!(
     pdu_session_nas_pdu
 );
 
-impl PduSessionResourceSetupResponse {
-    pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = ue_ies!(PDUSessionResourceSetupResponse, self.ids);
-        transfers_ie!(
-            ies,
-            PDUSessionResourceSetupResponse,
-            PDUSessionResourceSetupListSURes(PDUSessionResourceSetupItemSURes),
-            self.setup
-        );
-        transfers_ie!(
-            ies,
-            PDUSessionResourceSetupResponse,
-            PDUSessionResourceFailedToSetupListSURes(PDUSessionResourceFailedToSetupItemSURes),
-            self.failed
-        );
-        optional_ie!(ies, PDUSessionResourceSetupResponse,
-            d = &self.diagnostics => CriticalityDiagnostics(d.to_asn()));
-        pdu_of(&asn::PDUSessionResourceSetupResponse::new(
-            asn::ProtocolIEContainer(ies),
-        ))
-    }
-
-    pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        Ok(Self {
-            ids: ue_ids(pdu)?,
-            setup: optional_transfers!(
-                pdu,
-                PDUSessionResourceSetupListSURes,
-                pdu_session_resource_setup_response_transfer
-            ),
-            failed: optional_transfers!(
-                pdu,
-                PDUSessionResourceFailedToSetupListSURes,
-                pdu_session_resource_setup_unsuccessful_transfer
-            ),
-            diagnostics: diagnostics_ie(pdu)?,
-        })
-    }
-}
+setup_response_codec!(
+    PduSessionResourceSetupResponse,
+    PDUSessionResourceSetupResponse,
+    PDUSessionResourceSetupListSURes(PDUSessionResourceSetupItemSURes),
+    PDUSessionResourceFailedToSetupListSURes(PDUSessionResourceFailedToSetupItemSURes)
+);
 
 impl PduSessionResourceReleaseCommand {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
