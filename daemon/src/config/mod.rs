@@ -83,6 +83,15 @@ pub struct DaemonSettings {
     pub limits: IkeLimits,
 }
 
+impl DaemonSettings {
+    /// Whether the IKE sockets receive on `ip`: it is listed, or a wildcard of its family is.
+    pub fn listens_on(&self, ip: IpAddr) -> bool {
+        self.listen
+            .iter()
+            .any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()))
+    }
+}
+
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QkdSettings {
