@@ -261,16 +261,7 @@ fn two_daemons_authenticate_with_certificates() {
     );
     let conns: Vec<ConnView> = moon.client().call_as(Command::ListConns, T).expect("list");
     assert_eq!(conns[0].auth, "pubkey");
-    let up: UpView = moon
-        .client()
-        .call_as(
-            Command::Up {
-                name: "to-sun".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .unwrap_or_else(|e| panic!("up: {e}"));
+    let up: UpView = moon.up("to-sun").unwrap_or_else(|e| panic!("up: {e}"));
     assert_eq!(up.ike_sa.state, "established");
     assert_eq!(up.ike_sa.children.len(), 1);
     let on_sun = wait_for(Duration::from_secs(5), || {
@@ -307,16 +298,7 @@ fn a_peer_from_another_ca_is_refused() {
             "id = \"moon.example\"",
         ),
     );
-    let err = moon
-        .client()
-        .call_as::<UpView>(
-            Command::Up {
-                name: "to-sun".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .expect_err("untrusted peer must fail");
+    let err = moon.up("to-sun").expect_err("untrusted peer must fail");
     let msg = err.to_string();
     assert!(msg.contains("failed"), "{msg}");
     let sas: Vec<IkeSaView> = sun.client().call_as(Command::ListSas, T).expect("list");

@@ -40,13 +40,7 @@ fn qkd_site(
 }
 
 fn up(d: &TestDaemon, name: &str) -> Result<UpView, ClientError> {
-    d.client().call_as(
-        Command::Up {
-            name: name.into(),
-            timeout_ms: Some(15_000),
-        },
-        T,
-    )
+    d.up(name)
 }
 
 fn daemon_counter(d: &TestDaemon, name: &str) -> u64 {

@@ -66,15 +66,7 @@ fn lab(pool: PoolConfig) -> Lab {
 }
 
 fn up(d: &TestDaemon) -> UpView {
-    d.client()
-        .call_as(
-            Command::Up {
-                name: "to-b".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .expect("up with a QKD key")
+    d.up("to-b").expect("up with a QKD key")
 }
 
 fn rekey(d: &TestDaemon, child: Option<&str>, ms: u64) -> Result<RekeyView, String> {
