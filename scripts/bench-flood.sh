@@ -24,7 +24,8 @@
 # FRAG_RATE initiators/s (200), BUDGET (16M, b's half_open_memory). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh
+. scripts/lib/common.sh
+. scripts/lib/lab.sh
 
 SMOKE=0
 OUT=benches/results/flood.json
@@ -37,10 +38,10 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-if ! is_root; then
-    skip_loudly "bench-flood needs root (network namespaces, TUN, raw sockets)"
+as_root "$0" "$@" || {
+    skip_loudly "bench-flood needs root (network namespaces, TUN, raw sockets) and there is no sudo here"
     exit 0
-fi
+}
 if [ "$SMOKE" = 1 ]; then
     SECS=${FLOOD_SECS:-3} RATE=${FLOOD_RATE:-2000} FRAG_RATE=${FRAG_RATE:-50} COUNT=20000
 else
@@ -51,12 +52,13 @@ BUDGET=${BUDGET:-16M}
 apt_install iproute2 iperf3 jq socat procps iputils-ping
 cargo build --release -q -p iked -p ikectl -p benches --bin iked --bin ikectl --bin ike_load --bin ike_flood
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
+pqlab_build
 
 P="pqf-$$-"
 WORK=$(mktemp -d /tmp/pqf-bench.XXXXXX)
 INNER_NETS=1
-source daemon/tests/netns-lib.sh
-source scripts/flood-lib.sh
+. scripts/lib/gateways.sh
+. scripts/lib/flood.sh
 ikectl() { local side=$1; shift; "$BIN/ikectl" --socket "$WORK/$side.sock" "$@"; }
 cleanup() {
     flood_stop_background

@@ -22,7 +22,7 @@ mod cbc_aes;
 #[cfg(feature = "default-provider")]
 mod default;
 #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
-mod hmac_sha2;
+mod hmac_algorithms;
 #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
 mod ke_wire;
 #[cfg(any(feature = "default-provider", feature = "rustcrypto"))]
@@ -89,6 +89,9 @@ pub trait CryptoProvider: Send + Sync + 'static {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PrfAlgorithm {
+    /// PRF_HMAC_SHA1 (RFC 2104): only for legacy peers that offer nothing better (free5GC's
+    /// UE), and only when a connection's proposals name it.
+    HmacSha1,
     HmacSha256,
     HmacSha384,
     HmacSha512,
@@ -115,6 +118,8 @@ pub enum CbcAlgorithm {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IntegAlgorithm {
+    /// AUTH_HMAC_SHA1_96 (RFC 2404): legacy peers only, when configured.
+    HmacSha1_96,
     HmacSha256_128,
     HmacSha384_192,
     HmacSha512_256,

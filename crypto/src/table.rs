@@ -5,7 +5,7 @@ use crate::modp::Modp2048;
 use crate::{
     Aead, AeadAlgorithm, BlockCipher, CbcAlgorithm, CryptoError, CryptoProvider, Integ,
     IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, SignatureAlgorithm, SignatureError,
-    SignatureScheme, SigningKey, cbc_aes, hmac_sha2,
+    SignatureScheme, SigningKey, cbc_aes, hmac_algorithms,
 };
 
 /// Loads a PKCS#8 private key.
@@ -35,7 +35,7 @@ impl CryptoProvider for TableProvider {
     }
 
     fn prf(&self, alg: PrfAlgorithm) -> Option<&'static dyn Prf> {
-        hmac_sha2::prf(alg)
+        hmac_algorithms::prf(alg)
     }
 
     fn aead(&self, alg: AeadAlgorithm) -> Option<&'static dyn Aead> {
@@ -47,7 +47,7 @@ impl CryptoProvider for TableProvider {
     }
 
     fn integ(&self, alg: IntegAlgorithm) -> Option<&'static dyn Integ> {
-        hmac_sha2::integ(alg)
+        hmac_algorithms::integ(alg)
     }
 
     fn key_exchange(&self, group: KeGroup) -> Option<&'static dyn KeyExchange> {

@@ -202,6 +202,7 @@ fn esp_cbc(c: CbcAlgorithm, i: IntegAlgorithm) -> Option<(&'static str, usize, &
         _ => return None,
     };
     let auth = match i {
+        IntegAlgorithm::HmacSha1_96 => "HMAC-SHA-1-96 [RFC2404]",
         IntegAlgorithm::HmacSha256_128 => "HMAC-SHA-256-128 [RFC4868]",
         IntegAlgorithm::HmacSha384_192 => "HMAC-SHA-384-192 [RFC4868]",
         IntegAlgorithm::HmacSha512_256 => "HMAC-SHA-512-256 [RFC4868]",

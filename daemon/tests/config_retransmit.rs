@@ -1,6 +1,7 @@
 //! `[daemon]` retransmission settings (strongSwan's `retransmit_timeout`, `retransmit_tries`,
 //! `retransmit_base`, `retransmit_limit`): mapped onto every connection's engine config, and a
-//! bad value is an error naming file, line and field.
+//! bad value is an error naming file, line and field. The same for `keep_alive` (strongSwan's
+//! `charon.keep_alive`), the NAT keepalive interval.
 
 #[path = "common/text.rs"]
 mod text;
@@ -77,4 +78,22 @@ fn a_string_is_a_type_error_with_a_line() {
     let e = error_of("retransmit_timeout = \"2s\"\n");
     assert!(e.starts_with("/etc/iked/iked.toml:3"), "{e}");
     assert!(e.contains("retransmit_timeout"), "{e}");
+}
+
+#[test]
+fn keep_alive_reaches_the_engine_and_defaults_to_20_seconds() {
+    let conn = |extra: &str| {
+        let config = Config::parse(Path::new(FILE), &with_daemon_settings(extra)).expect("valid");
+        config.connections[0].to_engine().nat_keepalive
+    };
+    assert_eq!(conn(""), Duration::from_secs(20));
+    assert_eq!(conn("keep_alive = \"2s\"\n"), Duration::from_secs(2));
+    assert_eq!(
+        error_of("keep_alive = \"0s\"\n"),
+        "/etc/iked/iked.toml:3: daemon.keep_alive: must be above 0 and at most 1d"
+    );
+    assert_eq!(
+        error_of("keep_alive = \"2d\"\n"),
+        "/etc/iked/iked.toml:3: daemon.keep_alive: must be above 0 and at most 1d"
+    );
 }

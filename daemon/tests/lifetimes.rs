@@ -150,3 +150,51 @@ fn a_lifetime_event_without_a_doorbell_still_rekeys_the_child_sa() {
     assert_eq!(stats.daemon.get("child_sa_soft_lifetimes"), Some(&1));
     drop(events_tx);
 }
+
+/// An outbound SA near the end of its sequence numbers raises a soft lifetime (the ESP SA's
+/// rekey margin, `esp::SEQUENCE_REKEY_MARGIN`), keyed by the outbound SPI: the Child SA is
+/// rekeyed once, and the exhaustion that may follow on the old SA asks for nothing more.
+#[test]
+fn an_outbound_soft_lifetime_rekeys_once() {
+    let b = common::TestDaemon::start(&site("from-a", "b", "a", None, "none", HYBRID), "");
+    let lifetimes = Arc::new(Mutex::new(Vec::new()));
+    let sink = TestDatapath {
+        inner: LoggingSink::new(),
+        ike: None,
+        events: None,
+        lifetimes: Arc::clone(&lifetimes),
+    };
+    let a = Harness::start(
+        &site("to-b", "a", "b", Some(b.ike_port()), "none", HYBRID),
+        "",
+        sink,
+    );
+    let up: iked::proto::UpView = a.call(Command::Up {
+        name: "to-b".into(),
+        timeout_ms: Some(15_000),
+    });
+    let child = &up.ike_sa.children[0];
+    let (old_in, out) = (child.inbound_spi.clone(), child.outbound_spi.clone());
+    let spi = u32::from_str_radix(&out, 16).expect("hex SPI");
+    let event = |kind| LifetimeEvent {
+        spi,
+        outbound: true,
+        kind,
+    };
+    lifetimes
+        .lock()
+        .expect("lock")
+        .push(event(LifetimeKind::Soft));
+    lifetimes
+        .lock()
+        .expect("lock")
+        .push(event(LifetimeKind::SequenceExhausted));
+    let rekeyed = wait_for(Duration::from_secs(10), || {
+        let sas: Vec<IkeSaView> = a.call(Command::ListSas);
+        let children = &sas.first()?.children;
+        (children.len() == 1 && children[0].inbound_spi != old_in).then_some(())
+    });
+    assert!(rekeyed.is_some(), "the Child SA was not rekeyed");
+    let stats: StatsView = a.call(Command::Stats);
+    assert_eq!(stats.daemon.get("child_sa_soft_lifetimes"), Some(&1));
+}

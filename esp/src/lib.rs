@@ -39,6 +39,6 @@ pub use event::SaEvent;
 pub use inbound::{InboundSa, Opened};
 pub use ip::{NEXT_HEADER_IPV4, NEXT_HEADER_IPV6, NEXT_HEADER_NONE, PacketFields};
 pub use lifetime::SaCounters;
-pub use outbound::OutboundSa;
+pub use outbound::{OutboundSa, SEQUENCE_REKEY_MARGIN};
 pub use sad::Sad;
 pub use spd::{AddrRange, PortRange, SaHandle, Spd, SpdEntry, TrafficSelector};

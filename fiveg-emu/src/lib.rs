@@ -6,12 +6,18 @@
 //!   (RFC 5448), 128-NIA2/NEA2 (TS 33.501 Annex D.3);
 //! - [`keys`]: the 5G-AKA key chain (TS 33.501 Annex A) and EAP-AKA' keys;
 //! - [`identity`]: PLMN, SUPI, SUCI (null scheme), 5G-GUTI, serving network name;
-//! - [`security`]: NAS COUNT and algorithm identities.
+//! - [`security`]: NAS COUNT and algorithm identities;
+//! - [`amf`]: the AMF's NAS side per UE ([`amf::AmfNas`]) and the AMF on N2
+//!   ([`amf::AmfNode`]), speaking NGAP through `n3iwf::ngap`, with fault injection;
+//! - [`ue`]: the UE's NAS side ([`ue::UeNas`]) and its NWu side above IKEv2 ([`ue::NwuUe`]):
+//!   the EAP-5G peer and NAS over TCP.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod aka;
 pub mod amf;
 pub mod crypto;
 pub mod identity;
+pub mod inner;
 pub mod keys;
 pub mod nas;
 pub mod secret;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every target in fuzz/ (the IKEv2 codec and engine, ESP, the configuration, control and
 # QKD parsers, the NAS-5GS decoder of the 5G emulators, the N3IWF's EAP-5G, AN parameters,
-# 3GPP notifies, NAS envelope and NGAP decoder) for a bounded time with cargo-fuzz, starting
+# 3GPP notifies, NAS envelope and NGAP decoder, and the N3IWF core driven by scripts of NGAP,
+# EAP and NAS TCP inputs) for a bounded time with cargo-fuzz, starting
 # from the committed seed corpus in fuzz/corpus/<target>/. Fails if any target crashes; crash
 # inputs are kept in fuzz/artifacts/<target>/. Prints the executions of each target.
 #

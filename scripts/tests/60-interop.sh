@@ -21,6 +21,8 @@ read -r -a PEERS <<<"${PQIKE_SS_PEERS:-trixie sid}"
 start=$(date +%s)
 bash interop/setup.sh "${PEERS[@]}"
 echo "interop/setup.sh: $(($(date +%s) - start)) s"
+# rfc7296_spoofed_response holds strongSwan's IKE answers with nftables in its namespace.
+apt_install nftables
 
 # The daemon under test, run by the tests exactly as built here; the lab's own helper binaries.
 cargo build --release -p iked -p ikectl -p qkd-kme-sim --bin iked --bin ikectl --bin qkd-kme-sim

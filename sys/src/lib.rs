@@ -12,6 +12,7 @@
 //!   header that raw IPv4 sockets deliver is checked and skipped.
 //! - [`RawIpSender`]: whole IP packets (`IPPROTO_RAW`), for the flood benchmark's spoofed
 //!   sources.
+//! - [`sctp`]: SCTP sockets for N2, from the kernel or from usrsctp loaded at run time.
 //! - [`CountingAllocator`]: the system allocator counting live bytes, for the memory benchmark.
 //! - Small helpers: interface configuration by ioctl ([`interface`]), [`poll_readable`],
 //!   [`EventFd`], [`unshare_network_namespace`] for tests, [`pin_current_thread`].
@@ -28,6 +29,7 @@ pub mod interface;
 mod misc;
 mod raw;
 mod raw_ip;
+pub mod sctp;
 mod sockaddr;
 mod tun;
 mod udp;

@@ -94,6 +94,70 @@ pub(crate) fn hmac_prf_rfc4231(harness: &Harness) {
     }
 }
 
+/// RFC 2202 §3: HMAC-SHA-1 test cases 1, 2, 3, 4 and 6 (the legacy PRF_HMAC_SHA1).
+pub(crate) fn hmac_sha1_prf_rfc2202(harness: &Harness) {
+    let key4: Vec<u8> = (1..=25).collect();
+    let cases: [(&[u8], &[u8], &str); 5] = [
+        (
+            &[0x0b; 20],
+            b"Hi There",
+            "b617318655057264e28bc0b6fb378c8ef146be00",
+        ),
+        (
+            b"Jefe",
+            b"what do ya want for nothing?",
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79",
+        ),
+        (
+            &[0xaa; 20],
+            &[0xdd; 50],
+            "125d7342b9ac11cd91a39af48aa17b4f63f175d3",
+        ),
+        (
+            &key4,
+            &[0xcd; 50],
+            "4c9007f4026250c6bc8414f9bf50c86c2d7235da",
+        ),
+        (
+            &[0xaa; 80],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112",
+        ),
+    ];
+    let prf = harness
+        .provider
+        .prf(PrfAlgorithm::HmacSha1)
+        .expect("PRF supported");
+    assert_eq!(prf.output_len(), 20);
+    for (key, data, expected) in cases {
+        let mut out = [0u8; 20];
+        prf.key(key).compute(&[data], &mut out);
+        assert_eq!(out.to_vec(), h(expected));
+    }
+}
+
+/// RFC 2404 §3: HMAC-SHA-1-96 is the first 96 bits of RFC 2202's cases with 20-octet keys.
+pub(crate) fn hmac_sha1_96_integ_rfc2404(harness: &Harness) {
+    let integ = harness
+        .provider
+        .integ(IntegAlgorithm::HmacSha1_96)
+        .expect("integrity supported");
+    assert_eq!((integ.key_len(), integ.tag_len()), (20, 12));
+    for (key, data, expected) in [
+        ([0x0b; 20], &b"Hi There"[..], "b617318655057264e28bc0b6"),
+        ([0xaa; 20], &[0xdd; 50][..], "125d7342b9ac11cd91a39af4"),
+    ] {
+        let k = integ.new_key(&key).expect("key");
+        let mut tag = [0u8; 12];
+        k.sign(&[data], &mut tag);
+        assert_eq!(tag.to_vec(), h(expected));
+        assert!(k.verify(&[data], &tag));
+        tag[11] ^= 1;
+        assert!(!k.verify(&[data], &tag), "a changed tag is refused");
+    }
+    assert!(integ.new_key(&[0; 16]).is_err(), "the key is 20 octets");
+}
+
 /// RFC 4868 §2.7.2.1-2.7.2.3 (authenticator test cases 1 and 2 of each hash; the key is as long
 /// as the hash output).
 pub(crate) fn hmac_integ_rfc4868(harness: &Harness) {

@@ -41,6 +41,8 @@ macro_rules! all_cases {
             $harness;
             kat_symmetric::hmac_prf_rfc4231,
             kat_symmetric::hmac_integ_rfc4868,
+            kat_symmetric::hmac_sha1_prf_rfc2202,
+            kat_symmetric::hmac_sha1_96_integ_rfc2404,
             kat_symmetric::aead_gcm_and_chacha_vectors,
             kat_symmetric::aead_tampering_fails,
             kat_symmetric::aes_cbc_sp800_38a,

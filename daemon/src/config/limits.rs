@@ -163,7 +163,11 @@ impl Validator<'_> {
     }
 
     /// A duration above zero and at most a day.
-    fn positive_duration(&mut self, name: &str, raw: Option<&Spanned<String>>) -> Option<Duration> {
+    pub(super) fn positive_duration(
+        &mut self,
+        name: &str,
+        raw: Option<&Spanned<String>>,
+    ) -> Option<Duration> {
         let s = raw?;
         let field = format!("daemon.{name}");
         match duration(s.get_ref()) {

@@ -33,6 +33,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     };
     let daemon = v.daemon(&raw.daemon);
     let retransmit = v.retransmit(&raw.daemon);
+    let keep_alive = v.keep_alive(&raw.daemon);
     let secrets = v.secrets(&raw.secrets);
     let qkd = v.qkd(raw.qkd.as_ref());
     let dataplane = v.dataplane(raw.dataplane.as_ref(), &daemon);
@@ -42,6 +43,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let ctx = ConnCtx {
         daemon: &daemon,
         retransmit,
+        keep_alive,
         secrets: &secrets,
         qkd: qkd.as_ref(),
         dataplane: dataplane.as_ref(),
@@ -110,6 +112,7 @@ pub(super) struct Secrets {
 pub(super) struct ConnCtx<'a> {
     pub(super) daemon: &'a DaemonSettings,
     pub(super) retransmit: ikev2::RetransmitConfig,
+    pub(super) keep_alive: Option<Duration>,
     pub(super) secrets: &'a Secrets,
     pub(super) qkd: Option<&'a QkdSettings>,
     pub(super) dataplane: Option<&'a DataplaneSettings>,
@@ -507,6 +510,7 @@ impl Validator<'_> {
             ppk_key: ppk.key,
             fingerprint: [0; 32],
             retransmit: ctx.retransmit,
+            nat_keepalive: ctx.keep_alive,
         };
         conn.fingerprint = fingerprint(&conn);
         Some(conn)

@@ -245,6 +245,8 @@ pub struct Connection {
     pub name: String,
     /// From `[daemon]` (`retransmit_*`).
     pub retransmit: ikev2::RetransmitConfig,
+    /// From `[daemon] keep_alive`; `None` keeps the engine's default.
+    pub nat_keepalive: Option<Duration>,
     pub local_addrs: Vec<IpAddr>,
     pub remote_addrs: Vec<RemoteAddr>,
     pub remote_port: u16,
@@ -386,6 +388,9 @@ impl Connection {
         c.remote_id = self.remote_identity.clone();
         c.dpd_delay = self.dpd_delay;
         c.retransmit = self.retransmit;
+        if let Some(k) = self.nat_keepalive {
+            c.nat_keepalive = k;
+        }
         c.ike_lifetime = self.ike_lifetime;
         c.children = self.children.iter().map(Child::to_engine).collect();
         c.ppk =

@@ -35,6 +35,7 @@ pub(crate) struct RawDaemon {
     pub(crate) retransmit_tries: Option<Spanned<i64>>,
     pub(crate) retransmit_base: Option<Spanned<f64>>,
     pub(crate) retransmit_limit: Option<Spanned<f64>>,
+    pub(crate) keep_alive: Option<Spanned<String>>,
     pub(crate) ike_rate_per_source: Option<Spanned<i64>>,
     pub(crate) cookie_threshold: Option<Spanned<i64>>,
     pub(crate) cookie_threshold_ip: Option<Spanned<i64>>,

@@ -1,7 +1,8 @@
 //! `[daemon]` retransmission settings, named and meant as strongSwan's (`charon.retransmit_*`):
 //! the wait after send `n` is `retransmit_timeout * retransmit_base^n`, at most
 //! `retransmit_limit`; after `retransmit_tries` retransmissions and one more wait the exchange
-//! fails and the IKE SA with it (dead peer detection takes that long).
+//! fails and the IKE SA with it (dead peer detection takes that long). `keep_alive` is the
+//! interval of NAT keepalives, as `charon.keep_alive`.
 
 use std::time::Duration;
 
@@ -47,6 +48,12 @@ impl Validator<'_> {
             }
         }
         rt
+    }
+
+    /// `keep_alive`: how often NAT keepalives are sent when we are behind a NAT (or force UDP
+    /// encapsulation); `None` keeps the engine's default (20 s, as strongSwan's).
+    pub(super) fn keep_alive(&mut self, raw: &RawDaemon) -> Option<Duration> {
+        self.positive_duration("keep_alive", raw.keep_alive.as_ref())
     }
 
     /// A positive number of seconds, at most an hour.

@@ -9,6 +9,7 @@
 //! DEREGISTRATION REQUEST and UL NAS TRANSPORT.
 
 mod events;
+pub mod node;
 mod procedures;
 mod subscriber;
 
@@ -16,6 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 pub use events::{AmfEvent, DropReason, InitialContext};
+pub use node::{AcceptMode, AmfNode, AmfNodeConfig, AmfNodeEvent, NodeFaults, UnknownIe};
 pub use subscriber::{Subscriber, SubscriberDb};
 
 use crate::aka::HomeVector;

@@ -3,8 +3,10 @@
 //! freshness), completes the security mode, derives KN3IWF exactly as the AMF does, and
 //! completes registration and de-registration.
 
+mod nwu;
 mod procedures;
 
+pub use nwu::{NwuUe, PeerStep};
 pub use procedures::UeEvent;
 
 use crate::aka::Usim;

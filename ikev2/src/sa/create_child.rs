@@ -92,6 +92,20 @@ impl IkeSa {
         resumed: bool,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Error> {
+        let due = match kind {
+            CcKind::RekeyChild { old_inbound, .. } => {
+                self.child_rekey_still_due(now, old_inbound, ctx)
+            }
+            CcKind::RekeyIke => self.ike_rekey_still_due(now, ctx),
+            CcKind::NewChild { .. } => true,
+        };
+        if !due {
+            if resumed {
+                // The PPK fetched for it is not kept for another exchange.
+                self.ppk_state = super::ppk::PpkState::Idle;
+            }
+            return Ok(());
+        }
         let ppk = match self.ppk_for_request(now, kind, resumed, ctx) {
             PpkForRequest::Wait => {
                 self.active = Some(super::tasks::Active::AwaitPpk(kind));
@@ -107,6 +121,46 @@ impl IkeSa {
             PpkForRequest::Without => None,
         };
         self.send_create_child(now, kind, ppk, ctx)
+    }
+
+    /// RFC 7296 §2.8: a Child SA the peer rekeyed (or is rekeying: we answered its
+    /// CREATE_CHILD_SA and wait for its IKE_FOLLOWUP_KE) is replaced; rekeying it again would
+    /// create a second successor that neither side deletes, since the peer saw no collision. A
+    /// rekey pending behind the peer's is retried later, in case the peer's fails.
+    fn child_rekey_still_due(&mut self, now: Instant, old_inbound: u32, ctx: &mut Ctx<'_>) -> bool {
+        let in_progress = self.followup.as_ref().is_some_and(
+            |f| matches!(f.kind, CcKind::RekeyChild { old_inbound: o, .. } if o == old_inbound),
+        );
+        let Some(c) = self
+            .children
+            .iter_mut()
+            .find(|c| c.inbound_spi == old_inbound)
+        else {
+            return false;
+        };
+        if c.rekeyed_by_peer.is_none() && !in_progress {
+            return true;
+        }
+        tracing::debug!(sa = ?self.id, old = format_args!("{old_inbound:08x}"), in_progress, "Child SA rekeyed by the peer: not rekeying it again");
+        c.rekeying = false;
+        if in_progress {
+            c.rekey_at = Some(retry_at(now, ctx));
+        }
+        false
+    }
+
+    /// The same for the IKE SA (RFC 7296 §2.8.2): while the peer's rekey of it waits for its
+    /// IKE_FOLLOWUP_KE, ours would be a second successor the peer never sees as a collision.
+    fn ike_rekey_still_due(&mut self, now: Instant, ctx: &mut Ctx<'_>) -> bool {
+        let in_progress = self
+            .followup
+            .as_ref()
+            .is_some_and(|f| f.kind == CcKind::RekeyIke);
+        if in_progress {
+            tracing::debug!(sa = ?self.id, "the peer is rekeying the IKE SA: ours waits");
+            self.ike_rekey_at = Some(retry_at(now, ctx));
+        }
+        !in_progress
     }
 
     fn send_create_child(
@@ -438,18 +492,18 @@ impl IkeSa {
                     let ours = (!ours.nr.is_empty()).then(|| ours.lowest_nonce());
                     self.ike_collision_started(theirs, ours);
                 }
+                // RFC 7296 §2.8.1: our own rekey of this SA may complete before the peer's
+                // (its IKE_FOLLOWUP_KE still to come), or after the peer deleted the old SA;
+                // note its nonces now, so that the collision is still resolved by the lowest.
+                if let Some(old) = cc.child.as_ref().and_then(|c| c.replaces)
+                    && let Some(super::tasks::Active::CreateChild(ours)) = self.active.as_mut()
+                    && matches!(ours.kind, CcKind::RekeyChild { old_inbound, .. } if old_inbound == old)
+                {
+                    ours.peer_collision = Some(cc.lowest_nonce());
+                }
                 if cc.remaining.is_empty() {
                     self.complete_cc(now, cc, ctx);
                 } else {
-                    // RFC 7296 §2.8.1: our own rekey of this SA may complete before the peer's
-                    // IKE_FOLLOWUP_KE arrives (or after the peer deleted the old SA); note its
-                    // nonces now, so that the collision is still resolved by the lowest nonce.
-                    if let Some(old) = cc.child.as_ref().and_then(|c| c.replaces)
-                        && let Some(super::tasks::Active::CreateChild(ours)) = self.active.as_mut()
-                        && matches!(ours.kind, CcKind::RekeyChild { old_inbound, .. } if old_inbound == old)
-                    {
-                        ours.peer_collision = Some(cc.lowest_nonce());
-                    }
                     self.followup = Some(Box::new(cc));
                 }
             }
@@ -535,6 +589,11 @@ impl IkeSa {
                         .iter()
                         .find(|c| c.outbound_spi == out_spi)
                         .ok_or((NotifyType::CHILD_SA_NOT_FOUND, Vec::new()))?;
+                    if self.is_deleting_child(c.inbound_spi) {
+                        // RFC 7296 §2.25.1: a Child SA we are closing (our rekey of it won, or
+                        // it expired) is not rekeyed; our DELETE reaches the peer next.
+                        return Err(fail(NotifyType::TEMPORARY_FAILURE));
+                    }
                     Some((c.config, c.inbound_spi))
                 }
                 None => None,
@@ -858,7 +917,7 @@ impl IkeSa {
 
     fn abandon_kind(&mut self, now: Instant, kind: CcKind, e: Error, ctx: &mut Ctx<'_>) {
         tracing::warn!(sa = ?self.id, ?kind, error = %e, "CREATE_CHILD_SA failed");
-        let retry = now + RETRY_MIN + super::children::random_below(ctx.provider, RETRY_JITTER);
+        let retry = retry_at(now, ctx);
         match kind {
             CcKind::RekeyChild { old_inbound, .. } => {
                 if let Some(c) = self
@@ -875,6 +934,12 @@ impl IkeSa {
             CcKind::NewChild { .. } => {}
         }
     }
+}
+
+/// When a failed, refused or deferred rekey is tried again.
+fn retry_at(now: Instant, ctx: &Ctx<'_>) -> Instant {
+    let delay = RETRY_MIN + super::children::random_below(ctx.provider, RETRY_JITTER);
+    now.checked_add(delay).unwrap_or(now)
 }
 
 /// A failed or refused rekey is retried after `RETRY_MIN` plus up to `RETRY_JITTER`.

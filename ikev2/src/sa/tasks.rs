@@ -209,6 +209,13 @@ impl IkeSa {
         self.state = State::Dead;
     }
 
+    /// Whether we are closing the Child SA with this inbound SPI (its DELETE queued or sent).
+    pub(super) fn is_deleting_child(&self, inbound_spi: u32) -> bool {
+        let delete = InfoKind::DeleteChild { inbound_spi };
+        self.tasks.contains(&Task::DeleteChild { inbound_spi })
+            || matches!(self.active, Some(Active::Informational(k)) if k == delete)
+    }
+
     /// Removes a Child SA and tells the driver.
     pub(super) fn remove_child(
         &mut self,

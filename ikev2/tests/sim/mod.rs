@@ -178,6 +178,28 @@ impl Pair {
         self.collect();
     }
 
+    /// Lets the exchanges in progress finish: runs until nothing is in flight and neither end
+    /// waits for a response, for at most `bound` of virtual time. Returns whether that came.
+    pub fn run_until_quiet(&mut self, bound: Duration) -> bool {
+        let until = self.now + bound;
+        for _ in 0..1_000_000 {
+            self.collect();
+            if self.in_flight.is_empty() && !self.awaits_response() {
+                return true;
+            }
+            if self.now >= until || !self.step(Some(until)) {
+                break;
+            }
+        }
+        self.collect();
+        self.in_flight.is_empty() && !self.awaits_response()
+    }
+
+    fn awaits_response(&self) -> bool {
+        let waits = |e: &Endpoint| e.sas().iter().any(|s| s.message_ids.outstanding.is_some());
+        waits(&self.a) || waits(&self.b)
+    }
+
     /// One delivery or one timer firing no later than `limit`; false when there is none.
     fn step(&mut self, limit: Option<Instant>) -> bool {
         self.collect();
@@ -207,10 +229,10 @@ impl Pair {
             }
             return true;
         }
-        if let Some(pos) = self
-            .next_delivery()
-            .filter(|i| next_timer.is_none_or(|t| self.in_flight[*i].0 <= t))
-        {
+        if let Some(pos) = self.next_delivery().filter(|i| {
+            let at = self.in_flight[*i].0;
+            next_timer.is_none_or(|t| at <= t) && limit.is_none_or(|l| at <= l)
+        }) {
             let (at, to_b, dst, src, data) = self.in_flight.remove(pos).expect("pos");
             self.now = self.now.max(at);
             if to_b {
@@ -507,6 +529,80 @@ pub fn responder(c: ConnectionConfig) -> EndpointConfig {
     EndpointConfig {
         connections: vec![Arc::new(c)],
         ..EndpointConfig::default()
+    }
+}
+
+/// A provider whose randomness (nonces, SPIs, jitter) is a fixed stream from `seed`, so that a
+/// simulation run, and which side wins a rekey collision, is the same every time. Key
+/// exchanges keep the inner provider's own randomness (their values decide nothing here).
+pub struct Seeded {
+    inner: &'static dyn CryptoProvider,
+    state: std::sync::Mutex<u64>,
+}
+
+impl Seeded {
+    /// A leaked (static) seeded provider over the default one.
+    pub fn provider(seed: u64) -> &'static dyn CryptoProvider {
+        Box::leak(Box::new(Self {
+            inner: default_provider(),
+            state: std::sync::Mutex::new(seed),
+        }))
+    }
+
+    /// SplitMix64.
+    fn next(&self) -> u64 {
+        let mut s = self.state.lock().expect("rng lock");
+        *s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+impl CryptoProvider for Seeded {
+    fn name(&self) -> &'static str {
+        "seeded"
+    }
+    fn fill_random(&self, out: &mut [u8]) -> Result<(), ipsec_crypto::CryptoError> {
+        for chunk in out.chunks_mut(8) {
+            let n = chunk.len();
+            chunk.copy_from_slice(&self.next().to_be_bytes()[..n]);
+        }
+        Ok(())
+    }
+    fn prf(&self, alg: ipsec_crypto::PrfAlgorithm) -> Option<&'static dyn ipsec_crypto::Prf> {
+        self.inner.prf(alg)
+    }
+    fn aead(&self, alg: ipsec_crypto::AeadAlgorithm) -> Option<&'static dyn ipsec_crypto::Aead> {
+        self.inner.aead(alg)
+    }
+    fn cbc(
+        &self,
+        alg: ipsec_crypto::CbcAlgorithm,
+    ) -> Option<&'static dyn ipsec_crypto::BlockCipher> {
+        self.inner.cbc(alg)
+    }
+    fn integ(&self, alg: ipsec_crypto::IntegAlgorithm) -> Option<&'static dyn ipsec_crypto::Integ> {
+        self.inner.integ(alg)
+    }
+    fn key_exchange(
+        &self,
+        group: ipsec_crypto::KeGroup,
+    ) -> Option<&'static dyn ipsec_crypto::KeyExchange> {
+        self.inner.key_exchange(group)
+    }
+    fn signature(
+        &self,
+        scheme: ipsec_crypto::SignatureScheme,
+    ) -> Option<&'static dyn ipsec_crypto::SignatureAlgorithm> {
+        self.inner.signature(scheme)
+    }
+    fn signing_key(
+        &self,
+        pkcs8: &[u8],
+    ) -> Result<Box<dyn ipsec_crypto::SigningKey>, ipsec_crypto::SignatureError> {
+        self.inner.signing_key(pkcs8)
     }
 }
 

@@ -9,11 +9,13 @@
 //!                [--timeout-s 60]               checked TCP transfer; prints Mbit/s
 //! pqlab tcp-recv --listen ADDR:PORT --bytes N --seed S [--timeout-ms T]   (one end of it)
 //! pqlab tcp-send --to ADDR:PORT [--bind ADDR] --bytes N --seed S [--timeout-ms T]
+//! pqlab udp-send --to ADDR:PORT --hex HEX [--count N]   N (default 1, at most 100000) UDP
+//!                                               datagrams of these bytes from an ephemeral port
 //! pqlab iked-conf ARGS...                       iked.toml on stdout (see `pqlab iked-conf --help`)
 //! ```
 //! Exits 0 on success, 1 on failure (with the reason on stderr), 2 on bad usage.
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("transfer") => transfer(&Flags::parse(&args[1..])),
         Some("tcp-recv") => tcp_recv(&Flags::parse(&args[1..])),
         Some("tcp-send") => tcp_send(&Flags::parse(&args[1..])),
+        Some("udp-send") => udp_send(&Flags::parse(&args[1..])),
         Some("iked-conf") => interop::config::iked_conf_cli(&args[1..])
             .map(|t| print!("{t}"))
             .map_err(Failure::from),
@@ -44,8 +47,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: pqlab netns|transfer|tcp-recv|tcp-send|iked-conf ... (see the source's header)";
+const USAGE: &str = "usage: pqlab netns|transfer|tcp-recv|tcp-send|udp-send|iked-conf ... (see the source's header)";
 
 struct Usage(String);
 
@@ -172,4 +174,40 @@ fn tcp_send(f: &Flags) -> Result<(), Failure> {
         f.timeout()?,
     )?;
     Ok(())
+}
+
+/// The most datagrams one `udp-send` sends.
+const MAX_UDP_SEND: u32 = 100_000;
+
+fn udp_send(f: &Flags) -> Result<(), Failure> {
+    let to: SocketAddr = f.need("--to")?;
+    let hex: String = f.need("--hex")?;
+    let count: u32 = f.or("--count", 1)?;
+    if count > MAX_UDP_SEND {
+        return Err(Usage(format!("--count {count}: at most {MAX_UDP_SEND}")).into());
+    }
+    let payload = unhex(&hex).ok_or_else(|| Usage(format!("--hex {hex}: not hex")))?;
+    let any: SocketAddr = if to.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let failed = |e: std::io::Error| Failure::Failed(format!("udp-send to {to}: {e}"));
+    let socket = UdpSocket::bind(any).map_err(failed)?;
+    for _ in 0..count {
+        socket.send_to(&payload, to).map_err(failed)?;
+    }
+    println!("{count}");
+    Ok(())
+}
+
+/// Bytes from hex digits (an even number of them).
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }

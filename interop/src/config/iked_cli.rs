@@ -7,7 +7,10 @@ use super::iked::{AuthSide, Child, ConnPpk, Connection, Dataplane, IkedToml, Qkd
 pub const HELP: &str = "\
 pqlab iked-conf [DAEMON] [DATAPLANE] [QKD] (--conn NAME [CONN] (--child NAME [CHILD])...)...
   DAEMON     --socket PATH --listen ADDR... [--ike-port N] [--natt-port N] [--log FILTER]
-             [--key-log DIR] [--daemon-line 'key = value']...
+             [--key-log DIR] [--ike-rate-per-source N] [--retransmit-timeout SECS]
+             [--retransmit-tries N] [--retransmit-base X] [--keep-alive DURATION]
+             [--half-open-memory BYTES] [--half-open-limit N] [--cookie-threshold N]
+             [--daemon-line 'key = value']...
   DATAPLANE  --tun NAME [--mtu 1400] [--address CIDR]... [--route CIDR]... [--dp-local ADDR]
              [--encap udp|raw] [--workers N]
   QKD        --qkd-url URL --qkd-sae ID --qkd-ca F --qkd-cert F --qkd-key F [--qkd-timeout 3s]
@@ -15,9 +18,92 @@ pqlab iked-conf [DAEMON] [DATAPLANE] [QKD] (--conn NAME [CONN] (--child NAME [CH
              [--start-action A] [--fragment-size N] [--auth psk|pubkey] [--local-id ID]
              [--remote-id ID] [--cert F]... [--key F] [--cacert F]... [--psk SECRET]
              [--psk-id ID]... [--ppk-id ID [--ppk-required true|false] [--ppk-secret HEX]]
-             [--ppk-qkd PEER_SAE [--hybrid POLICY]] [--conn-line 'key = value']...
-  CHILD      --local-ts TS... --remote-ts TS... [--esp P]... [--child-line 'key = value']...
+             [--ppk-qkd PEER_SAE [--hybrid POLICY]] [--dpd-delay DURATION]
+             [--keyingtries N] [--conn-line 'key = value']...
+  CHILD      --local-ts TS... --remote-ts TS... [--esp P]... [--dpd-action A]
+             [--close-action A] [--child-rekey-time DURATION] [--child-rand-time DURATION]
+             [--rekey-bytes BYTES] [--child-line 'key = value']...
 Repeated flags (...) add to a list; the TOML goes to stdout.";
+
+/// Where a setting flag's `key = value` line goes.
+#[derive(Clone, Copy)]
+enum Section {
+    Daemon,
+    Connection,
+    Child,
+}
+
+/// Settings with a flag of their own: flag, section, key, and whether the value is TOML text
+/// (quoted; durations, byte counts, actions) rather than a number.
+const SETTINGS: &[(&str, Section, &str, bool)] = &[
+    (
+        "--ike-rate-per-source",
+        Section::Daemon,
+        "ike_rate_per_source",
+        false,
+    ),
+    (
+        "--retransmit-timeout",
+        Section::Daemon,
+        "retransmit_timeout",
+        false,
+    ),
+    (
+        "--retransmit-tries",
+        Section::Daemon,
+        "retransmit_tries",
+        false,
+    ),
+    (
+        "--retransmit-base",
+        Section::Daemon,
+        "retransmit_base",
+        false,
+    ),
+    ("--keep-alive", Section::Daemon, "keep_alive", true),
+    (
+        "--half-open-memory",
+        Section::Daemon,
+        "half_open_memory",
+        true,
+    ),
+    (
+        "--half-open-limit",
+        Section::Daemon,
+        "half_open_limit",
+        false,
+    ),
+    (
+        "--cookie-threshold",
+        Section::Daemon,
+        "cookie_threshold",
+        false,
+    ),
+    ("--dpd-delay", Section::Connection, "dpd_delay", true),
+    ("--keyingtries", Section::Connection, "keyingtries", false),
+    ("--dpd-action", Section::Child, "dpd_action", true),
+    ("--close-action", Section::Child, "close_action", true),
+    ("--child-rekey-time", Section::Child, "rekey_time", true),
+    ("--child-rand-time", Section::Child, "rand_time", true),
+    ("--rekey-bytes", Section::Child, "rekey_bytes", true),
+];
+
+/// The `key = value` line of a setting flag, or `None` when `flag` is not one.
+fn setting(flag: &str, v: &str) -> Option<Result<(Section, String), String>> {
+    let &(_, section, key, text) = SETTINGS.iter().find(|s| s.0 == flag)?;
+    let line = if text {
+        if v.contains(['"', '\\', '\n']) {
+            return Some(Err("not a plain value".into()));
+        }
+        format!("{key} = \"{v}\"\n")
+    } else {
+        if v.parse::<f64>().map_or(true, |x| !x.is_finite()) {
+            return Some(Err("not a number".into()));
+        }
+        format!("{key} = {v}\n")
+    };
+    Some(Ok((section, line)))
+}
 
 /// Parses `args` into the configuration's text.
 pub fn iked_conf_cli(args: &[String]) -> Result<String, String> {
@@ -39,6 +125,9 @@ pub fn iked_conf_cli(args: &[String]) -> Result<String, String> {
 }
 
 fn apply(t: &mut IkedToml, flag: &str, v: &str) -> Result<(), String> {
+    if let Some(s) = setting(flag, v) {
+        return put_setting(t, s?);
+    }
     let num = |v: &str| v.parse::<u32>().map_err(|e| e.to_string());
     let d = &mut t.daemon;
     match flag {
@@ -78,6 +167,25 @@ fn apply(t: &mut IkedToml, flag: &str, v: &str) -> Result<(), String> {
         _ => {
             let c = t.connections.last_mut().ok_or("comes after --conn")?;
             connection(c, flag, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn put_setting(t: &mut IkedToml, (section, line): (Section, String)) -> Result<(), String> {
+    if let Section::Daemon = section {
+        t.daemon.extra.push_str(&line);
+        return Ok(());
+    }
+    let c = t.connections.last_mut().ok_or("comes after --conn")?;
+    match section {
+        Section::Daemon | Section::Connection => c.extra.push_str(&line),
+        Section::Child => {
+            c.children
+                .last_mut()
+                .ok_or("comes after --child")?
+                .extra
+                .push_str(&line);
         }
     }
     Ok(())
@@ -335,6 +443,68 @@ mod tests {
         assert_eq!(c["local"]["key"].as_str(), Some("pki/gw.key"));
         assert!(t.get("secrets").is_none());
         assert!(t.get("dataplane").is_none());
+    }
+
+    #[test]
+    fn setting_flags_land_in_their_section_typed() {
+        let t = parse(&[
+            "--socket",
+            "s",
+            "--listen",
+            "10.0.0.1",
+            "--half-open-memory",
+            "16M",
+            "--retransmit-timeout",
+            "0.5",
+            "--keep-alive",
+            "2s",
+            "--conn",
+            "c",
+            "--proposal",
+            "p",
+            "--dpd-delay",
+            "2s",
+            "--keyingtries",
+            "0",
+            "--child",
+            "net",
+            "--local-ts",
+            "10.1.0.0/16",
+            "--remote-ts",
+            "10.2.0.0/16",
+            "--dpd-action",
+            "restart",
+            "--child-rekey-time",
+            "10s",
+            "--rekey-bytes",
+            "16M",
+        ]);
+        assert_eq!(t["daemon"]["half_open_memory"].as_str(), Some("16M"));
+        assert_eq!(t["daemon"]["retransmit_timeout"].as_float(), Some(0.5));
+        assert_eq!(t["daemon"]["keep_alive"].as_str(), Some("2s"));
+        let c = &t["connections"]["c"];
+        assert_eq!(c["dpd_delay"].as_str(), Some("2s"));
+        assert_eq!(c["keyingtries"].as_integer(), Some(0));
+        let net = &c["children"]["net"];
+        assert_eq!(net["dpd_action"].as_str(), Some("restart"));
+        assert_eq!(net["rekey_time"].as_str(), Some("10s"));
+        assert_eq!(net["rekey_bytes"].as_str(), Some("16M"));
+        let e = iked_conf_cli(&args(&["--socket", "s", "--keyingtries", "x"])).unwrap_err();
+        assert!(e.starts_with("--keyingtries x: not a number"), "{e}");
+        let e = iked_conf_cli(&args(&["--socket", "s", "--dpd-delay", "2s"])).unwrap_err();
+        assert!(e.starts_with("--dpd-delay 2s: comes after --conn"), "{e}");
+        let e = iked_conf_cli(&args(&[
+            "--socket",
+            "s",
+            "--conn",
+            "c",
+            "--dpd-action",
+            "x",
+        ]))
+        .unwrap_err();
+        assert!(e.starts_with("--dpd-action x: comes after --child"), "{e}");
+        let e = iked_conf_cli(&args(&["--socket", "s", "--keep-alive", "1\"s"])).unwrap_err();
+        assert!(e.contains("not a plain value"), "{e}");
     }
 
     #[test]

@@ -24,7 +24,9 @@ mod enums;
 mod error;
 mod ies;
 mod messages;
+mod procedure;
 mod security_key;
+mod transfer;
 mod types;
 mod verdict;
 
@@ -46,7 +48,9 @@ pub use messages::{
     UeAssociatedConnection, UeContextReleaseCommand, UeContextReleaseComplete,
     UeContextReleaseRequest, UeNgapIdentity, UplinkNasTransport,
 };
+pub use procedure::procedure_name;
 pub use security_key::SecurityKey;
+pub use transfer::{release_response_transfer, setup_unsuccessful_transfer};
 pub use types::{
     AmfUeNgapId, FiveGSTmsi, GlobalN3iwfId, N3iwfId, N3iwfUserLocation, PagingDrx,
     PduSessionSetupItem, PduSessionTransfer, PlmnSlices, RanUeNgapId, RrcEstablishmentCause,
@@ -79,6 +83,13 @@ macro_rules! messages {
         })*
 
         impl NgapMessage {
+            /// The procedure code (TS 38.413 §9.4.7) of the message's procedure.
+            pub fn procedure_code(&self) -> u8 {
+                match self {
+                    $(Self::$variant(_) => $variant::PROCEDURE_CODE,)*
+                }
+            }
+
             fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
                 match self {
                     $(Self::$variant(message) => message.to_pdu(),)*

@@ -253,3 +253,37 @@ use {
     optional_ie, optional_session_ids, optional_transfers, session_ids_ie, setup_item_conversions,
     setup_response_codec, transfers_from_asn, transfers_ie, transfers_to_asn, ue_ies,
 };
+/// The procedure code of each message's elementary procedure (TS 38.413 §9.4.7).
+macro_rules! procedure_codes {
+    ($($message:ident = $code:expr,)*) => {
+        $(impl $message {
+            pub(in super::super) const PROCEDURE_CODE: u8 = $code;
+        })*
+    };
+}
+
+procedure_codes! {
+    AmfConfigurationUpdate = 0,
+    AmfConfigurationUpdateAcknowledge = 0,
+    AmfStatusIndication = 1,
+    DownlinkNasTransport = 4,
+    ErrorIndication = 9,
+    InitialContextSetupRequest = 14,
+    InitialContextSetupResponse = 14,
+    InitialContextSetupFailure = 14,
+    InitialUeMessage = 15,
+    NasNonDeliveryIndication = 19,
+    NgReset = 20,
+    NgResetAcknowledge = 20,
+    NgSetupRequest = 21,
+    NgSetupResponse = 21,
+    NgSetupFailure = 21,
+    PduSessionResourceReleaseCommand = 28,
+    PduSessionResourceReleaseResponse = 28,
+    PduSessionResourceSetupRequest = 29,
+    PduSessionResourceSetupResponse = 29,
+    UeContextReleaseCommand = 41,
+    UeContextReleaseComplete = 41,
+    UeContextReleaseRequest = 42,
+    UplinkNasTransport = 46,
+}

@@ -1,5 +1,5 @@
-# Helpers of scripts/bench-flood.sh, sourced after daemon/tests/netns-lib.sh (which provides
-# namespaces a and b, iked start/stop, in_ns, bg_ns, wait_until). Needs root.
+# Helpers of scripts/bench-flood.sh, sourced after common.sh, lab.sh and gateways.sh (which
+# provide namespaces a and b, iked start/stop, in_ns, bg_ns, wait_until). Needs root.
 #
 # Namespace ${P}f joins b through a second veth: b 10.252.0.2/24 and fd00:252::2/64, f
 # 10.252.0.1/24 and fd00:252::1/64. f also holds the legitimate peers' addresses
@@ -14,70 +14,48 @@ FLOOD_PSK="pqf legitimate peers' pre-shared key 0123456789"
 # The peers in f offer another proposal than the tunnel's, so b answers them with connection
 # "load" (iked does not select responder connections by remote_addrs).
 LOAD_PROPOSAL=aes128gcm16-prfsha256-x25519-ke1_mlkem768
+TUNNEL_PROPOSAL=aes256gcm16-prfsha384-x25519-ke1_mlkem768
 FLOOD_PIDS=()
 PHASES=()
 
 flood_netns_up() {
-    local s; s=$(pqm_stem)
-    ip netns add "${P}f"
-    ip link add "${s}fb" netns "${P}b" type veth peer name "${s}ff" netns "${P}f"
+    local s x f_addrs="10.252.0.1/24"
+    s=$(pqm_stem)
+    for x in 11 12 13 14 $(seq 100 163); do f_addrs+=",10.252.0.$x/24"; done
+    pqlab netns add "${P}f"
+    pqlab netns link "${P}b" "${s}fb" 10.252.0.2/24 "${P}f" "${s}ff" "$f_addrs"
+    # pqlab makes namespaces without IPv6; the spoofed IPv6 flood needs it on this link
+    # (`all` reaches the interfaces that exist now).
     ip netns exec "${P}f" sysctl -q -w net.ipv6.conf.all.disable_ipv6=0
     ip netns exec "${P}b" sysctl -q -w net.ipv6.conf.all.disable_ipv6=0
-    for k in all default; do
-        ip netns exec "${P}b" sysctl -q -w "net.ipv4.conf.$k.rp_filter=0"
+    for x in all default "${s}fb"; do
+        ip netns exec "${P}b" sysctl -q -w "net.ipv4.conf.$x.rp_filter=0"
     done
-    ip -n "${P}f" link set lo up
-    ip -n "${P}b" link set "${s}fb" up
-    ip -n "${P}f" link set "${s}ff" up
-    ip netns exec "${P}b" sysctl -q -w "net.ipv4.conf.${s}fb.rp_filter=0"
-    ip -n "${P}b" addr add 10.252.0.2/24 dev "${s}fb"
     ip -n "${P}b" addr add fd00:252::2/64 dev "${s}fb" nodad
-    ip -n "${P}f" addr add 10.252.0.1/24 dev "${s}ff"
     ip -n "${P}f" addr add fd00:252::1/64 dev "${s}ff" nodad
-    local x
-    for x in 11 12 13 14 $(seq 100 163); do
-        ip -n "${P}f" addr add "10.252.0.$x/24" dev "${s}ff"
-    done
     ip -n "${P}f" route add "$OUTER_B/32" via 10.252.0.2
     ip -n "${P}b" route add default via 10.252.0.1
     ip -n "${P}b" -6 route add default via fd00:252::1
 }
 
 # flood_configs: a initiates net1 (its Child SA rekeys every 10 s and every REKEY_BYTES); b
-# answers net1 and, for anyone with FLOOD_PSK, connection "load"; b's half-open limits.
+# answers net1 and, for anyone with FLOOD_PSK, connection "load"; b's half-open byte budget.
+# Both files come from `pqlab iked-conf` (gateways.sh).
 flood_configs() {
     local rekey_bytes=512M
     [ "$SMOKE" = 1 ] && rekey_bytes=16M
-    { pqm_daemon_section a
-      pqm_connection a net1 1 aes256gcm16-prfsha384-x25519-ke1_mlkem768 none "" \
-          "$(printf 'rekey_time = "10s"\nrand_time = "2s"\nrekey_bytes = "%s"' "$rekey_bytes")"
-    } >"$WORK/a.toml"
-    { pqm_daemon_section b | sed -e "s|^listen = .*|listen = [\"$OUTER_B\", \"10.252.0.2\", \"$FLOOD_TARGET6\"]|" \
-          -e "s|^encapsulation = .*|&\nlocal = \"$OUTER_B\"|" \
-          -e "s|^log = .*|log = \"warn\"\nhalf_open_memory = \"$BUDGET\"|"
-      pqm_connection b net1 1 aes256gcm16-prfsha384-x25519-ke1_mlkem768 none
-      cat <<TOML
-
-[connections.load]
-proposals = ["$LOAD_PROPOSAL"]
-
-[connections.load.local]
-auth = "psk"
-id = "responder.example"
-
-[connections.load.remote]
-auth = "psk"
-
-[connections.load.children.net]
-local_ts = ["10.2.0.0/16"]
-remote_ts = ["10.1.0.0/16"]
-esp_proposals = ["aes256gcm16"]
-
-[secrets.ike.load]
-secret = "$FLOOD_PSK"
-TOML
-    } >"$WORK/b.toml"
-    chmod 600 "$WORK/a.toml" "$WORK/b.toml"
+    pqm_daemon_args a
+    pqm_conn_args a net1 1 "$TUNNEL_PROPOSAL" none
+    CONF+=(--child-rekey-time 10s --child-rand-time 2s --rekey-bytes "$rekey_bytes")
+    pqm_write_conf a
+    IKED_LOG=warn pqm_daemon_args b
+    CONF+=(--listen 10.252.0.2 --listen "$FLOOD_TARGET6" --dp-local "$OUTER_B"
+        --half-open-memory "$BUDGET")
+    pqm_conn_args b net1 1 "$TUNNEL_PROPOSAL" none
+    CONF+=(--conn load --proposal "$LOAD_PROPOSAL" --local-id responder.example
+        --psk "$FLOOD_PSK" --child net --local-ts 10.2.0.0/16 --remote-ts 10.1.0.0/16
+        --esp aes256gcm16)
+    pqm_write_conf b
 }
 
 # bg_f COMMAND...: starts COMMAND in f in the background and records its PID.

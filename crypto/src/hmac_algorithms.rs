@@ -1,11 +1,14 @@
-//! HMAC-SHA2 as a PRF (RFC 4868 §2.1.2, RFC 7296 §2.13) and as truncated integrity
-//! (RFC 4868 §2.1.1), on RustCrypto `hmac` + `sha2`.
+//! HMAC as a PRF (RFC 4868 §2.1.2, RFC 7296 §2.13) and as truncated integrity
+//! (RFC 4868 §2.1.1, RFC 2404 for SHA-1), on RustCrypto `hmac`, `sha1` and `sha2`. SHA-1 is
+//! here only for legacy peers (free5GC's UE offers nothing else) and is used only when a
+//! connection's proposals name it.
 //!
 //! Both providers use this code: with the key set up once, it was faster here than ring and
 //! aws-lc-rs for the short inputs IKEv2 feeds it (see `benches/primitives.rs`).
 
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
+use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroize;
 
@@ -16,6 +19,10 @@ pub(crate) struct HmacPrf {
     alg: PrfAlgorithm,
 }
 
+/// PRF_HMAC_SHA1.
+pub(crate) static PRF_HMAC_SHA1: HmacPrf = HmacPrf {
+    alg: PrfAlgorithm::HmacSha1,
+};
 /// PRF_HMAC_SHA2_256.
 pub(crate) static PRF_HMAC_SHA256: HmacPrf = HmacPrf {
     alg: PrfAlgorithm::HmacSha256,
@@ -32,6 +39,7 @@ pub(crate) static PRF_HMAC_SHA512: HmacPrf = HmacPrf {
 /// The PRF for `alg`.
 pub(crate) fn prf(alg: PrfAlgorithm) -> Option<&'static dyn Prf> {
     match alg {
+        PrfAlgorithm::HmacSha1 => Some(&PRF_HMAC_SHA1),
         PrfAlgorithm::HmacSha256 => Some(&PRF_HMAC_SHA256),
         PrfAlgorithm::HmacSha384 => Some(&PRF_HMAC_SHA384),
         PrfAlgorithm::HmacSha512 => Some(&PRF_HMAC_SHA512),
@@ -45,6 +53,7 @@ impl Prf for HmacPrf {
 
     fn output_len(&self) -> usize {
         match self.alg {
+            PrfAlgorithm::HmacSha1 => 20,
             PrfAlgorithm::HmacSha256 => 32,
             PrfAlgorithm::HmacSha384 => 48,
             PrfAlgorithm::HmacSha512 => 64,
@@ -53,6 +62,7 @@ impl Prf for HmacPrf {
 
     fn key(&self, key: &[u8]) -> Box<dyn PrfKey> {
         match self.alg {
+            PrfAlgorithm::HmacSha1 => Box::new(KeyedHmac::<Hmac<Sha1>>::new(key)),
             PrfAlgorithm::HmacSha256 => Box::new(KeyedHmac::<Hmac<Sha256>>::new(key)),
             PrfAlgorithm::HmacSha384 => Box::new(KeyedHmac::<Hmac<Sha384>>::new(key)),
             PrfAlgorithm::HmacSha512 => Box::new(KeyedHmac::<Hmac<Sha512>>::new(key)),
@@ -110,6 +120,10 @@ pub(crate) struct HmacInteg {
     alg: IntegAlgorithm,
 }
 
+/// AUTH_HMAC_SHA1_96.
+pub(crate) static INTEG_HMAC_SHA1_96: HmacInteg = HmacInteg {
+    alg: IntegAlgorithm::HmacSha1_96,
+};
 /// AUTH_HMAC_SHA2_256_128.
 pub(crate) static INTEG_HMAC_SHA256_128: HmacInteg = HmacInteg {
     alg: IntegAlgorithm::HmacSha256_128,
@@ -126,6 +140,7 @@ pub(crate) static INTEG_HMAC_SHA512_256: HmacInteg = HmacInteg {
 /// The integrity algorithm for `alg`.
 pub(crate) fn integ(alg: IntegAlgorithm) -> Option<&'static dyn Integ> {
     match alg {
+        IntegAlgorithm::HmacSha1_96 => Some(&INTEG_HMAC_SHA1_96),
         IntegAlgorithm::HmacSha256_128 => Some(&INTEG_HMAC_SHA256_128),
         IntegAlgorithm::HmacSha384_192 => Some(&INTEG_HMAC_SHA384_192),
         IntegAlgorithm::HmacSha512_256 => Some(&INTEG_HMAC_SHA512_256),
@@ -137,18 +152,22 @@ impl Integ for HmacInteg {
         self.alg
     }
 
-    /// The key is as long as the hash output (RFC 4868 §2.1.1).
+    /// The key is as long as the hash output (RFC 4868 §2.1.1, RFC 2404 §3).
     fn key_len(&self) -> usize {
         match self.alg {
+            IntegAlgorithm::HmacSha1_96 => 20,
             IntegAlgorithm::HmacSha256_128 => 32,
             IntegAlgorithm::HmacSha384_192 => 48,
             IntegAlgorithm::HmacSha512_256 => 64,
         }
     }
 
-    /// Half the hash output (RFC 4868 §2.3).
+    /// Half the hash output (RFC 4868 §2.3); 96 bits for SHA-1 (RFC 2404 §2).
     fn tag_len(&self) -> usize {
-        self.key_len() / 2
+        match self.alg {
+            IntegAlgorithm::HmacSha1_96 => 12,
+            _ => self.key_len() / 2,
+        }
     }
 
     fn new_key(&self, key: &[u8]) -> Result<Box<dyn IntegKey>, CryptoError> {
@@ -157,6 +176,7 @@ impl Integ for HmacInteg {
         }
         let tag_len = self.tag_len();
         Ok(match self.alg {
+            IntegAlgorithm::HmacSha1_96 => Box::new(TruncatedHmac::<Hmac<Sha1>>::new(key, tag_len)),
             IntegAlgorithm::HmacSha256_128 => {
                 Box::new(TruncatedHmac::<Hmac<Sha256>>::new(key, tag_len))
             }

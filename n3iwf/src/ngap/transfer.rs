@@ -1,0 +1,54 @@
+//! The transfers an N3IWF writes without setting up user plane: each is an OCTET STRING of a
+//! PDU session list item holding its own aligned-PER value (TS 38.413 §9.3.4).
+
+use oxirush_ngap::ngap::{
+    PDUSessionResourceReleaseResponseTransfer, PDUSessionResourceSetupUnsuccessfulTransfer,
+    encode_open_type,
+};
+
+use super::cause::Cause;
+use super::error::EncodeError;
+
+/// PDU Session Resource Setup Unsuccessful Transfer (§9.3.4.16): why a session was not set up.
+///
+/// # Errors
+/// [`EncodeError::UnknownValue`] for a cause this release lacks.
+pub fn setup_unsuccessful_transfer(cause: Cause) -> Result<Vec<u8>, EncodeError> {
+    let transfer = PDUSessionResourceSetupUnsuccessfulTransfer::new(cause.to_asn()?, None, None);
+    Ok(encode_open_type(&transfer)?.to_vec())
+}
+
+/// PDU Session Resource Release Response Transfer (§9.3.4.21), which carries nothing an N3IWF
+/// fills in.
+///
+/// # Errors
+/// None in practice: the value has no constrained field; the codec's error is passed on.
+pub fn release_response_transfer() -> Result<Vec<u8>, EncodeError> {
+    let transfer = PDUSessionResourceReleaseResponseTransfer::new(None);
+    Ok(encode_open_type(&transfer)?.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use oxirush_ngap::ngap::decode_open_type;
+
+    use super::*;
+    use crate::ngap::RadioNetworkCause;
+
+    #[test]
+    fn unsuccessful_transfer_decodes_to_its_cause() {
+        let cause = Cause::RadioNetwork(RadioNetworkCause::RADIO_RESOURCES_NOT_AVAILABLE);
+        let octets = setup_unsuccessful_transfer(cause).unwrap();
+        let transfer: PDUSessionResourceSetupUnsuccessfulTransfer =
+            decode_open_type(&octets).unwrap();
+        assert_eq!(Cause::from_asn(&transfer.cause), cause);
+    }
+
+    #[test]
+    fn release_response_transfer_decodes() {
+        let octets = release_response_transfer().unwrap();
+        let transfer: PDUSessionResourceReleaseResponseTransfer =
+            decode_open_type(&octets).unwrap();
+        assert!(transfer.ie_extensions.is_none());
+    }
+}
