@@ -54,7 +54,7 @@ step "build (release profile)"
 cargo build --release -p benches --features rustcrypto --bin bench_report --bin lab_bench --bin ike_load
 # sa_scale is optional: without it the scale section says "not measured".
 cargo build --release -p benches --bin sa_scale || echo "sa_scale did not build" >&2
-cargo build --release -p iked -p ikectl -p interop -p qkd-client --bins
+cargo build --release -p iked -p ikectl -p interop -p qkd-kme-sim --bins
 
 "$BIN/bench_report" machine "$RESULTS/machine.json" --date "$(date -u +%Y-%m-%d)" \
     --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+changes')" \

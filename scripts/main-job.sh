@@ -47,7 +47,7 @@ apt_install iproute2 iputils-ping socat jq procps python3
 HAVE_IPERF=1
 apt_install iperf3 || HAVE_IPERF=0
 command -v iperf3 >/dev/null || HAVE_IPERF=0
-cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
+cargo build --release -p iked -p ikectl -p qkd-kme-sim --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
 pqlab_build
 IKECTL="$BIN/ikectl"

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use iked::client::{Client, ClientError};
-use iked::config::DEFAULT_SOCKET_PATH;
-use iked::proto::{
+use iked_control::DEFAULT_SOCKET_PATH;
+use iked_control::client::{Client, ClientError};
+use iked_control::proto::{
     Command, ConnView, DownView, ErrorCode, IkeSaView, LoadView, RekeyView, StatsView, UpView,
     VersionView,
 };

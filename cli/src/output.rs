@@ -1,6 +1,8 @@
 //! Human-readable output: aligned tables and one-line events. `--json` bypasses all of this.
 
-use iked::proto::{
+use std::collections::BTreeMap;
+
+use iked_control::proto::{
     ConnView, DownView, IkeSaView, LoadView, MonitorEvent, RekeyView, StatsView, UpView,
     VersionView,
 };
@@ -132,10 +134,7 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
             ])
         })
         .collect();
-    if !ppks.is_empty() {
-        out.push('\n');
-        out.push_str(&table(&["IKE SA", "PPK", "USED", "PPK ID", "WHY"], ppks));
-    }
+    push_table(&mut out, &["IKE SA", "PPK", "USED", "PPK ID", "WHY"], ppks);
     let children: Vec<Vec<String>> = sas
         .iter()
         .flat_map(|s| {
@@ -157,26 +156,24 @@ pub(crate) fn list_sas(sas: &[IkeSaView]) -> String {
             })
         })
         .collect();
-    if !children.is_empty() {
-        out.push('\n');
-        out.push_str(&table(
-            &[
-                "IKE SA",
-                "CHILD",
-                "IN SPI",
-                "OUT SPI",
-                "LOCAL TS",
-                "REMOTE TS",
-                "BYTES IN",
-                "BYTES OUT",
-                "PKTS IN",
-                "PKTS OUT",
-                "DROPS",
-                "PROPOSAL",
-            ],
-            children,
-        ));
-    }
+    push_table(
+        &mut out,
+        &[
+            "IKE SA",
+            "CHILD",
+            "IN SPI",
+            "OUT SPI",
+            "LOCAL TS",
+            "REMOTE TS",
+            "BYTES IN",
+            "BYTES OUT",
+            "PKTS IN",
+            "PKTS OUT",
+            "DROPS",
+            "PROPOSAL",
+        ],
+        children,
+    );
     out
 }
 
@@ -188,66 +185,58 @@ pub(crate) fn stats(s: &StatsView) -> String {
         s.ike_sas_established,
         s.child_sas
     );
-    let engine = s
-        .engine
+    out.push_str(&table(
+        &["ENGINE COUNTER", "VALUE"],
+        counter_rows(&s.engine),
+    ));
+    push_table(
+        &mut out,
+        &["DAEMON COUNTER", "VALUE"],
+        counter_rows(&s.daemon),
+    );
+    push_table(
+        &mut out,
+        &["DATAPATH COUNTER", "VALUE"],
+        counter_rows(&s.datapath),
+    );
+    let rows = s
+        .children
         .iter()
-        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .map(|c| {
+            let n = &c.counters;
+            let reasons: Vec<String> = n
+                .drop_reasons
+                .iter()
+                .map(|(r, k)| format!("{r}={k}"))
+                .collect();
+            vec![
+                c.connection.clone(),
+                c.child.clone(),
+                c.inbound_spi.clone(),
+                n.bytes_in.to_string(),
+                n.bytes_out.to_string(),
+                n.packets_in.to_string(),
+                n.packets_out.to_string(),
+                n.drops.to_string(),
+                reasons.join(","),
+            ]
+        })
         .collect();
-    out.push_str(&table(&["ENGINE COUNTER", "VALUE"], engine));
-    for (title, map) in [
-        ("DAEMON COUNTER", &s.daemon),
-        ("DATAPATH COUNTER", &s.datapath),
-    ] {
-        if !map.is_empty() {
-            out.push('\n');
-            out.push_str(&table(
-                &[title, "VALUE"],
-                map.iter()
-                    .map(|(k, v)| vec![k.clone(), v.to_string()])
-                    .collect(),
-            ));
-        }
-    }
-    if !s.children.is_empty() {
-        let rows = s
-            .children
-            .iter()
-            .map(|c| {
-                let n = &c.counters;
-                let reasons: Vec<String> = n
-                    .drop_reasons
-                    .iter()
-                    .map(|(r, k)| format!("{r}={k}"))
-                    .collect();
-                vec![
-                    c.connection.clone(),
-                    c.child.clone(),
-                    c.inbound_spi.clone(),
-                    n.bytes_in.to_string(),
-                    n.bytes_out.to_string(),
-                    n.packets_in.to_string(),
-                    n.packets_out.to_string(),
-                    n.drops.to_string(),
-                    reasons.join(","),
-                ]
-            })
-            .collect();
-        out.push('\n');
-        out.push_str(&table(
-            &[
-                "CONNECTION",
-                "CHILD",
-                "IN SPI",
-                "BYTES IN",
-                "BYTES OUT",
-                "PACKETS IN",
-                "PACKETS OUT",
-                "DROPS",
-                "DROP REASONS",
-            ],
-            rows,
-        ));
-    }
+    push_table(
+        &mut out,
+        &[
+            "CONNECTION",
+            "CHILD",
+            "IN SPI",
+            "BYTES IN",
+            "BYTES OUT",
+            "PACKETS IN",
+            "PACKETS OUT",
+            "DROPS",
+            "DROP REASONS",
+        ],
+        rows,
+    );
     out
 }
 
@@ -434,6 +423,22 @@ pub(crate) fn event(e: &MonitorEvent) -> String {
     }
 }
 
+/// Appends a blank line and the table of `rows`, or nothing when there are none.
+fn push_table(out: &mut String, headers: &[&str], rows: Vec<Vec<String>>) {
+    if !rows.is_empty() {
+        out.push('\n');
+        out.push_str(&table(headers, rows));
+    }
+}
+
+/// One `name, value` row per counter, in name order.
+fn counter_rows(counters: &BTreeMap<String, u64>) -> Vec<Vec<String>> {
+    counters
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .collect()
+}
+
 /// Left-aligned columns separated by two spaces, without trailing blanks.
 fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -493,7 +498,7 @@ fn age(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use iked::proto::{ChildConfView, ChildSaCounters, ChildSaView, PhaseView, PpkView};
+    use iked_control::proto::{ChildConfView, ChildSaCounters, ChildSaView, PhaseView, PpkView};
 
     use super::*;
 

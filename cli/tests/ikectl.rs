@@ -3,32 +3,16 @@
 
 #[path = "../../daemon/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{HYBRID, TestDaemon, site, wait_for};
-
-fn ikectl(socket: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ikectl"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
-        .env_remove("IKED_SOCKET")
-        .output()
-        .expect("run ikectl")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::{ikectl, stderr, stdout};
 
 #[test]
 fn help_explains_commands_and_exit_codes() {

@@ -4,30 +4,16 @@
 
 #[path = "../../daemon/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use common::{HYBRID, TestDaemon, site};
-
-fn ikectl(socket: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ikectl"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
-        .env_remove("IKED_SOCKET")
-        .output()
-        .expect("run ikectl")
-}
+use support::{ikectl, stderr};
 
 fn run(socket: &Path, args: &[&str]) -> String {
     let o = ikectl(socket, args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
     String::from_utf8(o.stdout).expect("utf-8")
 }
 

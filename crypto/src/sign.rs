@@ -256,8 +256,18 @@ const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// 1.3.132.0.34 (secp384r1).
 const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
 
+/// The schemes a key of `key_type` signs with, most preferred first.
+pub(crate) fn signing_schemes(key_type: KeyType) -> &'static [SignatureScheme] {
+    match key_type {
+        KeyType::Ed25519 => &[SignatureScheme::Ed25519],
+        KeyType::EcdsaP256 => &[SignatureScheme::EcdsaSha256],
+        KeyType::EcdsaP384 => &[SignatureScheme::EcdsaSha384],
+        KeyType::Rsa => RSA_SCHEMES,
+    }
+}
+
 /// Schemes an RSA key signs with, most preferred first.
-pub(crate) const RSA_SCHEMES: &[SignatureScheme] = &[
+const RSA_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RsaPssSha256,
     SignatureScheme::RsaPssSha384,
     SignatureScheme::RsaPssSha512,

@@ -10,10 +10,10 @@
 //! - [`DataplaneSink`]: the userspace ESP datapath (TUN device and workers) as that sink. With
 //!   ESP in UDP it owns port 4500 and carries IKE on it too (non-ESP marker classification);
 //!   its SA lifetime events become rekeys and deletes in the engine.
-//! - [`proto`] and [`client`]: the line-delimited JSON control protocol and a blocking client.
+//! - [`proto`] and [`client`]: the line-delimited JSON control protocol and a blocking client,
+//!   re-exported from the `iked-control` crate that `ikectl` shares.
 //! - A Prometheus text endpoint ([`render_metrics`]), off by default.
 
-pub mod client;
 pub mod config;
 mod control;
 mod daemon;
@@ -24,11 +24,11 @@ mod handover;
 mod keylog;
 mod metrics;
 mod net;
-pub mod proto;
 mod sink;
 
 pub use daemon::{Daemon, StartError};
 pub use datapath::DataplaneSink;
+pub use iked_control::{client, proto};
 pub use metrics::render as render_metrics;
 pub use sink::{
     ChildSaSink, DatapathEvent, Installed, LifetimeEvent, LifetimeKind, LoggingSink, SinkError,

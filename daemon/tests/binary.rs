@@ -3,7 +3,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use common::{HYBRID, site, wait_for};
@@ -43,6 +43,16 @@ fn conns(socket: &Path) -> Option<Vec<String>> {
     Some(v.into_iter().map(|c| c.name).collect())
 }
 
+/// `iked --check --config CONFIG`.
+fn check(config: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iked"))
+        .arg("--check")
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("run")
+}
+
 #[test]
 fn check_reports_errors_with_exit_status() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -52,12 +62,7 @@ fn check_reports_errors_with_exit_status() {
         &dir.path().join("s"),
         &site("ok", "a", "b", Some(9), "none", HYBRID),
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_iked"))
-        .arg("--check")
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .expect("run");
+    let o = check(&config);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -68,12 +73,7 @@ fn check_reports_errors_with_exit_status() {
         &dir.path().join("s"),
         &site("ok", "a", "b", Some(9), "sometimes", HYBRID),
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_iked"))
-        .arg("--check")
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .expect("run");
+    let o = check(&config);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),

@@ -222,12 +222,17 @@ fn certificate_settings_with_psk_are_refused() {
 fn start_with_certs(body: &str) -> TestDaemon {
     let d = TestDaemon::start("", "");
     write_pki(d.dir.path(), &["moon", "sun"]);
+    reload(&d, body);
+    d
+}
+
+/// Rewrites `d`'s configuration file with `body` and has it load the file.
+fn reload(d: &TestDaemon, body: &str) {
     d.rewrite(body, "");
     let _: serde_json::Value = d
         .client()
         .call_as(Command::Load { path: None }, T)
         .unwrap_or_else(|e| panic!("load: {e}"));
-    d
 }
 
 #[test]
@@ -240,15 +245,12 @@ fn two_daemons_authenticate_with_certificates() {
         std::fs::copy(sun.dir.path().join(f), moon.dir.path().join(f)).expect("copy");
     }
     // moon expects the FQDN, so sun must send it rather than its subject DN.
-    sun.rewrite(
+    reload(
+        &sun,
         &cert_site("from-moon", "sun", "moon", None, "id = \"sun.example\""),
-        "",
     );
-    let _: serde_json::Value = sun
-        .client()
-        .call_as(Command::Load { path: None }, T)
-        .expect("sun loads");
-    moon.rewrite(
+    reload(
+        &moon,
         &cert_site(
             "to-sun",
             "moon",
@@ -256,24 +258,10 @@ fn two_daemons_authenticate_with_certificates() {
             Some(sun.ike_port()),
             "id = \"moon.example\"",
         ),
-        "",
     );
-    let _: serde_json::Value = moon
-        .client()
-        .call_as(Command::Load { path: None }, T)
-        .expect("moon loads");
     let conns: Vec<ConnView> = moon.client().call_as(Command::ListConns, T).expect("list");
     assert_eq!(conns[0].auth, "pubkey");
-    let up: UpView = moon
-        .client()
-        .call_as(
-            Command::Up {
-                name: "to-sun".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .unwrap_or_else(|e| panic!("up: {e}"));
+    let up: UpView = moon.up("to-sun").unwrap_or_else(|e| panic!("up: {e}"));
     assert_eq!(up.ike_sa.state, "established");
     assert_eq!(up.ike_sa.children.len(), 1);
     let on_sun = wait_for(Duration::from_secs(5), || {
@@ -300,7 +288,8 @@ fn a_peer_from_another_ca_is_refused() {
     let moon = TestDaemon::start("", "");
     // moon has its own CA: sun's chain does not lead to it, nor moon's to sun's.
     write_pki(moon.dir.path(), &["moon"]);
-    moon.rewrite(
+    reload(
+        &moon,
         &cert_site(
             "to-sun",
             "moon",
@@ -308,22 +297,8 @@ fn a_peer_from_another_ca_is_refused() {
             Some(sun.ike_port()),
             "id = \"moon.example\"",
         ),
-        "",
     );
-    let _: serde_json::Value = moon
-        .client()
-        .call_as(Command::Load { path: None }, T)
-        .expect("moon loads");
-    let err = moon
-        .client()
-        .call_as::<UpView>(
-            Command::Up {
-                name: "to-sun".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .expect_err("untrusted peer must fail");
+    let err = moon.up("to-sun").expect_err("untrusted peer must fail");
     let msg = err.to_string();
     assert!(msg.contains("failed"), "{msg}");
     let sas: Vec<IkeSaView> = sun.client().call_as(Command::ListSas, T).expect("list");

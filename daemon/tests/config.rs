@@ -1,39 +1,15 @@
 //! Configuration loading: every error names file, line and field; valid files become the
 //! engine's connection configs.
 
+#[path = "common/text.rs"]
+mod text;
+
 use std::path::Path;
 use std::time::Duration;
 
 use iked::config::{Config, Encapsulation, HybridPolicy, StartAction};
 use ikev2::{Identity, Lifetime, PpkMode, PpkSource};
-
-const FILE: &str = "/etc/iked/iked.toml";
-
-/// A valid two-peer connection; tests edit it with `replace`.
-const BASE: &str = r#"[daemon]
-listen = ["127.0.0.1"]
-
-[connections.site-b]
-remote_addrs = ["192.0.2.2"]
-proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
-start_action = "start"
-
-[connections.site-b.local]
-auth = "psk"
-id = "site-a.example"
-
-[connections.site-b.remote]
-auth = "psk"
-id = "site-b.example"
-
-[connections.site-b.children.net]
-local_ts = ["10.1.0.0/16"]
-remote_ts = ["10.2.0.0/16"]
-
-[secrets.ike.ab]
-ids = ["site-a.example", "site-b.example"]
-secret = "0x000102030405060708090a0b0c0d0e0f"
-"#;
+use text::{BASE, FILE};
 
 fn parse(text: &str) -> Result<Config, String> {
     Config::parse(Path::new(FILE), text).map_err(|e| e.to_string())

@@ -2,51 +2,26 @@
 //! counts, bytes and source prefixes, certificate chain work): mapped onto the engine's
 //! configuration, and a bad value is an error naming file, line and field.
 
+#[path = "common/text.rs"]
+mod text;
+
 use std::path::Path;
 use std::time::Duration;
 
 use iked::config::{Config, IkeLimits};
 use ikev2::EndpointConfig;
-
-const FILE: &str = "/etc/iked/iked.toml";
-
-fn file(daemon_extra: &str) -> String {
-    format!(
-        r#"[daemon]
-listen = ["127.0.0.1"]
-{daemon_extra}
-[connections.site-b]
-remote_addrs = ["192.0.2.2"]
-proposals = ["aes256gcm16-prfsha384-x25519"]
-
-[connections.site-b.local]
-auth = "psk"
-id = "site-a.example"
-
-[connections.site-b.remote]
-auth = "psk"
-id = "site-b.example"
-
-[connections.site-b.children.net]
-local_ts = ["10.1.0.0/16"]
-remote_ts = ["10.2.0.0/16"]
-
-[secrets.ike.ab]
-ids = ["site-a.example", "site-b.example"]
-secret = "0x000102030405060708090a0b0c0d0e0f"
-"#
-    )
-}
+use text::{FILE, with_daemon_settings};
 
 fn engine(daemon_extra: &str) -> EndpointConfig {
-    let config = Config::parse(Path::new(FILE), &file(daemon_extra)).expect("valid");
+    let config =
+        Config::parse(Path::new(FILE), &with_daemon_settings(daemon_extra)).expect("valid");
     let mut e = EndpointConfig::default();
     config.daemon.limits.apply(&mut e);
     e
 }
 
 fn error_of(daemon_extra: &str) -> String {
-    match Config::parse(Path::new(FILE), &file(daemon_extra)) {
+    match Config::parse(Path::new(FILE), &with_daemon_settings(daemon_extra)) {
         Ok(_) => panic!("expected an error for {daemon_extra:?}"),
         Err(e) => e.to_string(),
     }
@@ -54,7 +29,7 @@ fn error_of(daemon_extra: &str) -> String {
 
 #[test]
 fn absent_fields_keep_the_engine_defaults() {
-    let config = Config::parse(Path::new(FILE), &file("")).expect("valid");
+    let config = Config::parse(Path::new(FILE), &with_daemon_settings("")).expect("valid");
     assert_eq!(config.daemon.limits, IkeLimits::default());
     let e = engine("");
     let d = EndpointConfig::default();

@@ -3,48 +3,23 @@
 //! bad value is an error naming file, line and field. The same for `keep_alive` (strongSwan's
 //! `charon.keep_alive`), the NAT keepalive interval.
 
+#[path = "common/text.rs"]
+mod text;
+
 use std::path::Path;
 use std::time::Duration;
 
 use iked::config::Config;
-
-const FILE: &str = "/etc/iked/iked.toml";
-
-fn file(daemon_extra: &str) -> String {
-    format!(
-        r#"[daemon]
-listen = ["127.0.0.1"]
-{daemon_extra}
-[connections.site-b]
-remote_addrs = ["192.0.2.2"]
-proposals = ["aes256gcm16-prfsha384-x25519"]
-
-[connections.site-b.local]
-auth = "psk"
-id = "site-a.example"
-
-[connections.site-b.remote]
-auth = "psk"
-id = "site-b.example"
-
-[connections.site-b.children.net]
-local_ts = ["10.1.0.0/16"]
-remote_ts = ["10.2.0.0/16"]
-
-[secrets.ike.ab]
-ids = ["site-a.example", "site-b.example"]
-secret = "0x000102030405060708090a0b0c0d0e0f"
-"#
-    )
-}
+use text::{FILE, with_daemon_settings};
 
 fn retransmit(daemon_extra: &str) -> ikev2::RetransmitConfig {
-    let config = Config::parse(Path::new(FILE), &file(daemon_extra)).expect("valid");
+    let config =
+        Config::parse(Path::new(FILE), &with_daemon_settings(daemon_extra)).expect("valid");
     config.connections[0].to_engine().retransmit
 }
 
 fn error_of(daemon_extra: &str) -> String {
-    match Config::parse(Path::new(FILE), &file(daemon_extra)) {
+    match Config::parse(Path::new(FILE), &with_daemon_settings(daemon_extra)) {
         Ok(_) => panic!("expected an error for {daemon_extra:?}"),
         Err(e) => e.to_string(),
     }
@@ -108,7 +83,7 @@ fn a_string_is_a_type_error_with_a_line() {
 #[test]
 fn keep_alive_reaches_the_engine_and_defaults_to_20_seconds() {
     let conn = |extra: &str| {
-        let config = Config::parse(Path::new(FILE), &file(extra)).expect("valid");
+        let config = Config::parse(Path::new(FILE), &with_daemon_settings(extra)).expect("valid");
         config.connections[0].to_engine().nat_keepalive
     };
     assert_eq!(conn(""), Duration::from_secs(20));

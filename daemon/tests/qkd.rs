@@ -4,6 +4,8 @@
 //! and with `qkd_fallback` it comes up on ML-KEM alone, saying why.
 
 mod common;
+#[path = "common/kme.rs"]
+mod kme;
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use common::{HYBRID, TestDaemon, wait_for};
 use iked::client::ClientError;
 use iked::proto::{Command, ErrorCode, IkeSaView, StatsView, UpView};
-use qkd_client::kme_sim::{self, SimConfig, SimPki};
+use kme::{Kmes, Pki, QkdSite};
 
 const T: Option<Duration> = Some(Duration::from_secs(20));
 
@@ -26,29 +28,19 @@ fn qkd_site(
     pki: &Path,
     kme_url: &str,
 ) -> String {
-    let body = common::site(name, me, peer, peer_port, "none", HYBRID);
-    let policy = format!(
-        "hybrid = \"pqc+qkd\"\nppk_source = \"qkd\"\nqkd_peer_sae_id = \"gw-{peer}\"\nqkd_fallback = {fallback}\n"
-    );
-    let body = body.replacen(
-        "start_action = \"none\"\n",
-        &format!("start_action = \"none\"\n{policy}"),
-        1,
-    );
-    let dir = pki.display();
-    format!(
-        "{body}\n[qkd]\nkme_url = \"{kme_url}\"\nsae_id = \"gw-{me}\"\nca = \"{dir}/ca.pem\"\ncert = \"{dir}/sae-gw-{me}.pem\"\nkey = \"{dir}/sae-gw-{me}.key\"\ntimeout = \"2s\"\n"
-    )
+    let site = QkdSite {
+        name,
+        me,
+        peer,
+        peer_port,
+        fallback,
+        rfc9867: false,
+    };
+    site.render(pki, kme_url)
 }
 
 fn up(d: &TestDaemon, name: &str) -> Result<UpView, ClientError> {
-    d.client().call_as(
-        Command::Up {
-            name: name.into(),
-            timeout_ms: Some(15_000),
-        },
-        T,
-    )
+    d.up(name)
 }
 
 fn daemon_counter(d: &TestDaemon, name: &str) -> u64 {
@@ -58,17 +50,8 @@ fn daemon_counter(d: &TestDaemon, name: &str) -> u64 {
 
 #[test]
 fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
-    let pki_dir = tempfile::tempdir().expect("tmp");
-    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
-    pki.write_to_dir(pki_dir.path()).expect("write pki");
-    let kme_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sim = kme_rt
-        .block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls())))
-        .expect("KMEs");
+    let pki = Pki::generate();
+    let kmes = Kmes::start(&pki, None);
     let b = TestDaemon::start(
         &qkd_site(
             "from-a",
@@ -76,8 +59,8 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
             "a",
             None,
             false,
-            pki_dir.path(),
-            &sim.url_b(),
+            pki.path(),
+            &kmes.sim.url_b(),
         ),
         "",
     );
@@ -88,8 +71,8 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
             "b",
             Some(b.ike_port()),
             false,
-            pki_dir.path(),
-            &sim.url_a(),
+            pki.path(),
+            &kmes.sim.url_a(),
         ),
         "",
     );
@@ -140,7 +123,7 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
         )
         .expect("down");
     // Gone for good: listeners and kept-alive connections closed before we go on.
-    kme_rt.block_on(sim.stop());
+    kmes.stop();
     let e = up(&a, "to-b").expect_err("no KME: fail closed");
     match e {
         ClientError::Daemon(body) => {
@@ -161,25 +144,15 @@ fn qkd_keys_the_tunnel_and_a_missing_kme_fails_closed() {
 
 #[test]
 fn qkd_fallback_keys_with_ml_kem_alone_and_says_why() {
-    let pki_dir = tempfile::tempdir().expect("tmp");
-    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
-    pki.write_to_dir(pki_dir.path()).expect("write pki");
+    let pki = Pki::generate();
     // Nothing listens there: every key request fails at once.
     let dead = "https://127.0.0.1:9";
     let b = TestDaemon::start(
-        &qkd_site("from-a", "b", "a", None, true, pki_dir.path(), dead),
+        &qkd_site("from-a", "b", "a", None, true, pki.path(), dead),
         "",
     );
     let a = TestDaemon::start(
-        &qkd_site(
-            "to-b",
-            "a",
-            "b",
-            Some(b.ike_port()),
-            true,
-            pki_dir.path(),
-            dead,
-        ),
+        &qkd_site("to-b", "a", "b", Some(b.ike_port()), true, pki.path(), dead),
         "",
     );
     let v = up(&a, "to-b").expect("up on ML-KEM alone");
@@ -203,25 +176,16 @@ fn qkd_fallback_keys_with_ml_kem_alone_and_says_why() {
 /// and the IKE SA fails closed on both sides.
 #[test]
 fn a_qkd_key_of_another_length_is_refused() {
-    let pki_dir = tempfile::tempdir().expect("tmp");
-    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
-    pki.write_to_dir(pki_dir.path()).expect("write pki");
-    let kme_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sim = kme_rt
-        .block_on(kme_sim::spawn(SimConfig::new(pki.kme_tls())))
-        .expect("KMEs");
+    let pki = Pki::generate();
+    let kmes = Kmes::start(&pki, None);
     let b_site = qkd_site(
         "from-a",
         "b",
         "a",
         None,
         false,
-        pki_dir.path(),
-        &sim.url_b(),
+        pki.path(),
+        &kmes.sim.url_b(),
     );
     let b = TestDaemon::start(&format!("{b_site}key_size = 512\n"), "");
     let a = TestDaemon::start(
@@ -231,8 +195,8 @@ fn a_qkd_key_of_another_length_is_refused() {
             "b",
             Some(b.ike_port()),
             false,
-            pki_dir.path(),
-            &sim.url_a(),
+            pki.path(),
+            &kmes.sim.url_a(),
         ),
         "",
     );
@@ -256,17 +220,15 @@ fn a_qkd_key_of_another_length_is_refused() {
 /// `max_requests = 1`.
 #[test]
 fn kme_requests_are_capped_per_peer_and_in_all() {
-    let pki_dir = tempfile::tempdir().expect("tmp");
-    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
-    pki.write_to_dir(pki_dir.path()).expect("write pki");
+    let pki = Pki::generate();
     // Accepts TCP connections and never speaks TLS: every request waits for its timeout.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("https://{}", silent.local_addr().expect("addr"));
     let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let port = peer.local_addr().expect("addr").port();
     let two = |caps: &str| {
-        let one = qkd_site("one", "a", "b", Some(port), false, pki_dir.path(), &url);
-        let other = qkd_site("two", "a", "b", Some(port), false, pki_dir.path(), &url);
+        let one = qkd_site("one", "a", "b", Some(port), false, pki.path(), &url);
+        let other = qkd_site("two", "a", "b", Some(port), false, pki.path(), &url);
         // One [qkd] section, with the caps, and one pre-shared key for both.
         let other = &other[..other.find("\n[secrets.ike.two]").expect("secret")];
         format!(

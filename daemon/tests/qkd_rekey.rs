@@ -4,57 +4,46 @@
 //! SA, the old one stays) with the failure counted.
 
 mod common;
+#[path = "common/kme.rs"]
+mod kme;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{HYBRID, TestDaemon, wait_for};
+use common::{TestDaemon, wait_for};
 use iked::proto::{Command, IkeSaView, RekeyView, StatsView, UpView};
-use qkd_client::kme_sim::{self, KmeSimHandle, PoolConfig, SimConfig, SimPki};
+use kme::{Kmes, Pki, QkdSite};
+use qkd_kme_sim::PoolConfig;
 
 const T: Option<Duration> = Some(Duration::from_secs(20));
 
 /// A connection keyed with X25519 + ML-KEM-768 and a QKD PPK mixed per RFC 9867 (so also into
 /// every CREATE_CHILD_SA), and the `[qkd]` section for SAE `gw-ME` at `kme_url`.
 fn site(name: &str, me: &str, peer: &str, peer_port: Option<u16>, pki: &Path, url: &str) -> String {
-    let body = common::site(name, me, peer, peer_port, "none", HYBRID);
-    let policy = format!(
-        "hybrid = \"pqc+qkd\"\nppk_source = \"qkd\"\nppk_mode = \"rfc9867\"\nqkd_peer_sae_id = \"gw-{peer}\"\nqkd_fallback = false\n"
-    );
-    let body = body.replacen(
-        "start_action = \"none\"\n",
-        &format!("start_action = \"none\"\n{policy}"),
-        1,
-    );
-    let dir = pki.display();
-    format!(
-        "{body}\n[qkd]\nkme_url = \"{url}\"\nsae_id = \"gw-{me}\"\nca = \"{dir}/ca.pem\"\ncert = \"{dir}/sae-gw-{me}.pem\"\nkey = \"{dir}/sae-gw-{me}.key\"\ntimeout = \"2s\"\n"
-    )
+    let site = QkdSite {
+        name,
+        me,
+        peer,
+        peer_port,
+        fallback: false,
+        rfc9867: true,
+    };
+    site.render(pki, url)
 }
 
 struct Lab {
     // Field order is drop order: daemons before the KME and its runtime.
     a: TestDaemon,
     b: TestDaemon,
-    sim: KmeSimHandle,
-    _rt: tokio::runtime::Runtime,
-    _pki: tempfile::TempDir,
+    kmes: Kmes,
+    _pki: Pki,
 }
 
 fn lab(pool: PoolConfig) -> Lab {
-    let pki_dir = tempfile::tempdir().expect("tmp");
-    let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B").expect("pki");
-    pki.write_to_dir(pki_dir.path()).expect("write pki");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut config = SimConfig::new(pki.kme_tls());
-    config.core.pool = pool;
-    let sim = rt.block_on(kme_sim::spawn(config)).expect("KMEs");
+    let pki = Pki::generate();
+    let kmes = Kmes::start(&pki, Some(pool));
     let b = TestDaemon::start(
-        &site("from-a", "b", "a", None, pki_dir.path(), &sim.url_b()),
+        &site("from-a", "b", "a", None, pki.path(), &kmes.sim.url_b()),
         "",
     );
     let a = TestDaemon::start(
@@ -63,30 +52,21 @@ fn lab(pool: PoolConfig) -> Lab {
             "a",
             "b",
             Some(b.ike_port()),
-            pki_dir.path(),
-            &sim.url_a(),
+            pki.path(),
+            &kmes.sim.url_a(),
         ),
         "",
     );
     Lab {
         a,
         b,
-        sim,
-        _rt: rt,
-        _pki: pki_dir,
+        kmes,
+        _pki: pki,
     }
 }
 
 fn up(d: &TestDaemon) -> UpView {
-    d.client()
-        .call_as(
-            Command::Up {
-                name: "to-b".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .expect("up with a QKD key")
+    d.up("to-b").expect("up with a QKD key")
 }
 
 fn rekey(d: &TestDaemon, child: Option<&str>, ms: u64) -> Result<RekeyView, String> {
@@ -158,7 +138,7 @@ fn every_rekey_takes_a_new_qkd_key() {
         assert_eq!(daemon_counter(d, "qkd_key_failures"), 0);
     }
     assert_eq!(
-        lab.sim.waiting_key_count(),
+        lab.kmes.sim.waiting_key_count(),
         0,
         "every key the initiator took was picked up by the responder"
     );

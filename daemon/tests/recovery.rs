@@ -124,13 +124,7 @@ fn dpd_action_clear_leaves_the_tunnel_down() {
     let port = free_port();
     let b = responder(port);
     let a = TestDaemon::start(&initiator(port, "none", "dpd_delay = \"1s\"", ""), FAST);
-    let _ = a.client().call(
-        Command::Up {
-            name: "to-b".into(),
-            timeout_ms: Some(15_000),
-        },
-        T,
-    );
+    let _ = a.up("to-b");
     up_again(&a, None, Duration::from_secs(15));
     b.crash();
     wait_for(Duration::from_secs(15), || sas(&a).is_empty().then_some(()))

@@ -35,16 +35,7 @@ fn pair() -> (TestDaemon, TestDaemon, UpView) {
         &site("to-b", "a", "b", Some(b.ike_port()), "none", HYBRID),
         "",
     );
-    let up: UpView = a
-        .client()
-        .call_as(
-            Command::Up {
-                name: "to-b".into(),
-                timeout_ms: Some(15_000),
-            },
-            T,
-        )
-        .expect("up");
+    let up: UpView = a.up("to-b").expect("up");
     (a, b, up)
 }
 

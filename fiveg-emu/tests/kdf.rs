@@ -19,18 +19,8 @@ fn ck_ik_prime_matches_rfc_5448_appendix_c() {
         let sqn_xor_ak: [u8; 6] = autn[..6].try_into().unwrap();
         let network = case.text("network").as_bytes();
         let (ck_prime, ik_prime) = ck_ik_prime(&ck, &ik, network, &sqn_xor_ak);
-        assert_eq!(
-            ck_prime.dangerous_as_bytes(),
-            &case.array("ck_prime"),
-            "{}",
-            case.name
-        );
-        assert_eq!(
-            ik_prime.dangerous_as_bytes(),
-            &case.array("ik_prime"),
-            "{}",
-            case.name
-        );
+        case.assert_hex("ck_prime", ck_prime.dangerous_as_bytes());
+        case.assert_hex("ik_prime", ik_prime.dangerous_as_bytes());
     }
 }
 
@@ -43,36 +33,11 @@ fn prf_prime_keys_match_rfc_5448_appendix_c() {
         let (ck_prime, ik_prime) =
             ck_ik_prime(&ck, &ik, case.text("network").as_bytes(), &sqn_xor_ak);
         let keys = aka_prime_keys(&ck_prime, &ik_prime, case.text("identity").as_bytes());
-        assert_eq!(
-            keys.k_encr.dangerous_as_bytes(),
-            &case.array("k_encr"),
-            "{}",
-            case.name
-        );
-        assert_eq!(
-            keys.k_aut.dangerous_as_bytes(),
-            &case.array("k_aut"),
-            "{}",
-            case.name
-        );
-        assert_eq!(
-            keys.k_re.dangerous_as_bytes(),
-            &case.array("k_re"),
-            "{}",
-            case.name
-        );
-        assert_eq!(
-            keys.msk.dangerous_as_bytes(),
-            &case.array("msk"),
-            "{}",
-            case.name
-        );
-        assert_eq!(
-            keys.emsk.dangerous_as_bytes(),
-            &case.array("emsk"),
-            "{}",
-            case.name
-        );
+        case.assert_hex("k_encr", keys.k_encr.dangerous_as_bytes());
+        case.assert_hex("k_aut", keys.k_aut.dangerous_as_bytes());
+        case.assert_hex("k_re", keys.k_re.dangerous_as_bytes());
+        case.assert_hex("msk", keys.msk.dangerous_as_bytes());
+        case.assert_hex("emsk", keys.emsk.dangerous_as_bytes());
     }
 }
 

@@ -26,45 +26,15 @@ fn milenage_matches_every_ts_35_208_test_set() {
         let rand = Rand(set.array("RAND"));
         let sqn = Sqn::from_bytes(set.array("SQN"));
         let amf = AuthMgmtField(set.array("AMF"));
-        assert_eq!(
-            milenage.f1(&rand, sqn, amf).0,
-            set.array("f1"),
-            "{}: f1",
-            set.name
-        );
-        assert_eq!(
-            milenage.f1_star(&rand, sqn, amf).0,
-            set.array("f1*"),
-            "{}: f1*",
-            set.name
-        );
+        set.assert_hex("f1", &milenage.f1(&rand, sqn, amf).0);
+        set.assert_hex("f1*", &milenage.f1_star(&rand, sqn, amf).0);
         let out = milenage.f2345(&rand);
-        assert_eq!(out.res.0, set.array("f2"), "{}: f2", set.name);
-        assert_eq!(
-            out.ck.dangerous_as_bytes(),
-            &set.array("f3"),
-            "{}: f3",
-            set.name
-        );
-        assert_eq!(
-            out.ik.dangerous_as_bytes(),
-            &set.array("f4"),
-            "{}: f4",
-            set.name
-        );
-        assert_eq!(
-            out.ak.dangerous_as_bytes(),
-            &set.array("f5"),
-            "{}: f5",
-            set.name
-        );
+        set.assert_hex("f2", &out.res.0);
+        set.assert_hex("f3", out.ck.dangerous_as_bytes());
+        set.assert_hex("f4", out.ik.dangerous_as_bytes());
+        set.assert_hex("f5", out.ak.dangerous_as_bytes());
         let ak_star = milenage.f5_star(&rand);
-        assert_eq!(
-            ak_star.dangerous_as_bytes(),
-            &set.array("f5*"),
-            "{}: f5*",
-            set.name
-        );
+        set.assert_hex("f5*", ak_star.dangerous_as_bytes());
     }
 }
 

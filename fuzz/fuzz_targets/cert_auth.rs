@@ -10,28 +10,21 @@
 use ikev2::CertificateAuth;
 use ikev2::cert_fuzzing::{parse_hash_algorithms, verify_auth, verify_peer};
 use ikev2::wire::{AuthMethod, IdType, Identification};
+use ikev2_fuzz::engine::length_prefixed;
 use libfuzzer_sys::fuzz_target;
 
 /// 2027-12-28: inside the validity of the seed certificates (issued 2026-11-23 for ten years).
 const UNIX_TIME: i64 = 1_830_000_000;
 /// What the AUTH signature is over (the real octets come from the IKE_SA_INIT messages).
 const OCTETS: &[u8] = b"signed octets of the IKE_SA_INIT exchange";
-
-fn chunks(mut rest: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    while rest.len() >= 2 && out.len() < 8 {
-        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
-        out.push(&rest[2..2 + len]);
-        rest = &rest[2 + len..];
-    }
-    out
-}
+/// The anchor, the AUTH data and up to six certificates.
+const MAX_PARTS: usize = 8;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&method, rest)) = data.split_first() else {
         return;
     };
-    let parts = chunks(rest);
+    let parts = length_prefixed(rest, MAX_PARTS);
     let (Some(&anchor), Some(&auth)) = (parts.first(), parts.get(1)) else {
         return;
     };

@@ -3,7 +3,7 @@
 //! parses back to itself.
 #![no_main]
 
-use iked::proto::{EventLine, Request, Response};
+use iked_control::proto::{EventLine, MAX_LINE, Request, Response};
 use libfuzzer_sys::fuzz_target;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(line) = std::str::from_utf8(data) else {
         return;
     };
-    if line.len() > iked::proto::MAX_LINE {
+    if line.len() > MAX_LINE {
         return;
     }
     round_trip::<Request>(line);

@@ -14,11 +14,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::wire::{IpSelector, Message};
-use ikev2::{
-    ChildConfig, ConnectionConfig, Endpoint, EndpointConfig, Identity, PpkConfig, ProposalSpec,
-};
-use ipsec_crypto::SecretBytes;
+use ikev2::{ConnectionConfig, Endpoint};
+use ikev2_fuzz::engine::{connection, drain, endpoint_config, length_prefixed};
 use libfuzzer_sys::fuzz_target;
 
 const INITIATOR: ([u8; 4], u16) = ([192, 0, 2, 1], 500);
@@ -29,42 +26,8 @@ const DUPLICATE: usize = 0xfffe;
 const FRAGMENT_SIZE: usize = 400;
 /// Bounds the relay: the IKE SA (4 round trips), a Child SA, an IKE SA rekey and a delete.
 const MAX_ROUNDS: usize = 12;
-
-fn connection(id: &str) -> ConnectionConfig {
-    let ike = [
-        "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
-        "aes128-sha256-modp2048",
-        "chacha20poly1305-prfsha256-mlkem512",
-    ];
-    let proposals = ike
-        .iter()
-        .filter_map(|p| ProposalSpec::parse_ike(p).ok())
-        .collect();
-    let mut c = ConnectionConfig::new(
-        "fuzz",
-        Identity::fqdn(id),
-        b"fuzzing pre-shared key",
-        proposals,
-    );
-    let any = IpSelector {
-        ip_protocol: 0,
-        start_port: 0,
-        end_port: 65535,
-        start_addr: [0, 0, 0, 0].into(),
-        end_addr: [255, 255, 255, 255].into(),
-    };
-    let esp = ProposalSpec::parse_esp("aes256gcm16-x25519-esn-noesn")
-        .into_iter()
-        .collect();
-    c.children
-        .push(ChildConfig::new("any", esp, vec![any.clone()], vec![any]));
-    c.ppk = Some(PpkConfig::fixed(
-        b"ppk",
-        SecretBytes::new(vec![7; 32]),
-        false,
-    ));
-    c
-}
+/// Forged responses per input.
+const MAX_DATAGRAMS: usize = 16;
 
 fn endpoint(id: &str, fragment_size: Option<usize>) -> (Endpoint, Arc<ConnectionConfig>) {
     let mut conn = connection(id);
@@ -72,40 +35,13 @@ fn endpoint(id: &str, fragment_size: Option<usize>) -> (Endpoint, Arc<Connection
         conn.fragment_size = fragment_size;
     }
     let conn = Arc::new(conn);
-    let config = EndpointConfig {
-        connections: vec![conn.clone()],
-        ..EndpointConfig::default()
-    };
     (
-        Endpoint::new(config, ipsec_crypto::default_provider()),
+        Endpoint::new(
+            endpoint_config(conn.clone()),
+            ipsec_crypto::default_provider(),
+        ),
         conn,
     )
-}
-
-/// Everything `ep` wants to send, checked to parse.
-fn drain(ep: &mut Endpoint) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    while let Some(t) = ep.poll_transmit() {
-        if !t.is_nat_keepalive() {
-            assert!(
-                Message::parse(&t.data).is_ok(),
-                "the endpoint sent an unparsable datagram"
-            );
-            out.push(t.data);
-        }
-    }
-    while ep.poll_event().is_some() {}
-    out
-}
-
-fn datagrams(mut rest: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    while rest.len() >= 2 && out.len() < 16 {
-        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
-        out.push(&rest[2..2 + len]);
-        rest = &rest[2 + len..];
-    }
-    out
 }
 
 /// Even mode: forged responses carrying the initiator's SPI.
@@ -116,7 +52,7 @@ fn forged(data: &[u8]) {
         .expect("initiate");
     let request = drain(&mut ini);
     let spi_i = &request.first().expect("IKE_SA_INIT request")[..8];
-    for d in datagrams(data) {
+    for d in length_prefixed(data, MAX_DATAGRAMS) {
         let mut d = d.to_vec();
         let n = d.len().min(8);
         d[..n].copy_from_slice(&spi_i[..n]);

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use qkd_client::api::{KeyIdsRequest, KeyRequest};
-use qkd_client::kme_sim::query_fuzzing::{dec_query, enc_query};
-use qkd_client::kme_sim::{CoreConfig, KmeCore, KmeSide};
 use qkd_client::{EtsiV1, KeyDeliveryApi, KeyId, Operation};
+use qkd_kme_sim::query_fuzzing::{dec_query, enc_query};
+use qkd_kme_sim::{CoreConfig, KmeCore, KmeSide};
 
 const MASTER: &str = "sae-a";
 

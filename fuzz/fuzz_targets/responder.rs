@@ -10,68 +10,25 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::wire::{IpSelector, Message};
-use ikev2::{
-    ChildConfig, ConnectionConfig, Endpoint, EndpointConfig, Identity, PpkConfig, ProposalSpec,
-};
-use ipsec_crypto::SecretBytes;
+use ikev2::{Endpoint, EndpointConfig};
+use ikev2_fuzz::engine::{connection, drain, endpoint_config, length_prefixed};
 use libfuzzer_sys::fuzz_target;
 
+/// Datagrams per input.
+const MAX_DATAGRAMS: usize = 16;
+
 fn config() -> EndpointConfig {
-    let ike = [
-        "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
-        "aes128-sha256-modp2048",
-        "chacha20poly1305-prfsha256-mlkem512",
-    ];
-    let proposals = ike
-        .iter()
-        .filter_map(|p| ProposalSpec::parse_ike(p).ok())
-        .collect();
-    let mut c = ConnectionConfig::new(
-        "fuzz",
-        Identity::fqdn("responder.example"),
-        b"fuzzing pre-shared key",
-        proposals,
-    );
-    let any = IpSelector {
-        ip_protocol: 0,
-        start_port: 0,
-        end_port: 65535,
-        start_addr: [0, 0, 0, 0].into(),
-        end_addr: [255, 255, 255, 255].into(),
-    };
-    let esp = ProposalSpec::parse_esp("aes256gcm16-x25519-esn-noesn")
-        .into_iter()
-        .collect();
-    c.children
-        .push(ChildConfig::new("any", esp, vec![any.clone()], vec![any]));
-    c.ppk = Some(PpkConfig::fixed(
-        b"ppk",
-        SecretBytes::new(vec![7; 32]),
-        false,
-    ));
-    let mut e = EndpointConfig {
-        connections: vec![Arc::new(c)],
-        ..EndpointConfig::default()
-    };
+    let mut e = endpoint_config(Arc::new(connection("responder.example")));
     e.cookie_threshold = 2;
     e
 }
 
 fn datagrams(data: &[u8]) -> Vec<&[u8]> {
-    let Some((&mode, mut rest)) = data.split_first() else {
-        return Vec::new();
-    };
-    if mode == 0 {
-        return vec![rest];
+    match data.split_first() {
+        None => Vec::new(),
+        Some((0, rest)) => vec![rest],
+        Some((_, rest)) => length_prefixed(rest, MAX_DATAGRAMS),
     }
-    let mut out = Vec::new();
-    while rest.len() >= 2 && out.len() < 16 {
-        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
-        out.push(&rest[2..2 + len]);
-        rest = &rest[2 + len..];
-    }
-    out
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -83,15 +40,7 @@ fuzz_target!(|data: &[u8]| {
         ep.handle_datagram(now, local, remote, d);
         now += Duration::from_millis(700);
         ep.handle_timeout(now);
-        while let Some(t) = ep.poll_transmit() {
-            if !t.is_nat_keepalive() {
-                assert!(
-                    Message::parse(&t.data).is_ok(),
-                    "the responder sent an unparsable datagram"
-                );
-            }
-        }
-        while ep.poll_event().is_some() {}
+        drain(&mut ep);
     }
     ep.handle_timeout(now + Duration::from_secs(120));
     assert!(

@@ -1,6 +1,8 @@
-//! Round-trip checks shared by the fuzz targets: whatever the codec accepts must emit and parse
-//! back to the same value (the habit of parse → emit → parse → equal).
+//! What the fuzz targets share: round-trip checks (whatever a codec accepts must emit and parse
+//! back to the same value: parse → emit → parse → equal), and the builders of the endpoint
+//! targets ([`engine`]).
 
+pub mod engine;
 pub mod n3iwf;
 
 use ikev2::wire::{

@@ -19,7 +19,7 @@ const SWANCTL_TIMEOUT: Duration = Duration::from_secs(30);
 /// The `--timeout` (seconds) given to blocking swanctl commands.
 const SWANCTL_BLOCK_SECS: u32 = 20;
 
-/// How to run charon. The defaults follow `strongswan-lab.md`.
+/// How to run charon. The defaults and the reasons for them are in `interop/README.md`.
 #[derive(Clone, Debug)]
 pub struct CharonConfig {
     /// `charon.threads`; with the default 16, five or more concurrent blocking initiates stall.

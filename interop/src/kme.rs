@@ -24,7 +24,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `$PQIKE_KME_SIM`, else `qkd-kme-sim` next to the running test executable (as
-/// `cargo build --release -p qkd-client --bin qkd-kme-sim` leaves it).
+/// `cargo build --release -p qkd-kme-sim --bin qkd-kme-sim` leaves it).
 pub fn locate_kme_sim() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("PQIKE_KME_SIM") {
         let p = PathBuf::from(p);
@@ -45,7 +45,7 @@ pub fn locate_kme_sim() -> Result<PathBuf> {
         .find(|p| p.exists())
         .ok_or_else(|| {
             Error::new(format!(
-                "qkd-kme-sim not found next to {} (run `cargo build --release -p qkd-client --bin qkd-kme-sim`, or set PQIKE_KME_SIM)",
+                "qkd-kme-sim not found next to {} (run `cargo build --release -p qkd-kme-sim --bin qkd-kme-sim`, or set PQIKE_KME_SIM)",
                 exe.display()
             ))
         })

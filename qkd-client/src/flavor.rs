@@ -125,8 +125,9 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// Decodes `%XX` escapes; `None` on a broken escape or non-UTF-8 result.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
+/// Decodes `%XX` escapes (paths and query values); `None` on a broken escape or a non-UTF-8
+/// result.
+pub fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,4 +1,4 @@
-//! ETSI GS QKD 014 V1.1.1 REST client and KME simulator.
+//! ETSI GS QKD 014 V1.1.1 REST client.
 //!
 //! The daemon fetches quantum key distribution (QKD) keys from a key management entity (KME)
 //! and uses them as RFC 8784 / RFC 9867 post-quantum preshared keys: the ETSI `key_ID` becomes
@@ -10,8 +10,8 @@
 //!   [`KeyDeliveryApi`] trait.
 //! - A key is a [`QkdKey`]: zeroized on drop, neither `Clone` nor `Debug`-printing its bytes,
 //!   and consumed when handed on ([`QkdKey::into_secret`]).
-//! - [`kme_sim`] is a pair of KMEs sharing a key pool per SAE pair, usable in-process
-//!   ([`kme_sim::spawn`]) or as the `qkd-kme-sim` binary.
+//! - [`tls`] holds the rustls configuration of both ends, so that the KME simulator
+//!   (`qkd-kme-sim`, its own crate) serves with the same provider and protocol versions.
 //!
 //! # Roles (ETSI GS QKD 014 §5, Table 2)
 //! The *master* SAE (the IKE initiator) calls `enc_keys` at its own KME naming the *slave* SAE;
@@ -28,11 +28,10 @@ mod error;
 mod flavor;
 mod http;
 mod key;
-pub mod kme_sim;
-mod tls;
+pub mod tls;
 
 pub use client::KmeClient;
 pub use config::{ClientConfig, PemSource};
 pub use error::{ProtocolError, QkdError};
-pub use flavor::{ApiFlavor, EtsiV1, KeyDeliveryApi, Operation};
+pub use flavor::{ApiFlavor, EtsiV1, KeyDeliveryApi, Operation, percent_decode};
 pub use key::{KeyId, QkdKey};

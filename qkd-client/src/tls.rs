@@ -1,5 +1,7 @@
 //! rustls configurations for both ends of ETSI GS QKD 014 §4's mutually authenticated HTTPS
-//! (TLS 1.2 or 1.3, aws-lc-rs provider, hybrid ML-KEM key exchange preferred).
+//! (TLS 1.2 or 1.3, aws-lc-rs provider, hybrid ML-KEM key exchange preferred). The client uses
+//! one end; the KME simulator (`qkd-kme-sim`) serves with [`server_config`], so both ends
+//! follow one policy.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -17,7 +19,10 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
 }
 
 /// All certificates of a PEM text, in order.
-pub(crate) fn parse_certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+///
+/// # Errors
+/// A PEM syntax error, or no CERTIFICATE block; the message starts with `what`.
+pub fn parse_certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{what}: {e}"))?;
@@ -59,7 +64,10 @@ pub(crate) fn client_config(
 
 /// The KME side: present `chain_pem`/`key_pem`, require a client certificate chaining to
 /// `client_ca_pem`. A client certificate from another CA fails the handshake.
-pub(crate) fn server_config(
+///
+/// # Errors
+/// Unusable PEM, a key that does not match the certificate, or an empty CA.
+pub fn server_config(
     chain_pem: &[u8],
     key_pem: &[u8],
     client_ca_pem: &[u8],

@@ -47,7 +47,7 @@ EOF
 fi
 
 # --- Simulator ------------------------------------------------------------------------------
-cargo build --release --quiet -p qkd-client --bin qkd-kme-sim
+cargo build --release --quiet -p qkd-kme-sim --bin qkd-kme-sim
 "$SIM" certs --dir "$WORK/certs" --sae alice --sae bob --sae carol 2>/dev/null
 "$SIM" serve --certs "$WORK/certs" --listen-a 127.0.0.1:0 --listen-b 127.0.0.1:0 \
     --pool-size 200 --key-rate-bps 0 --port-file "$WORK/ports" >"$WORK/sim.log" 2>&1 &

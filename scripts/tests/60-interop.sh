@@ -25,7 +25,7 @@ echo "interop/setup.sh: $(($(date +%s) - start)) s"
 apt_install nftables
 
 # The daemon under test, run by the tests exactly as built here; the lab's own helper binaries.
-cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
+cargo build --release -p iked -p ikectl -p qkd-kme-sim --bin iked --bin ikectl --bin qkd-kme-sim
 cargo test --release -p interop --no-run
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
 export PQIKE_IKED="$BIN/iked" PQIKE_IKECTL="$BIN/ikectl" PQIKE_KME_SIM="$BIN/qkd-kme-sim"

@@ -29,7 +29,7 @@ apt_install iproute2 iputils-ping socat jq procps
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 HAVE_TSHARK=1
 apt_install tshark || HAVE_TSHARK=0
-cargo build --release -p iked -p ikectl -p qkd-client --bin iked --bin ikectl --bin qkd-kme-sim
+cargo build --release -p iked -p ikectl -p qkd-kme-sim --bin iked --bin ikectl --bin qkd-kme-sim
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
 pqlab_build
 

@@ -1,6 +1,6 @@
 //! Linux TUN, UDP and raw-socket I/O for the datapath. All unsafe code of the project lives here.
 //!
-//! What this crate offers, and why (the measured costs are in the project's performance notes):
+//! What this crate offers, and why (the measured costs are in `docs/performance.md`):
 //!
 //! - [`Tun`]: a TUN device (`IFF_TUN | IFF_NO_PI`), optionally with a [`VirtioNetHdr`] before each
 //!   packet (`IFF_VNET_HDR`) and offloads ([`Offloads`]: checksum, TSO, USO), so that one read
@@ -13,6 +13,7 @@
 //! - [`RawIpSender`]: whole IP packets (`IPPROTO_RAW`), for the flood benchmark's spoofed
 //!   sources.
 //! - [`sctp`]: SCTP sockets for N2, from the kernel or from usrsctp loaded at run time.
+//! - [`CountingAllocator`]: the system allocator counting live bytes, for the memory benchmark.
 //! - Small helpers: interface configuration by ioctl ([`interface`]), [`poll_readable`],
 //!   [`EventFd`], [`unshare_network_namespace`] for tests, [`pin_current_thread`].
 //!
@@ -22,6 +23,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod alloc;
 mod batch;
 pub mod interface;
 mod misc;
@@ -33,6 +35,7 @@ mod tun;
 mod udp;
 mod vnet;
 
+pub use alloc::CountingAllocator;
 pub use batch::{MAX_BATCH, RecvMeta, Transmit};
 pub use misc::{
     EventFd, TerminationSignals, pin_current_thread, poll_readable, unshare_network_namespace,

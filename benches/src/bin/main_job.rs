@@ -15,8 +15,8 @@ use benches::{Scenario, connection};
 use esp::{Cipher, InboundSa, OutboundSa, SaConfig};
 use ikev2::{ChildSa, Endpoint, EndpointConfig, EspSpi, Event, PpkConfig, SaId};
 use ipsec_crypto::{CryptoProvider, SecretBytes};
-use qkd_client::kme_sim::{self, SimConfig, SimPki};
 use qkd_client::{ClientConfig, KeyId, KmeClient};
+use qkd_kme_sim::{SimConfig, SimPki};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -33,7 +33,7 @@ async fn run() -> Res<()> {
         "== QKD: starting the KME simulator (two KMEs, ETSI GS QKD 014, mutual TLS on loopback)"
     );
     let pki = SimPki::generate(&["gw-a", "gw-b"], "KME_A", "KME_B")?;
-    let sim = kme_sim::spawn(SimConfig::new(pki.kme_tls())).await?;
+    let sim = qkd_kme_sim::spawn(SimConfig::new(pki.kme_tls())).await?;
     let client = |sae: &str, url: String| -> Res<KmeClient> {
         let c = &pki.sae(sae).ok_or("no SAE")?.cert;
         Ok(KmeClient::new(ClientConfig::new(

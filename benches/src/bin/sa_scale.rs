@@ -14,60 +14,27 @@
 //!
 //! Prints a human-readable summary on stderr and one JSON line on stdout.
 
-// The counting allocator must implement `GlobalAlloc`, an unsafe trait; it only forwards.
-#![allow(unsafe_code)]
-
 #[path = "sa_scale/link.rs"]
 mod link;
 #[path = "sa_scale/responder.rs"]
 mod responder;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use benches::{Scenario, connection};
 use ikev2::{Endpoint, EndpointConfig, Event, SaId, Transmit};
+use ipsec_sys::CountingAllocator;
 use serde_json::json;
 
 use self::link::{Frame, Report};
 
-/// The system allocator, counting the bytes currently allocated.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; only a counter is updated.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts the live heap; the unsafe `GlobalAlloc` impl lives in `ipsec-sys`.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 /// SAs connected before the datagrams are exchanged; bounded so the half-open limits of the
 /// responder are never the subject of the measurement.
@@ -226,7 +193,7 @@ fn rss_bytes() -> usize {
 }
 
 fn live() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    GLOBAL.live_bytes()
 }
 
 fn per_sa(bytes: u64, n: usize) -> u64 {

@@ -1,5 +1,5 @@
 //! The default provider: the fastest library measured on the target machines for each primitive
-//! (`/work/shared/docs/performance.md`).
+//! (the measurements are in `docs/performance.md`).
 //!
 //! - AEADs: ring (AES-256-GCM 1.6× faster than aws-lc-rs and 3× faster than RustCrypto here);
 //! - ML-KEM, X25519, ECP-256/384: aws-lc-rs;

@@ -10,8 +10,8 @@ use aws_lc_rs::signature::{
 };
 
 use crate::sign::{
-    KeyType, RSA_SCHEMES, SignatureAlgorithm, SignatureError, SignatureScheme, SigningKey,
-    parse_spki, pkcs8_key_type,
+    KeyType, SignatureAlgorithm, SignatureError, SignatureScheme, SigningKey, parse_spki,
+    pkcs8_key_type, signing_schemes,
 };
 
 /// The verifier for `scheme`.
@@ -86,12 +86,7 @@ impl SigningKey for AwsLcSigningKey {
     }
 
     fn schemes(&self) -> &'static [SignatureScheme] {
-        match self.key_type {
-            KeyType::Ed25519 => &[SignatureScheme::Ed25519],
-            KeyType::EcdsaP256 => &[SignatureScheme::EcdsaSha256],
-            KeyType::EcdsaP384 => &[SignatureScheme::EcdsaSha384],
-            KeyType::Rsa => RSA_SCHEMES,
-        }
+        signing_schemes(self.key_type)
     }
 
     fn public_key(&self) -> &[u8] {

@@ -16,8 +16,8 @@ use rsa::{Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::sign::{
-    KeyType, RSA_SCHEMES, SignatureAlgorithm, SignatureError, SignatureScheme, SigningKey,
-    parse_spki, pkcs8_key_type,
+    KeyType, SignatureAlgorithm, SignatureError, SignatureScheme, SigningKey, parse_spki,
+    pkcs8_key_type, signing_schemes,
 };
 
 /// The verifier for `scheme`.
@@ -138,12 +138,7 @@ impl SigningKey for RustCryptoSigningKey {
     }
 
     fn schemes(&self) -> &'static [SignatureScheme] {
-        match self.key_type {
-            KeyType::Ed25519 => &[SignatureScheme::Ed25519],
-            KeyType::EcdsaP256 => &[SignatureScheme::EcdsaSha256],
-            KeyType::EcdsaP384 => &[SignatureScheme::EcdsaSha384],
-            KeyType::Rsa => RSA_SCHEMES,
-        }
+        signing_schemes(self.key_type)
     }
 
     fn public_key(&self) -> &[u8] {

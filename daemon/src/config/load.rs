@@ -547,11 +547,7 @@ impl Validator<'_> {
                 );
                 continue;
             };
-            let covered = daemon
-                .listen
-                .iter()
-                .any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
-            if !covered {
+            if !daemon.listens_on(ip) {
                 self.error(
                     &a.span(),
                     field,

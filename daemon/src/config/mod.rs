@@ -40,7 +40,7 @@ pub(crate) use values::traffic_selector;
 /// The default configuration file.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/iked/iked.toml";
 /// The default control socket.
-pub const DEFAULT_SOCKET_PATH: &str = "/run/iked/iked.sock";
+pub use iked_control::DEFAULT_SOCKET_PATH;
 
 /// A validated configuration file.
 pub struct Config {
@@ -81,6 +81,15 @@ pub struct DaemonSettings {
     pub ike_rate_per_source: u32,
     /// Limits on unauthenticated work (COOKIEs, half-open IKE SAs, certificate chains).
     pub limits: IkeLimits,
+}
+
+impl DaemonSettings {
+    /// Whether the IKE sockets receive on `ip`: it is listed, or a wildcard of its family is.
+    pub fn listens_on(&self, ip: IpAddr) -> bool {
+        self.listen
+            .iter()
+            .any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()))
+    }
 }
 
 /// `[qkd]`: where QKD keys come from (ETSI GS QKD 014) and how this SAE authenticates.

@@ -253,11 +253,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        let covered = daemon
-            .listen
-            .iter()
-            .any(|l| *l == ip || (l.is_unspecified() && l.is_ipv4() == ip.is_ipv4()));
-        if !covered {
+        if !daemon.listens_on(ip) {
             self.error(
                 &raw.span(),
                 "dataplane.local",

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use iked::client::Client;
+use iked::client::{Client, ClientError};
 use iked::config::Config;
+use iked::proto::{Command, UpView};
 use iked::{Daemon as IkedDaemon, LoggingSink};
 use interop::config::iked::{AuthSide, Child, Connection, Daemon};
 use tempfile::TempDir;
@@ -65,6 +66,15 @@ impl TestDaemon {
 
     pub fn client(&self) -> Client {
         Client::connect(&self.socket).expect("connect")
+    }
+
+    /// `up NAME`, giving the IKE SA 15 s.
+    pub fn up(&self, name: &str) -> Result<UpView, ClientError> {
+        let up = Command::Up {
+            name: name.into(),
+            timeout_ms: Some(15_000),
+        };
+        self.client().call_as(up, Some(Duration::from_secs(20)))
     }
 
     /// Rewrites the configuration file (for `load`).

@@ -34,6 +34,12 @@ impl Section {
         })
     }
 
+    /// Asserts that `actual` is the hexadecimal field `key`, naming the section and the field
+    /// when it is not.
+    pub fn assert_hex(&self, key: &str, actual: &[u8]) {
+        assert_eq!(actual, self.hex(key).as_slice(), "[{}] {key}", self.name);
+    }
+
     /// A decimal field.
     pub fn number(&self, key: &str) -> u64 {
         self.text(key)

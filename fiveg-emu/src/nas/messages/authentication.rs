@@ -105,23 +105,9 @@ impl AuthenticationResponse {
     }
 }
 
-/// AUTHENTICATION REJECT.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AuthenticationReject {
-    /// Optional IEs (EAP message), as received.
-    pub other_ies: Vec<RawIe>,
-}
-
-impl AuthenticationReject {
-    pub(crate) fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            other_ies: read_optional(reader, &[])?,
-        })
-    }
-
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        put_raw(out, &self.other_ies)
-    }
+optional_ies_only! {
+    /// AUTHENTICATION REJECT; its optional IE is the EAP message.
+    AuthenticationReject
 }
 
 /// AUTHENTICATION FAILURE.

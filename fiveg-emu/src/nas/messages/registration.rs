@@ -189,23 +189,9 @@ impl RegistrationAccept {
     }
 }
 
-/// REGISTRATION COMPLETE.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RegistrationComplete {
-    /// Optional IEs (SOR transparent container), as received.
-    pub other_ies: Vec<RawIe>,
-}
-
-impl RegistrationComplete {
-    pub(crate) fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            other_ies: read_optional(reader, &[])?,
-        })
-    }
-
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        put_raw(out, &self.other_ies)
-    }
+optional_ies_only! {
+    /// REGISTRATION COMPLETE; its optional IE is the SOR transparent container.
+    RegistrationComplete
 }
 
 /// REGISTRATION REJECT.

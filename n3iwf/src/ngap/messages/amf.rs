@@ -12,7 +12,7 @@ use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
 use super::super::ies::{ReadError, opt, pdu_of, req};
 use super::super::types::{PlmnSlices, ServedGuami, UnavailableGuami};
-use super::diagnostics_ie;
+use super::{diagnostics_ie, optional_ie};
 
 /// AMF CONFIGURATION UPDATE (AMF → N3IWF). Each field is present when it changed. The TNL
 /// association lists are not read: one association per AMF is all this N3IWF uses.
@@ -39,30 +39,14 @@ pub struct AmfStatusIndication {
 impl AmfConfigurationUpdate {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
         let mut ies = Vec::new();
-        if let Some(name) = &self.amf_name {
-            ies.push(build_ngap_ie!(
-                AMFConfigurationUpdate,
-                AMFName(asn::AMFName(name.clone().into()))
-            )?);
-        }
-        if let Some(guamis) = &self.served_guamis {
-            ies.push(build_ngap_ie!(
-                AMFConfigurationUpdate,
-                ServedGUAMIList(served_guamis_to_asn(guamis)?)
-            )?);
-        }
-        if let Some(capacity) = self.relative_amf_capacity {
-            ies.push(build_ngap_ie!(
-                AMFConfigurationUpdate,
-                RelativeAMFCapacity(asn::RelativeAMFCapacity(capacity))
-            )?);
-        }
-        if let Some(support) = &self.plmn_support {
-            ies.push(build_ngap_ie!(
-                AMFConfigurationUpdate,
-                PLMNSupportList(plmn_support_to_asn(support))
-            )?);
-        }
+        optional_ie!(ies, AMFConfigurationUpdate,
+            name = &self.amf_name => AMFName(asn::AMFName(name.clone().into())));
+        optional_ie!(ies, AMFConfigurationUpdate,
+            guamis = &self.served_guamis => ServedGUAMIList(served_guamis_to_asn(guamis)?));
+        optional_ie!(ies, AMFConfigurationUpdate,
+            c = self.relative_amf_capacity => RelativeAMFCapacity(asn::RelativeAMFCapacity(c)));
+        optional_ie!(ies, AMFConfigurationUpdate,
+            support = &self.plmn_support => PLMNSupportList(plmn_support_to_asn(support)));
         pdu_of(&asn::AMFConfigurationUpdate::new(asn::ProtocolIEContainer(
             ies,
         )))
@@ -85,12 +69,8 @@ impl AmfConfigurationUpdate {
 impl AmfConfigurationUpdateAcknowledge {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
         let mut ies = Vec::new();
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                AMFConfigurationUpdateAcknowledge,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, AMFConfigurationUpdateAcknowledge,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::AMFConfigurationUpdateAcknowledge::new(
             asn::ProtocolIEContainer(ies),
         ))

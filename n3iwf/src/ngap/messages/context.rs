@@ -4,15 +4,14 @@
 use core::fmt;
 
 use oxirush_ngap::ngap::{self as asn, NGAP_PDU, NGAPPDU};
-use oxirush_ngap::{BitString, Octets, build_ngap_ie, ie};
+use oxirush_ngap::{BitString, build_ngap_ie, ie};
 
-use crate::ids::{Guami, PduSessionId, Snssai};
+use crate::ids::{Guami, Snssai};
 
 use super::super::cause::Cause;
 use super::super::convert::{
     allowed_nssai_from_asn, allowed_nssai_to_asn, ambr_from_asn, ambr_to_asn, guami_from_asn,
-    guami_to_asn, security_capabilities_from_asn, security_capabilities_to_asn, snssai_from_asn,
-    snssai_to_asn,
+    guami_to_asn, security_capabilities_from_asn, security_capabilities_to_asn,
 };
 use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
@@ -22,7 +21,8 @@ use super::super::types::{
     PduSessionSetupItem, PduSessionTransfer, UeAmbr, UeNgapIds, UeSecurityCapabilities,
 };
 use super::{
-    amf_id_to_asn, cause_ie, diagnostics_ie, transfers_from_asn, transfers_to_asn, ue_ids,
+    cause_ie, diagnostics_ie, nas_pdu_ie, optional_ie, optional_transfers, setup_item_conversions,
+    setup_response_codec, transfers_ie, ue_ids, ue_ies,
 };
 
 /// INITIAL CONTEXT SETUP REQUEST (AMF → N3IWF). Not `Clone`, and its `Debug` leaves the key
@@ -66,22 +66,9 @@ pub struct InitialContextSetupFailure {
 impl InitialContextSetupRequest {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
         let key = BitString::new(self.security_key.dangerous_as_bytes().to_vec(), 256)?;
-        let mut ies = vec![
-            build_ngap_ie!(
-                InitialContextSetupRequest,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                InitialContextSetupRequest,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if let Some(ambr) = self.ue_ambr {
-            ies.push(build_ngap_ie!(
-                InitialContextSetupRequest,
-                UEAggregateMaximumBitRate(ambr_to_asn(ambr))
-            )?);
-        }
+        let mut ies = ue_ies!(InitialContextSetupRequest, self.ids);
+        optional_ie!(ies, InitialContextSetupRequest,
+            ambr = self.ue_ambr => UEAggregateMaximumBitRate(ambr_to_asn(ambr)));
         ies.push(build_ngap_ie!(
             InitialContextSetupRequest,
             GUAMI(guami_to_asn(self.guami)?)
@@ -107,12 +94,8 @@ impl InitialContextSetupRequest {
             InitialContextSetupRequest,
             SecurityKey(asn::SecurityKey(key))
         )?);
-        if let Some(nas) = &self.nas_pdu {
-            ies.push(build_ngap_ie!(
-                InitialContextSetupRequest,
-                NAS_PDU(asn::NASPDU::from(nas.clone()))
-            )?);
-        }
+        optional_ie!(ies, InitialContextSetupRequest,
+            nas = &self.nas_pdu => NAS_PDU(asn::NASPDU::from(nas.clone())));
         pdu_of(&asn::InitialContextSetupRequest::new(
             asn::ProtocolIEContainer(ies),
         ))
@@ -138,7 +121,7 @@ impl InitialContextSetupRequest {
                 ie::UESecurityCapabilities,
             >(pdu)?),
             security_key: SecurityKey::new(key),
-            nas_pdu: opt::<ie::NAS_PDU>(pdu)?.map(|n| n.0.to_vec()),
+            nas_pdu: nas_pdu_ie(pdu)?,
         })
     }
 }
@@ -158,133 +141,48 @@ impl fmt::Debug for InitialContextSetupRequest {
     }
 }
 
-fn setup_item_to_asn(
-    item: &PduSessionSetupItem,
-) -> asn::PDUSessionResourceSetupItemCxtReq<'static> {
-    asn::PDUSessionResourceSetupItemCxtReq::new(
-        asn::PDUSessionID(item.pdu_session_id.0),
-        item.nas_pdu.clone().map(asn::NASPDU::from),
-        snssai_to_asn(item.snssai),
-        Octets::from(item.transfer.clone()),
-        None,
-    )
-}
+setup_item_conversions!(
+    setup_item_to_asn,
+    setup_item_from_asn,
+    PDUSessionResourceSetupItemCxtReq,
+    nas_pdu
+);
 
-fn setup_item_from_asn(item: &asn::PDUSessionResourceSetupItemCxtReq<'_>) -> PduSessionSetupItem {
-    PduSessionSetupItem {
-        pdu_session_id: PduSessionId(item.pdu_session_id.0),
-        nas_pdu: item.nas_pdu.as_ref().map(|n| n.0.to_vec()),
-        snssai: snssai_from_asn(&item.s_nssai),
-        transfer: item.pdu_session_resource_setup_request_transfer.to_vec(),
-    }
-}
-
-impl InitialContextSetupResponse {
-    pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                InitialContextSetupResponse,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                InitialContextSetupResponse,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if !self.setup.is_empty() {
-            let list = transfers_to_asn!(
-                PDUSessionResourceSetupListCxtRes,
-                PDUSessionResourceSetupItemCxtRes,
-                self.setup
-            );
-            ies.push(build_ngap_ie!(
-                InitialContextSetupResponse,
-                PDUSessionResourceSetupListCxtRes(list)
-            )?);
-        }
-        if !self.failed.is_empty() {
-            let list = transfers_to_asn!(
-                PDUSessionResourceFailedToSetupListCxtRes,
-                PDUSessionResourceFailedToSetupItemCxtRes,
-                self.failed
-            );
-            ies.push(build_ngap_ie!(
-                InitialContextSetupResponse,
-                PDUSessionResourceFailedToSetupListCxtRes(list)
-            )?);
-        }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                InitialContextSetupResponse,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
-        pdu_of(&asn::InitialContextSetupResponse::new(
-            asn::ProtocolIEContainer(ies),
-        ))
-    }
-
-    pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let setup = opt::<ie::PDUSessionResourceSetupListCxtRes>(pdu)?;
-        let failed = opt::<ie::PDUSessionResourceFailedToSetupListCxtRes>(pdu)?;
-        Ok(Self {
-            ids: ue_ids(pdu)?,
-            setup: setup
-                .map(|l| transfers_from_asn!(l, pdu_session_resource_setup_response_transfer))
-                .unwrap_or_default(),
-            failed: failed
-                .map(|l| transfers_from_asn!(l, pdu_session_resource_setup_unsuccessful_transfer))
-                .unwrap_or_default(),
-            diagnostics: diagnostics_ie(pdu)?,
-        })
-    }
-}
+setup_response_codec!(
+    InitialContextSetupResponse,
+    InitialContextSetupResponse,
+    PDUSessionResourceSetupListCxtRes(PDUSessionResourceSetupItemCxtRes),
+    PDUSessionResourceFailedToSetupListCxtRes(PDUSessionResourceFailedToSetupItemCxtRes)
+);
 
 impl InitialContextSetupFailure {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                InitialContextSetupFailure,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                InitialContextSetupFailure,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if !self.failed.is_empty() {
-            let list = transfers_to_asn!(
-                PDUSessionResourceFailedToSetupListCxtFail,
-                PDUSessionResourceFailedToSetupItemCxtFail,
-                self.failed
-            );
-            ies.push(build_ngap_ie!(
-                InitialContextSetupFailure,
-                PDUSessionResourceFailedToSetupListCxtFail(list)
-            )?);
-        }
+        let mut ies = ue_ies!(InitialContextSetupFailure, self.ids);
+        transfers_ie!(
+            ies,
+            InitialContextSetupFailure,
+            PDUSessionResourceFailedToSetupListCxtFail(PDUSessionResourceFailedToSetupItemCxtFail),
+            self.failed
+        );
         ies.push(build_ngap_ie!(
             InitialContextSetupFailure,
             Cause(self.cause.to_asn()?)
         )?);
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                InitialContextSetupFailure,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, InitialContextSetupFailure,
+            d = &self.diagnostics => CriticalityDiagnostics(d.to_asn()));
         pdu_of(&asn::InitialContextSetupFailure::new(
             asn::ProtocolIEContainer(ies),
         ))
     }
 
     pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let failed = opt::<ie::PDUSessionResourceFailedToSetupListCxtFail>(pdu)?;
         Ok(Self {
             ids: ue_ids(pdu)?,
-            failed: failed
-                .map(|l| transfers_from_asn!(l, pdu_session_resource_setup_unsuccessful_transfer))
-                .unwrap_or_default(),
+            failed: optional_transfers!(
+                pdu,
+                PDUSessionResourceFailedToSetupListCxtFail,
+                pdu_session_resource_setup_unsuccessful_transfer
+            ),
             cause: cause_ie(pdu)?,
             diagnostics: diagnostics_ie(pdu)?,
         })

@@ -1,15 +1,15 @@
 //! ERROR INDICATION (TS 38.413 §8.7.5): reports a protocol error that has no failure message
 //! of its own. Every IE is optional.
 
+use oxirush_ngap::ie;
 use oxirush_ngap::ngap::{self as asn, NGAP_PDU, NGAPPDU};
-use oxirush_ngap::{build_ngap_ie, ie};
 
 use super::super::cause::Cause;
 use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
 use super::super::ies::{ReadError, opt, pdu_of};
 use super::super::types::{AmfUeNgapId, RanUeNgapId};
-use super::{amf_id_from_asn, amf_id_to_asn, diagnostics_ie};
+use super::{amf_id_from_asn, amf_id_to_asn, diagnostics_ie, optional_ie};
 
 /// ERROR INDICATION (either direction).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,27 +23,14 @@ pub struct ErrorIndication {
 impl ErrorIndication {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
         let mut ies = Vec::new();
-        if let Some(amf) = self.amf_ue_ngap_id {
-            ies.push(build_ngap_ie!(
-                ErrorIndication,
-                AMF_UE_NGAP_ID(amf_id_to_asn(amf))
-            )?);
-        }
-        if let Some(ran) = self.ran_ue_ngap_id {
-            ies.push(build_ngap_ie!(
-                ErrorIndication,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(ran.0))
-            )?);
-        }
-        if let Some(cause) = self.cause {
-            ies.push(build_ngap_ie!(ErrorIndication, Cause(cause.to_asn()?))?);
-        }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                ErrorIndication,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, ErrorIndication,
+            amf = self.amf_ue_ngap_id => AMF_UE_NGAP_ID(amf_id_to_asn(amf)));
+        optional_ie!(ies, ErrorIndication,
+            ran = self.ran_ue_ngap_id => RAN_UE_NGAP_ID(asn::RANUENGAPID(ran.0)));
+        optional_ie!(ies, ErrorIndication,
+            cause = self.cause => Cause(cause.to_asn()?));
+        optional_ie!(ies, ErrorIndication,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::ErrorIndication::new(asn::ProtocolIEContainer(ies)))
     }
 

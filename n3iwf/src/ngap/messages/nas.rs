@@ -17,7 +17,7 @@ use super::super::ies::{ReadError, opt, pdu_of, req};
 use super::super::types::{
     FiveGSTmsi, N3iwfUserLocation, RanUeNgapId, RrcEstablishmentCause, UeNgapIds,
 };
-use super::{amf_id_to_asn, cause_ie, ue_ids};
+use super::{cause_ie, optional_ie, ue_ids, ue_ies};
 
 /// INITIAL UE MESSAGE (N3IWF → AMF): the UE's first NAS message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,12 +80,8 @@ impl InitialUeMessage {
                 RRCEstablishmentCause(rrc_cause_to_asn(self.rrc_establishment_cause)?)
             )?,
         ];
-        if let Some(s_tmsi) = self.five_g_s_tmsi {
-            ies.push(build_ngap_ie!(
-                InitialUEMessage,
-                FiveG_S_TMSI(s_tmsi_to_asn(s_tmsi)?)
-            )?);
-        }
+        optional_ie!(ies, InitialUEMessage,
+            s_tmsi = self.five_g_s_tmsi => FiveG_S_TMSI(s_tmsi_to_asn(s_tmsi)?));
         if let Some(set) = self.amf_set_id {
             let bits = oxirush_ngap::Bits::new(u64::from(set.value()), 10)?;
             ies.push(build_ngap_ie!(
@@ -99,18 +95,10 @@ impl InitialUeMessage {
                 UEContextRequest(asn::UEContextRequest::requested)
             )?);
         }
-        if let Some(nssai) = &self.allowed_nssai {
-            ies.push(build_ngap_ie!(
-                InitialUEMessage,
-                AllowedNSSAI(allowed_nssai_to_asn(nssai))
-            )?);
-        }
-        if let Some(plmn) = self.selected_plmn {
-            ies.push(build_ngap_ie!(
-                InitialUEMessage,
-                SelectedPLMNIdentity(plmn_to_asn(plmn))
-            )?);
-        }
+        optional_ie!(ies, InitialUEMessage,
+            nssai = &self.allowed_nssai => AllowedNSSAI(allowed_nssai_to_asn(nssai)));
+        optional_ie!(ies, InitialUEMessage,
+            plmn = self.selected_plmn => SelectedPLMNIdentity(plmn_to_asn(plmn)));
         pdu_of(&asn::InitialUEMessage::new(asn::ProtocolIEContainer(ies)))
     }
 
@@ -140,26 +128,13 @@ impl InitialUeMessage {
 
 impl DownlinkNasTransport {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                DownlinkNASTransport,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                DownlinkNASTransport,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-            build_ngap_ie!(
-                DownlinkNASTransport,
-                NAS_PDU(asn::NASPDU::from(self.nas_pdu.clone()))
-            )?,
-        ];
-        if let Some(nssai) = &self.allowed_nssai {
-            ies.push(build_ngap_ie!(
-                DownlinkNASTransport,
-                AllowedNSSAI(allowed_nssai_to_asn(nssai))
-            )?);
-        }
+        let mut ies = ue_ies!(
+            DownlinkNASTransport,
+            self.ids,
+            NAS_PDU(asn::NASPDU::from(self.nas_pdu.clone())),
+        );
+        optional_ie!(ies, DownlinkNASTransport,
+            nssai = &self.allowed_nssai => AllowedNSSAI(allowed_nssai_to_asn(nssai)));
         pdu_of(&asn::DownlinkNASTransport::new(asn::ProtocolIEContainer(
             ies,
         )))
@@ -176,24 +151,12 @@ impl DownlinkNasTransport {
 
 impl UplinkNasTransport {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let ies = vec![
-            build_ngap_ie!(
-                UplinkNASTransport,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                UplinkNASTransport,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-            build_ngap_ie!(
-                UplinkNASTransport,
-                NAS_PDU(asn::NASPDU::from(self.nas_pdu.clone()))
-            )?,
-            build_ngap_ie!(
-                UplinkNASTransport,
-                UserLocationInformation(location_to_asn(self.location))
-            )?,
-        ];
+        let ies = ue_ies!(
+            UplinkNASTransport,
+            self.ids,
+            NAS_PDU(asn::NASPDU::from(self.nas_pdu.clone())),
+            UserLocationInformation(location_to_asn(self.location)),
+        );
         pdu_of(&asn::UplinkNASTransport::new(asn::ProtocolIEContainer(ies)))
     }
 
@@ -208,21 +171,12 @@ impl UplinkNasTransport {
 
 impl NasNonDeliveryIndication {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let ies = vec![
-            build_ngap_ie!(
-                NASNonDeliveryIndication,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                NASNonDeliveryIndication,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-            build_ngap_ie!(
-                NASNonDeliveryIndication,
-                NAS_PDU(asn::NASPDU::from(self.nas_pdu.clone()))
-            )?,
-            build_ngap_ie!(NASNonDeliveryIndication, Cause(self.cause.to_asn()?))?,
-        ];
+        let ies = ue_ies!(
+            NASNonDeliveryIndication,
+            self.ids,
+            NAS_PDU(asn::NASPDU::from(self.nas_pdu.clone())),
+            Cause(self.cause.to_asn()?),
+        );
         pdu_of(&asn::NASNonDeliveryIndication::new(
             asn::ProtocolIEContainer(ies),
         ))

@@ -2,20 +2,20 @@
 //! encoded here: each is an OCTET STRING holding a separately APER-encoded structure.
 
 use oxirush_ngap::ngap::{self as asn, NGAP_PDU, NGAPPDU};
-use oxirush_ngap::{Octets, build_ngap_ie, ie};
+use oxirush_ngap::{build_ngap_ie, ie};
 
-use crate::ids::PduSessionId;
-
-use super::super::convert::{
-    ambr_from_asn, ambr_to_asn, location_from_asn, location_to_asn, snssai_from_asn, snssai_to_asn,
-};
+use super::super::convert::{ambr_from_asn, ambr_to_asn, location_to_asn};
 use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
 use super::super::ies::{ReadError, opt, pdu_of, req};
 use super::super::types::{
     N3iwfUserLocation, PduSessionSetupItem, PduSessionTransfer, UeAmbr, UeNgapIds,
 };
-use super::{amf_id_to_asn, diagnostics_ie, transfers_from_asn, transfers_to_asn, ue_ids};
+use super::{
+    diagnostics_ie, location_ie, nas_pdu_ie, optional_ie, optional_transfers,
+    setup_item_conversions, setup_response_codec, transfers_from_asn, transfers_ie,
+    transfers_to_asn, ue_ids, ue_ies,
+};
 
 /// PDU SESSION RESOURCE SETUP REQUEST (AMF → N3IWF).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,34 +59,17 @@ pub struct PduSessionResourceReleaseResponse {
 
 impl PduSessionResourceSetupRequest {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                PDUSessionResourceSetupRequest,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                PDUSessionResourceSetupRequest,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if let Some(nas) = &self.nas_pdu {
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceSetupRequest,
-                NAS_PDU(asn::NASPDU::from(nas.clone()))
-            )?);
-        }
+        let mut ies = ue_ies!(PDUSessionResourceSetupRequest, self.ids);
+        optional_ie!(ies, PDUSessionResourceSetupRequest,
+            nas = &self.nas_pdu => NAS_PDU(asn::NASPDU::from(nas.clone())));
         let list =
             asn::PDUSessionResourceSetupListSUReq(self.sessions.iter().map(item_to_asn).collect());
         ies.push(build_ngap_ie!(
             PDUSessionResourceSetupRequest,
             PDUSessionResourceSetupListSUReq(list)
         )?);
-        if let Some(ambr) = self.ue_ambr {
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceSetupRequest,
-                UEAggregateMaximumBitRate(ambr_to_asn(ambr))
-            )?);
-        }
+        optional_ie!(ies, PDUSessionResourceSetupRequest,
+            ambr = self.ue_ambr => UEAggregateMaximumBitRate(ambr_to_asn(ambr)));
         pdu_of(&asn::PDUSessionResourceSetupRequest::new(
             asn::ProtocolIEContainer(ies),
         ))
@@ -96,111 +79,32 @@ impl PduSessionResourceSetupRequest {
         let list = req::<ie::PDUSessionResourceSetupListSUReq>(pdu)?;
         Ok(Self {
             ids: ue_ids(pdu)?,
-            nas_pdu: opt::<ie::NAS_PDU>(pdu)?.map(|n| n.0.to_vec()),
+            nas_pdu: nas_pdu_ie(pdu)?,
             sessions: list.0.iter().map(item_from_asn).collect(),
             ue_ambr: opt::<ie::UEAggregateMaximumBitRate>(pdu)?.map(|a| ambr_from_asn(&a)),
         })
     }
 }
 
-fn item_to_asn(item: &PduSessionSetupItem) -> asn::PDUSessionResourceSetupItemSUReq<'static> {
-    asn::PDUSessionResourceSetupItemSUReq::new(
-        asn::PDUSessionID(item.pdu_session_id.0),
-        item.nas_pdu.clone().map(asn::NASPDU::from),
-        snssai_to_asn(item.snssai),
-        Octets::from(item.transfer.clone()),
-        None,
-    )
-}
+setup_item_conversions!(
+    item_to_asn,
+    item_from_asn,
+    PDUSessionResourceSetupItemSUReq,
+    pdu_session_nas_pdu
+);
 
-fn item_from_asn(item: &asn::PDUSessionResourceSetupItemSUReq<'_>) -> PduSessionSetupItem {
-    PduSessionSetupItem {
-        pdu_session_id: PduSessionId(item.pdu_session_id.0),
-        nas_pdu: item.pdu_session_nas_pdu.as_ref().map(|n| n.0.to_vec()),
-        snssai: snssai_from_asn(&item.s_nssai),
-        transfer: item.pdu_session_resource_setup_request_transfer.to_vec(),
-    }
-}
-
-impl PduSessionResourceSetupResponse {
-    pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                PDUSessionResourceSetupResponse,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                PDUSessionResourceSetupResponse,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if !self.setup.is_empty() {
-            let list = transfers_to_asn!(
-                PDUSessionResourceSetupListSURes,
-                PDUSessionResourceSetupItemSURes,
-                self.setup
-            );
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceSetupResponse,
-                PDUSessionResourceSetupListSURes(list)
-            )?);
-        }
-        if !self.failed.is_empty() {
-            let list = transfers_to_asn!(
-                PDUSessionResourceFailedToSetupListSURes,
-                PDUSessionResourceFailedToSetupItemSURes,
-                self.failed
-            );
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceSetupResponse,
-                PDUSessionResourceFailedToSetupListSURes(list)
-            )?);
-        }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceSetupResponse,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
-        pdu_of(&asn::PDUSessionResourceSetupResponse::new(
-            asn::ProtocolIEContainer(ies),
-        ))
-    }
-
-    pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let setup = opt::<ie::PDUSessionResourceSetupListSURes>(pdu)?;
-        let failed = opt::<ie::PDUSessionResourceFailedToSetupListSURes>(pdu)?;
-        Ok(Self {
-            ids: ue_ids(pdu)?,
-            setup: setup
-                .map(|l| transfers_from_asn!(l, pdu_session_resource_setup_response_transfer))
-                .unwrap_or_default(),
-            failed: failed
-                .map(|l| transfers_from_asn!(l, pdu_session_resource_setup_unsuccessful_transfer))
-                .unwrap_or_default(),
-            diagnostics: diagnostics_ie(pdu)?,
-        })
-    }
-}
+setup_response_codec!(
+    PduSessionResourceSetupResponse,
+    PDUSessionResourceSetupResponse,
+    PDUSessionResourceSetupListSURes(PDUSessionResourceSetupItemSURes),
+    PDUSessionResourceFailedToSetupListSURes(PDUSessionResourceFailedToSetupItemSURes)
+);
 
 impl PduSessionResourceReleaseCommand {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                PDUSessionResourceReleaseCommand,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                PDUSessionResourceReleaseCommand,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if let Some(nas) = &self.nas_pdu {
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceReleaseCommand,
-                NAS_PDU(asn::NASPDU::from(nas.clone()))
-            )?);
-        }
+        let mut ies = ue_ies!(PDUSessionResourceReleaseCommand, self.ids);
+        optional_ie!(ies, PDUSessionResourceReleaseCommand,
+            nas = &self.nas_pdu => NAS_PDU(asn::NASPDU::from(nas.clone())));
         let list = transfers_to_asn!(
             PDUSessionResourceToReleaseListRelCmd,
             PDUSessionResourceToReleaseItemRelCmd,
@@ -219,7 +123,7 @@ impl PduSessionResourceReleaseCommand {
         let list = req::<ie::PDUSessionResourceToReleaseListRelCmd>(pdu)?;
         Ok(Self {
             ids: ue_ids(pdu)?,
-            nas_pdu: opt::<ie::NAS_PDU>(pdu)?.map(|n| n.0.to_vec()),
+            nas_pdu: nas_pdu_ie(pdu)?,
             sessions: transfers_from_asn!(list, pdu_session_resource_release_command_transfer),
         })
     }
@@ -232,32 +136,15 @@ impl PduSessionResourceReleaseResponse {
             PDUSessionResourceReleasedItemRelRes,
             self.released
         );
-        let mut ies = vec![
-            build_ngap_ie!(
-                PDUSessionResourceReleaseResponse,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                PDUSessionResourceReleaseResponse,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-            build_ngap_ie!(
-                PDUSessionResourceReleaseResponse,
-                PDUSessionResourceReleasedListRelRes(list)
-            )?,
-        ];
-        if let Some(location) = self.location {
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceReleaseResponse,
-                UserLocationInformation(location_to_asn(location))
-            )?);
-        }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                PDUSessionResourceReleaseResponse,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        let mut ies = ue_ies!(
+            PDUSessionResourceReleaseResponse,
+            self.ids,
+            PDUSessionResourceReleasedListRelRes(list),
+        );
+        optional_ie!(ies, PDUSessionResourceReleaseResponse,
+            location = self.location => UserLocationInformation(location_to_asn(location)));
+        optional_ie!(ies, PDUSessionResourceReleaseResponse,
+            d = &self.diagnostics => CriticalityDiagnostics(d.to_asn()));
         pdu_of(&asn::PDUSessionResourceReleaseResponse::new(
             asn::ProtocolIEContainer(ies),
         ))
@@ -268,9 +155,7 @@ impl PduSessionResourceReleaseResponse {
         Ok(Self {
             ids: ue_ids(pdu)?,
             released: transfers_from_asn!(list, pdu_session_resource_release_response_transfer),
-            location: opt::<ie::UserLocationInformation>(pdu)?
-                .map(|l| location_from_asn(&l))
-                .transpose()?,
+            location: location_ie(pdu)?,
             diagnostics: diagnostics_ie(pdu)?,
         })
     }

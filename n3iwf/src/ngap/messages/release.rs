@@ -7,12 +7,15 @@ use oxirush_ngap::{build_ngap_ie, ie};
 use crate::ids::PduSessionId;
 
 use super::super::cause::Cause;
-use super::super::convert::{location_from_asn, location_to_asn};
+use super::super::convert::location_to_asn;
 use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
-use super::super::ies::{ReadError, opt, pdu_of, req};
+use super::super::ies::{ReadError, pdu_of, req};
 use super::super::types::{AmfUeNgapId, N3iwfUserLocation, RanUeNgapId, UeNgapIds};
-use super::{amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, ue_ids};
+use super::{
+    amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, location_ie, optional_ie,
+    optional_session_ids, session_ids_ie, ue_ids, ue_ies,
+};
 
 /// UE CONTEXT RELEASE REQUEST (N3IWF → AMF), for instance after the UE deleted its IKE SA or
 /// stopped answering liveness checks.
@@ -50,27 +53,13 @@ pub struct UeContextReleaseComplete {
 
 impl UeContextReleaseRequest {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                UEContextReleaseRequest,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                UEContextReleaseRequest,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if !self.pdu_sessions.is_empty() {
-            let items = self
-                .pdu_sessions
-                .iter()
-                .map(|id| asn::PDUSessionResourceItemCxtRelReq::new(asn::PDUSessionID(id.0), None));
-            let list = asn::PDUSessionResourceListCxtRelReq(items.collect());
-            ies.push(build_ngap_ie!(
-                UEContextReleaseRequest,
-                PDUSessionResourceListCxtRelReq(list)
-            )?);
-        }
+        let mut ies = ue_ies!(UEContextReleaseRequest, self.ids);
+        session_ids_ie!(
+            ies,
+            UEContextReleaseRequest,
+            PDUSessionResourceListCxtRelReq(PDUSessionResourceItemCxtRelReq),
+            self.pdu_sessions
+        );
         ies.push(build_ngap_ie!(
             UEContextReleaseRequest,
             Cause(self.cause.to_asn()?)
@@ -81,14 +70,9 @@ impl UeContextReleaseRequest {
     }
 
     pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let sessions = opt::<ie::PDUSessionResourceListCxtRelReq>(pdu)?;
-        let ids = sessions
-            .iter()
-            .flat_map(|l| &l.0)
-            .map(|i| PduSessionId(i.pdu_session_id.0));
         Ok(Self {
             ids: ue_ids(pdu)?,
-            pdu_sessions: ids.collect(),
+            pdu_sessions: optional_session_ids!(pdu, PDUSessionResourceListCxtRelReq),
             cause: cause_ie(pdu)?,
         })
     }
@@ -131,56 +115,27 @@ impl UeContextReleaseCommand {
 
 impl UeContextReleaseComplete {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
-        let mut ies = vec![
-            build_ngap_ie!(
-                UEContextReleaseComplete,
-                AMF_UE_NGAP_ID(amf_id_to_asn(self.ids.amf))
-            )?,
-            build_ngap_ie!(
-                UEContextReleaseComplete,
-                RAN_UE_NGAP_ID(asn::RANUENGAPID(self.ids.ran.0))
-            )?,
-        ];
-        if let Some(location) = self.location {
-            ies.push(build_ngap_ie!(
-                UEContextReleaseComplete,
-                UserLocationInformation(location_to_asn(location))
-            )?);
-        }
-        if !self.pdu_sessions.is_empty() {
-            let items = self
-                .pdu_sessions
-                .iter()
-                .map(|id| asn::PDUSessionResourceItemCxtRelCpl::new(asn::PDUSessionID(id.0), None));
-            let list = asn::PDUSessionResourceListCxtRelCpl(items.collect());
-            ies.push(build_ngap_ie!(
-                UEContextReleaseComplete,
-                PDUSessionResourceListCxtRelCpl(list)
-            )?);
-        }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                UEContextReleaseComplete,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        let mut ies = ue_ies!(UEContextReleaseComplete, self.ids);
+        optional_ie!(ies, UEContextReleaseComplete,
+            location = self.location => UserLocationInformation(location_to_asn(location)));
+        session_ids_ie!(
+            ies,
+            UEContextReleaseComplete,
+            PDUSessionResourceListCxtRelCpl(PDUSessionResourceItemCxtRelCpl),
+            self.pdu_sessions
+        );
+        optional_ie!(ies, UEContextReleaseComplete,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::UEContextReleaseComplete::new(
             asn::ProtocolIEContainer(ies),
         ))
     }
 
     pub(in super::super) fn from_pdu(pdu: &NGAPPDU<'_>) -> Result<Self, ReadError> {
-        let sessions = opt::<ie::PDUSessionResourceListCxtRelCpl>(pdu)?;
-        let ids = sessions
-            .iter()
-            .flat_map(|l| &l.0)
-            .map(|i| PduSessionId(i.pdu_session_id.0));
         Ok(Self {
             ids: ue_ids(pdu)?,
-            location: opt::<ie::UserLocationInformation>(pdu)?
-                .map(|l| location_from_asn(&l))
-                .transpose()?,
-            pdu_sessions: ids.collect(),
+            location: location_ie(pdu)?,
+            pdu_sessions: optional_session_ids!(pdu, PDUSessionResourceListCxtRelCpl),
             diagnostics: diagnostics_ie(pdu)?,
         })
     }

@@ -9,7 +9,7 @@ use super::super::diagnostics::CriticalityDiagnostics;
 use super::super::error::EncodeError;
 use super::super::ies::{ReadError, opt, pdu_of, req};
 use super::super::types::{AmfUeNgapId, RanUeNgapId};
-use super::{amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie};
+use super::{amf_id_from_asn, amf_id_to_asn, cause_ie, diagnostics_ie, optional_ie};
 
 /// One UE-associated logical NG connection, named by either ID or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -82,12 +82,8 @@ impl NgResetAcknowledge {
                 UE_associatedLogicalNG_connectionList(list)
             )?);
         }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                NGResetAcknowledge,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, NGResetAcknowledge,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::NGResetAcknowledge::new(asn::ProtocolIEContainer(ies)))
     }
 

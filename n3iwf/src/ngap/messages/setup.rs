@@ -16,7 +16,7 @@ use super::super::ies::{ReadError, opt, pdu_of, req};
 use super::super::types::{
     GlobalN3iwfId, N3iwfId, PagingDrx, PlmnSlices, ServedGuami, SupportedTa, TimeToWait,
 };
-use super::{cause_ie, diagnostics_ie};
+use super::{cause_ie, diagnostics_ie, optional_ie};
 use crate::ids::Tac;
 
 /// NG SETUP REQUEST (N3IWF → AMF).
@@ -57,12 +57,8 @@ impl NgSetupRequest {
             None,
         ));
         let mut ies = vec![build_ngap_ie!(NGSetupRequest, GlobalRANNodeID(node))?];
-        if let Some(name) = &self.ran_node_name {
-            ies.push(build_ngap_ie!(
-                NGSetupRequest,
-                RANNodeName(asn::RANNodeName(name.clone().into()))
-            )?);
-        }
+        optional_ie!(ies, NGSetupRequest,
+            name = &self.ran_node_name => RANNodeName(asn::RANNodeName(name.clone().into())));
         ies.push(build_ngap_ie!(
             NGSetupRequest,
             SupportedTAList(supported_tas_to_asn(&self.supported_tas))
@@ -115,12 +111,8 @@ impl NgSetupResponse {
                 PLMNSupportList(plmn_support_to_asn(&self.plmn_support))
             )?,
         ];
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                NGSetupResponse,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, NGSetupResponse,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::NGSetupResponse::new(asn::ProtocolIEContainer(ies)))
     }
 
@@ -138,18 +130,10 @@ impl NgSetupResponse {
 impl NgSetupFailure {
     pub(in super::super) fn to_pdu(&self) -> Result<NGAP_PDU, EncodeError> {
         let mut ies = vec![build_ngap_ie!(NGSetupFailure, Cause(self.cause.to_asn()?))?];
-        if let Some(time) = self.time_to_wait {
-            ies.push(build_ngap_ie!(
-                NGSetupFailure,
-                TimeToWait(time_to_wait_to_asn(time)?)
-            )?);
-        }
-        if let Some(diagnostics) = &self.diagnostics {
-            ies.push(build_ngap_ie!(
-                NGSetupFailure,
-                CriticalityDiagnostics(diagnostics.to_asn())
-            )?);
-        }
+        optional_ie!(ies, NGSetupFailure,
+            time = self.time_to_wait => TimeToWait(time_to_wait_to_asn(time)?));
+        optional_ie!(ies, NGSetupFailure,
+            diagnostics = &self.diagnostics => CriticalityDiagnostics(diagnostics.to_asn()));
         pdu_of(&asn::NGSetupFailure::new(asn::ProtocolIEContainer(ies)))
     }
 

@@ -12,10 +12,10 @@ use std::fmt;
 use std::time::Duration;
 
 use ipsec_crypto::SecretBytes;
+use qkd_client::api::{ErrorBody, KeyContainer, KeyRequest, Status};
+use qkd_client::{KeyId, QkdKey};
 
-use crate::api::{ErrorBody, KeyContainer, KeyRequest, Status};
-use crate::key::{KeyId, QkdKey};
-use crate::kme_sim::pool::{KeyPool, PoolConfig};
+use crate::pool::{KeyPool, PoolConfig};
 
 /// The messages ETSI GS QKD 014 V1.1.1 mandates for HTTP 400 (§5.2, §5.3).
 pub mod messages {

@@ -40,7 +40,7 @@ pub struct SaeCredentials {
     pub cert: CertAndKey,
 }
 
-/// The server side's TLS material: what [`spawn`](crate::kme_sim::spawn) needs.
+/// The server side's TLS material: what [`spawn`](crate::spawn) needs.
 pub struct KmeTls {
     /// CA that client certificates must chain to.
     pub client_ca_pem: Vec<u8>,
@@ -242,13 +242,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kme_sim::SaeIdSource;
+    use crate::SaeIdSource;
 
     #[test]
     fn generated_client_certs_carry_cn_and_serial() {
         let pki = SimPki::generate(&["alice", "bob"], "KME_A", "KME_B").unwrap();
         let bob = pki.sae("bob").unwrap();
-        let der = crate::tls::parse_certs(bob.cert.cert_pem.as_bytes(), "bob").unwrap();
+        let der = qkd_client::tls::parse_certs(bob.cert.cert_pem.as_bytes(), "bob").unwrap();
         assert_eq!(
             SaeIdSource::CommonName.sae_id(&der[0]).as_deref(),
             Some("bob")
@@ -257,7 +257,8 @@ mod tests {
             SaeIdSource::Serial.sae_id(&der[0]),
             Some(bob.serial.to_string())
         );
-        let foreign = crate::tls::parse_certs(pki.foreign_client.cert_pem.as_bytes(), "f").unwrap();
+        let foreign =
+            qkd_client::tls::parse_certs(pki.foreign_client.cert_pem.as_bytes(), "f").unwrap();
         assert_eq!(
             SaeIdSource::CommonName.sae_id(&foreign[0]).as_deref(),
             Some("alice")

@@ -15,19 +15,17 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use qkd_client::api::{ErrorBody, KeyContainer, KeyIdsRequest, KeyRequest};
+use qkd_client::{EtsiV1, KeyDeliveryApi, KeyId, Operation, percent_decode, tls};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::api::{ErrorBody, KeyContainer, KeyIdsRequest, KeyRequest};
-use crate::flavor::{EtsiV1, KeyDeliveryApi, Operation, percent_decode};
-use crate::key::KeyId;
-use crate::kme_sim::certs::KmeTls;
-use crate::kme_sim::engine::{CoreConfig, KmeCore, KmeSide, SimError};
-use crate::kme_sim::sae_id::SaeIdSource;
-use crate::tls;
+use crate::certs::KmeTls;
+use crate::engine::{CoreConfig, KmeCore, KmeSide, SimError};
+use crate::sae_id::SaeIdSource;
 
 /// How to run the simulated KME pair.
 pub struct SimConfig {
@@ -415,7 +413,7 @@ fn dec_query(query: Option<&str>) -> Result<Vec<KeyId>, SimError> {
     // An ID that is not a UUID cannot be on the KME.
     let id = text
         .parse::<KeyId>()
-        .map_err(|_| SimError::BadRequest(crate::kme_sim::messages::KEYS_NOT_FOUND.into()))?;
+        .map_err(|_| SimError::BadRequest(crate::messages::KEYS_NOT_FOUND.into()))?;
     Ok(vec![id])
 }
 
@@ -515,9 +513,7 @@ mod tests {
         }
         assert_eq!(
             dec_query(Some("key_ID=nope")),
-            Err(SimError::BadRequest(
-                crate::kme_sim::messages::KEYS_NOT_FOUND.into()
-            ))
+            Err(SimError::BadRequest(crate::messages::KEYS_NOT_FOUND.into()))
         );
     }
 }

@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use qkd_client::api::KeyRequest;
-use qkd_client::kme_sim::{
-    self, KmeSimHandle, PoolConfig, SaeIdSource, SimConfig, SimPki, messages,
-};
 use qkd_client::{ClientConfig, KeyId, KmeClient, QkdError, QkdKey};
+use qkd_kme_sim::{KmeSimHandle, PoolConfig, SaeIdSource, SimConfig, SimPki, messages};
 
 struct Lab {
     pki: SimPki,
@@ -25,7 +23,7 @@ impl Lab {
         let mut config = SimConfig::new(pki.kme_tls());
         config.core.pool = pool;
         config.sae_id_from = sae_id_from;
-        let sim = kme_sim::spawn(config).await.unwrap();
+        let sim = qkd_kme_sim::spawn(config).await.unwrap();
         Self { pki, sim }
     }
 
@@ -422,7 +420,7 @@ async fn the_client_survives_a_kme_restart() {
     sim.stop().await;
     let mut config = SimConfig::new(pki.kme_tls());
     (config.listen_a, config.listen_b) = (addr_a, addr_b);
-    let _sim = kme_sim::spawn(config).await.unwrap();
+    let _sim = qkd_kme_sim::spawn(config).await.unwrap();
     // The kept-alive connection died with the old KME; no retry budget is needed.
     assert_eq!(alice.status("bob").await.unwrap().master_sae_id, "alice");
 }

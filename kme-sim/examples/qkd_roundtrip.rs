@@ -1,15 +1,15 @@
 //! Latency of one `enc_keys` (master at KME A) plus `dec_keys` (slave at KME B) round trip
 //! over mutual TLS on loopback, against the in-process simulator.
 //!
-//! `cargo run --release -p qkd-client --example qkd_roundtrip [ROUNDS]`
+//! `cargo run --release -p qkd-kme-sim --example qkd_roundtrip [ROUNDS]`
 //!
 //! "warm" reuses each client's kept-alive connection; "cold" builds new clients, so every
 //! request pays a TCP connect and a full TLS handshake.
 
 use std::time::{Duration, Instant};
 
-use qkd_client::kme_sim::{self, SimConfig, SimPki};
 use qkd_client::{ClientConfig, KmeClient};
+use qkd_kme_sim::{SimConfig, SimPki};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = std::env::args().nth(1).map_or(Ok(50), |s| s.parse())?;
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn run(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
     let pki = SimPki::generate(&["alice", "bob"], "KME_A", "KME_B")?;
-    let sim = kme_sim::spawn(SimConfig::new(pki.kme_tls())).await?;
+    let sim = qkd_kme_sim::spawn(SimConfig::new(pki.kme_tls())).await?;
     let client = |sae: &str, url: String| -> Result<KmeClient, qkd_client::QkdError> {
         let creds = &pki
             .sae(sae)

@@ -31,10 +31,10 @@ pub struct Request {
     pub command: Command,
 }
 
-/// What a client asks for.
+/// What a client asks for. Exhaustive on purpose: the daemon matches every command, so a new
+/// one cannot go unanswered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum Command {
     /// Reload the configuration (the file the daemon runs with, or `path`).
     Load {

@@ -1,5 +1,6 @@
 //! A pair of simulated KMEs (ETSI GS QKD 014 V1.1.1) for tests and for running without QKD
-//! hardware.
+//! hardware, as a library and as the `qkd-kme-sim` binary. It is a test and lab tool: the daemon
+//! links only the client (`qkd-client`), never this crate.
 //!
 //! - [`KmeCore`] is the pure state machine: one [`KeyPool`] per SAE pair, refilled at a
 //!   configurable bit rate on a clock the caller supplies, keys handed out once on each side.
@@ -11,6 +12,9 @@
 //!
 //! Any SAE with a certificate from the CA may use either KME. The usual setup has the master
 //! SAE on KME A and the slave SAE on KME B; keys obtained at one KME wait at the other.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod certs;
 mod engine;

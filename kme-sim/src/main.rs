@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use qkd_client::kme_sim::{self, CoreConfig, KmeTls, PoolConfig, SaeIdSource, SimConfig, SimPki};
+use qkd_kme_sim::{CoreConfig, KmeTls, PoolConfig, SaeIdSource, SimConfig, SimPki};
 use tracing::{error, info};
 
 #[derive(Parser)]
@@ -157,7 +157,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async move {
-        let handle = kme_sim::spawn(config)
+        let handle = qkd_kme_sim::spawn(config)
             .await
             .map_err(|e| format!("cannot start KMEs: {e}"))?;
         if let Some(path) = &args.port_file {
