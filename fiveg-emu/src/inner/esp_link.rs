@@ -44,8 +44,8 @@ impl LinkConfig {
             return Err(LinkError::NoSelectorPair);
         }
         let esn = child.suite.esn_enabled();
-        let sa = |spi, keys| {
-            let mut config = SaConfig::new(spi, cipher, keys);
+        let sa = |spi: ikev2::EspSpi, keys| {
+            let mut config = SaConfig::new(spi.0, cipher, keys);
             config.esn = esn;
             config
         };
