@@ -12,6 +12,8 @@
 //!   its SA lifetime events become rekeys and deletes in the engine.
 //! - [`proto`] and [`client`]: the line-delimited JSON control protocol and a blocking client.
 //! - A Prometheus text endpoint ([`render_metrics`]), off by default.
+//! - With `[n3iwf]`, a 5G N3IWF: the `n3iwf` crate's core, fed by the engine's EAP events, N2
+//!   associations to the AMFs (`n2-transport`) and NAS over TCP on the datapath's TUN device.
 
 pub mod client;
 pub mod config;
@@ -23,6 +25,7 @@ mod essential;
 mod handover;
 mod keylog;
 mod metrics;
+mod n3iwf;
 mod net;
 pub mod proto;
 mod sink;

@@ -51,6 +51,15 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
             connections.push(c);
         }
     }
+    let n3iwf = v.n3iwf(raw.n3iwf.as_ref(), &ctx).map(|(settings, conn)| {
+        v.n3iwf_beside_connections(&raw, &connections);
+        connections.push(conn);
+        settings
+    });
+    let mut dataplane = dataplane;
+    if let (Some(n), Some(d)) = (&n3iwf, dataplane.as_mut()) {
+        n.extend_dataplane(d);
+    }
     if v.errors.is_empty() {
         Ok(Config {
             path: path.to_path_buf(),
@@ -58,6 +67,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
             connections,
             qkd,
             dataplane,
+            n3iwf,
             warnings: v.warnings,
         })
     } else {
@@ -580,7 +590,7 @@ impl Validator<'_> {
         out
     }
 
-    fn proposals(
+    pub(super) fn proposals(
         &mut self,
         field: &str,
         raw: &Spanned<Vec<Spanned<String>>>,
@@ -1004,7 +1014,7 @@ impl Validator<'_> {
 
 /// A digest of everything the engine sees, secrets included, to tell changed connections apart
 /// on reload. It is compared, never shown.
-fn fingerprint(c: &Connection) -> [u8; 32] {
+pub(super) fn fingerprint(c: &Connection) -> [u8; 32] {
     let mut h = Sha256::new();
     let mut put = |b: &[u8]| {
         h.update((b.len() as u64).to_be_bytes());
@@ -1037,7 +1047,10 @@ fn fingerprint(c: &Connection) -> [u8; 32] {
     }
     match &c.credentials {
         Credentials::Psk(psk) => put(psk.expose()),
-        Credentials::Certificate(cert) => {
+        Credentials::Certificate(cert) | Credentials::EapServer(cert) => {
+            if matches!(c.credentials, Credentials::EapServer(_)) {
+                put(b"eap-server");
+            }
             cert.chain.iter().for_each(|d| put(d));
             put(b"cacerts");
             cert.cacerts.iter().for_each(|d| put(d));

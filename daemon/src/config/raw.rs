@@ -18,6 +18,7 @@ pub(crate) struct RawFile {
     pub(crate) secrets: RawSecrets,
     pub(crate) qkd: Option<Spanned<RawQkd>>,
     pub(crate) dataplane: Option<Spanned<RawDataplane>>,
+    pub(crate) n3iwf: Option<Spanned<super::n3iwf::raw::RawN3iwf>>,
 }
 
 /// `[daemon]`: process-wide settings.

@@ -1,0 +1,178 @@
+//! One task per AMF: sets up the N2 association (with backoff after a failure or a loss),
+//! reports its events to the engine task, and sends the NGAP messages the core emits.
+//!
+//! Each association gets a generation number. Messages carry the generation they were
+//! written for, so that a message meant for a lost association never goes out on the next
+//! one, before its NG Setup.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ::n3iwf::AmfRef;
+use n2_transport::{
+    Association, AssociationConfig, N2Event, N2Receiver, N2Sender, N2Transport, Ppid, StreamId,
+    Transport,
+};
+use tokio::sync::{mpsc, watch};
+
+use super::N3iwfInput;
+use crate::config::AmfSettings;
+
+/// An NGAP message for the AMF.
+#[derive(Debug)]
+pub(crate) struct N2Out {
+    pub(crate) generation: u64,
+    pub(crate) stream: u16,
+    pub(crate) payload: Vec<u8>,
+}
+
+/// The settings of every association (the transport's defaults: 16 streams each way, 64 KiB
+/// messages).
+pub(crate) fn association_config() -> AssociationConfig {
+    AssociationConfig::default()
+}
+
+pub(crate) struct N2Task {
+    pub(crate) amf: AmfRef,
+    pub(crate) settings: AmfSettings,
+    pub(crate) transport: Transport,
+    /// First wait after a failure, and its cap (doubling in between).
+    pub(crate) backoff: (Duration, Duration),
+    pub(crate) inputs: mpsc::Sender<N3iwfInput>,
+    pub(crate) out: mpsc::Receiver<N2Out>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// Why an association's service ended.
+enum Ended {
+    /// Down, or never up: connect again after the backoff.
+    Reconnect,
+    /// Shutdown, or the engine task is gone.
+    Stop,
+}
+
+impl N2Task {
+    /// Runs until shutdown: connect, serve, wait, connect again.
+    pub(crate) async fn run(mut self) {
+        let mut wait = self.backoff.0;
+        let mut generation = 0u64;
+        loop {
+            let local = self.settings.local.map(|ip| SocketAddr::new(ip, 0));
+            let connect = self.transport.connect_from(local, self.settings.address);
+            let result = tokio::select! {
+                _ = self.shutdown.changed() => return,
+                r = connect => r,
+            };
+            let ended = match result {
+                Ok(association) => {
+                    generation += 1;
+                    wait = self.backoff.0;
+                    self.serve(association, generation).await
+                }
+                Err(e) => {
+                    let failed = N3iwfInput::N2ConnectFailed {
+                        amf: self.amf,
+                        error: e.to_string(),
+                    };
+                    if self.inputs.send(failed).await.is_err() {
+                        return;
+                    }
+                    Ended::Reconnect
+                }
+            };
+            if matches!(ended, Ended::Stop) {
+                return;
+            }
+            tokio::select! {
+                _ = self.shutdown.changed() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = wait.saturating_mul(2).min(self.backoff.1);
+        }
+    }
+
+    /// Reports the association up, then forwards its events and our messages until it ends.
+    async fn serve(&mut self, association: Association, generation: u64) -> Ended {
+        let (amf, streams) = (self.amf, association.streams());
+        let up = N3iwfInput::N2Up {
+            amf,
+            generation,
+            streams,
+        };
+        if self.inputs.send(up).await.is_err() {
+            return Ended::Stop;
+        }
+        let (sender, receiver) = association.into_split();
+        let inputs = self.inputs.clone();
+        let reader = read(amf, generation, receiver, inputs);
+        let writer = write(&sender, &mut self.out, generation);
+        // Dropping both halves on shutdown closes the association (SHUTDOWN).
+        tokio::select! {
+            _ = self.shutdown.changed() => Ended::Stop,
+            ended = reader => ended,
+            () = writer => Ended::Stop,
+        }
+    }
+}
+
+/// Forwards the association's events; ends when it is down.
+async fn read(
+    amf: AmfRef,
+    generation: u64,
+    mut receiver: N2Receiver,
+    inputs: mpsc::Sender<N3iwfInput>,
+) -> Ended {
+    loop {
+        let input = match receiver.recv().await {
+            Some(N2Event::Message(m)) => N3iwfInput::N2Message {
+                amf,
+                generation,
+                stream: m.stream.0,
+                ppid: m.ppid.0,
+                payload: m.payload,
+            },
+            Some(N2Event::Restarted(streams)) => N3iwfInput::N2Restarted {
+                amf,
+                generation,
+                streams,
+            },
+            Some(N2Event::Down(reason)) => N3iwfInput::N2Down {
+                amf,
+                generation,
+                reason: format!("{reason:?}"),
+            },
+            Some(_) | None => N3iwfInput::N2Down {
+                amf,
+                generation,
+                reason: "the association's events ended".into(),
+            },
+        };
+        let down = matches!(input, N3iwfInput::N2Down { .. });
+        if inputs.send(input).await.is_err() {
+            return Ended::Stop;
+        }
+        if down {
+            return Ended::Reconnect;
+        }
+    }
+}
+
+/// Sends the messages of this generation; older ones (written before the association was
+/// lost) are dropped. Ends only when the engine task is gone.
+async fn write(sender: &N2Sender, out: &mut mpsc::Receiver<N2Out>, generation: u64) {
+    while let Some(m) = out.recv().await {
+        if m.generation != generation {
+            continue;
+        }
+        if let Err(e) = sender
+            .send(StreamId(m.stream), Ppid::NGAP, &m.payload)
+            .await
+        {
+            // A lost association also ends the reader, which reports it.
+            tracing::debug!(error = %e, "NGAP message not sent");
+        }
+    }
+}
+
+/// Messages for one AMF waiting for its task; the glue counts what does not fit.
+pub(crate) const OUT_BACKLOG: usize = 1024;
