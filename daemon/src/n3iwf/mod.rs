@@ -15,6 +15,8 @@ mod engine;
 pub(crate) mod n2;
 pub(crate) mod nas_tcp;
 mod outputs;
+#[cfg(test)]
+mod tests;
 mod views;
 
 use std::collections::{BTreeMap, HashMap};

@@ -54,7 +54,7 @@ enum Ended {
 impl N2Task {
     /// Runs until shutdown: connect, serve, wait, connect again.
     pub(crate) async fn run(mut self) {
-        let mut wait = self.backoff.0;
+        let mut backoff = Backoff::new(self.backoff.0, self.backoff.1);
         let mut generation = 0u64;
         loop {
             let local = self.settings.local.map(|ip| SocketAddr::new(ip, 0));
@@ -66,7 +66,7 @@ impl N2Task {
             let ended = match result {
                 Ok(association) => {
                     generation += 1;
-                    wait = self.backoff.0;
+                    backoff.reset();
                     self.serve(association, generation).await
                 }
                 Err(e) => {
@@ -85,9 +85,8 @@ impl N2Task {
             }
             tokio::select! {
                 _ = self.shutdown.changed() => return,
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep(backoff.next_wait()) => {}
             }
-            wait = wait.saturating_mul(2).min(self.backoff.1);
         }
     }
 
@@ -174,5 +173,54 @@ async fn write(sender: &N2Sender, out: &mut mpsc::Receiver<N2Out>, generation: u
     }
 }
 
+/// The wait before the next attempt to set up an association: `first` after an association
+/// ended or the first failure, doubled after each further failure, at most `max`.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    first: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(first: Duration, max: Duration) -> Self {
+        Self {
+            first,
+            max,
+            next: first,
+        }
+    }
+
+    /// The wait now; the one after it is longer.
+    pub(crate) fn next_wait(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = wait.saturating_mul(2).min(self.max);
+        wait
+    }
+
+    /// An association came up: the next loss waits `first` again.
+    pub(crate) fn reset(&mut self) {
+        self.next = self.first;
+    }
+}
+
 /// Messages for one AMF waiting for its task; the glue counts what does not fit.
 pub(crate) const OUT_BACKLOG: usize = 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_up_to_its_cap_and_starts_over_after_an_association() {
+        let ms = Duration::from_millis;
+        let mut b = Backoff::new(ms(50), ms(300));
+        let waits: Vec<Duration> = (0..5).map(|_| b.next_wait()).collect();
+        assert_eq!(waits, [ms(50), ms(100), ms(200), ms(300), ms(300)]);
+        b.reset();
+        assert_eq!(b.next_wait(), ms(50));
+        let mut huge = Backoff::new(Duration::MAX, Duration::MAX);
+        huge.next_wait();
+        assert_eq!(huge.next_wait(), Duration::MAX, "no overflow");
+    }
+}

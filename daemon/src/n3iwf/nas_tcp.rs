@@ -142,3 +142,87 @@ pub(crate) const WRITE_QUEUE: usize = 64;
 /// Connections allowed beyond the UE limit (UEs reconnecting while the old one closes).
 pub(crate) const EXTRA_CONNECTIONS: usize = 64;
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::timeout;
+
+    use super::*;
+
+    async fn next(inputs: &mut mpsc::Receiver<N3iwfInput>) -> N3iwfInput {
+        timeout(Duration::from_secs(10), inputs.recv())
+            .await
+            .expect("an input in time")
+            .expect("the acceptor runs")
+    }
+
+    /// Starts an acceptor on 127.0.0.1 allowing `max` connections.
+    async fn acceptor(
+        max: usize,
+    ) -> (
+        std::net::SocketAddr,
+        mpsc::Receiver<N3iwfInput>,
+        watch::Sender<bool>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("addr");
+        let (tx, rx) = mpsc::channel(16);
+        let (stop, shutdown) = watch::channel(false);
+        tokio::spawn(Acceptor::new(listener, tx, shutdown, max).run());
+        (address, rx, stop)
+    }
+
+    #[tokio::test]
+    async fn octets_go_both_ways_and_the_cores_close_ends_the_connection() {
+        let (address, mut inputs, _stop) = acceptor(4).await;
+        let mut ue = TcpStream::connect(address).await.expect("connect");
+        let N3iwfInput::NasConnected { conn, peer, writer } = next(&mut inputs).await else {
+            panic!("not a connection");
+        };
+        assert_eq!(peer, IpAddr::from([127, 0, 0, 1]));
+        ue.write_all(&[0, 3, 1, 2, 3]).await.expect("write");
+        let mut read = Vec::new();
+        while read.len() < 5 {
+            match next(&mut inputs).await {
+                N3iwfInput::NasData { conn: c, data } if c == conn => read.extend(data),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(read, [0, 3, 1, 2, 3]);
+        writer.send(vec![0, 1, 0x7e]).await.expect("queued");
+        drop(writer);
+        let mut back = Vec::new();
+        timeout(Duration::from_secs(10), ue.read_to_end(&mut back))
+            .await
+            .expect("closed in time")
+            .expect("read");
+        assert_eq!(
+            back,
+            [0, 1, 0x7e],
+            "queued octets are written before the close"
+        );
+        assert!(matches!(next(&mut inputs).await, N3iwfInput::NasClosed { conn: c } if c == conn));
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_limit_are_closed_at_once() {
+        let (address, mut inputs, _stop) = acceptor(1).await;
+        let _first = TcpStream::connect(address).await.expect("connect");
+        let N3iwfInput::NasConnected { writer: _kept, .. } = next(&mut inputs).await else {
+            panic!("not a connection");
+        };
+        let mut second = TcpStream::connect(address).await.expect("connect");
+        let mut buf = [0u8; 1];
+        let n = timeout(Duration::from_secs(10), second.read(&mut buf))
+            .await
+            .expect("closed in time");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+        assert!(
+            inputs.try_recv().is_err(),
+            "no input for a refused connection"
+        );
+    }
+}
