@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use ::n3iwf::AmfRef;
 use n2_transport::{
-    Association, AssociationConfig, N2Event, N2Receiver, N2Sender, N2Transport, Ppid, StreamId,
-    Transport,
+    Association, AssociationConfig, N2Event, N2Transport, Ppid, StreamId, Transport,
 };
 use tokio::sync::{mpsc, watch};
 
 use super::N3iwfInput;
 use crate::config::AmfSettings;
+use crate::net::route_source;
 
 /// An NGAP message for the AMF.
 #[derive(Debug)]
@@ -57,7 +57,13 @@ impl N2Task {
         let mut backoff = Backoff::new(self.backoff.0, self.backoff.1);
         let mut generation = 0u64;
         loop {
-            let local = self.settings.local.map(|ip| SocketAddr::new(ip, 0));
+            // Bound to one address, so that INIT announces it alone: not the NAS address of
+            // the TUN device, which the AMF cannot reach (RFC 9260 §5.1.2).
+            let local = self
+                .settings
+                .local
+                .or_else(|| route_source(self.settings.address))
+                .map(|ip| SocketAddr::new(ip, 0));
             let connect = self.transport.connect_from(local, self.settings.address);
             let result = tokio::select! {
                 _ = self.shutdown.changed() => return,
@@ -91,85 +97,78 @@ impl N2Task {
     }
 
     /// Reports the association up, then forwards its events and our messages until it ends.
-    async fn serve(&mut self, association: Association, generation: u64) -> Ended {
-        let (amf, streams) = (self.amf, association.streams());
+    /// At shutdown it is closed gracefully (SHUTDOWN), so that the AMF learns at once.
+    async fn serve(&mut self, mut association: Association, generation: u64) -> Ended {
+        let amf = self.amf;
         let up = N3iwfInput::N2Up {
             amf,
             generation,
-            streams,
+            streams: association.streams(),
         };
         if self.inputs.send(up).await.is_err() {
             return Ended::Stop;
         }
-        let (sender, receiver) = association.into_split();
-        let inputs = self.inputs.clone();
-        let reader = read(amf, generation, receiver, inputs);
-        let writer = write(&sender, &mut self.out, generation);
-        // Dropping both halves on shutdown closes the association (SHUTDOWN).
-        tokio::select! {
-            _ = self.shutdown.changed() => Ended::Stop,
-            ended = reader => ended,
-            () = writer => Ended::Stop,
+        loop {
+            tokio::select! {
+                _ = self.shutdown.changed() => {
+                    association.close().await;
+                    return Ended::Stop;
+                }
+                event = association.recv() => {
+                    let input = event_input(amf, generation, event);
+                    let down = matches!(input, N3iwfInput::N2Down { .. });
+                    if self.inputs.send(input).await.is_err() {
+                        return Ended::Stop;
+                    }
+                    if down {
+                        return Ended::Reconnect;
+                    }
+                }
+                out = self.out.recv() => match out {
+                    // Written before this association: not for it.
+                    Some(m) if m.generation != generation => {}
+                    Some(m) => {
+                        let sent = association.send(StreamId(m.stream), Ppid::NGAP, &m.payload);
+                        if let Err(e) = sent.await {
+                            // A lost association also ends `recv`, which reports it.
+                            tracing::debug!(error = %e, "NGAP message not sent");
+                        }
+                    }
+                    None => {
+                        association.close().await;
+                        return Ended::Stop;
+                    }
+                },
+            }
         }
     }
 }
 
-/// Forwards the association's events; ends when it is down.
-async fn read(
-    amf: AmfRef,
-    generation: u64,
-    mut receiver: N2Receiver,
-    inputs: mpsc::Sender<N3iwfInput>,
-) -> Ended {
-    loop {
-        let input = match receiver.recv().await {
-            Some(N2Event::Message(m)) => N3iwfInput::N2Message {
-                amf,
-                generation,
-                stream: m.stream.0,
-                ppid: m.ppid.0,
-                payload: m.payload,
-            },
-            Some(N2Event::Restarted(streams)) => N3iwfInput::N2Restarted {
-                amf,
-                generation,
-                streams,
-            },
-            Some(N2Event::Down(reason)) => N3iwfInput::N2Down {
-                amf,
-                generation,
-                reason: format!("{reason:?}"),
-            },
-            Some(_) | None => N3iwfInput::N2Down {
-                amf,
-                generation,
-                reason: "the association's events ended".into(),
-            },
-        };
-        let down = matches!(input, N3iwfInput::N2Down { .. });
-        if inputs.send(input).await.is_err() {
-            return Ended::Stop;
-        }
-        if down {
-            return Ended::Reconnect;
-        }
-    }
-}
-
-/// Sends the messages of this generation; older ones (written before the association was
-/// lost) are dropped. Ends only when the engine task is gone.
-async fn write(sender: &N2Sender, out: &mut mpsc::Receiver<N2Out>, generation: u64) {
-    while let Some(m) = out.recv().await {
-        if m.generation != generation {
-            continue;
-        }
-        if let Err(e) = sender
-            .send(StreamId(m.stream), Ppid::NGAP, &m.payload)
-            .await
-        {
-            // A lost association also ends the reader, which reports it.
-            tracing::debug!(error = %e, "NGAP message not sent");
-        }
+/// The engine task's input for an association event (`None`: the events ended).
+fn event_input(amf: AmfRef, generation: u64, event: Option<N2Event>) -> N3iwfInput {
+    match event {
+        Some(N2Event::Message(m)) => N3iwfInput::N2Message {
+            amf,
+            generation,
+            stream: m.stream.0,
+            ppid: m.ppid.0,
+            payload: m.payload,
+        },
+        Some(N2Event::Restarted(streams)) => N3iwfInput::N2Restarted {
+            amf,
+            generation,
+            streams,
+        },
+        Some(N2Event::Down(reason)) => N3iwfInput::N2Down {
+            amf,
+            generation,
+            reason: format!("{reason:?}"),
+        },
+        Some(_) | None => N3iwfInput::N2Down {
+            amf,
+            generation,
+            reason: "the association's events ended".into(),
+        },
     }
 }
 

@@ -156,14 +156,17 @@ id = "n3iwf.example"
 pub(crate) struct N3iwfDaemon {
     pub(crate) daemon: TestDaemon,
     pub(crate) pki: tempfile::TempDir,
+    /// The configuration after `[daemon]`.
+    pub(crate) body: String,
 }
 
 impl N3iwfDaemon {
     pub(crate) fn start(udp: u16, sctp_port: u16) -> Self {
         let pki = tempfile::tempdir().expect("tempdir");
         pki::write_pki(pki.path(), &["n3iwf"]);
-        let daemon = TestDaemon::start(&n3iwf_body(udp, sctp_port, pki.path()), "");
-        Self { daemon, pki }
+        let body = n3iwf_body(udp, sctp_port, pki.path());
+        let daemon = TestDaemon::start(&body, "");
+        Self { daemon, pki, body }
     }
 
     pub(crate) fn client(&self) -> Client {

@@ -16,7 +16,7 @@ mod ue;
 
 use fiveg_emu::amf_sim::{SimConfig, SimStats};
 use iked::client::ClientError;
-use iked::proto::{Command, ErrorCode, UeView};
+use iked::proto::{Command, ErrorCode, LoadView, UeView};
 
 use common::{HYBRID, TestDaemon, site, wait_for};
 use harness::{N3iwfDaemon, PLMN, Sim, T, WAIT, ready, stack};
@@ -172,6 +172,39 @@ fn check_registered(u: &UeView) {
     );
     assert!(t.amf_wait_micros > 0 && success <= up, "{t:?}");
     assert_eq!(t.nas_tcp_micros, None);
+}
+
+#[test]
+fn a_reload_keeps_the_running_n3iwf_and_says_when_its_section_changed() {
+    let Some(udp) = stack() else { return };
+    let sim = Sim::start(udp, 38718, SimConfig::new(PLMN).expect("sim"));
+    let n3iwf = N3iwfDaemon::start(udp, 38718);
+    n3iwf.wait_amf("NG Setup", ready);
+    let mut ue = Ue::new(n3iwf.daemon.ike_port(), n3iwf.pki.path());
+    ue.connect();
+    assert!(ue.run_until(WAIT, |u| u.children == 1), "no signalling SA");
+    let load = |client: &mut iked::client::Client| -> LoadView {
+        client
+            .call_as(Command::Load { path: None }, T)
+            .expect("load")
+    };
+    let same = load(&mut n3iwf.client());
+    assert_eq!(same.unchanged, ["n3iwf"]);
+    assert!(same.warnings.is_empty(), "{:?}", same.warnings);
+    let changed = n3iwf.body.replace("n3iwf_id = 7", "n3iwf_id = 8");
+    n3iwf.daemon.rewrite(&changed, "");
+    let view = load(&mut n3iwf.client());
+    assert_eq!(view.unchanged, ["n3iwf"]);
+    assert_eq!(
+        view.warnings,
+        ["[n3iwf] settings changed; they apply when iked restarts"]
+    );
+    let ues = n3iwf.ues();
+    assert_eq!(ues.len(), 1, "the UE stays");
+    assert_eq!(ues[0].state, "registered-wait-nas-tcp");
+    let amf = n3iwf.amf();
+    assert!(ready(&amf) && amf.connects == 1, "{amf:?}");
+    sim.stop();
 }
 
 #[test]
