@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 use iked_control::DEFAULT_SOCKET_PATH;
 use iked_control::client::{Client, ClientError};
 use iked_control::proto::{
-    Command, ConnView, DownView, ErrorCode, IkeSaView, LoadView, RekeyView, StatsView, UpView,
-    VersionView,
+    AmfView, Command, ConnView, DownView, ErrorCode, IkeSaView, LoadView, RekeyView, StatsView,
+    UeView, UpView, VersionView,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,6 +28,8 @@ use serde::de::DeserializeOwned;
         ikectl list-conns                 show configured connections\n  \
         ikectl up site-b                  bring connection 'site-b' up and wait for it\n  \
         ikectl list-sas --json            established SAs, machine-readable\n  \
+        ikectl list-ues                   the N3IWF's UEs: NGAP IDs, state, inner address\n  \
+        ikectl list-amfs                  the N3IWF's AMFs: SCTP association, NG Setup\n  \
         ikectl rekey site-b               rekey the IKE SA of 'site-b'\n  \
         ikectl rekey site-b --child net   rekey its Child SA 'net'\n  \
         ikectl load                       reload the configuration file\n  \
@@ -83,6 +85,11 @@ enum Cmd {
     ListConns,
     /// List IKE SAs and their Child SAs.
     ListSas,
+    /// N3IWF: list UE contexts (outer address, IKE SA, NGAP IDs, state, inner address, phase
+    /// timings).
+    ListUes,
+    /// N3IWF: list AMFs (SCTP association, NG Setup state, counters).
+    ListAmfs,
     /// Print events as they happen until interrupted.
     Monitor,
     /// Show engine counters and per-Child-SA traffic counters.
@@ -176,6 +183,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Cmd::ListSas => {
             let v: Vec<IkeSaView> = call(&mut client, Command::ListSas, None)?;
             print(cli.json, &v, |v| output::list_sas(v))
+        }
+        Cmd::ListUes => {
+            let v: Vec<UeView> = call(&mut client, Command::ListUes, None)?;
+            print(cli.json, &v, |v| output::list_ues(v))
+        }
+        Cmd::ListAmfs => {
+            let v: Vec<AmfView> = call(&mut client, Command::ListAmfs, None)?;
+            print(cli.json, &v, |v| output::list_amfs(v))
         }
         Cmd::Stats => {
             let v: StatsView = call(&mut client, Command::Stats, None)?;

@@ -7,6 +7,10 @@ use iked_control::proto::{
     VersionView,
 };
 
+mod n3iwf;
+
+pub(crate) use self::n3iwf::{list_amfs, list_ues};
+
 pub(crate) fn list_conns(conns: &[ConnView]) -> String {
     if conns.is_empty() {
         return "no connections configured\n".into();
@@ -237,6 +241,9 @@ pub(crate) fn stats(s: &StatsView) -> String {
         ],
         rows,
     );
+    if let Some(n) = &s.n3iwf {
+        out.push_str(&n3iwf::stats(n));
+    }
     out
 }
 

@@ -18,6 +18,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+mod n3iwf;
+
+pub use self::n3iwf::{AmfView, N3iwfStatsView, NgapCountView, UeTimingsView, UeView};
+
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 /// The longest request line the daemon reads.
@@ -59,6 +63,10 @@ pub enum Command {
     },
     ListConns,
     ListSas,
+    /// The N3IWF's UE contexts.
+    ListUes,
+    /// The N3IWF's AMFs: association and NG Setup state.
+    ListAmfs,
     /// Stream events until the client hangs up.
     Monitor,
     Stats,
@@ -351,6 +359,9 @@ pub struct StatsView {
     /// The datapath's counters; empty without `[dataplane]`.
     #[serde(default)]
     pub datapath: BTreeMap<String, u64>,
+    /// The N3IWF's counters and AMFs, with `[n3iwf]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n3iwf: Option<N3iwfStatsView>,
 }
 
 /// One Child SA's counters in `stats`.

@@ -199,6 +199,12 @@ async fn handle(command: Command, ctx: &ControlCtx) -> Response {
         Command::ListSas => ask(ctx, |reply| DriverCommand::ListSas { reply })
             .await
             .map(|v| Response::ok(&v)),
+        Command::ListUes => ask(ctx, |reply| DriverCommand::ListUes { reply })
+            .await
+            .and_then(|r| r.map(|v| Response::ok(&v))),
+        Command::ListAmfs => ask(ctx, |reply| DriverCommand::ListAmfs { reply })
+            .await
+            .and_then(|r| r.map(|v| Response::ok(&v))),
         Command::Stats => ask(ctx, |reply| DriverCommand::Stats { reply })
             .await
             .map(|v| Response::ok(&v)),

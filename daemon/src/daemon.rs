@@ -42,9 +42,12 @@ impl Daemon {
     /// Binds the sockets and starts every task.
     ///
     /// # Errors
-    /// When a socket cannot be bound (address in use, permission) or the control socket belongs
-    /// to a running daemon.
-    pub async fn start(config: Config, mut sink: Box<dyn ChildSaSink>) -> Result<Self, StartError> {
+    /// When a socket cannot be bound (address in use, permission), the control socket belongs
+    /// to a running daemon, or the N3IWF cannot start (its N2 transport or NAS listener).
+    pub async fn start(
+        mut config: Config,
+        mut sink: Box<dyn ChildSaSink>,
+    ) -> Result<Self, StartError> {
         let settings = config.daemon.clone();
         let key_log = match settings.key_log.as_deref() {
             Some(dir) => {
@@ -77,6 +80,17 @@ impl Daemon {
         let (essential, fatal) = Essential::new(shutdown_rx.clone());
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (dgram_tx, dgram_rx) = mpsc::channel(DATAGRAM_BACKLOG);
+        // Before any task runs: an N3IWF that cannot start (no SCTP, NAS address not local)
+        // leaves nothing behind.
+        let (n3iwf, n3iwf_inputs) = match config.n3iwf.take() {
+            Some(settings) => {
+                let (glue, rx) = crate::n3iwf::start(settings, &shutdown_rx, &essential)
+                    .await
+                    .map_err(StartError)?;
+                (Some(glue), Some(rx))
+            }
+            None => (None, None),
+        };
         sockets.spawn_receivers(&dgram_tx, &essential);
         if let Some(ike) = sink.take_ike() {
             essential.spawn("the datapath's IKE forwarder", forward_ike(ike, dgram_tx));
@@ -92,6 +106,7 @@ impl Daemon {
             sink,
             Arc::clone(&sockets),
             events.clone(),
+            n3iwf,
         );
         let inputs = Inputs {
             datagrams: dgram_rx,
@@ -99,6 +114,7 @@ impl Daemon {
             shutdown: shutdown_rx.clone(),
             datapath,
             essential: essential.clone(),
+            n3iwf: n3iwf_inputs,
         };
         let (done_tx, driver_done) = oneshot::channel::<()>();
         essential.spawn("the engine task", async move {

@@ -13,6 +13,8 @@
 //! - [`proto`] and [`client`]: the line-delimited JSON control protocol and a blocking client,
 //!   re-exported from the `iked-control` crate that `ikectl` shares.
 //! - A Prometheus text endpoint ([`render_metrics`]), off by default.
+//! - With `[n3iwf]`, a 5G N3IWF: the `n3iwf` crate's core, fed by the engine's EAP events, N2
+//!   associations to the AMFs (`n2-transport`) and NAS over TCP on the datapath's TUN device.
 
 pub mod config;
 mod control;
@@ -23,6 +25,7 @@ mod essential;
 mod handover;
 mod keylog;
 mod metrics;
+mod n3iwf;
 mod net;
 mod sink;
 

@@ -41,8 +41,12 @@ fn main() -> ExitCode {
             eprintln!("warning: {w}");
         }
         let n = config.connections.len();
+        let n3iwf = config.n3iwf.as_ref().map_or_else(String::new, |s| {
+            let amfs = s.amfs.len();
+            format!(", N3IWF with {amfs} AMF{}", if amfs == 1 { "" } else { "s" })
+        });
         println!(
-            "{}: OK ({n} connection{})",
+            "{}: OK ({n} connection{}{n3iwf})",
             args.config.display(),
             if n == 1 { "" } else { "s" }
         );

@@ -11,6 +11,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::driver::DriverCommand;
 use crate::proto::StatsView;
 
+mod n3iwf;
+
 /// Serves `GET /metrics` until shutdown.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -117,6 +119,9 @@ pub fn render(stats: &StatsView) -> String {
     }
     out.push_str("# HELP iked_uptime_seconds Seconds since the daemon started.\n# TYPE iked_uptime_seconds gauge\n");
     let _ = writeln!(out, "iked_uptime_seconds {}", stats.uptime_secs);
+    if let Some(n) = &stats.n3iwf {
+        n3iwf::render(&mut out, n);
+    }
     out
 }
 

@@ -9,12 +9,15 @@
 //! - [`security`]: NAS COUNT and algorithm identities;
 //! - [`amf`]: the AMF's NAS side per UE ([`amf::AmfNas`]) and the AMF on N2
 //!   ([`amf::AmfNode`]), speaking NGAP through `n3iwf::ngap`, with fault injection;
+//! - [`amf_sim`]: the emulated AMF on a real N2 transport (SCTP: usrsctp or the kernel's),
+//!   one `AmfNode` per association; the `amf-sim` binary runs it;
 //! - [`ue`]: the UE's NAS side ([`ue::UeNas`]) and its NWu side above IKEv2 ([`ue::NwuUe`]):
 //!   the EAP-5G peer and NAS over TCP.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod aka;
 pub mod amf;
+pub mod amf_sim;
 pub mod crypto;
 pub mod identity;
 pub mod inner;

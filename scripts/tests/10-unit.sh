@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
 
-# n2-transport loads usrsctp (libusrsctp.so.2) at run time; its tests need the library, and
-# with N2_REQUIRE_USRSCTP set they fail, naming the package, instead of skipping without it.
+# n2-transport loads usrsctp (libusrsctp.so.2) at run time; its tests and the N3IWF's (iked,
+# ikectl) need the library, and with N2_REQUIRE_USRSCTP set they fail, naming the package,
+# instead of skipping without it.
 if apt_install libusrsctp2; then
     export N2_REQUIRE_USRSCTP=1
 elif is_root; then

@@ -82,31 +82,50 @@ impl Validator<'_> {
             l.cacerts.first(),
             "[remote]",
         );
-        let chain = self.cert_files(&format!("{base}.local.certs"), &l.certs, &local.span());
         let cacerts = self.cert_files(
             &format!("{base}.remote.cacerts"),
             &r.cacerts,
             &remote.span(),
         );
+        if self.errors.len() > errors_before {
+            // Still check our own files, so that every problem is reported at once.
+            let _ = self.own_certificate(&format!("{base}.local"), l, &local.span(), None);
+            return None;
+        }
+        self.own_certificate(&format!("{base}.local"), l, &local.span(), cacerts)
+    }
+
+    /// Our chain (`certs`) and PKCS#8 key (`key`) of `table`, checked against each other and
+    /// against the CAs we trust for the peer, with our identity: `id` if given (which the
+    /// certificate must name), else its subject DN. `None` after an error, or when `cacerts`
+    /// is `None` (their error was reported).
+    pub(super) fn own_certificate(
+        &mut self,
+        table: &str,
+        l: &RawAuth,
+        span: &Range<usize>,
+        cacerts: Option<Vec<(PathBuf, Vec<u8>)>>,
+    ) -> Option<(CertCredentials, String, Identity)> {
+        let errors_before = self.errors.len();
+        let chain = self.cert_files(&format!("{table}.certs"), &l.certs, span);
         let key = match &l.key {
-            Some(k) => self.private_key(&format!("{base}.local.key"), k),
+            Some(k) => self.private_key(&format!("{table}.key"), k),
             None => {
                 self.error(
-                    &local.span(),
-                    &format!("{base}.local.key"),
+                    span,
+                    &format!("{table}.key"),
                     "required with auth = \"pubkey\": the PKCS#8 PEM private key of certs[0]",
                 );
                 None
             }
         };
-        let (chain, key) = (chain?, key?);
-        let cacerts = cacerts?;
+        let (chain, key, cacerts) = (chain?, key?, cacerts?);
         if self.errors.len() > errors_before {
             return None;
         }
-        self.check_key(base, l, &chain, &key, &cacerts)?;
-        let (id_text, id) = self.cert_identity(&format!("{base}.local"), l, &chain[0].1)?;
-        self.expiry_warning(&format!("{base}.local.certs"), &l.certs[0], &chain[0]);
+        self.check_key(table, l, &chain, &key, &cacerts)?;
+        let (id_text, id) = self.cert_identity(table, l, &chain[0].1)?;
+        self.expiry_warning(&format!("{table}.certs"), &l.certs[0], &chain[0]);
         Some((
             CertCredentials {
                 chain: chain.into_iter().map(|(_, der)| der).collect(),
@@ -243,7 +262,7 @@ impl Validator<'_> {
     /// The key must belong to `certs[0]`, and every certificate must be one the engine takes.
     fn check_key(
         &mut self,
-        base: &str,
+        table: &str,
         l: &RawAuth,
         chain: &[(PathBuf, Vec<u8>)],
         key: &SecretBytes,
@@ -260,7 +279,7 @@ impl Validator<'_> {
             Err(CertificateError::KeyMismatch) => {
                 self.error(
                     &span(l.key.as_ref()),
-                    &format!("{base}.local.key"),
+                    &format!("{table}.key"),
                     format!(
                         "{} does not match the certificate in {}",
                         self.relative(l.key.as_ref().map_or("", |k| k.get_ref()))
@@ -273,7 +292,7 @@ impl Validator<'_> {
             Err(e) => {
                 self.error(
                     &span(l.certs.first()),
-                    &format!("{base}.local.certs"),
+                    &format!("{table}.certs"),
                     e.to_string(),
                 );
                 None

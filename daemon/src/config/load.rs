@@ -15,7 +15,7 @@ use tracing_subscriber::EnvFilter;
 
 use super::bounds::{self, MAX_DPD_DELAY, MAX_LIFETIME};
 use super::error::{ConfigError, ConfigErrors, line_of};
-use super::raw::{RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
+use super::raw::{IkeFields, RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
 use super::{
     AuthMethod, Child, CloseAction, Config, Connection, Credentials, DEFAULT_SOCKET_PATH,
@@ -53,6 +53,15 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
             connections.push(c);
         }
     }
+    let n3iwf = v.n3iwf(raw.n3iwf.as_ref(), &ctx).map(|(settings, conn)| {
+        v.n3iwf_beside_connections(&raw, &connections);
+        connections.push(conn);
+        settings
+    });
+    let mut dataplane = dataplane;
+    if let (Some(n), Some(d)) = (&n3iwf, dataplane.as_mut()) {
+        n.extend_dataplane(d);
+    }
     if v.errors.is_empty() {
         Ok(Config {
             path: path.to_path_buf(),
@@ -60,6 +69,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
             connections,
             qkd,
             dataplane,
+            n3iwf,
             warnings: v.warnings,
         })
     } else {
@@ -417,11 +427,11 @@ impl Validator<'_> {
                 "\"trap\" needs the datapath ([dataplane]) and acts like \"none\" without it",
             );
         }
-        let fragment_size = self.fragment_size(&f("fragment_size"), c);
+        let fragment_size = self.fragment_size(&f("fragment_size"), &c.ike_fields());
         let dpd_delay = self
             .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref(), MAX_DPD_DELAY)
             .filter(|d| !d.is_zero());
-        let ike_lifetime = self.ike_lifetime(&base, c);
+        let ike_lifetime = self.ike_lifetime(&base, &c.ike_fields());
         let reauth_time =
             self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref(), MAX_LIFETIME);
         let method = self.auth_method(&base, &c.local, &c.remote);
@@ -447,7 +457,7 @@ impl Validator<'_> {
                 "at least one child ([connections.NAME.children.CHILD]) is required",
             );
         }
-        let ppk = self.ppk_policy(&base, c, &ike_specs, ctx);
+        let ppk = self.ppk_policy(&base, &c.ike_fields(), &ike_specs, ctx);
         if let Some(r) = &c.reauth_time {
             self.warn(
                 &r.span(),
@@ -580,7 +590,7 @@ impl Validator<'_> {
         out
     }
 
-    fn proposals(
+    pub(super) fn proposals(
         &mut self,
         field: &str,
         raw: &Spanned<Vec<Spanned<String>>>,
@@ -659,9 +669,9 @@ impl Validator<'_> {
         action
     }
 
-    fn fragment_size(&mut self, field: &str, c: &RawConnection) -> Option<u32> {
-        let size = c.fragment_size.as_ref().map_or(1280, |s| *s.get_ref());
-        if let Some(s) = &c.fragment_size
+    pub(super) fn fragment_size(&mut self, field: &str, c: &IkeFields<'_>) -> Option<u32> {
+        let size = c.fragment_size.map_or(1280, |s| *s.get_ref());
+        if let Some(s) = c.fragment_size
             && !(576..=65_535).contains(s.get_ref())
         {
             self.error(
@@ -849,32 +859,20 @@ impl Validator<'_> {
     /// strongSwan's IKE rules: rekey after `rekey_time` (4h; 0 never rekeys) less up to
     /// `rand_time` (default `over_time`), give up `over_time` (default 10 % of `rekey_time`)
     /// later.
-    fn ike_lifetime(&mut self, base: &str, c: &RawConnection) -> Lifetime {
+    pub(super) fn ike_lifetime(&mut self, base: &str, c: &IkeFields<'_>) -> Lifetime {
         let rekey = self
-            .opt_duration(
-                &format!("{base}.rekey_time"),
-                c.rekey_time.as_ref(),
-                MAX_LIFETIME,
-            )
+            .opt_duration(&format!("{base}.rekey_time"), c.rekey_time, MAX_LIFETIME)
             .unwrap_or(Duration::from_secs(4 * 3600));
         if rekey.is_zero() {
             return Lifetime::NONE;
         }
         let over = self
-            .opt_duration(
-                &format!("{base}.over_time"),
-                c.over_time.as_ref(),
-                MAX_LIFETIME,
-            )
+            .opt_duration(&format!("{base}.over_time"), c.over_time, MAX_LIFETIME)
             .unwrap_or(rekey / 10);
         let jitter = self
-            .opt_duration(
-                &format!("{base}.rand_time"),
-                c.rand_time.as_ref(),
-                MAX_LIFETIME,
-            )
+            .opt_duration(&format!("{base}.rand_time"), c.rand_time, MAX_LIFETIME)
             .unwrap_or(over);
-        if let Some(r) = c.rand_time.as_ref().filter(|_| jitter >= rekey) {
+        if let Some(r) = c.rand_time.filter(|_| jitter >= rekey) {
             self.error(
                 &r.span(),
                 &format!("{base}.rand_time"),
@@ -1016,7 +1014,7 @@ impl Validator<'_> {
 
 /// A digest of everything the engine sees, secrets included, to tell changed connections apart
 /// on reload. It is compared, never shown.
-fn fingerprint(c: &Connection) -> [u8; 32] {
+pub(super) fn fingerprint(c: &Connection) -> [u8; 32] {
     let mut h = Sha256::new();
     let mut put = |b: &[u8]| {
         h.update((b.len() as u64).to_be_bytes());
@@ -1049,7 +1047,10 @@ fn fingerprint(c: &Connection) -> [u8; 32] {
     }
     match &c.credentials {
         Credentials::Psk(psk) => put(psk.expose()),
-        Credentials::Certificate(cert) => {
+        Credentials::Certificate(cert) | Credentials::EapServer(cert) => {
+            if matches!(c.credentials, Credentials::EapServer(_)) {
+                put(b"eap-server");
+            }
             cert.chain.iter().for_each(|d| put(d));
             put(b"cacerts");
             cert.cacerts.iter().for_each(|d| put(d));

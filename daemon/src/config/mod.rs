@@ -14,6 +14,7 @@ mod certs;
 mod error;
 mod limits;
 mod load;
+mod n3iwf;
 mod policy;
 mod raw;
 mod retransmit;
@@ -31,6 +32,7 @@ use ikev2::{
 };
 use ipsec_crypto::SecretBytes;
 
+pub use self::n3iwf::{AmfSettings, N3IWF_CONNECTION, N3iwfSettings, SIGNALLING_CHILD};
 pub use error::{ConfigError, ConfigErrors};
 pub use limits::IkeLimits;
 pub use values::format_selector;
@@ -54,6 +56,9 @@ pub struct Config {
     pub qkd: Option<QkdSettings>,
     /// `[dataplane]`: the userspace ESP datapath; without it Child SAs are only recorded.
     pub dataplane: Option<DataplaneSettings>,
+    /// `[n3iwf]`: the daemon is a 5G N3IWF; its IKE side is the connection
+    /// [`N3IWF_CONNECTION`], last in `connections`.
+    pub n3iwf: Option<N3iwfSettings>,
     /// Accepted settings that are not enforced yet, and risky choices, as `FILE:LINE: FIELD:
     /// MESSAGE`.
     pub warnings: Vec<String>,
@@ -290,18 +295,24 @@ pub struct Connection {
     fingerprint: [u8; 32],
 }
 
-/// How a connection authenticates (both ways alike).
+/// How a connection authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthMethod {
+    /// A pre-shared key, both ways.
     Psk,
-    /// X.509 certificates with RFC 7427 signatures.
+    /// X.509 certificates with RFC 7427 signatures, both ways.
     Pubkey,
+    /// The N3IWF's connection: we sign with our certificate, the UE is authenticated by EAP-5G
+    /// (run by the N3IWF core with the AMF), whose MSK keys the final AUTH payloads.
+    Eap5g,
 }
 
 /// The secrets behind [`AuthMethod`].
 enum Credentials {
     Psk(SecretBytes),
     Certificate(certs::CertCredentials),
+    /// Our certificate; the peer runs EAP.
+    EapServer(certs::CertCredentials),
 }
 
 /// A PPK by reference: its identity, never its value.
@@ -384,6 +395,7 @@ impl Connection {
         c.auth = match &self.credentials {
             Credentials::Psk(psk) => AuthConfig::Psk(psk.dangerous_duplicate()),
             Credentials::Certificate(cert) => cert.to_engine(),
+            Credentials::EapServer(cert) => AuthConfig::Eap(Box::new(cert.to_engine())),
         };
         c.remote_id = self.remote_identity.clone();
         c.dpd_delay = self.dpd_delay;
@@ -428,6 +440,7 @@ impl Connection {
         match self.credentials {
             Credentials::Psk(_) => AuthMethod::Psk,
             Credentials::Certificate(_) => AuthMethod::Pubkey,
+            Credentials::EapServer(_) => AuthMethod::Eap5g,
         }
     }
 
@@ -494,6 +507,7 @@ impl AuthMethod {
         match self {
             Self::Psk => "psk",
             Self::Pubkey => "pubkey",
+            Self::Eap5g => "eap-5g",
         }
     }
 }

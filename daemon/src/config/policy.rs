@@ -9,7 +9,7 @@ use ipsec_crypto::SecretBytes;
 use toml::Spanned;
 
 use super::load::{ConnCtx, Validator};
-use super::raw::RawConnection;
+use super::raw::IkeFields;
 use super::{HybridPolicy, PpkRef, PpkSourceKind};
 
 /// The PPK settings and policy of one connection, validated.
@@ -26,17 +26,13 @@ impl Validator<'_> {
     pub(super) fn ppk_policy(
         &mut self,
         base: &str,
-        c: &RawConnection,
+        c: &IkeFields<'_>,
         specs: &[ProposalSpec],
         ctx: &ConnCtx<'_>,
     ) -> PpkPolicy {
         let f = |s: &str| format!("{base}.{s}");
-        let mode = self.ppk_mode(&f("ppk_mode"), c.ppk_mode.as_ref());
-        let source = match c
-            .ppk_source
-            .as_ref()
-            .map(|s| (s.get_ref().as_str(), s.span()))
-        {
+        let mode = self.ppk_mode(&f("ppk_mode"), c.ppk_mode);
+        let source = match c.ppk_source.map(|s| (s.get_ref().as_str(), s.span())) {
             None | Some(("secrets", _)) => PpkSourceKind::Secrets,
             Some(("qkd", _)) => PpkSourceKind::Qkd,
             Some((other, span)) => {
@@ -48,13 +44,13 @@ impl Validator<'_> {
                 PpkSourceKind::Secrets
             }
         };
-        let fallback = c.qkd_fallback.as_ref().is_some_and(|b| *b.get_ref());
+        let fallback = c.qkd_fallback.is_some_and(|b| *b.get_ref());
         let (ppk, key, peer_sae_id) = match source {
             PpkSourceKind::Qkd => self.qkd_ppk(base, c, mode, fallback, ctx),
             PpkSourceKind::Secrets => self.static_ppk(base, c, mode, ctx),
         };
         if ppk.is_none()
-            && let Some(m) = &c.ppk_mode
+            && let Some(m) = c.ppk_mode
             && !(source == PpkSourceKind::Qkd
                 && self.errors.iter().any(|e| e.field.starts_with(base)))
         {
@@ -66,7 +62,7 @@ impl Validator<'_> {
         }
         let without_mlkem = specs.iter().position(|s| !guarantees_mlkem(s));
         let (hybrid, explicit) = self.hybrid(base, c, source, without_mlkem);
-        if let Some(b) = c.qkd_fallback.as_ref().filter(|b| *b.get_ref()) {
+        if let Some(b) = c.qkd_fallback.filter(|b| *b.get_ref()) {
             if source != PpkSourceKind::Qkd {
                 self.error(
                     &b.span(),
@@ -92,25 +88,25 @@ impl Validator<'_> {
     fn qkd_ppk(
         &mut self,
         base: &str,
-        c: &RawConnection,
+        c: &IkeFields<'_>,
         mode: PpkMode,
         fallback: bool,
         ctx: &ConnCtx<'_>,
     ) -> (Option<PpkRef>, Option<SecretBytes>, Option<String>) {
         let f = |s: &str| format!("{base}.{s}");
-        let span = c.ppk_source.as_ref().map(Spanned::span).unwrap_or_default();
+        let span = c.ppk_source.map(Spanned::span).unwrap_or_default();
         let errors_before = self.errors.len();
-        if let Some(id) = &c.ppk_id {
+        if let Some(id) = c.ppk_id {
             self.error(
                 &id.span(),
                 &f("ppk_id"),
                 "not used with ppk_source = \"qkd\" (the KME's key_ID is the PPK_ID)",
             );
         }
-        if let Some(r) = &c.ppk_required {
+        if let Some(r) = c.ppk_required {
             self.error(&r.span(), &f("ppk_required"), "not used with ppk_source = \"qkd\": the QKD key is required unless qkd_fallback = true");
         }
-        let peer = match &c.qkd_peer_sae_id {
+        let peer = match c.qkd_peer_sae_id {
             Some(p) if p.get_ref().is_empty() => {
                 self.error(&p.span(), &f("qkd_peer_sae_id"), "must not be empty");
                 None
@@ -151,21 +147,21 @@ impl Validator<'_> {
     fn static_ppk(
         &mut self,
         base: &str,
-        c: &RawConnection,
+        c: &IkeFields<'_>,
         mode: PpkMode,
         ctx: &ConnCtx<'_>,
     ) -> (Option<PpkRef>, Option<SecretBytes>, Option<String>) {
         let f = |s: &str| format!("{base}.{s}");
-        if let Some(q) = &c.qkd_peer_sae_id {
+        if let Some(q) = c.qkd_peer_sae_id {
             self.error(
                 &q.span(),
                 &f("qkd_peer_sae_id"),
                 "only used with ppk_source = \"qkd\"",
             );
         }
-        let required = c.ppk_required.as_ref().is_some_and(|r| *r.get_ref());
-        let Some(id) = &c.ppk_id else {
-            if let Some(r) = c.ppk_required.as_ref().filter(|r| *r.get_ref()) {
+        let required = c.ppk_required.is_some_and(|r| *r.get_ref());
+        let Some(id) = c.ppk_id else {
+            if let Some(r) = c.ppk_required.filter(|r| *r.get_ref()) {
                 self.error(&r.span(), &f("ppk_required"), "needs ppk_id");
             }
             return (None, None, None);
@@ -211,13 +207,13 @@ impl Validator<'_> {
     fn hybrid(
         &mut self,
         base: &str,
-        c: &RawConnection,
+        c: &IkeFields<'_>,
         source: PpkSourceKind,
         without_mlkem: Option<usize>,
     ) -> (HybridPolicy, bool) {
         let field = format!("{base}.hybrid");
         let qkd = source == PpkSourceKind::Qkd;
-        let Some(raw) = &c.hybrid else {
+        let Some(raw) = c.hybrid else {
             let policy = match (without_mlkem.is_none(), qkd) {
                 (true, true) => HybridPolicy::PqcQkd,
                 (true, false) => HybridPolicy::Pqc,
@@ -272,10 +268,12 @@ impl Validator<'_> {
 /// Whether every choice of some key exchange slot of `spec` is ML-KEM, so that any
 /// negotiation of it runs ML-KEM.
 fn guarantees_mlkem(spec: &ProposalSpec) -> bool {
-    spec.ke.iter().any(|slot| {
-        !slot.is_empty()
-            && slot
-                .iter()
-                .all(|k| matches!(*k, KeId::ML_KEM_512 | KeId::ML_KEM_768 | KeId::ML_KEM_1024))
-    })
+    spec.ke
+        .iter()
+        .any(|slot| !slot.is_empty() && slot.iter().all(|k| is_mlkem(*k)))
+}
+
+/// Whether a key exchange is ML-KEM (any parameter set).
+pub(super) fn is_mlkem(k: KeId) -> bool {
+    matches!(k, KeId::ML_KEM_512 | KeId::ML_KEM_768 | KeId::ML_KEM_1024)
 }

@@ -18,6 +18,7 @@ pub(crate) struct RawFile {
     pub(crate) secrets: RawSecrets,
     pub(crate) qkd: Option<Spanned<RawQkd>>,
     pub(crate) dataplane: Option<Spanned<RawDataplane>>,
+    pub(crate) n3iwf: Option<Spanned<super::n3iwf::raw::RawN3iwf>>,
 }
 
 /// `[daemon]`: process-wide settings.
@@ -81,6 +82,44 @@ pub(crate) struct RawConnection {
     pub(crate) remote: Spanned<RawAuth>,
     #[serde(default)]
     pub(crate) children: BTreeMap<Spanned<String>, Spanned<RawChild>>,
+}
+
+/// The IKE SA settings a connection shares with the N3IWF's NWu side (`[n3iwf.ike]`), by
+/// reference, so that one validation serves both tables.
+pub(crate) struct IkeFields<'a> {
+    pub(crate) proposals: &'a Spanned<Vec<Spanned<String>>>,
+    pub(crate) fragmentation: Option<bool>,
+    pub(crate) fragment_size: Option<&'a Spanned<u32>>,
+    pub(crate) rekey_time: Option<&'a Spanned<String>>,
+    pub(crate) over_time: Option<&'a Spanned<String>>,
+    pub(crate) rand_time: Option<&'a Spanned<String>>,
+    pub(crate) ppk_id: Option<&'a Spanned<String>>,
+    pub(crate) ppk_required: Option<&'a Spanned<bool>>,
+    pub(crate) ppk_source: Option<&'a Spanned<String>>,
+    pub(crate) ppk_mode: Option<&'a Spanned<String>>,
+    pub(crate) qkd_peer_sae_id: Option<&'a Spanned<String>>,
+    pub(crate) hybrid: Option<&'a Spanned<String>>,
+    pub(crate) qkd_fallback: Option<&'a Spanned<bool>>,
+}
+
+impl RawConnection {
+    pub(crate) fn ike_fields(&self) -> IkeFields<'_> {
+        IkeFields {
+            proposals: &self.proposals,
+            fragmentation: self.fragmentation,
+            fragment_size: self.fragment_size.as_ref(),
+            rekey_time: self.rekey_time.as_ref(),
+            over_time: self.over_time.as_ref(),
+            rand_time: self.rand_time.as_ref(),
+            ppk_id: self.ppk_id.as_ref(),
+            ppk_required: self.ppk_required.as_ref(),
+            ppk_source: self.ppk_source.as_ref(),
+            ppk_mode: self.ppk_mode.as_ref(),
+            qkd_peer_sae_id: self.qkd_peer_sae_id.as_ref(),
+            hybrid: self.hybrid.as_ref(),
+            qkd_fallback: self.qkd_fallback.as_ref(),
+        }
+    }
 }
 
 /// `[connections.NAME.local]` and `[connections.NAME.remote]`.

@@ -6,6 +6,7 @@
 //! channel ([`qkd`]), and the datapath's events arrive on another.
 
 mod kme_limits;
+mod n3iwf_hooks;
 mod qkd;
 mod recovery;
 mod reject_log;
@@ -36,8 +37,11 @@ use crate::config::{
 };
 use crate::essential::Essential;
 use crate::keylog::KeyLog;
+use crate::n3iwf::{N3iwfGlue, N3iwfInput};
 use crate::net::{Datagram, Sockets, route_source};
-use crate::proto::{ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView};
+use crate::proto::{
+    AmfView, ConnView, DownView, ErrorCode, IkeSaView, LoadView, MonitorEvent, StatsView, UeView,
+};
 use crate::sink::{ChildSaSink, DatapathEvent, LifetimeEvent, LifetimeKind};
 
 use self::kme_limits::KmeRequests;
@@ -71,6 +75,12 @@ pub(crate) enum DriverCommand {
     ListSas {
         reply: oneshot::Sender<Vec<IkeSaView>>,
     },
+    ListUes {
+        reply: oneshot::Sender<Result<Vec<UeView>, (ErrorCode, String)>>,
+    },
+    ListAmfs {
+        reply: oneshot::Sender<Result<Vec<AmfView>, (ErrorCode, String)>>,
+    },
     Stats {
         reply: oneshot::Sender<StatsView>,
     },
@@ -97,6 +107,8 @@ pub(crate) struct Inputs {
     pub(crate) datapath: Option<mpsc::Receiver<DatapathEvent>>,
     /// Where a datapath that stopped working is reported.
     pub(crate) essential: Essential,
+    /// The N3IWF's N2 and NAS TCP tasks, with `[n3iwf]`.
+    pub(crate) n3iwf: Option<mpsc::Receiver<N3iwfInput>>,
 }
 
 pub(crate) struct Driver {
@@ -142,6 +154,8 @@ pub(crate) struct Driver {
     restarts: recovery::Restarts,
     /// The datapath reported a dead thread (reported once).
     datapath_failed: bool,
+    /// The N3IWF, with `[n3iwf]`.
+    n3iwf: Option<N3iwfGlue>,
 }
 
 struct ConnEntry {
@@ -200,6 +214,7 @@ impl Driver {
         sink: Box<dyn ChildSaSink>,
         sockets: Arc<Sockets>,
         events: broadcast::Sender<MonitorEvent>,
+        n3iwf: Option<N3iwfGlue>,
     ) -> Self {
         let conns: Vec<ConnEntry> = config.connections.into_iter().map(ConnEntry::new).collect();
         warm_up(provider);
@@ -236,6 +251,7 @@ impl Driver {
             reject_log: reject_log::RejectLog::default(),
             restarts: recovery::Restarts::default(),
             datapath_failed: false,
+            n3iwf,
         }
     }
 
@@ -274,6 +290,7 @@ impl Driver {
                 self.endpoint.handle_timeout(now);
                 self.report_unknown_spis(now);
                 self.restarts_due(now);
+                self.n3iwf_timeout(now);
                 self.flush().await;
             }
             if now >= next_sweep {
@@ -287,6 +304,7 @@ impl Driver {
                 Some(cmd) = inputs.commands.recv() => self.command(cmd),
                 Some(answer) = recv(&mut ppk_rx) => self.ppk_answer(answer),
                 Some(event) = recv(&mut inputs.datapath) => self.datapath_event(event),
+                Some(input) = recv(&mut inputs.n3iwf) => self.n3iwf_input(input),
                 Some(d) = inputs.datagrams.recv() => {
                     self.datagram(&d);
                     // A bounded batch per turn.
@@ -308,6 +326,7 @@ impl Driver {
             self.endpoint.poll_timeout(),
             self.unknown_spi_deadline(),
             self.restarts.deadline(),
+            self.n3iwf_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -468,6 +487,7 @@ impl Driver {
 
     /// Handles one engine event; returns the SA if it just became established.
     fn event(&mut self, event: Event) -> Option<SaId> {
+        self.n3iwf_note(&event);
         match event {
             Event::IkeSaEstablished { sa, info } => return self.established(sa, info),
             Event::ChildSaEstablished { sa, child } => self.child_established(sa, child),
@@ -544,13 +564,8 @@ impl Driver {
                 let conn = connection.as_deref();
                 self.reject_log.log(now, remote, conn, exchange, &reason);
             }
-            Event::EapStarted { sa, .. } | Event::EapMessage { sa, .. } => {
-                // iked runs no EAP method (its connections use psk or pubkey): fail the exchange
-                // rather than leave it waiting. EAP packets are never logged.
-                tracing::info!(ike_sa = %sa_name(sa), "the peer asked for EAP, which iked does not run: failing it");
-                self.endpoint
-                    .eap_respond(Instant::now(), sa, ikev2::EapStep::Failure);
-            }
+            Event::EapStarted { sa, .. } => self.n3iwf_eap(sa, None),
+            Event::EapMessage { sa, message } => self.n3iwf_eap(sa, Some(message)),
             // Not Debug-printed: an event may carry packets or keys.
             _ => tracing::debug!("unhandled engine event"),
         }
@@ -677,6 +692,7 @@ impl Driver {
             .then(|| views::child_view(&record, &BTreeMap::new()));
         let new_spi = record.inbound_spi;
         entry.children.push(record);
+        let first = replaces.is_none() && entry.children.len() == 1;
         if let Some(view) = view {
             let _ = self.events.send(MonitorEvent::ChildSaInstalled {
                 connection: entry.connection.clone(),
@@ -687,6 +703,7 @@ impl Driver {
         if let Some(old) = replaces {
             self.rekey_child_done(sa, old, new_spi);
         }
+        self.n3iwf_child_installed(sa, first);
     }
 
     /// Removes a deleted Child SA; returns its name.
@@ -809,6 +826,12 @@ impl Driver {
             }
             DriverCommand::Stats { reply } => {
                 let _ = reply.send(self.stats());
+            }
+            DriverCommand::ListUes { reply } => {
+                let _ = reply.send(self.n3iwf_view(N3iwfGlue::ue_views));
+            }
+            DriverCommand::ListAmfs { reply } => {
+                let _ = reply.send(self.n3iwf_view(|g| g.amf_views(Instant::now())));
             }
             #[cfg(feature = "fault-injection")]
             DriverCommand::DebugPanic { reply } => {
@@ -988,12 +1011,13 @@ impl Driver {
     /// Applies a new configuration: unchanged connections keep their SAs; SAs of changed or
     /// removed connections are closed; new and changed connections with `start_action =
     /// "start"` are initiated. The engine takes the new list at once for new IKE SAs.
-    fn apply(&mut self, config: Config) -> LoadView {
+    fn apply(&mut self, mut config: Config) -> LoadView {
         let mut view = LoadView {
             file: config.path.display().to_string(),
-            warnings: config.warnings,
+            warnings: std::mem::take(&mut config.warnings),
             ..LoadView::default()
         };
+        let held_n3iwf = self.n3iwf_hold(&mut config, &mut view);
         let mut old: Vec<Option<ConnEntry>> = std::mem::take(&mut self.conns)
             .into_iter()
             .map(Some)
@@ -1044,6 +1068,8 @@ impl Driver {
             view.warnings
                 .push("[dataplane] settings changed; they apply when iked restarts".into());
         }
+        // The N3IWF's connection stays last, after the site connections.
+        self.conns.extend(held_n3iwf);
         if self.reload_qkd(config.qkd.as_ref())
             || !view.added.is_empty()
             || !view.changed.is_empty()

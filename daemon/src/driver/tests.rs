@@ -116,7 +116,15 @@ fn run(
         let (events, _) = broadcast::channel(16);
         let provider = ipsec_crypto::default_provider();
         let sink = Box::new(LoggingSink::new());
-        let driver = Driver::new(config, None, provider, sink, Arc::new(sockets), events);
+        let driver = Driver::new(
+            config,
+            None,
+            provider,
+            sink,
+            Arc::new(sockets),
+            events,
+            None,
+        );
         let (stop_engine, shutdown) = watch::channel(false);
         let (essential, _fatal) = Essential::new(shutdown.clone());
         let (tx, datagrams) = mpsc::channel(1024);
@@ -126,6 +134,7 @@ fn run(
             shutdown,
             datapath: None,
             essential,
+            n3iwf: None,
         };
         let engine = tokio::spawn(driver.run(inputs));
         let remote = "127.0.0.1:9".parse().expect("addr");
@@ -203,7 +212,15 @@ fn eap_packets_never_appear_in_the_daemon_log() {
     let (events, _) = broadcast::channel(16);
     let provider = ipsec_crypto::default_provider();
     let sink = Box::new(LoggingSink::new());
-    let mut driver = Driver::new(config, None, provider, sink, Arc::new(sockets), events);
+    let mut driver = Driver::new(
+        config,
+        None,
+        provider,
+        sink,
+        Arc::new(sockets),
+        events,
+        None,
+    );
     let packet = b"\x02\x07\x00\x15\x01alice@secret.example".to_vec();
     let log = Capture::default();
     let subscriber = tracing_subscriber::fmt()

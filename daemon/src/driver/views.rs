@@ -59,6 +59,7 @@ impl Driver {
                 )
                 .collect(),
             datapath: self.sink.datapath_stats(),
+            n3iwf: self.n3iwf_stats(),
         }
     }
 
