@@ -418,7 +418,8 @@ mod tests {
         assert_eq!(c.node.nas.allowed_nssai.0.len(), 2);
         assert_eq!(c.subscribers.len(), 1);
         assert_eq!(c.subscribers[0].sqn, 0x40);
-        assert_eq!(c.subscribers[0].supi.msin(), "0000000007");
+        // 310-410 has a three-digit MNC: the MSIN is the nine digits after it.
+        assert_eq!(c.subscribers[0].supi.msin(), "000000007");
         assert_eq!(c.node.faults.ng_setup_refusals, 2);
         assert_eq!(
             c.node.faults.ng_setup_failure.as_ref().map(|f| f.1),
