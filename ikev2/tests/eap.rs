@@ -1,254 +1,51 @@
-//! EAP in IKE_AUTH (RFC 7296 §2.16) between two in-memory endpoints, with the EAP method run
-//! by the test as a driver would: events out, `Endpoint::eap_respond` in, never blocking.
-//!
-//! The method is a test-only challenge-response (EAP type 255, "Experimental", RFC 3748 §5.8)
-//! after an EAP-Identity round: Response = HMAC-SHA-256(password, challenge); MSK = 64 octets
-//! of HMAC-SHA-256(password, "msk" | n | challenge).
+//! EAP in IKE_AUTH (RFC 7296 §2.16) between two in-memory endpoints, with the EAP method
+//! (`sim::eap`) run by the test as a driver would: events out, `Endpoint::eap_respond` in,
+//! never blocking.
 
 mod sim;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ikev2::{
-    AuthConfig, CertificateAuth, ConnectionConfig, EapStep, EndpointConfig, Error, Event, SaId,
-};
-use ipsec_crypto::{CryptoProvider, PrfAlgorithm, SecretBytes};
-use sim::{Pair, conn, default_provider, responder};
+use ikev2::{AuthConfig, CertificateAuth, Error, Event};
+use sim::certs::{ca_and_leaf, cert_auth};
+use sim::eap::{EapMethod, PSK, eap_over_psk, hmac, msk};
+use sim::{Scenario, default_provider};
 
 const IKE: &str = "aes256gcm16-prfsha256-x25519";
 const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
-const PSK: &[u8] = b"responder pre-shared key, long enough";
-const TYPE_IDENTITY: u8 = 1;
-const TYPE_TEST: u8 = 255;
-
-/// The EAP server side of the test method, as the responder's driver runs it.
-struct Server {
-    password: &'static [u8],
-    with_msk: bool,
-    challenge: [u8; 16],
-    identity: Option<Vec<u8>>,
-}
-
-/// The EAP peer side, as the initiator's driver runs it.
-struct Peer {
-    identity: &'static [u8],
-    password: &'static [u8],
-    with_msk: bool,
-    challenge: Vec<u8>,
-}
-
-fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let prf = default_provider()
-        .prf(PrfAlgorithm::HmacSha256)
-        .expect("prf");
-    let mut out = vec![0; prf.output_len()];
-    prf.key(key).compute(parts, &mut out);
-    out
-}
-
-fn msk(password: &[u8], challenge: &[u8]) -> SecretBytes {
-    let mut m = hmac(password, &[b"msk", &[1], challenge]);
-    m.extend(hmac(password, &[b"msk", &[2], challenge]));
-    SecretBytes::new(m)
-}
-
-fn packet(code: u8, id: u8, typ: u8, data: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(5 + data.len()).expect("short");
-    let mut p = vec![code, id];
-    p.extend_from_slice(&len.to_be_bytes());
-    p.push(typ);
-    p.extend_from_slice(data);
-    p
-}
-
-impl Server {
-    fn new(password: &'static [u8], with_msk: bool) -> Self {
-        Self {
-            password,
-            with_msk,
-            challenge: *b"0123456789abcdef",
-            identity: None,
-        }
-    }
-
-    fn start(&mut self) -> EapStep {
-        EapStep::Message(packet(1, 1, TYPE_IDENTITY, &[]))
-    }
-
-    fn on_response(&mut self, m: &[u8]) -> EapStep {
-        match m.get(4) {
-            Some(&TYPE_IDENTITY) => {
-                self.identity = Some(m[5..].to_vec());
-                EapStep::Message(packet(1, 2, TYPE_TEST, &self.challenge))
-            }
-            Some(&TYPE_TEST) if m[5..] == hmac(self.password, &[&self.challenge])[..] => {
-                EapStep::Success {
-                    msk: self.with_msk.then(|| msk(self.password, &self.challenge)),
-                }
-            }
-            _ => EapStep::Failure,
-        }
-    }
-}
-
-impl Peer {
-    fn new(password: &'static [u8], with_msk: bool) -> Self {
-        Self {
-            identity: b"alice",
-            password,
-            with_msk,
-            challenge: Vec::new(),
-        }
-    }
-
-    fn on_request(&mut self, m: &[u8]) -> EapStep {
-        match (m[0], m.get(4)) {
-            (1, Some(&TYPE_IDENTITY)) => {
-                EapStep::Message(packet(2, m[1], TYPE_IDENTITY, self.identity))
-            }
-            (1, Some(&TYPE_TEST)) => {
-                self.challenge = m[5..].to_vec();
-                EapStep::Message(packet(
-                    2,
-                    m[1],
-                    TYPE_TEST,
-                    &hmac(self.password, &[&self.challenge]),
-                ))
-            }
-            (3, _) => EapStep::Success {
-                msk: self.with_msk.then(|| msk(self.password, &self.challenge)),
-            },
-            _ => EapStep::Failure,
-        }
-    }
-}
-
-/// Runs the pair in small time slices, answering EAP events after `think` (the time a real
-/// method or AAA server would take), until both sides are up or one failed.
-fn run(pair: &mut Pair, server: &mut Server, peer: &mut Peer, think: Duration) -> usize {
-    let (mut seen_a, mut seen_b, mut rounds) = (0, 0, 0);
-    let mut due: Vec<(Instant, bool, SaId, EapStep)> = Vec::new();
-    for _ in 0..20_000 {
-        pair.run_until(pair.now + Duration::from_millis(10));
-        for e in &pair.b_events[seen_b..] {
-            match e {
-                Event::EapStarted { sa, peer_id } => {
-                    assert_eq!(peer_id.0.data, b"initiator.example");
-                    due.push((pair.now + think, false, *sa, server.start()));
-                }
-                Event::EapMessage { sa, message } => {
-                    due.push((pair.now + think, false, *sa, server.on_response(message)))
-                }
-                _ => {}
-            }
-        }
-        for e in &pair.a_events[seen_a..] {
-            if let Event::EapMessage { sa, message } = e {
-                rounds += 1;
-                due.push((pair.now + think, true, *sa, peer.on_request(message)));
-            }
-        }
-        (seen_a, seen_b) = (pair.a_events.len(), pair.b_events.len());
-        let now = pair.now;
-        for (_, to_a, sa, step) in due.extract_if(.., |d| d.0 <= now) {
-            if to_a {
-                pair.a.eap_respond(now, sa, step);
-            } else {
-                pair.b.eap_respond(now, sa, step);
-            }
-        }
-        let done = |up: bool, err: bool| up || err;
-        if done(pair.a_established().is_some(), pair.a_error().is_some())
-            && done(pair.b_established().is_some(), pair.b_error().is_some())
-            && due.is_empty()
-        {
-            break;
-        }
-    }
-    pair.drive(100);
-    rounds
-}
-
-/// Initiator with EAP (verifying a PSK responder), responder with EAP over PSK.
-fn psk_pair(ike: &str) -> Pair {
-    let mut a = conn("initiator", PSK, ike, "aes256gcm16");
-    a.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
-    let mut b = conn("responder", PSK, ike, "aes256gcm16");
-    b.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
-    start(a, b, default_provider())
-}
-
-fn start(a: ConnectionConfig, b: ConnectionConfig, p: &'static dyn CryptoProvider) -> Pair {
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(b), p);
-    pair.connect(Arc::new(a));
-    pair
-}
-
-fn assert_up(pair: &Pair) {
-    assert!(
-        pair.a_error().is_none(),
-        "initiator failed: {:?}",
-        pair.a_error()
-    );
-    assert!(
-        pair.b_error().is_none(),
-        "responder failed: {:?}",
-        pair.b_error()
-    );
-    assert!(pair.a_established().is_some() && pair.b_established().is_some());
-    pair.assert_child_keys_match();
-}
 
 #[test]
 fn eap_with_msk_establishes_the_ike_sa_and_child() {
-    let mut pair = psk_pair(IKE);
-    let rounds = run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", true),
-        Duration::ZERO,
-    );
-    assert_up(&pair);
+    let mut pair = Scenario::eap(IKE).start();
+    let rounds = EapMethod::password(b"secret").run(&mut pair);
+    pair.assert_up();
     // Identity, challenge, success.
     assert_eq!(rounds, 3);
 }
 
 #[test]
 fn eap_method_without_msk_uses_sk_pi_and_sk_pr() {
-    let mut pair = psk_pair(IKE);
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", false),
-        &mut Peer::new(b"secret", false),
-        Duration::ZERO,
-    );
-    assert_up(&pair);
+    let mut pair = Scenario::eap(IKE).start();
+    EapMethod::password(b"secret").without_msk().run(&mut pair);
+    pair.assert_up();
 }
 
 #[test]
 fn eap_after_intermediate_exchange_uses_the_first_ike_auth_intauth() {
-    let mut pair = psk_pair(HYBRID);
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", true),
-        Duration::ZERO,
-    );
-    assert_up(&pair);
+    let mut pair = Scenario::eap(HYBRID).start();
+    EapMethod::password(b"secret").run(&mut pair);
+    pair.assert_up();
     assert_eq!(pair.a_established().expect("up").intermediate_exchanges, 1);
 }
 
 #[test]
 fn slow_eap_method_survives_initiator_retransmissions() {
-    let mut pair = psk_pair(IKE);
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", true),
-        Duration::from_secs(3),
-    );
-    assert_up(&pair);
+    let mut pair = Scenario::eap(IKE).start();
+    EapMethod::password(b"secret")
+        .think(Duration::from_secs(3))
+        .run(&mut pair);
+    pair.assert_up();
     assert!(
         pair.a.stats().retransmits > 0,
         "the test should exercise retransmission"
@@ -257,13 +54,10 @@ fn slow_eap_method_survives_initiator_retransmissions() {
 
 #[test]
 fn wrong_password_fails_with_authentication_failed() {
-    let mut pair = psk_pair(IKE);
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"guess", true),
-        Duration::ZERO,
-    );
+    let mut pair = Scenario::eap(IKE).start();
+    EapMethod::password(b"secret")
+        .peer_password(b"guess")
+        .run(&mut pair);
     assert_eq!(
         pair.b_error(),
         Some(&Error::AuthenticationFailed(
@@ -279,14 +73,11 @@ fn wrong_password_fails_with_authentication_failed() {
 
 #[test]
 fn different_msk_fails_the_final_auth() {
-    let mut pair = psk_pair(IKE);
+    let mut pair = Scenario::eap(IKE).start();
     // The peer's method says it has no MSK while the server has one: the AUTH keys differ.
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", false),
-        Duration::ZERO,
-    );
+    EapMethod::password(b"secret")
+        .peer_without_msk()
+        .run(&mut pair);
     assert_eq!(
         pair.b_error(),
         Some(&Error::AuthenticationFailed(
@@ -299,16 +90,10 @@ fn different_msk_fails_the_final_auth() {
 
 #[test]
 fn responder_without_eap_rejects_an_eap_initiator() {
-    let mut a = conn("initiator", PSK, IKE, "aes256gcm16");
-    a.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
-    let b = conn("responder", PSK, IKE, "aes256gcm16");
-    let mut pair = start(a, b, default_provider());
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", true),
-        Duration::ZERO,
-    );
+    let mut pair = Scenario::psk(PSK, IKE, "aes256gcm16")
+        .initiator_auth(eap_over_psk())
+        .start();
+    EapMethod::password(b"secret").run(&mut pair);
     assert_eq!(
         pair.b_error(),
         Some(&Error::AuthenticationFailed(
@@ -325,53 +110,27 @@ fn responder_without_eap_rejects_an_eap_initiator() {
 
 #[test]
 fn eap_responder_still_accepts_psk_initiators() {
-    let a = conn("initiator", PSK, IKE, "aes256gcm16");
-    let mut b = conn("responder", PSK, IKE, "aes256gcm16");
-    b.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
-    let mut pair = start(a, b, default_provider());
-    let rounds = run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", true),
-        Duration::ZERO,
-    );
-    assert_up(&pair);
+    let mut pair = Scenario::psk(PSK, IKE, "aes256gcm16")
+        .responder_auth(eap_over_psk())
+        .start();
+    let rounds = EapMethod::password(b"secret").run(&mut pair);
+    pair.assert_up();
     assert_eq!(rounds, 0);
 }
 
 #[test]
 fn eap_responder_authenticates_with_a_certificate() {
-    use rcgen::{CertificateParams, KeyPair};
-    let p = default_provider();
-    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let issuer = rcgen::CertifiedIssuer::self_signed(ca, ca_key).expect("ca");
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
-    let leaf = CertificateParams::new(vec!["responder.example".to_string()])
-        .expect("params")
-        .signed_by(&key, &issuer)
-        .expect("leaf");
-    let signing = p.signing_key(&key.serialize_der()).expect("key");
-    let mut a = conn("initiator", PSK, IKE, "aes256gcm16");
-    a.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(
-        CertificateAuth::verify_only(&[issuer.der().to_vec()]).expect("ca"),
-    )));
-    let mut b = conn("responder", PSK, IKE, "aes256gcm16");
-    b.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(
-        CertificateAuth::new(vec![leaf.der().to_vec()], signing, &[]).expect("cert"),
-    )));
-    let mut pair = start(a, b, p);
+    let (ca, leaf) = ca_and_leaf(&rcgen::PKCS_ECDSA_P256_SHA256, "responder.example");
+    let trust = CertificateAuth::verify_only(&[ca]).expect("ca");
+    let own = cert_auth(default_provider(), &leaf, &[], &[]);
     let unix = u64::try_from(rcgen::date_time_ymd(2030, 1, 1).unix_timestamp()).expect("time");
-    pair.a.set_unix_time(pair.now, unix);
-    pair.b.set_unix_time(pair.now, unix);
-    run(
-        &mut pair,
-        &mut Server::new(b"secret", true),
-        &mut Peer::new(b"secret", true),
-        Duration::ZERO,
-    );
-    assert_up(&pair);
+    let mut pair = Scenario::psk(PSK, IKE, "aes256gcm16")
+        .initiator_auth(AuthConfig::Eap(Box::new(AuthConfig::Certificate(trust))))
+        .responder_auth(AuthConfig::Eap(Box::new(own)))
+        .unix_time(unix)
+        .start();
+    EapMethod::password(b"secret").run(&mut pair);
+    pair.assert_up();
 }
 
 /// Every log line of a whole EAP exchange, at TRACE level and with every field, is captured:
@@ -385,14 +144,13 @@ fn eap_payloads_never_appear_in_the_log() {
         .with_writer(log.clone())
         .with_ansi(false)
         .finish();
-    let mut server = Server::new(b"secret", true);
-    let mut peer = Peer::new(b"secret", true);
-    let mut pair = psk_pair(IKE);
+    let mut method = EapMethod::password(b"secret");
+    let mut pair = Scenario::eap(IKE).start();
     tracing::subscriber::with_default(subscriber, || {
         tracing::info!("capture check");
-        run(&mut pair, &mut server, &mut peer, Duration::ZERO);
+        method.run(&mut pair);
     });
-    assert_up(&pair);
+    pair.assert_up();
     let text = log.text();
     assert!(text.contains("capture check"), "the capture works");
     let packets: Vec<Vec<u8>> = pair
@@ -405,7 +163,7 @@ fn eap_payloads_never_appear_in_the_log() {
         })
         .collect();
     assert!(packets.len() >= 3, "the exchange carried EAP packets");
-    let challenge = server.challenge.to_vec();
+    let challenge = method.server.challenge.to_vec();
     let response = hmac(b"secret", &[&challenge]);
     let key = msk(b"secret", &challenge).expose().to_vec();
     // Whole packets and their type data (EAP-Success has none; too short to look for).

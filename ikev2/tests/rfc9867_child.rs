@@ -5,66 +5,16 @@
 
 mod sim;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ikev2::{
-    ConnectionConfig, EndpointConfig, EspSpi, Event, Lifetime, PpkConfig, PpkExchange, PpkMode,
-    SaId,
-};
+use ikev2::{ConnectionConfig, EspSpi, Event, Lifetime, PpkConfig, PpkExchange, PpkMode, SaId};
 use ipsec_crypto::SecretBytes;
-use sim::{Pair, PpkAnswer, conn, current_sa, default_provider, live_children, responder};
+use sim::kme::{Kme, SharedKme};
+use sim::{Pair, Scenario, current_sa, live_children};
 
 const PSK: &[u8] = b"correct horse battery staple 0123456789";
 const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
 const ESP_PFS: &str = "aes256gcm16-x25519";
-
-/// Two KMEs in miniature: the initiator's fetch makes a key under a new ID, the responder's
-/// fetch by ID returns the same bytes once. Switches let a test break either side.
-#[derive(Default)]
-struct Kme {
-    keys: HashMap<Vec<u8>, Vec<u8>>,
-    issued: Vec<Vec<u8>>,
-    next: u8,
-    /// The initiator's side hands out nothing.
-    initiator_down: bool,
-    /// The responder's side answers "no such key".
-    responder_down: bool,
-    corrupt_responder: bool,
-}
-
-fn answer(kme: &Rc<RefCell<Kme>>, is_a: bool, id: Option<&[u8]>) -> Option<PpkAnswer> {
-    let mut k = kme.borrow_mut();
-    let ppk = match (is_a, id) {
-        (true, None) if k.initiator_down => None,
-        (true, None) => {
-            k.next += 1;
-            let id = format!("7d1e0b52-0000-4000-8000-0000000000{:02x}", k.next).into_bytes();
-            let key = vec![k.next; 32];
-            k.keys.insert(id.clone(), key.clone());
-            k.issued.push(id.clone());
-            Some((id, SecretBytes::new(key)))
-        }
-        (false, Some(_)) if k.responder_down => None,
-        (false, Some(id)) => {
-            let corrupt = k.corrupt_responder;
-            k.keys.remove(id).map(|mut key| {
-                if corrupt {
-                    key[0] ^= 1;
-                }
-                (id.to_vec(), SecretBytes::new(key))
-            })
-        }
-        _ => None,
-    };
-    Some(PpkAnswer {
-        delay: Duration::from_millis(3),
-        ppk,
-    })
-}
 
 fn qkd(required: bool, mode: PpkMode) -> PpkConfig {
     let mut p = PpkConfig::external(Duration::from_secs(5), required);
@@ -79,19 +29,15 @@ fn no_timers(c: &mut ConnectionConfig) {
     }
 }
 
-fn pair_with(a: PpkConfig, b: PpkConfig, kme: &Rc<RefCell<Kme>>) -> Pair {
-    let p = default_provider();
-    let mut r = conn("responder", PSK, HYBRID, ESP_PFS);
-    let mut i = conn("initiator", PSK, HYBRID, ESP_PFS);
-    no_timers(&mut r);
-    no_timers(&mut i);
-    r.ppk = Some(b);
-    i.ppk = Some(a);
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
-    let source = kme.clone();
-    pair.key_source = Some(Box::new(move |is_a, id| answer(&source, is_a, id)));
-    pair.connect(Arc::new(i));
-    pair.drive(2000);
+/// Hybrid PSK connections without lifetimes, PPKs from `kme` as `a` and `b` say, run until
+/// the initial IKE SA is up with its PPK and one Child SA.
+fn pair_with(a: PpkConfig, b: PpkConfig, kme: &SharedKme) -> Pair {
+    let pair = Scenario::psk(PSK, HYBRID, ESP_PFS)
+        .both(no_timers)
+        .initiator(|c| c.ppk = Some(a))
+        .responder(|c| c.ppk = Some(b))
+        .key_source(Kme::source(kme))
+        .run(2000);
     assert!(
         pair.a_established().is_some_and(|i| i.ppk_used),
         "{:?} {:?}",
@@ -102,7 +48,7 @@ fn pair_with(a: PpkConfig, b: PpkConfig, kme: &Rc<RefCell<Kme>>) -> Pair {
     pair
 }
 
-fn established(required: bool, kme: &Rc<RefCell<Kme>>) -> Pair {
+fn established(required: bool, kme: &SharedKme) -> Pair {
     pair_with(
         qkd(required, PpkMode::Rfc9867),
         qkd(required, PpkMode::Rfc9867),
@@ -147,7 +93,7 @@ fn first_rekey_attempt(pair: &mut Pair) -> (SaId, EspSpi) {
 
 #[test]
 fn every_create_child_sa_takes_a_fresh_ppk() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = established(true, &kme);
     let old = rekey_child(&mut pair);
     rekey_child(&mut pair);
@@ -187,7 +133,7 @@ fn every_create_child_sa_takes_a_fresh_ppk() {
 
 #[test]
 fn a_ppk_that_does_not_match_creates_no_sa_and_keeps_the_old_one() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = established(true, &kme);
     kme.borrow_mut().corrupt_responder = true;
     let (sa, old) = first_rekey_attempt(&mut pair);
@@ -215,7 +161,7 @@ fn a_ppk_that_does_not_match_creates_no_sa_and_keeps_the_old_one() {
 
 #[test]
 fn initiator_key_source_down_at_rekey_fails_closed_and_retries() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = established(true, &kme);
     kme.borrow_mut().initiator_down = true;
     let (_, old) = first_rekey_attempt(&mut pair);
@@ -232,7 +178,7 @@ fn initiator_key_source_down_at_rekey_fails_closed_and_retries() {
 
 #[test]
 fn responder_key_source_down_answers_temporary_failure() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = established(true, &kme);
     kme.borrow_mut().responder_down = true;
     let (_, old) = first_rekey_attempt(&mut pair);
@@ -244,7 +190,7 @@ fn responder_key_source_down_answers_temporary_failure() {
 
 #[test]
 fn an_optional_ppk_lets_the_rekey_continue_without_it() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = established(false, &kme);
     let old = first_child(&pair);
     kme.borrow_mut().initiator_down = true;
@@ -263,13 +209,12 @@ fn an_optional_ppk_lets_the_rekey_continue_without_it() {
 
 #[test]
 fn the_responder_rekeying_takes_a_ppk_the_other_way() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = established(true, &kme);
     let sa_b = current_sa(&pair.b_events).expect("sa");
     let old_b = live_children(&pair.b_events)[0].inbound_spi;
     // B now fetches fresh keys (enc_keys) and A looks them up (dec_keys).
-    let source = kme.clone();
-    pair.key_source = Some(Box::new(move |is_a, id| answer(&source, !is_a, id)));
+    pair.key_source = Some(Kme::source_swapped(&kme));
     let now = pair.now;
     assert!(pair.b.rekey_child(now, sa_b, old_b));
     pair.drive(2000);
@@ -288,7 +233,7 @@ fn the_responder_rekeying_takes_a_ppk_the_other_way() {
 
 #[test]
 fn a_peer_without_use_ppk_int_rekeys_without_asking_for_keys() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = pair_with(
         qkd(true, PpkMode::Rfc9867),
         qkd(true, PpkMode::Rfc8784),
@@ -307,19 +252,14 @@ fn a_peer_without_use_ppk_int_rekeys_without_asking_for_keys() {
 
 #[test]
 fn a_static_ppk_is_mixed_into_every_rekey_too() {
-    let p = default_provider();
     let fixed = || {
         let mut c = PpkConfig::fixed(b"site-ppk", SecretBytes::new(vec![9; 32]), true);
         c.mode = PpkMode::Rfc9867;
         c
     };
-    let mut r = conn("responder", PSK, HYBRID, ESP_PFS);
-    let mut i = conn("initiator", PSK, HYBRID, ESP_PFS);
-    r.ppk = Some(fixed());
-    i.ppk = Some(fixed());
-    let mut pair = Pair::new(EndpointConfig::default(), p, responder(r), p);
-    pair.connect(Arc::new(i));
-    pair.drive(1000);
+    let mut pair = Scenario::psk(PSK, HYBRID, ESP_PFS)
+        .both(|c| c.ppk = Some(fixed()))
+        .run(1000);
     let old = rekey_child(&mut pair);
     assert_ne!(first_child(&pair), old);
     assert_eq!(pair.assert_live_children_match(), 1);
@@ -334,7 +274,7 @@ fn a_static_ppk_is_mixed_into_every_rekey_too() {
 
 #[test]
 fn a_responder_that_skips_a_required_ppk_gets_its_new_child_sa_deleted() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     // A requires the PPK; B would go on without one.
     let mut pair = pair_with(
         qkd(true, PpkMode::Rfc9867),
@@ -362,7 +302,7 @@ fn a_responder_that_skips_a_required_ppk_gets_its_new_child_sa_deleted() {
 
 #[test]
 fn an_ike_rekey_without_a_required_ppk_closes_the_ike_sa() {
-    let kme = Rc::new(RefCell::new(Kme::default()));
+    let kme = Kme::shared();
     let mut pair = pair_with(
         qkd(true, PpkMode::Rfc9867),
         qkd(false, PpkMode::Rfc9867),

@@ -3,6 +3,13 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod certs;
+pub mod eap;
+pub mod kme;
+mod scenario;
+
+pub use scenario::Scenario;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -374,6 +381,22 @@ impl Pair {
 
     pub fn b_error(&self) -> Option<&ikev2::Error> {
         failure(&self.b_events)
+    }
+
+    /// Asserts neither end failed, both established the IKE SA and their one Child SA matches.
+    pub fn assert_up(&self) {
+        assert!(
+            self.a_error().is_none(),
+            "initiator failed: {:?}",
+            self.a_error()
+        );
+        assert!(
+            self.b_error().is_none(),
+            "responder failed: {:?}",
+            self.b_error()
+        );
+        assert!(self.a_established().is_some() && self.b_established().is_some());
+        self.assert_child_keys_match();
     }
 
     /// Asserts the live Child SAs of both ends pair up: crossed SPIs and equal keys per
