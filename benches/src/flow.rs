@@ -165,10 +165,9 @@ impl Flow {
         let sa = self.sa.expect("established");
         let before = self.children;
         let t = Instant::now();
-        assert!(
-            self.a.create_child(self.now, sa, name),
-            "create_child {name}"
-        );
+        if let Err(e) = self.a.create_child(self.now, sa, name) {
+            panic!("create_child {name}: {e}");
+        }
         self.add(Side::Initiator, label, t.elapsed());
         self.pump(Some(label));
         assert_eq!(self.children, before + 1, "Child SA {name} not established");

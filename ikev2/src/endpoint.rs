@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 
+use crate::command_error::CommandError;
 use crate::cert::WallClock;
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::cookie::{CookieInput, CookieJar};
@@ -546,55 +547,55 @@ impl Endpoint {
         }
     }
 
-    /// Runs `f` on an SA (a command), then settles it. `false` if there is no such SA.
+    /// Runs `f` on an SA (a command), then settles it.
     fn command(
         &mut self,
         now: Instant,
         sa: SaId,
         f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>),
-    ) -> bool {
+    ) -> Result<(), CommandError> {
         let spi = sa.0;
         let mut ctx = ctx!(self);
         let Some(s) = self.sas.get_mut(&spi) else {
-            return false;
+            return Err(CommandError::UnknownSa(sa));
         };
         f(s, &mut ctx);
         self.settle(spi, now);
-        true
+        Ok(())
     }
 
-    /// Deletes an IKE SA and its Child SAs (INFORMATIONAL with DELETE). `false` if unknown.
-    pub fn close(&mut self, now: Instant, sa: SaId) -> bool {
+    /// Deletes an IKE SA and its Child SAs (INFORMATIONAL with DELETE).
+    pub fn close(&mut self, now: Instant, sa: SaId) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| s.queue(now, Task::DeleteIke, ctx))
     }
 
     /// Rekeys an IKE SA now (CREATE_CHILD_SA, RFC 7296 §1.3.2).
-    pub fn rekey_ike(&mut self, now: Instant, sa: SaId) -> bool {
+    pub fn rekey_ike(&mut self, now: Instant, sa: SaId) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| s.queue(now, Task::RekeyIke, ctx))
     }
 
     /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3).
-    pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> bool {
+    pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::RekeyChild { inbound_spi }, ctx)
         })
     }
 
     /// Deletes one Child SA.
-    pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> bool {
+    pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::DeleteChild { inbound_spi }, ctx)
         })
     }
 
     /// Creates another Child SA from the connection's template `name` (RFC 7296 §1.3.1).
-    pub fn create_child(&mut self, now: Instant, sa: SaId, name: &str) -> bool {
+    pub fn create_child(&mut self, now: Instant, sa: SaId, name: &str) -> Result<(), CommandError> {
         let Some(config) = self
             .sas
             .get(&sa.0)
             .and_then(|s| s.conn.children.iter().position(|c| c.name == name))
         else {
-            return false;
+            return Err(self.missing_template(sa, name));
         };
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::CreateChild { config }, ctx)
@@ -608,7 +609,7 @@ impl Endpoint {
         sa: SaId,
         inbound_spi: EspSpi,
         hard: bool,
-    ) -> bool {
+    ) -> Result<(), CommandError> {
         let task = if hard {
             Task::DeleteChild { inbound_spi }
         } else {
@@ -624,14 +625,14 @@ impl Endpoint {
         now: Instant,
         sa: SaId,
         ppk: Option<(Vec<u8>, SecretBytes)>,
-    ) -> bool {
+    ) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| s.provide_ppk(now, ppk, ctx))
     }
 
     /// The driver's EAP step for [`Event::EapStarted`] or [`Event::EapMessage`] (RFC 7296
     /// §2.16): the next EAP packet, or, when the method is done, success with its MSK or
-    /// failure. `false` if there is no such SA.
-    pub fn eap_respond(&mut self, now: Instant, sa: SaId, step: EapStep) -> bool {
+    /// failure.
+    pub fn eap_respond(&mut self, now: Instant, sa: SaId, step: EapStep) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| s.eap_respond(now, step, ctx))
     }
 
@@ -644,14 +645,21 @@ impl Endpoint {
     }
 
     /// The datapath received ESP from `remote` for an SPI it does not know: report INVALID_SPI
-    /// to that peer in its established IKE SA (RFC 7296 §1.5). `false` if there is none.
-    pub fn report_invalid_spi(&mut self, now: Instant, remote: IpAddr, spi: EspSpi) -> bool {
+    /// to that peer in its established IKE SA (RFC 7296 §1.5).
+    pub fn report_invalid_spi(
+        &mut self,
+        now: Instant,
+        remote: IpAddr,
+        spi: EspSpi,
+    ) -> Result<(), CommandError> {
         let found = self
             .sas
             .iter()
             .find(|(_, s)| s.remote.ip() == remote && s.is_established())
             .map(|(k, _)| *k);
-        let Some(own) = found else { return false };
+        let Some(own) = found else {
+            return Err(CommandError::NoSaWithPeer(remote));
+        };
         self.command(now, SaId(own), |s, ctx| s.send_invalid_spi(now, spi, ctx))
     }
 
@@ -662,15 +670,36 @@ impl Endpoint {
     }
 
     /// The driver installed an ESP SA with inbound `spi` by other means (a manual SA): the
-    /// engine will not choose it for a Child SA. `false` if it is in the reserved range
-    /// (0-255) or already taken, by the engine or an earlier reservation.
-    pub fn reserve_spi(&mut self, spi: EspSpi) -> bool {
-        self.spis.reserve(spi)
+    /// engine will not choose it for a Child SA. Refused in the reserved range (0-255) and
+    /// when taken, by the engine or an earlier reservation.
+    pub fn reserve_spi(&mut self, spi: EspSpi) -> Result<(), CommandError> {
+        if !spi.is_assignable() {
+            return Err(CommandError::ReservedSpi(spi));
+        }
+        if !self.spis.reserve(spi) {
+            return Err(CommandError::SpiTaken(spi));
+        }
+        Ok(())
     }
 
-    /// Ends a reservation made with [`Endpoint::reserve_spi`]. `false` if there was none.
-    pub fn release_spi(&mut self, spi: EspSpi) -> bool {
-        self.spis.release(spi)
+    /// Ends a reservation made with [`Endpoint::reserve_spi`].
+    pub fn release_spi(&mut self, spi: EspSpi) -> Result<(), CommandError> {
+        if self.spis.release(spi) {
+            Ok(())
+        } else {
+            Err(CommandError::NotReserved(spi))
+        }
+    }
+
+    fn missing_template(&self, sa: SaId, name: &str) -> CommandError {
+        if self.sas.contains_key(&sa.0) {
+            CommandError::UnknownChildTemplate {
+                sa,
+                name: name.to_owned(),
+            }
+        } else {
+            CommandError::UnknownSa(sa)
+        }
     }
 
     /// Whether inbound `spi` is taken, by a Child SA of any IKE SA (or one gone less than

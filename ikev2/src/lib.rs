@@ -7,6 +7,7 @@
 //! come from an [`ipsec_crypto::CryptoProvider`].
 
 mod cert;
+mod command_error;
 mod config;
 mod cookie;
 mod endpoint;
@@ -28,6 +29,7 @@ pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
 };
+pub use command_error::CommandError;
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
 pub use event::{

@@ -42,7 +42,7 @@ fn established_pair(ike: &str) -> Pair {
     assert!(pair.a_established().is_some(), "{:?}", pair.a_error());
     let sa = current_sa(&pair.a_events).expect("a");
     let now = pair.now;
-    assert!(pair.a.create_child(now, sa, "net"));
+    pair.a.create_child(now, sa, "net").unwrap();
     pair.drive(1000);
     assert_eq!(pair.assert_live_children_match(), 2);
     pair
@@ -63,8 +63,8 @@ fn collide(ike: &str) -> Survivor {
         current_sa(&pair.b_events).expect("b"),
     );
     let (now, since) = (pair.now, pair.wire.len());
-    assert!(pair.a.rekey_ike(now, a0));
-    assert!(pair.b.rekey_ike(now, b0));
+    pair.a.rekey_ike(now, a0).unwrap();
+    pair.b.rekey_ike(now, b0).unwrap();
     pair.drive(2000);
     let survivor = assert_one_ike_sa_with_all_children(&pair, a0, b0);
     // Both noticed: neither refused the other's rekey.
@@ -131,7 +131,7 @@ fn rekey_a_child_on(pair: &mut Pair) {
     let sa = current_sa(&pair.a_events).expect("a");
     let child = live_children(&pair.a_events)[0].inbound_spi;
     let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, child));
+    pair.a.rekey_child(now, sa, child).unwrap();
     pair.drive(1000);
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
     assert_eq!(pair.assert_live_children_match(), 2);
@@ -202,8 +202,8 @@ fn surviving_ike_sa_carries_later_exchanges() {
             current_sa(&pair.b_events).expect("b"),
         );
         let now = pair.now;
-        assert!(pair.a.rekey_ike(now, a0));
-        assert!(pair.b.rekey_ike(now, b0));
+        pair.a.rekey_ike(now, a0).unwrap();
+        pair.b.rekey_ike(now, b0).unwrap();
         pair.drive(2000);
         assert_one_ike_sa_with_all_children(&pair, a0, b0);
         rekey_a_child_on(&mut pair);
@@ -235,8 +235,8 @@ fn collision_only_one_side_notices() {
             _ => Fate::Deliver,
         });
         let now = pair.now;
-        assert!(pair.a.rekey_ike(now, a0));
-        assert!(pair.b.rekey_ike(now, b0));
+        pair.a.rekey_ike(now, a0).unwrap();
+        pair.b.rekey_ike(now, b0).unwrap();
         pair.drive(2000);
         let survivor = assert_one_ike_sa_with_all_children(&pair, a0, b0);
         assert_eq!(survivor, Survivor::A, "{ike}: A's rekey completed first");
@@ -261,8 +261,8 @@ fn child_rekey_crossing_an_ike_rekey_is_retried() {
         );
         let old_child = live_children(&pair.b_events)[0].inbound_spi;
         let (now, since) = (pair.now, pair.wire.len());
-        assert!(pair.a.rekey_ike(now, a0));
-        assert!(pair.b.rekey_child(now, b0, old_child));
+        pair.a.rekey_ike(now, a0).unwrap();
+        pair.b.rekey_child(now, b0, old_child).unwrap();
         let until = pair.now + Duration::from_secs(60);
         pair.run_until(until);
         assert_one_ike_sa_with_all_children(&pair, a0, b0);

@@ -62,12 +62,12 @@ fn a_delete_is_local_on_the_side_that_sent_it_and_peer_on_the_other() {
         live_children(&pair.b_events)[0].inbound_spi,
     );
     let now = pair.now;
-    assert!(pair.b.close_child(now, sa, child));
+    pair.b.close_child(now, sa, child).unwrap();
     pair.drive(1000);
     assert_eq!(children_closed(&pair.b_events), [CloseReason::Local]);
     assert_eq!(children_closed(&pair.a_events), [CloseReason::Peer]);
     let now = pair.now;
-    assert!(pair.b.close(now, sa));
+    pair.b.close(now, sa).unwrap();
     pair.drive(1000);
     assert_eq!(ike_closed(&pair.b_events), [CloseReason::Local]);
     assert_eq!(ike_closed(&pair.a_events), [CloseReason::Peer]);
@@ -80,7 +80,7 @@ fn a_dead_peer_ends_the_sa_as_failed_with_a_timeout() {
     pair.policy = Box::new(|s| if s.from_a { Fate::Drop } else { Fate::Deliver });
     let now = pair.now;
     // Any request of ours that is never answered ends the SA (DPD does the same).
-    assert!(pair.a.rekey_ike(now, sa));
+    pair.a.rekey_ike(now, sa).unwrap();
     pair.drive(1000);
     assert_eq!(pair.a_error(), Some(&Error::Timeout));
     assert_eq!(ike_closed(&pair.a_events), [CloseReason::Failed]);
@@ -92,7 +92,7 @@ fn the_ike_sa_a_rekey_replaced_closes_as_rekeyed() {
     let mut pair = established();
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    assert!(pair.a.rekey_ike(now, sa));
+    pair.a.rekey_ike(now, sa).unwrap();
     pair.drive(1000);
     assert_eq!(ike_closed(&pair.a_events), [CloseReason::Rekeyed]);
     assert_eq!(ike_closed(&pair.b_events), [CloseReason::Rekeyed]);

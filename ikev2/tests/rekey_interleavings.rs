@@ -61,15 +61,15 @@ fn rekey_both(pair: &mut Pair, b_offset_us: i64) {
     let gap = Duration::from_micros(b_offset_us.unsigned_abs());
     let t0 = pair.now;
     if b_offset_us >= 0 {
-        assert!(pair.a.rekey_child(t0, sa_a, old_a));
+        pair.a.rekey_child(t0, sa_a, old_a).unwrap();
         pair.run_until(t0 + gap);
         let now = pair.now;
-        assert!(pair.b.rekey_child(now, sa_b, old_b));
+        pair.b.rekey_child(now, sa_b, old_b).unwrap();
     } else {
-        assert!(pair.b.rekey_child(t0, sa_b, old_b));
+        pair.b.rekey_child(t0, sa_b, old_b).unwrap();
         pair.run_until(t0 + gap);
         let now = pair.now;
-        assert!(pair.a.rekey_child(now, sa_a, old_a));
+        pair.a.rekey_child(now, sa_a, old_a).unwrap();
     }
 }
 
@@ -254,11 +254,11 @@ fn an_ike_rekey_due_while_the_peers_is_unfinished_waits() {
             current_sa(&pair.b_events).expect("b"),
         );
         let t0 = pair.now;
-        assert!(pair.a.rekey_ike(t0, a0));
+        pair.a.rekey_ike(t0, a0).unwrap();
         // A's CREATE_CHILD_SA reaches B at 5 ms, its IKE_FOLLOWUP_KE at 15 ms.
         pair.run_until(t0 + Duration::from_millis(7));
         let now = pair.now;
-        assert!(pair.b.rekey_ike(now, b0));
+        pair.b.rekey_ike(now, b0).unwrap();
         pair.drive(3000);
         let what = format!("seed {seed}");
         assert!(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ikev2::{ConnectionConfig, EndpointConfig, EspSpi, Lifetime};
+use ikev2::{CommandError, ConnectionConfig, EndpointConfig, EspSpi, Lifetime};
 use ipsec_crypto::{
     Aead, AeadAlgorithm, BlockCipher, CbcAlgorithm, CryptoError, CryptoProvider, Integ,
     IntegAlgorithm, KeGroup, KeyExchange, Prf, PrfAlgorithm, SignatureAlgorithm, SignatureError,
@@ -93,8 +93,12 @@ fn pair_with_reserved(reserved: EspSpi) -> Pair {
         rc,
         colliding(),
     );
-    assert!(pair.b.reserve_spi(reserved));
-    assert!(!pair.b.reserve_spi(reserved), "a reservation is exclusive");
+    pair.b.reserve_spi(reserved).unwrap();
+    assert_eq!(
+        pair.b.reserve_spi(reserved),
+        Err(CommandError::SpiTaken(reserved)),
+        "a reservation is exclusive"
+    );
     pair
 }
 
@@ -115,7 +119,7 @@ fn two_ike_sas_never_share_an_inbound_spi_nor_take_a_reserved_one() {
     );
     assert!(spis.iter().all(|s| pair.b.spi_in_use(*s)));
     assert!(
-        !pair.b.reserve_spi(spis[0]),
+        pair.b.reserve_spi(spis[0]) == Err(CommandError::SpiTaken(spis[0])),
         "the engine's SPIs cannot be reserved"
     );
 }
@@ -130,7 +134,7 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     let a_first = live_children(&pair.a_events)[0].inbound_spi;
 
     let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, a_first));
+    pair.a.rekey_child(now, sa, a_first).unwrap();
     pair.drive(1000);
     let after = b_spis(&pair);
     assert_eq!(after.len(), 1, "the old Child SA was deleted");
@@ -145,7 +149,7 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     // just replaced.
     let a_second = live_children(&pair.a_events)[0].inbound_spi;
     let now = pair.now;
-    assert!(pair.a.rekey_child(now, sa, a_second));
+    pair.a.rekey_child(now, sa, a_second).unwrap();
     pair.drive(1000);
     let third = b_spis(&pair)[0];
     let used = [EspSpi(CYCLE[0]), first, second];
@@ -157,6 +161,6 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     assert!(!pair.b.spi_in_use(second));
     let reserved = EspSpi(CYCLE[0]);
     assert!(pair.b.spi_in_use(third) && pair.b.spi_in_use(reserved));
-    assert!(pair.b.release_spi(reserved));
+    pair.b.release_spi(reserved).unwrap();
     assert!(!pair.b.spi_in_use(reserved));
 }

@@ -95,7 +95,9 @@ async fn run() -> Res<()> {
             net.note(&format!("QKD {what}"), t.elapsed());
             let endpoint = if is_a { &mut a } else { &mut b };
             let t = Instant::now();
-            endpoint.provide_ppk(Instant::now(), sa, Some(ppk));
+            endpoint
+                .provide_ppk(Instant::now(), sa, Some(ppk))
+                .expect("the IKE SA waits for its PPK");
             // The exchange that waited for the key goes on inside provide_ppk.
             net.note("IKE_AUTH", t.elapsed());
         }

@@ -162,7 +162,7 @@ impl Net {
         for chunk in ids.chunks(BATCH) {
             let t = Instant::now();
             for sa in chunk {
-                self.a.close(self.now, *sa);
+                self.a.close(self.now, *sa).expect("the SA exists");
             }
             self.cpu_a += t.elapsed();
             self.pump()?;

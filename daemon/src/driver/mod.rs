@@ -786,8 +786,12 @@ impl Driver {
         } else {
             "child_sa_soft_lifetimes"
         });
-        self.endpoint
-            .child_sa_expired(Instant::now(), sa, inbound_spi, hard);
+        if let Err(e) = self
+            .endpoint
+            .child_sa_expired(Instant::now(), sa, inbound_spi, hard)
+        {
+            tracing::debug!("Child SA lifetime reached after its IKE SA ended: {e}");
+        }
         let _ = self.events.send(MonitorEvent::ChildSaExpired {
             connection,
             ike_sa: sa_name(sa),
@@ -969,7 +973,7 @@ impl Driver {
         };
         self.rekey_abandoned(sa, reason);
         self.ppk.remove(&sa);
-        let delete_sent = self.endpoint.close(Instant::now(), sa);
+        let delete_sent = self.endpoint.close(Instant::now(), sa).is_ok();
         entry
             .span
             .in_scope(|| tracing::info!(reason, delete_sent, "closing IKE SA"));

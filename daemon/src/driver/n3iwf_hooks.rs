@@ -52,7 +52,8 @@ impl Driver {
             _ => {
                 // EAP packets are never logged.
                 tracing::info!(ike_sa = %super::sa_name(sa), "the peer asked for EAP, which only the N3IWF's connection runs: failing it");
-                self.endpoint
+                let _ = self
+                    .endpoint
                     .eap_respond(Instant::now(), sa, EapStep::Failure);
             }
         }
@@ -146,7 +147,7 @@ impl Driver {
 
 impl IkeSide for Driver {
     fn eap_respond(&mut self, sa: SaId, step: EapStep) -> bool {
-        self.endpoint.eap_respond(Instant::now(), sa, step)
+        self.endpoint.eap_respond(Instant::now(), sa, step).is_ok()
     }
 
     fn close_ike_sa(&mut self, sa: SaId, reason: &str) {
@@ -155,7 +156,7 @@ impl IkeSide for Driver {
         } else {
             // Not established yet: a DELETE goes out if it ever is; until then the half-open
             // timeout reaps it.
-            self.endpoint.close(Instant::now(), sa);
+            let _ = self.endpoint.close(Instant::now(), sa);
         }
     }
 }

@@ -200,7 +200,8 @@ impl Driver {
             },
         );
         self.count_key_failure(exchange);
-        self.endpoint.provide_ppk(Instant::now(), sa, None);
+        // An SA that no longer waits for its PPK needs no answer.
+        let _ = self.endpoint.provide_ppk(Instant::now(), sa, None);
     }
 
     /// A request ended: its slot goes to the next queued one.
@@ -273,8 +274,8 @@ impl Driver {
         }
         let connection = self.sas.get(&sa).map(|e| e.connection.clone());
         self.ppk.insert(sa, record);
-        if !self.endpoint.provide_ppk(Instant::now(), sa, ppk) {
-            tracing::debug!(ike_sa = %sa_name(sa), "the IKE SA no longer waits for its PPK");
+        if let Err(e) = self.endpoint.provide_ppk(Instant::now(), sa, ppk) {
+            tracing::debug!(ike_sa = %sa_name(sa), "the IKE SA no longer waits for its PPK: {e}");
             return;
         }
         if let Some(view) = connection

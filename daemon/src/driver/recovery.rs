@@ -211,7 +211,9 @@ impl Driver {
             Some(CloseAction::Start) => {
                 tracing::info!(%connection, %child, "peer closed the Child SA: creating it again (close_action = start)");
                 self.count("child_sa_restarts");
-                self.endpoint.create_child(Instant::now(), sa, child);
+                if let Err(e) = self.endpoint.create_child(Instant::now(), sa, child) {
+                    tracing::warn!(child, "Child SA not restarted: {e}");
+                }
             }
             Some(CloseAction::Trap) => self.trap_children(&connection, &[child.to_string()]),
             _ => {}

@@ -71,10 +71,10 @@ impl Driver {
             None => self.endpoint.rekey_ike(now, sa),
             Some((_, spi)) => self.endpoint.rekey_child(now, sa, *spi),
         };
-        if !started {
+        if let Err(e) = started {
             return Err((
                 ErrorCode::Engine,
-                format!("the engine cannot rekey IKE SA {} now", sa_name(sa)),
+                format!("the engine cannot rekey IKE SA {} now: {e}", sa_name(sa)),
             ));
         }
         entry.span.in_scope(|| match &child {

@@ -110,7 +110,8 @@ impl Ue {
     /// Deletes the IKE SA (the UE leaves).
     pub(crate) fn close(&mut self) {
         if let Some(sa) = self.sa {
-            self.endpoint.close(Instant::now(), sa);
+            // Gone already when the N3IWF ended it first.
+            let _ = self.endpoint.close(Instant::now(), sa);
         }
     }
 
@@ -173,7 +174,9 @@ impl Ue {
                 EapStep::Failure
             }
         };
-        self.endpoint.eap_respond(Instant::now(), sa, step);
+        self.endpoint
+            .eap_respond(Instant::now(), sa, step)
+            .expect("the IKE SA runs EAP");
     }
 }
 

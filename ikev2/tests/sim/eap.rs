@@ -175,9 +175,9 @@ impl EapMethod {
             let now = pair.now;
             for (_, to_a, sa, step) in due.extract_if(.., |d| d.0 <= now) {
                 if to_a {
-                    pair.a.eap_respond(now, sa, step);
+                    pair.a.eap_respond(now, sa, step).unwrap();
                 } else {
-                    pair.b.eap_respond(now, sa, step);
+                    pair.b.eap_respond(now, sa, step).unwrap();
                 }
             }
             let done = |up: bool, err: bool| up || err;

@@ -230,9 +230,9 @@ impl Pair {
             let (_, to_a, sa, ppk) = self.ppk_answers.remove(i);
             self.now = self.now.max(at);
             if to_a {
-                self.a.provide_ppk(self.now, sa, ppk);
+                let _ = self.a.provide_ppk(self.now, sa, ppk);
             } else {
-                self.b.provide_ppk(self.now, sa, ppk);
+                let _ = self.b.provide_ppk(self.now, sa, ppk);
             }
             return true;
         }
