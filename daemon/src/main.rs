@@ -43,7 +43,10 @@ fn main() -> ExitCode {
         let n = config.connections.len();
         let n3iwf = config.n3iwf.as_ref().map_or_else(String::new, |s| {
             let amfs = s.amfs.len();
-            format!(", N3IWF with {amfs} AMF{}", if amfs == 1 { "" } else { "s" })
+            format!(
+                ", N3IWF with {amfs} AMF{}",
+                if amfs == 1 { "" } else { "s" }
+            )
         });
         println!(
             "{}: OK ({n} connection{}{n3iwf})",

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 
-use crate::command_error::CommandError;
 use crate::cert::WallClock;
+use crate::command_error::CommandError;
 use crate::config::{ConnectionConfig, EndpointConfig};
 use crate::cookie::{CookieInput, CookieJar};
 use crate::error::Error;
@@ -575,14 +575,24 @@ impl Endpoint {
     }
 
     /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3).
-    pub fn rekey_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> Result<(), CommandError> {
+    pub fn rekey_child(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        inbound_spi: EspSpi,
+    ) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::RekeyChild { inbound_spi }, ctx)
         })
     }
 
     /// Deletes one Child SA.
-    pub fn close_child(&mut self, now: Instant, sa: SaId, inbound_spi: EspSpi) -> Result<(), CommandError> {
+    pub fn close_child(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        inbound_spi: EspSpi,
+    ) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| {
             s.queue(now, Task::DeleteChild { inbound_spi }, ctx)
         })
@@ -632,7 +642,12 @@ impl Endpoint {
     /// The driver's EAP step for [`Event::EapStarted`] or [`Event::EapMessage`] (RFC 7296
     /// §2.16): the next EAP packet, or, when the method is done, success with its MSK or
     /// failure.
-    pub fn eap_respond(&mut self, now: Instant, sa: SaId, step: EapStep) -> Result<(), CommandError> {
+    pub fn eap_respond(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        step: EapStep,
+    ) -> Result<(), CommandError> {
         self.command(now, sa, |s, ctx| s.eap_respond(now, step, ctx))
     }
 

@@ -25,11 +25,11 @@ mod ts;
 pub mod wire;
 
 pub use cert::{CertificateAuth, CertificateError, matches_identity};
+pub use command_error::CommandError;
 pub use config::{
     AuthConfig, ChildConfig, ConnectionConfig, DEFAULT_FRAGMENT_SIZE, EndpointConfig, Identity,
     Lifetime, PpkConfig, PpkMode, PpkSource, RetransmitConfig,
 };
-pub use command_error::CommandError;
 pub use endpoint::{Endpoint, Transmit};
 pub use error::Error;
 pub use event::{

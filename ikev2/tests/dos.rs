@@ -81,7 +81,9 @@ fn a_flood_of_ike_sa_init_gets_cookies_and_bounded_state_while_the_sa_keeps_work
     let sa = current_sa(&pair.a_events).expect("sa");
     let child = live_children(&pair.a_events)[0].inbound_spi;
     let now = pair.now;
-    pair.a.rekey_child(now, sa, child).unwrap();
+    pair.a
+        .rekey_child(now, sa, child)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(pair.assert_live_children_match(), 1);
     assert!(pair.a_error().is_none());

@@ -42,7 +42,9 @@ fn established_pair(ike: &str) -> Pair {
     assert!(pair.a_established().is_some(), "{:?}", pair.a_error());
     let sa = current_sa(&pair.a_events).expect("a");
     let now = pair.now;
-    pair.a.create_child(now, sa, "net").unwrap();
+    pair.a
+        .create_child(now, sa, "net")
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(pair.assert_live_children_match(), 2);
     pair
@@ -63,8 +65,12 @@ fn collide(ike: &str) -> Survivor {
         current_sa(&pair.b_events).expect("b"),
     );
     let (now, since) = (pair.now, pair.wire.len());
-    pair.a.rekey_ike(now, a0).unwrap();
-    pair.b.rekey_ike(now, b0).unwrap();
+    pair.a
+        .rekey_ike(now, a0)
+        .expect("the engine takes the command");
+    pair.b
+        .rekey_ike(now, b0)
+        .expect("the engine takes the command");
     pair.drive(2000);
     let survivor = assert_one_ike_sa_with_all_children(&pair, a0, b0);
     // Both noticed: neither refused the other's rekey.
@@ -131,7 +137,9 @@ fn rekey_a_child_on(pair: &mut Pair) {
     let sa = current_sa(&pair.a_events).expect("a");
     let child = live_children(&pair.a_events)[0].inbound_spi;
     let now = pair.now;
-    pair.a.rekey_child(now, sa, child).unwrap();
+    pair.a
+        .rekey_child(now, sa, child)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
     assert_eq!(pair.assert_live_children_match(), 2);
@@ -202,8 +210,12 @@ fn surviving_ike_sa_carries_later_exchanges() {
             current_sa(&pair.b_events).expect("b"),
         );
         let now = pair.now;
-        pair.a.rekey_ike(now, a0).unwrap();
-        pair.b.rekey_ike(now, b0).unwrap();
+        pair.a
+            .rekey_ike(now, a0)
+            .expect("the engine takes the command");
+        pair.b
+            .rekey_ike(now, b0)
+            .expect("the engine takes the command");
         pair.drive(2000);
         assert_one_ike_sa_with_all_children(&pair, a0, b0);
         rekey_a_child_on(&mut pair);
@@ -235,8 +247,12 @@ fn collision_only_one_side_notices() {
             _ => Fate::Deliver,
         });
         let now = pair.now;
-        pair.a.rekey_ike(now, a0).unwrap();
-        pair.b.rekey_ike(now, b0).unwrap();
+        pair.a
+            .rekey_ike(now, a0)
+            .expect("the engine takes the command");
+        pair.b
+            .rekey_ike(now, b0)
+            .expect("the engine takes the command");
         pair.drive(2000);
         let survivor = assert_one_ike_sa_with_all_children(&pair, a0, b0);
         assert_eq!(survivor, Survivor::A, "{ike}: A's rekey completed first");
@@ -261,8 +277,12 @@ fn child_rekey_crossing_an_ike_rekey_is_retried() {
         );
         let old_child = live_children(&pair.b_events)[0].inbound_spi;
         let (now, since) = (pair.now, pair.wire.len());
-        pair.a.rekey_ike(now, a0).unwrap();
-        pair.b.rekey_child(now, b0, old_child).unwrap();
+        pair.a
+            .rekey_ike(now, a0)
+            .expect("the engine takes the command");
+        pair.b
+            .rekey_child(now, b0, old_child)
+            .expect("the engine takes the command");
         let until = pair.now + Duration::from_secs(60);
         pair.run_until(until);
         assert_one_ike_sa_with_all_children(&pair, a0, b0);

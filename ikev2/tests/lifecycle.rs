@@ -75,10 +75,14 @@ fn child_rekey_with_pfs_and_followup_ke_from_each_side() {
         let now = pair.now;
         if by_initiator {
             let sa = current_sa(&pair.a_events).expect("sa");
-            pair.a.rekey_child(now, sa, old_a).unwrap();
+            pair.a
+                .rekey_child(now, sa, old_a)
+                .expect("the engine takes the command");
         } else {
             let sa = current_sa(&pair.b_events).expect("sa");
-            pair.b.rekey_child(now, sa, old_b).unwrap();
+            pair.b
+                .rekey_child(now, sa, old_b)
+                .expect("the engine takes the command");
         }
         pair.drive(1000);
         assert_eq!(
@@ -108,7 +112,9 @@ fn make_before_break_the_new_child_is_announced_before_the_old_is_deleted() {
     let old = live_children(&pair.a_events)[0].inbound_spi;
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    pair.a.rekey_child(now, sa, old).unwrap();
+    pair.a
+        .rekey_child(now, sa, old)
+        .expect("the engine takes the command");
     pair.drive(1000);
     for events in [&pair.a_events, &pair.b_events] {
         let new_at = events.iter().rposition(
@@ -133,8 +139,12 @@ fn simultaneous_child_rekey_leaves_exactly_one_new_child() {
         current_sa(&pair.b_events).expect("b"),
     );
     let now = pair.now;
-    pair.a.rekey_child(now, sa_a, old_a).unwrap();
-    pair.b.rekey_child(now, sa_b, old_b).unwrap();
+    pair.a
+        .rekey_child(now, sa_a, old_a)
+        .expect("the engine takes the command");
+    pair.b
+        .rekey_child(now, sa_b, old_b)
+        .expect("the engine takes the command");
     pair.drive(2000);
     assert_eq!(pair.assert_live_children_match(), 1);
     let live = live_children(&pair.a_events)[0].inbound_spi;
@@ -152,9 +162,13 @@ fn ike_rekey_with_additional_key_exchange_moves_children() {
         );
         let now = pair.now;
         if by_initiator {
-            pair.a.rekey_ike(now, old_a).unwrap();
+            pair.a
+                .rekey_ike(now, old_a)
+                .expect("the engine takes the command");
         } else {
-            pair.b.rekey_ike(now, old_b).unwrap();
+            pair.b
+                .rekey_ike(now, old_b)
+                .expect("the engine takes the command");
         }
         pair.drive(1000);
         let (new_a, new_b) = (
@@ -176,7 +190,9 @@ fn ike_rekey_with_additional_key_exchange_moves_children() {
         // The new IKE SA works: rekey the child on it and compare keys.
         let child = live_children(&pair.a_events)[0].inbound_spi;
         let now = pair.now;
-        pair.a.rekey_child(now, new_a, child).unwrap();
+        pair.a
+            .rekey_child(now, new_a, child)
+            .expect("the engine takes the command");
         pair.drive(1000);
         assert_eq!(pair.assert_live_children_match(), 1);
         assert!(pair.a_error().is_none() && pair.b_error().is_none());
@@ -201,9 +217,13 @@ fn rekeys_survive_loss_and_reordering() {
         let child = live_children(&pair.a_events)[0].inbound_spi;
         let now = pair.now;
         if round == 1 {
-            pair.a.rekey_ike(now, sa).unwrap();
+            pair.a
+                .rekey_ike(now, sa)
+                .expect("the engine takes the command");
         } else {
-            pair.a.rekey_child(now, sa, child).unwrap();
+            pair.a
+                .rekey_child(now, sa, child)
+                .expect("the engine takes the command");
         }
         pair.drive(5000);
         assert_eq!(pair.assert_live_children_match(), 1, "round {round}");
@@ -221,7 +241,9 @@ fn new_child_sa_through_create_child_sa() {
     let mut pair = established_pair(no_timers);
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    pair.a.create_child(now, sa, "net").unwrap();
+    pair.a
+        .create_child(now, sa, "net")
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(pair.assert_live_children_match(), 2);
 }
@@ -244,7 +266,7 @@ fn delete_child_and_ike_sa_from_each_side() {
         } else {
             pair.b.close_child(now, sa_b, cb)
         }
-        .unwrap();
+        .expect("the engine takes the command");
         pair.drive(1000);
         assert_eq!(pair.assert_live_children_match(), 0);
         let now = pair.now;
@@ -253,7 +275,7 @@ fn delete_child_and_ike_sa_from_each_side() {
         } else {
             pair.b.close(now, sa_b)
         }
-        .unwrap();
+        .expect("the engine takes the command");
         pair.drive(1000);
         assert_eq!(pair.a.sa_count() + pair.b.sa_count(), 0);
         assert!(
@@ -340,8 +362,12 @@ fn simultaneous_ike_rekeys_settle_on_one_new_ike_sa() {
         current_sa(&pair.b_events).expect("b"),
     );
     let now = pair.now;
-    pair.a.rekey_ike(now, a0).unwrap();
-    pair.b.rekey_ike(now, b0).unwrap();
+    pair.a
+        .rekey_ike(now, a0)
+        .expect("the engine takes the command");
+    pair.b
+        .rekey_ike(now, b0)
+        .expect("the engine takes the command");
     let until = pair.now + Duration::from_secs(120);
     pair.run_until(until);
     assert!(
@@ -363,7 +389,9 @@ fn invalid_spi_from_the_peer_removes_the_half_closed_child() {
     let (spi, a_ip) = (a_child.outbound_spi, pair.a_addr.ip());
     let now = pair.now;
     // B's datapath gets ESP for an SPI it does not know (as after a datapath restart).
-    pair.b.report_invalid_spi(now, a_ip, spi).unwrap();
+    pair.b
+        .report_invalid_spi(now, a_ip, spi)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert!(
         live_children(&pair.a_events).is_empty(),

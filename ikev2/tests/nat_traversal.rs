@@ -111,7 +111,9 @@ fn a_changed_nat_binding_is_followed_after_an_authenticated_message() {
     let sa = current_sa(&pair.a_events).expect("sa");
     let child = live_children(&pair.a_events)[0].inbound_spi;
     let now = pair.now;
-    pair.a.rekey_child(now, sa, child).unwrap();
+    pair.a
+        .rekey_child(now, sa, child)
+        .expect("the engine takes the command");
     pair.drive(1000);
     let new = pair.b.sas()[0].remote;
     assert_ne!(new, old);

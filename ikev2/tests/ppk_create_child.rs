@@ -75,7 +75,9 @@ fn rekey_child(pair: &mut Pair) -> EspSpi {
     let sa = current_sa(&pair.a_events).expect("sa");
     let old = first_child(pair);
     let now = pair.now;
-    pair.a.rekey_child(now, sa, old).unwrap();
+    pair.a
+        .rekey_child(now, sa, old)
+        .expect("the engine takes the command");
     pair.drive(2000);
     old
 }
@@ -86,7 +88,9 @@ fn first_rekey_attempt(pair: &mut Pair) -> (SaId, EspSpi) {
     let sa = current_sa(&pair.a_events).expect("sa");
     let old = first_child(pair);
     let now = pair.now;
-    pair.a.rekey_child(now, sa, old).unwrap();
+    pair.a
+        .rekey_child(now, sa, old)
+        .expect("the engine takes the command");
     pair.run_until(now + Duration::from_secs(1));
     (sa, old)
 }
@@ -99,9 +103,13 @@ fn every_create_child_sa_takes_a_fresh_ppk() {
     rekey_child(&mut pair);
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    pair.a.create_child(now, sa, "net").unwrap();
+    pair.a
+        .create_child(now, sa, "net")
+        .expect("the engine takes the command");
     pair.drive(2000);
-    pair.a.rekey_ike(now, sa).unwrap();
+    pair.a
+        .rekey_ike(now, sa)
+        .expect("the engine takes the command");
     pair.drive(2000);
     // The rekeyed IKE SA keeps the negotiation: its Child SA rekey takes a PPK too.
     let new_sa = current_sa(&pair.a_events).expect("sa");
@@ -216,7 +224,9 @@ fn the_responder_rekeying_takes_a_ppk_the_other_way() {
     // B now fetches fresh keys (enc_keys) and A looks them up (dec_keys).
     pair.key_source = Some(Kme::source_swapped(&kme));
     let now = pair.now;
-    pair.b.rekey_child(now, sa_b, old_b).unwrap();
+    pair.b
+        .rekey_child(now, sa_b, old_b)
+        .expect("the engine takes the command");
     pair.drive(2000);
     assert!(
         !live_children(&pair.b_events)
@@ -265,7 +275,9 @@ fn a_static_ppk_is_mixed_into_every_rekey_too() {
     assert_eq!(pair.assert_live_children_match(), 1);
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    pair.a.rekey_ike(now, sa).unwrap();
+    pair.a
+        .rekey_ike(now, sa)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_ne!(current_sa(&pair.a_events), Some(sa));
     assert_eq!(pair.assert_live_children_match(), 1);
@@ -311,7 +323,9 @@ fn an_ike_rekey_without_a_required_ppk_closes_the_ike_sa() {
     kme.borrow_mut().responder_down = true;
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    pair.a.rekey_ike(now, sa).unwrap();
+    pair.a
+        .rekey_ike(now, sa)
+        .expect("the engine takes the command");
     pair.drive(2000);
     assert_eq!(pair.a.stats().child_ppk_failures, 1);
     assert_eq!(

@@ -62,12 +62,14 @@ fn a_delete_is_local_on_the_side_that_sent_it_and_peer_on_the_other() {
         live_children(&pair.b_events)[0].inbound_spi,
     );
     let now = pair.now;
-    pair.b.close_child(now, sa, child).unwrap();
+    pair.b
+        .close_child(now, sa, child)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(children_closed(&pair.b_events), [CloseReason::Local]);
     assert_eq!(children_closed(&pair.a_events), [CloseReason::Peer]);
     let now = pair.now;
-    pair.b.close(now, sa).unwrap();
+    pair.b.close(now, sa).expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(ike_closed(&pair.b_events), [CloseReason::Local]);
     assert_eq!(ike_closed(&pair.a_events), [CloseReason::Peer]);
@@ -80,7 +82,9 @@ fn a_dead_peer_ends_the_sa_as_failed_with_a_timeout() {
     pair.policy = Box::new(|s| if s.from_a { Fate::Drop } else { Fate::Deliver });
     let now = pair.now;
     // Any request of ours that is never answered ends the SA (DPD does the same).
-    pair.a.rekey_ike(now, sa).unwrap();
+    pair.a
+        .rekey_ike(now, sa)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(pair.a_error(), Some(&Error::Timeout));
     assert_eq!(ike_closed(&pair.a_events), [CloseReason::Failed]);
@@ -92,7 +96,9 @@ fn the_ike_sa_a_rekey_replaced_closes_as_rekeyed() {
     let mut pair = established();
     let sa = current_sa(&pair.a_events).expect("sa");
     let now = pair.now;
-    pair.a.rekey_ike(now, sa).unwrap();
+    pair.a
+        .rekey_ike(now, sa)
+        .expect("the engine takes the command");
     pair.drive(1000);
     assert_eq!(ike_closed(&pair.a_events), [CloseReason::Rekeyed]);
     assert_eq!(ike_closed(&pair.b_events), [CloseReason::Rekeyed]);

@@ -59,8 +59,12 @@ fn collide(slow_is_a: bool) {
         _ => Fate::Deliver,
     });
     let now = pair.now;
-    pair.a.rekey_child(now, sa_a, old_a).unwrap();
-    pair.b.rekey_child(now, sa_b, old_b).unwrap();
+    pair.a
+        .rekey_child(now, sa_a, old_a)
+        .expect("the engine takes the command");
+    pair.b
+        .rekey_child(now, sa_b, old_b)
+        .expect("the engine takes the command");
     pair.drive(2000);
     assert!(pair.a_error().is_none() && pair.b_error().is_none());
     // Crossed SPIs and equal keys on the one live Child SA of each end.

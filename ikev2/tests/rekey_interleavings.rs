@@ -61,15 +61,23 @@ fn rekey_both(pair: &mut Pair, b_offset_us: i64) {
     let gap = Duration::from_micros(b_offset_us.unsigned_abs());
     let t0 = pair.now;
     if b_offset_us >= 0 {
-        pair.a.rekey_child(t0, sa_a, old_a).unwrap();
+        pair.a
+            .rekey_child(t0, sa_a, old_a)
+            .expect("the engine takes the command");
         pair.run_until(t0 + gap);
         let now = pair.now;
-        pair.b.rekey_child(now, sa_b, old_b).unwrap();
+        pair.b
+            .rekey_child(now, sa_b, old_b)
+            .expect("the engine takes the command");
     } else {
-        pair.b.rekey_child(t0, sa_b, old_b).unwrap();
+        pair.b
+            .rekey_child(t0, sa_b, old_b)
+            .expect("the engine takes the command");
         pair.run_until(t0 + gap);
         let now = pair.now;
-        pair.a.rekey_child(now, sa_a, old_a).unwrap();
+        pair.a
+            .rekey_child(now, sa_a, old_a)
+            .expect("the engine takes the command");
     }
 }
 
@@ -254,11 +262,15 @@ fn an_ike_rekey_due_while_the_peers_is_unfinished_waits() {
             current_sa(&pair.b_events).expect("b"),
         );
         let t0 = pair.now;
-        pair.a.rekey_ike(t0, a0).unwrap();
+        pair.a
+            .rekey_ike(t0, a0)
+            .expect("the engine takes the command");
         // A's CREATE_CHILD_SA reaches B at 5 ms, its IKE_FOLLOWUP_KE at 15 ms.
         pair.run_until(t0 + Duration::from_millis(7));
         let now = pair.now;
-        pair.b.rekey_ike(now, b0).unwrap();
+        pair.b
+            .rekey_ike(now, b0)
+            .expect("the engine takes the command");
         pair.drive(3000);
         let what = format!("seed {seed}");
         assert!(

@@ -93,7 +93,9 @@ fn pair_with_reserved(reserved: EspSpi) -> Pair {
         rc,
         colliding(),
     );
-    pair.b.reserve_spi(reserved).unwrap();
+    pair.b
+        .reserve_spi(reserved)
+        .expect("the engine takes the command");
     assert_eq!(
         pair.b.reserve_spi(reserved),
         Err(CommandError::SpiTaken(reserved)),
@@ -134,7 +136,9 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     let a_first = live_children(&pair.a_events)[0].inbound_spi;
 
     let now = pair.now;
-    pair.a.rekey_child(now, sa, a_first).unwrap();
+    pair.a
+        .rekey_child(now, sa, a_first)
+        .expect("the engine takes the command");
     pair.drive(1000);
     let after = b_spis(&pair);
     assert_eq!(after.len(), 1, "the old Child SA was deleted");
@@ -149,7 +153,9 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     // just replaced.
     let a_second = live_children(&pair.a_events)[0].inbound_spi;
     let now = pair.now;
-    pair.a.rekey_child(now, sa, a_second).unwrap();
+    pair.a
+        .rekey_child(now, sa, a_second)
+        .expect("the engine takes the command");
     pair.drive(1000);
     let third = b_spis(&pair)[0];
     let used = [EspSpi(CYCLE[0]), first, second];
@@ -161,6 +167,8 @@ fn a_rekey_avoids_the_sa_it_replaces_and_spis_are_reused_only_after_the_delay() 
     assert!(!pair.b.spi_in_use(second));
     let reserved = EspSpi(CYCLE[0]);
     assert!(pair.b.spi_in_use(third) && pair.b.spi_in_use(reserved));
-    pair.b.release_spi(reserved).unwrap();
+    pair.b
+        .release_spi(reserved)
+        .expect("the engine takes the command");
     assert!(!pair.b.spi_in_use(reserved));
 }

@@ -47,7 +47,9 @@ fn responder_rekey_outstanding(pair: &mut Pair) -> Vec<Vec<u8>> {
     let sa = current_sa(&pair.b_events).expect("B's SA");
     let child = live_children(&pair.b_events)[0].inbound_spi;
     let now = pair.now;
-    pair.b.rekey_child(now, sa, child).unwrap();
+    pair.b
+        .rekey_child(now, sa, child)
+        .expect("the engine takes the command");
     let held: Vec<Vec<u8>> = std::iter::from_fn(|| pair.b.poll_transmit())
         .map(|t| t.data)
         .collect();

@@ -113,7 +113,11 @@ impl Driver {
             if ours {
                 continue;
             }
-            if self.endpoint.report_invalid_spi(now, remote.ip(), spi).is_ok() {
+            if self
+                .endpoint
+                .report_invalid_spi(now, remote.ip(), spi)
+                .is_ok()
+            {
                 self.count("invalid_spi_reported");
                 tracing::debug!(%remote, spi = %format_args!("{spi:08x}"), "ESP with an unknown SPI: INVALID_SPI sent");
             } else {

@@ -175,9 +175,13 @@ impl EapMethod {
             let now = pair.now;
             for (_, to_a, sa, step) in due.extract_if(.., |d| d.0 <= now) {
                 if to_a {
-                    pair.a.eap_respond(now, sa, step).unwrap();
+                    pair.a
+                        .eap_respond(now, sa, step)
+                        .expect("the engine takes the command");
                 } else {
-                    pair.b.eap_respond(now, sa, step).unwrap();
+                    pair.b
+                        .eap_respond(now, sa, step)
+                        .expect("the engine takes the command");
                 }
             }
             let done = |up: bool, err: bool| up || err;
