@@ -12,7 +12,7 @@ use dataplane::{
 };
 use esp::{AddrRange, Cipher, DropReason, Lifetime, PortRange, SaConfig, SaEvent, TrafficSelector};
 use ikev2::wire::IpSelector;
-use ikev2::{ChildSa, Negotiated, SaId};
+use ikev2::{ChildSa, EspSpi, Negotiated, SaId};
 use ipsec_crypto::CryptoProvider;
 use tokio::sync::mpsc;
 
@@ -195,27 +195,27 @@ impl ChildSaSink for DataplaneSink {
         Ok(())
     }
 
-    fn retire(&mut self, _ike_sa: SaId, inbound_spi: u32) {
-        let Some(id) = self.installed.remove(&inbound_spi) else {
+    fn retire(&mut self, _ike_sa: SaId, inbound_spi: EspSpi) {
+        let Some(id) = self.installed.remove(&inbound_spi.0) else {
             return;
         };
-        if let Some(next) = self.rekeys.removed(inbound_spi)
+        if let Some(next) = self.rekeys.removed(inbound_spi.0)
             && let Err(e) = self.handle.activate_outbound(next)
         {
             tracing::debug!(error = %e, "successor of a removed Child SA is gone");
         }
         match self.handle.remove_child_sa(id) {
             Ok(()) => {
-                tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA removed from the datapath")
+                tracing::info!(%inbound_spi, "Child SA removed from the datapath")
             }
             Err(e) => {
-                tracing::warn!(inbound_spi = %format_args!("{inbound_spi:08x}"), error = %e, "cannot remove Child SA from the datapath")
+                tracing::warn!(%inbound_spi, error = %e, "cannot remove Child SA from the datapath")
             }
         }
     }
 
-    fn move_peer(&mut self, inbound_spi: u32, remote: SocketAddr) {
-        let Some(id) = self.installed.get(&inbound_spi).copied() else {
+    fn move_peer(&mut self, inbound_spi: EspSpi, remote: SocketAddr) {
+        let Some(id) = self.installed.get(&inbound_spi.0).copied() else {
             return;
         };
         let peer = if self.encapsulation == Encapsulation::Udp {
@@ -225,21 +225,21 @@ impl ChildSaSink for DataplaneSink {
         };
         match self.handle.set_peer(id, peer) {
             Ok(()) => {
-                tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), %peer, "Child SA follows the peer's new address")
+                tracing::info!(%inbound_spi, %peer, "Child SA follows the peer's new address")
             }
             Err(e) => {
-                tracing::warn!(inbound_spi = %format_args!("{inbound_spi:08x}"), error = %e, "cannot move Child SA to the peer's new address")
+                tracing::warn!(%inbound_spi, error = %e, "cannot move Child SA to the peer's new address")
             }
         }
     }
 
-    fn counters(&self) -> BTreeMap<u32, ChildSaCounters> {
+    fn counters(&self) -> BTreeMap<EspSpi, ChildSaCounters> {
         let by_outbound: HashMap<u32, u32> = self
             .installed
             .iter()
             .map(|(i, id)| (id.outbound_spi, *i))
             .collect();
-        let mut out: BTreeMap<u32, ChildSaCounters> = BTreeMap::new();
+        let mut out: BTreeMap<EspSpi, ChildSaCounters> = BTreeMap::new();
         for s in self.handle.sa_stats() {
             let key = match s.direction {
                 Direction::Inbound if self.installed.contains_key(&s.spi) => s.spi,
@@ -249,7 +249,7 @@ impl ChildSaSink for DataplaneSink {
                 },
                 _ => continue,
             };
-            add_counters(out.entry(key).or_default(), &s);
+            add_counters(out.entry(EspSpi(key)).or_default(), &s);
         }
         out
     }
@@ -309,7 +309,7 @@ impl ChildSaSink for DataplaneSink {
             .take_sa_events()
             .into_iter()
             .map(|r| LifetimeEvent {
-                spi: r.spi,
+                spi: EspSpi(r.spi),
                 outbound: r.direction == Direction::Outbound,
                 kind: match r.event {
                     SaEvent::SoftLifetime => LifetimeKind::Soft,
@@ -354,9 +354,10 @@ fn forward_events(
     for event in events {
         let out = match event {
             DataplaneEvent::SaEvents => DatapathEvent::LifetimesPending,
-            DataplaneEvent::UnknownSpi { spi, from } => {
-                DatapathEvent::UnknownSpi { remote: from, spi }
-            }
+            DataplaneEvent::UnknownSpi { spi, from } => DatapathEvent::UnknownSpi {
+                remote: from,
+                spi: EspSpi(spi),
+            },
             DataplaneEvent::Acquire { trap, src, dst } => DatapathEvent::Acquire { trap, src, dst },
             _ => continue,
         };

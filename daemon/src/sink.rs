@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 use ikev2::wire::IpSelector;
-use ikev2::{ChildSa, SaId};
+use ikev2::{ChildSa, EspSpi, SaId};
 use tokio::sync::mpsc;
 
 use crate::config::{TrafficLimits, format_selector};
@@ -34,16 +34,16 @@ pub trait ChildSaSink: Send + 'static {
     ) -> Result<(), SinkError>;
 
     /// Removes a Child SA, identified by the SPI of the packets we receive.
-    fn retire(&mut self, ike_sa: SaId, inbound_spi: u32);
+    fn retire(&mut self, ike_sa: SaId, inbound_spi: EspSpi);
 
     /// Sends a Child SA's outbound packets to a new peer address (a NAT rebinding). With raw
     /// ESP only the address counts.
-    fn move_peer(&mut self, inbound_spi: u32, remote: SocketAddr) {
+    fn move_peer(&mut self, inbound_spi: EspSpi, remote: SocketAddr) {
         let _ = (inbound_spi, remote);
     }
 
     /// Traffic counters of every installed Child SA, by inbound SPI.
-    fn counters(&self) -> BTreeMap<u32, ChildSaCounters>;
+    fn counters(&self) -> BTreeMap<EspSpi, ChildSaCounters>;
 
     /// Datapath-wide counters by name; empty without a datapath.
     fn datapath_stats(&self) -> BTreeMap<String, u64> {
@@ -134,7 +134,7 @@ pub enum DatapathEvent {
         data: Vec<u8>,
     },
     /// ESP from `remote` for an SPI the datapath does not have (rate-limited).
-    UnknownSpi { remote: SocketAddr, spi: u32 },
+    UnknownSpi { remote: SocketAddr, spi: EspSpi },
     /// Outbound traffic from `src` to `dst` hit trap policy `trap` and no SA (rate-limited);
     /// the packet was dropped.
     Acquire { trap: u32, src: IpAddr, dst: IpAddr },
@@ -146,7 +146,7 @@ pub enum DatapathEvent {
 /// An SA that reached a byte or packet lifetime or used up its sequence numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LifetimeEvent {
-    pub spi: u32,
+    pub spi: EspSpi,
     pub outbound: bool,
     pub kind: LifetimeKind,
 }
@@ -170,7 +170,7 @@ pub struct SinkError(pub String);
 /// arrival. Used until the datapath is wired in, and in tests.
 #[derive(Debug, Default)]
 pub struct LoggingSink {
-    installed: BTreeMap<u32, Installed>,
+    installed: BTreeMap<EspSpi, Installed>,
 }
 
 /// What [`LoggingSink`] keeps about a Child SA.
@@ -179,7 +179,7 @@ pub struct Installed {
     pub ike_sa: SaId,
     pub connection: String,
     pub name: String,
-    pub outbound_spi: u32,
+    pub outbound_spi: EspSpi,
     pub proposal: String,
 }
 
@@ -190,7 +190,7 @@ impl LoggingSink {
     }
 
     /// The Child SAs installed and not retired, by inbound SPI.
-    pub fn installed(&self) -> &BTreeMap<u32, Installed> {
+    pub fn installed(&self) -> &BTreeMap<EspSpi, Installed> {
         &self.installed
     }
 }
@@ -219,20 +219,20 @@ impl ChildSaSink for LoggingSink {
             ike_sa,
             connection: connection.into(),
             name: child.name.clone(),
-            outbound_spi: child.outbound_spi.0,
+            outbound_spi: child.outbound_spi,
             proposal: child.suite.to_string(),
         };
-        self.installed.insert(child.inbound_spi.0, record);
+        self.installed.insert(child.inbound_spi, record);
         Ok(())
     }
 
-    fn retire(&mut self, _ike_sa: SaId, inbound_spi: u32) {
+    fn retire(&mut self, _ike_sa: SaId, inbound_spi: EspSpi) {
         if self.installed.remove(&inbound_spi).is_some() {
-            tracing::info!(inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA removed");
+            tracing::info!(%inbound_spi, "Child SA removed");
         }
     }
 
-    fn counters(&self) -> BTreeMap<u32, ChildSaCounters> {
+    fn counters(&self) -> BTreeMap<EspSpi, ChildSaCounters> {
         BTreeMap::new()
     }
 }

@@ -13,7 +13,7 @@ use iked::proto::{Command, IkeSaView, StatsView};
 use iked::{
     ChildSaSink, Daemon, DatapathEvent, LifetimeEvent, LifetimeKind, LoggingSink, SinkError,
 };
-use ikev2::{ChildSa, SaId};
+use ikev2::{ChildSa, EspSpi, SaId};
 use tokio::sync::mpsc;
 
 /// A datapath that records Child SAs, hands the daemon a queue of IKE messages and an event
@@ -35,10 +35,10 @@ impl ChildSaSink for TestDatapath {
     ) -> Result<(), SinkError> {
         self.inner.install(ike_sa, connection, child, limits)
     }
-    fn retire(&mut self, ike_sa: SaId, inbound_spi: u32) {
+    fn retire(&mut self, ike_sa: SaId, inbound_spi: EspSpi) {
         self.inner.retire(ike_sa, inbound_spi);
     }
-    fn counters(&self) -> std::collections::BTreeMap<u32, iked::proto::ChildSaCounters> {
+    fn counters(&self) -> std::collections::BTreeMap<EspSpi, iked::proto::ChildSaCounters> {
         self.inner.counters()
     }
     fn take_events(&mut self) -> Option<mpsc::Receiver<DatapathEvent>> {
@@ -114,7 +114,7 @@ fn a_lifetime_event_without_a_doorbell_still_rekeys_the_child_sa() {
         events_tx
             .try_send(DatapathEvent::UnknownSpi {
                 remote: "127.0.0.1:4500".parse().expect("addr"),
-                spi: 0x0100_0000 + spi,
+                spi: EspSpi(0x0100_0000 + spi),
             })
             .expect("room");
     }
@@ -134,7 +134,7 @@ fn a_lifetime_event_without_a_doorbell_still_rekeys_the_child_sa() {
         timeout_ms: Some(15_000),
     });
     let old = up.ike_sa.children[0].inbound_spi.clone();
-    let spi = u32::from_str_radix(&old, 16).expect("hex SPI");
+    let spi = EspSpi(u32::from_str_radix(&old, 16).expect("hex SPI"));
     lifetimes.lock().expect("lock").push(LifetimeEvent {
         spi,
         outbound: false,
@@ -175,7 +175,7 @@ fn an_outbound_soft_lifetime_rekeys_once() {
     });
     let child = &up.ike_sa.children[0];
     let (old_in, out) = (child.inbound_spi.clone(), child.outbound_spi.clone());
-    let spi = u32::from_str_radix(&out, 16).expect("hex SPI");
+    let spi = EspSpi(u32::from_str_radix(&out, 16).expect("hex SPI"));
     let event = |kind| LifetimeEvent {
         spi,
         outbound: true,

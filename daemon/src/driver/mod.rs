@@ -131,7 +131,7 @@ pub(crate) struct Driver {
     next_trap: u32,
     trap_owner: HashMap<u32, String>,
     /// Unknown SPIs from the datapath waiting to be reported: (when, peer, SPI).
-    unknown_spis: Vec<(Instant, SocketAddr, u32)>,
+    unknown_spis: Vec<(Instant, SocketAddr, EspSpi)>,
     /// SAs established since the last flush, whose `up` waiters are answered then (after their
     /// Child SAs arrived).
     just_established: Vec<SaId>,
@@ -387,7 +387,7 @@ impl Driver {
                 if h.flags.is_response()
                     && let Some(sa) = self.sas.get_mut(&ours)
                 {
-                    sa.timings.response_received(h.message_id.0, Instant::now());
+                    sa.timings.response_received(h.message_id, Instant::now());
                 }
                 match self.sas.get(&ours) {
                     Some(sa) => sa.span.clone(),
@@ -473,7 +473,7 @@ impl Driver {
             .filter(|e| e.state == SaState::Connecting)
         {
             sa.timings
-                .request_sent(h.exchange, h.message_id.0, Instant::now());
+                .request_sent(h.exchange, h.message_id, Instant::now());
         }
     }
 
@@ -714,9 +714,11 @@ impl Driver {
             .iter()
             .position(|c| c.inbound_spi == inbound_spi)?;
         let record = entry.children.remove(pos);
-        entry.span.in_scope(|| tracing::info!(child = %record.name, inbound_spi = %format_args!("{inbound_spi:08x}"), "Child SA deleted"));
+        entry
+            .span
+            .in_scope(|| tracing::info!(child = %record.name, %inbound_spi, "Child SA deleted"));
         let connection = entry.connection.clone();
-        self.sink.retire(sa, inbound_spi.0);
+        self.sink.retire(sa, inbound_spi);
         let _ = self.events.send(MonitorEvent::ChildSaRetired {
             connection,
             ike_sa: sa_name(sa),
@@ -761,8 +763,6 @@ impl Driver {
     ) {
         let found = self.sas.iter_mut().find_map(|(id, e)| {
             let child = e.children.iter_mut().find(|c| {
-                // The datapath names the SA by the SPI the engine chose.
-                let spi = EspSpi(spi);
                 if outbound {
                     c.outbound_spi == spi
                 } else {
@@ -772,7 +772,7 @@ impl Driver {
             Some((*id, e.connection.clone(), e.span.clone(), child))
         });
         let Some((sa, connection, span, child)) = found else {
-            tracing::debug!(spi = %format_args!("{spi:08x}"), ?kind, "lifetime event of an SA no longer listed");
+            tracing::debug!(%spi, ?kind, "lifetime event of an SA no longer listed");
             return;
         };
         let hard = kind == LifetimeKind::Hard;
@@ -780,7 +780,7 @@ impl Driver {
             return;
         }
         let (name, inbound_spi) = (child.name.clone(), child.inbound_spi);
-        span.in_scope(|| tracing::info!(child = %name, inbound_spi = %format_args!("{inbound_spi:08x}"), ?kind, "datapath lifetime reached: {}", if hard { "deleting the Child SA" } else { "rekeying the Child SA" }));
+        span.in_scope(|| tracing::info!(child = %name, %inbound_spi, ?kind, "datapath lifetime reached: {}", if hard { "deleting the Child SA" } else { "rekeying the Child SA" }));
         self.count(if hard {
             "child_sa_hard_lifetimes"
         } else {
@@ -995,7 +995,7 @@ impl Driver {
 
     fn retire_children(&mut self, sa: SaId, entry: SaEntry) {
         for c in entry.children {
-            self.sink.retire(sa, c.inbound_spi.0);
+            self.sink.retire(sa, c.inbound_spi);
             let _ = self.events.send(MonitorEvent::ChildSaRetired {
                 connection: entry.connection.clone(),
                 ike_sa: sa_name(sa),

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ikev2::{Error, SaId};
+use ikev2::{Error, EspSpi, SaId};
 
 use super::{Driver, SaState};
 use crate::config::{CloseAction, Connection, DpdAction, StartAction};
@@ -246,7 +246,7 @@ impl Driver {
         };
         entry.local = local;
         entry.remote = remote;
-        let spis: Vec<u32> = entry.children.iter().map(|c| c.inbound_spi.0).collect();
+        let spis: Vec<EspSpi> = entry.children.iter().map(|c| c.inbound_spi).collect();
         entry.span.in_scope(
             || tracing::info!(%remote, children = spis.len(), "peer moved: Child SAs follow"),
         );

@@ -79,7 +79,9 @@ impl Driver {
         }
         entry.span.in_scope(|| match &child {
             None => tracing::info!("IKE SA rekey requested"),
-            Some((c, spi)) => tracing::info!(child = %c, inbound_spi = %format_args!("{spi:08x}"), "Child SA rekey requested"),
+            Some((c, spi)) => {
+                tracing::info!(child = %c, inbound_spi = %spi, "Child SA rekey requested")
+            }
         });
         let (reply, rx) = oneshot::channel();
         self.rekeys.push(RekeyWaiter {

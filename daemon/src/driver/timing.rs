@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use ikev2::MessageId;
 use ikev2::wire::ExchangeType;
 
 use crate::proto::PhaseView;
@@ -21,7 +22,7 @@ pub(super) struct Timings {
 #[derive(Debug)]
 struct Exchange {
     exchange: ExchangeType,
-    message_id: u32,
+    message_id: MessageId,
     sent: Instant,
     answered: Option<Instant>,
 }
@@ -36,7 +37,12 @@ impl Timings {
     }
 
     /// Our request `message_id` left (a retransmission or later fragment keeps the first time).
-    pub(super) fn request_sent(&mut self, exchange: ExchangeType, message_id: u32, now: Instant) {
+    pub(super) fn request_sent(
+        &mut self,
+        exchange: ExchangeType,
+        message_id: MessageId,
+        now: Instant,
+    ) {
         if self.initiated.is_none()
             || self.established.is_some()
             || self.exchanges.iter().any(|e| e.message_id == message_id)
@@ -54,7 +60,7 @@ impl Timings {
     }
 
     /// A datagram of the response to `message_id` arrived.
-    pub(super) fn response_received(&mut self, message_id: u32, now: Instant) {
+    pub(super) fn response_received(&mut self, message_id: MessageId, now: Instant) {
         if self.established.is_some() {
             return;
         }
@@ -141,18 +147,18 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms| t0 + Duration::from_millis(ms);
         let mut t = Timings::initiated(t0);
-        t.request_sent(ExchangeType::IKE_SA_INIT, 0, at(1));
-        t.request_sent(ExchangeType::IKE_SA_INIT, 0, at(5));
-        t.response_received(0, at(3));
-        t.request_sent(ExchangeType::IKE_INTERMEDIATE, 1, at(4));
-        t.response_received(1, at(6));
-        t.response_received(1, at(7));
+        t.request_sent(ExchangeType::IKE_SA_INIT, MessageId(0), at(1));
+        t.request_sent(ExchangeType::IKE_SA_INIT, MessageId(0), at(5));
+        t.response_received(MessageId(0), at(3));
+        t.request_sent(ExchangeType::IKE_INTERMEDIATE, MessageId(1), at(4));
+        t.response_received(MessageId(1), at(6));
+        t.response_received(MessageId(1), at(7));
         t.step("qkd enc_keys", Duration::from_millis(2));
-        t.request_sent(ExchangeType::IKE_AUTH, 2, at(8));
-        t.response_received(2, at(10));
+        t.request_sent(ExchangeType::IKE_AUTH, MessageId(2), at(8));
+        t.response_received(MessageId(2), at(10));
         t.established(at(10));
         t.child_installed(at(11));
-        t.request_sent(ExchangeType::INFORMATIONAL, 3, at(20));
+        t.request_sent(ExchangeType::INFORMATIONAL, MessageId(3), at(20));
         let v: Vec<(String, u64)> = t.view().into_iter().map(|p| (p.phase, p.micros)).collect();
         let want = [
             ("IKE_SA_INIT", 2000),

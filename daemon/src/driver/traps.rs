@@ -82,7 +82,7 @@ impl Driver {
     /// ESP for an SPI we do not have. It may be a Child SA we are still installing (the peer
     /// that answered our CREATE_CHILD_SA sends on it at once), so the report waits
     /// [`INVALID_SPI_GRACE`] and goes out only if the SPI is still not ours.
-    pub(super) fn unknown_spi(&mut self, remote: SocketAddr, spi: u32) {
+    pub(super) fn unknown_spi(&mut self, remote: SocketAddr, spi: EspSpi) {
         if self.unknown_spis.len() >= MAX_PENDING_REPORTS
             || self.unknown_spis.iter().any(|(_, _, s)| *s == spi)
         {
@@ -105,7 +105,6 @@ impl Driver {
             .partition(|(t, _, _)| *t <= now);
         self.unknown_spis = later;
         for (_, remote, spi) in due {
-            let spi = EspSpi(spi);
             let ours = self
                 .sas
                 .values()
@@ -119,10 +118,10 @@ impl Driver {
                 .is_ok()
             {
                 self.count("invalid_spi_reported");
-                tracing::debug!(%remote, spi = %format_args!("{spi:08x}"), "ESP with an unknown SPI: INVALID_SPI sent");
+                tracing::debug!(%remote, %spi, "ESP with an unknown SPI: INVALID_SPI sent");
             } else {
                 self.count("invalid_spi_unreported");
-                tracing::debug!(%remote, spi = %format_args!("{spi:08x}"), "ESP with an unknown SPI from a peer without an IKE SA");
+                tracing::debug!(%remote, %spi, "ESP with an unknown SPI from a peer without an IKE SA");
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use ikev2::SaId;
+use ikev2::{EspSpi, SaId};
 
 use super::{ChildRecord, Driver, SaEntry, SaState, sa_name};
 use crate::config::{Connection, PpkSourceKind, format_selector};
@@ -31,7 +31,7 @@ impl Driver {
                     child: c.name.clone(),
                     inbound_spi: format!("{:08x}", c.inbound_spi),
                     outbound_spi: format!("{:08x}", c.outbound_spi),
-                    counters: counters.get(&c.inbound_spi.0).cloned().unwrap_or_default(),
+                    counters: counters.get(&c.inbound_spi).cloned().unwrap_or_default(),
                 })
             })
             .collect::<Vec<_>>();
@@ -111,7 +111,7 @@ impl Driver {
         &self,
         id: SaId,
         e: &SaEntry,
-        counters: &BTreeMap<u32, ChildSaCounters>,
+        counters: &BTreeMap<EspSpi, ChildSaCounters>,
     ) -> IkeSaView {
         let info = e.info.as_ref();
         IkeSaView {
@@ -144,7 +144,7 @@ impl Driver {
 
 pub(super) fn child_view(
     c: &ChildRecord,
-    counters: &BTreeMap<u32, ChildSaCounters>,
+    counters: &BTreeMap<EspSpi, ChildSaCounters>,
 ) -> ChildSaView {
     ChildSaView {
         name: c.name.clone(),
@@ -154,6 +154,6 @@ pub(super) fn child_view(
         local_ts: c.local_ts.clone(),
         remote_ts: c.remote_ts.clone(),
         installed_secs: c.installed_at.elapsed().as_secs(),
-        counters: counters.get(&c.inbound_spi.0).cloned().unwrap_or_default(),
+        counters: counters.get(&c.inbound_spi).cloned().unwrap_or_default(),
     }
 }
