@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
+source scripts/lib/n2-capture.sh
 
 as_root "$0" "$@" || {
     skip_loudly "48-n2-transport needs root (network namespaces, raw IP sockets) and there is no sudo here"
@@ -37,6 +38,7 @@ AMF_IP=10.238.$(($$ % 250)).1
 N3IWF_IP=10.238.$(($$ % 250)).2
 UES=8
 WORK=$(mktemp -d /tmp/n2-transport.XXXXXX)
+N2_PCAP=$WORK/cap.pcap
 TSHARK_PID=
 passed=0
 failed=0
@@ -110,20 +112,6 @@ run_peers() {
     return "$rc"
 }
 
-# tshark_fields FILTER FIELD...: one line per packet (occurrences joined by commas).
-tshark_fields() {
-    local filter=$1
-    shift
-    local args=() f
-    for f in "$@"; do args+=(-e "$f"); done
-    tshark -r "$WORK/cap.pcap" -o sctp.checksum:CRC-32C -d udp.port==9899,sctp \
-        -Y "$filter" -T fields -E occurrence=a -E aggregator=, "${args[@]}" 2>/dev/null
-}
-
-count() {
-    tshark_fields "$1" frame.number | wc -l
-}
-
 data_chunks_have_ppid_60() {
     local ppids
     ppids=$(tshark_fields "sctp.data_payload_proto_id" sctp.data_payload_proto_id | tr ',' '\n' | sort | uniq -c | tr -s ' ')
@@ -139,21 +127,6 @@ ngap_decodes() {
     echo "   NGAP procedure codes (count code): ${codes//$'\n'/; }"
     # NGSetup (21) twice, InitialUEMessage (15) and DownlinkNASTransport (4) once per UE.
     grep -qx " 2 21" <<<"$codes" && grep -qx " $UES 15" <<<"$codes" && grep -qx " $UES 4" <<<"$codes"
-}
-
-nothing_malformed() {
-    local bad
-    bad=$(count "_ws.malformed || _ws.expert.severity == error")
-    echo "   malformed or erroneous packets: $bad"
-    [ "$bad" -eq 0 ]
-}
-
-checksums_valid() {
-    local all good
-    all=$(count "sctp")
-    good=$(count "sctp.checksum.status == 1")
-    echo "   SCTP packets: $all, CRC32c verified good: $good"
-    [ "$all" -gt 0 ] && [ "$all" -eq "$good" ]
 }
 
 ue_streams_avoid_zero() {

@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
 source scripts/lib/lab.sh
+source scripts/lib/n2-capture.sh
 
 as_root "$0" "$@" || {
     skip_loudly "49-n3iwf-n2 needs root (network namespaces, raw IP sockets, TUN) and there is no sudo here"
@@ -45,6 +46,7 @@ AMF_IP=$NET.1
 N3IWF_IP=$NET.2
 METRICS_PORT=9716
 WORK=$(mktemp -d /tmp/n3iwf-n2.XXXXXX)
+N2_PCAP=$WORK/n2.pcap
 chmod 755 "$WORK"
 PIDS=()
 TSHARK_PID=
@@ -162,47 +164,21 @@ stop_capture() {
     TSHARK_PID=
 }
 
-# fields FILTER FIELD...: one line per packet (occurrences joined by commas).
-fields() {
-    local filter=$1
-    shift
-    local args=() f
-    for f in "$@"; do args+=(-e "$f"); done
-    tshark -r "$WORK/n2.pcap" -o sctp.checksum:CRC-32C -Y "$filter" -T fields \
-        -E occurrence=a -E aggregator=, "${args[@]}" 2>/dev/null
-}
-count() { fields "$1" frame.number | wc -l; }
-
 ppid_60_only() {
     local all
-    all=$(fields "sctp.data_payload_proto_id" sctp.data_payload_proto_id | tr ',' '\n')
+    all=$(tshark_fields "sctp.data_payload_proto_id" sctp.data_payload_proto_id | tr ',' '\n')
     echo "   DATA chunk PPIDs: $(sort <<<"$all" | uniq -c | tr -s ' ' | tr '\n' ';')"
     [ -n "$all" ] && ! grep -qv '^60$' <<<"$all"
 }
 
 ng_setup_decoded_on_stream_0() {
     local codes streams
-    codes=$(fields "ngap" ngap.procedureCode | tr ',' '\n' | sort -n | uniq -c | tr -s ' ')
-    streams=$(fields "ngap.procedureCode == 21" sctp.data_sid | tr ',' '\n' | sort -u | tr '\n' ' ')
+    codes=$(tshark_fields "ngap" ngap.procedureCode | tr ',' '\n' | sort -n | uniq -c | tr -s ' ')
+    streams=$(tshark_fields "ngap.procedureCode == 21" sctp.data_sid | tr ',' '\n' | sort -u | tr '\n' ' ')
     echo "   NGAP procedure codes (count code): ${codes//$'\n'/; }; NG Setup on streams: $streams"
     # Two associations (the AMF went away and came back): NG Setup request and response each.
     # The N3IWF sends no NG Setup answer: four NG Setup PDUs are two requests and two responses.
     grep -qx " 4 21" <<<"$codes" && [ "$streams" = "0x0000 " ]
-}
-
-nothing_malformed() {
-    local bad
-    bad=$(count "_ws.malformed || _ws.expert.severity == error")
-    echo "   malformed or erroneous packets: $bad"
-    [ "$bad" -eq 0 ]
-}
-
-checksums_valid() {
-    local all good
-    all=$(count "sctp")
-    good=$(count "sctp.checksum.status == 1")
-    echo "   SCTP packets: $all, CRC32c good: $good"
-    [ "$all" -gt 0 ] && [ "$all" -eq "$good" ]
 }
 
 stats_show_ng_setup() {
