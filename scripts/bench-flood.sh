@@ -78,12 +78,8 @@ pqm_iked_start a "$BIN"
 ikectl a up net1 --timeout 15 >/dev/null
 wait_until 5 in_ns a ping -n -q -c 1 -W 1 -I 10.1.1.1 10.2.1.1 || { echo "tunnel does not pass traffic" >&2; exit 1; }
 
+passed=0
 failed=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then echo "ok   - $name"; else echo "FAIL - $name"; failed=$((failed + 1)); fi
-}
 
 echo "--- unflooded: ${SECS}s of iperf3 through the tunnel, legitimate handshakes alone"
 flood_phase baseline none

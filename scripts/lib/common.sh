@@ -71,3 +71,17 @@ wait_until() {
     done
     return 1
 }
+
+# check NAME COMMAND...: runs one check of a test script, prints "ok" or "FAIL" with its name,
+# and counts it in $passed or $failed (the script sets both to 0 first).
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "ok   - $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL - $name"
+        failed=$((failed + 1))
+    fi
+}

@@ -51,17 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 netns_up() {
     ip netns add "${P}a"

@@ -63,17 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 in_ns() { local ns=$1; shift; nsenter "--net=/run/netns/${P}$ns" -- "$@"; }
 

@@ -44,18 +44,6 @@ TRANSFER_MB=8
 passed=0
 failed=0
 
-# check NAME COMMAND...: runs a check and counts it.
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 ping_through() {
     ip netns exec "${P}a" ping -q -c 3 -i 0.2 -W 2 "$INNER_B" >"$WORK/ping.log" 2>&1 ||

@@ -49,18 +49,6 @@ trap 'exit 130' INT TERM
 
 passed=0
 failed=0
-# check NAME COMMAND...: runs a check and counts it.
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 P1=aes256gcm16-prfsha384-x25519-ke1_mlkem768
 P2=aes128gcm16-prfsha256-x25519-ke1_mlkem768

@@ -58,17 +58,6 @@ trap 'exit 130' INT TERM
 
 passed=0
 failed=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 ikectl() { local side=$1; shift; "$BIN/ikectl" --socket "$WORK/$side.sock" "$@"; }
 in_r() { nsenter "--net=/run/netns/${P}r" -- "$@"; }

@@ -47,17 +47,6 @@ trap 'exit 130' INT TERM
 
 passed=0
 failed=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 PROPOSAL=aes256gcm16-prfsha384-x25519-ke1_mlkem768
 ikectl() { local side=$1; shift; "$BIN/ikectl" --socket "$WORK/$side.sock" "$@"; }

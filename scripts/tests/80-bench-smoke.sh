@@ -68,12 +68,8 @@ if [ "$ready" != 1 ]; then
     echo "FAIL - iked did not start:"; tail -20 "$WORK/iked.log"; exit 1
 fi
 
+passed=0
 failed=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then echo "ok   - $name"; else echo "FAIL - $name"; failed=$((failed + 1)); fi
-}
 
 rc=0
 ip netns exec "${P}i" "$BIN/ike_load" --target 10.251.0.2:500 "${LOCALS[@]}" --count "$N" \
