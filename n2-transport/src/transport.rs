@@ -145,6 +145,15 @@ impl UserspaceSctp {
         self.udp_port
     }
 
+    /// The longest a dropped association's socket waits for a silent peer before it is closed.
+    pub const CLOSE_GRACE: std::time::Duration = ipsec_sys::sctp::USRSCTP_CLOSE_GRACE;
+
+    /// Dropped associations whose sockets are still shutting down (see
+    /// `ipsec_sys::sctp::Usrsctp::sockets_closing`).
+    pub fn sockets_closing(&self) -> usize {
+        self.stack.sockets_closing()
+    }
+
     fn open(&self, ipv6: bool) -> Result<SctpIo, N2Error> {
         SctpIo::user(self.stack, ipv6).map_err(N2Error::io("open a usrsctp socket"))
     }

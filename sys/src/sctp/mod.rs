@@ -13,7 +13,10 @@ mod kernel;
 mod usrsctp;
 
 pub use kernel::KernelSctpSocket;
-pub use usrsctp::{StackConfig, StackError, UpcallWaker, Usrsctp, UsrsctpLoadError, UsrsctpSocket};
+pub use usrsctp::{
+    CLOSE_GRACE as USRSCTP_CLOSE_GRACE, StackConfig, StackError, UpcallWaker, Usrsctp,
+    UsrsctpLoadError, UsrsctpSocket,
+};
 
 /// What goes with one outgoing message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

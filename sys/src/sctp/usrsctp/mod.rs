@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::ptr::NonNull;
 
 pub use api::UsrsctpLoadError;
+pub use reaper::GRACE as CLOSE_GRACE;
 pub use stack::{StackConfig, StackError, Usrsctp};
 pub use upcall::UpcallWaker;
 

@@ -16,7 +16,7 @@ use super::api::{Api, So};
 use super::upcall;
 
 /// How long a dropped socket may take to end its association before it is closed anyway.
-pub(super) const GRACE: Duration = Duration::from_secs(5);
+pub const GRACE: Duration = Duration::from_secs(5);
 
 /// The longest a wake-up from an upcall can go unnoticed.
 const POLL: Duration = Duration::from_millis(20);
@@ -55,8 +55,14 @@ pub(super) fn hand_over(api: &'static Api, so: NonNull<So>, token: usize) {
     reaper.wake.notify_one();
 }
 
+static REAPER: OnceLock<Arc<Reaper>> = OnceLock::new();
+
+/// How many dropped sockets are still waiting for their association to end.
+pub(super) fn closing() -> usize {
+    REAPER.get().map_or(0, |r| lock(&r.dying).len())
+}
+
 fn reaper(api: &'static Api) -> Arc<Reaper> {
-    static REAPER: OnceLock<Arc<Reaper>> = OnceLock::new();
     REAPER
         .get_or_init(|| {
             let reaper = Arc::new(Reaper {

@@ -143,6 +143,12 @@ impl Usrsctp {
         *self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many dropped sockets are still shutting down: each is closed once its association
+    /// has ended, or after a grace period of a few seconds when the peer has gone silent.
+    pub fn sockets_closing(&self) -> usize {
+        super::reaper::closing()
+    }
+
     fn init(&self, udp_port: u16) {
         // SAFETY: called once per process (under the `running` lock, before it is set); both
         // callbacks are null, which usrsctp accepts (no AF_CONN output, no debug output).
