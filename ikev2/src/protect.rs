@@ -248,3 +248,81 @@ fn sk_headers(
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use ipsec_crypto::{CbcAlgorithm, IntegAlgorithm};
+
+    use super::*;
+    use crate::wire::{ExchangeType, Flags, IKE_VERSION, IkeSpi, MessageId};
+
+    fn cbc() -> Protection {
+        let p = crate::test_provider();
+        let cipher = p.cbc(CbcAlgorithm::Aes256Cbc).expect("AES-CBC");
+        let integ = p
+            .integ(IntegAlgorithm::HmacSha256_128)
+            .expect("HMAC-SHA-256");
+        Protection::Cbc {
+            block: cipher.block_len(),
+            icv: integ.tag_len(),
+            cipher: cipher.new_key(&[7; 32]).expect("key"),
+            integ: integ.new_key(&[9; 32]).expect("key"),
+        }
+    }
+
+    fn header() -> Header {
+        Header {
+            spi_i: IkeSpi(1),
+            spi_r: IkeSpi(2),
+            next_payload: PayloadType::SK,
+            version: IKE_VERSION,
+            exchange: ExchangeType::IKE_AUTH,
+            flags: Flags::new(true, false),
+            message_id: MessageId(1),
+            length: 0,
+        }
+    }
+
+    /// A correctly authenticated SK payload whose one plaintext block is `block`.
+    fn sealed_block(prot: &Protection, block: [u8; 16]) -> (Vec<u8>, usize) {
+        let body_len = GENERIC_HEADER_LEN + 16 + 16 + 16;
+        let mut out = sk_headers(&header(), PayloadType::NONE, None, body_len).expect("headers");
+        let aad_end = out.len();
+        let iv = [3u8; 16];
+        out.extend_from_slice(&iv);
+        let ct_start = out.len();
+        out.extend_from_slice(&block);
+        prot.encrypt_and_tag(&mut out, aad_end, ct_start, &iv)
+            .expect("sealed");
+        let len = out.len();
+        (out, len - aad_end)
+    }
+
+    /// free5GC's N3IWF crashed on a CBC pad length beyond the plaintext (its issue #997). Here
+    /// it is an error, even when the integrity check passes.
+    #[test]
+    fn a_pad_length_beyond_the_plaintext_is_refused_after_integrity() {
+        let prot = cbc();
+        let mut block = [0u8; 16];
+        block[15] = 255;
+        let (datagram, body_len) = sealed_block(&prot, block);
+        assert_eq!(prot.open(&datagram, body_len), Err(OpenError::Padding));
+
+        block[15] = 15;
+        let (datagram, body_len) = sealed_block(&prot, block);
+        assert_eq!(prot.open(&datagram, body_len), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn short_and_tampered_bodies_are_refused() {
+        let prot = cbc();
+        let (mut datagram, body_len) = sealed_block(&prot, [0; 16]);
+        assert_eq!(
+            prot.open(&datagram[..datagram.len() - 1], body_len - 1),
+            Err(OpenError::Truncated)
+        );
+        let last = datagram.len() - 1;
+        datagram[last] ^= 1;
+        assert_eq!(prot.open(&datagram, body_len), Err(OpenError::Integrity));
+    }
+}

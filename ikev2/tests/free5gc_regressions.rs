@@ -1,7 +1,8 @@
 //! The classes of bad input that crashed or weakened free5GC's N3IWF (its issues #968, #972,
 //! #973 and #974), replayed against this engine: each is refused without a panic, counted, and
 //! leaves no state behind. (#938, #967 and #970 are EAP-5G and AN-parameter cases, covered by
-//! the `n3iwf` crate's wire tests; #994's replays by `unauthenticated.rs`.)
+//! the `n3iwf` crate's wire tests; #994's replays by `unauthenticated.rs`; #997's CBC padding
+//! by the unit tests of `src/protect.rs`.)
 
 mod sim;
 
