@@ -410,22 +410,15 @@ pub(crate) fn aead_algorithm(id: EncrId, bits: Option<u16>) -> Option<AeadAlgori
 
 /// The PRF for a PRF transform.
 pub(crate) fn prf_algorithm(id: PrfId) -> Option<PrfAlgorithm> {
-    Some(match id {
-        PrfId::HMAC_SHA2_256 => PrfAlgorithm::HmacSha256,
-        PrfId::HMAC_SHA2_384 => PrfAlgorithm::HmacSha384,
-        PrfId::HMAC_SHA2_512 => PrfAlgorithm::HmacSha512,
-        _ => return None,
-    })
+    HASHES.iter().find(|h| h.prf == id).map(|h| h.prf_algorithm)
 }
 
 /// The integrity algorithm for an INTEG transform.
 pub(crate) fn integ_algorithm(id: IntegId) -> Option<IntegAlgorithm> {
-    Some(match id {
-        IntegId::HMAC_SHA2_256_128 => IntegAlgorithm::HmacSha256_128,
-        IntegId::HMAC_SHA2_384_192 => IntegAlgorithm::HmacSha384_192,
-        IntegId::HMAC_SHA2_512_256 => IntegAlgorithm::HmacSha512_256,
-        _ => return None,
-    })
+    HASHES
+        .iter()
+        .find(|h| h.integ == id)
+        .map(|h| h.integ_algorithm)
 }
 
 fn is_aead(id: EncrId) -> bool {
@@ -451,31 +444,22 @@ fn encr_token(t: &str) -> Option<(EncrId, Option<u16>)> {
     })
 }
 
+/// An integrity algorithm by its strongSwan name (`sha256`) or alias (`sha2_256`).
 fn integ_token(t: &str) -> Option<IntegId> {
-    Some(match t {
-        "sha256" | "sha2_256" => IntegId::HMAC_SHA2_256_128,
-        "sha384" | "sha2_384" => IntegId::HMAC_SHA2_384_192,
-        "sha512" | "sha2_512" => IntegId::HMAC_SHA2_512_256,
-        _ => return None,
-    })
+    HASHES
+        .iter()
+        .find(|h| h.name == t || h.integ_alias == Some(t))
+        .map(|h| h.integ)
 }
 
+/// A PRF by the hash name after `prf` (`prfsha384`).
 fn hash_prf(t: &str) -> Option<PrfId> {
-    Some(match t {
-        "sha256" => PrfId::HMAC_SHA2_256,
-        "sha384" => PrfId::HMAC_SHA2_384,
-        "sha512" => PrfId::HMAC_SHA2_512,
-        _ => return None,
-    })
+    HASHES.iter().find(|h| h.name == t).map(|h| h.prf)
 }
 
+/// strongSwan's PRF when a proposal names none: HMAC with the integrity algorithm's hash.
 fn prf_for_integ(i: IntegId) -> Option<PrfId> {
-    Some(match i {
-        IntegId::HMAC_SHA2_256_128 => PrfId::HMAC_SHA2_256,
-        IntegId::HMAC_SHA2_384_192 => PrfId::HMAC_SHA2_384,
-        IntegId::HMAC_SHA2_512_256 => PrfId::HMAC_SHA2_512,
-        _ => return None,
-    })
+    HASHES.iter().find(|h| h.integ == i).map(|h| h.prf)
 }
 
 fn ke_token(t: &str) -> Option<(usize, KeId)> {
@@ -510,21 +494,17 @@ fn encr_name((id, bits): (EncrId, Option<u16>)) -> String {
 }
 
 fn integ_name(i: IntegId) -> &'static str {
-    match i {
-        IntegId::HMAC_SHA2_256_128 => "sha256",
-        IntegId::HMAC_SHA2_384_192 => "sha384",
-        IntegId::HMAC_SHA2_512_256 => "sha512",
-        _ => "unknown",
-    }
+    HASHES
+        .iter()
+        .find(|h| h.integ == i)
+        .map_or("unknown", |h| h.name)
 }
 
 fn prf_hash_name(p: PrfId) -> &'static str {
-    match p {
-        PrfId::HMAC_SHA2_256 => "sha256",
-        PrfId::HMAC_SHA2_384 => "sha384",
-        PrfId::HMAC_SHA2_512 => "sha512",
-        _ => "unknown",
-    }
+    HASHES
+        .iter()
+        .find(|h| h.prf == p)
+        .map_or("unknown", |h| h.name)
 }
 
 /// A short strongSwan-style listing of one proposal (every transform, unknown IDs as numbers),
@@ -569,6 +549,44 @@ pub fn ke_name(k: KeId) -> &'static str {
         _ => "unknown",
     }
 }
+
+/// One HMAC hash: its strongSwan name, and the integrity and PRF transforms built on it. Parsing,
+/// formatting and the provider's algorithms all read this one table.
+struct HmacHash {
+    name: &'static str,
+    integ_alias: Option<&'static str>,
+    integ: IntegId,
+    integ_algorithm: IntegAlgorithm,
+    prf: PrfId,
+    prf_algorithm: PrfAlgorithm,
+}
+
+const HASHES: [HmacHash; 3] = [
+    HmacHash {
+        name: "sha256",
+        integ_alias: Some("sha2_256"),
+        integ: IntegId::HMAC_SHA2_256_128,
+        integ_algorithm: IntegAlgorithm::HmacSha256_128,
+        prf: PrfId::HMAC_SHA2_256,
+        prf_algorithm: PrfAlgorithm::HmacSha256,
+    },
+    HmacHash {
+        name: "sha384",
+        integ_alias: Some("sha2_384"),
+        integ: IntegId::HMAC_SHA2_384_192,
+        integ_algorithm: IntegAlgorithm::HmacSha384_192,
+        prf: PrfId::HMAC_SHA2_384,
+        prf_algorithm: PrfAlgorithm::HmacSha384,
+    },
+    HmacHash {
+        name: "sha512",
+        integ_alias: Some("sha2_512"),
+        integ: IntegId::HMAC_SHA2_512_256,
+        integ_algorithm: IntegAlgorithm::HmacSha512_256,
+        prf: PrfId::HMAC_SHA2_512,
+        prf_algorithm: PrfAlgorithm::HmacSha512,
+    },
+];
 
 #[cfg(test)]
 mod tests {
