@@ -561,7 +561,17 @@ struct HmacHash {
     prf_algorithm: PrfAlgorithm,
 }
 
-const HASHES: [HmacHash; 3] = [
+const HASHES: [HmacHash; 4] = [
+    // RFC 2404 and RFC 2104: legacy peers only (free5GC's UE offers nothing else). No default
+    // proposal names it; a connection gets it only by listing `sha1` or `prfsha1`.
+    HmacHash {
+        name: "sha1",
+        integ_alias: Some("sha"),
+        integ: IntegId::HMAC_SHA1_96,
+        integ_algorithm: IntegAlgorithm::HmacSha1_96,
+        prf: PrfId::HMAC_SHA1,
+        prf_algorithm: PrfAlgorithm::HmacSha1,
+    },
     HmacHash {
         name: "sha256",
         integ_alias: Some("sha2_256"),
@@ -665,5 +675,73 @@ mod tests {
             .select(&peer.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false)
             .expect("match");
         assert!(!n.esn_enabled());
+    }
+
+    #[test]
+    fn free5gc_legacy_profile_parses_formats_and_maps_to_sha1() {
+        let ike = ProposalSpec::parse_ike("aes256-sha1-prfsha1-modp2048").expect("valid");
+        assert_eq!(ike.encr, vec![(EncrId::AES_CBC, Some(256))]);
+        assert_eq!(ike.integ, vec![IntegId::HMAC_SHA1_96]);
+        assert_eq!(ike.prf, vec![PrfId::HMAC_SHA1]);
+        assert_eq!(ike.ke[0], vec![KeId::MODP_2048]);
+        // As strongSwan does, the PRF follows the integrity algorithm when none is named.
+        let short = ProposalSpec::parse_ike("aes256-sha1-modp2048").expect("valid");
+        assert_eq!(short, ike);
+        assert_eq!(
+            ProposalSpec::parse_ike("aes256-sha-modp2048").expect("alias"),
+            ike
+        );
+
+        let n = ike
+            .select(&ike.to_wire(1, ProtocolId::IKE, vec![]), true)
+            .expect("match");
+        assert_eq!(n.to_string(), "aes256-sha1-prfsha1-modp2048");
+        assert_eq!(n.prf_algorithm(), Some(PrfAlgorithm::HmacSha1));
+        assert_eq!(
+            n.cbc(),
+            Some((CbcAlgorithm::Aes256Cbc, IntegAlgorithm::HmacSha1_96))
+        );
+        let wire = n.to_wire(1, ProtocolId::IKE, vec![]);
+        let ids: Vec<(u8, u16)> = wire
+            .transforms
+            .iter()
+            .map(|t| (t.transform_type.0, t.id))
+            .collect();
+        // RFC 7296 §3.3.2: ENCR 12 (AES-CBC), PRF 2 (HMAC-SHA1), INTEG 2, KE 14 (MODP-2048).
+        assert_eq!(ids, [(1, 12), (2, 2), (3, 2), (4, 14)]);
+        assert_eq!(describe(&wire), "aes256-prfsha1-sha1-modp2048");
+
+        let esp = ProposalSpec::parse_esp("aes256-sha1").expect("valid");
+        let n = esp
+            .select(&esp.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false)
+            .expect("match");
+        assert_eq!(n.to_string(), "aes256-sha1");
+        assert_eq!(
+            n.cbc(),
+            Some((CbcAlgorithm::Aes256Cbc, IntegAlgorithm::HmacSha1_96))
+        );
+    }
+
+    #[test]
+    fn sha1_is_chosen_only_by_a_spec_that_lists_it() {
+        let legacy = ProposalSpec::parse_ike("aes256-sha1-modp2048").expect("valid");
+        let offer = legacy.to_wire(1, ProtocolId::IKE, vec![]);
+        for ours in [
+            "aes256-sha256-modp2048",
+            "aes256-sha1-prfsha256-modp2048",
+            "aes256-sha256-prfsha1-modp2048",
+            "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
+        ] {
+            let spec = ProposalSpec::parse_ike(ours).expect(ours);
+            assert!(spec.select(&offer, true).is_none(), "{ours} took SHA-1");
+        }
+        // A peer offering SHA-2 before SHA-1 gets SHA-2 from a spec that allows both.
+        let both = ProposalSpec::parse_ike("aes256-sha256-sha1-modp2048").expect("valid");
+        let n = both
+            .select(&both.to_wire(1, ProtocolId::IKE, vec![]), true)
+            .expect("match");
+        assert_eq!(n.integ, Some(IntegId::HMAC_SHA2_256_128));
+        assert!(ProposalSpec::parse_esp("aes256-prfsha1").is_err());
+        assert!(ProposalSpec::parse_ike("aes256-sha1-prfsha-modp2048").is_err());
     }
 }
