@@ -175,6 +175,7 @@ fn ike_algorithms(proposal: &str) -> Option<(&'static str, &'static str)> {
         return Some((encr, "NONE [RFC4306]"));
     }
     let integ = match tokens.next()? {
+        "sha1" => "HMAC_SHA1_96 [RFC2404]",
         "sha256" => "HMAC_SHA2_256_128 [RFC4868]",
         "sha384" => "HMAC_SHA2_384_192 [RFC4868]",
         "sha512" => "HMAC_SHA2_512_256 [RFC4868]",
@@ -307,6 +308,14 @@ mod tests {
         assert_eq!(
             ike_algorithms("aes128-sha256-prfsha256-ecp256"),
             Some(("AES-CBC-128 [RFC3602]", "HMAC_SHA2_256_128 [RFC4868]"))
+        );
+        assert_eq!(
+            ike_algorithms("aes256-sha1-prfsha1-modp2048"),
+            Some(("AES-CBC-256 [RFC3602]", "HMAC_SHA1_96 [RFC2404]"))
+        );
+        assert_eq!(
+            esp_cbc(CbcAlgorithm::Aes256Cbc, IntegAlgorithm::HmacSha1_96),
+            Some(("AES-CBC [RFC3602]", 32, "HMAC-SHA-1-96 [RFC2404]"))
         );
         assert_eq!(ike_algorithms("chacha20poly1305-prfsha256-x25519"), None);
     }

@@ -892,3 +892,49 @@ fn the_longest_lifetimes_reach_the_engine_intact() {
         assert!(now.checked_add(d.expect("set")).is_some());
     }
 }
+
+/// SHA-1 is never in a default proposal; a site tunnel that lists the legacy profile gets it,
+/// with one warning per proposal naming the legacy algorithms.
+#[test]
+fn a_listed_sha1_profile_is_accepted_with_a_warning_naming_it() {
+    use ikev2::wire::{IntegId, PrfId};
+    let sha1 = |c: &ikev2::ConnectionConfig| {
+        let esp = c.children.iter().flat_map(|ch| ch.esp_proposals.iter());
+        c.ike_proposals
+            .iter()
+            .chain(esp)
+            .any(|p| p.integ.contains(&IntegId::HMAC_SHA1_96) || p.prf.contains(&PrfId::HMAC_SHA1))
+    };
+    let plain = parse(BASE).expect("valid");
+    assert!(
+        !sha1(&plain.connections[0].to_engine()),
+        "no SHA-1 by default"
+    );
+
+    let text = edit(
+        "proposals = [\"aes256gcm16-prfsha384-x25519-ke1_mlkem768\"]",
+        "proposals = [\"aes256-sha1-modp2048\"]",
+    )
+    .replacen(
+        "remote_ts = [\"10.2.0.0/16\"]",
+        "remote_ts = [\"10.2.0.0/16\"]\nesp_proposals = [\"aes256-sha1\"]",
+        1,
+    );
+    let config = parse(&text).expect("valid");
+    let conn = &config.connections[0];
+    assert_eq!(conn.hybrid, HybridPolicy::Classical);
+    assert!(sha1(&conn.to_engine()));
+    assert_eq!(
+        config.warnings,
+        [
+            "/etc/iked/iked.toml:6: connections.site-b.proposals: 'aes256-sha1-modp2048' names legacy algorithms (HMAC-SHA1-96, PRF-HMAC-SHA1, MODP-2048 without ML-KEM, not post-quantum): keep it only for peers that offer nothing better, such as free5GC's UE",
+            "/etc/iked/iked.toml:20: connections.site-b.children.net.esp_proposals: 'aes256-sha1' names legacy algorithms (HMAC-SHA1-96): keep it only for peers that offer nothing better, such as free5GC's UE",
+        ]
+    );
+    let strict = text.replacen(
+        "start_action = \"start\"",
+        "start_action = \"start\"\nhybrid = \"pqc\"",
+        1,
+    );
+    assert!(error_of(&strict).contains("needs an ML-KEM key exchange in every IKE proposal"));
+}

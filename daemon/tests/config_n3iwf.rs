@@ -153,6 +153,57 @@ fn a_listed_proposal_without_ml_kem_is_accepted_with_a_warning_unless_hybrid_for
     );
 }
 
+/// free5GC's UE offers only `aes256-sha1-modp2048` and ESP `aes256-sha1`: an N3IWF that lists
+/// them next to the hybrid default serves it, says at load which algorithms are legacy, and
+/// still offers and prefers the hybrid suite.
+#[test]
+fn the_legacy_profile_of_free5gc_ue_is_accepted_when_listed_and_named_in_warnings() {
+    use ikev2::wire::{IntegId, PrfId};
+    let dir = Dir::new();
+    let default = dir.parse(BASE).unwrap_or_else(|e| panic!("{e}"));
+    let engine = default
+        .connection(N3IWF_CONNECTION)
+        .expect("conn")
+        .to_engine();
+    let esp = engine.children.iter().flat_map(|c| c.esp_proposals.iter());
+    assert!(
+        engine.ike_proposals.iter().chain(esp).all(|p| {
+            !p.integ.contains(&IntegId::HMAC_SHA1_96) && !p.prf.contains(&PrfId::HMAC_SHA1)
+        }),
+        "SHA-1 is never a default"
+    );
+
+    let legacy = "key = \"n3iwf.key\"\nproposals = [\"aes256gcm16-prfsha384-x25519-ke1_mlkem768\", \"aes256-sha1-modp2048\"]\nesp_proposals = [\"aes256gcm16\", \"aes256-sha1\"]\n";
+    let config = dir
+        .parse(&BASE.replace("key = \"n3iwf.key\"\n", legacy))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let conn = config.connection(N3IWF_CONNECTION).expect("conn");
+    assert_eq!(conn.hybrid, HybridPolicy::Classical);
+    let engine = conn.to_engine();
+    assert_eq!(engine.ike_proposals.len(), 2);
+    let ue = &engine.ike_proposals[1];
+    assert_eq!(
+        (ue.integ.as_slice(), ue.prf.as_slice()),
+        (&[IntegId::HMAC_SHA1_96][..], &[PrfId::HMAC_SHA1][..])
+    );
+    assert_eq!(
+        engine.children[0].esp_proposals[1].integ,
+        [IntegId::HMAC_SHA1_96]
+    );
+    let tail = |w: &String| w.split_once(".toml:").map(|(_, t)| t.to_string());
+    let warnings: Vec<_> = config.warnings.iter().filter_map(tail).collect();
+    assert_eq!(
+        warnings,
+        [
+            "24: n3iwf.ike.proposals: 'aes256-sha1-modp2048' names legacy algorithms (HMAC-SHA1-96, PRF-HMAC-SHA1, MODP-2048 without ML-KEM, not post-quantum): keep it only for peers that offer nothing better, such as free5GC's UE",
+            "24: n3iwf.ike.proposals: 'aes256-sha1-modp2048' has no ML-KEM key exchange: UEs that choose it get a classical IKE SA",
+            "25: n3iwf.ike.esp_proposals: 'aes256-sha1' names legacy algorithms (HMAC-SHA1-96): keep it only for peers that offer nothing better, such as free5GC's UE",
+        ],
+        "{:?}",
+        config.warnings
+    );
+}
+
 #[test]
 fn each_mistake_names_its_line_and_field() {
     let dir = Dir::new();

@@ -264,9 +264,11 @@ fn cipher(
             IntegAlgorithm::HmacSha512_256,
             64,
         ),
+        // RFC 2404: only for peers that have nothing better (free5GC's UE).
+        "aes256-sha1" => cbc(CbcAlgorithm::Aes256Cbc, 32, IntegAlgorithm::HmacSha1_96, 20),
         _ => {
             let msg = "expected aes128gcm16, aes256gcm16, chacha20poly1305, aes128-sha256, \
-                       aes256-sha256, aes256-sha384 or aes256-sha512";
+                       aes256-sha256, aes256-sha384, aes256-sha512 or aes256-sha1 (legacy)";
             return Err(at.error(alg.span(), field, msg));
         }
     })
@@ -483,6 +485,32 @@ key = "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:1
         assert_eq!(ch.inbound.keymat.len(), 36);
         assert!(ch.selector.remote.contains("10.99.0.2".parse().unwrap()));
         assert!(!ch.selector.remote.contains("10.99.0.3".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_legacy_sha1_transform_takes_a_52_octet_key() {
+        let key = "00".repeat(52);
+        let text = GOOD
+            .replace("aes256gcm16", "aes256-sha1")
+            .replace(
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 01020304",
+                &key,
+            )
+            .replace(
+                "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:1c:1d:1e:1f:01:02:03:05",
+                &key,
+            );
+        let c = parse(&text, Path::new("t.toml")).unwrap();
+        assert_eq!(c.children[0].inbound.keymat.len(), 52);
+        assert_eq!(
+            c.children[0].inbound.cipher,
+            Cipher::Cbc {
+                cipher: CbcAlgorithm::Aes256Cbc,
+                integ: IntegAlgorithm::HmacSha1_96
+            }
+        );
+        let short = text.replacen(&key, &"00".repeat(64), 1);
+        assert_eq!(err(&short).field.as_deref(), Some("child[0].outbound.key"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The cipher of an SA behind one interface, applied to a whole ESP packet in place: an AEAD
-//! (RFC 4106, RFC 7634) or CBC with a truncated HMAC (RFC 3602, RFC 4868).
+//! (RFC 4106, RFC 7634) or CBC with a truncated HMAC (RFC 3602, RFC 4868; HMAC-SHA1-96 of RFC
+//! 2404 for legacy peers, 12-octet ICV).
 //!
 //! Packet layout (RFC 4303 §2): SPI (4) | Sequence Number (4) | IV | payload, padding, Pad
 //! Length, Next Header | ICV.

@@ -91,6 +91,33 @@ fn tampering_with_any_byte_fails_and_leaves_the_window_alone() {
     }
 }
 
+/// ESP `aes256-sha1` (free5GC's UE): a 12-octet ICV (RFC 2404 §3) after AES-CBC-256, both
+/// providers either way; a changed ICV octet is an authentication drop, counted, and the
+/// window and counters stay as they were.
+#[test]
+fn aes256_cbc_hmac_sha1_96_round_trips_and_a_tampered_icv_is_dropped() {
+    let cipher = *CIPHERS.last().unwrap();
+    let [a, b] = providers();
+    for (sealer, opener) in [(a, b), (b, a)] {
+        let (mut out, _) = pair(sealer, cipher, false);
+        let (_, mut inb) = pair(opener, cipher, false);
+        let inner = ipv4(61, 3);
+        let packet = seal(&mut out, &inner);
+        // Header 8, IV 16, 61 + 2 trailer octets padded to 64, ICV 12.
+        assert_eq!(packet.len(), 8 + 16 + 64 + 12);
+        let mut tampered = packet.clone();
+        *tampered.last_mut().unwrap() ^= 0x01;
+        assert_eq!(inb.open(&mut tampered), Err(DropReason::Authentication));
+        assert_eq!(inb.drops().authentication, 1);
+        assert_eq!(inb.drops().total(), 1);
+        assert_eq!((inb.highest_sequence(), inb.counters().packets), (0, 0));
+        let mut good = packet.clone();
+        let opened = inb.open(&mut good).unwrap();
+        assert_eq!(&good[opened.inner], &inner[..]);
+        assert_eq!(inb.counters().packets, 1);
+    }
+}
+
 #[test]
 fn truncated_and_extended_packets_are_refused() {
     let provider = providers()[0];

@@ -410,22 +410,15 @@ pub(crate) fn aead_algorithm(id: EncrId, bits: Option<u16>) -> Option<AeadAlgori
 
 /// The PRF for a PRF transform.
 pub(crate) fn prf_algorithm(id: PrfId) -> Option<PrfAlgorithm> {
-    Some(match id {
-        PrfId::HMAC_SHA2_256 => PrfAlgorithm::HmacSha256,
-        PrfId::HMAC_SHA2_384 => PrfAlgorithm::HmacSha384,
-        PrfId::HMAC_SHA2_512 => PrfAlgorithm::HmacSha512,
-        _ => return None,
-    })
+    HASHES.iter().find(|h| h.prf == id).map(|h| h.prf_algorithm)
 }
 
 /// The integrity algorithm for an INTEG transform.
 pub(crate) fn integ_algorithm(id: IntegId) -> Option<IntegAlgorithm> {
-    Some(match id {
-        IntegId::HMAC_SHA2_256_128 => IntegAlgorithm::HmacSha256_128,
-        IntegId::HMAC_SHA2_384_192 => IntegAlgorithm::HmacSha384_192,
-        IntegId::HMAC_SHA2_512_256 => IntegAlgorithm::HmacSha512_256,
-        _ => return None,
-    })
+    HASHES
+        .iter()
+        .find(|h| h.integ == id)
+        .map(|h| h.integ_algorithm)
 }
 
 fn is_aead(id: EncrId) -> bool {
@@ -451,31 +444,22 @@ fn encr_token(t: &str) -> Option<(EncrId, Option<u16>)> {
     })
 }
 
+/// An integrity algorithm by its strongSwan name (`sha256`) or alias (`sha2_256`).
 fn integ_token(t: &str) -> Option<IntegId> {
-    Some(match t {
-        "sha256" | "sha2_256" => IntegId::HMAC_SHA2_256_128,
-        "sha384" | "sha2_384" => IntegId::HMAC_SHA2_384_192,
-        "sha512" | "sha2_512" => IntegId::HMAC_SHA2_512_256,
-        _ => return None,
-    })
+    HASHES
+        .iter()
+        .find(|h| h.name == t || h.integ_alias == Some(t))
+        .map(|h| h.integ)
 }
 
+/// A PRF by the hash name after `prf` (`prfsha384`).
 fn hash_prf(t: &str) -> Option<PrfId> {
-    Some(match t {
-        "sha256" => PrfId::HMAC_SHA2_256,
-        "sha384" => PrfId::HMAC_SHA2_384,
-        "sha512" => PrfId::HMAC_SHA2_512,
-        _ => return None,
-    })
+    HASHES.iter().find(|h| h.name == t).map(|h| h.prf)
 }
 
+/// strongSwan's PRF when a proposal names none: HMAC with the integrity algorithm's hash.
 fn prf_for_integ(i: IntegId) -> Option<PrfId> {
-    Some(match i {
-        IntegId::HMAC_SHA2_256_128 => PrfId::HMAC_SHA2_256,
-        IntegId::HMAC_SHA2_384_192 => PrfId::HMAC_SHA2_384,
-        IntegId::HMAC_SHA2_512_256 => PrfId::HMAC_SHA2_512,
-        _ => return None,
-    })
+    HASHES.iter().find(|h| h.integ == i).map(|h| h.prf)
 }
 
 fn ke_token(t: &str) -> Option<(usize, KeId)> {
@@ -510,21 +494,17 @@ fn encr_name((id, bits): (EncrId, Option<u16>)) -> String {
 }
 
 fn integ_name(i: IntegId) -> &'static str {
-    match i {
-        IntegId::HMAC_SHA2_256_128 => "sha256",
-        IntegId::HMAC_SHA2_384_192 => "sha384",
-        IntegId::HMAC_SHA2_512_256 => "sha512",
-        _ => "unknown",
-    }
+    HASHES
+        .iter()
+        .find(|h| h.integ == i)
+        .map_or("unknown", |h| h.name)
 }
 
 fn prf_hash_name(p: PrfId) -> &'static str {
-    match p {
-        PrfId::HMAC_SHA2_256 => "sha256",
-        PrfId::HMAC_SHA2_384 => "sha384",
-        PrfId::HMAC_SHA2_512 => "sha512",
-        _ => "unknown",
-    }
+    HASHES
+        .iter()
+        .find(|h| h.prf == p)
+        .map_or("unknown", |h| h.name)
 }
 
 /// A short strongSwan-style listing of one proposal (every transform, unknown IDs as numbers),
@@ -569,6 +549,54 @@ pub fn ke_name(k: KeId) -> &'static str {
         _ => "unknown",
     }
 }
+
+/// One HMAC hash: its strongSwan name, and the integrity and PRF transforms built on it. Parsing,
+/// formatting and the provider's algorithms all read this one table.
+struct HmacHash {
+    name: &'static str,
+    integ_alias: Option<&'static str>,
+    integ: IntegId,
+    integ_algorithm: IntegAlgorithm,
+    prf: PrfId,
+    prf_algorithm: PrfAlgorithm,
+}
+
+const HASHES: [HmacHash; 4] = [
+    // RFC 2404 and RFC 2104: legacy peers only (free5GC's UE offers nothing else). No default
+    // proposal names it; a connection gets it only by listing `sha1` or `prfsha1`.
+    HmacHash {
+        name: "sha1",
+        integ_alias: Some("sha"),
+        integ: IntegId::HMAC_SHA1_96,
+        integ_algorithm: IntegAlgorithm::HmacSha1_96,
+        prf: PrfId::HMAC_SHA1,
+        prf_algorithm: PrfAlgorithm::HmacSha1,
+    },
+    HmacHash {
+        name: "sha256",
+        integ_alias: Some("sha2_256"),
+        integ: IntegId::HMAC_SHA2_256_128,
+        integ_algorithm: IntegAlgorithm::HmacSha256_128,
+        prf: PrfId::HMAC_SHA2_256,
+        prf_algorithm: PrfAlgorithm::HmacSha256,
+    },
+    HmacHash {
+        name: "sha384",
+        integ_alias: Some("sha2_384"),
+        integ: IntegId::HMAC_SHA2_384_192,
+        integ_algorithm: IntegAlgorithm::HmacSha384_192,
+        prf: PrfId::HMAC_SHA2_384,
+        prf_algorithm: PrfAlgorithm::HmacSha384,
+    },
+    HmacHash {
+        name: "sha512",
+        integ_alias: Some("sha2_512"),
+        integ: IntegId::HMAC_SHA2_512_256,
+        integ_algorithm: IntegAlgorithm::HmacSha512_256,
+        prf: PrfId::HMAC_SHA2_512,
+        prf_algorithm: PrfAlgorithm::HmacSha512,
+    },
+];
 
 #[cfg(test)]
 mod tests {
@@ -647,5 +675,73 @@ mod tests {
             .select(&peer.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false)
             .expect("match");
         assert!(!n.esn_enabled());
+    }
+
+    #[test]
+    fn free5gc_legacy_profile_parses_formats_and_maps_to_sha1() {
+        let ike = ProposalSpec::parse_ike("aes256-sha1-prfsha1-modp2048").expect("valid");
+        assert_eq!(ike.encr, vec![(EncrId::AES_CBC, Some(256))]);
+        assert_eq!(ike.integ, vec![IntegId::HMAC_SHA1_96]);
+        assert_eq!(ike.prf, vec![PrfId::HMAC_SHA1]);
+        assert_eq!(ike.ke[0], vec![KeId::MODP_2048]);
+        // As strongSwan does, the PRF follows the integrity algorithm when none is named.
+        let short = ProposalSpec::parse_ike("aes256-sha1-modp2048").expect("valid");
+        assert_eq!(short, ike);
+        assert_eq!(
+            ProposalSpec::parse_ike("aes256-sha-modp2048").expect("alias"),
+            ike
+        );
+
+        let n = ike
+            .select(&ike.to_wire(1, ProtocolId::IKE, vec![]), true)
+            .expect("match");
+        assert_eq!(n.to_string(), "aes256-sha1-prfsha1-modp2048");
+        assert_eq!(n.prf_algorithm(), Some(PrfAlgorithm::HmacSha1));
+        assert_eq!(
+            n.cbc(),
+            Some((CbcAlgorithm::Aes256Cbc, IntegAlgorithm::HmacSha1_96))
+        );
+        let wire = n.to_wire(1, ProtocolId::IKE, vec![]);
+        let ids: Vec<(u8, u16)> = wire
+            .transforms
+            .iter()
+            .map(|t| (t.transform_type.0, t.id))
+            .collect();
+        // RFC 7296 §3.3.2: ENCR 12 (AES-CBC), PRF 2 (HMAC-SHA1), INTEG 2, KE 14 (MODP-2048).
+        assert_eq!(ids, [(1, 12), (2, 2), (3, 2), (4, 14)]);
+        assert_eq!(describe(&wire), "aes256-prfsha1-sha1-modp2048");
+
+        let esp = ProposalSpec::parse_esp("aes256-sha1").expect("valid");
+        let n = esp
+            .select(&esp.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]), false)
+            .expect("match");
+        assert_eq!(n.to_string(), "aes256-sha1");
+        assert_eq!(
+            n.cbc(),
+            Some((CbcAlgorithm::Aes256Cbc, IntegAlgorithm::HmacSha1_96))
+        );
+    }
+
+    #[test]
+    fn sha1_is_chosen_only_by_a_spec_that_lists_it() {
+        let legacy = ProposalSpec::parse_ike("aes256-sha1-modp2048").expect("valid");
+        let offer = legacy.to_wire(1, ProtocolId::IKE, vec![]);
+        for ours in [
+            "aes256-sha256-modp2048",
+            "aes256-sha1-prfsha256-modp2048",
+            "aes256-sha256-prfsha1-modp2048",
+            "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
+        ] {
+            let spec = ProposalSpec::parse_ike(ours).expect(ours);
+            assert!(spec.select(&offer, true).is_none(), "{ours} took SHA-1");
+        }
+        // A peer offering SHA-2 before SHA-1 gets SHA-2 from a spec that allows both.
+        let both = ProposalSpec::parse_ike("aes256-sha256-sha1-modp2048").expect("valid");
+        let n = both
+            .select(&both.to_wire(1, ProtocolId::IKE, vec![]), true)
+            .expect("match");
+        assert_eq!(n.integ, Some(IntegId::HMAC_SHA2_256_128));
+        assert!(ProposalSpec::parse_esp("aes256-prfsha1").is_err());
+        assert!(ProposalSpec::parse_ike("aes256-sha1-prfsha-modp2048").is_err());
     }
 }

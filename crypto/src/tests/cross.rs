@@ -79,6 +79,7 @@ fn prf_integ_and_cbc_agree_across_providers() {
     let key = [0x33u8; 64];
     let data: &[&[u8]] = &[b"Ni | Nr", &[1, 2, 3], b"SPIi | SPIr"];
     for alg in [
+        PrfAlgorithm::HmacSha1,
         PrfAlgorithm::HmacSha256,
         PrfAlgorithm::HmacSha384,
         PrfAlgorithm::HmacSha512,
@@ -91,6 +92,7 @@ fn prf_integ_and_cbc_agree_across_providers() {
         assert_eq!(out_a, out_b, "{alg:?}");
     }
     for alg in [
+        IntegAlgorithm::HmacSha1_96,
         IntegAlgorithm::HmacSha256_128,
         IntegAlgorithm::HmacSha384_192,
         IntegAlgorithm::HmacSha512_256,

@@ -601,6 +601,7 @@ impl Validator<'_> {
         for p in raw.get_ref() {
             match parse(p.get_ref()) {
                 Ok(spec) => {
+                    self.legacy_warning(field, p, &spec);
                     texts.push(p.get_ref().clone());
                     specs.push(spec);
                 }

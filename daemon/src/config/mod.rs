@@ -12,6 +12,7 @@
 mod bounds;
 mod certs;
 mod error;
+mod legacy;
 mod limits;
 mod load;
 mod n3iwf;

@@ -8,6 +8,9 @@
 //! - AES-CBC: RFC 3602 §4 Case #7, a tunnel-mode ESP packet without integrity. Our transform
 //!   always has an HMAC, so the test computes the ICV with an independent HMAC implementation
 //!   (the `hmac` crate) over the coverage RFC 4303 §2.2.1 and §3.3.4 define.
+//! - HMAC-SHA1-96 (RFC 2404, legacy peers only): the same Case #7 packet; its ICVs were
+//!   computed with Python's `hmac`/`hashlib` (no SHA-1 crate is a dependency of `esp`):
+//!   `hmac.new(bytes(range(0x20, 0x34)), packet [+ ESN high bits], sha1).digest()[:12]`.
 
 use hmac::{Hmac, Mac};
 use ipsec_crypto::{AeadAlgorithm, CbcAlgorithm, IntegAlgorithm};
@@ -341,4 +344,34 @@ fn cbc_icv_covers_the_esn_high_bits() {
     inbound_before(&mut inbound, 0x1_0000_0002);
     assert_eq!(inbound.open(&mut packet), Err(DropReason::Authentication));
     assert_eq!(inbound.highest_sequence(), 0x1_0000_0001);
+}
+
+#[test]
+fn rfc3602_case7_cbc_packet_with_hmac_sha1_96() {
+    let case = rfc3602_case7();
+    let integ_key: Vec<u8> = (0x20..0x34).collect();
+    let keymat = [&case.keymat[..16], &integ_key].concat();
+    let cipher = Cipher::Cbc {
+        cipher: CbcAlgorithm::Aes128Cbc,
+        integ: IntegAlgorithm::HmacSha1_96,
+    };
+    for provider in providers() {
+        for (seq, icv) in [
+            (2u64, "cff2bdc2 07ceb804 a67b5470"),
+            (0x1_0000_0002, "41966fe4 af984cb9 c33094d4"),
+        ] {
+            let esn = seq > u64::from(u32::MAX);
+            let expected = esp_packet(0x8765, seq, &case.iv, &case.ciphertext, &unhex(icv));
+            let mut inbound =
+                InboundSa::new(provider, config(0x8765, cipher, &keymat, esn)).unwrap();
+            inbound_before(&mut inbound, seq);
+            let mut packet = expected.clone();
+            let opened = inbound.open(&mut packet).unwrap();
+            assert_eq!(&packet[opened.inner], &case.inner[..]);
+
+            let outbound = OutboundSa::new(provider, config(0x8765, cipher, &keymat, esn)).unwrap();
+            let sealed = seal_with_iv(&outbound, &case.inner, 4, seq, &case.iv);
+            assert_eq!(sealed, expected, "{} esn={esn}", provider.name());
+        }
+    }
 }

@@ -14,7 +14,7 @@ pub fn providers() -> [&'static dyn CryptoProvider; 2] {
 }
 
 /// Every transform the datapath supports.
-pub const CIPHERS: [Cipher; 6] = [
+pub const CIPHERS: [Cipher; 7] = [
     Cipher::Aead(AeadAlgorithm::Aes128Gcm16),
     Cipher::Aead(AeadAlgorithm::Aes256Gcm16),
     Cipher::Aead(AeadAlgorithm::ChaCha20Poly1305),
@@ -29,6 +29,11 @@ pub const CIPHERS: [Cipher; 6] = [
     Cipher::Cbc {
         cipher: CbcAlgorithm::Aes256Cbc,
         integ: IntegAlgorithm::HmacSha512_256,
+    },
+    // The legacy profile of free5GC's UE (ESP `aes256-sha1`).
+    Cipher::Cbc {
+        cipher: CbcAlgorithm::Aes256Cbc,
+        integ: IntegAlgorithm::HmacSha1_96,
     },
 ];
 

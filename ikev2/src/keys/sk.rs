@@ -181,3 +181,7 @@ impl IkeKeys {
 #[cfg(test)]
 #[path = "rfc9867_vectors.rs"]
 mod rfc9867_vectors;
+
+#[cfg(test)]
+#[path = "legacy_sha1_vectors.rs"]
+mod legacy_sha1_vectors;
