@@ -28,6 +28,7 @@ use super::auth_answer::Verified;
 use super::credentials::{find_auth, find_id, id_body, is_ike_fatal};
 use super::state::{AuthWait, Handshake, State, Step};
 use super::{Ctx, IkeSa, first_error_notify};
+use crate::auth_reply::FinalAuthReply;
 use crate::config::Identity;
 use crate::error::Error;
 use crate::event::Event;
@@ -42,9 +43,13 @@ pub enum EapStep {
     /// EAP peer).
     Message(Vec<u8>),
     /// The method succeeded, with its MSK (RFC 3748 §7.10), or `None` for a method without
-    /// one (AUTH then uses SK_pi/SK_pr). The responder then sends EAP-Success; the initiator
-    /// answers the responder's EAP-Success with it.
-    Success { msk: Option<SecretBytes> },
+    /// one (AUTH then uses SK_pi/SK_pr). The responder then sends EAP-Success, and `reply` goes
+    /// into its final IKE_AUTH response; the initiator answers the responder's EAP-Success with
+    /// it (its `reply` is not used).
+    Success {
+        msk: Option<SecretBytes>,
+        reply: FinalAuthReply,
+    },
     /// The method failed: the responder sends EAP-Failure; either side fails the IKE SA with
     /// AUTHENTICATION_FAILED.
     Failure,
@@ -229,7 +234,7 @@ impl IkeSa {
             (ServerPhase::AwaitDriver, EapStep::Message(request)) => {
                 Ok(Some(vec![Payload::Eap(request)]))
             }
-            (ServerPhase::AwaitDriver, EapStep::Success { msk }) => {
+            (ServerPhase::AwaitDriver, EapStep::Success { msk, .. }) => {
                 server.phase = ServerPhase::AwaitAuth(msk);
                 Ok(Some(vec![eap_result(EAP_SUCCESS, server.last_identifier)]))
             }
@@ -367,7 +372,7 @@ impl IkeSa {
                 client.phase = ClientPhase::Sent;
                 Ok(Some(Payload::Eap(response)))
             }
-            (true, EapStep::Success { msk }) => {
+            (true, EapStep::Success { msk, .. }) => {
                 let int_auth = hs.int_auth.finish(client.ike_auth_mid);
                 let idr = client.idr.as_ref().map(id_body).unwrap_or_default();
                 let ids = (self.conn.local_id.body(), idr);
@@ -472,9 +477,10 @@ impl fmt::Debug for EapStep {
                 .debug_tuple("Message")
                 .field(&format_args!("{} octets", m.len()))
                 .finish(),
-            Self::Success { msk } => f
+            Self::Success { msk, reply } => f
                 .debug_struct("Success")
                 .field("msk_len", &msk.as_ref().map(SecretBytes::len))
+                .field("reply", reply)
                 .finish(),
             Self::Failure => f.write_str("Failure"),
         }
