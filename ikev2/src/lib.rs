@@ -50,6 +50,11 @@ pub use wire::{EspSpi, IkeSpi, MessageId};
 /// Parsers otherwise reached only after authentication, for the fuzz targets.
 #[cfg(fuzzing)]
 pub use cert::fuzzing as cert_fuzzing;
+/// The initiator's reading of the final IKE_AUTH response, for the fuzz targets.
+#[cfg(fuzzing)]
+pub mod auth_reply_fuzzing {
+    pub use crate::sa::read_final_reply;
+}
 
 /// The provider unit tests run with: the default one when compiled in, else the pure-Rust one.
 #[cfg(test)]

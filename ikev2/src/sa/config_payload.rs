@@ -99,6 +99,16 @@ impl IkeSa {
     }
 }
 
+/// The initiator's reading of an authenticated final IKE_AUTH response: its CFG_REPLY, its
+/// private-use status notifies, and the counters that reading moved. For the fuzz target.
+#[cfg(fuzzing)]
+pub fn read_final_reply(payloads: &[Payload]) -> (Option<ConfigReply>, Vec<StatusNotify>, Stats) {
+    let mut stats = Stats::default();
+    let config = read_config(payloads, &mut stats);
+    let notifies = read_status_notifies(payloads, &mut stats);
+    (config, notifies, stats)
+}
+
 /// The first CP of the response as a CFG_REPLY; a malformed one, and any further CP, is
 /// counted and ignored.
 fn read_config(payloads: &[Payload], stats: &mut Stats) -> Option<ConfigReply> {

@@ -13,6 +13,8 @@ mod auth_answer;
 mod child;
 mod children;
 mod config_payload;
+#[cfg(fuzzing)]
+pub use config_payload::read_final_reply;
 mod create_child;
 mod credentials;
 mod dispatch;
