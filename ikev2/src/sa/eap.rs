@@ -7,7 +7,7 @@
 //! R: IDr, [CERT], AUTH, EAP(Request)
 //! I: -> Event::EapMessage(Request), waits for Endpoint::eap_respond
 //! I: EAP(Response)                  R: -> Event::EapMessage(Response) ...
-//! R: EAP(Success)                   (after EapStep::Success { msk, reply } from the server's driver)
+//! R: EAP(Success)                   (after EapStep::Success from the server's driver)
 //! I: -> Event::EapMessage(Success), EapStep::Success { msk } from the peer's driver
 //! I: AUTH, [CP(CFG_REQUEST)]        (prf(prf(MSK, "Key Pad for IKEv2"), InitiatorSignedOctets))
 //! R: AUTH, [CP(CFG_REPLY)], [N(private status)...], SAr2, TSi, TSr
@@ -18,9 +18,6 @@
 //! initiator sent a CFG_REQUEST in its first or last request; the first Child SA's TSi is
 //! narrowed to its address whether or not (TS_UNACCEPTABLE for that Child SA, not the IKE SA,
 //! when the initiator's TSi does not include it).
-//!
-//! ```text
-//! ```
 //!
 //! The AUTH payloads of the last exchange use the MSK as shared key, or SK_pi and SK_pr when
 //! the method derives no key; their IntAuth is that of the first IKE_AUTH request (RFC 9242
