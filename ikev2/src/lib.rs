@@ -6,6 +6,7 @@
 //! datagrams, deadlines and events come out of an [`Endpoint`]. All cryptography and randomness
 //! come from an [`ipsec_crypto::CryptoProvider`].
 
+mod auth_reply;
 mod cert;
 mod command_error;
 mod config;
@@ -24,6 +25,10 @@ mod stats;
 mod ts;
 pub mod wire;
 
+pub use auth_reply::{
+    ConfigReply, FinalAuthReply, MAX_STATUS_NOTIFIES, MAX_STATUS_NOTIFY_DATA, PRIVATE_STATUS_MIN,
+    StatusNotify,
+};
 pub use cert::{CertificateAuth, CertificateError, matches_identity};
 pub use command_error::CommandError;
 pub use config::{
@@ -45,6 +50,11 @@ pub use wire::{EspSpi, IkeSpi, MessageId};
 /// Parsers otherwise reached only after authentication, for the fuzz targets.
 #[cfg(fuzzing)]
 pub use cert::fuzzing as cert_fuzzing;
+/// The initiator's reading of the final IKE_AUTH response, for the fuzz targets.
+#[cfg(fuzzing)]
+pub mod auth_reply_fuzzing {
+    pub use crate::sa::read_final_reply;
+}
 
 /// The provider unit tests run with: the default one when compiled in, else the pure-Rust one.
 #[cfg(test)]

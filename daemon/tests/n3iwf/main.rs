@@ -3,8 +3,9 @@
 //! a UE that registers through our IKEv2 engine with EAP-5G, the AMF's 5G-AKA and KN3IWF as
 //! the MSK of the final AUTH.
 //!
-//! NAS over TCP is not reached here: the engine cannot yet give the UE its inner address (CP)
-//! or the NAS_IP4_ADDRESS and NAS_TCP_PORT notifies.
+//! The final IKE_AUTH response gives the UE its inner address (CP), the NAS_IP4_ADDRESS and
+//! NAS_TCP_PORT notifies, and a signalling SA narrowed to that address; NAS over TCP itself is
+//! not reached here (it needs the datapath's TUN device).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -14,9 +15,12 @@ mod harness;
 mod pki;
 mod ue;
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use fiveg_emu::amf_sim::{SimConfig, SimStats};
 use iked::client::ClientError;
-use iked::proto::{Command, ErrorCode, LoadView, UeView};
+use iked::proto::{Command, ErrorCode, IkeSaView, LoadView, UeView};
+use n3iwf::wire::notify3gpp::N3gppNotify;
 
 use common::{HYBRID, TestDaemon, site, wait_for};
 use harness::{N3iwfDaemon, PLMN, Sim, T, WAIT, ready, stack};
@@ -124,6 +128,8 @@ fn a_ue_registers_through_the_engine_with_eap_5g_and_kn3iwf_as_msk() {
     })
     .unwrap_or_else(|| panic!("not registered: {:?}", n3iwf.ues()));
     check_registered(&registered);
+    check_final_auth(&ue, &registered, &n3iwf.body);
+    check_signalling_sa_installed(&n3iwf, &registered, &n3iwf.body);
     let n = n3iwf.stats().n3iwf.expect("stats");
     assert_eq!((n.eap_started, n.registrations), (1, 1));
     assert!(n.failures.is_empty(), "{:?}", n.failures);
@@ -154,6 +160,76 @@ fn a_ue_registers_through_the_engine_with_eap_5g_and_kn3iwf_as_msk() {
     assert_eq!(n3iwf.ngap("UEContextRelease", "sent"), 1);
     assert_eq!(released.inner_addresses_in_use, 0);
     sim.stop();
+}
+
+/// The daemon holds (and installed in its datapath) the signalling SA with the narrowed
+/// selectors: the UE's /32 to the NAS address and port.
+fn check_signalling_sa_installed(n3iwf: &N3iwfDaemon, u: &UeView, body: &str) {
+    let sas: Vec<IkeSaView> = n3iwf
+        .client()
+        .call_as(Command::ListSas, T)
+        .expect("list-sas");
+    let sa = sas
+        .iter()
+        .find(|s| s.connection == "n3iwf")
+        .unwrap_or_else(|| panic!("the UE's IKE SA: {sas:?}"));
+    let [child] = sa.children.as_slice() else {
+        panic!("one Child SA: {sa:?}");
+    };
+    assert_eq!(child.name, "signalling");
+    let inner = u.inner_address.clone().expect("listed");
+    assert_eq!(child.remote_ts, [inner]);
+    assert_eq!(
+        child.local_ts,
+        [format!("127.0.0.1[tcp/{}]", nas_port(body))]
+    );
+}
+
+fn nas_port(body: &str) -> u16 {
+    body.lines()
+        .find_map(|l| l.strip_prefix("nas_port = "))
+        .expect("nas_port in the config")
+        .parse()
+        .expect("port")
+}
+
+/// TS 24.502 §7.3.2: what the UE learnt from the final IKE_AUTH response matches what the
+/// N3IWF lists and is configured with.
+fn check_final_auth(ue: &Ue, u: &UeView, body: &str) {
+    let inner: Ipv4Addr = u
+        .inner_address
+        .as_deref()
+        .expect("listed")
+        .parse()
+        .expect("IPv4");
+    let config = ue.config.expect("a CFG_REPLY");
+    assert_eq!(config.internal_ip4, Some(inner));
+    assert_eq!(
+        config.internal_netmask,
+        Some(Ipv4Addr::new(255, 255, 255, 0))
+    );
+    let nas_port = nas_port(body);
+    assert_eq!(
+        ue.notifies,
+        [
+            N3gppNotify::NasIp4Address(Ipv4Addr::LOCALHOST),
+            N3gppNotify::NasTcpPort(nas_port),
+        ]
+    );
+    let (ours, theirs) = ue.signalling_ts.as_ref().expect("the signalling SA");
+    let [own] = ours.as_slice() else {
+        panic!("one selector: {ours:?}");
+    };
+    assert_eq!(
+        (own.start_addr, own.end_addr),
+        (IpAddr::V4(inner), IpAddr::V4(inner)),
+        "narrowed to the inner address/32"
+    );
+    let [nas] = theirs.as_slice() else {
+        panic!("one selector: {theirs:?}");
+    };
+    assert_eq!(nas.start_addr, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert_eq!((nas.ip_protocol, nas.start_port), (6, nas_port));
 }
 
 fn check_registered(u: &UeView) {

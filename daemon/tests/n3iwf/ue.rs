@@ -14,13 +14,14 @@ use fiveg_emu::nas::{Nssai, SNssai, UeSecurityCapability};
 use fiveg_emu::secret::{Opc, SubscriberKey};
 use fiveg_emu::ue::{NwuUe, PeerStep, UeConfig, UeNas};
 use fiveg_emu::values::Sqn;
-use ikev2::wire::{IdType, Identification, IpSelector};
+use ikev2::wire::{IdType, Identification, IpSelector, NotifyType};
 use ikev2::{
-    AuthConfig, CertificateAuth, ChildConfig, ConnectionConfig, EapStep, Endpoint, EndpointConfig,
-    Event, Identity, ProposalSpec, SaId,
+    AuthConfig, CertificateAuth, ChildConfig, ConfigReply, ConnectionConfig, EapStep, Endpoint,
+    EndpointConfig, Event, FinalAuthReply, Identity, ProposalSpec, SaId,
 };
 use ipsec_crypto::SecretBytes;
 use n3iwf::wire::an_params::{AnParameters, EstablishmentCause};
+use n3iwf::wire::notify3gpp::N3gppNotify;
 
 /// TS 35.208 test set 1 (the emulated AMF's default subscriber).
 const K: [u8; 16] = [
@@ -42,6 +43,11 @@ pub(crate) struct Ue {
     pub(crate) eap_failure: bool,
     pub(crate) failed: Option<String>,
     pub(crate) closed: bool,
+    /// What the final IKE_AUTH response gave: the CFG_REPLY and the 3GPP notifies.
+    pub(crate) config: Option<ConfigReply>,
+    pub(crate) notifies: Vec<N3gppNotify>,
+    /// The signalling SA's selectors: (ours, the N3IWF's).
+    pub(crate) signalling_ts: Option<(Vec<IpSelector>, Vec<IpSelector>)>,
 }
 
 impl Ue {
@@ -93,6 +99,9 @@ impl Ue {
             eap_failure: false,
             failed: None,
             closed: false,
+            config: None,
+            notifies: Vec::new(),
+            signalling_ts: None,
         }
     }
 
@@ -153,7 +162,23 @@ impl Ue {
         match event {
             Event::EapMessage { sa, message } => self.eap(sa, &message),
             Event::IkeSaEstablished { .. } => self.established = true,
-            Event::ChildSaEstablished { .. } => self.children += 1,
+            Event::ChildSaEstablished { child, .. } => {
+                self.children += 1;
+                self.signalling_ts = Some((child.local_ts, child.remote_ts));
+            }
+            Event::AuthReply {
+                config, notifies, ..
+            } => {
+                self.config = config;
+                self.notifies = notifies
+                    .iter()
+                    .map(|n| {
+                        N3gppNotify::parse_data(NotifyType(n.notify_type), &n.data)
+                            .expect("a well-formed 3GPP notify")
+                            .expect("a 3GPP notify")
+                    })
+                    .collect();
+            }
             Event::IkeSaFailed { error, .. } => self.failed = Some(error.to_string()),
             Event::IkeSaClosed { .. } => self.closed = true,
             _ => {}
@@ -167,7 +192,10 @@ impl Ue {
             PeerStep::Success => {
                 let kn3iwf = self.nwu.kn3iwf().expect("KN3IWF after EAP-Success");
                 let msk = SecretBytes::from_slice(kn3iwf.dangerous_as_bytes());
-                EapStep::Success { msk: Some(msk) }
+                EapStep::Success {
+                    msk: Some(msk),
+                    reply: FinalAuthReply::default(),
+                }
             }
             PeerStep::Failure | PeerStep::Ignored(_) => {
                 self.eap_failure = true;
@@ -195,6 +223,8 @@ fn connection(pki: &Path) -> Arc<ConnectionConfig> {
         CertificateAuth::verify_only(&[der]).expect("ca"),
     )));
     conn.remote_id = Some(Identity::fqdn("n3iwf.example"));
+    // TS 24.502 §7.3.2: the UE asks for its inner address.
+    conn.request_internal_ip4 = true;
     let esp = vec![ProposalSpec::parse_esp("aes256gcm16").expect("esp")];
     conn.children = vec![ChildConfig::new(
         "signalling",

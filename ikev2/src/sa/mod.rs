@@ -12,6 +12,9 @@ mod auth;
 mod auth_answer;
 mod child;
 mod children;
+mod config_payload;
+#[cfg(fuzzing)]
+pub use config_payload::read_final_reply;
 mod create_child;
 mod credentials;
 mod dispatch;
@@ -399,3 +402,6 @@ pub(crate) fn dup(s: &SecretBytes) -> SecretBytes {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod cfg_request_tests;
