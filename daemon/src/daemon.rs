@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::config::Config;
+use crate::config::{Config, DaemonSettings};
 use crate::control::{self, ControlCtx};
-use crate::driver::{Driver, Inputs};
+use crate::driver::{Driver, DriverCommand, Inputs};
 use crate::essential::Essential;
 use crate::keylog::KeyLog;
 use crate::metrics;
@@ -49,32 +49,10 @@ impl Daemon {
         mut sink: Box<dyn ChildSaSink>,
     ) -> Result<Self, StartError> {
         let settings = config.daemon.clone();
-        let key_log = match settings.key_log.as_deref() {
-            Some(dir) => {
-                let k = KeyLog::open(dir).map_err(|e| StartError(e.to_string()))?;
-                tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
-                Some(k)
-            }
-            None => None,
-        };
+        let key_log = open_key_log(settings.key_log.as_deref())?;
         let datapath_ike = sink.ike_address();
-        let sockets = Arc::new(
-            Sockets::bind(&settings, datapath_ike.is_some())
-                .await
-                .map_err(|e| StartError(e.to_string()))?,
-        );
-        let (listener, owner) = control::bind(&settings.socket).map_err(|e| {
-            StartError(format!("control socket {}: {e}", settings.socket.display()))
-        })?;
-        let metrics_listener = match settings.metrics {
-            Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
-                    .map_err(|e| StartError(format!("metrics endpoint {addr}: {e}")))?,
-            ),
-            None => None,
-        };
-        let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+        let bound = Listeners::bind(&settings, datapath_ike.is_some()).await?;
+        let metrics_addr = bound.metrics.as_ref().and_then(|l| l.local_addr().ok());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let (essential, fatal) = Essential::new(shutdown_rx.clone());
@@ -91,47 +69,39 @@ impl Daemon {
             }
             None => (None, None),
         };
-        sockets.spawn_receivers(&dgram_tx, &essential);
+        bound.sockets.spawn_receivers(&dgram_tx, &essential);
         if let Some(ike) = sink.take_ike() {
             essential.spawn("the datapath's IKE forwarder", forward_ike(ike, dgram_tx));
         }
-        let ike_addrs = sockets.ike_addrs();
+        let ike_addrs = bound.sockets.ike_addrs();
         let config_path = config.path.clone();
+        let inputs = Inputs {
+            datagrams: dgram_rx,
+            commands: cmd_rx,
+            shutdown: shutdown_rx.clone(),
+            datapath: sink.take_events(),
+            essential: essential.clone(),
+            n3iwf: n3iwf_inputs,
+        };
         let provider = ipsec_crypto::default_provider();
-        let datapath = sink.take_events();
+        let sockets = Arc::clone(&bound.sockets);
         let driver = Driver::new(
             config,
             key_log,
             provider,
             sink,
-            Arc::clone(&sockets),
+            sockets,
             events.clone(),
             n3iwf,
         );
-        let inputs = Inputs {
-            datagrams: dgram_rx,
-            commands: cmd_rx,
-            shutdown: shutdown_rx.clone(),
-            datapath,
-            essential: essential.clone(),
-            n3iwf: n3iwf_inputs,
-        };
-        let (done_tx, driver_done) = oneshot::channel::<()>();
-        essential.spawn("the engine task", async move {
-            let _done = done_tx;
-            driver.run(inputs).await;
-        });
+        let driver_done = spawn_engine(driver, inputs, &essential);
         let ctx = Arc::new(ControlCtx {
             commands: cmd_tx.clone(),
             events,
             config_path: Mutex::new(config_path),
             shutdown: shutdown_rx.clone(),
         });
-        let control = control::serve(listener, owner, Arc::clone(&ctx));
-        essential.spawn("the control socket server", control);
-        if let Some(l) = metrics_listener {
-            essential.spawn("the metrics server", metrics::serve(l, cmd_tx, shutdown_rx));
-        }
+        bound.serve(&ctx, cmd_tx, shutdown_rx, &essential);
         tracing::info!(ike = ?ike_addrs, natt_in_datapath = ?datapath_ike, socket = %settings.socket.display(), metrics = ?metrics_addr, "iked started");
         Ok(Self {
             ike_addrs,
@@ -211,6 +181,78 @@ impl std::error::Error for StartError {}
 
 /// IKE messages the datapath admitted (per source, bounded) join the sockets' queue; while it
 /// is full they wait, and the datapath drops and counts what comes meanwhile.
+/// Opens the key log directory when one is configured, and says loudly that it is on.
+fn open_key_log(dir: Option<&Path>) -> Result<Option<KeyLog>, StartError> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    let k = KeyLog::open(dir).map_err(|e| StartError(e.to_string()))?;
+    tracing::warn!(dir = %dir.display(), "key log on: IKE and ESP keys are written for Wireshark (debugging only)");
+    Ok(Some(k))
+}
+
+/// Runs the engine as an essential task; the receiver closes when it ends (or unwinds).
+fn spawn_engine(driver: Driver, inputs: Inputs, essential: &Essential) -> oneshot::Receiver<()> {
+    let (done_tx, driver_done) = oneshot::channel::<()>();
+    essential.spawn("the engine task", async move {
+        let _done = done_tx;
+        driver.run(inputs).await;
+    });
+    driver_done
+}
+
+/// The sockets the daemon listens on, all bound before any task starts so that a taken
+/// address fails the start and leaves nothing running.
+struct Listeners {
+    sockets: Arc<Sockets>,
+    control: UnixListener,
+    /// The uid that owns the control socket.
+    owner: u32,
+    metrics: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// The IKE sockets (unless the datapath receives IKE), the control socket and the
+    /// metrics endpoint, in that order.
+    async fn bind(settings: &DaemonSettings, datapath_ike: bool) -> Result<Self, StartError> {
+        let sockets = Sockets::bind(settings, datapath_ike)
+            .await
+            .map_err(|e| StartError(e.to_string()))?;
+        let (control, owner) = control::bind(&settings.socket).map_err(|e| {
+            StartError(format!("control socket {}: {e}", settings.socket.display()))
+        })?;
+        let metrics = match settings.metrics {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| StartError(format!("metrics endpoint {addr}: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            sockets: Arc::new(sockets),
+            control,
+            owner,
+            metrics,
+        })
+    }
+
+    /// Serves the control socket and, when configured, the metrics endpoint.
+    fn serve(
+        self,
+        ctx: &Arc<ControlCtx>,
+        commands: mpsc::Sender<DriverCommand>,
+        shutdown: watch::Receiver<bool>,
+        essential: &Essential,
+    ) {
+        let control = control::serve(self.control, self.owner, Arc::clone(ctx));
+        essential.spawn("the control socket server", control);
+        if let Some(l) = self.metrics {
+            essential.spawn("the metrics server", metrics::serve(l, commands, shutdown));
+        }
+    }
+}
+
 async fn forward_ike(mut ike: mpsc::Receiver<DatapathEvent>, tx: mpsc::Sender<Datagram>) {
     while let Some(event) = ike.recv().await {
         let DatapathEvent::Ike {

@@ -10,7 +10,9 @@ use dataplane::{
     ChildSaId, Dataplane, DataplaneConfig, DataplaneEvent, DataplaneHandle, DataplaneStats,
     Direction, IkeMessage, SaStats, TunConfig,
 };
-use esp::{AddrRange, Cipher, DropReason, Lifetime, PortRange, SaConfig, SaEvent, TrafficSelector};
+use esp::{
+    AddrRange, Cipher, DropReason, Lifetime, PortRange, SaConfig, SaEvent, Spi, TrafficSelector,
+};
 use ikev2::wire::IpSelector;
 use ikev2::{ChildSa, EspSpi, Negotiated, SaId};
 use ipsec_crypto::CryptoProvider;
@@ -26,7 +28,8 @@ pub struct DataplaneSink {
     handle: DataplaneHandle,
     encapsulation: Encapsulation,
     ike_address: Option<SocketAddr>,
-    installed: HashMap<u32, ChildSaId>,
+    /// By inbound SPI.
+    installed: HashMap<Spi, ChildSaId>,
     /// Rekeys in progress, to move outbound traffic at the right moment.
     rekeys: RekeyHandover,
     events: Option<mpsc::Receiver<DatapathEvent>>,
@@ -164,8 +167,8 @@ impl ChildSaSink for DataplaneSink {
             c.lifetime = lifetime;
             c
         };
-        let inbound = sa(inbound_spi.0, inbound_keys);
-        let outbound = sa(outbound_spi.0, outbound_keys);
+        let inbound = sa(esp_spi(inbound_spi), inbound_keys);
+        let outbound = sa(esp_spi(outbound_spi), outbound_keys);
         let pair = dataplane::ChildSa {
             selector,
             peer,
@@ -177,10 +180,10 @@ impl ChildSaSink for DataplaneSink {
             None => self.handle.install_child_sa(pair),
         }
         .map_err(|e| SinkError(e.to_string()))?;
-        self.installed.insert(inbound_spi.0, id);
+        self.installed.insert(esp_spi(inbound_spi), id);
         match (child_replaces, deferred) {
-            (_, Some(old)) => self.rekeys.peer(old.0, id),
-            (Some(old), None) => self.rekeys.ours(old.0, inbound_spi.0),
+            (_, Some(old)) => self.rekeys.peer(esp_spi(old), id),
+            (Some(old), None) => self.rekeys.ours(esp_spi(old), esp_spi(inbound_spi)),
             (None, None) => {}
         }
         tracing::info!(
@@ -196,10 +199,10 @@ impl ChildSaSink for DataplaneSink {
     }
 
     fn retire(&mut self, _ike_sa: SaId, inbound_spi: EspSpi) {
-        let Some(id) = self.installed.remove(&inbound_spi.0) else {
+        let Some(id) = self.installed.remove(&esp_spi(inbound_spi)) else {
             return;
         };
-        if let Some(next) = self.rekeys.removed(inbound_spi.0)
+        if let Some(next) = self.rekeys.removed(esp_spi(inbound_spi))
             && let Err(e) = self.handle.activate_outbound(next)
         {
             tracing::debug!(error = %e, "successor of a removed Child SA is gone");
@@ -215,7 +218,7 @@ impl ChildSaSink for DataplaneSink {
     }
 
     fn move_peer(&mut self, inbound_spi: EspSpi, remote: SocketAddr) {
-        let Some(id) = self.installed.get(&inbound_spi.0).copied() else {
+        let Some(id) = self.installed.get(&esp_spi(inbound_spi)).copied() else {
             return;
         };
         let peer = if self.encapsulation == Encapsulation::Udp {
@@ -234,7 +237,7 @@ impl ChildSaSink for DataplaneSink {
     }
 
     fn counters(&self) -> BTreeMap<EspSpi, ChildSaCounters> {
-        let by_outbound: HashMap<u32, u32> = self
+        let by_outbound: HashMap<Spi, Spi> = self
             .installed
             .iter()
             .map(|(i, id)| (id.outbound_spi, *i))
@@ -249,7 +252,7 @@ impl ChildSaSink for DataplaneSink {
                 },
                 _ => continue,
             };
-            add_counters(out.entry(EspSpi(key)).or_default(), &s);
+            add_counters(out.entry(engine_spi(key)).or_default(), &s);
         }
         out
     }
@@ -309,7 +312,7 @@ impl ChildSaSink for DataplaneSink {
             .take_sa_events()
             .into_iter()
             .map(|r| LifetimeEvent {
-                spi: EspSpi(r.spi),
+                spi: engine_spi(r.spi),
                 outbound: r.direction == Direction::Outbound,
                 kind: match r.event {
                     SaEvent::SoftLifetime => LifetimeKind::Soft,
@@ -334,6 +337,17 @@ impl ChildSaSink for DataplaneSink {
     }
 }
 
+/// The engine's name for an SPI as the datapath's. `ikev2` and `esp` do not know each other;
+/// this and [`engine_spi`] are where the daemon crosses between them.
+fn esp_spi(spi: EspSpi) -> Spi {
+    Spi(spi.0)
+}
+
+/// The datapath's name for an SPI as the engine's.
+fn engine_spi(spi: Spi) -> EspSpi {
+    EspSpi(spi.0)
+}
+
 fn spawn(
     name: &str,
     f: impl FnOnce() + Send + 'static,
@@ -356,7 +370,7 @@ fn forward_events(
             DataplaneEvent::SaEvents => DatapathEvent::LifetimesPending,
             DataplaneEvent::UnknownSpi { spi, from } => DatapathEvent::UnknownSpi {
                 remote: from,
-                spi: EspSpi(spi),
+                spi: engine_spi(spi),
             },
             DataplaneEvent::Acquire { trap, src, dst } => DatapathEvent::Acquire { trap, src, dst },
             _ => continue,

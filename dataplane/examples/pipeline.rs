@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use dataplane::{Coalescer, Segmenter};
-use esp::{Cipher, InboundSa, OutboundSa, SaConfig};
+use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Spi};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes, default_provider};
 use ipsec_sys::{GsoType, VirtioNetHdr};
 
@@ -27,7 +27,13 @@ fn main() {
 
 fn run(alg: AeadAlgorithm) {
     let provider = default_provider();
-    let cfg = || SaConfig::new(0x1001, Cipher::Aead(alg), SecretBytes::new(vec![7; 36]));
+    let cfg = || {
+        SaConfig::new(
+            Spi(0x1001),
+            Cipher::Aead(alg),
+            SecretBytes::new(vec![7; 36]),
+        )
+    };
     let mut out = OutboundSa::new(provider, cfg()).expect("SA");
     let mut inb = InboundSa::new(provider, cfg()).expect("SA");
     inb_window_off(&mut inb);
@@ -101,7 +107,7 @@ fn run(alg: AeadAlgorithm) {
 /// uses a fresh inbound SA state each round by disabling the window.
 fn inb_window_off(sa: &mut InboundSa) {
     let provider = default_provider();
-    let mut cfg = SaConfig::new(0x1001, sa.cipher(), SecretBytes::new(vec![7; 36]));
+    let mut cfg = SaConfig::new(Spi(0x1001), sa.cipher(), SecretBytes::new(vec![7; 36]));
     cfg.replay_window = 0;
     *sa = InboundSa::new(provider, cfg).expect("SA");
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use esp::{DropCounters, EspError, SaConfig, SaEvent, TrafficSelector};
+use esp::{DropCounters, EspError, SaConfig, SaEvent, Spi, TrafficSelector};
 
 /// How ESP packets travel between the gateways.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,9 +113,9 @@ pub struct ChildSa {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ChildSaId {
     /// SPI of the inbound SA (chosen by us).
-    pub inbound_spi: u32,
+    pub inbound_spi: Spi,
     /// SPI of the outbound SA (chosen by the peer).
-    pub outbound_spi: u32,
+    pub outbound_spi: Spi,
 }
 
 /// Which way an SA carries traffic.
@@ -142,7 +142,7 @@ pub enum DataplaneEvent {
     /// tell the peer with INVALID_SPI (RFC 7296 §1.5).
     UnknownSpi {
         /// The SPI.
-        spi: u32,
+        spi: Spi,
         /// The sender.
         from: SocketAddr,
     },
@@ -161,7 +161,7 @@ pub enum DataplaneEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SaEventReport {
     /// The SA.
-    pub spi: u32,
+    pub spi: Spi,
     /// Its direction.
     pub direction: Direction,
     /// What happened.
@@ -185,7 +185,7 @@ pub const DEFAULT_IKE_RATE_PER_SOURCE: u32 = 5000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SaStats {
     /// The SA.
-    pub spi: u32,
+    pub spi: Spi,
     /// Its direction.
     pub direction: Direction,
     /// Inner packets sealed or opened.
@@ -214,7 +214,7 @@ pub enum DataplaneError {
     /// The ESP layer refused an SA (key length, cipher, replay window).
     Esp(EspError),
     /// An SA with this SPI and direction is already installed.
-    SpiInUse(u32),
+    SpiInUse(Spi),
     /// No CHILD_SA has these SPIs.
     UnknownChildSa(ChildSaId),
     /// Sending IKE needs UDP encapsulation.
@@ -226,10 +226,10 @@ impl fmt::Display for DataplaneError {
         match self {
             Self::Io { what, source } => write!(f, "{what}: {source}"),
             Self::Esp(e) => write!(f, "SA refused: {e}"),
-            Self::SpiInUse(spi) => write!(f, "SPI 0x{spi:08x} is already installed"),
+            Self::SpiInUse(spi) => write!(f, "SPI {spi} is already installed"),
             Self::UnknownChildSa(id) => write!(
                 f,
-                "no CHILD_SA with SPIs 0x{:08x}/0x{:08x}",
+                "no CHILD_SA with SPIs {}/{}",
                 id.inbound_spi, id.outbound_spi
             ),
             Self::NotUdp => f.write_str("IKE messages need UDP encapsulation"),

@@ -167,7 +167,7 @@ impl DataplaneHandle {
                 (Some(entry), true) => entry.selector,
                 _ => return Err(DataplaneError::UnknownChildSa(id)),
             };
-            switch_policy(&mut t.spd, selector, SaHandle(id.outbound_spi));
+            switch_policy(&mut t.spd, selector, SaHandle::from(id.outbound_spi));
             Ok(())
         })
     }
@@ -205,7 +205,7 @@ impl DataplaneHandle {
                     peer,
                 }),
             );
-            let new = SaHandle(id.outbound_spi);
+            let new = SaHandle::from(id.outbound_spi);
             let has_policy = t.spd.entries().iter().any(|e| e.selector == selector);
             if switch_now || !has_policy {
                 switch_policy(&mut t.spd, selector, new);
@@ -240,7 +240,7 @@ impl DataplaneHandle {
         self.shared.table.update(|t| {
             let had_in = t.inbound.remove(&id.inbound_spi).is_some();
             let had_out = t.outbound.remove(&id.outbound_spi).is_some();
-            t.spd.remove(SaHandle(id.outbound_spi));
+            t.spd.remove(SaHandle::from(id.outbound_spi));
             // Workers raise events under the read lock: none can arrive for these SAs now.
             let events = &self.shared.sa_events;
             events.forget(id.inbound_spi, Direction::Inbound);

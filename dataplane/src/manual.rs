@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use esp::{AddrRange, Cipher, Lifetime, PortRange, SaConfig, TrafficSelector};
+use esp::{AddrRange, Cipher, Lifetime, PortRange, SaConfig, Spi, TrafficSelector};
 use ipsec_crypto::{AeadAlgorithm, CbcAlgorithm, IntegAlgorithm, SecretBytes};
 use serde::Deserialize;
 use toml::Spanned;
@@ -202,7 +202,7 @@ fn child(
                 "expected a non-zero SPI of 32 bits, e.g. \"0x00001001\"",
             )
         })?;
-        if spi < 256 {
+        if spi.is_reserved() {
             return Err(at.error(
                 raw.spi.span(),
                 &spi_field,
@@ -274,12 +274,12 @@ fn cipher(
     })
 }
 
-fn parse_spi(s: &str) -> Option<u32> {
+fn parse_spi(s: &str) -> Option<Spi> {
     let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u32::from_str_radix(&hex.replace('_', ""), 16).ok()?,
         None => s.parse().ok()?,
     };
-    (v != 0).then_some(v)
+    (v != 0).then_some(Spi(v))
 }
 
 /// Decodes a hex key (spaces, colons and `_` allowed, optional `0x`) of `len` bytes. The
@@ -480,8 +480,8 @@ key = "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:1
         assert_eq!(c.children.len(), 1);
         let ch = &c.children[0];
         assert_eq!(ch.peer, "192.0.2.2:4500".parse().unwrap());
-        assert_eq!(ch.outbound.spi, 0x1001);
-        assert_eq!(ch.inbound.spi, 0x2001);
+        assert_eq!(ch.outbound.spi, Spi(0x1001));
+        assert_eq!(ch.inbound.spi, Spi(0x2001));
         assert_eq!(ch.inbound.keymat.len(), 36);
         assert!(ch.selector.remote.contains("10.99.0.2".parse().unwrap()));
         assert!(!ch.selector.remote.contains("10.99.0.3".parse().unwrap()));
@@ -517,7 +517,7 @@ key = "00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:1
     fn the_annotated_example_parses() {
         let text = include_str!("../examples/esp-tunnel.toml");
         let c = parse(text, Path::new("esp-tunnel.toml")).unwrap();
-        assert_eq!(c.children[0].outbound.spi, 0x1001);
+        assert_eq!(c.children[0].outbound.spi, Spi(0x1001));
         assert_eq!(c.dataplane.tun.mtu, 1420);
     }
 

@@ -5,24 +5,24 @@
 use std::time::{Duration, Instant};
 
 /// At most [`REPORTS_PER_WINDOW`] reports per [`WINDOW`], and the same key at most once per
-/// window.
-pub(crate) struct ReportLimiter {
+/// window. Keys are trap ids or SPIs.
+pub(crate) struct ReportLimiter<K> {
     window_start: Option<Instant>,
     sent: u32,
-    recent: [u32; REPORTS_PER_WINDOW as usize],
+    recent: [K; REPORTS_PER_WINDOW as usize],
 }
 
-impl ReportLimiter {
+impl<K: Copy + Default + PartialEq> ReportLimiter<K> {
     pub(crate) fn new() -> Self {
         Self {
             window_start: None,
             sent: 0,
-            recent: [0; REPORTS_PER_WINDOW as usize],
+            recent: [K::default(); REPORTS_PER_WINDOW as usize],
         }
     }
 
     /// Whether a report about `key` may go out now.
-    pub(crate) fn allow(&mut self, key: u32, now: Instant) -> bool {
+    pub(crate) fn allow(&mut self, key: K, now: Instant) -> bool {
         if self
             .window_start
             .is_none_or(|s| now.saturating_duration_since(s) >= WINDOW)
@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn same_key_once_per_window_and_a_cap_on_all() {
-        let mut l = ReportLimiter::new();
+        let mut l = ReportLimiter::<u32>::new();
         let t = Instant::now();
         assert!(l.allow(1, t));
         assert!(!l.allow(1, t + Duration::from_millis(500)));

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use esp::SaEvent;
+use esp::{SaEvent, Spi};
 
 use crate::config::{Direction, SaEventReport};
 
@@ -16,14 +16,14 @@ use crate::config::{Direction, SaEventReport};
 /// removed SA go with it, and each SA raises each kind of event at most once.
 #[derive(Default)]
 pub(crate) struct SaEventBox {
-    pending: Mutex<BTreeMap<(u32, bool), Vec<SaEvent>>>,
+    pending: Mutex<BTreeMap<(Spi, bool), Vec<SaEvent>>>,
     /// Set while a doorbell is queued (or about to be) and not yet answered by a collection.
     doorbell: AtomicBool,
 }
 
 impl SaEventBox {
     /// Keeps `event`; returns whether the caller should queue a doorbell.
-    pub(crate) fn raise(&self, spi: u32, direction: Direction, event: SaEvent) -> bool {
+    pub(crate) fn raise(&self, spi: Spi, direction: Direction, event: SaEvent) -> bool {
         let key = (spi, direction == Direction::Outbound);
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let events = pending.entry(key).or_default();
@@ -63,7 +63,7 @@ impl SaEventBox {
     }
 
     /// Drops what an SA being removed had raised.
-    pub(crate) fn forget(&self, spi: u32, direction: Direction) {
+    pub(crate) fn forget(&self, spi: Spi, direction: Direction) {
         let key = (spi, direction == Direction::Outbound);
         self.pending
             .lock()
@@ -88,23 +88,23 @@ mod tests {
     #[test]
     fn events_wait_until_collected_and_ring_once() {
         let b = SaEventBox::default();
-        assert!(b.raise(1, Direction::Outbound, SaEvent::SoftLifetime));
+        assert!(b.raise(Spi(1), Direction::Outbound, SaEvent::SoftLifetime));
         assert!(
-            !b.raise(2, Direction::Inbound, SaEvent::HardLifetime),
+            !b.raise(Spi(2), Direction::Inbound, SaEvent::HardLifetime),
             "already rung"
         );
-        assert!(!b.raise(1, Direction::Outbound, SaEvent::SoftLifetime));
+        assert!(!b.raise(Spi(1), Direction::Outbound, SaEvent::SoftLifetime));
         let got = b.take();
         assert_eq!(
             got,
             vec![
                 SaEventReport {
-                    spi: 1,
+                    spi: Spi(1),
                     direction: Direction::Outbound,
                     event: SaEvent::SoftLifetime
                 },
                 SaEventReport {
-                    spi: 2,
+                    spi: Spi(2),
                     direction: Direction::Inbound,
                     event: SaEvent::HardLifetime
                 },
@@ -112,19 +112,19 @@ mod tests {
         );
         assert!(b.take().is_empty());
         assert!(
-            b.raise(3, Direction::Inbound, SaEvent::SoftLifetime),
+            b.raise(Spi(3), Direction::Inbound, SaEvent::SoftLifetime),
             "rings again"
         );
-        b.forget(3, Direction::Inbound);
+        b.forget(Spi(3), Direction::Inbound);
         assert_eq!(b.waiting(), 0);
     }
 
     #[test]
     fn a_lost_doorbell_is_rung_again_by_the_next_event() {
         let b = SaEventBox::default();
-        assert!(b.raise(1, Direction::Outbound, SaEvent::SoftLifetime));
+        assert!(b.raise(Spi(1), Direction::Outbound, SaEvent::SoftLifetime));
         b.doorbell_lost();
-        assert!(b.raise(2, Direction::Outbound, SaEvent::SoftLifetime));
+        assert!(b.raise(Spi(2), Direction::Outbound, SaEvent::SoftLifetime));
         assert_eq!(b.take().len(), 2, "nothing was lost with the doorbell");
     }
 }

@@ -9,14 +9,14 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use esp::{InboundSa, OutboundSa, PacketFields, SaHandle, Spd, TrafficSelector};
+use esp::{InboundSa, OutboundSa, PacketFields, SaHandle, Spd, Spi, TrafficSelector};
 
 /// The SPD and both SA databases.
 #[derive(Default)]
 pub(crate) struct SaTable {
     pub(crate) spd: Spd,
-    pub(crate) outbound: HashMap<u32, Box<OutboundEntry>>,
-    pub(crate) inbound: HashMap<u32, Box<InboundEntry>>,
+    pub(crate) outbound: HashMap<Spi, Box<OutboundEntry>>,
+    pub(crate) inbound: HashMap<Spi, Box<InboundEntry>>,
     /// Trap policies (id, selector): traffic that matches one and no SA asks for an SA.
     pub(crate) traps: Vec<(u32, TrafficSelector)>,
 }
@@ -38,7 +38,7 @@ impl SaTable {
             return Route::NoPolicy;
         };
         let sa = self.spd.lookup_fields(&fields);
-        if let Some(entry) = sa.and_then(|SaHandle(spi)| self.outbound.get(&spi)) {
+        if let Some(entry) = sa.and_then(|SaHandle(spi)| self.outbound.get(&Spi(spi))) {
             return Route::Sa(entry);
         }
         match self
@@ -52,8 +52,11 @@ impl SaTable {
     }
 
     /// Whether the SPD sends through `spi` now.
-    pub(crate) fn is_active(&self, spi: u32) -> bool {
-        self.spd.entries().iter().any(|e| e.sa == SaHandle(spi))
+    pub(crate) fn is_active(&self, spi: Spi) -> bool {
+        self.spd
+            .entries()
+            .iter()
+            .any(|e| e.sa == SaHandle::from(spi))
     }
 }
 

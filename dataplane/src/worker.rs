@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use esp::natt::{self, NatTPayload};
-use esp::{InboundSa, OutboundSa, SaEvent};
+use esp::{InboundSa, OutboundSa, SaEvent, Spi};
 use ipsec_sys::{EventFd, RecvMeta, Tun, VirtioNetHdr, poll_readable};
 
 use crate::admission::SourceLimiter;
@@ -50,7 +50,7 @@ impl Shared {
     /// Keeps an SA event until the owner collects it, and rings the doorbell.
     pub(crate) fn raise(
         &self,
-        spi: u32,
+        spi: Spi,
         direction: Direction,
         event: SaEvent,
         stats: &mut DataplaneStats,
@@ -101,10 +101,10 @@ pub(crate) struct Worker {
     pub(crate) coalesce_seen: CoalesceStats,
     pub(crate) stats: DataplaneStats,
     /// Limits acquires (by trap id).
-    pub(crate) acquires: ReportLimiter,
+    pub(crate) acquires: ReportLimiter<u32>,
     /// Limits unknown-SPI reports (by SPI); apart from `acquires` so that ESP with made-up
     /// SPIs from the network cannot starve acquires.
-    pub(crate) unknown_spis: ReportLimiter,
+    pub(crate) unknown_spis: ReportLimiter<Spi>,
 }
 
 impl Worker {
@@ -315,7 +315,7 @@ fn is_esp(datagram: &[u8], from: SocketAddr, shared: &Shared, stats: &mut Datapl
 
 /// The inbound SA in use, kept locked across consecutive packets with its SPI.
 struct Current<'t> {
-    spi: u32,
+    spi: Spi,
     entry: &'t InboundEntry,
     sa: MutexGuard<'t, InboundSa>,
 }
@@ -331,9 +331,9 @@ impl Current<'_> {
 
 /// Tells the daemon about an unknown SPI, at a limited rate.
 fn report_unknown(
-    spi: u32,
+    spi: Spi,
     from: SocketAddr,
-    limiter: &mut ReportLimiter,
+    limiter: &mut ReportLimiter<Spi>,
     shared: &Shared,
     stats: &mut DataplaneStats,
 ) {
@@ -351,12 +351,12 @@ fn open_one<'t>(
     current: &mut Option<Current<'t>>,
     out: &mut Delivery<'_>,
     shared: &Shared,
-) -> Option<u32> {
+) -> Option<Spi> {
     let Some(spi_bytes) = packet.first_chunk::<4>() else {
         out.stats.malformed += 1;
         return None;
     };
-    let spi = u32::from_be_bytes(*spi_bytes);
+    let spi = Spi::from_wire(*spi_bytes);
     if current.as_ref().is_none_or(|c| c.spi != spi) {
         if let Some(c) = current.take() {
             c.release(shared, out.stats);
@@ -476,10 +476,20 @@ mod tests {
         s.emit(acquire.clone(), &mut stats);
         s.emit(acquire.clone(), &mut stats);
         assert_eq!(stats.events_dropped, 1, "the channel is full");
-        s.raise(7, Direction::Outbound, SaEvent::SoftLifetime, &mut stats);
-        s.raise(8, Direction::Inbound, SaEvent::HardLifetime, &mut stats);
+        s.raise(
+            Spi(7),
+            Direction::Outbound,
+            SaEvent::SoftLifetime,
+            &mut stats,
+        );
+        s.raise(
+            Spi(8),
+            Direction::Inbound,
+            SaEvent::HardLifetime,
+            &mut stats,
+        );
         assert_eq!(stats.sa_event_doorbells_lost, 2);
-        let got: Vec<(u32, SaEvent)> = s
+        let got: Vec<(Spi, SaEvent)> = s
             .sa_events
             .take()
             .iter()
@@ -487,11 +497,14 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![(7, SaEvent::SoftLifetime), (8, SaEvent::HardLifetime)]
+            vec![
+                (Spi(7), SaEvent::SoftLifetime),
+                (Spi(8), SaEvent::HardLifetime)
+            ]
         );
         assert_eq!(events.try_recv(), Ok(acquire));
         s.raise(
-            9,
+            Spi(9),
             Direction::Outbound,
             SaEvent::SequenceExhausted,
             &mut stats,

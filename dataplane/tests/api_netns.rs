@@ -13,7 +13,7 @@ use dataplane::{
     ChildSa, ChildSaId, Dataplane, DataplaneConfig, DataplaneError, DataplaneEvent, Direction,
     Encapsulation, SaEventReport, TunConfig,
 };
-use esp::{AddrRange, Cipher, InboundSa, OutboundSa, SaConfig, SaEvent, TrafficSelector};
+use esp::{AddrRange, Cipher, InboundSa, OutboundSa, SaConfig, SaEvent, Spi, TrafficSelector};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes, default_provider};
 use ipsec_sys::{interface, unshare_network_namespace};
 
@@ -23,7 +23,7 @@ const PORT: u16 = 14_500;
 
 fn sa(spi: u32, key_byte: u8) -> SaConfig {
     let keymat = SecretBytes::new(vec![key_byte; 36]);
-    SaConfig::new(spi, Cipher::Aead(AeadAlgorithm::Aes256Gcm16), keymat)
+    SaConfig::new(Spi(spi), Cipher::Aead(AeadAlgorithm::Aes256Gcm16), keymat)
 }
 
 fn selector() -> TrafficSelector {
@@ -85,10 +85,10 @@ impl Peer {
     }
 
     /// Receives one ESP packet; returns its SPI and inner packet (opened when `open` is ours).
-    fn recv_esp(&mut self) -> (u32, Option<Vec<u8>>) {
+    fn recv_esp(&mut self) -> (Spi, Option<Vec<u8>>) {
         let mut buf = vec![0u8; 2048];
         let (n, _) = self.sock.recv_from(&mut buf).unwrap();
-        let spi = u32::from_be_bytes(buf[..4].try_into().unwrap());
+        let spi = Spi::from_wire(buf[..4].try_into().unwrap());
         if spi != self.open.spi() {
             return (spi, None);
         }
@@ -144,8 +144,8 @@ fn run() {
     assert_eq!(
         first,
         ChildSaId {
-            inbound_spi: 0x2001,
-            outbound_spi: 0x1001
+            inbound_spi: Spi(0x2001),
+            outbound_spi: Spi(0x1001)
         }
     );
     let again = ChildSa {
@@ -156,7 +156,7 @@ fn run() {
     };
     assert!(matches!(
         dp.install_child_sa(again),
-        Err(DataplaneError::SpiInUse(0x2001))
+        Err(DataplaneError::SpiInUse(Spi(0x2001)))
     ));
 
     // Peer → us: ESP opened, written to TUN, delivered to a local socket.
@@ -182,7 +182,7 @@ fn run() {
     // Us → peer: sealed with the outbound SA.
     app.send_to(b"world", (THEIRS, 7001)).unwrap();
     let (spi, inner) = peer.recv_esp();
-    assert_eq!(spi, 0x1001);
+    assert_eq!(spi, Spi(0x1001));
     assert_eq!(&inner.unwrap()[28..], b"world");
 
     // IKE behind the non-ESP marker goes to the daemon; keepalives are counted and dropped.
@@ -215,9 +215,9 @@ fn run() {
         })
         .unwrap();
     app.send_to(b"rekeyed", (THEIRS, 7001)).unwrap();
-    assert_eq!(peer.recv_esp().0, 0x1002);
+    assert_eq!(peer.recv_esp().0, Spi(0x1002));
     app.send_to(b"rekeyed", (THEIRS, 7001)).unwrap();
-    assert_eq!(peer.recv_esp().0, 0x1002);
+    assert_eq!(peer.recv_esp().0, Spi(0x1002));
     // The old inbound SA still works until it is removed.
     peer.send_inner(&udp_packet(THEIRS, OURS, 7001, 7000, b"late"));
     let (n, _) = app.recv_from(&mut buf).unwrap();
@@ -226,7 +226,7 @@ fn run() {
     assert_eq!(
         dp.take_sa_events(),
         vec![SaEventReport {
-            spi: 0x1002,
+            spi: Spi(0x1002),
             direction: Direction::Outbound,
             event: SaEvent::SoftLifetime
         }]
@@ -239,12 +239,12 @@ fn run() {
             .find(|s| s.spi == spi && s.direction == dir)
             .unwrap()
     };
-    assert!(!find(0x1001, Direction::Outbound).is_active);
-    assert!(find(0x1002, Direction::Outbound).is_active);
-    assert_eq!(find(0x1001, Direction::Outbound).packets, 1);
-    assert_eq!(find(0x1002, Direction::Outbound).packets, 2);
-    assert_eq!(find(0x2001, Direction::Inbound).packets, 3);
-    assert_eq!(find(0x2001, Direction::Inbound).selector_mismatches, 1);
+    assert!(!find(Spi(0x1001), Direction::Outbound).is_active);
+    assert!(find(Spi(0x1002), Direction::Outbound).is_active);
+    assert_eq!(find(Spi(0x1001), Direction::Outbound).packets, 1);
+    assert_eq!(find(Spi(0x1002), Direction::Outbound).packets, 2);
+    assert_eq!(find(Spi(0x2001), Direction::Inbound).packets, 3);
+    assert_eq!(find(Spi(0x2001), Direction::Inbound).selector_mismatches, 1);
 
     dp.remove_child_sa(first).unwrap();
     assert!(matches!(
@@ -261,7 +261,7 @@ fn run() {
         DataplaneEvent::UnknownSpi { spi, from } => Some((spi, from)),
         _ => None,
     });
-    assert_eq!((spi, from), (0x2001, peer_addr));
+    assert_eq!((spi, from), (Spi(0x2001), peer_addr));
 
     // A NAT-keepalive leaves the shared port as one 0xFF octet, without the non-ESP marker.
     dp.send_nat_keepalive(peer_addr).unwrap();

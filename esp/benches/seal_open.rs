@@ -8,7 +8,7 @@
 //! difference measured in the same run (the machines are shared and noisy).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use esp::{Cipher, InboundSa, OutboundSa, SaConfig};
+use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Spi};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes};
 
 const SIZES: [usize; 2] = [64, 1400];
@@ -19,7 +19,7 @@ const ALGORITHMS: [(&str, AeadAlgorithm); 2] = [
 
 fn config(alg: AeadAlgorithm) -> SaConfig {
     let mut cfg = SaConfig::new(
-        0x0100_0001,
+        Spi(0x0100_0001),
         Cipher::Aead(alg),
         SecretBytes::new(vec![0x42; 36]),
     );

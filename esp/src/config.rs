@@ -2,6 +2,8 @@
 
 use ipsec_crypto::{AeadAlgorithm, CbcAlgorithm, IntegAlgorithm, SecretBytes};
 
+use crate::Spi;
+
 /// The replay window used when none is configured (RFC 4303 §3.4.3 asks for at least 32; a
 /// large window tolerates the reordering of multi-queue receive paths).
 pub const DEFAULT_REPLAY_WINDOW: u32 = 1024;
@@ -46,7 +48,7 @@ pub struct Lifetime {
 /// nor `Debug`.
 pub struct SaConfig {
     /// The SPI, chosen by the receiving side.
-    pub spi: u32,
+    pub spi: Spi,
     /// The transform.
     pub cipher: Cipher,
     /// AEAD: key || salt. CBC: encryption key || integrity key.
@@ -61,7 +63,7 @@ pub struct SaConfig {
 
 impl SaConfig {
     /// A configuration without ESN, with the default replay window and no lifetimes.
-    pub fn new(spi: u32, cipher: Cipher, keymat: SecretBytes) -> Self {
+    pub fn new(spi: Spi, cipher: Cipher, keymat: SecretBytes) -> Self {
         Self {
             spi,
             cipher,

@@ -11,6 +11,7 @@ use crate::event::{EventQueue, SaEvent};
 use crate::ip::{self, NEXT_HEADER_IPV4, NEXT_HEADER_IPV6, NEXT_HEADER_NONE};
 use crate::lifetime::{LifetimeTracker, SaCounters};
 use crate::replay::ReplayWindow;
+use crate::spi::Spi;
 use crate::transform::{ESP_HEADER_LEN, TRAILER_LEN, Transform};
 
 /// Where the inner packet of an opened ESP packet is.
@@ -29,7 +30,7 @@ pub struct Opened {
 /// decryption, then the window is committed, then padding and Next Header are checked. A packet
 /// whose ICV fails never moves the window.
 pub struct InboundSa {
-    spi: u32,
+    spi: Spi,
     cipher: Cipher,
     transform: Transform,
     esn: bool,
@@ -88,7 +89,7 @@ impl InboundSa {
     }
 
     /// The SPI.
-    pub fn spi(&self) -> u32 {
+    pub fn spi(&self) -> Spi {
         self.spi
     }
 
@@ -155,7 +156,7 @@ impl InboundSa {
         let [s0, s1, s2, s3, q0, q1, q2, q3] = *packet
             .first_chunk::<ESP_HEADER_LEN>()
             .ok_or(DropReason::Truncated)?;
-        if u32::from_be_bytes([s0, s1, s2, s3]) != self.spi {
+        if Spi::from_wire([s0, s1, s2, s3]) != self.spi {
             return Err(DropReason::UnknownSpi);
         }
         let seq = self.replay.check(u32::from_be_bytes([q0, q1, q2, q3]))?;

@@ -28,6 +28,7 @@ mod outbound;
 mod replay;
 mod sad;
 mod spd;
+mod spi;
 mod transform;
 
 #[cfg(test)]
@@ -42,3 +43,4 @@ pub use lifetime::SaCounters;
 pub use outbound::{OutboundSa, SEQUENCE_REKEY_MARGIN};
 pub use sad::Sad;
 pub use spd::{AddrRange, PortRange, SaHandle, Spd, SpdEntry, TrafficSelector};
+pub use spi::Spi;

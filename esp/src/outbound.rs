@@ -9,6 +9,7 @@ use crate::error::{DropCounters, DropReason, EspError};
 use crate::event::{EventQueue, SaEvent};
 use crate::ip::{self, NEXT_HEADER_NONE};
 use crate::lifetime::{LifetimeTracker, SaCounters};
+use crate::spi::Spi;
 use crate::transform::{
     ESP_HEADER_LEN, MAX_ICV_LEN, MAX_IV_LEN, MAX_PAD_LEN, TRAILER_LEN, Transform,
 };
@@ -26,7 +27,7 @@ pub const SEQUENCE_REKEY_MARGIN: u64 = 1 << 24;
 /// [`SaEvent::SoftLifetime`], so that it is rekeyed while traffic still flows; using the last
 /// raises [`SaEvent::SequenceExhausted`] and stops the SA (the hard limit).
 pub struct OutboundSa {
-    spi: u32,
+    spi: Spi,
     cipher: Cipher,
     transform: Transform,
     esn: bool,
@@ -122,7 +123,7 @@ impl OutboundSa {
     }
 
     /// The SPI.
-    pub fn spi(&self) -> u32 {
+    pub fn spi(&self) -> Spi {
         self.spi
     }
 

@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use crate::error::{DropCounters, DropReason};
 use crate::event::SaEvent;
 use crate::inbound::{InboundSa, Opened};
+use crate::spi::Spi;
 
 /// Inbound SAs by SPI.
 ///
@@ -13,11 +14,11 @@ use crate::inbound::{InboundSa, Opened};
 /// an SPI); [`Sad::drops`] adds them all up, including those of SAs since removed.
 #[derive(Default)]
 pub struct Sad {
-    sas: HashMap<u32, InboundSa>,
+    sas: HashMap<Spi, InboundSa>,
     /// Drops no SA counted, plus the counters of removed SAs.
     drops: DropCounters,
     /// SPIs whose SA has an event to report, oldest first.
-    events: VecDeque<u32>,
+    events: VecDeque<Spi>,
 }
 
 impl Sad {
@@ -40,13 +41,13 @@ impl Sad {
     }
 
     /// Removes the SA with this SPI. Its drop counters move to the SAD's own (see [`Sad::drops`]).
-    pub fn remove(&mut self, spi: u32) -> Option<InboundSa> {
+    pub fn remove(&mut self, spi: Spi) -> Option<InboundSa> {
         let sa = self.sas.remove(&spi)?;
         Some(self.retire(sa))
     }
 
     /// The SA with this SPI.
-    pub fn get_mut(&mut self, spi: u32) -> Option<&mut InboundSa> {
+    pub fn get_mut(&mut self, spi: Spi) -> Option<&mut InboundSa> {
         self.sas.get_mut(&spi)
     }
 
@@ -60,7 +61,7 @@ impl Sad {
             self.drops.record(DropReason::Truncated);
             return Err(DropReason::Truncated);
         };
-        let spi = u32::from_be_bytes(spi);
+        let spi = Spi::from_wire(spi);
         let Some(sa) = self.sas.get_mut(&spi) else {
             self.drops.record(DropReason::UnknownSpi);
             return Err(DropReason::UnknownSpi);
@@ -75,7 +76,7 @@ impl Sad {
 
     /// The next lifetime event of any SA, with that SA's SPI.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<(u32, SaEvent)> {
+    pub fn poll_event(&mut self) -> Option<(Spi, SaEvent)> {
         while let Some(&spi) = self.events.front() {
             let Some(sa) = self.sas.get_mut(&spi) else {
                 self.events.pop_front();
@@ -94,12 +95,12 @@ impl Sad {
     }
 
     /// The SA with this SPI.
-    pub fn get(&self, spi: u32) -> Option<&InboundSa> {
+    pub fn get(&self, spi: Spi) -> Option<&InboundSa> {
         self.sas.get(&spi)
     }
 
     /// Whether an SA has this SPI.
-    pub fn contains(&self, spi: u32) -> bool {
+    pub fn contains(&self, spi: Spi) -> bool {
         self.sas.contains_key(&spi)
     }
 
@@ -114,7 +115,7 @@ impl Sad {
     }
 
     /// The SPIs in use, in no particular order.
-    pub fn spis(&self) -> impl Iterator<Item = u32> + '_ {
+    pub fn spis(&self) -> impl Iterator<Item = Spi> + '_ {
         self.sas.keys().copied()
     }
 
@@ -127,7 +128,7 @@ impl Sad {
         total
     }
 
-    fn queue_event(&mut self, spi: u32) {
+    fn queue_event(&mut self, spi: Spi) {
         if let Some(sa) = self.sas.get_mut(&spi)
             && !sa.event_queued
         {

@@ -8,10 +8,18 @@ use std::cmp::Ordering;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::ip::PacketFields;
+use crate::spi::Spi;
 
 /// The driver's name for an outbound SA; the SPD only hands it back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SaHandle(pub u32);
+
+/// A driver that keys its outbound SAs by SPI names them by it.
+impl From<Spi> for SaHandle {
+    fn from(spi: Spi) -> Self {
+        Self(spi.0)
+    }
+}
 
 /// An inclusive range of addresses of one family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@ mod common;
 use common::{CIPHERS, ipv4, ipv6, pair, providers, seal};
 use esp::{
     AddrRange, DropReason, InboundSa, Lifetime, OutboundSa, PacketFields, PortRange, SaEvent,
-    SaHandle, Sad, Spd, SpdEntry, TrafficSelector,
+    SaHandle, Sad, Spd, SpdEntry, Spi, TrafficSelector,
 };
 
 fn prefix(s: &str) -> AddrRange {
@@ -43,24 +43,24 @@ fn sad_routes_by_spi_and_keeps_counters_of_removed_sas() {
             Err(DropReason::Truncated)
         );
     }
-    assert_eq!(sad.get(0x1000).unwrap().counters().packets, 1);
+    assert_eq!(sad.get(Spi(0x1000)).unwrap().counters().packets, 1);
     let mut stray = seal(&mut outs[0], &ipv4(40, 0));
     stray[..4].copy_from_slice(&0xdead_beefu32.to_be_bytes());
     assert_eq!(sad.open(&mut stray), Err(DropReason::UnknownSpi));
     assert_eq!(sad.drops().truncated, CIPHERS.len() as u64);
     assert_eq!(sad.drops().unknown_spi, 1);
 
-    let removed = sad.remove(0x1000).unwrap();
-    assert_eq!(removed.spi(), 0x1000);
+    let removed = sad.remove(Spi(0x1000)).unwrap();
+    assert_eq!(removed.spi(), Spi(0x1000));
     assert_eq!(removed.drops().total(), 0, "counters moved to the SAD");
     assert_eq!(sad.drops().truncated, CIPHERS.len() as u64);
-    assert!(!sad.contains(0x1000));
+    assert!(!sad.contains(Spi(0x1000)));
     assert_eq!(
         sad.open(&mut seal(&mut outs[0], &ipv4(40, 0))),
         Err(DropReason::UnknownSpi)
     );
-    assert!(sad.get_mut(0x1001).is_some());
-    let mut spis: Vec<u32> = sad.spis().collect();
+    assert!(sad.get_mut(Spi(0x1001)).is_some());
+    let mut spis: Vec<u32> = sad.spis().map(|spi| spi.0).collect();
     spis.sort_unstable();
     assert_eq!(
         spis,
@@ -95,10 +95,10 @@ fn sad_reports_each_sa_event_once_with_its_spi() {
     assert_eq!(
         events,
         [
-            (7, SaEvent::SoftLifetime),
-            (8, SaEvent::SoftLifetime),
-            (7, SaEvent::HardLifetime),
-            (8, SaEvent::HardLifetime),
+            (Spi(7), SaEvent::SoftLifetime),
+            (Spi(8), SaEvent::SoftLifetime),
+            (Spi(7), SaEvent::HardLifetime),
+            (Spi(8), SaEvent::HardLifetime),
         ]
     );
     assert_eq!(sad.drops().hard_lifetime, 2);

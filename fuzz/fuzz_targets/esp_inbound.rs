@@ -8,11 +8,11 @@
 //!    inner-length checks see arbitrary bytes; whatever opens must be a prefix of the input.
 #![no_main]
 
-use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Sad};
+use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Sad, Spi};
 use ipsec_crypto::{AeadAlgorithm, SecretBytes};
 use libfuzzer_sys::fuzz_target;
 
-const SPI: u32 = 0x0bad_cafe;
+const SPI: Spi = Spi(0x0bad_cafe);
 
 fn config() -> SaConfig {
     let cipher = Cipher::Aead(AeadAlgorithm::Aes256Gcm16);

@@ -29,6 +29,22 @@ as_root() {
     return 1
 }
 
+# need_root_tun_netns NAME WHY "$@": the start of a section that runs gateways in network
+# namespaces. Re-runs the script as root (see as_root), or says loudly why NAME is skipped and
+# returns 1. Usage: need_root_tun_netns 75-e2e-netns "network namespaces, ..." "$@" || exit 0
+need_root_tun_netns() {
+    local name=$1 why=$2
+    shift 2
+    if ! as_root "$0" "$@"; then
+        skip_loudly "$name needs root ($why) and there is no sudo here"
+        return 1
+    fi
+    if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
+        skip_loudly "$name needs /dev/net/tun and ip netns"
+        return 1
+    fi
+}
+
 # no_root_hint SCRIPT: what to do without root and without sudo.
 no_root_hint() {
     echo "$(basename "$1") needs root for this part, and this machine has no sudo: run it from a" \

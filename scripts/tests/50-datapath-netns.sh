@@ -13,14 +13,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
 source scripts/lib/lab.sh
 
-as_root "$0" "$@" || {
-    skip_loudly "50-datapath-netns needs root (network namespaces, TUN, raw sockets) and there is no sudo here"
-    exit 0
-}
-if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
-    skip_loudly "50-datapath-netns needs /dev/net/tun and ip netns"
-    exit 0
-fi
+need_root_tun_netns 50-datapath-netns "network namespaces, TUN, raw sockets" "$@" || exit 0
 
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt_install iproute2 iputils-ping tshark python3-cryptography

@@ -16,22 +16,13 @@ cd "$(dirname "$0")/../.."
 . scripts/lib/common.sh
 . scripts/lib/lab.sh
 
-as_root "$0" "$@" || {
-    skip_loudly "75-e2e-netns needs root (network namespaces, TUN devices, UDP 500/4500) and there is no sudo here"
-    exit 0
-}
-if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
-    skip_loudly "75-e2e-netns needs /dev/net/tun and ip netns"
-    exit 0
-fi
+need_root_tun_netns 75-e2e-netns "network namespaces, TUN devices, UDP 500/4500" "$@" || exit 0
 
 apt_install iproute2 iputils-ping socat jq procps
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 HAVE_TSHARK=1
 apt_install tshark || HAVE_TSHARK=0
-cargo build --release -p iked -p ikectl -p qkd-kme-sim --bin iked --bin ikectl --bin qkd-kme-sim
-BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-pqlab_build
+e2e_build_iked -p qkd-kme-sim --bin qkd-kme-sim
 
 P="pqd-e2e-$$-"
 WORK=$(mktemp -d /tmp/pqd-e2e.XXXXXX)

@@ -24,19 +24,10 @@ cd "$(dirname "$0")/../.."
 . scripts/lib/common.sh
 . scripts/lib/lab.sh
 
-as_root "$0" "$@" || {
-    skip_loudly "76-e2e-nat needs root (network namespaces, nftables, TUN devices) and there is no sudo here"
-    exit 0
-}
-if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
-    skip_loudly "76-e2e-nat needs /dev/net/tun and ip netns"
-    exit 0
-fi
+need_root_tun_netns 76-e2e-nat "network namespaces, nftables, TUN devices" "$@" || exit 0
 
 apt_install iproute2 iputils-ping jq nftables conntrack
-cargo build --release -p iked -p ikectl --bin iked --bin ikectl
-BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-pqlab_build
+e2e_build_iked
 
 P="pqd-nat-$$-"
 WORK=$(mktemp -d /tmp/pqd-nat.XXXXXX)

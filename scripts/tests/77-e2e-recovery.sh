@@ -18,19 +18,10 @@ cd "$(dirname "$0")/../.."
 . scripts/lib/common.sh
 . scripts/lib/lab.sh
 
-as_root "$0" "$@" || {
-    skip_loudly "77-e2e-recovery needs root (network namespaces, TUN devices, UDP 500/4500) and there is no sudo here"
-    exit 0
-}
-if [ ! -c /dev/net/tun ] || ! ip netns list >/dev/null 2>&1; then
-    skip_loudly "77-e2e-recovery needs /dev/net/tun and ip netns"
-    exit 0
-fi
+need_root_tun_netns 77-e2e-recovery "network namespaces, TUN devices, UDP 500/4500" "$@" || exit 0
 
 apt_install iproute2 iputils-ping jq
-cargo build --release -p iked -p ikectl --bin iked --bin ikectl
-BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
-pqlab_build
+e2e_build_iked
 
 P="pqd-rec-$$-"
 WORK=$(mktemp -d /tmp/pqd-rec.XXXXXX)

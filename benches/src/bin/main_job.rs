@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benches::{Scenario, connection};
-use esp::{Cipher, InboundSa, OutboundSa, SaConfig};
+use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Spi};
 use ikev2::{ChildSa, Endpoint, EndpointConfig, EspSpi, Event, PpkConfig, SaId};
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 use qkd_client::{ClientConfig, KeyId, KmeClient};
@@ -240,7 +240,7 @@ fn exchange(d: &[u8]) -> String {
 fn traffic(provider: &'static dyn CryptoProvider, a: ChildSa, b: ChildSa) -> Res<()> {
     let cipher = Cipher::Aead(a.suite.aead().ok_or("ESP suite is not an AEAD")?);
     let sa = |spi: EspSpi, keys: &SecretBytes, esn| {
-        let mut c = SaConfig::new(spi.0, cipher, keys.dangerous_duplicate());
+        let mut c = SaConfig::new(Spi(spi.0), cipher, keys.dangerous_duplicate());
         c.esn = esn;
         c
     };

@@ -14,6 +14,7 @@ use toml::Spanned;
 use tracing_subscriber::EnvFilter;
 
 use super::bounds::{self, MAX_DPD_DELAY, MAX_LIFETIME};
+use super::certs::CertCredentials;
 use super::error::{ConfigError, ConfigErrors, line_of};
 use super::raw::{IkeFields, RawAuth, RawChild, RawConnection, RawDaemon, RawFile, RawSecrets};
 use super::values::{duration, identity, secret, traffic_selector};
@@ -118,6 +119,33 @@ pub(super) struct Secrets {
     pub(super) ppk_invalid: Vec<String>,
 }
 
+/// A connection's addresses, IKE proposals and start action.
+struct ConnPeers {
+    local_addrs: Vec<IpAddr>,
+    remote_addrs: Vec<RemoteAddr>,
+    proposals: Vec<String>,
+    ike_specs: Vec<ProposalSpec>,
+    start_action: StartAction,
+}
+
+/// A connection's IKE fragment size, DPD delay and lifetimes.
+struct ConnTimers {
+    fragment_size: Option<u32>,
+    dpd_delay: Option<Duration>,
+    ike_lifetime: Lifetime,
+    reauth_time: Option<Duration>,
+}
+
+/// A connection's authentication method and identities, as far as they are valid.
+struct ConnIdentities {
+    method: Option<AuthMethod>,
+    certs: Option<CertCredentials>,
+    local_id: Option<String>,
+    local_identity: Option<Identity>,
+    remote_id: Option<String>,
+    remote_identity: Option<Identity>,
+}
+
 /// What every connection is validated against.
 pub(super) struct ConnCtx<'a> {
     pub(super) daemon: &'a DaemonSettings,
@@ -147,96 +175,18 @@ impl Validator<'_> {
         ));
     }
 
+    /// The `[daemon]` table, field by field in the order its errors were always reported.
     fn daemon(&mut self, raw: &RawDaemon) -> DaemonSettings {
-        let socket = match &raw.socket {
-            Some(s) if !Path::new(s.get_ref()).is_absolute() => {
-                self.error(&s.span(), "daemon.socket", "must be an absolute path");
-                PathBuf::from(DEFAULT_SOCKET_PATH)
-            }
-            Some(s) => PathBuf::from(s.get_ref()),
-            None => PathBuf::from(DEFAULT_SOCKET_PATH),
-        };
-        let mut listen = Vec::new();
-        for a in raw.listen.iter().flatten() {
-            match a.get_ref().parse::<IpAddr>() {
-                Ok(ip) if listen.contains(&ip) => {
-                    self.error(&a.span(), "daemon.listen", format!("{ip} is listed twice"))
-                }
-                Ok(ip) => listen.push(ip),
-                Err(_) => self.error(
-                    &a.span(),
-                    "daemon.listen",
-                    format!("'{}' is not an IP address", a.get_ref()),
-                ),
-            }
-        }
-        if raw.listen.is_none() {
-            listen.push(IpAddr::from([0, 0, 0, 0]));
-        } else if listen.is_empty() && self.errors.is_empty() {
-            self.errors.push(ConfigError {
-                file: self.file.into(),
-                line: None,
-                field: "daemon.listen".into(),
-                message: "needs at least one address".into(),
-            });
-        }
+        let socket = self.socket(raw.socket.as_ref());
+        let listen = self.listen(raw.listen.as_deref());
         let ike_port = raw.ike_port.unwrap_or(500);
-        let natt_port = match raw.natt_port.unwrap_or(4500) {
-            0 => None,
-            p if p == ike_port => {
-                self.errors.push(ConfigError {
-                    file: self.file.into(),
-                    line: None,
-                    field: "daemon.natt_port".into(),
-                    message: "must differ from ike_port".into(),
-                });
-                None
-            }
-            p => Some(p),
-        };
-        let metrics = raw
-            .metrics
-            .as_ref()
-            .and_then(|m| match m.get_ref().parse::<SocketAddr>() {
-                Ok(a) if a.ip().is_loopback() => Some(a),
-                Ok(_) => {
-                    self.error(
-                        &m.span(),
-                        "daemon.metrics",
-                        "must be a loopback address (the endpoint has no authentication)",
-                    );
-                    None
-                }
-                Err(_) => {
-                    self.error(
-                        &m.span(),
-                        "daemon.metrics",
-                        format!(
-                            "'{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9716)",
-                            m.get_ref()
-                        ),
-                    );
-                    None
-                }
-            });
+        let natt_port = self.natt_port(raw.natt_port.unwrap_or(4500), ike_port);
+        let metrics = raw.metrics.as_ref().and_then(|m| self.metrics(m));
         let log = raw.log.clone().unwrap_or_else(|| "info".into());
         if let Err(e) = EnvFilter::try_new(&log) {
-            self.errors.push(ConfigError {
-                file: self.file.into(),
-                line: None,
-                field: "daemon.log".into(),
-                message: format!("invalid filter: {e}"),
-            });
+            self.file_error("daemon.log", format!("invalid filter: {e}"));
         }
-        let key_log = raw.key_log.as_ref().map(|k| {
-            let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
-            if k.get_ref().is_empty() {
-                self.error(&k.span(), "daemon.key_log", "must not be empty");
-            } else {
-                self.warn(&k.span(), "daemon.key_log", "IKE and ESP keys are written there for Wireshark: anyone who reads them can decrypt the traffic (debugging only)");
-            }
-            dir.join(k.get_ref())
-        });
+        let key_log = raw.key_log.as_ref().map(|k| self.key_log(k));
         let ike_rate_per_source = self.ike_rate(raw.ike_rate_per_source.as_ref());
         DaemonSettings {
             socket,
@@ -249,6 +199,102 @@ impl Validator<'_> {
             ike_rate_per_source,
             limits: self.limits(raw),
         }
+    }
+
+    /// An error about the file as a whole, for a field that has no line (a default, or a
+    /// combination of fields).
+    fn file_error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.file.into(),
+            line: None,
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// `daemon.socket`: an absolute path.
+    fn socket(&mut self, raw: Option<&Spanned<String>>) -> PathBuf {
+        match raw {
+            Some(s) if !Path::new(s.get_ref()).is_absolute() => {
+                self.error(&s.span(), "daemon.socket", "must be an absolute path");
+                PathBuf::from(DEFAULT_SOCKET_PATH)
+            }
+            Some(s) => PathBuf::from(s.get_ref()),
+            None => PathBuf::from(DEFAULT_SOCKET_PATH),
+        }
+    }
+
+    /// `daemon.listen`: distinct IP addresses, all of IPv4 when absent.
+    fn listen(&mut self, raw: Option<&[Spanned<String>]>) -> Vec<IpAddr> {
+        let mut listen = Vec::new();
+        for a in raw.into_iter().flatten() {
+            match a.get_ref().parse::<IpAddr>() {
+                Ok(ip) if listen.contains(&ip) => {
+                    self.error(&a.span(), "daemon.listen", format!("{ip} is listed twice"))
+                }
+                Ok(ip) => listen.push(ip),
+                Err(_) => self.error(
+                    &a.span(),
+                    "daemon.listen",
+                    format!("'{}' is not an IP address", a.get_ref()),
+                ),
+            }
+        }
+        if raw.is_none() {
+            listen.push(IpAddr::from([0, 0, 0, 0]));
+        } else if listen.is_empty() && self.errors.is_empty() {
+            self.file_error("daemon.listen", "needs at least one address");
+        }
+        listen
+    }
+
+    /// `daemon.natt_port`: 0 turns NAT traversal off; it must differ from the IKE port.
+    fn natt_port(&mut self, port: u16, ike_port: u16) -> Option<u16> {
+        match port {
+            0 => None,
+            p if p == ike_port => {
+                self.file_error("daemon.natt_port", "must differ from ike_port");
+                None
+            }
+            p => Some(p),
+        }
+    }
+
+    /// `daemon.metrics`: a loopback ADDRESS:PORT, since the endpoint has no authentication.
+    fn metrics(&mut self, m: &Spanned<String>) -> Option<SocketAddr> {
+        match m.get_ref().parse::<SocketAddr>() {
+            Ok(a) if a.ip().is_loopback() => Some(a),
+            Ok(_) => {
+                self.error(
+                    &m.span(),
+                    "daemon.metrics",
+                    "must be a loopback address (the endpoint has no authentication)",
+                );
+                None
+            }
+            Err(_) => {
+                self.error(
+                    &m.span(),
+                    "daemon.metrics",
+                    format!(
+                        "'{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9716)",
+                        m.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `daemon.key_log`: a file beside the configuration; always warned about.
+    fn key_log(&mut self, k: &Spanned<String>) -> PathBuf {
+        let dir = self.file.parent().unwrap_or_else(|| Path::new("."));
+        if k.get_ref().is_empty() {
+            self.error(&k.span(), "daemon.key_log", "must not be empty");
+        } else {
+            self.warn(&k.span(), "daemon.key_log", "IKE and ESP keys are written there for Wireshark: anyone who reads them can decrypt the traffic (debugging only)");
+        }
+        dir.join(k.get_ref())
     }
 
     /// `daemon.ike_rate_per_source`: 0 (no limit) up to [`MAX_IKE_RATE`].
@@ -392,19 +438,80 @@ impl Validator<'_> {
         }
     }
 
+    /// One `[connections.NAME]` table, section by section; `None` when any part is invalid
+    /// (each error is recorded where it was found).
     fn connection(
         &mut self,
         name: &Spanned<String>,
         raw: &Spanned<RawConnection>,
         ctx: &ConnCtx<'_>,
     ) -> Option<Connection> {
-        let (daemon, secrets) = (ctx.daemon, ctx.secrets);
         let base = format!("connections.{}", name.get_ref());
         let errors_before = self.errors.len();
         self.check_name(name, "connections");
         let c = raw.get_ref();
+        let peers = self.conn_peers(&base, c, ctx);
+        let timers = self.conn_timers(&base, c);
+        let mut ids = self.conn_identities(&base, c, peers.local_addrs.first().copied());
+        let children = self.conn_children(&base, raw);
+        let ppk = self.ppk_policy(&base, &c.ike_fields(), &peers.ike_specs, ctx);
+        if let Some(r) = &c.reauth_time {
+            self.warn(
+                &r.span(),
+                &format!("{base}.reauth_time"),
+                "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)",
+            );
+        }
+        let credentials = self.conn_credentials(&base, c, &mut ids, ctx.secrets);
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        let (Some(local_identity), Some(credentials)) = (ids.local_identity, credentials) else {
+            return None;
+        };
+        let mut conn = Connection {
+            name: name.get_ref().clone(),
+            local_addrs: peers.local_addrs,
+            remote_addrs: peers.remote_addrs,
+            remote_port: c.remote_port.unwrap_or(match ctx.daemon.ike_port {
+                0 => 500,
+                port => port,
+            }),
+            proposals: peers.proposals,
+            start_action: peers.start_action,
+            keyingtries: c.keyingtries.as_ref().map_or(0, |k| *k.get_ref()),
+            fragment_size: timers.fragment_size,
+            dpd_delay: timers.dpd_delay,
+            ike_lifetime: timers.ike_lifetime,
+            reauth_time: timers.reauth_time,
+            local_id: ids.local_id.unwrap_or_default(),
+            remote_id: ids.remote_id,
+            children,
+            ppk: ppk.ppk,
+            hybrid: ppk.hybrid,
+            hybrid_explicit: ppk.hybrid_explicit,
+            qkd_fallback: ppk.qkd_fallback,
+            qkd_peer_sae_id: ppk.peer_sae_id,
+            force_encap: ctx
+                .dataplane
+                .is_some_and(|d| d.encapsulation == Encapsulation::Udp),
+            local_identity,
+            remote_identity: ids.remote_identity,
+            ike_specs: peers.ike_specs,
+            credentials,
+            ppk_key: ppk.key,
+            fingerprint: [0; 32],
+            retransmit: ctx.retransmit,
+            nat_keepalive: ctx.keep_alive,
+        };
+        conn.fingerprint = fingerprint(&conn);
+        Some(conn)
+    }
+
+    /// Whom a connection talks to, with what, and when it starts.
+    fn conn_peers(&mut self, base: &str, c: &RawConnection, ctx: &ConnCtx<'_>) -> ConnPeers {
         let f = |s: &str| format!("{base}.{s}");
-        let local_addrs = self.local_addrs(&f("local_addrs"), &c.local_addrs, daemon);
+        let local_addrs = self.local_addrs(&f("local_addrs"), &c.local_addrs, ctx.daemon);
         let before_remotes = self.errors.len();
         let remote_addrs = self.remote_addrs(&f("remote_addrs"), &c.remote_addrs);
         let remotes_valid = self.errors.len() == before_remotes;
@@ -427,23 +534,64 @@ impl Validator<'_> {
                 "\"trap\" needs the datapath ([dataplane]) and acts like \"none\" without it",
             );
         }
+        ConnPeers {
+            local_addrs,
+            remote_addrs,
+            proposals,
+            ike_specs,
+            start_action,
+        }
+    }
+
+    /// Fragmentation, liveness checks and lifetimes of the IKE SA.
+    fn conn_timers(&mut self, base: &str, c: &RawConnection) -> ConnTimers {
+        let f = |s: &str| format!("{base}.{s}");
         let fragment_size = self.fragment_size(&f("fragment_size"), &c.ike_fields());
         let dpd_delay = self
             .opt_duration(&f("dpd_delay"), c.dpd_delay.as_ref(), MAX_DPD_DELAY)
             .filter(|d| !d.is_zero());
-        let ike_lifetime = self.ike_lifetime(&base, &c.ike_fields());
+        let ike_lifetime = self.ike_lifetime(base, &c.ike_fields());
         let reauth_time =
             self.opt_duration(&f("reauth_time"), c.reauth_time.as_ref(), MAX_LIFETIME);
-        let method = self.auth_method(&base, &c.local, &c.remote);
+        ConnTimers {
+            fragment_size,
+            dpd_delay,
+            ike_lifetime,
+            reauth_time,
+        }
+    }
+
+    /// The authentication method and both identities (from the certificates with `pubkey`).
+    fn conn_identities(
+        &mut self,
+        base: &str,
+        c: &RawConnection,
+        first_local: Option<IpAddr>,
+    ) -> ConnIdentities {
+        let method = self.auth_method(base, &c.local, &c.remote);
         let certs = (method == Some(AuthMethod::Pubkey))
-            .then(|| self.certificates(&base, &c.local, &c.remote))
+            .then(|| self.certificates(base, &c.local, &c.remote))
             .flatten();
         let (local_id, local_identity) = match &certs {
             Some((_, text, id)) => (Some(text.clone()), Some(id.clone())),
             None if method != Some(AuthMethod::Psk) => (None, None),
-            None => self.auth_side(&f("local"), &c.local, local_addrs.first().copied()),
+            None => self.auth_side(&format!("{base}.local"), &c.local, first_local),
         };
-        let (remote_id, remote_identity) = self.auth_side(&f("remote"), &c.remote, None);
+        let (remote_id, remote_identity) =
+            self.auth_side(&format!("{base}.remote"), &c.remote, None);
+        ConnIdentities {
+            method,
+            certs: certs.map(|(creds, _, _)| creds),
+            local_id,
+            local_identity,
+            remote_id,
+            remote_identity,
+        }
+    }
+
+    /// The `children` tables, in file order; at least one is required.
+    fn conn_children(&mut self, base: &str, raw: &Spanned<RawConnection>) -> Vec<Child> {
+        let c = raw.get_ref();
         let mut children = Vec::new();
         let mut child_entries: Vec<_> = c.children.iter().collect();
         child_entries.sort_by_key(|(n, _)| n.span().start);
@@ -453,77 +601,34 @@ impl Validator<'_> {
         if c.children.is_empty() {
             self.error(
                 &raw.span(),
-                &f("children"),
+                &format!("{base}.children"),
                 "at least one child ([connections.NAME.children.CHILD]) is required",
             );
         }
-        let ppk = self.ppk_policy(&base, &c.ike_fields(), &ike_specs, ctx);
-        if let Some(r) = &c.reauth_time {
-            self.warn(
-                &r.span(),
-                &f("reauth_time"),
-                "accepted but not enforced yet (the engine rekeys, it does not reauthenticate)",
-            );
-        }
-        let credentials = match (method, certs) {
-            (Some(AuthMethod::Pubkey), Some((creds, _, _))) => {
-                Some(Credentials::Certificate(creds))
-            }
+        children
+    }
+
+    /// The certificate credentials, or the pre-shared key that matches both identities.
+    fn conn_credentials(
+        &mut self,
+        base: &str,
+        c: &RawConnection,
+        ids: &mut ConnIdentities,
+        secrets: &Secrets,
+    ) -> Option<Credentials> {
+        match (ids.method, ids.certs.take()) {
+            (Some(AuthMethod::Pubkey), Some(creds)) => Some(Credentials::Certificate(creds)),
             (Some(AuthMethod::Psk), _) => self
                 .find_psk(
-                    &base,
+                    base,
                     &c.local,
-                    local_identity.as_ref(),
-                    remote_identity.as_ref(),
+                    ids.local_identity.as_ref(),
+                    ids.remote_identity.as_ref(),
                     secrets,
                 )
                 .map(Credentials::Psk),
             _ => None,
-        };
-        if self.errors.len() > errors_before {
-            return None;
         }
-        let (Some(local_identity), Some(credentials)) = (local_identity, credentials) else {
-            return None;
-        };
-        let mut conn = Connection {
-            name: name.get_ref().clone(),
-            local_addrs,
-            remote_addrs,
-            remote_port: c.remote_port.unwrap_or(if daemon.ike_port == 0 {
-                500
-            } else {
-                daemon.ike_port
-            }),
-            proposals,
-            start_action,
-            keyingtries: c.keyingtries.as_ref().map_or(0, |k| *k.get_ref()),
-            fragment_size,
-            dpd_delay,
-            ike_lifetime,
-            reauth_time,
-            local_id: local_id.unwrap_or_default(),
-            remote_id,
-            children,
-            ppk: ppk.ppk,
-            hybrid: ppk.hybrid,
-            hybrid_explicit: ppk.hybrid_explicit,
-            qkd_fallback: ppk.qkd_fallback,
-            qkd_peer_sae_id: ppk.peer_sae_id,
-            force_encap: ctx
-                .dataplane
-                .is_some_and(|d| d.encapsulation == Encapsulation::Udp),
-            local_identity,
-            remote_identity,
-            ike_specs,
-            credentials,
-            ppk_key: ppk.key,
-            fingerprint: [0; 32],
-            retransmit: ctx.retransmit,
-            nat_keepalive: ctx.keep_alive,
-        };
-        conn.fingerprint = fingerprint(&conn);
-        Some(conn)
     }
 
     pub(super) fn check_name(&mut self, name: &Spanned<String>, table: &str) {

@@ -52,36 +52,90 @@ pub(crate) struct RawDaemon {
     pub(crate) max_chain_signature_checks: Option<Spanned<i64>>,
 }
 
-/// `[connections.NAME]`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawConnection {
-    #[serde(default)]
-    pub(crate) local_addrs: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) remote_addrs: Vec<Spanned<String>>,
-    pub(crate) remote_port: Option<u16>,
-    pub(crate) proposals: Spanned<Vec<Spanned<String>>>,
-    pub(crate) start_action: Option<Spanned<String>>,
-    pub(crate) keyingtries: Option<Spanned<u32>>,
-    pub(crate) fragmentation: Option<bool>,
-    pub(crate) fragment_size: Option<Spanned<u32>>,
-    pub(crate) dpd_delay: Option<Spanned<String>>,
-    pub(crate) rekey_time: Option<Spanned<String>>,
-    pub(crate) over_time: Option<Spanned<String>>,
-    pub(crate) rand_time: Option<Spanned<String>>,
-    pub(crate) reauth_time: Option<Spanned<String>>,
-    pub(crate) ppk_id: Option<Spanned<String>>,
-    pub(crate) ppk_required: Option<Spanned<bool>>,
-    pub(crate) ppk_source: Option<Spanned<String>>,
-    pub(crate) ppk_mode: Option<Spanned<String>>,
-    pub(crate) qkd_peer_sae_id: Option<Spanned<String>>,
-    pub(crate) hybrid: Option<Spanned<String>>,
-    pub(crate) qkd_fallback: Option<Spanned<bool>>,
-    pub(crate) local: Spanned<RawAuth>,
-    pub(crate) remote: Spanned<RawAuth>,
-    #[serde(default)]
-    pub(crate) children: BTreeMap<Spanned<String>, Spanned<RawChild>>,
+/// Declares a raw table that carries the IKE SA settings a connection shares with
+/// `[n3iwf.ike]`, and its [`IkeFields`] view. The shared fields come in two runs, placed where
+/// `@timers` and `@ppk` stand, so that each table keeps its field order (serde lists the
+/// fields in that order when it meets an unknown one). `flatten` would share them without a
+/// macro, but serde does not allow it beside `deny_unknown_fields`.
+macro_rules! with_ike_fields {
+    (
+        $(#[$meta:meta])*
+        struct $name:ident {
+            $( $(#[$a_meta:meta])* $a:ident : $a_ty:ty, )*
+            @timers,
+            $( $(#[$b_meta:meta])* $b:ident : $b_ty:ty, )*
+            @ppk,
+            $( $(#[$c_meta:meta])* $c:ident : $c_ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub(crate) struct $name {
+            $( $(#[$a_meta])* pub(crate) $a: $a_ty, )*
+            pub(crate) fragmentation: Option<bool>,
+            pub(crate) fragment_size: Option<Spanned<u32>>,
+            pub(crate) dpd_delay: Option<Spanned<String>>,
+            pub(crate) rekey_time: Option<Spanned<String>>,
+            pub(crate) over_time: Option<Spanned<String>>,
+            pub(crate) rand_time: Option<Spanned<String>>,
+            $( $(#[$b_meta])* pub(crate) $b: $b_ty, )*
+            pub(crate) ppk_id: Option<Spanned<String>>,
+            pub(crate) ppk_required: Option<Spanned<bool>>,
+            pub(crate) ppk_source: Option<Spanned<String>>,
+            pub(crate) ppk_mode: Option<Spanned<String>>,
+            pub(crate) qkd_peer_sae_id: Option<Spanned<String>>,
+            pub(crate) hybrid: Option<Spanned<String>>,
+            pub(crate) qkd_fallback: Option<Spanned<bool>>,
+            $( $(#[$c_meta])* pub(crate) $c: $c_ty, )*
+        }
+
+        impl $name {
+            /// The shared IKE settings, with these proposals.
+            pub(crate) fn ike_fields_with<'a>(
+                &'a self,
+                proposals: &'a Spanned<Vec<Spanned<String>>>,
+            ) -> $crate::config::raw::IkeFields<'a> {
+                $crate::config::raw::IkeFields {
+                    proposals,
+                    fragmentation: self.fragmentation,
+                    fragment_size: self.fragment_size.as_ref(),
+                    rekey_time: self.rekey_time.as_ref(),
+                    over_time: self.over_time.as_ref(),
+                    rand_time: self.rand_time.as_ref(),
+                    ppk_id: self.ppk_id.as_ref(),
+                    ppk_required: self.ppk_required.as_ref(),
+                    ppk_source: self.ppk_source.as_ref(),
+                    ppk_mode: self.ppk_mode.as_ref(),
+                    qkd_peer_sae_id: self.qkd_peer_sae_id.as_ref(),
+                    hybrid: self.hybrid.as_ref(),
+                    qkd_fallback: self.qkd_fallback.as_ref(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use with_ike_fields;
+
+with_ike_fields! {
+    /// `[connections.NAME]`.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawConnection {
+        #[serde(default)]
+        local_addrs: Vec<Spanned<String>>,
+        #[serde(default)]
+        remote_addrs: Vec<Spanned<String>>,
+        remote_port: Option<u16>,
+        proposals: Spanned<Vec<Spanned<String>>>,
+        start_action: Option<Spanned<String>>,
+        keyingtries: Option<Spanned<u32>>,
+        @timers,
+        reauth_time: Option<Spanned<String>>,
+        @ppk,
+        local: Spanned<RawAuth>,
+        remote: Spanned<RawAuth>,
+        #[serde(default)]
+        children: BTreeMap<Spanned<String>, Spanned<RawChild>>,
+    }
 }
 
 /// The IKE SA settings a connection shares with the N3IWF's NWu side (`[n3iwf.ike]`), by
@@ -103,22 +157,9 @@ pub(crate) struct IkeFields<'a> {
 }
 
 impl RawConnection {
+    /// The shared IKE settings, with the connection's own proposals.
     pub(crate) fn ike_fields(&self) -> IkeFields<'_> {
-        IkeFields {
-            proposals: &self.proposals,
-            fragmentation: self.fragmentation,
-            fragment_size: self.fragment_size.as_ref(),
-            rekey_time: self.rekey_time.as_ref(),
-            over_time: self.over_time.as_ref(),
-            rand_time: self.rand_time.as_ref(),
-            ppk_id: self.ppk_id.as_ref(),
-            ppk_required: self.ppk_required.as_ref(),
-            ppk_source: self.ppk_source.as_ref(),
-            ppk_mode: self.ppk_mode.as_ref(),
-            qkd_peer_sae_id: self.qkd_peer_sae_id.as_ref(),
-            hybrid: self.hybrid.as_ref(),
-            qkd_fallback: self.qkd_fallback.as_ref(),
-        }
+        self.ike_fields_with(&self.proposals)
     }
 }
 

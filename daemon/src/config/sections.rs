@@ -98,58 +98,11 @@ impl Validator<'_> {
         let section = raw?;
         let d = section.get_ref();
         let errors_before = self.errors.len();
-        let tun = d
-            .tun
-            .as_ref()
-            .map_or_else(|| DEFAULT_TUN.to_string(), |t| t.get_ref().clone());
-        if let Some(t) = &d.tun
-            && (tun.is_empty() || tun.len() > 15 || tun.contains(['/', ' ', '\t', '%']))
-        {
-            self.error(
-                &t.span(),
-                "dataplane.tun",
-                "an interface name is 1-15 characters without '/', '%' or blanks",
-            );
-        }
-        let mtu = d.mtu.as_ref().map_or(DEFAULT_MTU, |m| *m.get_ref());
-        if let Some(m) = &d.mtu
-            && !(576..=9000).contains(&mtu)
-        {
-            self.error(
-                &m.span(),
-                "dataplane.mtu",
-                format!("{mtu} is outside 576..9000"),
-            );
-        }
+        let tun = self.tun_name(d.tun.as_ref());
+        let mtu = self.tun_mtu(d.mtu.as_ref());
         let addresses = self.prefixes("dataplane.addresses", &d.addresses, true);
         let routes = self.prefixes("dataplane.routes", &d.routes, false);
-        let encapsulation = match d
-            .encapsulation
-            .as_ref()
-            .map(|e| (e.get_ref().as_str(), e.span()))
-        {
-            None | Some(("udp", _)) => Encapsulation::Udp,
-            Some(("raw", _)) => Encapsulation::Raw,
-            Some((other, span)) => {
-                self.error(
-                    &span,
-                    "dataplane.encapsulation",
-                    format!("unknown encapsulation '{other}' (use udp or raw)"),
-                );
-                Encapsulation::Udp
-            }
-        };
-        if encapsulation == Encapsulation::Udp && daemon.natt_port.is_none() {
-            let span = d
-                .encapsulation
-                .as_ref()
-                .map_or_else(|| section.span(), Spanned::span);
-            self.error(
-                &span,
-                "dataplane.encapsulation",
-                "\"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)",
-            );
-        }
+        let encapsulation = self.encapsulation(section, daemon);
         let local = self.dataplane_local(section, daemon);
         if encapsulation == Encapsulation::Udp && daemon.listen.len() > 1 {
             self.warn(
@@ -169,6 +122,66 @@ impl Validator<'_> {
             offloads: d.offloads.unwrap_or(true),
         };
         (self.errors.len() == errors_before).then_some(settings)
+    }
+
+    /// `dataplane.tun`: an interface name the kernel accepts.
+    fn tun_name(&mut self, raw: Option<&Spanned<String>>) -> String {
+        let tun = raw.map_or_else(|| DEFAULT_TUN.to_string(), |t| t.get_ref().clone());
+        if let Some(t) = raw
+            && (tun.is_empty() || tun.len() > 15 || tun.contains(['/', ' ', '\t', '%']))
+        {
+            self.error(
+                &t.span(),
+                "dataplane.tun",
+                "an interface name is 1-15 characters without '/', '%' or blanks",
+            );
+        }
+        tun
+    }
+
+    /// `dataplane.mtu`: 576 to 9000.
+    fn tun_mtu(&mut self, raw: Option<&Spanned<u32>>) -> u32 {
+        let mtu = raw.map_or(DEFAULT_MTU, |m| *m.get_ref());
+        if let Some(m) = raw
+            && !(576..=9000).contains(&mtu)
+        {
+            self.error(
+                &m.span(),
+                "dataplane.mtu",
+                format!("{mtu} is outside 576..9000"),
+            );
+        }
+        mtu
+    }
+
+    /// `dataplane.encapsulation`: `udp` (the default, which needs `daemon.natt_port`) or `raw`.
+    fn encapsulation(
+        &mut self,
+        section: &Spanned<RawDataplane>,
+        daemon: &DaemonSettings,
+    ) -> Encapsulation {
+        let raw = section.get_ref().encapsulation.as_ref();
+        let encapsulation = match raw.map(|e| (e.get_ref().as_str(), e.span())) {
+            None | Some(("udp", _)) => Encapsulation::Udp,
+            Some(("raw", _)) => Encapsulation::Raw,
+            Some((other, span)) => {
+                self.error(
+                    &span,
+                    "dataplane.encapsulation",
+                    format!("unknown encapsulation '{other}' (use udp or raw)"),
+                );
+                Encapsulation::Udp
+            }
+        };
+        if encapsulation == Encapsulation::Udp && daemon.natt_port.is_none() {
+            let span = raw.map_or_else(|| section.span(), Spanned::span);
+            self.error(
+                &span,
+                "dataplane.encapsulation",
+                "\"udp\" needs daemon.natt_port (ESP in UDP shares it with IKE, RFC 3948)",
+            );
+        }
+        encapsulation
     }
 
     /// `rekey_bytes`, `life_bytes`, `rekey_packets`, `life_packets` of a child; a soft limit

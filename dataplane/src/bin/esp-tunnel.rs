@@ -101,7 +101,7 @@ fn run(config: ManualConfig, args: &Args) -> Result<(), String> {
             event,
         } in handle.take_sa_events()
         {
-            eprintln!("esp-tunnel: SA 0x{spi:08x} ({direction:?}): {event:?}");
+            eprintln!("esp-tunnel: SA {spi} ({direction:?}): {event:?}");
         }
         if args.stats.is_some_and(|s| last_stats.elapsed() >= s) {
             print_stats(&handle);
@@ -122,7 +122,7 @@ fn print_stats(handle: &DataplaneHandle) {
             .map(|&r| format!("{r}={}", s.drops.get(r)))
             .collect();
         eprintln!(
-            "esp-tunnel: SA 0x{:08x} {:?}{}: {} packets, {} bytes, drops [{}], selector mismatches {}",
+            "esp-tunnel: SA {} {:?}{}: {} packets, {} bytes, drops [{}], selector mismatches {}",
             s.spi,
             s.direction,
             if s.is_active { "" } else { " (inactive)" },

@@ -9,7 +9,7 @@ mod trailer;
 
 use ipsec_crypto::{AeadAlgorithm, CryptoProvider, SecretBytes};
 
-use crate::{Cipher, InboundSa, OutboundSa, SaConfig};
+use crate::{Cipher, InboundSa, OutboundSa, SaConfig, Spi};
 
 /// Every provider compiled into the tests.
 fn providers() -> [&'static dyn CryptoProvider; 2] {
@@ -25,7 +25,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn config(spi: u32, cipher: Cipher, keymat: &[u8], esn: bool) -> SaConfig {
-    let mut cfg = SaConfig::new(spi, cipher, SecretBytes::from_slice(keymat));
+    let mut cfg = SaConfig::new(Spi(spi), cipher, SecretBytes::from_slice(keymat));
     cfg.esn = esn;
     cfg
 }

@@ -2,7 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use esp::{Cipher, InboundSa, OutboundSa, SaConfig};
+use esp::{Cipher, InboundSa, OutboundSa, SaConfig, Spi};
 use ipsec_crypto::{AeadAlgorithm, CbcAlgorithm, CryptoProvider, IntegAlgorithm, SecretBytes};
 
 /// Every provider compiled into the tests.
@@ -52,7 +52,7 @@ pub fn config(provider: &dyn CryptoProvider, spi: u32, cipher: Cipher, esn: bool
     let keymat: Vec<u8> = (0..keymat_len(provider, cipher))
         .map(|i| (i * 7 + 3) as u8)
         .collect();
-    let mut cfg = SaConfig::new(spi, cipher, SecretBytes::new(keymat));
+    let mut cfg = SaConfig::new(Spi(spi), cipher, SecretBytes::new(keymat));
     cfg.esn = esn;
     cfg
 }

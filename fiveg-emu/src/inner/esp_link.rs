@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use esp::natt::{self, NatTPayload};
 use esp::{
     Cipher, DropCounters, DropReason, EspError, InboundSa, OutboundSa, PacketFields, SaConfig,
-    SaCounters, SaEvent, TrafficSelector,
+    SaCounters, SaEvent, Spi, TrafficSelector,
 };
 use ikev2::{ChildSa, Negotiated};
 use ipsec_crypto::CryptoProvider;
@@ -45,7 +45,8 @@ impl LinkConfig {
         }
         let esn = child.suite.esn_enabled();
         let sa = |spi: ikev2::EspSpi, keys| {
-            let mut config = SaConfig::new(spi.0, cipher, keys);
+            // The SPI crosses from the engine's type to the datapath's here.
+            let mut config = SaConfig::new(Spi(spi.0), cipher, keys);
             config.esn = esn;
             config
         };
@@ -274,12 +275,12 @@ impl EspLink {
     }
 
     /// Our SPI (of the packets we receive).
-    pub fn inbound_spi(&self) -> u32 {
+    pub fn inbound_spi(&self) -> Spi {
         self.inbound.spi()
     }
 
     /// The peer's SPI (of the packets we send).
-    pub fn outbound_spi(&self) -> u32 {
+    pub fn outbound_spi(&self) -> Spi {
         self.outbound.spi()
     }
 

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use esp::{AddrRange, Cipher, SaConfig, TrafficSelector};
+use esp::{AddrRange, Cipher, SaConfig, Spi, TrafficSelector};
 use fiveg_emu::inner::{
     ConnId, EspLink, InnerStack, LinkConfig, Received, StackConfig, StackEvent,
 };
@@ -215,16 +215,16 @@ pub fn crafted_links(udp_encapsulation: bool) -> (EspLink, EspLink) {
     let ue_addr: SocketAddr = "192.0.2.10:4500".parse().unwrap();
     let n3iwf_addr: SocketAddr = "192.0.2.1:4500".parse().unwrap();
     let ue = LinkConfig {
-        inbound: SaConfig::new(0xc000_0001, cipher, down()),
-        outbound: SaConfig::new(0xd000_0001, cipher, up()),
+        inbound: SaConfig::new(Spi(0xc000_0001), cipher, down()),
+        outbound: SaConfig::new(Spi(0xd000_0001), cipher, up()),
         selectors: vec![selector(UE_INNER, NAS_IP)],
         local: ue_addr,
         remote: n3iwf_addr,
         udp_encapsulation,
     };
     let n3iwf = LinkConfig {
-        inbound: SaConfig::new(0xd000_0001, cipher, up()),
-        outbound: SaConfig::new(0xc000_0001, cipher, down()),
+        inbound: SaConfig::new(Spi(0xd000_0001), cipher, up()),
+        outbound: SaConfig::new(Spi(0xc000_0001), cipher, down()),
         selectors: vec![selector(NAS_IP, UE_INNER)],
         local: n3iwf_addr,
         remote: ue_addr,

@@ -39,7 +39,7 @@ impl Validator<'_> {
                 vec![Spanned::new(table.span(), DEFAULT_NWU_PROPOSAL.to_string())],
             )
         });
-        let fields = ike.ike_fields(&proposals_raw);
+        let fields = ike.ike_fields_with(&proposals_raw);
         let (proposals, ike_specs) = self.proposals(
             &format!("{TABLE}.proposals"),
             &proposals_raw,

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::raw::IkeFields;
+use crate::config::raw::with_ike_fields;
 
 /// `[n3iwf]`: what the N3IWF is, whom it serves, and its NWu IKE side.
 #[derive(Deserialize)]
@@ -78,52 +78,19 @@ pub(crate) struct RawAmf {
     pub(crate) local: Option<Spanned<String>>,
 }
 
-/// `[n3iwf.ike]`: the IKE SAs with UEs, as a connection's settings without the peer side.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawNwuIke {
-    pub(crate) id: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) certs: Vec<Spanned<String>>,
-    pub(crate) key: Option<Spanned<String>>,
-    pub(crate) proposals: Option<Spanned<Vec<Spanned<String>>>>,
-    pub(crate) esp_proposals: Option<Spanned<Vec<Spanned<String>>>>,
-    pub(crate) fragmentation: Option<bool>,
-    pub(crate) fragment_size: Option<Spanned<u32>>,
-    pub(crate) dpd_delay: Option<Spanned<String>>,
-    pub(crate) rekey_time: Option<Spanned<String>>,
-    pub(crate) over_time: Option<Spanned<String>>,
-    pub(crate) rand_time: Option<Spanned<String>>,
-    pub(crate) ppk_id: Option<Spanned<String>>,
-    pub(crate) ppk_required: Option<Spanned<bool>>,
-    pub(crate) ppk_source: Option<Spanned<String>>,
-    pub(crate) ppk_mode: Option<Spanned<String>>,
-    pub(crate) qkd_peer_sae_id: Option<Spanned<String>>,
-    pub(crate) hybrid: Option<Spanned<String>>,
-    pub(crate) qkd_fallback: Option<Spanned<bool>>,
-}
-
-impl RawNwuIke {
-    /// The shared IKE settings, with `proposals` as given or defaulted by the caller.
-    pub(crate) fn ike_fields<'a>(
-        &'a self,
-        proposals: &'a Spanned<Vec<Spanned<String>>>,
-    ) -> IkeFields<'a> {
-        IkeFields {
-            proposals,
-            fragmentation: self.fragmentation,
-            fragment_size: self.fragment_size.as_ref(),
-            rekey_time: self.rekey_time.as_ref(),
-            over_time: self.over_time.as_ref(),
-            rand_time: self.rand_time.as_ref(),
-            ppk_id: self.ppk_id.as_ref(),
-            ppk_required: self.ppk_required.as_ref(),
-            ppk_source: self.ppk_source.as_ref(),
-            ppk_mode: self.ppk_mode.as_ref(),
-            qkd_peer_sae_id: self.qkd_peer_sae_id.as_ref(),
-            hybrid: self.hybrid.as_ref(),
-            qkd_fallback: self.qkd_fallback.as_ref(),
-        }
+with_ike_fields! {
+    /// `[n3iwf.ike]`: the IKE SAs with UEs, as a connection's settings without the peer side.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawNwuIke {
+        id: Option<Spanned<String>>,
+        #[serde(default)]
+        certs: Vec<Spanned<String>>,
+        key: Option<Spanned<String>>,
+        proposals: Option<Spanned<Vec<Spanned<String>>>>,
+        esp_proposals: Option<Spanned<Vec<Spanned<String>>>>,
+        @timers,
+        @ppk,
     }
 }
 
