@@ -275,6 +275,10 @@ pub struct ConnectionConfig {
     pub force_encap: bool,
     /// Interval of NAT keepalives when we are behind a NAT (RFC 3948 §2.3).
     pub nat_keepalive: Duration,
+    /// Initiator: ask for an inner IPv4 address, a CP(CFG_REQUEST) with an empty
+    /// INTERNAL_IP4_ADDRESS (RFC 7296 §3.15) in the first IKE_AUTH request; the answer comes in
+    /// [`Event::AuthReply`](crate::Event::AuthReply).
+    pub request_internal_ip4: bool,
 }
 
 impl ConnectionConfig {
@@ -300,6 +304,7 @@ impl ConnectionConfig {
             ike_lifetime: Lifetime::IKE_DEFAULT,
             force_encap: false,
             nat_keepalive: Duration::from_secs(20),
+            request_internal_ip4: false,
         }
     }
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use ipsec_crypto::SecretBytes;
 
+use crate::auth_reply::{ConfigReply, StatusNotify};
 use crate::config::Identity;
 use crate::error::Error;
 use crate::proposal::Negotiated;
@@ -92,6 +93,15 @@ pub enum Event {
     /// Response; as initiator (EAP peer) the responder's EAP Request or EAP-Success. Answer
     /// with [`Endpoint::eap_respond`](crate::Endpoint::eap_respond).
     EapMessage { sa: SaId, message: Vec<u8> },
+    /// Initiator: what the authenticated final IKE_AUTH response carried besides AUTH and the
+    /// first Child SA: its CP(CFG_REPLY), if any, and its private-use status notifies (at most
+    /// [`MAX_STATUS_NOTIFIES`](crate::MAX_STATUS_NOTIFIES), in order). Emitted once, before
+    /// [`Event::IkeSaEstablished`], when either is present.
+    AuthReply {
+        sa: SaId,
+        config: Option<ConfigReply>,
+        notifies: Vec<StatusNotify>,
+    },
 }
 
 /// Why an IKE SA or Child SA ended.

@@ -6,6 +6,7 @@
 //! datagrams, deadlines and events come out of an [`Endpoint`]. All cryptography and randomness
 //! come from an [`ipsec_crypto::CryptoProvider`].
 
+mod auth_reply;
 mod cert;
 mod command_error;
 mod config;
@@ -24,6 +25,10 @@ mod stats;
 mod ts;
 pub mod wire;
 
+pub use auth_reply::{
+    ConfigReply, FinalAuthReply, MAX_STATUS_NOTIFIES, MAX_STATUS_NOTIFY_DATA, PRIVATE_STATUS_MIN,
+    StatusNotify,
+};
 pub use cert::{CertificateAuth, CertificateError, matches_identity};
 pub use command_error::CommandError;
 pub use config::{

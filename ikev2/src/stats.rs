@@ -52,11 +52,18 @@ pub struct Stats {
     pub cert_signature_checks: u64,
     /// IKE_AUTH exchanges whose chain building hit `max_chain_signature_checks`.
     pub cert_check_limit_reached: u64,
+    /// Initiator: CP payloads of an authenticated final IKE_AUTH response that did not parse as
+    /// a CFG_REPLY (wrong type, bad attribute length); ignored.
+    pub auth_reply_malformed_cp: u64,
+    /// Initiator: private-use status notifies of a final IKE_AUTH response dropped over
+    /// [`MAX_STATUS_NOTIFIES`](crate::MAX_STATUS_NOTIFIES) or
+    /// [`MAX_STATUS_NOTIFY_DATA`](crate::MAX_STATUS_NOTIFY_DATA).
+    pub auth_reply_notifies_dropped: u64,
 }
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 24] {
+    pub fn fields(&self) -> [(&'static str, u64); 26] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -82,6 +89,11 @@ impl Stats {
             ("child_ppk_failures", self.child_ppk_failures),
             ("cert_signature_checks", self.cert_signature_checks),
             ("cert_check_limit_reached", self.cert_check_limit_reached),
+            ("auth_reply_malformed_cp", self.auth_reply_malformed_cp),
+            (
+                "auth_reply_notifies_dropped",
+                self.auth_reply_notifies_dropped,
+            ),
         ]
     }
 }

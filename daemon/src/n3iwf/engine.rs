@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use ::n3iwf::node::IkeSaGone;
 use ::n3iwf::{EapAnswer, EapSuccess, IkeSaRef};
-use ikev2::{CloseReason, EapStep, Error, SaId};
+use ikev2::{CloseReason, ConfigReply, EapStep, Error, FinalAuthReply, SaId, StatusNotify};
 use ipsec_crypto::SecretBytes;
 
 use super::N3iwfGlue;
@@ -89,17 +89,42 @@ pub(crate) fn eap_step(answer: EapAnswer) -> EapStep {
     }
 }
 
-/// EAP-Success for the final IKE_AUTH exchange: KN3IWF is the MSK of both AUTH payloads
-/// (TS 33.501 §7.2.1).
-///
-/// TODO(engine hooks): the final IKE_AUTH response must also carry CP(CFG_REPLY) with
-/// `success.internal_address` and `success.internal_netmask`, and the notifies
-/// `success.notifies()` (NAS_IP4_ADDRESS, NAS_TCP_PORT, TS 24.502 §7.3.2), and the signalling
-/// child's remote selector must be narrowed to `success.internal_address`/32. The engine has
-/// no way to take them yet; they plug in here, into the step this returns.
+/// EAP-Success for the final IKE_AUTH exchange (TS 24.502 §7.3.2): KN3IWF is the MSK of both
+/// AUTH payloads (TS 33.501 §7.2.1); the response carries CP(CFG_REPLY) with the UE's inner
+/// address and netmask (when the UE asked), the NAS_IP4_ADDRESS and NAS_TCP_PORT notifies, and
+/// the signalling Child SA's UE-side selector narrowed to that address/32.
 pub(crate) fn success_step(success: EapSuccess) -> EapStep {
     let msk = SecretBytes::from_slice(success.msk.dangerous_as_bytes());
-    EapStep::Success { msk: Some(msk) }
+    let reply = FinalAuthReply {
+        config: Some(ConfigReply {
+            internal_ip4: Some(success.internal_address),
+            internal_netmask: Some(success.internal_netmask),
+        }),
+        notifies: status_notifies(&success),
+        narrow_remote_ts: Some(success.internal_address),
+    };
+    EapStep::Success {
+        msk: Some(msk),
+        reply,
+    }
+}
+
+/// The 3GPP notifies of EAP-Success in their TS 24.502 §9.2 layouts.
+fn status_notifies(success: &EapSuccess) -> Vec<StatusNotify> {
+    success
+        .notifies()
+        .iter()
+        .filter_map(|n| match n.data() {
+            Ok(data) => Some(StatusNotify {
+                notify_type: n.notify_type().0,
+                data,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "3GPP notify not encodable; left out");
+                None
+            }
+        })
+        .collect()
 }
 
 /// Why a UE's IKE SA failed, as the core distinguishes it.
@@ -133,11 +158,34 @@ mod tests {
             nas_address: Ipv4Addr::new(10, 45, 0, 1),
             nas_tcp_port: 20_000,
         };
-        let EapStep::Success { msk: Some(msk) } = eap_step(EapAnswer::Success(Box::new(success)))
+        let EapStep::Success {
+            msk: Some(msk),
+            reply,
+        } = eap_step(EapAnswer::Success(Box::new(success)))
         else {
             panic!("not a success with an MSK");
         };
         assert_eq!(msk.expose(), &[0x5a; 32]);
+        let config = reply.config.expect("CFG_REPLY");
+        assert_eq!(config.internal_ip4, Some(Ipv4Addr::new(10, 45, 0, 2)));
+        assert_eq!(
+            config.internal_netmask,
+            Some(Ipv4Addr::new(255, 255, 255, 0))
+        );
+        assert_eq!(reply.narrow_remote_ts, Some(Ipv4Addr::new(10, 45, 0, 2)));
+        let notifies: Vec<_> = reply
+            .notifies
+            .iter()
+            .map(|n| (n.notify_type, n.data.as_slice()))
+            .collect();
+        // NAS_IP4_ADDRESS (55502) and NAS_TCP_PORT (55506), TS 24.502 §9.2.
+        assert_eq!(
+            notifies,
+            [
+                (55_502, &[10, 45, 0, 1][..]),
+                (55_506, &20_000u16.to_be_bytes()[..])
+            ]
+        );
     }
 
     #[test]

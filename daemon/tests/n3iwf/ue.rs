@@ -17,7 +17,7 @@ use fiveg_emu::values::Sqn;
 use ikev2::wire::{IdType, Identification, IpSelector};
 use ikev2::{
     AuthConfig, CertificateAuth, ChildConfig, ConnectionConfig, EapStep, Endpoint, EndpointConfig,
-    Event, Identity, ProposalSpec, SaId,
+    Event, FinalAuthReply, Identity, ProposalSpec, SaId,
 };
 use ipsec_crypto::SecretBytes;
 use n3iwf::wire::an_params::{AnParameters, EstablishmentCause};
@@ -167,7 +167,10 @@ impl Ue {
             PeerStep::Success => {
                 let kn3iwf = self.nwu.kn3iwf().expect("KN3IWF after EAP-Success");
                 let msk = SecretBytes::from_slice(kn3iwf.dangerous_as_bytes());
-                EapStep::Success { msk: Some(msk) }
+                EapStep::Success {
+                    msk: Some(msk),
+                    reply: FinalAuthReply::default(),
+                }
             }
             PeerStep::Failure | PeerStep::Ignored(_) => {
                 self.eap_failure = true;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use ipsec_crypto::{Prf, SecretBytes};
 
 use super::child::ChildRequest;
+use super::config_payload::cfg_request_ip4;
 use super::credentials::{certreq, find_auth, find_id, id_body, is_ike_fatal, own_certs};
 use super::eap::EapClient;
 use super::ppk::PpkLookup;
@@ -57,6 +58,9 @@ impl IkeSa {
         };
         let ike_auth_mid = self.window.next_id;
         let mut payloads = self.auth_request_head(eap);
+        if self.conn.request_internal_ip4 {
+            payloads.push(cfg_request_ip4());
+        }
         let mut pre_ppk = None;
         if !eap {
             let int_auth = hs.int_auth.finish(ike_auth_mid);
@@ -262,7 +266,8 @@ impl IkeSa {
         Ok(idr.clone())
     }
 
-    /// Initiator: the IKE SA is up; installs the first Child SA from the response.
+    /// Initiator: the IKE SA is up; reports the response's CFG_REPLY and status notifies, and
+    /// installs the first Child SA from it.
     pub(super) fn finish_initiator(
         &mut self,
         now: Instant,
@@ -271,6 +276,7 @@ impl IkeSa {
         child: Option<ChildRequest>,
         ctx: &mut Ctx<'_>,
     ) {
+        self.report_auth_reply(payloads, ctx);
         self.established(now, &hs, ctx);
         match child.map(|req| self.child_from_response(now, req, &hs, payloads, ctx)) {
             Some(Ok(child)) => {

@@ -4,10 +4,12 @@
 //! An IKE_AUTH request can wait for the driver (a PPK from its source; the EAP method) in
 //! [`AuthWait`]; the final response is put together in one place, [`IkeSa::finish_responder`].
 
+use std::net::Ipv4Addr;
 use std::time::Instant;
 
 use ipsec_crypto::{Prf, SecretBytes};
 
+use super::config_payload::host_selector;
 use super::credentials::{find_auth, find_id, id_body, own_certs, ppk_id};
 use super::eap::EapServer;
 use super::ppk::PpkLookup;
@@ -83,7 +85,7 @@ impl IkeSa {
         if self.ppk_used {
             out.push(notify(NotifyType::PPK_IDENTITY, Vec::new()));
         }
-        self.finish_responder(now, hs, out, request, ctx);
+        self.finish_responder(now, hs, out, request, None, ctx);
     }
 
     /// Responder: IDr, our CERTs and our AUTH over `msg2 | Ni | MACedIDForR | IntAuth`.
@@ -103,18 +105,20 @@ impl IkeSa {
         Ok(out)
     }
 
-    /// Responder: the final IKE_AUTH response, `out` (our identity and AUTH) then the first
-    /// Child SA of `request`; the SA is up. Whatever else a final response carries (an
-    /// application's configuration reply or notifies) belongs here too.
+    /// Responder: the final IKE_AUTH response, `out` (our identity, AUTH and whatever else the
+    /// response carries) then the first Child SA of `request`, its remote selectors narrowed to
+    /// `narrow_remote`/32 when given; the SA is up.
     pub(super) fn finish_responder(
         &mut self,
         now: Instant,
         hs: Box<Handshake>,
         mut out: Vec<Payload>,
         request: &[Payload],
+        narrow_remote: Option<Ipv4Addr>,
         ctx: &mut Ctx<'_>,
     ) {
-        let child = match self.child_respond(now, &hs, request, ctx) {
+        let limit = narrow_remote.map(host_selector);
+        let child = match self.child_respond(now, &hs, request, limit.as_ref(), ctx) {
             Ok((child, offer)) => {
                 out.extend(offer);
                 Some(child)

@@ -29,6 +29,16 @@ pub(crate) struct ChildParams {
     pub(crate) replaces: Option<EspSpi>,
 }
 
+/// What a responder's [`IkeSa::select_child`] may choose from.
+pub(crate) struct ChildWanted<'a> {
+    /// Only this template (a rekey).
+    pub(crate) only: Option<usize>,
+    /// Whether the proposals carry key exchanges (CREATE_CHILD_SA).
+    pub(crate) with_ke: bool,
+    /// The remote selectors must lie within this one (an application's narrowing).
+    pub(crate) remote_limit: Option<&'a IpSelector>,
+}
+
 /// The SA, TSi and TSr payloads that offer or answer a Child SA, in that order on the wire
 /// (a CREATE_CHILD_SA puts the nonce and KE between SA and TSi).
 pub(crate) struct ChildPayloads {
@@ -140,15 +150,22 @@ impl IkeSa {
         })
     }
 
-    /// Responder: negotiates the first Child SA and returns it with the SA, TSi and TSr to send.
+    /// Responder: negotiates the first Child SA and returns it with the SA, TSi and TSr to send;
+    /// its remote selectors lie within `remote_limit` when given.
     pub(super) fn child_respond(
         &mut self,
         now: std::time::Instant,
         hs: &Handshake,
         payloads: &[Payload],
+        remote_limit: Option<&IpSelector>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(ChildSa, Vec<Payload>), NotifyType> {
-        let (params, out) = self.select_child(payloads, None, false, ctx)?;
+        let wanted = ChildWanted {
+            only: None,
+            with_ke: false,
+            remote_limit,
+        };
+        let (params, out) = self.select_child(payloads, wanted, ctx)?;
         let out = out.into_vec();
         let seed = ChildSeed {
             we_initiated: false,
@@ -164,23 +181,26 @@ impl IkeSa {
         Ok((sa, out))
     }
 
-    /// Responder of an exchange: picks a child template, proposal and narrowed selectors; with
-    /// `only` set (a rekey), only that template is considered.
+    /// Responder of an exchange: picks a child template, proposal and narrowed selectors.
     pub(super) fn select_child(
         &self,
         payloads: &[Payload],
-        only: Option<usize>,
-        with_ke: bool,
+        wanted: ChildWanted<'_>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(ChildParams, ChildPayloads), NotifyType> {
         let (offered, tsi, tsr) = child_payloads(payloads).ok_or(NotifyType::NO_PROPOSAL_CHOSEN)?;
         let mut ts_failed = false;
         let templates = self.conn.children.iter().enumerate();
+        let only = wanted.only;
         for (config, child) in templates.filter(|(i, _)| only.is_none_or(|o| o == *i)) {
-            let Some((number, suite, outbound_spi)) = choose_esp(child, offered, with_ke) else {
+            let Some((number, suite, outbound_spi)) = choose_esp(child, offered, wanted.with_ke)
+            else {
                 continue;
             };
-            let remote_ts = narrow(tsi, &child.remote_ts);
+            let mut remote_ts = narrow(tsi, &child.remote_ts);
+            if let Some(limit) = wanted.remote_limit {
+                remote_ts = narrow(&wire_selectors(&remote_ts), std::slice::from_ref(limit));
+            }
             let local_ts = narrow(tsr, &child.local_ts);
             if remote_ts.is_empty() || local_ts.is_empty() {
                 ts_failed = true;

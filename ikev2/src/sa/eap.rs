@@ -2,15 +2,24 @@
 //! driver: the engine never blocks on it.
 //!
 //! ```text
-//! I: IDi, [CERTREQ], [IDr], SAi2, TSi, TSr          (no AUTH: "I want EAP")
+//! I: IDi, [CERTREQ], [IDr], [CP(CFG_REQUEST)], SAi2, TSi, TSr   (no AUTH: "I want EAP")
 //!                                   R: -> Event::EapStarted, waits for Endpoint::eap_respond
 //! R: IDr, [CERT], AUTH, EAP(Request)
 //! I: -> Event::EapMessage(Request), waits for Endpoint::eap_respond
 //! I: EAP(Response)                  R: -> Event::EapMessage(Response) ...
-//! R: EAP(Success)                   (after EapStep::Success { msk } from the server's driver)
+//! R: EAP(Success)                   (after EapStep::Success { msk, reply } from the server's driver)
 //! I: -> Event::EapMessage(Success), EapStep::Success { msk } from the peer's driver
-//! I: AUTH                           (prf(prf(MSK, "Key Pad for IKEv2"), InitiatorSignedOctets))
-//! R: AUTH, SAr2, TSi, TSr
+//! I: AUTH, [CP(CFG_REQUEST)]        (prf(prf(MSK, "Key Pad for IKEv2"), InitiatorSignedOctets))
+//! R: AUTH, [CP(CFG_REPLY)], [N(private status)...], SAr2, TSi, TSr
+//! I: -> Event::AuthReply (CP and notifies, if any), Event::IkeSaEstablished
+//! ```
+//!
+//! `reply` ([`FinalAuthReply`]) is the server driver's: the CFG_REPLY goes out only if the
+//! initiator sent a CFG_REQUEST in its first or last request; the first Child SA's TSi is
+//! narrowed to its address whether or not (TS_UNACCEPTABLE for that Child SA, not the IKE SA,
+//! when the initiator's TSi does not include it).
+//!
+//! ```text
 //! ```
 //!
 //! The AUTH payloads of the last exchange use the MSK as shared key, or SK_pi and SK_pr when
@@ -25,9 +34,11 @@ use ipsec_crypto::{SecretBytes, ct_eq};
 
 use super::auth::AuthSent;
 use super::auth_answer::Verified;
+use super::config_payload::{final_reply_payloads, has_cfg_request};
 use super::credentials::{find_auth, find_id, id_body, is_ike_fatal};
 use super::state::{AuthWait, Handshake, State, Step};
 use super::{Ctx, IkeSa, first_error_notify};
+use crate::auth_reply::FinalAuthReply;
 use crate::config::Identity;
 use crate::error::Error;
 use crate::event::Event;
@@ -42,9 +53,13 @@ pub enum EapStep {
     /// EAP peer).
     Message(Vec<u8>),
     /// The method succeeded, with its MSK (RFC 3748 §7.10), or `None` for a method without
-    /// one (AUTH then uses SK_pi/SK_pr). The responder then sends EAP-Success; the initiator
-    /// answers the responder's EAP-Success with it.
-    Success { msk: Option<SecretBytes> },
+    /// one (AUTH then uses SK_pi/SK_pr). The responder then sends EAP-Success, and `reply` goes
+    /// into its final IKE_AUTH response; the initiator answers the responder's EAP-Success with
+    /// it (its `reply` is not used).
+    Success {
+        msk: Option<SecretBytes>,
+        reply: FinalAuthReply,
+    },
     /// The method failed: the responder sends EAP-Failure; either side fails the IKE SA with
     /// AUTHENTICATION_FAILED.
     Failure,
@@ -60,6 +75,10 @@ pub(crate) struct EapServer {
     /// Identifier of the initiator's last EAP Response, echoed in EAP-Success or EAP-Failure
     /// (RFC 3748 §4.2).
     last_identifier: u8,
+    /// Whether the initiator sent a CP(CFG_REQUEST), in its first or its last IKE_AUTH request.
+    cfg_requested: bool,
+    /// What the driver's EAP-Success adds to the final response.
+    reply: FinalAuthReply,
 }
 
 /// Responder: how EAP ends early.
@@ -143,6 +162,8 @@ impl IkeSa {
             ike_auth_mid: self.window.expected_id,
             phase: ServerPhase::Starting,
             last_identifier: 0,
+            cfg_requested: has_cfg_request(payloads),
+            reply: FinalAuthReply::default(),
         })))
     }
 
@@ -171,6 +192,7 @@ impl IkeSa {
                 });
             }
             ServerPhase::AwaitAuth(msk) => {
+                server.cfg_requested |= has_cfg_request(payloads);
                 return self.finish_eap_server(now, payloads, hs, &server, msk.as_ref(), ctx);
             }
             phase => {
@@ -229,8 +251,9 @@ impl IkeSa {
             (ServerPhase::AwaitDriver, EapStep::Message(request)) => {
                 Ok(Some(vec![Payload::Eap(request)]))
             }
-            (ServerPhase::AwaitDriver, EapStep::Success { msk }) => {
+            (ServerPhase::AwaitDriver, EapStep::Success { msk, reply }) => {
                 server.phase = ServerPhase::AwaitAuth(msk);
+                server.reply = reply;
                 Ok(Some(vec![eap_result(EAP_SUCCESS, server.last_identifier)]))
             }
             (ServerPhase::AwaitDriver, EapStep::Failure) => Err(ServerEnd::Failure),
@@ -253,7 +276,8 @@ impl IkeSa {
         self.fail(e, ctx);
     }
 
-    /// Responder: the initiator's AUTH from the MSK; ours, and the first Child SA.
+    /// Responder: the initiator's AUTH from the MSK; ours, the driver's CFG_REPLY (if asked
+    /// for) and status notifies, and the first Child SA narrowed as the driver said.
     fn finish_eap_server(
         &mut self,
         now: Instant,
@@ -277,11 +301,13 @@ impl IkeSa {
             let e = Error::AuthenticationFailed("initiator AUTH from the EAP MSK does not verify");
             return self.reject_auth(now, e, ctx);
         }
-        let out = vec![Payload::Auth(AuthPayload {
+        let mut out = vec![Payload::Auth(AuthPayload {
             method: AuthMethod::SHARED_KEY_MIC,
             data: ours.expose().to_vec(),
         })];
-        self.finish_responder(now, hs, out, &server.first_request, ctx);
+        out.extend(final_reply_payloads(&server.reply, server.cfg_requested));
+        let narrow = server.reply.narrow_remote_ts;
+        self.finish_responder(now, hs, out, &server.first_request, narrow, ctx);
     }
 
     /// Initiator: a response during EAP.
@@ -367,7 +393,7 @@ impl IkeSa {
                 client.phase = ClientPhase::Sent;
                 Ok(Some(Payload::Eap(response)))
             }
-            (true, EapStep::Success { msk }) => {
+            (true, EapStep::Success { msk, .. }) => {
                 let int_auth = hs.int_auth.finish(client.ike_auth_mid);
                 let idr = client.idr.as_ref().map(id_body).unwrap_or_default();
                 let ids = (self.conn.local_id.body(), idr);
@@ -472,9 +498,10 @@ impl fmt::Debug for EapStep {
                 .debug_tuple("Message")
                 .field(&format_args!("{} octets", m.len()))
                 .finish(),
-            Self::Success { msk } => f
+            Self::Success { msk, reply } => f
                 .debug_struct("Success")
                 .field("msk_len", &msk.as_ref().map(SecretBytes::len))
+                .field("reply", reply)
                 .finish(),
             Self::Failure => f.write_str("Failure"),
         }

@@ -12,6 +12,7 @@ mod auth;
 mod auth_answer;
 mod child;
 mod children;
+mod config_payload;
 mod create_child;
 mod credentials;
 mod dispatch;
@@ -399,3 +400,6 @@ pub(crate) fn dup(s: &SecretBytes) -> SecretBytes {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod cfg_request_tests;

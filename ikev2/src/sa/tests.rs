@@ -17,7 +17,7 @@ use crate::wire::{Delete, ExchangeType, Header, IpSelector, Payload, ProtocolId}
 
 const PSK: &[u8] = b"correct horse battery staple 0123456789";
 
-fn provider() -> &'static dyn ipsec_crypto::CryptoProvider {
+pub(super) fn provider() -> &'static dyn ipsec_crypto::CryptoProvider {
     #[cfg(feature = "default-provider")]
     return ipsec_crypto::default_provider();
     #[cfg(not(feature = "default-provider"))]
@@ -121,8 +121,8 @@ impl Lab {
 
 /// Queues for a hand-driven SA.
 #[derive(Default)]
-struct Sink {
-    transmits: VecDeque<Transmit>,
+pub(super) struct Sink {
+    pub(super) transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: crate::stats::Stats,
     spawned: Vec<IkeSa>,
@@ -131,7 +131,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn ctx(&mut self) -> Ctx<'_> {
+    pub(super) fn ctx(&mut self) -> Ctx<'_> {
         Ctx {
             provider: provider(),
             config: &self.config,

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use ikev2::{AuthConfig, EapStep, Event, SaId};
+use ikev2::{AuthConfig, EapStep, Event, FinalAuthReply, SaId};
 use ipsec_crypto::{PrfAlgorithm, SecretBytes};
 
 use super::{Pair, Scenario, default_provider};
@@ -23,6 +23,8 @@ pub struct Server {
     with_msk: bool,
     pub challenge: [u8; 16],
     identity: Option<Vec<u8>>,
+    /// What the final IKE_AUTH response adds (CP, status notifies, narrowing).
+    pub reply: FinalAuthReply,
 }
 
 /// The EAP peer side, as the initiator's driver runs it.
@@ -64,6 +66,7 @@ impl Server {
             with_msk,
             challenge: *b"0123456789abcdef",
             identity: None,
+            reply: FinalAuthReply::default(),
         }
     }
 
@@ -80,6 +83,7 @@ impl Server {
             Some(&TYPE_TEST) if m[5..] == hmac(self.password, &[&self.challenge])[..] => {
                 EapStep::Success {
                     msk: self.with_msk.then(|| msk(self.password, &self.challenge)),
+                    reply: self.reply.clone(),
                 }
             }
             _ => EapStep::Failure,
@@ -113,6 +117,7 @@ impl Peer {
             }
             (3, _) => EapStep::Success {
                 msk: self.with_msk.then(|| msk(self.password, &self.challenge)),
+                reply: FinalAuthReply::default(),
             },
             _ => EapStep::Failure,
         }

@@ -7,7 +7,7 @@ use ipsec_crypto::SecretBytes;
 
 use super::{Agreed, Agreement, CcKind, KeProgress, Nonces, Side};
 use crate::proposal::{Negotiated, ke_group};
-use crate::sa::child::ChildPayloads;
+use crate::sa::child::{ChildPayloads, ChildWanted};
 use crate::sa::init::{ke_payload, nonce, sa_payload};
 use crate::sa::ppk::ppk_identity;
 use crate::sa::ppk_child::PpkForAnswer;
@@ -234,8 +234,13 @@ impl IkeSa {
             return Err(NotifyType::TEMPORARY_FAILURE.into());
         }
         let old = self.rekey_target(payloads)?;
+        let wanted = ChildWanted {
+            only: old.map(|(config, _)| config),
+            with_ke: true,
+            remote_limit: None,
+        };
         let (mut params, ChildPayloads { sa, tsi, tsr }) = self
-            .select_child(payloads, old.map(|(config, _)| config), true, ctx)
+            .select_child(payloads, wanted, ctx)
             .map_err(Refusal::from)?;
         params.replaces = old.map(|(_, inbound)| inbound);
         Ok(Answered {
