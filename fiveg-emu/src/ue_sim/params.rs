@@ -31,7 +31,7 @@ pub struct UeParams {
     pub esp_proposal: String,
     pub ppk: Option<Arc<KmeSource>>,
     pub plmn: Plmn,
-    /// Used only while the engine does not report CP(CFG_REPLY) and the 3GPP notifies.
+    /// Used only when the final IKE_AUTH response lacks CP(CFG_REPLY) or the NAS notifies.
     pub fallback: Fallback,
     /// Per UE: start to REGISTRATION COMPLETE.
     pub timeout: Duration,
@@ -39,7 +39,8 @@ pub struct UeParams {
     pub tcp_buffer: usize,
 }
 
-/// The inner address and NAS endpoint to assume when the final IKE_AUTH response does not say.
+/// The inner address and NAS endpoint to assume when the final IKE_AUTH response does not say
+/// (an N3IWF that sends no CP(CFG_REPLY), NAS_IP4_ADDRESS or NAS_TCP_PORT).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Fallback {
     pub inner: Option<Ipv4Addr>,
@@ -76,6 +77,8 @@ impl UeParams {
         // A UE on a UDP socket cannot send raw ESP: both sides float to 4500.
         conn.force_encap = true;
         conn.dpd_delay = None;
+        // TS 24.502 §7.3.2: CP(CFG_REQUEST) for the inner address the N3IWF assigns.
+        conn.request_internal_ip4 = true;
         if self.ppk.is_some() {
             conn.ppk = Some(PpkConfig {
                 source: PpkSource::External {

@@ -8,8 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use esp::natt::{self, NatTPayload};
-use ikev2::{ChildSa, ConnectionConfig, EapStep, Endpoint, EndpointConfig, Event, SaId};
+use ikev2::wire::NotifyType;
+use ikev2::{
+    ChildSa, ConfigReply, ConnectionConfig, EapStep, Endpoint, EndpointConfig, Event,
+    FinalAuthReply, SaId, StatusNotify,
+};
 use ipsec_crypto::{CryptoProvider, SecretBytes};
+use n3iwf::wire::notify3gpp::N3gppNotify;
 use serde::Serialize;
 use tokio::net::UdpSocket;
 
@@ -334,6 +339,9 @@ impl Session {
                     }
                     self.stage = "signalling-sa";
                 }
+                Event::AuthReply {
+                    config, notifies, ..
+                } => self.auth_reply(config.as_ref(), &notifies),
                 Event::ChildSaEstablished { child, .. } => self.child_up(child)?,
                 Event::IkeSaFailed { error, .. } => return Err(format!("IKE SA failed: {error}")),
                 Event::IkeSaClosed { reason, .. } => {
@@ -358,7 +366,11 @@ impl Session {
             PeerStep::Success => {
                 let kn3iwf = self.nwu.kn3iwf().ok_or("EAP-Success without KN3IWF")?;
                 let msk = SecretBytes::from_slice(kn3iwf.dangerous_as_bytes());
-                EapStep::Success { msk: Some(msk) }
+                // The reply is the responder's; the UE sends none.
+                EapStep::Success {
+                    msk: Some(msk),
+                    reply: FinalAuthReply::default(),
+                }
             }
             PeerStep::Failure => return Err(self.nas_refusal("EAP-Failure")),
             PeerStep::Ignored(why) => return Err(format!("EAP packet not taken: {why}")),
@@ -404,6 +416,25 @@ impl Session {
         self.endpoint
             .provide_ppk(Instant::now(), sa, answer)
             .map_err(|e| format!("PPK: {e}"))
+    }
+
+    /// The final IKE_AUTH response: the inner address (CP) and where NAS goes (TS 24.502
+    /// §9.3.1); each replaces its fallback.
+    fn auth_reply(&mut self, config: Option<&ConfigReply>, notifies: &[StatusNotify]) {
+        if let Some(address) = config.and_then(|c| c.internal_ip4) {
+            self.inner = Some(address);
+        }
+        let (mut ip, mut port) = (None, None);
+        for n in notifies {
+            match N3gppNotify::parse_data(NotifyType(n.notify_type), &n.data) {
+                Ok(Some(N3gppNotify::NasIp4Address(a))) => ip = Some(a),
+                Ok(Some(N3gppNotify::NasTcpPort(p))) => port = Some(p),
+                _ => {}
+            }
+        }
+        if let (Some(ip), Some(port)) = (ip, port) {
+            self.nas = Some(SocketAddrV4::new(ip, port));
+        }
     }
 
     /// The signalling SA is up: the ESP link, then TCP to the NAS address inside it.
