@@ -101,7 +101,8 @@ n3lab_kme() {
     done
 }
 
-# iked.toml of the N3IWF: hybrid X25519 + ML-KEM-768 and a QKD PPK, both required.
+# iked.toml of the N3IWF: hybrid X25519 + ML-KEM-768 and a QKD PPK (RFC 9867, in the last
+# IKE_INTERMEDIATE), both required.
 n3lab_config() {
     (umask 077 && cat >"$WORK/iked.toml" <<CONF
 [daemon]
@@ -148,6 +149,7 @@ id = "n3iwf.example"
 proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
 esp_proposals = ["aes256gcm16"]
 ppk_source = "qkd"
+ppk_mode = "rfc9867"
 qkd_peer_sae_id = "ue"
 hybrid = "pqc+qkd"
 CONF

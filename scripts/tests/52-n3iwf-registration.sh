@@ -98,7 +98,7 @@ metrics_count_it() {
 
 nwu_decoded() {
     local ike esp
-    ike=$(tshark -r "$NWU_PCAP" -Y isakmp -T fields -e isakmp.exchtype 2>/dev/null | sort -n | uniq -c | tr -s ' ' | tr '\n' ';')
+    ike=$(tshark -r "$NWU_PCAP" -Y isakmp -T fields -e isakmp.exchangetype 2>/dev/null | sort -n | uniq -c | tr -s ' ' | tr '\n' ';')
     esp=$(tshark -r "$NWU_PCAP" -Y esp 2>/dev/null | wc -l)
     echo "   IKEv2 exchange types (count type): $ike ESP in UDP packets: $esp"
     # 34 IKE_SA_INIT, 43 IKE_INTERMEDIATE (ML-KEM), 35 IKE_AUTH (EAP-5G rounds).
@@ -108,7 +108,7 @@ nwu_decoded() {
 n2_decoded() {
     local codes nas
     codes=$(tshark_fields "ngap" ngap.procedureCode | tr ',' '\n' | sort -n | uniq -c | tr -s ' ' | tr '\n' ';')
-    nas=$(tshark_fields "nas-5gs" nas-5gs.mm.message_type | tr ',' '\n' | sort -u | tr '\n' ' ')
+    nas=$(tshark_fields "nas-5gs" nas_5gs.mm.message_type | tr ',' '\n' | sort -u | tr '\n' ' ')
     echo "   NGAP procedure codes (count code): $codes NAS-5GS plain message types: $nas"
     # 15 InitialUEMessage, 4 DownlinkNASTransport, 46 UplinkNASTransport, 14 InitialContextSetup;
     # REGISTRATION REQUEST 0x41 and AUTHENTICATION REQUEST 0x56 travel in the clear.

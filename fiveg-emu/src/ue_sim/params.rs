@@ -85,7 +85,9 @@ impl UeParams {
                     timeout: Duration::from_secs(10),
                 },
                 required: true,
-                mode: PpkMode::Rfc8784,
+                // RFC 9867: mixed in the last IKE_INTERMEDIATE, so the whole IKE SA, EAP-5G
+                // included, is protected by it (the engine mixes no RFC 8784 PPK with EAP).
+                mode: PpkMode::Rfc9867,
             });
         }
         Ok(Arc::new(conn))
