@@ -47,7 +47,9 @@ trap 'exit 130' INT TERM
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-IKED_LOG=warn n3lab_up "$UES"
+# All UEs share one outer address, and each takes one QKD key: the N3IWF's per-peer bound of
+# KME requests and the KME's key pool are raised to fit the load.
+N3LAB_KME_PER_PEER=$CONCURRENCY N3LAB_KME_POOL=$((UES + 100)) IKED_LOG=warn n3lab_up "$UES"
 CPU0=$(cpu_seconds "$IKED_PID")
 RSS0=$(rss_kib "$IKED_PID")
 n3lab_ue_args

@@ -88,7 +88,8 @@ n3lab_kme() {
     mkdir -p "$WORK/kme"
     "$BIN/qkd-kme-sim" certs --dir "$WORK/kme" --sae ue --sae n3iwf 2>"$WORK/kme-certs.log"
     bg_ns k "$WORK/kme.log" "$BIN/qkd-kme-sim" serve --certs "$WORK/kme" \
-        --listen-a "127.0.0.1:$N3LAB_KME_A" --listen-b "127.0.0.1:$N3LAB_KME_B" --port-file "$WORK/kme.ports"
+        --listen-a "127.0.0.1:$N3LAB_KME_A" --listen-b "127.0.0.1:$N3LAB_KME_B" --pool-size "${N3LAB_KME_POOL:-1000}" \
+        --port-file "$WORK/kme.ports"
     wait_until 10 test -s "$WORK/kme.ports" || { echo "KME simulator did not start: $(cat "$WORK/kme.log")" >&2; return 1; }
     local ns port
     for ns in ue n3iwf; do
@@ -122,6 +123,8 @@ sae_id = "n3iwf"
 ca = "kme/ca.pem"
 cert = "kme/sae-n3iwf.pem"
 key = "kme/sae-n3iwf.key"
+# Every emulated UE comes from one address: the per-peer bound of KME requests applies to all.
+max_requests_per_peer = ${N3LAB_KME_PER_PEER:-4}
 
 [n3iwf]
 plmn = "208-93"
