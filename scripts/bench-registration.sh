@@ -28,7 +28,9 @@ n3lab_packages
 n3lab_build
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
 # One UDP socket per UE in ue-sim, one NAS TCP connection per UE in iked.
-ulimit -n $((UES * 2 + 1024))
+NOFILE=$((UES + 1024))
+[ "$(ulimit -Hn)" = unlimited ] || [ "$NOFILE" -le "$(ulimit -Hn)" ] || NOFILE=$(ulimit -Hn)
+ulimit -n "$NOFILE"
 
 P="pqg-$$-"
 STEM="pqg$(printf '%s' "$$" | tail -c 6)"
