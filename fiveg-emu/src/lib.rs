@@ -12,7 +12,9 @@
 //! - [`amf_sim`]: the emulated AMF on a real N2 transport (SCTP: usrsctp or the kernel's),
 //!   one `AmfNode` per association; the `amf-sim` binary runs it;
 //! - [`ue`]: the UE's NAS side ([`ue::UeNas`]) and its NWu side above IKEv2 ([`ue::NwuUe`]):
-//!   the EAP-5G peer and NAS over TCP.
+//!   the EAP-5G peer and NAS over TCP;
+//! - [`ue_sim`]: emulated UEs on real UDP sockets towards an N3IWF, run by the `ue-sim`
+//!   binary: registration with phase timings, one UE or many.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod aka;
@@ -26,4 +28,5 @@ pub mod nas;
 pub mod secret;
 pub mod security;
 pub mod ue;
+pub mod ue_sim;
 pub mod values;

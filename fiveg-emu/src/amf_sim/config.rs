@@ -307,14 +307,14 @@ impl RawSubscriber {
 }
 
 /// `MCC-MNC`.
-pub(super) fn parse_plmn(text: &str) -> Result<Plmn, ConfigError> {
+pub(crate) fn parse_plmn(text: &str) -> Result<Plmn, ConfigError> {
     text.split_once('-')
         .and_then(|(mcc, mnc)| Plmn::new(mcc, mnc))
         .ok_or_else(|| err(&format!("plmn '{text}': MCC-MNC, e.g. 208-93")))
 }
 
 /// `imsi-` and the 15 digits of an IMSI of `plmn`.
-fn parse_supi(text: &str, plmn: Plmn) -> Result<Supi, ConfigError> {
+pub(crate) fn parse_supi(text: &str, plmn: Plmn) -> Result<Supi, ConfigError> {
     let prefix = format!("imsi-{}{}", plmn.mcc(), plmn.mnc());
     text.strip_prefix(&prefix)
         .and_then(|msin| Supi::new(plmn, msin))
@@ -326,7 +326,7 @@ fn parse_supi(text: &str, plmn: Plmn) -> Result<Supi, ConfigError> {
         })
 }
 
-fn hex16(field: &str, text: &str) -> Result<[u8; 16], ConfigError> {
+pub(crate) fn hex16(field: &str, text: &str) -> Result<[u8; 16], ConfigError> {
     let bad = || err(&format!("{field}: 32 hex digits"));
     if text.len() != 32 {
         return Err(bad());

@@ -6,7 +6,7 @@
 //! What it did is counted in [`SimStats`] (and, optionally, each [`AmfNodeEvent`] is handed to
 //! an observer), so that tests can wait for "NG Setup answered" without parsing logs.
 
-mod config;
+pub(crate) mod config;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
