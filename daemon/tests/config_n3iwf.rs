@@ -420,3 +420,23 @@ fn the_annotated_example_is_valid() {
     assert_eq!(config.connections[0].hybrid, HybridPolicy::Pqc);
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
 }
+
+#[test]
+fn a_ppk_for_ues_is_mixed_in_ike_intermediate_and_rfc8784_is_refused() {
+    let dir = Dir::new();
+    let ppk = "key = \"n3iwf.key\"\nppk_id = \"ue-ppk\"";
+    let secret = "\n[secrets.ppk.ue]\nid = \"ue-ppk\"\nsecret = \"0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\"\n";
+    let text = format!("{}{secret}", BASE.replacen("key = \"n3iwf.key\"", ppk, 1));
+    let config = dir.parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let conn = config.connections.last().expect("generated");
+    let engine = conn.to_engine();
+    let mode = engine.ppk.as_ref().map(|p| p.mode);
+    assert_eq!(mode, Some(ikev2::PpkMode::Rfc9867));
+
+    let explicit = text.replacen("ppk_id", "ppk_mode = \"rfc8784\"\nppk_id", 1);
+    let error = dir.parse(&explicit).map(|_| ()).expect_err("refused");
+    assert!(
+        error.ends_with("iked.toml:24: n3iwf.ike.ppk_mode: UEs authenticate with EAP, and a PPK is mixed with EAP only in IKE_INTERMEDIATE: use rfc9867 (the default here)"),
+        "{error}"
+    );
+}

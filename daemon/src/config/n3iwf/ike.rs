@@ -4,18 +4,18 @@
 //! every connection.
 
 use ikev2::wire::IpSelector;
-use ikev2::{Lifetime, ProposalSpec};
+use ikev2::{Lifetime, PpkMode, ProposalSpec};
 use toml::Spanned;
 
 use super::raw::{DEFAULT_NWU_PROPOSAL, RawN3iwf, RawNwuIke};
 use super::{N3IWF_CONNECTION, SIGNALLING_CHILD};
 use crate::config::bounds::MAX_DPD_DELAY;
 use crate::config::load::{ConnCtx, Validator, fingerprint};
-use crate::config::raw::RawAuth;
+use crate::config::raw::{IkeFields, RawAuth};
 use crate::config::values::traffic_selector;
 use crate::config::{
-    Child, CloseAction, Connection, Credentials, DpdAction, Encapsulation, RemoteAddr, StartAction,
-    TrafficLimits,
+    Child, CloseAction, Connection, Credentials, DpdAction, Encapsulation, PpkRef, RemoteAddr,
+    StartAction, TrafficLimits,
 };
 
 const TABLE: &str = "n3iwf.ike";
@@ -55,7 +55,8 @@ impl Validator<'_> {
             )
             .filter(|d| !d.is_zero());
         let ike_lifetime = self.ike_lifetime(TABLE, &fields);
-        let ppk = self.ppk_policy(TABLE, &fields, &ike_specs, ctx);
+        let mut ppk = self.ppk_policy(TABLE, &fields, &ike_specs, ctx);
+        self.eap_ppk_mode(&fields, ppk.ppk.as_mut());
         let own = self.nwu_certificate(table);
         let child = core.and_then(|c| self.signalling_child(ike, c));
         if self.errors.len() > errors_before {
@@ -153,6 +154,24 @@ impl Validator<'_> {
             limits: TrafficLimits::default(),
             esp_specs,
         })
+    }
+
+    /// UEs authenticate with EAP, and the engine mixes a PPK with EAP only in IKE_INTERMEDIATE
+    /// (RFC 9867), not in IKE_AUTH (RFC 8784): RFC 9867 is the default here, and asking for
+    /// RFC 8784 is an error rather than a failure of every UE's IKE SA.
+    fn eap_ppk_mode(&mut self, fields: &IkeFields<'_>, ppk: Option<&mut PpkRef>) {
+        let Some(ppk) = ppk else {
+            return;
+        };
+        match fields.ppk_mode {
+            Some(m) if ppk.mode == PpkMode::Rfc8784 => self.error(
+                &m.span(),
+                &format!("{TABLE}.ppk_mode"),
+                "UEs authenticate with EAP, and a PPK is mixed with EAP only in IKE_INTERMEDIATE: \
+                 use rfc9867 (the default here)",
+            ),
+            _ => ppk.mode = PpkMode::Rfc9867,
+        }
     }
 
     /// A listed proposal without ML-KEM (such as the legacy profile of free5GC's UE) gives the
