@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// An ESP SPI. It names an SA on the wire, in the [`Sad`](crate::Sad), in events and in
-/// counters; it prints as `0x` and eight hex digits (`Display` and `Debug` alike).
+/// counters; it prints as eight hex digits without a prefix (`Display` and `Debug` alike), as
+/// the IKE engine prints the SPIs it negotiates, so that one SPI reads the same in every log.
 ///
 /// The values 1 to 255 are reserved by IANA and 0 is for local use only (RFC 4303 §2.1): see
 /// [`Spi::is_reserved`]. The SA types do not refuse them, so that tests and vectors may use
@@ -34,7 +35,7 @@ impl Spi {
 
 impl fmt::Display for Spi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:08x}", self.0)
+        write!(f, "{:08x}", self.0)
     }
 }
 
@@ -56,9 +57,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prints_as_prefixed_fixed_width_hex() {
-        assert_eq!(Spi(0xbf24_9608).to_string(), "0xbf249608");
-        assert_eq!(format!("{:?}", Some(Spi(0x100))), "Some(0x00000100)");
+    fn prints_as_fixed_width_hex() {
+        assert_eq!(Spi(0xbf24_9608).to_string(), "bf249608");
+        assert_eq!(format!("{:?}", Some(Spi(0x100))), "Some(00000100)");
         assert_eq!(format!("{:08x}", Spi(0xab)), "000000ab");
     }
 
