@@ -105,9 +105,12 @@ n3lab_kme() {
 # iked.toml of the N3IWF: hybrid X25519 + ML-KEM-768 and a QKD PPK (RFC 9867, in the last
 # IKE_INTERMEDIATE), both required.
 n3lab_config() {
+    local key_log=""
+    [ -z "${N3LAB_KEY_LOG:-}" ] || key_log="key_log = \"$N3LAB_KEY_LOG\""
     (umask 077 && cat >"$WORK/iked.toml" <<CONF
 [daemon]
 socket = "$WORK/iked.sock"
+$key_log
 listen = ["$N3IWF_UE_IP"]
 log = "${IKED_LOG:-info}"
 metrics = "127.0.0.1:$N3LAB_METRICS"

@@ -54,7 +54,9 @@ trap cleanup EXIT
 
 # capture NS IFACE FILTER FILE
 capture() {
-    in_ns "$1" timeout 300 tshark -q -F pcap -i "$2" -f "$3" -w "$4" >"$4.log" 2>&1 &
+    # nsenter execs timeout, so $! is timeout's PID and SIGINT reaches tshark through it (a
+    # shell function in the background would be a subshell that ignores SIGINT).
+    nsenter "--net=/run/netns/${P}$1" -- timeout 300 tshark -q -F pcap -i "$2" -f "$3" -w "$4" >"$4.log" 2>&1 &
     CAPTURES+=("$!")
     wait_until 10 grep -q "Capture started" "$4.log"
 }
@@ -105,6 +107,20 @@ nwu_decoded() {
     grep -q " 34;" <<<"$ike" && grep -q " 43;" <<<"$ike" && grep -Eq " ([4-9]|[1-9][0-9]+) 35;" <<<"$ike" && [ "$esp" -ge 4 ]
 }
 
+# With iked's key log, Wireshark opens IKE_AUTH: EAP requests and responses of the expanded
+# type (254) with the 3GPP vendor ID (10415 = 0x28af) and vendor type 3 (EAP-5G, TS 24.502
+# §9.3.2), then one EAP-Success. (tshark 4.0 shows the two fields narrower than RFC 3748's
+# 3 and 4 octets; the values are the same.)
+eap_5g_decrypted() {
+    local eap
+    eap=$(XDG_CONFIG_HOME="$WORK/xdg" tshark -r "$NWU_PCAP" -Y eap -T fields -e eap.code \
+        -e eap.type -e eap.ext.vendor_id -e eap.ext.vendor_type 2>/dev/null | sort | uniq -c |
+        awk '{$1=$1; print}' | tr '\n' ';')
+    echo "   EAP in IKE_AUTH (count code type vendor vendor-type): $eap"
+    grep -Eq "(^|;)[0-9]+ 1 254 0x28af 0x03;" <<<"$eap" &&
+        grep -Eq "(^|;)[0-9]+ 2 254 0x28af 0x03;" <<<"$eap" && grep -Eq "(^|;)1 3;" <<<"$eap"
+}
+
 n2_decoded() {
     local codes nas
     codes=$(tshark_fields "ngap" ngap.procedureCode | tr ',' '\n' | sort -n | uniq -c | tr -s ' ' | tr '\n' ';')
@@ -124,7 +140,7 @@ ue_leaves_and_the_context_is_released() {
 }
 
 echo "# a UE registers through iked as N3IWF (hybrid X25519+ML-KEM-768, QKD PPK), NAS over TCP"
-n3lab_up 1
+N3LAB_KEY_LOG="$WORK/xdg/wireshark" n3lab_up 1
 capture n3iwf "${STEM}w" "udp port 500 or udp port 4500" "$NWU_PCAP"
 capture amf "${STEM}a" "ip proto 132" "$N2_PCAP"
 n3lab_ue_args
@@ -139,6 +155,7 @@ check "ikectl list-ues --json shows the UE registered with its inner address" li
 check "the metrics count the registration" metrics_count_it
 stop_captures
 check "tshark decodes NWu: IKE_SA_INIT, IKE_INTERMEDIATE, IKE_AUTH rounds, ESP in UDP" nwu_decoded
+check "with the key log, tshark decrypts IKE_AUTH: EAP-5G requests and responses" eap_5g_decrypted
 check "tshark decodes N2: NGAP with NAS-5GS" n2_decoded
 check "no malformed N2 packets" nothing_malformed
 check "the UE leaves and the N3IWF drops its context" ue_leaves_and_the_context_is_released
