@@ -139,8 +139,10 @@ association_lost() { amf_state | grep -q '"association":"down".*"losses":1'; }
 ng_setup_again() { amf_state | grep -q '"connects":2' && ng_setup_ready; }
 
 start_capture() {
-    in_ns amf timeout 120 tshark -q -F pcap -i "${STEM}a" -f "ip proto 132" \
-        -w "$WORK/n2.pcap" >"$WORK/tshark.log" 2>&1 &
+    # nsenter execs timeout, so $! is timeout's PID and SIGINT reaches tshark through it (a
+    # shell function in the background would be a subshell that ignores SIGINT).
+    nsenter "--net=/run/netns/${P}amf" -- timeout 120 tshark -q -F pcap -i "${STEM}a" \
+        -f "ip proto 132" -w "$WORK/n2.pcap" >"$WORK/tshark.log" 2>&1 &
     TSHARK_PID=$!
     wait_until 10 grep -q "Capture started" "$WORK/tshark.log"
 }
