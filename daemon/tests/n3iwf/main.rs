@@ -352,3 +352,64 @@ fn the_kernel_transport_without_kernel_sctp_is_a_clear_start_error() {
         "n3iwf.amfs 'amf-sim' (127.0.0.1:38717): the kernel has no SCTP; use transport = \"usrsctp\" (userspace SCTP over raw IP 132 or UDP 9899)"
     );
 }
+
+/// A registered UE rekeys its signalling SA and then its IKE SA (CREATE_CHILD_SA from the
+/// UE): the N3IWF keeps its context (same NGAP IDs, same address, no release towards the AMF)
+/// and follows it to the new IKE SA, which is what the UE's later DELETE then ends.
+#[test]
+fn a_registered_ue_rekeys_its_child_and_ike_sas_and_stays_registered() {
+    let Some(udp) = stack() else { return };
+    let sim = Sim::start(udp, 38719, SimConfig::new(PLMN).expect("sim"));
+    let n3iwf = N3iwfDaemon::start(udp, 38719);
+    n3iwf.wait_amf("NG Setup", ready);
+    let mut ue = Ue::new(n3iwf.daemon.ike_port(), n3iwf.pki.path());
+    ue.connect();
+    assert!(ue.run_until(WAIT, |u| u.children == 1 || u.failed.is_some()));
+    let before = registered(&n3iwf);
+
+    ue.rekey_child();
+    let rekeyed = ue.run_until(WAIT, |u| u.children == 2 && u.children_deleted == 1);
+    assert!(rekeyed, "Child SA rekey: {:?}", ue.failed);
+    let after_child = registered(&n3iwf);
+    assert_eq!(after_child.ike_sa, before.ike_sa);
+
+    ue.rekey_ike();
+    assert!(ue.run_until(WAIT, |u| u.ike_rekeys == 1), "IKE SA rekey");
+    let after_ike = wait_for(WAIT, || {
+        let u = registered(&n3iwf);
+        (u.ike_sa != before.ike_sa).then_some(u)
+    })
+    .expect("the UE goes by its new IKE SA");
+    for u in [&after_child, &after_ike] {
+        assert_eq!(
+            (u.ran_ue_ngap_id, u.amf_ue_ngap_id, &u.inner_address),
+            (
+                before.ran_ue_ngap_id,
+                before.amf_ue_ngap_id,
+                &before.inner_address
+            )
+        );
+    }
+    assert_eq!(n3iwf.ngap("UEContextReleaseRequest", "sent"), 0);
+    let n = n3iwf.stats().n3iwf.expect("stats");
+    assert!(n.failures.is_empty() && n.releases.is_empty(), "{n:?}");
+
+    ue.close();
+    assert!(ue.run_until(WAIT, |u| u.closed), "DELETE not answered");
+    let released = wait_for(WAIT, || {
+        let n = n3iwf.stats().n3iwf.expect("stats");
+        (n.ues == 0).then_some(n)
+    })
+    .expect("the UE context ends with the new IKE SA");
+    assert_eq!(released.releases.get("ike-sa-gone"), Some(&1));
+    sim.stop();
+}
+
+/// The one UE, once registered (waiting for NAS over TCP).
+fn registered(n3iwf: &N3iwfDaemon) -> UeView {
+    wait_for(WAIT, || {
+        let ues = n3iwf.ues();
+        (ues.len() == 1 && ues[0].state == "registered-wait-nas-tcp").then(|| ues[0].clone())
+    })
+    .unwrap_or_else(|| panic!("not one registered UE: {:?}", n3iwf.ues()))
+}

@@ -16,8 +16,8 @@ use fiveg_emu::ue::{NwuUe, PeerStep, UeConfig, UeNas};
 use fiveg_emu::values::Sqn;
 use ikev2::wire::{IdType, Identification, IpSelector, NotifyType};
 use ikev2::{
-    AuthConfig, CertificateAuth, ChildConfig, ConfigReply, ConnectionConfig, EapStep, Endpoint,
-    EndpointConfig, Event, FinalAuthReply, Identity, ProposalSpec, SaId,
+    AuthConfig, CertificateAuth, ChildConfig, CloseReason, ConfigReply, ConnectionConfig, EapStep,
+    Endpoint, EndpointConfig, EspSpi, Event, FinalAuthReply, Identity, ProposalSpec, SaId,
 };
 use ipsec_crypto::SecretBytes;
 use n3iwf::wire::an_params::{AnParameters, EstablishmentCause};
@@ -48,6 +48,11 @@ pub(crate) struct Ue {
     pub(crate) notifies: Vec<N3gppNotify>,
     /// The signalling SA's selectors: (ours, the N3IWF's).
     pub(crate) signalling_ts: Option<(Vec<IpSelector>, Vec<IpSelector>)>,
+    /// The inbound SPI of the newest Child SA.
+    pub(crate) child_spi: Option<EspSpi>,
+    /// Child SAs deleted, and IKE SA rekeys completed.
+    pub(crate) children_deleted: usize,
+    pub(crate) ike_rekeys: usize,
 }
 
 impl Ue {
@@ -102,6 +107,9 @@ impl Ue {
             config: None,
             notifies: Vec::new(),
             signalling_ts: None,
+            child_spi: None,
+            children_deleted: 0,
+            ike_rekeys: 0,
         }
     }
 
@@ -114,6 +122,25 @@ impl Ue {
             .connect(Instant::now(), conn, local, self.n3iwf)
             .expect("connect");
         self.sa = Some(sa);
+    }
+
+    /// Rekeys the newest Child SA (CREATE_CHILD_SA from the UE).
+    pub(crate) fn rekey_child(&mut self) {
+        let (sa, spi) = (
+            self.sa.expect("an IKE SA"),
+            self.child_spi.expect("a Child SA"),
+        );
+        self.endpoint
+            .rekey_child(Instant::now(), sa, spi)
+            .expect("rekey the Child SA");
+    }
+
+    /// Rekeys the IKE SA (CREATE_CHILD_SA from the UE).
+    pub(crate) fn rekey_ike(&mut self) {
+        let sa = self.sa.expect("an IKE SA");
+        self.endpoint
+            .rekey_ike(Instant::now(), sa)
+            .expect("rekey the IKE SA");
     }
 
     /// Deletes the IKE SA (the UE leaves).
@@ -164,6 +191,7 @@ impl Ue {
             Event::IkeSaEstablished { .. } => self.established = true,
             Event::ChildSaEstablished { child, .. } => {
                 self.children += 1;
+                self.child_spi = Some(child.inbound_spi);
                 self.signalling_ts = Some((child.local_ts, child.remote_ts));
             }
             Event::AuthReply {
@@ -180,7 +208,14 @@ impl Ue {
                     .collect();
             }
             Event::IkeSaFailed { error, .. } => self.failed = Some(error.to_string()),
-            Event::IkeSaClosed { .. } => self.closed = true,
+            Event::ChildSaDeleted { .. } => self.children_deleted += 1,
+            Event::IkeSaRekeyed { new, .. } => {
+                self.sa = Some(new);
+                self.ike_rekeys += 1;
+            }
+            Event::IkeSaClosed { reason, .. } if reason != CloseReason::Rekeyed => {
+                self.closed = true;
+            }
             _ => {}
         }
     }
