@@ -121,6 +121,21 @@ eap_5g_decrypted() {
         grep -Eq "(^|;)[0-9]+ 2 254 0x28af 0x03;" <<<"$eap" && grep -Eq "(^|;)1 3;" <<<"$eap"
 }
 
+# The key log also opens the signalling SA: NAS over TCP to the NAS port inside ESP in UDP,
+# and nothing on NWu is malformed. IKE_INTERMEDIATE (43) is left out: tshark 4.0 knows no
+# RFC 9242, and its SK payloads use the keys of before the ML-KEM exchange, not those of the
+# key log, so it reads them as garbage.
+nas_tcp_decrypted() {
+    local tcp malformed
+    tcp=$(XDG_CONFIG_HOME="$WORK/xdg" tshark -r "$NWU_PCAP" -o esp.enable_encryption_decode:TRUE \
+        -Y "esp && tcp.port == $NAS_PORT && tcp.len > 0" 2>/dev/null | wc -l)
+    malformed=$(XDG_CONFIG_HOME="$WORK/xdg" tshark -r "$NWU_PCAP" \
+        -o esp.enable_encryption_decode:TRUE -Y "_ws.malformed && !(isakmp.exchangetype == 43)" \
+        2>/dev/null | wc -l)
+    echo "   NAS over TCP segments with data inside ESP: $tcp; malformed NWu packets: $malformed"
+    [ "$tcp" -ge 2 ] && [ "$malformed" = 0 ]
+}
+
 n2_decoded() {
     local codes nas
     codes=$(tshark_fields "ngap" ngap.procedureCode | tr ',' '\n' | sort -n | uniq -c | tr -s ' ' | tr '\n' ';')
@@ -156,6 +171,7 @@ check "the metrics count the registration" metrics_count_it
 stop_captures
 check "tshark decodes NWu: IKE_SA_INIT, IKE_INTERMEDIATE, IKE_AUTH rounds, ESP in UDP" nwu_decoded
 check "with the key log, tshark decrypts IKE_AUTH: EAP-5G requests and responses" eap_5g_decrypted
+check "with the key log, tshark decrypts ESP: NAS over TCP inside, nothing malformed" nas_tcp_decrypted
 check "tshark decodes N2: NGAP with NAS-5GS" n2_decoded
 check "no malformed N2 packets" nothing_malformed
 check "the UE leaves and the N3IWF drops its context" ue_leaves_and_the_context_is_released
