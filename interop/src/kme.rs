@@ -220,6 +220,7 @@ impl KmeSim {
             cert: format!("qkd/sae-{sae}.pem"),
             key: format!("qkd/sae-{sae}.key"),
             timeout: "3s".into(),
+            extra: String::new(),
         }
         .render()
     }

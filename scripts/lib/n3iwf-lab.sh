@@ -102,64 +102,24 @@ n3lab_kme() {
     done
 }
 
-# iked.toml of the N3IWF: hybrid X25519 + ML-KEM-768 and a QKD PPK (RFC 9867, in the last
-# IKE_INTERMEDIATE), both required.
+# iked.toml of the N3IWF (pqlab iked-conf): hybrid X25519 + ML-KEM-768 and a QKD PPK (RFC 9867,
+# in the last IKE_INTERMEDIATE), both required. Every emulated UE comes from one address, so
+# the per-peer bound of KME requests applies to all of them (N3LAB_KME_PER_PEER).
 n3lab_config() {
-    local key_log=""
-    [ -z "${N3LAB_KEY_LOG:-}" ] || key_log="key_log = \"$N3LAB_KEY_LOG\""
-    (umask 077 && cat >"$WORK/iked.toml" <<CONF
-[daemon]
-socket = "$WORK/iked.sock"
-$key_log
-listen = ["$N3IWF_UE_IP"]
-log = "${IKED_LOG:-info}"
-metrics = "127.0.0.1:$N3LAB_METRICS"
-
-[dataplane]
-tun = "${STEM}t"
-local = "$N3IWF_UE_IP"
-encapsulation = "udp"
-
-[qkd]
-kme_url = "https://127.0.0.1:$N3LAB_KME_B"
-sae_id = "n3iwf"
-ca = "kme/ca.pem"
-cert = "kme/sae-n3iwf.pem"
-key = "kme/sae-n3iwf.key"
-# Every emulated UE comes from one address: the per-peer bound of KME requests applies to all.
-max_requests_per_peer = ${N3LAB_KME_PER_PEER:-4}
-
-[n3iwf]
-plmn = "208-93"
-n3iwf_id = 135
-name = "pqike-n3iwf"
-nas_address = "$NAS_IP"
-nas_port = $NAS_PORT
-ue_pool = "$UE_POOL"
-max_ues = ${N3LAB_MAX_UES:-10000}
-
-[[n3iwf.tracking_areas]]
-tac = "000001"
-plmns = [{ plmn = "208-93", slices = ["1"] }]
-
-[[n3iwf.amfs]]
-name = "amf-1"
-address = "$AMF_IP"
-transport = "usrsctp"
-lower = "raw"
-
-[n3iwf.ike]
-certs = ["n3iwf.pem"]
-key = "n3iwf.key"
-id = "n3iwf.example"
-proposals = ["aes256gcm16-prfsha384-x25519-ke1_mlkem768"]
-esp_proposals = ["aes256gcm16"]
-ppk_source = "qkd"
-ppk_mode = "rfc9867"
-qkd_peer_sae_id = "ue"
-hybrid = "pqc+qkd"
-CONF
-    )
+    pqlab_iked_conf "$WORK/iked.toml" --socket "$WORK/iked.sock" --listen "$N3IWF_UE_IP" \
+        --key-log "${N3LAB_KEY_LOG:-}" --log "${IKED_LOG:-info}" \
+        --daemon-line "metrics = \"127.0.0.1:$N3LAB_METRICS\"" \
+        --tun "${STEM}t" --dp-local "$N3IWF_UE_IP" --encap udp \
+        --qkd-url "https://127.0.0.1:$N3LAB_KME_B" --qkd-sae n3iwf --qkd-ca kme/ca.pem \
+        --qkd-cert kme/sae-n3iwf.pem --qkd-key kme/sae-n3iwf.key \
+        --qkd-line "max_requests_per_peer = ${N3LAB_KME_PER_PEER:-4}" \
+        --n3iwf 208-93 --n3iwf-id 135 --n3iwf-name pqike-n3iwf --nas-address "$NAS_IP" \
+        --nas-port "$NAS_PORT" --ue-pool "$UE_POOL" --max-ues "${N3LAB_MAX_UES:-10000}" \
+        --ta 000001/208-93/1 --amf "amf-1@$AMF_IP" --amf-line 'transport = "usrsctp"' \
+        --amf-line 'lower = "raw"' --nwu-cert n3iwf.pem --nwu-key n3iwf.key \
+        --nwu-id n3iwf.example --nwu-proposal aes256gcm16-prfsha384-x25519-ke1_mlkem768 \
+        --nwu-esp aes256gcm16 --nwu-line 'ppk_source = "qkd"' --nwu-line 'ppk_mode = "rfc9867"' \
+        --nwu-line 'qkd_peer_sae_id = "ue"' --nwu-line 'hybrid = "pqc+qkd"'
 }
 
 # n3lab_ue_args: UE_ARGS, ue-sim's arguments towards the N3IWF with the QKD PPK. The inner

@@ -83,44 +83,19 @@ make_certificate() {
     chmod 600 "$WORK/n3iwf.key"
 }
 
-# write_config TRANSPORT_LINES: iked.toml of the N3IWF, mode 0600.
+# write_config AMF_LINE...: iked.toml of the N3IWF (pqlab iked-conf), mode 0600; each
+# AMF_LINE is a `key = value` line of the AMF's table (its transport).
 write_config() {
-    (umask 077 && cat >"$WORK/iked.toml" <<EOF
-[daemon]
-socket = "$WORK/iked.sock"
-listen = ["$N3IWF_IP"]
-log = "info,iked=debug"
-metrics = "127.0.0.1:$METRICS_PORT"
-
-[dataplane]
-tun = "${STEM}t"
-local = "$N3IWF_IP"
-encapsulation = "udp"
-
-[n3iwf]
-plmn = "208-93"
-n3iwf_id = 135
-name = "pqike-n3iwf"
-nas_address = "10.46.0.1"
-ue_pool = "10.46.0.0/24"
-amf_reconnect = "100ms"
-amf_reconnect_max = "1s"
-
-[[n3iwf.tracking_areas]]
-tac = "000001"
-plmns = [{ plmn = "208-93", slices = ["1"] }]
-
-[[n3iwf.amfs]]
-name = "amf-1"
-address = "$AMF_IP"
-$1
-
-[n3iwf.ike]
-certs = ["n3iwf.pem"]
-key = "n3iwf.key"
-id = "n3iwf.example"
-EOF
-    )
+    local amf_lines=() line
+    for line in "$@"; do amf_lines+=(--amf-line "$line"); done
+    pqlab_iked_conf "$WORK/iked.toml" --socket "$WORK/iked.sock" --listen "$N3IWF_IP" \
+        --log "info,iked=debug" --daemon-line "metrics = \"127.0.0.1:$METRICS_PORT\"" \
+        --tun "${STEM}t" --dp-local "$N3IWF_IP" --encap udp \
+        --n3iwf 208-93 --n3iwf-id 135 --n3iwf-name pqike-n3iwf --nas-address 10.46.0.1 \
+        --ue-pool 10.46.0.0/24 --n3iwf-line 'amf_reconnect = "100ms"' \
+        --n3iwf-line 'amf_reconnect_max = "1s"' --ta 000001/208-93/1 \
+        --amf "amf-1@$AMF_IP" "${amf_lines[@]}" \
+        --nwu-cert n3iwf.pem --nwu-key n3iwf.key --nwu-id n3iwf.example
 }
 
 start_amf() {
@@ -204,8 +179,7 @@ make_certificate
 echo "# iked as N3IWF and amf-sim over usrsctp on raw IP"
 start_capture
 start_amf 1
-write_config 'transport = "usrsctp"
-lower = "raw"'
+write_config 'transport = "usrsctp"' 'lower = "raw"'
 check "iked --check accepts the N3IWF configuration" in_ns n3iwf "$BIN/iked" --check --config "$WORK/iked.toml"
 bg_ns n3iwf "$WORK/iked.log" "$BIN/iked" --config "$WORK/iked.toml"
 IKED_PID=$BG_PID

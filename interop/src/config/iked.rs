@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::n3iwf::N3iwf;
+
 /// A whole configuration file.
 #[derive(Clone, Debug, Default)]
 pub struct IkedToml {
@@ -14,6 +16,8 @@ pub struct IkedToml {
     pub qkd: Option<Qkd>,
     /// `[connections.NAME]` with their secrets.
     pub connections: Vec<Connection>,
+    /// `[n3iwf]`, when the daemon is a 5G N3IWF.
+    pub n3iwf: Option<N3iwf>,
 }
 
 /// `[daemon]`.
@@ -69,6 +73,8 @@ pub struct Qkd {
     pub key: String,
     /// Request timeout, e.g. `3s`.
     pub timeout: String,
+    /// Further `key = value` lines.
+    pub extra: String,
 }
 
 /// How a connection gets its PPK (RFC 8784).
@@ -164,12 +170,12 @@ pub struct Connection {
     pub psk: Option<(String, Vec<String>)>,
 }
 
-fn list(items: &[String]) -> String {
+pub(super) fn list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
     format!("[{}]", quoted.join(", "))
 }
 
-fn lines(s: &mut String, extra: &str) {
+pub(super) fn lines(s: &mut String, extra: &str) {
     for l in extra.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(s, "{l}");
     }
@@ -187,6 +193,9 @@ impl IkedToml {
         }
         for c in &self.connections {
             s.push_str(&c.render());
+        }
+        if let Some(n) = &self.n3iwf {
+            s.push_str(&n.render());
         }
         s
     }
@@ -242,10 +251,12 @@ impl Dataplane {
 impl Qkd {
     /// `[qkd]`.
     pub fn render(&self) -> String {
-        format!(
+        let mut s = format!(
             "\n[qkd]\nkme_url = \"{}\"\nsae_id = \"{}\"\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\ntimeout = \"{}\"\n",
             self.kme_url, self.sae_id, self.ca, self.cert, self.key, self.timeout
-        )
+        );
+        lines(&mut s, &self.extra);
+        s
     }
 }
 

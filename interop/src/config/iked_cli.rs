@@ -2,6 +2,7 @@
 //! to the section last opened: `--conn NAME` opens a connection, `--child NAME` a child of it.
 
 use super::iked::{AuthSide, Child, ConnPpk, Connection, Dataplane, IkedToml, Qkd};
+use super::n3iwf::{self, N3iwf};
 
 /// The flags, for `--help`.
 pub const HELP: &str = "\
@@ -14,6 +15,12 @@ pqlab iked-conf [DAEMON] [DATAPLANE] [QKD] (--conn NAME [CONN] (--child NAME [CH
   DATAPLANE  --tun NAME [--mtu 1400] [--address CIDR]... [--route CIDR]... [--dp-local ADDR]
              [--encap udp|raw] [--workers N]
   QKD        --qkd-url URL --qkd-sae ID --qkd-ca F --qkd-cert F --qkd-key F [--qkd-timeout 3s]
+             [--qkd-line 'key = value']...
+  N3IWF      --n3iwf PLMN --n3iwf-id N [--n3iwf-name S] --nas-address A [--nas-port N]
+             --ue-pool CIDR [--max-ues N] [--n3iwf-line 'key = value']...
+             (--ta TAC/PLMN/SLICE[,SLICE])... (--amf NAME@ADDR [--amf-line 'key = value']...)...
+             --nwu-cert F... --nwu-key F [--nwu-id ID] [--nwu-proposal P]... [--nwu-esp P]...
+             [--nwu-line 'key = value']...
   CONN       [--remote-addr A]... [--local-addr A]... [--remote-port N] --proposal P...
              [--start-action A] [--fragment-size N] [--auth psk|pubkey] [--local-id ID]
              [--remote-id ID] [--cert F]... [--key F] [--cacert F]... [--psk SECRET]
@@ -118,6 +125,13 @@ pub fn iked_conf_cli(args: &[String]) -> Result<String, String> {
             .ok_or_else(|| format!("{flag}: missing value\n{HELP}"))?;
         apply(&mut toml, flag, value).map_err(|e| format!("{flag} {value}: {e}\n{HELP}"))?;
     }
+    if let Some(n) = &toml.n3iwf
+        && (n.nas_address.is_empty() || n.ue_pool.is_empty() || n.ike.key.is_empty())
+    {
+        return Err(format!(
+            "--n3iwf needs --nas-address, --ue-pool and --nwu-key\n{HELP}"
+        ));
+    }
     if toml.daemon.socket.is_empty() {
         return Err(format!("missing --socket\n{HELP}"));
     }
@@ -147,6 +161,16 @@ fn apply(t: &mut IkedToml, flag: &str, v: &str) -> Result<(), String> {
             });
         }
         f if f.starts_with("--qkd-") => qkd(t.qkd.get_or_insert_with(Qkd::default), f, v)?,
+        "--n3iwf" => {
+            t.n3iwf = Some(N3iwf {
+                plmn: v.into(),
+                ..N3iwf::default()
+            });
+        }
+        f if is_n3iwf_flag(f) => {
+            let n = t.n3iwf.as_mut().ok_or("comes after --n3iwf")?;
+            n3iwf::apply(n, f, v)?;
+        }
         "--mtu" | "--address" | "--route" | "--dp-local" | "--encap" | "--workers" => {
             let dp = t.dataplane.as_mut().ok_or("comes after --tun")?;
             match flag {
@@ -170,6 +194,17 @@ fn apply(t: &mut IkedToml, flag: &str, v: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Flags of the `[n3iwf]` section (after `--n3iwf`).
+fn is_n3iwf_flag(f: &str) -> bool {
+    f.starts_with("--n3iwf-")
+        || f.starts_with("--nwu-")
+        || f.starts_with("--amf")
+        || matches!(
+            f,
+            "--nas-address" | "--nas-port" | "--ue-pool" | "--max-ues" | "--ta"
+        )
 }
 
 fn put_setting(t: &mut IkedToml, (section, line): (Section, String)) -> Result<(), String> {
@@ -202,6 +237,7 @@ fn qkd(q: &mut Qkd, flag: &str, v: &str) -> Result<(), String> {
         "--qkd-cert" => q.cert = v.into(),
         "--qkd-key" => q.key = v.into(),
         "--qkd-timeout" => q.timeout = v.into(),
+        "--qkd-line" => q.extra.push_str(&format!("{v}\n")),
         _ => return Err("unknown flag".into()),
     }
     Ok(())
@@ -288,6 +324,89 @@ mod tests {
         let text = iked_conf_cli(&args(s)).unwrap();
         text.parse()
             .unwrap_or_else(|e| panic!("not TOML: {e}\n{text}"))
+    }
+
+    #[test]
+    fn n3iwf_with_tracking_area_amf_and_nwu_ike() {
+        let t = parse(&[
+            "--socket",
+            "/w/n.sock",
+            "--listen",
+            "10.238.0.2",
+            "--qkd-url",
+            "https://127.0.0.1:8442",
+            "--qkd-sae",
+            "n3iwf",
+            "--qkd-ca",
+            "ca.pem",
+            "--qkd-cert",
+            "n.pem",
+            "--qkd-key",
+            "n.key",
+            "--qkd-line",
+            "max_requests_per_peer = 64",
+            "--n3iwf",
+            "208-93",
+            "--n3iwf-id",
+            "135",
+            "--n3iwf-name",
+            "pqike-n3iwf",
+            "--nas-address",
+            "10.46.0.1",
+            "--nas-port",
+            "20000",
+            "--ue-pool",
+            "10.46.0.0/24",
+            "--max-ues",
+            "10000",
+            "--ta",
+            "000001/208-93/1,1-000001",
+            "--amf",
+            "amf-1@10.239.0.1",
+            "--amf-line",
+            "transport = \"usrsctp\"",
+            "--nwu-cert",
+            "n3iwf.pem",
+            "--nwu-key",
+            "n3iwf.key",
+            "--nwu-id",
+            "n3iwf.example",
+            "--nwu-proposal",
+            "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
+            "--nwu-line",
+            "ppk_source = \"qkd\"",
+        ]);
+        assert_eq!(t["qkd"]["max_requests_per_peer"].as_integer(), Some(64));
+        let n = &t["n3iwf"];
+        assert_eq!(n["plmn"].as_str(), Some("208-93"));
+        assert_eq!(n["n3iwf_id"].as_integer(), Some(135));
+        assert_eq!(n["nas_port"].as_integer(), Some(20000));
+        assert_eq!(n["max_ues"].as_integer(), Some(10000));
+        let ta = &n["tracking_areas"][0];
+        assert_eq!(ta["tac"].as_str(), Some("000001"));
+        assert_eq!(ta["plmns"][0]["slices"][1].as_str(), Some("1-000001"));
+        let amf = &n["amfs"][0];
+        assert_eq!(amf["address"].as_str(), Some("10.239.0.1"));
+        assert_eq!(amf["transport"].as_str(), Some("usrsctp"));
+        let ike = &n["ike"];
+        assert_eq!(ike["certs"][0].as_str(), Some("n3iwf.pem"));
+        assert_eq!(ike["ppk_source"].as_str(), Some("qkd"));
+        assert_eq!(ike["proposals"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn n3iwf_flags_need_the_section_and_its_required_fields() {
+        let base = ["--socket", "/w/n.sock", "--listen", "10.0.0.1"];
+        let with = |extra: &[&str]| iked_conf_cli(&args(&[&base[..], extra].concat()));
+        let early = with(&["--ue-pool", "10.46.0.0/24"]).unwrap_err();
+        assert!(
+            early.starts_with("--ue-pool 10.46.0.0/24: comes after --n3iwf"),
+            "{early}"
+        );
+        let missing = with(&["--n3iwf", "208-93", "--nas-address", "10.46.0.1"]).unwrap_err();
+        assert!(missing.starts_with("--n3iwf needs"), "{missing}");
+        let ta = with(&["--n3iwf", "208-93", "--ta", "000001/208-93"]).unwrap_err();
+        assert!(ta.contains("expected TAC/PLMN/SLICE"), "{ta}");
     }
 
     #[test]

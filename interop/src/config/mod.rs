@@ -4,6 +4,7 @@
 
 pub mod iked;
 mod iked_cli;
+pub mod n3iwf;
 pub mod swanctl;
 
 pub use iked_cli::{HELP as IKED_CONF_HELP, iked_conf_cli};
