@@ -60,10 +60,7 @@ enum Survivor {
 /// Both ends start an IKE SA rekey at the same instant; returns whose new SA survived.
 fn collide(ike: &str) -> Survivor {
     let mut pair = established_pair(ike);
-    let (a0, b0) = (
-        current_sa(&pair.a_events).expect("a"),
-        current_sa(&pair.b_events).expect("b"),
-    );
+    let (a0, b0) = pair.current_sas();
     let (now, since) = (pair.now, pair.wire.len());
     pair.a
         .rekey_ike(now, a0)
@@ -205,17 +202,7 @@ fn simultaneous_ike_rekeys_with_followup_ke_both_orderings() {
 fn surviving_ike_sa_carries_later_exchanges() {
     for ike in [CLASSIC, HYBRID] {
         let mut pair = established_pair(ike);
-        let (a0, b0) = (
-            current_sa(&pair.a_events).expect("a"),
-            current_sa(&pair.b_events).expect("b"),
-        );
-        let now = pair.now;
-        pair.a
-            .rekey_ike(now, a0)
-            .expect("the engine takes the command");
-        pair.b
-            .rekey_ike(now, b0)
-            .expect("the engine takes the command");
+        let (a0, b0) = pair.rekey_ike_on_both();
         pair.drive(2000);
         assert_one_ike_sa_with_all_children(&pair, a0, b0);
         rekey_a_child_on(&mut pair);
@@ -229,10 +216,7 @@ fn surviving_ike_sa_carries_later_exchanges() {
 fn collision_only_one_side_notices() {
     for ike in [CLASSIC, HYBRID] {
         let mut pair = established_pair(ike);
-        let (a0, b0) = (
-            current_sa(&pair.a_events).expect("a"),
-            current_sa(&pair.b_events).expect("b"),
-        );
+        let (a0, b0) = pair.current_sas();
         let mut held = false;
         pair.policy = Box::new(move |seen| match Header::parse(&seen.data) {
             Ok(h)
@@ -271,10 +255,7 @@ fn collision_only_one_side_notices() {
 fn child_rekey_crossing_an_ike_rekey_is_retried() {
     for ike in [CLASSIC, HYBRID] {
         let mut pair = established_pair(ike);
-        let (a0, b0) = (
-            current_sa(&pair.a_events).expect("a"),
-            current_sa(&pair.b_events).expect("b"),
-        );
+        let (a0, b0) = pair.current_sas();
         let old_child = live_children(&pair.b_events)[0].inbound_spi;
         let (now, since) = (pair.now, pair.wire.len());
         pair.a

@@ -357,17 +357,7 @@ fn soft_lifetimes_rekey_and_hard_lifetimes_hold() {
 #[test]
 fn simultaneous_ike_rekeys_settle_on_one_new_ike_sa() {
     let mut pair = established_pair(no_timers);
-    let (a0, b0) = (
-        current_sa(&pair.a_events).expect("a"),
-        current_sa(&pair.b_events).expect("b"),
-    );
-    let now = pair.now;
-    pair.a
-        .rekey_ike(now, a0)
-        .expect("the engine takes the command");
-    pair.b
-        .rekey_ike(now, b0)
-        .expect("the engine takes the command");
+    let (a0, _) = pair.rekey_ike_on_both();
     let until = pair.now + Duration::from_secs(120);
     pair.run_until(until);
     assert!(

@@ -257,10 +257,7 @@ fn a_rekey_request_for_an_sa_being_deleted_is_refused() {
 fn an_ike_rekey_due_while_the_peers_is_unfinished_waits() {
     for seed in 0..SEEDS {
         let mut pair = established(seed, ESP_FOLLOWUP);
-        let (a0, b0) = (
-            current_sa(&pair.a_events).expect("a"),
-            current_sa(&pair.b_events).expect("b"),
-        );
+        let (a0, b0) = pair.current_sas();
         let t0 = pair.now;
         pair.a
             .rekey_ike(t0, a0)

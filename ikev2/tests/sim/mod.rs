@@ -359,6 +359,23 @@ impl Pair {
         self.collect();
     }
 
+    /// The current IKE SA of each side.
+    pub fn current_sas(&self) -> (SaId, SaId) {
+        (
+            current_sa(&self.a_events).expect("A has an IKE SA"),
+            current_sa(&self.b_events).expect("B has an IKE SA"),
+        )
+    }
+
+    /// Both sides start rekeying their IKE SA at the same instant; returns the old SAs.
+    pub fn rekey_ike_on_both(&mut self) -> (SaId, SaId) {
+        let (a0, b0) = self.current_sas();
+        let now = self.now;
+        self.a.rekey_ike(now, a0).expect("A takes the command");
+        self.b.rekey_ike(now, b0).expect("B takes the command");
+        (a0, b0)
+    }
+
     pub fn a_children(&self) -> Vec<&ChildSa> {
         children(&self.a_events)
     }
