@@ -127,7 +127,7 @@ run_case() {
     fi
     stop_tunnels
     check "$encap/$alg: no authentication/replay drops" no_drops "$WORK/b.log"
-    grep -h "SA 0x" "$WORK/a.log" "$WORK/b.log" | sed 's/^/   /' | head -4
+    grep -hE "SA [0-9a-f]{8} " "$WORK/a.log" "$WORK/b.log" | sed 's/^/   /' | head -4 || true
 }
 
 netns_up
