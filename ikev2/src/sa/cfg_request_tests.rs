@@ -10,47 +10,20 @@ use std::time::Instant;
 use ipsec_crypto::SecretBytes;
 
 use super::config_payload::{cfg_request_ip4, has_cfg_request};
-use super::tests::Sink;
+use super::tests::{PSK, Sink};
 use crate::auth_reply::{ConfigReply, FinalAuthReply};
-use crate::config::{AuthConfig, ChildConfig, ConnectionConfig, EndpointConfig, Identity};
+use crate::config::{AuthConfig, ConnectionConfig, EndpointConfig};
 use crate::endpoint::Endpoint;
 use crate::event::{Event, SaId};
-use crate::proposal::ProposalSpec;
 use crate::sa::EapStep;
-use crate::wire::{ExchangeType, IpSelector, Message, Payload, parse_payloads};
+use crate::wire::{ExchangeType, Message, Payload, parse_payloads};
 
 const INNER: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 9);
 
-fn selector(start: &str, end: &str) -> IpSelector {
-    IpSelector {
-        ip_protocol: 0,
-        start_port: 0,
-        end_port: 65535,
-        start_addr: start.parse().expect("addr"),
-        end_addr: end.parse().expect("addr"),
-    }
-}
-
+/// The PSK connection of the other engine tests, with EAP for the initiator.
 fn conn(side: &str) -> Arc<ConnectionConfig> {
-    let psk = b"correct horse battery staple 0123456789";
-    let mut c = ConnectionConfig::new(
-        "test",
-        Identity::fqdn(&format!("{side}.example")),
-        psk,
-        vec![ProposalSpec::parse_ike("aes256gcm16-prfsha256-x25519").expect("ike")],
-    );
-    c.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(psk))));
-    let (a, b) = (
-        selector("10.1.0.0", "10.1.255.255"),
-        selector("10.2.0.0", "10.2.255.255"),
-    );
-    let (local, remote) = if side == "initiator" { (a, b) } else { (b, a) };
-    c.children.push(ChildConfig::new(
-        "net",
-        vec![ProposalSpec::parse_esp("aes256gcm16").expect("esp")],
-        vec![local],
-        vec![remote],
-    ));
+    let mut c = super::tests::conn(side);
+    c.auth = AuthConfig::Eap(Box::new(AuthConfig::Psk(SecretBytes::from_slice(PSK))));
     Arc::new(c)
 }
 

@@ -15,7 +15,7 @@ use crate::proposal::ProposalSpec;
 use crate::sa::Ctx;
 use crate::wire::{Delete, ExchangeType, Header, IpSelector, Payload, ProtocolId};
 
-const PSK: &[u8] = b"correct horse battery staple 0123456789";
+pub(super) const PSK: &[u8] = b"correct horse battery staple 0123456789";
 
 pub(super) fn provider() -> &'static dyn ipsec_crypto::CryptoProvider {
     #[cfg(feature = "default-provider")]
@@ -34,7 +34,7 @@ fn selector(start: &str, end: &str) -> IpSelector {
     }
 }
 
-fn conn(side: &str) -> ConnectionConfig {
+pub(super) fn conn(side: &str) -> ConnectionConfig {
     let mut c = ConnectionConfig::new(
         "test",
         Identity::fqdn(&format!("{side}.example")),
