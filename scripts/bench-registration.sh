@@ -32,19 +32,7 @@ NOFILE=$((UES + 1024))
 [ "$(ulimit -Hn)" = unlimited ] || [ "$NOFILE" -le "$(ulimit -Hn)" ] || NOFILE=$(ulimit -Hn)
 ulimit -n "$NOFILE"
 
-P="pqg-$$-"
-STEM="pqg$(printf '%s' "$$" | tail -c 6)"
-WORK=$(mktemp -d /tmp/n3iwf-bench.XXXXXX)
-chmod 755 "$WORK"
-UE_PID=
-cleanup() {
-    [ -n "$UE_PID" ] && kill "$UE_PID" 2>/dev/null
-    n3lab_down
-    rm -rf "$WORK"
-    give_back_to_sudo_user "${CARGO_TARGET_DIR:-target}" "${CARGO_HOME:-}"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+n3lab_session pqg
 
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }

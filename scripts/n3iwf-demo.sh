@@ -33,19 +33,7 @@ n3lab_packages
 n3lab_build
 BIN="$PWD/${CARGO_TARGET_DIR:-target}/release"
 
-P="pqd-$$-"
-STEM="pqd$(printf '%s' "$$" | tail -c 6)"
-WORK=$(mktemp -d /tmp/n3iwf-demo.XXXXXX)
-chmod 755 "$WORK"
-UE_PID=
-cleanup() {
-    [ -n "$UE_PID" ] && kill "$UE_PID" 2>/dev/null
-    n3lab_down
-    rm -rf "$WORK"
-    give_back_to_sudo_user "${CARGO_TARGET_DIR:-target}" "${CARGO_HOME:-}"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+n3lab_session pqd
 
 step "Namespaces ${P}{ue,n3iwf,amf,k}: UE $UE_IP -> N3IWF $N3IWF_UE_IP | $N3IWF_N2_IP -> AMF $AMF_IP"
 n3lab_up 1 || fail "lab did not come up"

@@ -137,3 +137,22 @@ n3lab_down() {
     for p in "${N3LAB_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     pqlab netns del "${P}ue" "${P}n3iwf" "${P}amf" "${P}k" 2>/dev/null || true
 }
+
+# n3lab_session TAG: the names and work directory of one run of the lab from a script (P, STEM,
+# WORK, UE_PID), removed with the namespaces and processes on exit, even when interrupted.
+n3lab_session() {
+    P="$1-$$-"
+    STEM="$1$(printf '%s' "$$" | tail -c 6)"
+    WORK=$(mktemp -d "/tmp/n3iwf-$1.XXXXXX")
+    chmod 755 "$WORK"
+    UE_PID=
+    trap n3lab_session_end EXIT
+    trap 'exit 130' INT TERM
+}
+
+n3lab_session_end() {
+    [ -n "$UE_PID" ] && kill "$UE_PID" 2>/dev/null
+    n3lab_down
+    rm -rf "$WORK"
+    give_back_to_sudo_user "${CARGO_TARGET_DIR:-target}" "${CARGO_HOME:-}"
+}
