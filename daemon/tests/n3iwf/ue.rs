@@ -3,7 +3,7 @@
 //! requests, and a UDP socket to the daemon's IKE port. KN3IWF, which the UE derives itself,
 //! is its MSK: the final AUTH verifies only if the N3IWF was given the same key by the AMF.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use fiveg_emu::identity::{AmfId, Plmn, Supi};
 use fiveg_emu::nas::{Nssai, SNssai, UeSecurityCapability};
 use fiveg_emu::secret::{Opc, SubscriberKey};
 use fiveg_emu::ue::{NwuUe, PeerStep, UeConfig, UeNas};
+use fiveg_emu::ue_sim::params::{any, pem_der};
 use fiveg_emu::values::Sqn;
 use ikev2::wire::{IdType, Identification, IpSelector, NotifyType};
 use ikev2::{
@@ -246,7 +247,7 @@ impl Ue {
 /// The UE's connection: EAP for itself, the N3IWF's certificate checked against our CA.
 fn connection(pki: &Path) -> Arc<ConnectionConfig> {
     let ca = std::fs::read_to_string(pki.join("ca.pem")).expect("ca");
-    let der = pem_der(&ca);
+    let der = pem_der(&ca).expect("the CA's PEM");
     // TS 24.502 §7.3.2: the UE's IDi is a KEY_ID with a random value.
     let idi = Identity(Identification {
         id_type: IdType::KEY_ID,
@@ -268,31 +269,6 @@ fn connection(pki: &Path) -> Arc<ConnectionConfig> {
         vec![any()],
     )];
     Arc::new(conn)
-}
-
-/// 0.0.0.0-255.255.255.255, all protocols: what UEs offer (TSi and TSr).
-fn any() -> IpSelector {
-    IpSelector {
-        ip_protocol: 0,
-        start_port: 0,
-        end_port: 0xffff,
-        start_addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        end_addr: IpAddr::V4(Ipv4Addr::BROADCAST),
-    }
-}
-
-/// The DER of the first PEM block.
-fn pem_der(pem: &str) -> Vec<u8> {
-    use base64::Engine as _;
-    let body: String = pem
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .expect("base64")
 }
 
 const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";

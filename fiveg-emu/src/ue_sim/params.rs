@@ -95,7 +95,7 @@ impl UeParams {
 }
 
 /// 0.0.0.0-255.255.255.255, all protocols and ports: what a UE offers as TSi and TSr.
-fn any() -> IpSelector {
+pub fn any() -> IpSelector {
     IpSelector {
         ip_protocol: 0,
         start_port: 0,
