@@ -154,7 +154,11 @@ impl Upf {
                 teid,
                 pdu_session,
                 payload,
-            } => self.uplink(now, from, teid, pdu_session, payload, datagram, out),
+            } => match self.uplink(now, from, teid, pdu_session, payload, out) {
+                Some(reply) => reply,
+                // The T-PDU ends the datagram.
+                None => N3Output::Uplink(datagram.len() - payload.len()..datagram.len()),
+            },
             GtpuMessage::EchoRequest { sequence_number } => {
                 self.counters.echo_requests_received += 1;
                 reply(from, write_echo_response(out, sequence_number))
@@ -250,8 +254,8 @@ impl Upf {
         self.rules.len()
     }
 
-    /// Checks a G-PDU against its rule: a known TEID, a QFI, the UE's source address.
-    #[allow(clippy::too_many_arguments)]
+    /// Checks a G-PDU against its rule: a known TEID, a QFI, the UE's source address. `None`
+    /// when it goes to N6; otherwise what to do instead.
     fn uplink(
         &mut self,
         now: Instant,
@@ -259,25 +263,24 @@ impl Upf {
         teid: Teid,
         pdu_session: Option<PduSessionInfo>,
         payload: &[u8],
-        datagram: &[u8],
         out: &mut [u8],
-    ) -> N3Output {
+    ) -> Option<N3Output> {
         let Some(rule) = self.rules.by_ul_teid(teid) else {
             self.counters.unknown_teid += 1;
-            return self.error_indication(now, from, teid, out);
+            return Some(self.error_indication(now, from, teid, out));
         };
         let Some(session) = pdu_session else {
             self.counters.missing_qfi += 1;
-            return N3Output::Done;
+            return Some(N3Output::Done);
         };
         if source(payload) != Some(rule.ue_address) {
             self.counters.source_mismatch += 1;
-            return N3Output::Done;
+            return Some(N3Output::Done);
         }
         self.counters.ul_packets += 1;
         self.counters.ul_octets += payload.len() as u64;
         self.counters.ul_per_qfi[usize::from(session.qfi().get())] += 1;
-        N3Output::Uplink(datagram.len() - payload.len()..datagram.len())
+        None
     }
 
     /// An Error Indication for a G-PDU from `from` to the unknown `teid`, if the rate allows.

@@ -53,6 +53,8 @@ pub struct UpfSim {
     n6: N6,
     control: Option<(UnixListener, PathBuf)>,
     upf: Upf,
+    /// The reflector's reply, kept to avoid an allocation per packet.
+    reflected: Vec<u8>,
 }
 
 type Request = (Command, oneshot::Sender<Value>);
@@ -87,6 +89,7 @@ impl UpfSim {
             n6: N6::open(&config.n6)?,
             control,
             upf,
+            reflected: vec![0u8; BUFFER_LEN],
         })
     }
 
@@ -139,11 +142,12 @@ impl UpfSim {
             N3Output::Uplink(range) => {
                 let inner = &datagram[range];
                 if self.n6.is_reflector() {
-                    let mut reply = vec![0u8; inner.len()];
+                    let mut reply = std::mem::take(&mut self.reflected);
                     match reflect(inner, &mut reply) {
                         Some(n) => self.on_n6(&reply[..n], out).await,
                         None => self.upf.count_not_reflected(),
                     }
+                    self.reflected = reply;
                 } else {
                     self.n6.send(inner);
                 }
