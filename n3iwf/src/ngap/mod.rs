@@ -50,7 +50,13 @@ pub use messages::{
 };
 pub use procedure::procedure_name;
 pub use security_key::SecurityKey;
-pub use transfer::{release_response_transfer, setup_unsuccessful_transfer};
+pub use transfer::{
+    Arp, DynamicQos, GbrQos, GtpTunnel, MAX_QOS_FLOWS, MAX_TRANSFER_LEN,
+    PduSessionResourceSetupRequestTransfer, PduSessionResourceSetupResponseTransfer,
+    PduSessionType, ProtectionIndication, QosCharacteristics, QosFlowRequest, SecurityIndication,
+    SecurityResult, SessionAmbr, TransferError, release_response_transfer,
+    setup_unsuccessful_transfer,
+};
 pub use types::{
     AmfUeNgapId, FiveGSTmsi, GlobalN3iwfId, N3iwfId, N3iwfUserLocation, PagingDrx,
     PduSessionSetupItem, PduSessionTransfer, PlmnSlices, RanUeNgapId, RrcEstablishmentCause,
