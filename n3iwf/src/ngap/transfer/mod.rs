@@ -8,8 +8,8 @@ mod setup_response;
 mod values;
 
 use oxirush_ngap::ngap::{
-    PDUSessionResourceReleaseResponseTransfer, PDUSessionResourceSetupUnsuccessfulTransfer,
-    encode_open_type,
+    PDUSessionResourceNotifyReleasedTransfer, PDUSessionResourceReleaseResponseTransfer,
+    PDUSessionResourceSetupUnsuccessfulTransfer, encode_open_type,
 };
 
 use super::cause::Cause;
@@ -33,6 +33,16 @@ pub const MAX_TRANSFER_LEN: usize = 16 * 1024;
 /// [`EncodeError::UnknownValue`] for a cause this release lacks.
 pub fn setup_unsuccessful_transfer(cause: Cause) -> Result<Vec<u8>, EncodeError> {
     let transfer = PDUSessionResourceSetupUnsuccessfulTransfer::new(cause.to_asn()?, None, None);
+    Ok(encode_open_type(&transfer)?.to_vec())
+}
+
+/// PDU Session Resource Notify Released Transfer (§9.3.4.13): why the N3IWF released a session
+/// on its own.
+///
+/// # Errors
+/// [`EncodeError::UnknownValue`] for a cause this release lacks.
+pub fn notify_released_transfer(cause: Cause) -> Result<Vec<u8>, EncodeError> {
+    let transfer = PDUSessionResourceNotifyReleasedTransfer::new(cause.to_asn()?, None);
     Ok(encode_open_type(&transfer)?.to_vec())
 }
 
