@@ -178,9 +178,7 @@ impl N3iwf {
     /// The IKE SA was rekeyed: the UE now goes by `new`.
     pub fn handle_ike_sa_rekeyed(&mut self, old: IkeSaRef, new: IkeSaRef, now: Instant) {
         self.step_by_sa(old, now, |state, common, _| {
-            common.keys.sa = Some(new);
-            common.ike_sa = new;
-            Step::Next(state)
+            state.on_ike_rekeyed(common, new)
         });
     }
 

@@ -44,6 +44,22 @@ impl UeState {
         Step::Next(Self::Established(established.drive(common, ctx)))
     }
 
+    /// The IKE SA was rekeyed: the state goes by the successor, so that what it sends later
+    /// (EAP answers, Child SA requests, the IKE SA's deletion) names the SA that exists.
+    pub(crate) fn on_ike_rekeyed(mut self, common: &mut UeCommon, new: IkeSaRef) -> Step {
+        common.keys.sa = Some(new);
+        common.ike_sa = new;
+        match &mut self {
+            Self::AwaitRegistration(s) => s.sa = new,
+            Self::Relay(r) => r.link.sa = new,
+            Self::AwaitSignalling(s) => s.sa = new,
+            Self::Established(e) => e.sa = new,
+            Self::Closing(c) => c.sa = new,
+            Self::Releasing(_) => {}
+        }
+        Step::Next(self)
+    }
+
     /// The engine reports the IKE SA gone: release the NGAP context, or end.
     pub(crate) fn on_ike_gone(
         self,

@@ -612,3 +612,30 @@ fn context_setup_sessions_answer_the_context_setup_once_their_children_are_up() 
     assert_eq!(nas_sent(&outputs), [accept(5)]);
     let _ = ue.conn;
 }
+
+/// After an IKE SA rekey the UE goes by the successor: Child SAs are asked of it, and the UE
+/// context release closes it, not the SA that no longer exists.
+#[test]
+fn after_an_ike_rekey_the_successor_carries_the_sessions() {
+    let mut node = Node::two_amfs();
+    let (mut ue, _) = node.ue(1, Vec::new());
+    let new = IkeSaRef(0x77);
+    node.n3iwf.handle_ike_sa_rekeyed(ue.sa, new, node.now);
+    ue.sa = new;
+    let outputs = node.setup(&ue, vec![item(1)]);
+    assert!(matches!(&outputs[0], Output::CreateChildSa { sa, .. } if *sa == new));
+    let request = child_requests(&outputs).pop().unwrap();
+    assert_eq!(added(&node.created(&ue, &request))[0].sa, new);
+    let command = UeContextReleaseCommand {
+        ue: UeNgapIdentity::Pair(ue.ids),
+        cause: Cause::Nas(n3iwf::ngap::NasCause::DEREGISTER),
+    };
+    node.receive(AMF, command.into());
+    let outputs = node.drain();
+    assert!(
+        outputs
+            .iter()
+            .any(|o| matches!(o, Output::CloseIkeSa { sa } if *sa == new)),
+        "{outputs:?}"
+    );
+}
