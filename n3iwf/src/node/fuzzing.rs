@@ -328,7 +328,7 @@ impl Driver {
                 nas_pdu: Some(vec![0x2e, *n]),
                 snssai: Snssai::new(1),
                 transfer: match arg & 0x40 {
-                    0 => session_transfer(*n),
+                    0 => session_transfer(sa, *n),
                     _ => raw.to_vec(),
                 },
             })
@@ -346,7 +346,7 @@ impl Driver {
     fn session_release(&mut self, sa: IkeSaRef, arg: u8) {
         let id = arg % 8;
         if arg & 0x80 != 0 {
-            let teid = Teid(1000 + u32::from(id));
+            let teid = ul_teid(sa, id);
             self.node
                 .handle_gtpu_error_indication(IpAddr::V4(UPF), teid, self.now);
             return;
@@ -421,12 +421,17 @@ impl Driver {
     }
 }
 
-/// A valid setup request transfer of UL TEID 1000 + `n % 8`, with QFI `n % 64`.
-fn session_transfer(n: u8) -> Vec<u8> {
+/// The UL TEID of session `id % 8` of `sa`: the UPF gives each session its own.
+fn ul_teid(sa: IkeSaRef, id: u8) -> Teid {
+    Teid(1000 + 8 * sa.0 as u32 + u32::from(id % 8))
+}
+
+/// A valid setup request transfer of session `n % 8` of `sa`, with QFI `n % 64`.
+fn session_transfer(sa: IkeSaRef, n: u8) -> Vec<u8> {
     let transfer = PduSessionResourceSetupRequestTransfer {
         ul_tunnel: GtpTunnel {
             address: TransportAddress::V4(UPF),
-            teid: Teid(1000 + u32::from(n % 8)),
+            teid: ul_teid(sa, n),
         },
         session_type: PduSessionType::Ipv4,
         qos_flows: vec![QosFlowRequest {

@@ -52,13 +52,20 @@ fn transfer(ul_teid: u32, qfis: &[u8]) -> Vec<u8> {
     .unwrap()
 }
 
-/// PDU session `id` with UL TEID 1000 + id, QFI 1 and 2, and its ESTABLISHMENT ACCEPT tagged `id`.
+/// PDU session `id` of UE 1: UL TEID 1000 + id, QFI 1 and 2, and its ESTABLISHMENT ACCEPT
+/// tagged `id`.
 fn item(id: u8) -> PduSessionSetupItem {
+    item_of(1, id)
+}
+
+/// The same for UE `n`, whose UL TEIDs are 1000 × `n` + id: the UPF gives every session its
+/// own.
+fn item_of(n: u64, id: u8) -> PduSessionSetupItem {
     PduSessionSetupItem {
         pdu_session_id: PduSessionId(id),
         nas_pdu: Some(accept(id)),
         snssai: Snssai::new(1),
-        transfer: transfer(1000 + u32::from(id), &[1, 2]),
+        transfer: transfer(1000 * n as u32 + u32::from(id), &[1, 2]),
     }
 }
 
@@ -216,7 +223,7 @@ impl Node {
 
     /// Sets up sessions `ids` of `ue`, each Child SA created; returns the final outputs.
     fn set_up(&mut self, ue: &Ue, ids: &[u8]) -> Vec<Output> {
-        let mut outputs = self.setup(ue, ids.iter().map(|i| item(*i)).collect());
+        let mut outputs = self.setup(ue, ids.iter().map(|i| item_of(ue.sa.0, *i)).collect());
         for _ in ids {
             let request = child_requests(&outputs).pop().unwrap();
             outputs = self.created(ue, &request);
@@ -403,6 +410,15 @@ fn a_duplicate_pdu_session_id_fails() {
     failed_with(&response.failed, 1, cause);
     failed_with(&response.failed, 2, cause);
     assert_eq!(node.n3iwf.pdu_sessions_in_use(), 1);
+    // Another ID on session 1's UL tunnel: the UPF's errors could not tell them apart.
+    let mut same_tunnel = item(4);
+    same_tunnel.transfer = transfer(1001, &[1]);
+    let response = setup_response(&node.setup(&ue, vec![same_tunnel]));
+    failed_with(
+        &response.failed,
+        4,
+        Cause::RadioNetwork(RadioNetworkCause::UNSPECIFIED),
+    );
 }
 
 #[test]
@@ -518,7 +534,7 @@ fn the_per_ue_and_node_bounds_fail_sessions_beyond_them() {
     failed_with(&response.failed, 3, cause);
     // The node: 3 TEIDs, two held; the second UE gets one, then none.
     let (second, _) = node.ue(2, Vec::new());
-    let outputs = node.setup(&second, vec![item(1), item(2)]);
+    let outputs = node.setup(&second, vec![item_of(2, 1), item_of(2, 2)]);
     let request = child_requests(&outputs).pop().unwrap();
     let response = setup_response(&node.created(&second, &request));
     assert_eq!(response.setup.len(), 1);

@@ -61,6 +61,14 @@ impl Sessions {
         if !transfer.session_type.is_ip() {
             return Err(radio(RadioNetworkCause::UNSPECIFIED));
         }
+        // Another session's UL tunnel: the UPF's Error Indication could not tell them apart.
+        let ul = transfer.ul_tunnel;
+        if upf_addresses(ul.address)
+            .iter()
+            .any(|a| ctx.ul_tunnels.contains_key(&(*a, ul.teid)))
+        {
+            return Err(radio(RadioNetworkCause::UNSPECIFIED));
+        }
         if ctx.config.n3_address.is_none() {
             return Err(Cause::Transport(
                 TransportCause::TRANSPORT_RESOURCE_UNAVAILABLE,

@@ -13,6 +13,7 @@
 //! | the transfer does not decode or is faulty | [`TransferError::cause`](crate::ngap::TransferError::cause) |
 //! | its PDU session ID is in use or twice in the request | radio network / multiple-PDU-session-ID-instances |
 //! | Ethernet or Unstructured (NWu's GRE carries IP here) | radio network / unspecified |
+//! | the UL tunnel of another session of the node | radio network / unspecified |
 //! | the UE's or the node's session bound is reached | radio network / radio-resources-not-available |
 //! | no N3 address is configured | transport / transport-resource-unavailable |
 //! | the UE refused the CREATE_CHILD_SA, or it failed | radio network / failure-in-radio-interface-procedure |
