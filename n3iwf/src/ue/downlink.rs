@@ -127,6 +127,7 @@ impl UeState {
             }
             other => {
                 let ids: Vec<_> = sessions.iter().map(|s| s.pdu_session_id).collect();
+                ctx.stats.sessions_failed += ids.len() as u64;
                 let response = PduSessionResourceSetupResponse {
                     ids: ng.ids,
                     setup: Vec::new(),
