@@ -52,35 +52,17 @@ impl Sessions {
         item: PduSessionSetupItem,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Cause> {
-        let radio = Cause::RadioNetwork;
         if self.table.contains_key(&item.pdu_session_id) {
-            return Err(radio(RadioNetworkCause::MULTIPLE_PDU_SESSION_ID_INSTANCES));
+            return Err(Cause::RadioNetwork(
+                RadioNetworkCause::MULTIPLE_PDU_SESSION_ID_INSTANCES,
+            ));
         }
         let transfer = PduSessionResourceSetupRequestTransfer::decode(&item.transfer)
             .map_err(|e| e.cause())?;
-        if !transfer.session_type.is_ip() {
-            return Err(radio(RadioNetworkCause::UNSPECIFIED));
-        }
-        // Another session's UL tunnel: the UPF's Error Indication could not tell them apart.
-        let ul = transfer.ul_tunnel;
-        if upf_addresses(ul.address)
-            .iter()
-            .any(|a| ctx.ul_tunnels.contains_key(&(*a, ul.teid)))
-        {
-            return Err(radio(RadioNetworkCause::UNSPECIFIED));
-        }
-        if ctx.config.n3_address.is_none() {
-            return Err(Cause::Transport(
-                TransportCause::TRANSPORT_RESOURCE_UNAVAILABLE,
-            ));
-        }
-        if self.table.len() >= ctx.config.limits.max_sessions_per_ue {
-            return Err(radio(RadioNetworkCause::RADIO_RESOURCES_NOT_AVAILABLE));
-        }
-        let dl_teid = ctx
-            .teids
-            .allocate(ue)
-            .ok_or_else(|| radio(RadioNetworkCause::RADIO_RESOURCES_NOT_AVAILABLE))?;
+        self.refusal(&transfer, ctx).map_or(Ok(()), Err)?;
+        let dl_teid = ctx.teids.allocate(ue).ok_or(Cause::RadioNetwork(
+            RadioNetworkCause::RADIO_RESOURCES_NOT_AVAILABLE,
+        ))?;
         self.insert(
             ue,
             item.pdu_session_id,
@@ -90,6 +72,31 @@ impl Sessions {
             ctx,
         );
         Ok(())
+    }
+
+    /// Why a session of a valid transfer cannot be served, if it cannot.
+    fn refusal(
+        &self,
+        transfer: &PduSessionResourceSetupRequestTransfer,
+        ctx: &Ctx<'_>,
+    ) -> Option<Cause> {
+        let radio = Cause::RadioNetwork;
+        let ul = transfer.ul_tunnel;
+        // Another session's UL tunnel: the UPF's Error Indication could not tell them apart.
+        let ul_in_use = upf_addresses(ul.address)
+            .iter()
+            .any(|a| ctx.ul_tunnels.contains_key(&(*a, ul.teid)));
+        if !transfer.session_type.is_ip() || ul_in_use {
+            Some(radio(RadioNetworkCause::UNSPECIFIED))
+        } else if ctx.config.n3_address.is_none() {
+            Some(Cause::Transport(
+                TransportCause::TRANSPORT_RESOURCE_UNAVAILABLE,
+            ))
+        } else if self.table.len() >= ctx.config.limits.max_sessions_per_ue {
+            Some(radio(RadioNetworkCause::RADIO_RESOURCES_NOT_AVAILABLE))
+        } else {
+            None
+        }
     }
 
     fn insert(

@@ -11,7 +11,7 @@ use crate::ngap::{
     SecurityResult, TransportCause, notify_released_transfer,
 };
 use crate::node::{Ctx, Event, Output};
-use crate::ue::{Established, Step, UeCommon, UeState, location};
+use crate::ue::{Established, NgIds, Step, UeCommon, UeState, location};
 
 impl Established {
     /// Every session of `done` is settled: the user plane of those set up goes to the
@@ -43,26 +43,7 @@ impl Established {
             self = self.on_downlink_nas(pdu, ctx);
         }
         failed.sort_by_key(|f| f.pdu_session_id);
-        match kind {
-            ProcedureKind::ContextSetup => {
-                let response = InitialContextSetupResponse {
-                    ids: ng.ids,
-                    setup,
-                    failed,
-                    diagnostics: None,
-                };
-                ctx.send_ngap(ng.amf, ng.stream, response);
-            }
-            ProcedureKind::SessionSetup => {
-                let response = PduSessionResourceSetupResponse {
-                    ids: ng.ids,
-                    setup,
-                    failed,
-                    diagnostics: None,
-                };
-                ctx.send_ngap(ng.amf, ng.stream, response);
-            }
-        }
+        respond(kind, ng, setup, failed, ctx);
         self
     }
 
@@ -153,5 +134,35 @@ impl Established {
         };
         ctx.send_ngap(self.ng.amf, self.ng.stream, notify);
         Step::Next(UeState::Established(self.drive(common, ctx)))
+    }
+}
+
+/// The RESPONSE of the procedure's kind, with its setup and failed lists.
+fn respond(
+    kind: ProcedureKind,
+    ng: NgIds,
+    setup: Vec<PduSessionTransfer>,
+    failed: Vec<PduSessionTransfer>,
+    ctx: &mut Ctx<'_>,
+) {
+    match kind {
+        ProcedureKind::ContextSetup => {
+            let response = InitialContextSetupResponse {
+                ids: ng.ids,
+                setup,
+                failed,
+                diagnostics: None,
+            };
+            ctx.send_ngap(ng.amf, ng.stream, response);
+        }
+        ProcedureKind::SessionSetup => {
+            let response = PduSessionResourceSetupResponse {
+                ids: ng.ids,
+                setup,
+                failed,
+                diagnostics: None,
+            };
+            ctx.send_ngap(ng.amf, ng.stream, response);
+        }
     }
 }
