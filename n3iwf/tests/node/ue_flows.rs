@@ -1,5 +1,6 @@
 //! A UE driven with hand-built NGAP: downlink NAS queued while the UE has the EAP turn (in order,
-//! bounded), PDU session requests answered as not set up, and an ERROR INDICATION from the AMF.
+//! bounded), PDU session requests whose transfers do not decode answered as not set up, and an
+//! ERROR INDICATION from the AMF. Sessions that are set up are in `sessions.rs`.
 
 use n3iwf::ids::{PduSessionId, Snssai};
 use n3iwf::ngap::{
@@ -158,6 +159,8 @@ fn session(id: u8) -> PduSessionSetupItem {
     }
 }
 
+/// Transfers of three zero octets hold no IE: each session fails, and its NAS PDU is still
+/// relayed.
 #[test]
 fn sessions_asked_for_are_answered_as_not_set_up() {
     let (mut node, outputs) = Node::registered(vec![session(5)]);
