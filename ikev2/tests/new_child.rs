@@ -653,3 +653,40 @@ fn the_peer_deleting_the_ike_sa_fails_what_is_pending() {
         ]
     );
 }
+
+#[test]
+fn temporary_failure_is_retried_a_bounded_number_of_times() {
+    let mut pair = pair();
+    // A's own IKE SA rekey never reaches B: while A waits for it, A refuses new Child SAs
+    // with TEMPORARY_FAILURE (RFC 7296 §2.25.2).
+    pair.policy = Box::new(|s| {
+        let request = Header::parse(&s.data)
+            .is_ok_and(|h| h.exchange == ExchangeType::CREATE_CHILD_SA && !h.flags.is_response());
+        if s.from_a && request {
+            Fate::Drop
+        } else {
+            Fate::Deliver
+        }
+    });
+    let now = pair.now;
+    pair.a.rekey_ike(now, a_sa(&pair)).expect("rekey");
+    pair.b
+        .create_child_with(now, b_sa(&pair), up_request(TAG))
+        .expect("command");
+    // Long enough for every retry, not for A's rekey to give up (31.5 s).
+    pair.run_until(now + Duration::from_secs(30));
+    let ours = create_child_headers(&pair)
+        .into_iter()
+        .filter(|(from_a, h)| !from_a && !h.flags.is_response())
+        .count();
+    assert_eq!(ours, 3, "the first request and two retries");
+    assert_eq!(
+        failures(&pair.b_events),
+        vec![(
+            Some(TAG),
+            "up".to_string(),
+            ChildFailure::Refused(NotifyType::TEMPORARY_FAILURE)
+        )]
+    );
+    assert!(pair.b_error().is_none(), "the IKE SA stays");
+}
