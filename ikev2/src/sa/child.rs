@@ -52,6 +52,9 @@ pub(crate) struct ChildWanted<'a> {
     pub(crate) with_ke: bool,
     /// The remote selectors must lie within this one (an application's narrowing).
     pub(crate) remote_limit: Option<&'a IpSelector>,
+    /// A rekey: the selectors of the SA it replaces, which bound the new one in place of the
+    /// template's (RFC 7296 §2.9.2; a peer cannot widen an SA by rekeying it).
+    pub(crate) keep: Option<&'a Selectors>,
 }
 
 /// The SA, TSi and TSr payloads that offer or answer a Child SA, in that order on the wire
@@ -192,6 +195,7 @@ impl IkeSa {
             only: None,
             with_ke: false,
             remote_limit,
+            keep: None,
         };
         let (params, out) = self.select_child(payloads, wanted, ctx)?;
         let out = out.into_vec();
@@ -225,11 +229,15 @@ impl IkeSa {
             else {
                 continue;
             };
-            let mut remote_ts = narrow(tsi, &child.remote_ts);
+            let (allowed_local, allowed_remote) = match wanted.keep {
+                Some(old) => (&old.local, &old.remote),
+                None => (&child.local_ts, &child.remote_ts),
+            };
+            let mut remote_ts = narrow(tsi, allowed_remote);
             if let Some(limit) = wanted.remote_limit {
                 remote_ts = narrow(&wire_selectors(&remote_ts), std::slice::from_ref(limit));
             }
-            let local_ts = narrow(tsr, &child.local_ts);
+            let local_ts = narrow(tsr, allowed_local);
             if remote_ts.is_empty() || local_ts.is_empty() {
                 ts_failed = true;
                 continue;

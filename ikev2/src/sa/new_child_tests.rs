@@ -176,3 +176,43 @@ fn over_the_bound_peer_notifies_are_dropped_and_counted_and_the_child_still_come
     assert_eq!(a.stats().child_notifies_dropped, 3);
     assert_eq!(a.stats().auth_reply_notifies_dropped, 0);
 }
+
+#[test]
+fn a_rekey_cannot_widen_a_child_sa() {
+    let now = Instant::now();
+    let (mut a, mut b, b_sa, addrs) = established(now);
+    let a_sa = a.sas()[0].id;
+    let ask = ChildAsk {
+        config: 0,
+        local_ts: vec![host("10.2.0.1")],
+        remote_ts: vec![host("10.1.0.1")],
+        notifies: Vec::new(),
+        tag: Some(ChildTag(1)),
+    };
+    b.request_child_unchecked(now, b_sa, ask);
+    shuttle(now, &mut a, &mut b, addrs);
+    events(&mut b);
+    // A's record of the child claims the template's whole subnets, so its rekey offers them.
+    let a_child = {
+        let s = a.sa_mut(a_sa).expect("A's SA");
+        let c = s.children.last_mut().expect("the new child");
+        c.local_ts = s.conn.children[0].local_ts.clone();
+        c.remote_ts = s.conn.children[0].remote_ts.clone();
+        c.inbound_spi
+    };
+    a.rekey_child(now, a_sa, a_child).expect("rekey");
+    shuttle(now, &mut a, &mut b, addrs);
+    let successor = events(&mut b).into_iter().find_map(|e| match e {
+        Event::ChildSaEstablished { child, .. } => Some(child),
+        _ => None,
+    });
+    let successor = successor.expect("B's successor");
+    assert!(successor.replaces.is_some());
+    assert_eq!(successor.tag, Some(ChildTag(1)));
+    assert_eq!(
+        successor.local_ts,
+        vec![host("10.2.0.1")],
+        "narrowed to the old SA"
+    );
+    assert_eq!(successor.remote_ts, vec![host("10.1.0.1")]);
+}

@@ -7,7 +7,7 @@ use ipsec_crypto::SecretBytes;
 
 use super::{Agreed, Agreement, CcKind, KeProgress, Nonces, Side};
 use crate::proposal::{Negotiated, ke_group};
-use crate::sa::child::{ChildPayloads, ChildWanted};
+use crate::sa::child::{ChildPayloads, ChildWanted, Selectors};
 use crate::sa::config_payload::read_status_notifies;
 use crate::sa::init::{ke_payload, nonce, sa_payload};
 use crate::sa::ppk::ppk_identity;
@@ -235,10 +235,18 @@ impl IkeSa {
             return Err(NotifyType::TEMPORARY_FAILURE.into());
         }
         let old = self.rekey_target(payloads)?;
+        let keep = old.and_then(|(_, inbound)| {
+            let c = self.children.iter().find(|c| c.inbound_spi == inbound)?;
+            Some(Selectors {
+                local: c.local_ts.clone(),
+                remote: c.remote_ts.clone(),
+            })
+        });
         let wanted = ChildWanted {
             only: old.map(|(config, _)| config),
             with_ke: true,
             remote_limit: None,
+            keep: keep.as_ref(),
         };
         let (mut params, ChildPayloads { sa, tsi, tsr }) = self
             .select_child(payloads, wanted, ctx)
