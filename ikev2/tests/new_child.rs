@@ -690,3 +690,21 @@ fn temporary_failure_is_retried_a_bounded_number_of_times() {
     );
     assert!(pair.b_error().is_none(), "the IKE SA stays");
 }
+
+#[test]
+fn a_ue_whose_template_is_its_own_address_narrows_to_it() {
+    let mut ue = with_up("initiator", esp("aes256gcm16"));
+    ue.children[1].local_ts = vec![host(UE_INNER)];
+    let mut pair = pair_with(ue, with_up("responder", esp("aes256gcm16")), None);
+    let now = pair.now;
+    pair.b
+        .create_child_with(now, b_sa(&pair), up_request(TAG))
+        .expect("command");
+    pair.drive(1000);
+    let theirs = live_children(&pair.a_events);
+    let up = theirs.iter().find(|c| c.name == "up").expect("A's child");
+    assert_eq!(up.local_ts, vec![host(UE_INNER)]);
+    assert_eq!(up.remote_ts, vec![host(N3IWF_UP)]);
+    assert_eq!(tagged(&pair.b_events, TAG).len(), 1);
+    assert_eq!(pair.assert_live_children_match(), 2);
+}
