@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ikev2::{ConnectionConfig, Endpoint};
+use ikev2::{ChildRequest, ChildTag, ConnectionConfig, Endpoint, StatusNotify};
 use ikev2_fuzz::engine::{connection, drain, endpoint_config, length_prefixed};
 use libfuzzer_sys::fuzz_target;
 
@@ -24,7 +24,8 @@ const DROP: usize = 0xffff;
 const DUPLICATE: usize = 0xfffe;
 /// IKE fragment size (octets of IKE message) of the relayed exchange.
 const FRAGMENT_SIZE: usize = 400;
-/// Bounds the relay: the IKE SA (4 round trips), a Child SA, an IKE SA rekey and a delete.
+/// Bounds the relay: the IKE SA (4 round trips), a Child SA each way (the responder's with
+/// status notifies, as an N3IWF's), an IKE SA rekey and a delete.
 const MAX_ROUNDS: usize = 12;
 /// Forged responses per input.
 const MAX_DATAGRAMS: usize = 16;
@@ -77,7 +78,7 @@ fn relayed(data: &[u8]) {
         })
         .collect();
     let (mut ini, conn) = endpoint("initiator.example", Some(FRAGMENT_SIZE));
-    let (mut resp, _) = endpoint("responder.example", Some(FRAGMENT_SIZE));
+    let (mut resp, resp_conn) = endpoint("responder.example", Some(FRAGMENT_SIZE));
     let mut now = Instant::now();
     let sa = ini
         .connect(now, conn, INITIATOR.into(), RESPONDER.into())
@@ -103,6 +104,11 @@ fn relayed(data: &[u8]) {
         // Once the IKE SA is up (4 round trips), the initiator's other requests.
         match round {
             5 => _ = ini.create_child(now, sa, "any"),
+            6 => {
+                if let Some(theirs) = resp.sas().first().map(|s| s.id) {
+                    _ = resp.create_child_with(now, theirs, n3iwf_style(&resp_conn));
+                }
+            }
             7 => _ = ini.rekey_ike(now, sa),
             10 => _ = ini.close(now, sa),
             _ => {}
@@ -123,6 +129,28 @@ fn relayed(data: &[u8]) {
     }
     ini.handle_timeout(now + Duration::from_secs(300));
     drain(&mut ini);
+}
+
+/// A user-plane Child SA as an N3IWF asks for it: the template's selectors, 5G_QOS_INFO and
+/// UP_IP4_ADDRESS.
+fn n3iwf_style(conn: &ConnectionConfig) -> ChildRequest {
+    let template = &conn.children[0];
+    ChildRequest {
+        template: template.name.clone(),
+        local_ts: template.local_ts.clone(),
+        remote_ts: template.remote_ts.clone(),
+        notifies: vec![
+            StatusNotify {
+                notify_type: 55501,
+                data: vec![4, 1, 1, 9, 2],
+            },
+            StatusNotify {
+                notify_type: 55504,
+                data: vec![10, 0, 0, 1],
+            },
+        ],
+        tag: ChildTag(1),
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
