@@ -23,8 +23,12 @@ mod admission;
 mod checksum;
 mod coalesce;
 mod config;
+mod downlink;
+mod gre;
+mod gtpu;
 mod handle;
 pub mod manual;
+mod n3;
 mod packet;
 mod report;
 mod sa_events;
@@ -32,6 +36,10 @@ mod segment;
 mod stats;
 mod table;
 mod tx;
+mod up_control;
+mod up_table;
+mod uplink;
+mod user_plane;
 mod worker;
 
 pub use admission::SourceLimiter;
@@ -43,3 +51,6 @@ pub use config::{
 pub use handle::{Dataplane, DataplaneHandle};
 pub use segment::{SegmentError, Segmenter};
 pub use stats::DataplaneStats;
+pub use user_plane::{
+    GTPU_PORT, GreProtocolType, OversizePolicy, Qfi, Teid, UserPlaneChildren, UserPlaneSession,
+};

@@ -1,0 +1,119 @@
+//! The N3IWF user plane as the owner installs it: PDU sessions whose user-plane Child SAs carry
+//! GRE (TS 24.502 §9.3.3) between the UE and the N3IWF, forwarded to and from GTP-U tunnels on
+//! N3 (TS 29.281) by the workers.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use esp::Spi;
+
+/// The GTP-U port (TS 29.281 §4.4.2.3): N3 addresses normally use it.
+pub const GTPU_PORT: u16 = 2152;
+
+/// A GTP-U Tunnel Endpoint Identifier (TS 29.281 §5.1). 0 is never a valid local TEID.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Teid(pub u32);
+
+impl fmt::Display for Teid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#010x}", self.0)
+    }
+}
+
+/// A QoS Flow Identifier (TS 23.501 §5.7.1): six bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Qfi(u8);
+
+impl Qfi {
+    /// The largest QFI.
+    pub const MAX: u8 = 63;
+
+    /// A QFI, or `None` above 63.
+    pub const fn new(value: u8) -> Option<Self> {
+        if value <= Self::MAX {
+            Some(Self(value))
+        } else {
+            None
+        }
+    }
+
+    /// The low six bits of `octet` (the QFI field of the GRE key and of the PDU Session
+    /// Container).
+    pub(crate) const fn from_bits(octet: u8) -> Self {
+        Self(octet & 0x3f)
+    }
+
+    /// The value, 0..=63.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl fmt::Display for Qfi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What the Protocol Type of the GRE headers we build says (TS 24.502 §9.3.3 asks for 0 and
+/// for receivers to ignore it; UEs on kernel GRE need the EtherType to hand packets up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GreProtocolType {
+    /// 0x0800 or 0x86DD by the payload's IP version.
+    #[default]
+    ByInnerVersion,
+    /// Always 0, as the specification writes it.
+    Zero,
+}
+
+/// What a worker does with a downlink packet whose ESP packet would exceed
+/// [`DataplaneConfig::n3_ue_mtu`](crate::DataplaneConfig).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OversizePolicy {
+    /// Fragment the inner IPv4 (GRE) packet before encryption; the UE reassembles. An IPv6
+    /// inner packet is dropped and counted instead.
+    #[default]
+    Fragment,
+    /// Drop and count (`mtu_drops`).
+    Drop,
+}
+
+/// One PDU session's user plane, installed with
+/// [`DataplaneHandle::add_user_plane`](crate::DataplaneHandle). Its Child SAs are installed
+/// beforehand with [`DataplaneHandle::install_child_sa`](crate::DataplaneHandle) (selector: the
+/// UP address and the UE's inner address); from then on their inbound SAs deliver to N3, never
+/// to the TUN device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserPlaneSession {
+    /// Our TEID: downlink G-PDUs carry it. Never 0, unique.
+    pub dl_teid: Teid,
+    /// The UPF's N3 address (UDP port 2152).
+    pub upf: SocketAddr,
+    /// The UPF's TEID for uplink G-PDUs.
+    pub ul_teid: Teid,
+    /// The UE's inner IPsec address (the GRE packets' far end).
+    pub ue_address: IpAddr,
+    /// The N3IWF's GRE endpoint (UP_IP4_ADDRESS / UP_IP6_ADDRESS); same family as
+    /// `ue_address`.
+    pub up_address: IpAddr,
+    /// The UE's PDU session address: when set, uplink payloads from another source are dropped.
+    pub pdu_address: Option<IpAddr>,
+    /// Which Child SAs carry what.
+    pub children: UserPlaneChildren,
+    /// QFI for uplink GRE packets without a key (counted as `gre_no_key`).
+    pub default_qfi: Qfi,
+    /// Protocol Type of the GRE headers we build.
+    pub gre_protocol: GreProtocolType,
+}
+
+/// The Child SAs of a PDU session: a rekey replaces them with
+/// [`DataplaneHandle::update_user_plane`](crate::DataplaneHandle).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserPlaneChildren {
+    /// Outbound SA for QFIs not in `by_qfi` (the Child SA the N3IWF marked default).
+    pub default_spi: Spi,
+    /// Outbound SA per QFI.
+    pub by_qfi: Vec<(Qfi, Spi)>,
+    /// Inbound SAs whose decrypted packets are this session's uplink GRE.
+    pub inbound: Vec<Spi>,
+}
