@@ -29,6 +29,8 @@ mod gtpu;
 mod handle;
 pub mod manual;
 mod n3;
+#[cfg(test)]
+mod n3_tests;
 mod packet;
 mod report;
 mod sa_events;
