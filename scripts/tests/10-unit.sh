@@ -17,7 +17,7 @@ else
     skip_loudly "libusrsctp2 is not installed and this is not root: the usrsctp tests of n2-transport skip"
 fi
 
-# The sans-IO crates (ikev2, esp, n3iwf) use no clock, socket, file, thread or async runtime.
+# The sans-IO crates (ikev2, esp, n3iwf, userplane) use no clock, socket, file, thread or async runtime.
 bash scripts/dev/check-sans-io.sh
 # The strongSwan lab tests run in section 60 (after the lab is built), not twice.
 cargo test --workspace --release --exclude interop
