@@ -6,7 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use esp::{DropCounters, EspError, SaConfig, SaEvent, Spi, TrafficSelector};
 
-use crate::user_plane::{OversizePolicy, Teid};
+use userplane::Teid;
+
+use crate::user_plane::OversizePolicy;
 
 /// How ESP packets travel between the gateways.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,12 +172,13 @@ pub enum DataplaneEvent {
         src: IpAddr,
         dst: IpAddr,
     },
-    /// A UPF sent a GTP-U Error Indication (TS 29.281 §7.3.1) about a TEID of ours
-    /// (rate-limited per source): the PDU session's user plane is gone at the UPF.
+    /// A UPF sent a GTP-U Error Indication (TS 29.281 §7.3.1; rate-limited per source): it
+    /// has no context for a TEID we sent G-PDUs to, so the PDU session whose UL TEID at
+    /// `from` is `teid` has lost its user plane there.
     GtpuErrorIndication {
         /// The UPF.
         from: SocketAddr,
-        /// Our TEID it names.
+        /// The TEID the rejected G-PDU was sent to (TEID Data I): a session's UL TEID.
         teid: Teid,
     },
     /// A GTP-U Echo Response arrived (rate-limited per source): the path to `from` is alive

@@ -7,24 +7,25 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 use crate::checksum;
-use crate::gre::{self, PROTO_GRE};
+use userplane::{GRE_HEADER_LEN, IPPROTO_GRE as PROTO_GRE};
+
 use crate::up_table::UpEntry;
 
 /// The GRE header and the user's packet, which together are the inner packet's body.
 #[derive(Clone, Copy)]
 pub(crate) struct Body<'a> {
-    pub(crate) gre: &'a [u8; gre::HEADER_LEN],
+    pub(crate) gre: &'a [u8; GRE_HEADER_LEN],
     pub(crate) payload: &'a [u8],
 }
 
 impl Body<'_> {
     pub(crate) fn len(&self) -> usize {
-        gre::HEADER_LEN + self.payload.len()
+        GRE_HEADER_LEN + self.payload.len()
     }
 
     /// Copies `range` of the body into `out` (exactly `range.len()` octets).
     fn copy(&self, range: Range<usize>, out: &mut [u8]) {
-        let split = gre::HEADER_LEN;
+        let split = GRE_HEADER_LEN;
         let g = range.start.min(split)..range.end.min(split);
         let p = range.start.max(split) - split..range.end.max(split) - split;
         let (a, b) = out.split_at_mut(g.len());
@@ -125,22 +126,18 @@ pub(crate) fn fragments(body_len: usize, max_inner: usize) -> Option<impl Iterat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gre::Gre;
     use crate::packet::Ip;
     use crate::up_table::UpTable;
     use crate::up_table::tests::session;
     use crate::uplink::tests::user;
-    use crate::user_plane::{GreProtocolType, Qfi, Teid};
+    use userplane::{
+        GreChecksum, GreHeader, GreKey, GreProtocolType, IpVersion, Qfi, Teid, write_gre_header,
+    };
 
-    fn gre_header(rqi: bool) -> [u8; gre::HEADER_LEN] {
-        let mut h = [0; gre::HEADER_LEN];
-        gre::write_header(
-            &mut h,
-            Qfi::new(9).unwrap(),
-            rqi,
-            GreProtocolType::ByInnerVersion,
-            4,
-        );
+    fn gre_header(rqi: bool) -> [u8; GRE_HEADER_LEN] {
+        let mut h = [0; GRE_HEADER_LEN];
+        let key = GreKey::new(Qfi::new(9).unwrap(), rqi);
+        write_gre_header(&mut h, key, IpVersion::V4, GreProtocolType::InnerEtherType).unwrap();
         h
     }
 
@@ -166,9 +163,9 @@ mod tests {
         assert_eq!((p[6], p[8]), (0x40, 64), "DF, TTL 64");
         assert_eq!(&p[12..20], &[10, 45, 0, 1, 10, 45, 0, 2]);
         assert_eq!(checksum::fold(checksum::sum(&p[..20])), 0xffff);
-        let gre = Gre::parse(&p[20..]).unwrap();
-        assert_eq!(gre.key, Some((Qfi::new(9).unwrap(), true)));
-        assert_eq!(&p[20 + gre.payload_at..], &payload[..]);
+        let gre = GreHeader::parse(&p[20..], GreChecksum::Skip).unwrap();
+        assert_eq!(gre.key, Some(GreKey::new(Qfi::new(9).unwrap(), true)));
+        assert_eq!(&p[20..][gre.payload], &payload[..]);
         assert!(write_inner(up, &body, &Part::whole(&body), 0, &mut out[..40]).is_none());
     }
 

@@ -24,8 +24,6 @@ mod checksum;
 mod coalesce;
 mod config;
 mod downlink;
-mod gre;
-mod gtpu;
 mod handle;
 pub mod manual;
 mod n3;
@@ -53,6 +51,6 @@ pub use config::{
 pub use handle::{Dataplane, DataplaneHandle};
 pub use segment::{SegmentError, Segmenter};
 pub use stats::DataplaneStats;
-pub use user_plane::{
-    GTPU_PORT, GreProtocolType, OversizePolicy, Qfi, Teid, UserPlaneChildren, UserPlaneSession,
-};
+pub use user_plane::{OversizePolicy, UserPlaneChildren, UserPlaneSession};
+/// The identifiers and GRE mode of the user plane, as the `userplane` codecs define them.
+pub use userplane::{GTPU_PORT, GreProtocolType, Qfi, Teid};

@@ -13,8 +13,6 @@ use ipsec_sys::{RecvMeta, UdpSocket};
 use crate::admission::SourceLimiter;
 use crate::config::{DataplaneEvent, Direction};
 use crate::downlink::{Body, Part, fragments, ip_header_len, write_inner};
-use crate::gre;
-use crate::gtpu::{self, GPDU_HEADER_LEN, Gtpu, MAX_ERROR_INDICATION_LEN};
 use crate::packet::Ip;
 use crate::report::ReportLimiter;
 use crate::stats::DataplaneStats;
@@ -24,6 +22,10 @@ use crate::up_table::UpEntry;
 use crate::uplink::ul_packet;
 use crate::user_plane::OversizePolicy;
 use crate::worker::Shared;
+use userplane::{
+    ErrorIndication, GPDU_HEADER_LEN, GRE_HEADER_LEN, GreKey, GtpuMessage, IpVersion,
+    PduSessionInfo, Teid, write_echo_response, write_error_indication, write_gre_header,
+};
 
 /// GTP-U reports (Echo Responses, Error Indications) per second from one UPF passed on.
 const REPORTS_PER_SOURCE: u32 = 20;
@@ -167,35 +169,41 @@ impl N3Out {
         stats: &mut DataplaneStats,
     ) {
         stats.gtpu_rx += 1;
-        let Ok(g) = Gtpu::parse(d) else {
+        let Ok(message) = GtpuMessage::parse(d) else {
             stats.gtpu_malformed += 1;
             return;
         };
-        let ies = d.get(g.payload.clone()).unwrap_or_default();
-        match g.message_type {
-            gtpu::G_PDU => self.downlink(&g, ies, from, table, esp, shared, stats),
-            gtpu::ECHO_REQUEST => self.echo_response(g.sequence.unwrap_or(0), from, stats),
-            gtpu::ECHO_RESPONSE => {
+        match message {
+            GtpuMessage::GPdu {
+                teid,
+                pdu_session,
+                payload,
+            } => {
+                let g = Downlink {
+                    teid,
+                    pdu_session,
+                    payload,
+                };
+                self.downlink(&g, from, table, esp, shared, stats);
+            }
+            GtpuMessage::EchoRequest { sequence_number } => {
+                self.echo_response(sequence_number, from, stats);
+            }
+            GtpuMessage::EchoResponse {
+                sequence_number: sequence,
+                ..
+            } => {
                 stats.gtpu_echo_responses += 1;
-                let sequence = g.sequence.unwrap_or(0);
-                self.report(
-                    DataplaneEvent::GtpuEchoResponse { from, sequence },
-                    from,
-                    shared,
-                    stats,
-                );
+                let e = DataplaneEvent::GtpuEchoResponse { from, sequence };
+                self.report(e, from, shared, stats);
             }
-            gtpu::ERROR_INDICATION => {
+            GtpuMessage::ErrorIndication(indication) => {
                 stats.gtpu_error_indications_received += 1;
-                match gtpu::error_indication_teid(ies) {
-                    Some(teid) => {
-                        let e = DataplaneEvent::GtpuErrorIndication { from, teid };
-                        self.report(e, from, shared, stats);
-                    }
-                    None => stats.gtpu_malformed += 1,
-                }
+                let teid = indication.teid_data;
+                let e = DataplaneEvent::GtpuErrorIndication { from, teid };
+                self.report(e, from, shared, stats);
             }
-            gtpu::END_MARKER => stats.gtpu_end_markers += 1,
+            GtpuMessage::EndMarker { .. } => stats.gtpu_end_markers += 1,
             _ => stats.gtpu_other += 1,
         }
     }
@@ -222,11 +230,9 @@ impl N3Out {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn downlink(
         &mut self,
-        g: &Gtpu,
-        payload: &[u8],
+        g: &Downlink<'_>,
         from: SocketAddr,
         table: &SaTable,
         esp: &mut EspOut<'_>,
@@ -235,17 +241,24 @@ impl N3Out {
     ) {
         let Some(up) = table.up.by_teid(g.teid) else {
             stats.gtpu_unknown_teid += 1;
-            self.error_indication(g, from, stats);
+            self.error_indication(g.teid, from, stats);
             return;
         };
-        let Some(version) = Ip::parse(payload).map(|ip| ip.version) else {
-            stats.gtpu_malformed += 1;
-            return;
+        let version = match Ip::parse(g.payload).map(|ip| ip.version) {
+            Some(4) => IpVersion::V4,
+            Some(6) => IpVersion::V6,
+            _ => {
+                stats.gtpu_malformed += 1;
+                return;
+            }
         };
-        let (qfi, rqi) = g.qos.unwrap_or_else(|| {
-            stats.gtpu_no_qfi += 1;
-            (up.default_qfi, false)
-        });
+        let (qfi, rqi) = match g.pdu_session {
+            Some(s) => (s.qfi(), s.rqi()),
+            None => {
+                stats.gtpu_no_qfi += 1;
+                (up.default_qfi, false)
+            }
+        };
         let (spi, own) = up.outbound_for(qfi);
         if !own {
             stats.gtpu_qfi_unmapped += 1;
@@ -254,9 +267,13 @@ impl N3Out {
             stats.up_no_sa += 1;
             return;
         };
-        let mut hdr = [0; gre::HEADER_LEN];
-        gre::write_header(&mut hdr, qfi, rqi, up.gre_protocol, version);
-        let body = Body { gre: &hdr, payload };
+        let mut hdr = [0; GRE_HEADER_LEN];
+        // Cannot fail: the buffer is the header's size.
+        let _ = write_gre_header(&mut hdr, GreKey::new(qfi, rqi), version, up.gre_protocol);
+        let body = Body {
+            gre: &hdr,
+            payload: g.payload,
+        };
         self.seal_down(up, &body, entry, esp, shared, stats);
     }
 
@@ -275,30 +292,24 @@ impl N3Out {
             .mtu
             .saturating_sub(outer_overhead(entry.peer, esp.net.is_udp()));
         let inner_len = ip_header_len(up) + body.len();
-        let sealed = if sa.packet_len(inner_len) <= max_esp {
-            seal_part(
-                &mut sa,
-                entry.peer,
-                up,
-                body,
-                &Part::whole(body),
-                0,
-                esp,
-                stats,
-            )
+        if sa.packet_len(inner_len) <= max_esp {
+            let whole = Part::whole(body);
+            // A refusal by the SA is counted in its drop counters.
+            if seal_part(&mut sa, entry.peer, up, body, &whole, 0, esp, stats) {
+                stats.gre_tx += 1;
+            }
         } else if self.oversize == OversizePolicy::Fragment && up.ue_address.is_ipv4() {
             let id = self.next_id;
             self.next_id = self.next_id.wrapping_add(self.id_stride);
             let ok = fragments(body.len(), max_inner(&sa, max_esp)).is_some_and(|mut parts| {
                 parts.all(|p| seal_part(&mut sa, entry.peer, up, body, &p, id, esp, stats))
             });
-            stats.mtu_fragmented += u64::from(ok);
-            ok
-        } else {
-            false
-        };
-        if sealed {
-            stats.gre_tx += 1;
+            if ok {
+                stats.mtu_fragmented += 1;
+                stats.gre_tx += 1;
+            } else {
+                stats.mtu_drops += 1;
+            }
         } else {
             stats.mtu_drops += 1;
         }
@@ -310,23 +321,22 @@ impl N3Out {
 
     fn echo_response(&mut self, seq: u16, to: SocketAddr, stats: &mut DataplaneStats) {
         stats.gtpu_echo_requests += 1;
-        self.queue(to, stats, |out| {
-            let hdr: &mut [u8; 14] = out.first_chunk_mut()?;
-            gtpu::write_echo(hdr, false, seq);
-            Some(14)
-        });
+        self.queue(to, stats, |out| write_echo_response(out, seq).ok());
     }
 
     /// Tells the sender of a G-PDU for an unknown TEID (TS 29.281 §7.3.1), at a limited rate.
-    fn error_indication(&mut self, g: &Gtpu, to: SocketAddr, stats: &mut DataplaneStats) {
+    fn error_indication(&mut self, teid: Teid, to: SocketAddr, stats: &mut DataplaneStats) {
         if !self.error_indications.allow(Some(to.ip()), Instant::now()) {
             return;
         }
         stats.gtpu_error_indications_sent += 1;
-        let (teid, local) = (g.teid, self.local);
+        let indication = ErrorIndication {
+            teid_data: teid,
+            peer_address: self.local,
+            udp_port: Some(to.port()),
+        };
         self.queue(to, stats, |out| {
-            let buf: &mut [u8; MAX_ERROR_INDICATION_LEN] = out.first_chunk_mut()?;
-            Some(gtpu::write_error_indication(buf, teid, local, to.port()))
+            write_error_indication(out, 0, &indication).ok()
         });
     }
 
@@ -360,6 +370,13 @@ impl N3Out {
             stats.gtpu_reports_limited += 1;
         }
     }
+}
+
+/// A G-PDU as the downlink path reads it.
+struct Downlink<'a> {
+    teid: Teid,
+    pdu_session: Option<PduSessionInfo>,
+    payload: &'a [u8],
 }
 
 /// Seals one inner packet into the ESP batch; false if it cannot be built or sealed (the SA

@@ -12,8 +12,6 @@ use ipsec_sys::{SocketOptions, UdpSocket};
 
 use crate::admission::SourceLimiter;
 use crate::config::DataplaneEvent;
-use crate::gre::Gre;
-use crate::gtpu::{self, Gtpu};
 use crate::n3::{EspOut, N3Port, N3Setup};
 use crate::packet::Ip;
 use crate::sa_events::SaEventBox;
@@ -21,9 +19,14 @@ use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, OutboundEntry, TableCell};
 use crate::tx::{Net, TxBatch};
 use crate::up_table::tests::session;
+use crate::uplink::tests::qos;
 use crate::uplink::tests::{gre_packet, user};
-use crate::user_plane::{OversizePolicy, Qfi, Teid, UserPlaneChildren};
+use crate::user_plane::{OversizePolicy, UserPlaneChildren};
 use crate::worker::Shared;
+use userplane::{
+    ErrorIndication, GreChecksum, GreHeader, GreKey, GtpuHeader, GtpuMessage, Qfi, Teid,
+    write_echo_request, write_echo_response, write_error_indication,
+};
 
 fn sa(spi: u32) -> SaConfig {
     let keymat = SecretBytes::new(vec![spi as u8; 36]);
@@ -125,6 +128,13 @@ impl Rig {
 
     /// The ESP packets the UE got, opened: (SPI, inner packet). Loopback delivers before
     /// `sendmmsg` returns, so nothing is waited for.
+    fn n3_addr(&self) -> SocketAddr {
+        match &self.n3.out.net {
+            Net::Udp(sock) => sock.local_addr(),
+            Net::Raw(_) => unreachable!("N3 is UDP"),
+        }
+    }
+
     fn ue_received(&self) -> Vec<(Spi, Vec<u8>)> {
         let mut out = Vec::new();
         let mut buf = [0u8; 2048];
@@ -167,10 +177,11 @@ fn gre_of(inner: &[u8]) -> ((Qfi, bool), Vec<u8>) {
         &[10, 45, 0, 1, 10, 45, 0, 2],
         "UP address → UE"
     );
-    let gre = Gre::parse(&inner[ip.header_len..]).unwrap();
+    let gre = GreHeader::parse(&inner[ip.header_len..], GreChecksum::Skip).unwrap();
+    let key = gre.key.unwrap();
     (
-        gre.key.unwrap(),
-        inner[ip.header_len + gre.payload_at..].to_vec(),
+        (key.qfi, key.rqi),
+        inner[ip.header_len..][gre.payload].to_vec(),
     )
 }
 
@@ -205,12 +216,12 @@ fn unknown_teid_gets_an_error_indication_at_a_limited_rate() {
     r.upf_sends(&dl_gpdu(99, 1, false, &payload));
     let got = r.upf_received();
     assert_eq!(got.len(), 1, "one Error Indication per source per second");
-    let g = Gtpu::parse(&got[0]).unwrap();
-    assert_eq!(g.message_type, gtpu::ERROR_INDICATION);
-    assert_eq!(
-        gtpu::error_indication_teid(&got[0][g.payload]),
-        Some(Teid(99))
-    );
+    let GtpuMessage::ErrorIndication(e) = GtpuMessage::parse(&got[0]).unwrap() else {
+        panic!("not an Error Indication: {:?}", got[0]);
+    };
+    assert_eq!(e.teid_data, Teid(99));
+    assert_eq!(e.peer_address, r.n3_addr().ip(), "our N3 address");
+    assert_eq!(e.udp_port, Some(r.upf.local_addr().unwrap().port()));
     assert_eq!(r.stats.gtpu_unknown_teid, 2);
     assert_eq!(r.stats.gtpu_error_indications_sent, 1);
     assert!(r.ue_received().is_empty());
@@ -220,24 +231,31 @@ fn unknown_teid_gets_an_error_indication_at_a_limited_rate() {
 fn echo_is_answered_end_marker_swallowed_and_reports_reach_the_owner() {
     let mut r = Rig::new(1500, OversizePolicy::Drop);
     let mut echo = [0u8; 14];
-    gtpu::write_echo(&mut echo, true, 0x4242);
-    r.upf_sends(&echo);
+    let n = write_echo_request(&mut echo, 0x4242).unwrap();
+    r.upf_sends(&echo[..n]);
     let got = r.upf_received();
     assert_eq!(got.len(), 1);
-    let g = Gtpu::parse(&got[0]).unwrap();
-    assert_eq!(
-        (g.message_type, g.sequence),
-        (gtpu::ECHO_RESPONSE, Some(0x4242))
-    );
+    assert!(matches!(
+        GtpuMessage::parse(&got[0]).unwrap(),
+        GtpuMessage::EchoResponse {
+            sequence_number: 0x4242,
+            ..
+        }
+    ));
 
-    r.upf_sends(&[0x30, gtpu::END_MARKER, 0, 0, 0, 0, 0, 7]);
+    r.upf_sends(&[0x30, 254, 0, 0, 0, 0, 0, 7]);
     assert!(r.upf_received().is_empty() && r.ue_received().is_empty());
     assert_eq!(r.stats.gtpu_end_markers, 1);
 
-    gtpu::write_echo(&mut echo, false, 9);
-    r.upf_sends(&echo);
-    let mut ei = [0u8; gtpu::MAX_ERROR_INDICATION_LEN];
-    let n = gtpu::write_error_indication(&mut ei, Teid(7), "192.0.2.1".parse().unwrap(), 2152);
+    let n = write_echo_response(&mut echo, 9).unwrap();
+    r.upf_sends(&echo[..n]);
+    let mut ei = [0u8; 64];
+    let indication = ErrorIndication {
+        teid_data: Teid(7),
+        peer_address: "192.0.2.1".parse().unwrap(),
+        udp_port: None,
+    };
+    let n = write_error_indication(&mut ei, 0, &indication).unwrap();
     r.upf_sends(&ei[..n]);
     let from = r.upf.local_addr().unwrap();
     let events: Vec<DataplaneEvent> = r.events.try_iter().collect();
@@ -271,8 +289,8 @@ fn ul_gre_leaves_as_a_gpdu_with_its_qfi() {
     r.n3.out.flush(&mut r.stats);
     let got = r.upf_received();
     assert_eq!(got.len(), 1, "the malformed one was dropped");
-    let g = Gtpu::parse(&got[0]).unwrap();
-    assert_eq!((g.teid, g.qos), (Teid(0xaa07), Some((q(3), false))));
+    let g = GtpuHeader::parse(&got[0]).unwrap();
+    assert_eq!((g.teid, qos(&g)), (Teid(0xaa07), Some((q(3), false))));
     assert_eq!(&got[0][g.payload], &payload[..]);
     assert_eq!(
         (r.stats.gtpu_tx, r.stats.n3_sent, r.stats.gre_malformed),
@@ -310,9 +328,9 @@ fn oversized_dl_packets_are_fragmented_to_fit_and_reassemble() {
         sizes.len() >= 2 && sizes.iter().all(|&n| n + 28 <= 600),
         "{sizes:?}"
     );
-    let gre = Gre::parse(&body).unwrap();
-    assert_eq!(gre.key, Some((q(1), false)));
-    assert_eq!(&body[gre.payload_at..], &big[..]);
+    let gre = GreHeader::parse(&body, GreChecksum::Skip).unwrap();
+    assert_eq!(gre.key, Some(GreKey::new(q(1), false)));
+    assert_eq!(&body[gre.payload], &big[..]);
     assert_eq!((r.stats.mtu_fragmented, r.stats.mtu_drops), (1, 0));
 }
 
@@ -349,10 +367,7 @@ fn a_rekey_moves_dl_to_the_new_child_sa_at_once() {
 #[test]
 fn the_socket_path_answers_echo_through_recvmmsg() {
     let mut r = Rig::new(1500, OversizePolicy::Drop);
-    let Net::Udp(sock) = &r.n3.out.net else {
-        unreachable!("N3 is UDP")
-    };
-    let n3_addr = sock.local_addr();
+    let n3_addr = r.n3_addr();
     let mut esp = EspOut {
         tx: &mut r.esp_tx,
         net: &r.esp_net,
@@ -363,14 +378,14 @@ fn the_socket_path_answers_echo_through_recvmmsg() {
     );
     let mut echo = [0u8; 14];
     for seq in 0..3 {
-        gtpu::write_echo(&mut echo, true, seq);
-        r.upf.send_to(&echo, n3_addr).unwrap();
+        let n = write_echo_request(&mut echo, seq).unwrap();
+        r.upf.send_to(&echo[..n], n3_addr).unwrap();
     }
     assert!(r.n3.drain(&r.shared, &mut esp, &mut r.stats));
     let got = r.upf_received();
     let seqs: Vec<Option<u16>> = got
         .iter()
-        .map(|d| Gtpu::parse(d).unwrap().sequence)
+        .map(|d| GtpuHeader::parse(d).unwrap().sequence_number)
         .collect();
     assert_eq!(seqs, vec![Some(0), Some(1), Some(2)]);
     assert_eq!(r.stats.gtpu_echo_requests, 3);

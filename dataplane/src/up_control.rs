@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use crate::config::{DataplaneError, io_err};
-use crate::gtpu;
 use crate::handle::DataplaneHandle;
-use crate::user_plane::{Teid, UserPlaneChildren, UserPlaneSession};
+use crate::user_plane::{UserPlaneChildren, UserPlaneSession};
+use userplane::{Teid, write_echo_request};
 
 impl DataplaneHandle {
     /// Installs a PDU session's user plane. Its Child SAs should be installed first with
@@ -64,9 +64,9 @@ impl DataplaneHandle {
     pub fn send_gtpu_echo(&self, to: SocketAddr) -> Result<u16, DataplaneError> {
         let sock = self.n3_socket.as_ref().ok_or(DataplaneError::NoN3)?;
         let sequence = self.echo_sequence.fetch_add(1, Ordering::Relaxed);
-        let mut msg = [0; 14];
-        gtpu::write_echo(&mut msg, true, sequence);
-        sock.send_to(&msg, to)
+        let mut msg = [0; 12];
+        let n = write_echo_request(&mut msg, sequence).unwrap_or(0);
+        sock.send_to(&msg[..n], to)
             .map_err(io_err("sending a GTP-U Echo Request"))?;
         Ok(sequence)
     }

@@ -8,7 +8,9 @@ use std::net::IpAddr;
 use esp::Spi;
 
 use crate::config::DataplaneError;
-use crate::user_plane::{GreProtocolType, Qfi, Teid, UserPlaneChildren, UserPlaneSession};
+use userplane::{GreProtocolType, Qfi, Teid};
+
+use crate::user_plane::{UserPlaneChildren, UserPlaneSession};
 
 /// Inbound SAs one session may have at a time (a few Child SAs, each briefly doubled while it
 /// is rekeyed).
@@ -206,7 +208,7 @@ pub(crate) mod tests {
                 inbound: vec![Spi(0x200)],
             },
             default_qfi: Qfi::new(9).unwrap(),
-            gre_protocol: GreProtocolType::ByInnerVersion,
+            gre_protocol: GreProtocolType::InnerEtherType,
         }
     }
 

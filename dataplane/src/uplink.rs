@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use crate::gre::{Gre, PROTO_GRE};
-use crate::gtpu::{GPDU_HEADER_LEN, write_ul_gpdu_header};
+use userplane::{GreChecksum, GreHeader, IPPROTO_GRE, PduSessionInfo, write_gpdu_header};
+
 use crate::packet::Ip;
 use crate::stats::DataplaneStats;
 use crate::up_table::{UpEntry, UpTable};
@@ -19,33 +19,33 @@ pub(crate) fn ul_packet(
     stats: &mut DataplaneStats,
 ) -> Option<usize> {
     let gre_bytes = gre_from_ue(up, inner, stats)?;
-    let Ok(gre) = Gre::parse(gre_bytes) else {
+    // The ESP ICV already protects the packet: a GRE checksum is skipped, not verified.
+    let Ok(gre) = GreHeader::parse(gre_bytes, GreChecksum::Skip) else {
         stats.gre_malformed += 1;
         return None;
     };
     let qfi = match gre.key {
-        Some((qfi, _)) => qfi,
+        Some(key) => key.qfi,
         None => {
             stats.gre_no_key += 1;
             up.default_qfi
         }
     };
-    let payload = gre_bytes.get(gre.payload_at..).unwrap_or_default();
+    let payload = gre_bytes.get(gre.payload).unwrap_or_default();
     let payload = user_packet(up, payload, stats)?;
-    let (hdr, body) = out
-        .get_mut(..GPDU_HEADER_LEN + payload.len())?
-        .split_first_chunk_mut::<GPDU_HEADER_LEN>()?;
-    write_ul_gpdu_header(hdr, up.ul_teid, qfi, payload.len());
-    body.copy_from_slice(payload);
+    let container = Some(PduSessionInfo::uplink(qfi));
+    let hlen = write_gpdu_header(out, up.ul_teid, container, payload.len()).ok()?;
+    out.get_mut(hlen..hlen + payload.len())?
+        .copy_from_slice(payload);
     stats.gre_rx += 1;
-    Some(GPDU_HEADER_LEN + payload.len())
+    Some(hlen + payload.len())
 }
 
 /// The GRE part of `inner` if it is GRE from the UE's inner address to the session's UP
 /// address (anything else on a user-plane SA is refused: `up_policy_drops`).
 fn gre_from_ue<'a>(up: &UpEntry, inner: &'a [u8], stats: &mut DataplaneStats) -> Option<&'a [u8]> {
     let ip = Ip::parse(inner).filter(|ip| {
-        ip.proto == PROTO_GRE
+        ip.proto == IPPROTO_GRE
             && same(ip.src(inner), up.ue_address)
             && same(ip.dst(inner), up.up_address)
     });
@@ -86,7 +86,7 @@ pub(crate) fn is_gre_to_up(table: &UpTable, inner: &[u8]) -> bool {
         return false;
     }
     Ip::parse(inner)
-        .is_some_and(|ip| ip.proto == PROTO_GRE && table.is_up_address(ip_addr(ip.dst(inner))))
+        .is_some_and(|ip| ip.proto == IPPROTO_GRE && table.is_up_address(ip_addr(ip.dst(inner))))
 }
 
 fn ip_addr(octets: &[u8]) -> IpAddr {
@@ -107,10 +107,8 @@ pub(crate) fn same(octets: &[u8], addr: IpAddr) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::gre;
-    use crate::gtpu::Gtpu;
     use crate::up_table::tests::session;
-    use crate::user_plane::{GreProtocolType, Qfi, Teid};
+    use userplane::{GreKey, GreProtocolType, GtpuHeader, IpVersion, Qfi, Teid, write_gre_header};
 
     /// An IPv4 header (checksum left 0: nothing here checks it) with `proto` and `body`.
     pub(crate) fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, body: &[u8]) -> Vec<u8> {
@@ -131,20 +129,20 @@ pub(crate) mod tests {
     pub(crate) fn gre_packet(qfi: Option<u8>, payload: &[u8]) -> Vec<u8> {
         let mut g = match qfi {
             Some(q) => {
-                let mut h = [0; gre::HEADER_LEN];
-                gre::write_header(
-                    &mut h,
-                    Qfi::new(q).unwrap(),
-                    false,
-                    GreProtocolType::Zero,
-                    4,
-                );
+                let mut h = [0; 8];
+                let key = GreKey::new(Qfi::new(q).unwrap(), false);
+                write_gre_header(&mut h, key, IpVersion::V4, GreProtocolType::Zero).unwrap();
                 h.to_vec()
             }
             None => vec![0, 0, 0x08, 0],
         };
         g.extend_from_slice(payload);
-        ipv4([10, 45, 0, 2], [10, 45, 0, 1], PROTO_GRE, &g)
+        ipv4([10, 45, 0, 2], [10, 45, 0, 1], IPPROTO_GRE, &g)
+    }
+
+    /// QFI and RQI of a parsed G-PDU's container.
+    pub(crate) fn qos(h: &GtpuHeader) -> Option<(Qfi, bool)> {
+        h.pdu_session.map(|s| (s.qfi(), s.rqi()))
     }
 
     fn entry() -> UpTable {
@@ -161,14 +159,14 @@ pub(crate) mod tests {
         let mut out = [0u8; 256];
         let payload = user([10, 60, 0, 7]);
         let n = ul_packet(up, &gre_packet(Some(5), &payload), &mut out, &mut stats).unwrap();
-        let g = Gtpu::parse(&out[..n]).unwrap();
+        let g = GtpuHeader::parse(&out[..n]).unwrap();
         assert_eq!(g.teid, up.ul_teid);
-        assert_eq!(g.qos, Some((Qfi::new(5).unwrap(), false)));
+        assert_eq!(qos(&g), Some((Qfi::new(5).unwrap(), false)));
         assert_eq!(&out[g.payload], &payload[..]);
         // No key: the session's default QFI, counted.
         let n = ul_packet(up, &gre_packet(None, &payload), &mut out, &mut stats).unwrap();
         assert_eq!(
-            Gtpu::parse(&out[..n]).unwrap().qos.unwrap().0,
+            qos(&GtpuHeader::parse(&out[..n]).unwrap()).unwrap().0,
             Qfi::new(9).unwrap()
         );
         assert_eq!((stats.gre_rx, stats.gre_no_key), (2, 1));

@@ -2,69 +2,10 @@
 //! GRE (TS 24.502 §9.3.3) between the UE and the N3IWF, forwarded to and from GTP-U tunnels on
 //! N3 (TS 29.281) by the workers.
 
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 use esp::Spi;
-
-/// The GTP-U port (TS 29.281 §4.4.2.3): N3 addresses normally use it.
-pub const GTPU_PORT: u16 = 2152;
-
-/// A GTP-U Tunnel Endpoint Identifier (TS 29.281 §5.1). 0 is never a valid local TEID.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Teid(pub u32);
-
-impl fmt::Display for Teid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#010x}", self.0)
-    }
-}
-
-/// A QoS Flow Identifier (TS 23.501 §5.7.1): six bits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Qfi(u8);
-
-impl Qfi {
-    /// The largest QFI.
-    pub const MAX: u8 = 63;
-
-    /// A QFI, or `None` above 63.
-    pub const fn new(value: u8) -> Option<Self> {
-        if value <= Self::MAX {
-            Some(Self(value))
-        } else {
-            None
-        }
-    }
-
-    /// The low six bits of `octet` (the QFI field of the GRE key and of the PDU Session
-    /// Container).
-    pub(crate) const fn from_bits(octet: u8) -> Self {
-        Self(octet & 0x3f)
-    }
-
-    /// The value, 0..=63.
-    pub const fn get(self) -> u8 {
-        self.0
-    }
-}
-
-impl fmt::Display for Qfi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// What the Protocol Type of the GRE headers we build says (TS 24.502 §9.3.3 asks for 0 and
-/// for receivers to ignore it; UEs on kernel GRE need the EtherType to hand packets up).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum GreProtocolType {
-    /// 0x0800 or 0x86DD by the payload's IP version.
-    #[default]
-    ByInnerVersion,
-    /// Always 0, as the specification writes it.
-    Zero,
-}
+use userplane::{GreProtocolType, Qfi, Teid};
 
 /// What a worker does with a downlink packet whose ESP packet would exceed
 /// [`DataplaneConfig::n3_ue_mtu`](crate::DataplaneConfig).

@@ -164,7 +164,7 @@ fn run() {
             inbound: vec![Spi(0x2002)],
         },
         default_qfi: Qfi::new(9).unwrap(),
-        gre_protocol: GreProtocolType::ByInnerVersion,
+        gre_protocol: GreProtocolType::InnerEtherType,
     })
     .unwrap();
     assert_eq!(dp.user_plane_sessions(), 1);
@@ -232,9 +232,11 @@ fn run() {
     // Path supervision: our Echo Request, the UPF's answer reported.
     let seq = dp.send_gtpu_echo(upf.local_addr().unwrap()).unwrap();
     let n = upf.recv(&mut buf).unwrap();
-    assert_eq!((buf[1], u16::from_be_bytes([buf[8], buf[9]])), (1, seq));
-    buf[1] = 2;
-    upf.send_to(&buf[..n], N3).unwrap();
+    assert_eq!((n, buf[1], u16::from_be_bytes([buf[8], buf[9]])), (12, 1, seq));
+    // Echo Response: same sequence number, Recovery IE (TS 29.281 §7.2.2).
+    let [s0, s1] = seq.to_be_bytes();
+    let response = [0x32, 2, 0, 6, 0, 0, 0, 0, s0, s1, 0, 0, 14, 0];
+    upf.send_to(&response, N3).unwrap();
     let reported = wait_event(&events, |e| match e {
         DataplaneEvent::GtpuEchoResponse { from, sequence } => Some((from, sequence)),
         _ => None,
