@@ -24,6 +24,9 @@ mod checksum;
 mod coalesce;
 mod config;
 mod downlink;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 pub mod manual;
 mod n3;

@@ -232,7 +232,10 @@ fn run() {
     // Path supervision: our Echo Request, the UPF's answer reported.
     let seq = dp.send_gtpu_echo(upf.local_addr().unwrap()).unwrap();
     let n = upf.recv(&mut buf).unwrap();
-    assert_eq!((n, buf[1], u16::from_be_bytes([buf[8], buf[9]])), (12, 1, seq));
+    assert_eq!(
+        (n, buf[1], u16::from_be_bytes([buf[8], buf[9]])),
+        (12, 1, seq)
+    );
     // Echo Response: same sequence number, Recovery IE (TS 29.281 §7.2.2).
     let [s0, s1] = seq.to_be_bytes();
     let response = [0x32, 2, 0, 6, 0, 0, 0, 0, s0, s1, 0, 0, 14, 0];
