@@ -54,6 +54,6 @@ pub use config::{
 pub use handle::{Dataplane, DataplaneHandle};
 pub use segment::{SegmentError, Segmenter};
 pub use stats::DataplaneStats;
-pub use user_plane::{OversizePolicy, UserPlaneChildren, UserPlaneSession};
+pub use user_plane::{OversizePolicy, UserPlaneChildren, UserPlaneSession, UserPlaneStats};
 /// The identifiers and GRE mode of the user plane, as the `userplane` codecs define them.
 pub use userplane::{GTPU_PORT, GreProtocolType, Qfi, Teid};

@@ -217,9 +217,13 @@ impl N3Out {
         let Some(out) = buf.get_mut(at..) else {
             return;
         };
-        if let Some(n) = ul_packet(up, inner, out, stats) {
-            self.tx.push(up.upf, at..at + n);
-            stats.gtpu_tx += 1;
+        match ul_packet(up, inner, out, stats) {
+            Some(n) => {
+                self.tx.push(up.upf, at..at + n);
+                stats.gtpu_tx += 1;
+                up.counters.uplink(n - GPDU_HEADER_LEN);
+            }
+            None => up.counters.ul_drop(),
         }
     }
 
@@ -265,6 +269,7 @@ impl N3Out {
         }
         let Some(entry) = table.outbound.get(&spi) else {
             stats.up_no_sa += 1;
+            up.counters.dl_drop();
             return;
         };
         let mut hdr = [0; GRE_HEADER_LEN];
@@ -297,6 +302,9 @@ impl N3Out {
             // A refusal by the SA is counted in its drop counters.
             if seal_part(&mut sa, entry.peer, up, body, &whole, 0, esp, stats) {
                 stats.gre_tx += 1;
+                up.counters.downlink(body.payload.len());
+            } else {
+                up.counters.dl_drop();
             }
         } else if self.oversize == OversizePolicy::Fragment && up.ue_address.is_ipv4() {
             let id = self.next_id;
@@ -307,11 +315,14 @@ impl N3Out {
             if ok {
                 stats.mtu_fragmented += 1;
                 stats.gre_tx += 1;
+                up.counters.downlink(body.payload.len());
             } else {
                 stats.mtu_drops += 1;
+                up.counters.dl_drop();
             }
         } else {
             stats.mtu_drops += 1;
+            up.counters.dl_drop();
         }
         let spi = sa.spi();
         while let Some(event) = sa.poll_event() {

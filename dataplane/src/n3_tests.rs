@@ -206,6 +206,12 @@ fn dl_gpdu_goes_down_the_child_sa_of_its_qfi_with_qfi_and_rqi_in_the_gre_key() {
     assert_eq!(got[0].0, Spi(0x100));
     assert_eq!(gre_of(&got[0].1).0, (q(5), false));
     assert_eq!((r.stats.gtpu_qfi_unmapped, r.stats.gre_tx), (1, 2));
+    let table = r.shared.table.read();
+    let counted = table.up.stats();
+    assert_eq!(
+        (counted[0].dl_packets, counted[0].dl_bytes),
+        (2, 2 * payload.len() as u64)
+    );
 }
 
 #[test]
@@ -296,6 +302,11 @@ fn ul_gre_leaves_as_a_gpdu_with_its_qfi() {
         (r.stats.gtpu_tx, r.stats.n3_sent, r.stats.gre_malformed),
         (1, 1, 1)
     );
+    let counted = r.shared.table.read().up.stats()[0];
+    assert_eq!(
+        (counted.ul_packets, counted.ul_bytes, counted.ul_drops),
+        (1, payload.len() as u64, 1)
+    );
 }
 
 #[test]
@@ -305,6 +316,7 @@ fn oversized_dl_packets_are_dropped_and_counted() {
     r.upf_sends(&dl_gpdu(7, 1, false, &big));
     assert!(r.ue_received().is_empty());
     assert_eq!((r.stats.mtu_drops, r.stats.gre_tx), (1, 0));
+    assert_eq!(r.shared.table.read().up.stats()[0].dl_drops, 1);
 }
 
 #[test]

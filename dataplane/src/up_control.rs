@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::config::{DataplaneError, io_err};
 use crate::handle::DataplaneHandle;
-use crate::user_plane::{UserPlaneChildren, UserPlaneSession};
+use crate::user_plane::{UserPlaneChildren, UserPlaneSession, UserPlaneStats};
 use userplane::{Teid, write_echo_request};
 
 impl DataplaneHandle {
@@ -49,6 +49,11 @@ impl DataplaneHandle {
     /// [`DataplaneError::UnknownTeid`].
     pub fn remove_user_plane(&self, dl_teid: Teid) -> Result<(), DataplaneError> {
         self.shared.table.update(|t| t.up.remove(dl_teid))
+    }
+
+    /// Every user-plane session's counters, by DL TEID.
+    pub fn user_plane_stats(&self) -> Vec<UserPlaneStats> {
+        self.shared.table.read().up.stats()
     }
 
     /// Number of user-plane sessions installed.

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use esp::Spi;
 
 use crate::config::DataplaneError;
 use userplane::{GreProtocolType, Qfi, Teid};
 
-use crate::user_plane::{UserPlaneChildren, UserPlaneSession};
+use crate::user_plane::{UserPlaneChildren, UserPlaneSession, UserPlaneStats};
 
 /// Inbound SAs one session may have at a time (a few Child SAs, each briefly doubled while it
 /// is rekeyed).
@@ -30,6 +31,51 @@ pub(crate) struct UpEntry {
     qfi_spi: [Option<Spi>; 64],
     default_spi: Spi,
     inbound: Vec<Spi>,
+    pub(crate) counters: UpCounters,
+}
+
+/// Per-session counters, added to by the workers (relaxed: they are statistics).
+#[derive(Default)]
+pub(crate) struct UpCounters {
+    ul_packets: AtomicU64,
+    ul_bytes: AtomicU64,
+    ul_drops: AtomicU64,
+    dl_packets: AtomicU64,
+    dl_bytes: AtomicU64,
+    dl_drops: AtomicU64,
+}
+
+impl UpCounters {
+    pub(crate) fn uplink(&self, bytes: usize) {
+        self.ul_packets.fetch_add(1, Ordering::Relaxed);
+        self.ul_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn downlink(&self, bytes: usize) {
+        self.dl_packets.fetch_add(1, Ordering::Relaxed);
+        self.dl_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn ul_drop(&self) {
+        self.ul_drops.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn dl_drop(&self) {
+        self.dl_drops.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self, dl_teid: Teid) -> UserPlaneStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        UserPlaneStats {
+            dl_teid,
+            ul_packets: get(&self.ul_packets),
+            ul_bytes: get(&self.ul_bytes),
+            ul_drops: get(&self.ul_drops),
+            dl_packets: get(&self.dl_packets),
+            dl_bytes: get(&self.dl_bytes),
+            dl_drops: get(&self.dl_drops),
+        }
+    }
 }
 
 impl UpEntry {
@@ -77,6 +123,17 @@ impl UpTable {
         self.sessions.len()
     }
 
+    /// Every session's counters, by DL TEID.
+    pub(crate) fn stats(&self) -> Vec<UserPlaneStats> {
+        let mut out: Vec<UserPlaneStats> = self
+            .sessions
+            .values()
+            .map(|e| e.counters.snapshot(e.dl_teid))
+            .collect();
+        out.sort_by_key(|s| s.dl_teid);
+        out
+    }
+
     /// Installs a session; checks everything before changing anything.
     pub(crate) fn add(&mut self, s: &UserPlaneSession) -> Result<(), DataplaneError> {
         if s.dl_teid.0 == 0 {
@@ -103,6 +160,7 @@ impl UpTable {
             qfi_spi: [None; 64],
             default_spi: s.children.default_spi,
             inbound: Vec::new(),
+            counters: UpCounters::default(),
         });
         entry.set_children(&s.children);
         self.attach_inbound(&mut entry, &s.children.inbound);

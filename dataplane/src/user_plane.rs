@@ -47,6 +47,27 @@ pub struct UserPlaneSession {
     pub gre_protocol: GreProtocolType,
 }
 
+/// Traffic counters of one PDU session's user plane
+/// ([`DataplaneHandle::user_plane_stats`](crate::DataplaneHandle)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserPlaneStats {
+    /// The session.
+    pub dl_teid: Teid,
+    /// Uplink user packets forwarded to the UPF.
+    pub ul_packets: u64,
+    /// Their octets (the user packets, without GTP-U).
+    pub ul_bytes: u64,
+    /// Uplink packets refused (not GRE from the UE to the UP address, unreadable GRE, wrong
+    /// source); the reasons are in the dataplane-wide counters.
+    pub ul_drops: u64,
+    /// Downlink user packets sealed towards the UE.
+    pub dl_packets: u64,
+    /// Their octets (the user packets, without GRE).
+    pub dl_bytes: u64,
+    /// Downlink packets dropped (too large for the path, Child SA missing).
+    pub dl_drops: u64,
+}
+
 /// The Child SAs of a PDU session: a rekey replaces them with
 /// [`DataplaneHandle::update_user_plane`](crate::DataplaneHandle).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

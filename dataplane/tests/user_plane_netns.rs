@@ -249,6 +249,17 @@ fn run() {
     let s = dp.stats();
     assert_eq!((s.gtpu_tx, s.gre_tx, s.gtpu_unknown_teid), (1, 1, 1));
     assert_eq!(s.tun_writes, 0);
+    let session = dp.user_plane_stats()[0];
+    assert_eq!(session.dl_teid, Teid(7));
+    assert_eq!(
+        (session.ul_packets, session.ul_bytes),
+        (1, user.len() as u64)
+    );
+    assert_eq!(
+        (session.dl_packets, session.dl_bytes),
+        (1, down.len() as u64)
+    );
+    assert_eq!(session.ul_drops, 1, "the UDP packet on the user-plane SA");
     assert_eq!(s.gtpu_error_indications_sent, 1);
     let mut nothing = [0u8; 16];
     assert!(
