@@ -18,6 +18,10 @@
 //! reports per-SA counters, keeps SA events until they are collected (never dropped), and
 //! hands received IKE messages, admitted per source, to a bounded channel of their own.
 //! [`manual`] reads RFC 9061-style (IKE-less) SA files for the `esp-tunnel` tool.
+//!
+//! With an N3 address ([`DataplaneConfig::n3`]) the workers also carry an N3IWF's user plane:
+//! GRE inside the user-plane Child SAs of a PDU session ([`UserPlaneSession`]) to and from
+//! GTP-U tunnels on N3, QFI by QFI, without the daemon (docs/n3iwf-user-plane.md).
 
 mod admission;
 mod checksum;
