@@ -17,7 +17,8 @@ pub enum Encapsulation {
     /// IP protocol 50 (needs `CAP_NET_RAW`; no GSO or GRO on this path).
     Raw,
     /// ESP in UDP (RFC 3948) from this local port, normally 4500. IKE messages share the port
-    /// behind the non-ESP marker and are handed to the daemon as [`DataplaneEvent::IkePacket`].
+    /// behind the non-ESP marker and are handed to the daemon
+    /// ([`crate::DataplaneHandle::take_ike_messages`]).
     Udp {
         /// Local UDP port.
         port: u16,
