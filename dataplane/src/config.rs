@@ -231,7 +231,7 @@ pub struct SaStats {
     pub drops: DropCounters,
     /// Inbound packets that decrypted but did not match the SA's traffic selector.
     pub selector_mismatches: u64,
-    /// Outbound: whether the SPD sends through this SA now.
+    /// Outbound: whether the SPD (or an N3IWF user-plane session) sends through this SA now.
     pub is_active: bool,
 }
 

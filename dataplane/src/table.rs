@@ -54,12 +54,14 @@ impl SaTable {
         }
     }
 
-    /// Whether the SPD sends through `spi` now.
+    /// Whether the SPD, or a user-plane session, sends through `spi` now.
     pub(crate) fn is_active(&self, spi: Spi) -> bool {
-        self.spd
-            .entries()
-            .iter()
-            .any(|e| e.sa == SaHandle::from(spi))
+        self.up.sends_on(spi)
+            || self
+                .spd
+                .entries()
+                .iter()
+                .any(|e| e.sa == SaHandle::from(spi))
     }
 }
 

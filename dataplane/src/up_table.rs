@@ -94,6 +94,27 @@ impl UpEntry {
         }
         self.default_spi = children.default_spi;
     }
+
+    /// The outbound SPIs the session sends on (one per reference: with repeats).
+    fn outbound_spis(&self) -> impl Iterator<Item = Spi> + '_ {
+        self.qfi_spi
+            .iter()
+            .flatten()
+            .copied()
+            .chain([self.default_spi])
+    }
+}
+
+/// Adds one reference to `key`, or takes one away (the entry goes with the last).
+fn count<K: std::hash::Hash + Eq>(refs: &mut HashMap<K, usize>, key: K, add: bool) {
+    if add {
+        *refs.entry(key).or_default() += 1;
+    } else if let Some(n) = refs.get_mut(&key) {
+        *n -= 1;
+        if *n == 0 {
+            refs.remove(&key);
+        }
+    }
 }
 
 /// Sessions by TEID and by inbound SPI, and the UP addresses in use.
@@ -103,6 +124,8 @@ pub(crate) struct UpTable {
     by_inbound: HashMap<Spi, Teid>,
     /// UP address → sessions using it: GRE to these from a non-user-plane SA is refused.
     up_addresses: HashMap<IpAddr, usize>,
+    /// Outbound SPI → references from sessions: those SAs are in use though not in the SPD.
+    outbound_refs: HashMap<Spi, usize>,
 }
 
 impl UpTable {
@@ -117,6 +140,11 @@ impl UpTable {
     /// Whether `ip` is some session's GRE endpoint.
     pub(crate) fn is_up_address(&self, ip: IpAddr) -> bool {
         self.up_addresses.contains_key(&ip)
+    }
+
+    /// Whether some session sends on outbound SA `spi`.
+    pub(crate) fn sends_on(&self, spi: Spi) -> bool {
+        self.outbound_refs.contains_key(&spi)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -162,9 +190,9 @@ impl UpTable {
             inbound: Vec::new(),
             counters: UpCounters::default(),
         });
-        entry.set_children(&s.children);
+        self.set_children(&mut entry, &s.children);
         self.attach_inbound(&mut entry, &s.children.inbound);
-        *self.up_addresses.entry(s.up_address).or_default() += 1;
+        count(&mut self.up_addresses, s.up_address, true);
         self.sessions.insert(s.dl_teid, entry);
         Ok(())
     }
@@ -184,7 +212,7 @@ impl UpTable {
         let Some(mut entry) = self.sessions.remove(&teid) else {
             return Err(DataplaneError::UnknownTeid(teid));
         };
-        entry.set_children(children);
+        self.set_children(&mut entry, children);
         self.attach_inbound(&mut entry, &children.inbound);
         self.sessions.insert(teid, entry);
         Ok(())
@@ -199,12 +227,10 @@ impl UpTable {
         for spi in &entry.inbound {
             self.by_inbound.remove(spi);
         }
-        if let Some(n) = self.up_addresses.get_mut(&entry.up_address) {
-            *n -= 1;
-            if *n == 0 {
-                self.up_addresses.remove(&entry.up_address);
-            }
+        for spi in entry.outbound_spis() {
+            count(&mut self.outbound_refs, spi, false);
         }
+        count(&mut self.up_addresses, entry.up_address, false);
         Ok(())
     }
 
@@ -235,6 +261,17 @@ impl UpTable {
             ));
         }
         Ok(())
+    }
+
+    /// Points the session at `children`' outbound SAs, keeping the references counted.
+    fn set_children(&mut self, entry: &mut UpEntry, children: &UserPlaneChildren) {
+        for spi in entry.outbound_spis() {
+            count(&mut self.outbound_refs, spi, false);
+        }
+        entry.set_children(children);
+        for spi in entry.outbound_spis() {
+            count(&mut self.outbound_refs, spi, true);
+        }
     }
 
     fn attach_inbound(&mut self, entry: &mut UpEntry, spis: &[Spi]) {
@@ -278,6 +315,7 @@ pub(crate) mod tests {
         assert_eq!(e.outbound_for(Qfi::new(1).unwrap()), (Spi(0x101), true));
         assert_eq!(e.outbound_for(Qfi::new(2).unwrap()), (Spi(0x100), false));
         assert_eq!(t.by_inbound(Spi(0x200)).unwrap().dl_teid, Teid(7));
+        assert!(t.sends_on(Spi(0x100)) && t.sends_on(Spi(0x101)));
         assert!(t.is_up_address("10.45.0.1".parse().unwrap()));
         assert!(matches!(
             t.add(&session(7)),
@@ -303,6 +341,7 @@ pub(crate) mod tests {
         ));
         t.remove(Teid(7)).unwrap();
         assert!(t.by_inbound(Spi(0x200)).is_none());
+        assert!(!t.sends_on(Spi(0x100)) && !t.sends_on(Spi(0x101)));
         assert!(!t.is_up_address("10.45.0.1".parse().unwrap()));
         assert!(matches!(
             t.remove(Teid(7)),
@@ -328,6 +367,7 @@ pub(crate) mod tests {
             "old inbound still valid"
         );
         assert!(t.by_inbound(Spi(0x400)).is_some());
+        assert!(!t.sends_on(Spi(0x101)) && t.sends_on(Spi(0x301)));
         t.forget_inbound(Spi(0x200));
         assert!(t.by_inbound(Spi(0x200)).is_none());
         assert!(matches!(

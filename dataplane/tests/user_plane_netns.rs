@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dataplane::{
-    ChildSa, Dataplane, DataplaneConfig, DataplaneEvent, DataplaneHandle, Encapsulation,
+    ChildSa, Dataplane, DataplaneConfig, DataplaneEvent, DataplaneHandle, Direction, Encapsulation,
     GreProtocolType, OversizePolicy, Qfi, Teid, TunConfig, UserPlaneChildren, UserPlaneSession,
 };
 use esp::{AddrRange, Cipher, InboundSa, OutboundSa, SaConfig, Spi, TrafficSelector};
@@ -260,6 +260,16 @@ fn run() {
         (1, down.len() as u64)
     );
     assert_eq!(session.ul_drops, 1, "the UDP packet on the user-plane SA");
+    let up_sa = dp
+        .sa_stats()
+        .into_iter()
+        .find(|s| s.spi == Spi(0x1002) && s.direction == Direction::Outbound)
+        .unwrap();
+    assert!(
+        up_sa.is_active,
+        "in use by the session, though not in the SPD"
+    );
+    assert_eq!(up_sa.packets, 1);
     assert_eq!(s.gtpu_error_indications_sent, 1);
     let mut nothing = [0u8; 16];
     assert!(
