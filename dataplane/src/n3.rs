@@ -28,7 +28,7 @@ use userplane::{
 };
 
 /// GTP-U reports (Echo Responses, Error Indications) per second from one UPF passed on.
-const REPORTS_PER_SOURCE: u32 = 20;
+pub(crate) const REPORTS_PER_SOURCE: u32 = 20;
 /// `recvmmsg` batches on N3 per wake-up before the other sockets get their turn.
 const BATCHES_PER_WAKE: usize = 4;
 /// N3 send buffer: G-PDUs of a whole receive batch of ESP.

@@ -12,7 +12,7 @@ use ipsec_sys::{SocketOptions, UdpSocket};
 
 use crate::admission::SourceLimiter;
 use crate::config::DataplaneEvent;
-use crate::n3::{EspOut, N3Port, N3Setup};
+use crate::n3::{EspOut, N3Port, N3Setup, REPORTS_PER_SOURCE};
 use crate::packet::Ip;
 use crate::sa_events::SaEventBox;
 use crate::stats::{DataplaneStats, SharedCounters};
@@ -58,7 +58,7 @@ struct Rig {
 
 impl Rig {
     fn new(mtu: u16, oversize: OversizePolicy) -> Self {
-        let (events_tx, events) = mpsc::sync_channel(16);
+        let (events_tx, events) = mpsc::sync_channel(64);
         let (ike_tx, _) = mpsc::sync_channel(1);
         let shared = Shared {
             table: TableCell::default(),
@@ -401,4 +401,20 @@ fn the_socket_path_answers_echo_through_recvmmsg() {
         .collect();
     assert_eq!(seqs, vec![Some(0), Some(1), Some(2)]);
     assert_eq!(r.stats.gtpu_echo_requests, 3);
+}
+
+#[test]
+fn reports_from_one_upf_are_limited_per_second() {
+    let mut r = Rig::new(1500, OversizePolicy::Drop);
+    let mut echo = [0u8; 14];
+    for seq in 0..25 {
+        let n = write_echo_response(&mut echo, seq).unwrap();
+        r.upf_sends(&echo[..n]);
+    }
+    let passed = r.events.try_iter().count() as u64;
+    // A burst of one second's worth; a stalled test thread may see a token refilled.
+    let burst = u64::from(REPORTS_PER_SOURCE);
+    assert!((burst..25).contains(&passed), "{passed} passed");
+    assert_eq!(r.stats.gtpu_reports_limited, 25 - passed);
+    assert_eq!(r.stats.gtpu_echo_responses, 25, "all counted");
 }
