@@ -85,39 +85,9 @@ impl Dataplane {
                 .map(|s| N3Port::new(s, &n3_setup, RX_STRIDE, RX_SLOTS));
             let wake = Arc::new(EventFd::new().map_err(io_err("eventfd"))?);
             wakes.push(Arc::clone(&wake));
-            let worker = Worker {
-                shared: Arc::clone(&shared),
-                tun,
-                receives: net.is_udp() || i == 0,
-                net,
-                wake,
-                tun_buf: vec![0; TUN_BUF_LEN],
-                tx: TxBatch::new(TX_BUF_LEN, gso),
-                rx_buf: vec![0; RX_STRIDE * RX_SLOTS],
-                rx_meta: vec![RecvMeta::default(); RX_SLOTS],
-                coalescer: Coalescer::new(
-                    COALESCE_ARENA,
-                    COALESCE_ENTRIES,
-                    config.verify_inner_checksums,
-                ),
-                coalesce_seen: Default::default(),
-                acquires: ReportLimiter::new(),
-                unknown_spis: ReportLimiter::new(),
-                stats: DataplaneStats::default(),
-                n3,
-            };
-            let pin = config.pin_workers;
-            let thread = thread::Builder::new()
-                .name(format!("esp-worker-{i}"))
-                .spawn(move || {
-                    if pin {
-                        // Best effort: an unpinned worker still works.
-                        let _ = pin_current_thread(i);
-                    }
-                    worker.run();
-                })
-                .map_err(io_err("spawning a worker"))?;
-            threads.push(thread);
+            let io = WorkerIo { tun, net, wake, n3 };
+            let worker = new_worker(i, &shared, io, gso, &config);
+            threads.push(spawn_worker(i, worker, config.pin_workers)?);
         }
         let handle = DataplaneHandle {
             shared,
@@ -497,6 +467,60 @@ fn open_sockets(
             ))
         }
     }
+}
+
+/// What a worker moves packets between.
+struct WorkerIo {
+    tun: Tun,
+    net: Net,
+    wake: Arc<EventFd>,
+    n3: Option<N3Port>,
+}
+
+/// Worker `i` with its buffers.
+fn new_worker(
+    i: usize,
+    shared: &Arc<Shared>,
+    io: WorkerIo,
+    gso: bool,
+    config: &DataplaneConfig,
+) -> Worker {
+    let WorkerIo { tun, net, wake, n3 } = io;
+    Worker {
+        shared: Arc::clone(shared),
+        tun,
+        receives: net.is_udp() || i == 0,
+        net,
+        wake,
+        tun_buf: vec![0; TUN_BUF_LEN],
+        tx: TxBatch::new(TX_BUF_LEN, gso),
+        rx_buf: vec![0; RX_STRIDE * RX_SLOTS],
+        rx_meta: vec![RecvMeta::default(); RX_SLOTS],
+        coalescer: Coalescer::new(
+            COALESCE_ARENA,
+            COALESCE_ENTRIES,
+            config.verify_inner_checksums,
+        ),
+        coalesce_seen: Default::default(),
+        acquires: ReportLimiter::new(),
+        unknown_spis: ReportLimiter::new(),
+        stats: DataplaneStats::default(),
+        n3,
+    }
+}
+
+/// Runs `worker` on a thread of its own, pinned to core `i` if asked.
+fn spawn_worker(i: usize, worker: Worker, pin: bool) -> Result<JoinHandle<()>, DataplaneError> {
+    thread::Builder::new()
+        .name(format!("esp-worker-{i}"))
+        .spawn(move || {
+            if pin {
+                // Best effort: an unpinned worker still works.
+                let _ = pin_current_thread(i);
+            }
+            worker.run();
+        })
+        .map_err(io_err("spawning a worker"))
 }
 
 /// Whether and when a new CHILD_SA pair takes the traffic of its selector.
