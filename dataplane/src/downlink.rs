@@ -55,33 +55,51 @@ impl Part {
     }
 }
 
-/// Length of the inner IP header for a session (its addresses' family).
-pub(crate) fn ip_header_len(up: &UpEntry) -> usize {
-    if up.ue_address.is_ipv4() { 20 } else { 40 }
+/// Length of the inner IP header for a session (its addresses' family) and a part: an IPv6
+/// fragment carries a Fragment header too.
+pub(crate) fn header_len(up: &UpEntry, part: &Part) -> usize {
+    match (up.ue_address.is_ipv4(), part.fragment) {
+        (true, _) => 20,
+        (false, false) => 40,
+        (false, true) => 40 + FRAGMENT_HEADER_LEN,
+    }
 }
 
-/// Writes the inner packet carrying `part` of `body` into `out` (IPv4 identification `id`) and
-/// returns its length; `None` if `out` is too short.
+/// Length of the headers of each fragment of a session's inner packets.
+pub(crate) fn fragment_header_len(up: &UpEntry) -> usize {
+    if up.ue_address.is_ipv4() {
+        20
+    } else {
+        40 + FRAGMENT_HEADER_LEN
+    }
+}
+
+/// IPv6 Fragment header (RFC 8200 §4.5).
+const FRAGMENT_HEADER_LEN: usize = 8;
+const NEXT_HEADER_FRAGMENT: u8 = 44;
+
+/// Writes the inner packet carrying `part` of `body` into `out` and returns its length; `None`
+/// if `out` is too short. `id` identifies the fragments of one packet (IPv4: its low 16 bits).
 pub(crate) fn write_inner(
     up: &UpEntry,
     body: &Body<'_>,
     part: &Part,
-    id: u16,
+    id: u32,
     out: &mut [u8],
 ) -> Option<usize> {
-    let hlen = ip_header_len(up);
+    let hlen = header_len(up, part);
     let total = hlen + part.range.len();
     let (hdr, rest) = out.get_mut(..total)?.split_at_mut(hlen);
     match (up.up_address, up.ue_address) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            let offset = u16::try_from(part.range.start / 8).ok()?;
+            let [_, _, i0, i1] = id.to_be_bytes();
             let flags: u16 = match (part.fragment, part.more) {
                 (false, _) => 0x4000,
                 (true, true) => 0x2000,
                 (true, false) => 0,
             };
+            let offset = u16::try_from(part.range.start / 8).ok()?;
             let [t0, t1] = u16::try_from(total).ok()?.to_be_bytes();
-            let [i0, i1] = id.to_be_bytes();
             let [f0, f1] = (flags | offset).to_be_bytes();
             let [s0, s1, s2, s3] = src.octets();
             let [d0, d1, d2, d3] = dst.octets();
@@ -93,10 +111,22 @@ pub(crate) fn write_inner(
             hdr[10..12].copy_from_slice(&c.to_be_bytes());
         }
         (IpAddr::V6(src), IpAddr::V6(dst)) => {
-            let [l0, l1] = u16::try_from(part.range.len()).ok()?.to_be_bytes();
-            hdr[..8].copy_from_slice(&[0x60, 0, 0, 0, l0, l1, PROTO_GRE, 64]);
+            let [l0, l1] = u16::try_from(total - 40).ok()?.to_be_bytes();
+            let next = if part.fragment {
+                NEXT_HEADER_FRAGMENT
+            } else {
+                PROTO_GRE
+            };
+            hdr[..8].copy_from_slice(&[0x60, 0, 0, 0, l0, l1, next, 64]);
             hdr[8..24].copy_from_slice(&src.octets());
             hdr[24..40].copy_from_slice(&dst.octets());
+            if part.fragment {
+                // Offset in 8-octet units in the top 13 bits, M in the lowest.
+                let field = u16::try_from(part.range.start / 8).ok()? << 3 | u16::from(part.more);
+                let [o0, o1] = field.to_be_bytes();
+                let [i0, i1, i2, i3] = id.to_be_bytes();
+                hdr[40..48].copy_from_slice(&[PROTO_GRE, 0, o0, o1, i0, i1, i2, i3]);
+            }
         }
         // The table refuses sessions with mixed families.
         _ => return None,
@@ -105,10 +135,15 @@ pub(crate) fn write_inner(
     Some(total)
 }
 
-/// Cuts a body into IPv4 fragments whose inner packets are at most `max_inner` octets
-/// (RFC 791: offsets in units of 8). `None` when even one 8-octet unit does not fit.
-pub(crate) fn fragments(body_len: usize, max_inner: usize) -> Option<impl Iterator<Item = Part>> {
-    let step = max_inner.checked_sub(20)? / 8 * 8;
+/// Cuts a body into fragments whose inner packets, with `header_len` octets of headers each,
+/// are at most `max_inner` octets (offsets in units of 8: RFC 791, RFC 8200 §4.5). `None` when
+/// even one 8-octet unit does not fit.
+pub(crate) fn fragments(
+    body_len: usize,
+    max_inner: usize,
+    header_len: usize,
+) -> Option<impl Iterator<Item = Part>> {
+    let step = max_inner.checked_sub(header_len)? / 8 * 8;
     if step == 0 {
         return None;
     }
@@ -194,7 +229,7 @@ mod tests {
 
     #[test]
     fn fragments_cover_the_body_in_units_of_eight() {
-        let parts: Vec<Part> = fragments(3000, 1400).unwrap().collect();
+        let parts: Vec<Part> = fragments(3000, 1400, 20).unwrap().collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[0].range, 0..1376);
         assert_eq!(parts[1].range, 1376..2752);
@@ -207,8 +242,13 @@ mod tests {
             }
         );
         assert!(parts[..2].iter().all(|p| p.more));
-        assert!(fragments(100, 27).is_none());
-        assert_eq!(fragments(8, 28).unwrap().count(), 1);
+        assert!(fragments(100, 27, 20).is_none());
+        assert_eq!(fragments(8, 28, 20).unwrap().count(), 1);
+        assert_eq!(
+            fragments(100, 56, 48).unwrap().count(),
+            13,
+            "IPv6: 8 octets each"
+        );
     }
 
     #[test]
@@ -225,7 +265,7 @@ mod tests {
         let mut whole = vec![0u8; body.len()];
         body.copy(0..body.len(), &mut whole);
         let mut rebuilt = Vec::new();
-        for part in fragments(body.len(), 1000).unwrap() {
+        for part in fragments(body.len(), 1000, 20).unwrap() {
             let mut out = [0u8; 1000];
             let n = write_inner(up, &body, &part, 0x99, &mut out).unwrap();
             assert!(n <= 1000);
@@ -235,6 +275,43 @@ mod tests {
             assert_eq!((off, out[4..6] == [0, 0x99]), (rebuilt.len(), true));
             assert_eq!(out[6] & 0x40, 0, "DF clear on fragments");
             rebuilt.extend_from_slice(&out[20..n]);
+        }
+        assert_eq!(rebuilt, whole);
+    }
+
+    #[test]
+    fn ipv6_fragments_carry_a_fragment_header_and_reassemble() {
+        let mut s = session(7);
+        s.ue_address = "fd00::2".parse().unwrap();
+        s.up_address = "fd00::1".parse().unwrap();
+        let mut t = UpTable::default();
+        t.add(&s).unwrap();
+        let up = t.by_teid(Teid(7)).unwrap();
+        let payload: Vec<u8> = (0..1500u32).map(|i| (i * 7) as u8).collect();
+        let g = gre_header(false);
+        let body = Body {
+            gre: &g,
+            payload: &payload,
+        };
+        let mut whole = vec![0u8; body.len()];
+        body.copy(0..body.len(), &mut whole);
+        let mut rebuilt = Vec::new();
+        let parts: Vec<Part> = fragments(body.len(), 600, fragment_header_len(up))
+            .unwrap()
+            .collect();
+        for (i, part) in parts.iter().enumerate() {
+            let mut out = [0u8; 600];
+            let n = write_inner(up, &body, part, 0x0102_0304, &mut out).unwrap();
+            assert!(n <= 600);
+            assert_eq!(out[6], NEXT_HEADER_FRAGMENT);
+            assert_eq!(usize::from(u16::from_be_bytes([out[4], out[5]])), n - 40);
+            let frag = &out[40..48];
+            assert_eq!(frag[0], PROTO_GRE);
+            let field = u16::from_be_bytes([frag[2], frag[3]]);
+            assert_eq!(usize::from(field >> 3) * 8, rebuilt.len());
+            assert_eq!(field & 1 == 1, i + 1 < parts.len(), "M on all but the last");
+            assert_eq!(&frag[4..], &[1, 2, 3, 4]);
+            rebuilt.extend_from_slice(&out[48..n]);
         }
         assert_eq!(rebuilt, whole);
     }

@@ -10,7 +10,7 @@ use userplane::{
     GRE_HEADER_LEN, GreKey, GreProtocolType, GtpuHeader, IpVersion, Qfi, Teid, write_gre_header,
 };
 
-use crate::downlink::{Body, Part, fragments, write_inner};
+use crate::downlink::{Body, Part, fragment_header_len, fragments, write_inner};
 use crate::packet::Ip;
 use crate::stats::DataplaneStats;
 use crate::up_table::UpTable;
@@ -59,12 +59,10 @@ fn downlink(up: &crate::up_table::UpEntry, data: &[u8], out: &mut [u8]) {
             "inner packet readable"
         );
     }
-    if !up.ue_address.is_ipv4() {
-        return; // only IPv4 inner packets are fragmented
-    }
     let mtu = 28 + usize::from(data.get(1).copied().unwrap_or(0)) * 8;
     let mut covered = 0;
-    for part in fragments(body.len(), mtu).into_iter().flatten() {
+    let parts = fragments(body.len(), mtu, fragment_header_len(up));
+    for part in parts.into_iter().flatten() {
         assert_eq!(part.range.start, covered, "fragments without gaps");
         covered = part.range.end;
         if let Some(n) = write_inner(up, &body, &part, 7, out) {

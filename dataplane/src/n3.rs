@@ -12,7 +12,7 @@ use ipsec_sys::{RecvMeta, UdpSocket};
 
 use crate::admission::SourceLimiter;
 use crate::config::{DataplaneEvent, Direction};
-use crate::downlink::{Body, Part, fragments, ip_header_len, write_inner};
+use crate::downlink::{Body, Part, fragment_header_len, fragments, header_len, write_inner};
 use crate::packet::Ip;
 use crate::report::ReportLimiter;
 use crate::stats::DataplaneStats;
@@ -73,8 +73,8 @@ impl N3Port {
                 tx: TxBatch::new_n3(N3_TX_LEN, gso),
                 error_indications: ReportLimiter::new(),
                 reports: SourceLimiter::new(REPORTS_PER_SOURCE),
-                next_id: setup.worker as u16,
-                id_stride: u16::try_from(setup.workers.max(1)).unwrap_or(1),
+                next_id: u32::try_from(setup.worker).unwrap_or(0),
+                id_stride: u32::try_from(setup.workers.max(1)).unwrap_or(1),
                 mtu: usize::from(setup.mtu),
                 oversize: setup.oversize,
                 rx_stride,
@@ -150,8 +150,9 @@ pub(crate) struct N3Out {
     error_indications: ReportLimiter<Option<IpAddr>>,
     /// Limits reports to the owner per UPF.
     reports: SourceLimiter,
-    next_id: u16,
-    id_stride: u16,
+    /// Fragment identification: worker `i` of `n` takes i, i + n, i + 2n, …
+    next_id: u32,
+    id_stride: u32,
     mtu: usize,
     oversize: OversizePolicy,
     rx_stride: usize,
@@ -296,9 +297,9 @@ impl N3Out {
         let max_esp = self
             .mtu
             .saturating_sub(outer_overhead(entry.peer, esp.net.is_udp()));
-        let inner_len = ip_header_len(up) + body.len();
+        let whole = Part::whole(body);
+        let inner_len = header_len(up, &whole) + body.len();
         if sa.packet_len(inner_len) <= max_esp {
-            let whole = Part::whole(body);
             // A refusal by the SA is counted in its drop counters.
             if seal_part(&mut sa, entry.peer, up, body, &whole, 0, esp, stats) {
                 stats.gre_tx += 1;
@@ -306,10 +307,12 @@ impl N3Out {
             } else {
                 up.counters.dl_drop();
             }
-        } else if self.oversize == OversizePolicy::Fragment && up.ue_address.is_ipv4() {
+        } else if self.oversize == OversizePolicy::Fragment {
             let id = self.next_id;
             self.next_id = self.next_id.wrapping_add(self.id_stride);
-            let ok = fragments(body.len(), max_inner(&sa, max_esp)).is_some_and(|mut parts| {
+            let max = max_inner(&sa, max_esp);
+            let parts = fragments(body.len(), max, fragment_header_len(up));
+            let ok = parts.is_some_and(|mut parts| {
                 parts.all(|p| seal_part(&mut sa, entry.peer, up, body, &p, id, esp, stats))
             });
             if ok {
@@ -399,12 +402,12 @@ fn seal_part(
     up: &UpEntry,
     body: &Body<'_>,
     part: &Part,
-    id: u16,
+    id: u32,
     esp: &mut EspOut<'_>,
     stats: &mut DataplaneStats,
 ) -> bool {
     let headroom = sa.headroom();
-    let need = headroom + ip_header_len(up) + part.range.len() + OutboundSa::TAILROOM;
+    let need = headroom + header_len(up, part) + part.range.len() + OutboundSa::TAILROOM;
     if !esp.tx.has_room(need) {
         esp.tx.flush(esp.net, stats);
     }

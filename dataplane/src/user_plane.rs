@@ -11,8 +11,8 @@ use userplane::{GreProtocolType, Qfi, Teid};
 /// [`DataplaneConfig::n3_ue_mtu`](crate::DataplaneConfig).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OversizePolicy {
-    /// Fragment the inner IPv4 (GRE) packet before encryption; the UE reassembles. An IPv6
-    /// inner packet is dropped and counted instead.
+    /// Fragment the inner IP (GRE) packet before encryption, each fragment in an ESP packet of
+    /// its own; the UE reassembles (`mtu_fragmented`).
     #[default]
     Fragment,
     /// Drop and count (`mtu_drops`).
