@@ -24,6 +24,8 @@
 //! GTP-U tunnels on N3, QFI by QFI, without the daemon (docs/n3iwf-user-plane.md).
 
 mod admission;
+#[doc(hidden)]
+pub mod bench_support;
 mod checksum;
 mod coalesce;
 mod config;
