@@ -231,6 +231,10 @@ pub struct SaStats {
     pub drops: DropCounters,
     /// Inbound packets that decrypted but did not match the SA's traffic selector.
     pub selector_mismatches: u64,
+    /// Inbound packets that decrypted and matched but broke the N3IWF user-plane rules: on a
+    /// user-plane SA, anything but GRE from the UE to the UP address (or unreadable GRE, a
+    /// wrong source, no N3 socket); on any other SA, GRE to a UP address.
+    pub user_plane_drops: u64,
     /// Outbound: whether the SPD (or an N3IWF user-plane session) sends through this SA now.
     pub is_active: bool,
 }

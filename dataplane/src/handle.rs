@@ -197,6 +197,7 @@ impl DataplaneHandle {
                 sa: Mutex::new(inbound),
                 selector,
                 selector_mismatches: AtomicU64::new(0),
+                user_plane_drops: AtomicU64::new(0),
             };
             t.inbound.insert(id.inbound_spi, Box::new(entry));
             t.outbound.insert(
@@ -341,6 +342,7 @@ impl DataplaneHandle {
                 bytes: c.bytes,
                 drops: *sa.drops(),
                 selector_mismatches: e.selector_mismatches.load(Ordering::Relaxed),
+                user_plane_drops: e.user_plane_drops.load(Ordering::Relaxed),
                 is_active: true,
             });
         }
@@ -354,6 +356,7 @@ impl DataplaneHandle {
                 bytes: c.bytes,
                 drops: *sa.drops(),
                 selector_mismatches: 0,
+                user_plane_drops: 0,
                 is_active: table.is_active(spi),
             });
         }

@@ -209,22 +209,32 @@ impl N3Out {
         }
     }
 
-    /// Queues the UL G-PDU for `inner`, decrypted on one of `up`'s inbound SAs.
-    pub(crate) fn uplink(&mut self, up: &UpEntry, inner: &[u8], stats: &mut DataplaneStats) {
+    /// Queues the UL G-PDU for `inner`, decrypted on one of `up`'s inbound SAs; false if the
+    /// packet was refused (counted).
+    pub(crate) fn uplink(
+        &mut self,
+        up: &UpEntry,
+        inner: &[u8],
+        stats: &mut DataplaneStats,
+    ) -> bool {
         if !self.tx.has_room(GPDU_HEADER_LEN + inner.len()) {
             self.tx.flush(&self.net, stats);
         }
         let (at, buf) = self.tx.next_slot();
-        let Some(out) = buf.get_mut(at..) else {
-            return;
-        };
-        match ul_packet(up, inner, out, stats) {
+        match buf
+            .get_mut(at..)
+            .and_then(|out| ul_packet(up, inner, out, stats))
+        {
             Some(n) => {
                 self.tx.push(up.upf, at..at + n);
                 stats.gtpu_tx += 1;
                 up.counters.uplink(n - GPDU_HEADER_LEN);
+                true
             }
-            None => up.counters.ul_drop(),
+            None => {
+                up.counters.ul_drop();
+                false
+            }
         }
     }
 

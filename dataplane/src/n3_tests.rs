@@ -92,6 +92,7 @@ impl Rig {
                 sa: Mutex::new(InboundSa::new(default_provider(), sa(0x200)).unwrap()),
                 selector: TrafficSelector::new(esp::AddrRange::ANY_V4, esp::AddrRange::ANY_V4),
                 selector_mismatches: AtomicU64::new(0),
+                user_plane_drops: AtomicU64::new(0),
             };
             t.inbound.insert(Spi(0x200), Box::new(inbound));
             t.up.add(&s).unwrap();
@@ -287,10 +288,15 @@ fn ul_gre_leaves_as_a_gpdu_with_its_qfi() {
     let payload = user([10, 60, 0, 7]);
     let table = r.shared.table.read();
     let up = table.up.by_inbound(Spi(0x200)).unwrap();
-    r.n3.out
-        .uplink(up, &gre_packet(Some(3), &payload), &mut r.stats);
-    r.n3.out
-        .uplink(up, &gre_packet(Some(3), &[1, 2, 3]), &mut r.stats);
+    assert!(
+        r.n3.out
+            .uplink(up, &gre_packet(Some(3), &payload), &mut r.stats)
+    );
+    assert!(
+        !r.n3
+            .out
+            .uplink(up, &gre_packet(Some(3), &[1, 2, 3]), &mut r.stats)
+    );
     drop(table);
     r.n3.out.flush(&mut r.stats);
     let got = r.upf_received();

@@ -76,6 +76,8 @@ pub(crate) struct InboundEntry {
     pub(crate) sa: Mutex<InboundSa>,
     pub(crate) selector: TrafficSelector,
     pub(crate) selector_mismatches: AtomicU64,
+    /// Decrypted packets refused by the user-plane rules (see [`crate::SaStats`]).
+    pub(crate) user_plane_drops: AtomicU64,
 }
 
 impl InboundEntry {

@@ -419,10 +419,19 @@ fn open_one<'t>(
     if !c.entry.admits(inner) {
         return None;
     }
-    match c.up {
-        Some(up) => out.uplink(up, inner),
-        None if is_gre_to_up(&table.up, inner) => out.stats.up_policy_drops += 1,
-        None => out.deliver(inner),
+    let refused = match c.up {
+        Some(up) => !out.uplink(up, inner),
+        None if is_gre_to_up(&table.up, inner) => {
+            out.stats.up_policy_drops += 1;
+            true
+        }
+        None => {
+            out.deliver(inner);
+            false
+        }
+    };
+    if refused {
+        c.entry.user_plane_drops.fetch_add(1, Ordering::Relaxed);
     }
     None
 }
@@ -437,10 +446,14 @@ struct Delivery<'a> {
 }
 
 impl Delivery<'_> {
-    fn uplink(&mut self, up: &UpEntry, inner: &[u8]) {
+    /// Sends a user-plane packet to N3; false if it was refused or there is no N3 socket.
+    fn uplink(&mut self, up: &UpEntry, inner: &[u8]) -> bool {
         match self.n3.as_mut() {
             Some(n3) => n3.uplink(up, inner, self.stats),
-            None => self.stats.up_no_n3 += 1,
+            None => {
+                self.stats.up_no_n3 += 1;
+                false
+            }
         }
     }
 

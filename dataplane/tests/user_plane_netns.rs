@@ -270,6 +270,22 @@ fn run() {
         "in use by the session, though not in the SPD"
     );
     assert_eq!(up_sa.packets, 1);
+    let inbound = |spi| {
+        dp.sa_stats()
+            .into_iter()
+            .find(|s| s.spi == Spi(spi) && s.direction == Direction::Inbound)
+            .unwrap()
+    };
+    assert_eq!(
+        inbound(0x2002).user_plane_drops,
+        1,
+        "UDP on the user-plane SA"
+    );
+    assert_eq!(
+        inbound(0x2001).user_plane_drops,
+        1,
+        "GRE on the signalling SA"
+    );
     assert_eq!(s.gtpu_error_indications_sent, 1);
     let mut nothing = [0u8; 16];
     assert!(
