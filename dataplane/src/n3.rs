@@ -43,8 +43,8 @@ pub(crate) struct N3Port {
 
 /// How the worker's N3 side is set up.
 pub(crate) struct N3Setup {
-    /// The worker's number and how many there are (IPv4 fragment identifications are
-    /// interleaved so that workers never pick the same one).
+    /// The worker's number and how many there are (fragment identifications are interleaved,
+    /// so that two workers pick the same one only after the counter wraps).
     pub(crate) worker: usize,
     pub(crate) workers: usize,
     pub(crate) mtu: u16,
