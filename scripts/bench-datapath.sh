@@ -125,8 +125,9 @@ $(perf report -i "$WORK/perf.data" --stdio --no-children -g none --sort comm,dso
 fi
 
 # The user-space share per packet, without I/O (best of several runs).
-cargo build --release -q -p dataplane --example pipeline
+cargo build --release -q -p dataplane --example pipeline --example user_plane
 PIPELINE=$(target/release/examples/pipeline)
+USER_PLANE=$(target/release/examples/user_plane)
 if false; then
     :
 fi
@@ -180,6 +181,12 @@ NOTES
     echo
     echo '```'
     echo "$PIPELINE"
+    echo '```'
+    echo
+    echo "## N3IWF user plane per packet, no I/O (\`cargo run --release -p dataplane --example user_plane\`)"
+    echo
+    echo '```'
+    echo "$USER_PLANE"
     echo '```'
     echo
     echo "## CPU profile under one TCP stream (perf, cpu-clock sampling, whole machine)"
