@@ -14,7 +14,11 @@
 //! - [`ue`]: the UE's NAS side ([`ue::UeNas`]) and its NWu side above IKEv2 ([`ue::NwuUe`]):
 //!   the EAP-5G peer and NAS over TCP;
 //! - [`ue_sim`]: emulated UEs on real UDP sockets towards an N3IWF, run by the `ue-sim`
-//!   binary: registration with phase timings, one UE or many.
+//!   binary: registration with phase timings, one UE or many;
+//! - [`upf`]: the UPF's N3 side, sans-IO (session rules, GTP-U, Echo, Error Indication) with
+//!   an N6 reflector;
+//! - [`upf_sim`]: the UPF emulator on a real N3 socket with N6 reflected or on a TUN device,
+//!   and a control socket for an SMF emulator; the `upf-sim` binary runs it.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod aka;
@@ -29,4 +33,6 @@ pub mod secret;
 pub mod security;
 pub mod ue;
 pub mod ue_sim;
+pub mod upf;
+pub mod upf_sim;
 pub mod values;

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod n3iwf;
+pub mod userplane;
 
 use ikev2::wire::{
     GENERIC_HEADER_LEN, Message, Payload, PayloadType, emit_payloads, parse_payloads,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Checks the sans-IO rule of ikev2, esp and n3iwf (ARCHITECTURE.md): their libraries read no
-# clock, open no socket or file, start no thread or process and link no async runtime.
+# Checks the sans-IO rule of ikev2, esp, n3iwf and userplane (ARCHITECTURE.md): their libraries
+# read no clock, open no socket or file, start no thread or process and link no async runtime.
 #
-# 1. The three clippy.toml files that list what is forbidden are the same file.
+# 1. The clippy.toml files that list what is forbidden are the same file.
 # 2. No async runtime, socket or OS-interface crate is in their normal dependency trees.
 # 3. clippy denies every call and type those files list, in the libraries (tests may start their
 #    virtual clocks from Instant::now(), so test targets are not checked), and printing.
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-crates=(ikev2 esp n3iwf)
+crates=(ikev2 esp n3iwf userplane)
 status=0
 
 for c in "${crates[@]:1}"; do

@@ -220,6 +220,24 @@ impl Tun {
     pub fn has_vnet_hdr(&self) -> bool {
         self.vnet_hdr
     }
+
+    /// Registers the queue with the current tokio runtime's reactor (make it non-blocking
+    /// first: [`Tun::set_nonblocking`]).
+    ///
+    /// # Errors
+    /// When the reactor refuses the fd.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    #[cfg(feature = "tokio")]
+    pub fn into_async(self) -> io::Result<tokio::io::unix::AsyncFd<Self>> {
+        use tokio::io::Interest;
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        // SAFETY: `self` owns its fd (an `OwnedFd` never replaced), so the fd stays open and the
+        // same for as long as the `AsyncFd` owns `self`, and `as_raw_fd` always returns it.
+        unsafe { tokio::io::unix::AsyncFd::register_with_interest(self, interest) }
+            .map_err(|e| e.into_parts().1)
+    }
 }
 
 impl AsFd for Tun {
