@@ -24,12 +24,27 @@ use crate::amf::smf::EstablishedSession;
 pub const MAX_TRACKED: usize = 65_536;
 
 /// Which UL TEID each installed rule has, by association, UE and session.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct UpfRules {
     installed: HashMap<(u64, u64, PduSessionId), Teid>,
+    limit: usize,
+}
+
+impl Default for UpfRules {
+    fn default() -> Self {
+        Self::with_limit(MAX_TRACKED)
+    }
 }
 
 impl UpfRules {
+    /// Tracks at most `limit` rules.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            installed: HashMap::new(),
+            limit,
+        }
+    }
+
     /// The control line for an event of association `association`, if it changes rules.
     pub fn line_for(&mut self, association: u64, event: &AmfNodeEvent) -> Option<String> {
         match event {
@@ -43,7 +58,7 @@ impl UpfRules {
     }
 
     fn add(&mut self, association: u64, session: &EstablishedSession) -> Option<String> {
-        if self.installed.len() >= MAX_TRACKED {
+        if self.installed.len() >= self.limit {
             return None;
         }
         let qfi = session.qfis.first()?;
@@ -160,5 +175,18 @@ mod tests {
             r#"{"remove":{"ul_teid":1}}"#
         );
         assert_eq!(rules.line_for(1, &released), None);
+    }
+
+    #[test]
+    fn the_tracking_bound_refuses_a_rule_until_one_goes() {
+        let mut rules = UpfRules::with_limit(1);
+        assert!(rules.line_for(1, &established()).is_some());
+        assert_eq!(rules.line_for(2, &established()), None);
+        let released = AmfNodeEvent::PduSessionReleased {
+            amf_ue: AmfUeNgapId::new(9).unwrap(),
+            id: PduSessionId(1),
+        };
+        assert!(rules.line_for(1, &released).is_some());
+        assert!(rules.line_for(2, &established()).is_some());
     }
 }

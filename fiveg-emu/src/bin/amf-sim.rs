@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use fiveg_emu::amf::AmfNodeEvent;
 use fiveg_emu::amf::smf::Ipv4Prefix;
 use fiveg_emu::amf_sim::{AmfSim, SimConfig, UpfControl, UpfRules};
 use n2_transport::{AssociationConfig, LowerLayer, NGAP_PORT, Transport, TransportKind};
@@ -141,8 +142,15 @@ async fn run(args: Args) -> Result<(), String> {
         let mut rules = UpfRules::default();
         while let Some((association, event)) = log.recv().await {
             eprintln!("association {association}: {event:?}");
-            if let (Some(upf), Some(line)) = (&upf, rules.line_for(association, &event)) {
-                upf.send(line);
+            let Some(upf) = &upf else { continue };
+            match rules.line_for(association, &event) {
+                Some(line) => {
+                    upf.send(line);
+                }
+                None if matches!(event, AmfNodeEvent::PduSessionEstablished { .. }) => {
+                    eprintln!("upf control: no rule for this session (tracking bound reached)");
+                }
+                None => {}
             }
         }
     });
