@@ -3,7 +3,9 @@
 //! spare bits set, 5G-Start/5G-Stop extensions, free5GC's 5G_QOS_INFO length or parameters in
 //! another order; the values may not.
 
-use n3iwf::ngap::NgapMessage;
+use n3iwf::ngap::{
+    NgapMessage, PduSessionResourceSetupRequestTransfer, PduSessionResourceSetupResponseTransfer,
+};
 use n3iwf::wire::an_params::AnParameters;
 use n3iwf::wire::eap5g::Eap5g;
 use n3iwf::wire::nas_envelope::{LENGTH_LEN, NasEnvelopeReader, frame};
@@ -96,4 +98,25 @@ pub fn ngap_round_trip(octets: &[u8]) {
         "encode then decode changed it"
     );
     assert_eq!(again.report, None, "our encoding calls for a report");
+}
+
+/// A setup request transfer (the AMF's, untrusted) or a setup response transfer that decodes
+/// encodes again, and decodes to the same value.
+pub fn ngap_transfers_round_trip(octets: &[u8]) {
+    if let Ok(request) = PduSessionResourceSetupRequestTransfer::decode(octets) {
+        let bytes = request.encode().expect("a decoded request transfer encodes");
+        assert_eq!(
+            PduSessionResourceSetupRequestTransfer::decode(&bytes).as_ref(),
+            Ok(&request),
+            "encode then decode changed the request transfer"
+        );
+    }
+    if let Ok(response) = PduSessionResourceSetupResponseTransfer::decode(octets) {
+        let bytes = response.encode().expect("a decoded response transfer encodes");
+        assert_eq!(
+            PduSessionResourceSetupResponseTransfer::decode(&bytes).as_ref(),
+            Ok(&response),
+            "encode then decode changed the response transfer"
+        );
+    }
 }

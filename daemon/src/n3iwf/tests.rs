@@ -66,6 +66,8 @@ fn glue() -> (N3iwfGlue, mpsc::Receiver<N2Out>) {
         },
         nas_address: Ipv4Addr::new(10, 45, 0, 1),
         nas_tcp_port: 20_000,
+        up_address: None,
+        n3_address: None,
         timers: GuardTimers::default(),
         limits: Limits::default(),
     };

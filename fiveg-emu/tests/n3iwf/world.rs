@@ -480,6 +480,8 @@ pub fn config(setup: &Setup) -> N3iwfConfig {
         },
         nas_address: Ipv4Addr::new(10, 0, 0, 1),
         nas_tcp_port: 20_000,
+        up_address: None,
+        n3_address: None,
         timers: setup.timers,
         limits: setup.limits,
     }

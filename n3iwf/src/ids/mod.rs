@@ -5,9 +5,11 @@ mod guami;
 mod plmn;
 mod session;
 mod slice;
+mod teid;
 
 pub use area::{Tac, Tai};
 pub use guami::{AmfPointer, AmfRegionId, AmfSetId, Guami};
 pub use plmn::{MncDigits, Plmn};
-pub use session::{PduSessionId, Qfi};
+pub use session::{FiveQi, PduSessionId, Qfi};
 pub use slice::{Sd, Snssai, Sst};
+pub use teid::Teid;

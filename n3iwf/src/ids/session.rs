@@ -27,3 +27,7 @@ impl Qfi {
         self.0
     }
 }
+
+/// 5G QoS Identifier (TS 23.501 §5.7.2.1; NGAP's FiveQI, 0..=255).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FiveQi(pub u8);

@@ -42,7 +42,7 @@ pub use messages::{
     AmfConfigurationUpdate, AmfConfigurationUpdateAcknowledge, AmfStatusIndication,
     DownlinkNasTransport, ErrorIndication, InitialContextSetupFailure, InitialContextSetupRequest,
     InitialContextSetupResponse, InitialUeMessage, NasNonDeliveryIndication, NgReset,
-    NgResetAcknowledge, NgSetupFailure, NgSetupRequest, NgSetupResponse,
+    NgResetAcknowledge, NgSetupFailure, NgSetupRequest, NgSetupResponse, PduSessionResourceNotify,
     PduSessionResourceReleaseCommand, PduSessionResourceReleaseResponse,
     PduSessionResourceSetupRequest, PduSessionResourceSetupResponse, ResetScope,
     UeAssociatedConnection, UeContextReleaseCommand, UeContextReleaseComplete,
@@ -50,7 +50,13 @@ pub use messages::{
 };
 pub use procedure::procedure_name;
 pub use security_key::SecurityKey;
-pub use transfer::{release_response_transfer, setup_unsuccessful_transfer};
+pub use transfer::{
+    Arp, DynamicQos, GbrQos, GtpTunnel, MAX_QOS_FLOWS, MAX_TRANSFER_LEN,
+    PduSessionResourceSetupRequestTransfer, PduSessionResourceSetupResponseTransfer,
+    PduSessionType, ProtectionIndication, QosCharacteristics, QosFlowRequest, SecurityIndication,
+    SecurityResult, SessionAmbr, TransferError, notify_released_transfer,
+    release_response_transfer, setup_unsuccessful_transfer,
+};
 pub use types::{
     AmfUeNgapId, FiveGSTmsi, GlobalN3iwfId, N3iwfId, N3iwfUserLocation, PagingDrx,
     PduSessionSetupItem, PduSessionTransfer, PlmnSlices, RanUeNgapId, RrcEstablishmentCause,
@@ -123,6 +129,7 @@ messages! {
     PduSessionResourceSetupResponse,
     PduSessionResourceReleaseCommand,
     PduSessionResourceReleaseResponse,
+    PduSessionResourceNotify,
 }
 
 /// A message read from a PDU, and what to report about IEs that were ignored with criticality
@@ -237,6 +244,7 @@ fn read(pdu: &NGAPPDU<'_>) -> Option<Result<NgapMessage, ReadError>> {
         Kind::Successful_PDUSessionResourceRelease => {
             into(PduSessionResourceReleaseResponse::from_pdu(pdu))
         }
+        Kind::Initiating_PDUSessionResourceNotify => into(PduSessionResourceNotify::from_pdu(pdu)),
         _ => return None,
     })
 }

@@ -1,6 +1,6 @@
 //! The N3IWF's configuration and its checks.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use crate::ngap::{GlobalN3iwfId, PagingDrx, SupportedTa};
@@ -25,6 +25,12 @@ pub struct N3iwfConfig {
     pub nas_address: Ipv4Addr,
     /// NAS_TCP_PORT.
     pub nas_tcp_port: u16,
+    /// Where the UE sends user-plane GRE (UP_IP4_ADDRESS, the far end of the user-plane Child
+    /// SAs' traffic selectors); `None` for the NAS address, as free5GC does.
+    pub up_address: Option<IpAddr>,
+    /// Our N3 address: the DL end of every session's GTP-U tunnel, in the setup response
+    /// transfers. `None` refuses PDU sessions (transport-resource-unavailable).
+    pub n3_address: Option<IpAddr>,
     pub timers: GuardTimers,
     pub limits: Limits,
 }
@@ -85,6 +91,11 @@ pub struct Limits {
     pub dl_nas_queue: usize,
     /// The largest NAS message accepted on a NAS TCP connection.
     pub max_nas_message: usize,
+    /// PDU sessions of the node at once: the DL TEIDs are 1 to this.
+    pub max_pdu_sessions: usize,
+    /// PDU sessions of one UE at once (set up or being set up); PDU session IDs 1 to 15 identify
+    /// a UE's sessions (TS 24.007 §11.2.3.1b).
+    pub max_sessions_per_ue: usize,
 }
 
 impl Default for Limits {
@@ -93,6 +104,8 @@ impl Default for Limits {
             max_ues: 10_000,
             dl_nas_queue: 16,
             max_nas_message: u16::MAX as usize,
+            max_pdu_sessions: 65_536,
+            max_sessions_per_ue: 15,
         }
     }
 }
@@ -114,6 +127,11 @@ impl core::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl N3iwfConfig {
+    /// Where the UE sends user-plane GRE: [`N3iwfConfig::up_address`], else the NAS address.
+    pub fn user_plane_address(&self) -> IpAddr {
+        self.up_address.unwrap_or(IpAddr::V4(self.nas_address))
+    }
+
     /// Checks the values NGAP and the pool need.
     ///
     /// # Errors
@@ -195,6 +213,12 @@ impl Limits {
         }
         if self.max_nas_message == 0 || self.max_nas_message > usize::from(u16::MAX) {
             return error("limits.max_nas_message", "between 1 and 65535 octets");
+        }
+        if self.max_pdu_sessions == 0 || self.max_pdu_sessions > u32::MAX as usize {
+            return error("limits.max_pdu_sessions", "between 1 and 4294967295");
+        }
+        if self.max_sessions_per_ue == 0 || self.max_sessions_per_ue > 255 {
+            return error("limits.max_sessions_per_ue", "between 1 and 255");
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! What a transition may touch besides its UE: the configuration, the output queue, the
 //! counters, the AMFs and the allocators.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::time::Instant;
 
 use super::amf::Amfs;
@@ -11,7 +12,15 @@ use super::output::{EapAnswer, Event, Output};
 use super::pool::InnerPool;
 use super::ran_ids::RanIds;
 use super::stats::{Direction, Stats};
+use super::teids::TeidPool;
+use super::user_plane::ChildRequestId;
+use crate::ids::{PduSessionId, Teid};
 use crate::ngap::{ErrorIndication, NgapMessage};
+use crate::node::UeId;
+
+/// The UL tunnels of the node's sessions, by the UPF's address and the UL TEID: what a GTP-U
+/// Error Indication names.
+pub(crate) type UlTunnels = HashMap<(IpAddr, Teid), (UeId, PduSessionId)>;
 
 pub(crate) struct Ctx<'a> {
     pub(crate) now: Instant,
@@ -21,6 +30,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) amfs: &'a Amfs,
     pub(crate) ran_ids: &'a mut RanIds,
     pub(crate) pool: &'a mut InnerPool,
+    pub(crate) teids: &'a mut TeidPool,
+    pub(crate) ul_tunnels: &'a mut UlTunnels,
+    pub(crate) next_child_request: &'a mut u64,
 }
 
 impl Ctx<'_> {
@@ -58,6 +70,12 @@ impl Ctx<'_> {
 
     pub(crate) fn tcp_close(&mut self, conn: NasConnId) {
         self.out.push_back(Output::NasTcpClose { conn });
+    }
+
+    /// A fresh name for a CREATE_CHILD_SA.
+    pub(crate) fn child_request_id(&mut self) -> ChildRequestId {
+        *self.next_child_request += 1;
+        ChildRequestId(*self.next_child_request)
     }
 
     pub(crate) fn event(&mut self, event: Event) {

@@ -1,21 +1,29 @@
 //! Drives a node with arbitrary inputs, for the `n3iwf_core` fuzz target and a unit test: a
 //! script of operations read from the input mixes well-formed messages (so that UEs get deep
 //! into their states) with arbitrary NGAP, EAP and TCP octets, and checks after every step that
-//! the node keeps its bounds and answers each EAP packet at most once.
+//! the node keeps its bounds and answers each EAP packet at most once. Operations from 0xf0 on
+//! drive PDU sessions (setup with valid or arbitrary transfers, the engine's Child SA outcomes
+//! and rekeys, releases, GTP-U Error Indications); the checks add one CREATE_CHILD_SA at a time
+//! per UE, DL TEIDs never 0 and never twice in the datapath, and the session bound.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::{
-    AmfPeer, AmfRef, EapAnswer, GuardTimers, IkeSaGone, IkeSaRef, InnerPoolConfig, Limits, N3iwf,
-    N3iwfConfig, NasConnId, Output, StreamId,
+    AmfPeer, AmfRef, ChildRequestId, EapAnswer, GuardTimers, IkeSaGone, IkeSaRef, InnerPoolConfig,
+    Limits, N3iwf, N3iwfConfig, NasConnId, Output, StreamId,
 };
-use crate::ids::{AmfPointer, AmfRegionId, AmfSetId, Guami, Plmn, Snssai, Tac};
+use crate::ids::{
+    AmfPointer, AmfRegionId, AmfSetId, FiveQi, Guami, PduSessionId, Plmn, Qfi, Snssai, Tac, Teid,
+};
 use crate::ngap::{
-    AmfUeNgapId, Cause, DownlinkNasTransport, GlobalN3iwfId, InitialContextSetupRequest, N3iwfId,
-    NasCause, NgReset, NgSetupResponse, NgapMessage, PagingDrx, PlmnSlices, ResetScope,
-    SecurityKey, ServedGuami, SupportedTa, UeContextReleaseCommand, UeNgapIdentity, UeNgapIds,
+    AmfUeNgapId, Arp, Cause, DownlinkNasTransport, GlobalN3iwfId, GtpTunnel,
+    InitialContextSetupRequest, N3iwfId, NasCause, NgReset, NgSetupResponse, NgapMessage,
+    PagingDrx, PduSessionResourceReleaseCommand, PduSessionResourceSetupRequest,
+    PduSessionResourceSetupRequestTransfer, PduSessionSetupItem, PduSessionTransfer,
+    PduSessionType, PlmnSlices, QosCharacteristics, QosFlowRequest, ResetScope, SecurityKey,
+    ServedGuami, SupportedTa, TransportAddress, UeContextReleaseCommand, UeNgapIdentity, UeNgapIds,
     UeSecurityCapabilities,
 };
 use crate::wire::an_params::AnParameters;
@@ -24,6 +32,8 @@ use crate::wire::eap5g::{Eap5g, EapIdentifier};
 const AMF: AmfRef = AmfRef(0);
 const MAX_UES: usize = 6;
 const UE_SLOTS: u8 = 8;
+const MAX_PDU_SESSIONS: usize = 8;
+const UPF: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 
 /// Runs the script in `data` against a node whose clock starts at `start`.
 pub fn drive(data: &[u8], start: Instant) {
@@ -49,6 +59,13 @@ struct Driver {
     answered: HashMap<IkeSaRef, usize>,
     /// The last EAP Request Identifier per IKE SA.
     last_request: HashMap<IkeSaRef, EapIdentifier>,
+    /// The CREATE_CHILD_SA out per IKE SA: never two at once.
+    child_requests: HashMap<IkeSaRef, ChildRequestId>,
+    /// Our SPIs of the Child SAs created, per IKE SA.
+    children: HashMap<IkeSaRef, Vec<u32>>,
+    /// The DL TEIDs in the datapath.
+    datapath: HashSet<Teid>,
+    next_spi: u32,
 }
 
 impl Driver {
@@ -74,6 +91,10 @@ impl Driver {
             given: HashMap::new(),
             answered: HashMap::new(),
             last_request: HashMap::new(),
+            child_requests: HashMap::new(),
+            children: HashMap::new(),
+            datapath: HashSet::new(),
+            next_spi: 0x100,
         };
         driver.ngap(response.into());
         driver.drain();
@@ -82,6 +103,11 @@ impl Driver {
 
     fn step(&mut self, op: u8, arg: u8, octets: &[u8]) {
         let sa = IkeSaRef(u64::from(arg % UE_SLOTS));
+        if op >= 0xf0 {
+            self.session_step(op, sa, arg, octets);
+            self.drain();
+            return;
+        }
         match op % 14 {
             0 => self
                 .node
@@ -251,6 +277,94 @@ impl Driver {
         }
     }
 
+    fn session_step(&mut self, op: u8, sa: IkeSaRef, arg: u8, octets: &[u8]) {
+        match op % 5 {
+            0 => self.session_setup(sa, arg, octets),
+            1 => {
+                if let Some(request) = self.child_requests.remove(&sa) {
+                    self.next_spi += 1;
+                    let spi = self.next_spi;
+                    self.children.entry(sa).or_default().push(spi);
+                    self.node
+                        .handle_child_sa_created(sa, request, spi, !spi, self.now);
+                }
+            }
+            2 => {
+                let request = self
+                    .child_requests
+                    .remove(&sa)
+                    .unwrap_or_else(|| ChildRequestId(u64::from(arg)));
+                self.node.handle_child_sa_failed(sa, request, self.now);
+            }
+            3 => {
+                let old = self.children.get(&sa).and_then(|c| c.last().copied());
+                self.next_spi += 1;
+                let new = self.next_spi;
+                let old = old.unwrap_or_else(|| u32::from(arg));
+                self.node
+                    .handle_child_sa_rekeyed(sa, old, new, !new, self.now);
+                if let Some(spis) = self.children.get_mut(&sa) {
+                    spis.push(new);
+                }
+            }
+            _ => self.session_release(sa, arg),
+        }
+    }
+
+    /// PDU SESSION RESOURCE SETUP REQUEST: each octet names a session (ID and UL TEID) with a
+    /// valid transfer, or with the rest of the octets as its transfer when bit 6 of `arg` is set.
+    fn session_setup(&mut self, sa: IkeSaRef, arg: u8, octets: &[u8]) {
+        let Some(ids) = self.ids(sa) else {
+            return;
+        };
+        let (names, raw) = match octets.len() {
+            0 => (&[1][..], &[][..]),
+            len => octets.split_at(len.min(4)),
+        };
+        let sessions = names
+            .iter()
+            .map(|n| PduSessionSetupItem {
+                pdu_session_id: PduSessionId(n % 8),
+                nas_pdu: Some(vec![0x2e, *n]),
+                snssai: Snssai::new(1),
+                transfer: match arg & 0x40 {
+                    0 => session_transfer(sa, *n),
+                    _ => raw.to_vec(),
+                },
+            })
+            .collect();
+        let request = PduSessionResourceSetupRequest {
+            ids,
+            nas_pdu: None,
+            sessions,
+            ue_ambr: None,
+        };
+        self.ngap(request.into());
+    }
+
+    /// A release of session `arg % 8`, or (bit 7) a GTP-U Error Indication for its UL TEID.
+    fn session_release(&mut self, sa: IkeSaRef, arg: u8) {
+        let id = arg % 8;
+        if arg & 0x80 != 0 {
+            let teid = ul_teid(sa, id);
+            self.node
+                .handle_gtpu_error_indication(IpAddr::V4(UPF), teid, self.now);
+            return;
+        }
+        let Some(ids) = self.ids(sa) else {
+            return;
+        };
+        let command = PduSessionResourceReleaseCommand {
+            ids,
+            nas_pdu: None,
+            sessions: vec![PduSessionTransfer {
+                pdu_session_id: PduSessionId(id),
+                transfer: vec![0x10],
+            }],
+        };
+        self.ngap(command.into());
+    }
+
     fn ngap(&mut self, message: NgapMessage) {
         if let Ok(octets) = message.encode() {
             self.node.handle_ngap(AMF, StreamId(1), &octets, self.now);
@@ -260,6 +374,7 @@ impl Driver {
     /// Takes every output and checks the bounds.
     fn drain(&mut self) {
         while let Some(output) = self.node.poll_output() {
+            self.user_plane(&output);
             if let Output::EapAnswer { sa, answer } = output {
                 let answered = self.answered.entry(sa).or_default();
                 *answered += 1;
@@ -274,7 +389,66 @@ impl Driver {
         }
         assert!(self.node.ue_count() <= MAX_UES);
         assert!(self.node.inner_addresses_in_use() <= self.node.ue_count());
+        assert!(self.node.pdu_sessions_in_use() <= MAX_PDU_SESSIONS);
+        assert!(self.datapath.len() <= self.node.pdu_sessions_in_use());
     }
+
+    /// Checks a user-plane output against what came before it.
+    fn user_plane(&mut self, output: &Output) {
+        match output {
+            Output::CreateChildSa { sa, request } => {
+                let earlier = self.child_requests.insert(*sa, request.id);
+                assert!(earlier.is_none(), "{sa:?}: two CREATE_CHILD_SAs at once");
+            }
+            Output::UserPlaneAdd(session) => {
+                assert_ne!(session.dl_teid, Teid(0));
+                assert!(self.datapath.insert(session.dl_teid), "DL TEID twice");
+            }
+            Output::UserPlaneUpdate(session) => {
+                assert!(
+                    self.datapath.contains(&session.dl_teid),
+                    "update of nothing"
+                );
+            }
+            Output::UserPlaneRemove { dl_teid } => {
+                assert!(self.datapath.remove(dl_teid), "removal of nothing");
+            }
+            Output::CloseIkeSa { sa } => {
+                self.child_requests.remove(sa);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The UL TEID of session `id % 8` of `sa`: the UPF gives each session its own.
+fn ul_teid(sa: IkeSaRef, id: u8) -> Teid {
+    Teid(1000 + 8 * sa.0 as u32 + u32::from(id % 8))
+}
+
+/// A valid setup request transfer of session `n % 8` of `sa`, with QFI `n % 64`.
+fn session_transfer(sa: IkeSaRef, n: u8) -> Vec<u8> {
+    let transfer = PduSessionResourceSetupRequestTransfer {
+        ul_tunnel: GtpTunnel {
+            address: TransportAddress::V4(UPF),
+            teid: ul_teid(sa, n),
+        },
+        session_type: PduSessionType::Ipv4,
+        qos_flows: vec![QosFlowRequest {
+            qfi: Qfi::from_octet(n),
+            characteristics: QosCharacteristics::NonDynamic { five_qi: FiveQi(9) },
+            arp: Arp {
+                priority_level: 8,
+                may_trigger_pre_emption: false,
+                pre_emptable: false,
+            },
+            gbr: None,
+        }],
+        session_ambr: None,
+        security: None,
+        network_instance: None,
+    };
+    transfer.encode().unwrap_or_default()
 }
 
 fn gone(arg: u8) -> IkeSaGone {
@@ -324,11 +498,15 @@ fn config() -> N3iwfConfig {
         },
         nas_address: Ipv4Addr::new(10, 1, 0, 1),
         nas_tcp_port: 20_000,
+        up_address: None,
+        n3_address: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 200))),
         timers: GuardTimers::default(),
         limits: Limits {
             max_ues: MAX_UES,
             dl_nas_queue: 3,
             max_nas_message: 64,
+            max_pdu_sessions: MAX_PDU_SESSIONS,
+            max_sessions_per_ue: 3,
         },
     }
 }
@@ -341,7 +519,8 @@ mod tests {
     /// with arbitrary operations and octets mixed in and after it, so that the arbitrary inputs
     /// hit UEs in every state.
     fn scripts(count: usize) -> impl Iterator<Item = Vec<u8>> {
-        const FLOW: [u8; 9] = [2, 3, 4, 3, 4, 3, 5, 7, 9];
+        // Registration, then a session set up and its Child SA created.
+        const FLOW: [u8; 11] = [2, 3, 4, 3, 4, 3, 5, 7, 9, 0xf0, 0xf1];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
             state ^= state << 13;
@@ -354,17 +533,25 @@ mod tests {
             for step in FLOW.iter().chain(&FLOW) {
                 let ue = u8::from(script.len() % 2 == 1);
                 if next() % 6 == 0 {
-                    let op = (next() % 14) as u8;
+                    let op = any_op(next());
                     push(&mut script, op, next() as u8, &mut next);
                 }
                 push(&mut script, *step, ue, &mut next);
             }
             for _ in 0..next() % 20 {
-                let op = (next() % 14) as u8;
+                let op = any_op(next());
                 push(&mut script, op, next() as u8, &mut next);
             }
             script
         })
+    }
+
+    /// One of the 14 operations of the registration, or one of the 5 of sessions.
+    fn any_op(random: u64) -> u8 {
+        match (random % 19) as u8 {
+            op @ 0..14 => op,
+            op => 0xf0 + op - 14,
+        }
     }
 
     /// One operation: `op`, `arg`, and now and then some octets.
@@ -382,6 +569,7 @@ mod tests {
     fn arbitrary_scripts_keep_the_bounds() {
         let start = Instant::now();
         let mut registered = 0;
+        let mut with_sessions = 0;
         for script in scripts(2_000) {
             let mut driver = Driver::new(start);
             let mut input = &script[..];
@@ -391,11 +579,17 @@ mod tests {
                 input = &rest[take..];
             }
             registered += usize::from(driver.node.stats().registrations > 0);
+            with_sessions += usize::from(driver.node.stats().sessions_set_up > 0);
         }
+        eprintln!("{registered} scripts registered a UE, {with_sessions} set up a session");
         // The scripts do reach registration, so the bounds are checked in every state.
         assert!(
             registered > 200,
             "only {registered} scripts registered a UE"
+        );
+        assert!(
+            with_sessions > 20,
+            "only {with_sessions} scripts set up a session"
         );
     }
 
@@ -421,5 +615,16 @@ mod tests {
         driver.step(9, 1, &[]);
         driver.step(11, 200, &[]);
         assert_eq!(driver.node.ue(sa).map(|v| v.state), Some("registered"));
+        // Two sessions, each Child SA created, one rekeyed, then one released.
+        driver.step(0xf0, 1, &[1, 2]);
+        driver.step(0xf1, 1, &[]);
+        driver.step(0xf1, 1, &[]);
+        assert_eq!(driver.node.stats().sessions_set_up, 2);
+        assert_eq!(driver.datapath.len(), 2);
+        driver.step(0xf3, 1, &[]);
+        assert_eq!(driver.node.stats().child_sa_rekeys, 1);
+        driver.step(0xf4, 1, &[]);
+        assert_eq!(driver.node.stats().sessions_released, 1);
+        assert_eq!(driver.node.pdu_sessions_in_use(), 1);
     }
 }

@@ -34,8 +34,11 @@ mod n2;
 mod output;
 mod pool;
 mod ran_ids;
+mod sessions;
 mod stats;
+mod teids;
 mod timers;
+mod user_plane;
 mod view;
 
 use std::collections::{HashMap, VecDeque};
@@ -46,14 +49,17 @@ pub use config::{AmfPeer, ConfigError, GuardTimers, InnerPoolConfig, Limits, N3i
 pub use handles::{AmfRef, IkeSaRef, NasConnId, StreamId};
 pub use output::{EapAnswer, EapSuccess, Event, IkeSaGone, Output};
 pub use stats::{Direction, EndCause, Stats};
+pub use user_plane::{ChildRequestId, UserPlaneChild, UserPlaneChildRequest, UserPlaneSession};
 pub use view::{AmfView, PhaseTimings, UeView};
 
 pub(crate) use ctx::Ctx;
 pub(crate) use handles::UeId;
 
 use amf::Amfs;
+use ctx::UlTunnels;
 use pool::InnerPool;
 use ran_ids::RanIds;
+use teids::TeidPool;
 use timers::Timers;
 
 use crate::ngap::AmfUeNgapId;
@@ -75,6 +81,9 @@ struct Shared {
     amfs: Amfs,
     ran_ids: RanIds,
     pool: InnerPool,
+    teids: TeidPool,
+    ul_tunnels: UlTunnels,
+    next_child_request: u64,
 }
 
 /// The UE contexts and their indexes, kept in step with each UE's [`UeKeys`].
@@ -96,6 +105,9 @@ impl N3iwf {
         let shared = Shared {
             amfs: Amfs::new(&config.amfs),
             pool: InnerPool::new(config.inner_pool, config.nas_address),
+            teids: TeidPool::new(config.limits.max_pdu_sessions),
+            ul_tunnels: UlTunnels::new(),
+            next_child_request: 0,
             config,
             out: VecDeque::new(),
             stats: Stats::default(),
@@ -166,9 +178,7 @@ impl N3iwf {
     /// The IKE SA was rekeyed: the UE now goes by `new`.
     pub fn handle_ike_sa_rekeyed(&mut self, old: IkeSaRef, new: IkeSaRef, now: Instant) {
         self.step_by_sa(old, now, |state, common, _| {
-            common.keys.sa = Some(new);
-            common.ike_sa = new;
-            Step::Next(state)
+            state.on_ike_rekeyed(common, new)
         });
     }
 
@@ -279,6 +289,11 @@ impl N3iwf {
         self.shared.pool.in_use()
     }
 
+    /// PDU sessions holding a DL TEID (set up or being set up), over every UE.
+    pub fn pdu_sessions_in_use(&self) -> usize {
+        self.shared.teids.in_use()
+    }
+
     /// Every configured AMF.
     pub fn amfs(&self) -> impl Iterator<Item = AmfView> + '_ {
         self.shared
@@ -332,6 +347,9 @@ impl Shared {
             amfs: &self.amfs,
             ran_ids: &mut self.ran_ids,
             pool: &mut self.pool,
+            teids: &mut self.teids,
+            ul_tunnels: &mut self.ul_tunnels,
+            next_child_request: &mut self.next_child_request,
         }
     }
 }
@@ -372,7 +390,12 @@ impl UeTable {
         };
         let before = common.keys;
         let mut ctx = shared.ctx(now);
-        match f(state, &mut common, &mut ctx) {
+        let step = f(state, &mut common, &mut ctx);
+        // Only a registered UE has sessions: leaving that state (or ending) releases them.
+        if !matches!(step, Step::Next(UeState::Established(_))) && !common.sessions.is_empty() {
+            common.sessions.clear(id, common.ike_sa, &mut ctx);
+        }
+        match step {
             Step::Next(state) => {
                 let mut ue = Ue { common, state };
                 ue.settle_keys();

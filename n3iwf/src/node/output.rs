@@ -5,6 +5,8 @@ use std::net::Ipv4Addr;
 
 use super::handles::{AmfRef, IkeSaRef, NasConnId, StreamId};
 use super::stats::EndCause;
+use super::user_plane::{UserPlaneChildRequest, UserPlaneSession};
+use crate::ids::{PduSessionId, Teid};
 use crate::ngap::{AmfUeNgapId, Cause, RanUeNgapId, SecurityKey};
 use crate::wire::notify3gpp::N3gppNotify;
 
@@ -29,6 +31,23 @@ pub enum Output {
     NasTcpSend { conn: NasConnId, octets: Vec<u8> },
     /// Close a NAS TCP connection (after any writes queued before this).
     NasTcpClose { conn: NasConnId },
+    /// Start CREATE_CHILD_SA for a user-plane Child SA on the UE's IKE SA; report the outcome
+    /// with [`N3iwf::handle_child_sa_created`](super::N3iwf::handle_child_sa_created) or
+    /// [`N3iwf::handle_child_sa_failed`](super::N3iwf::handle_child_sa_failed). The core asks
+    /// for one at a time per UE.
+    CreateChildSa {
+        sa: IkeSaRef,
+        request: UserPlaneChildRequest,
+    },
+    /// Delete the Child SA of our SPI `inbound_spi` (INFORMATIONAL DELETE).
+    DeleteChildSa { sa: IkeSaRef, inbound_spi: u32 },
+    /// Install a session's user plane in the datapath.
+    UserPlaneAdd(UserPlaneSession),
+    /// Replace the user plane of the session of the same DL TEID (a Child SA was rekeyed):
+    /// install the new SPIs before dropping the old ones, so that no packet is lost.
+    UserPlaneUpdate(UserPlaneSession),
+    /// Remove the user plane of the session of this DL TEID.
+    UserPlaneRemove { dl_teid: Teid },
     /// Something to log or count.
     Event(Event),
 }
@@ -137,6 +156,26 @@ pub enum Event {
         sa: IkeSaRef,
         ran_ue_ngap_id: RanUeNgapId,
         inner_address: Ipv4Addr,
+    },
+    /// A PDU session's user plane is set up: its Child SAs are up and it is in the setup list
+    /// of the response.
+    SessionSetUp {
+        sa: IkeSaRef,
+        pdu_session_id: PduSessionId,
+        dl_teid: Teid,
+    },
+    /// A PDU session the AMF asked for went to the failed list, with this cause.
+    SessionFailed {
+        sa: IkeSaRef,
+        pdu_session_id: PduSessionId,
+        cause: Cause,
+    },
+    /// A PDU session set up earlier is released (by the AMF, the UE's context ending, or a
+    /// GTP-U Error Indication from the UPF).
+    SessionReleased {
+        sa: IkeSaRef,
+        pdu_session_id: PduSessionId,
+        dl_teid: Teid,
     },
     /// The UE context is gone. `registered` says whether it had reached
     /// [`Event::UeRegistered`] (then it counts as a release, else as a failure).

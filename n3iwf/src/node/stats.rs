@@ -116,6 +116,20 @@ pub struct Stats {
     pub ul_nas: u64,
     /// Downlink NAS messages relayed to the UE (EAP-5G and TCP).
     pub dl_nas: u64,
+    /// PDU sessions set up (in the setup list of a response).
+    pub sessions_set_up: u64,
+    /// PDU sessions put in the failed list of a response.
+    pub sessions_failed: u64,
+    /// PDU sessions released after being set up.
+    pub sessions_released: u64,
+    /// User-plane CREATE_CHILD_SAs asked of the engine.
+    pub child_sa_requests: u64,
+    /// User-plane CREATE_CHILD_SAs the UE refused or that failed.
+    pub child_sa_failures: u64,
+    /// User-plane Child SAs rekeyed.
+    pub child_sa_rekeys: u64,
+    /// GTP-U Error Indications from a UPF for one of our UL tunnels.
+    pub gtpu_error_indications: u64,
     /// Downlink NAS messages that waited in a queue.
     pub dl_nas_queued: u64,
     /// NAS NON DELIVERY INDICATIONs sent.
@@ -201,6 +215,13 @@ impl Default for Stats {
             eap_duplicates: 0,
             ul_nas: 0,
             dl_nas: 0,
+            sessions_set_up: 0,
+            sessions_failed: 0,
+            sessions_released: 0,
+            child_sa_requests: 0,
+            child_sa_failures: 0,
+            child_sa_rekeys: 0,
+            gtpu_error_indications: 0,
             dl_nas_queued: 0,
             dl_nas_not_delivered: 0,
             nas_tcp_refused: 0,

@@ -6,17 +6,16 @@
 use super::eap::release_request;
 use super::nas_tcp::{DlQueue, not_delivered, queue_or_refuse};
 use super::{
-    AwaitSignalling, Closing, ContextSetup, NasLink, NgIds, Relay, RelayLink, RelayPhase, Step,
-    UeCommon, UeState, location,
+    AwaitSignalling, Closing, ContextSetup, NasLink, NgIds, ProcedureKind, Relay, RelayLink,
+    RelayPhase, Step, UeCommon, UeState, location,
 };
 use crate::ids::PduSessionId;
 use crate::ngap::{
     AmfUeNgapId, Cause, CriticalityDiagnostics, InitialContextSetupFailure,
-    InitialContextSetupRequest, InitialContextSetupResponse, MiscCause,
-    PduSessionResourceReleaseCommand, PduSessionResourceReleaseResponse,
-    PduSessionResourceSetupRequest, PduSessionResourceSetupResponse, PduSessionTransfer,
-    ProtocolCause, RadioNetworkCause, UeContextReleaseComplete, release_response_transfer,
-    setup_unsuccessful_transfer,
+    InitialContextSetupRequest, InitialContextSetupResponse, PduSessionResourceReleaseCommand,
+    PduSessionResourceReleaseResponse, PduSessionResourceSetupRequest,
+    PduSessionResourceSetupResponse, PduSessionTransfer, ProtocolCause, RadioNetworkCause,
+    UeContextReleaseComplete, release_response_transfer, setup_unsuccessful_transfer,
 };
 use crate::node::{Ctx, EapAnswer, EndCause};
 
@@ -99,8 +98,9 @@ impl UeState {
         }
     }
 
-    /// PDU SESSION RESOURCE SETUP REQUEST: this version sets up no user plane, so every session
-    /// is answered as not set up, and the NAS PDU is relayed.
+    /// PDU SESSION RESOURCE SETUP REQUEST: a registered UE's sessions are admitted and their
+    /// Child SAs asked for; the response waits for them (see `sessions`). A UE not registered
+    /// yet cannot carry user plane: every session fails. The NAS PDU is relayed either way.
     pub(crate) fn on_session_setup(
         self,
         common: &mut UeCommon,
@@ -110,22 +110,42 @@ impl UeState {
         let Some(ng) = self.ng() else {
             return Step::Next(self);
         };
-        let sessions: Vec<_> = request.sessions.iter().map(|s| s.pdu_session_id).collect();
-        let response = PduSessionResourceSetupResponse {
-            ids: ng.ids,
-            setup: Vec::new(),
-            failed: not_set_up(&sessions),
-            diagnostics: None,
+        let PduSessionResourceSetupRequest {
+            sessions, nas_pdu, ..
+        } = request;
+        let state = match self {
+            Self::Established(e) => {
+                common.sessions.admit(
+                    common.id,
+                    e.sa,
+                    ProcedureKind::SessionSetup,
+                    ng,
+                    sessions,
+                    ctx,
+                );
+                Self::Established(e.drive(common, ctx))
+            }
+            other => {
+                let ids: Vec<_> = sessions.iter().map(|s| s.pdu_session_id).collect();
+                let response = PduSessionResourceSetupResponse {
+                    ids: ng.ids,
+                    setup: Vec::new(),
+                    failed: not_set_up(&ids, protocol_state_cause()),
+                    diagnostics: None,
+                };
+                ctx.send_ngap(ng.amf, ng.stream, response);
+                other
+            }
         };
-        ctx.send_ngap(ng.amf, ng.stream, response);
-        match request.nas_pdu {
-            Some(nas) => self.on_downlink_nas(common, ng.ids.amf, nas, ctx),
-            None => Step::Next(self),
+        match nas_pdu {
+            Some(nas) => state.on_downlink_nas(common, ng.ids.amf, nas, ctx),
+            None => Step::Next(state),
         }
     }
 
-    /// PDU SESSION RESOURCE RELEASE COMMAND: nothing is set up, so each session is released at
-    /// once; the NAS PDU is relayed.
+    /// PDU SESSION RESOURCE RELEASE COMMAND: each session's Child SA is deleted and its user
+    /// plane removed; every session named is in the released list (one the UE does not have is
+    /// released already). The NAS PDU is relayed.
     pub(crate) fn on_session_release(
         self,
         common: &mut UeCommon,
@@ -134,6 +154,15 @@ impl UeState {
     ) -> Step {
         let Some(ng) = self.ng() else {
             return Step::Next(self);
+        };
+        let state = match self {
+            Self::Established(e) => {
+                for s in &command.sessions {
+                    e.release_session(common, s.pdu_session_id, ctx);
+                }
+                Self::Established(e.drive(common, ctx))
+            }
+            other => other,
         };
         let released = command
             .sessions
@@ -153,8 +182,8 @@ impl UeState {
         };
         ctx.send_ngap(ng.amf, ng.stream, response);
         match command.nas_pdu {
-            Some(nas) => self.on_downlink_nas(common, ng.ids.amf, nas, ctx),
-            None => Step::Next(self),
+            Some(nas) => state.on_downlink_nas(common, ng.ids.amf, nas, ctx),
+            None => Step::Next(state),
         }
     }
 
@@ -225,11 +254,7 @@ impl Relay {
             key: request.security_key,
             inner,
             nas_pdu: request.nas_pdu,
-            sessions: request
-                .pdu_sessions
-                .iter()
-                .map(|s| s.pdu_session_id)
-                .collect(),
+            sessions: request.pdu_sessions,
         };
         match self.phase {
             RelayPhase::AwaitFirstAnswer(held) | RelayPhase::Held(held, _) => {
@@ -294,12 +319,12 @@ impl Relay {
 }
 
 impl AwaitSignalling {
-    /// INITIAL CONTEXT SETUP RESPONSE, with the sessions the request asked for as not set up.
+    /// INITIAL CONTEXT SETUP RESPONSE of a request without PDU sessions.
     pub(crate) fn respond(&self, ctx: &mut Ctx<'_>) {
         let response = InitialContextSetupResponse {
             ids: self.ng.ids,
             setup: Vec::new(),
-            failed: not_set_up(&self.sessions),
+            failed: Vec::new(),
             diagnostics: None,
         };
         ctx.send_ngap(self.ng.amf, self.ng.stream, response);
@@ -347,9 +372,8 @@ pub(crate) fn clear_ngap(common: &mut UeCommon) {
     common.keys.amf_ue = None;
 }
 
-/// The failed list of a response for sessions this version does not set up.
-fn not_set_up(sessions: &[PduSessionId]) -> Vec<PduSessionTransfer> {
-    let cause = Cause::Misc(MiscCause::UNSPECIFIED);
+/// The failed list of a response for sessions that cannot be set up in the UE's state.
+fn not_set_up(sessions: &[PduSessionId], cause: Cause) -> Vec<PduSessionTransfer> {
     sessions
         .iter()
         .filter_map(|id| {

@@ -4,17 +4,23 @@
 use super::downlink::{clear_ngap, refuse};
 use super::eap::{ngran_reason, release_request, ue_lost};
 use super::nas_tcp::not_delivered;
-use super::{Closing, Established, NasLink, Relay, RelayPhase, Step, UeCommon, UeState};
+use super::{
+    Closing, Established, NasLink, ProcedureKind, Relay, RelayPhase, Step, UeCommon, UeState,
+};
 use crate::ngap::{Cause, RadioNetworkCause};
 use crate::node::{Ctx, EapAnswer, EndCause, Event, IkeSaGone, IkeSaRef};
 
 impl UeState {
-    /// The signalling SA is up (the final IKE_AUTH completed): INITIAL CONTEXT SETUP RESPONSE.
+    /// The signalling SA is up (the final IKE_AUTH completed): INITIAL CONTEXT SETUP RESPONSE,
+    /// at once without PDU sessions, else once their Child SAs are settled.
     pub(crate) fn on_signalling_up(self, common: &mut UeCommon, ctx: &mut Ctx<'_>) -> Step {
-        let Self::AwaitSignalling(s) = self else {
+        let Self::AwaitSignalling(mut s) = self else {
             return Step::Next(self);
         };
-        s.respond(ctx);
+        let sessions = std::mem::take(&mut s.sessions);
+        if sessions.is_empty() {
+            s.respond(ctx);
+        }
         common.timings.signalling_up = Some(ctx.now);
         common.registered = true;
         ctx.stats.registrations += 1;
@@ -23,11 +29,35 @@ impl UeState {
             ran_ue_ngap_id: s.ng.ids.ran,
             inner_address: s.inner,
         });
-        Step::Next(Self::Established(Established {
+        let established = Established {
             sa: s.sa,
             ng: s.ng,
             nas: NasLink::Waiting(s.dl),
-        }))
+        };
+        if sessions.is_empty() {
+            return Step::Next(Self::Established(established));
+        }
+        let kind = ProcedureKind::ContextSetup;
+        common
+            .sessions
+            .admit(common.id, s.sa, kind, s.ng, sessions, ctx);
+        Step::Next(Self::Established(established.drive(common, ctx)))
+    }
+
+    /// The IKE SA was rekeyed: the state goes by the successor, so that what it sends later
+    /// (EAP answers, Child SA requests, the IKE SA's deletion) names the SA that exists.
+    pub(crate) fn on_ike_rekeyed(mut self, common: &mut UeCommon, new: IkeSaRef) -> Step {
+        common.keys.sa = Some(new);
+        common.ike_sa = new;
+        match &mut self {
+            Self::AwaitRegistration(s) => s.sa = new,
+            Self::Relay(r) => r.link.sa = new,
+            Self::AwaitSignalling(s) => s.sa = new,
+            Self::Established(e) => e.sa = new,
+            Self::Closing(c) => c.sa = new,
+            Self::Releasing(_) => {}
+        }
+        Step::Next(self)
     }
 
     /// The engine reports the IKE SA gone: release the NGAP context, or end.

@@ -22,18 +22,19 @@ mod downlink;
 mod eap;
 mod lifecycle;
 mod nas_tcp;
+mod sessions;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::ids::PduSessionId;
-use crate::ngap::{AmfUeNgapId, RanUeNgapId, SecurityKey, UeNgapIds};
+use crate::ngap::{AmfUeNgapId, PduSessionSetupItem, RanUeNgapId, SecurityKey, UeNgapIds};
 use crate::node::{AmfRef, EndCause, IkeSaRef, NasConnId, StreamId, UeId};
 use crate::wire::eap5g::EapIdentifier;
 use crate::wire::nas_envelope::NasEnvelopeReader;
 
 pub(crate) use downlink::ContextSetupFailure;
 pub(crate) use nas_tcp::DlQueue;
+pub(crate) use sessions::{ProcedureKind, Sessions};
 
 /// A UE context.
 pub(crate) struct Ue {
@@ -55,6 +56,8 @@ pub(crate) struct UeCommon {
     pub(crate) timings: Timings,
     /// INITIAL CONTEXT SETUP RESPONSE went out.
     pub(crate) registered: bool,
+    /// The PDU sessions; only a registered UE ([`Established`]) has any.
+    pub(crate) sessions: Sessions,
     next_eap_id: u8,
 }
 
@@ -157,8 +160,8 @@ pub(crate) struct ContextSetup {
     pub(crate) inner: Ipv4Addr,
     /// A NAS PDU inside the request (some AMFs send REGISTRATION ACCEPT there).
     pub(crate) nas_pdu: Option<Vec<u8>>,
-    /// PDU sessions the request asked for; this version answers them as not set up.
-    pub(crate) sessions: Vec<PduSessionId>,
+    /// PDU sessions the request asked for, set up once the signalling SA is.
+    pub(crate) sessions: Vec<PduSessionSetupItem>,
 }
 
 /// The NGAP names of a UE whose AMF UE NGAP ID is known.
@@ -177,7 +180,7 @@ pub(crate) struct AwaitSignalling {
     /// Downlink NAS for after the TCP connection, starting with any NAS PDU of the context
     /// setup.
     pub(crate) dl: DlQueue,
-    pub(crate) sessions: Vec<PduSessionId>,
+    pub(crate) sessions: Vec<PduSessionSetupItem>,
     pub(crate) deadline: Instant,
 }
 
@@ -235,6 +238,7 @@ impl UeCommon {
                 nas_tcp_ready: None,
             },
             registered: false,
+            sessions: Sessions::default(),
             // Identifiers only need to differ from the previous request's (RFC 3748 §4.1).
             next_eap_id: id.0 as u8,
         }

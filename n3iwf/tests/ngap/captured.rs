@@ -93,3 +93,51 @@ fn open5gs_error_indication() {
     let cause = Cause::RadioNetwork(RadioNetworkCause::UNKNOWN_LOCAL_UE_NGAP_ID);
     assert_eq!(indication.cause, Some(cause));
 }
+
+/// free5GC's SMF asks for an IPv4 session of one QoS flow (5QI 9, ARP 8) towards its UPF.
+#[test]
+fn free5gc_setup_request_transfer_decodes() {
+    use std::net::Ipv4Addr;
+
+    use n3iwf::ids::{FiveQi, Teid};
+    use n3iwf::ngap::{
+        PduSessionResourceSetupRequestTransfer, PduSessionType, QosCharacteristics, SessionAmbr,
+        TransportAddress,
+    };
+
+    let NgapMessage::PduSessionResourceSetupRequest(request) =
+        decode("PDUSessionResourceSetupRequest-7")
+    else {
+        panic!("not a PDU SESSION RESOURCE SETUP REQUEST");
+    };
+    let transfer =
+        PduSessionResourceSetupRequestTransfer::decode(&request.sessions[0].transfer).unwrap();
+    assert_eq!(
+        transfer.ul_tunnel.address,
+        TransportAddress::V4(Ipv4Addr::new(127, 0, 0, 8))
+    );
+    assert_eq!(transfer.ul_tunnel.teid, Teid(10));
+    assert_eq!(transfer.session_type, PduSessionType::Ipv4);
+    assert_eq!(transfer.qos_flows.len(), 1);
+    assert_eq!(transfer.qos_flows[0].qfi.value(), 1);
+    assert_eq!(
+        transfer.qos_flows[0].characteristics,
+        QosCharacteristics::NonDynamic { five_qi: FiveQi(9) }
+    );
+    assert_eq!(transfer.qos_flows[0].arp.priority_level, 8);
+    assert_eq!(
+        transfer.session_ambr,
+        Some(SessionAmbr {
+            downlink: 1_000_000_000,
+            uplink: 1_000_000_000
+        })
+    );
+    // free5GC also sends Additional UL NG-U UP TNL Information (a second tunnel, for dual
+    // connectivity), which an N3IWF has no use for: the re-encoding is the rest, as it was.
+    let again = transfer.encode().unwrap();
+    assert_eq!(
+        PduSessionResourceSetupRequestTransfer::decode(&again),
+        Ok(transfer)
+    );
+    assert_eq!(again.len() + 14, request.sessions[0].transfer.len());
+}

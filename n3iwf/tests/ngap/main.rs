@@ -9,4 +9,5 @@ mod layouts;
 mod pycrate;
 mod round_trip;
 mod samples;
+mod transfers;
 mod vectors;

@@ -28,6 +28,9 @@ fn guami(region: u8) -> Guami {
     }
 }
 
+/// Our N3 address in the tests: the DL end of every GTP-U tunnel.
+pub(crate) const N3_ADDRESS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 200);
+
 pub(crate) fn config(amfs: usize) -> N3iwfConfig {
     N3iwfConfig {
         global_id: GlobalN3iwfId {
@@ -54,6 +57,8 @@ pub(crate) fn config(amfs: usize) -> N3iwfConfig {
         },
         nas_address: Ipv4Addr::new(10, 0, 0, 1),
         nas_tcp_port: 20_000,
+        up_address: None,
+        n3_address: Some(IpAddr::V4(N3_ADDRESS)),
         timers: GuardTimers::default(),
         limits: Limits::default(),
     }
@@ -67,8 +72,13 @@ pub(crate) struct Node {
 impl Node {
     /// Two AMFs: region 1 with capacity 10, region 2 with capacity 200, both serving the PLMN.
     pub(crate) fn two_amfs() -> Self {
+        Self::two_amfs_with(config(2))
+    }
+
+    /// The same two AMFs, with `config` (of two AMFs) otherwise.
+    pub(crate) fn two_amfs_with(config: N3iwfConfig) -> Self {
         let mut node = Self {
-            n3iwf: N3iwf::new(config(2)).unwrap(),
+            n3iwf: N3iwf::new(config).unwrap(),
             now: Instant::now(),
         };
         for (amf, region, capacity) in [(0, 1, 10), (1, 2, 200)] {

@@ -6,4 +6,5 @@
 
 mod amf_selection;
 mod config;
+mod sessions;
 mod ue_flows;

@@ -11,6 +11,9 @@ decoder independent of ours.
     ngap_vectors.py check FILE       FILE has lines "<name> <hex>" (our encodings): decode each
                                      with pycrate, compare with the value here, and check that
                                      pycrate encodes it back to the same octets
+    ngap_vectors.py check-transfers FILE
+                                     the same for the transfers of TRANSFER_VALUES, each decoded
+                                     as its own type (NGAP_IEs.<type>)
 """
 
 import sys
@@ -105,6 +108,117 @@ RELEASE_COMMAND_TRANSFER = (
     {"cause": ("nas", "normal-release")},
 )
 RELEASE_RESPONSE_TRANSFER = ("PDUSessionResourceReleaseResponseTransfer", {})
+
+
+# The transfers n3iwf/tests/ngap/transfers.rs builds with every field the facade has: a dual-stack
+# UPF tunnel, a non-GBR flow and a dynamic GBR one, session AMBR, security indication, network
+# instance; and the response with two QoS flows and the security result.
+# 192.0.2.1 then 2001:db8::1: 160 bits (TS 38.413 clause 9.3.2.4)
+UPF_DUAL = (int.from_bytes(bytes.fromhex("c0000201" "20010db8" + "00" * 11 + "01"), "big"), 160)
+FULL_SETUP_REQUEST_TRANSFER = {
+    "protocolIEs": [
+        {
+            "id": 130,
+            "criticality": "reject",
+            "value": (
+                "PDUSessionAggregateMaximumBitRate",
+                {
+                    "pDUSessionAggregateMaximumBitRateDL": 100_000_000,
+                    "pDUSessionAggregateMaximumBitRateUL": 50_000_000,
+                },
+            ),
+        },
+        {
+            "id": 139,
+            "criticality": "reject",
+            "value": (
+                "UPTransportLayerInformation",
+                ("gTPTunnel", {"transportLayerAddress": UPF_DUAL, "gTP-TEID": b"\xde\xad\xbe\xef"}),
+            ),
+        },
+        {"id": 134, "criticality": "reject", "value": ("PDUSessionType", "ipv4v6")},
+        {
+            "id": 138,
+            "criticality": "reject",
+            "value": (
+                "SecurityIndication",
+                {
+                    "integrityProtectionIndication": "required",
+                    "confidentialityProtectionIndication": "preferred",
+                },
+            ),
+        },
+        {"id": 129, "criticality": "reject", "value": ("NetworkInstance", 256)},
+        {
+            "id": 136,
+            "criticality": "reject",
+            "value": (
+                "QosFlowSetupRequestList",
+                [
+                    {
+                        "qosFlowIdentifier": 1,
+                        "qosFlowLevelQosParameters": {
+                            "qosCharacteristics": ("nonDynamic5QI", {"fiveQI": 9}),
+                            "allocationAndRetentionPriority": {
+                                "priorityLevelARP": 8,
+                                "pre-emptionCapability": "shall-not-trigger-pre-emption",
+                                "pre-emptionVulnerability": "not-pre-emptable",
+                            },
+                        },
+                    },
+                    {
+                        "qosFlowIdentifier": 5,
+                        "qosFlowLevelQosParameters": {
+                            "qosCharacteristics": (
+                                "dynamic5QI",
+                                {
+                                    "priorityLevelQos": 20,
+                                    "packetDelayBudget": 200,
+                                    "packetErrorRate": {"pERScalar": 1, "pERExponent": 2},
+                                    "fiveQI": 1,
+                                },
+                            ),
+                            "allocationAndRetentionPriority": {
+                                "priorityLevelARP": 2,
+                                "pre-emptionCapability": "may-trigger-pre-emption",
+                                "pre-emptionVulnerability": "pre-emptable",
+                            },
+                            "gBR-QosInformation": {
+                                "maximumFlowBitRateDL": 2_000_000,
+                                "maximumFlowBitRateUL": 1_000_000,
+                                "guaranteedFlowBitRateDL": 128_000,
+                                "guaranteedFlowBitRateUL": 64_000,
+                            },
+                        },
+                    },
+                ],
+            ),
+        },
+    ]
+}
+FULL_SETUP_RESPONSE_TRANSFER = {
+    "dLQosFlowPerTNLInformation": {
+        "uPTransportLayerInformation": (
+            "gTPTunnel",
+            {"transportLayerAddress": (0xC0000202, 32), "gTP-TEID": b"\x00\x00\x01\x02"},
+        ),
+        "associatedQosFlowList": [{"qosFlowIdentifier": 1}, {"qosFlowIdentifier": 5}],
+    },
+    "securityResult": {
+        "integrityProtectionResult": "performed",
+        "confidentialityProtectionResult": "performed",
+    },
+}
+TRANSFER_VALUES = {
+    "setup_request_transfer": (
+        "PDUSessionResourceSetupRequestTransfer",
+        FULL_SETUP_REQUEST_TRANSFER,
+    ),
+    "setup_response_transfer": (
+        "PDUSessionResourceSetupResponseTransfer",
+        FULL_SETUP_RESPONSE_TRANSFER,
+    ),
+}
 
 
 def ie(ie_id, criticality, name, value):
@@ -604,20 +718,21 @@ def transfers():
         print(f"{name}: {obj.to_aper().hex()}")
 
 
-def check(path):
+def check(path, codec_of=lambda name: PDU, values=VALUES):
     failures = 0
     for line in open(path):
         name, octets = line.split()
         octets = bytes.fromhex(octets)
+        codec = codec_of(name)
         try:
-            PDU.from_aper(octets)
-            decoded, again = PDU.get_val(), PDU.to_aper()
+            codec.from_aper(octets)
+            decoded, again = codec.get_val(), codec.to_aper()
         except Exception as error:  # pycrate raises its own error types
             print(f"{name}: pycrate cannot decode: {error}")
             failures += 1
             continue
-        if decoded != VALUES[name]:
-            print(f"{name}: pycrate decodes\n  {decoded}\nwhere we meant\n  {VALUES[name]}")
+        if decoded != values[name]:
+            print(f"{name}: pycrate decodes\n  {decoded}\nwhere we meant\n  {values[name]}")
             failures += 1
         elif again != octets:
             print(f"{name}: pycrate encodes the same value as {again.hex()}")
@@ -635,5 +750,9 @@ if __name__ == "__main__":
         transfers()
     elif command == "check" and len(sys.argv) == 3:
         sys.exit(1 if check(sys.argv[2]) else 0)
+    elif command == "check-transfers" and len(sys.argv) == 3:
+        codec_of = lambda name: getattr(IES, TRANSFER_VALUES[name][0])
+        values = {name: value for name, (_, value) in TRANSFER_VALUES.items()}
+        sys.exit(1 if check(sys.argv[2], codec_of, values) else 0)
     else:
         sys.exit(__doc__)

@@ -162,6 +162,8 @@ impl Validator<'_> {
             inner_pool: inner_pool?,
             nas_address: nas_address?,
             nas_tcp_port: u16::try_from(nas_tcp_port).ok()?,
+            up_address: None,
+            n3_address: None,
             timers,
             limits,
         })

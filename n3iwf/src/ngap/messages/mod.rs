@@ -5,6 +5,7 @@ mod amf;
 mod context;
 mod error_indication;
 mod nas;
+mod notify;
 mod pdu_session;
 mod release;
 mod reset;
@@ -21,6 +22,7 @@ pub use error_indication::ErrorIndication;
 pub use nas::{
     DownlinkNasTransport, InitialUeMessage, NasNonDeliveryIndication, UplinkNasTransport,
 };
+pub use notify::PduSessionResourceNotify;
 pub use pdu_session::{
     PduSessionResourceReleaseCommand, PduSessionResourceReleaseResponse,
     PduSessionResourceSetupRequest, PduSessionResourceSetupResponse,
@@ -282,6 +284,7 @@ procedure_codes! {
     PduSessionResourceReleaseResponse = 28,
     PduSessionResourceSetupRequest = 29,
     PduSessionResourceSetupResponse = 29,
+    PduSessionResourceNotify = 30,
     UeContextReleaseCommand = 41,
     UeContextReleaseComplete = 41,
     UeContextReleaseRequest = 42,
