@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::auth_reply::{MAX_STATUS_NOTIFIES, MAX_STATUS_NOTIFY_DATA};
 use crate::event::SaId;
 use crate::wire::EspSpi;
 
@@ -22,6 +23,20 @@ pub enum CommandError {
     SpiTaken(EspSpi),
     /// The SPI was not reserved.
     NotReserved(EspSpi),
+    /// A [`ChildRequest`](crate::ChildRequest)'s selectors: none, more than
+    /// [`MAX_REQUEST_SELECTORS`](crate::MAX_REQUEST_SELECTORS), mixed families, or wider than
+    /// its template's.
+    BadSelectors(&'static str),
+    /// More status notifies than [`MAX_STATUS_NOTIFIES`](crate::MAX_STATUS_NOTIFIES).
+    TooManyNotifies(usize),
+    /// A notify type outside the private-use status range (40960-65535).
+    NotifyNotPrivate(u16),
+    /// Notify data longer than [`MAX_STATUS_NOTIFY_DATA`](crate::MAX_STATUS_NOTIFY_DATA).
+    NotifyTooLarge { notify_type: u16, len: usize },
+    /// The IKE SA already holds
+    /// [`MAX_PENDING_CHILD_REQUESTS`](crate::MAX_PENDING_CHILD_REQUESTS) new Child SAs queued or
+    /// in flight.
+    TooManyChildRequests(SaId),
 }
 
 impl fmt::Display for CommandError {
@@ -35,6 +50,25 @@ impl fmt::Display for CommandError {
             Self::ReservedSpi(spi) => write!(f, "SPI {spi} is reserved (0-255)"),
             Self::SpiTaken(spi) => write!(f, "SPI {spi} is in use"),
             Self::NotReserved(spi) => write!(f, "SPI {spi} was not reserved"),
+            Self::BadSelectors(why) => write!(f, "traffic selectors: {why}"),
+            Self::TooManyNotifies(n) => {
+                write!(f, "{n} status notifies (at most {MAX_STATUS_NOTIFIES})")
+            }
+            Self::NotifyNotPrivate(t) => {
+                write!(
+                    f,
+                    "notify type {t} is not a private-use status type (40960-65535)"
+                )
+            }
+            Self::NotifyTooLarge { notify_type, len } => {
+                write!(
+                    f,
+                    "notify {notify_type} carries {len} octets (at most {MAX_STATUS_NOTIFY_DATA})"
+                )
+            }
+            Self::TooManyChildRequests(sa) => {
+                write!(f, "IKE SA {sa} has too many Child SAs queued")
+            }
         }
     }
 }

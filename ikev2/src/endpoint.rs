@@ -15,14 +15,17 @@ use std::time::{Duration, Instant};
 use ipsec_crypto::{CryptoProvider, SecretBytes};
 
 use crate::cert::WallClock;
+use crate::child_request::ChildRequest;
 use crate::command_error::CommandError;
-use crate::config::{ConnectionConfig, EndpointConfig};
+use crate::config::{ChildConfig, ConnectionConfig, EndpointConfig};
 use crate::cookie::{CookieInput, CookieJar};
 use crate::error::Error;
 use crate::event::{Event, SaId, SaSnapshot};
 use crate::half_open::{HalfOpen, Refusal, source_key};
 use crate::sa::reject_init;
-use crate::sa::{Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes};
+use crate::sa::{
+    ChildAsk, Ctx, EapStep, IkeSa, InitReject, RespondInit, Task, find_notify, random_bytes,
+};
 use crate::spi_book::SpiBook;
 use crate::stats::Stats;
 use crate::wire::{EspSpi, ExchangeType, Header, IkeSpi, Message, NotifyType, Payload};
@@ -543,6 +546,11 @@ impl Endpoint {
             let live = sa.inbound_spis();
             self.spis.reconcile(own, &live, now);
             self.sas.insert(own, Box::new(sa));
+            let mut ctx = ctx!(self);
+            if let Some(sa) = self.sas.get_mut(&own) {
+                sa.resume_tasks(now, &mut ctx);
+            }
+            self.spis.claim(Some(own), now);
             self.schedule(own);
         }
     }
@@ -598,18 +606,90 @@ impl Endpoint {
         })
     }
 
-    /// Creates another Child SA from the connection's template `name` (RFC 7296 §1.3.1).
+    /// Creates another Child SA from the connection's template `name` (RFC 7296 §1.3.1), with
+    /// the template's selectors. The outcome is [`Event::ChildSaEstablished`] or
+    /// [`Event::ChildSaFailed`] (with no tag). While one from the same template is pending,
+    /// another call adds nothing.
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSa`], [`CommandError::UnknownChildTemplate`], and
+    /// [`CommandError::TooManyChildRequests`].
     pub fn create_child(&mut self, now: Instant, sa: SaId, name: &str) -> Result<(), CommandError> {
-        let Some(config) = self
-            .sas
-            .get(&sa.0)
-            .and_then(|s| s.conn.children.iter().position(|c| c.name == name))
-        else {
-            return Err(self.missing_template(sa, name));
+        let sa = self.current(sa);
+        let (config, template) = self.template(sa, name)?;
+        let ask = ChildAsk {
+            config,
+            local_ts: template.local_ts.clone(),
+            remote_ts: template.remote_ts.clone(),
+            notifies: Vec::new(),
+            tag: None,
         };
-        self.command(now, sa, |s, ctx| {
-            s.queue(now, Task::CreateChild { config }, ctx)
-        })
+        self.request_child(now, sa, ask)
+    }
+
+    /// Creates another Child SA from the template `request.template`, with the request's
+    /// traffic selectors and private-use status notifies, whoever started the IKE SA (as the
+    /// original responder our request carries I=0 and our own Message ID, RFC 7296 §2.2). The
+    /// outcome is [`Event::ChildSaEstablished`] whose [`ChildSa::tag`](crate::ChildSa::tag) is
+    /// `request.tag`, or [`Event::ChildSaFailed`] with that tag; a refusal with
+    /// TEMPORARY_FAILURE is retried a few times first. A request queued when the IKE SA is
+    /// rekeyed moves to the new one; a command naming the old one follows it. While a request
+    /// with the same tag is pending, another adds nothing.
+    ///
+    /// # Errors
+    /// An unknown SA or template; selectors that are empty, more than
+    /// [`MAX_REQUEST_SELECTORS`](crate::MAX_REQUEST_SELECTORS) or wider than the template's;
+    /// notifies outside the private-use status range, more than
+    /// [`MAX_STATUS_NOTIFIES`](crate::MAX_STATUS_NOTIFIES) or larger than
+    /// [`MAX_STATUS_NOTIFY_DATA`](crate::MAX_STATUS_NOTIFY_DATA); more than
+    /// [`MAX_PENDING_CHILD_REQUESTS`](crate::MAX_PENDING_CHILD_REQUESTS) pending. Nothing is
+    /// queued then.
+    pub fn create_child_with(
+        &mut self,
+        now: Instant,
+        sa: SaId,
+        request: ChildRequest,
+    ) -> Result<(), CommandError> {
+        let sa = self.current(sa);
+        let (config, template) = self.template(sa, &request.template)?;
+        request.check(template)?;
+        let ask = ChildAsk {
+            config,
+            local_ts: request.local_ts,
+            remote_ts: request.remote_ts,
+            notifies: request.notifies,
+            tag: Some(request.tag),
+        };
+        self.request_child(now, sa, ask)
+    }
+
+    fn request_child(&mut self, now: Instant, sa: SaId, ask: ChildAsk) -> Result<(), CommandError> {
+        let mut result = Ok(());
+        self.command(now, sa, |s, ctx| result = s.request_child(now, ask, ctx))?;
+        result
+    }
+
+    /// The IKE SA that now stands for `sa`: its successor if a rekey replaced it.
+    fn current(&self, mut sa: SaId) -> SaId {
+        // Each rekey adds one link; the old SAs go soon, so chains are short.
+        for _ in 0..8 {
+            match self.sas.get(&sa.0).and_then(|s| s.successor) {
+                Some(next) if self.sas.contains_key(&next.0) => sa = next,
+                _ => break,
+            }
+        }
+        sa
+    }
+
+    /// The index and template of the child `name` of the SA's connection.
+    fn template(&self, sa: SaId, name: &str) -> Result<(usize, &ChildConfig), CommandError> {
+        let s = self.sas.get(&sa.0).ok_or(CommandError::UnknownSa(sa))?;
+        (s.conn.children.iter().enumerate())
+            .find(|(_, c)| c.name == name)
+            .ok_or_else(|| CommandError::UnknownChildTemplate {
+                sa,
+                name: name.to_owned(),
+            })
     }
 
     /// The datapath reports a byte or packet lifetime: soft starts a rekey, hard deletes.
@@ -678,6 +758,12 @@ impl Endpoint {
         self.command(now, SaId(own), |s, ctx| s.send_invalid_spi(now, spi, ctx))
     }
 
+    /// Queues a new Child SA without the command's checks, for the engine's own tests.
+    #[cfg(test)]
+    pub(crate) fn request_child_unchecked(&mut self, now: Instant, sa: SaId, ask: ChildAsk) {
+        self.request_child(now, sa, ask).expect("queued");
+    }
+
     /// The SA with this id, for the engine's own tests.
     #[cfg(test)]
     pub(crate) fn sa_mut(&mut self, id: SaId) -> Option<&mut IkeSa> {
@@ -703,17 +789,6 @@ impl Endpoint {
             Ok(())
         } else {
             Err(CommandError::NotReserved(spi))
-        }
-    }
-
-    fn missing_template(&self, sa: SaId, name: &str) -> CommandError {
-        if self.sas.contains_key(&sa.0) {
-            CommandError::UnknownChildTemplate {
-                sa,
-                name: name.to_owned(),
-            }
-        } else {
-            CommandError::UnknownSa(sa)
         }
     }
 

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use ipsec_crypto::SecretBytes;
 
 use crate::auth_reply::{ConfigReply, StatusNotify};
+use crate::child_request::{ChildFailure, ChildTag};
 use crate::config::Identity;
 use crate::error::Error;
 use crate::proposal::Negotiated;
@@ -38,6 +39,16 @@ pub enum Event {
     /// replaces a rekeyed SA, the old one stays until its [`Event::ChildSaDeleted`] (make before
     /// break).
     ChildSaEstablished { sa: SaId, child: ChildSa },
+    /// A new Child SA that we asked for ([`Endpoint::create_child`](crate::Endpoint::create_child)
+    /// or [`Endpoint::create_child_with`](crate::Endpoint::create_child_with)) was not
+    /// created; nothing of it was installed. `tag` is the request's (`None` for a template
+    /// child), `name` its template.
+    ChildSaFailed {
+        sa: SaId,
+        tag: Option<ChildTag>,
+        name: String,
+        reason: ChildFailure,
+    },
     /// A Child SA is gone: remove it from the datapath.
     ChildSaDeleted {
         sa: SaId,
@@ -213,6 +224,15 @@ pub struct ChildSa {
     /// ESP in UDP on port 4500 (RFC 3948) because of a NAT or forced encapsulation; otherwise
     /// raw ESP (IP protocol 50).
     pub udp_encapsulation: bool,
+    /// The tag of the [`ChildRequest`](crate::ChildRequest) that created it, or of the Child
+    /// SA it rekeys (a successor keeps its owner).
+    pub tag: Option<ChildTag>,
+    /// Responder of a CREATE_CHILD_SA for a new Child SA: the private-use status notifies of
+    /// the request (such as 3GPP's 5G_QOS_INFO and UP_IP4_ADDRESS), in order, at most
+    /// [`MAX_STATUS_NOTIFIES`](crate::MAX_STATUS_NOTIFIES) of at most
+    /// [`MAX_STATUS_NOTIFY_DATA`](crate::MAX_STATUS_NOTIFY_DATA) octets; more are counted in
+    /// [`Stats::child_notifies_dropped`](crate::Stats) and dropped. Empty otherwise.
+    pub peer_notifies: Vec<StatusNotify>,
 }
 
 impl fmt::Debug for ChildSa {
@@ -228,6 +248,8 @@ impl fmt::Debug for ChildSa {
             .field("local", &self.local)
             .field("remote", &self.remote)
             .field("udp_encapsulation", &self.udp_encapsulation)
+            .field("tag", &self.tag)
+            .field("peer_notifies", &self.peer_notifies)
             .finish_non_exhaustive()
     }
 }
@@ -271,6 +293,8 @@ pub struct ChildSnapshot {
     pub proposal: String,
     pub local_ts: Vec<IpSelector>,
     pub remote_ts: Vec<IpSelector>,
+    /// See [`ChildSa::tag`].
+    pub tag: Option<ChildTag>,
 }
 
 /// IKE SA keys as Wireshark's `ikev2_decryption_table` wants them.

@@ -102,7 +102,8 @@ impl ProposalSpec {
         if spec.encr.is_empty() {
             return Err(err("no encryption algorithm"));
         }
-        if spec.encr.iter().any(|(e, _)| *e == EncrId::AES_CBC) && spec.integ.is_empty() {
+        // Never ESP without integrity: every cipher that is not an AEAD needs one.
+        if spec.encr.iter().any(|(e, _)| !is_aead(*e)) && spec.integ.is_empty() {
             return Err(err(
                 "a CBC cipher needs an integrity algorithm (e.g. sha256)",
             ));
@@ -743,5 +744,41 @@ mod tests {
         assert_eq!(n.integ, Some(IntegId::HMAC_SHA2_256_128));
         assert!(ProposalSpec::parse_esp("aes256-prfsha1").is_err());
         assert!(ProposalSpec::parse_ike("aes256-sha1-prfsha-modp2048").is_err());
+    }
+
+    #[test]
+    fn esp_without_integrity_is_never_agreed_in_either_role() {
+        for s in ["aes256", "aes128cbc", "aes256-esn", "aes256-x25519"] {
+            let e = ProposalSpec::parse_esp(s).expect_err(s);
+            assert!(e.reason.contains("integrity"), "{s}: {e}");
+        }
+        // A spec built past the parser, and the wire form of one: a CBC cipher with no INTEG
+        // transform, and with INTEG NONE.
+        let bare = ProposalSpec {
+            encr: vec![(EncrId::AES_CBC, Some(256))],
+            esn: vec![EsnId::NO_ESN],
+            ..ProposalSpec::default()
+        };
+        let mut with_none = bare.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]);
+        with_none
+            .transforms
+            .push(Transform::new(TransformType::INTEG, IntegId::NONE.0));
+        let cbc = ProposalSpec::parse_esp("aes256-sha256").expect("valid");
+        for offered in [
+            bare.to_wire(1, ProtocolId::ESP, vec![1, 2, 3, 4]),
+            with_none,
+        ] {
+            // Responder: neither our CBC spec nor a bare one selects it.
+            assert!(cbc.select(&offered, false).is_none());
+            assert!(bare.select(&offered, false).is_none());
+            // Initiator: an answer choosing it is not one we offered.
+            let specs = [cbc.clone(), bare.clone()];
+            assert!(Negotiated::from_response(&specs, &offered, false).is_none());
+        }
+        // With integrity it is agreed.
+        assert!(
+            cbc.select(&cbc.to_wire(1, ProtocolId::ESP, vec![]), false)
+                .is_some()
+        );
     }
 }

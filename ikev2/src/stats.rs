@@ -59,11 +59,14 @@ pub struct Stats {
     /// [`MAX_STATUS_NOTIFIES`](crate::MAX_STATUS_NOTIFIES) or
     /// [`MAX_STATUS_NOTIFY_DATA`](crate::MAX_STATUS_NOTIFY_DATA).
     pub auth_reply_notifies_dropped: u64,
+    /// Responder: private-use status notifies of a CREATE_CHILD_SA request for a new Child SA
+    /// dropped over the same bounds (the Child SA is still created).
+    pub child_notifies_dropped: u64,
 }
 
 impl Stats {
     /// Every counter with a stable snake_case name, for metrics and listings.
-    pub fn fields(&self) -> [(&'static str, u64); 26] {
+    pub fn fields(&self) -> [(&'static str, u64); 27] {
         [
             ("datagrams_received", self.datagrams_received),
             ("datagrams_sent", self.datagrams_sent),
@@ -94,6 +97,7 @@ impl Stats {
                 "auth_reply_notifies_dropped",
                 self.auth_reply_notifies_dropped,
             ),
+            ("child_notifies_dropped", self.child_notifies_dropped),
         ]
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use ipsec_crypto::{Prf, SecretBytes};
 
-use super::child::ChildRequest;
+use super::child::FirstChildOffer;
 use super::config_payload::cfg_request_ip4;
 use super::credentials::{certreq, find_auth, find_id, id_body, is_ike_fatal, own_certs};
 use super::eap::EapClient;
@@ -21,7 +21,7 @@ use crate::wire::{AuthPayload, ExchangeType, Identification, NotifyType, Payload
 
 /// Initiator state while IKE_AUTH is in flight (and, with EAP, between its exchanges).
 pub(crate) struct AuthSent {
-    pub(super) child: Option<ChildRequest>,
+    pub(super) child: Option<FirstChildOffer>,
     /// Keys from before the PPK was mixed in, kept for a responder that does not use it.
     pre_ppk: Option<PrePpkKeys>,
     /// EAP progress when we authenticate with EAP.
@@ -273,7 +273,7 @@ impl IkeSa {
         now: Instant,
         hs: Box<Handshake>,
         payloads: &[Payload],
-        child: Option<ChildRequest>,
+        child: Option<FirstChildOffer>,
         ctx: &mut Ctx<'_>,
     ) {
         self.report_auth_reply(payloads, ctx);

@@ -3,8 +3,11 @@
 
 use ipsec_crypto::SecretBytes;
 
+use super::new_child::RequestId;
 use super::state::Handshake;
 use super::{Ctx, IkeSa};
+use crate::auth_reply::StatusNotify;
+use crate::child_request::ChildTag;
 use crate::error::Error;
 use crate::event::ChildSa;
 use crate::keys::child_keymat;
@@ -13,7 +16,7 @@ use crate::ts::{all_within, narrow};
 use crate::wire::{EspSpi, IpSelector, NotifyType, Payload, Proposal, ProtocolId, TrafficSelector};
 
 /// What the initiator proposed for the first Child SA.
-pub(crate) struct ChildRequest {
+pub(crate) struct FirstChildOffer {
     child_index: usize,
     inbound_spi: EspSpi,
 }
@@ -27,6 +30,18 @@ pub(crate) struct ChildParams {
     pub(crate) local_ts: Vec<IpSelector>,
     pub(crate) remote_ts: Vec<IpSelector>,
     pub(crate) replaces: Option<EspSpi>,
+    /// Initiator of a new Child SA: the request it serves.
+    pub(crate) request: Option<RequestId>,
+    /// The owner's tag (a rekey inherits the old SA's when installed).
+    pub(crate) tag: Option<ChildTag>,
+    /// Responder of a new Child SA: the request's private-use status notifies.
+    pub(crate) peer_notifies: Vec<StatusNotify>,
+}
+
+/// Our side's and the peer's traffic selectors of an offer.
+pub(crate) struct Selectors {
+    pub(crate) local: Vec<IpSelector>,
+    pub(crate) remote: Vec<IpSelector>,
 }
 
 /// What a responder's [`IkeSa::select_child`] may choose from.
@@ -37,6 +52,9 @@ pub(crate) struct ChildWanted<'a> {
     pub(crate) with_ke: bool,
     /// The remote selectors must lie within this one (an application's narrowing).
     pub(crate) remote_limit: Option<&'a IpSelector>,
+    /// A rekey: the selectors of the SA it replaces, which bound the new one in place of the
+    /// template's (RFC 7296 §2.9.2; a peer cannot widen an SA by rekeying it).
+    pub(crate) keep: Option<&'a Selectors>,
 }
 
 /// The SA, TSi and TSr payloads that offer or answer a Child SA, in that order on the wire
@@ -67,12 +85,15 @@ pub(crate) struct ChildSeed<'a> {
 
 impl IkeSa {
     /// Initiator: SA, TSi and TSr payloads for the first child of the connection.
-    pub(super) fn child_request(&self, ctx: &mut Ctx<'_>) -> Option<(ChildRequest, Vec<Payload>)> {
+    pub(super) fn child_request(
+        &self,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(FirstChildOffer, Vec<Payload>)> {
         let child = self.conn.children.first()?;
         let inbound_spi = new_spi(ctx)?;
         let payloads = child_offer(child, inbound_spi, false).into_vec();
         Some((
-            ChildRequest {
+            FirstChildOffer {
                 child_index: 0,
                 inbound_spi,
             },
@@ -84,13 +105,19 @@ impl IkeSa {
     pub(super) fn child_from_response(
         &mut self,
         now: std::time::Instant,
-        req: ChildRequest,
+        req: FirstChildOffer,
         hs: &Handshake,
         payloads: &[Payload],
         ctx: &Ctx<'_>,
     ) -> Result<ChildSa, Error> {
+        let child =
+            (self.conn.children.get(req.child_index)).ok_or(Error::Internal("child config"))?;
+        let offered = Selectors {
+            local: child.local_ts.clone(),
+            remote: child.remote_ts.clone(),
+        };
         let params =
-            self.accept_child_answer(req.child_index, req.inbound_spi, None, false, payloads)?;
+            self.accept_child_answer(req.child_index, req.inbound_spi, &offered, false, payloads)?;
         let seed = ChildSeed {
             we_initiated: true,
             ni: &hs.ni,
@@ -102,12 +129,13 @@ impl IkeSa {
         self.install_child(now, params, seed, ctx)
     }
 
-    /// Initiator of an exchange: checks the responder's SA, TSi and TSr for a Child SA.
+    /// Initiator of an exchange: checks the responder's SA, TSi and TSr for a Child SA; the
+    /// selectors must lie within those `offered`.
     pub(super) fn accept_child_answer(
         &self,
         config: usize,
         inbound_spi: EspSpi,
-        replaces: Option<EspSpi>,
+        offered: &Selectors,
         with_ke: bool,
         payloads: &[Payload],
     ) -> Result<ChildParams, Error> {
@@ -134,8 +162,8 @@ impl IkeSa {
         let remote_ts = ip_selectors(tsr);
         if local_ts.is_empty()
             || remote_ts.is_empty()
-            || !all_within(&local_ts, &child.local_ts)
-            || !all_within(&remote_ts, &child.remote_ts)
+            || !all_within(&local_ts, &offered.local)
+            || !all_within(&remote_ts, &offered.remote)
         {
             return Err(Error::TsUnacceptable);
         }
@@ -146,7 +174,10 @@ impl IkeSa {
             outbound_spi,
             local_ts,
             remote_ts,
-            replaces,
+            replaces: None,
+            request: None,
+            tag: None,
+            peer_notifies: Vec::new(),
         })
     }
 
@@ -164,6 +195,7 @@ impl IkeSa {
             only: None,
             with_ke: false,
             remote_limit,
+            keep: None,
         };
         let (params, out) = self.select_child(payloads, wanted, ctx)?;
         let out = out.into_vec();
@@ -197,11 +229,15 @@ impl IkeSa {
             else {
                 continue;
             };
-            let mut remote_ts = narrow(tsi, &child.remote_ts);
+            let (allowed_local, allowed_remote) = match wanted.keep {
+                Some(old) => (&old.local, &old.remote),
+                None => (&child.local_ts, &child.remote_ts),
+            };
+            let mut remote_ts = narrow(tsi, allowed_remote);
             if let Some(limit) = wanted.remote_limit {
                 remote_ts = narrow(&wire_selectors(&remote_ts), std::slice::from_ref(limit));
             }
-            let local_ts = narrow(tsr, &child.local_ts);
+            let local_ts = narrow(tsr, allowed_local);
             if remote_ts.is_empty() || local_ts.is_empty() {
                 ts_failed = true;
                 continue;
@@ -221,6 +257,9 @@ impl IkeSa {
                 local_ts,
                 remote_ts,
                 replaces: None,
+                request: None,
+                tag: None,
+                peer_notifies: Vec::new(),
             };
             return Ok((params, out));
         }
@@ -243,6 +282,11 @@ impl IkeSa {
         let config = (self.conn.children.get(p.config)).ok_or(Error::Internal("child config"))?;
         let (rekey_at, expire_at) = super::children::deadlines(now, &config.lifetime, ctx.provider);
         let name = config.name.clone();
+        // A successor keeps its owner, whoever rekeyed it.
+        let tag = p.tag.or_else(|| {
+            let old = p.replaces?;
+            self.children.iter().find(|c| c.inbound_spi == old)?.tag
+        });
         // Most IKE SAs carry one Child SA: no spare capacity.
         self.children.reserve_exact(1);
         self.children.push(super::children::ChildEntry {
@@ -256,6 +300,7 @@ impl IkeSa {
             expire_at,
             rekeying: false,
             rekeyed_by_peer: None,
+            tag,
         });
         Ok(ChildSa {
             name,
@@ -271,6 +316,8 @@ impl IkeSa {
             local: self.local,
             remote: self.remote,
             udp_encapsulation: self.nat_detected(),
+            tag,
+            peer_notifies: p.peer_notifies,
         })
     }
 
@@ -320,7 +367,7 @@ fn choose_esp(
     })
 }
 
-fn wire_selectors(ts: &[IpSelector]) -> Vec<TrafficSelector> {
+pub(super) fn wire_selectors(ts: &[IpSelector]) -> Vec<TrafficSelector> {
     ts.iter().cloned().map(TrafficSelector::Ip).collect()
 }
 

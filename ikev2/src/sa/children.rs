@@ -24,6 +24,8 @@ pub(crate) struct ChildEntry {
     /// The peer rekeyed this SA: lowest nonce of its exchange and the new SA's inbound SPI, to
     /// resolve a simultaneous rekey (RFC 7296 §2.8.1).
     pub(crate) rekeyed_by_peer: Option<(Vec<u8>, EspSpi)>,
+    /// The owner's tag, kept by rekeys.
+    pub(crate) tag: Option<crate::child_request::ChildTag>,
 }
 
 /// Soft and hard deadlines for an SA created at `now`.

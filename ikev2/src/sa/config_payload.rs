@@ -88,7 +88,7 @@ impl IkeSa {
     /// carries a CP or private-use status notifies.
     pub(super) fn report_auth_reply(&self, payloads: &[Payload], ctx: &mut Ctx<'_>) {
         let config = read_config(payloads, ctx.stats);
-        let notifies = read_status_notifies(payloads, ctx.stats);
+        let notifies = read_status_notifies(payloads, &mut ctx.stats.auth_reply_notifies_dropped);
         if config.is_some() || !notifies.is_empty() {
             ctx.events.push_back(Event::AuthReply {
                 sa: self.id,
@@ -105,8 +105,18 @@ impl IkeSa {
 pub fn read_final_reply(payloads: &[Payload]) -> (Option<ConfigReply>, Vec<StatusNotify>, Stats) {
     let mut stats = Stats::default();
     let config = read_config(payloads, &mut stats);
-    let notifies = read_status_notifies(payloads, &mut stats);
+    let notifies = read_status_notifies(payloads, &mut stats.auth_reply_notifies_dropped);
     (config, notifies, stats)
+}
+
+/// The responder's reading of the status notifies of a CREATE_CHILD_SA request for a new Child
+/// SA ([`ChildSa::peer_notifies`](crate::ChildSa::peer_notifies)) and how many it dropped. For
+/// the fuzz target.
+#[cfg(fuzzing)]
+pub fn read_child_notifies(payloads: &[Payload]) -> (Vec<StatusNotify>, u64) {
+    let mut dropped = 0;
+    let kept = read_status_notifies(payloads, &mut dropped);
+    (kept, dropped)
 }
 
 /// The first CP of the response as a CFG_REPLY; a malformed one, and any further CP, is
@@ -156,8 +166,8 @@ fn parse_cfg_reply(cp: &Configuration) -> Option<ConfigReply> {
 }
 
 /// The private-use status notifies, in order, up to [`MAX_STATUS_NOTIFIES`] of at most
-/// [`MAX_STATUS_NOTIFY_DATA`] octets each; the rest are counted and dropped.
-fn read_status_notifies(payloads: &[Payload], stats: &mut Stats) -> Vec<StatusNotify> {
+/// [`MAX_STATUS_NOTIFY_DATA`] octets each; the rest are counted in `dropped` and dropped.
+pub(super) fn read_status_notifies(payloads: &[Payload], dropped: &mut u64) -> Vec<StatusNotify> {
     let mut kept = Vec::new();
     let private = payloads.iter().filter_map(|p| match p {
         Payload::Notify(n) if n.notify_type.0 >= crate::auth_reply::PRIVATE_STATUS_MIN => Some(n),
@@ -165,7 +175,7 @@ fn read_status_notifies(payloads: &[Payload], stats: &mut Stats) -> Vec<StatusNo
     });
     for n in private {
         if kept.len() >= MAX_STATUS_NOTIFIES || n.data.len() > MAX_STATUS_NOTIFY_DATA {
-            stats.auth_reply_notifies_dropped += 1;
+            *dropped += 1;
             continue;
         }
         kept.push(StatusNotify {
@@ -303,7 +313,10 @@ mod tests {
         let parsed = crate::wire::parse_payloads(first, &golden).expect("parses");
         let mut stats = Stats::default();
         assert_eq!(read_config(&parsed, &mut stats), reply.config);
-        assert_eq!(read_status_notifies(&parsed, &mut stats), reply.notifies);
+        assert_eq!(
+            read_status_notifies(&parsed, &mut stats.auth_reply_notifies_dropped),
+            reply.notifies
+        );
         assert_eq!(stats, Stats::default());
     }
 }

@@ -208,6 +208,8 @@ impl IkeSa {
     /// rekey deletes the old IKE SA (RFC 7296 §2.8).
     pub(super) fn adopt_rekeyed(&mut self, mut new: Self, delete_old: bool, ctx: &mut Ctx<'_>) {
         new.children = std::mem::take(&mut self.children);
+        self.hand_over_child_work(&mut new);
+        self.successor = Some(new.id);
         ctx.events.push_back(Event::IkeSaRekeyed {
             old: self.id,
             new: new.id,

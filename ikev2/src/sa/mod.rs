@@ -14,7 +14,7 @@ mod child;
 mod children;
 mod config_payload;
 #[cfg(fuzzing)]
-pub use config_payload::read_final_reply;
+pub use config_payload::{read_child_notifies, read_final_reply};
 mod create_child;
 mod credentials;
 mod dispatch;
@@ -27,6 +27,7 @@ mod intermediate;
 mod memory;
 mod message;
 mod nat;
+mod new_child;
 mod ppk;
 mod ppk_child;
 mod reject;
@@ -55,6 +56,7 @@ use crate::wire::{
 pub use eap::EapStep;
 pub(crate) use init::reject_init;
 pub(crate) use init_answer::{InitReject, RespondInit};
+pub(crate) use new_child::ChildAsk;
 pub(crate) use reject::cookie_demanded;
 pub(crate) use tasks::Task;
 
@@ -145,6 +147,12 @@ pub(crate) struct IkeSa {
     children: Vec<ChildEntry>,
     tasks: VecDeque<Task>,
     active: Option<Active>,
+    /// The new Child SAs we asked for, until their outcome (`new_child.rs`).
+    child_requests: Vec<new_child::PendingChild>,
+    /// The id of the next one.
+    next_child_request: u32,
+    /// Once rekeyed: the IKE SA that replaced this one (commands for new Child SAs follow it).
+    pub(crate) successor: Option<SaId>,
     /// Responder: the peer's CREATE_CHILD_SA exchange waiting for its next IKE_FOLLOWUP_KE.
     followup: Option<Box<Agreement>>,
     /// Responder: the CREATE_CHILD_SA request waiting for an external PPK (RFC 9867).
@@ -202,6 +210,9 @@ impl IkeSa {
             failed: false,
             children: Vec::new(),
             tasks: VecDeque::new(),
+            child_requests: Vec::new(),
+            next_child_request: 0,
+            successor: None,
             active: None,
             followup: None,
             parked_cc: None,
@@ -310,6 +321,11 @@ impl IkeSa {
         self.failed = true;
         tracing::info!(sa = %self.id, %error, "IKE SA failed");
         self.note_auth_failure(&error, ctx);
+        let pending = match error {
+            Error::Timeout => crate::ChildFailure::Timeout,
+            _ => crate::ChildFailure::IkeSaClosed(CloseReason::Failed),
+        };
+        self.fail_child_requests(&pending, ctx);
         self.close(CloseReason::Failed, ctx);
         ctx.stats.ike_sas_failed += 1;
         ctx.events
@@ -405,3 +421,6 @@ mod tests;
 
 #[cfg(test)]
 mod cfg_request_tests;
+
+#[cfg(test)]
+mod new_child_tests;

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::create_child::{CcKind, FollowupSent, RequestSent};
+use super::new_child::RequestId;
 use super::{Ctx, IkeSa, State};
 use crate::event::{CloseReason, Event};
 use crate::wire::EspSpi;
@@ -12,7 +13,7 @@ use crate::wire::EspSpi;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Task {
     CreateChild {
-        config: usize,
+        request: RequestId,
     },
     RekeyChild {
         inbound_spi: EspSpi,
@@ -25,6 +26,16 @@ pub(crate) enum Task {
     Dpd,
     /// An INFORMATIONAL with the queued notifies (INVALID_SPI).
     Notify,
+}
+
+impl Task {
+    /// Work on Child SAs, which moves with them to the IKE SA that a rekey creates.
+    pub(super) fn is_child_work(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateChild { .. } | Self::RekeyChild { .. } | Self::DeleteChild { .. }
+        )
+    }
 }
 
 /// Our exchange in flight on an established SA.
@@ -62,6 +73,11 @@ impl IkeSa {
         self.kick(now, ctx);
     }
 
+    /// Starts queued work (an IKE SA that a rekey created, with the work it took over).
+    pub(crate) fn resume_tasks(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        self.kick(now, ctx);
+    }
+
     /// Starts the next queued task when the SA is idle.
     pub(super) fn kick(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
         // A request parked for its PPK (ppk_child.rs) holds the SA's one PPK request slot.
@@ -79,7 +95,14 @@ impl IkeSa {
 
     fn start_task(&mut self, now: Instant, task: Task, ctx: &mut Ctx<'_>) {
         let exchange = match task {
-            Task::CreateChild { config } => Exchange::CreateChild(CcKind::NewChild { config }),
+            Task::CreateChild { request } => {
+                if self.pending_child(request).is_none() {
+                    return;
+                }
+                Exchange::CreateChild(CcKind::NewChild {
+                    request: Some(request),
+                })
+            }
             Task::RekeyChild { inbound_spi } => {
                 let Some(c) = self
                     .children
@@ -113,6 +136,7 @@ impl IkeSa {
             Exchange::CreateChild(kind) => {
                 if let Err(e) = self.start_create_child(now, kind, ctx) {
                     tracing::warn!(sa = %self.id, ?task, error = %e, "could not start exchange");
+                    self.abandon_kind(now, kind, e, ctx);
                 }
             }
         }
@@ -142,6 +166,7 @@ impl IkeSa {
                 self.timers.ike_rekey,
                 self.timers.ike_expire,
                 self.timers.dpd,
+                self.child_retry_deadline(),
             ])
             .flatten()
             .min()
@@ -152,7 +177,7 @@ impl IkeSa {
         if !matches!(self.state, State::Established) {
             return;
         }
-        let mut due = Vec::new();
+        let mut due = self.child_retry_timeout(now);
         for c in &mut self.children {
             if c.expire_at.is_some_and(|t| t <= now) {
                 c.expire_at = None;
@@ -197,6 +222,7 @@ impl IkeSa {
             reason
         };
         self.close_reason.get_or_insert(reason);
+        self.fail_child_requests(&crate::ChildFailure::IkeSaClosed(reason), ctx);
         for c in self.children.drain(..) {
             ctx.events.push_back(Event::ChildSaDeleted {
                 sa: self.id,
@@ -291,6 +317,7 @@ impl IkeSa {
             proposal: c.suite.to_string(),
             local_ts: c.local_ts.clone(),
             remote_ts: c.remote_ts.clone(),
+            tag: c.tag,
         }
     }
 }

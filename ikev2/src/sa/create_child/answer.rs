@@ -7,7 +7,8 @@ use ipsec_crypto::SecretBytes;
 
 use super::{Agreed, Agreement, CcKind, KeProgress, Nonces, Side};
 use crate::proposal::{Negotiated, ke_group};
-use crate::sa::child::{ChildPayloads, ChildWanted};
+use crate::sa::child::{ChildPayloads, ChildWanted, Selectors};
+use crate::sa::config_payload::read_status_notifies;
 use crate::sa::init::{ke_payload, nonce, sa_payload};
 use crate::sa::ppk::ppk_identity;
 use crate::sa::ppk_child::PpkForAnswer;
@@ -234,15 +235,29 @@ impl IkeSa {
             return Err(NotifyType::TEMPORARY_FAILURE.into());
         }
         let old = self.rekey_target(payloads)?;
+        let keep = old.and_then(|(_, inbound)| {
+            let c = self.children.iter().find(|c| c.inbound_spi == inbound)?;
+            Some(Selectors {
+                local: c.local_ts.clone(),
+                remote: c.remote_ts.clone(),
+            })
+        });
         let wanted = ChildWanted {
             only: old.map(|(config, _)| config),
             with_ke: true,
             remote_limit: None,
+            keep: keep.as_ref(),
         };
         let (mut params, ChildPayloads { sa, tsi, tsr }) = self
             .select_child(payloads, wanted, ctx)
             .map_err(Refusal::from)?;
         params.replaces = old.map(|(_, inbound)| inbound);
+        if old.is_none() {
+            // RFC 7296 §3.10.1: status notifies the peer adds to a new Child SA are for the
+            // application (3GPP's 5G_QOS_INFO, UP_IP4_ADDRESS); bounded, the rest counted.
+            let dropped = &mut ctx.stats.child_notifies_dropped;
+            params.peer_notifies = read_status_notifies(payloads, dropped);
+        }
         Ok(Answered {
             agreed: Agreed::Child(params),
             sa,

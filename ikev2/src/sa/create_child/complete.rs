@@ -117,7 +117,7 @@ impl IkeSa {
             Ok(child) => child,
             Err(e) => {
                 tracing::warn!(sa = %self.id, error = %e, "Child SA derivation failed");
-                return;
+                return self.abandon_kind(now, kind, e, ctx);
             }
         };
         let (we_initiated, peer_collision) = match side {
@@ -136,6 +136,9 @@ impl IkeSa {
             Side::Initiator { peer_collision, .. } => (true, peer_collision),
             Side::Responder => (false, None),
         };
+        if let CcKind::NewChild { request: Some(id) } = kind {
+            self.take_child_request(id);
+        }
         ctx.stats.child_sas_established += 1;
         ctx.events
             .push_back(Event::ChildSaEstablished { sa: self.id, child });

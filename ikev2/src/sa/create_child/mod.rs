@@ -27,6 +27,7 @@ use ipsec_crypto::SecretBytes;
 
 use super::child::ChildParams;
 use super::children::lowest;
+use super::new_child::RequestId;
 use super::{Ctx, IkeSa};
 use crate::error::Error;
 use crate::proposal::Negotiated;
@@ -38,8 +39,14 @@ pub(crate) use request::RequestSent;
 /// What a CREATE_CHILD_SA exchange creates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CcKind {
-    NewChild { config: usize },
-    RekeyChild { config: usize, old_inbound: EspSpi },
+    /// With the request it serves when we initiate.
+    NewChild {
+        request: Option<RequestId>,
+    },
+    RekeyChild {
+        config: usize,
+        old_inbound: EspSpi,
+    },
     RekeyIke,
 }
 
@@ -81,7 +88,7 @@ impl Agreed {
                     config: p.config,
                     old_inbound,
                 },
-                None => CcKind::NewChild { config: p.config },
+                None => CcKind::NewChild { request: p.request },
             },
             Self::Ike { .. } => CcKind::RekeyIke,
         }
@@ -162,7 +169,7 @@ impl IkeSa {
     /// Initiator: give up an exchange of `kind` (the IKE SA stays); retry a rekey later, after
     /// a random delay so that two peers refusing each other's simultaneous rekeys do not
     /// collide again.
-    fn abandon_kind(&mut self, now: Instant, kind: CcKind, e: Error, ctx: &mut Ctx<'_>) {
+    pub(crate) fn abandon_kind(&mut self, now: Instant, kind: CcKind, e: Error, ctx: &mut Ctx<'_>) {
         tracing::warn!(sa = %self.id, ?kind, error = %e, "CREATE_CHILD_SA failed");
         let retry = retry_at(now, ctx);
         match kind {
@@ -178,13 +185,14 @@ impl IkeSa {
             }
             CcKind::RekeyIke if self.ike_collision.is_some() => self.give_way(now, ctx),
             CcKind::RekeyIke => self.timers.ike_rekey = Some(retry),
-            CcKind::NewChild { .. } => {}
+            CcKind::NewChild { request: Some(id) } => self.child_request_failed(now, id, e, ctx),
+            CcKind::NewChild { request: None } => {}
         }
     }
 }
 
 /// When a failed, refused or deferred rekey is tried again.
-fn retry_at(now: Instant, ctx: &Ctx<'_>) -> Instant {
+pub(crate) fn retry_at(now: Instant, ctx: &Ctx<'_>) -> Instant {
     let delay = RETRY_MIN + super::children::random_below(ctx.provider, RETRY_JITTER);
     now.checked_add(delay).unwrap_or(now)
 }

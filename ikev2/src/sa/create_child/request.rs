@@ -13,11 +13,12 @@ use ipsec_crypto::{ActiveKeyExchange, SecretBytes};
 use super::{Agreed, Agreement, CcKind, KeProgress, Nonces, Side};
 use crate::error::Error;
 use crate::proposal::{Negotiated, ke_group};
-use crate::sa::child::{ChildPayloads, child_offer, new_spi};
+use crate::sa::child::{ChildPayloads, Selectors, child_offer, new_spi, wire_selectors};
 use crate::sa::init::{ke_error, ke_payload, nonce};
+use crate::sa::new_child::RequestId;
 use crate::sa::ppk_child::{PpkForRequest, ppk_accepted};
 use crate::sa::tasks::Active;
-use crate::sa::{Ctx, IkeSa, NONCE_LEN, find_notify, first_error_notify, random_bytes};
+use crate::sa::{Ctx, IkeSa, NONCE_LEN, find_notify, first_error_notify, notify, random_bytes};
 use crate::wire::{
     EspSpi, ExchangeType, IkeSpi, KeId, KeyExchangePayload, Notify, NotifyType, Payload, ProtocolId,
 };
@@ -41,6 +42,10 @@ enum Offer {
         config: usize,
         replaces: Option<EspSpi>,
         inbound_spi: EspSpi,
+        /// The new Child SA request this serves.
+        request: Option<RequestId>,
+        /// Our TSi and TSr: the answer must lie within them.
+        offered: Selectors,
     },
     Ike {
         spi_i: IkeSpi,
@@ -58,7 +63,7 @@ impl RequestSent {
                 config,
                 old_inbound,
             },
-            Offer::Child { config, .. } => CcKind::NewChild { config },
+            Offer::Child { request, .. } => CcKind::NewChild { request },
             Offer::Ike { .. } => CcKind::RekeyIke,
         }
     }
@@ -83,6 +88,7 @@ impl IkeSa {
         self.active = None;
         if let Err(e) = self.create_child_with_ppk(now, kind, true, ctx) {
             tracing::warn!(sa = %self.id, ?kind, error = %e, "could not start exchange");
+            self.abandon_kind(now, kind, e, ctx);
         }
     }
 
@@ -140,6 +146,7 @@ impl IkeSa {
             None => None,
         };
         payloads.extend(ts);
+        payloads.extend(self.request_notifies(kind));
         if let Some((id, key)) = &ppk {
             let n = self.child_ppk_identity_key(id, key, &ni, ctx);
             payloads.push(n.ok_or(Error::Internal("prf"))?);
@@ -165,41 +172,97 @@ impl IkeSa {
         kind: CcKind,
         ctx: &mut Ctx<'_>,
     ) -> Result<(Offer, Payload, Vec<Payload>, Option<KeId>), Error> {
-        let (config, replaces) = match kind {
-            CcKind::RekeyIke => {
-                let spi = random_bytes(ctx.provider, 8).ok_or(Error::Internal("rng"))?;
-                let proposals = (self.conn.ike_proposals.iter().enumerate())
-                    .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, spi.clone()))
-                    .collect();
-                let group = self.conn.ike_proposals.first().and_then(|p| p.first_ke());
-                let spi_i = IkeSpi::from_slice(&spi).ok_or(Error::Internal("rng"))?;
-                return Ok((
-                    Offer::Ike { spi_i },
-                    Payload::Sa(proposals),
-                    Vec::new(),
-                    group,
-                ));
-            }
-            CcKind::NewChild { config } => (config, None),
-            CcKind::RekeyChild {
-                config,
-                old_inbound,
-            } => (config, Some(old_inbound)),
-        };
+        if kind == CcKind::RekeyIke {
+            return self.ike_offer(ctx);
+        }
+        let (config, replaces, request, offered) = self.child_to_offer(kind)?;
         let child = self
             .conn
             .children
             .get(config)
             .ok_or(Error::Internal("child config"))?;
         let inbound_spi = new_spi(ctx).ok_or(Error::Internal("rng"))?;
-        let ChildPayloads { sa, tsi, tsr } = child_offer(child, inbound_spi, true);
+        let ChildPayloads { sa, .. } = child_offer(child, inbound_spi, true);
+        let ts = vec![
+            Payload::TsI(wire_selectors(&offered.local)),
+            Payload::TsR(wire_selectors(&offered.remote)),
+        ];
         let group = child.esp_proposals.first().and_then(|p| p.first_ke());
         let offer = Offer::Child {
             config,
             replaces,
             inbound_spi,
+            request,
+            offered,
         };
-        Ok((offer, sa, vec![tsi, tsr], group))
+        Ok((offer, sa, ts, group))
+    }
+
+    /// The SA payload of an IKE SA rekey, with our new SPI.
+    #[allow(clippy::type_complexity)]
+    fn ike_offer(
+        &self,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(Offer, Payload, Vec<Payload>, Option<KeId>), Error> {
+        let spi = random_bytes(ctx.provider, 8).ok_or(Error::Internal("rng"))?;
+        let proposals = (self.conn.ike_proposals.iter().enumerate())
+            .map(|(i, p)| p.to_wire(i as u8 + 1, ProtocolId::IKE, spi.clone()))
+            .collect();
+        let group = self.conn.ike_proposals.first().and_then(|p| p.first_ke());
+        let spi_i = IkeSpi::from_slice(&spi).ok_or(Error::Internal("rng"))?;
+        Ok((
+            Offer::Ike { spi_i },
+            Payload::Sa(proposals),
+            Vec::new(),
+            group,
+        ))
+    }
+
+    /// The template, rekeyed SA, request and selectors of a Child SA exchange: a new Child SA
+    /// offers its request's selectors; a rekey those of the SA it replaces (RFC 7296 §2.9.2:
+    /// the new SA should not differ from the old one).
+    fn child_to_offer(
+        &self,
+        kind: CcKind,
+    ) -> Result<(usize, Option<EspSpi>, Option<RequestId>, Selectors), Error> {
+        let missing = Error::Internal("child gone");
+        match kind {
+            CcKind::NewChild { request: Some(id) } => {
+                let p = self.pending_child(id).ok_or(missing)?;
+                let ts = Selectors {
+                    local: p.local_ts.clone(),
+                    remote: p.remote_ts.clone(),
+                };
+                Ok((p.config, None, Some(id), ts))
+            }
+            CcKind::RekeyChild {
+                config,
+                old_inbound,
+            } => {
+                let c = (self.children.iter())
+                    .find(|c| c.inbound_spi == old_inbound)
+                    .ok_or(missing)?;
+                let ts = Selectors {
+                    local: c.local_ts.clone(),
+                    remote: c.remote_ts.clone(),
+                };
+                Ok((config, Some(old_inbound), None, ts))
+            }
+            CcKind::NewChild { request: None } | CcKind::RekeyIke => Err(missing),
+        }
+    }
+
+    /// The private-use status notifies of a new Child SA request.
+    fn request_notifies(&self, kind: CcKind) -> Vec<Payload> {
+        let CcKind::NewChild { request: Some(id) } = kind else {
+            return Vec::new();
+        };
+        let Some(p) = self.pending_child(id) else {
+            return Vec::new();
+        };
+        (p.notifies.iter())
+            .map(|n| notify(NotifyType(n.notify_type), n.data.clone()))
+            .collect()
     }
 
     /// Initiator: the CREATE_CHILD_SA response.
@@ -247,13 +310,16 @@ impl IkeSa {
                 config,
                 replaces,
                 inbound_spi,
-            } => Agreed::Child(self.accept_child_answer(
-                config,
-                inbound_spi,
-                replaces,
-                true,
-                payloads,
-            )?),
+                request,
+                offered,
+            } => {
+                let mut params =
+                    self.accept_child_answer(config, inbound_spi, &offered, true, payloads)?;
+                params.replaces = replaces;
+                params.request = request;
+                params.tag = request.and_then(|id| self.pending_child(id)?.tag);
+                Agreed::Child(params)
+            }
         };
         let first = complete_first_ke(sent.ke, agreed.suite(), payloads)?;
         let kes = responder_kes(first, agreed.suite(), payloads)?;
