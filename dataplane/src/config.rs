@@ -6,6 +6,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use esp::{DropCounters, EspError, SaConfig, SaEvent, Spi, TrafficSelector};
 
+use userplane::Teid;
+
+use crate::user_plane::OversizePolicy;
+
 /// How ESP packets travel between the gateways.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -13,7 +17,8 @@ pub enum Encapsulation {
     /// IP protocol 50 (needs `CAP_NET_RAW`; no GSO or GRO on this path).
     Raw,
     /// ESP in UDP (RFC 3948) from this local port, normally 4500. IKE messages share the port
-    /// behind the non-ESP marker and are handed to the daemon as [`DataplaneEvent::IkePacket`].
+    /// behind the non-ESP marker and are handed to the daemon
+    /// ([`crate::DataplaneHandle::take_ike_messages`]).
     Udp {
         /// Local UDP port.
         port: u16,
@@ -75,6 +80,16 @@ pub struct DataplaneConfig {
     /// IKE messages per second admitted from one source address (IPv6: one /64) before they
     /// are queued; the rest are counted (`ike_rate_limited`) and dropped. 0: no limit.
     pub ike_rate_per_source: u32,
+    /// The N3IWF's N3 (GTP-U) address, normally port 2152: one `SO_REUSEPORT` socket per
+    /// worker carries the user plane of the PDU sessions installed with
+    /// [`crate::DataplaneHandle::add_user_plane`]. A concrete address, not a wildcard: it goes
+    /// into the Error Indications we send. `None`: no user plane.
+    pub n3: Option<SocketAddr>,
+    /// Largest outer packet towards a UE (IP + UDP + ESP), default 1500: downlink packets
+    /// beyond it are handled as [`DataplaneConfig::n3_oversize`] says.
+    pub n3_ue_mtu: u16,
+    /// What happens to downlink packets beyond [`DataplaneConfig::n3_ue_mtu`].
+    pub n3_oversize: OversizePolicy,
 }
 
 impl DataplaneConfig {
@@ -91,6 +106,9 @@ impl DataplaneConfig {
             event_capacity: 1024,
             ike_capacity: 256,
             ike_rate_per_source: DEFAULT_IKE_RATE_PER_SOURCE,
+            n3: None,
+            n3_ue_mtu: 1500,
+            n3_oversize: OversizePolicy::default(),
         }
     }
 }
@@ -155,6 +173,23 @@ pub enum DataplaneEvent {
         src: IpAddr,
         dst: IpAddr,
     },
+    /// A UPF sent a GTP-U Error Indication (TS 29.281 §7.3.1; rate-limited per source): it
+    /// has no context for a TEID we sent G-PDUs to, so the PDU session whose UL TEID at
+    /// `from` is `teid` has lost its user plane there.
+    GtpuErrorIndication {
+        /// The UPF.
+        from: SocketAddr,
+        /// The TEID the rejected G-PDU was sent to (TEID Data I): a session's UL TEID.
+        teid: Teid,
+    },
+    /// A GTP-U Echo Response arrived (rate-limited per source): the path to `from` is alive
+    /// (see [`crate::DataplaneHandle::send_gtpu_echo`]).
+    GtpuEchoResponse {
+        /// The UPF.
+        from: SocketAddr,
+        /// The sequence number of the Echo Request it answers.
+        sequence: u16,
+    },
 }
 
 /// An SA event collected with [`crate::DataplaneHandle::take_sa_events`].
@@ -196,7 +231,7 @@ pub struct SaStats {
     pub drops: DropCounters,
     /// Inbound packets that decrypted but did not match the SA's traffic selector.
     pub selector_mismatches: u64,
-    /// Outbound: whether the SPD sends through this SA now.
+    /// Outbound: whether the SPD (or an N3IWF user-plane session) sends through this SA now.
     pub is_active: bool,
 }
 
@@ -219,6 +254,14 @@ pub enum DataplaneError {
     UnknownChildSa(ChildSaId),
     /// Sending IKE needs UDP encapsulation.
     NotUdp,
+    /// A user-plane session with this DL TEID is already installed.
+    TeidInUse(Teid),
+    /// No user-plane session has this DL TEID.
+    UnknownTeid(Teid),
+    /// A user-plane session was refused for the reason given.
+    InvalidUserPlane(&'static str),
+    /// The dataplane has no N3 socket ([`DataplaneConfig::n3`]).
+    NoN3,
 }
 
 impl fmt::Display for DataplaneError {
@@ -233,6 +276,10 @@ impl fmt::Display for DataplaneError {
                 id.inbound_spi, id.outbound_spi
             ),
             Self::NotUdp => f.write_str("IKE messages need UDP encapsulation"),
+            Self::TeidInUse(t) => write!(f, "DL TEID {t} is already installed"),
+            Self::UnknownTeid(t) => write!(f, "no user-plane session with DL TEID {t}"),
+            Self::InvalidUserPlane(why) => write!(f, "user-plane session refused: {why}"),
+            Self::NoN3 => f.write_str("the dataplane has no N3 socket"),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Starting the workers, and the control API the daemon (or `esp-tunnel`) drives them with.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -19,6 +19,7 @@ use crate::config::{
     ChildSa, ChildSaId, DataplaneConfig, DataplaneError, DataplaneEvent, Direction, Encapsulation,
     IkeMessage, SaEventReport, SaStats, io_err,
 };
+use crate::n3::{N3Port, N3Setup};
 use crate::report::ReportLimiter;
 use crate::sa_events::SaEventBox;
 use crate::stats::{DataplaneStats, SharedCounters};
@@ -52,6 +53,7 @@ impl Dataplane {
         };
         let tuns = open_tun(&config, workers)?;
         let (sockets, gso) = open_sockets(&config, workers)?;
+        let n3_sockets = open_n3_sockets(&config, workers)?;
         let (events_tx, events_rx) = mpsc::sync_channel(config.event_capacity.max(1));
         let (ike_tx, ike_rx) = mpsc::sync_channel(config.ike_capacity.max(1));
         let shared = Arc::new(Shared {
@@ -67,43 +69,25 @@ impl Dataplane {
             Net::Udp(s) => Some(Arc::clone(s)),
             Net::Raw(_) => None,
         };
+        let n3_socket = n3_sockets.first().cloned();
+        let mut n3_sockets = n3_sockets.into_iter();
         let mut threads = Vec::with_capacity(workers);
         let mut wakes = Vec::with_capacity(workers);
         for (i, (tun, net)) in tuns.into_iter().zip(sockets).enumerate() {
+            let n3_setup = N3Setup {
+                worker: i,
+                workers,
+                mtu: config.n3_ue_mtu,
+                oversize: config.n3_oversize,
+            };
+            let n3 = n3_sockets
+                .next()
+                .map(|s| N3Port::new(s, &n3_setup, RX_STRIDE, RX_SLOTS));
             let wake = Arc::new(EventFd::new().map_err(io_err("eventfd"))?);
             wakes.push(Arc::clone(&wake));
-            let worker = Worker {
-                shared: Arc::clone(&shared),
-                tun,
-                receives: net.is_udp() || i == 0,
-                net,
-                wake,
-                tun_buf: vec![0; TUN_BUF_LEN],
-                tx: TxBatch::new(TX_BUF_LEN, gso),
-                rx_buf: vec![0; RX_STRIDE * RX_SLOTS],
-                rx_meta: vec![RecvMeta::default(); RX_SLOTS],
-                coalescer: Coalescer::new(
-                    COALESCE_ARENA,
-                    COALESCE_ENTRIES,
-                    config.verify_inner_checksums,
-                ),
-                coalesce_seen: Default::default(),
-                acquires: ReportLimiter::new(),
-                unknown_spis: ReportLimiter::new(),
-                stats: DataplaneStats::default(),
-            };
-            let pin = config.pin_workers;
-            let thread = thread::Builder::new()
-                .name(format!("esp-worker-{i}"))
-                .spawn(move || {
-                    if pin {
-                        // Best effort: an unpinned worker still works.
-                        let _ = pin_current_thread(i);
-                    }
-                    worker.run();
-                })
-                .map_err(io_err("spawning a worker"))?;
-            threads.push(thread);
+            let io = WorkerIo { tun, net, wake, n3 };
+            let worker = new_worker(i, &shared, io, gso, &config);
+            threads.push(spawn_worker(i, worker, config.pin_workers)?);
         }
         let handle = DataplaneHandle {
             shared,
@@ -113,6 +97,8 @@ impl Dataplane {
             ike_socket,
             ike_messages: Mutex::new(Some(ike_rx)),
             tun_name: config.tun.name.clone(),
+            n3_socket,
+            echo_sequence: AtomicU16::new(0),
         };
         Ok((handle, events_rx))
     }
@@ -120,13 +106,16 @@ impl Dataplane {
 
 /// Controls a running dataplane; dropping it stops the workers.
 pub struct DataplaneHandle {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     provider: &'static dyn CryptoProvider,
     threads: Mutex<Vec<JoinHandle<()>>>,
     wakes: Vec<Arc<EventFd>>,
     ike_socket: Option<Arc<UdpSocket>>,
     ike_messages: Mutex<Option<Receiver<IkeMessage>>>,
     tun_name: String,
+    /// Worker 0's N3 socket, for the Echo Requests the owner asks for.
+    pub(crate) n3_socket: Option<Arc<UdpSocket>>,
+    pub(crate) echo_sequence: AtomicU16,
 }
 
 impl DataplaneHandle {
@@ -139,7 +128,19 @@ impl DataplaneHandle {
     /// [`DataplaneError::Esp`] when an SA is refused; [`DataplaneError::SpiInUse`] when either
     /// SPI is already installed in its direction.
     pub fn install_child_sa(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
-        self.install(child, true)
+        self.install(child, Routing::Now)
+    }
+
+    /// Installs a CHILD_SA pair without an SPD entry: nothing from the TUN device is sent on
+    /// it. This is how the user-plane Child SAs of an N3IWF PDU session go in: the workers
+    /// reach their outbound SA by SPI from the session ([`DataplaneHandle::add_user_plane`]),
+    /// and their selector may equal the signalling SA's (same UE address, same N3IWF address),
+    /// which [`DataplaneHandle::install_child_sa`] would take for a rekey.
+    ///
+    /// # Errors
+    /// As [`DataplaneHandle::install_child_sa`].
+    pub fn install_child_sa_unrouted(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
+        self.install(child, Routing::Never)
     }
 
     /// Installs a CHILD_SA pair that rekeys one whose exchange the peer initiated: the inbound
@@ -151,7 +152,7 @@ impl DataplaneHandle {
     /// # Errors
     /// As [`DataplaneHandle::install_child_sa`].
     pub fn install_child_sa_deferred(&self, child: ChildSa) -> Result<ChildSaId, DataplaneError> {
-        self.install(child, false)
+        self.install(child, Routing::Deferred)
     }
 
     /// Sends the traffic of `id`'s selector on `id`'s outbound SA from now on.
@@ -172,7 +173,7 @@ impl DataplaneHandle {
         })
     }
 
-    fn install(&self, child: ChildSa, switch_now: bool) -> Result<ChildSaId, DataplaneError> {
+    fn install(&self, child: ChildSa, routing: Routing) -> Result<ChildSaId, DataplaneError> {
         let ChildSa {
             selector,
             peer,
@@ -207,8 +208,10 @@ impl DataplaneHandle {
             );
             let new = SaHandle::from(id.outbound_spi);
             let has_policy = t.spd.entries().iter().any(|e| e.selector == selector);
-            if switch_now || !has_policy {
-                switch_policy(&mut t.spd, selector, new);
+            match routing {
+                Routing::Now => switch_policy(&mut t.spd, selector, new),
+                Routing::Deferred if !has_policy => switch_policy(&mut t.spd, selector, new),
+                Routing::Deferred | Routing::Never => {}
             }
             Ok(id)
         })
@@ -241,6 +244,7 @@ impl DataplaneHandle {
             let had_in = t.inbound.remove(&id.inbound_spi).is_some();
             let had_out = t.outbound.remove(&id.outbound_spi).is_some();
             t.spd.remove(SaHandle::from(id.outbound_spi));
+            t.up.forget_inbound(id.inbound_spi);
             // Workers raise events under the read lock: none can arrive for these SAs now.
             let events = &self.shared.sa_events;
             events.forget(id.inbound_spi, Direction::Inbound);
@@ -463,6 +467,100 @@ fn open_sockets(
             ))
         }
     }
+}
+
+/// What a worker moves packets between.
+struct WorkerIo {
+    tun: Tun,
+    net: Net,
+    wake: Arc<EventFd>,
+    n3: Option<N3Port>,
+}
+
+/// Worker `i` with its buffers.
+fn new_worker(
+    i: usize,
+    shared: &Arc<Shared>,
+    io: WorkerIo,
+    gso: bool,
+    config: &DataplaneConfig,
+) -> Worker {
+    let WorkerIo { tun, net, wake, n3 } = io;
+    Worker {
+        shared: Arc::clone(shared),
+        tun,
+        receives: net.is_udp() || i == 0,
+        net,
+        wake,
+        tun_buf: vec![0; TUN_BUF_LEN],
+        tx: TxBatch::new(TX_BUF_LEN, gso),
+        rx_buf: vec![0; RX_STRIDE * RX_SLOTS],
+        rx_meta: vec![RecvMeta::default(); RX_SLOTS],
+        coalescer: Coalescer::new(
+            COALESCE_ARENA,
+            COALESCE_ENTRIES,
+            config.verify_inner_checksums,
+        ),
+        coalesce_seen: Default::default(),
+        acquires: ReportLimiter::new(),
+        unknown_spis: ReportLimiter::new(),
+        stats: DataplaneStats::default(),
+        n3,
+    }
+}
+
+/// Runs `worker` on a thread of its own, pinned to core `i` if asked.
+fn spawn_worker(i: usize, worker: Worker, pin: bool) -> Result<JoinHandle<()>, DataplaneError> {
+    thread::Builder::new()
+        .name(format!("esp-worker-{i}"))
+        .spawn(move || {
+            if pin {
+                // Best effort: an unpinned worker still works.
+                let _ = pin_current_thread(i);
+            }
+            worker.run();
+        })
+        .map_err(io_err("spawning a worker"))
+}
+
+/// Whether and when a new CHILD_SA pair takes the traffic of its selector.
+#[derive(Clone, Copy)]
+enum Routing {
+    /// At once (new SA or a rekey we started).
+    Now,
+    /// Only if no SA has the selector yet (a rekey the peer started).
+    Deferred,
+    /// Never: reached by SPI only (user-plane SAs).
+    Never,
+}
+
+/// One GTP-U socket per worker (`SO_REUSEPORT`) when the configuration has an N3 address.
+fn open_n3_sockets(
+    config: &DataplaneConfig,
+    workers: usize,
+) -> Result<Vec<Arc<UdpSocket>>, DataplaneError> {
+    let Some(addr) = config.n3 else {
+        return Ok(Vec::new());
+    };
+    let opts = SocketOptions {
+        reuse_port: true,
+        gro: true,
+        recv_buffer: config.socket_buffer,
+        send_buffer: config.socket_buffer,
+    };
+    let bind = |addr| {
+        UdpSocket::bind(addr, &opts)
+            .map(Arc::new)
+            .map_err(io_err("binding the N3 socket"))
+    };
+    let first = bind(addr)?;
+    // Port 0 picks one port for all: the others join the first one's.
+    let addr = first.local_addr();
+    let mut out = vec![first];
+    for _ in 1..workers {
+        out.push(bind(addr)?);
+    }
+    Ok(out)
 }
 
 /// Points the SPD entry of `selector` at `sa`, or adds one.

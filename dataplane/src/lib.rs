@@ -18,13 +18,24 @@
 //! reports per-SA counters, keeps SA events until they are collected (never dropped), and
 //! hands received IKE messages, admitted per source, to a bounded channel of their own.
 //! [`manual`] reads RFC 9061-style (IKE-less) SA files for the `esp-tunnel` tool.
+//!
+//! With an N3 address ([`DataplaneConfig::n3`]) the workers also carry an N3IWF's user plane:
+//! GRE inside the user-plane Child SAs of a PDU session ([`UserPlaneSession`]) to and from
+//! GTP-U tunnels on N3, QFI by QFI, without the daemon (docs/n3iwf-user-plane.md).
 
 mod admission;
 mod checksum;
 mod coalesce;
 mod config;
+mod downlink;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 pub mod manual;
+mod n3;
+#[cfg(test)]
+mod n3_tests;
 mod packet;
 mod report;
 mod sa_events;
@@ -32,6 +43,10 @@ mod segment;
 mod stats;
 mod table;
 mod tx;
+mod up_control;
+mod up_table;
+mod uplink;
+mod user_plane;
 mod worker;
 
 pub use admission::SourceLimiter;
@@ -43,3 +58,6 @@ pub use config::{
 pub use handle::{Dataplane, DataplaneHandle};
 pub use segment::{SegmentError, Segmenter};
 pub use stats::DataplaneStats;
+pub use user_plane::{OversizePolicy, UserPlaneChildren, UserPlaneSession, UserPlaneStats};
+/// The identifiers and GRE mode of the user plane, as the `userplane` codecs define them.
+pub use userplane::{GTPU_PORT, GreProtocolType, Qfi, Teid};

@@ -90,4 +90,58 @@ counters! {
     coalesced,
     /// Decrypted TCP segments whose checksum did not verify (passed on unmerged).
     inner_bad_checksums,
+    /// GTP-U datagrams received on N3.
+    gtpu_rx,
+    /// UL G-PDUs built from GRE and queued towards a UPF.
+    gtpu_tx,
+    /// Datagrams on N3 that are not GTP-U v1 we can read.
+    gtpu_malformed,
+    /// G-PDUs for a TEID no session has (dropped; Error Indication sent, rate-limited).
+    gtpu_unknown_teid,
+    /// Error Indications sent for unknown TEIDs.
+    gtpu_error_indications_sent,
+    /// Error Indications received from UPFs.
+    gtpu_error_indications_received,
+    /// Echo Requests answered.
+    gtpu_echo_requests,
+    /// Echo Responses received.
+    gtpu_echo_responses,
+    /// End Markers received (swallowed).
+    gtpu_end_markers,
+    /// Other GTP-U messages (counted, dropped).
+    gtpu_other,
+    /// DL G-PDUs without PDU Session Container (sent on the default Child SA).
+    gtpu_no_qfi,
+    /// DL G-PDUs whose QFI has no Child SA of its own (sent on the default one).
+    gtpu_qfi_unmapped,
+    /// GTP-U reports (Error Indications, Echo Responses) not passed on to the owner because
+    /// their source exceeded its rate.
+    gtpu_reports_limited,
+    /// Datagrams sent on N3 (G-PDUs, Echo Requests and Responses, Error Indications).
+    n3_sent,
+    /// Datagrams the kernel refused to send on N3.
+    n3_send_errors,
+    /// UL GRE packets forwarded to N3.
+    gre_rx,
+    /// DL GRE packets sealed towards UEs (a fragmented one counts once).
+    gre_tx,
+    /// UL GRE packets that could not be read, or whose payload is no IP packet.
+    gre_malformed,
+    /// UL GRE packets without key, sent with the session's default QFI.
+    gre_no_key,
+    /// Packets on a user-plane SA that are not GRE from the UE to the UP address, and GRE to
+    /// a UP address on an SA of no PDU session (dropped).
+    up_policy_drops,
+    /// UL payloads whose source is not the PDU session's address (dropped).
+    up_source_mismatches,
+    /// UL inner IP fragments on user-plane SAs (dropped).
+    up_inner_fragments,
+    /// DL G-PDUs whose Child SA is not installed (dropped).
+    up_no_sa,
+    /// UL packets that found no N3 socket in their worker (dropped).
+    up_no_n3,
+    /// DL packets too large for the path to the UE and not fragmented (dropped).
+    mtu_drops,
+    /// DL packets fragmented to fit the path to the UE.
+    mtu_fragmented,
 }

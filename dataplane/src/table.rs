@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
+use crate::up_table::UpTable;
 use esp::{InboundSa, OutboundSa, PacketFields, SaHandle, Spd, Spi, TrafficSelector};
 
 /// The SPD and both SA databases.
@@ -19,6 +20,8 @@ pub(crate) struct SaTable {
     pub(crate) inbound: HashMap<Spi, Box<InboundEntry>>,
     /// Trap policies (id, selector): traffic that matches one and no SA asks for an SA.
     pub(crate) traps: Vec<(u32, TrafficSelector)>,
+    /// The N3IWF user plane: PDU sessions by TEID and by inbound SPI.
+    pub(crate) up: UpTable,
 }
 
 /// Where an outbound inner packet goes.
@@ -51,12 +54,14 @@ impl SaTable {
         }
     }
 
-    /// Whether the SPD sends through `spi` now.
+    /// Whether the SPD, or a user-plane session, sends through `spi` now.
     pub(crate) fn is_active(&self, spi: Spi) -> bool {
-        self.spd
-            .entries()
-            .iter()
-            .any(|e| e.sa == SaHandle::from(spi))
+        self.up.sends_on(spi)
+            || self
+                .spd
+                .entries()
+                .iter()
+                .any(|e| e.sa == SaHandle::from(spi))
     }
 }
 

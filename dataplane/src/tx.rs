@@ -59,6 +59,8 @@ pub(crate) struct TxBatch {
     cursor: usize,
     msgs: Vec<Transmit>,
     gso: bool,
+    /// Counts into the N3 counters rather than the ESP ones.
+    n3: bool,
 }
 
 impl TxBatch {
@@ -69,6 +71,15 @@ impl TxBatch {
             cursor: 0,
             msgs: Vec::with_capacity(MAX_BATCH),
             gso,
+            n3: false,
+        }
+    }
+
+    /// A batch of GTP-U datagrams for the N3 socket (counted as `n3_sent`, `n3_send_errors`).
+    pub(crate) fn new_n3(capacity: usize, gso: bool) -> Self {
+        Self {
+            n3: true,
+            ..Self::new(capacity, gso)
         }
     }
 
@@ -124,7 +135,8 @@ impl TxBatch {
             stats.send_calls += 1;
             match net.send_batch(&self.buf, &self.msgs[i..]) {
                 Ok(k) => {
-                    stats.esp_sent += self.msgs[i..i + k].iter().map(datagrams).sum::<u64>();
+                    let n = self.msgs[i..i + k].iter().map(datagrams).sum::<u64>();
+                    *sent(stats, self.n3) += n;
                     i += k.max(1);
                 }
                 Err(e) if datagrams(&self.msgs[i]) > 1 && is_gso_error(&e) => {
@@ -132,11 +144,11 @@ impl TxBatch {
                     if e.raw_os_error() == Some(LIBC_EIO) {
                         self.gso = false;
                     }
-                    send_one_by_one(net, &self.buf, self.msgs[i], stats);
+                    send_one_by_one(net, &self.buf, self.msgs[i], self.n3, stats);
                     i += 1;
                 }
                 Err(_) => {
-                    stats.send_errors += datagrams(&self.msgs[i]);
+                    *send_errors(stats, self.n3) += datagrams(&self.msgs[i]);
                     i += 1;
                 }
             }
@@ -172,7 +184,24 @@ fn is_gso_error(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(c) if c == LIBC_EIO || c == LIBC_EINVAL)
 }
 
-fn send_one_by_one(net: &Net, buf: &[u8], train: Transmit, stats: &mut DataplaneStats) {
+/// The counter of datagrams sent on the ESP or the N3 socket.
+fn sent(stats: &mut DataplaneStats, n3: bool) -> &mut u64 {
+    if n3 {
+        &mut stats.n3_sent
+    } else {
+        &mut stats.esp_sent
+    }
+}
+
+fn send_errors(stats: &mut DataplaneStats, n3: bool) -> &mut u64 {
+    if n3 {
+        &mut stats.n3_send_errors
+    } else {
+        &mut stats.send_errors
+    }
+}
+
+fn send_one_by_one(net: &Net, buf: &[u8], train: Transmit, n3: bool, stats: &mut DataplaneStats) {
     let seg = usize::from(train.segment_size).max(1);
     let mut singles = [train; MAX_BATCH];
     let mut n = 0;
@@ -196,11 +225,11 @@ fn send_one_by_one(net: &Net, buf: &[u8], train: Transmit, stats: &mut Dataplane
         stats.send_calls += 1;
         match net.send_batch(buf, &singles[i..n]) {
             Ok(k) => {
-                stats.esp_sent += k as u64;
+                *sent(stats, n3) += k as u64;
                 i += k.max(1);
             }
             Err(_) => {
-                stats.send_errors += 1;
+                *send_errors(stats, n3) += 1;
                 i += 1;
             }
         }

@@ -21,12 +21,15 @@ use ipsec_sys::{EventFd, RecvMeta, Tun, VirtioNetHdr, poll_readable};
 use crate::admission::SourceLimiter;
 use crate::coalesce::{CoalesceStats, Coalescer, Full};
 use crate::config::{DataplaneEvent, Direction, IkeMessage};
+use crate::n3::{EspOut, N3Out, N3Port};
 use crate::report::ReportLimiter;
 use crate::sa_events::SaEventBox;
 use crate::segment::Segmenter;
 use crate::stats::{DataplaneStats, SharedCounters};
 use crate::table::{InboundEntry, Route, SaTable, TableCell, lock};
 use crate::tx::{Net, TxBatch};
+use crate::up_table::UpEntry;
+use crate::uplink::is_gre_to_up;
 
 /// What the workers share with the control handle.
 pub(crate) struct Shared {
@@ -105,26 +108,54 @@ pub(crate) struct Worker {
     /// Limits unknown-SPI reports (by SPI); apart from `acquires` so that ESP with made-up
     /// SPIs from the network cannot starve acquires.
     pub(crate) unknown_spis: ReportLimiter<Spi>,
+    /// The N3 (GTP-U) socket, when the dataplane carries an N3IWF user plane.
+    pub(crate) n3: Option<N3Port>,
 }
 
 impl Worker {
     /// Runs until the handle asks to stop.
     pub(crate) fn run(mut self) {
-        let mut ready = [false; 3];
+        let mut ready = [false; 4];
         while !self.shared.stop.load(Ordering::Relaxed) {
             let mut busy = self.drain_tun();
             if self.receives {
                 busy |= self.drain_net();
             }
+            busy |= self.drain_n3();
             self.stats.drain_into(&self.shared.counters);
             if !busy {
-                let fds = [self.tun.as_fd(), self.wake.as_fd(), self.net.as_fd()];
-                let n = if self.receives { 3 } else { 2 };
+                let mut fds = [
+                    self.tun.as_fd(),
+                    self.wake.as_fd(),
+                    self.net.as_fd(),
+                    self.net.as_fd(),
+                ];
+                let mut n = if self.receives { 3 } else { 2 };
+                if let Some(p) = &self.n3 {
+                    fds[n] = p.out.net.as_fd();
+                    n += 1;
+                }
                 if poll_readable(&fds[..n], IDLE_POLL, &mut ready[..n]).is_ok() && ready[1] {
                     self.wake.drain();
                 }
             }
         }
+    }
+
+    /// Handles what arrived on the N3 socket; returns whether there was any.
+    fn drain_n3(&mut self) -> bool {
+        let Self {
+            n3,
+            tx,
+            net,
+            shared,
+            stats,
+            ..
+        } = self;
+        let Some(n3) = n3 else {
+            return false;
+        };
+        n3.drain(shared, &mut EspOut { tx, net }, stats)
     }
 
     /// Reads and sends up to [`TUN_READS_PER_WAKE`] packets; returns whether there was any.
@@ -254,6 +285,7 @@ impl Worker {
             shared,
             net,
             unknown_spis,
+            n3,
             ..
         } = self;
         let shared: &Shared = shared;
@@ -263,6 +295,7 @@ impl Worker {
             tun,
             coalescer,
             stats,
+            n3: n3.as_mut().map(|p| &mut p.out),
         };
         let mut current: Option<Current<'_>> = None;
         for m in &rx_meta[..n] {
@@ -286,6 +319,9 @@ impl Worker {
             c.release(shared, out.stats);
         }
         out.flush();
+        if let Some(n3) = out.n3.as_mut() {
+            n3.flush(out.stats);
+        }
         let now = self.coalescer.stats();
         self.stats.coalesced += now.merged - self.coalesce_seen.merged;
         self.stats.inner_bad_checksums += now.bad_checksums - self.coalesce_seen.bad_checksums;
@@ -318,6 +354,8 @@ struct Current<'t> {
     spi: Spi,
     entry: &'t InboundEntry,
     sa: MutexGuard<'t, InboundSa>,
+    /// The PDU session whose user plane this SA carries.
+    up: Option<&'t UpEntry>,
 }
 
 impl Current<'_> {
@@ -369,6 +407,7 @@ fn open_one<'t>(
             spi,
             entry,
             sa: lock(&entry.sa),
+            up: table.up.by_inbound(spi),
         });
     }
     let c = current.as_mut()?;
@@ -377,8 +416,13 @@ fn open_one<'t>(
         return None;
     };
     let inner = &packet[opened.inner];
-    if c.entry.admits(inner) {
-        out.deliver(inner);
+    if !c.entry.admits(inner) {
+        return None;
+    }
+    match c.up {
+        Some(up) => out.uplink(up, inner),
+        None if is_gre_to_up(&table.up, inner) => out.stats.up_policy_drops += 1,
+        None => out.deliver(inner),
     }
     None
 }
@@ -388,9 +432,18 @@ struct Delivery<'a> {
     tun: &'a Tun,
     coalescer: &'a mut Coalescer,
     stats: &'a mut DataplaneStats,
+    /// User-plane packets go to N3 instead.
+    n3: Option<&'a mut N3Out>,
 }
 
 impl Delivery<'_> {
+    fn uplink(&mut self, up: &UpEntry, inner: &[u8]) {
+        match self.n3.as_mut() {
+            Some(n3) => n3.uplink(up, inner, self.stats),
+            None => self.stats.up_no_n3 += 1,
+        }
+    }
+
     fn deliver(&mut self, inner: &[u8]) {
         if !self.tun.has_vnet_hdr() {
             write_tun(self.tun, inner, self.stats);

@@ -2,10 +2,10 @@
 # Fuzzes every target in fuzz/ (the IKEv2 codec and engine, ESP, the configuration, control and
 # QKD parsers, the NAS-5GS decoder of the 5G emulators, the N3IWF's EAP-5G, AN parameters,
 # 3GPP notifies, NAS envelope, NGAP decoder and PDU session transfers, the user plane's GTP-U
-# and GRE codecs, and the N3IWF core driven by scripts of NGAP, EAP and NAS TCP inputs) for a
-# bounded time with cargo-fuzz, starting from the committed seed corpus in fuzz/corpus/<target>/.
-# Fails if any target crashes; crash inputs are kept in fuzz/artifacts/<target>/. Prints the
-# executions of each target.
+# and GRE codecs and the dataplane's user-plane paths, and the N3IWF core driven by scripts of
+# NGAP, EAP and NAS TCP inputs) for a bounded time with cargo-fuzz, starting from the committed
+# seed corpus in fuzz/corpus/<target>/. Fails if any target crashes; crash inputs are kept in
+# fuzz/artifacts/<target>/. Prints the executions of each target.
 #
 # FUZZ_SECONDS     time per engine target (default 20); the pure parsers, which run hundreds of
 #                  thousands of inputs a second, get half of it
@@ -18,7 +18,7 @@ seconds=${FUZZ_SECONDS:-20}
 # Pure parsers: they reach their plateau within seconds.
 quick=" ike_message payload_chain sa_proposals traffic_selectors proposal_strings control_proto"
 quick+=" qkd_responses kme_requests cert_auth nas_5gs eap5g an_params notifies_3gpp"
-quick+=" nas_envelope ngap_decode ngap_transfers gtpu gre "
+quick+=" nas_envelope ngap_decode ngap_transfers gtpu gre user_plane "
 sanitizer=${FUZZ_SANITIZER:-none}
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
