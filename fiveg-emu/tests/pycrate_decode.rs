@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use fiveg_emu::nas::GmmMessage;
+use fiveg_emu::nas::sm::{SmMessage, SmPdu};
 
 const ORACLE: &str = r#"
 import sys
@@ -38,21 +39,35 @@ fn python() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-#[test]
-fn pycrate_decodes_and_reencodes_every_message_the_emulators_send() {
-    let Some(python) = python() else {
-        assert!(
-            std::env::var_os("FIVEG_REQUIRE_PYCRATE").is_none(),
-            "FIVEG_REQUIRE_PYCRATE is set but the pycrate environment is missing"
-        );
-        eprintln!(
-            "!!! SKIPPED: pycrate NAS oracle not provisioned (run scripts/nas-oracle-venv.sh)"
-        );
-        return;
+/// pycrate's name of a message we decode, with `same` when it re-encodes to the same octets.
+fn expected_line(octets: &[u8]) -> String {
+    if let Ok(sm) = SmPdu::decode(octets) {
+        let name = match sm.message {
+            SmMessage::PduSessionEstablishmentRequest(_) => "PDUSessionEstabRequest",
+            SmMessage::PduSessionEstablishmentAccept(_) => "PDUSessionEstabAccept",
+            SmMessage::PduSessionEstablishmentReject(_) => "PDUSessionEstabReject",
+            SmMessage::PduSessionReleaseRequest(_) => "PDUSessionReleaseRequest",
+            SmMessage::PduSessionReleaseReject(_) => "PDUSessionReleaseReject",
+            SmMessage::PduSessionReleaseCommand(_) => "PDUSessionReleaseCommand",
+            SmMessage::PduSessionReleaseComplete(_) => "PDUSessionReleaseComplete",
+            SmMessage::Status(_) => "Status",
+        };
+        return format!("5GSM{name} same");
+    }
+    let ours = GmmMessage::decode(octets).unwrap();
+    let our_name = format!("{ours:?}");
+    let our_name = match our_name.split(['(', ' ', '{']).next().unwrap() {
+        "UlNasTransport" => "ULNASTransport",
+        "DlNasTransport" => "DLNASTransport",
+        other => other,
     };
-    let messages = common::exchange::produced_messages();
+    format!("5GMM{our_name} same")
+}
+
+/// pycrate's answer for each message, one line each.
+fn oracle(python: &PathBuf, messages: &[Vec<u8>]) -> Vec<String> {
     let input: String = messages.iter().map(|m| hex::encode(m) + "\n").collect();
-    let mut child = Command::new(&python)
+    let mut child = Command::new(python)
         .args(["-c", ORACLE])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -67,21 +82,49 @@ fn pycrate_decodes_and_reencodes_every_message_the_emulators_send() {
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
-    let lines: Vec<String> = String::from_utf8(output.stdout)
+    String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(str::to_owned)
-        .collect();
-    assert_eq!(lines.len(), messages.len());
-    for (octets, line) in messages.iter().zip(&lines) {
-        let ours = GmmMessage::decode(octets).unwrap();
-        let our_name = format!("{ours:?}");
-        let our_name = our_name.split(['(', ' ', '{']).next().unwrap();
-        assert_eq!(
-            line,
-            &format!("5GMM{our_name} same"),
-            "{}",
-            hex::encode(octets)
+        .collect()
+}
+
+fn python_or_skip() -> Option<PathBuf> {
+    let python = python();
+    if python.is_none() {
+        assert!(
+            std::env::var_os("FIVEG_REQUIRE_PYCRATE").is_none(),
+            "FIVEG_REQUIRE_PYCRATE is set but the pycrate environment is missing"
+        );
+        eprintln!(
+            "!!! SKIPPED: pycrate NAS oracle not provisioned (run scripts/nas-oracle-venv.sh)"
         );
     }
+    python
+}
+
+fn check(messages: &[Vec<u8>]) {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let lines = oracle(&python, messages);
+    assert_eq!(lines.len(), messages.len());
+    for (octets, line) in messages.iter().zip(&lines) {
+        assert_eq!(line, &expected_line(octets), "{}", hex::encode(octets));
+    }
+}
+
+#[test]
+fn pycrate_decodes_and_reencodes_every_message_the_emulators_send() {
+    check(&common::exchange::produced_messages());
+}
+
+#[test]
+fn pycrate_decodes_and_reencodes_every_pdu_session_message() {
+    let messages = common::exchange::produced_sm_messages();
+    // REQUEST, ACCEPT, REJECT, RELEASE REQUEST, COMMAND and COMPLETE, and UL NAS TRANSPORT.
+    let kinds: std::collections::BTreeSet<String> =
+        messages.iter().map(|m| expected_line(m)).collect();
+    assert_eq!(kinds.len(), 7, "{kinds:?}");
+    check(&messages);
 }

@@ -6,11 +6,13 @@
 //! RESPONSE; resynchronisation on synch failure) → SECURITY MODE COMMAND (NIA2, NEA2 or NEA0,
 //! retransmission of the initial message requested) → SECURITY MODE COMPLETE → KN3IWF with the
 //! uplink COUNT of that message and REGISTRATION ACCEPT → REGISTRATION COMPLETE; then
-//! DEREGISTRATION REQUEST and UL NAS TRANSPORT.
+//! DEREGISTRATION REQUEST and UL NAS TRANSPORT, whose 5GSM messages go to the [`smf::Smf`] the
+//! AMF shares between its UEs.
 
 mod events;
 pub mod node;
 mod procedures;
+pub mod smf;
 mod subscriber;
 
 use rand::SeedableRng;

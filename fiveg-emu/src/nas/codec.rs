@@ -22,8 +22,11 @@ pub enum DecodeError {
     /// The extended protocol discriminator is not 5GMM (0x7E).
     #[error("extended protocol discriminator {0:#04x} is not 5GMM")]
     NotMobilityManagement(u8),
-    /// A 5GMM message type this codec does not implement.
-    #[error("5GMM message type {0:#04x} not supported")]
+    /// The extended protocol discriminator is not 5GSM (0x2E).
+    #[error("extended protocol discriminator {0:#04x} is not 5GSM")]
+    NotSessionManagement(u8),
+    /// A 5GMM or 5GSM message type this codec does not implement.
+    #[error("message type {0:#04x} not supported")]
     UnsupportedMessageType(u8),
     /// The security header type is reserved.
     #[error("security header type {0} is reserved")]

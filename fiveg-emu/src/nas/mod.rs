@@ -1,5 +1,6 @@
 //! A minimal NAS-5GS codec (TS 24.501) for what a UE and an AMF exchange during registration,
-//! authentication, security mode control, de-registration and NAS transport.
+//! authentication, security mode control, de-registration and NAS transport, and the 5GSM
+//! messages of PDU session establishment and release ([`sm`]).
 //!
 //! Decoders are total: any input gives a message or a [`DecodeError`], never a panic, and they
 //! allocate only in proportion to the input. Unknown optional IEs are kept as [`RawIe`] and
@@ -10,6 +11,7 @@ mod codec;
 mod message;
 mod messages;
 mod mobile_identity;
+pub mod sm;
 mod types;
 
 pub use codec::{DecodeError, EncodeError, IeFormat, RawIe};

@@ -1,13 +1,15 @@
 //! `UeNas`: the NAS side of an emulated UE with a USIM, sans-IO. It builds REGISTRATION REQUEST
 //! with a null-scheme SUCI, answers 5G-AKA (checking MAC-A, the AMF separation bit and SQN
 //! freshness), completes the security mode, derives KN3IWF exactly as the AMF does, and
-//! completes registration and de-registration.
+//! completes registration and de-registration; then it asks for and releases PDU sessions.
 
 mod nwu;
 mod procedures;
+mod sessions;
 
 pub use nwu::{NwuUe, PeerStep};
 pub use procedures::UeEvent;
+pub use sessions::{PduSessionRequest, UePduSession};
 
 use crate::aka::Usim;
 use crate::identity::{FiveGGuti, Plmn, RoutingIndicator, ServingNetworkName, Suci, Supi};
@@ -50,6 +52,12 @@ pub enum UeError {
     /// A message did not encode.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// The PDU session ID is outside 1..=15 or already in use.
+    #[error("PDU session ID {0} is invalid or in use")]
+    SessionInUse(u8),
+    /// No established PDU session has this ID.
+    #[error("no established PDU session {0}")]
+    NoSuchSession(u8),
 }
 
 /// The NAS side of a UE.
@@ -65,6 +73,7 @@ pub struct UeNas {
     security: Option<NasSecurityContext>,
     kn3iwf: Option<Kn3iwf>,
     guti: Option<FiveGGuti>,
+    sessions: sessions::Sessions,
 }
 
 impl UeNas {
@@ -81,6 +90,7 @@ impl UeNas {
             security: None,
             kn3iwf: None,
             guti: None,
+            sessions: sessions::Sessions::default(),
         }
     }
 

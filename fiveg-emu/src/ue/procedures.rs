@@ -31,8 +31,25 @@ pub enum UeEvent {
     SecurityModeRefused(GmmCause),
     /// DEREGISTRATION ACCEPT received.
     Deregistered,
-    /// DL NAS TRANSPORT received.
+    /// DL NAS TRANSPORT received, other than a 5GSM message of a PDU session procedure.
     DownlinkTransport(NasTransport),
+    /// PDU SESSION ESTABLISHMENT ACCEPT received for a session the UE asked for.
+    PduSessionEstablished(super::UePduSession),
+    /// PDU SESSION ESTABLISHMENT REJECT received.
+    PduSessionRejected {
+        id: n3iwf::ids::PduSessionId,
+        cause: crate::nas::sm::SmCause,
+    },
+    /// PDU SESSION RELEASE REJECT received: the session stays.
+    PduSessionReleaseRefused {
+        id: n3iwf::ids::PduSessionId,
+        cause: crate::nas::sm::SmCause,
+    },
+    /// PDU SESSION RELEASE COMMAND received (RELEASE COMPLETE sent before this).
+    PduSessionReleased {
+        id: n3iwf::ids::PduSessionId,
+        cause: crate::nas::sm::SmCause,
+    },
     /// A message was dropped: undecodable, failing its MAC, replayed, or unexpected.
     Dropped(&'static str),
 }
@@ -192,9 +209,7 @@ impl UeNas {
                 vec![UeEvent::RegistrationRejected(reject.cause)]
             }
             Ok(GmmMessage::DeregistrationAccept) => vec![UeEvent::Deregistered],
-            Ok(GmmMessage::DlNasTransport(transport)) => {
-                vec![UeEvent::DownlinkTransport(transport)]
-            }
+            Ok(GmmMessage::DlNasTransport(transport)) => self.on_downlink_transport(transport),
             Ok(_) => vec![UeEvent::Dropped("unexpected message")],
             Err(_) => vec![UeEvent::Dropped("undecodable protected payload")],
         }

@@ -96,3 +96,52 @@ fn plain_only(pdus: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// Every 5GSM message both ends produce, and the UL NAS TRANSPORTs around the UE's, in
+/// establishment (with a second flow), refusal and release from either side.
+pub fn produced_sm_messages() -> Vec<Vec<u8>> {
+    use fiveg_emu::amf::smf::{FlowConfig, SecondFlow, SessionKey, SmfConfig, SmfOutcome};
+    use fiveg_emu::nas::sm::SmCause;
+    use n3iwf::ids::{PduSessionId, Qfi};
+
+    use super::session_world::{UE, World};
+
+    let config = SmfConfig {
+        pool: "10.9.0.0/30".parse().unwrap(),
+        second_flow: Some(SecondFlow {
+            flow: FlowConfig {
+                qfi: Qfi::new(2).unwrap(),
+                five_qi: 7,
+            },
+            remote_port: 5004,
+        }),
+        ..SmfConfig::default()
+    };
+    let mut world = World::registered(config);
+    world.establish(1);
+    world.establish(2);
+    // The pool is exhausted: REJECT.
+    let _ = world.request(3);
+    // UE-requested release of 1, network-requested release of 2.
+    let pdu = world.ue.release_pdu_session(PduSessionId(1)).unwrap();
+    let mut commands = Vec::new();
+    if let SmfOutcome::Release { n1, .. } = world.via_amf(&pdu) {
+        commands.push((PduSessionId(1), n1));
+    }
+    let key = SessionKey {
+        ue: UE,
+        id: PduSessionId(2),
+    };
+    if let SmfOutcome::Release { n1, .. } = world.smf.release(key, SmCause::REGULAR_DEACTIVATION) {
+        world.plain.push(n1.clone());
+        commands.push((PduSessionId(2), n1));
+    }
+    for (id, n1) in commands {
+        for event in world.via_dl_transport(id, n1) {
+            if let UeEvent::Uplink(complete) = event {
+                world.via_amf(&complete);
+            }
+        }
+    }
+    world.plain
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 pub mod exchange;
+pub mod session_world;
 
 use std::collections::HashMap;
 use std::path::Path;

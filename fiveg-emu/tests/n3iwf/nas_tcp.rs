@@ -13,13 +13,7 @@ use n3iwf::{IkeSaRef, NasConnId};
 use crate::world::{Setup, World};
 
 fn transport(tag: u8) -> NasTransport {
-    NasTransport {
-        payload_type: PayloadContainerType(2), // SMS
-        payload: vec![tag; 3],
-        pdu_session_id: None,
-        cause: None,
-        other_ies: Vec::new(),
-    }
+    NasTransport::new(PayloadContainerType(2), vec![tag; 3]) // SMS
 }
 
 /// Registers a UE that does not connect yet, then has the AMF send `extra` DL NAS TRANSPORTs.
