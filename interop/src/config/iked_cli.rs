@@ -17,10 +17,13 @@ pqlab iked-conf [DAEMON] [DATAPLANE] [QKD] (--conn NAME [CONN] (--child NAME [CH
   QKD        --qkd-url URL --qkd-sae ID --qkd-ca F --qkd-cert F --qkd-key F [--qkd-timeout 3s]
              [--qkd-line 'key = value']...
   N3IWF      --n3iwf PLMN --n3iwf-id N [--n3iwf-name S] --nas-address A [--nas-port N]
-             --ue-pool CIDR [--max-ues N] [--n3iwf-line 'key = value']...
+             --ue-pool CIDR [--max-ues N] [--n3-address A] [--up-address A]
+             [--max-pdu-sessions N] [--gre-protocol-type ethertype|zero] [--ue-mtu N]
+             [--mtu-policy fragment|drop] [--gtpu-echo-interval DURATION]
+             [--n3iwf-line 'key = value']...
              (--ta TAC/PLMN/SLICE[,SLICE])... (--amf NAME@ADDR [--amf-line 'key = value']...)...
              --nwu-cert F... --nwu-key F [--nwu-id ID] [--nwu-proposal P]... [--nwu-esp P]...
-             [--nwu-line 'key = value']...
+             [--nwu-up-esp P]... [--nwu-line 'key = value']...
   CONN       [--remote-addr A]... [--local-addr A]... [--remote-port N] --proposal P...
              [--start-action A] [--fragment-size N] [--auth psk|pubkey] [--local-id ID]
              [--remote-id ID] [--cert F]... [--key F] [--cacert F]... [--psk SECRET]
@@ -203,7 +206,18 @@ fn is_n3iwf_flag(f: &str) -> bool {
         || f.starts_with("--amf")
         || matches!(
             f,
-            "--nas-address" | "--nas-port" | "--ue-pool" | "--max-ues" | "--ta"
+            "--nas-address"
+                | "--nas-port"
+                | "--ue-pool"
+                | "--max-ues"
+                | "--ta"
+                | "--n3-address"
+                | "--up-address"
+                | "--max-pdu-sessions"
+                | "--gre-protocol-type"
+                | "--ue-mtu"
+                | "--mtu-policy"
+                | "--gtpu-echo-interval"
         )
 }
 
@@ -359,6 +373,20 @@ mod tests {
             "10.46.0.0/24",
             "--max-ues",
             "10000",
+            "--n3-address",
+            "10.239.0.2",
+            "--up-address",
+            "10.46.0.254",
+            "--max-pdu-sessions",
+            "4096",
+            "--gre-protocol-type",
+            "zero",
+            "--ue-mtu",
+            "1400",
+            "--mtu-policy",
+            "drop",
+            "--gtpu-echo-interval",
+            "10s",
             "--ta",
             "000001/208-93/1,1-000001",
             "--amf",
@@ -373,6 +401,8 @@ mod tests {
             "n3iwf.example",
             "--nwu-proposal",
             "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
+            "--nwu-up-esp",
+            "aes256gcm16-mlkem768",
             "--nwu-line",
             "ppk_source = \"qkd\"",
         ]);
@@ -382,6 +412,13 @@ mod tests {
         assert_eq!(n["n3iwf_id"].as_integer(), Some(135));
         assert_eq!(n["nas_port"].as_integer(), Some(20000));
         assert_eq!(n["max_ues"].as_integer(), Some(10000));
+        assert_eq!(n["n3_address"].as_str(), Some("10.239.0.2"));
+        assert_eq!(n["up_address"].as_str(), Some("10.46.0.254"));
+        assert_eq!(n["max_pdu_sessions"].as_integer(), Some(4096));
+        assert_eq!(n["gre_protocol_type"].as_str(), Some("zero"));
+        assert_eq!(n["ue_mtu"].as_integer(), Some(1400));
+        assert_eq!(n["mtu_policy"].as_str(), Some("drop"));
+        assert_eq!(n["gtpu_echo_interval"].as_str(), Some("10s"));
         let ta = &n["tracking_areas"][0];
         assert_eq!(ta["tac"].as_str(), Some("000001"));
         assert_eq!(ta["plmns"][0]["slices"][1].as_str(), Some("1-000001"));
@@ -392,6 +429,10 @@ mod tests {
         assert_eq!(ike["certs"][0].as_str(), Some("n3iwf.pem"));
         assert_eq!(ike["ppk_source"].as_str(), Some("qkd"));
         assert_eq!(ike["proposals"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            ike["up_esp_proposals"][0].as_str(),
+            Some("aes256gcm16-mlkem768")
+        );
     }
 
     #[test]

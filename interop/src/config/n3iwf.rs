@@ -65,8 +65,10 @@ pub struct NwuIke {
     pub id: Option<String>,
     /// IKE proposals (the hybrid default when empty).
     pub proposals: Vec<String>,
-    /// ESP proposals.
+    /// ESP proposals of the signalling SA.
     pub esp_proposals: Vec<String>,
+    /// ESP proposals of the user-plane Child SAs (AEADs by default).
+    pub up_esp_proposals: Vec<String>,
     /// Further `key = value` lines (PPK source, hybrid policy, timers).
     pub extra: String,
 }
@@ -126,6 +128,9 @@ impl NwuIke {
         if !self.esp_proposals.is_empty() {
             let _ = writeln!(s, "esp_proposals = {}", list(&self.esp_proposals));
         }
+        if !self.up_esp_proposals.is_empty() {
+            let _ = writeln!(s, "up_esp_proposals = {}", list(&self.up_esp_proposals));
+        }
         lines(&mut s, &self.extra);
         s
     }
@@ -142,6 +147,16 @@ pub(super) fn apply(n: &mut N3iwf, flag: &str, v: &str) -> Result<(), String> {
         "--ue-pool" => n.ue_pool = v.into(),
         "--max-ues" => n.max_ues = Some(num(v)?),
         "--n3iwf-line" => n.extra.push_str(&format!("{v}\n")),
+        "--n3-address"
+        | "--up-address"
+        | "--gre-protocol-type"
+        | "--mtu-policy"
+        | "--gtpu-echo-interval" => {
+            n.extra.push_str(&format!("{} = \"{v}\"\n", key(flag)));
+        }
+        "--max-pdu-sessions" | "--ue-mtu" => {
+            n.extra.push_str(&format!("{} = {}\n", key(flag), num(v)?));
+        }
         "--ta" => n.tracking_areas.push(tracking_area(v)?),
         "--amf" => n.amfs.push(amf(v)?),
         "--amf-line" => {
@@ -152,6 +167,11 @@ pub(super) fn apply(n: &mut N3iwf, flag: &str, v: &str) -> Result<(), String> {
         _ => return Err("unknown flag".into()),
     }
     Ok(())
+}
+
+/// The `[n3iwf]` key of a flag: `--n3-address` is `n3_address`.
+fn key(flag: &str) -> String {
+    flag.trim_start_matches("--").replace('-', "_")
 }
 
 /// `TAC/PLMN/SLICE[,SLICE...]`, e.g. `000001/208-93/1,1-000001`.
@@ -186,6 +206,7 @@ fn nwu(ike: &mut NwuIke, flag: &str, v: &str) -> Result<(), String> {
         "--nwu-id" => ike.id = Some(v.into()),
         "--nwu-proposal" => ike.proposals.push(v.into()),
         "--nwu-esp" => ike.esp_proposals.push(v.into()),
+        "--nwu-up-esp" => ike.up_esp_proposals.push(v.into()),
         "--nwu-line" => ike.extra.push_str(&format!("{v}\n")),
         _ => return Err("unknown flag".into()),
     }
