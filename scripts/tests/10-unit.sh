@@ -17,6 +17,12 @@ else
     skip_loudly "libusrsctp2 is not installed and this is not root: the usrsctp tests of n2-transport skip"
 fi
 
+# The UPF emulator's N6 TUN test (fiveg-emu/tests/upf_sim_tun.rs) needs root; as root it must
+# run rather than skip.
+if is_root; then
+    export UPF_REQUIRE_TUN=1
+fi
+
 # The sans-IO crates (ikev2, esp, n3iwf, userplane) use no clock, socket, file, thread or async runtime.
 bash scripts/dev/check-sans-io.sh
 # The strongSwan lab tests run in section 60 (after the lab is built), not twice.

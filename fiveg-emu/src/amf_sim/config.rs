@@ -87,6 +87,7 @@ impl SimConfig {
             accept_mode: AcceptMode::AfterContextSetup,
             faults: NodeFaults::default(),
             seed: 1,
+            smf: crate::amf::smf::SmfConfig::default(),
         };
         let supi = format!(
             "imsi-{}{}{:0w$}",

@@ -170,6 +170,7 @@ impl World {
             accept_mode: setup.accept_mode,
             faults: setup.faults.clone(),
             seed: 7,
+            smf: fiveg_emu::amf::smf::SmfConfig::default(),
         };
         let n3iwf = N3iwf::new(config(&setup)).unwrap();
         Self {

@@ -39,6 +39,10 @@ impl AmfNode {
                 self.on_release_request(m.ids.amf, m.cause, now)
             }
             NgapMessage::NgReset(_) => self.on_reset(now),
+            NgapMessage::PduSessionResourceSetupResponse(m) => self.on_session_setup_response(m),
+            NgapMessage::PduSessionResourceReleaseResponse(m) => {
+                self.on_session_release_response(m)
+            }
             other => self.on_report(other),
         }
     }
@@ -51,7 +55,7 @@ impl AmfNode {
                 cause: m.cause,
             },
             NgapMessage::UeContextReleaseComplete(m) => {
-                self.ues.remove(&m.ids.amf);
+                self.drop_ue(m.ids.amf);
                 AmfNodeEvent::ReleaseCompleted { amf_ue: m.ids.amf }
             }
             NgapMessage::NasNonDeliveryIndication(m) => AmfNodeEvent::NasNotDelivered {
@@ -80,7 +84,7 @@ impl AmfNode {
 
     /// NG RESET from the N3IWF: every UE context goes, then the acknowledgement.
     fn on_reset(&mut self, now: Instant) {
-        self.ues.clear();
+        self.drop_all_ues();
         self.events.push_back(AmfNodeEvent::ResetByRan);
         let ack = NgResetAcknowledge {
             connections: Vec::new(),
@@ -186,9 +190,7 @@ impl AmfNode {
                 self.release(amf_ue, release(NasCause::DEREGISTER), self.answer_time(now))
             }
             AmfEvent::UplinkTransport(transport) => {
-                let payload = transport.payload;
-                let event = AmfNodeEvent::NasTransport { amf_ue, payload };
-                self.events.push_back(event);
+                self.on_uplink_transport(amf_ue, transport, now);
             }
             AmfEvent::Dropped(_) => self.events.push_back(AmfNodeEvent::NasDropped { amf_ue }),
         }
@@ -286,7 +288,7 @@ impl AmfNode {
         true
     }
 
-    fn answer_time(&self, now: Instant) -> Instant {
+    pub(super) fn answer_time(&self, now: Instant) -> Instant {
         now + self.config.faults.answer_delay
     }
 }

@@ -10,11 +10,13 @@
 mod convert;
 mod faults;
 mod handlers;
+mod sessions;
+mod transfer;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-use n3iwf::ids::Guami;
+use n3iwf::ids::{Guami, PduSessionId};
 use n3iwf::ngap::{
     AmfConfigurationUpdate, AmfStatusIndication, AmfUeNgapId, Cause, ErrorIndication,
     InitialUeMessage, NgReset, NgSetupRequest, NgapMessage, PlmnSlices, RanUeNgapId, ResetScope,
@@ -23,8 +25,11 @@ use n3iwf::ngap::{
 
 pub use convert::{guami, plmn, security_capabilities, security_key, slices};
 pub use faults::{NodeFaults, UNKNOWN_IE_ID, UnknownIe};
+pub use transfer::{release_command_transfer, setup_request_transfer, setup_response_tunnel};
 
+use super::smf::{EstablishedSession, Smf, SmfConfig};
 use super::{AmfConfig, AmfNas, SubscriberDb};
+use crate::identity::Supi;
 use crate::nas::{GmmCause, NasTransport};
 
 /// Where REGISTRATION ACCEPT goes (TS 23.502 §4.12.2.2 leaves the AMF both choices).
@@ -51,6 +56,8 @@ pub struct AmfNodeConfig {
     pub faults: NodeFaults,
     /// Seeds each UE's random values (RAND, 5G-TMSI) with `seed + n`.
     pub seed: u64,
+    /// The SMF behind the AMF: address pool, UPF, QoS flows.
+    pub smf: SmfConfig,
 }
 
 /// What the emulated AMF saw or did, for the tests' assertions.
@@ -120,6 +127,43 @@ pub enum AmfNodeEvent {
         amf_ue: AmfUeNgapId,
         payload: Vec<u8>,
     },
+    /// PDU SESSION RESOURCE SETUP REQUEST sent with the ACCEPT inside.
+    PduSessionSetupRequested {
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+    },
+    /// The N3IWF set the session up: both tunnel ends are known (a UPF rule's content).
+    PduSessionEstablished {
+        amf_ue: AmfUeNgapId,
+        supi: Option<Supi>,
+        session: EstablishedSession,
+    },
+    /// The N3IWF listed the session as failed, or its answer was unusable: it is dropped.
+    PduSessionFailed {
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+    },
+    /// The SMF refused the UE's request (REJECT sent in DL NAS TRANSPORT).
+    PduSessionRefused {
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+    },
+    /// PDU SESSION RESOURCE RELEASE COMMAND sent with the RELEASE COMMAND inside.
+    PduSessionReleaseCommanded {
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+    },
+    /// PDU SESSION RESOURCE RELEASE RESPONSE: the N3IWF let the session's resources go.
+    PduSessionResourcesReleased {
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+    },
+    /// The session is gone at the SMF (RELEASE COMPLETE, or the UE context went): its address
+    /// and UL TEID are free, its UPF rule goes.
+    PduSessionReleased {
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+    },
     /// A PDU the AMF could not act on.
     Refused {
         reason: String,
@@ -141,6 +185,7 @@ struct AmfUe {
 pub struct AmfNode {
     config: AmfNodeConfig,
     db: SubscriberDb,
+    smf: Smf,
     ues: HashMap<AmfUeNgapId, AmfUe>,
     next_amf_ue: u64,
     /// Outgoing PDUs by due time, then order of sending.
@@ -156,6 +201,7 @@ pub struct AmfNode {
 impl AmfNode {
     pub fn new(config: AmfNodeConfig, db: SubscriberDb) -> Self {
         Self {
+            smf: Smf::new(config.smf.clone()),
             config,
             db,
             ues: HashMap::new(),
@@ -208,6 +254,11 @@ impl AmfNode {
             .is_some_and(|ue| ue.nas.is_registered())
     }
 
+    /// The SMF (tests look at its sessions and bounds).
+    pub fn smf(&self) -> &Smf {
+        &self.smf
+    }
+
     /// The NAS side of a UE (tests build protected downlink messages with it).
     pub fn nas_mut(&mut self, amf_ue: AmfUeNgapId) -> Option<&mut AmfNas> {
         self.ues.get_mut(&amf_ue).map(|ue| &mut ue.nas)
@@ -251,11 +302,11 @@ impl AmfNode {
     /// NG RESET from the AMF; the contexts it names are dropped.
     pub fn reset(&mut self, scope: ResetScope, cause: Cause, now: Instant) {
         match &scope {
-            ResetScope::Interface => self.ues.clear(),
+            ResetScope::Interface => self.drop_all_ues(),
             ResetScope::Connections(list) => {
                 for connection in list {
                     if let Some(amf_ue) = connection.amf_ue_ngap_id {
-                        self.ues.remove(&amf_ue);
+                        self.drop_ue(amf_ue);
                     }
                 }
             }
@@ -293,6 +344,41 @@ impl AmfNode {
     fn queue(&mut self, stream: u16, octets: Vec<u8>, at: Instant) {
         self.sequence += 1;
         self.out.insert((at, self.sequence), (stream, octets));
+    }
+
+    /// A UE context goes, and with it its PDU sessions.
+    fn drop_ue(&mut self, amf_ue: AmfUeNgapId) {
+        self.ues.remove(&amf_ue);
+        for key in self.smf.ue_gone(amf_ue.value()) {
+            self.events
+                .push_back(AmfNodeEvent::PduSessionReleased { amf_ue, id: key.id });
+        }
+    }
+
+    fn drop_all_ues(&mut self) {
+        let mut all: Vec<_> = self.ues.keys().copied().collect();
+        all.sort();
+        for amf_ue in all {
+            self.drop_ue(amf_ue);
+        }
+    }
+
+    fn ran_of(&self, amf_ue: AmfUeNgapId) -> Option<RanUeNgapId> {
+        self.ues.get(&amf_ue).map(|ue| ue.ran)
+    }
+
+    fn supi_of(&self, amf_ue: AmfUeNgapId) -> Option<Supi> {
+        let ue = self.ues.get(&amf_ue)?;
+        ue.nas.registered_identity().map(|(supi, _)| supi.clone())
+    }
+
+    /// A UE-associated message on the UE's stream, with the answer delay.
+    fn send_to_ue(&mut self, amf_ue: AmfUeNgapId, message: NgapMessage, now: Instant) {
+        let Some(stream) = self.ues.get(&amf_ue).map(|ue| ue.stream) else {
+            return;
+        };
+        let at = self.answer_time(now);
+        self.send(stream, message, at);
     }
 
     /// Allocates the AMF UE NGAP ID of a new UE.

@@ -36,10 +36,8 @@ impl AmfNode {
             }
             SmfOutcome::Release { key, n1 } => self.command_release(key, n1, now),
             SmfOutcome::Released(key) => {
-                self.events.push_back(AmfNodeEvent::PduSessionReleased {
-                    amf_ue,
-                    id: key.id,
-                });
+                self.events
+                    .push_back(AmfNodeEvent::PduSessionReleased { amf_ue, id: key.id });
             }
             SmfOutcome::Ignored(_) => {
                 let payload = transport.payload;
@@ -50,7 +48,12 @@ impl AmfNode {
     }
 
     /// Network-requested release of an established session (the emulator's knob).
-    pub fn release_pdu_session(&mut self, amf_ue: AmfUeNgapId, id: PduSessionId, now: Instant) -> bool {
+    pub fn release_pdu_session(
+        &mut self,
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+        now: Instant,
+    ) -> bool {
         let key = SessionKey {
             ue: amf_ue.value(),
             id,
@@ -85,10 +88,11 @@ impl AmfNode {
             }],
             ue_ambr: None,
         };
-        self.events.push_back(AmfNodeEvent::PduSessionSetupRequested {
-            amf_ue,
-            id: setup.key.id,
-        });
+        self.events
+            .push_back(AmfNodeEvent::PduSessionSetupRequested {
+                amf_ue,
+                id: setup.key.id,
+            });
         self.send_to_ue(amf_ue, request.into(), now);
     }
 
@@ -108,10 +112,8 @@ impl AmfNode {
                 transfer,
             }],
         };
-        self.events.push_back(AmfNodeEvent::PduSessionReleaseCommanded {
-            amf_ue,
-            id: key.id,
-        });
+        self.events
+            .push_back(AmfNodeEvent::PduSessionReleaseCommanded { amf_ue, id: key.id });
         self.send_to_ue(amf_ue, command.into(), now);
     }
 
@@ -145,10 +147,8 @@ impl AmfNode {
                 id: item.pdu_session_id,
             };
             self.smf.on_setup_failed(key);
-            self.events.push_back(AmfNodeEvent::PduSessionFailed {
-                amf_ue,
-                id: key.id,
-            });
+            self.events
+                .push_back(AmfNodeEvent::PduSessionFailed { amf_ue, id: key.id });
         }
     }
 
@@ -163,7 +163,12 @@ impl AmfNode {
     }
 
     /// A 5GSM message in a protected DL NAS TRANSPORT, as the NAS-PDU of an N2 message.
-    fn protected_sm(&mut self, amf_ue: AmfUeNgapId, id: PduSessionId, n1: Vec<u8>) -> Option<Vec<u8>> {
+    fn protected_sm(
+        &mut self,
+        amf_ue: AmfUeNgapId,
+        id: PduSessionId,
+        n1: Vec<u8>,
+    ) -> Option<Vec<u8>> {
         let ue = self.ues.get_mut(&amf_ue)?;
         ue.nas.downlink_transport(NasTransport::n1_sm(id, n1)).ok()
     }

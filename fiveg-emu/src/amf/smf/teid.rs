@@ -3,9 +3,7 @@
 
 use std::collections::HashSet;
 
-/// GTP-U tunnel endpoint identifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Teid(pub u32);
+pub use n3iwf::ids::Teid;
 
 /// Hands out TEIDs in turn from a counter, skipping 0 and those in use.
 #[derive(Debug)]
