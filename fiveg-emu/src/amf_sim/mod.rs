@@ -7,6 +7,7 @@
 //! an observer), so that tests can wait for "NG Setup answered" without parsing logs.
 
 pub(crate) mod config;
+mod upf_control;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use n2_transport::{Association, N2Error, N2Event, N2Listener, N2Transport, Ppid,
 use tokio::sync::{mpsc, watch};
 
 pub use config::{ConfigError, SimConfig, SubscriberSpec};
+pub use upf_control::{MAX_TRACKED, UpfControl, UpfRules};
 
 use crate::amf::{AmfNode, AmfNodeEvent};
 

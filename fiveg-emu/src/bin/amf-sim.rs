@@ -7,19 +7,27 @@
 //! ```text
 //! amf-sim --listen 10.0.0.1:38412 --lower raw --port-file /tmp/amf.ready
 //! amf-sim --listen 127.0.0.1:38412 --lower udp --udp-port 0 --config amf.toml
+//! amf-sim --listen 10.0.0.1:38412 --upf 10.0.3.2 --pdu-pool 10.60.0.0/16 \
+//!     --upf-control /run/upf.sock
 //! ```
+//!
+//! PDU sessions: the SMF behind the emulated AMF gives UE addresses from `--pdu-pool`, names
+//! `--upf` as the UPF's N3 address in the setup transfers, and with `--upf-control` installs
+//! and removes each session's rule in the UPF emulator (`upf-sim --control`).
 //!
 //! Once listening it prints `listening on ADDRESS (udp port N)` and writes the same facts to
 //! `--port-file` as `sctp=ADDRESS` and `udp=PORT` lines (a readiness signal for scripts). It
 //! logs each NGAP event on stderr and runs until SIGTERM or SIGINT, or `--run-for` seconds.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use fiveg_emu::amf_sim::{AmfSim, SimConfig};
+use fiveg_emu::amf::AmfNodeEvent;
+use fiveg_emu::amf::smf::Ipv4Prefix;
+use fiveg_emu::amf_sim::{AmfSim, SimConfig, UpfControl, UpfRules};
 use n2_transport::{AssociationConfig, LowerLayer, NGAP_PORT, Transport, TransportKind};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
@@ -59,6 +67,15 @@ struct Args {
     /// Stop answering UEs after this many answers.
     #[arg(long)]
     silence_after: Option<usize>,
+    /// The UPF's N3 address, the uplink end of every PDU session's tunnel.
+    #[arg(long)]
+    upf: Option<IpAddr>,
+    /// Where UE addresses come from (IPv4 CIDR).
+    #[arg(long)]
+    pdu_pool: Option<Ipv4Prefix>,
+    /// The UPF emulator's control socket: session rules are installed and removed there.
+    #[arg(long)]
+    upf_control: Option<PathBuf>,
     /// Write `sctp=ADDRESS` and `udp=PORT` here once listening.
     #[arg(long)]
     port_file: Option<PathBuf>,
@@ -102,6 +119,13 @@ async fn run(args: Args) -> Result<(), String> {
         Transport::Usrsctp(t) => t.local_udp_port(),
         Transport::Kernel(_) => 0,
     };
+    let upf = match &args.upf_control {
+        Some(path) => Some(
+            UpfControl::connect(path)
+                .map_err(|e| format!("--upf-control {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let (events, mut log) = mpsc::unbounded_channel();
     let sim = AmfSim::listen(&transport, args.listen, config)
         .map_err(|e| format!("listen on {}: {e}", args.listen))?
@@ -115,8 +139,19 @@ async fn run(args: Args) -> Result<(), String> {
     let (stop, shutdown) = watch::channel(false);
     let server = tokio::spawn(sim.run(shutdown));
     tokio::spawn(async move {
+        let mut rules = UpfRules::default();
         while let Some((association, event)) = log.recv().await {
             eprintln!("association {association}: {event:?}");
+            let Some(upf) = &upf else { continue };
+            match rules.line_for(association, &event) {
+                Some(line) => {
+                    upf.send(line);
+                }
+                None if matches!(event, AmfNodeEvent::PduSessionEstablished { .. }) => {
+                    eprintln!("upf control: no rule for this session (tracking bound reached)");
+                }
+                None => {}
+            }
         }
     });
     wait_for_end(args.run_for).await?;
@@ -147,6 +182,12 @@ fn config(args: &Args) -> Result<SimConfig, String> {
     }
     if args.silence_after.is_some() {
         config.node.faults.answers_before_silence = args.silence_after;
+    }
+    if let Some(upf) = args.upf {
+        config.node.smf.upf_n3 = upf;
+    }
+    if let Some(pool) = args.pdu_pool {
+        config.node.smf.pool = pool;
     }
     Ok(config)
 }
