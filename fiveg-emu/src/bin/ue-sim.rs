@@ -419,7 +419,7 @@ fn print_pdu_session(p: &PduSessionReport) {
             "  TCP echo {target}: {} octets sent, {} echoed, intact {}, {:.2} ms",
             t.tcp_bytes_sent,
             t.tcp_bytes_echoed,
-            t.tcp_intact.map_or("-".into(), |ok| ok.to_string()),
+            t.tcp_intact.map_or_else(|| "-".into(), |ok| ok.to_string()),
             t.tcp_ms.unwrap_or(f64::NAN)
         );
     }
@@ -490,6 +490,27 @@ mod tests {
         assert!(args(&["--tcp-buffer", "1023"]).validate().is_err());
         let one_address = args(&["--ues", "2", "--inner-address", "10.45.0.2"]);
         assert!(one_address.validate().unwrap_err().contains("--ues 1"));
+    }
+
+    #[test]
+    fn pdu_session_options_are_checked() {
+        assert_eq!(args(&["--pdu-session"]).pdu_session, Some(1));
+        assert!(args(&["--pdu-session"]).validate().is_ok());
+        assert!(args(&["--pdu-session", "16"]).validate().is_err());
+        assert!(args(&["--pdu-session", "0"]).validate().is_err());
+        assert!(args(&["--pdu-session", "15"]).validate().is_ok());
+        let no_session = args(&["--ping", "10.61.0.1"]).validate().unwrap_err();
+        assert!(no_session.contains("--pdu-session"));
+        assert!(
+            args(&["--pdu-session", "--ping-count", "0"])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            args(&["--pdu-session", "--tcp-echo-bytes", "0"])
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

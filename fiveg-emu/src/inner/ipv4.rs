@@ -91,7 +91,7 @@ pub fn echo_reply(packet: &[u8], to: Ipv4Addr) -> Option<(Ipv4Addr, u16, u16, &[
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::upf::reflector::reflect;
+    use crate::upf::reflect;
 
     const UE: Ipv4Addr = Ipv4Addr::new(10, 60, 0, 1);
     const DN: Ipv4Addr = Ipv4Addr::new(10, 61, 0, 1);
