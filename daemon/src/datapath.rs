@@ -77,6 +77,9 @@ impl DataplaneSink {
         let mut config = DataplaneConfig::new(tun, settings.local, encapsulation);
         config.workers = settings.workers;
         config.ike_rate_per_source = ike_rate_per_source;
+        config.n3 = settings.n3;
+        config.n3_ue_mtu = settings.n3_ue_mtu;
+        config.n3_oversize = settings.n3_oversize;
         let (handle, events) =
             Dataplane::start(config, provider).map_err(|e| SinkError(format!("dataplane: {e}")))?;
         for (_, &(addr, len)) in extra {
@@ -131,71 +134,49 @@ impl ChildSaSink for DataplaneSink {
         child: ChildSa,
         limits: TrafficLimits,
     ) -> Result<(), SinkError> {
-        let udp = self.encapsulation == Encapsulation::Udp;
-        if child.udp_encapsulation && !udp {
-            return Err(SinkError("a NAT was detected and this Child SA needs ESP in UDP, but the datapath runs raw ESP (dataplane.encapsulation = \"raw\")".into()));
+        self.install_pair(connection, child, limits, false)
+    }
+
+    fn install_unrouted(
+        &mut self,
+        _ike_sa: SaId,
+        connection: &str,
+        child: ChildSa,
+        limits: TrafficLimits,
+    ) -> Result<(), SinkError> {
+        self.install_pair(connection, child, limits, true)
+    }
+
+    fn add_user_plane(&mut self, session: dataplane::UserPlaneSession) -> Result<(), SinkError> {
+        self.handle
+            .add_user_plane(session)
+            .map_err(|e| SinkError(e.to_string()))
+    }
+
+    fn update_user_plane(
+        &mut self,
+        dl_teid: dataplane::Teid,
+        children: dataplane::UserPlaneChildren,
+    ) -> Result<(), SinkError> {
+        self.handle
+            .update_user_plane(dl_teid, children)
+            .map_err(|e| SinkError(e.to_string()))
+    }
+
+    fn remove_user_plane(&mut self, dl_teid: dataplane::Teid) {
+        if let Err(e) = self.handle.remove_user_plane(dl_teid) {
+            tracing::debug!(dl_teid = dl_teid.get(), error = %e, "user plane already gone");
         }
-        if !child.udp_encapsulation && udp {
-            return Err(SinkError("the peer did not agree to UDP encapsulation, which this datapath needs (dataplane.encapsulation = \"udp\")".into()));
-        }
-        let (selector, pairs) = selector(&child.local_ts, &child.remote_ts)?;
-        if pairs > 1 {
-            tracing::warn!(child = %child.name, pairs, "the datapath enforces one selector pair per Child SA: only the first is protected, traffic of the others is dropped");
-        }
-        let cipher = cipher(&child.suite)?;
-        let esn = child.suite.esn_enabled();
-        let peer = if udp {
-            child.remote
-        } else {
-            SocketAddr::new(child.remote.ip(), 0)
-        };
-        let name = child.name.clone();
-        // As rekey responder, keep sending on the old SA until the peer deletes it.
-        let child_replaces = child.replaces;
-        let deferred = child_replaces.filter(|_| !child.we_initiated);
-        let ChildSa {
-            inbound_spi,
-            outbound_spi,
-            inbound_keys,
-            outbound_keys,
-            ..
-        } = child;
-        let lifetime = esp_lifetime(limits);
-        let sa = |spi, keys| {
-            let mut c = SaConfig::new(spi, cipher, keys);
-            c.esn = esn;
-            c.lifetime = lifetime;
-            c
-        };
-        let inbound = sa(esp_spi(inbound_spi), inbound_keys);
-        let outbound = sa(esp_spi(outbound_spi), outbound_keys);
-        let pair = dataplane::ChildSa {
-            selector,
-            peer,
-            inbound,
-            outbound,
-        };
-        let id = match deferred {
-            Some(_) => self.handle.install_child_sa_deferred(pair),
-            None => self.handle.install_child_sa(pair),
-        }
-        .map_err(|e| SinkError(e.to_string()))?;
-        self.installed.insert(esp_spi(inbound_spi), id);
-        match (child_replaces, deferred) {
-            (_, Some(old)) => self.rekeys.peer(esp_spi(old), id),
-            (Some(old), None) => self.rekeys.ours(esp_spi(old), esp_spi(inbound_spi)),
-            (None, None) => {}
-        }
-        tracing::info!(
-            %connection,
-            child = %name,
-            %peer,
-            %inbound_spi,
-            %outbound_spi,
-            encapsulation = if udp { "udp" } else { "esp" },
-            "Child SA installed in the datapath"
-        );
-        Ok(())
+    }
+
+    fn send_gtpu_echo(&mut self, to: SocketAddr) -> Result<u16, SinkError> {
+        self.handle
+            .send_gtpu_echo(to)
+            .map_err(|e| SinkError(e.to_string()))
+    }
+
+    fn user_plane_stats(&self) -> Vec<dataplane::UserPlaneStats> {
+        self.handle.user_plane_stats()
     }
 
     fn retire(&mut self, _ike_sa: SaId, inbound_spi: EspSpi) {
@@ -373,6 +354,15 @@ fn forward_events(
                 spi: engine_spi(spi),
             },
             DataplaneEvent::Acquire { trap, src, dst } => DatapathEvent::Acquire { trap, src, dst },
+            DataplaneEvent::GtpuErrorIndication { from, teid } => {
+                DatapathEvent::GtpuErrorIndication {
+                    upf: from,
+                    teid: teid.get(),
+                }
+            }
+            DataplaneEvent::GtpuEchoResponse { from, .. } => {
+                DatapathEvent::GtpuEchoResponse { upf: from }
+            }
             _ => continue,
         };
         if tx.blocking_send(out).is_err() {
@@ -551,6 +541,86 @@ fn ip(args: &[&str]) -> Result<(), SinkError> {
 const EVENT_BACKLOG: usize = 1024;
 /// IKE messages from the datapath waiting for the driver before its thread blocks.
 const IKE_BACKLOG: usize = 64;
+
+impl DataplaneSink {
+    /// Installs both SAs; `unrouted` ones (user-plane SAs of PDU sessions) stay out of the SPD:
+    /// the user-plane table sends on them, and their rekeys switch there too.
+    fn install_pair(
+        &mut self,
+        connection: &str,
+        child: ChildSa,
+        limits: TrafficLimits,
+        unrouted: bool,
+    ) -> Result<(), SinkError> {
+        let udp = self.encapsulation == Encapsulation::Udp;
+        if child.udp_encapsulation && !udp {
+            return Err(SinkError("a NAT was detected and this Child SA needs ESP in UDP, but the datapath runs raw ESP (dataplane.encapsulation = \"raw\")".into()));
+        }
+        if !child.udp_encapsulation && udp {
+            return Err(SinkError("the peer did not agree to UDP encapsulation, which this datapath needs (dataplane.encapsulation = \"udp\")".into()));
+        }
+        let (selector, pairs) = selector(&child.local_ts, &child.remote_ts)?;
+        if pairs > 1 {
+            tracing::warn!(child = %child.name, pairs, "the datapath enforces one selector pair per Child SA: only the first is protected, traffic of the others is dropped");
+        }
+        let cipher = cipher(&child.suite)?;
+        let esn = child.suite.esn_enabled();
+        let peer = if udp {
+            child.remote
+        } else {
+            SocketAddr::new(child.remote.ip(), 0)
+        };
+        let name = child.name.clone();
+        // As rekey responder, keep sending on the old SA until the peer deletes it.
+        let child_replaces = child.replaces;
+        let deferred = child_replaces.filter(|_| !child.we_initiated);
+        let ChildSa {
+            inbound_spi,
+            outbound_spi,
+            inbound_keys,
+            outbound_keys,
+            ..
+        } = child;
+        let lifetime = esp_lifetime(limits);
+        let sa = |spi, keys| {
+            let mut c = SaConfig::new(spi, cipher, keys);
+            c.esn = esn;
+            c.lifetime = lifetime;
+            c
+        };
+        let inbound = sa(esp_spi(inbound_spi), inbound_keys);
+        let outbound = sa(esp_spi(outbound_spi), outbound_keys);
+        let pair = dataplane::ChildSa {
+            selector,
+            peer,
+            inbound,
+            outbound,
+        };
+        let id = match (unrouted, deferred) {
+            (true, _) => self.handle.install_child_sa_unrouted(pair),
+            (false, Some(_)) => self.handle.install_child_sa_deferred(pair),
+            (false, None) => self.handle.install_child_sa(pair),
+        }
+        .map_err(|e| SinkError(e.to_string()))?;
+        self.installed.insert(esp_spi(inbound_spi), id);
+        match (child_replaces, deferred) {
+            _ if unrouted => {}
+            (_, Some(old)) => self.rekeys.peer(esp_spi(old), id),
+            (Some(old), None) => self.rekeys.ours(esp_spi(old), esp_spi(inbound_spi)),
+            (None, None) => {}
+        }
+        tracing::info!(
+            %connection,
+            child = %name,
+            %peer,
+            %inbound_spi,
+            %outbound_spi,
+            encapsulation = if udp { "udp" } else { "esp" },
+            "Child SA installed in the datapath"
+        );
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

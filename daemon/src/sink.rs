@@ -33,6 +33,73 @@ pub trait ChildSaSink: Send + 'static {
         limits: TrafficLimits,
     ) -> Result<(), SinkError>;
 
+    /// Installs a user-plane Child SA of a PDU session: both directions, but outside the
+    /// policy table (no route to the TUN device); the user-plane table of
+    /// [`add_user_plane`](Self::add_user_plane) sends on it.
+    ///
+    /// # Errors
+    /// As [`install`](Self::install); without a datapath there is no user plane.
+    fn install_unrouted(
+        &mut self,
+        ike_sa: SaId,
+        connection: &str,
+        child: ChildSa,
+        limits: TrafficLimits,
+    ) -> Result<(), SinkError> {
+        let _ = (ike_sa, connection, limits);
+        drop(child);
+        Err(SinkError(
+            "the user plane needs the datapath ([dataplane])".into(),
+        ))
+    }
+
+    /// Installs a PDU session's user plane (its Child SAs are installed already).
+    ///
+    /// # Errors
+    /// When the datapath refuses it (a TEID or SPI in use) or there is none.
+    fn add_user_plane(&mut self, session: dataplane::UserPlaneSession) -> Result<(), SinkError> {
+        let _ = session;
+        Err(SinkError(
+            "the user plane needs the datapath ([dataplane])".into(),
+        ))
+    }
+
+    /// Moves a session to the SAs of a rekey; the old inbound SAs deliver until retired.
+    ///
+    /// # Errors
+    /// An unknown DL TEID, or SPIs in use.
+    fn update_user_plane(
+        &mut self,
+        dl_teid: dataplane::Teid,
+        children: dataplane::UserPlaneChildren,
+    ) -> Result<(), SinkError> {
+        let _ = (dl_teid, children);
+        Err(SinkError(
+            "the user plane needs the datapath ([dataplane])".into(),
+        ))
+    }
+
+    /// Removes a session's user plane.
+    fn remove_user_plane(&mut self, dl_teid: dataplane::Teid) {
+        let _ = dl_teid;
+    }
+
+    /// Sends a GTP-U Echo Request to a UPF; returns its sequence number.
+    ///
+    /// # Errors
+    /// No N3 socket, or sending failed.
+    fn send_gtpu_echo(&mut self, to: SocketAddr) -> Result<u16, SinkError> {
+        let _ = to;
+        Err(SinkError(
+            "the user plane needs the datapath ([dataplane])".into(),
+        ))
+    }
+
+    /// Every user-plane session's traffic counters.
+    fn user_plane_stats(&self) -> Vec<dataplane::UserPlaneStats> {
+        Vec::new()
+    }
+
     /// Removes a Child SA, identified by the SPI of the packets we receive.
     fn retire(&mut self, ike_sa: SaId, inbound_spi: EspSpi);
 
@@ -141,6 +208,10 @@ pub enum DatapathEvent {
     /// SAs reached a byte or packet lifetime or used up their sequence numbers: collect them
     /// with [`ChildSaSink::take_lifetime_events`].
     LifetimesPending,
+    /// A UPF has no context for the UL TEID `teid` we sent a G-PDU to (rate-limited).
+    GtpuErrorIndication { upf: SocketAddr, teid: u32 },
+    /// A UPF answered a GTP-U Echo Request (rate-limited per UPF).
+    GtpuEchoResponse { upf: SocketAddr },
 }
 
 /// An SA that reached a byte or packet lifetime or used up its sequence numbers.

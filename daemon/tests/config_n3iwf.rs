@@ -261,7 +261,7 @@ fn each_mistake_names_its_line_and_field() {
         (
             "ue_pool = \"10.45.0.0/24\"",
             "ue_pool = \"10.45.0.0/24\"\ncolour = \"blue\"",
-            "iked.toml:12: n3iwf.colour: unknown field `colour`, expected one of `n3iwf_id`, `plmn`, `name`, `paging_drx`, `nas_address`, `nas_port`, `ue_pool`, `max_ues`, `dl_nas_queue`, `amf_reconnect`, `amf_reconnect_max`, `timers`, `tracking_areas`, `amfs`, `ike`",
+            "iked.toml:12: n3iwf.colour: unknown field `colour`, expected one of `n3iwf_id`, `plmn`, `name`, `paging_drx`, `nas_address`, `nas_port`, `ue_pool`, `max_ues`, `dl_nas_queue`, `amf_reconnect`, `amf_reconnect_max`, `n3_address`, `up_address`, `max_pdu_sessions`, `max_sessions_per_ue`, `gre_protocol_type`, `ue_mtu`, `mtu_policy`, `gtpu_echo_interval`, `timers`, `tracking_areas`, `amfs`, `ike`",
         ),
         (
             "ue_pool = \"10.45.0.0/24\"\n",
@@ -438,5 +438,165 @@ fn a_ppk_for_ues_is_mixed_in_ike_intermediate_and_rfc8784_is_refused() {
     assert!(
         error.ends_with("iked.toml:24: n3iwf.ike.ppk_mode: UEs authenticate with EAP, and a PPK is mixed with EAP only in IKE_INTERMEDIATE: use rfc9867 (the default here)"),
         "{error}"
+    );
+}
+
+/// `BASE` with user-plane lines after `ue_pool` (line 11): the first added is line 12.
+fn with_user_plane(lines: &str) -> String {
+    BASE.replacen(
+        "ue_pool = \"10.45.0.0/24\"\n",
+        &format!("ue_pool = \"10.45.0.0/24\"\n{lines}"),
+        1,
+    )
+}
+
+#[test]
+fn the_user_plane_takes_its_addresses_bounds_gre_mtu_and_echo_settings() {
+    use dataplane::{GreProtocolType, OversizePolicy};
+    use iked::config::USER_PLANE_CHILD;
+    let dir = Dir::new();
+    let config = dir
+        .parse(&with_user_plane(
+            "n3_address = \"10.200.0.1\"\nup_address = \"10.45.0.254\"\nmax_pdu_sessions = 1000\nmax_sessions_per_ue = 4\ngre_protocol_type = \"zero\"\nue_mtu = 1400\nmtu_policy = \"drop\"\ngtpu_echo_interval = \"0\"\n",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let n = config.n3iwf.as_ref().expect("n3iwf");
+    assert_eq!(n.core.n3_address, Some(IpAddr::from([10, 200, 0, 1])));
+    assert_eq!(n.core.user_plane_address(), IpAddr::from([10, 45, 0, 254]));
+    assert_eq!(
+        (
+            n.core.limits.max_pdu_sessions,
+            n.core.limits.max_sessions_per_ue
+        ),
+        (1000, 4)
+    );
+    assert_eq!(n.user_plane.gre_protocol, GreProtocolType::Zero);
+    assert_eq!(n.user_plane.echo_interval, None, "0 turns supervision off");
+    let d = config.dataplane.as_ref().expect("dataplane");
+    assert_eq!(d.n3, Some("10.200.0.1:2152".parse().expect("addr")));
+    assert_eq!((d.n3_ue_mtu, d.n3_oversize), (1400, OversizePolicy::Drop));
+    let child = config.connections[0]
+        .child(USER_PLANE_CHILD)
+        .expect("template");
+    let ts: Vec<String> = child
+        .local_ts
+        .iter()
+        .chain(&child.remote_ts)
+        .map(iked::config::format_selector)
+        .collect();
+    assert_eq!(ts, ["10.45.0.254", "10.45.0.0/24"]);
+    assert_eq!(child.esp_proposals, ["aes256gcm16", "aes128gcm16"]);
+}
+
+#[test]
+fn user_plane_defaults_follow_the_nas_address_and_supervise_every_minute() {
+    use iked::config::USER_PLANE_CHILD;
+    let dir = Dir::new();
+    let config = dir.parse(BASE).unwrap_or_else(|e| panic!("{e}"));
+    let n = config.n3iwf.as_ref().expect("n3iwf");
+    assert_eq!(
+        n.core.n3_address, None,
+        "no N3 address: sessions are refused"
+    );
+    assert_eq!(n.core.user_plane_address(), IpAddr::from([10, 45, 0, 1]));
+    assert_eq!(n.user_plane.echo_interval, Some(Duration::from_secs(60)));
+    assert_eq!(n.user_plane.ue_mtu, 1500);
+    assert_eq!(config.dataplane.as_ref().expect("dp").n3, None);
+    let child = config.connections[0]
+        .child(USER_PLANE_CHILD)
+        .expect("template");
+    assert_eq!(
+        iked::config::format_selector(&child.local_ts[0]),
+        "10.45.0.1"
+    );
+    let pfs = dir
+        .parse(&BASE.replacen(
+            "key = \"n3iwf.key\"",
+            "key = \"n3iwf.key\"\nup_esp_proposals = [\"aes256gcm16-mlkem768\"]",
+            1,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let child = pfs.connections[0]
+        .child(USER_PLANE_CHILD)
+        .expect("template");
+    assert_eq!(
+        child.esp_proposals,
+        ["aes256gcm16-mlkem768"],
+        "PFS by a KE method"
+    );
+}
+
+#[test]
+fn every_user_plane_mistake_names_its_line_and_field() {
+    let dir = Dir::new();
+    let cases = [
+        (
+            "n3_address = \"10.200.0\"\n",
+            "iked.toml:12: n3iwf.n3_address: '10.200.0' is not an IP address",
+        ),
+        (
+            "n3_address = \"0.0.0.0\"\n",
+            "iked.toml:12: n3iwf.n3_address: '0.0.0.0' must be a unicast address of this host",
+        ),
+        (
+            "up_address = \"224.0.0.1\"\n",
+            "iked.toml:12: n3iwf.up_address: '224.0.0.1' must be a unicast address of this host",
+        ),
+        (
+            "up_address = \"2001:db8::1\"\n",
+            "iked.toml:12: n3iwf.up_address: must be IPv4: the UEs' inner addresses are IPv4 (UP_IP6_ADDRESS is not supported yet)",
+        ),
+        (
+            "max_pdu_sessions = 0\n",
+            "iked.toml:12: n3iwf.max_pdu_sessions: 0 is outside 1..=1048576",
+        ),
+        (
+            "max_pdu_sessions = 1048577\n",
+            "iked.toml:12: n3iwf.max_pdu_sessions: 1048577 is outside 1..=1048576",
+        ),
+        (
+            "max_sessions_per_ue = 16\n",
+            "iked.toml:12: n3iwf.max_sessions_per_ue: 16 is outside 1..=15",
+        ),
+        (
+            "gre_protocol_type = \"ip\"\n",
+            "iked.toml:12: n3iwf.gre_protocol_type: 'ip' is not \"ethertype\" (the inner packet's) or \"zero\" (TS 24.502 §9.3.3)",
+        ),
+        (
+            "ue_mtu = 1279\n",
+            "iked.toml:12: n3iwf.ue_mtu: 1279 is outside 1280..=9000",
+        ),
+        (
+            "ue_mtu = 9001\n",
+            "iked.toml:12: n3iwf.ue_mtu: 9001 is outside 1280..=9000",
+        ),
+        (
+            "mtu_policy = \"truncate\"\n",
+            "iked.toml:12: n3iwf.mtu_policy: 'truncate' is not \"fragment\" (the inner packet, before ESP) or \"drop\"",
+        ),
+        (
+            "gtpu_echo_interval = \"500ms\"\n",
+            "iked.toml:12: n3iwf.gtpu_echo_interval: must be 0 (off) or at least 1s (TS 29.281 §7.2.1 asks for no more than one Echo Request a minute per path; seconds are for tests)",
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(line, want)| {
+            let text = with_user_plane(line);
+            let got = match dir.parse(&text) {
+                Ok(_) => "accepted".to_string(),
+                Err(e) => e.replace(&format!("{}/", dir.0.path().display()), ""),
+            };
+            (got != *want).then(|| format!("{line}  got:  {got}\n  want: {want}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let e = dir.error(
+        "key = \"n3iwf.key\"",
+        "key = \"n3iwf.key\"\nup_esp_proposals = [\"aes256cbc\"]",
+    );
+    assert!(
+        e.starts_with("iked.toml:24: n3iwf.ike.up_esp_proposals:"),
+        "{e}"
     );
 }

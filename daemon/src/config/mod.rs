@@ -33,7 +33,10 @@ use ikev2::{
 };
 use ipsec_crypto::SecretBytes;
 
-pub use self::n3iwf::{AmfSettings, N3IWF_CONNECTION, N3iwfSettings, SIGNALLING_CHILD};
+pub use self::n3iwf::{
+    AmfSettings, N3IWF_CONNECTION, N3iwfSettings, SIGNALLING_CHILD, USER_PLANE_CHILD,
+    UserPlaneSettings,
+};
 pub use error::{ConfigError, ConfigErrors};
 pub use limits::IkeLimits;
 pub use values::format_selector;
@@ -140,6 +143,12 @@ pub struct DataplaneSettings {
     pub workers: usize,
     /// TUN offloads (virtio-net headers, TSO); off moves one packet per system call.
     pub offloads: bool,
+    /// The N3 (GTP-U) socket of the N3IWF's user plane (`[n3iwf] n3_address`).
+    pub n3: Option<SocketAddr>,
+    /// Largest outer packet towards a UE (`[n3iwf] ue_mtu`).
+    pub n3_ue_mtu: u16,
+    /// `[n3iwf] mtu_policy`.
+    pub n3_oversize: dataplane::OversizePolicy,
 }
 
 /// How ESP travels between the gateways.

@@ -120,6 +120,9 @@ impl Validator<'_> {
             encapsulation,
             workers: d.workers.unwrap_or(0),
             offloads: d.offloads.unwrap_or(true),
+            n3: None,
+            n3_ue_mtu: 1500,
+            n3_oversize: dataplane::OversizePolicy::Fragment,
         };
         (self.errors.len() == errors_before).then_some(settings)
     }

@@ -678,9 +678,26 @@ impl Driver {
         {
             tracing::warn!(error = %e, "cannot write the key log");
         }
-        if let Err(e) = self.sink.install(sa, &entry.connection, child, limits) {
+        let user_plane = self
+            .n3iwf
+            .as_ref()
+            .is_some_and(|g| g.owns_child(sa, child.tag))
+            .then_some(child.tag)
+            .flatten();
+        let spis = (child.inbound_spi, child.outbound_spi);
+        let installed = match user_plane {
+            Some(_) => self
+                .sink
+                .install_unrouted(sa, &entry.connection, child, limits),
+            None => self.sink.install(sa, &entry.connection, child, limits),
+        };
+        if let Err(e) = installed {
             tracing::error!(child = %record.name, error = %e, "cannot install Child SA");
             self.count("child_sa_install_failures");
+            drop(_guard);
+            if let Some(tag) = user_plane {
+                self.n3iwf_user_plane_child(sa, tag, replaces, spis, false);
+            }
             return;
         }
         if let Some(old) = replaces {
@@ -702,6 +719,10 @@ impl Driver {
         }
         if let Some(old) = replaces {
             self.rekey_child_done(sa, old, new_spi);
+        }
+        if let Some(tag) = user_plane {
+            self.n3iwf_user_plane_child(sa, tag, replaces, spis, true);
+            return;
         }
         self.n3iwf_child_installed(sa, first);
     }
@@ -744,6 +765,8 @@ impl Driver {
             DatapathEvent::LifetimesPending => self.collect_lifetimes(),
             DatapathEvent::UnknownSpi { remote, spi } => self.unknown_spi(remote, spi),
             DatapathEvent::Acquire { trap, src, dst } => self.acquire(trap, src, dst),
+            e @ (DatapathEvent::GtpuErrorIndication { .. }
+            | DatapathEvent::GtpuEchoResponse { .. }) => self.n3iwf_gtpu(e),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use ikev2::{EapStep, Event, SaId};
+use ikev2::{ChildRequest, EapStep, EspSpi, Event, SaId};
 
 use super::{ConnEntry, Driver, LoadView};
 use crate::config::{Config, N3IWF_CONNECTION};
@@ -80,6 +80,54 @@ impl Driver {
                 let (sa, remote) = (*sa, *remote);
                 self.with_n3iwf(|g, now| g.peer_moved(sa, remote, now));
             }
+            Event::ChildSaFailed {
+                sa,
+                tag: Some(tag),
+                reason,
+                ..
+            } => {
+                let (sa, tag) = (*sa, *tag);
+                if self.n3iwf.as_ref().is_some_and(|g| g.has_ue(sa)) {
+                    tracing::info!(ike_sa = %super::sa_name(sa), %tag, ?reason, "user-plane Child SA not created");
+                    self.with_n3iwf(|g, now| g.user_plane_child_failed(sa, tag, now));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A user-plane Child SA is in the datapath (or could not be put there: then it is
+    /// deleted and the core told it failed).
+    pub(super) fn n3iwf_user_plane_child(
+        &mut self,
+        sa: SaId,
+        tag: ikev2::ChildTag,
+        replaces: Option<EspSpi>,
+        spis: (EspSpi, EspSpi),
+        installed: bool,
+    ) {
+        if installed {
+            self.with_n3iwf(|g, now| g.user_plane_child_up(sa, tag, replaces, spis, now));
+            return;
+        }
+        let _ = self.endpoint.close_child(Instant::now(), sa, spis.0);
+        if replaces.is_none() {
+            self.with_n3iwf(|g, now| g.user_plane_child_failed(sa, tag, now));
+        }
+    }
+
+    /// GTP-U Error Indications and Echo Responses from the datapath's N3 socket.
+    pub(super) fn n3iwf_gtpu(&mut self, event: crate::sink::DatapathEvent) {
+        use crate::sink::DatapathEvent as E;
+        match event {
+            E::GtpuErrorIndication { upf, teid } => {
+                self.with_n3iwf(|g, now| g.gtpu_error_indication(upf, teid, now));
+            }
+            E::GtpuEchoResponse { upf } => {
+                if let Some(g) = self.n3iwf.as_mut() {
+                    g.gtpu_echo_response(upf);
+                }
+            }
             _ => {}
         }
     }
@@ -148,6 +196,22 @@ impl Driver {
 impl IkeSide for Driver {
     fn eap_respond(&mut self, sa: SaId, step: EapStep) -> bool {
         self.endpoint.eap_respond(Instant::now(), sa, step).is_ok()
+    }
+
+    fn create_child(&mut self, sa: SaId, request: ChildRequest) -> Result<(), String> {
+        self.endpoint
+            .create_child_with(Instant::now(), sa, request)
+            .map_err(|e| e.to_string())
+    }
+
+    fn close_child(&mut self, sa: SaId, inbound_spi: EspSpi) {
+        if let Err(e) = self.endpoint.close_child(Instant::now(), sa, inbound_spi) {
+            tracing::debug!(ike_sa = %super::sa_name(sa), %inbound_spi, error = %e, "user-plane Child SA already gone");
+        }
+    }
+
+    fn sink(&mut self) -> &mut dyn crate::sink::ChildSaSink {
+        self.sink.as_mut()
     }
 
     fn close_ike_sa(&mut self, sa: SaId, reason: &str) {

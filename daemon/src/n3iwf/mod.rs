@@ -17,6 +17,9 @@ pub(crate) mod nas_tcp;
 mod outputs;
 #[cfg(test)]
 mod tests;
+mod user_plane;
+#[cfg(test)]
+mod user_plane_tests;
 mod views;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +28,7 @@ use std::time::Instant;
 
 use ::n3iwf::node::IkeSaGone;
 use ::n3iwf::{AmfRef, N3iwf, NasConnId};
-use ikev2::{EapStep, SaId};
+use ikev2::{ChildRequest, EapStep, EspSpi, SaId};
 use n2_transport::{StreamCounts, Transport};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -89,6 +92,15 @@ pub(crate) trait IkeSide {
     /// Deletes the IKE SA (INFORMATIONAL DELETE once established; a half-open one is left to
     /// the engine's half-open timeout).
     fn close_ike_sa(&mut self, sa: SaId, reason: &str);
+    /// `Endpoint::create_child_with`: a user-plane Child SA of a PDU session.
+    ///
+    /// # Errors
+    /// Why the engine did not queue it.
+    fn create_child(&mut self, sa: SaId, request: ChildRequest) -> Result<(), String>;
+    /// `Endpoint::close_child`: INFORMATIONAL DELETE of a user-plane Child SA.
+    fn close_child(&mut self, sa: SaId, inbound_spi: EspSpi);
+    /// The datapath, for the user-plane sessions and GTP-U Echo Requests.
+    fn sink(&mut self) -> &mut dyn crate::sink::ChildSaSink;
 }
 
 /// The N3IWF as the engine task sees it.
@@ -101,6 +113,7 @@ pub(crate) struct N3iwfGlue {
     /// The IKE SAs of UE contexts, with the failure reported before their close.
     ues: HashMap<SaId, Option<IkeSaGone>>,
     counters: BTreeMap<&'static str, u64>,
+    user_plane: user_plane::UserPlaneState,
 }
 
 /// The engine task's view of one AMF's association.
@@ -176,6 +189,7 @@ pub(crate) async fn start(
         conns: HashMap::new(),
         ues: HashMap::new(),
         counters: BTreeMap::new(),
+        user_plane: user_plane::UserPlaneState::default(),
     };
     Ok((glue, rx))
 }
@@ -224,9 +238,12 @@ impl N3iwfGlue {
         &self.settings
     }
 
-    /// The core's next deadline.
+    /// The next deadline: the core's, or the next GTP-U Echo round.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.core.poll_timeout()
+        match (self.core.poll_timeout(), self.echo_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub(crate) fn handle_timeout(&mut self, now: Instant) {

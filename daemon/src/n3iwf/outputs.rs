@@ -33,10 +33,18 @@ impl N3iwfGlue {
                     // Dropping the writer lets the task flush what is queued, then close.
                     self.conns.remove(&conn);
                 }
+                Output::CreateChildSa { sa, request } => self.create_child(ike, sa, &request),
+                Output::DeleteChildSa { sa, inbound_spi } => {
+                    ike.close_child(SaId::from(sa), ikev2::EspSpi(inbound_spi));
+                }
+                Output::UserPlaneAdd(session) => self.user_plane_add(ike, &session),
+                Output::UserPlaneUpdate(session) => self.user_plane_update(ike, &session),
+                Output::UserPlaneRemove { dl_teid } => self.user_plane_remove(ike, dl_teid),
                 Output::Event(event) => self.log(&event),
                 _ => self.count("unknown_outputs"),
             }
         }
+        self.supervise(ike, std::time::Instant::now());
     }
 
     fn send_ngap(&mut self, amf: AmfRef, stream: StreamId, payload: Vec<u8>) {
@@ -101,6 +109,27 @@ impl N3iwfGlue {
                 ..
             } => {
                 tracing::info!(ike_sa = %sa_name(*sa), registered, cause = cause.as_str(), "UE context ended");
+            }
+            Event::SessionSetUp {
+                sa,
+                pdu_session_id,
+                dl_teid,
+            } => {
+                tracing::info!(ike_sa = %sa_name(*sa), pdu_session_id = pdu_session_id.0, dl_teid = dl_teid.0, "PDU session set up");
+            }
+            Event::SessionFailed {
+                sa,
+                pdu_session_id,
+                cause,
+            } => {
+                tracing::warn!(ike_sa = %sa_name(*sa), pdu_session_id = pdu_session_id.0, ?cause, "PDU session refused");
+            }
+            Event::SessionReleased {
+                sa,
+                pdu_session_id,
+                dl_teid,
+            } => {
+                tracing::info!(ike_sa = %sa_name(*sa), pdu_session_id = pdu_session_id.0, dl_teid = dl_teid.0, "PDU session released");
             }
             other => tracing::debug!(event = ?other, "N3IWF event"),
         }

@@ -36,13 +36,25 @@ impl IkeSide for NoIke {
     fn close_ike_sa(&mut self, _: ikev2::SaId, _: &str) {
         panic!("no UE here")
     }
+
+    fn create_child(&mut self, _: ikev2::SaId, _: ikev2::ChildRequest) -> Result<(), String> {
+        panic!("no UE here")
+    }
+
+    fn close_child(&mut self, _: ikev2::SaId, _: ikev2::EspSpi) {
+        panic!("no UE here")
+    }
+
+    fn sink(&mut self) -> &mut dyn crate::sink::ChildSaSink {
+        panic!("no datapath here")
+    }
 }
 
 fn plmn() -> Plmn {
     Plmn::new("208", "93").expect("plmn")
 }
 
-fn glue() -> (N3iwfGlue, mpsc::Receiver<N2Out>) {
+pub(super) fn glue() -> (N3iwfGlue, mpsc::Receiver<N2Out>) {
     let core = N3iwfConfig {
         global_id: GlobalN3iwfId {
             plmn: plmn(),
@@ -67,7 +79,7 @@ fn glue() -> (N3iwfGlue, mpsc::Receiver<N2Out>) {
         nas_address: Ipv4Addr::new(10, 45, 0, 1),
         nas_tcp_port: 20_000,
         up_address: None,
-        n3_address: None,
+        n3_address: Some(Ipv4Addr::new(10, 200, 0, 1).into()),
         timers: GuardTimers::default(),
         limits: Limits::default(),
     };
@@ -81,6 +93,7 @@ fn glue() -> (N3iwfGlue, mpsc::Receiver<N2Out>) {
         }],
         reconnect: Duration::from_secs(1),
         reconnect_max: Duration::from_secs(30),
+        user_plane: crate::config::UserPlaneSettings::default(),
     };
     let (tx, rx) = mpsc::channel(16);
     let glue = N3iwfGlue {
@@ -90,6 +103,7 @@ fn glue() -> (N3iwfGlue, mpsc::Receiver<N2Out>) {
         conns: HashMap::new(),
         ues: HashMap::new(),
         counters: BTreeMap::new(),
+        user_plane: super::user_plane::UserPlaneState::default(),
     };
     (glue, rx)
 }

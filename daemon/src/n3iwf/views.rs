@@ -90,6 +90,13 @@ impl N3iwfGlue {
             ("release_command_timeouts", s.release_command_timeouts),
             ("ng_setup_retries", s.ng_setup_retries),
             ("unknown_references", s.unknown_references),
+            ("pdu_sessions_set_up", s.sessions_set_up),
+            ("pdu_sessions_failed", s.sessions_failed),
+            ("pdu_sessions_released", s.sessions_released),
+            ("user_plane_child_sa_requests", s.child_sa_requests),
+            ("user_plane_child_sa_failures", s.child_sa_failures),
+            ("user_plane_child_sa_rekeys", s.child_sa_rekeys),
+            ("gtpu_error_indications", s.gtpu_error_indications),
         ]
         .into_iter()
         .chain(self.counters.iter().map(|(k, v)| (*k, *v)))

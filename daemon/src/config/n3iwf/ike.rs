@@ -18,7 +18,7 @@ use crate::config::{
     StartAction, TrafficLimits,
 };
 
-const TABLE: &str = "n3iwf.ike";
+pub(super) const TABLE: &str = "n3iwf.ike";
 
 impl Validator<'_> {
     /// The connection that answers UEs: remote `%any`, our certificate, EAP-5G for the UE, and
@@ -59,6 +59,10 @@ impl Validator<'_> {
         self.eap_ppk_mode(&fields, ppk.ppk.as_mut());
         let own = self.nwu_certificate(table);
         let child = core.and_then(|c| self.signalling_child(ike, c));
+        let up_child = core.and_then(|c| {
+            let pool = format!("{}/{}", c.inner_pool.network, c.inner_pool.prefix_len);
+            self.user_plane_child(ike, c.user_plane_address(), &pool)
+        });
         if self.errors.len() > errors_before {
             return None;
         }
@@ -78,7 +82,7 @@ impl Validator<'_> {
             reauth_time: None,
             local_id: id_text,
             remote_id: None,
-            children: vec![child?],
+            children: vec![child?, up_child?],
             ppk: ppk.ppk,
             hybrid: ppk.hybrid,
             hybrid_explicit: ppk.hybrid_explicit,

@@ -7,6 +7,9 @@ mod amfs;
 mod areas;
 mod ike;
 pub(crate) mod raw;
+mod user_plane;
+
+pub use self::user_plane::UserPlaneSettings;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::Range;
@@ -28,6 +31,8 @@ use super::{Connection, DataplaneSettings};
 pub const N3IWF_CONNECTION: &str = "n3iwf";
 /// The child template of the UE's signalling SA (NAS over TCP).
 pub const SIGNALLING_CHILD: &str = "signalling";
+/// The child template of the user-plane Child SAs of PDU sessions.
+pub const USER_PLANE_CHILD: &str = "user-plane";
 
 /// `[n3iwf]`, validated (without the generated connection, which joins the others).
 #[derive(Clone, Debug)]
@@ -40,6 +45,8 @@ pub struct N3iwfSettings {
     /// `reconnect_max`.
     pub reconnect: Duration,
     pub reconnect_max: Duration,
+    /// GRE, MTU and path supervision of the user plane.
+    pub user_plane: UserPlaneSettings,
 }
 
 /// `[[n3iwf.amfs]]`, validated.
@@ -69,6 +76,9 @@ impl N3iwfSettings {
         if !d.routes.contains(&pool) {
             d.routes.push(pool);
         }
+        d.n3 = self.n3_socket();
+        d.n3_ue_mtu = self.user_plane.ue_mtu;
+        d.n3_oversize = self.user_plane.mtu_policy;
     }
 
     /// A digest of the settings, to tell a reload that changed them.
@@ -91,14 +101,14 @@ impl Validator<'_> {
         if ctx.dataplane.is_none() {
             self.error(&section.span(), "n3iwf", "needs [dataplane]: NAS over TCP terminates on the datapath's TUN device, where the UEs' signalling SAs deliver it");
         }
-        let core = self.n3iwf_core(section);
+        let (core, user_plane) = self.n3iwf_core(section).unzip();
         let amfs = self.amfs(&n.amfs, &section.span());
         let (reconnect, reconnect_max) = self.reconnect(n);
         let connection = self.nwu_connection(n, core.as_ref(), ctx);
         if self.errors.len() > errors_before {
             return None;
         }
-        let (mut core, amfs, connection) = (core?, amfs?, connection?);
+        let (mut core, amfs, connection, user_plane) = (core?, amfs?, connection?, user_plane?);
         core.amfs = amfs
             .iter()
             .map(|a| ::n3iwf::node::AmfPeer {
@@ -114,12 +124,16 @@ impl Validator<'_> {
             amfs,
             reconnect,
             reconnect_max,
+            user_plane,
         };
         Some((settings, connection))
     }
 
     /// The values of the core: identity, tracking areas, NAS endpoint, pool, limits, timers.
-    fn n3iwf_core(&mut self, section: &Spanned<RawN3iwf>) -> Option<N3iwfConfig> {
+    fn n3iwf_core(
+        &mut self,
+        section: &Spanned<RawN3iwf>,
+    ) -> Option<(N3iwfConfig, UserPlaneSettings)> {
         let n = section.get_ref();
         let errors_before = self.errors.len();
         let n3iwf_id = self.int_in("n3iwf.n3iwf_id", Some(&n.n3iwf_id), 0, 0xffff, 0);
@@ -140,17 +154,20 @@ impl Validator<'_> {
         let nas_tcp_port = self.int_in("n3iwf.nas_port", n.nas_port.as_ref(), 1, 0xffff, 20_000);
         let inner_pool = self.ue_pool(&n.ue_pool);
         let supported_tas = self.tracking_areas(&n.tracking_areas, &section.span());
+        let up = self.user_plane_values(n);
         let limits = Limits {
             max_ues: self.int_in("n3iwf.max_ues", n.max_ues.as_ref(), 1, 1 << 24, 10_000) as usize,
             dl_nas_queue: self.int_in("n3iwf.dl_nas_queue", n.dl_nas_queue.as_ref(), 1, 1024, 16)
                 as usize,
+            max_pdu_sessions: up.max_pdu_sessions,
+            max_sessions_per_ue: up.max_sessions_per_ue,
             ..Limits::default()
         };
         let timers = self.guard_timers(&n.timers);
         if self.errors.len() > errors_before {
             return None;
         }
-        Some(N3iwfConfig {
+        let core = N3iwfConfig {
             global_id: GlobalN3iwfId {
                 plmn: plmn?,
                 n3iwf_id: N3iwfId(u16::try_from(n3iwf_id).ok()?),
@@ -162,11 +179,12 @@ impl Validator<'_> {
             inner_pool: inner_pool?,
             nas_address: nas_address?,
             nas_tcp_port: u16::try_from(nas_tcp_port).ok()?,
-            up_address: None,
-            n3_address: None,
+            up_address: up.up_address,
+            n3_address: up.n3_address,
             timers,
             limits,
-        })
+        };
+        Some((core, up.settings))
     }
 
     /// An integer of `raw` within `min..=max`, or `default` when absent.

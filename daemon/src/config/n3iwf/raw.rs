@@ -20,6 +20,14 @@ pub(crate) struct RawN3iwf {
     pub(crate) dl_nas_queue: Option<Spanned<i64>>,
     pub(crate) amf_reconnect: Option<Spanned<String>>,
     pub(crate) amf_reconnect_max: Option<Spanned<String>>,
+    pub(crate) n3_address: Option<Spanned<String>>,
+    pub(crate) up_address: Option<Spanned<String>>,
+    pub(crate) max_pdu_sessions: Option<Spanned<i64>>,
+    pub(crate) max_sessions_per_ue: Option<Spanned<i64>>,
+    pub(crate) gre_protocol_type: Option<Spanned<String>>,
+    pub(crate) ue_mtu: Option<Spanned<i64>>,
+    pub(crate) mtu_policy: Option<Spanned<String>>,
+    pub(crate) gtpu_echo_interval: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) timers: RawTimers,
     #[serde(default)]
@@ -89,6 +97,7 @@ with_ike_fields! {
         key: Option<Spanned<String>>,
         proposals: Option<Spanned<Vec<Spanned<String>>>>,
         esp_proposals: Option<Spanned<Vec<Spanned<String>>>>,
+        up_esp_proposals: Option<Spanned<Vec<Spanned<String>>>>,
         @timers,
         @ppk,
     }
