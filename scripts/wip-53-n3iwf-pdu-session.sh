@@ -139,7 +139,7 @@ capture upf "${STEM}p" "udp port 2152" "$N3_PCAP"
 n3lab_ue_args
 bg_ns ue "$WORK/ue.log" "$BIN/ue-sim" "${UE_ARGS[@]}" --json --result-file "$WORK/ue.json" \
     --pdu-session 1 --ping "$DN_IP" --ping-count "$PINGS" --tcp-echo "$DN_IP:$ECHO_PORT" \
-    --tcp-echo-bytes "$TCP_BYTES" --hold --timeout 60
+    --tcp-echo-bytes "$TCP_BYTES" --hold --timeout "${UE_TIMEOUT:-60}"
 UE_PID=$BG_PID
 check "ue-sim finishes its registration, PDU session and traffic" wait_until 70 test -s "$WORK/ue.json"
 sed 's/^/   /' "$WORK/ue.log" | tail -40
@@ -152,5 +152,11 @@ check "tshark decodes N2: PDU SESSION RESOURCE SETUP request and response" n2_se
 check "with the key log, tshark decrypts the user-plane ESP: GRE with the QFI in the key" gre_in_esp_decrypted
 check "no malformed N2 packets" nothing_malformed
 
+if [ "$failed" -ne 0 ]; then
+    echo "   iked (child SAs, PDU sessions, warnings):"
+    grep -iE "child|pdu|session|warn|error" "$WORK/iked.log" | tail -30 | sed 's/^/   /'
+    echo "   amf-sim and upf-sim:"
+    tail -10 "$WORK/amf.log" "$WORK/upf.log" | sed 's/^/   /'
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -371,7 +371,7 @@ impl Session {
         while let Some(event) = self.endpoint.poll_event() {
             match event {
                 Event::EapMessage { sa, message } => self.eap(sa, &message)?,
-                Event::PpkNeeded { sa, .. } => self.ppk(sa).await?,
+                Event::PpkNeeded { sa, ppk_id, .. } => self.ppk(sa, ppk_id).await?,
                 Event::IkeSaEstablished { .. } => {
                     let now = Instant::now();
                     if let Some(sent) = self.marks.auth_sent {
@@ -438,13 +438,16 @@ impl Session {
         }
     }
 
-    async fn ppk(&mut self, sa: SaId) -> Result<(), String> {
+    async fn ppk(&mut self, sa: SaId, named: Option<Vec<u8>>) -> Result<(), String> {
         let Some(kme) = self.params.ppk.clone() else {
             let _ = self.endpoint.provide_ppk(Instant::now(), sa, None);
             return Err("the engine asked for a PPK but no KME is configured".into());
         };
         let started = Instant::now();
-        let fetched = kme.fetch().await;
+        let fetched = match named {
+            Some(id) => kme.fetch_id(&id).await,
+            None => kme.fetch().await,
+        };
         self.report.record(Phase::KmeFetch, started.elapsed());
         let answer = match fetched {
             Ok((id, key)) => {
