@@ -23,6 +23,11 @@ N3LAB_KME_A=8441
 N3LAB_KME_B=8442
 N3LAB_METRICS=9716
 N3LAB_PIDS=()
+# Extra arguments of amf-sim, and extra `key = value` lines of iked's [n3iwf] (PDU sessions).
+N3LAB_AMF_ARGS=()
+N3LAB_N3IWF_LINES=()
+# A function n3lab_up calls once the namespaces exist, before iked starts (the UPF's).
+N3LAB_BEFORE_IKED=
 
 in_ns() { local ns=$1; shift; nsenter "--net=/run/netns/${P}$ns" -- "$@"; }
 
@@ -48,7 +53,7 @@ n3lab_packages() {
 
 n3lab_build() {
     cargo build --release -q -p iked -p ikectl -p qkd-kme-sim --bin iked --bin ikectl --bin qkd-kme-sim
-    cargo build --release -q -p fiveg-emu --bin amf-sim --bin ue-sim
+    cargo build --release -q -p fiveg-emu --bin amf-sim --bin ue-sim --bin upf-sim
     pqlab_build
 }
 
@@ -59,11 +64,12 @@ n3lab_up() {
     pqlab netns add "${P}ue" "${P}n3iwf" "${P}amf" "${P}k"
     pqlab netns link "${P}ue" "${STEM}u" "$UE_IP/24" "${P}n3iwf" "${STEM}w" "$N3IWF_UE_IP/24"
     pqlab netns link "${P}amf" "${STEM}a" "$AMF_IP/24" "${P}n3iwf" "${STEM}n" "$N3IWF_N2_IP/24"
+    if [ -n "$N3LAB_BEFORE_IKED" ]; then "$N3LAB_BEFORE_IKED" || return 1; fi
     n3lab_certificate
     n3lab_kme || return 1
     "$BIN/ue-sim" --print-amf-subscribers "$ues" >"$WORK/amf.toml"
     bg_ns amf "$WORK/amf.log" "$BIN/amf-sim" --listen "$AMF_IP:38412" --lower raw \
-        --config "$WORK/amf.toml" --port-file "$WORK/amf.ready" --run-for 3600
+        --config "$WORK/amf.toml" --port-file "$WORK/amf.ready" --run-for 3600 "${N3LAB_AMF_ARGS[@]}"
     wait_until 10 test -s "$WORK/amf.ready" || { echo "amf-sim did not start: $(tail -3 "$WORK/amf.log")" >&2; return 1; }
     n3lab_config
     bg_ns n3iwf "$WORK/iked.log" "$BIN/iked" --config "$WORK/iked.toml"
@@ -106,6 +112,8 @@ n3lab_kme() {
 # in the last IKE_INTERMEDIATE), both required. Every emulated UE comes from one address, so
 # the per-peer bound of KME requests applies to all of them (N3LAB_KME_PER_PEER).
 n3lab_config() {
+    local extra=() line
+    for line in "${N3LAB_N3IWF_LINES[@]}"; do extra+=(--n3iwf-line "$line"); done
     pqlab_iked_conf "$WORK/iked.toml" --socket "$WORK/iked.sock" --listen "$N3IWF_UE_IP" \
         --key-log "${N3LAB_KEY_LOG:-}" --log "${IKED_LOG:-info}" \
         --daemon-line "metrics = \"127.0.0.1:$N3LAB_METRICS\"" \
@@ -119,7 +127,7 @@ n3lab_config() {
         --amf-line 'lower = "raw"' --nwu-cert n3iwf.pem --nwu-key n3iwf.key \
         --nwu-id n3iwf.example --nwu-proposal aes256gcm16-prfsha384-x25519-ke1_mlkem768 \
         --nwu-esp aes256gcm16 --nwu-line 'ppk_source = "qkd"' --nwu-line 'ppk_mode = "rfc9867"' \
-        --nwu-line 'qkd_peer_sae_id = "ue"' --nwu-line 'hybrid = "pqc+qkd"'
+        --nwu-line 'qkd_peer_sae_id = "ue"' --nwu-line 'hybrid = "pqc+qkd"' "${extra[@]}"
 }
 
 # n3lab_ue_args: UE_ARGS, ue-sim's arguments towards the N3IWF with the QKD PPK. The inner
@@ -136,6 +144,8 @@ n3lab_down() {
     for p in "${N3LAB_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${N3LAB_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     pqlab netns del "${P}ue" "${P}n3iwf" "${P}amf" "${P}k" 2>/dev/null || true
+    [ -e "/run/netns/${P}upf" ] && { pqlab netns del "${P}upf" 2>/dev/null || true; }
+    return 0
 }
 
 # n3lab_session TAG: the names and work directory of one run of the lab from a script (P, STEM,

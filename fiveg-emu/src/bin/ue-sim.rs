@@ -22,9 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use fiveg_emu::inner::gre::ProtocolType;
 use fiveg_emu::ue_sim::kme::{KmeSettings, KmeSource};
 use fiveg_emu::ue_sim::params::pem_der;
-use fiveg_emu::ue_sim::{Fallback, HYBRID, Plan, Run, Subscribers, UeParams};
+use fiveg_emu::ue_sim::session::PduSessionReport;
+use fiveg_emu::ue_sim::traffic::TrafficPlan;
+use fiveg_emu::ue_sim::{Fallback, HYBRID, PduSessionPlan, Plan, Run, Subscribers, UeParams};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Emulated UEs registering through an N3IWF (IKEv2 + EAP-5G, then NAS over TCP).
@@ -106,6 +109,28 @@ struct Args {
     /// TCP buffer octets per UE's inner stack.
     #[arg(long, default_value_t = 8192)]
     tcp_buffer: usize,
+    /// After registering, ask for a PDU session (this ID, 1 to 15), answer the N3IWF's
+    /// user-plane CREATE_CHILD_SA and send the traffic below through GRE on it.
+    #[arg(long, num_args = 0..=1, default_missing_value = "1")]
+    pdu_session: Option<u8>,
+    /// Ping this address from the PDU address (with --pdu-session).
+    #[arg(long)]
+    ping: Option<Ipv4Addr>,
+    /// Echo requests to send.
+    #[arg(long, default_value_t = 5)]
+    ping_count: u16,
+    /// Milliseconds between echo requests.
+    #[arg(long, default_value_t = 200)]
+    ping_interval_ms: u64,
+    /// A TCP echo server to send a known pattern to and read it back from (with --pdu-session).
+    #[arg(long)]
+    tcp_echo: Option<SocketAddrV4>,
+    /// Octets of the TCP transfer.
+    #[arg(long, default_value_t = 65536)]
+    tcp_echo_bytes: usize,
+    /// The GRE Protocol Type the UE writes: the EtherType, or 0 as TS 24.502 §9.3.3 has it.
+    #[arg(long, default_value = "ethertype", value_parser = ["ethertype", "zero"])]
+    gre_protocol_type: String,
     /// Print amf-sim's `[[subscribers]]` for this many UEs and exit.
     #[arg(long)]
     print_amf_subscribers: Option<usize>,
@@ -128,6 +153,18 @@ impl Args {
         }
         if !(1024..=1 << 20).contains(&self.tcp_buffer) {
             return Err("--tcp-buffer: 1024 to 1048576".into());
+        }
+        if self.pdu_session.is_some_and(|id| !(1..=15).contains(&id)) {
+            return Err("--pdu-session: an ID from 1 to 15".into());
+        }
+        if self.pdu_session.is_none() && (self.ping.is_some() || self.tcp_echo.is_some()) {
+            return Err("--ping and --tcp-echo go through a PDU session: add --pdu-session".into());
+        }
+        if self.ping_count == 0 || self.ping_interval_ms == 0 {
+            return Err("--ping-count and --ping-interval-ms: at least 1".into());
+        }
+        if !(1..=1 << 30).contains(&self.tcp_echo_bytes) {
+            return Err("--tcp-echo-bytes: 1 to 1073741824".into());
         }
         if self.ppk == "qkd" {
             let missing: Vec<&str> = [
@@ -197,6 +234,21 @@ impl Args {
             },
             timeout: Duration::from_secs(self.timeout),
             tcp_buffer: self.tcp_buffer,
+            pdu_session: self.pdu_session.map(|id| PduSessionPlan {
+                id,
+                gre: if self.gre_protocol_type == "zero" {
+                    ProtocolType::Zero
+                } else {
+                    ProtocolType::EtherType
+                },
+                traffic: TrafficPlan {
+                    ping: self.ping.map(|target| {
+                        let interval = Duration::from_millis(self.ping_interval_ms);
+                        (target, self.ping_count, interval)
+                    }),
+                    echo: self.tcp_echo.map(|server| (server, self.tcp_echo_bytes)),
+                },
+            }),
         })
     }
 
@@ -265,7 +317,7 @@ async fn run(args: &Args, subscribers: &Subscribers) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let failed = !run.failures.is_empty();
+    let failed = !run.failures.is_empty() || run.reports.iter().any(traffic_failed);
     report(args, &run);
     if args.hold && !run.reports.is_empty() {
         eprintln!(
@@ -313,7 +365,10 @@ fn report(args: &Args, run: &Run) {
                     .unwrap_or_default()
             );
             for (phase, ms) in &r.phases {
-                println!("  {:<18} {ms:>10.2} ms", phase.name());
+                println!("  {:<20} {ms:>10.2} ms", phase.name());
+            }
+            if let Some(p) = &r.pdu_session {
+                print_pdu_session(p);
             }
         }
         print!("{}", summary.to_text());
@@ -328,6 +383,48 @@ fn report(args: &Args, run: &Run) {
         && let Err(e) = write_atomically(path, &format!("{json:#}\n"))
     {
         eprintln!("ue-sim: {}: {e}", path.display());
+    }
+}
+
+/// Pings all lost, or a TCP transfer that did not come back intact.
+fn traffic_failed(report: &fiveg_emu::ue_sim::UeReport) -> bool {
+    let Some(t) = report.pdu_session.as_ref().and_then(|p| p.traffic.as_ref()) else {
+        return false;
+    };
+    (t.ping_sent > 0 && t.ping_received == 0) || t.tcp_intact == Some(false) || t.error.is_some()
+}
+
+fn print_pdu_session(p: &PduSessionReport) {
+    println!(
+        "  PDU session {}: address {} QFIs {:?} N3IWF GRE end {} SPIs in {} out {}",
+        p.id,
+        p.pdu_address.as_deref().unwrap_or("-"),
+        p.qfis,
+        p.n3iwf_up_address.as_deref().unwrap_or("-"),
+        p.spi_in.as_deref().unwrap_or("-"),
+        p.spi_out.as_deref().unwrap_or("-"),
+    );
+    let Some(t) = &p.traffic else { return };
+    if let Some(target) = &t.ping_target {
+        let rtts: Vec<String> = t.rtt_ms.iter().map(|ms| format!("{ms:.2}")).collect();
+        println!(
+            "  ping {target}: {} sent, {} received, RTT ms [{}]",
+            t.ping_sent,
+            t.ping_received,
+            rtts.join(" ")
+        );
+    }
+    if let Some(target) = &t.tcp_target {
+        println!(
+            "  TCP echo {target}: {} octets sent, {} echoed, intact {}, {:.2} ms",
+            t.tcp_bytes_sent,
+            t.tcp_bytes_echoed,
+            t.tcp_intact.map_or_else(|| "-".into(), |ok| ok.to_string()),
+            t.tcp_ms.unwrap_or(f64::NAN)
+        );
+    }
+    if let Some(e) = &t.error {
+        println!("  traffic error: {e}");
     }
 }
 
@@ -393,6 +490,27 @@ mod tests {
         assert!(args(&["--tcp-buffer", "1023"]).validate().is_err());
         let one_address = args(&["--ues", "2", "--inner-address", "10.45.0.2"]);
         assert!(one_address.validate().unwrap_err().contains("--ues 1"));
+    }
+
+    #[test]
+    fn pdu_session_options_are_checked() {
+        assert_eq!(args(&["--pdu-session"]).pdu_session, Some(1));
+        assert!(args(&["--pdu-session"]).validate().is_ok());
+        assert!(args(&["--pdu-session", "16"]).validate().is_err());
+        assert!(args(&["--pdu-session", "0"]).validate().is_err());
+        assert!(args(&["--pdu-session", "15"]).validate().is_ok());
+        let no_session = args(&["--ping", "10.61.0.1"]).validate().unwrap_err();
+        assert!(no_session.contains("--pdu-session"));
+        assert!(
+            args(&["--pdu-session", "--ping-count", "0"])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            args(&["--pdu-session", "--tcp-echo-bytes", "0"])
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

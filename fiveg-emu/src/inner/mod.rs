@@ -30,6 +30,7 @@ mod conn;
 mod device;
 mod esp_link;
 pub mod gre;
+pub mod ipv4;
 mod nas_channel;
 mod rst;
 mod selectors;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ipsec_crypto::SecretBytes;
-use qkd_client::{ClientConfig, KmeClient};
+use qkd_client::{ClientConfig, KeyId, KmeClient};
 
 /// Where the UE's KME is and whom the keys are shared with.
 #[derive(Clone, Debug)]
@@ -57,6 +57,29 @@ impl KmeSource {
             .into_iter()
             .next()
             .ok_or_else(|| "KME enc_keys: no key in the answer".to_string())?;
+        let (id, secret) = key.into_secret();
+        Ok((id.to_string().into_bytes(), secret))
+    }
+
+    /// The key the N3IWF named (its PPK_ID) when it starts the exchange, e.g. a user-plane
+    /// CREATE_CHILD_SA with RFC 9867: `dec_keys` with the N3IWF's SAE as master.
+    ///
+    /// # Errors
+    /// A PPK_ID that is no key_ID, or the KME's error.
+    pub async fn fetch_id(&self, ppk_id: &[u8]) -> Result<(Vec<u8>, SecretBytes), String> {
+        let text = std::str::from_utf8(ppk_id).map_err(|_| "PPK_ID is not a key_ID")?;
+        let id: KeyId = text
+            .parse()
+            .map_err(|_| format!("PPK_ID {text} is not a key_ID"))?;
+        let keys = self
+            .client
+            .dec_keys(&self.peer_sae_id, &[id])
+            .await
+            .map_err(|e| format!("KME dec_keys: {e}"))?;
+        let key = keys
+            .into_iter()
+            .next()
+            .ok_or("KME dec_keys: no key in the answer")?;
         let (id, secret) = key.into_secret();
         Ok((id.to_string().into_bytes(), secret))
     }

@@ -13,6 +13,8 @@
 //! - [`params`]: what the UEs share, and the IKEv2 connection;
 //! - [`kme`]: the QKD PPK;
 //! - [`session`]: one UE;
+//! - [`user_plane`]: a PDU session's GRE over its user-plane Child SA;
+//! - [`traffic`]: pings and a byte-checked TCP transfer through it;
 //! - [`runner`]: many UEs at a bounded rate and concurrency.
 
 pub mod kme;
@@ -21,8 +23,10 @@ pub mod runner;
 pub mod session;
 pub mod subscribers;
 pub mod summary;
+pub mod traffic;
+pub mod user_plane;
 
-pub use params::{Fallback, HYBRID, UeParams};
+pub use params::{Fallback, HYBRID, PduSessionPlan, UeParams};
 pub use runner::{Plan, Run, run};
 pub use session::{Outcome, UeFailure};
 pub use subscribers::{Subscribers, UsimSpec};

@@ -12,7 +12,9 @@ use ikev2::{
 };
 
 use super::kme::KmeSource;
+use super::traffic::TrafficPlan;
 use crate::identity::Plmn;
+use crate::inner::gre::ProtocolType;
 
 /// The hybrid proposal of TS 33.501 deployments moving to post-quantum keys.
 pub const HYBRID: &str = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
@@ -37,6 +39,18 @@ pub struct UeParams {
     pub timeout: Duration,
     /// TCP buffer size of each UE's inner stack (NAS messages are small).
     pub tcp_buffer: usize,
+    /// A PDU session after registration, and the traffic through it.
+    pub pdu_session: Option<PduSessionPlan>,
+}
+
+/// The PDU session each UE asks for once registered, and what it sends through it.
+#[derive(Clone, Copy, Debug)]
+pub struct PduSessionPlan {
+    /// PDU session identity, 1..=15.
+    pub id: u8,
+    /// The GRE Protocol Type the UE writes.
+    pub gre: ProtocolType,
+    pub traffic: TrafficPlan,
 }
 
 /// The inner address and NAS endpoint to assume when the final IKE_AUTH response does not say
@@ -68,6 +82,8 @@ impl UeParams {
             .map_err(|e| format!("N3IWF CA: {e}"))?;
         conn.auth = AuthConfig::Eap(Box::new(AuthConfig::Certificate(ca)));
         conn.remote_id = self.n3iwf_id.as_deref().map(Identity::fqdn);
+        // The N3IWF's user-plane Child SAs (TS 24.502 §7.5) are answered from this template
+        // too: it narrows nothing the N3IWF asks for.
         conn.children = vec![ChildConfig::new(
             "signalling",
             vec![esp],

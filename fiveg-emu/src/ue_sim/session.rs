@@ -21,10 +21,14 @@ use tokio::net::UdpSocket;
 use super::params::UeParams;
 use super::subscribers::UsimSpec;
 use super::summary::{Phase, UeReport};
+use super::user_plane;
 use crate::inner::{ConnId, EspLink, InnerStack, Received, StackConfig, StackEvent};
 use crate::ue::{NwuUe, PeerStep, UeEvent};
 
+mod pdu;
 mod setup;
+
+pub use pdu::PduSessionReport;
 
 /// IKE header octets (RFC 7296 §3.1) the timings read.
 const EXCHANGE_TYPE: usize = 18;
@@ -33,6 +37,7 @@ const RESPONSE_FLAG: u8 = 0x20;
 const IKE_SA_INIT: u8 = 34;
 const IKE_AUTH: u8 = 35;
 const IKE_INTERMEDIATE: u8 = 43;
+const CREATE_CHILD_SA: u8 = 36;
 const NAT_T_PORT: u16 = 4500;
 /// Largest datagram read (IKE fragments and ESP stay well below).
 const DATAGRAM: usize = 9216;
@@ -84,6 +89,7 @@ pub struct Session {
     accepted: bool,
     registered: bool,
     closed: bool,
+    pdu: pdu::PduState,
 }
 
 impl Session {
@@ -137,6 +143,7 @@ impl Session {
             accepted: false,
             registered: false,
             closed: false,
+            pdu: pdu::PduState::default(),
         })
     }
 
@@ -163,6 +170,23 @@ impl Session {
                 return Err(self.failure(why));
             }
             self.turn(deadline).await.map_err(|e| self.failure(e))?;
+        }
+        if let Some(plan) = self.params.pdu_session {
+            self.request_pdu_session(plan.id)
+                .map_err(|e| self.failure(e))?;
+            while !self.pdu.done() {
+                if self.closed {
+                    return Err(self.failure("the IKE SA closed".into()));
+                }
+                if Instant::now() >= deadline {
+                    let why = format!(
+                        "PDU session and traffic not done within {:?}",
+                        self.params.timeout
+                    );
+                    return Err(self.failure(why));
+                }
+                self.turn(deadline).await.map_err(|e| self.failure(e))?;
+            }
         }
         Ok(self.report.clone())
     }
@@ -224,16 +248,18 @@ impl Session {
         }
         self.events().await?;
         self.inner_io()?;
+        self.user_plane_io();
         self.transmit().await
     }
 
     fn next_wake(&mut self) -> Option<Instant> {
         let now = Instant::now();
         let stack = self.stack.as_mut().and_then(|s| s.poll_at(now));
-        match (self.endpoint.poll_timeout(), stack) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let up = self.pdu.user_plane.as_mut().and_then(|u| u.poll_at(now));
+        [self.endpoint.poll_timeout(), stack, up, self.pdu.wake]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     async fn transmit(&mut self) -> Result<(), String> {
@@ -245,6 +271,12 @@ impl Session {
                 t.data
             };
             send(&self.socket, &data, t.remote).await?;
+        }
+        if let Some(up) = self.pdu.user_plane.as_mut() {
+            let remote = up.remote();
+            for p in up.poll_transmit(Instant::now()) {
+                send(&self.socket, &p, remote).await?;
+            }
         }
         let (Some(stack), Some(link)) = (self.stack.as_mut(), self.link.as_mut()) else {
             return Ok(());
@@ -273,7 +305,13 @@ impl Session {
                 let ike = ike.to_vec();
                 self.ike_in(&ike, from);
             }
-            Some(NatTPayload::Esp(_)) => self.esp_in(data),
+            Some(NatTPayload::Esp(esp)) => {
+                let spi = user_plane::esp_spi(esp);
+                match self.pdu.user_plane.as_mut() {
+                    Some(up) if spi.is_some_and(|s| up.owns(s)) => up.receive(data, Instant::now()),
+                    _ => self.esp_in(data),
+                }
+            }
             _ => {}
         }
     }
@@ -296,6 +334,8 @@ impl Session {
                 }
                 _ => {}
             }
+        } else if ike.len() > FLAGS && ike[EXCHANGE_TYPE] == CREATE_CHILD_SA {
+            self.note_create_child(now);
         }
         self.endpoint.handle_datagram(now, self.local, from, ike);
     }
@@ -331,7 +371,7 @@ impl Session {
         while let Some(event) = self.endpoint.poll_event() {
             match event {
                 Event::EapMessage { sa, message } => self.eap(sa, &message)?,
-                Event::PpkNeeded { sa, .. } => self.ppk(sa).await?,
+                Event::PpkNeeded { sa, ppk_id, .. } => self.ppk(sa, ppk_id).await?,
                 Event::IkeSaEstablished { .. } => {
                     let now = Instant::now();
                     if let Some(sent) = self.marks.auth_sent {
@@ -342,6 +382,9 @@ impl Session {
                 Event::AuthReply {
                     config, notifies, ..
                 } => self.auth_reply(config.as_ref(), &notifies),
+                Event::ChildSaEstablished { child, .. } if self.link.is_some() => {
+                    self.user_plane_child(child)?;
+                }
                 Event::ChildSaEstablished { child, .. } => self.child_up(child)?,
                 Event::IkeSaFailed { error, .. } => return Err(format!("IKE SA failed: {error}")),
                 Event::IkeSaClosed { reason, .. } => {
@@ -395,13 +438,16 @@ impl Session {
         }
     }
 
-    async fn ppk(&mut self, sa: SaId) -> Result<(), String> {
+    async fn ppk(&mut self, sa: SaId, named: Option<Vec<u8>>) -> Result<(), String> {
         let Some(kme) = self.params.ppk.clone() else {
             let _ = self.endpoint.provide_ppk(Instant::now(), sa, None);
             return Err("the engine asked for a PPK but no KME is configured".into());
         };
         let started = Instant::now();
-        let fetched = kme.fetch().await;
+        let fetched = match named {
+            Some(id) => kme.fetch_id(&id).await,
+            None => kme.fetch().await,
+        };
         self.report.record(Phase::KmeFetch, started.elapsed());
         let answer = match fetched {
             Ok((id, key)) => {
@@ -502,9 +548,13 @@ impl Session {
             let out = self.nwu.handle_tcp(&chunk[..n]);
             self.uplink.extend_from_slice(&out);
         }
+        let mut sm = Vec::new();
         for event in self.nwu.take_events() {
             match event {
                 UeEvent::Registered(_) => self.accepted = true,
+                e @ (UeEvent::PduSessionEstablished(_)
+                | UeEvent::PduSessionRejected { .. }
+                | UeEvent::PduSessionReleased { .. }) => sm.push(e),
                 other => {
                     if let Some(why) =
                         nas_reason(&other).filter(|_| !matches!(other, UeEvent::Dropped(_)))
@@ -529,7 +579,7 @@ impl Session {
             }
             self.report.record(Phase::Total, now - self.t0);
         }
-        Ok(())
+        sm.into_iter().try_for_each(|e| self.pdu_event(e))
     }
 }
 

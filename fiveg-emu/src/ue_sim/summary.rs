@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::session::PduSessionReport;
+
 /// The phases of one registration, as the UE sees them (milliseconds in the output).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,10 +27,18 @@ pub enum Phase {
     NasRegistration,
     /// UE start to REGISTRATION COMPLETE sent.
     Total,
+    /// PDU SESSION ESTABLISHMENT REQUEST sent to the N3IWF's CREATE_CHILD_SA request received.
+    PduCreateChildSa,
+    /// That CREATE_CHILD_SA request to the user-plane Child SA installed.
+    PduChildSaUp,
+    /// The user-plane Child SA up to PDU SESSION ESTABLISHMENT ACCEPT received.
+    PduAccept,
+    /// PDU SESSION ESTABLISHMENT REQUEST sent to the ACCEPT received.
+    PduTotal,
 }
 
 impl Phase {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 12] = [
         Self::KmeFetch,
         Self::IkeSaInit,
         Self::IkeIntermediate,
@@ -37,6 +47,10 @@ impl Phase {
         Self::NasTcpConnect,
         Self::NasRegistration,
         Self::Total,
+        Self::PduCreateChildSa,
+        Self::PduChildSaUp,
+        Self::PduAccept,
+        Self::PduTotal,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +63,10 @@ impl Phase {
             Self::NasTcpConnect => "nas_tcp_connect",
             Self::NasRegistration => "nas_registration",
             Self::Total => "total",
+            Self::PduCreateChildSa => "pdu_create_child_sa",
+            Self::PduChildSaUp => "pdu_child_sa_up",
+            Self::PduAccept => "pdu_accept",
+            Self::PduTotal => "pdu_total",
         }
     }
 }
@@ -64,6 +82,8 @@ pub struct UeReport {
     pub inner_address: Option<String>,
     pub nas_endpoint: Option<String>,
     pub ppk_id: Option<String>,
+    /// The PDU session and its traffic, when one was asked for.
+    pub pdu_session: Option<PduSessionReport>,
 }
 
 impl UeReport {
