@@ -163,6 +163,7 @@ n3lab_session() {
 n3lab_session_end() {
     [ -n "$UE_PID" ] && kill "$UE_PID" 2>/dev/null
     n3lab_down
-    rm -rf "$WORK"
+    # N3LAB_KEEP=1 keeps the captures and logs for a look after a failure.
+    if [ -n "${N3LAB_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
     give_back_to_sudo_user "${CARGO_TARGET_DIR:-target}" "${CARGO_HOME:-}"
 }
